@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { JsonArrayScanner, JsonScanError } from './json-array-scanner.js'
+
+function scan(chunks: string[]): string[] {
+  const s = new JsonArrayScanner()
+  const out: string[] = []
+  for (const c of chunks) s.push(c, out)
+  s.end()
+  return out
+}
+
+const TEXT = ' [ [1, "a,]\\"[", null], {"k": [2, {"x": "}"}]}, 3 ,"s\\\\" ]\n'
+const ELEMENTS = [[1, 'a,]"[', null], { k: [2, { x: '}' }] }, 3, 's\\']
+
+describe('JsonArrayScanner', () => {
+  it('splits top-level elements, respecting strings and escapes', () => {
+    expect(scan([TEXT]).map((t) => JSON.parse(t) as unknown)).toEqual(ELEMENTS)
+  })
+
+  it('gives the same elements wherever the input is cut into chunks', () => {
+    for (let i = 0; i <= TEXT.length; i++) {
+      for (let j = i; j <= TEXT.length; j += 3) {
+        const parts = scan([TEXT.slice(0, i), TEXT.slice(i, j), TEXT.slice(j)])
+        expect(parts.map((t) => JSON.parse(t) as unknown)).toEqual(ELEMENTS)
+      }
+    }
+  })
+
+  it.each([
+    ['{"a": 1}', 'expected a JSON array starting with "["'],
+    ['[1,,2]', 'record 2: missing value'],
+    ['[1] x', 'unexpected data after the closing "]"'],
+    ['[1, [2', 'record 2: file ends inside the array (truncated?)'],
+    ['  ', 'empty file'],
+  ])('rejects %j', (text, message) => {
+    expect(() => scan([text])).toThrow(new JsonScanError(message))
+  })
+
+  it('accepts an empty array', () => {
+    expect(scan(['[', ' ]'])).toEqual([])
+  })
+})

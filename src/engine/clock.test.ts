@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { SimulatedClock } from './clock.js'
+
+describe('SimulatedClock', () => {
+  it('fires due timers in time then creation order, each at its own time', () => {
+    const clock = new SimulatedClock(1000)
+    const seen: string[] = []
+    clock.setTimer(1500, (now) => seen.push(`b@${now}`))
+    clock.setTimer(1200, (now) => seen.push(`a@${now}`))
+    clock.setTimer(1500, (now) => seen.push(`c@${now}`))
+    clock.setTimer(3000, (now) => seen.push(`d@${now}`))
+    clock.advanceTo(2000)
+    expect(seen).toEqual(['a@1200', 'b@1500', 'c@1500'])
+    expect(clock.now()).toBe(2000)
+    clock.advanceTo(5000)
+    expect(seen.at(-1)).toBe('d@3000')
+  })
+
+  it('skips cancelled timers and never goes backwards', () => {
+    const clock = new SimulatedClock(10)
+    let fired = false
+    const cancel = clock.setTimer(20, () => {
+      fired = true
+    })
+    cancel()
+    clock.advanceTo(30)
+    clock.advanceTo(15)
+    expect(fired).toBe(false)
+    expect(clock.now()).toBe(30)
+  })
+
+  it('runs timers scheduled by timers within the same advance', () => {
+    const clock = new SimulatedClock(0)
+    const seen: number[] = []
+    clock.setTimer(10, (now) => {
+      seen.push(now)
+      clock.setTimer(now + 10, (n) => seen.push(n))
+    })
+    clock.advanceTo(25)
+    expect(seen).toEqual([10, 20])
+  })
+
+  it('keeps order across many random timers (heap property)', () => {
+    const clock = new SimulatedClock(0)
+    const fired: number[] = []
+    let x = 12345
+    for (let i = 0; i < 2000; i++) {
+      x = (x * 1103515245 + 12345) % 2147483648
+      const at = x % 100_000
+      clock.setTimer(at, (now) => fired.push(now))
+    }
+    clock.advanceTo(100_000)
+    expect(fired).toHaveLength(2000)
+    expect(fired).toEqual([...fired].sort((a, b) => a - b))
+  })
+})

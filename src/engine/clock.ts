@@ -1,0 +1,126 @@
+/**
+ * @module engine/clock
+ * Clocks: the only difference in time between a backtest (simulated, advanced by events) and paper or live
+ * trading (the wall clock). Timers run through the clock so the same code schedules in both.
+ */
+
+export type TimerCallback = (now: number) => void
+
+export interface Clock {
+  /** Milliseconds since the Unix epoch, UTC. */
+  now(): number
+  /** Runs `callback` once at `at` (or as soon as possible after). Returns a cancel function. */
+  setTimer(at: number, callback: TimerCallback): () => void
+}
+
+interface Timer {
+  at: number
+  seq: number
+  callback: TimerCallback
+  cancelled: boolean
+}
+
+/**
+ * Simulated time, moved forward only by `advanceTo`. Due timers fire in (time, creation) order, each seeing
+ * `now()` equal to its own due time, so a backtest is deterministic whatever the wall clock does.
+ */
+export class SimulatedClock implements Clock {
+  private current: number
+  private seq = 0
+  private readonly heap: Timer[] = []
+
+  constructor(start = 0) {
+    this.current = start
+  }
+
+  now(): number {
+    return this.current
+  }
+
+  setTimer(at: number, callback: TimerCallback): () => void {
+    const timer: Timer = { at: Math.max(at, this.current), seq: this.seq++, callback, cancelled: false }
+    this.push(timer)
+    return () => {
+      timer.cancelled = true
+    }
+  }
+
+  /** Number of timers still scheduled (cancelled ones included until they come due). */
+  get pendingTimers(): number {
+    return this.heap.length
+  }
+
+  /** Time of the earliest pending timer, or undefined. */
+  nextTimerAt(): number | undefined {
+    return this.heap[0]?.at
+  }
+
+  /** Fires every timer due at or before `ts`, then sets the time to `ts` (time never goes backwards). */
+  advanceTo(ts: number): void {
+    const heap = this.heap
+    while (heap.length > 0 && heap[0]!.at <= ts) {
+      const timer = this.pop()
+      if (timer.cancelled) continue
+      if (timer.at > this.current) this.current = timer.at
+      timer.callback(this.current)
+    }
+    if (ts > this.current) this.current = ts
+  }
+
+  private less(a: Timer, b: Timer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+  }
+
+  private push(t: Timer): void {
+    const heap = this.heap
+    heap.push(t)
+    let i = heap.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.less(heap[i]!, heap[parent]!)) break
+      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
+      i = parent
+    }
+  }
+
+  private pop(): Timer {
+    const heap = this.heap
+    const top = heap[0]!
+    const last = heap.pop()!
+    if (heap.length > 0) {
+      heap[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l
+        if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r
+        if (m === i) break
+        ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+/** Real time. Timers are Node timers; they never keep the process alive on their own. */
+export class WallClock implements Clock {
+  now(): number {
+    return Date.now()
+  }
+
+  setTimer(at: number, callback: TimerCallback): () => void {
+    const delay = at - Date.now()
+    if (delay <= 0) {
+      // Due now: setTimeout would clamp to ≥ 1 ms; an immediate runs after the current I/O. It stays
+      // ref'd: an unref'd immediate lets the loop sleep in its poll phase until some other timer fires.
+      const immediate = setImmediate(() => callback(Date.now()))
+      return () => clearImmediate(immediate)
+    }
+    const handle = setTimeout(() => callback(Date.now()), delay)
+    handle.unref()
+    return () => clearTimeout(handle)
+  }
+}

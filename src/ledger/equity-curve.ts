@@ -1,0 +1,114 @@
+/**
+ * @module ledger/equity-curve
+ * A bounded equity curve. Memory stays below `maxPoints` however long the run by time-bucket downsampling:
+ * while the curve fits, every sample is kept; when it overflows, the bucket width doubles (the first time it is
+ * set to span / (maxPoints / 2)) and only the last sample of each bucket is kept, plus the very first sample so
+ * that the starting equity never moves. Later samples falling in the current last bucket replace its point.
+ * The result is a curve of (roughly) evenly spaced closes, which is what per-period returns need.
+ *
+ * Peak and maximum drawdown are tracked over every sample, not only the kept ones, so they stay exact even when
+ * a trough is later downsampled away.
+ */
+import { InvariantViolation, ZERO } from '../model/index.js'
+import type { Decimal } from '../model/index.js'
+
+export interface EquityPoint {
+  readonly timestamp: number
+  readonly equity: Decimal
+  /** Peak equity so far (over all samples) minus this equity; ≥ 0. */
+  readonly drawdown: Decimal
+  /** Σ |position amount| × mark in the reporting currency at this time (for exposure statistics). */
+  readonly grossExposure: Decimal
+}
+
+export const DEFAULT_MAX_EQUITY_POINTS = 10_000
+
+export class EquityCurve {
+  private kept: EquityPoint[] = []
+  private bucket = 0
+  private count = 0
+  private peakEquity: Decimal | undefined = undefined
+  private maxDd: Decimal = ZERO
+  private maxDdFraction = 0
+
+  constructor(readonly maxPoints: number = DEFAULT_MAX_EQUITY_POINTS) {
+    if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
+  }
+
+  /** Appends a sample; timestamps must not go backwards. Returns the point as recorded. */
+  add(timestamp: number, equity: Decimal, grossExposure: Decimal = ZERO): EquityPoint {
+    const last = this.kept[this.kept.length - 1]
+    if (last !== undefined && timestamp < last.timestamp) {
+      throw new InvariantViolation(`equity curve: sample at ${timestamp} is before the last one at ${last.timestamp}`)
+    }
+    this.count++
+    if (this.peakEquity === undefined || equity.gt(this.peakEquity)) this.peakEquity = equity
+    const drawdown = this.peakEquity.sub(equity)
+    if (drawdown.gt(this.maxDd)) this.maxDd = drawdown
+    if (this.peakEquity.isPos() && !this.peakEquity.isZero()) {
+      const fraction = drawdown.div(this.peakEquity).toNumber()
+      if (fraction > this.maxDdFraction) this.maxDdFraction = fraction
+    }
+    const point: EquityPoint = { timestamp, equity, drawdown, grossExposure }
+    if (
+      last !== undefined &&
+      this.bucket > 0 &&
+      this.kept.length > 1 &&
+      Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
+    ) {
+      this.kept[this.kept.length - 1] = point
+    } else {
+      this.kept.push(point)
+      if (this.kept.length > this.maxPoints) this.compact()
+    }
+    return point
+  }
+
+  private compact(): void {
+    const first = this.kept[0]!
+    const lastTs = this.kept[this.kept.length - 1]!.timestamp
+    this.bucket =
+      this.bucket === 0 ? Math.max(1, Math.ceil((lastTs - first.timestamp) / Math.floor(this.maxPoints / 2))) : this.bucket * 2
+    const out: EquityPoint[] = [first]
+    for (let i = 1; i < this.kept.length; i++) {
+      const p = this.kept[i]!
+      const prev = out[out.length - 1]!
+      if (out.length > 1 && Math.floor(p.timestamp / this.bucket) === Math.floor(prev.timestamp / this.bucket)) {
+        out[out.length - 1] = p
+      } else {
+        out.push(p)
+      }
+    }
+    this.kept = out
+    if (this.kept.length > this.maxPoints) this.compact()
+  }
+
+  /** The kept points, oldest first (a copy). */
+  points(): readonly EquityPoint[] {
+    return this.kept.slice()
+  }
+
+  /** Width of a downsampling bucket in ms; 0 while every sample is still kept. */
+  get bucketMs(): number {
+    return this.bucket
+  }
+
+  /** Samples ever added (kept or not). */
+  get samples(): number {
+    return this.count
+  }
+
+  get peak(): Decimal | undefined {
+    return this.peakEquity
+  }
+
+  /** Largest peak-to-trough fall over every sample, absolute. */
+  get maxDrawdown(): Decimal {
+    return this.maxDd
+  }
+
+  /** Largest peak-to-trough fall over every sample as a fraction of its peak (0 while the peak is ≤ 0). */
+  get maxDrawdownFraction(): number {
+    return this.maxDdFraction
+  }
+}

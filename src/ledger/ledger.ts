@@ -1,0 +1,735 @@
+/**
+ * @module ledger/ledger
+ * The one owner of balances and positions (DESIGN.md §1). Every fill moves balances per (venue, asset) and two
+ * average-cost books: the account's (venue, symbol) and the strategy's (strategy, venue, symbol). All money is
+ * exact `Decimal`; marks arrive as `number` on the hot path and are converted only when a valuation is asked for.
+ *
+ * Identities that `verify()` checks exactly:
+ * - per (venue, asset): balance = initial + Σ signed fill flows in that asset − Σ fees paid in it;
+ * - per (venue, asset): fill flows = Σ position amounts of books with that base − Σ (cost basis − realized)
+ *   of books with that quote (positions agree with balances);
+ * - per (venue, symbol): the account book and the sum of the strategy books agree on amount,
+ *   cost basis − realized, fees, fills and volume;
+ * - for the account in one reporting currency: Σ realized (gross) + Σ unrealized at the marks
+ *   = equity at the marks − initial balances valued at the same marks + fees valued at the marks.
+ */
+import { Decimal, ONE, ZERO, dec, parseSymbol } from '../model/index.js'
+import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js'
+import type { Instrument, Trade } from '../model/index.js'
+import { EquityCurve, DEFAULT_MAX_EQUITY_POINTS } from './equity-curve.js'
+import type { EquityPoint } from './equity-curve.js'
+import { PositionBook } from './position-book.js'
+
+/** Wide precision for the checks, so that verifying can never round where the books did not. */
+const Wide = Decimal.clone({ precision: 400 })
+
+const SEP = '\u0001'
+
+export interface LedgerOptions {
+  /** Currency of `equity()`, the equity curve and the account identity. Default `USDT`. */
+  readonly reportingCurrency?: string
+  /** Bound of the kept equity curve (see EquityCurve). Default 10 000. */
+  readonly maxEquityPoints?: number
+  /** How many recent closing fills `closedTrades()` keeps; the counts in `totals()` cover every one. Default 10 000. */
+  readonly maxClosedTrades?: number
+  /** How many recent (venue, trade id) pairs are remembered to refuse a fill applied twice. Default 100 000. */
+  readonly duplicateWindow?: number
+}
+
+/** A position book as seen from outside: a snapshot, not a live view. */
+export interface PositionSnapshot {
+  readonly venue: string
+  readonly symbol: string
+  readonly base: string
+  readonly quote: string
+  /** Undefined for the account's book. */
+  readonly strategyId: string | undefined
+  /** Signed base amount: > 0 long, < 0 short. */
+  readonly amount: Decimal
+  /** Signed like `amount`, exact, in the quote currency. */
+  readonly costBasis: Decimal
+  /** |cost basis| / |amount|, rounded to 40 digits; undefined when flat. */
+  readonly averagePrice: Decimal | undefined
+  readonly realizedPnl: Decimal
+  readonly fees: Decimal
+  /** realizedPnl − fees. */
+  readonly netPnl: Decimal
+  readonly fills: number
+  readonly volume: Decimal
+  readonly closingFills: number
+  readonly wins: number
+  readonly losses: number
+  readonly grossProfit: Decimal
+  readonly grossLoss: Decimal
+  /** Fees that could not be valued in the quote at fill time (no mark), per currency. */
+  readonly unvaluedFees: Readonly<Record<string, Decimal>>
+}
+
+/** Sums over a selection of books, in one quote currency. */
+export interface Totals {
+  /** The quote currency of the money fields; undefined when nothing matched. */
+  readonly quote: string | undefined
+  readonly realizedPnl: Decimal
+  readonly fees: Decimal
+  readonly netPnl: Decimal
+  readonly fills: number
+  readonly volume: Decimal
+  readonly closingFills: number
+  readonly wins: number
+  readonly losses: number
+  readonly grossProfit: Decimal
+  readonly grossLoss: Decimal
+}
+
+export interface TotalsFilter {
+  /** With a strategy id the strategy books are summed; without, the account books. */
+  readonly strategyId?: string
+  readonly venue?: string
+  readonly symbol?: string
+  readonly quote?: string
+}
+
+export interface BalanceEntry {
+  readonly venue: string
+  readonly asset: string
+  readonly total: Decimal
+  /** Starting point: deposits minus withdrawals. */
+  readonly initial: Decimal
+  /** Fees paid in this asset. */
+  readonly fees: Decimal
+}
+
+/** A fill that reduced a strategy's position, with what it realized. */
+export interface ClosedTrade {
+  readonly tradeId: string
+  readonly timestamp: number
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: 'buy' | 'sell'
+  readonly price: Decimal
+  /** Base amount of the position closed by this fill (less than the fill's amount when it went through zero). */
+  readonly closedAmount: Decimal
+  readonly realizedGross: Decimal
+  /** The whole fill's fee in the quote currency. */
+  readonly fee: Decimal
+  readonly netPnl: Decimal
+}
+
+export interface UnvaluedBalance {
+  readonly venue: string
+  readonly asset: string
+  readonly amount: Decimal
+}
+
+export interface EquityValuation {
+  readonly currency: string
+  /** Σ balances valued in `currency`, excluding `unvalued`. */
+  readonly total: Decimal
+  readonly byVenue: Readonly<Record<string, Decimal>>
+  /** Non-zero balances with no mark to value them. */
+  readonly unvalued: readonly UnvaluedBalance[]
+}
+
+/** Both sides of the account identity, for tests and reports. */
+export interface AccountIdentity {
+  readonly currency: string
+  /** False when the identity cannot be checked exactly; `reason` says why. */
+  readonly applicable: boolean
+  readonly reason: string | undefined
+  readonly realizedPnl: Decimal
+  readonly unrealizedPnl: Decimal
+  /** realizedPnl + unrealizedPnl. */
+  readonly left: Decimal
+  readonly equity: Decimal
+  /** Deposits valued at today's marks, so that price moves of untouched holdings cancel out. */
+  readonly initialEquity: Decimal
+  /** Fees valued at today's marks. */
+  readonly fees: Decimal
+  /** equity − initialEquity + fees. */
+  readonly right: Decimal
+}
+
+/** Both sides of the balance identity of one (venue, asset). */
+export interface BalanceIdentity {
+  readonly venue: string
+  readonly asset: string
+  readonly balance: Decimal
+  readonly initial: Decimal
+  /** Σ signed fill flows: base +amount for buys, −amount for sells; quote −cost for buys, +cost for sells. */
+  readonly flows: Decimal
+  readonly fees: Decimal
+  /** initial + flows − fees. */
+  readonly expected: Decimal
+}
+
+interface AssetAccount {
+  readonly venue: string
+  readonly asset: string
+  total: Decimal
+  initial: Decimal
+  flows: Decimal
+  fees: Decimal
+}
+
+interface MarkSlot {
+  price: number
+  decimal: Decimal | undefined
+}
+
+/** Remembers the last `size` keys in insertion order, to refuse repeats within that window. */
+class RecentKeys {
+  private readonly set = new Set<string>()
+  private readonly order: string[] = []
+  private head = 0
+
+  constructor(private readonly size: number) {}
+
+  /** Adds the key; false when it was already there. */
+  add(key: string): boolean {
+    if (this.set.has(key)) return false
+    this.set.add(key)
+    this.order.push(key)
+    if (this.set.size > this.size) {
+      this.set.delete(this.order[this.head]!)
+      this.head++
+      // Drop the consumed prefix now and then, amortized O(1).
+      if (this.head > this.size) {
+        this.order.splice(0, this.head)
+        this.head = 0
+      }
+    }
+    return true
+  }
+}
+
+function emptyTotals(quote: string | undefined): Totals {
+  return {
+    quote,
+    realizedPnl: ZERO,
+    fees: ZERO,
+    netPnl: ZERO,
+    fills: 0,
+    volume: ZERO,
+    closingFills: 0,
+    wins: 0,
+    losses: 0,
+    grossProfit: ZERO,
+    grossLoss: ZERO,
+  }
+}
+
+function snapshot(book: PositionBook): PositionSnapshot {
+  const unvaluedFees: Record<string, Decimal> = {}
+  if (book.unvaluedFees !== undefined) for (const [c, v] of book.unvaluedFees) unvaluedFees[c] = v
+  return {
+    venue: book.venue,
+    symbol: book.symbol,
+    base: book.base,
+    quote: book.quote,
+    strategyId: book.strategyId,
+    amount: book.amount,
+    costBasis: book.costBasis,
+    averagePrice: book.averagePrice(),
+    realizedPnl: book.realizedPnl,
+    fees: book.fees,
+    netPnl: book.realizedPnl.sub(book.fees),
+    fills: book.fills,
+    volume: book.volume,
+    closingFills: book.closingFills,
+    wins: book.wins,
+    losses: book.losses,
+    grossProfit: book.grossProfit,
+    grossLoss: book.grossLoss,
+    unvaluedFees,
+  }
+}
+
+function wide(x: Decimal): Decimal {
+  return new Wide(x)
+}
+
+/** Back to the model's Decimal; the digits are kept as they are (construction never rounds). */
+function narrow(x: Decimal): Decimal {
+  return new Decimal(x)
+}
+
+export class Ledger {
+  readonly reportingCurrency: string
+  private readonly accounts = new Map<string, AssetAccount>()
+  private readonly accountBooks = new Map<string, PositionBook>()
+  private readonly strategyBooks = new Map<string, PositionBook>()
+  /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
+  private readonly marks = new Map<string, Map<string, MarkSlot>>()
+  private readonly curve: EquityCurve
+  private readonly maxClosedTrades: number
+  private closed: ClosedTrade[] = []
+  private readonly seen: RecentKeys
+
+  constructor(options: LedgerOptions = {}) {
+    this.reportingCurrency = options.reportingCurrency ?? 'USDT'
+    this.curve = new EquityCurve(options.maxEquityPoints ?? DEFAULT_MAX_EQUITY_POINTS)
+    this.maxClosedTrades = options.maxClosedTrades ?? 10_000
+    this.seen = new RecentKeys(options.duplicateWindow ?? 100_000)
+  }
+
+  // ---- balances ------------------------------------------------------------------------------------------
+
+  /** Adds funds from outside (also the initial balance): counted in the starting point, not as P&L. */
+  deposit(venue: string, asset: string, amount: Decimal): void {
+    if (!amount.isFinite() || !amount.gt(0)) throw new InvariantViolation(`ledger: deposit of ${asset} on ${venue} must be > 0, got ${amount}`)
+    const acc = this.account(venue, asset)
+    acc.total = acc.total.add(amount)
+    acc.initial = acc.initial.add(amount)
+  }
+
+  /** Takes funds out: lowers the starting point as well as the balance. */
+  withdraw(venue: string, asset: string, amount: Decimal): void {
+    if (!amount.isFinite() || !amount.gt(0)) throw new InvariantViolation(`ledger: withdrawal of ${asset} on ${venue} must be > 0, got ${amount}`)
+    const acc = this.account(venue, asset)
+    acc.total = acc.total.sub(amount)
+    acc.initial = acc.initial.sub(amount)
+  }
+
+  /** Total balance (free + used); zero for an asset never seen. */
+  balance(venue: string, asset: string): Decimal {
+    return this.accounts.get(venue + SEP + asset)?.total ?? ZERO
+  }
+
+  /** Every (venue, asset) ever touched, in the order first seen; optionally one venue's. */
+  balances(venue?: string): readonly BalanceEntry[] {
+    const out: BalanceEntry[] = []
+    for (const a of this.accounts.values()) {
+      if (venue !== undefined && a.venue !== venue) continue
+      out.push({ venue: a.venue, asset: a.asset, total: a.total, initial: a.initial, fees: a.fees })
+    }
+    return out
+  }
+
+  private account(venue: string, asset: string): AssetAccount {
+    const key = venue + SEP + asset
+    let acc = this.accounts.get(key)
+    if (acc === undefined) {
+      acc = { venue, asset, total: ZERO, initial: ZERO, flows: ZERO, fees: ZERO }
+      this.accounts.set(key, acc)
+    }
+    return acc
+  }
+
+  // ---- fills ---------------------------------------------------------------------------------------------
+
+  /**
+   * Books one fill of `strategyId` on `instrument`. Throws InvariantViolation on a fill that cannot be real
+   * (amount or price ≤ 0, cost ≠ price × amount, symbol mismatch) and DuplicateFill on a (venue, trade id)
+   * seen within the duplicate window — both before anything is changed.
+   *
+   * Fees: the balance of `trade.fee.currency` pays them. For P&L they are valued in the quote at fill time:
+   * quote as is, base at the fill price, any other currency at its `FEE/QUOTE` mark (same venue, else any);
+   * with no mark the fee is kept per currency in `unvaluedFees` and not in `fees`.
+   * Position amounts are the traded amounts: a fee paid in the base leaves the position as traded and shows
+   * in the base balance only.
+   */
+  applyFill(trade: Trade, instrument: Instrument, strategyId: string): void {
+    const { venue, symbol, side, price, amount, cost, fee } = trade
+    const where = `ledger: fill ${trade.id} on ${venue} ${symbol}`
+    if (symbol !== instrument.symbol) throw new InvariantViolation(`${where}: instrument is ${instrument.symbol}`)
+    if (side !== 'buy' && side !== 'sell') throw new InvariantViolation(`${where}: side '${String(side)}'`)
+    if (strategyId === '') throw new InvariantViolation(`${where}: empty strategy id`)
+    if (!amount.isFinite() || !amount.gt(0)) throw new InvariantViolation(`${where}: amount ${amount} must be > 0`)
+    if (!price.isFinite() || !price.gt(0)) throw new InvariantViolation(`${where}: price ${price} must be > 0`)
+    if (!cost.eq(price.mul(amount))) throw new InvariantViolation(`${where}: cost ${cost} ≠ price ${price} × amount ${amount}`)
+    if (!fee.cost.isFinite()) throw new InvariantViolation(`${where}: fee ${fee.cost} is not a number`)
+    if (fee.currency === '') throw new InvariantViolation(`${where}: fee without a currency`)
+    if (!this.seen.add(venue + SEP + trade.id)) throw new DuplicateFill(`${where}: applied twice`)
+
+    const buy = side === 'buy'
+    const { base, quote } = instrument
+    const baseAcc = this.account(venue, base)
+    const quoteAcc = this.account(venue, quote)
+    const signedAmount = buy ? amount : amount.neg()
+    const signedCash = buy ? cost.neg() : cost
+    baseAcc.total = baseAcc.total.add(signedAmount)
+    baseAcc.flows = baseAcc.flows.add(signedAmount)
+    quoteAcc.total = quoteAcc.total.add(signedCash)
+    quoteAcc.flows = quoteAcc.flows.add(signedCash)
+
+    let feeValue: Decimal = ZERO
+    let feeUnvalued = false
+    if (!fee.cost.isZero()) {
+      const feeAcc = fee.currency === quote ? quoteAcc : fee.currency === base ? baseAcc : this.account(venue, fee.currency)
+      feeAcc.total = feeAcc.total.sub(fee.cost)
+      feeAcc.fees = feeAcc.fees.add(fee.cost)
+      if (fee.currency === quote) feeValue = fee.cost
+      else if (fee.currency === base) feeValue = fee.cost.mul(price)
+      else {
+        const rate = this.markDecimal(venue, fee.currency + '/' + quote)
+        if (rate === undefined) feeUnvalued = true
+        else feeValue = fee.cost.mul(rate)
+      }
+    }
+
+    const accountBook = this.book(this.accountBooks, venue + SEP + symbol, venue, instrument, undefined)
+    const strategyBook = this.book(this.strategyBooks, strategyId + SEP + venue + SEP + symbol, venue, instrument, strategyId)
+    accountBook.apply(buy, price, amount, cost, feeValue)
+    const result = strategyBook.apply(buy, price, amount, cost, feeValue)
+    if (feeUnvalued) {
+      accountBook.addUnvaluedFee(fee.currency, fee.cost)
+      strategyBook.addUnvaluedFee(fee.currency, fee.cost)
+    }
+    if (!result.closedAmount.isZero()) {
+      this.closed.push({
+        tradeId: trade.id,
+        timestamp: trade.timestamp,
+        strategyId,
+        venue,
+        symbol,
+        side,
+        price,
+        closedAmount: result.closedAmount,
+        realizedGross: result.realizedGross,
+        fee: feeValue,
+        netPnl: result.realizedGross.sub(feeValue),
+      })
+      // Trim in halves: amortized O(1) and memory bounded by twice the limit.
+      if (this.closed.length >= 2 * this.maxClosedTrades) this.closed = this.closed.slice(-this.maxClosedTrades)
+    }
+  }
+
+  private book(
+    books: Map<string, PositionBook>,
+    key: string,
+    venue: string,
+    instrument: Instrument,
+    strategyId: string | undefined,
+  ): PositionBook {
+    let book = books.get(key)
+    if (book === undefined) {
+      book = new PositionBook(venue, instrument.symbol, instrument.base, instrument.quote, strategyId)
+      books.set(key, book)
+    }
+    return book
+  }
+
+  // ---- positions and totals ------------------------------------------------------------------------------
+
+  /** The account's position on (venue, symbol); flat when never traded. */
+  position(venue: string, symbol: string): PositionSnapshot {
+    const book = this.accountBooks.get(venue + SEP + symbol)
+    return snapshot(book ?? this.flatBook(venue, symbol, undefined))
+  }
+
+  /** A strategy's own position on (venue, symbol); flat when never traded. */
+  strategyPosition(strategyId: string, venue: string, symbol: string): PositionSnapshot {
+    const book = this.strategyBooks.get(strategyId + SEP + venue + SEP + symbol)
+    return snapshot(book ?? this.flatBook(venue, symbol, strategyId))
+  }
+
+  private flatBook(venue: string, symbol: string, strategyId: string | undefined): PositionBook {
+    const { base, quote } = parseSymbol(symbol)
+    return new PositionBook(venue, symbol, base, quote, strategyId)
+  }
+
+  /** The account's books (one per traded venue and symbol, flat ones included), in the order first traded. */
+  positions(): readonly PositionSnapshot[] {
+    return [...this.accountBooks.values()].map(snapshot)
+  }
+
+  /** The strategy books, all or one strategy's. */
+  strategyPositions(strategyId?: string): readonly PositionSnapshot[] {
+    const out: PositionSnapshot[] = []
+    for (const b of this.strategyBooks.values()) if (strategyId === undefined || b.strategyId === strategyId) out.push(snapshot(b))
+    return out
+  }
+
+  /** Strategy ids that have traded, in the order first seen. */
+  strategies(): readonly string[] {
+    const ids = new Set<string>()
+    for (const b of this.strategyBooks.values()) ids.add(b.strategyId!)
+    return [...ids]
+  }
+
+  /**
+   * Sums books. With `strategyId` the strategy's books are summed, else the account's. Money is in one quote
+   * currency: when the selection spans several, pass `quote` (InputError otherwise).
+   *
+   * Fees, fills, volume, amounts and total P&L (realized + unrealized) of the strategies add up exactly to the
+   * account's. Realized P&L alone adds up only where one strategy trades a (venue, symbol): when strategies
+   * hold the same symbol at different entry prices, the account's pooled average cost realizes differently
+   * from each strategy's own (the difference is still in the books as unrealized).
+   */
+  totals(filter: TotalsFilter = {}): Totals {
+    const books = filter.strategyId === undefined ? this.accountBooks : this.strategyBooks
+    let quote: string | undefined
+    let t = emptyTotals(undefined)
+    for (const b of books.values()) {
+      if (filter.strategyId !== undefined && b.strategyId !== filter.strategyId) continue
+      if (filter.venue !== undefined && b.venue !== filter.venue) continue
+      if (filter.symbol !== undefined && b.symbol !== filter.symbol) continue
+      if (filter.quote !== undefined && b.quote !== filter.quote) continue
+      if (quote !== undefined && quote !== b.quote) {
+        throw new InputError(`ledger totals: books in ${quote} and ${b.quote}; pass a quote currency`)
+      }
+      quote = b.quote
+      t = {
+        quote,
+        realizedPnl: t.realizedPnl.add(b.realizedPnl),
+        fees: t.fees.add(b.fees),
+        netPnl: t.netPnl.add(b.realizedPnl).sub(b.fees),
+        fills: t.fills + b.fills,
+        volume: t.volume.add(b.volume),
+        closingFills: t.closingFills + b.closingFills,
+        wins: t.wins + b.wins,
+        losses: t.losses + b.losses,
+        grossProfit: t.grossProfit.add(b.grossProfit),
+        grossLoss: t.grossLoss.add(b.grossLoss),
+      }
+    }
+    return t
+  }
+
+  /** The most recent closing fills of strategies (at most `maxClosedTrades`), oldest first. */
+  closedTrades(): readonly ClosedTrade[] {
+    return this.closed.length <= this.maxClosedTrades ? this.closed.slice() : this.closed.slice(-this.maxClosedTrades)
+  }
+
+  // ---- marks and valuation -------------------------------------------------------------------------------
+
+  /**
+   * Sets the mark price of (venue, symbol). Hot path: stores the number and drops the cached Decimal, nothing
+   * else; the conversion (shortest round-trip string, so 0.1 is exactly 0.1) happens on the next valuation.
+   * Cheap enough per tick, but valuations only read the latest mark, so marking at sampling time is as good.
+   */
+  mark(venue: string, symbol: string, price: number): void {
+    // A NaN or non-positive mark would poison every valuation after it: refuse it here.
+    if (!(price > 0 && price < Infinity)) throw new InvariantViolation(`ledger: mark ${price} for ${symbol} on ${venue}`)
+    let byVenue = this.marks.get(symbol)
+    if (byVenue === undefined) {
+      byVenue = new Map()
+      this.marks.set(symbol, byVenue)
+    }
+    const slot = byVenue.get(venue)
+    if (slot === undefined) byVenue.set(venue, { price, decimal: undefined })
+    else if (slot.price !== price) {
+      slot.price = price
+      slot.decimal = undefined
+    }
+  }
+
+  /** The latest mark as set (a number), on this venue only. */
+  markPrice(venue: string, symbol: string): number | undefined {
+    return this.marks.get(symbol)?.get(venue)?.price
+  }
+
+  /** The mark of `symbol` on `venue`, else on the venue that marked it first; undefined when none. */
+  markDecimal(venue: string, symbol: string): Decimal | undefined {
+    const byVenue = this.marks.get(symbol)
+    if (byVenue === undefined) return undefined
+    let slot = byVenue.get(venue)
+    if (slot === undefined) {
+      for (const s of byVenue.values()) {
+        slot = s
+        break
+      }
+      if (slot === undefined) return undefined
+    }
+    slot.decimal ??= dec(slot.price)
+    return slot.decimal
+  }
+
+  /** Value of one unit of `asset` in `currency` on `venue`: 1 for the currency itself, else the ASSET/CURRENCY mark. */
+  private unitValue(venue: string, asset: string, currency: string): Decimal | undefined {
+    return asset === currency ? ONE : this.markDecimal(venue, asset + '/' + currency)
+  }
+
+  /**
+   * Unrealized P&L of the account's (or with `strategyId` the strategy's) position at the mark, in the quote:
+   * amount × mark − cost basis. Zero when flat; undefined when not flat and the symbol has no mark anywhere.
+   */
+  unrealizedPnl(venue: string, symbol: string, strategyId?: string): Decimal | undefined {
+    const book =
+      strategyId === undefined ? this.accountBooks.get(venue + SEP + symbol) : this.strategyBooks.get(strategyId + SEP + venue + SEP + symbol)
+    if (book === undefined || book.amount.isZero()) return ZERO
+    const m = this.markDecimal(venue, symbol)
+    return m === undefined ? undefined : book.amount.mul(m).sub(book.costBasis)
+  }
+
+  /**
+   * Balances valued in `currency`: the currency at 1, any other asset at the mark of ASSET/CURRENCY on the same
+   * venue, else on any venue (the first that marked it); otherwise excluded and listed in `unvalued`.
+   * Zero balances need no mark. Exact: marks enter as Decimals of their shortest round-trip string.
+   */
+  equity(currency: string = this.reportingCurrency): EquityValuation {
+    let total = ZERO
+    const byVenue: Record<string, Decimal> = {}
+    const unvalued: UnvaluedBalance[] = []
+    for (const a of this.accounts.values()) {
+      if (a.total.isZero()) continue
+      const v = this.unitValue(a.venue, a.asset, currency)
+      if (v === undefined) {
+        unvalued.push({ venue: a.venue, asset: a.asset, amount: a.total })
+        continue
+      }
+      const value = a.total.mul(v)
+      total = total.add(value)
+      byVenue[a.venue] = (byVenue[a.venue] ?? ZERO).add(value)
+    }
+    return { currency, total, byVenue, unvalued }
+  }
+
+  /** Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). */
+  grossExposure(currency: string = this.reportingCurrency): Decimal {
+    let total = ZERO
+    for (const b of this.accountBooks.values()) {
+      if (b.amount.isZero()) continue
+      const v = this.unitValue(b.venue, b.base, currency)
+      if (v !== undefined) total = total.add(b.amount.abs().mul(v))
+    }
+    return total
+  }
+
+  // ---- equity curve --------------------------------------------------------------------------------------
+
+  /**
+   * Appends an equity point in the reporting currency (unvalued balances left out, see `equity`). Call it at
+   * the sampling interval you want statistics for; memory stays bounded by time-bucket downsampling.
+   */
+  sampleEquity(timestamp: number): EquityPoint {
+    return this.curve.add(timestamp, this.equity().total, this.grossExposure())
+  }
+
+  /** The kept equity curve, oldest first. */
+  equityCurve(): readonly EquityPoint[] {
+    return this.curve.points()
+  }
+
+  /** Maximum drawdown over every sample ever taken (exact even where the kept curve was downsampled). */
+  maxDrawdown(): { readonly amount: Decimal; readonly fraction: number } {
+    return { amount: this.curve.maxDrawdown, fraction: this.curve.maxDrawdownFraction }
+  }
+
+  // ---- identities ----------------------------------------------------------------------------------------
+
+  /** The balance identity of one (venue, asset): balance against initial + flows − fees. */
+  balanceIdentity(venue: string, asset: string): BalanceIdentity {
+    const a = this.accounts.get(venue + SEP + asset)
+    if (a === undefined) return { venue, asset, balance: ZERO, initial: ZERO, flows: ZERO, fees: ZERO, expected: ZERO }
+    const expected = narrow(wide(a.initial).add(a.flows).sub(a.fees))
+    return { venue, asset, balance: a.total, initial: a.initial, flows: a.flows, fees: a.fees, expected }
+  }
+
+  /**
+   * Both sides of the account identity in `currency`. Applicable when every position is quoted in `currency`
+   * and every balance that moved has a mark; computed in wide precision so that only the books can be inexact.
+   */
+  accountIdentity(currency: string = this.reportingCurrency): AccountIdentity {
+    let reason: string | undefined
+    let realized: Decimal = new Wide(0)
+    let unrealized: Decimal = new Wide(0)
+    for (const b of this.accountBooks.values()) {
+      if (b.quote !== currency) {
+        reason ??= `${b.symbol} on ${b.venue} is quoted in ${b.quote}, not ${currency}`
+        continue
+      }
+      realized = realized.add(b.realizedPnl)
+      if (b.amount.isZero()) continue
+      const m = this.markDecimal(b.venue, b.symbol)
+      if (m === undefined) {
+        reason ??= `no mark for ${b.symbol} (position on ${b.venue})`
+        continue
+      }
+      unrealized = unrealized.add(wide(b.amount).mul(m).sub(b.costBasis))
+    }
+    let equity: Decimal = new Wide(0)
+    let initialEquity: Decimal = new Wide(0)
+    let fees: Decimal = new Wide(0)
+    for (const a of this.accounts.values()) {
+      if (a.total.isZero() && a.initial.isZero() && a.fees.isZero()) continue
+      const v = this.unitValue(a.venue, a.asset, currency)
+      if (v === undefined) {
+        // An asset that only sits there cancels out of equity − initial; one that moved needs a value.
+        if (!wide(a.total).sub(a.initial).add(a.fees).isZero()) reason ??= `no mark for ${a.asset}/${currency} (balance on ${a.venue})`
+        continue
+      }
+      equity = equity.add(wide(a.total).mul(v))
+      initialEquity = initialEquity.add(wide(a.initial).mul(v))
+      fees = fees.add(wide(a.fees).mul(v))
+    }
+    const left = realized.add(unrealized)
+    const right = equity.sub(initialEquity).add(fees)
+    return {
+      currency,
+      applicable: reason === undefined,
+      reason,
+      realizedPnl: narrow(realized),
+      unrealizedPnl: narrow(unrealized),
+      left: narrow(left),
+      equity: narrow(equity),
+      initialEquity: narrow(initialEquity),
+      fees: narrow(fees),
+      right: narrow(right),
+    }
+  }
+
+  /**
+   * Checks every identity in the module header exactly; throws InvariantViolation naming the venue and asset
+   * (or symbol) of the first that fails. The account identity is checked when applicable (see
+   * `accountIdentity`), and returned.
+   */
+  verify(currency: string = this.reportingCurrency): AccountIdentity {
+    // Per (venue, asset): balance against its history, and fill flows against the position books.
+    const flowsFromBooks = new Map<string, Decimal>()
+    const addFlow = (key: string, x: Decimal): void => {
+      flowsFromBooks.set(key, (flowsFromBooks.get(key) ?? new Wide(0)).add(x))
+    }
+    for (const b of this.accountBooks.values()) {
+      addFlow(b.venue + SEP + b.base, b.amount)
+      addFlow(b.venue + SEP + b.quote, wide(b.realizedPnl).sub(b.costBasis))
+    }
+    for (const [key, a] of this.accounts) {
+      const expected = wide(a.initial).add(a.flows).sub(a.fees)
+      if (!expected.eq(a.total)) {
+        throw new InvariantViolation(
+          `ledger: balance of ${a.asset} on ${a.venue} is ${a.total}, expected initial ${a.initial} + fills ${a.flows} − fees ${a.fees} = ${expected}`,
+        )
+      }
+      const fromBooks = flowsFromBooks.get(key) ?? ZERO
+      if (!fromBooks.eq(a.flows)) {
+        throw new InvariantViolation(`ledger: fills in ${a.asset} on ${a.venue} sum to ${a.flows} but the positions account for ${fromBooks}`)
+      }
+    }
+    // Per (venue, symbol): the account's book against the sum of the strategies' books.
+    const sums = new Map<string, { amount: Decimal; paid: Decimal; fees: Decimal; volume: Decimal; fills: number }>()
+    for (const b of this.strategyBooks.values()) {
+      const key = b.venue + SEP + b.symbol
+      const s = sums.get(key) ?? { amount: new Wide(0), paid: new Wide(0), fees: new Wide(0), volume: new Wide(0), fills: 0 }
+      s.amount = s.amount.add(b.amount)
+      s.paid = s.paid.add(b.costBasis).sub(b.realizedPnl)
+      s.fees = s.fees.add(b.fees)
+      s.volume = s.volume.add(b.volume)
+      s.fills += b.fills
+      sums.set(key, s)
+    }
+    for (const [key, b] of this.accountBooks) {
+      const s = sums.get(key)
+      const where = `ledger: ${b.symbol} on ${b.venue}`
+      if (s === undefined) throw new InvariantViolation(`${where}: account position without a strategy position`)
+      if (!s.amount.eq(b.amount)) throw new InvariantViolation(`${where}: account amount ${b.amount} ≠ Σ strategies ${s.amount}`)
+      if (!s.paid.eq(wide(b.costBasis).sub(b.realizedPnl))) {
+        throw new InvariantViolation(`${where}: account cost basis − realized ${b.costBasis.sub(b.realizedPnl)} ≠ Σ strategies ${s.paid}`)
+      }
+      if (!s.fees.eq(b.fees)) throw new InvariantViolation(`${where}: account fees ${b.fees} ≠ Σ strategies ${s.fees}`)
+      if (!s.volume.eq(b.volume) || s.fills !== b.fills) {
+        throw new InvariantViolation(`${where}: account volume/fills ${b.volume}/${b.fills} ≠ Σ strategies ${s.volume}/${s.fills}`)
+      }
+    }
+    if (sums.size !== this.accountBooks.size) throw new InvariantViolation('ledger: a strategy position has no account position')
+    const identity = this.accountIdentity(currency)
+    if (identity.applicable && !identity.left.eq(identity.right)) {
+      throw new InvariantViolation(
+        `ledger: account identity in ${currency} fails: realized ${identity.realizedPnl} + unrealized ${identity.unrealizedPnl} = ${identity.left}` +
+          ` ≠ equity ${identity.equity} − initial ${identity.initialEquity} + fees ${identity.fees} = ${identity.right}`,
+      )
+    }
+    return identity
+  }
+}

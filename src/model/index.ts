@@ -1,0 +1,46 @@
+/**
+ * @module model
+ * Domain types: decimals, instruments, orders and their state machine, fills, balances, market events, errors.
+ */
+export { Decimal, ZERO, ONE, dec, sum } from './decimal.js'
+export type { DecimalLike } from './decimal.js'
+export {
+  SofiaError,
+  InputError,
+  InvariantViolation,
+  InvalidStateTransition,
+  DuplicateFill,
+  ExchangeError,
+  AuthenticationError,
+  InsufficientFunds,
+  InvalidOrder,
+  OrderNotFound,
+  BadSymbol,
+  NetworkError,
+  RateLimitExceeded,
+  RequestTimeout,
+  ExchangeNotAvailable,
+  RiskRejected,
+  KillSwitchActive,
+} from './errors.js'
+export {
+  makeInstrument,
+  parseSymbol,
+  roundPrice,
+  roundAmount,
+  priceToTicks,
+  ticksToPrice,
+  amountToLots,
+  lotsToAmount,
+  fastPriceToTicks,
+  fastAmountToLots,
+} from './instrument.js'
+export type { Instrument, InstrumentSpec } from './instrument.js'
+export { MARKET_EVENT_KINDS, timeframeMs, barCloseTime } from './market.js'
+export type { MarketEvent, MarketEventKind, TradeTick, QuoteTick, BookUpdate, BookLevel, Bar } from './market.js'
+export { ORDER_SIDES, ORDER_TYPES, ORDER_STATUSES, ORDER_STATES, TERMINAL_STATES, oppositeSide } from './order-types.js'
+export type { OrderSide, OrderType, OrderStatus, OrderState } from './order-types.js'
+export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
+export type { OrderEvent, OrderEventType, OrderInit } from './order.js'
+export type { Trade, Fee } from './trade.js'
+export type { Balance, Balances } from './balance.js'

@@ -1,0 +1,37 @@
+/**
+ * @module model/order-types
+ * Order vocabulary (CCXT's) as `as const` arrays with derived unions.
+ */
+export const ORDER_SIDES = ['buy', 'sell'] as const
+export type OrderSide = (typeof ORDER_SIDES)[number]
+
+export const ORDER_TYPES = ['market', 'limit'] as const
+export type OrderType = (typeof ORDER_TYPES)[number]
+
+/** CCXT's unified order status, as venues report it. */
+export const ORDER_STATUSES = ['open', 'closed', 'canceled', 'expired', 'rejected'] as const
+export type OrderStatus = (typeof ORDER_STATUSES)[number]
+
+/**
+ * Sofia's internal order lifecycle, finer than CCXT's status: `created` (built, not yet checked),
+ * `denied` (refused by the risk engine, never sent), `submitted` (sent, not yet acknowledged),
+ * `pending_cancel` (cancel sent, not yet confirmed).
+ */
+export const ORDER_STATES = [
+  'created',
+  'denied',
+  'submitted',
+  'open',
+  'pending_cancel',
+  'closed',
+  'canceled',
+  'expired',
+  'rejected',
+] as const
+export type OrderState = (typeof ORDER_STATES)[number]
+
+export const TERMINAL_STATES: ReadonlySet<OrderState> = new Set(['denied', 'closed', 'canceled', 'expired', 'rejected'])
+
+export function oppositeSide(side: OrderSide): OrderSide {
+  return side === 'buy' ? 'sell' : 'buy'
+}

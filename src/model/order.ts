@@ -1,0 +1,252 @@
+/**
+ * @module model/order
+ * An order and its state machine. An order changes only by applying an event through the explicit
+ * (state, event) → state table below; anything else throws InvalidStateTransition, a repeated fill
+ * throws DuplicateFill, and a fill beyond the order's amount throws InvariantViolation.
+ */
+import { type Decimal, ZERO } from './decimal.js'
+import { DuplicateFill, InvalidStateTransition, InvariantViolation } from './errors.js'
+import type { OrderSide, OrderState, OrderStatus, OrderType } from './order-types.js'
+import { TERMINAL_STATES } from './order-types.js'
+import type { Trade } from './trade.js'
+
+export const ORDER_EVENT_TYPES = [
+  'submitted',
+  'denied',
+  'accepted',
+  'rejected',
+  'filled',
+  'cancel_requested',
+  'cancel_rejected',
+  'canceled',
+  'expired',
+] as const
+export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number]
+
+export type OrderEvent =
+  | { readonly type: 'submitted'; readonly timestamp: number }
+  | { readonly type: 'denied'; readonly timestamp: number; readonly code: string; readonly reason: string }
+  | { readonly type: 'accepted'; readonly timestamp: number; readonly venueOrderId: string }
+  | { readonly type: 'rejected'; readonly timestamp: number; readonly reason: string }
+  | { readonly type: 'filled'; readonly timestamp: number; readonly trade: Trade }
+  | { readonly type: 'cancel_requested'; readonly timestamp: number }
+  | { readonly type: 'cancel_rejected'; readonly timestamp: number; readonly reason: string }
+  | { readonly type: 'canceled'; readonly timestamp: number }
+  | { readonly type: 'expired'; readonly timestamp: number }
+
+/** `fill` is special-cased: its target depends on what remains. */
+type Target = OrderState | 'fill'
+
+/** The whole state machine. A missing entry is an illegal transition. */
+export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventType, Target>>>> = {
+  created: { submitted: 'submitted', denied: 'denied' },
+  denied: {},
+  submitted: {
+    accepted: 'open',
+    rejected: 'rejected',
+    filled: 'fill',
+    cancel_requested: 'pending_cancel',
+    canceled: 'canceled',
+    expired: 'expired',
+  },
+  open: { filled: 'fill', cancel_requested: 'pending_cancel', canceled: 'canceled', expired: 'expired' },
+  pending_cancel: {
+    accepted: 'pending_cancel',
+    filled: 'fill',
+    cancel_rejected: 'open',
+    canceled: 'canceled',
+    expired: 'expired',
+  },
+  closed: {},
+  canceled: {},
+  expired: {},
+  rejected: {},
+}
+
+export interface OrderInit {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly type: OrderType
+  readonly side: OrderSide
+  readonly amount: Decimal
+  readonly price?: Decimal
+  readonly timestamp: number
+  /** Price the strategy saw when it decided (for slippage); the limit price or last trade. */
+  readonly decisionPrice?: Decimal
+}
+
+export class Order {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly type: OrderType
+  readonly side: OrderSide
+  readonly amount: Decimal
+  readonly price: Decimal | undefined
+  readonly timestamp: number
+  readonly decisionPrice: Decimal | undefined
+  venueOrderId: string | undefined
+  state: OrderState = 'created'
+  filled: Decimal = ZERO
+  /** Sum of price × amount over fills. */
+  cost: Decimal = ZERO
+  /** Fees paid, by currency. */
+  readonly fees = new Map<string, Decimal>()
+  lastUpdate: number
+  reason: string | undefined
+  private readonly tradeIds = new Set<string>()
+
+  constructor(init: OrderInit) {
+    this.clientOrderId = init.clientOrderId
+    this.strategyId = init.strategyId
+    this.venue = init.venue
+    this.symbol = init.symbol
+    this.type = init.type
+    this.side = init.side
+    this.amount = init.amount
+    this.price = init.price
+    this.timestamp = init.timestamp
+    this.decisionPrice = init.decisionPrice
+    this.lastUpdate = init.timestamp
+  }
+
+  get remaining(): Decimal {
+    return this.amount.sub(this.filled)
+  }
+
+  /** Volume-weighted average fill price, or undefined before the first fill. */
+  get average(): Decimal | undefined {
+    return this.filled.isZero() ? undefined : this.cost.div(this.filled)
+  }
+
+  get isTerminal(): boolean {
+    return TERMINAL_STATES.has(this.state)
+  }
+
+  /** CCXT's status for this order. */
+  get status(): OrderStatus {
+    return ccxtStatus(this.state)
+  }
+
+  /** True when this event would change nothing (a venue repeating itself); the caller may drop it. */
+  isRedundant(event: OrderEvent): boolean {
+    switch (event.type) {
+      case 'filled':
+        return this.tradeIds.has(event.trade.id)
+      case 'accepted':
+        return this.venueOrderId === event.venueOrderId && this.state !== 'submitted'
+      case 'canceled':
+        return this.state === 'canceled'
+      case 'expired':
+        return this.state === 'expired'
+      case 'rejected':
+        return this.state === 'rejected'
+      case 'submitted':
+      case 'denied':
+      case 'cancel_requested':
+      case 'cancel_rejected':
+        return false
+    }
+  }
+
+  /** Applies one event through the transition table. Throws on an illegal transition. */
+  apply(event: OrderEvent): void {
+    const target = TRANSITIONS[this.state][event.type]
+    if (target === undefined) {
+      throw new InvalidStateTransition(`order ${this.clientOrderId}: ${event.type} is not allowed in state ${this.state}`)
+    }
+    switch (event.type) {
+      case 'filled':
+        this.applyFill(event.trade)
+        break
+      case 'accepted':
+        this.venueOrderId = event.venueOrderId
+        break
+      case 'denied':
+        this.reason = `${event.code}: ${event.reason}`
+        break
+      case 'rejected':
+      case 'cancel_rejected':
+        this.reason = event.reason
+        break
+      case 'submitted':
+      case 'cancel_requested':
+      case 'canceled':
+      case 'expired':
+        break
+    }
+    this.lastUpdate = event.timestamp
+    if (target !== 'fill') {
+      this.state = target
+    } else if (this.filled.eq(this.amount)) {
+      this.state = 'closed'
+    } else if (this.state === 'submitted') {
+      this.state = 'open'
+    }
+  }
+
+  private applyFill(trade: Trade): void {
+    if (this.tradeIds.has(trade.id)) throw new DuplicateFill(`order ${this.clientOrderId}: trade ${trade.id} applied twice`)
+    if (trade.side !== this.side) {
+      throw new InvariantViolation(`order ${this.clientOrderId}: ${trade.side} fill on a ${this.side} order`)
+    }
+    const filled = this.filled.add(trade.amount)
+    if (filled.gt(this.amount)) {
+      throw new InvariantViolation(`order ${this.clientOrderId}: filled ${filled} exceeds amount ${this.amount}`)
+    }
+    this.tradeIds.add(trade.id)
+    if (this.venueOrderId === undefined) this.venueOrderId = trade.order
+    this.filled = filled
+    this.cost = this.cost.add(trade.cost)
+    const fee = this.fees.get(trade.fee.currency)
+    this.fees.set(trade.fee.currency, fee === undefined ? trade.fee.cost : fee.add(trade.fee.cost))
+  }
+
+  /** A plain JSON view in CCXT's unified order shape (decimals as strings). */
+  toJSON(): Record<string, unknown> {
+    return {
+      id: this.venueOrderId ?? null,
+      clientOrderId: this.clientOrderId,
+      timestamp: this.timestamp,
+      lastUpdateTimestamp: this.lastUpdate,
+      symbol: this.symbol,
+      venue: this.venue,
+      type: this.type,
+      side: this.side,
+      price: this.price?.toString() ?? null,
+      amount: this.amount.toString(),
+      filled: this.filled.toString(),
+      remaining: this.remaining.toString(),
+      cost: this.cost.toString(),
+      average: this.average?.toString() ?? null,
+      status: this.status,
+      state: this.state,
+      fees: [...this.fees].map(([currency, cost]) => ({ currency, cost: cost.toString() })),
+      strategyId: this.strategyId,
+      reason: this.reason ?? null,
+    }
+  }
+}
+
+/** Maps Sofia's lifecycle onto CCXT's status. Not-yet-acknowledged and pending-cancel orders are `open`. */
+export function ccxtStatus(state: OrderState): OrderStatus {
+  switch (state) {
+    case 'created':
+    case 'submitted':
+    case 'open':
+    case 'pending_cancel':
+      return 'open'
+    case 'closed':
+      return 'closed'
+    case 'canceled':
+      return 'canceled'
+    case 'expired':
+      return 'expired'
+    case 'rejected':
+    case 'denied':
+      return 'rejected'
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * @module strategy/market-maker
+ * A two-sided market maker: rests a limit bid and ask around the mid, shifted against its inventory
+ * (long inventory lowers both quotes, so it sells more readily), never quoting the side that could push
+ * inventory past `maxInventory`. Orders are replaced only when the wanted price has moved more than
+ * `requoteBps`, and a replacement waits for the cancel to be confirmed so two orders never rest on a side.
+ */
+import { z } from 'zod'
+import { Decimal, ONE, ZERO, roundAmount, type Instrument, type Order, type OrderSide, type QuoteTick, type Trade } from '../model/index.js'
+import { name, nonNegativeNumber, positiveDecimal, positiveInt, symbol } from './params.js'
+import type { OrderDeniedInfo, Strategy, StrategyContext, StrategyDefinition } from './strategy.js'
+
+export const marketMakerParams = z.object({
+  venue: name().optional().describe('venue to quote on (default: the first venue of the run)'),
+  symbol: symbol().optional().describe('symbol to quote (default: the symbol of the first quote seen)'),
+  spreadBps: nonNegativeNumber().default(20).describe('distance between our bid and ask, in bps of the mid'),
+  amount: positiveDecimal().describe('base amount per quote'),
+  maxInventory: positiveDecimal().optional().describe('largest absolute base inventory (default: 5 × amount)'),
+  skewBps: nonNegativeNumber().default(0).describe('shift of both quotes per unit of base inventory, in bps'),
+  refreshMs: positiveInt().default(1_000).describe('period of the re-quote timer, ms (also picks up balance changes)'),
+  requoteBps: nonNegativeNumber().default(5).describe('replace a quote only when its price moved more than this'),
+})
+
+export type MarketMakerParams = z.output<typeof marketMakerParams>
+
+/** Our resting order on one side. */
+interface Working {
+  readonly id: string
+  readonly ticks: number
+  remaining: Decimal
+  cancelling: boolean
+}
+
+/** What we want resting on one side. */
+interface Wanted {
+  readonly ticks: number
+  readonly amount: Decimal
+}
+
+const TIMER = 'requote'
+
+export class MarketMaker implements Strategy {
+  private venue: string | undefined
+  private symbol: string | undefined
+  private instrument: Instrument | undefined
+  private quote: QuoteTick | undefined
+  private readonly maxInventory: Decimal
+  private readonly halfSpread: number
+  /** Inventory as of the last full evaluation; it only changes on fills, which re-evaluate. */
+  private inventory = 0
+  private readonly working: Record<OrderSide, Working | undefined> = { buy: undefined, sell: undefined }
+  /** Prices (ticks) wanted at the last full evaluation, to skip quotes that change nothing. */
+  private lastWanted: Record<OrderSide, number> = { buy: NaN, sell: NaN }
+
+  constructor(
+    readonly id: string,
+    private readonly params: MarketMakerParams,
+  ) {
+    this.maxInventory = params.maxInventory ?? params.amount.mul(5)
+    this.halfSpread = params.spreadBps / 20_000
+    this.symbol = params.symbol
+  }
+
+  onStart(ctx: StrategyContext): void {
+    this.venue = this.params.venue ?? ctx.venues()[0]
+    ctx.setTimer(TIMER, this.params.refreshMs)
+  }
+
+  onStop(ctx: StrategyContext): void {
+    ctx.clearTimer(TIMER)
+    if (this.venue !== undefined && this.symbol !== undefined) ctx.cancelAll(this.venue, this.symbol)
+  }
+
+  onQuote(quote: QuoteTick, ctx: StrategyContext): void {
+    if (this.venue !== undefined && quote.venue !== this.venue) return
+    if (this.symbol !== undefined && quote.symbol !== this.symbol) return
+    if (this.instrument === undefined) {
+      this.venue = quote.venue
+      this.symbol = quote.symbol
+      this.instrument = ctx.instrument(quote.venue, quote.symbol)
+    }
+    this.quote = quote
+    // Hot path: a quote that moves neither wanted price beyond requoteBps changes nothing.
+    const bid = this.priceTicks('buy', quote, this.instrument)
+    const ask = this.priceTicks('sell', quote, this.instrument)
+    if (!this.moved(this.lastWanted.buy, bid) && !this.moved(this.lastWanted.sell, ask)) return
+    this.evaluate(ctx)
+  }
+
+  onTimer(name: string, ctx: StrategyContext): void {
+    if (name === TIMER) this.evaluate(ctx)
+  }
+
+  onFill(trade: Trade, order: Order, ctx: StrategyContext): void {
+    const side = this.working[order.side]
+    if (side === undefined || side.id !== order.clientOrderId) return
+    side.remaining = order.remaining
+    if (order.isTerminal) this.working[order.side] = undefined
+    // Inventory changed: the skew and the allowed sizes with it.
+    this.evaluate(ctx)
+  }
+
+  onOrder(order: Order, ctx: StrategyContext): void {
+    const side = this.working[order.side]
+    if (side === undefined || side.id !== order.clientOrderId || !order.isTerminal) return
+    this.working[order.side] = undefined
+    this.evaluate(ctx)
+  }
+
+  onDenied(denied: OrderDeniedInfo, ctx: StrategyContext): void {
+    for (const side of ['buy', 'sell'] as const) {
+      if (this.working[side]?.id === denied.clientOrderId) this.working[side] = undefined
+    }
+    ctx.log(`market-maker: quote ${denied.clientOrderId} denied (${denied.code}: ${denied.reason})`)
+  }
+
+  /** Wanted price in ticks: around the inventory-skewed mid, rounded away from the mid, never crossing the book. */
+  private priceTicks(side: OrderSide, quote: QuoteTick, inst: Instrument): number {
+    const mid = (quote.bid + quote.ask) / 2
+    const center = mid * Math.max(0, 1 - (this.params.skewBps * this.inventory) / 10_000)
+    const tick = inst.tickSizeNum
+    // The epsilon absorbs float error on prices that sit exactly on a tick.
+    if (side === 'buy') {
+      const ticks = Math.floor((center * (1 - this.halfSpread)) / tick + 1e-9)
+      return Math.min(ticks, Math.round(quote.ask / tick) - 1)
+    }
+    const ticks = Math.ceil((center * (1 + this.halfSpread)) / tick - 1e-9)
+    return Math.max(ticks, Math.round(quote.bid / tick) + 1)
+  }
+
+  private moved(fromTicks: number, toTicks: number): boolean {
+    if (Number.isNaN(fromTicks)) return true
+    return (Math.abs(toTicks - fromTicks) / fromTicks) * 10_000 > this.params.requoteBps
+  }
+
+  private evaluate(ctx: StrategyContext): void {
+    const quote = this.quote
+    const inst = this.instrument
+    if (quote === undefined || inst === undefined || !(quote.bid > 0 && quote.ask > quote.bid)) return
+    const position = ctx.position(quote.venue, quote.symbol)
+    this.inventory = position.toNumber()
+    for (const side of ['buy', 'sell'] as const) {
+      const ticks = this.priceTicks(side, quote, inst)
+      this.lastWanted[side] = ticks
+      this.quoteSide(side, this.wanted(side, ticks, position, quote.venue, inst, ctx), quote.venue, inst, ctx)
+    }
+  }
+
+  /** Size for one side, or undefined when that side must not be quoted. */
+  private wanted(side: OrderSide, ticks: number, position: Decimal, venue: string, inst: Instrument, ctx: StrategyContext): Wanted | undefined {
+    if (ticks <= 0) return undefined
+    const price = inst.tickSize.mul(ticks)
+    // A fill of the whole quote must leave |inventory| ≤ maxInventory.
+    const room = side === 'buy' ? this.maxInventory.sub(position) : this.maxInventory.add(position)
+    // Our own resting order's funds come back when it is replaced, so count them as available.
+    const resting = this.working[side]?.remaining ?? ZERO
+    const funds =
+      side === 'buy'
+        ? Decimal.max(ctx.balance(venue, inst.quote), ZERO).div(price.mul(ONE.add(inst.makerFee))).add(resting)
+        : Decimal.max(ctx.balance(venue, inst.base), ZERO).add(resting)
+    const amount = roundAmount(inst, Decimal.min(this.params.amount, room, funds))
+    if (amount.lt(inst.minAmount) || amount.mul(price).lt(inst.minCost)) return undefined
+    return { ticks, amount }
+  }
+
+  private quoteSide(side: OrderSide, wanted: Wanted | undefined, venue: string, inst: Instrument, ctx: StrategyContext): void {
+    const working = this.working[side]
+    if (working !== undefined) {
+      if (working.cancelling) return
+      const stale = wanted === undefined || this.moved(working.ticks, wanted.ticks) || working.remaining.gt(wanted.amount)
+      if (stale) {
+        working.cancelling = true
+        ctx.cancel(working.id)
+      }
+      return
+    }
+    if (wanted === undefined) return
+    const id = ctx.submit({
+      venue,
+      symbol: inst.symbol,
+      side,
+      type: 'limit',
+      amount: wanted.amount,
+      price: inst.tickSize.mul(wanted.ticks),
+      tag: `quote-${side === 'buy' ? 'bid' : 'ask'}`,
+    })
+    if (id !== undefined) this.working[side] = { id, ticks: wanted.ticks, remaining: wanted.amount, cancelling: false }
+  }
+}
+
+export const marketMaker: StrategyDefinition<typeof marketMakerParams> = {
+  name: 'market-maker',
+  description: 'Rests a bid and an ask around the mid with inventory skew and an inventory cap; re-quotes on moves.',
+  params: marketMakerParams,
+  create: (id, params) => new MarketMaker(id, params),
+}

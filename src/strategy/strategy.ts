@@ -1,0 +1,89 @@
+/**
+ * @module strategy/strategy
+ * The Strategy API. A strategy reacts to market data and its own orders and fills, and acts only through its
+ * context: it never touches venues, the ledger or the risk engine directly.
+ */
+import type { z } from 'zod'
+import type { Bar, BookUpdate, Decimal, DecimalLike, Instrument, OrderSide, OrderType, QuoteTick, Trade, TradeTick } from '../model/index.js'
+import type { Order } from '../model/index.js'
+
+export interface SubmitRequest {
+  readonly venue: string
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly type: OrderType
+  /** Base-currency amount; rounded down to the instrument's step. */
+  readonly amount: DecimalLike
+  /** Limit price; rounded to the instrument's tick. Required for limit orders. */
+  readonly price?: DecimalLike
+  readonly tag?: string
+}
+
+/** Top of book as the strategy sees it. */
+export interface TopOfBook {
+  readonly bid: number
+  readonly bidSize: number
+  readonly ask: number
+  readonly askSize: number
+  readonly timestamp: number
+}
+
+export interface StrategyContext {
+  readonly strategyId: string
+  now(): number
+  instrument(venue: string, symbol: string): Instrument
+  /** Venues in this run. */
+  venues(): readonly string[]
+  /**
+   * Submits an order through risk and execution. Returns the client order id, or undefined when the
+   * risk engine denied it (the denial is published and passed to `onDenied`).
+   */
+  submit(request: SubmitRequest): string | undefined
+  cancel(clientOrderId: string): void
+  /** Cancels this strategy's open orders, optionally only on one venue/symbol. */
+  cancelAll(venue?: string, symbol?: string): void
+  /** This strategy's open orders. */
+  openOrders(venue?: string, symbol?: string): readonly Order[]
+  /** Net position in base currency on a venue (the ledger's figure). */
+  position(venue: string, symbol: string): Decimal
+  /** Free balance of an asset on a venue (the ledger's figure). */
+  balance(venue: string, asset: string): Decimal
+  lastPrice(venue: string, symbol: string): number | undefined
+  topOfBook(venue: string, symbol: string): TopOfBook | undefined
+  /** Calls `onTimer(name)` every `intervalMs` of engine time until cleared. */
+  setTimer(name: string, intervalMs: number): void
+  clearTimer(name: string): void
+  /** Raises a named signal for operators (e.g. `rebalance`); recorded and counted, not an order. */
+  signal(name: string, detail: Record<string, unknown>): void
+  log(message: string): void
+}
+
+export interface OrderDeniedInfo {
+  readonly clientOrderId: string
+  readonly code: string
+  readonly reason: string
+}
+
+export interface Strategy {
+  readonly id: string
+  /** Bar timeframe this strategy wants built from ticks (when the data has no bars), e.g. `1m`. */
+  readonly barTimeframe?: string
+  onStart?(ctx: StrategyContext): void
+  onStop?(ctx: StrategyContext): void
+  onBar?(bar: Bar, ctx: StrategyContext): void
+  onTrade?(tick: TradeTick, ctx: StrategyContext): void
+  onQuote?(quote: QuoteTick, ctx: StrategyContext): void
+  onBook?(book: BookUpdate, ctx: StrategyContext): void
+  onFill?(trade: Trade, order: Order, ctx: StrategyContext): void
+  onOrder?(order: Order, ctx: StrategyContext): void
+  onDenied?(denied: OrderDeniedInfo, ctx: StrategyContext): void
+  onTimer?(name: string, ctx: StrategyContext): void
+}
+
+/** A built-in strategy: a name, a parameter schema (validated with clear errors) and a constructor. */
+export interface StrategyDefinition<S extends z.ZodType = z.ZodType> {
+  readonly name: string
+  readonly description: string
+  readonly params: S
+  create(id: string, params: z.output<S>): Strategy
+}

@@ -1,0 +1,69 @@
+/**
+ * @module venues/ccxt-exchange
+ * Builds the ccxt (pro) exchange instance a CcxtVenue or CcxtFeed talks to: the exchange class by id, the
+ * keys, sandbox mode (`MODE=testnet`), and base URLs pointed elsewhere (the local exchange). Verbose logging
+ * stays off so keys and signed requests never reach a log.
+ */
+import ccxt from 'ccxt'
+import type { Exchange } from 'ccxt'
+import { ccxtBinanceClient } from '../exchange-sim/client.js'
+import { InputError } from '../model/index.js'
+
+export type CcxtExchange = Exchange
+
+export interface CcxtExchangeSpec {
+  /** CCXT id, e.g. `binance`. */
+  readonly exchangeId: string
+  readonly apiKey?: string
+  readonly secret?: string
+  readonly password?: string
+  /** The exchange's sandbox (CCXT `setSandboxMode`). */
+  readonly sandbox?: boolean
+  /** REST base URL replacing the exchange's own (the local exchange); binance-compatible only. */
+  readonly url?: string
+  /** Request timeout, ms (ccxt default 10 000). */
+  readonly timeoutMs?: number
+  /** ccxt's client-side rate limiter (default on for real exchanges, off for a local URL). */
+  readonly enableRateLimit?: boolean
+}
+
+/** A ccxt.pro instance (WebSocket methods available) for the spec. */
+export function createCcxtExchange(spec: CcxtExchangeSpec): CcxtExchange {
+  const id = spec.exchangeId.toLowerCase()
+  const overrides: Record<string, unknown> = {
+    verbose: false,
+    ...(spec.timeoutMs !== undefined ? { timeout: spec.timeoutMs } : {}),
+    ...(spec.enableRateLimit !== undefined ? { enableRateLimit: spec.enableRateLimit } : {}),
+    ...(spec.password !== undefined ? { password: spec.password } : {}),
+    options: { warnOnFetchOpenOrdersWithoutSymbol: false },
+  }
+  let exchange: Exchange
+  if (spec.url !== undefined) {
+    if (id !== 'binance') throw new InputError(`exchange.urls.api: a URL override is supported for binance-compatible exchanges only, not '${id}'`)
+    exchange = ccxtBinanceClient(spec.url, spec.apiKey ?? '', spec.secret ?? '', overrides) as unknown as Exchange
+    if (spec.sandbox === true) {
+      // Sandbox mode swaps urls.api for urls.test: keep the local exchange in both.
+      const urls = exchange.urls as Record<string, unknown>
+      urls['test'] = structuredClone(urls['api'])
+      exchange.setSandboxMode(true)
+    }
+    return exchange
+  }
+  const pro = ccxt.pro as unknown as Record<string, new (config: Record<string, unknown>) => Exchange>
+  const rest = ccxt as unknown as Record<string, new (config: Record<string, unknown>) => Exchange>
+  const Ctor = pro[id] ?? rest[id]
+  if (typeof Ctor !== 'function' || !(ccxt.exchanges as readonly string[]).includes(id)) {
+    throw new InputError(`exchange.id: '${spec.exchangeId}' is not a ccxt exchange`)
+  }
+  exchange = new Ctor({
+    enableRateLimit: true,
+    ...(spec.apiKey !== undefined ? { apiKey: spec.apiKey } : {}),
+    ...(spec.secret !== undefined ? { secret: spec.secret } : {}),
+    ...overrides,
+  })
+  if (spec.sandbox === true) exchange.setSandboxMode(true)
+  return exchange
+}
+
+/** ccxt's TICK_SIZE precision mode (precision values are tick/step sizes, not decimal places). */
+export const TICK_SIZE = 4

@@ -1,0 +1,15 @@
+/**
+ * @module venues
+ * The Venue port, the matching engine and the simulated exchange.
+ */
+export type { OrderRequest, VenueOrder, VenueListener, Venue } from './venue.js'
+export { OrderBook, SELF_TRADE_MODES } from './order-book.js'
+export type { BookOrder, Match, OrderBookListener, OrderBookOptions, SelfTradeMode, DepthLevel } from './order-book.js'
+export { SimulatedVenue } from './simulated-venue.js'
+export type { SimulatedVenueOptions, LatencyModel, LatencyRequest, RestoredOrder } from './simulated-venue.js'
+export type { CcxtVenueOptions, RetryPolicy, ReconnectCounter } from './ccxt-venue.js'
+export type { CcxtExchange, CcxtExchangeSpec } from './ccxt-exchange.js'
+export type { CcxtFeedOptions } from './ccxt-feed.js'
+export type { OhlcvDownload, OhlcvResult, Candle } from './ccxt-ohlcv.js'
+// The CCXT adapter's values live in './ccxt.js': importing them loads ccxt (~80 MB, ~0.3 s), which only
+// commands that talk to an exchange should pay for. Its types are here (type imports load nothing).

@@ -1,0 +1,62 @@
+/**
+ * @module venues/venue
+ * The Venue port: the CCXT-shaped surface every venue (simulated exchange, CCXT adapter) implements.
+ * Requests are async like CCXT's; what happens to an order afterwards (acknowledgement, fills, cancels)
+ * is pushed to the subscribed listener as CCXT-shaped updates, the way `watchOrders`/`watchMyTrades` do.
+ * The execution layer trusts those pushed updates, so one code path serves simulated and real venues.
+ */
+import type { Balances, Decimal, Instrument, OrderSide, OrderStatus, OrderType, Trade } from '../model/index.js'
+
+/** An order as sent to a venue. The client order id is deterministic (see execution). */
+export interface OrderRequest {
+  readonly clientOrderId: string
+  readonly symbol: string
+  readonly type: OrderType
+  readonly side: OrderSide
+  readonly amount: Decimal
+  readonly price?: Decimal
+}
+
+/** A venue's view of one order, in CCXT's unified shape. */
+export interface VenueOrder {
+  readonly id: string
+  readonly clientOrderId: string
+  readonly timestamp: number
+  readonly symbol: string
+  readonly type: OrderType
+  readonly side: OrderSide
+  readonly price: Decimal | undefined
+  readonly amount: Decimal
+  readonly filled: Decimal
+  readonly remaining: Decimal
+  readonly cost: Decimal
+  readonly status: OrderStatus
+  /** Why the venue rejected or expired it, when it did. */
+  readonly reason?: string
+}
+
+export interface VenueListener {
+  /** An order's status changed (accepted/open, canceled, expired, rejected, closed). */
+  onOrder(order: VenueOrder): void
+  /** One of our orders traded. Delivered before the `onOrder` update that reflects it. */
+  onTrade(trade: Trade): void
+}
+
+export interface Venue {
+  readonly id: string
+  /** Markets with precision and limits (CCXT `loadMarkets`). */
+  instruments(): readonly Instrument[]
+  /** The instrument for a symbol; throws BadSymbol when the venue does not list it. */
+  instrument(symbol: string): Instrument
+  subscribe(listener: VenueListener): void
+  createOrder(request: OrderRequest): Promise<VenueOrder>
+  /** Cancels by client order id. Throws OrderNotFound when the venue does not know it. */
+  cancelOrder(clientOrderId: string, symbol: string): Promise<VenueOrder>
+  /** Looks an order up by client order id: how a lost response is resolved without sending again. */
+  fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder>
+  fetchOpenOrders(symbol?: string): Promise<VenueOrder[]>
+  fetchMyTrades(symbol?: string, since?: number, limit?: number): Promise<Trade[]>
+  fetchBalance(): Promise<Balances>
+  /** The venue's clock, ms (CCXT `fetchTime`). */
+  fetchTime(): Promise<number>
+}
