@@ -1,0 +1,17 @@
+/**
+ * @module audit
+ * The audit chain: records, the in-process writer, verification, JSONL export/import and restore.
+ */
+export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from './record.js'
+export type { AuditRecord } from './record.js'
+export { AuditLog } from './audit-log.js'
+export type { AuditHead } from './audit-log.js'
+export { REDACTED, SECRET_KEY, redactSecrets, sanitizePayload } from './redact.js'
+export { BAD_RECORD_REASONS, verifyChain, bodyMatches } from './verify.js'
+export type { BadRecord, BadRecordReason, VerifiableRecord, VerifyOptions, VerifyResult } from './verify.js'
+export { verifySqliteAudit } from './verify-sqlite.js'
+export type { SqliteVerifyOptions } from './verify-sqlite.js'
+export { exportJsonl, jsonlLine, readJsonl, verifyJsonl, writeJsonl, MalformedLine } from './export.js'
+export type { AuditStore, ExportSummary, ReadJsonlOptions } from './export.js'
+export { restoreBefore } from './restore.js'
+export type { RestoreSummary } from './restore.js'

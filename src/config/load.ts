@@ -1,0 +1,380 @@
+/**
+ * @module config/load
+ * Reads sofia.yaml (or defaults when there is none), applies the runbook's environment overrides, and
+ * validates the lot against the schema. Every problem becomes one line naming where it is —
+ * `sofia.yaml:12: risk.maxDailyLoss: expected a positive number, got "abc"` or
+ * `environment MAX_DAILY_LOSS: …` — thrown as a ConfigError (an InputError: CLI exit code 2).
+ */
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { LineCounter, parseDocument } from 'yaml'
+import { yamlLineOf } from './yaml-lines.js'
+import type { Document } from 'yaml'
+import type { z } from 'zod'
+import { InputError } from '../model/index.js'
+import { formatDuration } from './duration.js'
+import { configSchema, objectShape, schemaAt } from './schema.js'
+import type { ParsedConfig } from './schema.js'
+import { redactUrl } from './secret.js'
+import { suggestKey } from './suggest.js'
+import { EXCHANGE_MODES } from './types.js'
+import type { ExchangeConfig, Levels, MonitorThresholds, RiskConfig, SofiaConfig } from './types.js'
+
+/** The file looked for in the working directory when none is named. */
+export const DEFAULT_CONFIG_FILE = 'sofia.yaml'
+
+/** The runbook's environment variables and the key each overrides. The environment wins over the file. */
+export const ENV_OVERRIDES = [
+  { name: 'MODE', path: ['mode'] },
+  { name: 'EXCHANGE', path: ['exchange', 'id'] },
+  { name: 'API_KEY', path: ['exchange', 'apiKey'] },
+  { name: 'API_SECRET', path: ['exchange', 'apiSecret'] },
+  { name: 'MAX_DAILY_LOSS', path: ['risk', 'maxDailyLoss'] },
+  { name: 'MAX_POSITION_USD', path: ['risk', 'maxPositionNotional'] },
+  { name: 'KILL_SWITCH', path: ['risk', 'killSwitch'] },
+  { name: 'CANARY_PERCENTAGE', path: ['canary', 'percentage'] },
+  { name: 'DATABASE_URL', path: ['database', 'url'] },
+  { name: 'SOFIA_HOME', path: ['dataDir'] },
+] as const satisfies readonly { name: string; path: readonly string[] }[]
+
+/** Keys whose values are never echoed in an error message. */
+const SECRET_KEYS: ReadonlySet<PropertyKey> = new Set(['apiKey', 'apiSecret', 'password'])
+
+export interface LoadConfigOptions {
+  /** Config file, relative to `cwd`. Default `sofia.yaml`, which may be absent; a named file must exist. */
+  readonly file?: string
+  /** Default `process.cwd()`. */
+  readonly cwd?: string
+  /** Default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+/** A bad configuration. `message` is the first problem, one line; `problems` lists them all. */
+export class ConfigError extends InputError {
+  readonly problems: readonly string[]
+
+  constructor(problems: readonly [string, ...string[]], options?: { cause?: unknown }) {
+    super(problems[0], options)
+    this.problems = problems
+  }
+}
+
+/** Loads, overrides from the environment and validates. @throws ConfigError */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<SofiaConfig> {
+  const cwd = resolve(options.cwd ?? process.cwd())
+  const name = options.file ?? DEFAULT_CONFIG_FILE
+  const path = resolve(cwd, name)
+  let text: string | undefined
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT'
+    if (!missing) throw new ConfigError([`${name}: cannot read config file: ${(err as Error).message}`], { cause: err })
+    if (options.file !== undefined) throw new ConfigError([`${name}: config file not found`], { cause: err })
+  }
+  return parseConfig(text, { name, cwd, env: options.env ?? process.env, ...(text === undefined ? {} : { path }) })
+}
+
+export interface ParseConfigOptions {
+  /** How messages name the file. Default `sofia.yaml`. */
+  readonly name?: string
+  /** Absolute path of the file, recorded in `source.file`; relative `dataDir` resolves against its folder. */
+  readonly path?: string
+  /** Default `process.cwd()`. */
+  readonly cwd?: string
+  /** The variables to override from; default none (unlike `loadConfig`, which reads `process.env`). */
+  readonly env?: NodeJS.ProcessEnv
+}
+
+/** Validates config text already in hand (`undefined`: no file, defaults). @throws ConfigError */
+export function parseConfig(text: string | undefined, options: ParseConfigOptions = {}): SofiaConfig {
+  const name = options.name ?? DEFAULT_CONFIG_FILE
+  const cwd = resolve(options.cwd ?? process.cwd())
+  const source = text === undefined ? undefined : readYaml(text, name)
+  const raw: unknown = source === undefined ? {} : dropNulls(source.value ?? {})
+
+  const envProblems: string[] = []
+  const envValues = new Map<string, { override: EnvOverride; value: string }>()
+  for (const override of ENV_OVERRIDES) {
+    const value = options.env?.[override.name]
+    if (value === undefined || value.trim() === '') continue
+    const checked = schemaAt(override.path)?.safeParse(value)
+    if (checked && !checked.success) {
+      const first = toProblems(checked.error, value)[0]
+      const got = SECRET_KEYS.has(override.path.at(-1) ?? '') ? '' : `, got ${render(displayValue(override.path, value))}`
+      envProblems.push(`environment ${override.name}: ${first?.message ?? 'invalid value'}${got}`)
+    } else {
+      envValues.set(override.path.join('.'), { override, value })
+    }
+  }
+  const applied = applyEnv(raw, envValues)
+
+  const context: Context = { name, ...(source === undefined ? {} : { source }), fromEnv: applied }
+  const result = configSchema.safeParse(raw)
+  const problems = result.success ? crossChecks(result.data, raw) : toProblems(result.error, raw)
+  const all = [...envProblems, ...sortByLine(problems, context)]
+  if (all.length > 0 || !result.success) throw new ConfigError(nonEmpty(all))
+
+  const fileDir = options.path === undefined ? cwd : dirname(resolve(cwd, options.path))
+  const dataDirBase = applied.has('dataDir') || getIn(raw, ['dataDir']) === undefined ? cwd : fileDir
+  return deepFreeze(
+    build(result.data, {
+      dataDir: resolve(dataDirBase, result.data.dataDir),
+      source: {
+        ...(options.path === undefined ? {} : { file: resolve(cwd, options.path) }),
+        env: ENV_OVERRIDES.filter((o) => applied.has(o.path.join('.'))).map((o) => o.name),
+      },
+    }),
+  )
+}
+
+type EnvOverride = (typeof ENV_OVERRIDES)[number]
+
+interface YamlSource {
+  readonly doc: Document
+  readonly lines: LineCounter
+  readonly value: unknown
+}
+
+interface Context {
+  readonly name: string
+  readonly source?: YamlSource
+  /** Dotted path → the environment variable that set it. */
+  readonly fromEnv: ReadonlyMap<string, EnvOverride>
+}
+
+interface Problem {
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+  /** The offending value, echoed as `, got …`; absent when there is nothing useful (or safe) to show. */
+  readonly got?: unknown
+}
+
+function readYaml(text: string, name: string): YamlSource {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
+  const error = doc.errors[0]
+  if (error) {
+    const line = error.linePos?.[0].line
+    const what = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '')
+    throw new ConfigError([`${name}${line === undefined ? '' : `:${line}`}: invalid YAML: ${what}`], { cause: error })
+  }
+  try {
+    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }) }
+  } catch (err) {
+    throw new ConfigError([`${name}: invalid YAML: ${(err as Error).message}`], { cause: err })
+  }
+}
+
+/** Writes the environment's values into the raw tree; returns the overrides that took effect, by dotted path. */
+function applyEnv(
+  raw: unknown,
+  values: ReadonlyMap<string, { override: EnvOverride; value: string }>,
+): Map<string, EnvOverride> {
+  const applied = new Map<string, EnvOverride>()
+  // Credentials in the environment belong to an exchange named somewhere; a paper run in a shell that
+  // happens to export API_KEY must not fail for want of an exchange id.
+  const hasExchange = values.has('exchange.id') || getIn(raw, ['exchange', 'id']) !== undefined
+  for (const [key, { override, value }] of values) {
+    if (override.path[0] === 'exchange' && override.path[1] !== 'id' && !hasExchange) continue
+    if (setIn(raw, override.path, value)) applied.set(key, override)
+  }
+  return applied
+}
+
+/** zod's issues as problems, with our wording for the structural ones and the offending value alongside. */
+function toProblems(error: z.ZodError, raw: unknown): Problem[] {
+  const problems: Problem[] = []
+  for (const issue of error.issues) {
+    const path = issue.path
+    if (issue.code === 'unrecognized_keys') {
+      const known = Object.keys(objectShape(schemaAt(path.filter((k): k is string => typeof k === 'string'))) ?? {})
+      for (const key of issue.keys) {
+        const suggestion = suggestKey(key, known)
+        const hint = suggestion === undefined ? `expected one of ${known.join(', ')}` : `did you mean ${suggestion}?`
+        problems.push({ path: [...path, key], message: `unknown key (${hint})` })
+      }
+      continue
+    }
+    const got = issue.message === 'required' ? undefined : getIn(raw, path)
+    let message = issue.message
+    if (issue.code === 'invalid_type') {
+      if (got === undefined) message = 'required'
+      else if (issue.expected === 'object') message = 'expected a mapping'
+      else if (issue.expected === 'array') message = 'expected a list'
+    }
+    problems.push({ path, message, ...(got === undefined ? {} : { got }) })
+  }
+  return problems
+}
+
+const MONITORS = ['dailyLoss', 'hourlyLoss', 'drawdownPct', 'errorRate', 'slippageRatio', 'staleData'] as const
+
+/** Rules across keys, checked once every key is valid on its own. */
+function crossChecks(data: ParsedConfig, raw: unknown): Problem[] {
+  const problems: Problem[] = []
+  for (const monitor of MONITORS) {
+    const { warning, critical } = data.risk.monitors[monitor]
+    if (critical >= warning) continue
+    const path = ['risk', 'monitors', monitor]
+    const show = (value: number): string => (monitor === 'staleData' ? formatDuration(value) : String(value))
+    const rawCritical = getIn(raw, [...path, 'critical'])
+    problems.push(
+      rawCritical === undefined
+        ? { path: [...path, 'warning'], message: `must not be above the critical level (${show(critical)})`, got: getIn(raw, [...path, 'warning']) }
+        : { path: [...path, 'critical'], message: `must not be below the warning level (${show(warning)})`, got: rawCritical },
+    )
+  }
+  if (EXCHANGE_MODES.includes(data.mode) && data.exchange === undefined) {
+    problems.push({ path: ['mode'], message: `${data.mode} needs an exchange: set exchange.id or EXCHANGE` })
+  }
+  if (data.mode === 'testnet' && data.exchange?.sandbox === false) {
+    problems.push({ path: ['exchange', 'sandbox'], message: 'must be true (or left out) in mode testnet', got: false })
+  }
+  return problems
+}
+
+function sortByLine(problems: readonly Problem[], context: Context): string[] {
+  return problems
+    .map((problem) => ({ problem, line: lineOf(problem.path, context.source) }))
+    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
+    .map(({ problem, line }) => formatProblem(problem, line, context))
+}
+
+function formatProblem(problem: Problem, line: number | undefined, context: Context): string {
+  const secret = SECRET_KEYS.has(problem.path.at(-1) ?? '')
+  const got = problem.got === undefined || secret ? '' : `, got ${render(displayValue(problem.path, problem.got))}`
+  const env = envFor(problem.path, context.fromEnv)
+  if (env !== undefined) return `environment ${env.name}: ${problem.message}${got}`
+  const where = line === undefined ? context.name : `${context.name}:${line}`
+  const key = pathText(problem.path)
+  return `${where}: ${key === '' ? '' : `${key}: `}${problem.message}${got}`
+}
+
+/** The override that set this path (or one of its parents), if any. */
+function envFor(path: readonly PropertyKey[], fromEnv: ReadonlyMap<string, EnvOverride>): EnvOverride | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const found = fromEnv.get(path.slice(0, n).join('.'))
+    if (found) return found
+  }
+  return undefined
+}
+
+/** `risk.allowedSymbols[1]` */
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('')
+}
+
+/** Line of the key (or list item) at `path`, else of its nearest ancestor in the file. */
+function lineOf(path: readonly PropertyKey[], source: YamlSource | undefined): number | undefined {
+  return source === undefined ? undefined : yamlLineOf(source.doc, source.lines, path)
+}
+
+/** What an error message may show of a value: URLs lose their passwords. */
+function displayValue(path: readonly PropertyKey[], value: unknown): unknown {
+  return path.at(-1) === 'url' && typeof value === 'string' ? redactUrl(value) : value
+}
+
+function render(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : 'a list'
+  if (value !== null && typeof value === 'object') return 'a mapping'
+  return String(value)
+}
+
+/** The typed config from the parsed tree, leaving out absent optional keys (exactOptionalPropertyTypes). */
+function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source'>): SofiaConfig {
+  const { exchange, risk, database } = data
+  const { killSwitch, monitors: m, circuitBreaker: cb, ...limits } = risk
+  const monitors: MonitorThresholds = {
+    dailyLoss: m.dailyLoss,
+    hourlyLoss: m.hourlyLoss,
+    drawdownPct: m.drawdownPct,
+    errorRate: { warning: m.errorRate.warning, critical: m.errorRate.critical, windowMs: m.errorRate.window },
+    slippageRatio: m.slippageRatio,
+    staleDataMs: m.staleData satisfies Levels,
+  }
+  const riskConfig: RiskConfig = {
+    ...definedOnly(limits),
+    killSwitch,
+    monitors,
+    circuitBreaker: { failures: cb.failures, errorRate: cb.errorRate, windowMs: cb.window, coolDownMs: cb.coolDown },
+  }
+  const exchangeConfig: ExchangeConfig | undefined =
+    exchange === undefined
+      ? undefined
+      : {
+          id: exchange.id,
+          ...definedOnly({ apiKey: exchange.apiKey, apiSecret: exchange.apiSecret, password: exchange.password }),
+          sandbox: exchange.sandbox ?? data.mode === 'testnet',
+          ...(exchange.urls === undefined ? {} : { urls: definedOnly(exchange.urls) }),
+        }
+  return {
+    mode: data.mode,
+    ...(exchangeConfig === undefined ? {} : { exchange: exchangeConfig }),
+    risk: riskConfig,
+    canary: { percentage: data.canary.percentage },
+    ...(database === undefined ? {} : { database: { url: database.url } }),
+    api: { host: data.api.host, port: data.api.port },
+    ...extra,
+  }
+}
+
+/** A copy without the keys whose value is undefined; the type says so. */
+function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>
+  }
+}
+
+/** YAML `key:` with nothing after it is null; in a mapping that means "not set", so the default applies. */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls)
+  if (isPlainObject(value)) {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]))
+  }
+  return value
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+function getIn(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value
+  for (const key of path) {
+    if (Array.isArray(current) && typeof key === 'number') current = current[key]
+    else if (isPlainObject(current) && typeof key === 'string' && Object.hasOwn(current, key)) current = current[key]
+    else return undefined
+  }
+  return current
+}
+
+/** Sets `path` in a tree of plain objects, creating missing levels; false when a level is not a mapping. */
+function setIn(root: unknown, path: readonly string[], value: unknown): boolean {
+  let current = root
+  for (const [i, key] of path.entries()) {
+    if (!isPlainObject(current)) return false
+    if (i === path.length - 1) {
+      current[key] = value
+      return true
+    }
+    current[key] ??= {}
+    current = current[key]
+  }
+  return false
+}
+
+/** Freezes plain objects and arrays all the way down; class instances (Decimal, Secret) are left alone. */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || (isPlainObject(value) && Object.getPrototypeOf(value) === Object.prototype)) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}
+
+function nonEmpty(list: readonly string[]): [string, ...string[]] {
+  const [first = 'invalid configuration', ...rest] = list
+  return [first, ...rest]
+}

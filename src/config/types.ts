@@ -1,0 +1,124 @@
+/**
+ * @module config/types
+ * The validated configuration every part of Sofia reads. Money is Decimal, fractions are numbers
+ * (0.05 = 5%), durations are integer milliseconds (keys end in `Ms`), credentials are `Secret`s.
+ */
+import type { Decimal } from '../model/index.js'
+import type { Secret } from './secret.js'
+
+export const MODES = ['paper', 'backtest', 'shadow', 'canary', 'live', 'testnet'] as const
+export type Mode = (typeof MODES)[number]
+/** Modes that talk to a real exchange and so need `exchange.id`. */
+export const EXCHANGE_MODES: readonly Mode[] = ['shadow', 'canary', 'live', 'testnet']
+
+export const KILL_SWITCH_SETTINGS = ['OFF', 'ON', 'AUTO'] as const
+/** OFF: monitors never trip it; ON: halted from the start; AUTO: monitors may trip it. */
+export type KillSwitchSetting = (typeof KILL_SWITCH_SETTINGS)[number]
+
+export interface SofiaConfig {
+  readonly mode: Mode
+  /** Absent in paper and backtest unless an exchange feed is wanted. */
+  readonly exchange?: ExchangeConfig
+  readonly risk: RiskConfig
+  readonly canary: CanaryConfig
+  /** PostgreSQL; absent → SQLite under `dataDir`. */
+  readonly database?: DatabaseConfig
+  readonly api: ApiConfig
+  /** Absolute path of the state directory (SQLite store, audit chain, reports). */
+  readonly dataDir: string
+  /** Where the values came from, for `sofia config show` and the audit chain. */
+  readonly source: ConfigSource
+}
+
+export interface ConfigSource {
+  /** Absolute path of the file read; absent when no file exists and defaults apply. */
+  readonly file?: string
+  /** Names of the environment variables that overrode the file. */
+  readonly env: readonly string[]
+}
+
+export interface ExchangeConfig {
+  /** CCXT exchange id, lower case (`binance`, `kraken`). */
+  readonly id: string
+  readonly apiKey?: Secret
+  readonly apiSecret?: Secret
+  /** Passphrase, for exchanges that need one (CCXT `password`). */
+  readonly password?: Secret
+  /** The exchange's sandbox (CCXT `setSandboxMode`); always true in mode testnet. */
+  readonly sandbox: boolean
+  /** Base URLs overriding the exchange's own, e.g. for the local exchange. */
+  readonly urls?: ExchangeUrls
+}
+
+export interface ExchangeUrls {
+  /** REST base URL (http/https). */
+  readonly api?: string
+  /** WebSocket base URL (ws/wss). */
+  readonly ws?: string
+}
+
+/**
+ * Mirrors `RiskLimits` in risk/context.ts field for field (an absent limit is not checked), so
+ * `config.risk` can be handed to the risk gateway as is; plus the kill switch, monitors and breakers.
+ */
+export interface RiskConfig {
+  readonly maxOrderNotional?: Decimal
+  readonly maxPositionNotional?: Decimal
+  readonly maxGrossExposure?: Decimal
+  readonly maxDailyLoss?: Decimal
+  readonly maxDailyLossPct?: number
+  readonly priceBandPct?: number
+  readonly maxOpenOrders?: number
+  readonly maxOrdersPerSecond?: number
+  readonly maxOrdersPerMinute?: number
+  readonly allowedSymbols?: readonly string[]
+  readonly allowedVenues?: readonly string[]
+  readonly killSwitch: KillSwitchSetting
+  readonly monitors: MonitorThresholds
+  readonly circuitBreaker: CircuitBreakerConfig
+}
+
+/** A monitor warns (alert) at `warning` and, with the kill switch on AUTO, trips it at `critical`. */
+export interface Levels {
+  readonly warning: number
+  readonly critical: number
+}
+
+export interface MonitorThresholds {
+  /** Today's loss as a fraction of the daily loss limit (the tighter of maxDailyLoss and maxDailyLossPct × equity). */
+  readonly dailyLoss: Levels
+  /** The last hour's loss as a fraction of the same daily loss limit. */
+  readonly hourlyLoss: Levels
+  /** Fall from peak equity, as a fraction of the peak. */
+  readonly drawdownPct: Levels
+  /** Failed order requests as a fraction of all order requests over `windowMs`. */
+  readonly errorRate: Levels & { readonly windowMs: number }
+  /** Realized slippage divided by simulated slippage. */
+  readonly slippageRatio: Levels
+  /** Age of the newest market data, in milliseconds. */
+  readonly staleDataMs: Levels
+}
+
+/** Per venue and per strategy: opens on `failures` consecutive failures or `errorRate` over `windowMs`. */
+export interface CircuitBreakerConfig {
+  readonly failures: number
+  readonly errorRate: number
+  readonly windowMs: number
+  /** How long an open breaker waits before a half-open probe. */
+  readonly coolDownMs: number
+}
+
+export interface CanaryConfig {
+  /** Share of each intent sent to the exchange in canary mode, 1–100. */
+  readonly percentage: number
+}
+
+export interface DatabaseConfig {
+  /** `postgres://user:password@host:5432/db`; prints with the password redacted. */
+  readonly url: Secret
+}
+
+export interface ApiConfig {
+  readonly host: string
+  readonly port: number
+}

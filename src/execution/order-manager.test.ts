@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest'
+import { EventBus, SimulatedClock } from '../engine/index.js'
+import type { EngineEvents, OrderIntent } from '../engine/index.js'
+import { Ledger } from '../ledger/index.js'
+import { RequestTimeout, dec, makeInstrument } from '../model/index.js'
+import type { MarketEvent, Trade } from '../model/index.js'
+import { RiskGateway } from '../risk/index.js'
+import { SimulatedVenue } from '../venues/index.js'
+import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../venues/index.js'
+import { clientOrderId } from './client-order-id.js'
+import { OrderManager } from './order-manager.js'
+
+const BTC = makeInstrument({ symbol: 'BTC/USDT', tickSize: '0.01', stepSize: '0.001', minCost: '5', makerFee: '0.001', takerFee: '0.002' })
+
+/** A real simulated venue whose createOrder responses can be lost after the venue received the order. */
+class LossyVenue implements Venue {
+  created = 0
+  dropNext = false
+  /** Like a REST-only venue: no pushed order updates (trades still arrive). */
+  muteOrderUpdates = false
+  constructor(readonly inner: SimulatedVenue) {}
+  get id(): string {
+    return this.inner.id
+  }
+  instruments() {
+    return this.inner.instruments()
+  }
+  instrument(symbol: string) {
+    return this.inner.instrument(symbol)
+  }
+  subscribe(listener: VenueListener): void {
+    this.inner.subscribe({
+      onTrade: (t) => listener.onTrade(t),
+      onOrder: (o) => {
+        if (!this.muteOrderUpdates) listener.onOrder(o)
+      },
+    })
+  }
+  async createOrder(request: OrderRequest): Promise<VenueOrder> {
+    this.created++
+    const ack = await this.inner.createOrder(request)
+    if (this.dropNext) {
+      this.dropNext = false
+      throw new RequestTimeout('response lost')
+    }
+    return ack
+  }
+  cancelOrder(id: string, symbol: string) {
+    return this.inner.cancelOrder(id, symbol)
+  }
+  fetchOrder(id: string, symbol: string) {
+    return this.inner.fetchOrder(id, symbol)
+  }
+  fetchOpenOrders(symbol?: string) {
+    return this.inner.fetchOpenOrders(symbol)
+  }
+  fetchMyTrades(symbol?: string, since?: number, limit?: number) {
+    return this.inner.fetchMyTrades(symbol, since, limit)
+  }
+  fetchBalance() {
+    return this.inner.fetchBalance()
+  }
+  fetchTime() {
+    return this.inner.fetchTime()
+  }
+}
+
+function setup() {
+  const clock = new SimulatedClock(1_000)
+  const bus = new EventBus<EngineEvents>()
+  const sim = new SimulatedVenue({ id: 'sim', clock, instruments: [BTC], balances: { USDT: '10000', BTC: '1' } })
+  const venue = new LossyVenue(sim)
+  const ledger = new Ledger({ reportingCurrency: 'USDT' })
+  ledger.deposit('sim', 'USDT', dec('10000'))
+  ledger.deposit('sim', 'BTC', dec('1'))
+  let last: number | undefined
+  const fills: Trade[] = []
+  const denied: string[] = []
+  bus.on('fill', ({ order, trade }) => {
+    ledger.applyFill(trade, BTC, order.strategyId)
+    fills.push(trade)
+  })
+  bus.on('denied', ({ code }) => denied.push(code))
+  const oms = new OrderManager({
+    bus,
+    clock,
+    venues: [venue],
+    risk: new RiskGateway(),
+    accountView: {
+      now: () => clock.now(),
+      instrument: () => BTC,
+      lastPrice: () => last,
+      totalBalance: (v, a) => ledger.balance(v, a),
+      position: (v, s) => ledger.position(v, s).amount,
+      grossExposure: () => dec(0),
+      dailyPnl: () => dec(0),
+      equity: () => dec(10000),
+      tradingState: () => 'ACTIVE',
+    },
+  })
+  const feed = (e: MarketEvent): void => {
+    clock.advanceTo(e.timestamp)
+    if (e.kind === 'trade') last = e.price
+    sim.onMarket(e)
+  }
+  const quote = (ts: number, bid: number, ask: number): void =>
+    feed({ kind: 'quote', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, bid, bidSize: 5, ask, askSize: 5 })
+  const intent = (over: Partial<OrderIntent> = {}): OrderIntent => ({
+    strategyId: 'strat',
+    venue: 'sim',
+    symbol: 'BTC/USDT',
+    side: 'buy',
+    type: 'limit',
+    amount: dec('0.1'),
+    price: dec('100.00'),
+    ...over,
+  })
+  return { clock, bus, sim, venue, ledger, oms, feed, quote, intent, fills, denied, setLast: (p: number) => (last = p) }
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('OrderManager with the simulated venue', () => {
+  it('gives deterministic client ids from (strategy, sequence)', () => {
+    const { oms, intent } = setup()
+    const a = oms.submit(intent())
+    const b = oms.submit(intent())
+    expect(a.clientOrderId).toBe(clientOrderId('strat', 0))
+    expect(b.clientOrderId).toBe(clientOrderId('strat', 1))
+    expect(clientOrderId('strat', 0)).toBe(clientOrderId('strat', 0))
+    expect(clientOrderId('strat', 0)).not.toBe(clientOrderId('strat2', 0))
+    expect(clientOrderId('a-very-long-strategy-name-that-goes-on-and-on', 123456789).length).toBeLessThanOrEqual(36)
+  })
+
+  it('resolves a lost createOrder response by looking the order up, never by sending again', async () => {
+    const { oms, venue, intent, quote, clock, fills } = setup()
+    quote(1_000, 99.5, 100.5)
+    venue.dropNext = true
+    venue.muteOrderUpdates = true
+    const order = oms.submit(intent())
+    clock.advanceTo(1_001) // the order arrives at the venue and rests
+    await settle()
+    await settle()
+    // Only the lookup by client id can have told the order manager that the order is working.
+    expect(venue.created).toBe(1)
+    expect(order.state).toBe('open')
+    expect(order.venueOrderId).toBeDefined()
+    // It then fills normally: one order, one fill.
+    quote(2_000, 98.0, 99.0)
+    await settle()
+    expect(order.state).toBe('closed')
+    expect(fills).toHaveLength(1)
+    expect(venue.created).toBe(1)
+    expect((await venue.fetchOpenOrders()).length).toBe(0)
+  })
+
+  it('marks an order rejected when the lookup says the venue never got it', async () => {
+    const { oms, intent, venue } = setup()
+    // Make the venue refuse the request, then lose the refusal: the lookup finds nothing.
+    const inner = venue.inner
+    venue.createOrder = async () => {
+      venue.created++
+      throw new RequestTimeout('no answer')
+    }
+    const order = oms.submit(intent())
+    await settle()
+    await settle()
+    expect(order.state).toBe('rejected')
+    expect(order.reason).toMatch(/not received by venue/)
+    expect((await inner.fetchOpenOrders()).length).toBe(0)
+  })
+
+  it('denies before the venue: the venue never sees a denied order', async () => {
+    const { oms, intent, venue, denied } = setup()
+    const tooBig = oms.submit(intent({ amount: dec('1000') }))
+    const offTick = oms.submit(intent({ price: dec('100.001') }))
+    const tiny = oms.submit(intent({ amount: dec('0.001') }))
+    await settle()
+    expect([tooBig.state, offTick.state, tiny.state]).toEqual(['denied', 'denied', 'denied'])
+    expect(denied).toEqual(['INSUFFICIENT_BALANCE', 'PRICE_PRECISION', 'NOTIONAL_BELOW_MIN'])
+    expect(venue.created).toBe(0)
+    expect(oms.counters.denied).toBe(3)
+  })
+
+  it('reserves balance for open orders so risk sees only what is free', async () => {
+    const { oms, intent, clock } = setup()
+    oms.submit(intent({ amount: dec('50'), price: dec('100.00') })) // 5000 + 0.2% fee reserved
+    clock.advanceTo(1_001)
+    await settle()
+    expect(oms.freeBalance('sim', 'USDT').toString()).toBe('4990')
+    const second = oms.submit(intent({ amount: dec('50'), price: dec('100.00') }))
+    expect(second.state).toBe('denied')
+  })
+
+  it('cancels an open order and frees its reservation', async () => {
+    const { oms, intent, clock } = setup()
+    const order = oms.submit(intent())
+    clock.advanceTo(1_001)
+    await settle()
+    oms.cancel(order.clientOrderId)
+    clock.advanceTo(1_002)
+    await settle()
+    expect(order.state).toBe('canceled')
+    expect(oms.openOrders()).toHaveLength(0)
+    expect(oms.freeBalance('sim', 'USDT').toString()).toBe('10000')
+  })
+})

@@ -1,0 +1,28 @@
+/**
+ * @module store
+ * Persistence: the Store port, its SQLite, PostgreSQL and memory implementations, migrations and `openStore`.
+ */
+export { STORE_KINDS } from './store.js'
+export type {
+  StoreKind,
+  Store,
+  StoredOrder,
+  StoredFill,
+  StoredDeposit,
+  StoredStrategyVersion,
+  StoredReport,
+  StoredAuditRecord,
+  WriteBatch,
+  FillFilter,
+  AuditRange,
+} from './store.js'
+export { openStore } from './open-store.js'
+export type { OpenStoreOptions } from './open-store.js'
+export { SqliteStore } from './sqlite-store.js'
+export type { SqliteStoreOptions } from './sqlite-store.js'
+export { PostgresStore, safePostgresUrl } from './postgres-store.js'
+export type { PostgresStoreOptions } from './postgres-store.js'
+export { MemoryStore } from './memory-store.js'
+export { MIGRATIONS, latestVersion, pendingMigrations } from './migrations.js'
+export type { Migration } from './migrations.js'
+export { fillTrade } from './fill-trade.js'

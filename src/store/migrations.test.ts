@@ -1,0 +1,54 @@
+/**
+ * @module store/migrations.test
+ * Which applied migration sets are accepted, which are refused, and with what message.
+ */
+import { describe, expect, it } from 'vitest'
+import { InputError } from '../model/index.js'
+import { MIGRATIONS, latestVersion, pendingMigrations } from './migrations.js'
+import type { Migration } from './migrations.js'
+
+const m = (version: number, name = `m${version}`): Migration => ({ version, name, sqlite: '', postgres: '' })
+const known = [m(1), m(2), m(3)]
+const at = (...versions: number[]): { version: number; name: string }[] => versions.map((v) => ({ version: v, name: `m${v}` }))
+
+describe('pendingMigrations', () => {
+  const accepted: [string, { version: number; name: string }[], number[]][] = [
+    ['a new database', [], [1, 2, 3]],
+    ['a database part way', at(1), [2, 3]],
+    ['an up-to-date database', at(1, 2, 3), []],
+    ['rows in any order', at(2, 1), [3]],
+  ]
+  for (const [label, applied, pending] of accepted) {
+    it(`accepts ${label}`, () => {
+      expect(pendingMigrations('db', applied, known).map((x) => x.version)).toEqual(pending)
+    })
+  }
+
+  const refused: [string, { version: number; name: string }[], string][] = [
+    ['a newer database', at(1, 2, 3, 4), 'database db is at schema version 4 but this Sofia knows only up to 3 (upgrade Sofia)'],
+    ['a gap', at(1, 3), 'database db has a gap in its schema migrations: version 2 is missing but 3 is applied'],
+    ['a missing first migration', at(2), 'database db has a gap in its schema migrations: version 1 is missing but 2 is applied'],
+    [
+      'a different migration under a known version',
+      [{ version: 1, name: 'm1' }, { version: 2, name: 'other' }],
+      "database db has schema migration 2 'other' but this Sofia's migration 2 is 'm2'",
+    ],
+  ]
+  for (const [label, applied, message] of refused) {
+    it(`refuses ${label}`, () => {
+      expect(() => pendingMigrations('db', applied, known)).toThrow(InputError)
+      expect(() => pendingMigrations('db', applied, known)).toThrow(message)
+    })
+  }
+
+  it('ships migrations numbered 1..n with SQL for both engines', () => {
+    expect(MIGRATIONS.map((x) => x.version)).toEqual(MIGRATIONS.map((_, i) => i + 1))
+    expect(latestVersion()).toBe(MIGRATIONS.length)
+    for (const x of MIGRATIONS) {
+      expect(x.sqlite.trim()).not.toBe('')
+      expect(x.postgres.trim()).not.toBe('')
+      // Decimals are never stored as floats.
+      expect(x.sqlite + x.postgres).not.toMatch(/\b(REAL|FLOAT|DOUBLE)\b/i)
+    }
+  })
+})

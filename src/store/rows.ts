@@ -1,0 +1,411 @@
+/**
+ * @module store/rows
+ * What every store implementation shares: the column lists and the conversions between port objects and
+ * table rows, the normalisation of a write batch (done before any I/O, so a batch that cannot be encoded
+ * writes nothing), and the audit continuity check.
+ */
+import { GENESIS_HASH, bodyText, jsonText, recordBody } from '../audit/record.js'
+import type { AuditRecord } from '../audit/record.js'
+import { InvariantViolation, ORDER_STATES, TERMINAL_STATES } from '../model/index.js'
+import type { OrderSide, OrderState, OrderType } from '../model/index.js'
+import type {
+  StoredAuditRecord,
+  StoredDeposit,
+  StoredFill,
+  StoredOrder,
+  StoredReport,
+  StoredStrategyVersion,
+  WriteBatch,
+} from './store.js'
+
+/** A row as the drivers take it, in the column order of its table spec. */
+export type Cell = string | number | null
+export type Row = Cell[]
+/** A row as the drivers return it (PostgreSQL returns BIGINT as a string, hence the `Number()`s below). */
+export type DbRow = Record<string, unknown>
+
+export type ColumnType = 'text' | 'bigint'
+export interface Column {
+  readonly name: string
+  readonly type: ColumnType
+}
+export interface TableSpec {
+  readonly table: string
+  readonly columns: readonly Column[]
+  /** Upsert on these keys (every other column is replaced); absent: plain insert. */
+  readonly conflictKeys?: readonly string[]
+}
+
+const t = (name: string): Column => ({ name, type: 'text' })
+const n = (name: string): Column => ({ name, type: 'bigint' })
+
+export const ORDERS: TableSpec = {
+  table: 'orders',
+  columns: [
+    t('client_order_id'),
+    t('strategy_id'),
+    t('venue'),
+    t('symbol'),
+    t('type'),
+    t('side'),
+    t('amount'),
+    t('price'),
+    t('decision_price'),
+    t('state'),
+    t('venue_order_id'),
+    t('filled'),
+    t('cost'),
+    t('reason'),
+    n('created_at'),
+    n('updated_at'),
+  ],
+  conflictKeys: ['client_order_id'],
+}
+/** Without `id`: SQLite prepends it, PostgreSQL generates it. */
+export const FILLS: TableSpec = {
+  table: 'fills',
+  columns: [
+    t('venue'),
+    t('trade_id'),
+    t('client_order_id'),
+    t('venue_order_id'),
+    t('strategy_id'),
+    t('symbol'),
+    t('side'),
+    t('price'),
+    t('amount'),
+    t('cost'),
+    t('fee_cost'),
+    t('fee_currency'),
+    t('taker_or_maker'),
+    n('timestamp'),
+  ],
+}
+export const DEPOSITS: TableSpec = {
+  table: 'deposits',
+  columns: [t('venue'), t('asset'), t('amount'), n('ts'), t('reason')],
+}
+export const STRATEGY_VERSIONS: TableSpec = {
+  table: 'strategy_versions',
+  columns: [
+    t('strategy'),
+    t('version'),
+    t('status'),
+    t('params'),
+    t('code_hash'),
+    t('artifact'),
+    t('validation'),
+    n('created_at'),
+  ],
+  conflictKeys: ['strategy', 'version'],
+}
+export const REPORTS: TableSpec = {
+  table: 'reports',
+  columns: [t('kind'), t('date'), t('path'), n('created_at'), t('summary')],
+  conflictKeys: ['kind', 'date', 'path'],
+}
+export const AUDIT: TableSpec = {
+  table: 'audit',
+  columns: [n('seq'), n('ts'), t('type'), t('actor'), t('payload'), t('body'), t('prev_hash'), t('hash')],
+}
+export const STATE: TableSpec = { table: 'state', columns: [t('key'), t('value')], conflictKeys: ['key'] }
+
+/** Order states that are not terminal: what `loadOrders({ openOnly: true })` returns. */
+export const OPEN_STATES: readonly OrderState[] = ORDER_STATES.filter((s) => !TERMINAL_STATES.has(s))
+
+/** JSON text of a value; `undefined` is stored as `null` so every row holds valid JSON. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value) ?? 'null'
+}
+
+const str = (v: unknown): string => String(v)
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+export function orderRow(o: StoredOrder): Row {
+  return [
+    o.clientOrderId,
+    o.strategyId,
+    o.venue,
+    o.symbol,
+    o.type,
+    o.side,
+    o.amount,
+    o.price,
+    o.decisionPrice,
+    o.state,
+    o.venueOrderId,
+    o.filled,
+    o.cost,
+    o.reason,
+    o.createdAt,
+    o.updatedAt,
+  ]
+}
+export function orderFromRow(r: DbRow): StoredOrder {
+  return {
+    clientOrderId: str(r['client_order_id']),
+    strategyId: str(r['strategy_id']),
+    venue: str(r['venue']),
+    symbol: str(r['symbol']),
+    type: str(r['type']) as OrderType,
+    side: str(r['side']) as OrderSide,
+    amount: str(r['amount']),
+    price: strOrNull(r['price']),
+    decisionPrice: strOrNull(r['decision_price']),
+    state: str(r['state']) as OrderState,
+    venueOrderId: strOrNull(r['venue_order_id']),
+    filled: str(r['filled']),
+    cost: str(r['cost']),
+    reason: strOrNull(r['reason']),
+    createdAt: Number(r['created_at']),
+    updatedAt: Number(r['updated_at']),
+  }
+}
+
+export function fillRow(f: StoredFill): Row {
+  return [
+    f.venue,
+    f.tradeId,
+    f.clientOrderId,
+    f.venueOrderId,
+    f.strategyId,
+    f.symbol,
+    f.side,
+    f.price,
+    f.amount,
+    f.cost,
+    f.feeCost,
+    f.feeCurrency,
+    f.takerOrMaker,
+    f.timestamp,
+  ]
+}
+export function fillFromRow(r: DbRow): StoredFill {
+  return {
+    venue: str(r['venue']),
+    tradeId: str(r['trade_id']),
+    clientOrderId: str(r['client_order_id']),
+    venueOrderId: str(r['venue_order_id']),
+    strategyId: str(r['strategy_id']),
+    symbol: str(r['symbol']),
+    side: str(r['side']) as OrderSide,
+    price: str(r['price']),
+    amount: str(r['amount']),
+    cost: str(r['cost']),
+    feeCost: str(r['fee_cost']),
+    feeCurrency: str(r['fee_currency']),
+    takerOrMaker: str(r['taker_or_maker']) as 'maker' | 'taker',
+    timestamp: Number(r['timestamp']),
+  }
+}
+
+export function depositRow(d: Omit<StoredDeposit, 'id'>): Row {
+  return [d.venue, d.asset, d.amount, d.ts, d.reason]
+}
+export function depositFromRow(r: DbRow): StoredDeposit {
+  return {
+    id: Number(r['id']),
+    venue: str(r['venue']),
+    asset: str(r['asset']),
+    amount: str(r['amount']),
+    ts: Number(r['ts']),
+    reason: str(r['reason']),
+  }
+}
+
+export function strategyVersionRow(v: StoredStrategyVersion): Row {
+  return [v.strategy, v.version, v.status, toJson(v.params), v.codeHash, toJson(v.artifact), toJson(v.validation), v.createdAt]
+}
+export function strategyVersionFromRow(r: DbRow): StoredStrategyVersion {
+  return {
+    strategy: str(r['strategy']),
+    version: str(r['version']),
+    status: str(r['status']),
+    params: JSON.parse(str(r['params'])) as unknown,
+    codeHash: str(r['code_hash']),
+    artifact: JSON.parse(str(r['artifact'])) as unknown,
+    validation: JSON.parse(str(r['validation'])) as unknown,
+    createdAt: Number(r['created_at']),
+  }
+}
+
+export function reportRow(r: StoredReport): Row {
+  return [r.kind, r.date, r.path, r.createdAt, toJson(r.summary)]
+}
+export function reportFromRow(r: DbRow): StoredReport {
+  return {
+    kind: str(r['kind']),
+    date: str(r['date']),
+    path: str(r['path']),
+    createdAt: Number(r['created_at']),
+    summary: JSON.parse(str(r['summary'])) as unknown,
+  }
+}
+
+/**
+ * The payload column is the payload's canonical JSON text, cut out of the body the caller hashed rather than
+ * serialized a second time: canonical JSON writes `{"actor":…,"payload":…,"seq":…,"ts":…,"type":…}`, so the
+ * payload text sits between a prefix and a suffix rebuilt here from the record's own fields. The columns then
+ * rebuild the body byte for byte (`bodyText`), so the body column is left NULL (schema v2); it is kept only
+ * for a body they cannot rebuild (no payload, a body not in canonical form), so nothing the caller hashed is lost.
+ */
+export function auditRow(a: AuditRecord): Row {
+  const given = (a as Partial<StoredAuditRecord>).body
+  const body = typeof given === 'string' ? given : recordBody(a)
+  const actor = jsonText(a.actor)
+  const type = jsonText(a.type)
+  const payloadAt = 9 + actor.length + 11
+  const tail = body.length - (`,"seq":${a.seq},"ts":${a.ts},"type":`.length + type.length + 1)
+  if (
+    tail > payloadAt &&
+    body === bodyText(a.seq, a.ts, type, actor, body.slice(payloadAt, tail))
+  ) {
+    return [a.seq, a.ts, a.type, a.actor, body.slice(payloadAt, tail), null, a.prevHash, a.hash]
+  }
+  return [a.seq, a.ts, a.type, a.actor, toJson(a.payload), body, a.prevHash, a.hash]
+}
+
+/** A stored record; the body is the stored one when there is one, else rebuilt from the columns. */
+export function auditFromRow(r: DbRow): StoredAuditRecord {
+  const seq = Number(r['seq'])
+  const ts = Number(r['ts'])
+  const type = str(r['type'])
+  const actor = str(r['actor'])
+  const payload = str(r['payload'])
+  const body = r['body']
+  return {
+    seq,
+    ts,
+    type,
+    actor,
+    payload: JSON.parse(payload) as unknown,
+    prevHash: str(r['prev_hash']),
+    hash: str(r['hash']),
+    body: body === null || body === undefined ? bodyText(seq, ts, jsonText(type), jsonText(actor), payload) : str(body),
+  }
+}
+
+/** A write batch reduced to rows: one entry per key (the last one wins; sequences keep their maximum). */
+export interface EncodedBatch {
+  readonly orders: Row[]
+  readonly fills: Row[]
+  readonly deposits: Row[]
+  readonly stateUpserts: Row[]
+  readonly stateDeletes: string[]
+  readonly sequences: [string, number][]
+  readonly audit: Row[]
+  readonly strategyVersions: Row[]
+  readonly reports: Row[]
+  /** Audit records as given, for the continuity check. */
+  readonly auditRecords: readonly AuditRecord[]
+  readonly empty: boolean
+}
+
+function lastByKey<T>(items: readonly T[] | undefined, key: (item: T) => string): T[] {
+  if (items === undefined || items.length === 0) return []
+  const map = new Map<string, T>()
+  for (const item of items) {
+    const k = key(item)
+    // Delete first so the row moves to the end: the order of upserts follows the batch.
+    map.delete(k)
+    map.set(k, item)
+  }
+  return [...map.values()]
+}
+
+/**
+ * Encodes a batch before any I/O: anything that cannot be serialized (a BigInt in a JSON value, a cycle)
+ * throws here and nothing is written. Same-key upserts collapse to the last one, because PostgreSQL refuses
+ * to upsert one key twice in one statement. The audit records' internal continuity is checked here too.
+ */
+export function encodeBatch(batch: WriteBatch): EncodedBatch {
+  const orders = lastByKey(batch.orders, (o) => o.clientOrderId).map(orderRow)
+  const fills = (batch.fills ?? []).map(fillRow)
+  const deposits = (batch.deposits ?? []).map(depositRow)
+  const stateUpserts: Row[] = []
+  const stateDeletes: string[] = []
+  for (const { key, value } of lastByKey(batch.state, (s) => s.key)) {
+    if (value === null || value === undefined) stateDeletes.push(key)
+    else stateUpserts.push([key, toJson(value)])
+  }
+  const seqMax = new Map<string, number>()
+  for (const { strategyId, next } of batch.sequences ?? []) {
+    if (!Number.isSafeInteger(next)) throw new InvariantViolation(`sequence for ${strategyId} is not an integer: ${next}`)
+    seqMax.set(strategyId, Math.max(seqMax.get(strategyId) ?? next, next))
+  }
+  const auditRecords = batch.audit ?? []
+  checkAuditLinks(auditRecords)
+  const audit = auditRecords.map(auditRow)
+  const strategyVersions = lastByKey(batch.strategyVersions, (v) => `${v.strategy}\u0000${v.version}`).map(
+    strategyVersionRow,
+  )
+  const reports = lastByKey(batch.reports, (r) => `${r.kind}\u0000${r.date}\u0000${r.path}`).map(reportRow)
+  const sequences = [...seqMax.entries()]
+  const empty =
+    orders.length +
+      fills.length +
+      deposits.length +
+      stateUpserts.length +
+      stateDeletes.length +
+      sequences.length +
+      audit.length +
+      strategyVersions.length +
+      reports.length ===
+    0
+  return {
+    orders,
+    fills,
+    deposits,
+    stateUpserts,
+    stateDeletes,
+    sequences,
+    audit,
+    strategyVersions,
+    reports,
+    auditRecords,
+    empty,
+  }
+}
+
+/** The batch's own records must be consecutive and linked, whatever the stored head is. */
+function checkAuditLinks(records: readonly AuditRecord[]): void {
+  for (let i = 1; i < records.length; i++) {
+    const prev = records[i - 1] as AuditRecord
+    const r = records[i] as AuditRecord
+    if (r.seq !== prev.seq + 1) {
+      throw new InvariantViolation(`audit record seq ${r.seq} does not follow seq ${prev.seq} in the same batch`)
+    }
+    if (r.prevHash !== prev.hash) {
+      throw new InvariantViolation(`audit record seq ${r.seq} prevHash does not match the hash of seq ${prev.seq}`)
+    }
+  }
+}
+
+/**
+ * The first record of a batch must continue the stored head: seq = head + 1 and prevHash = head hash (the
+ * genesis hash and seq 1 on an empty chain). Called inside the write transaction, so nothing is written.
+ */
+export function checkAuditContinuity(
+  head: { readonly seq: number; readonly hash: string } | undefined,
+  records: readonly AuditRecord[],
+): void {
+  const first = records[0]
+  if (first === undefined) return
+  const expectedSeq = (head?.seq ?? 0) + 1
+  const expectedPrev = head?.hash ?? GENESIS_HASH
+  if (first.seq !== expectedSeq) {
+    throw new InvariantViolation(
+      `audit record seq ${first.seq} does not continue the stored chain: expected seq ${expectedSeq}`,
+    )
+  }
+  if (first.prevHash !== expectedPrev) {
+    throw new InvariantViolation(
+      `audit record seq ${first.seq} prevHash ${first.prevHash.slice(0, 12)}… does not match the stored head hash ${expectedPrev.slice(0, 12)}…`,
+    )
+  }
+}
+
+/** Message of a DuplicateFill. */
+export function duplicateFillMessage(venue: string, tradeId: string): string {
+  return `fill ${venue} trade ${tradeId} is already stored (duplicate venue trade id); batch not written`
+}

@@ -1,0 +1,234 @@
+/**
+ * @module store/sqlite-store.test
+ * The store contract against SQLite files, then what only SQLite has: durability settings, migrations on a
+ * real file, and every bad file refused in one line without a byte of it changed.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, describe, expect, it } from 'vitest'
+import { InputError } from '../model/index.js'
+import { MIGRATIONS } from './migrations.js'
+import type { Migration } from './migrations.js'
+import { MemoryStore } from './memory-store.js'
+import { openStore } from './open-store.js'
+import { SqliteStore } from './sqlite-store.js'
+import { makeAudit, makeOrder, storeContract } from './store.contract.js'
+
+const root = mkdtempSync(join(tmpdir(), 'sofia-sqlite-'))
+let n = 0
+const newDir = (): string => join(root, `d${++n}`)
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+storeContract('sqlite', () => openStore({ dataDir: newDir() }), undefined, {
+  reopen: (s) => openStore({ dataDir: root, file: s.location, create: false }),
+})
+
+/** The bytes and mtime of a file and the names in its directory: "nothing written" means all three unchanged. */
+function snapshot(file: string): { bytes: Buffer; mtimeMs: number; siblings: string[] } {
+  return { bytes: readFileSync(file), mtimeMs: statSync(file).mtimeMs, siblings: readdirSync(join(file, '..')).sort() }
+}
+
+async function refusal(open: () => Promise<unknown>): Promise<InputError> {
+  const error = await open().then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(InputError)
+  return error as InputError
+}
+
+/** A migrated Sofia database file, closed. */
+async function sofiaFile(): Promise<string> {
+  const dir = newDir()
+  const store = await openStore({ dataDir: dir })
+  await store.write({ orders: [makeOrder('a')], audit: makeAudit(2) })
+  await store.close()
+  return join(dir, 'sofia.db')
+}
+
+describe('sqlite store', () => {
+  it('defaults to <dataDir>/sofia.db, creating the directory, in WAL mode with synchronous=FULL', async () => {
+    const dir = join(newDir(), 'nested', 'var')
+    const store = await openStore({ dataDir: dir })
+    try {
+      expect(store.kind).toBe('sqlite')
+      expect(store.location).toBe(join(dir, 'sofia.db'))
+      expect(existsSync(join(dir, 'sofia.db'))).toBe(true)
+      expect((store as SqliteStore).settings()).toEqual({ journalMode: 'wal', synchronous: 'FULL', busyTimeoutMs: 2000 })
+    } finally {
+      await store.close()
+    }
+    const normal = new SqliteStore(join(dir, 'sofia.db'), { synchronous: 'NORMAL' })
+    expect(normal.settings().synchronous).toBe('NORMAL')
+    await normal.close()
+  })
+
+  it('opens a memory store when asked, touching no directory', async () => {
+    const dir = newDir()
+    const store = await openStore({ dataDir: dir, memory: true })
+    expect(store).toBeInstanceOf(MemoryStore)
+    expect(existsSync(dir)).toBe(false)
+  })
+
+  it('applies missing migrations once, each recorded in schema_migrations', async () => {
+    const file = await sofiaFile()
+    const v3: Migration = {
+      version: 3,
+      name: 'add-notes',
+      sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);',
+      postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY, text TEXT NOT NULL);',
+    }
+    const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v3] })
+    expect(store.migrate()).toBe(1)
+    expect(store.migrate()).toBe(0)
+    expect(await store.schemaVersion()).toBe(3)
+    expect(await store.loadOrders()).toHaveLength(1)
+    await store.close()
+    const db = new Database(file, { readonly: true })
+    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'audit-body-optional' },
+      { version: 3, name: 'add-notes' },
+    ])
+    db.close()
+    // This build (which knows only up to version 2) now refuses the file.
+    await expect(openStore({ dataDir: root, file })).rejects.toThrow(
+      `database ${file} is at schema version 3 but this Sofia knows only up to 2 (upgrade Sofia)`,
+    )
+  })
+
+  describe('refuses bad input in one line and writes nothing', () => {
+    it('a file that is not SQLite', async () => {
+      const dir = newDir()
+      mkdirSync(dir)
+      const file = join(dir, 'sofia.db')
+      writeFileSync(file, randomBytes(8192))
+      const before = snapshot(file)
+      const error = await refusal(() => openStore({ dataDir: dir }))
+      expect(error.message).toBe(`database ${file} is not a SQLite database (file is not a database)`)
+      expect(snapshot(file)).toEqual(before)
+    })
+
+    it('a SQLite database that is not Sofia’s', async () => {
+      const dir = newDir()
+      mkdirSync(dir)
+      const file = join(dir, 'sofia.db')
+      const db = new Database(file)
+      db.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers VALUES (1, 'x')")
+      db.close()
+      const before = snapshot(file)
+      const error = await refusal(() => openStore({ dataDir: dir }))
+      expect(error.message).toBe(
+        `database ${file} is not a Sofia database (it holds tables customers and no Sofia schema_migrations); refusing to use it`,
+      )
+      expect(snapshot(file)).toEqual(before)
+      const check = new Database(file, { readonly: true })
+      expect(check.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([{ name: 'customers' }])
+      expect(check.pragma('journal_mode', { simple: true })).toBe('delete')
+      check.close()
+    })
+
+    it('a database at a newer schema version', async () => {
+      const file = await sofiaFile()
+      const db = new Database(file)
+      db.prepare("INSERT INTO schema_migrations VALUES (3, 'future', 0)").run()
+      db.close()
+      const before = snapshot(file)
+      const error = await refusal(() => openStore({ dataDir: root, file }))
+      expect(error.message).toBe(`database ${file} is at schema version 3 but this Sofia knows only up to 2 (upgrade Sofia)`)
+      expect(snapshot(file).bytes).toEqual(before.bytes)
+    })
+
+    it('a gap in the applied migrations', async () => {
+      const file = await sofiaFile()
+      const db = new Database(file)
+      db.prepare("INSERT INTO schema_migrations VALUES (4, 'later', 0)").run()
+      db.close()
+      const before = snapshot(file)
+      const error = await refusal(() => openStore({ dataDir: root, file }))
+      expect(error.message).toBe(
+        `database ${file} has a gap in its schema migrations: version 3 is missing but 4 is applied`,
+      )
+      expect(snapshot(file).bytes).toEqual(before.bytes)
+    })
+
+    it('a migration that is not the one this code has under that version', async () => {
+      const file = await sofiaFile()
+      const db = new Database(file)
+      db.prepare("UPDATE schema_migrations SET name = 'other' WHERE version = 1").run()
+      db.close()
+      const error = await refusal(() => openStore({ dataDir: root, file }))
+      expect(error.message).toBe(
+        `database ${file} has schema migration 1 'other' but this Sofia's migration 1 is 'initial'`,
+      )
+    })
+
+    it('a database locked by another process (at open)', async () => {
+      const file = await sofiaFile()
+      const holder = new Database(file)
+      holder.pragma('locking_mode = EXCLUSIVE')
+      holder.exec('BEGIN EXCLUSIVE')
+      holder.prepare("INSERT INTO state VALUES ('held', '1')").run()
+      try {
+        const started = Date.now()
+        const error = await refusal(async () => new SqliteStore(file, { busyTimeoutMs: 300 }))
+        expect(error.message).toBe(`database ${file} is locked by another process`)
+        expect(Date.now() - started).toBeLessThan(2000)
+      } finally {
+        holder.exec('ROLLBACK')
+        holder.close()
+      }
+    })
+
+    it('a database locked by another process (at write), leaving the batch unwritten', async () => {
+      const file = await sofiaFile()
+      const store = new SqliteStore(file, { busyTimeoutMs: 300 })
+      store.migrate()
+      const holder = new Database(file)
+      holder.exec('BEGIN IMMEDIATE')
+      holder.prepare("INSERT INTO state VALUES ('held', '1')").run()
+      try {
+        await expect(store.write({ orders: [makeOrder('b')] })).rejects.toThrow(
+          `database ${file} is locked by another process`,
+        )
+      } finally {
+        holder.exec('ROLLBACK')
+        holder.close()
+      }
+      expect(await store.loadOrders()).toHaveLength(1)
+      await store.write({ orders: [makeOrder('b')] })
+      expect(await store.loadOrders()).toHaveLength(2)
+      await store.close()
+    })
+
+    it('a missing data directory with create: false', async () => {
+      const dir = newDir()
+      await expect(openStore({ dataDir: dir, create: false })).rejects.toThrow(`data directory ${dir} does not exist`)
+      expect(existsSync(dir)).toBe(false)
+      const file = join(dir, 'x', 'sofia.db')
+      await expect(openStore({ dataDir: root, file, create: false })).rejects.toThrow(
+        `database directory ${join(dir, 'x')} does not exist`,
+      )
+    })
+
+    it('a missing database file with create: false', async () => {
+      const dir = newDir()
+      mkdirSync(dir)
+      await expect(openStore({ dataDir: dir, create: false })).rejects.toThrow(
+        `database ${join(dir, 'sofia.db')} does not exist`,
+      )
+      expect(readdirSync(dir)).toEqual([])
+    })
+
+    it('a directory where the database file should be', async () => {
+      const dir = newDir()
+      mkdirSync(join(dir, 'sofia.db'), { recursive: true })
+      await expect(openStore({ dataDir: dir })).rejects.toThrow(
+        `database ${join(dir, 'sofia.db')} is a directory, not a database file`,
+      )
+    })
+  })
+})
