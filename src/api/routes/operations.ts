@@ -1,0 +1,105 @@
+/**
+ * @module api/routes/operations
+ * Runbook procedures and what other subsystems plug in: shadow/canary status and rollback, reconciliation,
+ * end-of-day reports, the exchange feed, SLOs, alerts and (admin) the list of API tokens. A procedure not
+ * wired into this server answers 501 NOT_AVAILABLE; one that makes no sense in the current mode, 409.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { actorOf } from '../auth.js'
+import type { RouteContext } from '../context.js'
+import type { Procedure } from '../deps.js'
+import { ApiError } from '../errors.js'
+import { anyObject, errorResponses, errorSchema, procedureBody } from '../schemas.js'
+import { listTokens } from '../tokens.js'
+
+const procedureResponses = { 200: anyObject, ...errorResponses, 409: errorSchema, 501: errorSchema } as const
+
+export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { deps } = ctx
+  const shadowLike = deps.mode === 'shadow' || deps.mode === 'canary' || deps.mode === 'live'
+
+  app.get(
+    '/shadow/status',
+    { config: { access: 'viewer' }, schema: { summary: 'Shadow/canary deployment status (mode, percentage, comparison)', tags: ['deployment'], response: { 200: anyObject, ...errorResponses } } },
+    () => ({
+      mode: deps.mode,
+      deployment: shadowLike ? deps.mode : null,
+      canaryPercentage: null,
+      detail: shadowLike ? `running in ${deps.mode} mode` : `${deps.mode} mode: orders go to the simulated exchange; there is no shadow or canary deployment`,
+      positionOverride: deps.trader.risk.positionOverride.snapshot(),
+    }),
+  )
+
+  app.post(
+    '/shadow/rollback',
+    { config: { access: 'operator' }, schema: { summary: 'Roll a canary or live deployment back to shadow (operator); 409 in paper mode', tags: ['deployment'], body: procedureBody, response: procedureResponses } },
+    () => {
+      throw new ApiError(409, 'CONFLICT', `not in canary or live mode (mode is ${deps.mode}): nothing to roll back`)
+    },
+  )
+
+  const procedure = (name: string, run: Procedure | undefined, what: string) => async (request: FastifyRequest) => {
+    if (run === undefined) throw new ApiError(501, 'NOT_AVAILABLE', `${name} is not available in this server yet (${what}); use the sofia CLI`)
+    await deps.trader.persistence?.flush()
+    return run((request.body ?? {}) as Record<string, unknown>, actorOf(request))
+  }
+
+  app.post(
+    '/reconciliation/run',
+    { config: { access: 'operator' }, schema: { summary: 'Reconcile internal fills against the venue (operator)', tags: ['reconciliation'], body: procedureBody, response: procedureResponses } },
+    procedure('reconciliation', deps.reconcile?.run, 'src/reconcile is not wired to the API'),
+  )
+  app.post(
+    '/reconciliation/positions',
+    { config: { access: 'operator' }, schema: { summary: 'Reconcile positions and balances against the venue (operator)', tags: ['reconciliation'], body: procedureBody, response: procedureResponses } },
+    procedure('position reconciliation', deps.reconcile?.positions, 'src/reconcile is not wired to the API'),
+  )
+  app.post(
+    '/reports/eod',
+    { config: { access: 'operator' }, schema: { summary: 'Write the end-of-day report (operator)', tags: ['reports'], body: procedureBody, response: procedureResponses } },
+    procedure('the end-of-day report', deps.reports?.eod, 'src/ops reports are not wired to the API'),
+  )
+
+  app.post(
+    '/ws/restart',
+    { config: { access: 'operator' }, schema: { summary: 'Reconnect the exchange WebSocket feed (operator); 409 without an exchange feed', tags: ['exchange'], body: procedureBody, response: procedureResponses } },
+    () => {
+      throw new ApiError(409, 'CONFLICT', `no exchange feed to restart in ${deps.mode} mode (the market is simulated in-process)`)
+    },
+  )
+
+  app.get(
+    '/slo/status',
+    { config: { access: 'viewer' }, schema: { summary: 'Service level objectives and their error budgets', tags: ['observability'], response: { 200: anyObject, ...errorResponses } } },
+    () => {
+      if (deps.slo !== undefined) return { tracked: true, slo: deps.slo.status() }
+      const s = deps.trader.safety.status()
+      // Without the SLO tracker: the raw indicators the SLOs are built on.
+      return {
+        tracked: false,
+        detail: 'no SLO tracker wired into this server: raw indicators from the safety layer',
+        indicators: {
+          monitors: s.monitors,
+          breakers: s.breakers,
+          orders: deps.trader.orders.counters,
+        },
+      }
+    },
+  )
+
+  app.get(
+    '/alerts',
+    { config: { access: 'viewer' }, schema: { summary: 'Recent alerts (and rules firing, with the alert engine)', tags: ['observability'], response: { 200: anyObject, ...errorResponses } } },
+    () => ({
+      source: deps.alerts !== undefined ? 'alert engine' : 'safety layer',
+      firing: deps.alerts?.firing?.() ?? [],
+      recent: ctx.alerts(),
+    }),
+  )
+
+  app.get(
+    '/tokens',
+    { config: { access: 'admin' }, schema: { summary: 'API tokens: names, roles, created, expiry, last used, revoked (admin; never the tokens)', tags: ['auth'], response: { 200: anyObject, ...errorResponses } } },
+    async () => ({ tokens: await listTokens(deps.store) }),
+  )
+}

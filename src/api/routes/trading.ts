@@ -1,0 +1,125 @@
+/**
+ * @module api/routes/trading
+ * Orders, positions, balances and P&L: `GET /orders`, `POST /orders/cancel-all`, `GET /positions`,
+ * `GET /exchange/balance`, `GET /pnl?period=`. CCXT field names; decimals as strings.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Order } from '../../model/index.js'
+import { actorOf } from '../auth.js'
+import type { RouteContext } from '../context.js'
+import { ApiError } from '../errors.js'
+import { PNL_PERIODS, periodPnl } from '../pnl.js'
+import type { PnlPeriod } from '../pnl.js'
+import { anyObject, errorResponses, optionalReasonBody, orderSchema } from '../schemas.js'
+
+export function orderView(o: Order): Record<string, unknown> {
+  return {
+    clientOrderId: o.clientOrderId,
+    strategyId: o.strategyId,
+    venue: o.venue,
+    symbol: o.symbol,
+    type: o.type,
+    side: o.side,
+    amount: o.amount.toString(),
+    price: o.price?.toString() ?? null,
+    filled: o.filled.toString(),
+    remaining: o.amount.sub(o.filled).toString(),
+    status: o.status,
+    state: o.state,
+    venueOrderId: o.venueOrderId ?? null,
+    timestamp: o.timestamp,
+    datetime: new Date(o.timestamp).toISOString(),
+  }
+}
+
+export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { trader } = ctx.deps
+
+  app.get(
+    '/orders',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Open orders (including those whose cancel is in flight)',
+        tags: ['orders'],
+        response: { 200: { type: 'object', properties: { count: { type: 'integer' }, orders: { type: 'array', items: orderSchema } } }, ...errorResponses },
+      },
+    },
+    () => {
+      const orders = trader.orders.openOrders().map(orderView)
+      return { count: orders.length, orders }
+    },
+  )
+
+  app.post<{ Body: { reason?: string } | undefined }>(
+    '/orders/cancel-all',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Cancel every open order on every venue (operator); trading continues',
+        tags: ['orders'],
+        body: optionalReasonBody,
+        response: { 200: { type: 'object', properties: { cancelled: { type: 'integer' } } }, ...errorResponses },
+      },
+    },
+    (request) => {
+      const r = trader.safety.execute({ command: 'orders.cancel_all', args: { reason: request.body?.reason ?? '' }, actor: actorOf(request) })
+      if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
+      return r.result
+    },
+  )
+
+  app.get(
+    '/positions',
+    { config: { access: 'viewer' }, schema: { summary: 'Positions per venue and symbol, and per strategy', tags: ['positions'], response: { 200: anyObject, ...errorResponses } } },
+    () => {
+      trader.markAll()
+      const ledger = trader.ledger
+      const view = (strategy: boolean) =>
+        (strategy ? ledger.strategyPositions() : ledger.positions())
+          .filter((p) => !p.amount.isZero() || p.fills > 0)
+          .map((p) => ({
+            venue: p.venue,
+            symbol: p.symbol,
+            ...(strategy ? { strategyId: p.strategyId ?? null } : {}),
+            amount: p.amount.toString(),
+            averagePrice: p.averagePrice?.toString() ?? null,
+            markPrice: ledger.markDecimal(p.venue, p.symbol)?.toString() ?? null,
+            unrealizedPnl: ledger.unrealizedPnl(p.venue, p.symbol, strategy ? p.strategyId : undefined)?.toString() ?? null,
+            realizedPnl: p.realizedPnl.toString(),
+            fees: p.fees.toString(),
+            quote: p.quote,
+          }))
+      return { currency: ledger.reportingCurrency, positions: view(false), strategies: view(true) }
+    },
+  )
+
+  app.get(
+    '/exchange/balance',
+    { config: { access: 'viewer' }, schema: { summary: 'Balances per venue as the venue reports them (fetchBalance)', tags: ['exchange'], response: { 200: anyObject, ...errorResponses } } },
+    async () => {
+      const venues: Record<string, Record<string, { free: string; used: string; total: string }>> = {}
+      for (const v of trader.venues) {
+        const balances = await v.fetchBalance()
+        venues[v.id] = Object.fromEntries(
+          Object.entries(balances).map(([asset, b]) => [asset, { free: b.free.toString(), used: b.used.toString(), total: b.total.toString() }]),
+        )
+      }
+      return { timestamp: Date.now(), venues }
+    },
+  )
+
+  app.get<{ Querystring: { period?: PnlPeriod } }>(
+    '/pnl',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: 'Realized, unrealized, fees and net P&L over today (default), yesterday or the last 7 days',
+        tags: ['pnl'],
+        querystring: { type: 'object', additionalProperties: false, properties: { period: { type: 'string', enum: [...PNL_PERIODS] } } },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => periodPnl(trader, request.query.period ?? 'today'),
+  )
+}

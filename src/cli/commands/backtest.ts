@@ -1,0 +1,97 @@
+/**
+ * @module cli/commands/backtest
+ * `sofia backtest`: run strategies over recorded or synthetic data on a simulated clock and print the report.
+ */
+import { rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { openStore } from '../../store/index.js'
+import type { Store } from '../../store/index.js'
+import { formatStrategies } from '../../strategy/index.js'
+import { sessionConfig } from '../session-config.js'
+import { dataDirOf } from '../store-option.js'
+import { runBacktest, SYNTHETIC } from '../../system/index.js'
+import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
+import { formatReport, reportJson } from '../report-format.js'
+
+interface BacktestFlags {
+  strategy: string[]
+  data: string[]
+  symbol?: string
+  venue?: string
+  from?: string
+  to?: string
+  param: string[]
+  balance: string[]
+  seed?: string
+  latencyMs?: string
+  events?: string
+  skipBadRows?: boolean
+  json?: boolean
+  out?: string
+  store?: string
+  dataDir?: string
+  config?: string
+}
+
+export function registerBacktest(program: Command): void {
+  program
+    .command('backtest')
+    .summary('run a strategy over recorded or synthetic market data and print its report')
+    .description(
+      'Runs strategies over recorded market data (candles, trades, order books; see README for formats) or\n' +
+        `the seeded synthetic market (--data ${SYNTHETIC}) through the simulated exchange, on a simulated clock.\n` +
+        'The same data, parameters and seed always give the same report.',
+    )
+    .requiredOption('--strategy <name>', 'strategy to run (repeat to run several side by side)', collect)
+    .requiredOption('--data <path...>', `market data files, or '${SYNTHETIC}'`)
+    .option('--symbol <symbol>', 'symbol of the data (default: from the file name)')
+    .option('--venue <id>', 'venue name for the data (default: from the file name)')
+    .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
+    .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
+    .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
+    .option('--balance <asset=amount>', 'starting balance on every venue (repeatable)', collect, [])
+    .option('--seed <n>', 'seed of the synthetic market (default 1)')
+    .option('--events <n>', 'synthetic market: number of events (default 200000)')
+    .option('--latency-ms <ms>', 'order latency of the simulated exchange (default 0)')
+    .option('--skip-bad-rows', 'count and skip malformed data rows instead of stopping at the first')
+    .option('--json', 'print the report as one JSON object')
+    .option('--out <file>', 'also write the report (without wall-clock figures) as JSON to this file')
+    .option('--store <file|memory|none>', "record the run's orders, fills and audit chain in this SQLite file (replaced each run), 'memory', or 'none'")
+    .option('--data-dir <dir>', 'data directory; the default --store is <dir>/backtest.db (default $SOFIA_HOME or ./var)')
+    .option('--config <file>', 'configuration file with risk limits (default ./sofia.yaml when present)')
+    .addHelpText('after', `\nStrategies and their parameters:\n${formatStrategies()}`)
+    .action(async (flags: BacktestFlags) => {
+      const params = keyValues('--param', flags.param)
+      const session = await sessionConfig(flags)
+      const store = await openBacktestStore(flags)
+      const result = await runBacktest({
+        riskSettings: session.risk,
+        ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
+        ...(store !== undefined ? { store } : {}),
+        strategies: flags.strategy.map((name) => ({ name, params })),
+        data: flags.data,
+        ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
+        ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
+        ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
+        ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
+        ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
+        ...(flags.events !== undefined ? { syntheticEvents: parseNonNegativeInt('--events', flags.events) } : {}),
+        ...(flags.latencyMs !== undefined ? { latencyMs: parseNonNegativeNumber('--latency-ms', flags.latencyMs) } : {}),
+        ...(flags.skipBadRows === true ? { skipBadRows: true } : {}),
+        balances: keyValues('--balance', flags.balance),
+      })
+      await store?.close()
+      if (flags.out !== undefined) await writeFile(flags.out, `${JSON.stringify(result.report, null, 2)}\n`)
+      process.stdout.write(flags.json === true ? `${JSON.stringify(reportJson(result))}\n` : formatReport(result))
+    })
+}
+
+/** A fresh store per run: a backtest's chain starts at genesis, so the same inputs give the same chain. */
+async function openBacktestStore(flags: BacktestFlags): Promise<Store | undefined> {
+  if (flags.store === 'none') return undefined
+  if (flags.store === 'memory') return openStore({ dataDir: '', memory: true })
+  const file = resolve(flags.store ?? join(dataDirOf(flags), 'backtest.db'))
+  await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(file + suffix, { force: true })))
+  return openStore({ dataDir: dirname(file), file })
+}

@@ -1,0 +1,103 @@
+/**
+ * @module cli/commands/paper
+ * `sofia paper` (what `npm start` runs): paper trading on the synthetic market on the wall clock, with a live
+ * one-line status until Ctrl-C (or --duration), then the session's summary.
+ */
+import type { Command } from 'commander'
+import { DEMO_STRATEGIES, runPaper } from '../../system/index.js'
+import type { PaperStatus, RecoverySummary } from '../../system/index.js'
+import { addConfigOption, sessionConfig } from '../session-config.js'
+import { join } from 'node:path'
+import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
+import { formatReport, reportJson } from '../report-format.js'
+
+interface PaperFlags {
+  strategy: string[]
+  param: string[]
+  seed?: string
+  duration?: string
+  stepMs?: string
+  json?: boolean
+  dataDir?: string
+  db?: string
+  config?: string
+}
+
+export function registerPaper(program: Command): void {
+  const cmd = program
+    .command('paper')
+    .summary('paper-trade the built-in strategies on the synthetic market (the demo; npm start)')
+    .description(
+      'Paper trading on the seeded synthetic market (two venues, three symbols) on the wall clock, through the\n' +
+        'simulated exchange. No keys, server or network. Prints a live status line; Ctrl-C stops and summarizes.\n' +
+        `Default strategies: ${DEMO_STRATEGIES.map((s) => s.name).join(', ')}.`,
+    )
+    .option('--strategy <name>', 'run this strategy instead of the demo line-up (repeatable)', collect, [])
+    .option('--param <key=value>', 'parameter for the --strategy strategies (repeatable)', collect, [])
+    .option('--seed <n>', 'seed of the synthetic market (default 1)')
+    .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)')
+    .option('--step-ms <ms>', 'synthetic market step (default 100)')
+    .option('--json', 'print the final summary as one JSON object (no live status)')
+  addConfigOption(addStoreOptions(cmd)).action(async (flags: PaperFlags) => {
+      const params = keyValues('--param', flags.param)
+      const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)
+      const controller = new AbortController()
+      const stop = (): void => controller.abort()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+      const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+      const live = flags.json !== true
+      const tty = process.stdout.isTTY === true
+      const session = await sessionConfig(flags)
+      const store = await openStoreFromFlags(flags, { create: true })
+      try {
+        const result = await runPaper({
+          signal: controller.signal,
+          store,
+          marketDir: join(dataDirOf(flags), 'market'),
+          riskSettings: session.risk,
+          killFile: session.killFile,
+          ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
+          onAlert: (line: string) => process.stderr.write(`${tty ? '\n' : ''}${line}\n`),
+          ...(live
+            ? {
+                onRecovered: (r: RecoverySummary) => {
+                  if (r.epoch > 1) {
+                    process.stdout.write(
+                      `recovered session from ${store.location}: restart ${r.epoch - 1}, ${r.fillsReplayed} fills replayed, ` +
+                        `${r.ordersRestored} working orders restored, ${r.ordersClosed} in-flight orders closed\n`,
+                    )
+                  }
+                },
+              }
+            : {}),
+          ...(flags.strategy.length > 0 ? { strategies: flags.strategy.map((name) => ({ name, params })) } : {}),
+          ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
+          ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
+          ...(live ? { onStatus: (s: PaperStatus) => printStatus(s, tty) } : {}),
+        })
+        if (live && tty) process.stdout.write('\n')
+        process.stdout.write(
+          flags.json === true
+            ? `${JSON.stringify({ ...reportJson(result), recovery: result.trader.recovery, store: store.location })}\n`
+            : `\nsession summary (recorded in ${store.location})\n${formatReport(result)}`,
+        )
+      } finally {
+        await store.close()
+        if (timer !== undefined) clearTimeout(timer)
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+      }
+    })
+}
+
+/** The live one-line status of `sofia paper` (and `sofia serve --demo`). */
+export function printStatus(s: PaperStatus, tty: boolean): void {
+  const positions = s.positions.map((p) => `${p.venue}:${p.symbol} ${p.amount}`).join(', ') || 'flat'
+  const line =
+    `[${(s.elapsedMs / 1000).toFixed(0).padStart(4)}s] P&L ${s.netPnl.toFixed(2)} ${s.currency}` +
+    ` | fees ${s.fees.toFixed(2)} | fills ${s.fills} | open orders ${s.openOrders} | events ${s.events} | ${positions}`
+  // On a terminal the status rewrites one line; in a pipe or log it is one line per update.
+  process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`)
+}

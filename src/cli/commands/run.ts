@@ -1,0 +1,104 @@
+/**
+ * @module cli/commands/run
+ * `sofia run --mode paper|shadow|canary|live|testnet`: a trading session on an exchange's live market data
+ * (DESIGN §2) through the mode router; switch modes while it runs with `sofia shadow promote|rollback`.
+ */
+import type { Command } from 'commander'
+import { InputError } from '../../model/index.js'
+import { createMetrics } from '../../observability/index.js'
+import { join } from 'node:path'
+import { ROUTER_MODES, createStrategies, runExchangeSession, strategyParamsOf } from '../../system/index.js'
+import type { RouterMode } from '../../system/index.js'
+import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
+import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
+import type { ExchangeFlags } from '../exchange-option.js'
+import { addConfigOption, sessionConfig } from '../session-config.js'
+import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+
+interface RunFlags extends ExchangeFlags {
+  mode?: string
+  symbols: string
+  strategy: string[]
+  param: string[]
+  balance: string[]
+  venue?: string
+  duration?: string
+  json?: boolean
+  dataDir?: string
+  db?: string
+  config?: string
+}
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .summary('trade on an exchange feed: --mode paper | shadow | canary | live | testnet')
+    .description(
+      'A session on the exchange\'s live market data. paper/shadow: orders filled by the simulator (shadow records\n' +
+        'each in the shadow order log); canary: CANARY_PERCENTAGE of each intent to the exchange, the full intent in\n' +
+        'shadow beside it; live: the exchange; testnet: live on the sandbox. Resyncs with the exchange before trading.',
+    )
+    .option('--mode <mode>', `one of ${ROUTER_MODES.join(', ')} (default: MODE / config mode)`)
+    .option('--symbols <list>', 'comma-separated symbols', 'BTC/USDT')
+    .option('--strategy <name>', 'strategy to run (repeatable)', collect, [])
+    .option('--param <key=value>', 'parameter for the strategies (repeatable)', collect, [])
+    .option('--balance <asset=amount>', "the simulator's starting balance (repeatable; default: the exchange's)", collect, [])
+    .option('--venue <id>', 'venue id in the records (default: the exchange id)')
+    .option('--duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
+    .option('--json', 'print the final summary as JSON')
+  addConfigOption(addStoreOptions(addExchangeOptions(cmd))).action(async (flags: RunFlags) => {
+    const session = await sessionConfig(flags)
+    const config = session.config
+    const mode = (flags.mode ?? config.mode) as RouterMode
+    if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
+    const symbols = flags.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')
+    const params = keyValues('--param', flags.param)
+    const specs = flags.strategy.map((name) => ({ name, params }))
+    const strategies = createStrategies(specs)
+    const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)
+    const controller = new AbortController()
+    const stop = (): void => controller.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    const store = await openStoreFromFlags(flags, { create: true })
+    const log = (line: string): void => void process.stderr.write(`${line}\n`)
+    try {
+      const spec = exchangeSpec(config, flags, mode)
+      const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
+      const result = await runExchangeSession({
+        mode,
+        exchange: spec,
+        ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
+        symbols,
+        strategies,
+        strategyParams: strategyParamsOf(strategies, specs),
+        marketDir: join(dataDirOf(flags), 'market'),
+        signal: controller.signal,
+        canaryPercentage: config.canary.percentage,
+        store,
+        riskSettings: session.risk,
+        killFile: session.killFile,
+        metrics: createMetrics({ processMetrics: false }),
+        ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
+        ...(balances !== undefined ? { shadowBalances: balances } : {}),
+        onAlert: log,
+        onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
+      })
+      const summary = {
+        mode: result.status.mode,
+        store: store.location,
+        pnl: { realized: result.pnl.realized.toString(), unrealized: result.pnl.unrealized.toString(), fees: result.pnl.fees.toString(), net: result.pnl.net.toString() },
+        fills: result.session.trader.orders.counters.fills,
+        shadow: result.status,
+        resync: result.resync ?? null,
+      }
+      process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
+    } finally {
+      await store.close()
+      if (timer !== undefined) clearTimeout(timer)
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  })
+}

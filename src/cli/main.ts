@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * @module cli/main
+ * The `sofia` command. Each subcommand lives in its own file under `commands/` and registers itself here.
+ */
+import { Command, CommanderError } from 'commander'
+import { registerAudit } from './commands/audit.js'
+import { registerBacktest } from './commands/backtest.js'
+import { registerBackup } from './commands/backup.js'
+import { registerKillSwitch } from './commands/kill-switch.js'
+import { registerPaper } from './commands/paper.js'
+import { registerServe } from './commands/serve.js'
+import { registerTokens } from './commands/tokens.js'
+import { registerTradingControl } from './commands/trading-control.js'
+import { registerSlo } from './commands/slo.js'
+import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js'
+import { registerReconcile } from './commands/reconcile.js'
+import { registerExchangeSim } from './commands/exchange-sim.js'
+import { registerPnl } from './commands/pnl.js'
+import { registerReport } from './commands/report.js'
+import { registerRun } from './commands/run.js'
+import { registerShadow } from './commands/shadow.js'
+import { registerResync } from './commands/resync.js'
+import { registerPreflight } from './commands/preflight.js'
+import { registerData } from './commands/data.js'
+import { registerRegistry } from './commands/registry.js'
+import { registerCanary } from './commands/canary.js'
+import { registerRollback } from './commands/rollback.js'
+import { registerValidate } from './commands/validate.js'
+import { registerReplay } from './commands/replay.js'
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('sofia')
+    .description('Sofia: backtest, paper, shadow, canary and live crypto trading on one code path')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+  registerBacktest(program)
+  registerPaper(program)
+  registerServe(program)
+  registerTokens(program)
+  registerBackup(program)
+  registerAudit(program)
+  registerKillSwitch(program)
+  registerTradingControl(program)
+  registerSlo(program)
+  registerReconcile(program)
+  registerExchangeSim(program)
+  registerPnl(program)
+  registerReport(program)
+  registerRun(program)
+  registerShadow(program)
+  registerResync(program)
+  registerPreflight(program)
+  registerData(program)
+  registerRegistry(program)
+  registerCanary(program)
+  registerRollback(program)
+  registerValidate(program)
+  registerReplay(program)
+  for (const cmd of program.commands) cmd.exitOverride()
+  return program
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' })
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (or the help / version).
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+    }
+    return reportError(error)
+  }
+}
+
+// A reader that goes away (`sofia … | head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
+const code = await main(process.argv.slice(2))
+process.exitCode = code

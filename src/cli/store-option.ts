@@ -1,0 +1,53 @@
+/**
+ * @module cli/store-option
+ * How every command finds the store: `--db FILE` (a SQLite file), else `DATABASE_URL` (PostgreSQL), else
+ * the SQLite file under `--data-dir` (default `$SOFIA_HOME`, else `./var`). Read-only commands open with
+ * `create: false`, so a wrong directory says so instead of leaving an empty database behind.
+ */
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Command } from 'commander'
+import { InputError } from '../model/index.js'
+import { openStore } from '../store/index.js'
+import type { Store } from '../store/index.js'
+
+export interface StoreFlags {
+  dataDir?: string
+  db?: string
+}
+
+/** Adds `--data-dir` and `--db` to a command. */
+export function addStoreOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'where Sofia keeps its state (default $SOFIA_HOME or ./var)')
+    .option('--db <file>', 'a SQLite database file (instead of <data-dir>/sofia.db or $DATABASE_URL)')
+}
+
+/** The data directory the flags and environment select. */
+export function dataDirOf(flags: { dataDir?: string }): string {
+  return flags.dataDir ?? (process.env['SOFIA_HOME'] || './var')
+}
+
+/** The SQLite file the flags select, or undefined when DATABASE_URL selects PostgreSQL. */
+export function sqliteFileOf(flags: StoreFlags): string | undefined {
+  if (flags.db !== undefined) return flags.db
+  if (process.env['DATABASE_URL']) return undefined
+  return join(dataDirOf(flags), 'sofia.db')
+}
+
+/**
+ * Opens the selected store. With `create: false` a missing SQLite database is an InputError (exit 2) naming
+ * the file, instead of a new empty one.
+ */
+export async function openStoreFromFlags(flags: StoreFlags, options: { create: boolean }): Promise<Store> {
+  const databaseUrl = process.env['DATABASE_URL']
+  if (flags.db === undefined && databaseUrl) {
+    return openStore({ dataDir: dataDirOf(flags), databaseUrl, create: options.create })
+  }
+  const file = sqliteFileOf(flags) as string
+  if (!options.create && !existsSync(file)) {
+    const hint = flags.db === undefined ? 'nothing recorded yet, or wrong --data-dir' : 'check --db'
+    throw new InputError(`no Sofia database at ${file} (${hint})`)
+  }
+  return openStore({ dataDir: flags.db === undefined ? dataDirOf(flags) : dirname(file), file, create: options.create })
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { BinanceError } from './binance-error.js'
+import { SimExchange } from './exchange.js'
+import { symbolSpec } from './symbols.js'
+
+function exchange(): SimExchange {
+  return new SimExchange({
+    seed: 5,
+    symbols: [symbolSpec('BTC/USDT')],
+    accounts: [{ apiKey: 'K', secret: 'S' }],
+    balances: { USDT: '1000000', BTC: '1' },
+    makerFee: '0.0005',
+    takerFee: '0.001',
+    maker: { scale: 1, offset: 0, stepBps: 2, levels: 5, tradeProbability: 0 },
+    now: () => 1_700_000_000_000,
+  })
+}
+
+describe('SimExchange', () => {
+  it('locks a resting buy (with the largest fee) and releases it on cancel', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const o = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '50000.00' })
+    expect(o.status).toBe('NEW')
+    expect(a.balance('USDT').locked.toString()).toBe('500.5')
+    ex.cancelOrder(a, 'BTCUSDT', String(o.id), undefined)
+    expect(a.balance('USDT').locked.toString()).toBe('0')
+    expect(a.balance('USDT').free.toString()).toBe('1000000')
+  })
+
+  it('charges maker and taker commissions in the quote asset, exactly', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const bestAsk = s.book.bestAsk()!
+    const ask = s.inst.tickSize.mul(bestAsk - 1)
+    const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask.toFixed(2) })
+    ex.outsideTrade('BTCUSDT', 'buy', '0.004', ask.toFixed(2))
+    expect(sell.status).toBe('PARTIALLY_FILLED')
+    const fill = sell.fills[0]!
+    expect(fill.isMaker).toBe(true)
+    expect(fill.commission.toString()).toBe(fill.quoteQty.mul('0.0005').toDecimalPlaces(8, 0).toString())
+    expect(a.balance('BTC').locked.toString()).toBe('0.006')
+    expect(a.balance('USDT').free.toString()).toBe(fill.quoteQty.sub(fill.commission).add(1000000).toString())
+    const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002' })
+    expect(buy.status).toBe('FILLED')
+    expect(buy.fills.every((f) => !f.isMaker && f.commission.eq(f.quoteQty.mul('0.001').toDecimalPlaces(8, 0)))).toBe(true)
+  })
+
+  it.each([
+    [{ quantity: '0.000015', price: '50000.00' }, -1013, 'LOT_SIZE'],
+    [{ quantity: '0.001', price: '50000.001' }, -1013, 'PRICE_FILTER'],
+    [{ quantity: '0.0001', price: '100.00' }, -1013, 'NOTIONAL'],
+    [{ quantity: '100', price: '50000.00' }, -2010, 'insufficient balance'],
+    [{ quantity: '0.001', price: '1e5' }, -1100, 'Illegal characters'],
+    [{ price: '50000.00' }, -1102, 'quantity'],
+  ])('rejects %j with %i', (p, code, msg) => {
+    const ex = exchange()
+    const run = (): unknown => ex.placeOrder(ex.account('K')!, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', ...p })
+    expect(run).toThrow(BinanceError)
+    expect(run).toThrow(msg)
+    try {
+      run()
+    } catch (e) {
+      expect((e as BinanceError).code).toBe(code)
+    }
+  })
+
+  it('expires a FOK that cannot fill completely and refuses a crossing LIMIT_MAKER', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const ask = s.inst.tickSize.mul(s.book.bestAsk()!).toFixed(2)
+    const askLots = s.book.lotsAt('sell', s.book.bestAsk()!)
+    const tooMuch = s.inst.stepSize.mul(askLots + 1).toString()
+    const fok = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'FOK', quantity: tooMuch, price: ask })
+    expect(fok.status).toBe('EXPIRED')
+    expect(fok.fills).toHaveLength(0)
+    expect(a.balance('USDT').free.toString()).toBe('1000000')
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: ask })).toThrow('Order would immediately match and take.')
+  })
+})

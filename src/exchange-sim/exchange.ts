@@ -1,0 +1,524 @@
+/**
+ * @module exchange-sim/exchange
+ * The local exchange's core: one price-time OrderBook per symbol (Sofia's matching engine) holding the
+ * market maker's ladder and clients' orders, Binance's order rules (filters, time in force, LIMIT_MAKER,
+ * duplicate client ids), balances with free/locked and maker/taker commissions charged in the quote asset.
+ * It knows nothing of HTTP; the server turns requests into calls here and events into WebSocket messages.
+ */
+import { Decimal, ZERO, dec, makeInstrument, parseSymbol } from '../model/index.js'
+import type { Instrument, OrderSide } from '../model/index.js'
+import { OrderBook } from '../venues/index.js'
+import type { Match } from '../venues/index.js'
+import { Prng } from '../engine/index.js'
+import { Account, BINANCE_ORDER_TYPES, TIME_IN_FORCES } from './accounts.js'
+import type { BinanceOrderType, SimFill, SimOrder, TimeInForce } from './accounts.js'
+import { BinanceError, errors, illegalChars, mandatory } from './binance-error.js'
+import { Candles } from './candles.js'
+import { MarketMaker } from './market-maker.js'
+import type { MarketMakerOptions, MarketMakerSpec } from './market-maker.js'
+
+/** Owner of the market maker's and outside takers' orders in the books. */
+export const MARKET_OWNER = 'market'
+
+export interface SymbolSpec extends MarketMakerSpec {
+  readonly symbol: string
+  readonly tickSize: string
+  readonly stepSize: string
+  readonly minCost: string
+}
+
+export interface SimExchangeOptions {
+  readonly seed: number
+  readonly symbols: readonly SymbolSpec[]
+  readonly accounts: readonly { apiKey: string; secret: string }[]
+  readonly balances: Readonly<Record<string, string>>
+  readonly makerFee: string
+  readonly takerFee: string
+  readonly maker: MarketMakerOptions
+  readonly now?: () => number
+}
+
+export interface PublicTrade {
+  readonly id: number
+  readonly price: Decimal
+  readonly qty: Decimal
+  readonly time: number
+  readonly isBuyerMaker: boolean
+}
+
+export interface DepthUpdate {
+  readonly firstId: number
+  readonly lastId: number
+  readonly time: number
+  readonly bids: [Decimal, Decimal][]
+  readonly asks: [Decimal, Decimal][]
+}
+
+export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED'
+
+export interface ExchangeListener {
+  onOrderUpdate?(account: Account, order: SimOrder, execType: ExecutionType, fill: SimFill | undefined): void
+  onBalances?(account: Account, assets: readonly string[]): void
+  onPublicTrade?(symbolId: string, trade: PublicTrade): void
+  onDepthUpdate?(symbolId: string, update: DepthUpdate): void
+}
+
+export interface NewOrderParams {
+  readonly symbol?: string | undefined
+  readonly side?: string | undefined
+  readonly type?: string | undefined
+  readonly timeInForce?: string | undefined
+  readonly quantity?: string | undefined
+  readonly quoteOrderQty?: string | undefined
+  readonly price?: string | undefined
+  readonly newClientOrderId?: string | undefined
+}
+
+export interface SimSymbol {
+  readonly id: string
+  readonly inst: Instrument
+  readonly minPrice: Decimal
+  readonly maxPrice: Decimal
+  readonly maxQty: Decimal
+  readonly book: OrderBook
+  readonly maker: MarketMaker
+  readonly candles: Candles
+  readonly tape: PublicTrade[]
+  tradeSeq: number
+  updateId: number
+  published: { bids: Map<number, number>; asks: Map<number, number> }
+  makerOrders: number[]
+}
+
+const TAPE_SIZE = 1000
+const DECIMAL_RE = /^\d{1,20}(\.\d{1,20})?$/
+const ROUND_8 = (d: Decimal): Decimal => d.toDecimalPlaces(8, Decimal.ROUND_UP)
+
+export function symbolId(symbol: string): string {
+  const { base, quote } = parseSymbol(symbol)
+  return `${base}${quote}`.toUpperCase()
+}
+
+export class SimExchange {
+  readonly symbols = new Map<string, SimSymbol>()
+  readonly accounts = new Map<string, Account>()
+  readonly makerFee: Decimal
+  readonly takerFee: Decimal
+  private readonly maxFee: Decimal
+  private readonly listeners: ExchangeListener[] = []
+  private readonly orders = new Map<number, SimOrder>()
+  private orderSeq = 0
+  private outsideSeq = 0
+  private readonly matches: Match[] = []
+  readonly now: () => number
+
+  constructor(options: SimExchangeOptions) {
+    this.now = options.now ?? Date.now
+    this.makerFee = dec(options.makerFee)
+    this.takerFee = dec(options.takerFee)
+    this.maxFee = Decimal.max(this.makerFee, this.takerFee)
+    for (const a of options.accounts) this.accounts.set(a.apiKey, new Account(a.apiKey, a.secret, options.balances))
+    options.symbols.forEach((spec, i) => {
+      const step = dec(spec.stepSize)
+      const inst = makeInstrument({
+        symbol: spec.symbol,
+        tickSize: spec.tickSize,
+        stepSize: spec.stepSize,
+        minAmount: step.mul(10),
+        minCost: spec.minCost,
+        makerFee: this.makerFee,
+        takerFee: this.takerFee,
+      })
+      // One PRNG stream per symbol (seed and position), so adding a symbol never changes another's path.
+      const prng = new Prng((options.seed * 1000 + i) >>> 0)
+      const maker = new MarketMaker(inst, spec, options.maker, prng)
+      const matches = this.matches
+      const book = new OrderBook({ listener: { onMatch: (m) => void matches.push({ ...m }) } })
+      const start = maker.mid
+      const candles = new Candles(inst.priceDecimals)
+      // An hour of history before now, walked backwards with the symbol's own PRNG stream.
+      const history = new Prng((options.seed * 1000 + i + 500) >>> 0)
+      const closes: number[] = [start]
+      for (let k = 0; k < 119; k++) closes.unshift(closes[0]! * Math.exp((options.maker.stepBps / 1e4) * 15 * history.normal()))
+      candles.seed(closes, this.now())
+      const id = symbolId(spec.symbol)
+      this.symbols.set(id, {
+        id,
+        inst,
+        minPrice: inst.tickSize,
+        maxPrice: dec(Math.round(start * 100)).div(inst.tickSize).floor().mul(inst.tickSize),
+        maxQty: dec(9_000_000),
+        book,
+        maker,
+        candles,
+        tape: [],
+        tradeSeq: 0,
+        updateId: 1,
+        published: { bids: new Map(), asks: new Map() },
+        makerOrders: [],
+      })
+      this.requote(this.symbols.get(id)!)
+    })
+  }
+
+  addListener(listener: ExchangeListener): void {
+    this.listeners.push(listener)
+  }
+
+  symbol(id: string | undefined): SimSymbol {
+    if (id === undefined || id === '') throw mandatory('symbol')
+    const s = this.symbols.get(id.toUpperCase())
+    if (s === undefined) throw errors.invalidSymbol()
+    return s
+  }
+
+  account(apiKey: string): Account | undefined {
+    return this.accounts.get(apiKey)
+  }
+
+  // ---- the outside market -------------------------------------------------------------------------------
+
+  /** One step of every symbol: the fair price moves, the maker requotes, maybe an outside trade prints. */
+  tick(): void {
+    for (const s of this.symbols.values()) {
+      s.maker.step()
+      this.requote(s)
+      const trade = s.maker.outsideTrade()
+      if (trade !== undefined) this.outsideTake(s, trade.side, trade.lots, trade.side === 'buy' ? Infinity : -Infinity)
+      this.publishDepth(s)
+    }
+  }
+
+  /** Moves a symbol's market so its mid is `price` and requotes (clients' orders in the way fill). */
+  moveTo(id: string, price: number): void {
+    const s = this.symbol(id)
+    s.maker.moveTo(price)
+    this.requote(s)
+    this.publishDepth(s)
+  }
+
+  /** An outside taker order (IOC) of `amount` at `price` (or at any price). Returns the amount filled. */
+  outsideTrade(id: string, side: OrderSide, amount: string, price?: string): Decimal {
+    const s = this.symbol(id)
+    const lots = dec(amount).div(s.inst.stepSize).floor().toNumber()
+    if (!(lots > 0)) throw new BinanceError(-1013, 'Filter failure: LOT_SIZE')
+    const limit = price === undefined ? (side === 'buy' ? Infinity : -Infinity) : dec(price).div(s.inst.tickSize).round().toNumber()
+    const left = this.outsideTake(s, side, lots, limit)
+    this.publishDepth(s)
+    return s.inst.stepSize.mul(lots - left)
+  }
+
+  private outsideTake(s: SimSymbol, side: OrderSide, lots: number, limit: number): number {
+    const left = s.book.take(-++this.outsideSeq, side, limit, lots, MARKET_OWNER)
+    this.settle(s)
+    return left
+  }
+
+  private requote(s: SimSymbol): void {
+    for (const id of s.makerOrders) s.book.cancel(id)
+    s.makerOrders = []
+    for (const q of s.maker.quotes()) {
+      const id = -++this.outsideSeq
+      if (s.book.add(id, q.side, q.ticks, q.lots, MARKET_OWNER) > 0) s.makerOrders.push(id)
+    }
+    this.settle(s)
+  }
+
+  // ---- client orders ------------------------------------------------------------------------------------
+
+  /** Binance `POST /api/v3/order`. Throws BinanceError on a rejection; returns the order after matching. */
+  placeOrder(account: Account, p: NewOrderParams): SimOrder {
+    const s = this.symbol(p.symbol)
+    const inst = s.inst
+    if (p.side === undefined) throw mandatory('side')
+    if (p.side !== 'BUY' && p.side !== 'SELL') throw errors.badSide()
+    const side: OrderSide = p.side === 'BUY' ? 'buy' : 'sell'
+    if (p.type === undefined) throw mandatory('type')
+    if (!(BINANCE_ORDER_TYPES as readonly string[]).includes(p.type)) throw errors.badType()
+    const type = p.type as BinanceOrderType
+    let timeInForce: TimeInForce = 'GTC'
+    if (type === 'LIMIT') {
+      if (p.timeInForce === undefined) throw mandatory('timeInForce')
+      if (!(TIME_IN_FORCES as readonly string[]).includes(p.timeInForce)) throw errors.badTimeInForce()
+      timeInForce = p.timeInForce as TimeInForce
+    } else if (p.timeInForce !== undefined) throw errors.timeInForceNotRequired()
+    const decimal = (name: string, value: string | undefined): Decimal | undefined => {
+      if (value === undefined) return undefined
+      if (!DECIMAL_RE.test(value)) throw illegalChars(name)
+      return dec(value)
+    }
+    const quantity = decimal('quantity', p.quantity)
+    const quoteOrderQty = decimal('quoteOrderQty', p.quoteOrderQty)
+    const price = decimal('price', p.price)
+    if (type !== 'MARKET' && price === undefined) throw mandatory('price')
+    if (type === 'MARKET' && price !== undefined) throw new BinanceError(-1106, "Parameter 'price' sent when not required.")
+    if (quantity === undefined && !(type === 'MARKET' && quoteOrderQty !== undefined)) throw mandatory('quantity')
+    if (price !== undefined) {
+      if (!price.mod(inst.tickSize).isZero() || price.lt(s.minPrice) || price.gt(s.maxPrice)) throw errors.filter('PRICE_FILTER')
+    }
+    if (quantity !== undefined) {
+      if (!quantity.mod(inst.stepSize).isZero() || quantity.lt(inst.minAmount) || quantity.gt(s.maxQty)) throw errors.filter('LOT_SIZE')
+    }
+    const refPrice = price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
+    const notional = quantity !== undefined ? quantity.mul(refPrice) : (quoteOrderQty ?? ZERO)
+    if (notional.lt(inst.minCost)) throw errors.filter('NOTIONAL')
+    const clientOrderId = p.newClientOrderId ?? `sim-${this.orderSeq + 1}`
+    if (!/^[.A-Z:/a-z0-9_-]{1,36}$/.test(clientOrderId)) throw illegalChars('newClientOrderId')
+    if (account.openByClientId.has(clientOrderId)) throw errors.duplicateOrder()
+    const ticks = price !== undefined ? price.div(inst.tickSize).toNumber() : 0
+    if (type === 'LIMIT_MAKER') {
+      const best = side === 'buy' ? s.book.bestAsk() : s.book.bestBid()
+      if (best !== undefined && (side === 'buy' ? ticks >= best : ticks <= best)) throw errors.wouldTake()
+    }
+
+    // What the order must hold: base for a sell; for a buy, the quote at the limit (or what the book would
+    // cost) plus the largest commission, rounded up to Binance's 8 decimals.
+    let lots = quantity !== undefined ? quantity.div(inst.stepSize).toNumber() : 0
+    let reserve: Decimal
+    if (side === 'sell') {
+      if (quantity === undefined) lots = this.lotsForQuote(s, 'sell', quoteOrderQty ?? ZERO)
+      reserve = inst.stepSize.mul(lots)
+    } else if (type === 'MARKET') {
+      if (quantity === undefined) lots = this.lotsForQuote(s, 'buy', quoteOrderQty ?? ZERO)
+      reserve = ROUND_8(this.costToTake(s, 'buy', lots).mul(this.maxFee.add(1)))
+    } else {
+      reserve = ROUND_8(price!.mul(quantity!).mul(this.maxFee.add(1)))
+    }
+    if (lots <= 0) throw errors.filter('LOT_SIZE')
+    const reserveAsset = side === 'buy' ? inst.quote : inst.base
+    if (!account.lock(reserveAsset, reserve)) throw errors.insufficientBalance()
+
+    const now = this.now()
+    const order: SimOrder = {
+      id: ++this.orderSeq,
+      account: account.apiKey,
+      clientOrderId,
+      symbolId: s.id,
+      symbol: inst.symbol,
+      side,
+      type,
+      timeInForce,
+      price: price ?? ZERO,
+      origQty: inst.stepSize.mul(lots),
+      quoteOrderQty: quoteOrderQty ?? ZERO,
+      executedQty: ZERO,
+      cumQuote: ZERO,
+      status: 'NEW',
+      time: now,
+      updateTime: now,
+      reserved: reserve,
+      reserveAsset,
+      fills: [],
+    }
+    this.orders.set(order.id, order)
+    account.orders.set(order.id, order)
+    account.openByClientId.set(clientOrderId, order)
+    account.byClientId.set(clientOrderId, order)
+    this.emitOrder(account, order, 'NEW', undefined)
+
+    const fok = type === 'LIMIT' && timeInForce === 'FOK'
+    if (fok && this.lotsAvailable(s, side, ticks) < lots) {
+      this.finish(account, order, 'EXPIRED')
+    } else {
+      let left: number
+      if (type === 'MARKET') left = s.book.market(order.id, side, lots, account.apiKey)
+      else if (type === 'LIMIT' && timeInForce !== 'GTC') left = s.book.take(order.id, side, ticks, lots, account.apiKey)
+      else left = s.book.add(order.id, side, ticks, lots, account.apiKey)
+      this.settle(s)
+      if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') {
+        const rests = type !== 'MARKET' && timeInForce === 'GTC'
+        if (left > 0 && !rests) this.finish(account, order, 'EXPIRED')
+      }
+    }
+    this.publishDepth(s)
+    this.emitBalances(account, [inst.base, inst.quote])
+    return order
+  }
+
+  /** Binance `DELETE /api/v3/order`. */
+  cancelOrder(account: Account, symbol: string | undefined, orderId: string | undefined, origClientOrderId: string | undefined): SimOrder {
+    const s = this.symbol(symbol)
+    const order = this.findOrder(account, s.id, orderId, origClientOrderId)
+    if (order === undefined || (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED')) throw errors.unknownOrder()
+    s.book.cancel(order.id)
+    this.finish(account, order, 'CANCELED')
+    this.publishDepth(s)
+    this.emitBalances(account, [s.inst.base, s.inst.quote])
+    return order
+  }
+
+  /** Binance `GET /api/v3/order`. */
+  getOrder(account: Account, symbol: string | undefined, orderId: string | undefined, origClientOrderId: string | undefined): SimOrder {
+    const s = this.symbol(symbol)
+    const order = this.findOrder(account, s.id, orderId, origClientOrderId)
+    if (order === undefined) throw errors.noSuchOrder()
+    return order
+  }
+
+  private findOrder(account: Account, symbolId: string, orderId: string | undefined, clientId: string | undefined): SimOrder | undefined {
+    if (orderId === undefined && clientId === undefined) {
+      throw new BinanceError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+    }
+    let order: SimOrder | undefined
+    if (orderId !== undefined) {
+      if (!/^\d+$/.test(orderId)) throw illegalChars('orderId')
+      order = account.orders.get(Number(orderId))
+      if (order !== undefined && clientId !== undefined && order.clientOrderId !== clientId) order = undefined
+    } else if (clientId !== undefined) order = account.byClientId.get(clientId)
+    return order?.symbolId === symbolId ? order : undefined
+  }
+
+  // ---- matching results ---------------------------------------------------------------------------------
+
+  /** Applies the matches the book reported: public trades, candles, and fills of clients' orders. */
+  private settle(s: SimSymbol): void {
+    if (this.matches.length === 0) return
+    const batch = this.matches.splice(0)
+    const touched = new Set<Account>()
+    for (const m of batch) {
+      const price = s.inst.tickSize.mul(m.price)
+      const qty = s.inst.stepSize.mul(m.lots)
+      const time = this.now()
+      const trade: PublicTrade = { id: ++s.tradeSeq, price, qty, time, isBuyerMaker: m.takerSide === 'sell' }
+      s.tape.push(trade)
+      if (s.tape.length > TAPE_SIZE) s.tape.splice(0, s.tape.length - TAPE_SIZE)
+      s.candles.add(time, price.toNumber(), qty.toNumber(), m.takerSide === 'buy')
+      for (const l of this.listeners) l.onPublicTrade?.(s.id, trade)
+      if (m.makerOwner !== MARKET_OWNER) this.fill(s, m.makerId, trade, true, touched)
+      if (m.takerOwner !== MARKET_OWNER) this.fill(s, m.takerId, trade, false, touched)
+    }
+    for (const account of touched) this.emitBalances(account, [s.inst.base, s.inst.quote])
+  }
+
+  private fill(s: SimSymbol, orderId: number, trade: PublicTrade, isMaker: boolean, touched: Set<Account>): void {
+    const order = this.orders.get(orderId)
+    const account = order === undefined ? undefined : this.accounts.get(order.account)
+    if (order === undefined || account === undefined) return
+    const quoteQty = trade.price.mul(trade.qty)
+    const commission = ROUND_8(quoteQty.mul(isMaker ? this.makerFee : this.takerFee))
+    const inst = s.inst
+    if (order.side === 'buy') {
+      account.spendReserved(order, quoteQty.add(commission))
+      account.credit(inst.base, trade.qty)
+    } else {
+      account.spendReserved(order, trade.qty)
+      account.credit(inst.quote, quoteQty.sub(commission))
+    }
+    const fill: SimFill = {
+      tradeId: trade.id,
+      orderId: order.id,
+      clientOrderId: order.clientOrderId,
+      symbolId: s.id,
+      symbol: inst.symbol,
+      side: order.side,
+      price: trade.price,
+      qty: trade.qty,
+      quoteQty,
+      commission,
+      commissionAsset: inst.quote,
+      time: trade.time,
+      isMaker,
+    }
+    order.fills.push(fill)
+    account.trades.push(fill)
+    order.executedQty = order.executedQty.add(trade.qty)
+    order.cumQuote = order.cumQuote.add(quoteQty)
+    order.updateTime = trade.time
+    touched.add(account)
+    if (order.executedQty.gte(order.origQty)) this.finish(account, order, 'FILLED', fill)
+    else {
+      order.status = 'PARTIALLY_FILLED'
+      this.emitOrder(account, order, 'TRADE', fill)
+    }
+  }
+
+  /** Ends an order: releases what it still holds and forgets it as open. */
+  private finish(account: Account, order: SimOrder, status: 'FILLED' | 'CANCELED' | 'EXPIRED', fill?: SimFill): void {
+    order.status = status
+    order.updateTime = this.now()
+    account.release(order)
+    if (account.openByClientId.get(order.clientOrderId) === order) account.openByClientId.delete(order.clientOrderId)
+    this.emitOrder(account, order, status === 'FILLED' ? 'TRADE' : status, fill)
+  }
+
+  // ---- book walks ---------------------------------------------------------------------------------------
+
+  /** Lots on the opposite side at `ticks` or better. */
+  private lotsAvailable(s: SimSymbol, side: OrderSide, ticks: number): number {
+    const { bids, asks } = s.book.depth()
+    let lots = 0
+    for (const [p, l] of side === 'buy' ? asks : bids) {
+      if (side === 'buy' ? p > ticks : p < ticks) break
+      lots += l
+    }
+    return lots
+  }
+
+  /** Quote currency to take `lots` from the opposite side (the walk stops where the book ends). */
+  private costToTake(s: SimSymbol, side: OrderSide, lots: number): Decimal {
+    const { bids, asks } = s.book.depth()
+    let left = lots
+    let cost = ZERO
+    for (const [p, l] of side === 'buy' ? asks : bids) {
+      if (left <= 0) break
+      const n = Math.min(l, left)
+      cost = cost.add(s.inst.tickSize.mul(p).mul(s.inst.stepSize.mul(n)))
+      left -= n
+    }
+    return cost
+  }
+
+  /** Lots a market order spending `quote` takes. */
+  private lotsForQuote(s: SimSymbol, side: OrderSide, quote: Decimal): number {
+    const { bids, asks } = s.book.depth()
+    let left = quote
+    let lots = 0
+    for (const [p, l] of side === 'buy' ? asks : bids) {
+      const lotCost = s.inst.tickSize.mul(p).mul(s.inst.stepSize)
+      const n = Math.min(l, left.div(lotCost).floor().toNumber())
+      lots += n
+      left = left.sub(lotCost.mul(n))
+      if (n < l) break
+    }
+    return lots
+  }
+
+  // ---- market data --------------------------------------------------------------------------------------
+
+  /** Order book snapshot with the update id it reflects (`GET /api/v3/depth`). */
+  depth(id: string | undefined, limit: number): { lastUpdateId: number; bids: [Decimal, Decimal][]; asks: [Decimal, Decimal][] } {
+    const s = this.symbol(id)
+    this.publishDepth(s)
+    const d = s.book.depth(limit)
+    const conv = (levels: [number, number][]): [Decimal, Decimal][] => levels.map(([p, l]) => [s.inst.tickSize.mul(p), s.inst.stepSize.mul(l)])
+    return { lastUpdateId: s.updateId, bids: conv(d.bids), asks: conv(d.asks) }
+  }
+
+  /** Emits a diff-depth update when the book changed since the last one. */
+  publishDepth(s: SimSymbol): void {
+    const d = s.book.depth()
+    const diff = (levels: [number, number][], prev: Map<number, number>): { next: Map<number, number>; changes: [Decimal, Decimal][] } => {
+      const next = new Map(levels)
+      const changes: [Decimal, Decimal][] = []
+      for (const [p, l] of next) if (prev.get(p) !== l) changes.push([s.inst.tickSize.mul(p), s.inst.stepSize.mul(l)])
+      for (const p of prev.keys()) if (!next.has(p)) changes.push([s.inst.tickSize.mul(p), ZERO])
+      return { next, changes }
+    }
+    const b = diff(d.bids, s.published.bids)
+    const a = diff(d.asks, s.published.asks)
+    if (b.changes.length === 0 && a.changes.length === 0) return
+    s.published = { bids: b.next, asks: a.next }
+    const firstId = s.updateId + 1
+    s.updateId = firstId
+    const update: DepthUpdate = { firstId, lastId: firstId, time: this.now(), bids: b.changes, asks: a.changes }
+    for (const l of this.listeners) l.onDepthUpdate?.(s.id, update)
+  }
+
+  private emitOrder(account: Account, order: SimOrder, execType: ExecutionType, fill: SimFill | undefined): void {
+    for (const l of this.listeners) l.onOrderUpdate?.(account, order, execType, fill)
+  }
+
+  private emitBalances(account: Account, assets: readonly string[]): void {
+    for (const l of this.listeners) l.onBalances?.(account, assets)
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * @module ops/backup
+ * Backups of a Sofia installation: an online, consistent snapshot of the store plus the configuration
+ * files, with a manifest (what, when, the audit chain's head) and a SHA-256 checksum per file.
+ *
+ * - SQLite: the SQLite online backup API (consistent while Sofia keeps writing in WAL mode).
+ * - PostgreSQL: `pg_dump --format=custom`, the tool made for it, restored with `pg_restore`.
+ *
+ * A restore refuses a backup whose files do not match their checksums or whose audit chain does not verify,
+ * and says exactly which file or record is wrong. The database it replaces is kept beside it, never deleted.
+ */
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync } from 'node:fs'
+import { copyFile, cp, mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises'
+import { dirname, join, relative } from 'node:path'
+import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
+import { verifyChain, verifySqliteAudit } from '../audit/index.js'
+import type { VerifyResult } from '../audit/index.js'
+import { InputError } from '../model/index.js'
+import { openStore } from '../store/index.js'
+
+const run = promisify(execFile)
+
+export const BACKUP_FORMAT = 'sofia-backup/1'
+export const MANIFEST = 'manifest.json'
+const SQLITE_FILE = 'sofia.db'
+const PG_DUMP_FILE = 'sofia.pgdump'
+
+export interface BackupFile {
+  readonly path: string
+  readonly bytes: number
+  readonly sha256: string
+}
+
+export interface BackupManifest {
+  readonly format: typeof BACKUP_FORMAT
+  readonly createdAt: string
+  readonly store: { readonly kind: 'sqlite' | 'postgres'; readonly location: string; readonly schemaVersion: number }
+  readonly audit: { readonly count: number; readonly head: { readonly seq: number; readonly hash: string } | null }
+  readonly files: readonly BackupFile[]
+}
+
+/** Where the live store is: a SQLite file, or a PostgreSQL URL. */
+export type StoreLocation = { readonly sqliteFile: string } | { readonly databaseUrl: string }
+
+export interface CreateBackupOptions {
+  readonly store: StoreLocation
+  /** Directory the backup is written into (created; must not exist or be empty). */
+  readonly outDir: string
+  /** Configuration files and folders to include, relative to `configRoot` (missing ones are skipped). */
+  readonly configRoot: string
+  readonly config?: readonly string[]
+  readonly now?: () => number
+}
+
+export const DEFAULT_CONFIG = ['sofia.yaml', 'config'] as const
+
+export async function createBackup(options: CreateBackupOptions): Promise<BackupManifest> {
+  const out = options.outDir
+  if (existsSync(out) && (await readdir(out)).length > 0) throw new InputError(`backup directory ${out} is not empty`)
+  await mkdir(out, { recursive: true })
+  let storeInfo: BackupManifest['store']
+  let audit: BackupManifest['audit']
+  if ('sqliteFile' in options.store) {
+    const source = options.store.sqliteFile
+    if (!existsSync(source)) throw new InputError(`no Sofia database at ${source}`)
+    const target = join(out, SQLITE_FILE)
+    const db = new Database(source, { readonly: true, fileMustExist: true })
+    try {
+      await db.backup(target)
+    } finally {
+      db.close()
+    }
+    const summary = await inspectSqlite(target)
+    if (!summary.verify.ok) {
+      throw new InputError(`database ${source} has a broken audit chain (${describeBad(summary.verify)}); not backing it up — run 'sofia audit verify'`)
+    }
+    storeInfo = { kind: 'sqlite', location: source, schemaVersion: summary.schemaVersion }
+    audit = { count: summary.verify.count, head: summary.verify.head }
+  } else {
+    const url = options.store.databaseUrl
+    const live = await openStore({ dataDir: out, databaseUrl: url, create: false })
+    let location: string
+    let schemaVersion: number
+    try {
+      location = live.location
+      schemaVersion = await live.schemaVersion()
+      const head = await live.auditHead()
+      audit = { count: head?.seq ?? 0, head: head ?? null }
+    } finally {
+      await live.close()
+    }
+    await run('pg_dump', ['--format=custom', '--no-owner', `--file=${join(out, PG_DUMP_FILE)}`, url]).catch((error: unknown) => {
+      throw new InputError(`pg_dump failed for ${location}: ${firstLine(error)}`)
+    })
+    storeInfo = { kind: 'postgres', location, schemaVersion }
+  }
+  for (const entry of options.config ?? DEFAULT_CONFIG) {
+    const from = join(options.configRoot, entry)
+    if (existsSync(from)) await cp(from, join(out, 'config-files', entry), { recursive: true })
+  }
+  const files = await checksums(out)
+  const manifest: BackupManifest = {
+    format: BACKUP_FORMAT,
+    createdAt: new Date((options.now ?? Date.now)()).toISOString(),
+    store: storeInfo,
+    audit,
+    files,
+  }
+  await writeFile(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`)
+  await writeFile(join(out, 'SHA256SUMS'), files.map((f) => `${f.sha256}  ${f.path}\n`).join(''))
+  return manifest
+}
+
+export interface BackupCheck {
+  readonly ok: boolean
+  /** One line per problem: which file or record, and what is wrong with it. */
+  readonly problems: readonly string[]
+  readonly manifest: BackupManifest
+}
+
+/** Checks a backup without touching any live store: manifest, every checksum, and (SQLite) the audit chain. */
+export async function checkBackup(dir: string): Promise<BackupCheck> {
+  const manifest = await readManifest(dir)
+  const problems: string[] = []
+  const listed = new Set(manifest.files.map((f) => f.path))
+  for (const f of manifest.files) {
+    const path = join(dir, f.path)
+    if (!existsSync(path)) {
+      problems.push(`${f.path}: missing`)
+      continue
+    }
+    const actual = await sha256File(path)
+    if (actual !== f.sha256) problems.push(`${f.path}: checksum mismatch (manifest ${f.sha256.slice(0, 12)}…, file ${actual.slice(0, 12)}…)`)
+  }
+  for (const f of await checksums(dir)) if (!listed.has(f.path)) problems.push(`${f.path}: not in the manifest`)
+  if (manifest.store.kind === 'sqlite' && problems.length === 0) {
+    const summary = await inspectSqlite(join(dir, SQLITE_FILE))
+    if (!summary.verify.ok) problems.push(`${SQLITE_FILE}: audit chain broken at seq ${describeBad(summary.verify)}`)
+    else if (summary.verify.head?.hash !== manifest.audit.head?.hash || summary.verify.count !== manifest.audit.count) {
+      problems.push(`${SQLITE_FILE}: audit chain head (seq ${summary.verify.head?.seq ?? 0}) differs from the manifest's (seq ${manifest.audit.head?.seq ?? 0})`)
+    }
+  }
+  return { ok: problems.length === 0, problems, manifest }
+}
+
+export interface RestoreResult {
+  readonly manifest: BackupManifest
+  /** Where the database that was replaced now is (SQLite), if there was one. */
+  readonly previous: string | undefined
+}
+
+/**
+ * Restores a checked backup over the live store. Call `checkBackup` first: this refuses a backup that fails
+ * it. The replaced SQLite database is renamed, not deleted.
+ */
+export async function restoreBackup(dir: string, target: StoreLocation, now: number = Date.now()): Promise<RestoreResult> {
+  const check = await checkBackup(dir)
+  if (!check.ok) throw new InputError(`refusing backup ${dir}: ${check.problems[0]}`)
+  const manifest = check.manifest
+  if ('sqliteFile' in target) {
+    if (manifest.store.kind !== 'sqlite') throw new InputError(`backup ${dir} is of a ${manifest.store.kind} store; the target is SQLite`)
+    const file = target.sqliteFile
+    let previous: string | undefined
+    if (existsSync(file)) {
+      // Refuses while another process holds the database (a running Sofia): restore needs it stopped.
+      const db = new Database(file, { fileMustExist: true, timeout: 1000 })
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)')
+        db.exec('BEGIN EXCLUSIVE; COMMIT')
+      } catch (error) {
+        throw new InputError(`database ${file} is in use (${firstLine(error)}); stop Sofia before restoring`)
+      } finally {
+        db.close()
+      }
+      previous = `${file}.before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}`
+      await rename(file, previous)
+      for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) await rename(file + suffix, previous + suffix)
+    } else {
+      await mkdir(dirname(file), { recursive: true })
+    }
+    await copyFile(join(dir, SQLITE_FILE), file)
+    return { manifest, previous }
+  }
+  if (manifest.store.kind !== 'postgres') throw new InputError(`backup ${dir} is of a ${manifest.store.kind} store; the target is PostgreSQL`)
+  await run('pg_restore', ['--clean', '--if-exists', '--no-owner', `--dbname=${target.databaseUrl}`, join(dir, PG_DUMP_FILE)]).catch(
+    (error: unknown) => {
+      throw new InputError(`pg_restore failed: ${firstLine(error)}`)
+    },
+  )
+  const restored = await openStore({ dataDir: dir, databaseUrl: target.databaseUrl, create: false })
+  try {
+    const verify = await verifyChain(restored.iterateAudit())
+    if (!verify.ok) throw new InputError(`restored database's audit chain is broken at seq ${describeBad(verify)}`)
+  } finally {
+    await restored.close()
+  }
+  return { manifest, previous: undefined }
+}
+
+async function readManifest(dir: string): Promise<BackupManifest> {
+  const path = join(dir, MANIFEST)
+  if (!existsSync(dir)) throw new InputError(`no backup at ${dir}`)
+  if (!existsSync(path)) throw new InputError(`${dir} is not a Sofia backup (no ${MANIFEST})`)
+  let manifest: unknown
+  try {
+    manifest = JSON.parse(await readFile(path, 'utf8'))
+  } catch (error) {
+    throw new InputError(`${path}: not valid JSON (${firstLine(error)})`)
+  }
+  const m = manifest as Partial<BackupManifest>
+  if (m.format !== BACKUP_FORMAT) throw new InputError(`${path}: field 'format': expected '${BACKUP_FORMAT}', got ${JSON.stringify(m.format)}`)
+  if (!Array.isArray(m.files)) throw new InputError(`${path}: field 'files': expected a list`)
+  if (m.store === undefined || (m.store.kind !== 'sqlite' && m.store.kind !== 'postgres')) {
+    throw new InputError(`${path}: field 'store.kind': expected 'sqlite' or 'postgres'`)
+  }
+  return m as BackupManifest
+}
+
+async function inspectSqlite(file: string): Promise<{ verify: VerifyResult; schemaVersion: number }> {
+  // Opening through the store checks (and migrates) the schema; the chain is then read at full speed.
+  const store = await openStore({ dataDir: dirname(file), file, create: false })
+  try {
+    const verify = await verifySqliteAudit(file)
+    return { verify, schemaVersion: await store.schemaVersion() }
+  } finally {
+    await store.close()
+  }
+}
+
+async function checksums(dir: string): Promise<BackupFile[]> {
+  const out: BackupFile[] = []
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const path = join(d, entry.name)
+      if (entry.isDirectory()) await walk(path)
+      else if (entry.isFile()) {
+        const rel = relative(dir, path)
+        if (rel === MANIFEST || rel === 'SHA256SUMS' || /-(wal|shm)$/.test(rel)) continue
+        out.push({ path: rel, bytes: (await stat(path)).size, sha256: await sha256File(path) })
+      }
+    }
+  }
+  await walk(dir)
+  return out.sort((a, b) => a.path.localeCompare(b.path))
+}
+
+function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash('sha256')
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject)
+  })
+}
+
+function describeBad(result: VerifyResult): string {
+  return result.ok ? 'ok' : `${result.firstBad.seq}: ${result.firstBad.reason} (${result.firstBad.detail})`
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? ((error as { stderr?: string }).stderr || error.message) : String(error)
+  return text.trim().split('\n')[0] ?? ''
+}
+

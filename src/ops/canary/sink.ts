@@ -1,0 +1,115 @@
+/**
+ * @module ops/canary/sink
+ * Where the canary, registry and rollback write: store rows plus audit records. The audit chain has one
+ * writer at a time, so there are two sinks: `storeSink` when no session runs (a fresh AuditLog continues the
+ * stored head and the records go in the same atomic batch as the rows) and `sessionSink` inside a running
+ * session (the records go through the session's persistence, which owns the chain).
+ */
+import { AuditLog } from '../../audit/index.js'
+import type { Store, WriteBatch } from '../../store/index.js'
+import type { Persistence } from '../../system/index.js'
+
+export interface AuditEntry {
+  readonly type: string
+  readonly actor: string
+  readonly payload: unknown
+}
+
+export interface AuditSink {
+  readonly store: Store
+  /** Engine time (session) or wall time (CLI), ms. */
+  now(): number
+  /** Writes the rows and the audit records (atomically where the sink can). */
+  commit(batch: Omit<WriteBatch, 'audit'>, records: readonly AuditEntry[]): Promise<void>
+  /** Appends an audit record now, written with the next commit or flush. */
+  audit(entry: AuditEntry): void
+  /** Makes everything recorded so far durable. */
+  flush(): Promise<void>
+  /** Whether records reach the audit chain (false: another process owns it). */
+  readonly audited: boolean
+  /** Whether `commit` finishes before it returns (a session on SQLite or memory): callers need not chain. */
+  readonly synchronous: boolean
+}
+
+function hasRows(batch: Omit<WriteBatch, 'audit'>): boolean {
+  return Object.values(batch).some((v) => Array.isArray(v) && v.length > 0)
+}
+
+/** Direct to the store (no session running): rows and records in one batch. */
+export function storeSink(store: Store, now: () => number = Date.now): AuditSink {
+  const pending: AuditEntry[] = []
+  const write = async (batch: Omit<WriteBatch, 'audit'>, records: readonly AuditEntry[]): Promise<void> => {
+    const all = [...pending.splice(0), ...records]
+    if (all.length === 0 && !hasRows(batch)) return
+    const log = new AuditLog(await store.auditHead())
+    const ts = now()
+    for (const r of all) log.append(r.type, r.actor, r.payload, ts)
+    await store.write({ ...batch, audit: log.drain() })
+  }
+  return {
+    store,
+    now,
+    audited: true,
+    synchronous: false,
+    commit: write,
+    audit: (entry) => void pending.push(entry),
+    flush: () => write({}, []),
+  }
+}
+
+/** Inside a session: rows straight to the store, records through the session's persistence. */
+export function sessionSink(store: Store, persistence: Persistence, now: () => number): AuditSink {
+  const writeSync = store.writeSync?.bind(store)
+  if (writeSync !== undefined) {
+    // SQLite and memory: written at once, so records carry the engine time of the decision they describe.
+    return {
+      store,
+      now,
+      audited: true,
+      synchronous: true,
+      commit: (batch, records) => {
+        try {
+          if (hasRows(batch)) writeSync(batch)
+          for (const r of records) persistence.audit(r.type, r.actor, r.payload)
+          const b = persistence.barrier()
+          return b === undefined ? Promise.resolve() : b
+        } catch (error) {
+          return Promise.reject(error as Error)
+        }
+      },
+      audit: (entry) => persistence.audit(entry.type, entry.actor, entry.payload),
+      flush: () => persistence.flush(),
+    }
+  }
+  return {
+    store,
+    now,
+    audited: true,
+    synchronous: false,
+    commit: async (batch, records) => {
+      if (hasRows(batch)) await store.write(batch)
+      for (const r of records) persistence.audit(r.type, r.actor, r.payload)
+      await persistence.flush()
+    },
+    audit: (entry) => persistence.audit(entry.type, entry.actor, entry.payload),
+    flush: () => persistence.flush(),
+  }
+}
+
+/**
+ * A session in another process owns the chain: rows are written, audit records are not (the session records
+ * the safety steps it carries out itself).
+ */
+export function unauditedSink(store: Store, now: () => number = Date.now): AuditSink {
+  return {
+    store,
+    now,
+    audited: false,
+    synchronous: false,
+    commit: async (batch) => {
+      if (hasRows(batch)) await store.write(batch)
+    },
+    audit: () => undefined,
+    flush: () => Promise.resolve(),
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * @module system/control
+ * How an operator's command reaches a running session without a server (the HTTP API does the same when
+ * `sofia serve` runs). A running session holds a lease in the store and refreshes its heartbeat; a command
+ * from another process is left in the store as a request, executed by the session (which alone appends to
+ * the audit chain while it runs), and answered in the store. When no session is alive, the CLI acts on the
+ * store directly: there is then a single writer.
+ */
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import type { Store } from '../store/index.js'
+
+export const LEASE_KEY = 'session.lease'
+export const REQUEST_PREFIX = 'control.request.'
+export const RESPONSE_PREFIX = 'control.response.'
+/** A lease whose heartbeat is older than this belongs to a session that is gone (crashed or stopped). */
+export const LEASE_TTL_MS = 5_000
+export const HEARTBEAT_MS = 1_000
+
+export interface Lease {
+  readonly pid: number
+  readonly host: string
+  readonly mode: string
+  readonly startedAt: number
+  readonly heartbeat: number
+}
+
+export const CONTROL_COMMANDS = [
+  'kill_switch.activate',
+  'kill_switch.deactivate',
+  'trading_state.set',
+  'position_override.set',
+  'orders.cancel_all',
+  'status',
+  'shutdown',
+  /** A reconciliation found discrepancies: trips the kill switch with trigger `reconciliation`. */
+  'reconciliation.failed',
+  /** Switch a session on an exchange to another mode (`args.mode`); open orders are cancelled first. */
+  'mode.set',
+  /** Back to shadow from canary or live: cancel live orders, keep positions, continue in shadow. */
+  'shadow.rollback',
+  /** Bring orders and fills in line with the exchange (fetch open orders and recent trades). */
+  'resync',
+] as const
+export type ControlCommand = (typeof CONTROL_COMMANDS)[number]
+
+export interface ControlRequest {
+  readonly id: string
+  readonly command: ControlCommand
+  readonly args: Readonly<Record<string, unknown>>
+  /** `operator:<name>`. */
+  readonly actor: string
+  readonly at: number
+}
+
+export interface ControlResponse {
+  readonly id: string
+  readonly ok: boolean
+  readonly result?: unknown
+  readonly error?: string
+  readonly at: number
+}
+
+export function newLease(mode: string, now: number): Lease {
+  return { pid: process.pid, host: hostname(), mode, startedAt: now, heartbeat: now }
+}
+
+/** The running session's lease, or undefined when none is alive. */
+export async function liveSession(store: Store, now: number = Date.now()): Promise<Lease | undefined> {
+  const lease = await store.getState<Lease>(LEASE_KEY)
+  return lease !== undefined && lease !== null && now - lease.heartbeat <= LEASE_TTL_MS ? lease : undefined
+}
+
+/** Leaves a request for the running session and waits for its answer. */
+export async function sendRequest(
+  store: Store,
+  command: ControlCommand,
+  args: Record<string, unknown>,
+  actor: string,
+  timeoutMs = 10_000,
+): Promise<ControlResponse> {
+  const id = randomUUID()
+  const request: ControlRequest = { id, command, args, actor, at: Date.now() }
+  await store.write({ state: [{ key: REQUEST_PREFIX + id, value: request }] })
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const response = await store.getState<ControlResponse>(RESPONSE_PREFIX + id)
+    if (response !== undefined && response !== null) {
+      await store.write({ state: [{ key: RESPONSE_PREFIX + id, value: null }] })
+      return response
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  // Withdraw the request so a session that comes back later does not act on a stale command.
+  await store.write({ state: [{ key: REQUEST_PREFIX + id, value: null }] })
+  return { id, ok: false, error: `no answer from the running session within ${timeoutMs} ms`, at: Date.now() }
+}
+
+/** Requests waiting in the store (for the session's poller). */
+export function pendingRequests(state: ReadonlyMap<string, unknown>): ControlRequest[] {
+  const out: ControlRequest[] = []
+  for (const [key, value] of state) {
+    if (key.startsWith(REQUEST_PREFIX) && value !== null && typeof value === 'object') out.push(value as ControlRequest)
+  }
+  return out.sort((a, b) => a.at - b.at)
+}

@@ -1,0 +1,250 @@
+/**
+ * @module system/exchange-session
+ * A trading session on a real exchange's market data: paper, shadow, canary, live or testnet (DESIGN §2),
+ * on the wall clock. It connects the CCXT adapter (when keys are given) and the live feed, puts a mode
+ * router in front of the simulator and the exchange, builds the same Trader as every other mode, resyncs
+ * with the exchange before the first order when the exchange is the primary leg, and answers the operator's
+ * `mode.set`, `shadow.rollback` and `resync` commands. The router's status (mode, shadow vs live P&L, shadow
+ * order count) is written to the store with each equity sample, for `sofia shadow status`.
+ */
+import { WallClock } from '../engine/index.js'
+import type { Decimal, Instrument } from '../model/index.js'
+import { InputError, dec } from '../model/index.js'
+import type { SofiaMetrics } from '../observability/index.js'
+import type { Store } from '../store/index.js'
+import type { Strategy } from '../strategy/index.js'
+import type { CcxtExchange, CcxtExchangeSpec } from '../venues/index.js'
+import type { CcxtFeed, CcxtVenue } from '../venues/ccxt.js'
+import { attachMetrics } from './metrics-wiring.js'
+import { ModeRouter, ROUTER_MODES } from './mode-router.js'
+import type { RouterMode, RouterStatus } from './mode-router.js'
+import { resync } from './resync.js'
+import type { ResyncSummary } from './resync.js'
+import type { RiskSettings } from './risk-setup.js'
+import type { CommandResult } from './safety.js'
+import { Trader } from './trader.js'
+import { MarketRecorder } from './market-recorder.js'
+import type { StrategySpec } from './session.js'
+import type { RecoverySummary, TraderOptions } from './trader.js'
+
+/** Store state key of the router's last status (read by `sofia shadow status`). */
+export const SHADOW_STATUS_KEY = 'shadow.status'
+export const SESSION_MODE_KEY = 'session.mode'
+
+export interface ExchangeSessionOptions {
+  readonly mode: RouterMode
+  readonly exchange: CcxtExchangeSpec
+  /** Venue id in the session's records (default: the exchange id). */
+  readonly venueId?: string
+  readonly symbols: readonly string[]
+  readonly strategies: readonly Strategy[]
+  readonly signal: AbortSignal
+  /** Share of each intent the canary sends to the exchange, 1–100. */
+  readonly canaryPercentage: number
+  /** The simulator's starting balances (default: the exchange's, or 10 000 of the quote without keys). */
+  readonly shadowBalances?: Readonly<Record<string, string>>
+  readonly store?: Store
+  readonly riskSettings?: RiskSettings
+  readonly positionOverride?: TraderOptions['positionOverride']
+  readonly killFile?: string
+  readonly metrics?: SofiaMetrics
+  readonly latencyMs?: number
+  readonly onAlert?: (line: string) => void
+  readonly onRecovered?: (summary: RecoverySummary) => void
+  /** Called once the session is built (before resync and the first event). */
+  readonly onReady?: (session: ExchangeSession) => void
+  readonly onResync?: (summary: ResyncSummary) => void
+  /** Name and parameters of each strategy by id, recorded in `session.started` (for `sofia replay`). */
+  readonly strategyParams?: Readonly<Record<string, StrategySpec>>
+  /** Where the market data of the feed is recorded (`<data-dir>/market`); none without it. */
+  readonly marketDir?: string
+}
+
+export interface ExchangeSession {
+  readonly trader: Trader
+  readonly router: ModeRouter
+  /** The CCXT adapter (undefined without keys: paper and shadow only). */
+  readonly venue: CcxtVenue | undefined
+  readonly feed: CcxtFeed
+  /** Runs an operator command the way the control channel does. */
+  command(command: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult>
+}
+
+export interface ExchangeSessionResult {
+  readonly session: ExchangeSession
+  readonly status: RouterStatus
+  readonly resync: ResyncSummary | undefined
+  readonly pnl: { readonly realized: Decimal; readonly unrealized: Decimal; readonly fees: Decimal; readonly net: Decimal }
+}
+
+function needsKeys(mode: RouterMode): boolean {
+  return mode === 'canary' || mode === 'live' || mode === 'testnet'
+}
+
+export async function runExchangeSession(options: ExchangeSessionOptions): Promise<ExchangeSessionResult> {
+  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, TICK_SIZE } = await import('../venues/ccxt.js')
+  const { mode } = options
+  if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}`)
+  const hasKeys = (options.exchange.apiKey ?? '') !== '' && (options.exchange.secret ?? '') !== ''
+  if (needsKeys(mode) && !hasKeys) throw new InputError(`mode ${mode} needs API_KEY and API_SECRET (exchange.apiKey / exchange.apiSecret)`)
+  const venueId = options.venueId ?? options.exchange.exchangeId
+  const spec: CcxtExchangeSpec = { ...options.exchange, sandbox: options.exchange.sandbox === true || mode === 'testnet' }
+  const onError = (line: string): void => options.onAlert?.(line)
+  const exchanges: CcxtExchange[] = []
+  let venue: CcxtVenue | undefined
+  try {
+    let instruments: Instrument[]
+    if (hasKeys) {
+      const ex = createCcxtExchange(spec)
+      exchanges.push(ex)
+      venue = await CcxtVenue.connect({
+        id: venueId,
+        exchange: ex,
+        symbols: options.symbols,
+        onError,
+        ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
+      })
+      instruments = [...venue.instruments()]
+    } else {
+      const ex = createCcxtExchange({ ...spec, apiKey: '', secret: '' })
+      exchanges.push(ex)
+      const markets = await ex.loadMarkets()
+      instruments = options.symbols.map((s) => {
+        const m = markets[s]
+        if (m === undefined) throw new InputError(`--symbols: ${venueId} does not list ${s}`)
+        return instrumentOf(m, ex.precisionMode ?? TICK_SIZE)
+      })
+    }
+    const reportingCurrency = instruments[0]!.quote
+    const assets = new Set(instruments.flatMap((i) => [i.base, i.quote]))
+    const exchangeBalances: Record<string, string> = {}
+    if (venue !== undefined) {
+      for (const [asset, b] of Object.entries(await venue.fetchBalance())) if (assets.has(asset)) exchangeBalances[asset] = b.total.toString()
+    }
+    const shadowBalances = options.shadowBalances ?? (venue !== undefined ? exchangeBalances : { [reportingCurrency]: '10000' })
+    const clock = new WallClock()
+    const ref: { trader?: Trader } = {}
+    const router = new ModeRouter({
+      id: venueId,
+      mode,
+      clock,
+      instruments,
+      balances: { ...shadowBalances },
+      ...(venue !== undefined ? { live: venue } : {}),
+      canaryPercentage: options.canaryPercentage,
+      reportingCurrency,
+      latencyMs: options.latencyMs ?? 20,
+      audit: (type, actor, payload) => ref.trader?.persistence?.audit(type, actor, payload),
+      log: onError,
+    })
+    const command = async (name: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult> => {
+      const t = ref.trader!
+      if (name === 'resync') {
+        if (venue === undefined || router.primary !== 'live') return { ok: false, error: `resync: the session's orders are not on the exchange in mode ${router.mode}` }
+        const summary = await resync(t, venue, { actor })
+        options.onResync?.(summary)
+        return { ok: true, result: summary }
+      }
+      const to = name === 'shadow.rollback' ? 'shadow' : args['mode']
+      if (typeof to !== 'string' || !(ROUTER_MODES as readonly string[]).includes(to)) return { ok: false, error: `mode must be one of ${ROUTER_MODES.join(', ')}` }
+      if (name === 'shadow.rollback' && router.mode !== 'canary' && router.mode !== 'live' && router.mode !== 'testnet') {
+        return { ok: false, error: `shadow rollback: the session is in ${router.mode}, not canary or live` }
+      }
+      try {
+        const r = await router.setMode(to as RouterMode, actor, {
+          cancelPrimary: async () => {
+            const n = t.orders.cancelAll({ venue: venueId })
+            const deadline = Date.now() + 10_000
+            while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
+            const left = t.orders.openOrders({ venue: venueId }).length
+            if (left > 0) throw new InputError(`${left} open orders did not confirm their cancel within 10 s; mode unchanged`)
+            return n
+          },
+          balances: () => {
+            const out: Record<string, string> = {}
+            for (const b of t.ledger.balances(venueId)) out[b.asset] = b.total.toString()
+            return out
+          },
+        })
+        if (name === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r })
+        t.persistence?.setState(SESSION_MODE_KEY, router.mode, actor)
+        t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
+        return { ok: true, result: { ...r, status: router.status() } }
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) }
+      }
+    }
+    // The ledger starts from what the primary leg holds: the exchange's balances when trading live.
+    const startBalances = router.primary === 'live' ? exchangeBalances : shadowBalances
+    const trader = await Trader.create({
+      clock,
+      venues: [{ id: venueId, instruments, balances: startBalances, venue: router }],
+      strategies: options.strategies,
+      reportingCurrency,
+      equitySampleMs: 1_000,
+      mode,
+      flushIntervalMs: 200,
+      ...(options.store !== undefined ? { store: options.store } : {}),
+      ...(options.riskSettings !== undefined ? { riskSettings: options.riskSettings } : {}),
+      ...(options.positionOverride !== undefined ? { positionOverride: options.positionOverride } : {}),
+      ...(options.killFile !== undefined ? { killFile: options.killFile } : {}),
+      ...(options.onAlert !== undefined ? { onAlert: options.onAlert } : {}),
+      ...(options.strategyParams !== undefined ? { strategyParams: options.strategyParams } : {}),
+      controlHandler: (request) => command(request.command as 'mode.set' | 'shadow.rollback' | 'resync', { ...request.args }, request.actor),
+    })
+    ref.trader = trader
+    if (options.marketDir !== undefined) MarketRecorder.attach(trader, options.marketDir, options.onAlert)
+    options.onRecovered?.(trader.recovery)
+    if (options.metrics !== undefined) attachMetrics(trader, options.metrics)
+    const t = trader
+    trader.onSample(() => t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status()))
+    // On stop, a session trading on the exchange leaves nothing working there: cancel, wait, then end the feed.
+    const feedStop = new AbortController()
+    const onStop = (): void => {
+      void (async () => {
+        if (router.primary === 'live') {
+          t.orders.cancelAll({ venue: venueId })
+          const deadline = Date.now() + 5_000
+          while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
+        }
+        feedStop.abort()
+      })()
+    }
+    if (options.signal.aborted) onStop()
+    else options.signal.addEventListener('abort', onStop, { once: true })
+    const feedExchange = createCcxtExchange({ ...spec, apiKey: '', secret: '' })
+    exchanges.push(feedExchange)
+    const feed = new CcxtFeed({
+      venue: venueId,
+      exchange: feedExchange,
+      symbols: options.symbols,
+      signal: feedStop.signal,
+      onError,
+      ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
+    })
+    const session: ExchangeSession = { trader, router, venue, feed, command }
+    options.onReady?.(session)
+    // Before any new order: the exchange's view of our orders and fills wins.
+    let resynced: ResyncSummary | undefined
+    if (venue !== undefined && router.primary === 'live') {
+      resynced = await resync(trader, venue, { actor: 'system' })
+      options.onResync?.(resynced)
+    }
+    trader.persistence?.setStateQuiet(SESSION_MODE_KEY, router.mode)
+    await trader.run(feed)
+    trader.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
+    const barrier = trader.persistence?.barrier()
+    if (barrier !== undefined) await barrier
+    return { session, status: router.status(), resync: resynced, pnl: trader.pnl() }
+  } finally {
+    await venue?.close()
+    await Promise.all(exchanges.map((e) => (e as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined)))
+  }
+}
+
+/** Parses a `--balance ASSET=AMOUNT` map strictly. */
+export function balancesOf(raw: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [asset, amount] of Object.entries(raw)) out[asset] = dec(amount).toString()
+  return out
+}

@@ -1,0 +1,75 @@
+/**
+ * @module system/market-state
+ * The latest price and top of book per venue and symbol, kept with plain numbers on the hot path
+ * (nested maps: no key strings built per event).
+ */
+import type { MarketEvent } from '../model/index.js'
+
+export interface SymbolState {
+  /** Last trade price (or bar close); quotes do not set it. */
+  last: number | undefined
+  bid: number | undefined
+  bidSize: number
+  ask: number | undefined
+  askSize: number
+  timestamp: number
+  /** True once a bar arrived for this symbol: bars then come from the data, not from ticks. */
+  hasBars: boolean
+}
+
+export class MarketState {
+  private readonly venues = new Map<string, Map<string, SymbolState>>()
+
+  get(venue: string, symbol: string): SymbolState | undefined {
+    return this.venues.get(venue)?.get(symbol)
+  }
+
+  /** Every (venue, symbol) seen so far. */
+  *entries(): IterableIterator<[string, string, SymbolState]> {
+    for (const [venue, symbols] of this.venues) for (const [symbol, s] of symbols) yield [venue, symbol, s]
+  }
+
+  update(event: MarketEvent): void {
+    let symbols = this.venues.get(event.venue)
+    if (symbols === undefined) {
+      symbols = new Map()
+      this.venues.set(event.venue, symbols)
+    }
+    let s = symbols.get(event.symbol)
+    if (s === undefined) {
+      s = { last: undefined, bid: undefined, bidSize: 0, ask: undefined, askSize: 0, timestamp: 0, hasBars: false }
+      symbols.set(event.symbol, s)
+    }
+    s.timestamp = event.timestamp
+    switch (event.kind) {
+      case 'trade':
+        s.last = event.price
+        break
+      case 'quote':
+        s.bid = event.bid
+        s.bidSize = event.bidSize
+        s.ask = event.ask
+        s.askSize = event.askSize
+        break
+      case 'book': {
+        // Only snapshots say where the top is; a delta's first level need not be the best.
+        if (!event.snapshot) break
+        const bid = event.bids[0]
+        const ask = event.asks[0]
+        s.bid = bid?.[0]
+        s.bidSize = bid?.[1] ?? 0
+        s.ask = ask?.[0]
+        s.askSize = ask?.[1] ?? 0
+        break
+      }
+      case 'bar':
+        s.last = event.close
+        s.hasBars = true
+        break
+    }
+  }
+
+  lastPrice(venue: string, symbol: string): number | undefined {
+    return this.get(venue, symbol)?.last
+  }
+}

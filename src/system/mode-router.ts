@@ -1,0 +1,386 @@
+/**
+ * @module system/mode-router
+ * The mode router: one `Venue` in front of two legs — the shadow simulator (a SimulatedVenue fed by the
+ * exchange's market data) and the exchange itself — that sends each order where the trading mode says and
+ * maps the legs' updates back (DESIGN §2):
+ *
+ * | mode            | the order manager's order (primary leg) | beside it (secondary leg)                      |
+ * |-----------------|-----------------------------------------|------------------------------------------------|
+ * | paper           | simulator                               | —                                              |
+ * | shadow          | simulator, recorded (`shadow.order`)    | — (nothing reaches the exchange)               |
+ * | canary          | simulator, full size, recorded          | exchange at CANARY_PERCENTAGE, rounded down to the step; skipped below the minimums |
+ * | live / testnet  | exchange                                | simulator, full size (shadow P&L to compare)   |
+ *
+ * Only the primary leg's updates reach the order manager, so the session's ledger is the primary's; every
+ * fill of either leg also goes to that leg's own ledger here, which is how live and shadow P&L are compared.
+ * Secondary exchange fills (canary) are audited as `canary.fill` so they are never lost.
+ *
+ * A mode change cancels the open orders of both legs first (through the order manager for the primary, so
+ * its records say so), then switches; it is audited as `mode.changed` with its actor. Going back to the
+ * simulator from the exchange starts a fresh simulator holding the session's current balances, so positions
+ * carry over.
+ */
+import type { Clock } from '../engine/index.js'
+import { Ledger } from '../ledger/index.js'
+import { InputError, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
+import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
+import { SimulatedVenue } from '../venues/index.js'
+import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../venues/index.js'
+
+export const ROUTER_MODES = ['paper', 'shadow', 'canary', 'live', 'testnet'] as const
+export type RouterMode = (typeof ROUTER_MODES)[number]
+export type Leg = 'sim' | 'live'
+
+export function primaryLeg(mode: RouterMode): Leg {
+  return mode === 'live' || mode === 'testnet' ? 'live' : 'sim'
+}
+
+function secondaryLeg(mode: RouterMode): Leg | undefined {
+  if (mode === 'canary') return 'live'
+  if (mode === 'live' || mode === 'testnet') return 'sim'
+  return undefined
+}
+
+export interface ModeRouterOptions {
+  readonly id: string
+  readonly mode: RouterMode
+  readonly clock: Clock
+  readonly instruments: readonly Instrument[]
+  /** Starting balances of the simulator. */
+  readonly balances: Readonly<Record<string, string>>
+  /** The exchange (required for canary, live, testnet). */
+  readonly live?: Venue
+  /** 1–100. */
+  readonly canaryPercentage: number
+  readonly reportingCurrency: string
+  readonly latencyMs?: number
+  readonly slippageBps?: number
+  /** Records an audit entry (the session's persistence). */
+  readonly audit?: (type: string, actor: string, payload: Record<string, unknown>) => void
+  readonly log?: (line: string) => void
+}
+
+export interface LegStatus {
+  readonly orders: number
+  readonly fills: number
+  readonly filledAmount: string
+  readonly realized: string
+  readonly unrealized: string
+  readonly fees: string
+  readonly net: string
+}
+
+export interface RouterStatus {
+  readonly venue: string
+  readonly mode: RouterMode
+  readonly canaryPercentage: number
+  /** Orders recorded in the shadow order log this session. */
+  readonly shadowOrders: number
+  readonly canarySkipped: number
+  readonly legs: { readonly sim: LegStatus; readonly live: LegStatus }
+}
+
+interface Role {
+  readonly primary: Leg
+  readonly symbol: string
+}
+
+export class ModeRouter implements Venue {
+  readonly id: string
+  private currentMode: RouterMode
+  private sim: SimulatedVenue
+  private readonly live: Venue | undefined
+  private readonly listeners: VenueListener[] = []
+  private readonly roles = new Map<string, Role>()
+  /** Open orders of the secondary leg: clientOrderId → (leg, symbol). */
+  private readonly secondaryOpen = new Map<string, { leg: Leg; symbol: string }>()
+  private readonly ledgers: Record<Leg, Ledger>
+  private readonly counts: Record<Leg, { orders: number; fills: number; filled: Decimal }> = {
+    sim: { orders: 0, fills: 0, filled: ZERO },
+    live: { orders: 0, fills: 0, filled: ZERO },
+  }
+  private readonly instrumentMap: Map<string, Instrument>
+  private readonly lastPrices = new Map<string, number>()
+  private simEpoch = 0
+  shadowOrders = 0
+  canarySkipped = 0
+
+  constructor(private readonly o: ModeRouterOptions) {
+    this.id = o.id
+    this.currentMode = o.mode
+    this.live = o.live
+    if (o.live === undefined && primaryLeg(o.mode) === 'live') throw new InputError(`mode ${o.mode} needs an exchange`)
+    if (o.live === undefined && o.mode === 'canary') throw new InputError('mode canary needs an exchange')
+    if (!(o.canaryPercentage > 0 && o.canaryPercentage <= 100)) throw new InputError(`canary percentage must be in (0, 100], got ${o.canaryPercentage}`)
+    this.instrumentMap = new Map(o.instruments.map((i) => [i.symbol, i]))
+    this.ledgers = { sim: new Ledger({ reportingCurrency: o.reportingCurrency }), live: new Ledger({ reportingCurrency: o.reportingCurrency }) }
+    this.sim = this.newSim(o.balances)
+    o.live?.subscribe(this.legListener('live'))
+  }
+
+  get mode(): RouterMode {
+    return this.currentMode
+  }
+
+  /** The leg the order manager's orders go to now. */
+  get primary(): Leg {
+    return primaryLeg(this.currentMode)
+  }
+
+  /** The exchange leg, when there is one. */
+  get exchange(): Venue | undefined {
+    return this.live
+  }
+
+  get simulator(): SimulatedVenue {
+    return this.sim
+  }
+
+  private newSim(balances: Readonly<Record<string, string>>): SimulatedVenue {
+    const epoch = ++this.simEpoch
+    const sim = new SimulatedVenue({
+      id: this.o.id,
+      clock: this.o.clock,
+      instruments: [...this.o.instruments],
+      balances,
+      idPrefix: `${this.o.id}-shadow${epoch}-${this.o.clock.now().toString(36)}-`,
+      ...(this.o.latencyMs !== undefined ? { latencyMs: this.o.latencyMs } : {}),
+      ...(this.o.slippageBps !== undefined ? { slippageBps: this.o.slippageBps } : {}),
+    })
+    sim.subscribe(this.legListener('sim', sim))
+    return sim
+  }
+
+  // ---- Venue --------------------------------------------------------------------------------------------
+
+  instruments(): readonly Instrument[] {
+    return this.o.instruments
+  }
+
+  instrument(symbol: string): Instrument {
+    return this.sim.instrument(symbol)
+  }
+
+  subscribe(listener: VenueListener): void {
+    this.listeners.push(listener)
+  }
+
+  /** Market data of this venue: the simulator matches on it (in every mode). */
+  onMarket(e: MarketEvent): void {
+    if (e.venue !== this.id) return
+    if (e.kind === 'trade') this.lastPrices.set(e.symbol, e.price)
+    else if (e.kind === 'bar') this.lastPrices.set(e.symbol, e.close)
+    else if (e.kind === 'quote' && !this.lastPrices.has(e.symbol)) this.lastPrices.set(e.symbol, (e.bid + e.ask) / 2)
+    this.sim.onMarket(e)
+  }
+
+  createOrder(req: OrderRequest): Promise<VenueOrder> {
+    const mode = this.currentMode
+    const primary = primaryLeg(mode)
+    this.roles.set(req.clientOrderId, { primary, symbol: req.symbol })
+    if (primary === 'sim' && mode !== 'paper') {
+      this.shadowOrders++
+      this.o.audit?.('shadow.order', 'system', {
+        mode,
+        venue: this.id,
+        clientOrderId: req.clientOrderId,
+        symbol: req.symbol,
+        side: req.side,
+        type: req.type,
+        amount: req.amount.toString(),
+        ...(req.price !== undefined ? { price: req.price.toString() } : {}),
+      })
+    }
+    const secondary = secondaryLeg(mode)
+    const result = this.leg(primary).createOrder(req)
+    this.counts[primary].orders++
+    if (secondary !== undefined) this.sendSecondary(secondary, req)
+    return result
+  }
+
+  cancelOrder(clientOrderId: string, symbol: string): Promise<VenueOrder> {
+    const role = this.roles.get(clientOrderId)
+    void this.cancelSecondary(clientOrderId)
+    return this.leg(role?.primary ?? this.primary).cancelOrder(clientOrderId, symbol)
+  }
+
+  fetchOrder(clientOrderId: string, symbol: string): Promise<VenueOrder> {
+    return this.leg(this.roles.get(clientOrderId)?.primary ?? this.primary).fetchOrder(clientOrderId, symbol)
+  }
+
+  fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
+    return this.leg(this.primary).fetchOpenOrders(symbol)
+  }
+
+  fetchMyTrades(symbol?: string, since?: number, limit?: number): Promise<Trade[]> {
+    return this.leg(this.primary).fetchMyTrades(symbol, since, limit)
+  }
+
+  fetchBalance(): Promise<Balances> {
+    return this.leg(this.primary).fetchBalance()
+  }
+
+  fetchTime(): Promise<number> {
+    return this.leg(this.primary).fetchTime()
+  }
+
+  // ---- legs ---------------------------------------------------------------------------------------------
+
+  private leg(leg: Leg): Venue {
+    if (leg === 'sim') return this.sim
+    if (this.live === undefined) throw new InputError(`${this.id}: no exchange in mode ${this.currentMode}`)
+    return this.live
+  }
+
+  /** The secondary leg's copy of an order: canary sized (exchange) or full size (simulator beside the exchange). */
+  private sendSecondary(leg: Leg, req: OrderRequest): void {
+    let amount = req.amount
+    if (leg === 'live') {
+      const inst = this.live!.instrument(req.symbol)
+      amount = roundAmount(inst, req.amount.mul(this.o.canaryPercentage).div(100))
+      const price = req.price?.toNumber() ?? this.lastPrices.get(req.symbol)
+      const tooSmall = amount.lt(inst.minAmount) || !amount.gt(0) || (price !== undefined && amount.mul(dec(price)).lt(inst.minCost))
+      if (tooSmall) {
+        this.canarySkipped++
+        this.o.audit?.('canary.skipped', 'system', { clientOrderId: req.clientOrderId, symbol: req.symbol, amount: amount.toString(), intent: req.amount.toString(), reason: 'below the exchange minimums' })
+        return
+      }
+    }
+    const copy: OrderRequest = { ...req, amount }
+    this.secondaryOpen.set(req.clientOrderId, { leg, symbol: req.symbol })
+    this.counts[leg].orders++
+    if (leg === 'live') this.o.audit?.('canary.order', 'system', { clientOrderId: req.clientOrderId, symbol: req.symbol, side: req.side, type: req.type, amount: amount.toString(), intent: req.amount.toString(), ...(req.price !== undefined ? { price: req.price.toString() } : {}) })
+    void this.leg(leg)
+      .createOrder(copy)
+      .then(
+        (ack) => this.onSecondaryOrder(leg, ack),
+        async (error: unknown) => {
+          if (error instanceof NetworkError) {
+            // Lost answer: ask, never resend.
+            const found = await this.leg(leg).fetchOrder(copy.clientOrderId, copy.symbol).catch(() => undefined)
+            if (found !== undefined) return this.onSecondaryOrder(leg, found)
+          }
+          this.secondaryOpen.delete(req.clientOrderId)
+          this.o.audit?.(`${leg === 'live' ? 'canary' : 'shadow'}.error`, 'system', { clientOrderId: req.clientOrderId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
+        },
+      )
+  }
+
+  private cancelSecondary(clientOrderId: string): Promise<void> {
+    const s = this.secondaryOpen.get(clientOrderId)
+    if (s === undefined) return Promise.resolve()
+    return this.leg(s.leg)
+      .cancelOrder(clientOrderId, s.symbol)
+      .then(
+        (o) => this.onSecondaryOrder(s.leg, o),
+        () => undefined,
+      )
+  }
+
+  private onSecondaryOrder(leg: Leg, o: VenueOrder): void {
+    if (o.status !== 'open' && this.secondaryOpen.get(o.clientOrderId)?.leg === leg) this.secondaryOpen.delete(o.clientOrderId)
+  }
+
+  private legListener(leg: Leg, sim?: SimulatedVenue): VenueListener {
+    return {
+      onOrder: (o) => {
+        if (sim !== undefined && sim !== this.sim) return // a replaced simulator
+        if (this.isPrimary(leg, o.clientOrderId)) for (const l of this.listeners) l.onOrder(o)
+        else this.onSecondaryOrder(leg, o)
+      },
+      onTrade: (t) => {
+        if (sim !== undefined && sim !== this.sim) return
+        const inst = this.instrumentMap.get(t.symbol)
+        if (inst !== undefined) {
+          try {
+            this.ledgers[leg].applyFill(t, inst, 'leg')
+            this.counts[leg].fills++
+            this.counts[leg].filled = this.counts[leg].filled.add(t.amount)
+          } catch (error) {
+            this.o.log?.(`${this.id} ${leg} leg: ${String(error)}`)
+          }
+        }
+        if (this.isPrimary(leg, t.clientOrderId)) {
+          for (const l of this.listeners) l.onTrade(t)
+          return
+        }
+        if (leg === 'live') {
+          this.o.audit?.('canary.fill', 'system', {
+            id: t.id,
+            order: t.order,
+            clientOrderId: t.clientOrderId,
+            symbol: t.symbol,
+            side: t.side,
+            price: t.price.toString(),
+            amount: t.amount.toString(),
+            fee: t.fee.cost.toString(),
+            feeCurrency: t.fee.currency,
+            timestamp: t.timestamp,
+          })
+        }
+      },
+    }
+  }
+
+  private isPrimary(leg: Leg, clientOrderId: string): boolean {
+    const role = this.roles.get(clientOrderId)
+    if (role !== undefined) return role.primary === leg
+    // Not sent this session (restored from the store, or an order of the exchange account): the primary's.
+    return leg === this.primary && !this.secondaryOpen.has(clientOrderId)
+  }
+
+  // ---- mode changes -------------------------------------------------------------------------------------
+
+  /**
+   * Switches mode. `cancelPrimary` cancels the order manager's open orders on this venue and resolves when
+   * they are final; `balances` gives the session's balances (for a fresh simulator when leaving the exchange).
+   */
+  async setMode(
+    to: RouterMode,
+    actor: string,
+    hooks: { cancelPrimary: () => Promise<number>; balances: () => Record<string, string> },
+  ): Promise<{ from: RouterMode; to: RouterMode; cancelled: number; secondaryCancelled: number }> {
+    const from = this.currentMode
+    if (!(ROUTER_MODES as readonly string[]).includes(to)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}, got '${to}'`)
+    if ((primaryLeg(to) === 'live' || to === 'canary') && this.live === undefined) throw new InputError(`mode ${to} needs an exchange; this session has none`)
+    if (to === from) return { from, to, cancelled: 0, secondaryCancelled: 0 }
+    const cancelled = await hooks.cancelPrimary()
+    const secondary = [...this.secondaryOpen.keys()]
+    await Promise.all(secondary.map((id) => this.cancelSecondary(id)))
+    if (primaryLeg(from) === 'live' && primaryLeg(to) === 'sim') this.sim = this.newSim(hooks.balances())
+    this.currentMode = to
+    this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: secondary.length })
+    return { from, to, cancelled, secondaryCancelled: secondary.length }
+  }
+
+  // ---- comparison ---------------------------------------------------------------------------------------
+
+  status(): RouterStatus {
+    return {
+      venue: this.id,
+      mode: this.currentMode,
+      canaryPercentage: this.o.canaryPercentage,
+      shadowOrders: this.shadowOrders,
+      canarySkipped: this.canarySkipped,
+      legs: { sim: this.legStatus('sim'), live: this.legStatus('live') },
+    }
+  }
+
+  private legStatus(leg: Leg): LegStatus {
+    const ledger = this.ledgers[leg]
+    for (const [symbol, price] of this.lastPrices) ledger.mark(this.id, symbol, price)
+    const totals = ledger.totals({ quote: this.o.reportingCurrency })
+    let unrealized: Decimal = ZERO
+    for (const p of ledger.positions()) if (p.quote === this.o.reportingCurrency) unrealized = unrealized.add(ledger.unrealizedPnl(p.venue, p.symbol) ?? ZERO)
+    const c = this.counts[leg]
+    return {
+      orders: c.orders,
+      fills: c.fills,
+      filledAmount: c.filled.toString(),
+      realized: totals.realizedPnl.toString(),
+      unrealized: unrealized.toString(),
+      fees: totals.fees.toString(),
+      net: totals.realizedPnl.add(unrealized).sub(totals.fees).toString(),
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * @module system/operator
+ * The operator's commands (kill switch, trading state, cancel-all, status, pilot-off) from outside a
+ * session. With a live session they go through the control channel and the session acts; with none, they
+ * act on the store directly (the only writer then): the state a restarted session recovers, recorded in the
+ * audit chain with the operator as actor.
+ */
+import { AuditLog } from '../audit/index.js'
+import { dec } from '../model/index.js'
+import { INACTIVE, KillSwitch, PositionOverride, TRADING_STATES, TradingStates } from '../risk/index.js'
+import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingState, TradingStatesSnapshot } from '../risk/index.js'
+import type { Store, StoredOrder, WriteBatch } from '../store/index.js'
+import { liveSession, sendRequest } from './control.js'
+import type { ControlCommand, ControlResponse, Lease } from './control.js'
+import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, setOverride, storedOr } from './safety.js'
+
+export interface OperatorResult {
+  readonly ok: boolean
+  readonly result?: unknown
+  readonly error?: string
+  /** Who carried it out: the running session (control channel), its HTTP API, or the store directly. */
+  readonly via: 'session' | 'api' | 'store'
+}
+
+/** Another way to reach a live session (the HTTP API); undefined when it cannot take this command. */
+export type RemoteExecutor = (command: ControlCommand, args: Record<string, unknown>, actor: string) => Promise<OperatorResult | undefined>
+
+export interface OfflineStatus {
+  readonly session: Lease | null
+  readonly killSwitch: KillSwitchState & { readonly mode: KillSwitchMode }
+  readonly tradingStates: TradingStatesSnapshot
+  readonly openOrders: readonly StoredOrder[]
+  readonly positions: readonly { venue: string; symbol: string; amount: string }[]
+}
+
+export class OperatorConsole {
+  constructor(
+    private readonly store: Store,
+    private readonly killSwitchMode: KillSwitchMode,
+    private readonly now: () => number = Date.now,
+    private readonly remote?: RemoteExecutor,
+  ) {}
+
+  session(): Promise<Lease | undefined> {
+    return liveSession(this.store, this.now())
+  }
+
+  async execute(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<OperatorResult> {
+    if ((await this.session()) !== undefined) {
+      const viaApi = this.remote === undefined ? undefined : await this.remote(command, args, actor)
+      if (viaApi !== undefined) return viaApi
+      const r: ControlResponse = await sendRequest(this.store, command, args, actor)
+      return { ok: r.ok, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error !== undefined ? { error: r.error } : {}), via: 'session' }
+    }
+    return { ...(await this.offline(command, args, actor)), via: 'store' }
+  }
+
+  /** Everything the store says, without a session. */
+  async status(): Promise<OfflineStatus> {
+    const state = await this.store.loadState()
+    const ks = this.killSwitch(state)
+    const positions = await this.positions()
+    return {
+      session: (await this.session()) ?? null,
+      killSwitch: { ...ks.state(), mode: this.killSwitchMode },
+      tradingStates: new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY)).snapshot(),
+      openOrders: await this.store.loadOrders({ openOnly: true }),
+      positions,
+    }
+  }
+
+  async history(): Promise<readonly KillSwitchEvent[]> {
+    return this.killSwitch(await this.store.loadState()).history()
+  }
+
+  private killSwitch(state: ReadonlyMap<string, unknown>): KillSwitch {
+    return new KillSwitch(
+      this.killSwitchMode,
+      storedOr<KillSwitchState>(state.get(KILL_SWITCH_KEY), INACTIVE, KILL_SWITCH_KEY),
+      storedOr<KillSwitchEvent[]>(state.get(KILL_SWITCH_HISTORY_KEY), [], KILL_SWITCH_HISTORY_KEY),
+    )
+  }
+
+  /** Positions rebuilt from the stored deposits and fills (exact). */
+  private async positions(): Promise<{ venue: string; symbol: string; amount: string }[]> {
+    const amounts = new Map<string, ReturnType<typeof dec>>()
+    for await (const batch of this.store.iterateFills()) {
+      for (const f of batch) {
+        const key = `${f.venue}|${f.symbol}`
+        const signed = f.side === 'buy' ? dec(f.amount) : dec(f.amount).neg()
+        amounts.set(key, (amounts.get(key) ?? dec(0)).add(signed))
+      }
+    }
+    return [...amounts]
+      .filter(([, a]) => !a.isZero())
+      .map(([key, a]) => {
+        const [venue, symbol] = key.split('|') as [string, string]
+        return { venue, symbol, amount: a.toString() }
+      })
+  }
+
+  private async offline(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<Omit<OperatorResult, 'via'>> {
+    const state = await this.store.loadState()
+    const now = this.now()
+    const reason = typeof args['reason'] === 'string' ? args['reason'] : ''
+    const audit = new AuditLog(await this.store.auditHead())
+    const write = async (batch: Omit<WriteBatch, 'audit'>): Promise<void> => {
+      await this.store.write({ ...batch, audit: audit.drain() })
+    }
+    switch (command) {
+      case 'kill_switch.activate':
+      case 'shutdown':
+      case 'reconciliation.failed': {
+        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+        const ks = this.killSwitch(state)
+        const event = ks.trip(command === 'reconciliation.failed' ? 'reconciliation' : 'manual', reason, actor, now, { session: null })
+        if (event === undefined) return { ok: true, result: { changed: false, state: ks.state() } }
+        audit.append('kill_switch.activated', actor, { ...event, via: 'store' }, now)
+        await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
+        return { ok: true, result: { changed: true, state: ks.state(), note: 'no running session: open orders are cancelled when a session starts' } }
+      }
+      case 'kill_switch.deactivate': {
+        const ks = this.killSwitch(state)
+        // Monitors need a running session to measure; a breach that still stands trips it again on start.
+        const r = ks.deactivate(reason, actor, now, [])
+        if (!r.ok) return { ok: false, error: r.blockers.join('; ') }
+        if (r.event !== undefined) {
+          audit.append('kill_switch.deactivated', actor, { ...r.event, via: 'store' }, now)
+          await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
+        }
+        return { ok: true, result: { changed: r.event !== undefined, state: ks.state() } }
+      }
+      case 'trading_state.set': {
+        const target = args['state']
+        if (typeof target !== 'string' || !(TRADING_STATES as readonly string[]).includes(target)) {
+          return { ok: false, error: `state must be one of ${TRADING_STATES.join(', ')}` }
+        }
+        const states = new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY))
+        const strategyId = typeof args['strategyId'] === 'string' ? args['strategyId'] : undefined
+        const changed = states.set(target as TradingState, strategyId)
+        if (changed) {
+          audit.append('state.changed', actor, { key: TRADING_STATES_KEY, value: states.snapshot(), via: 'store' }, now)
+          await write({ state: [{ key: TRADING_STATES_KEY, value: states.snapshot() }] })
+        }
+        return { ok: true, result: { changed, tradingStates: states.snapshot() } }
+      }
+      case 'orders.cancel_all': {
+        const open = await this.store.loadOrders({ openOnly: true })
+        const cancelled = open.map((o) => ({ ...o, state: 'canceled' as const, reason: `cancelled by ${actor} with no session running`, updatedAt: now }))
+        for (const o of cancelled) audit.append('order.canceled', actor, { clientOrderId: o.clientOrderId, filled: o.filled, via: 'store' }, now)
+        await write({ orders: cancelled })
+        return { ok: true, result: { cancelled: cancelled.length } }
+      }
+      case 'status':
+        return { ok: true, result: await this.status() }
+      case 'mode.set':
+      case 'shadow.rollback':
+      case 'resync':
+        return { ok: false, error: `${command} needs a running session on an exchange (start one with sofia run --mode …)` }
+      case 'position_override.set': {
+        const override = new PositionOverride()
+        const stored = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)
+        if (stored.account !== undefined) override.set('account', stored.account)
+        for (const [strategyId, m] of Object.entries(stored.strategies ?? {})) override.set({ strategyId }, m)
+        const r = setOverride(override, args)
+        if (!r.ok) return r
+        audit.append('state.changed', actor, { key: POSITION_OVERRIDE_KEY, value: override.snapshot(), via: 'store' }, now)
+        await write({ state: [{ key: POSITION_OVERRIDE_KEY, value: override.snapshot() }] })
+        return { ok: true, result: override.snapshot() }
+      }
+    }
+  }
+}
+

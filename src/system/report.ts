@@ -1,0 +1,112 @@
+/**
+ * @module system/report
+ * The backtest report: what a run did, in exact money. `deterministic` holds everything that depends only on
+ * data, parameters and seed (byte-identical across runs); `performance` holds wall-clock figures.
+ */
+import type { RunStats } from '../engine/index.js'
+import { exposure, maxDrawdown, sharpeRatio, sortinoRatio } from '../ledger/index.js'
+
+import { ZERO } from '../model/index.js'
+import type { Trader } from './trader.js'
+
+export interface ReportMeta {
+  readonly strategies: readonly { readonly id: string; readonly name: string; readonly params: Record<string, unknown> }[]
+  readonly data: readonly string[]
+  readonly seed: number | undefined
+}
+
+export interface BacktestReport {
+  readonly strategies: ReportMeta['strategies']
+  readonly data: readonly string[]
+  readonly seed: number | null
+  readonly currency: string
+  readonly from: string | null
+  readonly to: string | null
+  readonly events: number
+  readonly initialEquity: string
+  readonly finalEquity: string
+  readonly netPnl: string
+  readonly realizedPnl: string
+  readonly unrealizedPnl: string
+  readonly fees: string
+  readonly volume: string
+  readonly orders: { submitted: number; denied: number; rejected: number; canceled: number; filled: number }
+  readonly fills: number
+  readonly closingFills: number
+  readonly winRate: number
+  readonly sharpe: number
+  readonly sortino: number
+  readonly maxDrawdown: string
+  readonly maxDrawdownPct: number
+  readonly exposure: number
+  readonly positions: readonly { venue: string; symbol: string; amount: string; averagePrice: string | null }[]
+  readonly balances: readonly { venue: string; asset: string; initial: string; total: string }[]
+  /** The ledger identity was verified exactly at the end of the run. */
+  readonly ledgerVerified: true
+}
+
+export interface RunPerformance {
+  readonly elapsedMs: number
+  readonly eventsPerSecond: number
+  readonly peakRssMb: number
+}
+
+const round = (x: number, digits = 6): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : 0)
+
+export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): BacktestReport {
+  const ledger = trader.ledger
+  // Throws InvariantViolation when the books do not balance to the last decimal.
+  ledger.verify()
+  const currency = ledger.reportingCurrency
+  const curve = ledger.equityCurve()
+  const totals = ledger.totals({ quote: currency })
+  const pnl = trader.pnl()
+  const first = curve[0]
+  const last = curve[curve.length - 1]
+  const dd = maxDrawdown(curve)
+  const c = trader.orders.counters
+  return {
+    strategies: meta.strategies,
+    data: meta.data,
+    seed: meta.seed ?? null,
+    currency,
+    from: stats.firstTimestamp === undefined ? null : new Date(stats.firstTimestamp).toISOString(),
+    to: stats.lastTimestamp === undefined ? null : new Date(stats.lastTimestamp).toISOString(),
+    events: stats.events,
+    initialEquity: (first?.equity ?? ZERO).toString(),
+    finalEquity: (last?.equity ?? ZERO).toString(),
+    netPnl: pnl.net.toString(),
+    realizedPnl: totals.realizedPnl.toString(),
+    unrealizedPnl: pnl.unrealized.toString(),
+    fees: totals.fees.toString(),
+    volume: totals.volume.toString(),
+    orders: { submitted: c.submitted, denied: c.denied, rejected: c.rejected, canceled: c.canceled, filled: c.filled },
+    fills: c.fills,
+    closingFills: totals.closingFills,
+    winRate: totals.closingFills === 0 ? 0 : round(totals.wins / totals.closingFills),
+    sharpe: round(sharpeRatio(curve)),
+    sortino: round(sortinoRatio(curve)),
+    maxDrawdown: dd.amount.toString(),
+    maxDrawdownPct: round(dd.fraction * 100, 4),
+    exposure: round(exposure(curve)),
+    positions: ledger
+      .positions()
+      .filter((p) => !p.amount.isZero())
+      .map((p) => ({
+        venue: p.venue,
+        symbol: p.symbol,
+        amount: p.amount.toString(),
+        averagePrice: p.averagePrice?.toSignificantDigits(12).toString() ?? null,
+      })),
+    balances: ledger.balances().map((b) => ({ venue: b.venue, asset: b.asset, initial: b.initial.toString(), total: b.total.toString() })),
+    ledgerVerified: true,
+  }
+}
+
+export function runPerformance(stats: RunStats): RunPerformance {
+  return {
+    elapsedMs: round(stats.elapsedMs, 1),
+    eventsPerSecond: stats.elapsedMs > 0 ? Math.round((stats.events * 1000) / stats.elapsedMs) : 0,
+    peakRssMb: round(process.resourceUsage().maxRSS / 1024, 1),
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * @module system/resync
+ * Brings a session's orders and fills in line with what its exchange says, on start (before any new order
+ * is sent) and on demand (`sofia resync`, control command `resync`): fills the session missed are applied,
+ * orders the exchange finished are finished here, and working orders the exchange has no record of are
+ * closed. Every correction is an audit record (`resync.fill_applied`, `resync.order_updated`,
+ * `resync.order_closed`, `resync.unknown_open_order`, `resync.completed`).
+ */
+import { OrderNotFound } from '../model/index.js'
+import type { Venue } from '../venues/index.js'
+import type { Trader } from './trader.js'
+
+export interface ResyncSummary {
+  readonly venue: string
+  readonly at: number
+  /** Fills of our orders the session had not seen, now applied. */
+  readonly fillsApplied: number
+  /** Working orders whose state the exchange changed (filled, cancelled, expired, acknowledged). */
+  readonly ordersUpdated: number
+  /** Working orders the exchange does not know: closed. */
+  readonly ordersClosed: number
+  /** Orders open on the exchange that this session did not send (client ids; left alone, reported). */
+  readonly unknownOpen: readonly string[]
+  /** Fills on the exchange of orders that are not Sofia's (left to reconciliation). */
+  readonly foreignFills: number
+}
+
+export interface ResyncOptions {
+  readonly actor: string
+  /** How far back fills are fetched when no working order is older (default 24 h). */
+  readonly lookbackMs?: number
+}
+
+export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
+  const om = trader.orders
+  const actor = options.actor
+  const audit = (type: string, payload: Record<string, unknown>): void => trader.persistence?.audit(type, actor, { venue: venue.id, ...payload })
+  const now = Date.now()
+  const working = om.openOrders({ venue: venue.id })
+  const startState = new Map(working.map((o) => [o.clientOrderId, o.state]))
+  const since = Math.min(now - (options.lookbackMs ?? 86_400_000), ...working.map((o) => o.timestamp - 60_000))
+  const [open, trades] = await Promise.all([venue.fetchOpenOrders(), venue.fetchMyTrades(undefined, since)])
+
+  // Fills the store already has (after a restart the restored orders do not list their trade ids).
+  const known = new Set<string>()
+  const store = trader.persistence?.store
+  if (store !== undefined) {
+    for await (const batch of store.iterateFills({ venue: venue.id, since })) for (const f of batch) known.add(f.tradeId)
+  }
+  let fillsApplied = 0
+  let foreignFills = 0
+  for (const t of trades) {
+    if (known.has(t.id)) continue
+    if (om.order(t.clientOrderId) === undefined) {
+      foreignFills++
+      continue
+    }
+    if (om.applyVenueTrade(t)) {
+      fillsApplied++
+      audit('resync.fill_applied', { tradeId: t.id, clientOrderId: t.clientOrderId, symbol: t.symbol, side: t.side, price: t.price.toString(), amount: t.amount.toString() })
+    }
+  }
+
+  const openById = new Map(open.map((o) => [o.clientOrderId, o]))
+  let ordersUpdated = 0
+  let ordersClosed = 0
+  for (const order of working) {
+    const before = startState.get(order.clientOrderId) ?? order.state
+    const atVenue = openById.get(order.clientOrderId)
+    if (atVenue !== undefined) om.applyVenueOrder(atVenue)
+    else if (!order.isTerminal) {
+      try {
+        om.applyVenueOrder(await venue.fetchOrder(order.clientOrderId, order.symbol))
+      } catch (error) {
+        if (!(error instanceof OrderNotFound)) throw error
+        if (om.closeUnknown(order.clientOrderId, 'resync: the exchange has no record of it')) {
+          ordersClosed++
+          audit('resync.order_closed', { clientOrderId: order.clientOrderId, from: before, to: order.state })
+        }
+        continue
+      }
+    }
+    if (order.state !== before) {
+      ordersUpdated++
+      audit('resync.order_updated', { clientOrderId: order.clientOrderId, from: before, to: order.state, filled: order.filled.toString() })
+    }
+  }
+  const unknownOpen = open.filter((o) => om.order(o.clientOrderId) === undefined).map((o) => o.clientOrderId)
+  for (const id of unknownOpen) audit('resync.unknown_open_order', { clientOrderId: id })
+  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, foreignFills }
+  audit('resync.completed', { ...summary })
+  const barrier = trader.persistence?.barrier()
+  if (barrier !== undefined) await barrier
+  return summary
+}

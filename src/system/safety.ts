@@ -1,0 +1,536 @@
+/**
+ * @module system/safety
+ * The safety layer at run time: the kill switch, trading states, runtime monitors and circuit breakers, and
+ * what happens when one of them acts. A trip blocks risk-adding orders and cancels every open order on every
+ * venue in the same event that caused it, records who, why and what Sofia saw (audit + store), and survives
+ * restarts. Daily loss is watched on every market event (a float estimate, confirmed exactly before acting);
+ * the other monitors are evaluated once a second of engine time.
+ *
+ * Operators reach it through `execute(request)` (the control channel or the API), the `KILL_SWITCH` file in
+ * the working directory, or configuration.
+ */
+import { existsSync } from 'node:fs'
+import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
+import type { OrderManager } from '../execution/index.js'
+import type { Ledger } from '../ledger/index.js'
+import type { Decimal } from '../model/index.js'
+import { InputError, ZERO } from '../model/index.js'
+import type {
+  CircuitBreakers,
+  KillSwitch,
+  KillSwitchEvent,
+  KillSwitchState,
+  KillSwitchTrigger,
+  MonitorStatus,
+  PositionOverride,
+  RiskMonitors,
+  TradingState,
+  TradingStates,
+} from '../risk/index.js'
+import { TRADING_STATES, utcDayStart } from '../risk/index.js'
+import type { ControlRequest, ControlResponse } from './control.js'
+import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, newLease, pendingRequests } from './control.js'
+import type { MarketState } from './market-state.js'
+import { nonZeroPositions } from './positions.js'
+import type { Persistence } from './persistence.js'
+
+export const KILL_SWITCH_KEY = 'kill_switch'
+export const KILL_SWITCH_HISTORY_KEY = 'kill_switch.history'
+export const TRADING_STATES_KEY = 'trading_states'
+export const DAILY_BASELINE_KEY = 'risk.daily_baseline'
+export const POSITION_OVERRIDE_KEY = 'position_override'
+
+/** What a monitor at critical does. */
+const CRITICAL_TRIGGER: Partial<Record<MonitorStatus['name'], KillSwitchTrigger>> = {
+  daily_loss: 'daily_loss',
+  hourly_loss: 'hourly_loss',
+  drawdown: 'drawdown',
+  error_rate: 'error_rate',
+}
+
+/** A position as floats, for the per-event loss estimate only (never for money that is kept). */
+interface FloatPosition {
+  readonly qty: number
+  readonly avg: number
+  mark: number
+}
+
+export interface DailyBaseline {
+  /** UTC day start, ms. */
+  readonly day: number
+  /** Net P&L (realized + unrealized − fees) at the start of the day. */
+  readonly net: string
+}
+
+export interface SafetyOptions {
+  readonly bus: EventBus<EngineEvents>
+  readonly clock: Clock
+  readonly ledger: Ledger
+  readonly orders: OrderManager
+  readonly market: MarketState
+  readonly persistence: Persistence | undefined
+  readonly killSwitch: KillSwitch
+  readonly tradingStates: TradingStates
+  readonly monitors: RiskMonitors
+  readonly breakers: CircuitBreakers
+  /** The risk engine's size multipliers (set by operators and by rollback). */
+  readonly positionOverride: PositionOverride
+  /** Exact net P&L of the account now (marks everything). */
+  readonly netPnl: () => Decimal
+  /** Exact equity of the account now. */
+  readonly equity: () => Decimal
+  readonly maxDailyLoss?: Decimal
+  readonly maxDailyLossPct?: number
+  readonly baseline?: DailyBaseline
+  /** Path of the KILL_SWITCH file to watch (wall-clock sessions only). */
+  readonly killFile?: string
+  /** Wall-clock sessions: poll the file and the control inbox, hold the session lease. */
+  readonly wallClock: boolean
+  readonly mode: string
+  /** Ends the session (pilot-off). */
+  readonly stopSession: () => void
+  readonly log?: (line: string) => void
+  /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
+  readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
+}
+
+export interface CommandResult {
+  readonly ok: boolean
+  readonly result?: unknown
+  readonly error?: string
+}
+
+/** Commands a session on an exchange adds (handled by `SafetyOptions.commands`). */
+const SESSION_COMMANDS: ReadonlySet<string> = new Set(['mode.set', 'shadow.rollback', 'resync'])
+
+export interface SafetyStatus {
+  readonly killSwitch: KillSwitchState & { readonly mode: string }
+  readonly tradingStates: ReturnType<TradingStates['snapshot']>
+  readonly dailyPnl: string
+  readonly monitors: readonly MonitorStatus[]
+  readonly breakers: ReturnType<CircuitBreakers['list']>
+  readonly openOrders: number
+  readonly positions: readonly { venue: string; symbol: string; amount: string }[]
+}
+
+export class Safety implements Component {
+  readonly name = 'safety'
+  private baseline: DailyBaseline | undefined
+  private dayEnd = Number.NEGATIVE_INFINITY
+  /** Per venue and symbol with a position: float quantity and average cost for the per-event loss estimate. */
+  private readonly exposure = new Map<string, Map<string, FloatPosition>>()
+  private realizedNetF = 0
+  private unrealizedF = 0
+  private baselineF = 0
+  private lossLimitF = Number.POSITIVE_INFINITY
+  private cancelMonitorTimer: (() => void) | undefined
+  private poller: NodeJS.Timeout | undefined
+  private lastHeartbeat = 0
+  private polling = false
+  private readonly alerts: { at: number; name: string; level: string; detail: string }[] = []
+
+  constructor(private readonly o: SafetyOptions) {
+    this.baseline = o.baseline
+    o.bus.on('market', (e) => {
+      o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
+      if (e.timestamp >= this.dayEnd) this.rollDay(e.timestamp)
+      if (e.kind === 'trade' || e.kind === 'bar') this.onPrice(e.venue, e.symbol, e.kind === 'trade' ? e.price : e.close)
+    })
+    o.bus.on('fill', ({ trade }) => {
+      this.refreshExposure(trade.venue, trade.symbol)
+      this.checkDailyLoss()
+    })
+    o.bus.on('order', ({ order, event }) => {
+      const now = o.clock.now()
+      if (event.type === 'accepted') {
+        o.monitors.observeOrder(now, true)
+        o.breakers.get(`venue:${order.venue}`).onSuccess(now)
+      } else if (event.type === 'rejected') {
+        o.monitors.observeOrder(now, false)
+        o.breakers.get(`venue:${order.venue}`).onFailure(now, event.reason)
+        o.breakers.get(`strategy:${order.strategyId}`).onFailure(now, event.reason)
+      }
+    })
+  }
+
+  get killSwitch(): KillSwitch {
+    return this.o.killSwitch
+  }
+
+  get breakers(): CircuitBreakers {
+    return this.o.breakers
+  }
+
+  get monitors(): RiskMonitors {
+    return this.o.monitors
+  }
+
+  /** The effective trading state of a strategy (account, strategy and kill switch folded together). */
+  tradingState(strategyId: string): TradingState {
+    return this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
+  }
+
+  /** Today's net P&L, exact. */
+  dailyPnl(): Decimal {
+    const net = this.o.netPnl()
+    return this.baseline === undefined ? ZERO : net.sub(this.baseline.net)
+  }
+
+  start(): void | Promise<void> {
+    const now = this.o.clock.now()
+    this.rollDay(now)
+    for (const id of this.o.orders.venueIds()) this.o.breakers.get(`venue:${id}`)
+    // Halted before the restart (or KILL_SWITCH=ON): nothing restored may stay working.
+    if (this.o.killSwitch.active) this.o.orders.cancelAll()
+    this.scheduleMonitors(now)
+    if (this.o.wallClock) {
+      this.poller = setInterval(() => {
+        this.poll().catch((error: unknown) => this.o.log?.(`safety poll failed: ${String(error)}`))
+      }, 250)
+      this.poller.unref()
+      this.heartbeat(Date.now())
+    }
+  }
+
+  stop(): void {
+    this.cancelMonitorTimer?.()
+    if (this.poller !== undefined) clearInterval(this.poller)
+    if (this.o.wallClock) this.o.persistence?.setStateQuiet(LEASE_KEY, null)
+  }
+
+  /** Trips the kill switch. Returns whether this call activated it. */
+  activate(trigger: KillSwitchTrigger, reason: string, actor: string): boolean {
+    const now = this.o.clock.now()
+    const snapshot = this.snapshot()
+    const event = this.o.killSwitch.trip(trigger, reason, actor, now, snapshot)
+    if (event === undefined) return false
+    // Within this event: no risk-adding order passes from here on, and every open order is cancelled.
+    const cancelled = this.o.orders.cancelAll()
+    this.record(event, { cancelled })
+    this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; ${cancelled} open orders cancelled`, true)
+    return true
+  }
+
+  /** Clears the kill switch; refused (with every reason) while a breach stands. */
+  deactivate(reason: string, actor: string): { ok: boolean; blockers: readonly string[] } {
+    const now = this.o.clock.now()
+    const breaches = this.o.monitors
+      .breaches(now)
+      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined)
+      .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
+    const loss = this.dailyLossBreach()
+    if (loss !== undefined && !breaches.some((b) => b.startsWith('daily_loss'))) breaches.push(loss)
+    const result = this.o.killSwitch.deactivate(reason, actor, now, breaches)
+    if (!result.ok) return { ok: false, blockers: result.blockers }
+    if (result.event !== undefined) {
+      this.o.monitors.resetDrawdownPeak()
+      this.record(result.event, {})
+    }
+    return { ok: true, blockers: [] }
+  }
+
+  setTradingState(state: TradingState, actor: string, strategyId?: string): boolean {
+    const changed = this.o.tradingStates.set(state, strategyId)
+    if (changed) this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor)
+    return changed
+  }
+
+  status(): SafetyStatus {
+    const now = this.o.clock.now()
+    return {
+      killSwitch: { ...this.o.killSwitch.state(), mode: this.o.killSwitch.configuredMode },
+      tradingStates: this.o.tradingStates.snapshot(),
+      dailyPnl: this.dailyPnl().toString(),
+      monitors: this.o.monitors.evaluate(now),
+      breakers: this.o.breakers.list(now),
+      openOrders: this.o.orders.openOrders().length,
+      positions: this.positions(),
+    }
+  }
+
+  recentAlerts(): readonly { at: number; name: string; level: string; detail: string }[] {
+    return this.alerts
+  }
+
+  /** Runs an operator's request (from the control channel or the API). */
+  execute(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): { ok: boolean; result?: unknown; error?: string } {
+    const reason = typeof request.args['reason'] === 'string' ? request.args['reason'] : ''
+    switch (request.command) {
+      case 'kill_switch.activate': {
+        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+        const changed = this.activate('manual', reason, request.actor)
+        return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
+      }
+      case 'reconciliation.failed': {
+        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+        const changed = this.activate('reconciliation', reason, request.actor)
+        return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
+      }
+      case 'kill_switch.deactivate': {
+        const r = this.deactivate(reason, request.actor)
+        return r.ok ? { ok: true, result: { state: this.o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
+      }
+      case 'trading_state.set': {
+        const state = request.args['state']
+        if (typeof state !== 'string' || !(TRADING_STATES as readonly string[]).includes(state)) {
+          return { ok: false, error: `state must be one of ${TRADING_STATES.join(', ')}` }
+        }
+        const strategyId = typeof request.args['strategyId'] === 'string' ? request.args['strategyId'] : undefined
+        const changed = this.setTradingState(state as TradingState, request.actor, strategyId)
+        return { ok: true, result: { changed, tradingStates: this.o.tradingStates.snapshot() } }
+      }
+      case 'orders.cancel_all': {
+        const cancelled = this.o.orders.cancelAll()
+        this.o.persistence?.audit('operator.cancel_all', request.actor, { cancelled, reason })
+        return { ok: true, result: { cancelled } }
+      }
+      case 'position_override.set': {
+        const r = setOverride(this.o.positionOverride, request.args)
+        if (!r.ok) return r
+        this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor)
+        return { ok: true, result: this.o.positionOverride.snapshot() }
+      }
+      case 'status':
+        return { ok: true, result: this.status() }
+      case 'shutdown': {
+        this.activate('manual', reason || 'pilot-off: emergency stop', request.actor)
+        this.o.persistence?.audit('operator.shutdown', request.actor, { reason })
+        setImmediate(() => this.o.stopSession())
+        return { ok: true, result: { stopping: true, state: this.o.killSwitch.state() } }
+      }
+      case 'mode.set':
+      case 'shadow.rollback':
+      case 'resync': {
+        const handler = this.o.commands
+        if (handler === undefined) return { ok: false, error: `${request.command}: this session (${this.o.mode}) has no exchange modes` }
+        const r = handler(request)
+        if (!(r instanceof Promise)) return r
+        // Synchronous callers (the API) get an acknowledgement; the outcome is audited by the handler.
+        r.catch((error: unknown) => this.o.log?.(`${request.command} failed: ${String(error)}`))
+        return { ok: true, result: { started: true } }
+      }
+    }
+  }
+
+  /** Like `execute`, waiting for the outcome of the session's asynchronous commands (the control channel). */
+  async executeAsync(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): Promise<CommandResult> {
+    if (SESSION_COMMANDS.has(request.command) && this.o.commands !== undefined) {
+      try {
+        return await this.o.commands(request)
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) }
+      }
+    }
+    return this.execute(request)
+  }
+
+  // ---- monitors ------------------------------------------------------------------------------------
+
+  private scheduleMonitors(now: number): void {
+    // Live: every second. Recorded data: every engine minute — daily loss is still watched on every event,
+    // and a second-by-second evaluation would dominate a backtest spanning weeks.
+    const every = this.o.wallClock ? 1_000 : 60_000
+    this.cancelMonitorTimer = this.o.clock.setTimer(now + every, (t) => {
+      this.evaluateMonitors(t)
+      this.scheduleMonitors(t)
+    })
+  }
+
+  /** The account state before stale data forced REDUCING, restored when the data is fresh again. */
+  private beforeStale: TradingState | undefined
+
+  private evaluateMonitors(now: number): void {
+    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    let stale = false
+    for (const status of this.o.monitors.evaluate(now)) {
+      if (status.level === 'ok') continue
+      const trigger = CRITICAL_TRIGGER[status.name]
+      if (status.level === 'critical' && trigger !== undefined) {
+        if (!this.o.killSwitch.active) this.activate(trigger, `${status.name} critical: ${status.detail}`, 'system')
+        continue
+      }
+      this.alert(status.name, status.level, status.detail)
+      if (status.level !== 'critical') continue
+      if (status.name === 'slippage_ratio' && this.o.tradingStates.accountState === 'ACTIVE') {
+        // Fills far worse than the simulator expects: stop adding risk until an operator looks (live-toggle on).
+        this.setTradingState('REDUCING', 'system')
+      }
+      if (status.name === 'data_staleness') stale = true
+    }
+    // Trading blind is not allowed: while any feed is critically stale only reducing orders pass.
+    if (stale && this.beforeStale === undefined) {
+      this.beforeStale = this.o.tradingStates.accountState
+      this.setTradingState('REDUCING', 'system')
+    } else if (!stale && this.beforeStale !== undefined) {
+      this.setTradingState(this.beforeStale, 'system')
+      this.beforeStale = undefined
+    }
+  }
+
+  // ---- daily loss, on every event ------------------------------------------------------------------
+
+  private rollDay(now: number): void {
+    const day = utcDayStart(now)
+    this.dayEnd = day + 86_400_000
+    if (this.baseline !== undefined && this.baseline.day === day) {
+      this.baselineF = Number(this.baseline.net)
+      this.recomputeLossLimit()
+      return
+    }
+    const net = this.o.netPnl()
+    this.baseline = { day, net: net.toString() }
+    this.baselineF = net.toNumber()
+    this.recomputeLossLimit()
+    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+  }
+
+  private recomputeLossLimit(): void {
+    let limit = this.o.maxDailyLoss?.toNumber() ?? Number.POSITIVE_INFINITY
+    if (this.o.maxDailyLossPct !== undefined) limit = Math.min(limit, this.o.equity().toNumber() * this.o.maxDailyLossPct)
+    this.lossLimitF = limit
+  }
+
+  private onPrice(venue: string, symbol: string, price: number): void {
+    const p = this.exposure.get(venue)?.get(symbol)
+    if (p === undefined) return
+    // Incremental: only this position's unrealized part changes.
+    this.unrealizedF += p.qty * (price - p.mark)
+    p.mark = price
+    if (this.lossLimitF !== Number.POSITIVE_INFINITY) this.checkDailyLoss()
+  }
+
+  private recomputeUnrealized(): void {
+    let u = 0
+    for (const symbols of this.exposure.values()) for (const p of symbols.values()) u += p.qty * (p.mark - p.avg)
+    this.unrealizedF = u
+  }
+
+  private refreshExposure(venue: string, symbol: string): void {
+    const pos = this.o.ledger.position(venue, symbol)
+    let symbols = this.exposure.get(venue)
+    if (pos.amount.isZero()) symbols?.delete(symbol)
+    else {
+      if (symbols === undefined) {
+        symbols = new Map()
+        this.exposure.set(venue, symbols)
+      }
+      const avg = pos.averagePrice?.toNumber() ?? 0
+      symbols.set(symbol, { qty: pos.amount.toNumber(), avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
+    }
+    const totals = this.o.ledger.totals({ quote: this.o.ledger.reportingCurrency })
+    this.realizedNetF = totals.realizedPnl.sub(totals.fees).toNumber()
+    this.recomputeUnrealized()
+  }
+
+  /** Estimated on every event; acted on only when the exact figure confirms the breach. */
+  private checkDailyLoss(): void {
+    if (this.o.killSwitch.active || this.lossLimitF === Number.POSITIVE_INFINITY) return
+    const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
+    if (estimate > -this.lossLimitF * 0.98) return
+    const breach = this.dailyLossBreach()
+    if (breach !== undefined) this.activate('daily_loss', breach, 'system')
+  }
+
+  private dailyLossBreach(): string | undefined {
+    const daily = this.dailyPnl()
+    const loss = daily.neg()
+    if (this.o.maxDailyLoss !== undefined && loss.gte(this.o.maxDailyLoss)) {
+      return `daily loss ${loss.toFixed(2)} ≥ limit ${this.o.maxDailyLoss.toString()}`
+    }
+    if (this.o.maxDailyLossPct !== undefined) {
+      const limit = this.o.equity().mul(this.o.maxDailyLossPct)
+      if (loss.gt(0) && loss.gte(limit)) return `daily loss ${loss.toFixed(2)} ≥ ${this.o.maxDailyLossPct * 100}% of equity (${limit.toFixed(2)})`
+    }
+    return undefined
+  }
+
+  // ---- operators' channels (wall clock) -------------------------------------------------------------
+
+  private async poll(): Promise<void> {
+    if (this.polling) return
+    this.polling = true
+    try {
+      const now = Date.now()
+      if (this.o.killFile !== undefined && !this.o.killSwitch.active && existsSync(this.o.killFile)) {
+        this.activate('file', `${this.o.killFile} appeared`, 'operator:file')
+      }
+      if (now - this.lastHeartbeat >= HEARTBEAT_MS) this.heartbeat(now)
+      const store = this.o.persistence?.store
+      if (store === undefined) return
+      for (const request of pendingRequests(await store.loadState())) {
+        const result = await this.executeAsync(request)
+        const response: ControlResponse = { id: request.id, ...result, at: Date.now() }
+        this.o.persistence!.setStateQuiet(REQUEST_PREFIX + request.id, null)
+        this.o.persistence!.setStateQuiet(RESPONSE_PREFIX + request.id, response)
+      }
+    } finally {
+      this.polling = false
+    }
+  }
+
+  private lease = newLease('paper', Date.now())
+
+  private heartbeat(now: number): void {
+    this.lastHeartbeat = now
+    this.lease = { ...this.lease, mode: this.o.mode, heartbeat: now }
+    this.o.persistence?.setStateQuiet(LEASE_KEY, this.lease)
+  }
+
+  // ---- records ---------------------------------------------------------------------------------------
+
+  private record(event: KillSwitchEvent, extra: Record<string, unknown>): void {
+    const p = this.o.persistence
+    if (p === undefined) return
+    p.audit(`kill_switch.${event.action}`, event.actor, { ...event, ...extra })
+    p.setStateQuiet(KILL_SWITCH_KEY, this.o.killSwitch.state())
+    p.setStateQuiet(KILL_SWITCH_HISTORY_KEY, this.o.killSwitch.history())
+    const r = p.barrier()
+    if (r !== undefined) r.catch(() => undefined)
+  }
+
+  /** Last level raised per alert name: a standing condition is raised again only hourly (engine time). */
+  private readonly raised = new Map<string, { level: string; at: number }>()
+
+  private alert(name: string, level: string, detail: string, always = false): void {
+    const at = this.o.clock.now()
+    const last = this.raised.get(name)
+    if (!always && last !== undefined && last.level === level && at - last.at < 3_600_000) return
+    this.raised.set(name, { level, at })
+    this.alerts.push({ at, name, level, detail })
+    if (this.alerts.length > 500) this.alerts.splice(0, 100)
+    this.o.persistence?.audit('alert', 'system', { name, level, detail })
+    this.o.log?.(`[${level}] ${name}: ${detail}`)
+  }
+
+  private snapshot(): Record<string, unknown> {
+    return {
+      dailyPnl: this.dailyPnl().toString(),
+      openOrders: this.o.orders.openOrders().length,
+      positions: this.positions(),
+      tradingStates: this.o.tradingStates.snapshot(),
+    }
+  }
+
+  private positions(): { venue: string; symbol: string; amount: string }[] {
+    return nonZeroPositions(this.o.ledger)
+  }
+}
+
+/** Applies `{multiplier, strategyId?}` to a position override; a bad value is refused with a reason. */
+export function setOverride(override: PositionOverride, args: Readonly<Record<string, unknown>>): { ok: true } | { ok: false; error: string } {
+  const m = args['multiplier']
+  if ((typeof m !== 'string' && typeof m !== 'number') || !Number.isFinite(Number(m)) || Number(m) < 0 || Number(m) > 1) {
+    return { ok: false, error: `multiplier must be a number from 0 to 1, got ${JSON.stringify(m)}` }
+  }
+  const strategyId = typeof args['strategyId'] === 'string' ? args['strategyId'] : undefined
+  override.set(strategyId === undefined ? 'account' : { strategyId }, String(m))
+  return { ok: true }
+}
+
+/** Parses a stored trading-state or kill-switch value defensively (a damaged value is an input error). */
+export function storedOr<T>(value: unknown, fallback: T, key: string): T {
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'object') throw new InputError(`stored state '${key}' is malformed`)
+  return value as T
+}
+
