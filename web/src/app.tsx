@@ -1,0 +1,235 @@
+// The shell: login with an API token, hash routing between the pages, theme, live connection and toasts.
+import type { JSX } from 'preact'
+import { useEffect, useState } from 'preact/hooks'
+import { ApiFailure, api, currentToken, handleUnauthorized, setToken } from './api'
+import type { WhoAmI } from './api'
+import { connectLive, disconnectLive, useLive } from './live'
+import { Audit } from './pages/audit'
+import { Canary } from './pages/canary'
+import { Overview } from './pages/overview'
+import { Pnl } from './pages/pnl'
+import { Reconciliation } from './pages/reconciliation'
+import { Risk } from './pages/risk'
+import { dismissToast, pushToast, reportError, useToasts } from './toasts'
+
+const PAGES = [
+  { id: 'overview', title: 'Overview' },
+  { id: 'risk', title: 'Risk' },
+  { id: 'pnl', title: 'P&L' },
+  { id: 'reconciliation', title: 'Reconciliation' },
+  { id: 'audit', title: 'Audit' },
+  { id: 'canary', title: 'Canary' },
+] as const
+type PageId = (typeof PAGES)[number]['id']
+
+function pageFromHash(): PageId {
+  const id = location.hash.replace(/^#\/?/, '')
+  return PAGES.find((p) => p.id === id)?.id ?? 'overview'
+}
+
+/** `#token=…` logs in; the token is taken out of the address bar (and history) at once. */
+export function takeTokenFromHash(): string | undefined {
+  const m = /^#token=([^&]+)/.exec(location.hash)
+  if (m === null) return undefined
+  history.replaceState(null, '', `${location.pathname}${location.search}#/overview`)
+  return decodeURIComponent(m[1] ?? '')
+}
+
+type Theme = 'light' | 'dark'
+const THEME_KEY = 'sofia.theme'
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem(THEME_KEY)
+  if (saved === 'light' || saved === 'dark') return saved
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
+}
+
+function Toasts(): JSX.Element {
+  const toasts = useToasts()
+  return (
+    <div class="toasts" aria-live="polite" aria-atomic="false">
+      {toasts.map((t) => (
+        <div key={t.id} class={`toast ${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
+          <div>
+            <strong>{t.title}</strong>
+            <div class="small">{t.message}</div>
+          </div>
+          <button type="button" class="btn ghost" aria-label="Dismiss" onClick={() => dismissToast(t.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  )
+}
+
+function Login({ onLogin, notice }: { onLogin: (token: string) => Promise<void>; notice: string }): JSX.Element {
+  const [value, setValue] = useState('')
+  const [error, setError] = useState<string>('')
+  const [busy, setBusy] = useState(false)
+  return (
+    <main class="login" id="main">
+      <form
+        class="login-card"
+        onSubmit={(e) => {
+          e.preventDefault()
+          setBusy(true)
+          setError('')
+          onLogin(value.trim()).catch((err: unknown) => {
+            setError(err instanceof ApiFailure ? `${err.status} ${err.code}: ${err.message}` : String(err))
+            setBusy(false)
+          })
+        }}
+      >
+        <h1>Sofia</h1>
+        <p class="muted">Operator dashboard. Sign in with an API token (sofia tokens create --name NAME --role viewer|operator).</p>
+        {notice !== '' ? (
+          <p class="banner info" role="status">
+            {notice}
+          </p>
+        ) : null}
+        <label for="token">API token</label>
+        <input id="token" name="token" type="password" autocomplete="off" spellcheck={false} placeholder="sofia_…" required value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} />
+        <p class="small muted">Kept in this tab only (session storage).</p>
+        <button type="submit" class="btn primary" disabled={busy || value.trim() === ''}>
+          {busy ? 'Checking…' : 'Sign in'}
+        </button>
+        <p class="err" role="alert" data-testid="login-error">
+          {error}
+        </p>
+      </form>
+    </main>
+  )
+}
+
+export function App({ initialToken }: { initialToken: string | undefined }): JSX.Element {
+  const [me, setMe] = useState<WhoAmI | null>(null)
+  const [checking, setChecking] = useState(true)
+  const [notice, setNotice] = useState('')
+  const [page, setPage] = useState<PageId>(pageFromHash())
+  const [theme, setTheme] = useState<Theme>(initialTheme)
+  const live = useLive()
+
+  const login = async (token: string): Promise<void> => {
+    const who = await api<WhoAmI>('/auth/whoami', { token })
+    setToken(token)
+    setMe(who)
+    setNotice('')
+    connectLive(token)
+  }
+
+  const logout = (why: string): void => {
+    setToken(null)
+    disconnectLive()
+    setMe(null)
+    setNotice(why)
+  }
+
+  useEffect(() => {
+    handleUnauthorized((f) => {
+      logout(`Signed out: ${f.code} — ${f.message}`)
+      reportError(f)
+    })
+    const token = initialToken ?? currentToken()
+    if (token === null || token === undefined) {
+      setChecking(false)
+      return
+    }
+    login(token)
+      .catch((error: unknown) => {
+        setToken(null)
+        setNotice(error instanceof ApiFailure ? `${error.code}: ${error.message}` : String(error))
+        reportError(error)
+      })
+      .finally(() => setChecking(false))
+  }, [])
+
+  useEffect(() => {
+    const onHash = (): void => {
+      const t = takeTokenFromHash()
+      if (t !== undefined) {
+        login(t).catch(reportError)
+        return
+      }
+      setPage(pageFromHash())
+    }
+    addEventListener('hashchange', onHash)
+    return () => removeEventListener('hashchange', onHash)
+  }, [])
+
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme
+  }, [theme])
+
+  useEffect(() => {
+    const title = PAGES.find((p) => p.id === page)?.title ?? ''
+    document.title = `${title} · Sofia`
+  }, [page])
+
+  if (checking) return <p class="muted center">Connecting…</p>
+  if (me === null) {
+    return (
+      <>
+        <Login onLogin={login} notice={notice} />
+        <Toasts />
+      </>
+    )
+  }
+  const canOperate = me.role !== 'viewer'
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="topbar">
+        <strong class="brand">Sofia</strong>
+        <nav aria-label="Pages">
+          {PAGES.map((p) => (
+            <a key={p.id} href={`#/${p.id}`} aria-current={p.id === page ? 'page' : undefined} class={p.id === page ? 'current' : ''}>
+              {p.title}
+            </a>
+          ))}
+        </nav>
+        <div class="who">
+          <span class={`dot ${live.connected ? 'on' : 'off'}`} title={live.connected ? 'live stream connected' : 'live stream disconnected'} aria-hidden="true" />
+          <span class="small" data-testid="whoami">
+            {me.name} ({me.role})
+          </span>
+          <button
+            type="button"
+            class="btn ghost"
+            data-testid="theme-toggle"
+            aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+            onClick={() => {
+              const next = theme === 'dark' ? 'light' : 'dark'
+              localStorage.setItem(THEME_KEY, next)
+              setTheme(next)
+            }}
+          >
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <button
+            type="button"
+            class="btn ghost"
+            onClick={() => {
+              logout('Signed out.')
+              pushToast('info', 'Signed out', 'The token was removed from this tab.')
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main">
+        {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
+        {page === 'risk' ? <Risk /> : null}
+        {page === 'pnl' ? <Pnl /> : null}
+        {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
+        {page === 'audit' ? <Audit /> : null}
+        {page === 'canary' ? <Canary /> : null}
+      </main>
+      <Toasts />
+    </>
+  )
+}

@@ -1,0 +1,173 @@
+// The live feed (GET /events, server-sent events). Events are buffered and folded into one snapshot at most
+// every LIVE_INTERVAL_MS, so a burst of hundreds of events a second costs a few renders, not hundreds.
+import { useEffect, useState } from 'preact/hooks'
+
+const LIVE_INTERVAL_MS = 250
+const KEEP = 50
+
+export interface StatusTick {
+  readonly at: number
+  readonly killSwitch: boolean
+  readonly tradingState: string
+  readonly openOrders: number
+  readonly fills: number
+  readonly netPnl: string
+  readonly equity?: string
+  readonly dailyPnl: string
+  readonly currency: string
+}
+
+export interface LiveFill {
+  readonly id: string
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: string
+  readonly price: string
+  readonly amount: string
+  readonly fee: { readonly cost: string; readonly currency: string }
+  readonly timestamp: number
+}
+
+export interface LiveAlert {
+  readonly at: number
+  readonly name: string
+  readonly level: string
+  readonly detail: string
+}
+
+export interface KillSwitchEvent {
+  readonly active: boolean
+  readonly trigger: string | null
+  readonly reason: string | null
+  readonly actor: string | null
+  readonly since: number | null
+}
+
+export interface LiveState {
+  readonly connected: boolean
+  /** Every event received on this connection (hello and load events included). */
+  readonly events: number
+  readonly orderEvents: number
+  readonly loadEvents: number
+  readonly status: StatusTick | undefined
+  /** (time, equity) of the status ticks, for the equity curve. */
+  readonly equity: readonly (readonly [number, number])[]
+  readonly fills: readonly LiveFill[]
+  readonly alerts: readonly LiveAlert[]
+  readonly killSwitch: KillSwitchEvent | undefined
+  /** Bumped on every kill switch change, order or fill: views refetch what they list. */
+  readonly version: number
+}
+
+const EMPTY: LiveState = { connected: false, events: 0, orderEvents: 0, loadEvents: 0, status: undefined, equity: [], fills: [], alerts: [], killSwitch: undefined, version: 0 }
+const MAX_POINTS = 3_600
+
+let state: LiveState = EMPTY
+let source: EventSource | undefined
+let pending: { type: string; data: unknown }[] = []
+let timer: ReturnType<typeof setTimeout> | undefined
+const listeners = new Set<(s: LiveState) => void>()
+
+function fold(): void {
+  timer = undefined
+  const batch = pending
+  pending = []
+  let s = state
+  let fills = s.fills
+  let alerts = s.alerts
+  let equity = s.equity
+  let { events, orderEvents, loadEvents, version, status, killSwitch } = s
+  for (const e of batch) {
+    events++
+    switch (e.type) {
+      case 'load':
+        loadEvents++
+        break
+      case 'status': {
+        status = e.data as StatusTick
+        const eq = status.equity === undefined ? Number.NaN : Number(status.equity)
+        if (Number.isFinite(eq)) equity = [...equity.slice(-(MAX_POINTS - 1)), [status.at / 1000, eq] as const]
+        break
+      }
+      case 'order':
+        orderEvents++
+        version++
+        break
+      case 'fill':
+        fills = [e.data as LiveFill, ...fills].slice(0, KEEP)
+        version++
+        break
+      case 'alert':
+        alerts = [e.data as LiveAlert, ...alerts].slice(0, KEEP)
+        break
+      case 'kill_switch':
+        killSwitch = e.data as KillSwitchEvent
+        version++
+        break
+      case 'hello': {
+        const hello = e.data as { killSwitch?: KillSwitchEvent }
+        if (hello.killSwitch !== undefined) killSwitch = hello.killSwitch
+        break
+      }
+    }
+  }
+  s = { ...s, events, orderEvents, loadEvents, version, status, killSwitch, fills, alerts, equity }
+  state = s
+  for (const l of listeners) l(s)
+}
+
+function enqueue(type: string, data: unknown): void {
+  pending.push({ type, data })
+  timer ??= setTimeout(fold, LIVE_INTERVAL_MS)
+}
+
+function setConnected(connected: boolean): void {
+  if (state.connected === connected) return
+  state = { ...state, connected }
+  for (const l of listeners) l(state)
+}
+
+/** Opens the stream (EventSource cannot send headers: the token goes as ?access_token=). */
+export function connectLive(token: string): void {
+  disconnectLive()
+  state = EMPTY
+  const es = new EventSource(`/events?access_token=${encodeURIComponent(token)}`)
+  source = es
+  es.onopen = () => setConnected(true)
+  es.onerror = () => setConnected(false)
+  for (const type of ['hello', 'status', 'order', 'fill', 'alert', 'kill_switch', 'load']) {
+    es.addEventListener(type, (ev) => {
+      let data: unknown
+      try {
+        data = JSON.parse((ev as MessageEvent<string>).data)
+      } catch {
+        return
+      }
+      enqueue(type, data)
+    })
+  }
+}
+
+export function disconnectLive(): void {
+  source?.close()
+  source = undefined
+  if (timer !== undefined) clearTimeout(timer)
+  timer = undefined
+  pending = []
+  state = EMPTY
+  for (const l of listeners) l(state)
+}
+
+export function useLive(): LiveState {
+  const [s, set] = useState(state)
+  useEffect(() => {
+    listeners.add(set)
+    set(state)
+    return () => {
+      listeners.delete(set)
+    }
+  }, [])
+  return s
+}
