@@ -1,0 +1,119 @@
+/**
+ * End-to-end: CcxtVenue (the real ccxt package) against `sofia exchange-sim` as a child process on loopback.
+ * The venue contract suite runs here with a harness that moves the local exchange's market through its
+ * control API and a second account (outside liquidity); each contract test trades on its own account.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec, roundPrice } from '../src/model/index.js'
+import type { Decimal, MarketEvent } from '../src/model/index.js'
+import { CcxtVenue, createCcxtExchange } from '../src/venues/ccxt.js'
+import type { CcxtExchange } from '../src/venues/index.js'
+import { venueContract } from '../src/venues/venue.contract.js'
+import type { VenueHarness } from '../src/venues/venue.contract.js'
+import { control, sleep, startSim, stopSim } from './sim.js'
+import type { Sim } from './sim.js'
+
+const SYMBOL = 'BTC/USDT'
+const ACCOUNTS = 24
+let sim: Sim | undefined
+let nextAccount = 1
+const venues: CcxtVenue[] = []
+const exchanges: CcxtExchange[] = []
+
+beforeAll(async () => {
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => ['--account', `K${i + 1}:S${i + 1}`]).flat()
+  sim = await startSim(['--tick-ms', '0', '--seed', '5', '--symbols', SYMBOL, '--api-key', 'MM', '--api-secret', 'MMS', '--balance', 'USDT=100000', '--balance', 'BTC=10', ...accounts])
+})
+
+afterAll(async () => {
+  await Promise.all(venues.map((v) => v.close()))
+  await Promise.all(exchanges.map((e) => (e as unknown as { close(): Promise<void> }).close()))
+  await stopSim(sim)
+})
+
+function exchangeFor(key: string, secret: string, extra: { timeoutMs?: number } = {}): CcxtExchange {
+  const ex = createCcxtExchange({ exchangeId: 'binance', apiKey: key, secret, url: sim!.url, ...extra })
+  exchanges.push(ex)
+  return ex
+}
+
+/** Outside liquidity on the MM account: a book we set, taken away while an outside print goes through. */
+class OutsideBook {
+  private readonly ex: CcxtExchange
+  private seq = 0
+  constructor() {
+    this.ex = exchangeFor('MM', 'MMS')
+  }
+  async clear(): Promise<Array<{ side: 'buy' | 'sell'; price: number; amount: number }>> {
+    const open = await this.ex.fetchOpenOrders(SYMBOL)
+    if (open.length > 0) await this.ex.cancelAllOrders(SYMBOL)
+    return open.map((o) => ({ side: o.side as 'buy' | 'sell', price: o.price!, amount: o.remaining! }))
+  }
+  async place(levels: Array<{ side: 'buy' | 'sell'; price: number; amount: number }>): Promise<void> {
+    for (const l of levels) {
+      if (l.amount <= 0) continue
+      await this.ex.createOrder(SYMBOL, 'limit', l.side, l.amount, l.price, { clientOrderId: `mm-${Date.now().toString(36)}-${++this.seq}` })
+    }
+  }
+}
+
+let outside: OutsideBook
+let mid: Decimal
+
+async function harness(): Promise<VenueHarness> {
+  outside ??= new OutsideBook()
+  if (mid === undefined) {
+    const book = await exchangeFor('MM', 'MMS').fetchOrderBook(SYMBOL, 1)
+    const inst = { tickSize: dec('0.01') } as Parameters<typeof roundPrice>[0]
+    mid = roundPrice(inst, dec(String(book.bids[0]![0]!)).add(String(book.asks[0]![0]!)).div(2))
+  }
+  const n = nextAccount++
+  const venue = await CcxtVenue.connect({ id: 'xsim', exchange: exchangeFor(`K${n}`, `S${n}`), symbols: [SYMBOL] })
+  venues.push(venue)
+  const tick = venue.instrument(SYMBOL).tickSize
+  return {
+    venue,
+    symbol: SYMBOL,
+    mid,
+    lot: dec('0.001'),
+    feed: async (e: MarketEvent) => {
+      switch (e.kind) {
+        case 'quote':
+          await outside.clear()
+          await outside.place([
+            { side: 'buy', price: e.bid, amount: e.bidSize },
+            { side: 'sell', price: e.ask, amount: e.askSize },
+          ])
+          return
+        case 'book':
+          await outside.clear()
+          await outside.place([...e.bids.map(([price, amount]) => ({ side: 'buy' as const, price, amount })), ...e.asks.map(([price, amount]) => ({ side: 'sell' as const, price, amount }))])
+          return
+        case 'trade': {
+          // A print strictly through a resting price: an outside taker limited one tick short of the print.
+          const below = dec(String(e.price)).lt(mid)
+          const limit = below ? dec(String(e.price)).add(tick) : dec(String(e.price)).sub(tick)
+          const kept = await outside.clear()
+          await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: below ? 'sell' : 'buy', amount: String(e.amount), price: limit.toString() })
+          await outside.place(kept)
+          return
+        }
+        case 'bar':
+          return
+      }
+    },
+    advance: (ms: number) => sleep(Math.min(ms, 400)),
+  }
+}
+
+venueContract('CcxtVenue on exchange-sim', harness)
+
+describe('CcxtVenue on exchange-sim: the adapter itself', () => {
+  it('loads instruments with tick/step sizes, minimums and fees from exchangeInfo', async () => {
+    const h = await harness()
+    const inst = h.venue.instrument(SYMBOL)
+    expect([inst.tickSize.toString(), inst.stepSize.toString(), inst.minAmount.toString(), inst.minCost.toString()]).toEqual(['0.01', '0.00001', '0.0001', '5'])
+    expect(inst.makerFee.toString()).toBe('0.001')
+    expect(Math.abs((await h.venue.fetchTime()) - Date.now())).toBeLessThan(2_000)
+  })
+})

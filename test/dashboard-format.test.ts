@@ -1,0 +1,21 @@
+// The dashboard's display rounding works on the digits of the API's decimal strings (no float).
+import { describe, expect, it } from 'vitest'
+import { roundDecimal } from '../web/src/decimal.js'
+
+describe('roundDecimal', () => {
+  it.each([
+    ['2993.813333333333333333333333333333333333', 8, '2993.81333333'],
+    ['2999.946666666666666666666666666666666667', 8, '2999.94666667'],
+    ['-0.123456785', 8, '-0.12345679'],
+    ['-0.000000001', 8, '0'],
+    ['0.99999999999', 8, '1'],
+    ['-9.999999999', 8, '-10'],
+    ['150.02', 8, '150.02'],
+    ['12345678901234567890.123456789', 2, '12345678901234567890.12'],
+    ['1e-9', 8, '1e-9'],
+    ['-26.41991969', 8, '-26.41991969'],
+    ['0.10000000049', 8, '0.1'],
+  ])('%s to %i places is %s', (text, places, expected) => {
+    expect(roundDecimal(text, places)).toBe(expected)
+  })
+})
