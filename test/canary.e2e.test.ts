@@ -249,4 +249,53 @@ describe('automatic rollback in a running sofia serve', () => {
     expect(new Set(steps.map((r) => r.payload.trigger))).toEqual(new Set(['kill_switch_file']))
     expect(run(['audit', 'verify']).code).toBe(0)
   }, 90_000)
+
+  it('sofia rollback while a paper session runs in another process: the session carries out and audits every step', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'sofia-liverollback-'))
+    const home = join(work, 'var')
+    mkdirSync(join(work, 'config'), { recursive: true })
+    const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
+    for (const v of ['v1', 'v2']) {
+      expect(run(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', v, '--param', 'fast=2', '--skip-validation', '--reason', 'test']).code).toBe(0)
+      expect(run(['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', v]).code).toBe(0)
+    }
+    const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    let report: { ok: boolean; trigger: string; steps: { step: string; ok: boolean; detail: string }[]; incident: { md: string } }
+    try {
+      const deadline = Date.now() + 30_000
+      while (!/\[\s*\d+s\] P&L/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      await new Promise((r) => setTimeout(r, 1_200)) // a heartbeat of the session lease
+      const r = run(['rollback', '--reason', 'live fills far from the shadow twin', '--json', '--actor', 'alice'])
+      expect(r.code, r.stderr).toBe(0)
+      report = JSON.parse(r.stdout) as typeof report
+    } finally {
+      child.kill('SIGTERM')
+      await exited
+    }
+    expect(report.ok).toBe(true)
+    expect(report.trigger).toBe('operator')
+    expect(report.steps.map((s) => s.step)).toEqual(['stop_trading', 'kill_switch', 'switch_version', 'freeze_learning', 'position_override', 'notify', 'incident'])
+    expect(report.steps.find((s) => s.step === 'kill_switch')?.detail).toMatch(/kill switch activated \(trigger rollback\)/)
+    expect(existsSync(report.incident.md)).toBe(true)
+    const list = JSON.parse(run(['registry', 'list', '--json']).stdout) as { version: string; status: string }[]
+    expect(list.map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
+    const store = await openStore({ dataDir: home, create: false })
+    try {
+      const chain = await auditTypes(store)
+      const ks = chain.filter((a) => a.type === 'kill_switch.activated')
+      expect(ks).toHaveLength(1)
+      expect(ks[0]).toMatchObject({ actor: 'operator:alice', payload: { trigger: 'rollback' } })
+      const steps = chain.filter((a) => a.type === 'rollback.step')
+      expect(steps.map((a) => a.payload['step'])).toEqual(report.steps.map((s) => s.step))
+      expect(new Set(steps.map((a) => a.actor))).toEqual(new Set(['operator:alice']))
+      expect(chain.some((a) => a.type === 'rollback.completed' && a.payload['ok'] === true)).toBe(true)
+      expect(chain.filter((a) => a.type === 'registry.rolled_back').map((a) => [a.actor, a.payload['from'], a.payload['to']])).toEqual([['operator:alice', 'v2', 'v1']])
+    } finally {
+      await store.close()
+    }
+    expect(run(['audit', 'verify']).code).toBe(0)
+  }, 90_000)
 })

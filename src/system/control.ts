@@ -41,6 +41,11 @@ export const CONTROL_COMMANDS = [
   'shadow.rollback',
   /** Bring orders and fills in line with the exchange (fetch open orders and recent trades). */
   'resync',
+  /**
+   * The rollback procedure (`sofia rollback` while a session runs): every step is carried out and audited by
+   * the session. Args: `reason`, optional `targetVersion`, `strategies`.
+   */
+  'rollback',
 ] as const
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number]
 

@@ -45,11 +45,12 @@ export class OperatorConsole {
     return liveSession(this.store, this.now())
   }
 
-  async execute(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<OperatorResult> {
+  /** `timeoutMs`: how long to wait for a running session's answer (default 10 s). */
+  async execute(command: ControlCommand, args: Record<string, unknown>, actor: string, timeoutMs?: number): Promise<OperatorResult> {
     if ((await this.session()) !== undefined) {
       const viaApi = this.remote === undefined ? undefined : await this.remote(command, args, actor)
       if (viaApi !== undefined) return viaApi
-      const r: ControlResponse = await sendRequest(this.store, command, args, actor)
+      const r: ControlResponse = await sendRequest(this.store, command, args, actor, timeoutMs)
       return { ok: r.ok, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error !== undefined ? { error: r.error } : {}), via: 'session' }
     }
     return { ...(await this.offline(command, args, actor)), via: 'store' }
@@ -157,6 +158,8 @@ export class OperatorConsole {
       case 'shadow.rollback':
       case 'resync':
         return { ok: false, error: `${command} needs a running session on an exchange (start one with sofia run --mode …)` }
+      case 'rollback':
+        return { ok: false, error: 'rollback with no session running is carried out by the CLI itself (executeRollback with storeSafety)' }
       case 'position_override.set': {
         const override = new PositionOverride()
         const stored = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)

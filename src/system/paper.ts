@@ -34,6 +34,8 @@ export interface PaperOptions extends Omit<MarketOptions, 'paced' | 'signal' | '
   readonly statusEveryMs?: number
   /** Where the session is recorded and recovered from. */
   readonly store?: Store
+  /** Called once the trader is built, before recovery is reported and before the first event. */
+  readonly onTrader?: (trader: Trader) => void
   /** Called once recovery is done, before the first event. */
   readonly onRecovered?: (summary: RecoverySummary) => void
   readonly riskSettings?: RiskSettings
@@ -101,6 +103,7 @@ export async function runPaper(options: PaperOptions): Promise<BacktestResult> {
     ...(options.store !== undefined ? { store: options.store } : {}),
   })
   if (options.marketDir !== undefined) MarketRecorder.attach(trader, options.marketDir, options.onAlert)
+  options.onTrader?.(trader)
   options.onRecovered?.(trader.recovery)
   let events = 0
   trader.engine.bus.on('market', () => {

@@ -103,6 +103,9 @@ export interface CommandResult {
 /** Commands a session on an exchange adds (handled by `SafetyOptions.commands`). */
 const SESSION_COMMANDS: ReadonlySet<string> = new Set(['mode.set', 'shadow.rollback', 'resync'])
 
+/** Runs the rollback procedure inside the session (installed by the session's wiring, see `attachSessionRollback`). */
+export type RollbackHandler = (request: Pick<ControlRequest, 'args' | 'actor'>) => Promise<CommandResult>
+
 export interface SafetyStatus {
   readonly killSwitch: KillSwitchState & { readonly mode: string }
   readonly tradingStates: ReturnType<TradingStates['snapshot']>
@@ -128,6 +131,7 @@ export class Safety implements Component {
   private lastHeartbeat = 0
   private polling = false
   private readonly alerts: { at: number; name: string; level: string; detail: string }[] = []
+  private rollbackHandler: RollbackHandler | undefined
 
   constructor(private readonly o: SafetyOptions) {
     this.baseline = o.baseline
@@ -248,6 +252,11 @@ export class Safety implements Component {
     }
   }
 
+  /** Installs the session's rollback procedure (the `rollback` control command). */
+  setRollbackHandler(handler: RollbackHandler | undefined): void {
+    this.rollbackHandler = handler
+  }
+
   recentAlerts(): readonly { at: number; name: string; level: string; detail: string }[] {
     return this.alerts
   }
@@ -309,11 +318,24 @@ export class Safety implements Component {
         r.catch((error: unknown) => this.o.log?.(`${request.command} failed: ${String(error)}`))
         return { ok: true, result: { started: true } }
       }
+      case 'rollback': {
+        const handler = this.rollbackHandler
+        if (handler === undefined) return { ok: false, error: `rollback: this session (${this.o.mode}) has no rollback procedure installed` }
+        handler(request).catch((error: unknown) => this.o.log?.(`rollback failed: ${String(error)}`))
+        return { ok: true, result: { started: true } }
+      }
     }
   }
 
   /** Like `execute`, waiting for the outcome of the session's asynchronous commands (the control channel). */
   async executeAsync(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): Promise<CommandResult> {
+    if (request.command === 'rollback' && this.rollbackHandler !== undefined) {
+      try {
+        return await this.rollbackHandler(request)
+      } catch (error) {
+        return { ok: false, error: error instanceof Error ? error.message : String(error) }
+      }
+    }
     if (SESSION_COMMANDS.has(request.command) && this.o.commands !== undefined) {
       try {
         return await this.o.commands(request)

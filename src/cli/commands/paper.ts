@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { formatReport, reportJson } from '../report-format.js'
+import { prepareSessionRollback } from './rollback.js'
 
 interface PaperFlags {
   strategy: string[]
@@ -51,10 +52,15 @@ export function registerPaper(program: Command): void {
       const tty = process.stdout.isTTY === true
       const session = await sessionConfig(flags)
       const store = await openStoreFromFlags(flags, { create: true })
+      const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
+        await store.close()
+        throw error
+      })
       try {
         const result = await runPaper({
           signal: controller.signal,
           store,
+          onTrader: rollback.attach,
           marketDir: join(dataDirOf(flags), 'market'),
           riskSettings: session.risk,
           killFile: session.killFile,
@@ -84,6 +90,7 @@ export function registerPaper(program: Command): void {
             : `\nsession summary (recorded in ${store.location})\n${formatReport(result)}`,
         )
       } finally {
+        await rollback.close()
         await store.close()
         if (timer !== undefined) clearTimeout(timer)
         process.off('SIGINT', stop)

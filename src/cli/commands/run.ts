@@ -14,6 +14,7 @@ import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { addConfigOption, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { prepareSessionRollback } from './rollback.js'
 
 interface RunFlags extends ExchangeFlags {
   mode?: string
@@ -63,6 +64,10 @@ export function registerRun(program: Command): void {
     const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
     const store = await openStoreFromFlags(flags, { create: true })
     const log = (line: string): void => void process.stderr.write(`${line}\n`)
+    const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
+      await store.close()
+      throw error
+    })
     try {
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
@@ -83,6 +88,7 @@ export function registerRun(program: Command): void {
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
+        onReady: (s) => rollback.attach(s.trader),
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
       })
       const summary = {
@@ -95,6 +101,7 @@ export function registerRun(program: Command): void {
       }
       process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
     } finally {
+      await rollback.close()
       await store.close()
       if (timer !== undefined) clearTimeout(timer)
       process.off('SIGINT', stop)

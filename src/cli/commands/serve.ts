@@ -25,7 +25,7 @@ import type { ApiDeps, ApiServer, TokenChange } from '../../api/index.js'
 import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
-import { FREEZE_FILE, RollbackHooks, executeRollback, sessionSafety, sessionSink } from '../../ops/canary/index.js'
+import { FREEZE_FILE, attachSessionRollback } from '../../ops/canary/index.js'
 import { generateDailyReport } from '../../ops/pnl/index.js'
 import { reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
 import type { ReconciliationReport } from '../../reconcile/index.js'
@@ -134,25 +134,11 @@ export function registerServe(program: Command): void {
       attachMetrics(trader, metrics)
       // A deployment under the registry rolls back on its own: a critical alert whose action trips the kill
       // switch, or the KILL_SWITCH file, runs every rollback step (issue: automatic rollback).
+      // `sofia rollback` from another process is carried out by this session (the `rollback` control command).
+      const rollback = attachSessionRollback(trader, { store, dataDir: dataDirOf(flags), freezeFile: resolve(FREEZE_FILE), notifier: (alert) => alerting.hub.notify(alert) })
       const deployed = (await store.loadStrategyVersions()).some((v) => v.status === 'last_good')
-      let hooks: RollbackHooks | undefined
-      if (deployed) {
-        const sink = sessionSink(store, trader.persistence!, () => Date.now())
-        hooks = new RollbackHooks((trigger, reason, extra) =>
-          executeRollback({
-            sink,
-            safety: sessionSafety(trader),
-            reason,
-            trigger,
-            actor: 'system',
-            dataDir: dataDirOf(flags),
-            freezeFile: resolve(FREEZE_FILE),
-            notifier: (alert) => alerting.hub.notify(alert),
-            ...extra,
-          }),
-        )
-        stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
-      }
+      const hooks = deployed ? rollback : undefined
+      if (hooks !== undefined) stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
       alerting = await startAlerting({
         trader,
         metrics,

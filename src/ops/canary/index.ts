@@ -53,6 +53,8 @@ export {
   ROLLBACK_MULTIPLIER,
 } from './rollback.js'
 export type { RollbackOptions, RollbackReport, RollbackStep, RollbackTrigger, SafetyActions, StepOutcome, StepResult, SessionSafety } from './rollback.js'
+export { attachSessionRollback, rollbackArgs } from './session-rollback.js'
+export type { SessionRollbackOptions } from './session-rollback.js'
 export { auditTimeline, incidentId, renderIncident, writeIncident, lastIncident, INCIDENTS_DIR } from './incident.js'
 export type { IncidentRecord, TimelineEntry } from './incident.js'
 export { runCanaryBacktest, StageScaledVenue } from './harness.js'

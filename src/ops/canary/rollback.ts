@@ -324,9 +324,10 @@ export function storeSafety(store: Store, killSwitchMode: KillSwitchMode, now: (
 }
 
 /**
- * A session runs in another process: its safety steps go through the control channel (the session audits
- * them). The control channel has no rollback trigger, so the kill switch is recorded as a manual activation
- * whose reason starts with "rollback".
+ * A session runs in another process: what a dry run describes of it, through the control channel. A real
+ * rollback is the `rollback` control command instead (the session runs every step; `attachSessionRollback`);
+ * these actions remain for a session that has no rollback installed (recorded as a manual kill switch whose
+ * reason starts with "rollback").
  */
 export function consoleSafety(c: OperatorConsole): SafetyActions {
   const run = async (command: 'trading_state.set' | 'kill_switch.activate' | 'position_override.set', args: Record<string, unknown>, actor: string, ok: string): Promise<StepOutcome> => {
