@@ -142,7 +142,9 @@ describe('modes on the local exchange', () => {
       canaryPercentage: 10,
       metrics,
       riskSettings: { ...DEFAULT_RISK, monitors: { ...DEFAULT_RISK.monitors, dataStalenessSec: { warning: 0.4, critical: 0.8 } } },
-      onReady: (s) => (session = s),
+      onReady: (s) => {
+        session = s
+      },
     })
     try {
       expect(await waitFor(() => session !== undefined && session.feed.events > 5, 10_000)).toBe(true)

@@ -16,7 +16,7 @@ import type { Strategy } from '../strategy/index.js'
 import type { CcxtExchange, CcxtExchangeSpec } from '../venues/index.js'
 import type { CcxtFeed, CcxtVenue } from '../venues/ccxt.js'
 import { attachMetrics } from './metrics-wiring.js'
-import { ModeRouter, ROUTER_MODES } from './mode-router.js'
+import { ModeRouter, ROUTER_MODES, primaryLeg } from './mode-router.js'
 import type { RouterMode, RouterStatus } from './mode-router.js'
 import { resync } from './resync.js'
 import type { ResyncSummary } from './resync.js'
@@ -51,8 +51,8 @@ export interface ExchangeSessionOptions {
   readonly latencyMs?: number
   readonly onAlert?: (line: string) => void
   readonly onRecovered?: (summary: RecoverySummary) => void
-  /** Called once the session is built (before resync and the first event). */
-  readonly onReady?: (session: ExchangeSession) => void
+  /** Called once the session is built (before resync and the first event); awaited. */
+  readonly onReady?: (session: ExchangeSession) => void | Promise<void>
   readonly onResync?: (summary: ResyncSummary) => void
   /** Name and parameters of each strategy by id, recorded in `session.started` (for `sofia replay`). */
   readonly strategyParams?: Readonly<Record<string, StrategySpec>>
@@ -137,11 +137,13 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       audit: (type, actor, payload) => ref.trader?.persistence?.audit(type, actor, payload),
       log: onError,
     })
+    // Fills on the exchange of a canary's copies share the client order id of the simulator's order: not ours.
+    const owns = (clientOrderId: string): boolean => router.primaryOf(clientOrderId) !== 'sim'
     const command = async (name: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult> => {
       const t = ref.trader!
       if (name === 'resync') {
         if (venue === undefined || router.primary !== 'live') return { ok: false, error: `resync: the session's orders are not on the exchange in mode ${router.mode}` }
-        const summary = await resync(t, venue, { actor })
+        const summary = await resync(t, venue, { actor, owns })
         options.onResync?.(summary)
         return { ok: true, result: summary }
       }
@@ -164,6 +166,13 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
             const out: Record<string, string> = {}
             for (const b of t.ledger.balances(venueId)) out[b.asset] = b.total.toString()
             return out
+          },
+          ready: async (from, now) => {
+            if (primaryLeg(from) !== 'sim' || primaryLeg(now) !== 'live' || venue === undefined) return
+            // From here on the session's ledger is the exchange account: its balances, then its orders and fills.
+            await syncBalances(t, venue, venueId, assets, actor)
+            const summary = await resync(t, venue, { actor, owns })
+            options.onResync?.(summary)
           },
         })
         if (name === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r })
@@ -223,7 +232,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
     })
     const session: ExchangeSession = { trader, router, venue, feed, command }
-    options.onReady?.(session)
+    await options.onReady?.(session)
     // Before any new order: the exchange's view of our orders and fills wins.
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
@@ -240,6 +249,27 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     await venue?.close()
     await Promise.all(exchanges.map((e) => (e as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined)))
   }
+}
+
+/**
+ * Sets the session ledger's balances of `assets` on `venueId` to the exchange's (deposits and withdrawals,
+ * each audited as `ledger.balance_synced`): when the primary leg changes from the simulator to the exchange
+ * mid-session, the account the session trades is the exchange's, not the simulator's.
+ */
+export async function syncBalances(trader: Trader, venue: CcxtVenue, venueId: string, assets: ReadonlySet<string>, actor: string): Promise<number> {
+  const exchange = await venue.fetchBalance()
+  let changed = 0
+  for (const asset of [...assets].sort()) {
+    const want = exchange[asset]?.total ?? dec(0)
+    const have = trader.ledger.balance(venueId, asset)
+    const diff = want.sub(have)
+    if (diff.isZero()) continue
+    if (diff.gt(0)) trader.ledger.deposit(venueId, asset, diff)
+    else trader.ledger.withdraw(venueId, asset, diff.neg())
+    changed++
+    trader.persistence?.audit('ledger.balance_synced', actor, { venue: venueId, asset, from: have.toString(), to: want.toString(), reason: 'the exchange is now the primary leg' })
+  }
+  return changed
 }
 
 /** Parses a `--balance ASSET=AMOUNT` map strictly. */

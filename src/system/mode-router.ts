@@ -22,7 +22,7 @@
  */
 import type { Clock } from '../engine/index.js'
 import { Ledger } from '../ledger/index.js'
-import { InputError, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
+import { InputError, InvalidOrder, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../venues/index.js'
@@ -104,10 +104,14 @@ export class ModeRouter implements Venue {
   private simEpoch = 0
   shadowOrders = 0
   canarySkipped = 0
+  private percentage: number
+  /** `from → to` while a switch of the primary leg waits for its cancels. */
+  private switching: string | undefined
 
   constructor(private readonly o: ModeRouterOptions) {
     this.id = o.id
     this.currentMode = o.mode
+    this.percentage = o.canaryPercentage
     this.live = o.live
     if (o.live === undefined && primaryLeg(o.mode) === 'live') throw new InputError(`mode ${o.mode} needs an exchange`)
     if (o.live === undefined && o.mode === 'canary') throw new InputError('mode canary needs an exchange')
@@ -174,7 +178,21 @@ export class ModeRouter implements Venue {
     this.sim.onMarket(e)
   }
 
+  /** The leg an order of the session was sent to as its primary (undefined: not sent through this router). */
+  primaryOf(clientOrderId: string): Leg | undefined {
+    return this.roles.get(clientOrderId)?.primary
+  }
+
+  pausedReason(): string | undefined {
+    return this.switching === undefined ? undefined : `mode switch ${this.switching} in progress on ${this.id}`
+  }
+
   createOrder(req: OrderRequest): Promise<VenueOrder> {
+    if (this.switching !== undefined) {
+      // Normally stopped before: the pre-trade gate denies new orders while `pausedReason` says so.
+      // The primary leg is changing: an order now would be left behind on the old leg.
+      return Promise.reject(new InvalidOrder(`${req.clientOrderId}: mode switch ${this.switching} in progress on ${this.id}; order not sent`))
+    }
     const mode = this.currentMode
     const primary = primaryLeg(mode)
     this.roles.set(req.clientOrderId, { primary, symbol: req.symbol })
@@ -237,7 +255,7 @@ export class ModeRouter implements Venue {
     let amount = req.amount
     if (leg === 'live') {
       const inst = this.live!.instrument(req.symbol)
-      amount = roundAmount(inst, req.amount.mul(this.o.canaryPercentage).div(100))
+      amount = roundAmount(inst, req.amount.mul(this.percentage).div(100))
       const price = req.price?.toNumber() ?? this.lastPrices.get(req.symbol)
       const tooSmall = amount.lt(inst.minAmount) || !amount.gt(0) || (price !== undefined && amount.mul(dec(price)).lt(inst.minCost))
       if (tooSmall) {
@@ -331,6 +349,19 @@ export class ModeRouter implements Venue {
 
   // ---- mode changes -------------------------------------------------------------------------------------
 
+  get canaryPercentage(): number {
+    return this.percentage
+  }
+
+  /** Changes the share of each intent the canary sends (a canary stage's capital %); audited. */
+  setCanaryPercentage(percentage: number, actor: string): void {
+    if (!(percentage > 0 && percentage <= 100)) throw new InputError(`canary percentage must be in (0, 100], got ${percentage}`)
+    if (percentage === this.percentage) return
+    const from = this.percentage
+    this.percentage = percentage
+    this.o.audit?.('canary.percentage_changed', actor, { venue: this.id, from, to: percentage })
+  }
+
   /**
    * Switches mode. `cancelPrimary` cancels the order manager's open orders on this venue and resolves when
    * they are final; `balances` gives the session's balances (for a fresh simulator when leaving the exchange).
@@ -338,19 +369,33 @@ export class ModeRouter implements Venue {
   async setMode(
     to: RouterMode,
     actor: string,
-    hooks: { cancelPrimary: () => Promise<number>; balances: () => Record<string, string> },
+    hooks: {
+      cancelPrimary: () => Promise<number>
+      balances: () => Record<string, string>
+      /** Runs after the switch, before new orders are taken (e.g. taking the exchange's balances and fills). */
+      ready?: (from: RouterMode, to: RouterMode) => Promise<void>
+    },
   ): Promise<{ from: RouterMode; to: RouterMode; cancelled: number; secondaryCancelled: number }> {
     const from = this.currentMode
     if (!(ROUTER_MODES as readonly string[]).includes(to)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}, got '${to}'`)
     if ((primaryLeg(to) === 'live' || to === 'canary') && this.live === undefined) throw new InputError(`mode ${to} needs an exchange; this session has none`)
+    if (this.switching !== undefined) throw new InputError(`mode switch ${this.switching} already in progress on ${this.id}`)
     if (to === from) return { from, to, cancelled: 0, secondaryCancelled: 0 }
-    const cancelled = await hooks.cancelPrimary()
-    const secondary = [...this.secondaryOpen.keys()]
-    await Promise.all(secondary.map((id) => this.cancelSecondary(id)))
-    if (primaryLeg(from) === 'live' && primaryLeg(to) === 'sim') this.sim = this.newSim(hooks.balances())
-    this.currentMode = to
-    this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: secondary.length })
-    return { from, to, cancelled, secondaryCancelled: secondary.length }
+    // Open orders are cancelled first, and no new order is taken until the switch is done (a quoting
+    // strategy would otherwise re-quote on the leg being given up while its cancels are confirmed).
+    this.switching = `${from} → ${to}`
+    try {
+      const cancelled = await hooks.cancelPrimary()
+      const secondary = [...this.secondaryOpen.keys()]
+      await Promise.all(secondary.map((id) => this.cancelSecondary(id)))
+      if (primaryLeg(from) === 'live' && primaryLeg(to) === 'sim') this.sim = this.newSim(hooks.balances())
+      this.currentMode = to
+      this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: secondary.length })
+      await hooks.ready?.(from, to)
+      return { from, to, cancelled, secondaryCancelled: secondary.length }
+    } finally {
+      this.switching = undefined
+    }
   }
 
   // ---- comparison ---------------------------------------------------------------------------------------
@@ -359,7 +404,7 @@ export class ModeRouter implements Venue {
     return {
       venue: this.id,
       mode: this.currentMode,
-      canaryPercentage: this.o.canaryPercentage,
+      canaryPercentage: this.percentage,
       shadowOrders: this.shadowOrders,
       canarySkipped: this.canarySkipped,
       legs: { sim: this.legStatus('sim'), live: this.legStatus('live') },

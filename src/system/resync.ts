@@ -6,7 +6,7 @@
  * closed. Every correction is an audit record (`resync.fill_applied`, `resync.order_updated`,
  * `resync.order_closed`, `resync.unknown_open_order`, `resync.completed`).
  */
-import { OrderNotFound } from '../model/index.js'
+import { InvalidStateTransition, OrderNotFound } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
 
@@ -23,12 +23,20 @@ export interface ResyncSummary {
   readonly unknownOpen: readonly string[]
   /** Fills on the exchange of orders that are not Sofia's (left to reconciliation). */
   readonly foreignFills: number
+  /** Fills of the exchange copies of orders whose primary leg was another (canary copies), or of orders the
+   * session had already finished: not applied (left to reconciliation). */
+  readonly otherLegFills: number
 }
 
 export interface ResyncOptions {
   readonly actor: string
   /** How far back fills are fetched when no working order is older (default 24 h). */
   readonly lookbackMs?: number
+  /**
+   * Whether an order of the session was sent to this venue as the session's own (default: all). A mode
+   * router says no for orders whose exchange copy was a canary's: their fills there are not the session's.
+   */
+  readonly owns?: (clientOrderId: string) => boolean
 }
 
 export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
@@ -49,13 +57,29 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   }
   let fillsApplied = 0
   let foreignFills = 0
+  let otherLegFills = 0
   for (const t of trades) {
     if (known.has(t.id)) continue
     if (om.order(t.clientOrderId) === undefined) {
       foreignFills++
       continue
     }
-    if (om.applyVenueTrade(t)) {
+    if (options.owns !== undefined && !options.owns(t.clientOrderId)) {
+      otherLegFills++
+      continue
+    }
+    let applied: boolean
+    try {
+      applied = om.applyVenueTrade(t)
+    } catch (error) {
+      // A fill for an order the session already finished (e.g. a canary copy's, after a restart that lost
+      // which leg it went to): not forced in; reconciliation compares it with the exchange's record.
+      if (!(error instanceof InvalidStateTransition)) throw error
+      otherLegFills++
+      audit('resync.fill_not_applied', { tradeId: t.id, clientOrderId: t.clientOrderId, reason: error.message })
+      continue
+    }
+    if (applied) {
       fillsApplied++
       audit('resync.fill_applied', { tradeId: t.id, clientOrderId: t.clientOrderId, symbol: t.symbol, side: t.side, price: t.price.toString(), amount: t.amount.toString() })
     }
@@ -87,7 +111,7 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   }
   const unknownOpen = open.filter((o) => om.order(o.clientOrderId) === undefined).map((o) => o.clientOrderId)
   for (const id of unknownOpen) audit('resync.unknown_open_order', { clientOrderId: id })
-  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, foreignFills }
+  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, foreignFills, otherLegFills }
   audit('resync.completed', { ...summary })
   const barrier = trader.persistence?.barrier()
   if (barrier !== undefined) await barrier

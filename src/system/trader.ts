@@ -222,9 +222,12 @@ export class Trader {
     const overrides = options.positionOverride ?? storedOverride
     if (overrides.account !== undefined) override.set('account', overrides.account)
     for (const [strategyId, m] of Object.entries(overrides.strategies ?? {})) override.set({ strategyId }, m)
+    const paused = new Map(venues.filter((v) => v.pausedReason !== undefined).map((v) => [v.id, v]))
     const breakerGate: PreTradeRisk = {
       check: (order, ctx) => {
         const now = clock.now()
+        const reason = paused.get(order.venue)?.pausedReason?.()
+        if (reason !== undefined) return deny('VENUE_PAUSED', reason)
         for (const key of [`venue:${order.venue}`, `strategy:${order.strategyId}`]) {
           if (!this.safety.breakers.get(key).allow(now)) return deny('CIRCUIT_OPEN', `circuit breaker ${key} is open`)
         }

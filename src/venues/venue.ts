@@ -59,4 +59,9 @@ export interface Venue {
   fetchBalance(): Promise<Balances>
   /** The venue's clock, ms (CCXT `fetchTime`). */
   fetchTime(): Promise<number>
+  /**
+   * Why the venue takes no new order right now (e.g. a mode switch waiting for its cancels), or undefined.
+   * The pre-trade gate denies new orders with this reason instead of sending them to be rejected.
+   */
+  pausedReason?(): string | undefined
 }

@@ -60,7 +60,7 @@ export function registerPaper(program: Command): void {
         const result = await runPaper({
           signal: controller.signal,
           store,
-          onTrader: rollback.attach,
+          onTrader: (trader) => void rollback.attach(trader),
           marketDir: join(dataDirOf(flags), 'market'),
           riskSettings: session.risk,
           killFile: session.killFile,

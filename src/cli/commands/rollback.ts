@@ -12,7 +12,7 @@ import { createMetrics, createNotifierHub, loadAlertConfig } from '../../observa
 import type { Alert } from '../../observability/index.js'
 import { WallClock } from '../../engine/index.js'
 import { FREEZE_FILE, ROLLBACK_LAST_KEY, attachSessionRollback, consoleSafety, executeRollback, lastIncident, storeSafety } from '../../ops/canary/index.js'
-import type { RollbackReport, RollbackTrigger, SafetyActions } from '../../ops/canary/index.js'
+import type { RollbackReport, RollbackTrigger, SafetyActions, SessionRollback } from '../../ops/canary/index.js'
 import type { Store } from '../../store/index.js'
 import { OperatorConsole, liveSession } from '../../system/index.js'
 import type { Trader } from '../../system/index.js'
@@ -57,19 +57,20 @@ export async function notifierFromConfig(): Promise<{ notify: (alert: Alert) => 
  * reaches it through the control channel, and when the registry has a deployment (a last_good version) the
  * KILL_SWITCH file rolls back on its own. `attach` once the trader exists; `close` when the session ends.
  */
-export async function prepareSessionRollback(flags: { dataDir?: string }, store: Store): Promise<{ attach: (trader: Trader) => void; close: () => Promise<void> }> {
+export async function prepareSessionRollback(flags: { dataDir?: string }, store: Store): Promise<{ attach: (trader: Trader) => SessionRollback; close: () => Promise<void> }> {
   const notifier = await notifierFromConfig()
   const deployed = (await store.loadStrategyVersions()).some((v) => v.status === 'last_good')
   let stopWatch: (() => void) | undefined
   return {
     attach: (trader) => {
-      const hooks = attachSessionRollback(trader, {
+      const rollback = attachSessionRollback(trader, {
         store,
         dataDir: dataDirOf(flags),
         freezeFile: resolve(FREEZE_FILE),
         ...(notifier !== undefined ? { notifier: notifier.notify } : {}),
       })
-      if (deployed) stopWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
+      if (deployed) stopWatch = rollback.hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
+      return rollback
     },
     close: async () => {
       stopWatch?.()

@@ -14,6 +14,7 @@ import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { addConfigOption, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { attachLiveCanary, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
 
 interface RunFlags extends ExchangeFlags {
@@ -62,12 +63,14 @@ export function registerRun(program: Command): void {
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
     const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    const canaryConfig = loadCanaryConfig()
     const store = await openStoreFromFlags(flags, { create: true })
     const log = (line: string): void => void process.stderr.write(`${line}\n`)
     const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
       await store.close()
       throw error
     })
+    let stopCanary: (() => void) | undefined
     try {
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
@@ -88,7 +91,10 @@ export function registerRun(program: Command): void {
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
-        onReady: (s) => rollback.attach(s.trader),
+        onReady: async (s) => {
+          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), log })
+          if (canary !== undefined) stopCanary = () => canary.stop()
+        },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
       })
       const summary = {
@@ -101,6 +107,7 @@ export function registerRun(program: Command): void {
       }
       process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
     } finally {
+      stopCanary?.()
       await rollback.close()
       await store.close()
       if (timer !== undefined) clearTimeout(timer)

@@ -137,7 +137,7 @@ export function registerServe(program: Command): void {
       // `sofia rollback` from another process is carried out by this session (the `rollback` control command).
       const rollback = attachSessionRollback(trader, { store, dataDir: dataDirOf(flags), freezeFile: resolve(FREEZE_FILE), notifier: (alert) => alerting.hub.notify(alert) })
       const deployed = (await store.loadStrategyVersions()).some((v) => v.status === 'last_good')
-      const hooks = deployed ? rollback : undefined
+      const hooks = deployed ? rollback.hooks : undefined
       if (hooks !== undefined) stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
       alerting = await startAlerting({
         trader,

@@ -97,6 +97,21 @@ export class CanaryOrchestrator {
     return this.current
   }
 
+  /**
+   * Takes over a roll-out recorded in the store (a session that starts while one runs): the stage and when
+   * it began are kept; the stage's metrics are measured from now, since what a previous session saw is gone.
+   */
+  resume(state: CanaryState, actor: string = this.actor): CanaryState {
+    if (state.status !== 'running') throw new InputError(`canary ${state.strategy} ${state.version} is ${state.status}, not running`)
+    const stage = this.stageSpec(state.stage)
+    const now = this.o.clock.now()
+    this.current = state
+    this.o.source.beginStage(stage, now)
+    this.persist([{ type: 'canary.resumed', actor, payload: { strategy: state.strategy, version: state.version, stage: stage.name, capitalPct: stage.capitalPct, stageStartedAt: state.stageStartedAt } }])
+    this.apply(stage, actor)
+    return state
+  }
+
   /** Judges the current stage now without acting. */
   evaluate(now: number = this.o.clock.now()): StageEvaluation {
     const s = this.current
@@ -139,8 +154,11 @@ export class CanaryOrchestrator {
     this.apply(next, this.actor)
   }
 
-  /** Ends the roll-out with a rollback (a failed criterion, or an operator's `canary rollback`). */
-  rollback(reason: string, evaluation?: StageEvaluation, actor: string = this.actor): void {
+  /**
+   * Ends the roll-out with a rollback (a failed criterion, or an operator's `canary rollback`). `runHook`
+   * false: the rollback procedure already ran (an operator's), only the roll-out is ended.
+   */
+  rollback(reason: string, evaluation?: StageEvaluation, actor: string = this.actor, runHook = true): void {
     const s = this.current
     if (s === undefined || s.status !== 'running') return
     const now = this.o.clock.now()
@@ -154,7 +172,7 @@ export class CanaryOrchestrator {
       history: [...s.history, { stage: s.stage, startedAt: s.stageStartedAt, endedAt: now, outcome: 'rolled_back', failed: ev.failed, criteria: ev.criteria }],
     }
     this.persist([{ type: 'canary.failed', actor, payload: { strategy: s.strategy, version: s.version, stage: s.stage, reason, failed: ev.failed, criteria: ev.criteria.map((c) => ({ name: c.name, status: c.status, measured: c.measured, threshold: c.threshold })) } }])
-    this.o.onRollback?.(ev, reason)
+    if (runHook) this.o.onRollback?.(ev, reason)
   }
 
   /** Evaluates every `evaluate_every` of engine time (and samples drawdown in between) until stopped. */

@@ -43,15 +43,23 @@ export function rollbackArgs(args: Readonly<Record<string, unknown>>): { reason:
   }
 }
 
+export interface SessionRollback {
+  /** The automatic triggers (critical alert, KILL_SWITCH file, failed canary criterion). */
+  readonly hooks: RollbackHooks
+  /** Called after every rollback of the session, whatever started it. */
+  onCompleted(listener: (report: RollbackReport) => void): void
+}
+
 /**
- * Installs the rollback in `trader` (which must have a store). Returns the hooks for the automatic
- * triggers; the `rollback` control command is answered with the rollback's report.
+ * Installs the rollback in `trader` (which must have a store). The `rollback` control command is answered
+ * with the rollback's report.
  */
-export function attachSessionRollback(trader: Trader, o: SessionRollbackOptions): RollbackHooks {
+export function attachSessionRollback(trader: Trader, o: SessionRollbackOptions): SessionRollback {
   const persistence = trader.persistence
   if (persistence === undefined) throw new Error('attachSessionRollback: the session has no store')
   const sink = sessionSink(o.store, persistence, o.now ?? Date.now)
   let running: Promise<RollbackReport> | undefined
+  const listeners: ((report: RollbackReport) => void)[] = []
   const run = (trigger: RollbackTrigger, reason: string, actor: string, extra?: Partial<RollbackOptions>): Promise<RollbackReport> => {
     running = executeRollback({
       sink,
@@ -64,9 +72,14 @@ export function attachSessionRollback(trader: Trader, o: SessionRollbackOptions)
       ...(o.notifier !== undefined ? { notifier: o.notifier } : {}),
       ...(o.registryRoot !== undefined ? { registryRoot: o.registryRoot } : {}),
       ...extra,
-    }).finally(() => {
-      running = undefined
     })
+      .then((report) => {
+        for (const listener of listeners) listener(report)
+        return report
+      })
+      .finally(() => {
+        running = undefined
+      })
     return running
   }
   const hooks = new RollbackHooks((trigger, reason, extra) => (running !== undefined ? running : run(trigger, reason, 'system', extra)))
@@ -77,5 +90,5 @@ export function attachSessionRollback(trader: Trader, o: SessionRollbackOptions)
     const report = await run(parsed.trigger, parsed.reason, request.actor, parsed.extra)
     return { ok: true, result: report }
   })
-  return hooks
+  return { hooks, onCompleted: (listener) => void listeners.push(listener) }
 }

@@ -1,0 +1,144 @@
+/**
+ * End-to-end: the canary orchestrator inside a session on `sofia exchange-sim` (the real ccxt adapter and
+ * feed, a real SQLite store). A roll-out recorded in the store is taken over by the session: a good version
+ * goes shadow → canary-1 (50% of each intent to the exchange) → production (live) on the wall clock, the
+ * ledger taking the exchange's balances when the exchange becomes the primary leg; a version whose canary
+ * stage breaks its drawdown limit is rolled back by the session with every rollback step audited.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CANARY_STATE_KEY, StrategyRegistry, attachLiveCanary, attachSessionRollback, parseCanaryConfig, storeSink } from '../src/ops/canary/index.js'
+import type { CanaryState, LiveCanary } from '../src/ops/canary/index.js'
+import { openStore } from '../src/store/index.js'
+import type { Store } from '../src/store/index.js'
+import { createStrategies, runExchangeSession } from '../src/system/index.js'
+import type { ExchangeSession } from '../src/system/index.js'
+import { control, startSim, stopSim, waitFor } from './sim.js'
+import type { Sim } from './sim.js'
+
+const SYMBOL = 'BTC/USDT'
+let sim: Sim | undefined
+
+beforeAll(async () => {
+  sim = await startSim(['--tick-ms', '50', '--seed', '5', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'LK', '--api-secret', 'LS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+})
+afterAll(async () => {
+  await stopSim(sim)
+})
+
+const PARAMS = { venue: 'xsim', symbol: SYMBOL, amount: '0.002', spreadBps: '1' }
+
+// Generous criteria for the good version; the bad one stays in canary-1 until its first losing fill.
+const stagesYaml = (canaryDrawdownPct: number): string => `evaluate_every: 1s
+criteria: { slippage_ratio_max: 1000, fill_rate_min_ratio: 0 }
+stages:
+  - { name: shadow, capital_pct: 0, min_duration: 2s }
+  - { name: canary-1, capital_pct: 50, min_duration: ${canaryDrawdownPct < 1 ? '10m' : '3s'}, max_drawdown_pct: ${canaryDrawdownPct}, pnl_deviation_pct: 1000 }
+  - { name: production, capital_pct: 100, min_duration: ongoing, max_drawdown_pct: 90, pnl_deviation_pct: 1000 }
+`
+
+async function prepare(): Promise<{ store: Store; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sofia-live-canary-'))
+  const store = await openStore({ dataDir: dir, create: true })
+  const sink = storeSink(store)
+  const registry = new StrategyRegistry(sink)
+  for (const version of ['v1', 'v2']) {
+    await registry.register({ strategy: 'market-maker', version, params: PARAMS, skipValidation: { reason: 'test' } }, 'operator:test')
+    await registry.promote('market-maker', version, 'operator:test')
+  }
+  const now = Date.now()
+  const state: CanaryState = { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'shadow', stageStartedAt: now, startedAt: now, history: [] }
+  await sink.commit({ state: [{ key: CANARY_STATE_KEY, value: state }] }, [{ type: 'canary.stage_started', actor: 'operator:test', payload: { strategy: 'market-maker', version: 'v2', stage: 'shadow' } }])
+  return { store, dir }
+}
+
+async function session(store: Store, dir: string, canaryDrawdownPct: number, until: (s: ExchangeSession, c: LiveCanary) => boolean): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
+  const stop = new AbortController()
+  const lines: string[] = []
+  let s!: ExchangeSession
+  let canary: LiveCanary | undefined
+  const running = runExchangeSession({
+    mode: 'shadow',
+    exchange: { exchangeId: 'binance', apiKey: 'LK', secret: 'LS', url: sim!.url },
+    venueId: 'xsim',
+    symbols: [SYMBOL],
+    strategies: createStrategies([{ name: 'market-maker', params: PARAMS }]),
+    signal: stop.signal,
+    canaryPercentage: 1,
+    store,
+    onAlert: (line) => lines.push(line),
+    onReady: async (ready) => {
+      s = ready
+      const rollback = attachSessionRollback(ready.trader, { store, dataDir: dir, freezeFile: join(dir, 'config', 'online_learning_freeze.json') })
+      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stagesYaml(canaryDrawdownPct), 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line) })
+    },
+  })
+  try {
+    expect(await waitFor(() => canary !== undefined && until(s, canary), 30_000, 100), lines.join('\n')).toBe(true)
+  } finally {
+    canary?.stop()
+    stop.abort()
+    await running
+  }
+  return { s, canary: canary!, lines }
+}
+
+async function auditOf(store: Store): Promise<{ type: string; actor: string; payload: Record<string, unknown> }[]> {
+  const out: { type: string; actor: string; payload: Record<string, unknown> }[] = []
+  for await (const b of store.iterateAudit()) for (const r of b) out.push({ type: r.type, actor: r.actor, payload: r.payload as Record<string, unknown> })
+  return out
+}
+
+describe('the canary orchestrator in a session on the local exchange', () => {
+  it('takes over the roll-out and progresses shadow → canary-1 → production on the wall clock', async () => {
+    const { store, dir } = await prepare()
+    try {
+      const { s, canary, lines } = await session(store, dir, 90, (x, c) => c.orchestrator.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
+      expect(canary.orchestrator.state, JSON.stringify({ state: canary.orchestrator.state, lines })).toMatchObject({ status: 'running', stage: 'production' })
+      expect(canary.orchestrator.state!.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed'], ['canary-1', 'progressed']])
+      const audit = await auditOf(store)
+      const types = audit.map((a) => a.type)
+      expect(types).toContain('canary.resumed')
+      expect(audit.filter((a) => a.type === 'canary.progressed').map((a) => [a.payload['from'], a.payload['to']])).toEqual([['shadow', 'canary-1'], ['canary-1', 'production']])
+      expect(audit.filter((a) => a.type === 'mode.changed').map((a) => [a.payload['from'], a.payload['to']])).toEqual([['shadow', 'canary'], ['canary', 'live']])
+      expect(audit.find((a) => a.type === 'canary.percentage_changed')?.payload).toMatchObject({ from: 1, to: 50 })
+      // Canary orders were half the intent.
+      const canaryOrders = audit.filter((a) => a.type === 'canary.order')
+      expect(canaryOrders.length).toBeGreaterThan(0)
+      for (const o of canaryOrders) expect(Number(o.payload['amount'])).toBeCloseTo(Number(o.payload['intent']) / 2, 10)
+      // Live: the ledger is the exchange account from the switch on.
+      expect(types, JSON.stringify(types.filter((t) => /^(resync|ledger|mode)/.test(t)))).toContain('resync.completed')
+      const stored = await store.getState<CanaryState>(CANARY_STATE_KEY)
+      expect(stored).toMatchObject({ status: 'running', stage: 'production', version: 'v2' })
+      expect(s.router.mode).toBe('live')
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+
+  it('rolls a version back when canary-1 breaks its drawdown limit: kill switch, last_good, incident, all audited', async () => {
+    const { store, dir } = await prepare()
+    try {
+      const { s, canary } = await session(store, dir, 0.000001, (x, c) => c.orchestrator.state?.status === 'rolled_back' && x.trader.safety.killSwitch.active)
+      expect(canary.orchestrator.state).toMatchObject({ status: 'rolled_back', stage: 'canary-1' })
+      expect(canary.orchestrator.state!.history.at(-1)?.failed).toContain('drawdown')
+      expect(s.trader.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'rollback' })
+      await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'rollback.completed'), 10_000)
+      const audit = await auditOf(store)
+      expect(audit.filter((a) => a.type === 'rollback.step').map((a) => a.payload['step'])).toEqual(['stop_trading', 'kill_switch', 'switch_version', 'freeze_learning', 'position_override', 'notify', 'incident'])
+      expect(new Set(audit.filter((a) => a.type === 'rollback.step').map((a) => a.payload['trigger']))).toEqual(new Set(['canary']))
+      expect(audit.find((a) => a.type === 'canary.failed')?.payload).toMatchObject({ stage: 'canary-1', version: 'v2' })
+      const versions = await store.loadStrategyVersions()
+      expect(versions.filter((v) => v.strategy === 'market-maker').map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
+      expect((await store.getState<CanaryState>(CANARY_STATE_KEY))?.status).toBe('rolled_back')
+      // The kill switch cancelled the canary's copies too: nothing of ours is left working on the exchange.
+      const orders = await control<{ clientOrderId: string; status: string }[]>(sim!, 'GET', '/sim/orders?apiKey=LK')
+      expect(orders.length).toBeGreaterThan(0)
+      expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toEqual([])
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+})
