@@ -90,6 +90,11 @@ export interface SafetyOptions {
   /** Ends the session (pilot-off). */
   readonly stopSession: () => void
   readonly log?: (line: string) => void
+  /**
+   * The feeds (`venue:symbol`) each strategy depends on, from its parameters. A strategy's orders add the
+   * feeds they trade. A strategy with none known depends on every feed (fail closed).
+   */
+  readonly strategyFeeds?: ReadonlyMap<string, readonly string[]>
   /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
   readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
 }
@@ -114,6 +119,8 @@ export interface SafetyStatus {
   readonly breakers: ReturnType<CircuitBreakers['list']>
   readonly openOrders: number
   readonly positions: readonly { venue: string; symbol: string; amount: string }[]
+  /** Strategies held to reducing orders because a feed they depend on is stale, with those feeds. */
+  readonly stalePaused: Readonly<Record<string, readonly string[]>>
 }
 
 export class Safety implements Component {
@@ -135,6 +142,7 @@ export class Safety implements Component {
 
   constructor(private readonly o: SafetyOptions) {
     this.baseline = o.baseline
+    for (const [id, feeds] of o.strategyFeeds ?? []) this.feedsOf.set(id, new Set(feeds))
     o.bus.on('market', (e) => {
       o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
       if (e.timestamp >= this.dayEnd) this.rollDay(e.timestamp)
@@ -145,6 +153,10 @@ export class Safety implements Component {
       this.checkDailyLoss()
     })
     o.bus.on('order', ({ order, event }) => {
+      if (event.type === 'submitted') {
+        const feeds = this.feedsOf.get(order.strategyId)
+        if (feeds !== undefined) feeds.add(`${order.venue}:${order.symbol}`)
+      }
       const now = o.clock.now()
       if (event.type === 'accepted') {
         o.monitors.observeOrder(now, true)
@@ -171,7 +183,8 @@ export class Safety implements Component {
 
   /** The effective trading state of a strategy (account, strategy and kill switch folded together). */
   tradingState(strategyId: string): TradingState {
-    return this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
+    const state = this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
+    return state === 'ACTIVE' && this.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
   }
 
   /** Today's net P&L, exact. */
@@ -249,6 +262,7 @@ export class Safety implements Component {
       breakers: this.o.breakers.list(now),
       openOrders: this.o.orders.openOrders().length,
       positions: this.positions(),
+      stalePaused: Object.fromEntries(this.pausedByStale),
     }
   }
 
@@ -358,12 +372,17 @@ export class Safety implements Component {
     })
   }
 
-  /** The account state before stale data forced REDUCING, restored when the data is fresh again. */
-  private beforeStale: TradingState | undefined
+  /** Feeds critically stale at the last evaluation. */
+  private readonly staleFeeds = new Set<string>()
+  /** Feeds each strategy depends on (parameters and traded instruments). */
+  private readonly feedsOf = new Map<string, Set<string>>()
+  /** Strategies paused by stale data, with the stale feeds they depend on. */
+  private readonly pausedByStale = new Map<string, readonly string[]>()
 
   private evaluateMonitors(now: number): void {
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
     let stale = false
+    const staleNow: string[] = []
     for (const status of this.o.monitors.evaluate(now)) {
       if (status.level === 'ok') continue
       const trigger = CRITICAL_TRIGGER[status.name]
@@ -377,16 +396,48 @@ export class Safety implements Component {
         // Fills far worse than the simulator expects: stop adding risk until an operator looks (live-toggle on).
         this.setTradingState('REDUCING', 'system')
       }
-      if (status.name === 'data_staleness') stale = true
+      if (status.name === 'data_staleness') {
+        stale = true
+        if (status.feed !== undefined) staleNow.push(status.feed)
+      }
     }
-    // Trading blind is not allowed: while any feed is critically stale only reducing orders pass.
-    if (stale && this.beforeStale === undefined) {
-      this.beforeStale = this.o.tradingStates.accountState
-      this.setTradingState('REDUCING', 'system')
-    } else if (!stale && this.beforeStale !== undefined) {
-      this.setTradingState(this.beforeStale, 'system')
-      this.beforeStale = undefined
+    this.staleFeeds.clear()
+    for (const feed of staleNow) this.staleFeeds.add(feed)
+    if (stale && staleNow.length === 0) this.staleFeeds.add('*') // stale without a named feed: every strategy
+    this.updateStalePauses()
+  }
+
+  // ---- stale feeds pause the strategies that depend on them -------------------------------------------
+
+  /** The stale feeds `strategyId` depends on (every stale feed when its feeds are unknown). */
+  private staleFeedsOf(strategyId: string): string[] {
+    if (this.staleFeeds.size === 0) return []
+    const feeds = this.feedsOf.get(strategyId)
+    if (feeds === undefined || feeds.size === 0) return [...this.staleFeeds]
+    if (this.staleFeeds.has('*')) return ['*']
+    return [...feeds].filter((f) => this.staleFeeds.has(f))
+  }
+
+  /** Trading blind is not allowed: a strategy whose data is critically stale may only reduce until it flows. */
+  private updateStalePauses(): void {
+    const ids = new Set([...this.feedsOf.keys(), ...this.pausedByStale.keys()])
+    for (const id of ids) {
+      const stale = this.staleFeedsOf(id)
+      const was = this.pausedByStale.get(id)
+      if (stale.length > 0 && was === undefined) {
+        this.pausedByStale.set(id, stale)
+        this.o.persistence?.audit('strategy.paused', 'system', { strategyId: id, feeds: stale, reason: 'data_staleness' })
+        this.o.log?.(`strategy ${id} paused (reducing only): stale feed ${stale.join(', ')}`)
+      } else if (stale.length === 0 && was !== undefined) {
+        this.pausedByStale.delete(id)
+        this.o.persistence?.audit('strategy.resumed', 'system', { strategyId: id, feeds: was, reason: 'data fresh again' })
+      }
     }
+  }
+
+  /** Strategies paused by stale data and the feeds that paused them. */
+  stalePauses(): ReadonlyMap<string, readonly string[]> {
+    return this.pausedByStale
   }
 
   // ---- daily loss, on every event ------------------------------------------------------------------

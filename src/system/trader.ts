@@ -88,6 +88,17 @@ export interface TraderOptions {
   readonly strategyParams?: Readonly<Record<string, StrategySpec>>
 }
 
+/**
+ * The feeds (`venue:symbol`) a strategy's parameters name: its venue(s) × its symbol. Empty when they do not
+ * name both (the strategy then depends on every feed as far as the stale-data pause is concerned).
+ */
+export function feedsOfParams(params: Readonly<Record<string, string>> | undefined): string[] {
+  if (params === undefined) return []
+  const symbol = params['symbol']
+  const venues = ['venue', 'venueA', 'venueB'].map((k) => params[k]).filter((v): v is string => typeof v === 'string' && v !== '')
+  return symbol === undefined || symbol === '' ? [] : venues.map((v) => `${v}:${symbol}`)
+}
+
 /** The `strategyParams` of strategies made by `createStrategies(specs)` (same ids, same order). */
 export function strategyParamsOf(strategies: readonly Strategy[], specs: readonly StrategySpec[]): Record<string, StrategySpec> {
   const out: Record<string, StrategySpec> = {}
@@ -300,6 +311,7 @@ export class Trader {
       stopSession: () => engine.stop(),
       ...(options.onAlert !== undefined ? { log: options.onAlert } : {}),
       ...(options.controlHandler !== undefined ? { commands: options.controlHandler } : {}),
+      strategyFeeds: new Map(options.strategies.map((st) => [st.id, feedsOfParams(options.strategyParams?.[st.id]?.params)])),
     })
 
     const venueIds = venues.map((v) => v.id)
