@@ -39,7 +39,7 @@ stages:
   - { name: production, capital_pct: 100, min_duration: ongoing, max_drawdown_pct: 90, pnl_deviation_pct: 1000 }
 `
 
-async function prepare(): Promise<{ store: Store; dir: string }> {
+async function prepare(startRollout = true): Promise<{ store: Store; dir: string; rollout: CanaryState }> {
   const dir = mkdtempSync(join(tmpdir(), 'sofia-live-canary-'))
   const store = await openStore({ dataDir: dir, create: true })
   const sink = storeSink(store)
@@ -49,12 +49,12 @@ async function prepare(): Promise<{ store: Store; dir: string }> {
     await registry.promote('market-maker', version, 'operator:test')
   }
   const now = Date.now()
-  const state: CanaryState = { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'shadow', stageStartedAt: now, startedAt: now, history: [] }
-  await sink.commit({ state: [{ key: CANARY_STATE_KEY, value: state }] }, [{ type: 'canary.stage_started', actor: 'operator:test', payload: { strategy: 'market-maker', version: 'v2', stage: 'shadow' } }])
-  return { store, dir }
+  const rollout: CanaryState = { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'shadow', stageStartedAt: now, startedAt: now, history: [] }
+  if (startRollout) await sink.commit({ state: [{ key: CANARY_STATE_KEY, value: rollout }] }, [{ type: 'canary.stage_started', actor: 'operator:test', payload: { strategy: 'market-maker', version: 'v2', stage: 'shadow' } }])
+  return { store, dir, rollout }
 }
 
-async function session(store: Store, dir: string, canaryDrawdownPct: number, until: (s: ExchangeSession, c: LiveCanary) => boolean): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
+async function session(store: Store, dir: string, canaryDrawdownPct: number, until: (s: ExchangeSession, c: LiveCanary) => boolean, onReady?: () => Promise<void>): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
   const stop = new AbortController()
   const lines: string[] = []
   let s!: ExchangeSession
@@ -72,7 +72,8 @@ async function session(store: Store, dir: string, canaryDrawdownPct: number, unt
     onReady: async (ready) => {
       s = ready
       const rollback = attachSessionRollback(ready.trader, { store, dataDir: dir, freezeFile: join(dir, 'config', 'online_learning_freeze.json') })
-      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stagesYaml(canaryDrawdownPct), 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line) })
+      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stagesYaml(canaryDrawdownPct), 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line), pollMs: 200 })
+      await onReady?.()
     },
   })
   try {
@@ -95,9 +96,9 @@ describe('the canary orchestrator in a session on the local exchange', () => {
   it('takes over the roll-out and progresses shadow → canary-1 → production on the wall clock', async () => {
     const { store, dir } = await prepare()
     try {
-      const { s, canary, lines } = await session(store, dir, 90, (x, c) => c.orchestrator.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
-      expect(canary.orchestrator.state, JSON.stringify({ state: canary.orchestrator.state, lines })).toMatchObject({ status: 'running', stage: 'production' })
-      expect(canary.orchestrator.state!.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed'], ['canary-1', 'progressed']])
+      const { s, canary, lines } = await session(store, dir, 90, (x, c) => c.orchestrator?.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
+      expect(canary.orchestrator!.state, JSON.stringify({ state: canary.orchestrator!.state, lines })).toMatchObject({ status: 'running', stage: 'production' })
+      expect(canary.orchestrator!.state!.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed'], ['canary-1', 'progressed']])
       const audit = await auditOf(store)
       const types = audit.map((a) => a.type)
       expect(types).toContain('canary.resumed')
@@ -119,11 +120,19 @@ describe('the canary orchestrator in a session on the local exchange', () => {
   }, 60_000)
 
   it('rolls a version back when canary-1 breaks its drawdown limit: kill switch, last_good, incident, all audited', async () => {
-    const { store, dir } = await prepare()
+    // The roll-out is started while the session runs (as `sofia canary start` does: a row, no audit record,
+    // since the session owns the chain); the session picks it up.
+    const { store, dir, rollout } = await prepare(false)
     try {
-      const { s, canary } = await session(store, dir, 0.000001, (x, c) => c.orchestrator.state?.status === 'rolled_back' && x.trader.safety.killSwitch.active)
-      expect(canary.orchestrator.state).toMatchObject({ status: 'rolled_back', stage: 'canary-1' })
-      expect(canary.orchestrator.state!.history.at(-1)?.failed).toContain('drawdown')
+      const { s, canary } = await session(
+        store,
+        dir,
+        0.000001,
+        (x, c) => c.orchestrator?.state?.status === 'rolled_back' && x.trader.safety.killSwitch.active,
+        () => store.write({ state: [{ key: CANARY_STATE_KEY, value: rollout }] }),
+      )
+      expect(canary.orchestrator!.state).toMatchObject({ status: 'rolled_back', stage: 'canary-1' })
+      expect(canary.orchestrator!.state!.history.at(-1)?.failed).toContain('drawdown')
       expect(s.trader.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'rollback' })
       await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'rollback.completed'), 10_000)
       const audit = await auditOf(store)

@@ -78,11 +78,30 @@ export interface PositionLine {
   readonly explained: boolean
 }
 
+/**
+ * How the internal side was narrowed to what the account did on the exchange (reconcile/legs): the fills of
+ * orders whose primary leg was the simulator (shadow, canary: a `shadow.order` record) left out, the canary's
+ * exchange fills (`canary.fill` records) added. Counts are inside the time range and of the venue.
+ */
+export interface LegSelection {
+  readonly exchangeLegsOnly: true
+  /** Recorded fills kept: orders that went to the exchange (live, testnet), or with no shadow record. */
+  readonly kept: number
+  /** Recorded fills left out: the simulator filled them (their orders have a `shadow.order` record). */
+  readonly excludedSimulated: number
+  /** Exchange fills of canary copies added from the audit chain. */
+  readonly canaryFills: number
+  /** Orders recorded in the shadow order log (distinct client ids). */
+  readonly shadowOrders: number
+}
+
 export interface SourceInfo {
   /** What was read: `store:/path/sofia.db`, `file:trades.json`, `audit:chain.jsonl`, `venue:binance`. */
   readonly source: string
   /** Records inside the time range. */
   readonly records: number
+  /** Present when the internal side was narrowed to the exchange legs (the default for a store or an audit export). */
+  readonly legs?: LegSelection
 }
 
 export interface ReconciliationReport {

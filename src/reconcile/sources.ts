@@ -36,7 +36,8 @@ export async function* storeTrades(store: Pick<Store, 'iterateFills'>, filter: F
   }
 }
 
-function auditFill(payload: unknown, ts: number): TradeRecord {
+/** A `fill` audit record's payload as a TradeRecord, timed by the record's `ts` when it names no timestamp. */
+export function auditFillTrade(payload: unknown, ts: number): TradeRecord {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new FieldProblem('field \'payload\': expected an object')
   const p = payload as Record<string, unknown>
   const fee = p['fee']
@@ -76,7 +77,7 @@ export async function* auditTrades(path: string, options: { label?: string } = {
     for (const r of batch) {
       if (r.type !== 'fill') continue
       try {
-        out.push(auditFill(r.payload, r.ts))
+        out.push(auditFillTrade(r.payload, r.ts))
       } catch (error) {
         if (error instanceof FieldProblem) throw new InputError(`${file}: seq ${r.seq}: ${error.message}`)
         throw error

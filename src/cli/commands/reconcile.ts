@@ -1,17 +1,23 @@
 /**
  * @module cli/commands/reconcile
- * `sofia reconcile`: Sofia's fills (the store, or a file) against the exchange's trades (a CCXT trades file;
- * the live venue once the CCXT adapter lands). Writes the JSON report under `<data-dir>/reports/reconciliation/`,
+ * `sofia reconcile`: Sofia's fills (the store, or a file) against the exchange's trades (a CCXT trades file,
+ * or the exchange's API with `--live`). Writes the JSON report under `<data-dir>/reports/reconciliation/`,
  * prints a summary, exits 1 on discrepancies and trips the kill switch (trigger `reconciliation`) unless
  * `--no-halt`. `sofia reconcile clear --reason R` lifts a halt that a reconciliation caused.
+ *
+ * From the store or an audit export the internal side is what the account did on the exchange (reconcile/
+ * legs): fills of orders the simulator took as the primary leg (shadow, canary: a `shadow.order` record)
+ * are left out, and the canary's exchange fills (`canary.fill` records) are added. `--all-fills` compares
+ * the recorded fills as they are.
  */
 import { existsSync } from 'node:fs'
 import { mkdir, open, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { auditTrades, readTradeFile, reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
-import type { Discrepancy, ReconciliationReport, SerializedTrade, TradeRecord } from '../../reconcile/index.js'
+import { readJsonl } from '../../audit/index.js'
+import { ExchangeLegs, auditTrades, readTradeFile, reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
+import type { Discrepancy, LegSelection, ReconciliationReport, SerializedTrade, TradeRecord } from '../../reconcile/index.js'
 import type { KillSwitchState } from '../../risk/index.js'
 import type { Store } from '../../store/index.js'
 import { OperatorConsole } from '../../system/index.js'
@@ -39,6 +45,8 @@ interface ReconcileFlags extends OperatorFlags, ExchangeFlags {
   timeWindowMs: string
   out?: string
   halt: boolean
+  /** Compare every recorded fill, the simulator's too, without the canary's exchange fills (optional: `report eod` passes none). */
+  allFills?: boolean
 }
 
 interface ClearFlags extends OperatorFlags {
@@ -56,7 +64,9 @@ export function registerReconcile(program: Command): void {
       .description(
         "Matches Sofia's fills (the store, or --internal-file) with the exchange's own trade records " +
           '(--exchange-file: CCXT unified trades as a JSON array or JSONL) by trade id, then by (order id, time, ' +
-          'amount). Reports missing, duplicate and mismatched trades and differing positions, writes the JSON ' +
+          'amount). From the store or an audit export, Sofia\'s side is what the account did on the exchange: fills the ' +
+          'simulator made in shadow/canary mode are left out, the canary\'s exchange fills added (--all-fills: every fill as ' +
+          'recorded). Reports missing, duplicate and mismatched trades and differing positions, writes the JSON ' +
           'report to <data-dir>/reports/reconciliation/, and exits 1 when anything differs, tripping the kill ' +
           "switch (trigger 'reconciliation') unless --no-halt. Clear it with 'sofia reconcile clear --reason ...'.",
       )
@@ -71,6 +81,10 @@ export function registerReconcile(program: Command): void {
       .option('--time-window-ms <ms>', 'how far apart fills of one order may be to match without a trade id', '1000')
       .option('--out <file>', 'also write the JSON report here')
       .option('--no-halt', 'analysis only: never trip the kill switch')
+      .option(
+        '--all-fills',
+        "compare every recorded fill as it is. By default (store or audit export) fills of orders the simulator took in shadow or canary mode (a 'shadow.order' record) are left out and the canary's exchange fills ('canary.fill' records) are added",
+      )
       .option('--live', "fetch the exchange's own trade records through its API (fetchMyTrades; exchange from sofia.yaml, EXCHANGE or --exchange/--url)"),
   )
   addExchangeOptions(cmd).action(async (flags: ReconcileFlags) => {
@@ -135,7 +149,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
   let live: CcxtVenue | undefined
   try {
     const internal = await internalSource(flags, store, from, to)
-    let venue = flags.venue ?? (await firstVenue(internal.open()))
+    let venue = flags.venue ?? (await firstVenue(internal.peek())) ?? internal.legs?.venues.values().next().value
     let exchange: AsyncIterable<TradeRecord[]>
     let exchangeLabel: string
     if (exchangeFile !== undefined) {
@@ -147,7 +161,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
       venue ??= spec.exchangeId
       const { CcxtVenue, createCcxtExchange } = await import('../../venues/ccxt.js')
       live = await CcxtVenue.connect({ id: venue, exchange: createCcxtExchange(spec), watch: false })
-      const symbols = await symbolsOf(internal.open())
+      const symbols = await symbolsOf(internal.peek(), internal.legs?.symbols)
       exchange = venueTrades(live, {
         ...(symbols.length > 0 ? { symbols } : {}),
         ...(from !== undefined ? { since: from } : {}),
@@ -155,7 +169,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
       })
       exchangeLabel = `exchange:${spec.exchangeId}${spec.url !== undefined ? `@${spec.url}` : ''}`
     }
-    const report = await reconcile(internal.open(), exchange, {
+    const reconciled = await reconcile(internal.open(), exchange, {
       priceTolerance: flags.priceTolerance,
       amountTolerance: flags.amountTolerance,
       feeTolerance: flags.feeTolerance,
@@ -165,6 +179,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
       ...(to !== undefined ? { to } : {}),
       sources: { internal: internal.label, exchange: exchangeLabel },
     })
+    const report = withLegs(reconciled, internal.legs?.selection())
     const reportFile = await writeReport(flags, report)
     let halt: OperatorResult | undefined
     let haltNote: string | undefined
@@ -190,33 +205,52 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
   }
 }
 
-/** The symbols Sofia traded in the period: the ones whose exchange history is fetched. */
-async function symbolsOf(batches: AsyncIterable<TradeRecord[]>): Promise<string[]> {
-  const seen = new Set<string>()
+/**
+ * The symbols Sofia traded in the period (the simulator's fills too: the same venue, and harmless to fetch),
+ * and the canary's: the ones whose exchange history is fetched.
+ */
+async function symbolsOf(batches: AsyncIterable<TradeRecord[]>, more: ReadonlySet<string> = new Set()): Promise<string[]> {
+  const seen = new Set<string>(more)
   for await (const batch of batches) for (const t of batch) seen.add(t.symbol)
   return [...seen].sort()
 }
 
 interface InternalSource {
   readonly label: string
-  /** A fresh pass over the fills (the venue is peeked with one, the reconciliation reads another). */
+  /** A fresh pass over the fills (the reconciliation reads one). */
   open(): AsyncIterable<TradeRecord[]>
+  /** A cheap pass over the recorded fills, before any selection: their venue and symbols. */
+  peek(): AsyncIterable<TradeRecord[]>
+  /** The exchange-leg selection, unless --all-fills or a CCXT file. */
+  readonly legs?: ExchangeLegs
 }
 
 async function internalSource(flags: ReconcileFlags, store: Store | undefined, from: number | undefined, to: number | undefined): Promise<InternalSource> {
   const file = flags.internalFile
+  const range = { ...(flags.venue !== undefined ? { venue: flags.venue } : {}), ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }
   if (file === undefined) {
     const s = store as Store
     const filter = { ...(flags.venue !== undefined ? { venue: flags.venue } : {}), ...(from !== undefined ? { since: from } : {}), ...(to !== undefined ? { until: to } : {}) }
-    return { label: `store:${s.location}`, open: () => storeTrades(s, filter) }
+    const label = `store:${s.location}`
+    const all = () => storeTrades(s, filter)
+    if (flags.allFills === true) return { label, open: all, peek: all }
+    const legs = await ExchangeLegs.scan(() => s.iterateAudit({}, 5000), { ...range, label: `${label} audit chain` })
+    return { label, open: () => legs.storeTrades(s, filter), peek: all, legs }
   }
   const audit = await isAuditExport(file)
   const only = flags.venue
   const pass = audit ? () => auditTrades(file) : () => readTradeFile(file)
-  return {
-    label: `${audit ? 'audit' : 'file'}:${file}`,
-    open: only === undefined ? pass : () => onlyVenue(pass(), only),
-  }
+  const recorded = only === undefined ? pass : () => onlyVenue(pass(), only)
+  const label = `${audit ? 'audit' : 'file'}:${file}`
+  if (!audit || flags.allFills === true) return { label, open: recorded, peek: recorded }
+  const legs = await ExchangeLegs.scan(() => readJsonl(file), { ...range, label: file })
+  return { label, open: () => legs.auditTrades(), peek: recorded, legs }
+}
+
+/** The report with the exchange-leg selection in `inputs.internal.legs`. */
+function withLegs(report: ReconciliationReport, legs: LegSelection | undefined): ReconciliationReport {
+  if (legs === undefined) return report
+  return { ...report, inputs: { ...report.inputs, internal: { ...report.inputs.internal, legs } } }
 }
 
 async function* onlyVenue(batches: AsyncIterable<TradeRecord[]>, venue: string): AsyncGenerator<TradeRecord[], void, undefined> {
@@ -305,12 +339,21 @@ function discrepancyLines(d: Discrepancy): string[] {
   return lines
 }
 
+function legsLines(legs: LegSelection | undefined): string[] {
+  if (legs === undefined) return []
+  return [
+    `            exchange legs only: ${legs.kept} recorded fills kept, ${legs.excludedSimulated} left out as simulated (shadow/canary), ` +
+      `${legs.canaryFills} canary exchange fills added from the audit chain`,
+  ]
+}
+
 /** The human summary: counts, the first discrepancies with both sides, positions that differ. */
 export function formatSummary(report: ReconciliationReport, reportFile: string, out?: string): string {
   const c = report.counts
   const lines = [
     `reconciliation ${report.status === 'ok' ? 'OK' : `found ${c.discrepancies} discrepancies`}`,
     `  internal  ${report.inputs.internal.source}: ${report.inputs.internal.records} fills`,
+    ...legsLines(report.inputs.internal.legs),
     `  exchange  ${report.inputs.exchange.source}: ${report.inputs.exchange.records} trades`,
     `  matched   ${c.matched} (${c.matchedWithDifference} with differences within tolerance); pairs ${c.pairs}: ${c.pairsById} by trade id, ${c.pairsByOrder} by order/time/amount`,
   ]

@@ -33,10 +33,16 @@ export interface LiveCanaryOptions {
 }
 
 export interface LiveCanary {
-  readonly orchestrator: CanaryOrchestrator
+  /** The orchestrator of the roll-out taken over (undefined while the session waits for one). */
+  readonly orchestrator: CanaryOrchestrator | undefined
+  /** A critical alert from elsewhere (the alert engine), counted against the current stage. */
+  reportAlert(at: number, text: string): void
   /** Stops evaluating (the session ends). */
   stop(): void
 }
+
+/** How often a session without a roll-out looks for one started with `sofia canary start`. */
+export const ROLLOUT_POLL_MS = 5_000
 
 /** The router mode that puts a stage into effect. */
 export function stageMode(stage: StageSpec): RouterMode {
@@ -46,13 +52,55 @@ export function stageMode(stage: StageSpec): RouterMode {
 
 const ACTOR = 'system:canary'
 
-/** Takes over the running roll-out of one of the session's strategies; undefined when there is none. */
-export async function attachLiveCanary(o: LiveCanaryOptions): Promise<LiveCanary | undefined> {
+async function runningRollout(o: LiveCanaryOptions): Promise<CanaryState | undefined> {
   const state = await o.store.getState<CanaryState>(CANARY_STATE_KEY)
-  if (state === undefined || state === null || state.status !== 'running' || !o.strategies.includes(state.strategy)) return undefined
+  return state !== undefined && state !== null && state.status === 'running' && o.strategies.includes(state.strategy) ? state : undefined
+}
+
+/**
+ * Takes over the running roll-out of one of the session's strategies, now or (polling the store every
+ * `pollMs`) as soon as one is started. Undefined for a session without a store.
+ */
+export async function attachLiveCanary(o: LiveCanaryOptions & { readonly pollMs?: number }): Promise<LiveCanary | undefined> {
+  if (o.session.trader.persistence === undefined) return undefined
+  let current: ReturnType<typeof takeOverRollout> | undefined
+  let stopped = false
+  let poller: NodeJS.Timeout | undefined
+  const takeOver = (state: CanaryState): void => {
+    if (stopped || current !== undefined) return
+    current = takeOverRollout(o, state)
+    if (poller !== undefined) clearInterval(poller)
+  }
+  const now = await runningRollout(o)
+  if (now !== undefined) takeOver(now)
+  else {
+    let looking = false
+    poller = setInterval(() => {
+      if (looking) return
+      looking = true
+      runningRollout(o)
+        .then((state) => state !== undefined && takeOver(state))
+        .catch((error: unknown) => o.log?.(`canary: could not read the roll-out state: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (looking = false))
+    }, o.pollMs ?? ROLLOUT_POLL_MS)
+  }
+  return {
+    get orchestrator() {
+      return current?.orchestrator
+    },
+    reportAlert: (at, text) => current?.reportAlert(at, text),
+    stop: () => {
+      stopped = true
+      if (poller !== undefined) clearInterval(poller)
+      current?.stop()
+    },
+  }
+}
+
+/** Takes over `state` now: resumes its stage and evaluates it on the wall clock. */
+function takeOverRollout(o: LiveCanaryOptions, state: CanaryState): { orchestrator: CanaryOrchestrator; reportAlert(at: number, text: string): void; stop(): void } {
   const { trader, router } = o.session
-  const persistence = trader.persistence
-  if (persistence === undefined) return undefined
+  const persistence = trader.persistence!
   const clock = trader.engine.clock
   const log = o.log ?? (() => undefined)
   const source = attachToRouter(router, trader)
@@ -128,5 +176,5 @@ export async function attachLiveCanary(o: LiveCanaryOptions): Promise<LiveCanary
     setInterval(() => source.sample(clock.now()), Math.max(250, Math.min(60_000, Math.floor(every / 12)))),
     setInterval(() => void tick(), every),
   ]
-  return { orchestrator, stop }
+  return { orchestrator, reportAlert: (at, text) => source.reportAlert(at, text), stop }
 }
