@@ -29,6 +29,26 @@ export interface SloSource {
   status(): unknown
 }
 
+/** What an operator command of the session answers (the control channel's shape). */
+export interface DeploymentResult {
+  readonly ok: boolean
+  readonly result?: unknown
+  readonly error?: string
+}
+
+/**
+ * The deployment of a session on an exchange (shadow, canary, live behind the mode router) and its feed:
+ * `/shadow/status`, `POST /shadow/rollback` and `POST /ws/restart` use it. Absent for the synthetic market.
+ */
+export interface DeploymentControl {
+  /** The mode router's status: mode, canaryPercentage, shadowOrders, canarySkipped, legs with their P&L. */
+  status(): Record<string, unknown>
+  /** Back to shadow from canary or live (open orders cancelled, positions kept); refused otherwise. */
+  rollback(reason: string, actor: string): Promise<DeploymentResult>
+  /** Drops and reconnects the exchange feed's websocket connections (audited `feed.restarted`). */
+  restartFeed(actor: string): Promise<Record<string, unknown>>
+}
+
 /** An operator procedure the API runs on request (reconciliation, reports). */
 export type Procedure = (args: Readonly<Record<string, unknown>>, actor: string) => Promise<unknown>
 
@@ -37,7 +57,10 @@ export interface ApiDeps {
   readonly store: Store
   readonly tokens: TokenRegistry
   readonly metrics: SofiaMetrics
-  /** paper, shadow, canary, live. */
+  /**
+   * paper, shadow, canary, live, testnet. Read on every request: a getter lets it follow a session whose mode
+   * changes while it runs (`sofia shadow promote|rollback`).
+   */
   readonly mode: string
   readonly startedAt: number
   /** Whether the session is running (false before it starts and once it stops). */
@@ -46,6 +69,8 @@ export interface ApiDeps {
   readonly slo?: SloSource
   readonly reconcile?: { readonly run?: Procedure; readonly positions?: Procedure }
   readonly reports?: { readonly eod?: Procedure }
+  /** The exchange session's deployment and feed; without it the deployment routes answer 409. */
+  readonly deployment?: DeploymentControl
   /** Where reports live (`<data-dir>/reports/…`); without it /reconciliation/runs answers 501. */
   readonly dataDir?: string
   /** A feed with no event for this long fails /health (default 10 s). */

@@ -19,6 +19,8 @@ export const TOKEN_PREFIX = 'sofia_'
 export const TOKEN_KEY_PREFIX = 'api.tokens.'
 export const TOKEN_USED_PREFIX = 'api.tokens_used.'
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** Least time between two reloads of the token list triggered by unknown tokens, ms. */
+const RELOAD_MIN_MS = 250
 
 /** A token as stored: never the token itself. */
 export interface StoredToken {
@@ -193,6 +195,7 @@ export class TokenRegistry {
   private readonly dirty = new Set<string>()
   private lastLoad = 0
   private loading: Promise<void> | undefined
+  private nextReload: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private flushTimer: NodeJS.Timeout | undefined
 
@@ -253,11 +256,23 @@ export class TokenRegistry {
     }
   }
 
-  /** Checks a presented token; an unknown one triggers a (throttled) reload before it is refused. */
+  /**
+   * Checks a presented token. An unknown one is looked up again after a reload before it is refused; reloads
+   * are at most one per RELOAD_MIN_MS (a request inside that window waits for the next one, shared), so a
+   * token created a moment ago is accepted and a flood of bad tokens costs the store at most a few reads a second.
+   */
   async verify(presented: string): Promise<Principal | TokenRefusal> {
     const first = this.lookup(presented)
-    if (first !== 'TOKEN_INVALID' || this.now() - this.lastLoad < 250) return first
-    await this.reload()
+    if (first !== 'TOKEN_INVALID') return first
+    const wait = Math.min(RELOAD_MIN_MS, this.lastLoad + RELOAD_MIN_MS - this.now())
+    if (wait <= 0) await this.reload()
+    else {
+      this.nextReload ??= new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => {
+        this.nextReload = undefined
+        return this.reload()
+      })
+      await this.nextReload
+    }
     return this.lookup(presented)
   }
 

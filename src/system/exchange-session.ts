@@ -175,7 +175,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
             options.onResync?.(summary)
           },
         })
-        if (name === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r })
+        if (name === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r, reason: typeof args['reason'] === 'string' ? args['reason'] : '' })
         t.persistence?.setState(SESSION_MODE_KEY, router.mode, actor)
         t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
         return { ok: true, result: { ...r, status: router.status() } }
@@ -209,12 +209,19 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     trader.onSample(() => t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status()))
     // On stop, a session trading on the exchange leaves nothing working there: cancel, wait, then end the feed.
     const feedStop = new AbortController()
+    const startedAt = Date.now()
     const onStop = (): void => {
       void (async () => {
         if (router.primary === 'live') {
           t.orders.cancelAll({ venue: venueId })
           const deadline = Date.now() + 5_000
           while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
+          // A fill made while the cancels were on their way may not have been pushed yet: ask for it.
+          if (venue !== undefined) {
+            await resync(t, venue, { actor: 'system', owns, lookbackMs: Math.max(60_000, Date.now() - startedAt) }).catch((error: unknown) =>
+              onError(`final resync failed: ${error instanceof Error ? error.message : String(error)}`),
+            )
+          }
         }
         feedStop.abort()
       })()

@@ -4,7 +4,8 @@
  * into Sofia's market events (trade ticks; top of book as a quote plus a depth snapshot), as a MarketSource
  * the engine runs on. A dropped stream reconnects with exponential backoff and is counted in
  * `ws_reconnects_total{venue}`. The feed adds nothing while the exchange is silent: a stale feed stays
- * silent, so the safety layer's staleness monitor sees it and stops risk-adding orders.
+ * silent, so the safety layer's staleness monitor sees it and stops risk-adding orders. `restart()` drops the
+ * feed's websocket connections on purpose (an operator's `POST /ws/restart`): the streams reconnect the same way.
  */
 import type { Exchange } from 'ccxt'
 import type { MarketSource } from '../engine/index.js'
@@ -48,6 +49,8 @@ export class CcxtFeed implements MarketSource {
   events = 0
   /** Wall time of the last event received. */
   lastEventAt = 0
+  /** Streams running (one per symbol and kind). */
+  private streams = 0
 
   constructor(private readonly o: CcxtFeedOptions) {
     o.signal?.addEventListener('abort', () => this.close())
@@ -56,6 +59,22 @@ export class CcxtFeed implements MarketSource {
   close(): void {
     this.done = true
     this.wake?.()
+  }
+
+  /**
+   * Drops the feed's websocket connections (ccxt.pro `close()`): each running stream fails, is counted as a
+   * reconnect and resubscribes on a new connection after the backoff. Resolves once every running stream has
+   * seen the drop (at most `waitMs`, default 2 s) with the reconnect count so far; `restarted` is false when
+   * the feed has ended or its exchange is not a ccxt.pro one (no `close()`).
+   */
+  async restart(waitMs = 2_000): Promise<{ restarted: boolean; streams: number; reconnects: number }> {
+    const ex = this.o.exchange as unknown as { close?: () => Promise<void> }
+    if (this.done || typeof ex.close !== 'function') return { restarted: false, streams: this.streams, reconnects: this.reconnectCount }
+    const before = this.reconnectCount
+    await ex.close()
+    const deadline = Date.now() + waitMs
+    while (this.started && !this.done && this.reconnectCount - before < this.streams && Date.now() < deadline) await sleep(10)
+    return { restarted: true, streams: this.streams, reconnects: this.reconnectCount }
   }
 
   private push(events: MarketEvent[]): void {
@@ -103,6 +122,7 @@ export class CcxtFeed implements MarketSource {
     const min = this.o.backoffMs?.min ?? 100
     const max = this.o.backoffMs?.max ?? 5_000
     let failures = 0
+    this.streams++
     while (!this.done) {
       try {
         await step()

@@ -9,32 +9,60 @@ import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import type { Procedure } from '../deps.js'
 import { ApiError } from '../errors.js'
-import { anyObject, errorResponses, errorSchema, procedureBody } from '../schemas.js'
+import { anyObject, errorResponses, errorSchema, optionalReasonBody, procedureBody } from '../schemas.js'
 import { listTokens } from '../tokens.js'
 
 const procedureResponses = { 200: anyObject, ...errorResponses, 409: errorSchema, 501: errorSchema } as const
 
 export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { deps } = ctx
-  const shadowLike = deps.mode === 'shadow' || deps.mode === 'canary' || deps.mode === 'live'
+  // The mode is read per request: an exchange session's changes while it runs (sofia shadow promote|rollback).
+  const deploymentOf = (mode: string): string | null => (mode === 'shadow' || mode === 'canary' || mode === 'live' || mode === 'testnet' ? mode : null)
 
   app.get(
     '/shadow/status',
-    { config: { access: 'viewer' }, schema: { summary: 'Shadow/canary deployment status (mode, percentage, comparison)', tags: ['deployment'], response: { 200: anyObject, ...errorResponses } } },
-    () => ({
-      mode: deps.mode,
-      deployment: shadowLike ? deps.mode : null,
-      canaryPercentage: null,
-      detail: shadowLike ? `running in ${deps.mode} mode` : `${deps.mode} mode: orders go to the simulated exchange; there is no shadow or canary deployment`,
-      positionOverride: deps.trader.risk.positionOverride.snapshot(),
-    }),
+    { config: { access: 'viewer' }, schema: { summary: 'Shadow/canary deployment status (mode, percentage, shadow orders, shadow vs live P&L)', tags: ['deployment'], response: { 200: anyObject, ...errorResponses } } },
+    () => {
+      const positionOverride = deps.trader.risk.positionOverride.snapshot()
+      if (deps.deployment === undefined) {
+        return {
+          mode: deps.mode,
+          deployment: null,
+          canaryPercentage: null,
+          detail: `${deps.mode} mode: orders go to the simulated exchange; there is no shadow or canary deployment`,
+          positionOverride,
+        }
+      }
+      const status = deps.deployment.status()
+      const mode = typeof status['mode'] === 'string' ? status['mode'] : deps.mode
+      const deployment = deploymentOf(mode)
+      return {
+        ...status,
+        mode,
+        deployment,
+        detail: deployment === null ? `${mode} mode on the exchange feed: orders go to the simulator; there is no shadow or canary deployment` : `running in ${mode} mode`,
+        positionOverride,
+      }
+    },
   )
 
-  app.post(
+  app.post<{ Body: { reason?: string } | undefined }>(
     '/shadow/rollback',
-    { config: { access: 'operator' }, schema: { summary: 'Roll a canary or live deployment back to shadow (operator); 409 in paper mode', tags: ['deployment'], body: procedureBody, response: procedureResponses } },
-    () => {
-      throw new ApiError(409, 'CONFLICT', `not in canary or live mode (mode is ${deps.mode}): nothing to roll back`)
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Roll a canary or live deployment back to shadow: open orders cancelled, positions kept (operator); 409 otherwise',
+        tags: ['deployment'],
+        body: optionalReasonBody,
+        response: procedureResponses,
+      },
+    },
+    async (request) => {
+      if (deps.deployment === undefined) throw new ApiError(409, 'CONFLICT', `not in canary or live mode (mode is ${deps.mode}): nothing to roll back`)
+      const r = await deps.deployment.rollback(request.body?.reason ?? '', actorOf(request))
+      ctx.hub.checkChanges()
+      if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
+      return { ...(r.result as Record<string, unknown> | undefined), mode: deps.mode }
     },
   )
 
@@ -63,8 +91,11 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
   app.post(
     '/ws/restart',
     { config: { access: 'operator' }, schema: { summary: 'Reconnect the exchange WebSocket feed (operator); 409 without an exchange feed', tags: ['exchange'], body: procedureBody, response: procedureResponses } },
-    () => {
-      throw new ApiError(409, 'CONFLICT', `no exchange feed to restart in ${deps.mode} mode (the market is simulated in-process)`)
+    async (request) => {
+      if (deps.deployment === undefined) throw new ApiError(409, 'CONFLICT', `no exchange feed to restart in ${deps.mode} mode (the market is simulated in-process)`)
+      const r = await deps.deployment.restartFeed(actorOf(request))
+      if (r['restarted'] !== true) throw new ApiError(409, 'CONFLICT', 'the exchange feed has ended (the session is stopping): nothing to restart')
+      return r
     },
   )
 

@@ -1,7 +1,10 @@
 /**
  * @module cli/commands/serve
- * `sofia serve`: the paper session of `sofia paper` (store, risk settings, KILL_SWITCH file) with the
- * operator HTTP API beside it, until Ctrl-C/SIGTERM (or --duration). Prints one JSON line when listening
+ * `sofia serve`: a trading session with the operator HTTP API beside it, until Ctrl-C/SIGTERM (or
+ * --duration). By default the paper session of `sofia paper` on the synthetic market (store, risk settings,
+ * KILL_SWITCH file); with an exchange (`--exchange`/`--url`, or a mode other than paper) the session of
+ * `sofia run --mode …` on the exchange's feed behind the mode router, whose deployment the API operates
+ * (`/shadow/status`, `POST /shadow/rollback`, `POST /ws/restart`). Prints one JSON line when listening
  * (`{"event":"listening","url":…}`, also for --port 0) and one when stopped. Binding beyond loopback with no
  * API token configured is refused (exit 2).
  */
@@ -18,29 +21,38 @@ import {
   buildServer,
   createToken,
   defaultDashboardDir,
+  openExchangeSession,
   openPaperSession,
   revokeToken,
 } from '../../api/index.js'
-import type { ApiDeps, ApiServer, TokenChange } from '../../api/index.js'
+import type { ApiDeps, ApiServer, HostedSession, TokenChange } from '../../api/index.js'
 import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
-import { FREEZE_FILE, attachSessionRollback } from '../../ops/canary/index.js'
+import { FREEZE_FILE, attachLiveCanary, attachSessionRollback, loadCanaryConfig } from '../../ops/canary/index.js'
 import { generateDailyReport } from '../../ops/pnl/index.js'
 import { reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
 import type { ReconciliationReport } from '../../reconcile/index.js'
 import { utcDayStart } from '../../risk/index.js'
 import type { Store } from '../../store/index.js'
-import { attachMetrics, startAlerting } from '../../system/index.js'
-import type { Alerting } from '../../system/index.js'
+import { ROUTER_MODES, attachMetrics, createStrategies, startAlerting, strategyParamsOf } from '../../system/index.js'
+import type { Alerting, RouterMode } from '../../system/index.js'
 import type { Trader } from '../../system/index.js'
 import { paperStatus } from '../../system/index.js'
-import { parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
+import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
+import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
+import type { ExchangeFlags } from '../exchange-option.js'
 import { printStatus } from './paper.js'
 import { addConfigOption, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 
-interface ServeFlags {
+interface ServeFlags extends ExchangeFlags {
+  mode?: string
+  symbols?: string
+  strategy: string[]
+  param: string[]
+  balance: string[]
+  venue?: string
   port?: string
   host?: string
   seed?: string
@@ -71,16 +83,24 @@ export function isLoopback(host: string): boolean {
 export function registerServe(program: Command): void {
   const cmd = program
     .command('serve')
-    .summary('run a paper session with the operator HTTP API (default 127.0.0.1:8023)')
+    .summary('run a trading session with the operator HTTP API (default 127.0.0.1:8023)')
     .description(
       'Paper-trades like `sofia paper` and serves the operator API beside it: /health, /ready and /metrics are open;\n' +
         'every other route needs a bearer token (sofia tokens create): viewer reads, operator changes (audited).\n' +
+        'With --exchange/--url, or --mode shadow|canary|live|testnet: the session of `sofia run` on the\n' +
+        "exchange's feed instead, operated with /shadow/status, POST /shadow/rollback, POST /ws/restart.\n" +
         'OpenAPI document at /openapi.json. Prints {"event":"listening","url":…} on stdout once listening.',
     )
+    .option('--mode <mode>', `one of ${ROUTER_MODES.join(', ')} (default: MODE / config mode; paper without --exchange/--url: the synthetic market)`)
+    .option('--symbols <list>', 'exchange session: comma-separated symbols (default BTC/USDT)')
+    .option('--strategy <name>', 'run this strategy instead of the demo line-up (repeatable)', collect, [])
+    .option('--param <key=value>', 'parameter for the --strategy strategies (repeatable)', collect, [])
+    .option('--balance <asset=amount>', "exchange session: the simulator's starting balance (repeatable; default: the exchange's)", collect, [])
+    .option('--venue <id>', 'exchange session: venue id in the records (default: the exchange id)')
     .option('--port <port>', 'TCP port (0: any free port; default api.port of sofia.yaml, else 8023)')
     .option('--host <address>', 'address to bind (default api.host, else 127.0.0.1; beyond loopback needs a token)')
-    .option('--seed <n>', 'seed of the synthetic market (default 1)')
-    .option('--step-ms <ms>', 'synthetic market step (default 100)')
+    .option('--seed <n>', 'synthetic market: its seed (default 1)')
+    .option('--step-ms <ms>', 'synthetic market: its step (default 100)')
     .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)')
     .option('--rate-limit <n>', `requests per minute per token (or IP); 0 turns it off (default ${DEFAULT_RATE_LIMIT_PER_MINUTE})`)
     .option('--metrics-auth', 'require a viewer token for /metrics')
@@ -88,8 +108,26 @@ export function registerServe(program: Command): void {
     .option('--demo', `the demo (npm start): create or reuse a local operator token '${DEMO_TOKEN_NAME}', print the dashboard link with it and a live status line`)
     // Test load for the dashboard's responsiveness test: N synthetic `load` events a second on /events.
     .addOption(new Option('--sse-load <n>').hideHelp())
-  addConfigOption(addStoreOptions(cmd)).action(async (flags: ServeFlags) => {
+  addConfigOption(addStoreOptions(addExchangeOptions(cmd))).action(async (flags: ServeFlags) => {
     const session = await sessionConfig(flags)
+    // As `sofia run` resolves it; a configuration for backtests serves paper, as serve always did.
+    const mode = flags.mode ?? (session.config.mode === 'backtest' ? 'paper' : session.config.mode)
+    if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
+    const onExchange = flags.exchange !== undefined || flags.url !== undefined || mode !== 'paper'
+    const unused = onExchange
+      ? [flags.seed !== undefined && '--seed', flags.stepMs !== undefined && '--step-ms']
+      : [flags.symbols !== undefined && '--symbols', flags.balance.length > 0 && '--balance', flags.venue !== undefined && '--venue']
+    const misplaced = unused.find((f): f is string => typeof f === 'string')
+    if (misplaced !== undefined) {
+      throw new InputError(
+        onExchange
+          ? `${misplaced}: only for the synthetic market (mode paper without --exchange/--url); this session is on the exchange in mode ${mode}`
+          : `${misplaced}: only with an exchange (--exchange/--url, or --mode shadow|canary|live|testnet)`,
+      )
+    }
+    const params = keyValues('--param', flags.param)
+    const specs = flags.strategy.map((name) => ({ name, params }))
+    const canaryConfig = onExchange ? loadCanaryConfig() : undefined
     const host = flags.host ?? session.config.api.host
     const port = flags.port === undefined ? session.config.api.port : parseNonNegativeInt('--port', flags.port)
     if (port > 65_535) throw new InputError(`--port: expected 0–65535, got ${port}`)
@@ -107,6 +145,8 @@ export function registerServe(program: Command): void {
     let server: ApiServer | undefined
     let alerting!: Alerting
     let stopRollbackWatch: (() => void) | undefined
+    let stopCanary: (() => void) | undefined
+    let toClose: HostedSession | undefined
     try {
       const demoToken = demo ? await ensureDemoToken(store, dataDirOf(flags)) : undefined
       let onTokenChange: (c: TokenChange) => void = () => undefined
@@ -116,22 +156,47 @@ export function registerServe(program: Command): void {
         await tokens.stop()
         throw new InputError(`refusing to serve on ${host} (beyond loopback) with no API token: create one with 'sofia tokens create --name NAME --role operator' or bind 127.0.0.1`)
       }
-      const paper = await openPaperSession({
+      const metrics = createMetrics()
+      const common = {
         store,
         marketDir: join(dataDirOf(flags), 'market'),
         riskSettings: session.risk,
         killFile: session.killFile,
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
-        onAlert: (line: string) => process.stderr.write(`${line}\n`),
-        ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
-        ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
-      })
-      const trader = paper.trader
+        onAlert: (line: string) => void process.stderr.write(`${line}\n`),
+      }
+      let hosted: HostedSession
+      if (onExchange) {
+        const strategies = createStrategies(specs)
+        const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
+        // The metrics and the market recording are attached by the exchange session itself.
+        hosted = await openExchangeSession({
+          ...common,
+          mode: mode as RouterMode,
+          exchange: exchangeSpec(session.config, flags, mode),
+          ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
+          symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
+          strategies,
+          strategyParams: strategyParamsOf(strategies, specs),
+          canaryPercentage: session.config.canary.percentage,
+          metrics,
+          ...(balances !== undefined ? { shadowBalances: balances } : {}),
+          onResync: (r) => common.onAlert(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
+        })
+      } else {
+        hosted = await openPaperSession({
+          ...common,
+          ...(specs.length > 0 ? { strategies: specs } : {}),
+          ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
+          ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
+        })
+      }
+      toClose = hosted
+      const trader = hosted.trader
       // Token changes made with `sofia tokens` while this session runs are audited here (the session alone appends).
       onTokenChange = (c) =>
         trader.persistence?.audit(`api.token.${c.change}`, c.change === 'created' ? c.token.createdBy : 'operator:cli', { name: c.name, role: c.token.role, expiresAt: c.token.expiresAt })
-      const metrics = createMetrics()
-      attachMetrics(trader, metrics)
+      if (hosted.exchange === undefined) attachMetrics(trader, metrics)
       // A deployment under the registry rolls back on its own: a critical alert whose action trips the kill
       // switch, or the KILL_SWITCH file, runs every rollback step (issue: automatic rollback).
       // `sofia rollback` from another process is carried out by this session (the `rollback` control command).
@@ -139,6 +204,24 @@ export function registerServe(program: Command): void {
       const deployed = (await store.loadStrategyVersions()).some((v) => v.status === 'last_good')
       const hooks = deployed ? rollback.hooks : undefined
       if (hooks !== undefined) stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
+      // As in `sofia run`: a running roll-out of one of the session's strategies is taken over by this session.
+      if (hosted.exchange !== undefined && canaryConfig !== undefined) {
+        const canary = await attachLiveCanary({ session: hosted.exchange, store, config: canaryConfig, rollback, strategies: specs.map((x) => x.name), log: common.onAlert })
+        if (canary !== undefined) stopCanary = () => canary.stop()
+      }
+      // Reconciliation compares the session's fills with its primary leg's own record, which starts afresh
+      // when the primary leg changes (simulator ↔ exchange): only the fills since then are compared.
+      let historySince = hosted.startedAt
+      const router = hosted.exchange?.router
+      let primary = router?.primary
+      const historyStart = (): number => {
+        if (router !== undefined && router.primary !== primary) {
+          primary = router.primary
+          historySince = Date.now()
+        }
+        return historySince
+      }
+      if (router !== undefined) trader.onSample(() => void historyStart())
       alerting = await startAlerting({
         trader,
         metrics,
@@ -160,12 +243,15 @@ export function registerServe(program: Command): void {
         store,
         tokens,
         metrics,
-        mode: 'paper',
-        startedAt: paper.startedAt,
-        running: () => paper.running(),
+        get mode() {
+          return hosted.mode()
+        },
+        startedAt: hosted.startedAt,
+        running: () => hosted.running(),
         dataDir: dataDirOf(flags),
+        ...(hosted.deployment !== undefined ? { deployment: hosted.deployment } : {}),
         reconcile: {
-          run: (_args, actor) => reconcileSession(trader, store, paper.startedAt, actor, dataDirOf(flags)),
+          run: (_args, actor) => reconcileSession(trader, store, historyStart(), actor, dataDirOf(flags)),
           positions: (_args, actor) => reconcileBalances(trader, actor),
         },
         reports: {
@@ -196,9 +282,11 @@ export function registerServe(program: Command): void {
       const address = server.app.server.address() as AddressInfo
       const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 
-      const running = paper.run()
-      trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: paper.startedAt })
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url, host: address.address, port: address.port, pid: process.pid, store: store.location })}\n`)
+      const running = hosted.run()
+      trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: hosted.startedAt })
+      process.stdout.write(
+        `${JSON.stringify({ event: 'listening', url, host: address.address, port: address.port, pid: process.pid, store: store.location, ...(onExchange ? { mode: hosted.mode() } : {}) })}\n`,
+      )
       let statusTimer: NodeJS.Timeout | undefined
       const tty = process.stdout.isTTY === true
       if (demoToken !== undefined) {
@@ -207,7 +295,7 @@ export function registerServe(program: Command): void {
         trader.engine.bus.on('market', () => {
           events++
         })
-        statusTimer = setInterval(() => printStatus(paperStatus(trader, paper.startedAt, events), tty), 1_000)
+        statusTimer = setInterval(() => printStatus(paperStatus(trader, hosted.startedAt, events), tty), 1_000)
         statusTimer.unref()
       }
 
@@ -230,10 +318,14 @@ export function registerServe(program: Command): void {
         trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, null)
         await server.app.close()
         server = undefined
-        paper.stop()
+        hosted.stop()
       }
       const stats = await running
+      toClose = undefined
+      stopCanary?.()
+      stopCanary = undefined
       stopRollbackWatch?.()
+      stopRollbackWatch = undefined
       await alerting.stop()
       await tokens.stop()
       if (demoToken !== undefined) {
@@ -248,10 +340,14 @@ export function registerServe(program: Command): void {
         )
       }
       process.stdout.write(
-        `${JSON.stringify({ event: 'stopped', events: stats.events, orders: trader.orders.counters, netPnl: trader.pnl().net.toString(), currency: trader.ledger.reportingCurrency })}\n`,
+        `${JSON.stringify({ event: 'stopped', ...(onExchange ? { mode: hosted.mode() } : {}), events: stats.events, orders: trader.orders.counters, netPnl: trader.pnl().net.toString(), currency: trader.ledger.reportingCurrency })}\n`,
       )
     } finally {
       if (server !== undefined) await server.app.close()
+      // A failure before the session ran (or while it ran): it lets go of the exchange and the store first.
+      stopCanary?.()
+      stopRollbackWatch?.()
+      await toClose?.close()
       await store.close()
     }
   })

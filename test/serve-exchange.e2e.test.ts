@@ -1,0 +1,161 @@
+/**
+ * End-to-end: `sofia serve` hosting a session on an exchange (`sofia exchange-sim`, child processes on
+ * loopback) instead of the synthetic market: the deployment routes operate it — /shadow/status follows the
+ * router's mode (changed by `sofia shadow promote` through the store's control channel), POST
+ * /shadow/rollback takes it back to shadow and POST /ws/restart reconnects the feed, both audited with the
+ * operator's token — viewers may read but not act, and SIGTERM ends it with exit 0.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, cliEnv, sofia } from './helpers.js'
+import { startSim, stopSim } from './sim.js'
+import type { Sim } from './sim.js'
+
+const KEYS = { EXCHANGE: 'binance', API_KEY: 'SVK', API_SECRET: 'SVS' }
+const dir = mkdtempSync(join(tmpdir(), 'sofia-serve-x-'))
+const tokens: Record<string, string> = {}
+let sim: Sim | undefined
+let child: ChildProcessWithoutNullStreams | undefined
+let exited: Promise<number | null>
+let url = ''
+let out = ''
+let err = ''
+
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
+  const text = await res.text()
+  return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== undefined) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; server stderr: ${err}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** When the server last saw a market event (from /health's feeds check), wall ms. */
+async function lastMarketEventAt(): Promise<number | undefined> {
+  const health = await call('GET', '/health')
+  const feeds = (health.json['checks'] as { name: string; detail: string }[] | undefined)?.find((c) => c.name === 'feeds')
+  const ago = /last market event (\d+) ms ago/.exec(feeds?.detail ?? '')?.[1]
+  return ago === undefined ? undefined : Date.now() - Number(ago)
+}
+
+beforeAll(async () => {
+  sim = await startSim(['--tick-ms', '50', '--seed', '11', '--symbols', 'BTC/USDT', '--trade-probability', '1', '--api-key', KEYS.API_KEY, '--api-secret', KEYS.API_SECRET, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+  for (const [name, role] of [['t', 'operator'], ['v', 'viewer']] as const) {
+    const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dir])
+    expect(r.code, r.stderr).toBe(0)
+    tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
+  }
+  const args = ['serve', '--mode', 'shadow', '--url', sim.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT']
+  args.push('--param', 'amount=0.002', '--param', 'spreadBps=1', '--venue', 'xsim', '--port', '0', '--data-dir', dir)
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cliEnv(KEYS) })
+  child = proc
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  exited = new Promise((resolve) => proc.on('exit', resolve))
+  const deadline = Date.now() + 20_000
+  while (!out.includes('\n')) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  const line = JSON.parse(out.split('\n')[0]!) as { event: string; url: string; mode: string }
+  expect(line).toMatchObject({ event: 'listening', mode: 'shadow' })
+  url = line.url
+})
+
+afterAll(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    child.kill('SIGKILL')
+    await exited
+  }
+  await stopSim(sim)
+})
+
+describe('sofia serve --mode shadow on the local exchange', () => {
+  it('reports the deployment, follows a promotion by the CLI, rolls back and restarts the feed over HTTP', async () => {
+    const shadow = await call('GET', '/shadow/status', tokens['viewer'])
+    expect(shadow.status).toBe(200)
+    expect(shadow.json).toMatchObject({ mode: 'shadow', deployment: 'shadow', venue: 'xsim', canaryPercentage: 1, canarySkipped: 0 })
+    expect(shadow.json['legs']).toMatchObject({ sim: { net: expect.any(String) }, live: { fills: 0 } })
+    // The maker quotes in shadow: its orders go to the shadow order log, none to the exchange.
+    await until('shadow orders', async () => (((await call('GET', '/shadow/status', tokens['viewer'])).json['shadowOrders'] as number) > 0 ? true : undefined))
+
+    // Viewers read, operators act.
+    expect((await call('POST', '/shadow/rollback', tokens['viewer'], { reason: 'no' })).status).toBe(403)
+    expect((await call('POST', '/ws/restart', tokens['viewer'], {})).status).toBe(403)
+
+    const promote = sofia(['shadow', 'promote', '--to', 'canary', '--reason', 'e2e', '--actor', 'alice', '--data-dir', dir, '--json'])
+    expect(promote.code, promote.stdout + promote.stderr).toBe(0)
+    expect(JSON.parse(promote.stdout)).toMatchObject({ ok: true, result: { from: 'shadow', to: 'canary' } })
+    expect((await call('GET', '/shadow/status', tokens['viewer'])).json).toMatchObject({ mode: 'canary', deployment: 'canary' })
+    expect((await call('GET', '/health')).json).toMatchObject({ status: 'ok', mode: 'canary' })
+
+    const rollback = await call('POST', '/shadow/rollback', tokens['operator'], { reason: 'e2e rollback' })
+    expect(rollback.status, JSON.stringify(rollback.json)).toBe(200)
+    expect(rollback.json).toMatchObject({ from: 'canary', to: 'shadow', mode: 'shadow' })
+    expect((await call('GET', '/shadow/status', tokens['viewer'])).json).toMatchObject({ mode: 'shadow' })
+    expect((await call('GET', '/status', tokens['viewer'])).json).toMatchObject({ mode: 'shadow', running: true })
+    const again = await call('POST', '/shadow/rollback', tokens['operator'], { reason: 'twice' })
+    expect(again.status).toBe(409)
+    expect(again.json).toMatchObject({ code: 'CONFLICT', error: expect.stringMatching(/in shadow, not canary or live/) })
+
+    const restartedAt = Date.now()
+    const restart = await call('POST', '/ws/restart', tokens['operator'], {})
+    expect(restart.status, JSON.stringify(restart.json)).toBe(200)
+    expect(restart.json).toMatchObject({ restarted: true, streams: 2 })
+    expect(restart.json['reconnects']).toBeGreaterThanOrEqual(2)
+    // The feed delivers again after the drop, and the reconnects are counted.
+    await until('market events after the restart', async () => ((await lastMarketEventAt()) ?? 0) > restartedAt + 200 ? true : undefined)
+    expect((await call('GET', '/health')).status).toBe(200)
+    const metrics = (await call('GET', '/metrics')).json['text'] as string
+    expect(Number(/^ws_reconnects_total\{venue="xsim"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2)
+
+    // The session's other procedures work on the exchange session too.
+    const rec = await call('POST', '/reconciliation/positions', tokens['operator'], {})
+    expect(rec.status, JSON.stringify(rec.json)).toBe(200)
+    const fills = await call('POST', '/reconciliation/run', tokens['operator'], {})
+    expect(fills.status, JSON.stringify(fills.json)).toBe(200)
+    expect(fills.json['status'], JSON.stringify(fills.json)).toBe('ok')
+    expect(rec.json['status'], JSON.stringify(rec.json)).toBe('ok')
+    expect(existsSync(join(dir, 'market'))).toBe(true)
+  }, 30_000)
+
+  it('stops on SIGTERM with exit 0; the audit chain has the mode changes and the feed restart with their actors', async () => {
+    child!.kill('SIGTERM')
+    expect(await exited, err).toBe(0)
+    const stopped = JSON.parse(out.trim().split('\n').at(-1)!) as { event: string; mode: string; events: number }
+    expect(stopped).toMatchObject({ event: 'stopped', mode: 'shadow' })
+    expect(stopped.events).toBeGreaterThan(0)
+
+    const file = join(dir, 'audit.jsonl')
+    const exported = sofia(['audit', 'export', '--out', file, '--data-dir', dir])
+    expect(exported.code, exported.stderr).toBe(0)
+    const records = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; actor: string; payload: Record<string, unknown> })
+    const changes = records.filter((r) => r.type === 'mode.changed').map((r) => [r.payload['from'], r.payload['to'], r.actor])
+    expect(changes).toEqual([
+      ['shadow', 'canary', 'operator:alice'],
+      ['canary', 'shadow', 'operator:t'],
+    ])
+    expect(records.find((r) => r.type === 'shadow.rollback')).toMatchObject({ actor: 'operator:t', payload: { from: 'canary', to: 'shadow', reason: 'e2e rollback' } })
+    expect(records.find((r) => r.type === 'feed.restarted')).toMatchObject({ actor: 'operator:t', payload: { venue: 'xsim', restarted: true } })
+    expect(records.filter((r) => r.type === 'api.request' && r.payload['route'] === '/shadow/rollback').map((r) => r.payload['status'])).toEqual([200, 409])
+    expect(sofia(['audit', 'verify', '--data-dir', dir]).code).toBe(0)
+  }, 30_000)
+})
