@@ -319,10 +319,11 @@ export class OrderManager implements Component {
     }
     const event: OrderEvent = { type: 'filled', timestamp: trade.timestamp, trade }
     if (order.isRedundant(event)) return
+    const wasTerminal = order.isTerminal // a late fill of a canceled or expired order
     order.apply(event)
     this.counters.fills++
     this.bus.publish('fill', { order, trade })
-    this.afterTransition(order, event)
+    this.afterTransition(order, event, wasTerminal)
   }
 
   private onVenueOrder(update: VenueOrder): void {
@@ -363,8 +364,8 @@ export class OrderManager implements Component {
     this.afterTransition(order, event)
   }
 
-  private afterTransition(order: Order, event: OrderEvent): void {
-    if (order.isTerminal) {
+  private afterTransition(order: Order, event: OrderEvent, wasTerminal = false): void {
+    if (order.isTerminal && !wasTerminal) {
       if (order.state === 'closed') this.counters.filled++
       this.open.delete(order)
       this.finished.push(order.clientOrderId)

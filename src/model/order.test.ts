@@ -91,8 +91,9 @@ describe('order state machine', () => {
       return
     }
     order.apply(eventOf(type))
-    // A partial fill (1 of 2) leaves the order working; pending_cancel stays pending.
-    const expected = target === 'fill' ? (state === 'pending_cancel' ? 'pending_cancel' : 'open') : target
+    // A partial fill (1 of 2) leaves the order working; pending_cancel stays pending; a late fill leaves a
+    // canceled or expired order as it was.
+    const expected = target === 'fill' ? (state === 'pending_cancel' || state === 'canceled' || state === 'expired' ? state : 'open') : target
     expect(order.state).toBe(expected)
   })
 
@@ -110,6 +111,15 @@ describe('order state machine', () => {
   it('closes from pending_cancel when filled completely before the cancel lands', () => {
     const o = orderIn('pending_cancel')
     o.apply(eventOf('filled', '2'))
+    expect(o.state).toBe('closed')
+  })
+
+  it('keeps a fill that arrives after the cancel, and closes an order such fills complete', () => {
+    const o = orderIn('canceled')
+    o.apply(eventOf('filled', '0.5'))
+    expect(o.state).toBe('canceled')
+    expect(o.filled.toString()).toBe('0.5')
+    o.apply(eventOf('filled', '1.5'))
     expect(o.state).toBe('closed')
   })
 

@@ -58,8 +58,10 @@ export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventT
     expired: 'expired',
   },
   closed: {},
-  canceled: {},
-  expired: {},
+  // A fill the venue made before the cancel (or expiry) can reach us after it, on another stream: it is
+  // kept (the order stays canceled, or closes if it was in fact filled completely).
+  canceled: { filled: 'fill' },
+  expired: { filled: 'fill' },
   rejected: {},
 }
 
