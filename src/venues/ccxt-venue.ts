@@ -79,6 +79,8 @@ interface Tracked {
   /** The newest update that shows more filled than delivered: held until its fills are. */
   pending: VenueOrder | undefined
   backfill: NodeJS.Timeout | undefined
+  /** Fills the scheduled backfill was told of (a create answer's): it is not needed once all are delivered. */
+  backfillKnown: readonly Trade[]
 }
 
 const TERMINAL: ReadonlySet<OrderStatus> = new Set(['closed', 'canceled', 'expired', 'rejected'])
@@ -140,7 +142,12 @@ export class CcxtVenue implements Venue, Component {
     const venue = new CcxtVenue(options)
     await venue.loadMarkets()
     venue.qualifyTradeIds = venue.markets.size > 1
-    if (venue.watching) await venue.startStreams()
+    if (venue.watching) {
+      // The keys are checked over REST first: a bad key is one clear error here, not a failure inside ccxt's
+      // user stream (which it raises where nothing can catch it).
+      await venue.fetchBalance()
+      await venue.startStreams()
+    }
     venue.poller = setInterval(() => void venue.poll(), venue.pollMs)
     venue.poller.unref()
     return venue
@@ -423,7 +430,7 @@ export class CcxtVenue implements Venue, Component {
   private track(clientOrderId: string, symbol: string, timestamp: number): Tracked {
     let t = this.tracked.get(clientOrderId)
     if (t === undefined) {
-      t = { clientOrderId, symbol, venueOrderId: undefined, timestamp, traded: ZERO, last: undefined, pending: undefined, backfill: undefined }
+      t = { clientOrderId, symbol, venueOrderId: undefined, timestamp, traded: ZERO, last: undefined, pending: undefined, backfill: undefined, backfillKnown: [] }
       this.tracked.set(clientOrderId, t)
     }
     return t
@@ -451,6 +458,11 @@ export class CcxtVenue implements Venue, Component {
       t.pending = undefined
       this.emitOrder(t, p)
     }
+    // The stream delivered what the backfill was waiting for (the usual case): no REST call needed.
+    if (t.backfill !== undefined && t.pending === undefined && t.backfillKnown.every((f) => this.seenTrades.has(f.id))) {
+      clearTimeout(t.backfill)
+      t.backfill = undefined
+    }
   }
 
   private emitOrder(t: Tracked, o: VenueOrder): void {
@@ -470,6 +482,7 @@ export class CcxtVenue implements Venue, Component {
    */
   private scheduleBackfill(t: Tracked, known: readonly Trade[]): void {
     if (t.backfill !== undefined || this.closed) return
+    t.backfillKnown = known
     t.backfill = setTimeout(() => {
       t.backfill = undefined
       void (async () => {
