@@ -29,6 +29,8 @@ export interface AlertingOptions {
   readonly sloEveryMs?: number
   /** Also told of every alert whose action trips the kill switch (automatic rollback of a deployment). */
   readonly onKillSwitchAlert?: (alert: Alert) => void
+  /** Told of every alert an action ran for (e.g. a canary roll-out counting critical alerts against its stage). */
+  readonly onAlert?: (alert: Alert) => void
 }
 
 export interface Alerting {
@@ -60,6 +62,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   })
   const record = (alert: Alert, what: string): void => {
     trader.persistence?.audit(`alert.${alert.state}`, 'system', { rule: alert.rule, labels: alert.labels, severity: alert.severity, action: what, summary: alert.summary })
+    options.onAlert?.(alert)
   }
   const engine = new AlertEngine({
     registry: metrics.registry,

@@ -82,7 +82,7 @@ function needsKeys(mode: RouterMode): boolean {
 }
 
 export async function runExchangeSession(options: ExchangeSessionOptions): Promise<ExchangeSessionResult> {
-  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, TICK_SIZE } = await import('../venues/ccxt.js')
+  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, mapCcxtError, TICK_SIZE } = await import('../venues/ccxt.js')
   const { mode } = options
   if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}`)
   const hasKeys = (options.exchange.apiKey ?? '') !== '' && (options.exchange.secret ?? '') !== ''
@@ -97,6 +97,11 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     if (hasKeys) {
       const ex = createCcxtExchange(spec)
       exchanges.push(ex)
+      // The keys are checked over REST first: with a bad key ccxt's user stream raises its error where nothing
+      // can catch it (an unhandled rejection), instead of one clear line here.
+      await ex.fetchBalance().catch((error: unknown) => {
+        throw mapCcxtError(error, { what: `${venueId}: checking the API keys (fetchBalance)`, secrets: [spec.apiKey ?? '', spec.secret ?? ''].filter((x) => x !== '') })
+      })
       venue = await CcxtVenue.connect({
         id: venueId,
         exchange: ex,

@@ -142,12 +142,7 @@ export class CcxtVenue implements Venue, Component {
     const venue = new CcxtVenue(options)
     await venue.loadMarkets()
     venue.qualifyTradeIds = venue.markets.size > 1
-    if (venue.watching) {
-      // The keys are checked over REST first: a bad key is one clear error here, not a failure inside ccxt's
-      // user stream (which it raises where nothing can catch it).
-      await venue.fetchBalance()
-      await venue.startStreams()
-    }
+    if (venue.watching) await venue.startStreams()
     venue.poller = setInterval(() => void venue.poll(), venue.pollMs)
     venue.poller.unref()
     return venue

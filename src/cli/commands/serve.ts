@@ -30,6 +30,7 @@ import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
 import { FREEZE_FILE, attachLiveCanary, attachSessionRollback, loadCanaryConfig } from '../../ops/canary/index.js'
+import type { LiveCanary } from '../../ops/canary/index.js'
 import { generateDailyReport } from '../../ops/pnl/index.js'
 import { reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
 import type { ReconciliationReport } from '../../reconcile/index.js'
@@ -200,13 +201,15 @@ export function registerServe(program: Command): void {
       // A deployment under the registry rolls back on its own: a critical alert whose action trips the kill
       // switch, or the KILL_SWITCH file, runs every rollback step (issue: automatic rollback).
       // `sofia rollback` from another process is carried out by this session (the `rollback` control command).
+      let liveCanary: LiveCanary | undefined
       const rollback = attachSessionRollback(trader, { store, dataDir: dataDirOf(flags), freezeFile: resolve(FREEZE_FILE), notifier: (alert) => alerting.hub.notify(alert) })
       const deployed = (await store.loadStrategyVersions()).some((v) => v.status === 'last_good')
       const hooks = deployed ? rollback.hooks : undefined
       if (hooks !== undefined) stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
       // As in `sofia run`: a running roll-out of one of the session's strategies is taken over by this session.
       if (hosted.exchange !== undefined && canaryConfig !== undefined) {
-        const canary = await attachLiveCanary({ session: hosted.exchange, store, config: canaryConfig, rollback, strategies: specs.map((x) => x.name), log: common.onAlert })
+        liveCanary = await attachLiveCanary({ session: hosted.exchange, store, config: canaryConfig, rollback, strategies: specs.map((x) => x.name), log: common.onAlert })
+        const canary = liveCanary
         if (canary !== undefined) stopCanary = () => canary.stop()
       }
       // Reconciliation compares the session's fills with its primary leg's own record, which starts afresh
@@ -227,6 +230,10 @@ export function registerServe(program: Command): void {
         metrics,
         dataDir: dataDirOf(flags),
         ...(hooks !== undefined ? { onKillSwitchAlert: (alert) => void hooks.onAlert(alert) } : {}),
+        // A critical alert-rule alert counts against the current canary stage (as the safety layer's own do).
+        onAlert: (alert) => {
+          if (alert.state === 'firing' && alert.severity === 'critical') liveCanary?.reportAlert(alert.at, `${alert.rule}: ${alert.summary}`)
+        },
       })
       const engine = alerting.engine
       const slo = alerting.slo

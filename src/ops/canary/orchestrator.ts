@@ -107,7 +107,7 @@ export class CanaryOrchestrator {
     const now = this.o.clock.now()
     this.current = state
     this.o.source.beginStage(stage, now)
-    this.persist([{ type: 'canary.resumed', actor, payload: { strategy: state.strategy, version: state.version, stage: stage.name, capitalPct: stage.capitalPct, stageStartedAt: state.stageStartedAt } }])
+    this.persist([{ type: 'canary.resumed', actor, payload: { strategy: state.strategy, version: state.version, stage: stage.name, capitalPct: stage.capitalPct, stageStartedAt: state.stageStartedAt, metricsFrom: now } }])
     this.apply(stage, actor)
     return state
   }
