@@ -112,6 +112,11 @@ describe('sofia serve --mode shadow on the local exchange', () => {
     const again = await call('POST', '/shadow/rollback', tokens['operator'], { reason: 'twice' })
     expect(again.status).toBe(409)
     expect(again.json).toMatchObject({ code: 'CONFLICT', error: expect.stringMatching(/in shadow, not canary or live/) })
+    // The CLI with a token goes through the same route (actor: the token).
+    expect(sofia(['shadow', 'promote', '--to', 'canary', '--reason', 'again', '--actor', 'alice', '--data-dir', dir]).code).toBe(0)
+    const viaCli = sofia(['shadow', 'rollback', '--reason', 'cli via api', '--data-dir', dir, '--json'], { env: { SOFIA_TOKEN: tokens['operator']! } })
+    expect(viaCli.code, viaCli.stdout + viaCli.stderr).toBe(0)
+    expect(JSON.parse(viaCli.stdout)).toMatchObject({ ok: true, via: 'api', result: { from: 'canary', to: 'shadow' } })
 
     const restartedAt = Date.now()
     const restart = await call('POST', '/ws/restart', tokens['operator'], {})
@@ -152,10 +157,12 @@ describe('sofia serve --mode shadow on the local exchange', () => {
     expect(changes).toEqual([
       ['shadow', 'canary', 'operator:alice'],
       ['canary', 'shadow', 'operator:t'],
+      ['shadow', 'canary', 'operator:alice'],
+      ['canary', 'shadow', 'operator:t'],
     ])
     expect(records.find((r) => r.type === 'shadow.rollback')).toMatchObject({ actor: 'operator:t', payload: { from: 'canary', to: 'shadow', reason: 'e2e rollback' } })
     expect(records.find((r) => r.type === 'feed.restarted')).toMatchObject({ actor: 'operator:t', payload: { venue: 'xsim', restarted: true } })
-    expect(records.filter((r) => r.type === 'api.request' && r.payload['route'] === '/shadow/rollback').map((r) => r.payload['status'])).toEqual([200, 409])
+    expect(records.filter((r) => r.type === 'api.request' && r.payload['route'] === '/shadow/rollback').map((r) => r.payload['status'])).toEqual([200, 409, 200])
     expect(sofia(['audit', 'verify', '--data-dir', dir]).code).toBe(0)
   }, 30_000)
 })

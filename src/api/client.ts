@@ -61,6 +61,7 @@ const ROUTES: Partial<Record<ControlCommand, (args: Record<string, unknown>, rea
   'orders.cancel_all': (_args, reason) => (reason !== undefined ? { reason } : {}),
   'trading_state.set': (args) => ({ ...args }),
   'position_override.set': (args) => ({ ...args }),
+  'shadow.rollback': (_args, reason) => (reason !== undefined ? { reason } : {}),
 }
 const PATHS: Partial<Record<ControlCommand, string>> = {
   'kill_switch.activate': '/kill-switch/activate',
@@ -68,6 +69,7 @@ const PATHS: Partial<Record<ControlCommand, string>> = {
   'orders.cancel_all': '/orders/cancel-all',
   'trading_state.set': '/trading-state',
   'position_override.set': '/position-override',
+  'shadow.rollback': '/shadow/rollback',
 }
 
 function route(command: ControlCommand, args: Record<string, unknown>): { path: string; body: Record<string, unknown> } | undefined {
