@@ -217,6 +217,9 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     const startedAt = Date.now()
     const onStop = (): void => {
       void (async () => {
+        // No new order from here on: a quoting strategy would otherwise re-quote while the cancels are confirmed,
+        // and an order placed then could fill after the last look at the exchange.
+        router.stop()
         if (router.primary === 'live') {
           t.orders.cancelAll({ venue: venueId })
           const deadline = Date.now() + 5_000

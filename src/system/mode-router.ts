@@ -107,6 +107,8 @@ export class ModeRouter implements Venue {
   private percentage: number
   /** `from → to` while a switch of the primary leg waits for its cancels. */
   private switching: string | undefined
+  /** Set when the session is stopping: no new order from then on. */
+  private stopping: string | undefined
 
   constructor(private readonly o: ModeRouterOptions) {
     this.id = o.id
@@ -178,16 +180,23 @@ export class ModeRouter implements Venue {
     this.sim.onMarket(e)
   }
 
+  /** The session is stopping: new orders are denied from now on (open ones are being cancelled). */
+  stop(reason = `session on ${this.id} stopping`): void {
+    this.stopping ??= reason
+  }
+
   /** The leg an order of the session was sent to as its primary (undefined: not sent through this router). */
   primaryOf(clientOrderId: string): Leg | undefined {
     return this.roles.get(clientOrderId)?.primary
   }
 
   pausedReason(): string | undefined {
+    if (this.stopping !== undefined) return this.stopping
     return this.switching === undefined ? undefined : `mode switch ${this.switching} in progress on ${this.id}`
   }
 
   createOrder(req: OrderRequest): Promise<VenueOrder> {
+    if (this.stopping !== undefined) return Promise.reject(new InvalidOrder(`${req.clientOrderId}: ${this.stopping}; order not sent`))
     if (this.switching !== undefined) {
       // Normally stopped before: the pre-trade gate denies new orders while `pausedReason` says so.
       // The primary leg is changing: an order now would be left behind on the old leg.
