@@ -30,6 +30,8 @@ import type { RecoverySummary, TraderOptions } from './trader.js'
 /** Store state key of the router's last status (read by `sofia shadow status`). */
 export const SHADOW_STATUS_KEY = 'shadow.status'
 export const SESSION_MODE_KEY = 'session.mode'
+/** How far back the final resync of a stopping session looks: fills made while its cancels were on their way. */
+const STOP_LOOKBACK_MS = 5 * 60_000
 
 export interface ExchangeSessionOptions {
   readonly mode: RouterMode
@@ -214,7 +216,6 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     trader.onSample(() => t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status()))
     // On stop, a session trading on the exchange leaves nothing working there: cancel, wait, then end the feed.
     const feedStop = new AbortController()
-    const startedAt = Date.now()
     const onStop = (): void => {
       void (async () => {
         // No new order from here on: a quoting strategy would otherwise re-quote while the cancels are confirmed,
@@ -226,7 +227,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
           while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
           // A fill made while the cancels were on their way may not have been pushed yet: ask for it.
           if (venue !== undefined) {
-            await resync(t, venue, { actor: 'system', owns, lookbackMs: Math.max(60_000, Date.now() - startedAt) }).catch((error: unknown) =>
+            await resync(t, venue, { actor: 'system', owns, lookbackMs: STOP_LOOKBACK_MS }).catch((error: unknown) =>
               onError(`final resync failed: ${error instanceof Error ? error.message : String(error)}`),
             )
           }
