@@ -44,11 +44,11 @@ function idle(signal: AbortSignal): MarketSource {
   }
 }
 
-async function session(options: { watch?: boolean; pollMs?: number; timeoutMs?: number } = {}) {
+async function session(options: { watch?: boolean; pollMs?: number; timeoutMs?: number; recvWindowMs?: number } = {}) {
   const n = ++account
   const key = `F${n}`
   const metrics = createMetrics({ processMetrics: false })
-  const exchange = createCcxtExchange({ exchangeId: 'binance', apiKey: key, secret: `FS${n}`, url: sim!.url, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) })
+  const exchange = createCcxtExchange({ exchangeId: 'binance', apiKey: key, secret: `FS${n}`, url: sim!.url, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), recvWindowMs: options.recvWindowMs ?? 2_000 })
   const venue = await CcxtVenue.connect({
     id: 'xsim',
     exchange,
@@ -106,7 +106,10 @@ describe('faults on the order path', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(950)
     await s.faults({ rateLimit: { next: 1, retryAfterS: 1, endpoints: ['POST /api/v3/order'] } })
     const o = s.submit('buy', 'limit', '0.001', s.bid.sub(100).toString())
-    expect(await waitFor(() => o.state === 'rejected', 5_000)).toBe(true)
+    // Not declared rejected while the exchange could still accept it (recvWindow 2 s + 1 s skew).
+    await sleep(1_000)
+    expect(o.state).toBe('submitted')
+    expect(await waitFor(() => o.state === 'rejected', 10_000)).toBe(true)
     expect(o.reason).toMatch(/not received by venue: RateLimitExceeded/)
     expect(await s.atExchange(o.clientOrderId)).toHaveLength(0)
     await s.faults({})
@@ -119,7 +122,7 @@ describe('faults on the order path', () => {
     for (let i = 0; i < 3; i++) {
       const o = s.submit('buy', 'limit', '0.001', s.bid.sub(100 + i).toString())
       orders.push(o)
-      expect(await waitFor(() => o.state === 'rejected', 5_000)).toBe(true)
+      expect(await waitFor(() => o.state === 'rejected', 10_000)).toBe(true)
       expect(o.reason).toMatch(/ExchangeNotAvailable/)
     }
     for (const o of orders) expect(await s.atExchange(o.clientOrderId)).toHaveLength(0)
@@ -135,7 +138,7 @@ describe('faults on the order path', () => {
     const s = await session({ timeoutMs: 500 })
     await s.faults({ timeout: { next: 1, endpoints: ['POST /api/v3/order'] } })
     const o = s.submit('buy', 'limit', '0.001', s.bid.sub(100).toString())
-    expect(await waitFor(() => o.state === 'rejected', 5_000)).toBe(true)
+    expect(await waitFor(() => o.state === 'rejected', 10_000)).toBe(true)
     expect(o.reason).toMatch(/RequestTimeout/)
     expect(await s.atExchange(o.clientOrderId)).toHaveLength(0)
     await s.faults({})
@@ -194,5 +197,75 @@ describe('faults on the order path', () => {
     expect(s.trader.ledger.position('xsim', SYMBOL).amount.toString()).toBe('0.003')
     // Again: nothing left to repair.
     expect(await resync(s.trader, s.venue, { actor: 'test' })).toMatchObject({ fillsApplied: 0, ordersUpdated: 0, ordersClosed: 0 })
+  })
+
+  it('a cancel answered 503: retried with backoff until the exchange confirms it; never reported cancelled before', async () => {
+    const s = await session()
+    const o = s.submit('buy', 'limit', '0.001', s.bid.sub(120).toString())
+    expect(await waitFor(() => o.state === 'open', 5_000)).toBe(true)
+    await s.faults({ serverError: { probability: 1, status: 503, endpoints: ['DELETE /api/v3/order', 'GET /api/v3/order'] } })
+    const during = await s.trader.orders.cancelAllConfirmed(undefined, 1_500)
+    expect(during.requested).toBe(1)
+    expect(during.canceled).toEqual([])
+    expect(during.pending).toEqual([o.clientOrderId])
+    expect(during.errors[o.clientOrderId]).toMatch(/ExchangeNotAvailable|503/)
+    expect(o.isTerminal).toBe(false)
+    expect((await s.atExchange(o.clientOrderId))[0]?.status).toBe('NEW')
+    await s.faults({})
+    // Retried on its own: confirmed by the exchange once it answers again.
+    expect(await waitFor(() => o.state === 'canceled', 10_000)).toBe(true)
+    expect((await s.atExchange(o.clientOrderId))[0]?.status).toBe('CANCELED')
+  })
+
+  it('a cancel that overtakes its order (held 1.5 s): looked up and retried until the order arrives, then cancelled', async () => {
+    const s = await session()
+    await s.faults({ timeout: { next: 1, afterMs: 1_500, endpoints: ['POST /api/v3/order'] } })
+    const o = s.submit('buy', 'limit', '0.001', s.bid.sub(130).toString())
+    await sleep(200)
+    expect(o.state).toBe('submitted')
+    s.trader.orders.cancel(o.clientOrderId)
+    expect(await waitFor(() => o.isTerminal, 10_000)).toBe(true)
+    expect(o.state).toBe('canceled')
+    const at = await s.atExchange(o.clientOrderId)
+    expect(at).toHaveLength(1)
+    expect(at[0]!.status).toBe('CANCELED')
+  })
+
+  it('an order held past the client timeout and then accepted: found by client id and managed, not declared rejected', async () => {
+    const s = await session({ timeoutMs: 500 })
+    await s.faults({ timeout: { next: 1, afterMs: 1_200, endpoints: ['POST /api/v3/order'] } })
+    const o = s.submit('buy', 'limit', '0.001', s.bid.sub(140).toString())
+    expect(await waitFor(() => o.state === 'open', 10_000)).toBe(true)
+    expect(o.venueOrderId).toBeDefined()
+    const at = await s.atExchange(o.clientOrderId)
+    expect(at).toHaveLength(1)
+    s.trader.orders.cancel(o.clientOrderId)
+    expect(await waitFor(() => o.state === 'canceled', 5_000)).toBe(true)
+  })
+
+  it('more fills than one page (1,000): fetchMyTrades, the fill backstop and reconciliation read them all', async () => {
+    const s = await session({ watch: false, pollMs: 3_600_000 })
+    const inst = s.venue.instrument(SYMBOL)
+    const n = 1_150
+    const price = s.bid.add(s.ask).div(2).toDecimalPlaces(2).toString()
+    const since = Date.now() - 1_000
+    const o = s.submit('buy', 'limit', inst.stepSize.mul(n).toString(), price)
+    expect(await waitFor(() => o.state === 'open', 5_000)).toBe(true)
+    for (let i = 0; i < n; i++) await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: 'sell', amount: inst.stepSize.toString(), price })
+    const exchangeTrades = (await control<Array<{ order: string }>>(sim!, 'GET', `/sim/trades?apiKey=${s.key}`)).filter((t) => t.order === o.venueOrderId)
+    expect(exchangeTrades).toHaveLength(n)
+    const fetched = await s.venue.fetchMyTrades(SYMBOL, since)
+    expect(fetched.filter((t) => t.clientOrderId === o.clientOrderId)).toHaveLength(n)
+    expect(new Set(fetched.map((t) => t.id)).size).toBe(fetched.length)
+    expect((await s.venue.fetchMyTrades(SYMBOL)).filter((t) => t.clientOrderId === o.clientOrderId)).toHaveLength(n)
+    // The session saw none of them (no stream, no poll): resync applies every one, exactly once.
+    const summary = await resync(s.trader, s.venue, { actor: 'test' })
+    expect(summary.fillsApplied).toBe(n)
+    expect(o.state).toBe('closed')
+    expect(o.filled.toString()).toBe(inst.stepSize.mul(n).toString())
+    const { venueTrades } = await import('../src/reconcile/index.js')
+    let count = 0
+    for await (const batch of venueTrades(s.venue, { symbols: [SYMBOL] })) count += batch.filter((t) => t.clientOrderId === o.clientOrderId).length
+    expect(count).toBe(n)
   })
 })

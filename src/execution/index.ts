@@ -2,6 +2,6 @@
  * @module execution
  * Order management: deterministic client ids, the path from intent through risk to venue, order state.
  */
-export { clientOrderId } from './client-order-id.js'
+export { clientOrderId, isSofiaClientOrderId, storeTag } from './client-order-id.js'
 export { OrderManager } from './order-manager.js'
-export type { OrderManagerOptions, OrderCounters } from './order-manager.js'
+export type { CancelReport, OrderManagerOptions, OrderCounters } from './order-manager.js'

@@ -4,10 +4,19 @@
  * pre-trade risk gateway, sends approved ones to their venue and keeps every order's state by applying the
  * venue's pushed updates through the order state machine. A lost response (network error, timeout) is
  * resolved by looking the order up by its client id — never by sending it again.
+ *
+ * An order is settled only by the venue's word:
+ * - An order sent but not acknowledged is looked up by client id every `inFlightCheckMs` and declared rejected
+ *   only once the venue can no longer accept it (its accept window, e.g. Binance's recvWindow, has passed).
+ *   To keep that window bounded, an order whose durable record took longer than `sendGraceMs` is not sent.
+ * - A cancel is done when the venue confirms it or reports the order finished. A cancel that fails is retried
+ *   with backoff (honouring Retry-After) until then; a cancel the venue answers with "unknown order" is
+ *   checked by looking the order up (it may have filled, or not have arrived yet) and retried while the order
+ *   may still exist. Every failed attempt is published as a `cancel_rejected` order event.
  */
 import type { Component, EngineEvents, EventBus, OrderIntent, Clock } from '../engine/index.js'
 import type { Decimal, OrderEvent, Trade } from '../model/index.js'
-import { InvariantViolation, NetworkError, Order, OrderNotFound, ZERO } from '../model/index.js'
+import { InvariantViolation, NetworkError, Order, OrderNotFound, RateLimitExceeded, ZERO } from '../model/index.js'
 import { applyPositionOverride } from '../risk/index.js'
 import type { PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { Venue, VenueOrder } from '../venues/venue.js'
@@ -36,6 +45,40 @@ export interface OrderManagerOptions {
    * if it rejects, the order is not sent.
    */
   readonly beforeSend?: () => void | Promise<void>
+  /**
+   * Last look before an approved order leaves (after the durability barrier): a reason not to send it after
+   * all (the kill switch tripped while it was being recorded), or undefined to send.
+   */
+  readonly sendGate?: (order: Order) => string | undefined
+  /** The store's tag in every client order id (identity + restore epoch; see client-order-id). */
+  readonly idTag?: string
+  /** How often an unanswered order or a failing cancel is looked at again, ms (default 2 000). */
+  readonly inFlightCheckMs?: number
+  /** The longest an approved order may wait for its durable record before it is sent, ms (default 2 000). */
+  readonly sendGraceMs?: number
+}
+
+/** What a cancel-all came to, by the venues' word. */
+export interface CancelReport {
+  /** Orders a cancel was asked for (open, pending-cancel and in-flight ones). */
+  readonly requested: number
+  /** Canceled (or expired), confirmed by the venue. */
+  readonly canceled: readonly string[]
+  /** Filled completely before the cancel took. */
+  readonly filled: readonly string[]
+  /** Never reached the venue (rejected once it could no longer accept them). */
+  readonly rejected: readonly string[]
+  /** Still working at the venue when the wait ended: their cancels go on being retried. */
+  readonly pending: readonly string[]
+  /** The last error of each cancel that failed at least once (client id → message). */
+  readonly errors: Readonly<Record<string, string>>
+}
+
+interface CancelWatch {
+  attempts: number
+  inFlight: boolean
+  timer: NodeJS.Timeout | undefined
+  lastError: string | undefined
 }
 
 export interface OrderCounters {
@@ -65,6 +108,17 @@ export class OrderManager implements Component {
   private readonly sizeMultiplier: ((strategyId: string) => Decimal) | undefined
   private readonly beforeSend: (() => void | Promise<void>) | undefined
   private stopped = false
+  private disposed = false
+  private readonly sendGate: ((order: Order) => string | undefined) | undefined
+  private readonly idTag: string | undefined
+  private readonly checkMs: number
+  private readonly sendGraceMs: number
+  /** Orders whose cancel is wanted until the venue settles them. */
+  private readonly cancelling = new Map<string, CancelWatch>()
+  /** When each order still working left for its venue (wall clock), for its accept deadline. */
+  private readonly sentAt = new Map<string, number>()
+  /** Orders sent without an answer, being looked up. */
+  private readonly inFlight = new Map<string, NodeJS.Timeout>()
   /** Venue updates for ids we never sent (found by resync in the live issue); kept for operators. */
   readonly unknownUpdates: string[] = []
 
@@ -76,6 +130,10 @@ export class OrderManager implements Component {
     this.keepFinished = options.keepFinished ?? 10_000
     this.beforeSend = options.beforeSend
     this.sizeMultiplier = options.sizeMultiplier
+    this.sendGate = options.sendGate
+    this.idTag = options.idTag
+    this.checkMs = options.inFlightCheckMs ?? 2_000
+    this.sendGraceMs = options.sendGraceMs ?? 2_000
     const view = options.accountView
     this.riskView = {
       now: () => view.now(),
@@ -142,9 +200,21 @@ export class OrderManager implements Component {
     this.stopped = false
   }
 
-  /** After stop nothing more is sent: late intents are denied (venue updates are still applied). */
+  /**
+   * After stop nothing more is sent: late intents are denied (venue updates are still applied, and cancels
+   * already wanted go on being retried until `dispose`).
+   */
   stop(): void {
     this.stopped = true
+  }
+
+  /** Ends every retry and look-up timer (the venues are going away). */
+  dispose(): void {
+    this.stopped = true
+    this.disposed = true
+    for (const w of this.cancelling.values()) if (w.timer !== undefined) clearTimeout(w.timer)
+    for (const t of this.inFlight.values()) clearTimeout(t)
+    this.inFlight.clear()
   }
 
   /** Risk-checks an intent and, when approved, sends it. Returns the order in its resulting state. */
@@ -158,7 +228,7 @@ export class OrderManager implements Component {
         ? intent.amount
         : applyPositionOverride(intent.amount, multiplier, this.riskView.instrument(intent.venue, intent.symbol))
     const order = new Order({
-      clientOrderId: clientOrderId(intent.strategyId, seq),
+      clientOrderId: clientOrderId(intent.strategyId, seq, this.idTag),
       strategyId: intent.strategyId,
       venue: intent.venue,
       symbol: intent.symbol,
@@ -193,6 +263,23 @@ export class OrderManager implements Component {
       ...(order.price !== undefined ? { price: order.price } : {}),
     }
     const send = (): void => {
+      // The last look: a halt or a cancel may have come while the order was being recorded, and an order
+      // recorded too slowly would leave its accept window unbounded.
+      const late = venue!.acceptWindowMs?.() !== undefined && this.clock.now() - order.timestamp > this.sendGraceMs
+      const gate =
+        this.cancelling.has(order.clientOrderId) || order.state !== 'submitted'
+          ? 'canceled before it was sent'
+          : this.stopped
+            ? 'the session is stopping'
+            : late
+              ? `its record took more than ${this.sendGraceMs} ms`
+              : this.sendGate?.(order)
+      if (gate !== undefined) {
+        this.cancelling.delete(order.clientOrderId)
+        if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: ${gate}`)
+        return
+      }
+      this.sentAt.set(order.clientOrderId, Date.now())
       venue!.createOrder(request).then(
         (ack) => this.onVenueOrder(ack),
         (error: unknown) => this.onSendFailed(order, error),
@@ -203,7 +290,7 @@ export class OrderManager implements Component {
     else {
       barrier.then(send, (error: unknown) => {
         // Not durable, so not sent: the venue never sees an order the store may not know.
-        if (order.state === 'submitted') this.reject(order, `not sent: store unavailable (${describe(error)})`)
+        if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: store unavailable (${describe(error)})`)
       })
     }
     return order
@@ -219,28 +306,167 @@ export class OrderManager implements Component {
     if (!order.isTerminal) this.open.add(order)
   }
 
+  /**
+   * Asks the venue to cancel an order (working, pending-cancel or still in flight) and keeps asking until the
+   * venue settles it: canceled, filled, or — for an order it never received — no longer acceptable.
+   */
   cancel(clientOrderId: string): void {
     const order = this.orders.get(clientOrderId)
-    if (order === undefined || order.isTerminal || order.state === 'pending_cancel') return
-    const venue = this.venues.get(order.venue)
-    if (venue === undefined) return
-    this.transition(order, { type: 'cancel_requested', timestamp: this.clock.now() })
+    if (order === undefined || order.isTerminal || order.state === 'created') return
+    if (!this.venues.has(order.venue)) return
+    const watch = this.cancelling.get(clientOrderId)
+    if (watch !== undefined) {
+      // Already wanted: a waiting retry goes now; one on its way is left to answer.
+      if (!watch.inFlight && watch.timer !== undefined) {
+        clearTimeout(watch.timer)
+        watch.timer = undefined
+        this.sendCancel(order, watch)
+      }
+      return
+    }
+    const w: CancelWatch = { attempts: 0, inFlight: false, timer: undefined, lastError: undefined }
+    this.cancelling.set(clientOrderId, w)
+    this.sendCancel(order, w)
+  }
+
+  /** Cancels every open order matching the filter, pending and in-flight ones included; returns how many. */
+  cancelAll(filter?: { strategyId?: string; venue?: string; symbol?: string }): number {
+    const targets = this.openOrders(filter)
+    for (const o of targets) this.cancel(o.clientOrderId)
+    return targets.length
+  }
+
+  /**
+   * Cancels every open order matching the filter and waits (up to `timeoutMs`) for the venues to settle them.
+   * Nothing unconfirmed is counted as canceled: what is still working is `pending`, and its cancel goes on.
+   */
+  async cancelAllConfirmed(filter?: { strategyId?: string; venue?: string; symbol?: string }, timeoutMs = 5_000): Promise<CancelReport> {
+    const targets = this.openOrders(filter)
+    for (const o of targets) this.cancel(o.clientOrderId)
+    const deadline = Date.now() + timeoutMs
+    while (targets.some((o) => !o.isTerminal) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    const by = (pred: (o: Order) => boolean): string[] => targets.filter(pred).map((o) => o.clientOrderId)
+    const errors: Record<string, string> = {}
+    for (const o of targets) {
+      const e = this.cancelling.get(o.clientOrderId)?.lastError ?? this.lastCancelError.get(o.clientOrderId)
+      if (e !== undefined) errors[o.clientOrderId] = e
+    }
+    return {
+      requested: targets.length,
+      canceled: by((o) => o.state === 'canceled' || o.state === 'expired'),
+      filled: by((o) => o.state === 'closed'),
+      rejected: by((o) => o.state === 'rejected'),
+      pending: by((o) => !o.isTerminal),
+      errors,
+    }
+  }
+
+  /** Orders whose cancel is wanted but not yet confirmed by their venue. */
+  unconfirmedCancels(): Order[] {
+    const out: Order[] = []
+    for (const id of this.cancelling.keys()) {
+      const o = this.orders.get(id)
+      if (o !== undefined && !o.isTerminal) out.push(o)
+    }
+    return out
+  }
+
+  private readonly lastCancelError = new Map<string, string>()
+
+  private sendCancel(order: Order, w: CancelWatch): void {
+    if (this.disposed) return
+    if (order.isTerminal) {
+      this.cancelling.delete(order.clientOrderId)
+      return
+    }
+    const venue = this.venues.get(order.venue)!
+    if (order.state === 'submitted' || order.state === 'open') this.transition(order, { type: 'cancel_requested', timestamp: this.clock.now() })
+    w.attempts++
+    w.inFlight = true
     venue.cancelOrder(order.clientOrderId, order.symbol).then(
-      (update) => this.onVenueOrder(update),
+      (update) => {
+        w.inFlight = false
+        this.onVenueOrder(update)
+        if (order.isTerminal) this.cancelDone(order)
+        else this.retryCancel(order, w, `the venue answered the cancel with status ${update.status}`)
+      },
       (error: unknown) => {
-        // The order finished (filled or canceled) before the cancel arrived: its own updates say how.
-        if (order.state === 'pending_cancel' && !(error instanceof OrderNotFound)) {
-          this.transition(order, { type: 'cancel_rejected', timestamp: this.clock.now(), reason: describe(error) })
-        }
+        w.inFlight = false
+        if (order.isTerminal) return this.cancelDone(order)
+        if (error instanceof OrderNotFound) return this.cancelNotFound(order, w, error)
+        this.cancelFailed(order, w, error)
       },
     )
   }
 
-  /** Cancels every open order matching the filter; returns how many cancels were sent. */
-  cancelAll(filter?: { strategyId?: string; venue?: string; symbol?: string }): number {
-    const targets = this.openOrders(filter).filter((o) => o.state !== 'pending_cancel')
-    for (const o of targets) this.cancel(o.clientOrderId)
-    return targets.length
+  /** The venue does not know the order by that id: it finished, or has not arrived yet. Its own record says. */
+  private cancelNotFound(order: Order, w: CancelWatch, cause: Error): void {
+    const venue = this.venues.get(order.venue)!
+    w.inFlight = true
+    venue.fetchOrder(order.clientOrderId, order.symbol).then(
+      (found) => {
+        w.inFlight = false
+        this.onVenueOrder(found)
+        if (order.isTerminal) return this.cancelDone(order)
+        // Found and still working (a cancel that overtook its order): ask again.
+        this.cancelFailed(order, w, cause)
+      },
+      (lookupError: unknown) => {
+        w.inFlight = false
+        if (order.isTerminal) return this.cancelDone(order)
+        if (lookupError instanceof OrderNotFound && order.venueOrderId === undefined && this.mayStillArrive(order)) {
+          // Never acknowledged and still inside its accept window: it may yet arrive.
+          return this.cancelFailed(order, w, cause)
+        }
+        if (lookupError instanceof OrderNotFound) {
+          this.closeUnknown(order.clientOrderId, order.venueOrderId === undefined ? 'never reached the venue (cancel: unknown order)' : 'the venue has no record of it')
+          return this.cancelDone(order)
+        }
+        this.cancelFailed(order, w, lookupError)
+      },
+    )
+  }
+
+  private cancelFailed(order: Order, w: CancelWatch, error: unknown): void {
+    const reason = describe(error)
+    w.lastError = reason
+    this.lastCancelError.set(order.clientOrderId, reason)
+    // An acknowledged order is open again until the next attempt; one still in flight stays pending-cancel.
+    if (order.state === 'pending_cancel' && order.venueOrderId !== undefined) this.transition(order, { type: 'cancel_rejected', timestamp: this.clock.now(), reason })
+    else if (!order.isTerminal) this.bus.publish('order', { order, event: { type: 'cancel_rejected', timestamp: this.clock.now(), reason } })
+    this.retryCancel(order, w, reason, error)
+  }
+
+  private retryCancel(order: Order, w: CancelWatch, reason: string, error?: unknown): void {
+    if (this.disposed || order.isTerminal) return this.cancelDone(order)
+    w.lastError = reason
+    const exp = Math.min(5_000, 250 * 2 ** Math.min(w.attempts - 1, 5))
+    const after = error instanceof RateLimitExceeded && error.retryAfterMs !== undefined ? Math.max(exp, error.retryAfterMs) : exp
+    w.timer = setTimeout(() => {
+      w.timer = undefined
+      this.sendCancel(order, w)
+    }, after)
+    w.timer.unref?.()
+  }
+
+  private cancelDone(order: Order): void {
+    const w = this.cancelling.get(order.clientOrderId)
+    if (w?.timer !== undefined) clearTimeout(w.timer)
+    this.cancelling.delete(order.clientOrderId)
+  }
+
+  /** Whether the venue may still accept an order it has not answered for (its accept window is open). */
+  private mayStillArrive(order: Order): boolean {
+    const deadline = this.acceptDeadline(order)
+    return deadline !== undefined && Date.now() <= deadline
+  }
+
+  /** When an unanswered order can no longer be accepted by its venue (ms), or undefined for at once. */
+  acceptDeadline(order: Order): number | undefined {
+    const window = this.venues.get(order.venue)?.acceptWindowMs?.()
+    if (window === undefined) return undefined
+    // Sent by this process: from the send; recovered after a restart: the latest it can have been sent.
+    return (this.sentAt.get(order.clientOrderId) ?? order.timestamp + this.sendGraceMs) + window
   }
 
   /** Applies an order update found outside the pushed stream (resync): the same path as a pushed one. */
@@ -262,7 +488,8 @@ export class OrderManager implements Component {
   closeUnknown(clientOrderId: string, reason: string): boolean {
     const order = this.orders.get(clientOrderId)
     if (order === undefined || order.isTerminal) return false
-    if (order.state === 'submitted' || order.state === 'created') {
+    this.cancelDone(order)
+    if (order.state === 'submitted' || order.state === 'created' || (order.state === 'pending_cancel' && order.venueOrderId === undefined)) {
       if (order.state === 'created') order.state = 'submitted'
       this.reject(order, reason)
     } else {
@@ -288,22 +515,61 @@ export class OrderManager implements Component {
   }
 
   private onSendFailed(order: Order, error: unknown): void {
-    if (order.state !== 'submitted') return // the venue's pushed update already settled it
+    if (order.state !== 'submitted' && order.state !== 'pending_cancel') return // the venue's pushed update already settled it
+    if (order.venueOrderId !== undefined) return
     if (error instanceof NetworkError) {
       // The request may or may not have reached the venue: ask, never resend.
-      const venue = this.venues.get(order.venue)!
-      venue.fetchOrder(order.clientOrderId, order.symbol).then(
-        (found) => this.onVenueOrder(found),
-        (lookupError: unknown) => {
-          if (lookupError instanceof OrderNotFound && order.state === 'submitted') {
-            this.reject(order, `not received by venue: ${describe(error)}`)
-          }
-          // Anything else leaves the order submitted; resync settles it.
-        },
-      )
+      this.lookUpInFlight(order, error)
       return
     }
+    this.cancelDone(order)
     this.reject(order, describe(error))
+  }
+
+  /**
+   * Looks an unanswered order up by client id until the venue says what became of it, or until it can no
+   * longer accept it: only then is it declared rejected.
+   */
+  private lookUpInFlight(order: Order, cause: unknown): void {
+    if (this.disposed || this.inFlight.has(order.clientOrderId)) return
+    const venue = this.venues.get(order.venue)!
+    const check = (): void => {
+      this.inFlight.delete(order.clientOrderId)
+      if (this.disposed || order.isTerminal || order.venueOrderId !== undefined) return
+      const pastWindow = !this.mayStillArrive(order)
+      venue.fetchOrder(order.clientOrderId, order.symbol).then(
+        (found) => {
+          this.onVenueOrder(found)
+          if (order.state === 'pending_cancel' && !this.cancelling.has(order.clientOrderId)) this.cancel(order.clientOrderId)
+        },
+        (lookupError: unknown) => {
+          if (order.isTerminal || order.venueOrderId !== undefined) return
+          if (lookupError instanceof OrderNotFound && pastWindow) {
+            this.cancelDone(order)
+            this.reject(order, `not received by venue: ${describe(cause)}`)
+            return
+          }
+          schedule()
+        },
+      )
+    }
+    const schedule = (): void => {
+      if (this.disposed) return
+      const deadline = this.acceptDeadline(order)
+      // Every checkMs, and one last look just after the window closes (the first look is at once).
+      const wait = deadline === undefined ? this.checkMs : Math.max(0, Math.min(this.checkMs, deadline - Date.now() + 50))
+      const timer = setTimeout(check, wait)
+      timer.unref?.()
+      this.inFlight.set(order.clientOrderId, timer)
+    }
+    check()
+  }
+
+  /** Resolves an order recovered as in flight (after a restart) the same way: looked up until settled. */
+  resolveInFlight(clientOrderId: string): void {
+    const order = this.orders.get(clientOrderId)
+    if (order === undefined || order.isTerminal || order.venueOrderId !== undefined) return
+    this.lookUpInFlight(order, new NetworkError('in flight at a restart'))
   }
 
   private reject(order: Order, reason: string): void {
@@ -336,11 +602,12 @@ export class OrderManager implements Component {
     let event: OrderEvent | undefined
     switch (update.status) {
       case 'open':
-        if (order.state === 'submitted') event = { type: 'accepted', timestamp: ts, venueOrderId: update.id }
-        break
       case 'closed':
-        // Fills arrive as trades; a closed status with nothing filled would be a venue inconsistency.
-        if (order.state === 'submitted') event = { type: 'accepted', timestamp: ts, venueOrderId: update.id }
+        // Fills arrive as trades (a closed status is settled by them). An acknowledgement is news while the
+        // order was in flight, a cancel asked for it or not.
+        if (order.state === 'submitted' || (order.state === 'pending_cancel' && order.venueOrderId === undefined && update.id !== '')) {
+          event = { type: 'accepted', timestamp: ts, venueOrderId: update.id }
+        }
         break
       case 'canceled':
         event = { type: 'canceled', timestamp: ts }
@@ -349,7 +616,8 @@ export class OrderManager implements Component {
         event = { type: 'expired', timestamp: ts }
         break
       case 'rejected':
-        if (order.state === 'submitted') {
+        if (order.state === 'submitted' || (order.state === 'pending_cancel' && order.venueOrderId === undefined)) {
+          this.cancelDone(order)
           this.reject(order, update.reason ?? 'rejected by venue')
         }
         return
@@ -366,6 +634,7 @@ export class OrderManager implements Component {
 
   private afterTransition(order: Order, event: OrderEvent, wasTerminal = false): void {
     if (order.isTerminal && !wasTerminal) {
+      this.sentAt.delete(order.clientOrderId)
       if (order.state === 'closed') this.counters.filled++
       this.open.delete(order)
       this.finished.push(order.clientOrderId)

@@ -50,8 +50,10 @@ export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventT
     expired: 'expired',
   },
   open: { filled: 'fill', cancel_requested: 'pending_cancel', canceled: 'canceled', expired: 'expired' },
+  // A cancel can be asked for an order still in flight: the venue may then acknowledge it or reject it.
   pending_cancel: {
     accepted: 'pending_cancel',
+    rejected: 'rejected',
     filled: 'fill',
     cancel_rejected: 'open',
     canceled: 'canceled',

@@ -19,7 +19,7 @@ import Database from 'better-sqlite3'
 import { verifyChain, verifySqliteAudit } from '../audit/index.js'
 import type { VerifyResult } from '../audit/index.js'
 import { InputError } from '../model/index.js'
-import { openStore } from '../store/index.js'
+import { advanceRestoreEpoch, openStore } from '../store/index.js'
 
 const run = promisify(execFile)
 
@@ -182,6 +182,7 @@ export async function restoreBackup(dir: string, target: StoreLocation, now: num
       await mkdir(dirname(file), { recursive: true })
     }
     await copyFile(join(dir, SQLITE_FILE), file)
+    await advanceEpoch({ dataDir: dirname(file), sqliteFile: file })
     return { manifest, previous }
   }
   if (manifest.store.kind !== 'postgres') throw new InputError(`backup ${dir} is of a ${manifest.store.kind} store; the target is PostgreSQL`)
@@ -194,10 +195,21 @@ export async function restoreBackup(dir: string, target: StoreLocation, now: num
   try {
     const verify = await verifyChain(restored.iterateAudit())
     if (!verify.ok) throw new InputError(`restored database's audit chain is broken at seq ${describeBad(verify)}`)
+    await advanceRestoreEpoch(restored)
   } finally {
     await restored.close()
   }
   return { manifest, previous: undefined }
+}
+
+/** A restored store sends client order ids the original never sent: its restore epoch goes up by one. */
+async function advanceEpoch(location: { dataDir: string; sqliteFile: string }): Promise<void> {
+  const store = await openStore({ dataDir: location.dataDir, file: location.sqliteFile, create: false })
+  try {
+    await advanceRestoreEpoch(store)
+  } finally {
+    await store.close()
+  }
 }
 
 async function readManifest(dir: string): Promise<BackupManifest> {

@@ -225,15 +225,22 @@ describe('venueTrades', () => {
     // a page of only seen trades doubles the page size.
     const stamps = [1, 2, 10, 10, 10, 10, 10, 11, 12, 13]
     const venue = fakeVenue(stamps.map((ts, i) => sofiaTrade(i, ts)))
-    const got = await all(venueTrades(venue, { limit: 3 }))
+    const got = await all(venueTrades(venue, { since: 0, limit: 3 }))
     expect(got.map((t) => t.id)).toEqual(stamps.map((_, i) => `T${i}`))
   })
 
   it('asks for a bigger page when a full page of one millisecond holds nothing new', async () => {
     const venue = fakeVenue([sofiaTrade(0, 5), sofiaTrade(1, 5), sofiaTrade(2, 6)])
-    const got = await all(venueTrades(venue, { limit: 2 }))
+    const got = await all(venueTrades(venue, { since: 0, limit: 2 }))
     expect(got.map((t) => t.id)).toEqual(['T0', 'T1', 'T2'])
-    expect(venue.calls).toEqual([undefined, 5, 5])
+    expect(venue.calls).toEqual([0, 5, 5])
+  })
+
+  it('without since, asks the venue for its whole history (not its last page)', async () => {
+    const venue = fakeVenue([1, 2, 3, 4, 5].map((ts, i) => sofiaTrade(i, ts)))
+    const got = await all(venueTrades(venue, { limit: 2 }))
+    expect(got.map((t) => t.id)).toEqual(['T0', 'T1', 'T2', 'T3', 'T4'])
+    expect(venue.calls).toEqual([undefined])
   })
 
   it('honours since and until', async () => {

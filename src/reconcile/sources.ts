@@ -105,7 +105,8 @@ export interface VenueTradesOptions {
 }
 
 /**
- * A venue's trades, paged by `since`. A page continues from its last timestamp (not one past it: more trades
+ * A venue's trades, paged by `since`. Without `since`, the venue's whole history in one call (a venue pages its
+ * own history to the end; asked for "the last N" it would give only those). A page continues from its last timestamp (not one past it: more trades
  * may share that millisecond than the page held), skipping the ids already seen at that millisecond; a page
  * holding nothing new asks again with twice the page size.
  */
@@ -113,6 +114,12 @@ export async function* venueTrades(venue: TradeHistory, options: VenueTradesOpti
   const pageSize = options.limit ?? 500
   const until = options.until ?? Infinity
   for (const symbol of options.symbols ?? [undefined]) {
+    if (options.since === undefined) {
+      // The whole history: the venue reads it to the end itself (a page of "the last N" would be all it gave).
+      const all = (await venue.fetchMyTrades(symbol)).filter((t) => t.timestamp < until)
+      for (let i = 0; i < all.length; i += pageSize) yield all.slice(i, i + pageSize)
+      continue
+    }
     let since = options.since
     let limit = pageSize
     let boundary = -Infinity

@@ -19,6 +19,8 @@ import { attachMetrics } from './metrics-wiring.js'
 import { ModeRouter, ROUTER_MODES, primaryLeg } from './mode-router.js'
 import type { RouterMode, RouterStatus } from './mode-router.js'
 import { resync } from './resync.js'
+import { ContinuousReconciler, withStartupRetry } from './continuous-reconcile.js'
+import type { ReconcilerOptions } from './continuous-reconcile.js'
 import type { ResyncSummary } from './resync.js'
 import type { RiskSettings } from './risk-setup.js'
 import type { CommandResult } from './safety.js'
@@ -60,6 +62,8 @@ export interface ExchangeSessionOptions {
   readonly strategyParams?: Readonly<Record<string, StrategySpec>>
   /** Where the market data of the feed is recorded (`<data-dir>/market`); none without it. */
   readonly marketDir?: string
+  /** Continuous reconciliation while trading on the exchange (see ContinuousReconciler). */
+  readonly reconcile?: Omit<ReconcilerOptions, 'trader' | 'venueId' | 'assets' | 'venue' | 'owns' | 'onAlert'>
 }
 
 export interface ExchangeSession {
@@ -94,6 +98,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
   const onError = (line: string): void => options.onAlert?.(line)
   const exchanges: CcxtExchange[] = []
   let venue: CcxtVenue | undefined
+  const ref: { trader?: Trader } = {}
   try {
     let instruments: Instrument[]
     if (hasKeys) {
@@ -101,9 +106,12 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       exchanges.push(ex)
       // The keys are checked over REST first: with a bad key ccxt's user stream raises its error where nothing
       // can catch it (an unhandled rejection), instead of one clear line here.
-      await ex.fetchBalance().catch((error: unknown) => {
-        throw mapCcxtError(error, { what: `${venueId}: checking the API keys (fetchBalance)`, secrets: [spec.apiKey ?? '', spec.secret ?? ''].filter((x) => x !== '') })
-      })
+      // A 429 or a 5xx here is the exchange being busy, not a bad key: waited out (Retry-After honoured).
+      await withStartupRetry(
+        () => ex.fetchBalance(),
+        (error) => mapCcxtError(error, { what: `${venueId}: checking the API keys (fetchBalance)`, secrets: [spec.apiKey ?? '', spec.secret ?? ''].filter((x) => x !== ''), headers: ex.last_response_headers }),
+        onError,
+      )
       venue = await CcxtVenue.connect({
         id: venueId,
         exchange: ex,
@@ -130,7 +138,6 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     }
     const shadowBalances = options.shadowBalances ?? (venue !== undefined ? exchangeBalances : { [reportingCurrency]: '10000' })
     const clock = new WallClock()
-    const ref: { trader?: Trader } = {}
     const router = new ModeRouter({
       id: venueId,
       mode,
@@ -162,12 +169,10 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       try {
         const r = await router.setMode(to as RouterMode, actor, {
           cancelPrimary: async () => {
-            const n = t.orders.cancelAll({ venue: venueId })
-            const deadline = Date.now() + 10_000
-            while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
-            const left = t.orders.openOrders({ venue: venueId }).length
+            const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 10_000)
+            const left = report.pending.length
             if (left > 0) throw new InputError(`${left} open orders did not confirm their cancel within 10 s; mode unchanged`)
-            return n
+            return report.requested
           },
           balances: () => {
             const out: Record<string, string> = {}
@@ -207,6 +212,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       ...(options.onAlert !== undefined ? { onAlert: options.onAlert } : {}),
       ...(options.strategyParams !== undefined ? { strategyParams: options.strategyParams } : {}),
       controlHandler: (request) => command(request.command as 'mode.set' | 'shadow.rollback' | 'resync', { ...request.args }, request.actor),
+      uniqueClientIds: true,
     })
     ref.trader = trader
     if (options.marketDir !== undefined) MarketRecorder.attach(trader, options.marketDir, options.onAlert)
@@ -221,10 +227,13 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
         // No new order from here on: a quoting strategy would otherwise re-quote while the cancels are confirmed,
         // and an order placed then could fill after the last look at the exchange.
         router.stop()
+        reconciler.stop()
         if (router.primary === 'live') {
-          t.orders.cancelAll({ venue: venueId })
-          const deadline = Date.now() + 5_000
-          while (t.orders.openOrders({ venue: venueId }).length > 0 && Date.now() < deadline) await new Promise((r2) => setTimeout(r2, 25))
+          const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 5_000)
+          if (report.pending.length > 0) {
+            // Recorded as pending-cancel: the next start asks for these cancels again before trading.
+            onError(`stopping with ${report.pending.length} order(s) whose cancel the exchange has not confirmed: ${report.pending.join(', ')}`)
+          }
           // A fill made while the cancels were on their way may not have been pushed yet: ask for it.
           if (venue !== undefined) {
             await resync(t, venue, { actor: 'system', owns, lookbackMs: STOP_LOOKBACK_MS }).catch((error: unknown) =>
@@ -248,20 +257,31 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
     })
     const session: ExchangeSession = { trader, router, venue, feed, command }
+    const reconciler = new ContinuousReconciler({
+      trader,
+      venueId,
+      assets,
+      venue: () => (venue !== undefined && router.primary === 'live' ? venue : undefined),
+      owns,
+      onAlert: onError,
+      ...(options.reconcile !== undefined ? options.reconcile : {}),
+    })
     await options.onReady?.(session)
     // Before any new order: the exchange's view of our orders and fills wins.
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
-      resynced = await resync(trader, venue, { actor: 'system' })
+      resynced = await resync(trader, venue, { actor: 'system', onAlert: onError })
       options.onResync?.(resynced)
     }
     trader.persistence?.setStateQuiet(SESSION_MODE_KEY, router.mode)
+    reconciler.start()
     await trader.run(feed)
     trader.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
     const barrier = trader.persistence?.barrier()
     if (barrier !== undefined) await barrier
     return { session, status: router.status(), resync: resynced, pnl: trader.pnl() }
   } finally {
+    ref.trader?.orders.dispose()
     await venue?.close()
     await Promise.all(exchanges.map((e) => (e as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined)))
   }

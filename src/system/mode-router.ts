@@ -195,6 +195,11 @@ export class ModeRouter implements Venue {
     return this.switching === undefined ? undefined : `mode switch ${this.switching} in progress on ${this.id}`
   }
 
+  /** The exchange's accept window when the session's orders go there (the simulator always answers). */
+  acceptWindowMs(): number | undefined {
+    return this.primary === 'live' ? this.live?.acceptWindowMs?.() : undefined
+  }
+
   createOrder(req: OrderRequest): Promise<VenueOrder> {
     if (this.stopping !== undefined) return Promise.reject(new InvalidOrder(`${req.clientOrderId}: ${this.stopping}; order not sent`))
     if (this.switching !== undefined) {

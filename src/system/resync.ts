@@ -3,10 +3,14 @@
  * Brings a session's orders and fills in line with what its exchange says, on start (before any new order
  * is sent) and on demand (`sofia resync`, control command `resync`): fills the session missed are applied,
  * orders the exchange finished are finished here, and working orders the exchange has no record of are
- * closed. Every correction is an audit record (`resync.fill_applied`, `resync.order_updated`,
+ * closed — but an order in flight at a crash only once the exchange can no longer accept it. Cancels the
+ * previous process asked for are asked again, and open orders with Sofia's id scheme that the store does not
+ * know are cancelled and alerted. Every correction is an audit record (`resync.fill_applied`, `resync.order_updated`,
  * `resync.order_closed`, `resync.unknown_open_order`, `resync.completed`).
  */
+import { isSofiaClientOrderId } from '../execution/index.js'
 import { InvalidStateTransition, OrderNotFound } from '../model/index.js'
+import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
 
@@ -19,8 +23,10 @@ export interface ResyncSummary {
   readonly ordersUpdated: number
   /** Working orders the exchange does not know: closed. */
   readonly ordersClosed: number
-  /** Orders open on the exchange that this session did not send (client ids; left alone, reported). */
+  /** Orders open on the exchange that this store does not know (client ids; reported and alerted). */
   readonly unknownOpen: readonly string[]
+  /** Of those, the ones carrying Sofia's id scheme, cancelled (unless `cancelUnknown` is false). */
+  readonly cancelledUnknown: readonly string[]
   /** Fills on the exchange of orders that are not Sofia's (left to reconciliation). */
   readonly foreignFills: number
   /** Fills of the exchange copies of orders whose primary leg was another (canary copies), or of orders the
@@ -37,6 +43,12 @@ export interface ResyncOptions {
    * router says no for orders whose exchange copy was a canary's: their fills there are not the session's.
    */
   readonly owns?: (clientOrderId: string) => boolean
+  /** Cancel open orders with Sofia's id scheme that the store does not know (default true). */
+  readonly cancelUnknown?: boolean
+  /** Where an operator should hear of what resync found (unknown open orders). */
+  readonly onAlert?: (line: string) => void
+  /** A routine check while trading: `resync.completed` is recorded only when something was corrected. */
+  readonly quiet?: boolean
 }
 
 export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
@@ -88,7 +100,9 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   const openById = new Map(open.map((o) => [o.clientOrderId, o]))
   let ordersUpdated = 0
   let ordersClosed = 0
-  for (const order of working) {
+  /** Orders the exchange does not know yet that it may still accept (sent, unanswered, inside the window). */
+  const unsettled: Order[] = []
+  const settle = async (order: Order, final: boolean): Promise<void> => {
     const before = startState.get(order.clientOrderId) ?? order.state
     const atVenue = openById.get(order.clientOrderId)
     if (atVenue !== undefined) om.applyVenueOrder(atVenue)
@@ -97,22 +111,67 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
         om.applyVenueOrder(await venue.fetchOrder(order.clientOrderId, order.symbol))
       } catch (error) {
         if (!(error instanceof OrderNotFound)) throw error
+        const deadline = om.acceptDeadline(order)
+        if (!final && order.venueOrderId === undefined && deadline !== undefined && Date.now() <= deadline) {
+          // In flight at a crash: the exchange may still accept it. Decided once it no longer can.
+          unsettled.push(order)
+          return
+        }
         if (om.closeUnknown(order.clientOrderId, 'resync: the exchange has no record of it')) {
           ordersClosed++
           audit('resync.order_closed', { clientOrderId: order.clientOrderId, from: before, to: order.state })
         }
-        continue
+        return
       }
     }
-    if (order.state !== before) {
+    if (final && order.state === 'rejected' && before !== 'rejected') {
+      // Settled while resync waited out its window (by this pass or the order manager's own look-ups).
+      ordersClosed++
+      audit('resync.order_closed', { clientOrderId: order.clientOrderId, from: before, to: order.state })
+    } else if (order.state !== before) {
       ordersUpdated++
       audit('resync.order_updated', { clientOrderId: order.clientOrderId, from: before, to: order.state, filled: order.filled.toString() })
     }
   }
-  const unknownOpen = open.filter((o) => om.order(o.clientOrderId) === undefined).map((o) => o.clientOrderId)
-  for (const id of unknownOpen) audit('resync.unknown_open_order', { clientOrderId: id })
-  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, foreignFills, otherLegFills }
-  audit('resync.completed', { ...summary })
+  for (const order of working) await settle(order, false)
+  if (unsettled.length > 0) {
+    const until = Math.max(...unsettled.map((o) => om.acceptDeadline(o) ?? 0))
+    audit('resync.waiting_in_flight', { clientOrderIds: unsettled.map((o) => o.clientOrderId), until })
+    await new Promise((r) => setTimeout(r, Math.max(0, until - Date.now()) + 100))
+    for (const o of unsettled) openById.delete(o.clientOrderId)
+    for (const o of await venue.fetchOpenOrders()) if (unsettled.some((u) => u.clientOrderId === o.clientOrderId)) openById.set(o.clientOrderId, o)
+    for (const order of unsettled) await settle(order, true)
+  }
+  // A cancel the previous process asked for is still wanted: asked again (until the exchange settles it).
+  for (const order of working) if (order.state === 'pending_cancel') om.cancel(order.clientOrderId)
+
+  // Orders working on the account that this store does not know. Those carrying Sofia's id scheme were sent
+  // by another store (a restored backup, a second data directory) or lost by this one: cancelled by default.
+  // (An order this store already finished — e.g. declared never received — that is open there counts too.)
+  const unknownOpen = open.filter((o) => om.order(o.clientOrderId)?.isTerminal !== false).map((o) => o.clientOrderId)
+  const cancelledUnknown: string[] = []
+  for (const id of unknownOpen) {
+    const o = open.find((x) => x.clientOrderId === id)!
+    const ours = isSofiaClientOrderId(id)
+    audit('resync.unknown_open_order', { clientOrderId: id, symbol: o.symbol, side: o.side, amount: o.amount.toString(), sofiaId: ours })
+    if (ours && (options.cancelUnknown ?? true)) {
+      try {
+        await venue.cancelOrder(id, o.symbol)
+        cancelledUnknown.push(id)
+        audit('resync.unknown_order_cancelled', { clientOrderId: id, symbol: o.symbol })
+      } catch (error) {
+        audit('resync.unknown_order_cancel_failed', { clientOrderId: id, symbol: o.symbol, error: error instanceof Error ? error.message : String(error) })
+      }
+    }
+  }
+  if (unknownOpen.length > 0) {
+    options.onAlert?.(
+      `resync on ${venue.id}: ${unknownOpen.length} open order(s) on the account unknown to this store (${unknownOpen.join(', ')}); ${cancelledUnknown.length} cancelled`,
+    )
+  }
+  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, cancelledUnknown, foreignFills, otherLegFills }
+  const corrected = fillsApplied + ordersUpdated + ordersClosed + unknownOpen.length > 0
+  if (options.quiet !== true || corrected) audit('resync.completed', { ...summary })
   const barrier = trader.persistence?.barrier()
   if (barrier !== undefined) await barrier
   return summary

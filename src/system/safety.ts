@@ -210,6 +210,7 @@ export class Safety implements Component {
   }
 
   stop(): void {
+    this.stopped = true
     this.cancelMonitorTimer?.()
     if (this.poller !== undefined) clearInterval(this.poller)
     if (this.o.wallClock) this.o.persistence?.setStateQuiet(LEASE_KEY, null)
@@ -221,11 +222,47 @@ export class Safety implements Component {
     const snapshot = this.snapshot()
     const event = this.o.killSwitch.trip(trigger, reason, actor, now, snapshot)
     if (event === undefined) return false
-    // Within this event: no risk-adding order passes from here on, and every open order is cancelled.
+    // Within this event: no order passes from here on, and a cancel is asked for every open order (pending
+    // and in-flight ones included). It counts as done only when the venue confirms it (see watchCancels).
     const cancelled = this.o.orders.cancelAll()
     this.record(event, { cancelled })
-    this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; ${cancelled} open orders cancelled`, true)
+    this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; cancels sent for ${cancelled} open orders, awaiting the venues' confirmation`, true)
+    if (this.o.wallClock) void this.watchCancels()
     return true
+  }
+
+  /**
+   * After a trip: waits for the venues to settle every cancel, records what they confirmed, and raises a
+   * critical alert while any order is still working (its cancel keeps being retried by the order manager).
+   */
+  private async watchCancels(): Promise<void> {
+    let round = 0
+    for (;;) {
+      const report = await this.o.orders.cancelAllConfirmed(undefined, 5_000)
+      round++
+      this.o.persistence?.audit('kill_switch.cancels', 'system', {
+        round,
+        requested: report.requested,
+        canceled: report.canceled.length,
+        filled: report.filled.length,
+        rejected: report.rejected.length,
+        pending: report.pending,
+        errors: report.errors,
+      })
+      if (report.pending.length === 0) {
+        if (round > 1) this.alert('kill_switch_cancels', 'info', `kill switch: every open order is now settled by its venue`, true)
+        return
+      }
+      this.alert(
+        'kill_switch_cancels',
+        'critical',
+        `kill switch: ${report.pending.length} order(s) still working after the trip (${report.pending.join(', ')}); cancels are retried${
+          Object.keys(report.errors).length > 0 ? `: ${Object.values(report.errors)[0]}` : ''
+        }`,
+        true,
+      )
+      if (!this.o.killSwitch.active || this.stopped) return
+    }
   }
 
   /** Clears the kill switch; refused (with every reason) while a breach stands. */
@@ -303,9 +340,10 @@ export class Safety implements Component {
         return { ok: true, result: { changed, tradingStates: this.o.tradingStates.snapshot() } }
       }
       case 'orders.cancel_all': {
-        const cancelled = this.o.orders.cancelAll()
-        this.o.persistence?.audit('operator.cancel_all', request.actor, { cancelled, reason })
-        return { ok: true, result: { cancelled } }
+        // Cancels asked for; the venues' confirmations come later (`cancelAllConfirmed` waits for them).
+        const requested = this.o.orders.cancelAll()
+        this.o.persistence?.audit('operator.cancel_all', request.actor, { requested, reason })
+        return { ok: true, result: { requested } }
       }
       case 'position_override.set': {
         const r = setOverride(this.o.positionOverride, request.args)
@@ -560,6 +598,8 @@ export class Safety implements Component {
     const r = p.barrier()
     if (r !== undefined) r.catch(() => undefined)
   }
+
+  private stopped = false
 
   /** Last level raised per alert name: a standing condition is raised again only hourly (engine time). */
   private readonly raised = new Map<string, { level: string; at: number }>()

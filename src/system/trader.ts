@@ -16,13 +16,13 @@ import { AuditLog } from '../audit/index.js'
 import { BarBuilder } from '../data/index.js'
 import type { Clock, Component, MarketSource, RunStats } from '../engine/index.js'
 import { Engine, WallClock } from '../engine/index.js'
-import { OrderManager } from '../execution/index.js'
+import { OrderManager, storeTag } from '../execution/index.js'
 import { Ledger } from '../ledger/index.js'
 import type { Decimal, DecimalLike, Instrument, MarketEvent, OrderEvent } from '../model/index.js'
 import { BadSymbol, Order, ZERO, dec, roundPrice } from '../model/index.js'
 import { INACTIVE, KillSwitch, RiskEngine, TradingStates, deny } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchState, PreTradeRisk, TradingStatesSnapshot } from '../risk/index.js'
-import { fillTrade } from '../store/index.js'
+import { fillTrade, storeIdentity } from '../store/index.js'
 import type { Store, StoredOrder } from '../store/index.js'
 import type { Strategy } from '../strategy/index.js'
 import { SimulatedVenue } from '../venues/index.js'
@@ -86,6 +86,12 @@ export interface TraderOptions {
    * `sofia replay` can rebuild each strategy exactly (see `strategyParamsOf`).
    */
   readonly strategyParams?: Readonly<Record<string, StrategySpec>>
+  /**
+   * Client order ids carry the store's identity and restore epoch (unique per exchange account across stores
+   * and restores). On for sessions that send orders to an exchange; off elsewhere, so backtests stay
+   * byte-identical run to run.
+   */
+  readonly uniqueClientIds?: boolean
 }
 
 /**
@@ -141,6 +147,8 @@ interface Prepared {
   readonly auditHead: { seq: number; hash: string } | undefined
   readonly fresh: boolean
   readonly summary: RecoverySummary
+  /** The store's tag in client order ids (see `uniqueClientIds`). */
+  readonly idTag?: string
 }
 
 const EPOCH_KEY = 'session.epoch'
@@ -266,6 +274,7 @@ export class Trader {
         tradingState: (id) => this.safety.tradingState(id),
       },
       beforeSend: () => persistence?.barrier(),
+      ...(prepared.idTag !== undefined ? { idTag: prepared.idTag } : {}),
     })
 
     if (options.store !== undefined) {
@@ -577,6 +586,11 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
   const auditHead = store === undefined ? undefined : await store.auditHead()
   const state = store === undefined ? new Map<string, unknown>() : await store.loadState()
   const lastEpoch = state.get(EPOCH_KEY) as number | undefined
+  let idTag: string | undefined
+  if (options.uniqueClientIds === true && store !== undefined) {
+    const id = await storeIdentity(store)
+    idTag = storeTag(id.identity, id.restoreEpoch)
+  }
   const working = openOrders.filter((s) => s.type === 'limit' && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel'))
   return {
     ledger,
@@ -586,6 +600,7 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
     sequences,
     auditHead,
     fresh,
+    ...(idTag !== undefined ? { idTag } : {}),
     summary: {
       epoch: (lastEpoch ?? 0) + 1,
       fillsReplayed,

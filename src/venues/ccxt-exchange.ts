@@ -23,6 +23,11 @@ export interface CcxtExchangeSpec {
   readonly url?: string
   /** Request timeout, ms (ccxt default 10 000). */
   readonly timeoutMs?: number
+  /**
+   * How long after signing the exchange may accept a request, ms (Binance `recvWindow`; ccxt default 10 000).
+   * It also bounds how long an unanswered order may still appear: smaller settles lost orders sooner.
+   */
+  readonly recvWindowMs?: number
   /** ccxt's client-side rate limiter (default on for real exchanges, off for a local URL). */
   readonly enableRateLimit?: boolean
 }
@@ -35,7 +40,7 @@ export function createCcxtExchange(spec: CcxtExchangeSpec): CcxtExchange {
     ...(spec.timeoutMs !== undefined ? { timeout: spec.timeoutMs } : {}),
     ...(spec.enableRateLimit !== undefined ? { enableRateLimit: spec.enableRateLimit } : {}),
     ...(spec.password !== undefined ? { password: spec.password } : {}),
-    options: { warnOnFetchOpenOrdersWithoutSymbol: false },
+    options: { warnOnFetchOpenOrdersWithoutSymbol: false, ...(spec.recvWindowMs !== undefined ? { recvWindow: spec.recvWindowMs } : {}) },
   }
   let exchange: Exchange
   if (spec.url !== undefined) {

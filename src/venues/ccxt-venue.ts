@@ -66,6 +66,8 @@ export interface CcxtVenueOptions {
   readonly reconnects?: ReconnectCounter
   /** Where background failures (stream errors, poll errors) are reported. */
   readonly onError?: (message: string) => void
+  /** Fills asked per `fetchMyTrades` request (default: Binance 1 000, others 500). */
+  readonly tradePageSize?: number
 }
 
 interface Tracked {
@@ -119,6 +121,8 @@ export class CcxtVenue implements Venue, Component {
   private readonly watching: boolean
   private readonly pollMs: number
   private qualifyTradeIds: boolean
+  /** Fills per request: the most the exchange returns (Binance 1 000). */
+  private readonly tradePageSize: number
   private closed = false
   private poller: NodeJS.Timeout | undefined
   private polling = false
@@ -135,6 +139,7 @@ export class CcxtVenue implements Venue, Component {
     this.watching = options.watch ?? (has['watchOrders'] === true && has['watchMyTrades'] === true)
     this.pollMs = options.pollMs ?? (this.watching ? 3_000 : 1_000)
     this.qualifyTradeIds = false
+    this.tradePageSize = options.tradePageSize ?? (options.exchange.id === 'binance' ? 1_000 : 500)
   }
 
   /** Loads the markets (retrying network failures), opens the user stream and starts the backstop poll. */
@@ -146,6 +151,16 @@ export class CcxtVenue implements Venue, Component {
     venue.poller = setInterval(() => void venue.poll(), venue.pollMs)
     venue.poller.unref()
     return venue
+  }
+
+  /**
+   * The exchange accepts a signed request until `timestamp + recvWindow` of its own clock (ccxt sends its
+   * `recvWindow` option, 10 s by default on Binance); one second is added for clock skew.
+   */
+  acceptWindowMs(): number {
+    const options = (this.exchange.options ?? {}) as Record<string, unknown>
+    const recv = typeof options['recvWindow'] === 'number' ? options['recvWindow'] : 10_000
+    return recv + 1_000
   }
 
   // ---- reference data -----------------------------------------------------------------------------------
@@ -260,14 +275,16 @@ export class CcxtVenue implements Venue, Component {
   }
 
   /**
-   * Our fills, oldest first. With `since`, the first `limit` at or after it; without, the last `limit`. Without
-   * a symbol, every traded symbol is asked (Binance needs one per request).
+   * Our fills, oldest first, read until the exchange has no more: with `since`, every fill at or after it (the
+   * first `limit` when given); without `since`, the last `limit` when given, else the whole history. Without a
+   * symbol, every traded symbol is asked (Binance needs one per request). Pages are never silently cut short:
+   * an exchange answers at most one page (Binance 1 000 fills) per request, so the adapter keeps asking.
    */
   async fetchMyTrades(symbol?: string, since?: number, limit?: number): Promise<Trade[]> {
     const symbols = symbol === undefined ? [...this.markets.keys()] : this.markets.has(symbol) ? [symbol] : []
     let out: Trade[] = []
     for (const s of symbols) {
-      const raw = await this.read(`fetchMyTrades ${s}`, () => this.exchange.fetchMyTrades(s, since, limit))
+      const raw = await this.rawTrades(s, since, limit)
       for (const t of raw) {
         const trade = await this.tradeResolved(t)
         if (trade !== undefined && (since === undefined || trade.timestamp >= since)) out.push(trade)
@@ -276,6 +293,66 @@ export class CcxtVenue implements Venue, Component {
     out.sort((a, b) => a.timestamp - b.timestamp)
     if (limit !== undefined) out = since === undefined ? out.slice(Math.max(0, out.length - limit)) : out.slice(0, limit)
     return out
+  }
+
+  /**
+   * One symbol's raw fills, every page. Binance pages by trade id (`fromId`): the first page from `since` (or
+   * from the first trade when the whole history is asked), then from one past the last id until a page comes
+   * back short. Other exchanges page by time: the next page starts at the last page's last timestamp (trades
+   * sharing that millisecond are told apart by id).
+   */
+  private async rawTrades(symbol: string, since: number | undefined, limit: number | undefined): Promise<CcxtTrade[]> {
+    const pageSize = this.tradePageSize
+    if (since === undefined && limit !== undefined) {
+      return this.read(`fetchMyTrades ${symbol}`, () => this.exchange.fetchMyTrades(symbol, undefined, Math.min(limit, pageSize)))
+    }
+    const out: CcxtTrade[] = []
+    const seen = new Set<string>()
+    const add = (page: readonly CcxtTrade[]): number => {
+      let fresh = 0
+      for (const t of page) {
+        const id = str(t.id) ?? `${t.timestamp}:${t.order}:${t.amount}`
+        if (seen.has(id)) continue
+        seen.add(id)
+        out.push(t)
+        fresh++
+      }
+      return fresh
+    }
+    const enough = (): boolean => limit !== undefined && out.length >= limit
+    if (this.exchange.id === 'binance') {
+      let page = await this.read(`fetchMyTrades ${symbol}`, () =>
+        since === undefined
+          ? this.exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: 0 })
+          : this.exchange.fetchMyTrades(symbol, since, pageSize),
+      )
+      add(page)
+      while (page.length >= pageSize && !enough()) {
+        const lastId = page.reduce((m, t) => Math.max(m, Number(str(t.id) ?? -1)), -1)
+        if (!(lastId >= 0)) throw new NetworkError(`${this.id}: fetchMyTrades ${symbol}: a full page without trade ids; cannot page on`)
+        page = await this.read(`fetchMyTrades ${symbol} fromId ${lastId + 1}`, () => this.exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: lastId + 1 }))
+        add(page)
+      }
+      return out
+    }
+    let cursor = since ?? 0
+    let size = pageSize
+    for (;;) {
+      const from = cursor
+      const page = await this.read(`fetchMyTrades ${symbol}`, () => this.exchange.fetchMyTrades(symbol, from, size))
+      const fresh = add(page)
+      if (page.length < size || enough()) return out
+      const last = page.reduce((m, t) => Math.max(m, t.timestamp ?? -Infinity), -Infinity)
+      if (fresh === 0) {
+        // A full page of one millisecond, all seen: only a bigger page reaches past it. Skipping ahead would
+        // silently lose fills.
+        size *= 2
+        if (size > pageSize * 64) throw new NetworkError(`${this.id}: more than ${size / 2} fills at ${new Date(last).toISOString()}: cannot page past them`)
+        continue
+      }
+      size = pageSize
+      cursor = last
+    }
   }
 
   async fetchBalance(): Promise<Balances> {
@@ -494,7 +571,19 @@ export class CcxtVenue implements Venue, Component {
 
   private async fetchFills(t: Tracked): Promise<void> {
     const params: Record<string, unknown> = t.venueOrderId !== undefined && this.exchange.id === 'binance' ? { orderId: t.venueOrderId } : {}
-    const raw = await this.read(`fetchMyTrades ${t.symbol}`, () => this.exchange.fetchMyTrades(t.symbol, t.timestamp - 60_000, undefined, params))
+    let raw: CcxtTrade[]
+    if (params['orderId'] !== undefined) {
+      // One order's fills, every page (an order can trade more often than one page holds).
+      raw = []
+      let page = await this.read(`fetchMyTrades ${t.symbol}`, () => this.exchange.fetchMyTrades(t.symbol, undefined, this.tradePageSize, params))
+      raw.push(...page)
+      while (page.length >= this.tradePageSize) {
+        const lastId = page.reduce((m, x) => Math.max(m, Number(str(x.id) ?? -1)), -1)
+        if (!(lastId >= 0)) break
+        page = await this.read(`fetchMyTrades ${t.symbol}`, () => this.exchange.fetchMyTrades(t.symbol, undefined, this.tradePageSize, { ...params, fromId: lastId + 1 }))
+        raw.push(...page)
+      }
+    } else raw = await this.rawTrades(t.symbol, t.timestamp - 60_000, undefined)
     for (const r of raw) {
       const trade = await this.tradeResolved(r)
       if (trade !== undefined && trade.clientOrderId === t.clientOrderId) this.onTradeUpdate(trade)

@@ -64,4 +64,10 @@ export interface Venue {
    * The pre-trade gate denies new orders with this reason instead of sending them to be rejected.
    */
   pausedReason?(): string | undefined
+  /**
+   * How long after it is sent the venue may still accept an order it has not answered for, ms (Binance: its
+   * recvWindow, plus clock skew). An unanswered order is not known to be absent before then. Undefined for a
+   * venue that always answers (the in-process simulator).
+   */
+  acceptWindowMs?(): number | undefined
 }

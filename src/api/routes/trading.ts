@@ -56,16 +56,38 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Cancel every open order on every venue (operator); trading continues',
+        summary:
+          "Cancel every open order on every venue (operator); trading continues. Answers after the venues settle the cancels (at most 5 s): `cancelled` counts only cancels the venue confirmed; `pending` lists orders still working (their cancels go on being retried)",
         tags: ['orders'],
         body: optionalReasonBody,
-        response: { 200: { type: 'object', properties: { cancelled: { type: 'integer' } } }, ...errorResponses },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              requested: { type: 'integer' },
+              cancelled: { type: 'integer' },
+              filled: { type: 'integer' },
+              rejected: { type: 'integer' },
+              pending: { type: 'array', items: { type: 'string' } },
+              failed: { type: 'object', additionalProperties: { type: 'string' } },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
-    (request) => {
+    async (request) => {
       const r = trader.safety.execute({ command: 'orders.cancel_all', args: { reason: request.body?.reason ?? '' }, actor: actorOf(request) })
       if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
-      return r.result
+      const report = await trader.orders.cancelAllConfirmed(undefined, 5_000)
+      return {
+        requested: report.requested,
+        cancelled: report.canceled.length,
+        filled: report.filled.length,
+        rejected: report.rejected.length,
+        pending: report.pending,
+        failed: report.errors,
+      }
     },
   )
 
