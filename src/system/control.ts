@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
+import { InputError } from '../model/index.js'
 import type { Store } from '../store/index.js'
 
 export const LEASE_KEY = 'session.lease'
@@ -74,6 +75,30 @@ export function newLease(mode: string, now: number): Lease {
 export async function liveSession(store: Store, now: number = Date.now()): Promise<Lease | undefined> {
   const lease = await store.getState<Lease>(LEASE_KEY)
   return lease !== undefined && lease !== null && now - lease.heartbeat <= LEASE_TTL_MS ? lease : undefined
+}
+
+/** Whether a lease's process is still there: on this host, by its pid; elsewhere, by its heartbeat alone. */
+function holderAlive(lease: Lease): boolean {
+  if (lease.host !== hostname()) return true
+  try {
+    process.kill(lease.pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Refuses to start a second session on a store that a running session holds, naming the holder. A lease left
+ * by a process that is gone (killed on this host, or silent past the TTL) does not count.
+ */
+export async function assertNoLiveSession(store: Store, where: string, now: number = Date.now()): Promise<void> {
+  const lease = await liveSession(store, now)
+  if (lease === undefined || lease.pid === process.pid || !holderAlive(lease)) return
+  const age = Math.max(0, Math.round((now - lease.heartbeat) / 1000))
+  throw new InputError(
+    `${where} is in use by a running Sofia session (pid ${lease.pid} on ${lease.host}, mode ${lease.mode}, heartbeat ${age} s ago): stop it first, or use another --data-dir`,
+  )
 }
 
 /** Leaves a request for the running session and waits for its answer. */

@@ -28,6 +28,7 @@ import type { Strategy } from '../strategy/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
 import type { ControlRequest } from './control.js'
+import { assertNoLiveSession } from './control.js'
 import type { StrategySpec } from './session.js'
 import type { CommandResult } from './safety.js'
 import { MarketState } from './market-state.js'
@@ -92,6 +93,8 @@ export interface TraderOptions {
    * byte-identical run to run.
    */
   readonly uniqueClientIds?: boolean
+  /** How the store is named in messages (its file or URL). */
+  readonly storeName?: string
 }
 
 /**
@@ -274,6 +277,8 @@ export class Trader {
         tradingState: (id) => this.safety.tradingState(id),
       },
       beforeSend: () => persistence?.barrier(),
+      // The kill switch may have tripped while the order was being recorded: then it does not leave.
+      sendGate: () => (this.safety.killSwitch.active ? 'the kill switch is active' : undefined),
       ...(prepared.idTag !== undefined ? { idTag: prepared.idTag } : {}),
     })
 
@@ -557,6 +562,8 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
   const ledger = new Ledger({ reportingCurrency: options.reportingCurrency })
   const instruments = new Map<string, Instrument>()
   for (const v of options.venues) for (const i of v.instruments) instruments.set(`${v.id}|${i.symbol}`, i)
+  // A live session (wall clock) is the store's only writer: a second one is refused before it touches anything.
+  if (store !== undefined && options.clock instanceof WallClock) await assertNoLiveSession(store, options.storeName ?? 'the store')
   const deposits = store === undefined ? [] : await store.loadDeposits()
   const fresh = deposits.length === 0
   if (fresh) {
