@@ -15,6 +15,7 @@ import type { Store } from '../store/index.js'
 import type { Strategy } from '../strategy/index.js'
 import type { CcxtExchange, CcxtExchangeSpec } from '../venues/index.js'
 import type { CcxtFeed, CcxtVenue } from '../venues/ccxt.js'
+import { assertNoLiveSession } from './control.js'
 import { attachMetrics } from './metrics-wiring.js'
 import { ModeRouter, ROUTER_MODES, primaryLeg } from './mode-router.js'
 import type { RouterMode, RouterStatus } from './mode-router.js'
@@ -93,6 +94,8 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
   if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}`)
   const hasKeys = (options.exchange.apiKey ?? '') !== '' && (options.exchange.secret ?? '') !== ''
   if (needsKeys(mode) && !hasKeys) throw new InputError(`mode ${mode} needs API_KEY and API_SECRET (exchange.apiKey / exchange.apiSecret)`)
+  // Refused before anything connects to the exchange: a second session on the store would trade the same account.
+  if (options.store !== undefined) await assertNoLiveSession(options.store, 'the store')
   const venueId = options.venueId ?? options.exchange.exchangeId
   const spec: CcxtExchangeSpec = { ...options.exchange, sandbox: options.exchange.sandbox === true || mode === 'testnet' }
   const onError = (line: string): void => options.onAlert?.(line)
