@@ -33,5 +33,6 @@ export function exchangeSpec(config: SofiaConfig, flags: ExchangeFlags, mode: st
     ...(secret !== undefined ? { secret } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(url !== undefined ? { url } : {}),
+    ...(config.exchange?.recvWindowMs !== undefined ? { recvWindowMs: config.exchange.recvWindowMs } : {}),
   }
 }

@@ -307,6 +307,7 @@ function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source'
           id: exchange.id,
           ...definedOnly({ apiKey: exchange.apiKey, apiSecret: exchange.apiSecret, password: exchange.password }),
           sandbox: exchange.sandbox ?? data.mode === 'testnet',
+          ...(exchange.recvWindowMs === undefined ? {} : { recvWindowMs: exchange.recvWindowMs }),
           ...(exchange.urls === undefined ? {} : { urls: definedOnly(exchange.urls) }),
         }
   return {

@@ -202,6 +202,8 @@ export const configSchema = z.strictObject({
       apiSecret: secret().optional(),
       password: secret().optional(),
       sandbox: bool().optional(),
+      /** The exchange's accept window for signed requests, ms (Binance recvWindow; bounds how long a lost order may still appear). */
+      recvWindowMs: positiveInteger().optional(),
       urls: z
         .strictObject({
           api: url(['http:', 'https:'], 'an http:// or https:// URL').optional(),

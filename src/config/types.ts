@@ -46,6 +46,8 @@ export interface ExchangeConfig {
   readonly password?: Secret
   /** The exchange's sandbox (CCXT `setSandboxMode`); always true in mode testnet. */
   readonly sandbox: boolean
+  /** The exchange's accept window for signed requests, ms (Binance recvWindow). */
+  readonly recvWindowMs?: number
   /** Base URLs overriding the exchange's own, e.g. for the local exchange. */
   readonly urls?: ExchangeUrls
 }
