@@ -161,7 +161,7 @@ describe('chaos: SIGKILL and exchange faults against the local exchange', () => 
       const lifetime = LONG && rng.next() < 0.3 ? 10_000 + Math.floor(rng.next() * 30_000) : 300 + Math.floor(rng.next() * 3_500)
       const ended = await Promise.race([s.exited, sleep(lifetime).then(() => undefined)])
       if (ended !== undefined) {
-        failures.push(`session exited on its own (code ${ended.code}): ${ended.stderr.split('\n').filter((l) => l.trim() !== '').slice(-3).join(' | ')}`)
+        failures.push(`session exited on its own (code ${ended.code}): ${ended.stderr.split('\n').filter((l) => l.trim() !== '').slice(-30).join(' | ')}`)
         break
       }
       s.proc.kill('SIGKILL')

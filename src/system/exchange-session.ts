@@ -89,7 +89,7 @@ function needsKeys(mode: RouterMode): boolean {
 }
 
 export async function runExchangeSession(options: ExchangeSessionOptions): Promise<ExchangeSessionResult> {
-  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, mapCcxtError, TICK_SIZE } = await import('../venues/ccxt.js')
+  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, mapCcxtError, TICK_SIZE, tolerateCcxtStreamErrors } = await import('../venues/ccxt.js')
   const { mode } = options
   if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}`)
   const hasKeys = (options.exchange.apiKey ?? '') !== '' && (options.exchange.secret ?? '') !== ''
@@ -99,6 +99,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
   const venueId = options.venueId ?? options.exchange.exchangeId
   const spec: CcxtExchangeSpec = { ...options.exchange, sandbox: options.exchange.sandbox === true || mode === 'testnet' }
   const onError = (line: string): void => options.onAlert?.(line)
+  tolerateCcxtStreamErrors(onError)
   const exchanges: CcxtExchange[] = []
   let venue: CcxtVenue | undefined
   const ref: { trader?: Trader } = {}
