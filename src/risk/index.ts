@@ -4,8 +4,8 @@
  */
 export { APPROVED, deny, RISK_CODES } from './verdict.js'
 export type { RiskVerdict, RiskDenial, RiskCode } from './verdict.js'
-export { TRADING_STATES } from './context.js'
-export type { RiskContext, RiskLimits, TradingState } from './context.js'
+export { TRADING_STATES, ORDER_PURPOSES } from './context.js'
+export type { RiskContext, RiskLimits, TradingState, OrderPurpose } from './context.js'
 export { RiskGateway, BASIC_CHECKS } from './pre-trade.js'
 export type { PreTradeCheck, PreTradeRisk, RiskView } from './pre-trade.js'
 export { RiskEngine, CHECK_ORDER } from './risk-engine.js'
