@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { dec } from '../model/index.js'
 import { checkTradingState } from './checks/trading-state.js'
 import type { OrderPurpose, TradingState } from './context.js'
+import { KILL_SWITCH_TRIGGERS, KillSwitch, isAutomaticTrigger } from './kill-switch.js'
 import { RiskEngine } from './risk-engine.js'
 import { FakeRiskContext, testOrder } from './testing.js'
 import type { TestOrderSpec } from './testing.js'
@@ -82,5 +83,31 @@ describe('RiskEngine.withPurpose', () => {
     const engine = new RiskEngine({ priceBandPct: 0.01 })
     const verdict = engine.withPurpose('flatten', () => engine.check(testOrder({ side: 'sell', amount: '0.5', price: '40000' }), halted()))
     expect(verdict.approved ? null : verdict.code).toBe('PRICE_OUTSIDE_BAND')
+  })
+})
+
+describe('KillSwitch.deactivate: exact halt semantics', () => {
+  it('a reconciliation halt lifts only with clearsReconciliation (sofia reconcile clear), naming it', () => {
+    const ks = new KillSwitch('AUTO')
+    ks.trip('reconciliation', '2 discrepancies', 'operator:ann', 1)
+    const plain = ks.deactivate('fixed', 'operator:ann', 2, [])
+    expect(plain.ok).toBe(false)
+    expect(plain.ok ? '' : plain.blockers.join('; ')).toMatch(/sofia reconcile clear/)
+    expect(ks.active).toBe(true)
+    expect(ks.deactivate('fixed', 'operator:ann', 3, [], { clearsReconciliation: true }).ok).toBe(true)
+    expect(ks.active).toBe(false)
+  })
+
+  it('is refused while the KILL_SWITCH file exists, naming its path', () => {
+    const ks = new KillSwitch('AUTO')
+    ks.trip('daily_loss', 'loss', 'system', 1)
+    const r = ks.deactivate('ok', 'operator:ann', 2, [], { killFilePresent: '/srv/sofia/KILL_SWITCH' })
+    expect(r.ok ? '' : r.blockers.join('; ')).toContain('/srv/sofia/KILL_SWITCH')
+    expect(ks.active).toBe(true)
+    expect(ks.deactivate('ok', 'operator:ann', 3, []).ok).toBe(true)
+  })
+
+  it('automatic triggers are the ones an operator does not pull', () => {
+    expect(KILL_SWITCH_TRIGGERS.filter(isAutomaticTrigger)).toEqual(['daily_loss', 'hourly_loss', 'drawdown', 'error_rate', 'reconciliation', 'alert_rule'])
   })
 })

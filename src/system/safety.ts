@@ -9,12 +9,12 @@
  * Operators reach it through `execute(request)` (the control channel or the API), the `KILL_SWITCH` file in
  * the working directory, or configuration.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
 import type { Ledger } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
-import { InputError, ZERO } from '../model/index.js'
+import { InputError, ZERO, dec } from '../model/index.js'
 import type {
   CircuitBreakers,
   KillSwitch,
@@ -22,12 +22,13 @@ import type {
   KillSwitchState,
   KillSwitchTrigger,
   MonitorStatus,
+  OrderPurpose,
   PositionOverride,
   RiskMonitors,
   TradingState,
   TradingStates,
 } from '../risk/index.js'
-import { TRADING_STATES, utcDayStart } from '../risk/index.js'
+import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
@@ -95,8 +96,34 @@ export interface SafetyOptions {
    * feeds they trade. A strategy with none known depends on every feed (fail closed).
    */
   readonly strategyFeeds?: ReadonlyMap<string, readonly string[]>
+  /**
+   * Runs `submit` with its orders carrying a purpose (the risk engine's `withPurpose`): how an operator's
+   * flatten passes a halt. Without it, flatten is refused.
+   */
+  readonly withPurpose?: <T>(purpose: OrderPurpose, submit: () => T) => T
   /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
   readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
+}
+
+export interface FlattenOrder {
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: 'buy' | 'sell'
+  readonly amount: string
+  readonly clientOrderId: string | null
+  /** The order's state right after submission (`submitted` once sent; `denied` when refused). */
+  readonly state: string
+  /** Null when the order was sent. */
+  readonly code: string | null
+  readonly reason: string | null
+}
+
+export interface FlattenResult {
+  /** Positions found to close (after the filter). */
+  readonly positions: number
+  readonly orders: readonly FlattenOrder[]
+  readonly denied: number
 }
 
 export interface CommandResult {
@@ -181,8 +208,13 @@ export class Safety implements Component {
     return this.o.monitors
   }
 
-  /** The effective trading state of a strategy (account, strategy and kill switch folded together). */
+  /**
+   * The effective trading state of a strategy (account, strategy and kill switch folded together). Asked
+   * before every order, so it also looks for the KILL_SWITCH file: a file that appeared halts trading before
+   * the next order is checked, not at the next poll.
+   */
   tradingState(strategyId: string): TradingState {
+    this.checkKillFile()
     const state = this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
     return state === 'ACTIVE' && this.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
   }
@@ -215,21 +247,49 @@ export class Safety implements Component {
     if (this.o.wallClock) this.o.persistence?.setStateQuiet(LEASE_KEY, null)
   }
 
-  /** Trips the kill switch. Returns whether this call activated it. */
+  /**
+   * Trips the kill switch. Returns whether this call activated it. From the moment `trip` returns, trading
+   * is HALTED (no order of any kind passes the risk check); then every open order is cancelled. An automatic
+   * trip also writes the KILL_SWITCH file, so a restart (even from a lost store) stays halted.
+   */
   activate(trigger: KillSwitchTrigger, reason: string, actor: string): boolean {
     const now = this.o.clock.now()
     const snapshot = this.snapshot()
     const event = this.o.killSwitch.trip(trigger, reason, actor, now, snapshot)
     if (event === undefined) return false
-    // Within this event: no risk-adding order passes from here on, and every open order is cancelled.
     const cancelled = this.o.orders.cancelAll()
-    this.record(event, { cancelled })
+    const killFile = isAutomaticTrigger(trigger) ? this.writeKillFile(event) : undefined
+    this.record(event, { cancelled, ...(killFile !== undefined ? { killFile } : {}) })
     this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; ${cancelled} open orders cancelled`, true)
     return true
   }
 
-  /** Clears the kill switch; refused (with every reason) while a breach stands. */
-  deactivate(reason: string, actor: string): { ok: boolean; blockers: readonly string[] } {
+  /** Writes the KILL_SWITCH file naming the trip; returns its path, or undefined (none configured, or it failed: logged). */
+  private writeKillFile(event: KillSwitchEvent): string | undefined {
+    const path = this.o.killFile
+    if (path === undefined || existsSync(path)) return path
+    try {
+      const at = new Date(event.at).toISOString()
+      writeFileSync(path, `${at} kill switch tripped by ${event.actor} (${event.trigger ?? '?'}): ${event.reason}\nRemove this file, then 'sofia kill-switch deactivate --reason ...'.\n`)
+      return path
+    } catch (error) {
+      this.o.log?.(`could not write ${path}: ${String(error)}`)
+      return undefined
+    }
+  }
+
+  private checkKillFile(): void {
+    const path = this.o.killFile
+    if (path !== undefined && this.o.wallClock && !this.o.killSwitch.active && existsSync(path)) {
+      this.activate('file', `${path} appeared`, 'operator:file')
+    }
+  }
+
+  /**
+   * Clears the kill switch; refused (with every reason) while a breach stands, while the KILL_SWITCH file
+   * exists, and for a reconciliation halt unless `clearsReconciliation` (`sofia reconcile clear`).
+   */
+  deactivate(reason: string, actor: string, options: { clearsReconciliation?: boolean } = {}): { ok: boolean; blockers: readonly string[] } {
     const now = this.o.clock.now()
     const breaches = this.o.monitors
       .breaches(now)
@@ -237,7 +297,11 @@ export class Safety implements Component {
       .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
     const loss = this.dailyLossBreach()
     if (loss !== undefined && !breaches.some((b) => b.startsWith('daily_loss'))) breaches.push(loss)
-    const result = this.o.killSwitch.deactivate(reason, actor, now, breaches)
+    const killFile = this.o.killFile
+    const result = this.o.killSwitch.deactivate(reason, actor, now, breaches, {
+      ...(killFile !== undefined && existsSync(killFile) ? { killFilePresent: killFile } : {}),
+      ...(options.clearsReconciliation === true ? { clearsReconciliation: true } : {}),
+    })
     if (!result.ok) return { ok: false, blockers: result.blockers }
     if (result.event !== undefined) {
       this.o.monitors.resetDrawdownPeak()
@@ -290,7 +354,7 @@ export class Safety implements Component {
         return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
       }
       case 'kill_switch.deactivate': {
-        const r = this.deactivate(reason, request.actor)
+        const r = this.deactivate(reason, request.actor, { clearsReconciliation: request.args['clearsReconciliation'] === true })
         return r.ok ? { ok: true, result: { state: this.o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
       }
       case 'trading_state.set': {
@@ -312,6 +376,13 @@ export class Safety implements Component {
         if (!r.ok) return r
         this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor)
         return { ok: true, result: this.o.positionOverride.snapshot() }
+      }
+      case 'positions.flatten': {
+        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+        const strategyId = typeof request.args['strategy'] === 'string' ? request.args['strategy'] : undefined
+        const symbol = typeof request.args['symbol'] === 'string' ? request.args['symbol'] : undefined
+        const r = this.flatten(reason, request.actor, { ...(strategyId !== undefined ? { strategyId } : {}), ...(symbol !== undefined ? { symbol } : {}) })
+        return r.denied === 0 ? { ok: true, result: r } : { ok: false, result: r, error: `${r.denied} of ${r.orders.length} flatten orders denied: ${r.orders.filter((o) => o.code !== null).map((o) => `${o.venue}:${o.symbol} ${o.code}: ${o.reason ?? ''}`).join('; ')}` }
       }
       case 'status':
         return { ok: true, result: this.status() }
@@ -358,6 +429,50 @@ export class Safety implements Component {
       }
     }
     return this.execute(request)
+  }
+
+  /**
+   * Closes positions with market orders: an operator's explicit, audited action, allowed while halted (the
+   * orders carry the `flatten` purpose, which the trading-state check lets through only while they reduce).
+   * One order per strategy position, under that strategy, so the ledger attributes the close to it.
+   */
+  flatten(reason: string, actor: string, filter: { readonly strategyId?: string; readonly symbol?: string } = {}): FlattenResult {
+    const withPurpose = this.o.withPurpose
+    const targets = this.o.ledger
+      .strategyPositions(filter.strategyId)
+      .filter((p) => !p.amount.isZero() && (filter.symbol === undefined || p.symbol === filter.symbol))
+    const orders: FlattenOrder[] = []
+    for (const p of targets) {
+      const strategyId = p.strategyId ?? 'operator'
+      // Working orders on the market would race the close (and reserve what it sells).
+      this.o.orders.cancelAll({ strategyId, venue: p.venue, symbol: p.symbol })
+      const side = p.amount.isPositive() ? 'sell' : 'buy'
+      const amount = p.amount.abs()
+      const last = this.o.market.lastPrice(p.venue, p.symbol)
+      const base = { strategyId, venue: p.venue, symbol: p.symbol, side, amount: amount.toString() } as const
+      if (withPurpose === undefined) {
+        orders.push({ ...base, clientOrderId: null, state: 'denied', code: 'FLATTEN_UNSUPPORTED', reason: 'this session cannot send flatten orders' })
+        continue
+      }
+      const order = withPurpose('flatten', () =>
+        this.o.orders.submit({
+          strategyId,
+          venue: p.venue,
+          symbol: p.symbol,
+          side,
+          type: 'market',
+          amount,
+          tag: 'flatten',
+          ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
+        }),
+      )
+      const denied = order.state === 'denied' || order.state === 'rejected'
+      orders.push({ ...base, clientOrderId: order.clientOrderId, state: order.state, code: denied ? 'DENIED' : null, reason: denied ? (order.reason ?? null) : null })
+    }
+    const result: FlattenResult = { positions: targets.length, orders, denied: orders.filter((o) => o.code !== null).length }
+    this.o.persistence?.audit('operator.flatten', actor, { reason, ...filter, ...result, killSwitch: this.o.killSwitch.active })
+    this.o.log?.(`flatten by ${actor}: ${targets.length} positions, ${result.denied} denied (${reason})`)
+    return result
   }
 
   // ---- monitors ------------------------------------------------------------------------------------

@@ -309,6 +309,7 @@ export class Trader {
       wallClock: clock instanceof WallClock,
       mode: options.mode ?? 'paper',
       stopSession: () => engine.stop(),
+      withPurpose: (purpose, submit) => this.risk.withPurpose(purpose, submit),
       ...(options.onAlert !== undefined ? { log: options.onAlert } : {}),
       ...(options.controlHandler !== undefined ? { commands: options.controlHandler } : {}),
       strategyFeeds: new Map(options.strategies.map((st) => [st.id, feedsOfParams(options.strategyParams?.[st.id]?.params)])),
