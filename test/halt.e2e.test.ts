@@ -1,0 +1,191 @@
+/**
+ * The kill switch HALTS, end to end on the local exchange: a live market maker holding inventory (the real
+ * ccxt against `sofia exchange-sim`). A price crash trips the daily-loss limit in AUTO, or a KILL_SWITCH file
+ * appears; the exchange's own order list then shows no order that Sofia created after the trip (before the
+ * change, the maker kept sending reducing sells and liquidated at the crash low). The automatic trip writes
+ * the KILL_SWITCH file, deactivation is refused while it exists, and an operator's flatten, audited, closes
+ * the position while halted. pilot-off (`shutdown`) sends nothing after its record.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec } from '../src/model/index.js'
+import { MemoryStore } from '../src/store/index.js'
+import { MarketMaker } from '../src/strategy/index.js'
+import { DEFAULT_RISK, runExchangeSession } from '../src/system/index.js'
+import type { ExchangeSession } from '../src/system/index.js'
+import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
+import type { Sim } from './sim.js'
+
+const SYMBOL = 'BTC/USDT'
+const ACCOUNTS = [
+  ['K1', 'S1'],
+  ['K2', 'S2'],
+  ['K3', 'S3'],
+] as const
+let sim: Sim | undefined
+
+beforeAll(async () => {
+  const accounts = ACCOUNTS.slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
+  sim = await startSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '0', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+})
+afterAll(async () => {
+  await stopSim(sim)
+})
+
+type SimOrder = { clientOrderId: string; status: string; side: string; type: string; time: number; origQty: string; executedQty: string }
+
+interface Running {
+  readonly session: ExchangeSession
+  readonly store: MemoryStore
+  /** Wall time at which Sofia submitted each order (approved by the risk engine), by client order id. */
+  readonly submittedAt: Map<string, number>
+  readonly killFile: string
+  readonly exchangeOrders: () => Promise<SimOrder[]>
+  readonly stop: () => Promise<void>
+}
+
+/** A live market maker on `account`, with a daily-loss limit, and `inventory` BTC bought from its bid. */
+async function liveMaker(account: readonly [string, string], maxDailyLoss: string, inventory: string): Promise<Running> {
+  const store = new MemoryStore()
+  const abort = new AbortController()
+  const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
+  const submittedAt = new Map<string, number>()
+  let session: ExchangeSession | undefined
+  const running = runExchangeSession({
+    mode: 'live',
+    exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
+    venueId: 'xsim',
+    symbols: [SYMBOL],
+    strategies: [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 2, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })],
+    signal: abort.signal,
+    canaryPercentage: 10,
+    store,
+    killFile,
+    riskSettings: { ...DEFAULT_RISK, limits: { maxDailyLoss: dec(maxDailyLoss) } },
+    onReady: (s) => {
+      session = s
+      s.trader.engine.bus.on('order', ({ order, event }) => {
+        if (event.type === 'submitted') submittedAt.set(order.clientOrderId, Date.now())
+      })
+    },
+  })
+  running.catch(() => undefined)
+  const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
+  expect(await waitFor(() => session !== undefined && session.trader.orders.openOrders().some((o) => o.side === 'buy' && o.state === 'open'), 15_000)).toBe(true)
+  // Outside sellers hit the maker's bid until it holds the inventory.
+  const position = () => session!.trader.ledger.position('xsim', SYMBOL).amount
+  for (let i = 0; i < 40 && position().lt(inventory); i++) {
+    const bid = session!.trader.orders.openOrders().find((o) => o.side === 'buy' && o.state === 'open')
+    if (bid?.price !== undefined) await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: 'sell', amount: '0.01', price: bid.price.toString() })
+    await sleep(150)
+  }
+  expect(position().gte(inventory)).toBe(true)
+  return {
+    session: session!,
+    store,
+    submittedAt,
+    killFile,
+    exchangeOrders,
+    stop: async () => {
+      abort.abort()
+      await running.catch(() => undefined)
+    },
+  }
+}
+
+/** Orders at the exchange that Sofia created (submitted past its risk check) after `at`. */
+async function createdAfter(r: Running, at: number): Promise<SimOrder[]> {
+  const orders = await r.exchangeOrders()
+  return orders.filter((o) => (r.submittedAt.get(o.clientOrderId) ?? Number.POSITIVE_INFINITY) > at)
+}
+
+async function auditOf(store: MemoryStore): Promise<{ type: string; actor: string; ts: number; payload: Record<string, unknown> }[]> {
+  const out: { type: string; actor: string; ts: number; payload: Record<string, unknown> }[] = []
+  for await (const batch of store.iterateAudit()) {
+    for (const rec of batch) out.push({ type: rec.type, actor: rec.actor, ts: rec.ts, payload: (typeof rec.payload === 'string' ? JSON.parse(rec.payload) : rec.payload) as Record<string, unknown> })
+  }
+  return out
+}
+
+describe('the kill switch halts on the local exchange', () => {
+  it('a crash trips the daily-loss limit: no order after the trip, the file is written, deactivation refused, flatten closes the position', async () => {
+    const r = await liveMaker(ACCOUNTS[0], '20', '0.04')
+    const { session } = r
+    try {
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      const state = session.trader.safety.killSwitch.state()
+      expect(state).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
+      const tripAt = state.since!
+      // The maker keeps deciding (quotes, timers) for 3 s: every intent is denied, reducing sells included.
+      await sleep(3_000)
+      expect(await createdAfter(r, tripAt)).toEqual([])
+      expect(session.trader.risk.stats().byCode['TRADING_HALTED'] ?? 0).toBeGreaterThan(0)
+      expect(session.trader.ledger.position('xsim', SYMBOL).amount.gte('0.04')).toBe(true)
+      // The automatic trip wrote the KILL_SWITCH file; deactivation is refused while it exists, naming it.
+      expect(existsSync(r.killFile)).toBe(true)
+      expect(readFileSync(r.killFile, 'utf8')).toMatch(/daily_loss/)
+      const refused = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(refused.ok).toBe(false)
+      expect(refused.error).toContain(r.killFile)
+
+      // Flatten: the operator's explicit, audited close, allowed while halted.
+      const flattened = session.trader.safety.execute({ command: 'positions.flatten', args: { reason: 'close after the crash' }, actor: 'operator:test' })
+      expect(flattened.ok, flattened.error).toBe(true)
+      expect(await waitFor(() => session.trader.ledger.position('xsim', SYMBOL).amount.isZero(), 10_000)).toBe(true)
+      const orders = await r.exchangeOrders()
+      const after = await createdAfter(r, tripAt)
+      expect(after.map((o) => [o.side, o.type, o.status])).toEqual([['SELL', 'MARKET', 'FILLED']])
+      expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toEqual([])
+      // Still halted: flatten does not resume trading.
+      expect(session.trader.safety.tradingState('mm')).toBe('HALTED')
+      await sleep(1_000)
+      expect((await createdAfter(r, tripAt)).length).toBe(1)
+      await session.trader.persistence?.flush()
+      const audit = await auditOf(r.store)
+      const record = audit.find((a) => a.type === 'operator.flatten')
+      expect(record?.actor).toBe('operator:test')
+      expect(record?.payload).toMatchObject({ reason: 'close after the crash', positions: 1, denied: 0, killSwitch: true })
+    } finally {
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('a KILL_SWITCH file halts before the next order; pilot-off sends nothing after its record', async () => {
+    const r = await liveMaker(ACCOUNTS[1], '100000', '0.03')
+    const { session } = r
+    try {
+      writeFileSync(r.killFile, 'halt\n')
+      const wroteAt = Date.now()
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 5_000)).toBe(true)
+      const state = session.trader.safety.killSwitch.state()
+      expect(state).toMatchObject({ trigger: 'file', actor: 'operator:file' })
+      // The maker re-quotes every 200 ms; its reducing ask would have been accepted under REDUCING.
+      await sleep(3_000)
+      expect(await createdAfter(r, wroteAt)).toEqual([])
+      expect(session.trader.ledger.position('xsim', SYMBOL).amount.gte('0.03')).toBe(true)
+      const refused = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(refused.error).toContain(r.killFile)
+      rmSync(r.killFile)
+      const resumed = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(resumed.ok, resumed.error).toBe(true)
+      // Trading again: the maker quotes (both sides) at the exchange.
+      const resumedAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, resumedAt)).length > 0, 5_000)).toBe(true)
+
+      const shutdown = session.trader.safety.execute({ command: 'shutdown', args: { reason: 'pilot-off e2e' }, actor: 'operator:test' })
+      expect(shutdown.ok).toBe(true)
+      await session.trader.persistence?.flush()
+      const record = (await auditOf(r.store)).find((a) => a.type === 'operator.shutdown')
+      expect(record).toBeDefined()
+      await sleep(1_500)
+      expect(await createdAfter(r, record!.ts)).toEqual([])
+    } finally {
+      if (existsSync(r.killFile)) rmSync(r.killFile)
+      await r.stop()
+    }
+  }, 60_000)
+})
