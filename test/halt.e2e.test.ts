@@ -28,7 +28,7 @@ let sim: Sim | undefined
 
 beforeAll(async () => {
   const accounts = ACCOUNTS.slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
-  sim = await startSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '0', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+  sim = await startSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 })
 afterAll(async () => {
   await stopSim(sim)
@@ -46,7 +46,7 @@ interface Running {
   readonly stop: () => Promise<void>
 }
 
-/** A live market maker on `account`, with a daily-loss limit, and `inventory` BTC bought from its bid. */
+/** A live market maker on `account`, with a daily-loss limit, holding `inventory` BTC. */
 async function liveMaker(account: readonly [string, string], maxDailyLoss: string, inventory: string): Promise<Running> {
   const store = new MemoryStore()
   const abort = new AbortController()
@@ -73,14 +73,12 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
   })
   running.catch(() => undefined)
   const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
-  expect(await waitFor(() => session !== undefined && session.trader.orders.openOrders().some((o) => o.side === 'buy' && o.state === 'open'), 15_000)).toBe(true)
-  // Outside sellers hit the maker's bid until it holds the inventory.
+  expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && session.trader.orders.openOrders().some((o) => o.state === 'open'), 15_000)).toBe(true)
+  // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
   const position = () => session!.trader.ledger.position('xsim', SYMBOL).amount
-  for (let i = 0; i < 40 && position().lt(inventory); i++) {
-    const bid = session!.trader.orders.openOrders().find((o) => o.side === 'buy' && o.state === 'open')
-    if (bid?.price !== undefined) await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: 'sell', amount: '0.01', price: bid.price.toString() })
-    await sleep(150)
-  }
+  const buy = session!.trader.orders.submit({ strategyId: 'mm', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec(inventory) })
+  expect(buy.state, buy.reason).not.toBe('denied')
+  expect(await waitFor(() => position().gte(inventory), 10_000)).toBe(true)
   expect(position().gte(inventory)).toBe(true)
   return {
     session: session!,
@@ -183,6 +181,50 @@ describe('the kill switch halts on the local exchange', () => {
       expect(record).toBeDefined()
       await sleep(1_500)
       expect(await createdAfter(r, record!.ts)).toEqual([])
+    } finally {
+      if (existsSync(r.killFile)) rmSync(r.killFile)
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('recovery the same day: shadow trades while live stays blocked; an acknowledged loss lets canary, then live, resume', async () => {
+    const r = await liveMaker(ACCOUNTS[2], '20', '0.04')
+    const { session } = r
+    try {
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      const tripAt = session.trader.safety.killSwitch.state().since!
+      // Shadow: the simulator leg trades (the maker's quotes fill there) while the kill switch stays active.
+      const toShadow = await session.command('mode.set', { mode: 'shadow' }, 'operator:test')
+      expect(toShadow.ok, toShadow.error).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(true)
+      expect(await waitFor(() => session.router.status().shadowOrders >= 2, 10_000)).toBe(true)
+      expect(session.trader.safety.tradingState('mm')).toBe('ACTIVE')
+      expect(await createdAfter(r, tripAt)).toEqual([])
+      // Deactivation: refused while the file exists, then while the loss stands unacknowledged.
+      const withFile = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered', acknowledgeLoss: true }, actor: 'operator:test' })
+      expect(withFile.error).toContain(r.killFile)
+      rmSync(r.killFile)
+      const unacknowledged = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered' }, actor: 'operator:test' })
+      expect(unacknowledged.ok).toBe(false)
+      expect(unacknowledged.error).toMatch(/daily loss .*acknowledge/)
+      const resumed = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered', acknowledgeLoss: true }, actor: 'operator:test' })
+      expect(resumed.ok, resumed.error).toBe(true)
+      // Canary: orders reach the exchange again (at CANARY_PERCENTAGE of the shadow size), then live.
+      const toCanary = await session.command('mode.set', { mode: 'canary' }, 'operator:test')
+      expect(toCanary.ok, toCanary.error).toBe(true)
+      const canaryAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, canaryAt)).length > 0, 10_000)).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(false)
+      const toLive = await session.command('mode.set', { mode: 'live' }, 'operator:test')
+      expect(toLive.ok, toLive.error).toBe(true)
+      const liveAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, liveAt)).some((o) => o.origQty === '0.01000000'), 10_000)).toBe(true)
+      await session.trader.persistence?.flush()
+      const ack = (await auditOf(r.store)).find((a) => a.type === 'risk.daily_loss_acknowledged')
+      expect(ack?.actor).toBe('operator:test')
+      expect(ack?.payload['breach']).toMatch(/daily loss/)
     } finally {
       if (existsSync(r.killFile)) rmSync(r.killFile)
       await r.stop()

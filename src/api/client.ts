@@ -57,7 +57,11 @@ export class ApiClient {
 /** The route of each operator command that has one (the others go through the control channel). */
 const ROUTES: Partial<Record<ControlCommand, (args: Record<string, unknown>, reason: string | undefined) => Record<string, unknown>>> = {
   'kill_switch.activate': (_args, reason) => ({ reason: reason ?? '' }),
-  'kill_switch.deactivate': (args, reason) => ({ reason: reason ?? '', ...(args['clearsReconciliation'] === true ? { clearsReconciliation: true } : {}) }),
+  'kill_switch.deactivate': (args, reason) => ({
+    reason: reason ?? '',
+    ...(args['clearsReconciliation'] === true ? { clearsReconciliation: true } : {}),
+    ...(args['acknowledgeLoss'] === true ? { acknowledgeLoss: true } : {}),
+  }),
   'orders.cancel_all': (_args, reason) => (reason !== undefined ? { reason } : {}),
   'trading_state.set': (args) => ({ ...args }),
   'position_override.set': (args) => ({ ...args }),

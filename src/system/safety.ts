@@ -101,6 +101,13 @@ export interface SafetyOptions {
    * flatten passes a halt. Without it, flatten is refused.
    */
   readonly withPurpose?: <T>(purpose: OrderPurpose, submit: () => T) => T
+  /**
+   * True while no order of this session can reach an exchange (a session on an exchange in shadow or paper
+   * mode). The kill switch and the daily-loss limit guard the exchange account, so they do not hold back the
+   * simulator leg then: recovery through shadow can run the same day while live stays blocked. Absent: every
+   * order counts (plain paper and backtest sessions halt like live ones).
+   */
+  readonly simulatorOnly?: () => boolean
   /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
   readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
 }
@@ -215,8 +222,17 @@ export class Safety implements Component {
    */
   tradingState(strategyId: string): TradingState {
     this.checkKillFile()
-    const state = this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
+    const halted = this.o.killSwitch.active && this.o.simulatorOnly?.() !== true
+    const state = this.o.tradingStates.effective(strategyId, halted)
     return state === 'ACTIVE' && this.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
+  }
+
+  /**
+   * Today's P&L as the pre-trade daily-loss check sees it: zero while the session can only reach its
+   * simulator (shadow), whose orders cannot add to the exchange account's loss.
+   */
+  riskDailyPnl(): Decimal {
+    return this.o.simulatorOnly?.() === true ? ZERO : this.dailyPnl()
   }
 
   /** Today's net P&L, exact. */
@@ -289,25 +305,50 @@ export class Safety implements Component {
    * Clears the kill switch; refused (with every reason) while a breach stands, while the KILL_SWITCH file
    * exists, and for a reconciliation halt unless `clearsReconciliation` (`sofia reconcile clear`).
    */
-  deactivate(reason: string, actor: string, options: { clearsReconciliation?: boolean } = {}): { ok: boolean; blockers: readonly string[] } {
+  deactivate(
+    reason: string,
+    actor: string,
+    options: { clearsReconciliation?: boolean; acknowledgeLoss?: boolean } = {},
+  ): { ok: boolean; blockers: readonly string[] } {
     const now = this.o.clock.now()
+    const acknowledged = options.acknowledgeLoss === true
     const breaches = this.o.monitors
       .breaches(now)
-      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined)
+      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined && !(acknowledged && b.name === 'daily_loss'))
       .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
     const loss = this.dailyLossBreach()
-    if (loss !== undefined && !breaches.some((b) => b.startsWith('daily_loss'))) breaches.push(loss)
+    if (loss !== undefined && !acknowledged && !breaches.some((b) => b.startsWith('daily_loss'))) {
+      breaches.push(`${loss} (acknowledge it to resume today: --acknowledge-loss)`)
+    }
     const killFile = this.o.killFile
     const result = this.o.killSwitch.deactivate(reason, actor, now, breaches, {
       ...(killFile !== undefined && existsSync(killFile) ? { killFilePresent: killFile } : {}),
       ...(options.clearsReconciliation === true ? { clearsReconciliation: true } : {}),
     })
     if (!result.ok) return { ok: false, blockers: result.blockers }
+    if (acknowledged && loss !== undefined) this.acknowledgeLoss(actor, reason, loss)
     if (result.event !== undefined) {
       this.o.monitors.resetDrawdownPeak()
-      this.record(result.event, {})
+      this.record(result.event, acknowledged && loss !== undefined ? { acknowledgedLoss: loss } : {})
     }
     return { ok: true, blockers: [] }
+  }
+
+  /**
+   * An operator accepts today's loss so far: the daily baseline moves to the current P&L (recorded with the
+   * old and new figures), and MAX_DAILY_LOSS applies again to any further loss today. Without it a loss-limit
+   * halt could only end with the UTC day.
+   */
+  private acknowledgeLoss(actor: string, reason: string, breach: string): void {
+    const now = this.o.clock.now()
+    const before = this.baseline
+    const net = this.o.netPnl()
+    this.baseline = { day: utcDayStart(now), net: net.toString() }
+    this.baselineF = net.toNumber()
+    this.recomputeLossLimit()
+    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
   }
 
   setTradingState(state: TradingState, actor: string, strategyId?: string): boolean {
@@ -354,7 +395,10 @@ export class Safety implements Component {
         return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
       }
       case 'kill_switch.deactivate': {
-        const r = this.deactivate(reason, request.actor, { clearsReconciliation: request.args['clearsReconciliation'] === true })
+        const r = this.deactivate(reason, request.actor, {
+          clearsReconciliation: request.args['clearsReconciliation'] === true,
+          acknowledgeLoss: request.args['acknowledgeLoss'] === true,
+        })
         return r.ok ? { ok: true, result: { state: this.o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
       }
       case 'trading_state.set': {

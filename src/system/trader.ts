@@ -33,6 +33,7 @@ import type { CommandResult } from './safety.js'
 import { MarketState } from './market-state.js'
 import { Persistence } from './persistence.js'
 import { StrategyRunner } from './strategy-runner.js'
+import { ModeRouter } from './mode-router.js'
 import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
 import { DAILY_BASELINE_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
@@ -261,7 +262,7 @@ export class Trader {
         totalBalance: (v, a) => ledger.balance(v, a),
         position: (v, s) => ledger.position(v, s).amount,
         grossExposure: () => this.grossExposure(),
-        dailyPnl: () => this.safety.dailyPnl(),
+        dailyPnl: () => this.safety.riskDailyPnl(),
         equity: () => this.equity(),
         tradingState: (id) => this.safety.tradingState(id),
       },
@@ -281,6 +282,8 @@ export class Trader {
     this.persistence = persistence
     this.recovery = prepared.summary
 
+    // Sessions on an exchange: what their routers can reach decides whether the kill switch holds back orders.
+    const routers = options.venues.flatMap((v) => (v.venue instanceof ModeRouter ? [v.venue] : []))
     const killState = storedOr<KillSwitchState>(state.get(KILL_SWITCH_KEY), INACTIVE, KILL_SWITCH_KEY)
     const killHistory = storedOr<KillSwitchEvent[]>(state.get(KILL_SWITCH_HISTORY_KEY), [], KILL_SWITCH_HISTORY_KEY)
     const baseline = state.get(DAILY_BASELINE_KEY) as DailyBaseline | undefined
@@ -310,6 +313,7 @@ export class Trader {
       mode: options.mode ?? 'paper',
       stopSession: () => engine.stop(),
       withPurpose: (purpose, submit) => this.risk.withPurpose(purpose, submit),
+      ...(routers.length > 0 ? { simulatorOnly: () => routers.every((r) => r.mode === 'shadow' || r.mode === 'paper') } : {}),
       ...(options.onAlert !== undefined ? { log: options.onAlert } : {}),
       ...(options.controlHandler !== undefined ? { commands: options.controlHandler } : {}),
       strategyFeeds: new Map(options.strategies.map((st) => [st.id, feedsOfParams(options.strategyParams?.[st.id]?.params)])),
