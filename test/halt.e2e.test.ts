@@ -4,13 +4,16 @@
  * appears; the exchange's own order list then shows no order that Sofia created after the trip (before the
  * change, the maker kept sending reducing sells and liquidated at the crash low). The automatic trip writes
  * the KILL_SWITCH file, deactivation is refused while it exists, and an operator's flatten, audited, closes
- * the position while halted. pilot-off (`shutdown`) sends nothing after its record.
+ * the position while halted; the trip writes an incident record. pilot-off (`shutdown`) sends nothing after
+ * its record and ends the session only after its notifications are delivered. Recovery through shadow the
+ * same day: shadow trades while live stays blocked, then canary and live after an acknowledged loss.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dec } from '../src/model/index.js'
+import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
 import { MemoryStore } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
 import { DEFAULT_RISK, runExchangeSession } from '../src/system/index.js'
@@ -43,6 +46,8 @@ interface Running {
   readonly submittedAt: Map<string, number>
   readonly killFile: string
   readonly exchangeOrders: () => Promise<SimOrder[]>
+  /** Resolves with the wall time at which the session ended. */
+  readonly ended: Promise<number>
   readonly stop: () => Promise<void>
 }
 
@@ -71,7 +76,10 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
       })
     },
   })
-  running.catch(() => undefined)
+  const ended = running.then(
+    () => Date.now(),
+    () => Date.now(),
+  )
   const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
   expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && session.trader.orders.openOrders().some((o) => o.state === 'open'), 15_000)).toBe(true)
   // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
@@ -86,6 +94,7 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
     submittedAt,
     killFile,
     exchangeOrders,
+    ended,
     stop: async () => {
       abort.abort()
       await running.catch(() => undefined)
@@ -111,6 +120,8 @@ describe('the kill switch halts on the local exchange', () => {
   it('a crash trips the daily-loss limit: no order after the trip, the file is written, deactivation refused, flatten closes the position', async () => {
     const r = await liveMaker(ACCOUNTS[0], '20', '0.04')
     const { session } = r
+    const dataDir = mkdtempSync(join(tmpdir(), 'sofia-halt-incidents-'))
+    attachSafetyRecords(session.trader.safety, { store: r.store, dataDir, flush: async () => void (await session.trader.persistence?.flush()) })
     try {
       const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
       await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
@@ -126,6 +137,11 @@ describe('the kill switch halts on the local exchange', () => {
       // The automatic trip wrote the KILL_SWITCH file; deactivation is refused while it exists, naming it.
       expect(existsSync(r.killFile)).toBe(true)
       expect(readFileSync(r.killFile, 'utf8')).toMatch(/daily_loss/)
+      // Every trip writes an incident record, like a rollback does.
+      expect(await waitFor(() => lastIncident(dataDir) !== undefined, 5_000)).toBe(true)
+      const incident = lastIncident(dataDir)!.record
+      expect(incident).toMatchObject({ trigger: 'daily_loss', title: 'Kill switch tripped (daily_loss)' })
+      expect(incident.timeline.some((e) => e.type === 'kill_switch.activated')).toBe(true)
       const refused = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
       expect(refused.ok).toBe(false)
       expect(refused.error).toContain(r.killFile)
@@ -174,8 +190,20 @@ describe('the kill switch halts on the local exchange', () => {
       const resumedAt = Date.now()
       expect(await waitFor(async () => (await createdAfter(r, resumedAt)).length > 0, 5_000)).toBe(true)
 
+      // A notifier that takes 700 ms: pilot-off waits for it before the session ends.
+      let delivered: number | undefined
+      const notices: string[] = []
+      session.trader.safety.onNotice(async (n) => {
+        notices.push(n.kind)
+        await sleep(700)
+        delivered = Date.now()
+      })
       const shutdown = session.trader.safety.execute({ command: 'shutdown', args: { reason: 'pilot-off e2e' }, actor: 'operator:test' })
       expect(shutdown.ok).toBe(true)
+      const endedAt = await r.ended
+      expect(notices).toEqual(['kill_switch', 'shutdown'])
+      expect(delivered).toBeDefined()
+      expect(endedAt).toBeGreaterThanOrEqual(delivered!)
       await session.trader.persistence?.flush()
       const record = (await auditOf(r.store)).find((a) => a.type === 'operator.shutdown')
       expect(record).toBeDefined()

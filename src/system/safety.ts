@@ -133,6 +133,23 @@ export interface FlattenResult {
   readonly denied: number
 }
 
+/** What Safety tells its listeners (notifiers, incident records): a trip, or pilot-off ending the session. */
+export interface SafetyNotice {
+  readonly kind: 'kill_switch' | 'shutdown'
+  readonly at: number
+  readonly actor: string
+  readonly reason: string
+  readonly trigger: KillSwitchTrigger | null
+  /** What Sofia saw (positions, P&L, open orders) and what it did (orders cancelled). */
+  readonly detail: Readonly<Record<string, unknown>>
+}
+
+/** A listener may return a promise: pilot-off waits for it (bounded) before the session ends. */
+export type SafetyListener = (notice: SafetyNotice) => unknown
+
+/** How long pilot-off waits for notifications and records before ending the session. */
+export const SHUTDOWN_NOTIFY_MS = 5_000
+
 export interface CommandResult {
   readonly ok: boolean
   readonly result?: unknown
@@ -173,6 +190,8 @@ export class Safety implements Component {
   private polling = false
   private readonly alerts: { at: number; name: string; level: string; detail: string }[] = []
   private rollbackHandler: RollbackHandler | undefined
+  private readonly listeners: SafetyListener[] = []
+  private readonly pendingNotices = new Set<Promise<unknown>>()
 
   constructor(private readonly o: SafetyOptions) {
     this.baseline = o.baseline
@@ -277,7 +296,45 @@ export class Safety implements Component {
     const killFile = isAutomaticTrigger(trigger) ? this.writeKillFile(event) : undefined
     this.record(event, { cancelled, ...(killFile !== undefined ? { killFile } : {}) })
     this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; ${cancelled} open orders cancelled`, true)
+    this.tell({ kind: 'kill_switch', at: now, actor, reason, trigger, detail: { ...snapshot, cancelled, ...(killFile !== undefined ? { killFile } : {}) } })
     return true
+  }
+
+  /** Adds a listener of trips and shutdowns (notifiers, incident records); returns its removal. */
+  onNotice(listener: SafetyListener): () => void {
+    this.listeners.push(listener)
+    return () => {
+      const i = this.listeners.indexOf(listener)
+      if (i >= 0) this.listeners.splice(i, 1)
+    }
+  }
+
+  /** Waits until every listener's work has settled, at most `timeoutMs`; returns whether all did. */
+  async settleNotices(timeoutMs: number): Promise<boolean> {
+    if (this.pendingNotices.size === 0) return true
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+    const all = Promise.all([...this.pendingNotices]).then(() => true)
+    try {
+      return await Promise.race([all, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private tell(notice: SafetyNotice): void {
+    for (const listener of this.listeners) {
+      try {
+        const r = listener(notice)
+        if (r instanceof Promise) {
+          const tracked: Promise<unknown> = r.catch((error: unknown) => this.o.log?.(`${notice.kind} listener failed: ${String(error)}`))
+          this.pendingNotices.add(tracked)
+          void tracked.finally(() => this.pendingNotices.delete(tracked))
+        }
+      } catch (error) {
+        this.o.log?.(`${notice.kind} listener failed: ${String(error)}`)
+      }
+    }
   }
 
   /** Writes the KILL_SWITCH file naming the trip; returns its path, or undefined (none configured, or it failed: logged). */
@@ -431,9 +488,16 @@ export class Safety implements Component {
       case 'status':
         return { ok: true, result: this.status() }
       case 'shutdown': {
-        this.activate('manual', reason || 'pilot-off: emergency stop', request.actor)
+        // Halt first (from here no order of any kind passes; every open order is cancelled), then record,
+        // then tell the listeners and end the session once they are done or SHUTDOWN_NOTIFY_MS has passed.
+        const why = reason || 'pilot-off: emergency stop'
+        this.activate('manual', why, request.actor)
         this.o.persistence?.audit('operator.shutdown', request.actor, { reason })
-        setImmediate(() => this.o.stopSession())
+        this.tell({ kind: 'shutdown', at: this.o.clock.now(), actor: request.actor, reason: why, trigger: null, detail: this.snapshot() })
+        void this.settleNotices(SHUTDOWN_NOTIFY_MS).then((settled) => {
+          if (!settled) this.o.log?.(`pilot-off: notifications still pending after ${SHUTDOWN_NOTIFY_MS} ms; stopping anyway`)
+          this.o.stopSession()
+        })
         return { ok: true, result: { stopping: true, state: this.o.killSwitch.state() } }
       }
       case 'mode.set':
