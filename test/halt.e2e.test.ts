@@ -8,16 +8,20 @@
  * its record and ends the session only after its notifications are delivered. Recovery through shadow the
  * same day: shadow trades while live stays blocked, then canary and live after an acknowledged loss.
  */
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dec } from '../src/model/index.js'
 import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
-import { MemoryStore } from '../src/store/index.js'
+import { MemoryStore, openStore } from '../src/store/index.js'
+import type { Store } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
 import { DEFAULT_RISK, runExchangeSession } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
+import { CLI, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -26,6 +30,7 @@ const ACCOUNTS = [
   ['K1', 'S1'],
   ['K2', 'S2'],
   ['K3', 'S3'],
+  ['K4', 'S4'],
 ] as const
 let sim: Sim | undefined
 
@@ -41,7 +46,7 @@ type SimOrder = { clientOrderId: string; status: string; side: string; type: str
 
 interface Running {
   readonly session: ExchangeSession
-  readonly store: MemoryStore
+  readonly store: Store
   /** Wall time at which Sofia submitted each order (approved by the risk engine), by client order id. */
   readonly submittedAt: Map<string, number>
   readonly killFile: string
@@ -52,8 +57,14 @@ interface Running {
 }
 
 /** A live market maker on `account`, with a daily-loss limit, holding `inventory` BTC. */
-async function liveMaker(account: readonly [string, string], maxDailyLoss: string, inventory: string): Promise<Running> {
-  const store = new MemoryStore()
+async function liveMaker(
+  account: readonly [string, string],
+  maxDailyLoss: string,
+  inventory: string,
+  options: { store?: Store; maker?: boolean } = {},
+): Promise<Running> {
+  const store = options.store ?? new MemoryStore()
+  const maker = options.maker ?? true
   const abort = new AbortController()
   const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
   const submittedAt = new Map<string, number>()
@@ -63,7 +74,8 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
     exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
     venueId: 'xsim',
     symbols: [SYMBOL],
-    strategies: [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 2, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })],
+    // Quotes 20 bps from the mid: outside trades near the mid rarely reach them, so the inventory holds.
+    strategies: maker ? [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 40, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })] : [],
     signal: abort.signal,
     canaryPercentage: 10,
     store,
@@ -81,7 +93,7 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
     () => Date.now(),
   )
   const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
-  expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && session.trader.orders.openOrders().some((o) => o.state === 'open'), 15_000)).toBe(true)
+  expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && (!maker || session.trader.orders.openOrders().some((o) => o.state === 'open')), 15_000)).toBe(true)
   // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
   const position = () => session!.trader.ledger.position('xsim', SYMBOL).amount
   const buy = session!.trader.orders.submit({ strategyId: 'mm', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec(inventory) })
@@ -102,13 +114,24 @@ async function liveMaker(account: readonly [string, string], maxDailyLoss: strin
   }
 }
 
+/** The CLI without blocking this process (the session under test runs in it and must answer). */
+async function sofiaAsync(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), timeout: 60_000 })
+    return { code: 0, stdout: r.stdout, stderr: r.stderr }
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
+}
+
 /** Orders at the exchange that Sofia created (submitted past its risk check) after `at`. */
 async function createdAfter(r: Running, at: number): Promise<SimOrder[]> {
   const orders = await r.exchangeOrders()
   return orders.filter((o) => (r.submittedAt.get(o.clientOrderId) ?? Number.POSITIVE_INFINITY) > at)
 }
 
-async function auditOf(store: MemoryStore): Promise<{ type: string; actor: string; ts: number; payload: Record<string, unknown> }[]> {
+async function auditOf(store: Store): Promise<{ type: string; actor: string; ts: number; payload: Record<string, unknown> }[]> {
   const out: { type: string; actor: string; ts: number; payload: Record<string, unknown> }[] = []
   for await (const batch of store.iterateAudit()) {
     for (const rec of batch) out.push({ type: rec.type, actor: rec.actor, ts: rec.ts, payload: (typeof rec.payload === 'string' ? JSON.parse(rec.payload) : rec.payload) as Record<string, unknown> })
@@ -223,6 +246,9 @@ describe('the kill switch halts on the local exchange', () => {
       await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
       const tripAt = session.trader.safety.killSwitch.state().since!
+      // The operator brings the orders in line with the exchange (settles any cancel still in flight).
+      const resynced = await session.command('resync', {}, 'operator:test')
+      expect(resynced.ok, resynced.error).toBe(true)
       // Shadow: the simulator leg trades (the maker's quotes fill there) while the kill switch stays active.
       const toShadow = await session.command('mode.set', { mode: 'shadow' }, 'operator:test')
       expect(toShadow.ok, toShadow.error).toBe(true)
@@ -256,6 +282,35 @@ describe('the kill switch halts on the local exchange', () => {
     } finally {
       if (existsSync(r.killFile)) rmSync(r.killFile)
       await r.stop()
+    }
+  }, 60_000)
+
+  it('sofia flatten and kill-switch deactivate reach a running session through the control channel', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sofia-halt-cli-'))
+    const store = await openStore({ dataDir, file: join(dataDir, 'sofia.db') })
+    // No strategy here: the position the CLI flattens is exactly the one bought.
+    const r = await liveMaker(ACCOUNTS[3], '100000', '0.03', { store, maker: false })
+    const { session } = r
+    const cwd = dirname(r.killFile)
+    try {
+      const halt = await sofiaAsync(['kill-switch', 'activate', '--reason', 'desk halt', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(halt.code, halt.stderr).toBe(0)
+      expect(session.trader.safety.tradingState('mm')).toBe('HALTED')
+      writeFileSync(r.killFile, 'halt\n')
+      const refused = await sofiaAsync(['kill-switch', 'deactivate', '--reason', 'resume', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(refused.code).toBe(1)
+      expect(refused.stdout).toContain(`the KILL_SWITCH file ${r.killFile} still exists`)
+      const flat = await sofiaAsync(['flatten', '--reason', 'close the book', '--strategy', 'mm', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(flat.code, flat.stdout + flat.stderr).toBe(0)
+      expect(flat.stdout).toMatch(/^flatten: 1 of 1 closing orders sent\n {2}mm xsim:BTC\/USDT sell 0\.03 market: sent \(mm-/)
+      expect(await waitFor(() => session.trader.ledger.position('xsim', SYMBOL).amount.isZero(), 10_000)).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(true)
+      await session.trader.persistence?.flush()
+      const record = (await auditOf(store)).find((a) => a.type === 'operator.flatten')
+      expect(record).toMatchObject({ actor: 'operator:ann', payload: { reason: 'close the book', strategyId: 'mm', denied: 0 } })
+    } finally {
+      await r.stop()
+      await store.close()
     }
   }, 60_000)
 })
