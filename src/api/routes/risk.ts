@@ -257,7 +257,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Halt: block risk-adding orders and cancel every open order (operator)',
+        summary: 'Halt: no order of any kind leaves Sofia (flatten excepted); cancel every open order (operator)',
         tags: ['kill switch'],
         body: reasonBody,
         response: { 200: ksResponse, ...withConflict },
