@@ -1,6 +1,7 @@
 /**
  * @module risk/kill-switch
- * The kill switch: the one owner of "may Sofia add risk". A pure state machine; the composition root acts on
+ * The kill switch: the one owner of "may Sofia trade". Active means HALTED (NautilusTrader's sense: only
+ * cancels and queries, and an operator's flatten). A pure state machine; the composition root acts on
  * its changes (cancel every open order, record, alert) and persists its state so a halt survives restarts.
  *
  * Modes (KILL_SWITCH): `AUTO` — armed: operators, the KILL_SWITCH file, monitors, alert rules and a failed
@@ -84,7 +85,7 @@ export class KillSwitch {
     return this.mode
   }
 
-  /** Whether risk-adding orders are blocked. */
+  /** Whether trading is HALTED (no order of any kind passes; an operator's flatten excepted). */
   get active(): boolean {
     return this.current.active || this.mode === 'ON'
   }

@@ -1,9 +1,10 @@
 /**
  * @module system/safety
  * The safety layer at run time: the kill switch, trading states, runtime monitors and circuit breakers, and
- * what happens when one of them acts. A trip blocks risk-adding orders and cancels every open order on every
- * venue in the same event that caused it, records who, why and what Sofia saw (audit + store), and survives
- * restarts. Daily loss is watched on every market event (a float estimate, confirmed exactly before acting);
+ * what happens when one of them acts. A trip HALTS trading (no order of any kind; only an operator's flatten
+ * while it reduces) and cancels every open order on every venue in the same event that caused it, records who,
+ * why and what Sofia saw (audit + store + incident record), notifies, and survives restarts (an automatic trip
+ * also writes the KILL_SWITCH file). In shadow, where nothing reaches the exchange, the simulator leg trades on. Daily loss is watched on every market event (a float estimate, confirmed exactly before acting);
  * the other monitors are evaluated once a second of engine time.
  *
  * Operators reach it through `execute(request)` (the control channel or the API), the `KILL_SWITCH` file in
