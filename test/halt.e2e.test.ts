@@ -14,12 +14,13 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dec } from '../src/model/index.js'
+import { WallClock } from '../src/engine/index.js'
+import { dec, makeInstrument } from '../src/model/index.js'
 import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
 import { MemoryStore, openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
-import { DEFAULT_RISK, runExchangeSession } from '../src/system/index.js'
+import { DEFAULT_RISK, Trader, runExchangeSession } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { CLI, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
@@ -313,4 +314,24 @@ describe('the kill switch halts on the local exchange', () => {
       await store.close()
     }
   }, 60_000)
+
+  it('a KILL_SWITCH file that appears halts the very next order, without waiting for the poll', () => {
+    const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-file-')), 'KILL_SWITCH')
+    const trader = Trader.inMemory({
+      clock: new WallClock(),
+      venues: [{ id: 'sim', instruments: [makeInstrument({ symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001' })], balances: { USDT: '100000' } }],
+      strategies: [],
+      reportingCurrency: 'USDT',
+      equitySampleMs: 60_000,
+      killFile,
+    })
+    const bid = () => trader.orders.submit({ strategyId: 's', venue: 'sim', symbol: SYMBOL, side: 'buy', type: 'limit', amount: dec('0.01'), price: dec('100') })
+    expect(bid().state).not.toBe('denied')
+    writeFileSync(killFile, 'halt\n')
+    // Same tick: no poll has run, yet the order is denied and the switch is active with trigger 'file'.
+    const denied = bid()
+    expect(denied.state).toBe('denied')
+    expect(denied.reason).toMatch(/^TRADING_HALTED/)
+    expect(trader.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'file' })
+  })
 })
