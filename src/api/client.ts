@@ -57,11 +57,16 @@ export class ApiClient {
 /** The route of each operator command that has one (the others go through the control channel). */
 const ROUTES: Partial<Record<ControlCommand, (args: Record<string, unknown>, reason: string | undefined) => Record<string, unknown>>> = {
   'kill_switch.activate': (_args, reason) => ({ reason: reason ?? '' }),
-  'kill_switch.deactivate': (_args, reason) => ({ reason: reason ?? '' }),
+  'kill_switch.deactivate': (args, reason) => ({
+    reason: reason ?? '',
+    ...(args['clearsReconciliation'] === true ? { clearsReconciliation: true } : {}),
+    ...(args['acknowledgeLoss'] === true ? { acknowledgeLoss: true } : {}),
+  }),
   'orders.cancel_all': (_args, reason) => (reason !== undefined ? { reason } : {}),
   'trading_state.set': (args) => ({ ...args }),
   'position_override.set': (args) => ({ ...args }),
   'shadow.rollback': (_args, reason) => (reason !== undefined ? { reason } : {}),
+  'positions.flatten': (args) => ({ ...args }),
 }
 const PATHS: Partial<Record<ControlCommand, string>> = {
   'kill_switch.activate': '/kill-switch/activate',
@@ -70,6 +75,7 @@ const PATHS: Partial<Record<ControlCommand, string>> = {
   'trading_state.set': '/trading-state',
   'position_override.set': '/position-override',
   'shadow.rollback': '/shadow/rollback',
+  'positions.flatten': '/positions/flatten',
 }
 
 function route(command: ControlCommand, args: Record<string, unknown>): { path: string; body: Record<string, unknown> } | undefined {

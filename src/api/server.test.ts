@@ -86,6 +86,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/reconciliation/runs', access: 'viewer' },
   { method: 'GET', url: '/audit/verify', access: 'viewer' },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
+  { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },
   { method: 'POST', url: '/position-override', access: 'operator', body: { multiplier: 1 } },
   { method: 'POST', url: '/shadow/rollback', access: 'operator', body: {} },

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 import { registerAudit } from './commands/audit.js'
 import { registerBacktest } from './commands/backtest.js'
 import { registerBackup } from './commands/backup.js'
+import { registerFlatten } from './commands/flatten.js'
 import { registerKillSwitch } from './commands/kill-switch.js'
 import { registerPaper } from './commands/paper.js'
 import { registerServe } from './commands/serve.js'
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAudit(program)
   registerKillSwitch(program)
   registerTradingControl(program)
+  registerFlatten(program)
   registerSlo(program)
   registerReconcile(program)
   registerExchangeSim(program)

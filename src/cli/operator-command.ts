@@ -40,14 +40,14 @@ export function actorOf(flags: OperatorFlags): string {
 
 /** Opens the console, runs `fn`, closes the store. */
 export async function withConsole<T>(flags: OperatorFlags, fn: (console: OperatorConsole) => Promise<T>): Promise<T> {
-  const { config } = await sessionConfig(flags)
+  const { config, killFile } = await sessionConfig(flags)
   const store = await openStoreFromFlags(flags, { create: false })
   try {
     const token = process.env['SOFIA_TOKEN']
     const endpoint = token ? await runningApi(store) : undefined
     const client = endpoint !== undefined && token ? new ApiClient(endpoint.url, token) : undefined
     return await fn(
-      new OperatorConsole(store, config.risk.killSwitch, Date.now, client === undefined ? undefined : (command, args) => executeViaApi(client, command, args)),
+      new OperatorConsole(store, config.risk.killSwitch, Date.now, client === undefined ? undefined : (command, args) => executeViaApi(client, command, args), killFile),
     )
   } finally {
     await store.close()

@@ -10,6 +10,13 @@ export const TRADING_STATES = ['ACTIVE', 'REDUCING', 'HALTED'] as const
 /** ACTIVE: anything the limits allow; REDUCING: only orders that reduce exposure; HALTED: nothing. */
 export type TradingState = (typeof TRADING_STATES)[number]
 
+export const ORDER_PURPOSES = ['trade', 'flatten'] as const
+/**
+ * Why an order is sent: `trade` (a strategy's decision) or `flatten` (an operator closing positions, the only
+ * order a HALTED state lets through, and only while it reduces).
+ */
+export type OrderPurpose = (typeof ORDER_PURPOSES)[number]
+
 export interface RiskContext {
   now(): number
   instrument(venue: string, symbol: string): Instrument

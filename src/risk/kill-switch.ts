@@ -1,6 +1,7 @@
 /**
  * @module risk/kill-switch
- * The kill switch: the one owner of "may Sofia add risk". A pure state machine; the composition root acts on
+ * The kill switch: the one owner of "may Sofia trade". Active means HALTED (NautilusTrader's sense: only
+ * cancels and queries, and an operator's flatten). A pure state machine; the composition root acts on
  * its changes (cancel every open order, record, alert) and persists its state so a halt survives restarts.
  *
  * Modes (KILL_SWITCH): `AUTO` — armed: operators, the KILL_SWITCH file, monitors, alert rules and a failed
@@ -28,6 +29,18 @@ export type KillSwitchTrigger = (typeof KILL_SWITCH_TRIGGERS)[number]
 
 /** Triggers an operator pulls; they work even when the mode is OFF. */
 const MANUAL: ReadonlySet<KillSwitchTrigger> = new Set(['manual', 'file', 'config', 'rollback'])
+
+/** Whether Sofia tripped it by itself (a monitor, an alert rule, a failed reconciliation), not an operator. */
+export function isAutomaticTrigger(trigger: KillSwitchTrigger): boolean {
+  return !MANUAL.has(trigger)
+}
+
+export interface DeactivateOptions {
+  /** The path of the KILL_SWITCH file when it exists: it keeps the switch engaged until removed. */
+  readonly killFilePresent?: string
+  /** Set by `sofia reconcile clear`: the only way to lift a halt a reconciliation caused. */
+  readonly clearsReconciliation?: boolean
+}
 
 export interface KillSwitchState {
   readonly active: boolean
@@ -72,7 +85,7 @@ export class KillSwitch {
     return this.mode
   }
 
-  /** Whether risk-adding orders are blocked. */
+  /** Whether trading is HALTED (no order of any kind passes; an operator's flatten excepted). */
   get active(): boolean {
     return this.current.active || this.mode === 'ON'
   }
@@ -105,13 +118,25 @@ export class KillSwitch {
 
   /**
    * Clears the switch: needs an operator, a reason, and no breach still standing (each blocker named).
-   * In mode ON it stays engaged until the configuration changes, and says so.
+   * In mode ON it stays engaged until the configuration changes, and says so. While the KILL_SWITCH file
+   * exists it stays engaged (the file would trip it again); a reconciliation halt lifts only through
+   * `sofia reconcile clear`, so a plain deactivation cannot wave away a standing discrepancy.
    */
-  deactivate(reason: string, actor: string, now: number, standingBreaches: readonly string[]): DeactivateResult & { event?: KillSwitchEvent } {
+  deactivate(
+    reason: string,
+    actor: string,
+    now: number,
+    standingBreaches: readonly string[],
+    options: DeactivateOptions = {},
+  ): DeactivateResult & { event?: KillSwitchEvent } {
     const blockers: string[] = []
     if (!actor.startsWith('operator:')) blockers.push(`only an operator may deactivate the kill switch (actor ${actor})`)
     if (reason.trim() === '') blockers.push('a reason is required')
     if (this.mode === 'ON') blockers.push('KILL_SWITCH=ON in the configuration keeps it engaged; set it to AUTO or OFF')
+    if (options.killFilePresent !== undefined) blockers.push(`the KILL_SWITCH file ${options.killFilePresent} still exists; remove it first`)
+    if (this.current.active && this.current.trigger === 'reconciliation' && options.clearsReconciliation !== true) {
+      blockers.push("a reconciliation halted trading; once the discrepancy is resolved, lift it with 'sofia reconcile clear --reason ...'")
+    }
     blockers.push(...standingBreaches.map((b) => `breach still standing: ${b}`))
     if (blockers.length > 0) return { ok: false, blockers }
     if (!this.current.active) return { ok: true }

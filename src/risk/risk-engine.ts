@@ -17,7 +17,7 @@ import { checkOrderRate } from './checks/order-rate.js'
 import { checkPrecisionAndMinimums } from './checks/precision.js'
 import { checkPriceBand } from './checks/price-band.js'
 import { checkTradingState } from './checks/trading-state.js'
-import type { RiskContext, RiskLimits } from './context.js'
+import type { OrderPurpose, RiskContext, RiskLimits } from './context.js'
 import { OrderRateCounter } from './order-rate-counter.js'
 import { PositionOverride } from './position-override.js'
 import type { PreTradeCheck, PreTradeRisk } from './pre-trade.js'
@@ -61,11 +61,12 @@ export class RiskEngine implements PreTradeRisk {
   private readonly checks: readonly PreTradeCheck[]
   private approvedCount = 0
   private readonly denials = new Map<string, number>()
+  private purpose: OrderPurpose = 'trade'
 
   constructor(limits: RiskLimits = {}) {
     const rates = this.rates
     const byName: Record<RiskCheckName, PreTradeCheck> = {
-      tradingState: checkTradingState,
+      tradingState: (order, ctx, l) => checkTradingState(order, ctx, l, this.purpose),
       allowedMarkets: checkAllowedMarkets,
       precision: checkPrecisionAndMinimums,
       priceBand: checkPriceBand,
@@ -89,6 +90,21 @@ export class RiskEngine implements PreTradeRisk {
   setLimits(limits: RiskLimits): void {
     validateLimits(limits)
     this.current = limits
+  }
+
+  /**
+   * Runs `submit` with every order it checks carrying `purpose` (e.g. an operator's flatten, which a halt lets
+   * through while it reduces). Scoped to this synchronous call: the order manager checks an intent inside
+   * `submit`, so nothing a strategy sends at another moment can borrow the purpose.
+   */
+  withPurpose<T>(purpose: OrderPurpose, submit: () => T): T {
+    const before = this.purpose
+    this.purpose = purpose
+    try {
+      return submit()
+    } finally {
+      this.purpose = before
+    }
   }
 
   check(order: Order, ctx: RiskContext): RiskVerdict {

@@ -1,7 +1,9 @@
 /**
  * @module risk/trading-state
  * Trading states per account and per strategy. The effective state of a strategy is the most restrictive of
- * the account's, its own, and the kill switch's (active ⇒ at least REDUCING).
+ * the account's, its own, and the kill switch's: an active kill switch is HALTED (only cancels and queries),
+ * never merely REDUCING — reducing sells after a crash trip are exactly what liquidates inventory at the low.
+ * REDUCING is what an operator sets (`live-toggle off`).
  */
 import type { TradingState } from './context.js'
 
@@ -48,7 +50,7 @@ export class TradingStates {
 
   effective(strategyId: string, killSwitchActive: boolean): TradingState {
     const s = stricter(this.account, this.strategyState(strategyId))
-    return killSwitchActive ? stricter(s, 'REDUCING') : s
+    return killSwitchActive ? 'HALTED' : s
   }
 
   snapshot(): TradingStatesSnapshot {

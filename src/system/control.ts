@@ -36,6 +36,8 @@ export const CONTROL_COMMANDS = [
   'shutdown',
   /** A reconciliation found discrepancies: trips the kill switch with trigger `reconciliation`. */
   'reconciliation.failed',
+  /** Close positions with reducing market orders, allowed while halted (`args`: reason, strategy?, symbol?). */
+  'positions.flatten',
   /** Switch a session on an exchange to another mode (`args.mode`); open orders are cancelled first. */
   'mode.set',
   /** Back to shadow from canary or live: cancel live orders, keep positions, continue in shadow. */

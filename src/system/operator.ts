@@ -5,6 +5,7 @@
  * act on the store directly (the only writer then): the state a restarted session recovers, recorded in the
  * audit chain with the operator as actor.
  */
+import { existsSync } from 'node:fs'
 import { AuditLog } from '../audit/index.js'
 import { dec } from '../model/index.js'
 import { INACTIVE, KillSwitch, PositionOverride, TRADING_STATES, TradingStates } from '../risk/index.js'
@@ -39,6 +40,8 @@ export class OperatorConsole {
     private readonly killSwitchMode: KillSwitchMode,
     private readonly now: () => number = Date.now,
     private readonly remote?: RemoteExecutor,
+    /** The KILL_SWITCH file: while it exists, deactivation is refused. */
+    private readonly killFile?: string,
   ) {}
 
   session(): Promise<Lease | undefined> {
@@ -123,7 +126,10 @@ export class OperatorConsole {
       case 'kill_switch.deactivate': {
         const ks = this.killSwitch(state)
         // Monitors need a running session to measure; a breach that still stands trips it again on start.
-        const r = ks.deactivate(reason, actor, now, [])
+        const r = ks.deactivate(reason, actor, now, [], {
+          ...(this.killFile !== undefined && existsSync(this.killFile) ? { killFilePresent: this.killFile } : {}),
+          clearsReconciliation: args['clearsReconciliation'] === true,
+        })
         if (!r.ok) return { ok: false, error: r.blockers.join('; ') }
         if (r.event !== undefined) {
           audit.append('kill_switch.deactivated', actor, { ...r.event, via: 'store' }, now)
@@ -154,6 +160,8 @@ export class OperatorConsole {
       }
       case 'status':
         return { ok: true, result: await this.status() }
+      case 'positions.flatten':
+        return { ok: false, error: 'flatten needs a running session to send its orders (start one; it stays halted while the kill switch is active)' }
       case 'mode.set':
       case 'shadow.rollback':
       case 'resync':

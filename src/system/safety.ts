@@ -1,20 +1,21 @@
 /**
  * @module system/safety
  * The safety layer at run time: the kill switch, trading states, runtime monitors and circuit breakers, and
- * what happens when one of them acts. A trip blocks risk-adding orders and cancels every open order on every
- * venue in the same event that caused it, records who, why and what Sofia saw (audit + store), and survives
- * restarts. Daily loss is watched on every market event (a float estimate, confirmed exactly before acting);
+ * what happens when one of them acts. A trip HALTS trading (no order of any kind; only an operator's flatten
+ * while it reduces) and cancels every open order on every venue in the same event that caused it, records who,
+ * why and what Sofia saw (audit + store + incident record), notifies, and survives restarts (an automatic trip
+ * also writes the KILL_SWITCH file). In shadow, where nothing reaches the exchange, the simulator leg trades on. Daily loss is watched on every market event (a float estimate, confirmed exactly before acting);
  * the other monitors are evaluated once a second of engine time.
  *
  * Operators reach it through `execute(request)` (the control channel or the API), the `KILL_SWITCH` file in
  * the working directory, or configuration.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
 import type { Ledger } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
-import { InputError, ZERO } from '../model/index.js'
+import { InputError, ZERO, dec } from '../model/index.js'
 import type {
   CircuitBreakers,
   KillSwitch,
@@ -22,12 +23,13 @@ import type {
   KillSwitchState,
   KillSwitchTrigger,
   MonitorStatus,
+  OrderPurpose,
   PositionOverride,
   RiskMonitors,
   TradingState,
   TradingStates,
 } from '../risk/index.js'
-import { TRADING_STATES, utcDayStart } from '../risk/index.js'
+import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
@@ -95,9 +97,59 @@ export interface SafetyOptions {
    * feeds they trade. A strategy with none known depends on every feed (fail closed).
    */
   readonly strategyFeeds?: ReadonlyMap<string, readonly string[]>
+  /**
+   * Runs `submit` with its orders carrying a purpose (the risk engine's `withPurpose`): how an operator's
+   * flatten passes a halt. Without it, flatten is refused.
+   */
+  readonly withPurpose?: <T>(purpose: OrderPurpose, submit: () => T) => T
+  /**
+   * True while no order of this session can reach an exchange (a session on an exchange in shadow or paper
+   * mode). The kill switch and the daily-loss limit guard the exchange account, so they do not hold back the
+   * simulator leg then: recovery through shadow can run the same day while live stays blocked. Absent: every
+   * order counts (plain paper and backtest sessions halt like live ones).
+   */
+  readonly simulatorOnly?: () => boolean
   /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
   readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
 }
+
+export interface FlattenOrder {
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: 'buy' | 'sell'
+  readonly amount: string
+  readonly clientOrderId: string | null
+  /** The order's state right after submission (`submitted` once sent; `denied` when refused). */
+  readonly state: string
+  /** Null when the order was sent. */
+  readonly code: string | null
+  readonly reason: string | null
+}
+
+export interface FlattenResult {
+  /** Positions found to close (after the filter). */
+  readonly positions: number
+  readonly orders: readonly FlattenOrder[]
+  readonly denied: number
+}
+
+/** What Safety tells its listeners (notifiers, incident records): a trip, or pilot-off ending the session. */
+export interface SafetyNotice {
+  readonly kind: 'kill_switch' | 'shutdown'
+  readonly at: number
+  readonly actor: string
+  readonly reason: string
+  readonly trigger: KillSwitchTrigger | null
+  /** What Sofia saw (positions, P&L, open orders) and what it did (orders cancelled). */
+  readonly detail: Readonly<Record<string, unknown>>
+}
+
+/** A listener may return a promise: pilot-off waits for it (bounded) before the session ends. */
+export type SafetyListener = (notice: SafetyNotice) => unknown
+
+/** How long pilot-off waits for notifications and records before ending the session. */
+export const SHUTDOWN_NOTIFY_MS = 5_000
 
 export interface CommandResult {
   readonly ok: boolean
@@ -139,6 +191,8 @@ export class Safety implements Component {
   private polling = false
   private readonly alerts: { at: number; name: string; level: string; detail: string }[] = []
   private rollbackHandler: RollbackHandler | undefined
+  private readonly listeners: SafetyListener[] = []
+  private readonly pendingNotices = new Set<Promise<unknown>>()
 
   constructor(private readonly o: SafetyOptions) {
     this.baseline = o.baseline
@@ -181,10 +235,24 @@ export class Safety implements Component {
     return this.o.monitors
   }
 
-  /** The effective trading state of a strategy (account, strategy and kill switch folded together). */
+  /**
+   * The effective trading state of a strategy (account, strategy and kill switch folded together). Asked
+   * before every order, so it also looks for the KILL_SWITCH file: a file that appeared halts trading before
+   * the next order is checked, not at the next poll.
+   */
   tradingState(strategyId: string): TradingState {
-    const state = this.o.tradingStates.effective(strategyId, this.o.killSwitch.active)
+    this.checkKillFile()
+    const halted = this.o.killSwitch.active && this.o.simulatorOnly?.() !== true
+    const state = this.o.tradingStates.effective(strategyId, halted)
     return state === 'ACTIVE' && this.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
+  }
+
+  /**
+   * Today's P&L as the pre-trade daily-loss check sees it: zero while the session can only reach its
+   * simulator (shadow), whose orders cannot add to the exchange account's loss.
+   */
+  riskDailyPnl(): Decimal {
+    return this.o.simulatorOnly?.() === true ? ZERO : this.dailyPnl()
   }
 
   /** Today's net P&L, exact. */
@@ -216,7 +284,11 @@ export class Safety implements Component {
     if (this.o.wallClock) this.o.persistence?.setStateQuiet(LEASE_KEY, null)
   }
 
-  /** Trips the kill switch. Returns whether this call activated it. */
+  /**
+   * Trips the kill switch. Returns whether this call activated it. From the moment `trip` returns, trading
+   * is HALTED (no order of any kind passes the risk check); then every open order is cancelled. An automatic
+   * trip also writes the KILL_SWITCH file, so a restart (even from a lost store) stays halted.
+   */
   activate(trigger: KillSwitchTrigger, reason: string, actor: string): boolean {
     const now = this.o.clock.now()
     const snapshot = this.snapshot()
@@ -225,8 +297,10 @@ export class Safety implements Component {
     // Within this event: no order passes from here on, and a cancel is asked for every open order (pending
     // and in-flight ones included). It counts as done only when the venue confirms it (see watchCancels).
     const cancelled = this.o.orders.cancelAll()
-    this.record(event, { cancelled })
+    const killFile = isAutomaticTrigger(trigger) ? this.writeKillFile(event) : undefined
+    this.record(event, { cancelled, ...(killFile !== undefined ? { killFile } : {}) })
     this.alert('kill_switch', 'critical', `kill switch activated by ${actor} (${trigger}): ${reason}; cancels sent for ${cancelled} open orders, awaiting the venues' confirmation`, true)
+    this.tell({ kind: 'kill_switch', at: now, actor, reason, trigger, detail: { ...snapshot, cancelled, ...(killFile !== undefined ? { killFile } : {}) } })
     if (this.o.wallClock) void this.watchCancels()
     return true
   }
@@ -265,22 +339,112 @@ export class Safety implements Component {
     }
   }
 
-  /** Clears the kill switch; refused (with every reason) while a breach stands. */
-  deactivate(reason: string, actor: string): { ok: boolean; blockers: readonly string[] } {
+  /** Adds a listener of trips and shutdowns (notifiers, incident records); returns its removal. */
+  onNotice(listener: SafetyListener): () => void {
+    this.listeners.push(listener)
+    return () => {
+      const i = this.listeners.indexOf(listener)
+      if (i >= 0) this.listeners.splice(i, 1)
+    }
+  }
+
+  /** Waits until every listener's work has settled, at most `timeoutMs`; returns whether all did. */
+  async settleNotices(timeoutMs: number): Promise<boolean> {
+    if (this.pendingNotices.size === 0) return true
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))
+    const all = Promise.all([...this.pendingNotices]).then(() => true)
+    try {
+      return await Promise.race([all, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private tell(notice: SafetyNotice): void {
+    for (const listener of this.listeners) {
+      try {
+        const r = listener(notice)
+        if (r instanceof Promise) {
+          const tracked: Promise<unknown> = r.catch((error: unknown) => this.o.log?.(`${notice.kind} listener failed: ${String(error)}`))
+          this.pendingNotices.add(tracked)
+          void tracked.finally(() => this.pendingNotices.delete(tracked))
+        }
+      } catch (error) {
+        this.o.log?.(`${notice.kind} listener failed: ${String(error)}`)
+      }
+    }
+  }
+
+  /** Writes the KILL_SWITCH file naming the trip; returns its path, or undefined (none configured, or it failed: logged). */
+  private writeKillFile(event: KillSwitchEvent): string | undefined {
+    const path = this.o.killFile
+    if (path === undefined || existsSync(path)) return path
+    try {
+      const at = new Date(event.at).toISOString()
+      writeFileSync(path, `${at} kill switch tripped by ${event.actor} (${event.trigger ?? '?'}): ${event.reason}\nRemove this file, then 'sofia kill-switch deactivate --reason ...'.\n`)
+      return path
+    } catch (error) {
+      this.o.log?.(`could not write ${path}: ${String(error)}`)
+      return undefined
+    }
+  }
+
+  private checkKillFile(): void {
+    const path = this.o.killFile
+    if (path !== undefined && this.o.wallClock && !this.o.killSwitch.active && existsSync(path)) {
+      this.activate('file', `${path} appeared`, 'operator:file')
+    }
+  }
+
+  /**
+   * Clears the kill switch; refused (with every reason) while a breach stands, while the KILL_SWITCH file
+   * exists, and for a reconciliation halt unless `clearsReconciliation` (`sofia reconcile clear`).
+   */
+  deactivate(
+    reason: string,
+    actor: string,
+    options: { clearsReconciliation?: boolean; acknowledgeLoss?: boolean } = {},
+  ): { ok: boolean; blockers: readonly string[] } {
     const now = this.o.clock.now()
+    const acknowledged = options.acknowledgeLoss === true
     const breaches = this.o.monitors
       .breaches(now)
-      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined)
+      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined && !(acknowledged && b.name === 'daily_loss'))
       .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
     const loss = this.dailyLossBreach()
-    if (loss !== undefined && !breaches.some((b) => b.startsWith('daily_loss'))) breaches.push(loss)
-    const result = this.o.killSwitch.deactivate(reason, actor, now, breaches)
+    if (loss !== undefined && !acknowledged && !breaches.some((b) => b.startsWith('daily_loss'))) {
+      breaches.push(`${loss} (acknowledge it to resume today: --acknowledge-loss)`)
+    }
+    const killFile = this.o.killFile
+    const result = this.o.killSwitch.deactivate(reason, actor, now, breaches, {
+      ...(killFile !== undefined && existsSync(killFile) ? { killFilePresent: killFile } : {}),
+      ...(options.clearsReconciliation === true ? { clearsReconciliation: true } : {}),
+    })
     if (!result.ok) return { ok: false, blockers: result.blockers }
+    if (acknowledged && loss !== undefined) this.acknowledgeLoss(actor, reason, loss)
     if (result.event !== undefined) {
       this.o.monitors.resetDrawdownPeak()
-      this.record(result.event, {})
+      this.record(result.event, acknowledged && loss !== undefined ? { acknowledgedLoss: loss } : {})
     }
     return { ok: true, blockers: [] }
+  }
+
+  /**
+   * An operator accepts today's loss so far: the daily baseline moves to the current P&L (recorded with the
+   * old and new figures), and MAX_DAILY_LOSS applies again to any further loss today. Without it a loss-limit
+   * halt could only end with the UTC day.
+   */
+  private acknowledgeLoss(actor: string, reason: string, breach: string): void {
+    const now = this.o.clock.now()
+    const before = this.baseline
+    const net = this.o.netPnl()
+    this.baseline = { day: utcDayStart(now), net: net.toString() }
+    this.baselineF = net.toNumber()
+    this.recomputeLossLimit()
+    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
   }
 
   setTradingState(state: TradingState, actor: string, strategyId?: string): boolean {
@@ -327,7 +491,10 @@ export class Safety implements Component {
         return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
       }
       case 'kill_switch.deactivate': {
-        const r = this.deactivate(reason, request.actor)
+        const r = this.deactivate(reason, request.actor, {
+          clearsReconciliation: request.args['clearsReconciliation'] === true,
+          acknowledgeLoss: request.args['acknowledgeLoss'] === true,
+        })
         return r.ok ? { ok: true, result: { state: this.o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
       }
       case 'trading_state.set': {
@@ -351,12 +518,26 @@ export class Safety implements Component {
         this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor)
         return { ok: true, result: this.o.positionOverride.snapshot() }
       }
+      case 'positions.flatten': {
+        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+        const strategyId = typeof request.args['strategy'] === 'string' ? request.args['strategy'] : undefined
+        const symbol = typeof request.args['symbol'] === 'string' ? request.args['symbol'] : undefined
+        const r = this.flatten(reason, request.actor, { ...(strategyId !== undefined ? { strategyId } : {}), ...(symbol !== undefined ? { symbol } : {}) })
+        return r.denied === 0 ? { ok: true, result: r } : { ok: false, result: r, error: `${r.denied} of ${r.orders.length} flatten orders denied: ${r.orders.filter((o) => o.code !== null).map((o) => `${o.venue}:${o.symbol} ${o.code}: ${o.reason ?? ''}`).join('; ')}` }
+      }
       case 'status':
         return { ok: true, result: this.status() }
       case 'shutdown': {
-        this.activate('manual', reason || 'pilot-off: emergency stop', request.actor)
+        // Halt first (from here no order of any kind passes; every open order is cancelled), then record,
+        // then tell the listeners and end the session once they are done or SHUTDOWN_NOTIFY_MS has passed.
+        const why = reason || 'pilot-off: emergency stop'
+        this.activate('manual', why, request.actor)
         this.o.persistence?.audit('operator.shutdown', request.actor, { reason })
-        setImmediate(() => this.o.stopSession())
+        this.tell({ kind: 'shutdown', at: this.o.clock.now(), actor: request.actor, reason: why, trigger: null, detail: this.snapshot() })
+        void this.settleNotices(SHUTDOWN_NOTIFY_MS).then((settled) => {
+          if (!settled) this.o.log?.(`pilot-off: notifications still pending after ${SHUTDOWN_NOTIFY_MS} ms; stopping anyway`)
+          this.o.stopSession()
+        })
         return { ok: true, result: { stopping: true, state: this.o.killSwitch.state() } }
       }
       case 'mode.set':
@@ -396,6 +577,50 @@ export class Safety implements Component {
       }
     }
     return this.execute(request)
+  }
+
+  /**
+   * Closes positions with market orders: an operator's explicit, audited action, allowed while halted (the
+   * orders carry the `flatten` purpose, which the trading-state check lets through only while they reduce).
+   * One order per strategy position, under that strategy, so the ledger attributes the close to it.
+   */
+  flatten(reason: string, actor: string, filter: { readonly strategyId?: string; readonly symbol?: string } = {}): FlattenResult {
+    const withPurpose = this.o.withPurpose
+    const targets = this.o.ledger
+      .strategyPositions(filter.strategyId)
+      .filter((p) => !p.amount.isZero() && (filter.symbol === undefined || p.symbol === filter.symbol))
+    const orders: FlattenOrder[] = []
+    for (const p of targets) {
+      const strategyId = p.strategyId ?? 'operator'
+      // Working orders on the market would race the close (and reserve what it sells).
+      this.o.orders.cancelAll({ strategyId, venue: p.venue, symbol: p.symbol })
+      const side = p.amount.isPositive() ? 'sell' : 'buy'
+      const amount = p.amount.abs()
+      const last = this.o.market.lastPrice(p.venue, p.symbol)
+      const base = { strategyId, venue: p.venue, symbol: p.symbol, side, amount: amount.toString() } as const
+      if (withPurpose === undefined) {
+        orders.push({ ...base, clientOrderId: null, state: 'denied', code: 'FLATTEN_UNSUPPORTED', reason: 'this session cannot send flatten orders' })
+        continue
+      }
+      const order = withPurpose('flatten', () =>
+        this.o.orders.submit({
+          strategyId,
+          venue: p.venue,
+          symbol: p.symbol,
+          side,
+          type: 'market',
+          amount,
+          tag: 'flatten',
+          ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
+        }),
+      )
+      const denied = order.state === 'denied' || order.state === 'rejected'
+      orders.push({ ...base, clientOrderId: order.clientOrderId, state: order.state, code: denied ? 'DENIED' : null, reason: denied ? (order.reason ?? null) : null })
+    }
+    const result: FlattenResult = { positions: targets.length, orders, denied: orders.filter((o) => o.code !== null).length }
+    this.o.persistence?.audit('operator.flatten', actor, { reason, ...filter, ...result, killSwitch: this.o.killSwitch.active })
+    this.o.log?.(`flatten by ${actor}: ${targets.length} positions, ${result.denied} denied (${reason})`)
+    return result
   }
 
   // ---- monitors ------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ import type { CommandResult } from './safety.js'
 import { MarketState } from './market-state.js'
 import { Persistence } from './persistence.js'
 import { StrategyRunner } from './strategy-runner.js'
+import { ModeRouter } from './mode-router.js'
 import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
 import { DAILY_BASELINE_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
@@ -272,13 +273,18 @@ export class Trader {
         totalBalance: (v, a) => ledger.balance(v, a),
         position: (v, s) => ledger.position(v, s).amount,
         grossExposure: () => this.grossExposure(),
-        dailyPnl: () => this.safety.dailyPnl(),
+        dailyPnl: () => this.safety.riskDailyPnl(),
         equity: () => this.equity(),
         tradingState: (id) => this.safety.tradingState(id),
       },
       beforeSend: () => persistence?.barrier(),
-      // The kill switch may have tripped while the order was being recorded: then it does not leave.
-      sendGate: () => (this.safety.killSwitch.active ? 'the kill switch is active' : undefined),
+      // The kill switch may have tripped while the order was being recorded: then it does not leave. (An order
+      // approved after the trip passed the halted risk check — a flatten, or the simulator leg in shadow.)
+      sendGate: (order) => {
+        const ks = this.safety.killSwitch
+        const since = ks.state().since
+        return ks.active && since !== null && order.timestamp <= since ? 'the kill switch tripped before it left' : undefined
+      },
       ...(prepared.idTag !== undefined ? { idTag: prepared.idTag } : {}),
     })
 
@@ -295,6 +301,8 @@ export class Trader {
     this.persistence = persistence
     this.recovery = prepared.summary
 
+    // Sessions on an exchange: what their routers can reach decides whether the kill switch holds back orders.
+    const routers = options.venues.flatMap((v) => (v.venue instanceof ModeRouter ? [v.venue] : []))
     const killState = storedOr<KillSwitchState>(state.get(KILL_SWITCH_KEY), INACTIVE, KILL_SWITCH_KEY)
     const killHistory = storedOr<KillSwitchEvent[]>(state.get(KILL_SWITCH_HISTORY_KEY), [], KILL_SWITCH_HISTORY_KEY)
     const baseline = state.get(DAILY_BASELINE_KEY) as DailyBaseline | undefined
@@ -323,6 +331,8 @@ export class Trader {
       wallClock: clock instanceof WallClock,
       mode: options.mode ?? 'paper',
       stopSession: () => engine.stop(),
+      withPurpose: (purpose, submit) => this.risk.withPurpose(purpose, submit),
+      ...(routers.length > 0 ? { simulatorOnly: () => routers.every((r) => r.mode === 'shadow' || r.mode === 'paper') } : {}),
       ...(options.onAlert !== undefined ? { log: options.onAlert } : {}),
       ...(options.controlHandler !== undefined ? { commands: options.controlHandler } : {}),
       strategyFeeds: new Map(options.strategies.map((st) => [st.id, feedsOfParams(options.strategyParams?.[st.id]?.params)])),

@@ -257,7 +257,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Halt: block risk-adding orders and cancel every open order (operator)',
+        summary: 'Halt: no order of any kind leaves Sofia (flatten excepted); cancel every open order (operator)',
         tags: ['kill switch'],
         body: reasonBody,
         response: { 200: ksResponse, ...withConflict },
@@ -271,20 +271,27 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { reason: string } }>(
+  app.post<{ Body: { reason: string; clearsReconciliation?: boolean; acknowledgeLoss?: boolean } }>(
     '/kill-switch/deactivate',
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Resume trading; 409 with the blockers while a breach stands (operator)',
+        summary:
+          'Resume trading; 409 with the blockers while a breach stands, while the KILL_SWITCH file exists, or for a ' +
+          'reconciliation halt without `clearsReconciliation` (what `sofia reconcile clear` sends); `acknowledgeLoss` accepts ' +
+          "today's loss so far, so a daily-loss halt can end the same day (operator)",
         tags: ['kill switch'],
-        body: reasonBody,
+        body: { ...reasonBody, properties: { ...reasonBody.properties, clearsReconciliation: { type: 'boolean' }, acknowledgeLoss: { type: 'boolean' } } },
         response: { 200: ksResponse, ...withConflict },
       },
     },
     (request) => {
       const wasActive = safety.killSwitch.state().active
-      const r = execute(request, 'kill_switch.deactivate', { reason: request.body.reason })
+      const r = execute(request, 'kill_switch.deactivate', {
+        reason: request.body.reason,
+        clearsReconciliation: request.body.clearsReconciliation === true,
+        acknowledgeLoss: request.body.acknowledgeLoss === true,
+      })
       if (!r.ok) {
         const blockers = (r.error ?? 'refused').split('; ')
         throw new ApiError(409, 'DEACTIVATION_BLOCKED', `kill switch stays active: ${r.error ?? 'refused'}`, { blockers })

@@ -1,6 +1,7 @@
 /**
  * @module api/routes/trading
  * Orders, positions, balances and P&L: `GET /orders`, `POST /orders/cancel-all`, `GET /positions`,
+ * `POST /positions/flatten`,
  * `GET /exchange/balance`, `GET /pnl?period=`. CCXT field names; decimals as strings.
  */
 import type { FastifyInstance } from 'fastify'
@@ -113,6 +114,33 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
             quote: p.quote,
           }))
       return { currency: ledger.reportingCurrency, positions: view(false), strategies: view(true) }
+    },
+  )
+
+  app.post<{ Body: { reason: string; strategy?: string; symbol?: string } }>(
+    '/positions/flatten',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: 'Close positions with reducing market orders, allowed while the kill switch halts trading; audited (operator)',
+        tags: ['positions'],
+        body: {
+          type: 'object',
+          required: ['reason'],
+          additionalProperties: false,
+          properties: {
+            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+            strategy: { type: 'string', minLength: 1 },
+            symbol: { type: 'string', minLength: 1 },
+          },
+        },
+        response: { 200: anyObject, 409: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const r = trader.safety.execute({ command: 'positions.flatten', args: { ...request.body }, actor: actorOf(request) })
+      if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused', r.result === undefined ? {} : { result: r.result })
+      return r.result
     },
   )
 

@@ -9,6 +9,7 @@ import type { OperatorFlags } from '../operator-command.js'
 
 interface Flags extends OperatorFlags {
   reason?: string
+  acknowledgeLoss?: boolean
 }
 
 function describe(state: KillSwitchState & { mode?: string }): string {
@@ -35,7 +36,7 @@ export function registerKillSwitch(program: Command): void {
   addOperatorOptions(
     ks
       .command('activate')
-      .summary('halt: block risk-adding orders and cancel every open order')
+      .summary('halt: no order of any kind leaves Sofia (only cancels, and flatten); cancel every open order')
       .requiredOption('--reason <text>', 'why (recorded with your name)'),
   ).action(async (flags: Flags) => {
     await withConsole(flags, async (c) => {
@@ -48,10 +49,15 @@ export function registerKillSwitch(program: Command): void {
     ks
       .command('deactivate')
       .summary('resume: needs a reason and no breach still standing (exit 1 naming what blocks it)')
-      .requiredOption('--reason <text>', 'why (recorded with your name)'),
+      .requiredOption('--reason <text>', 'why (recorded with your name)')
+      .option(
+        '--acknowledge-loss',
+        "accept today's loss so far (a daily-loss halt): the limit then applies to further losses today (recorded)",
+      ),
   ).action(async (flags: Flags) => {
     await withConsole(flags, async (c) => {
-      const r = await c.execute('kill_switch.deactivate', { reason: flags.reason }, actorOf(flags))
+      const args = { reason: flags.reason, ...(flags.acknowledgeLoss === true ? { acknowledgeLoss: true } : {}) }
+      const r = await c.execute('kill_switch.deactivate', args, actorOf(flags))
       printResult(flags, r, (res) => describe((res as { state: KillSwitchState }).state))
     })
   })

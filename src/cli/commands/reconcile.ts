@@ -115,7 +115,7 @@ export function registerReconcile(program: Command): void {
         process.exitCode = EXIT_PROBLEM
         return
       }
-      const r = await c.execute('kill_switch.deactivate', { reason: flags.reason }, actorOf(flags))
+      const r = await c.execute('kill_switch.deactivate', { reason: flags.reason, clearsReconciliation: true }, actorOf(flags))
       printResult(flags, r, () => 'reconciliation halt cleared: kill switch INACTIVE')
     })
   })

@@ -14,7 +14,7 @@ import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { addConfigOption, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { attachLiveCanary, loadCanaryConfig } from '../../ops/canary/index.js'
+import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
 
 interface RunFlags extends ExchangeFlags {
@@ -92,6 +92,7 @@ export function registerRun(program: Command): void {
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
         onReady: async (s) => {
+          attachSafetyRecords(s.trader.safety, { store, dataDir: dataDirOf(flags), flush: async () => void (await s.trader.persistence?.flush()), log })
           const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), log })
           if (canary !== undefined) stopCanary = () => canary.stop()
         },

@@ -29,7 +29,7 @@ import type { ApiDeps, ApiServer, HostedSession, TokenChange } from '../../api/i
 import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
-import { FREEZE_FILE, attachLiveCanary, attachSessionRollback, loadCanaryConfig } from '../../ops/canary/index.js'
+import { FREEZE_FILE, attachLiveCanary, attachSafetyRecords, attachSessionRollback, loadCanaryConfig } from '../../ops/canary/index.js'
 import type { LiveCanary } from '../../ops/canary/index.js'
 import { generateDailyReport } from '../../ops/pnl/index.js'
 import { reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
@@ -234,6 +234,17 @@ export function registerServe(program: Command): void {
         onAlert: (alert) => {
           if (alert.state === 'firing' && alert.severity === 'critical') liveCanary?.reportAlert(alert.at, `${alert.rule}: ${alert.summary}`)
         },
+      })
+      // Every trip writes an incident record; trips and pilot-off notify (pilot-off waits for the delivery, bounded).
+      attachSafetyRecords(trader.safety, {
+        store,
+        dataDir: dataDirOf(flags),
+        flush: async () => void (await trader.persistence?.flush()),
+        notifier: async (alert) => {
+          alerting.hub.notify(alert)
+          await alerting.hub.drain()
+        },
+        log: common.onAlert,
       })
       const engine = alerting.engine
       const slo = alerting.slo

@@ -4,10 +4,13 @@
  * (summary, impact, timeline, root cause, action items) whose timeline is taken from the audit chain
  * around the incident — every decision record (kill switch, state, registry, canary, rollback, alerts,
  * mode changes) from `windowMs` before it on, with order and fill records counted rather than listed.
+ * Written by a rollback and by every kill-switch trip (`attachSafetyRecords`), which also notifies.
  */
 import { mkdirSync, readdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { Alert } from '../../observability/index.js'
 import type { Store } from '../../store/index.js'
+import type { SafetyNotice } from '../../system/index.js'
 
 export const INCIDENTS_DIR = 'incidents'
 const NOISE = /^(order\.|fill$|risk\.|balance\.|shadow\.order$|canary\.(order|fill|skipped)$)/
@@ -130,4 +133,79 @@ export function lastIncident(dataDir: string): { record: IncidentRecord; path: s
   if (last === undefined) return undefined
   const path = join(dir, last)
   return { record: JSON.parse(readFileSync(path, 'utf8')) as IncidentRecord, path }
+}
+
+/** The incident record of a kill-switch trip: what tripped it, what Sofia saw, the audit timeline around it. */
+export async function writeTripIncident(store: Store, dataDir: string, notice: SafetyNotice, windowMs = 3_600_000): Promise<{ id: string; md: string; json: string }> {
+  const { timeline, activity } = await auditTimeline(store, notice.at - windowMs)
+  const id = incidentId(join(dataDir, INCIDENTS_DIR), notice.at)
+  const cancelled = typeof notice.detail['cancelled'] === 'number' ? notice.detail['cancelled'] : 0
+  const killFile = typeof notice.detail['killFile'] === 'string' ? notice.detail['killFile'] : undefined
+  const record: IncidentRecord = {
+    id,
+    createdAt: new Date(notice.at).toISOString(),
+    title: `Kill switch tripped (${notice.trigger ?? 'manual'})`,
+    trigger: notice.trigger ?? 'manual',
+    reason: notice.reason,
+    strategy: null,
+    summary:
+      `Trading HALTED by ${notice.actor} (${notice.trigger ?? 'manual'}): ${notice.reason}. No order of any kind leaves Sofia until an ` +
+      `operator deactivates the kill switch with a reason; positions are closed only by 'sofia flatten'.` +
+      (killFile !== undefined ? ` The KILL_SWITCH file ${killFile} was written; remove it before deactivating.` : ''),
+    impact: notice.detail,
+    timeline,
+    activity,
+    steps: [
+      { step: 'halt', ok: true, detail: 'trading state HALTED: only cancels and queries' },
+      { step: 'cancel_all', ok: true, detail: `${cancelled} cancels sent` },
+    ],
+    rootCause: 'To be completed by the operator.',
+    actionItems: ['Find the root cause', 'Decide: flatten, or recover through shadow', 'Deactivate the kill switch with a reason'],
+  }
+  const paths = writeIncident(dataDir, record)
+  return { id, ...paths }
+}
+
+/** The critical notification of a trip or of pilot-off. */
+export function safetyAlert(notice: SafetyNotice): Alert {
+  const rule = notice.kind === 'shutdown' ? 'PilotOff' : 'KillSwitchTripped'
+  return {
+    rule,
+    labels: {},
+    key: rule,
+    state: 'firing',
+    severity: 'critical',
+    action: 'notify',
+    value: 1,
+    op: '==',
+    threshold: 1,
+    summary: notice.kind === 'shutdown' ? `pilot-off by ${notice.actor}: ${notice.reason}` : `Kill switch tripped by ${notice.actor} (${notice.trigger ?? 'manual'}): ${notice.reason}`,
+    description: notice.kind === 'shutdown' ? 'Emergency stop: trading halted, orders cancelled, session ending' : 'Trading HALTED: no order leaves Sofia until an operator deactivates the kill switch',
+    activeSince: notice.at,
+    firedAt: notice.at,
+    at: notice.at,
+  }
+}
+
+export interface SafetyRecordsOptions {
+  readonly store: Store
+  readonly dataDir: string
+  /** Flushes the session's audit records first, so the timeline holds the trip itself. */
+  readonly flush?: () => Promise<void>
+  /** Sends a notification; a promise is waited for (bounded) before pilot-off ends the session. */
+  readonly notifier?: (alert: Alert) => unknown
+  readonly log?: (line: string) => void
+}
+
+/** Writes an incident record on every trip and notifies of trips and pilot-off; returns the detach. */
+export function attachSafetyRecords(safety: { onNotice(listener: (notice: SafetyNotice) => unknown): () => void }, o: SafetyRecordsOptions): () => void {
+  return safety.onNotice(async (notice) => {
+    const sent = o.notifier?.(safetyAlert(notice))
+    if (notice.kind === 'kill_switch') {
+      await o.flush?.()
+      const { md } = await writeTripIncident(o.store, o.dataDir, notice)
+      o.log?.(`incident record written: ${md}`)
+    }
+    await sent
+  })
 }

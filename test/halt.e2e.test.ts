@@ -1,0 +1,337 @@
+/**
+ * The kill switch HALTS, end to end on the local exchange: a live market maker holding inventory (the real
+ * ccxt against `sofia exchange-sim`). A price crash trips the daily-loss limit in AUTO, or a KILL_SWITCH file
+ * appears; the exchange's own order list then shows no order that Sofia created after the trip (before the
+ * change, the maker kept sending reducing sells and liquidated at the crash low). The automatic trip writes
+ * the KILL_SWITCH file, deactivation is refused while it exists, and an operator's flatten, audited, closes
+ * the position while halted; the trip writes an incident record. pilot-off (`shutdown`) sends nothing after
+ * its record and ends the session only after its notifications are delivered. Recovery through shadow the
+ * same day: shadow trades while live stays blocked, then canary and live after an acknowledged loss.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { WallClock } from '../src/engine/index.js'
+import { dec, makeInstrument } from '../src/model/index.js'
+import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
+import { MemoryStore, openStore } from '../src/store/index.js'
+import type { Store } from '../src/store/index.js'
+import { MarketMaker } from '../src/strategy/index.js'
+import { DEFAULT_RISK, Trader, runExchangeSession } from '../src/system/index.js'
+import type { ExchangeSession } from '../src/system/index.js'
+import { CLI, cliEnv } from './helpers.js'
+import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
+import type { Sim } from './sim.js'
+
+const SYMBOL = 'BTC/USDT'
+const ACCOUNTS = [
+  ['K1', 'S1'],
+  ['K2', 'S2'],
+  ['K3', 'S3'],
+  ['K4', 'S4'],
+] as const
+let sim: Sim | undefined
+
+beforeAll(async () => {
+  const accounts = ACCOUNTS.slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
+  sim = await startSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+})
+afterAll(async () => {
+  await stopSim(sim)
+})
+
+type SimOrder = { clientOrderId: string; status: string; side: string; type: string; time: number; origQty: string; executedQty: string }
+
+interface Running {
+  readonly session: ExchangeSession
+  readonly store: Store
+  /** Wall time at which Sofia submitted each order (approved by the risk engine), by client order id. */
+  readonly submittedAt: Map<string, number>
+  readonly killFile: string
+  readonly exchangeOrders: () => Promise<SimOrder[]>
+  /** Resolves with the wall time at which the session ended. */
+  readonly ended: Promise<number>
+  readonly stop: () => Promise<void>
+}
+
+/** A live market maker on `account`, with a daily-loss limit, holding `inventory` BTC. */
+async function liveMaker(
+  account: readonly [string, string],
+  maxDailyLoss: string,
+  inventory: string,
+  options: { store?: Store; maker?: boolean } = {},
+): Promise<Running> {
+  const store = options.store ?? new MemoryStore()
+  const maker = options.maker ?? true
+  const abort = new AbortController()
+  const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
+  const submittedAt = new Map<string, number>()
+  let session: ExchangeSession | undefined
+  const running = runExchangeSession({
+    mode: 'live',
+    exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
+    venueId: 'xsim',
+    symbols: [SYMBOL],
+    // Quotes 20 bps from the mid: outside trades near the mid rarely reach them, so the inventory holds.
+    strategies: maker ? [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 40, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })] : [],
+    signal: abort.signal,
+    canaryPercentage: 10,
+    store,
+    killFile,
+    riskSettings: { ...DEFAULT_RISK, limits: { maxDailyLoss: dec(maxDailyLoss) } },
+    onReady: (s) => {
+      session = s
+      s.trader.engine.bus.on('order', ({ order, event }) => {
+        if (event.type === 'submitted') submittedAt.set(order.clientOrderId, Date.now())
+      })
+    },
+  })
+  const ended = running.then(
+    () => Date.now(),
+    () => Date.now(),
+  )
+  const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
+  expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && (!maker || session.trader.orders.openOrders().some((o) => o.state === 'open')), 15_000)).toBe(true)
+  // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
+  const position = () => session!.trader.ledger.position('xsim', SYMBOL).amount
+  const buy = session!.trader.orders.submit({ strategyId: 'mm', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec(inventory) })
+  expect(buy.state, buy.reason).not.toBe('denied')
+  expect(await waitFor(() => position().gte(inventory), 10_000)).toBe(true)
+  expect(position().gte(inventory)).toBe(true)
+  return {
+    session: session!,
+    store,
+    submittedAt,
+    killFile,
+    exchangeOrders,
+    ended,
+    stop: async () => {
+      abort.abort()
+      await running.catch(() => undefined)
+    },
+  }
+}
+
+/** The CLI without blocking this process (the session under test runs in it and must answer). */
+async function sofiaAsync(args: readonly string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), timeout: 60_000 })
+    return { code: 0, stdout: r.stdout, stderr: r.stderr }
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+  }
+}
+
+/** Orders at the exchange that Sofia created (submitted past its risk check) after `at`. */
+async function createdAfter(r: Running, at: number): Promise<SimOrder[]> {
+  const orders = await r.exchangeOrders()
+  return orders.filter((o) => (r.submittedAt.get(o.clientOrderId) ?? Number.POSITIVE_INFINITY) > at)
+}
+
+async function auditOf(store: Store): Promise<{ type: string; actor: string; ts: number; payload: Record<string, unknown> }[]> {
+  const out: { type: string; actor: string; ts: number; payload: Record<string, unknown> }[] = []
+  for await (const batch of store.iterateAudit()) {
+    for (const rec of batch) out.push({ type: rec.type, actor: rec.actor, ts: rec.ts, payload: (typeof rec.payload === 'string' ? JSON.parse(rec.payload) : rec.payload) as Record<string, unknown> })
+  }
+  return out
+}
+
+describe('the kill switch halts on the local exchange', () => {
+  it('a crash trips the daily-loss limit: no order after the trip, the file is written, deactivation refused, flatten closes the position', async () => {
+    const r = await liveMaker(ACCOUNTS[0], '20', '0.04')
+    const { session } = r
+    const dataDir = mkdtempSync(join(tmpdir(), 'sofia-halt-incidents-'))
+    attachSafetyRecords(session.trader.safety, { store: r.store, dataDir, flush: async () => void (await session.trader.persistence?.flush()) })
+    try {
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      const state = session.trader.safety.killSwitch.state()
+      expect(state).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
+      const tripAt = state.since!
+      // The maker keeps deciding (quotes, timers) for 3 s: every intent is denied, reducing sells included.
+      await sleep(3_000)
+      expect(await createdAfter(r, tripAt)).toEqual([])
+      expect(session.trader.risk.stats().byCode['TRADING_HALTED'] ?? 0).toBeGreaterThan(0)
+      expect(session.trader.ledger.position('xsim', SYMBOL).amount.gte('0.04')).toBe(true)
+      // The automatic trip wrote the KILL_SWITCH file; deactivation is refused while it exists, naming it.
+      expect(existsSync(r.killFile)).toBe(true)
+      expect(readFileSync(r.killFile, 'utf8')).toMatch(/daily_loss/)
+      // Every trip writes an incident record, like a rollback does.
+      expect(await waitFor(() => lastIncident(dataDir) !== undefined, 5_000)).toBe(true)
+      const incident = lastIncident(dataDir)!.record
+      expect(incident).toMatchObject({ trigger: 'daily_loss', title: 'Kill switch tripped (daily_loss)' })
+      expect(incident.timeline.some((e) => e.type === 'kill_switch.activated')).toBe(true)
+      const refused = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(refused.ok).toBe(false)
+      expect(refused.error).toContain(r.killFile)
+
+      // Flatten: the operator's explicit, audited close, allowed while halted.
+      const flattened = session.trader.safety.execute({ command: 'positions.flatten', args: { reason: 'close after the crash' }, actor: 'operator:test' })
+      expect(flattened.ok, flattened.error).toBe(true)
+      expect(await waitFor(() => session.trader.ledger.position('xsim', SYMBOL).amount.isZero(), 10_000)).toBe(true)
+      const orders = await r.exchangeOrders()
+      const after = await createdAfter(r, tripAt)
+      expect(after.map((o) => [o.side, o.type, o.status])).toEqual([['SELL', 'MARKET', 'FILLED']])
+      expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toEqual([])
+      // Still halted: flatten does not resume trading.
+      expect(session.trader.safety.tradingState('mm')).toBe('HALTED')
+      await sleep(1_000)
+      expect((await createdAfter(r, tripAt)).length).toBe(1)
+      await session.trader.persistence?.flush()
+      const audit = await auditOf(r.store)
+      const record = audit.find((a) => a.type === 'operator.flatten')
+      expect(record?.actor).toBe('operator:test')
+      expect(record?.payload).toMatchObject({ reason: 'close after the crash', positions: 1, denied: 0, killSwitch: true })
+    } finally {
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('a KILL_SWITCH file halts before the next order; pilot-off sends nothing after its record', async () => {
+    const r = await liveMaker(ACCOUNTS[1], '100000', '0.03')
+    const { session } = r
+    try {
+      writeFileSync(r.killFile, 'halt\n')
+      const wroteAt = Date.now()
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 5_000)).toBe(true)
+      const state = session.trader.safety.killSwitch.state()
+      expect(state).toMatchObject({ trigger: 'file', actor: 'operator:file' })
+      // The maker re-quotes every 200 ms; its reducing ask would have been accepted under REDUCING.
+      await sleep(3_000)
+      expect(await createdAfter(r, wroteAt)).toEqual([])
+      expect(session.trader.ledger.position('xsim', SYMBOL).amount.gte('0.03')).toBe(true)
+      const refused = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(refused.error).toContain(r.killFile)
+      rmSync(r.killFile)
+      const resumed = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'resume' }, actor: 'operator:test' })
+      expect(resumed.ok, resumed.error).toBe(true)
+      // Trading again: the maker quotes (both sides) at the exchange.
+      const resumedAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, resumedAt)).length > 0, 5_000)).toBe(true)
+
+      // A notifier that takes 700 ms: pilot-off waits for it before the session ends.
+      let delivered: number | undefined
+      const notices: string[] = []
+      session.trader.safety.onNotice(async (n) => {
+        notices.push(n.kind)
+        await sleep(700)
+        delivered = Date.now()
+      })
+      const shutdown = session.trader.safety.execute({ command: 'shutdown', args: { reason: 'pilot-off e2e' }, actor: 'operator:test' })
+      expect(shutdown.ok).toBe(true)
+      const endedAt = await r.ended
+      expect(notices).toEqual(['kill_switch', 'shutdown'])
+      expect(delivered).toBeDefined()
+      expect(endedAt).toBeGreaterThanOrEqual(delivered!)
+      await session.trader.persistence?.flush()
+      const record = (await auditOf(r.store)).find((a) => a.type === 'operator.shutdown')
+      expect(record).toBeDefined()
+      await sleep(1_500)
+      expect(await createdAfter(r, record!.ts)).toEqual([])
+    } finally {
+      if (existsSync(r.killFile)) rmSync(r.killFile)
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('recovery the same day: shadow trades while live stays blocked; an acknowledged loss lets canary, then live, resume', async () => {
+    const r = await liveMaker(ACCOUNTS[2], '20', '0.04')
+    const { session } = r
+    try {
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      const tripAt = session.trader.safety.killSwitch.state().since!
+      // The operator brings the orders in line with the exchange (settles any cancel still in flight).
+      const resynced = await session.command('resync', {}, 'operator:test')
+      expect(resynced.ok, resynced.error).toBe(true)
+      // Shadow: the simulator leg trades (the maker's quotes fill there) while the kill switch stays active.
+      const toShadow = await session.command('mode.set', { mode: 'shadow' }, 'operator:test')
+      expect(toShadow.ok, toShadow.error).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(true)
+      expect(await waitFor(() => session.router.status().shadowOrders >= 2, 10_000)).toBe(true)
+      expect(session.trader.safety.tradingState('mm')).toBe('ACTIVE')
+      expect(await createdAfter(r, tripAt)).toEqual([])
+      // Deactivation: refused while the file exists, then while the loss stands unacknowledged.
+      const withFile = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered', acknowledgeLoss: true }, actor: 'operator:test' })
+      expect(withFile.error).toContain(r.killFile)
+      rmSync(r.killFile)
+      const unacknowledged = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered' }, actor: 'operator:test' })
+      expect(unacknowledged.ok).toBe(false)
+      expect(unacknowledged.error).toMatch(/daily loss .*acknowledge/)
+      const resumed = session.trader.safety.execute({ command: 'kill_switch.deactivate', args: { reason: 'recovered', acknowledgeLoss: true }, actor: 'operator:test' })
+      expect(resumed.ok, resumed.error).toBe(true)
+      // Canary: orders reach the exchange again (at CANARY_PERCENTAGE of the shadow size), then live.
+      const toCanary = await session.command('mode.set', { mode: 'canary' }, 'operator:test')
+      expect(toCanary.ok, toCanary.error).toBe(true)
+      const canaryAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, canaryAt)).length > 0, 10_000)).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(false)
+      const toLive = await session.command('mode.set', { mode: 'live' }, 'operator:test')
+      expect(toLive.ok, toLive.error).toBe(true)
+      const liveAt = Date.now()
+      expect(await waitFor(async () => (await createdAfter(r, liveAt)).some((o) => o.origQty === '0.01000000'), 10_000)).toBe(true)
+      await session.trader.persistence?.flush()
+      const ack = (await auditOf(r.store)).find((a) => a.type === 'risk.daily_loss_acknowledged')
+      expect(ack?.actor).toBe('operator:test')
+      expect(ack?.payload['breach']).toMatch(/daily loss/)
+    } finally {
+      if (existsSync(r.killFile)) rmSync(r.killFile)
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('sofia flatten and kill-switch deactivate reach a running session through the control channel', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sofia-halt-cli-'))
+    const store = await openStore({ dataDir, file: join(dataDir, 'sofia.db') })
+    // No strategy here: the position the CLI flattens is exactly the one bought.
+    const r = await liveMaker(ACCOUNTS[3], '100000', '0.03', { store, maker: false })
+    const { session } = r
+    const cwd = dirname(r.killFile)
+    try {
+      const halt = await sofiaAsync(['kill-switch', 'activate', '--reason', 'desk halt', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(halt.code, halt.stderr).toBe(0)
+      expect(session.trader.safety.tradingState('mm')).toBe('HALTED')
+      writeFileSync(r.killFile, 'halt\n')
+      const refused = await sofiaAsync(['kill-switch', 'deactivate', '--reason', 'resume', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(refused.code).toBe(1)
+      expect(refused.stdout).toContain(`the KILL_SWITCH file ${r.killFile} still exists`)
+      const flat = await sofiaAsync(['flatten', '--reason', 'close the book', '--strategy', 'mm', '--actor', 'ann', '--data-dir', dataDir], cwd)
+      expect(flat.code, flat.stdout + flat.stderr).toBe(0)
+      expect(flat.stdout).toMatch(/^flatten: 1 of 1 closing orders sent\n {2}mm xsim:BTC\/USDT sell 0\.03 market: sent \(mm-/)
+      expect(await waitFor(() => session.trader.ledger.position('xsim', SYMBOL).amount.isZero(), 10_000)).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(true)
+      await session.trader.persistence?.flush()
+      const record = (await auditOf(store)).find((a) => a.type === 'operator.flatten')
+      expect(record).toMatchObject({ actor: 'operator:ann', payload: { reason: 'close the book', strategyId: 'mm', denied: 0 } })
+    } finally {
+      await r.stop()
+      await store.close()
+    }
+  }, 60_000)
+
+  it('a KILL_SWITCH file that appears halts the very next order, without waiting for the poll', () => {
+    const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-file-')), 'KILL_SWITCH')
+    const trader = Trader.inMemory({
+      clock: new WallClock(),
+      venues: [{ id: 'sim', instruments: [makeInstrument({ symbol: SYMBOL, tickSize: '0.01', stepSize: '0.001' })], balances: { USDT: '100000' } }],
+      strategies: [],
+      reportingCurrency: 'USDT',
+      equitySampleMs: 60_000,
+      killFile,
+    })
+    const bid = () => trader.orders.submit({ strategyId: 's', venue: 'sim', symbol: SYMBOL, side: 'buy', type: 'limit', amount: dec('0.01'), price: dec('100') })
+    expect(bid().state).not.toBe('denied')
+    writeFileSync(killFile, 'halt\n')
+    // Same tick: no poll has run, yet the order is denied and the switch is active with trigger 'file'.
+    const denied = bid()
+    expect(denied.state).toBe('denied')
+    expect(denied.reason).toMatch(/^TRADING_HALTED/)
+    expect(trader.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'file' })
+  })
+})
