@@ -173,9 +173,10 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       try {
         const r = await router.setMode(to as RouterMode, actor, {
           cancelPrimary: async () => {
-            const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 10_000)
+            // Up to 15 s: an order in flight is settled only once the exchange can no longer accept it (~13 s).
+            const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 15_000)
             const left = report.pending.length
-            if (left > 0) throw new InputError(`${left} open orders did not confirm their cancel within 10 s; mode unchanged`)
+            if (left > 0) throw new InputError(`${left} open orders did not confirm their cancel within 15 s; mode unchanged`)
             return report.requested
           },
           balances: () => {
