@@ -112,7 +112,7 @@ export function registerCanary(program: Command): void {
       .requiredOption('--strategy-version <id>', 'registered version'),
   ).action(async (stageName: string, flags: Flags) => {
     const config = configOf(flags)
-    stageIndex(config, stageName)
+    stageName = config.stages[stageIndex(config, stageName)]!.name // the runbook's canary_1 is recorded as canary-1
     const store = await openStoreFromFlags(flags, { create: false })
     try {
       const prev = (await store.getState<CanaryState>(CANARY_STATE_KEY)) ?? undefined
