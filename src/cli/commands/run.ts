@@ -92,7 +92,7 @@ export function registerRun(program: Command): void {
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
         onReady: async (s) => {
-          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), log })
+          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
           if (canary !== undefined) stopCanary = () => canary.stop()
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
