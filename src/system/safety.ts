@@ -29,7 +29,7 @@ import type {
 } from '../risk/index.js'
 import { TRADING_STATES, utcDayStart } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
-import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, newLease, pendingRequests } from './control.js'
+import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
 import { nonZeroPositions } from './positions.js'
 import type { Persistence } from './persistence.js'
@@ -315,6 +315,8 @@ export class Safety implements Component {
       }
       case 'status':
         return { ok: true, result: this.status() }
+      case 'audit.append':
+        return appendOperatorRecord(this.o.persistence, request)
       case 'shutdown': {
         this.activate('manual', reason || 'pilot-off: emergency stop', request.actor)
         this.o.persistence?.audit('operator.shutdown', request.actor, { reason })
