@@ -301,7 +301,7 @@ describe('automatic rollback in a running sofia serve', () => {
 })
 
 describe('operator actions while a session runs are in its audit chain', () => {
-  it('registry register, registry promote and canary start: through the session, with actor and reason; without one, to the store', async () => {
+  it('registry register/promote, canary start, tokens create/revoke: through the session, with actor and reason; without one, to the store', async () => {
     const work = mkdtempSync(join(tmpdir(), 'sofia-canary-audit-'))
     const home = join(work, 'var')
     const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
@@ -319,6 +319,8 @@ describe('operator actions while a session runs are in its audit chain', () => {
         ['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v2', '--param', 'fast=3', '--skip-validation', '--reason', 'faster signal'],
         ['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--reason', 'baseline live'],
         ['canary', 'start', 'canary_1', '--strategy', 'sma-cross', '--strategy-version', 'v2', '--reason', 'runbook step 4'],
+        ['tokens', 'create', '--name', 'dash', '--role', 'viewer'],
+        ['tokens', 'revoke', 'dash'],
       ]) {
         const r = run([...args, '--actor', 'bob'])
         expect(r.code, r.stderr).toBe(0)
@@ -338,6 +340,10 @@ describe('operator actions while a session runs are in its audit chain', () => {
         ['canary.stage_started', 'operator:bob', 'v2', 'runbook step 4'],
       ])
       expect(chain.find((a) => a.type === 'canary.stage_started')?.payload['stage']).toBe('canary-1')
+      expect(chain.filter((a) => a.type.startsWith('api.token.')).map((a) => [a.type, a.actor, a.payload['name']])).toEqual([
+        ['api.token.created', 'operator:bob', 'dash'],
+        ['api.token.revoked', 'operator:bob', 'dash'],
+      ])
       // The three made while the session ran sit between its start and its end: the session wrote them.
       const started = chain.findIndex((a) => a.type === 'session.started')
       expect(started).toBeGreaterThan(chain.findIndex((a) => a.actor === 'operator:carol'))
