@@ -299,3 +299,58 @@ describe('automatic rollback in a running sofia serve', () => {
     expect(run(['audit', 'verify']).code).toBe(0)
   }, 90_000)
 })
+
+describe('operator actions while a session runs are in its audit chain', () => {
+  it('registry register/promote, canary start, tokens create/revoke: through the session, with actor and reason; without one, to the store', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'sofia-canary-audit-'))
+    const home = join(work, 'var')
+    const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
+    // No session: the CLI appends the records itself.
+    expect(run(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--param', 'fast=2', '--skip-validation', '--reason', 'baseline', '--actor', 'carol']).code).toBe(0)
+    const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    try {
+      const deadline = Date.now() + 30_000
+      while (!/\[\s*\d+s\] P&L/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      await new Promise((r) => setTimeout(r, 1_200)) // a heartbeat of the session lease
+      for (const args of [
+        ['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v2', '--param', 'fast=3', '--skip-validation', '--reason', 'faster signal'],
+        ['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--reason', 'baseline live'],
+        ['canary', 'start', 'canary_1', '--strategy', 'sma-cross', '--strategy-version', 'v2', '--reason', 'runbook step 4'],
+        ['tokens', 'create', '--name', 'dash', '--role', 'viewer'],
+        ['tokens', 'revoke', 'dash'],
+      ]) {
+        const r = run([...args, '--actor', 'bob'])
+        expect(r.code, r.stderr).toBe(0)
+      }
+    } finally {
+      child.kill('SIGTERM')
+      await exited
+    }
+    const store = await openStore({ dataDir: home, create: false })
+    try {
+      const chain = await auditTypes(store)
+      const ops = chain.filter((a) => /^(registry|canary)\./.test(a.type) && a.type !== 'registry.validation_skipped').map((a) => [a.type, a.actor, a.payload['version'], a.payload['reason'] ?? a.payload['stage']])
+      expect(ops).toEqual([
+        ['registry.registered', 'operator:carol', 'v1', 'baseline'],
+        ['registry.registered', 'operator:bob', 'v2', 'faster signal'],
+        ['registry.promoted', 'operator:bob', 'v1', 'baseline live'],
+        ['canary.stage_started', 'operator:bob', 'v2', 'runbook step 4'],
+      ])
+      expect(chain.find((a) => a.type === 'canary.stage_started')?.payload['stage']).toBe('canary-1')
+      expect(chain.filter((a) => a.type.startsWith('api.token.')).map((a) => [a.type, a.actor, a.payload['name']])).toEqual([
+        ['api.token.created', 'operator:bob', 'dash'],
+        ['api.token.revoked', 'operator:bob', 'dash'],
+      ])
+      // The three made while the session ran sit between its start and its end: the session wrote them.
+      const started = chain.findIndex((a) => a.type === 'session.started')
+      expect(started).toBeGreaterThan(chain.findIndex((a) => a.actor === 'operator:carol'))
+      expect(chain.findIndex((a) => a.actor === 'operator:bob')).toBeGreaterThan(started)
+    } finally {
+      await store.close()
+    }
+    expect(run(['audit', 'verify']).code).toBe(0)
+  }, 90_000)
+})

@@ -39,14 +39,16 @@ stages:
   - { name: production, capital_pct: 100, min_duration: ongoing, max_drawdown_pct: 90, pnl_deviation_pct: 1000 }
 `
 
-async function prepare(startRollout = true): Promise<{ store: Store; dir: string; rollout: CanaryState }> {
+async function prepare(startRollout = true, v2Params: Record<string, string> | undefined = undefined): Promise<{ store: Store; dir: string; rollout: CanaryState }> {
   const dir = mkdtempSync(join(tmpdir(), 'sofia-live-canary-'))
   const store = await openStore({ dataDir: dir, create: true })
   const sink = storeSink(store)
   const registry = new StrategyRegistry(sink)
   for (const version of ['v1', 'v2']) {
-    await registry.register({ strategy: 'market-maker', version, params: PARAMS, skipValidation: { reason: 'test' } }, 'operator:test')
-    await registry.promote('market-maker', version, 'operator:test')
+    const params = version === 'v2' && v2Params !== undefined ? v2Params : PARAMS
+    await registry.register({ strategy: 'market-maker', version, params, skipValidation: { reason: 'test' } }, 'operator:test')
+    // A version with its own parameters is rolled out before it is promoted, as an operator does.
+    if (version === 'v1' || v2Params === undefined) await registry.promote('market-maker', version, 'operator:test')
   }
   const now = Date.now()
   const rollout: CanaryState = { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'shadow', stageStartedAt: now, startedAt: now, history: [] }
@@ -54,7 +56,14 @@ async function prepare(startRollout = true): Promise<{ store: Store; dir: string
   return { store, dir, rollout }
 }
 
-async function session(store: Store, dir: string, canaryDrawdownPct: number, until: (s: ExchangeSession, c: LiveCanary) => boolean, onReady?: () => Promise<void>): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
+async function session(
+  store: Store,
+  dir: string,
+  stages: string,
+  until: (s: ExchangeSession, c: LiveCanary) => boolean,
+  onReady?: () => Promise<void>,
+  pollMs: number | undefined = 200,
+): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
   const stop = new AbortController()
   const lines: string[] = []
   let s!: ExchangeSession
@@ -72,7 +81,7 @@ async function session(store: Store, dir: string, canaryDrawdownPct: number, unt
     onReady: async (ready) => {
       s = ready
       const rollback = attachSessionRollback(ready.trader, { store, dataDir: dir, freezeFile: join(dir, 'config', 'online_learning_freeze.json') })
-      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stagesYaml(canaryDrawdownPct), 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line), pollMs: 200 })
+      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stages, 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line), ...(pollMs !== undefined ? { pollMs } : {}) })
       await onReady?.()
     },
   })
@@ -96,7 +105,7 @@ describe('the canary orchestrator in a session on the local exchange', () => {
   it('takes over the roll-out and progresses shadow → canary-1 → production on the wall clock', async () => {
     const { store, dir } = await prepare()
     try {
-      const { s, canary, lines } = await session(store, dir, 90, (x, c) => c.orchestrator?.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
+      const { s, canary, lines } = await session(store, dir, stagesYaml(90), (x, c) => c.orchestrator?.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
       expect(canary.orchestrator!.state, JSON.stringify({ state: canary.orchestrator!.state, lines })).toMatchObject({ status: 'running', stage: 'production' })
       expect(canary.orchestrator!.state!.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed'], ['canary-1', 'progressed']])
       const audit = await auditOf(store)
@@ -127,7 +136,7 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       const { s, canary } = await session(
         store,
         dir,
-        0.000001,
+        stagesYaml(0.000001),
         (x, c) => c.orchestrator?.state?.status === 'rolled_back' && x.trader.safety.killSwitch.active,
         () => store.write({ state: [{ key: CANARY_STATE_KEY, value: rollout }] }),
       )
@@ -142,10 +151,57 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       const versions = await store.loadStrategyVersions()
       expect(versions.filter((v) => v.strategy === 'market-maker').map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
       expect((await store.getState<CanaryState>(CANARY_STATE_KEY))?.status).toBe('rolled_back')
+      // The strategy went back to the registry's active version (last_good before the rollback).
+      await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'strategy.version_applied' && a.payload['version'] === 'v1'), 10_000)
+      expect((await auditOf(store)).filter((a) => a.type === 'strategy.version_applied').map((a) => a.payload['version'])).toEqual(['v2', 'v1'])
       // The kill switch cancelled the canary's copies too: nothing of ours is left working on the exchange.
       const orders = await control<{ clientOrderId: string; status: string }[]>(sim!, 'GET', '/sim/orders?apiKey=LK')
       expect(orders.length).toBeGreaterThan(0)
       expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toEqual([])
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+
+  it("runs the rolled-out version's parameters, and a stage jump to the runbook's canary_1 takes effect within the 5 s poll", async () => {
+    // The session quotes 0.002; v2 is registered with 0.008 (and 60 bps). In canary-1 (50%) the exchange must
+    // see v2's half, 0.004 — never the session's half, 0.001.
+    const { store, dir } = await prepare(true, { ...PARAMS, amount: '0.008', spreadBps: '60' })
+    const stayInShadow = `evaluate_every: 1h
+criteria: { slippage_ratio_max: 1000, fill_rate_min_ratio: 0 }
+stages:
+  - { name: shadow, capital_pct: 0, min_duration: 10m }
+  - { name: canary-1, capital_pct: 50, min_duration: 10m, max_drawdown_pct: 90, pnl_deviation_pct: 1000 }
+  - { name: production, capital_pct: 100, min_duration: ongoing, max_drawdown_pct: 90, pnl_deviation_pct: 1000 }
+`
+    let jumpedAt: number | undefined
+    let inEffectAt: number | undefined
+    try {
+      const { lines } = await session(
+        store,
+        dir,
+        stayInShadow,
+        (x, c) => {
+          if (jumpedAt === undefined && c.orchestrator?.state?.stage === 'shadow' && x.router.mode === 'shadow') {
+            jumpedAt = Date.now()
+            // What `sofia canary start canary_1` writes while a session runs (the stage name canonical).
+            const now = Date.now()
+            void store.write({ state: [{ key: CANARY_STATE_KEY, value: { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'canary-1', stageStartedAt: now, startedAt: now, history: [] } satisfies CanaryState }] })
+          }
+          if (inEffectAt === undefined && jumpedAt !== undefined && x.router.mode === 'canary') inEffectAt = Date.now()
+          return inEffectAt !== undefined && Date.now() - inEffectAt > 3_000
+        },
+        undefined,
+        undefined, // the default poll: the 5 s an operator gets
+      )
+      const latency = inEffectAt! - jumpedAt!
+      console.log(`stage jump in effect after ${latency} ms`)
+      expect(latency, lines.join('\n')).toBeLessThan(10_000) // the 5 s poll, with room for a loaded machine
+      const orders = (await control<{ origQty: string; price: string; side: string; time: number }[]>(sim!, 'GET', '/sim/orders?apiKey=LK')).filter((o) => o.time >= jumpedAt!)
+      expect(orders.length, lines.join('\n')).toBeGreaterThan(0)
+      expect(new Set(orders.map((o) => Number(o.origQty)))).toEqual(new Set([0.004]))
+      const audit = await auditOf(store)
+      expect(audit.find((a) => a.type === 'strategy.version_applied')?.payload).toMatchObject({ strategy: 'market-maker', version: 'v2', params: { amount: '0.008', spreadBps: '60' } })
     } finally {
       await store.close()
     }

@@ -394,3 +394,41 @@ describe('operator API: dashboard views', () => {
     }
   })
 })
+
+describe('GET /canary/status', () => {
+  it('is 404 with no roll-out, then shows the stage among the stages, the criteria with measured values and the history', async () => {
+    const none = await app.inject({ method: 'GET', url: '/canary/status', headers: auth(token.viewer) })
+    expect(none.statusCode).toBe(404)
+    expect(none.json()).toMatchObject({ code: 'NOT_FOUND' })
+    const t0 = Date.UTC(2026, 0, 1)
+    const criteria = [{ name: 'max_drawdown', status: 'pass', measured: '0.4%', threshold: '≤ 2%' }]
+    await store.write({
+      state: [
+        {
+          key: 'canary.state',
+          value: {
+            strategy: 'sma-cross',
+            version: 'v2',
+            status: 'running',
+            stage: 'canary-1',
+            stageStartedAt: t0 + 1_000,
+            startedAt: t0,
+            history: [{ stage: 'shadow', startedAt: t0, endedAt: t0 + 1_000, outcome: 'progressed', criteria }],
+            lastEvaluation: { stage: 'canary-1', at: t0 + 2_000, elapsedMs: 1_000, criteria, decision: 'hold', failed: [] },
+          },
+        },
+      ],
+    })
+    try {
+      const res = await app.inject({ method: 'GET', url: '/canary/status', headers: auth(token.viewer) })
+      expect(res.statusCode).toBe(200)
+      const body = res.json() as { stage: string; version: string; stages: { name: string; current: boolean; done: boolean }[]; evaluation: { criteria: unknown[] }; history: { stage: string; outcome: string }[] }
+      expect(body).toMatchObject({ strategy: 'sma-cross', version: 'v2', status: 'running', stage: 'canary-1', stageStartedAt: new Date(t0 + 1_000).toISOString() })
+      expect(body.stages.map((s) => [s.name, s.current, s.done])).toEqual([['shadow', false, true], ['canary-1', true, false], ['canary-2', false, false], ['production', false, false]])
+      expect(body.evaluation.criteria).toEqual(criteria)
+      expect(body.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed']])
+    } finally {
+      await store.write({ state: [{ key: 'canary.state', value: null }] })
+    }
+  })
+})

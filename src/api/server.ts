@@ -22,6 +22,7 @@ import { probeRoutes } from './routes/probes.js'
 import { riskRoutes } from './routes/risk.js'
 import { tradingRoutes } from './routes/trading.js'
 import { viewRoutes } from './routes/views.js'
+import { canaryRoutes } from './routes/canary.js'
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600
@@ -103,6 +104,7 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   operationsRoutes(app, ctx)
   eventRoutes(app, ctx)
   viewRoutes(app, ctx)
+  canaryRoutes(app, ctx)
   if (options.dashboardDir !== undefined) await dashboardRoutes(app, options.dashboardDir)
 
   hub.start()

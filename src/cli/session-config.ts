@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../config/index.js'
 import type { SofiaConfig } from '../config/index.js'
-import { InputError } from '../model/index.js'
+import { parsePositionOverride, watchPositionOverrideFile } from '../risk/index.js'
+import type { PositionOverride, PositionOverrideFile, PositionOverrideWatch } from '../risk/index.js'
 import { riskSettings } from '../system/index.js'
 import type { RiskSettings } from '../system/index.js'
 
@@ -36,32 +37,38 @@ export async function sessionConfig(flags: { config?: string }): Promise<Session
   }
 }
 
-/** `{"account": 0.1, "strategies": {"sma-cross": 0.5}}`: multipliers in [0, 1]. */
-export function readPositionOverride(
-  path: string,
-): { account?: string; strategies?: Record<string, string> } | undefined {
+/** `{"account": 0.1, "strategies": {"sma-cross": 0.5}, "max_position_pct": 0.005}`: see risk/position-override. */
+export function readPositionOverride(path: string, strategies?: readonly string[]): PositionOverrideFile | undefined {
   if (!existsSync(path)) return undefined
-  let raw: unknown
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (error) {
-    throw new InputError(`${path}: not valid JSON (${error instanceof Error ? error.message : String(error)})`)
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(`${path}: expected an object like {"account": 0.1}`)
-  const o = raw as Record<string, unknown>
-  const out: { account?: string; strategies?: Record<string, string> } = {}
-  for (const key of Object.keys(o)) if (key !== 'account' && key !== 'strategies') throw new InputError(`${path}: ${key}: unknown key (expected account, strategies)`)
-  const multiplier = (where: string, v: unknown): string => {
-    if (typeof v !== 'number' && typeof v !== 'string') throw new InputError(`${path}: ${where}: expected a number from 0 to 1, got ${JSON.stringify(v)}`)
-    const n = Number(v)
-    if (!Number.isFinite(n) || n < 0 || n > 1) throw new InputError(`${path}: ${where}: expected a number from 0 to 1, got ${JSON.stringify(v)}`)
-    return String(v)
-  }
-  if (o['account'] !== undefined) out.account = multiplier('account', o['account'])
-  if (o['strategies'] !== undefined) {
-    const s = o['strategies']
-    if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new InputError(`${path}: strategies: expected an object of strategy id → multiplier`)
-    out.strategies = Object.fromEntries(Object.entries(s).map(([id, v]) => [id, multiplier(`strategies.${id}`, v)]))
-  }
-  return out
+  return parsePositionOverride(readFileSync(path, 'utf8'), path, strategies)
+}
+
+/**
+ * For a session: refuses (exit 2) a position override naming a strategy id the session does not run, puts
+ * its max_position_pct into effect, and re-reads the file within 5 s of a change — audited
+ * `risk.override_changed`; a bad file is refused (`risk.override_refused`, an alert) and the override in
+ * force stays. Call once the session is built; returns the watch to stop.
+ */
+export function watchSessionPositionOverride(
+  trader: { readonly risk: { readonly positionOverride: PositionOverride }; readonly persistence?: { audit(type: string, actor: string, payload: unknown): void } | undefined },
+  strategies: readonly string[],
+  alert: (line: string) => void,
+  path: string = resolve(POSITION_OVERRIDE_FILE),
+): PositionOverrideWatch {
+  const override = trader.risk.positionOverride
+  const initial = readPositionOverride(path, strategies)
+  if (initial !== undefined) override.setMaxPositionPct(initial.maxPositionPct)
+  return watchPositionOverrideFile(path, {
+    strategies,
+    apply: (file) => {
+      const from = override.snapshot()
+      override.replace(file)
+      trader.persistence?.audit('risk.override_changed', 'operator:file', { file: path, from, to: override.snapshot() })
+      alert(`[warning] position_override: ${path} reloaded: ${JSON.stringify(override.snapshot())}`)
+    },
+    refuse: (error) => {
+      trader.persistence?.audit('risk.override_refused', 'operator:file', { file: path, error, kept: override.snapshot() })
+      alert(`[critical] position_override: ${error}; the override in force is kept`)
+    },
+  })
 }

@@ -92,7 +92,7 @@ describe('loadConfig', () => {
       canary: { percentage: 1 },
       api: { host: '127.0.0.1', port: 8023 },
       dataDir: join(dir, 'var'),
-      source: { env: [] },
+      source: { env: [], warnings: [] },
     })
     expect(Object.isFrozen(config.risk.monitors)).toBe(true)
   })
@@ -108,7 +108,7 @@ describe('loadConfig', () => {
     const { exchange, risk, database } = config
     expect(config.mode).toBe('canary')
     expect(config.dataDir).toBe(join(dir, 'state'))
-    expect(config.source).toEqual({ file: join(dir, 'sofia.yaml'), env: [] })
+    expect(config.source).toEqual({ file: join(dir, 'sofia.yaml'), env: [], warnings: [] })
     expect(exchange?.id).toBe('binance')
     expect(exchange?.apiKey?.reveal()).toBe('key-AAAA')
     expect(exchange?.apiSecret?.reveal()).toBe('secret-BBBB')
@@ -175,7 +175,7 @@ describe('loadConfig', () => {
   it('describes a config as YAML that loads back to the same config', async () => {
     const config = await load(FULL.replace(/ {2}api(Key|Secret): .*\n/g, ''))
     const again = parseConfig(describeConfig(config), { cwd: dir, env: {} })
-    expect({ ...again, database: undefined }).toEqual({ ...config, database: undefined, source: { env: [] } })
+    expect({ ...again, database: undefined }).toEqual({ ...config, database: undefined, source: { env: [], warnings: [] } })
   })
 })
 
@@ -329,6 +329,26 @@ describe('environment overrides', () => {
     expect(error.problems).toEqual([
       'environment MAX_DAILY_LOSS: expected a positive number, got "lots"',
       'sofia.yaml:2: canary.percentage: expected a percentage from 1 to 100, got 500',
+    ])
+  })
+
+  it('read the runbook alias TRADING_MODE as MODE, and refuse it contradicting MODE', async () => {
+    const config = await load('exchange: { id: binance }\n', { TRADING_MODE: 'shadow' })
+    expect(config.mode).toBe('shadow')
+    expect(config.source.env).toContain('TRADING_MODE')
+    expect((await load('exchange: { id: binance }\n', { TRADING_MODE: 'shadow', MODE: 'shadow' })).mode).toBe('shadow')
+    const error = await loadError('exchange: { id: binance }\n', { TRADING_MODE: 'shadow', MODE: 'live' })
+    expect(error.message).toMatch(/^environment TRADING_MODE: is an alias of MODE, which is set to a different value/)
+    expect((await loadError(undefined, { TRADING_MODE: 'turbo' })).message).toMatch(/^environment TRADING_MODE: /)
+  })
+
+  it('warn about a variable that looks like Sofia\'s but is not read, naming the likely one', async () => {
+    const config = await load(undefined, { SOFIA_MODE: 'live', MAX_DAILY_LOS: '5', TRADING_HOURS: '9-17', PATH: '/bin', SOFIA_TOKEN: 't' })
+    expect(config.mode).toBe('paper')
+    expect(config.source.warnings).toEqual([
+      'environment MAX_DAILY_LOS: not a variable Sofia reads, ignored (did you mean MAX_DAILY_LOSS?)',
+      'environment SOFIA_MODE: not a variable Sofia reads, ignored (did you mean MODE?)',
+      'environment TRADING_HOURS: not a variable Sofia reads, ignored (did you mean TRADING_MODE?)',
     ])
   })
 })

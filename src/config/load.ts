@@ -37,6 +37,21 @@ export const ENV_OVERRIDES = [
   { name: 'SOFIA_HOME', path: ['dataDir'] },
 ] as const satisfies readonly { name: string; path: readonly string[] }[]
 
+/**
+ * The runbook's other names for the variables above. An alias counts exactly like its variable; both set to
+ * different values is an error rather than a silent choice.
+ */
+export const ENV_ALIASES: Readonly<Record<string, (typeof ENV_OVERRIDES)[number]['name']>> = { TRADING_MODE: 'MODE' }
+
+/** Variables Sofia reads outside the config (CLI, logging). Known, so never warned about. */
+const OTHER_KNOWN_ENV = ['SOFIA_TOKEN', 'SOFIA_DEBUG', 'LOG_LEVEL']
+
+/**
+ * Prefixes of the runbook's variables. A variable with one of these prefixes that Sofia does not read is
+ * probably meant for it (a typo, or a runbook name it does not know): it gets a warning, not silence.
+ */
+const SOFIA_ENV_PREFIXES = ['SOFIA_', 'TRADING_', 'CANARY_', 'KILL_SWITCH', 'MAX_DAILY_', 'MAX_POSITION']
+
 /** Keys whose values are never echoed in an error message. */
 const SECRET_KEYS: ReadonlySet<PropertyKey> = new Set(['apiKey', 'apiSecret', 'password'])
 
@@ -72,7 +87,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Sofia
     if (!missing) throw new ConfigError([`${name}: cannot read config file: ${(err as Error).message}`], { cause: err })
     if (options.file !== undefined) throw new ConfigError([`${name}: config file not found`], { cause: err })
   }
-  return parseConfig(text, { name, cwd, env: options.env ?? process.env, ...(text === undefined ? {} : { path }) })
+  const config = parseConfig(text, { name, cwd, env: options.env ?? process.env, ...(text === undefined ? {} : { path }) })
+  // Said where the operator looks, once per load; callers with their own env read config.source.warnings.
+  if (options.env === undefined) for (const w of config.source.warnings) process.stderr.write(`warning: ${w}\n`)
+  return config
 }
 
 export interface ParseConfigOptions {
@@ -94,15 +112,17 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
   const raw: unknown = source === undefined ? {} : dropNulls(source.value ?? {})
 
   const envProblems: string[] = []
+  const { env, from, problems: aliasProblems } = resolveEnvAliases(options.env ?? {})
+  envProblems.push(...aliasProblems)
   const envValues = new Map<string, { override: EnvOverride; value: string }>()
   for (const override of ENV_OVERRIDES) {
-    const value = options.env?.[override.name]
+    const value = env[override.name]
     if (value === undefined || value.trim() === '') continue
     const checked = schemaAt(override.path)?.safeParse(value)
     if (checked && !checked.success) {
       const first = toProblems(checked.error, value)[0]
       const got = SECRET_KEYS.has(override.path.at(-1) ?? '') ? '' : `, got ${render(displayValue(override.path, value))}`
-      envProblems.push(`environment ${override.name}: ${first?.message ?? 'invalid value'}${got}`)
+      envProblems.push(`environment ${from.get(override.name) ?? override.name}: ${first?.message ?? 'invalid value'}${got}`)
     } else {
       envValues.set(override.path.join('.'), { override, value })
     }
@@ -122,13 +142,50 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
       dataDir: resolve(dataDirBase, result.data.dataDir),
       source: {
         ...(options.path === undefined ? {} : { file: resolve(cwd, options.path) }),
-        env: ENV_OVERRIDES.filter((o) => applied.has(o.path.join('.'))).map((o) => o.name),
+        env: ENV_OVERRIDES.filter((o) => applied.has(o.path.join('.'))).map((o) => from.get(o.name) ?? o.name),
+        warnings: envWarnings(options.env ?? {}),
       },
     }),
   )
 }
 
 type EnvOverride = (typeof ENV_OVERRIDES)[number]
+
+/**
+ * The environment with each alias read as its variable; `from` maps a variable to the alias that set it, so
+ * messages name what the operator wrote.
+ */
+function resolveEnvAliases(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; from: Map<string, string>; problems: string[] } {
+  const out: NodeJS.ProcessEnv = { ...env }
+  const from = new Map<string, string>()
+  const problems: string[] = []
+  for (const [alias, name] of Object.entries(ENV_ALIASES)) {
+    const value = env[alias]
+    if (value === undefined || value.trim() === '') continue
+    const own = env[name]
+    if (own !== undefined && own.trim() !== '' && own.trim() !== value.trim()) {
+      problems.push(`environment ${alias}: is an alias of ${name}, which is set to a different value (${render(own)} vs ${render(value)}); unset one`)
+      continue
+    }
+    if (own === undefined || own.trim() === '') {
+      out[name] = value
+      from.set(name, alias)
+    }
+  }
+  return { env: out, from, problems }
+}
+
+/** One line per variable that looks like one of Sofia's but is not read: with a guess at the one meant. */
+function envWarnings(env: NodeJS.ProcessEnv): string[] {
+  const known = [...ENV_OVERRIDES.map((o) => o.name), ...Object.keys(ENV_ALIASES), ...OTHER_KNOWN_ENV]
+  const warnings: string[] = []
+  for (const name of Object.keys(env).sort()) {
+    if (known.includes(name) || !SOFIA_ENV_PREFIXES.some((p) => name.startsWith(p))) continue
+    const suggestion = known.find((k) => name.endsWith(`_${k}`) || name.startsWith(`${k}_`)) ?? suggestKey(name, known)
+    warnings.push(`environment ${name}: not a variable Sofia reads, ignored${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}`)
+  }
+  return warnings
+}
 
 interface YamlSource {
   readonly doc: Document

@@ -35,6 +35,8 @@ export interface ConfigSource {
   readonly file?: string
   /** Names of the environment variables that overrode the file. */
   readonly env: readonly string[]
+  /** Variables that look like Sofia's but are not read (one line each); `loadConfig` prints them to stderr. */
+  readonly warnings: readonly string[]
 }
 
 export interface ExchangeConfig {

@@ -65,13 +65,14 @@ export class RiskEngine implements PreTradeRisk {
 
   constructor(limits: RiskLimits = {}) {
     const rates = this.rates
+    const override = this.positionOverride
     const byName: Record<RiskCheckName, PreTradeCheck> = {
       tradingState: (order, ctx, l) => checkTradingState(order, ctx, l, this.purpose),
       allowedMarkets: checkAllowedMarkets,
       precision: checkPrecisionAndMinimums,
       priceBand: checkPriceBand,
       maxNotional: checkMaxNotional,
-      maxPosition: checkMaxPosition,
+      maxPosition: (order, ctx, l) => checkMaxPosition(order, ctx, override.limitsFor(l, ctx)),
       grossExposure: checkGrossExposure,
       dailyLoss: checkDailyLoss,
       openOrders: checkOpenOrders,

@@ -49,6 +49,12 @@ export const CONTROL_COMMANDS = [
    * the session. Args: `reason`, optional `targetVersion`, `strategies`.
    */
   'rollback',
+  /**
+   * Appends an operator's action done from another process (`registry register|promote`, `canary start`) to
+   * the session's audit chain: args `type` (e.g. `registry.registered`) and `payload`; the actor is the
+   * request's. The session stays the chain's single writer.
+   */
+  'audit.append',
 ] as const
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number]
 
@@ -135,4 +141,19 @@ export function pendingRequests(state: ReadonlyMap<string, unknown>): ControlReq
     if (key.startsWith(REQUEST_PREFIX) && value !== null && typeof value === 'object') out.push(value as ControlRequest)
   }
   return out.sort((a, b) => a.at - b.at)
+}
+
+/** A record type an operator's process may append through `audit.append`: `area.event`, lower case. */
+const RECORD_TYPE = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/
+
+/** Executes `audit.append` in the session: the record goes into its chain under the request's actor. */
+export function appendOperatorRecord(
+  persistence: { audit(type: string, actor: string, payload: unknown): void } | undefined,
+  request: Pick<ControlRequest, 'args' | 'actor'>,
+): { ok: boolean; result?: unknown; error?: string } {
+  const type = request.args['type']
+  if (typeof type !== 'string' || !RECORD_TYPE.test(type)) return { ok: false, error: `audit.append: args.type must be a record type like registry.registered, got ${JSON.stringify(type)}` }
+  if (persistence === undefined) return { ok: false, error: 'audit.append: this session has no store' }
+  persistence.audit(type, request.actor, request.args['payload'] ?? null)
+  return { ok: true, result: { recorded: type } }
 }

@@ -168,6 +168,13 @@ export class OperatorConsole {
         return { ok: false, error: `${command} needs a running session on an exchange (start one with sofia run --mode …)` }
       case 'rollback':
         return { ok: false, error: 'rollback with no session running is carried out by the CLI itself (executeRollback with storeSafety)' }
+      case 'audit.append': {
+        const type = args['type']
+        if (typeof type !== 'string') return { ok: false, error: 'audit.append: args.type is required' }
+        audit.append(type, actor, { ...(args['payload'] as object | undefined), via: 'store' }, now)
+        await write({})
+        return { ok: true, result: { recorded: type } }
+      }
       case 'position_override.set': {
         const override = new PositionOverride()
         const stored = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)

@@ -31,7 +31,7 @@ import type {
 } from '../risk/index.js'
 import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
-import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, newLease, pendingRequests } from './control.js'
+import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
 import { nonZeroPositions } from './positions.js'
 import type { Persistence } from './persistence.js'
@@ -527,6 +527,8 @@ export class Safety implements Component {
       }
       case 'status':
         return { ok: true, result: this.status() }
+      case 'audit.append':
+        return appendOperatorRecord(this.o.persistence, request)
       case 'shutdown': {
         // Halt first (from here no order of any kind passes; every open order is cancelled), then record,
         // then tell the listeners and end the session once they are done or SHUTDOWN_NOTIFY_MS has passed.

@@ -38,7 +38,8 @@ export interface StrategyRunnerOptions {
 }
 
 export class StrategyRunner {
-  readonly strategy: Strategy
+  /** The instance running; `replace` swaps it (a canary stage that runs another version's parameters). */
+  strategy: Strategy
   readonly signals: { name: string; timestamp: number; detail: Record<string, unknown> }[] = []
   private readonly ctx: StrategyContext
   private readonly timers = new Map<string, () => void>()
@@ -46,6 +47,7 @@ export class StrategyRunner {
   private readonly opts: StrategyRunnerOptions
   /** After stop, late venue updates (cancel confirmations, fills of orders in flight) no longer reach it. */
   private stopped = false
+  private started = false
 
   constructor(opts: StrategyRunnerOptions) {
     this.opts = opts
@@ -71,6 +73,7 @@ export class StrategyRunner {
   }
 
   start(): void {
+    this.started = true
     this.strategy.onStart?.(this.ctx)
   }
 
@@ -83,6 +86,25 @@ export class StrategyRunner {
     this.timers.clear()
     this.strategy.onStop?.(this.ctx)
     this.stopped = true
+  }
+
+  /**
+   * Runs `next` in place of the current instance, under the same id (orders, positions and fills stay
+   * attributed to it): the old one stops as at the end of a session (its timers end, it cancels its orders),
+   * the new one starts now. Bars half-built for the old one are dropped: the new one may want another timeframe.
+   */
+  replace(next: Strategy): void {
+    if (next.id !== this.strategy.id) throw new RangeError(`strategy ${next.id} cannot replace ${this.strategy.id}: the id must stay`)
+    if (!this.started || this.stopped) {
+      this.strategy = next // not running: start() (or nothing) does the rest
+      return
+    }
+    for (const cancel of this.timers.values()) cancel()
+    this.timers.clear()
+    this.builders.clear()
+    this.strategy.onStop?.(this.ctx)
+    this.strategy = next
+    next.onStart?.(this.ctx)
   }
 
   private onMarket(event: MarketEvent): void {

@@ -107,12 +107,13 @@ export function registerCanary(program: Command): void {
     canary
       .command('start')
       .summary('begin (or move) a roll-out at STAGE')
-      .argument('<stage>', 'stage name from the stages file')
+      .argument('<stage>', 'stage name from the stages file (the runbook spelling canary_1 is canary-1)')
       .requiredOption('--strategy <name>', 'strategy')
-      .requiredOption('--strategy-version <id>', 'registered version'),
+      .requiredOption('--strategy-version <id>', 'registered version')
+      .option('--reason <text>', 'why (audited)'),
   ).action(async (stageName: string, flags: Flags) => {
     const config = configOf(flags)
-    stageIndex(config, stageName)
+    stageName = config.stages[stageIndex(config, stageName)]!.name // the runbook's canary_1 is recorded as canary-1
     const store = await openStoreFromFlags(flags, { create: false })
     try {
       const prev = (await store.getState<CanaryState>(CANARY_STATE_KEY)) ?? undefined
@@ -126,7 +127,7 @@ export function registerCanary(program: Command): void {
         startedAt: prev !== undefined && prev.status === 'running' ? prev.startedAt : now,
         history: prev !== undefined && prev.status === 'running' ? [...prev.history, { stage: prev.stage, startedAt: prev.stageStartedAt, endedAt: now, outcome: 'replaced' }] : [],
       }
-      await writeState(store, state, { type: 'canary.stage_started', actor: actorOf(flags), payload: { strategy: state.strategy, version: state.version, stage: stageName, from: prev?.stage ?? null } })
+      await writeState(store, state, { type: 'canary.stage_started', actor: actorOf(flags), payload: { strategy: state.strategy, version: state.version, stage: stageName, from: prev?.stage ?? null, reason: flags.reason ?? '' } })
       process.stdout.write(flags.json === true ? `${JSON.stringify(state)}\n` : `${formatStatus(state, config)}\n`)
     } finally {
       await store.close()

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { StrategyRegistry, storeSink, unauditedSink } from '../../ops/canary/index.js'
+import { StrategyRegistry, controlSink, storeSink } from '../../ops/canary/index.js'
 import type { AuditSink, RegisteredVersion, ValidationReport } from '../../ops/canary/index.js'
 import { liveSession } from '../../system/index.js'
 import type { Store } from '../../store/index.js'
@@ -30,9 +30,9 @@ interface Flags extends OperatorFlags {
   trials?: string
 }
 
-/** The sink for commands that write: the store directly, unaudited while a session owns the chain. */
+/** The sink for commands that write: the store directly, or through the running session that owns the audit chain. */
 export async function cliSink(store: Store): Promise<AuditSink> {
-  return (await liveSession(store)) === undefined ? storeSink(store) : unauditedSink(store)
+  return (await liveSession(store)) === undefined ? storeSink(store) : controlSink(store)
 }
 
 async function withRegistry<T>(flags: Flags, create: boolean, fn: (r: StrategyRegistry, sink: AuditSink) => Promise<T>): Promise<T> {
@@ -77,7 +77,7 @@ export function registerRegistry(program: Command): void {
       .option('--data <path...>', 'validate on these recorded data files first')
       .option('--validation-report <file>', 'a `sofia validate --json` report of the same strategy and parameters')
       .option('--skip-validation', 'register without a passing validation (audited; needs --reason)')
-      .option('--reason <text>', 'why validation is skipped')
+      .option('--reason <text>', 'why (audited; required with --skip-validation)')
       .option('--folds <n>', 'walk-forward folds')
       .option('--embargo-pct <fraction>', 'embargo after each test fold')
       .option('--trials <n>', 'parameter-grid trials'),
@@ -105,6 +105,7 @@ export function registerRegistry(program: Command): void {
           ...(flags.artifact !== undefined ? { artifact: flags.artifact } : {}),
           ...(validation !== undefined ? { validation } : {}),
           ...(flags.skipValidation === true ? { skipValidation: { reason: flags.reason ?? '' } } : {}),
+          ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
         },
         actorOf(flags),
       )

@@ -6,13 +6,13 @@
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ROUTER_MODES, createStrategies, runExchangeSession, strategyParamsOf } from '../../system/index.js'
 import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
-import { addConfigOption, sessionConfig } from '../session-config.js'
+import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
@@ -57,6 +57,7 @@ export function registerRun(program: Command): void {
     const params = keyValues('--param', flags.param)
     const specs = flags.strategy.map((name) => ({ name, params }))
     const strategies = createStrategies(specs)
+    readPositionOverride(resolve(POSITION_OVERRIDE_FILE), strategies.map((x) => x.id)) // an unknown strategy id: exit 2 before anything starts
     const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)
     const controller = new AbortController()
     const stop = (): void => controller.abort()
@@ -71,6 +72,7 @@ export function registerRun(program: Command): void {
       throw error
     })
     let stopCanary: (() => void) | undefined
+    let overrideWatch: { stop(): void } | undefined
     try {
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
@@ -93,7 +95,8 @@ export function registerRun(program: Command): void {
         onAlert: log,
         onReady: async (s) => {
           attachSafetyRecords(s.trader.safety, { store, dataDir: dataDirOf(flags), flush: async () => void (await s.trader.persistence?.flush()), log })
-          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), log })
+          overrideWatch = watchSessionPositionOverride(s.trader, strategies.map((x) => x.id), log)
+          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
           if (canary !== undefined) stopCanary = () => canary.stop()
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
@@ -108,6 +111,7 @@ export function registerRun(program: Command): void {
       }
       process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
     } finally {
+      overrideWatch?.stop()
       stopCanary?.()
       await rollback.close()
       await store.close()

@@ -208,7 +208,7 @@ export function registerServe(program: Command): void {
       if (hooks !== undefined) stopRollbackWatch = hooks.watchKillSwitch(trader.safety.killSwitch, new WallClock())
       // As in `sofia run`: a running roll-out of one of the session's strategies is taken over by this session.
       if (hosted.exchange !== undefined && canaryConfig !== undefined) {
-        liveCanary = await attachLiveCanary({ session: hosted.exchange, store, config: canaryConfig, rollback, strategies: specs.map((x) => x.name), log: common.onAlert })
+        liveCanary = await attachLiveCanary({ session: hosted.exchange, store, config: canaryConfig, rollback, strategies: specs.map((x) => x.name), specs, log: common.onAlert })
         const canary = liveCanary
         if (canary !== undefined) stopCanary = () => canary.stop()
       }

@@ -4,10 +4,12 @@
  * store keeps only its SHA-256. A running `sofia serve` sees changes within a second.
  */
 import type { Command } from 'commander'
-import { ROLES, createToken, isRole, listTokens, revokeToken, validTokenName } from '../../api/index.js'
+import { ROLES, createToken, isRole, listTokens, revokeToken, runningApi, validTokenName } from '../../api/index.js'
 import type { TokenInfo } from '../../api/index.js'
 import { parseDuration } from '../../config/index.js'
 import { InputError } from '../../model/index.js'
+import type { Store } from '../../store/index.js'
+import { liveSession, sendRequest } from '../../system/control.js'
 import { actorOf } from '../operator-command.js'
 import { addStoreOptions, openStoreFromFlags } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
@@ -21,6 +23,16 @@ interface TokenFlags extends StoreFlags {
 }
 
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'))
+
+/**
+ * With no session, the token change carries its own audit record; `sofia serve` records the changes it sees.
+ * Any other running session (`sofia run`, `sofia paper`) is asked to append the record to its chain.
+ */
+async function auditInSession(store: Store, type: string, actor: string, payload: Record<string, unknown>): Promise<void> {
+  if ((await liveSession(store)) === undefined || (await runningApi(store)) !== undefined) return
+  const r = await sendRequest(store, 'audit.append', { type, payload: { ...payload, via: 'control' } }, actor)
+  if (!r.ok) throw new Error(`the running session did not record ${type}: ${r.error ?? 'refused'}`)
+}
 
 function status(t: TokenInfo, now: number): string {
   if (t.revokedAt !== null) return 'revoked'
@@ -56,6 +68,7 @@ export function registerTokens(program: Command): void {
     const store = await openStoreFromFlags(flags, { create: true })
     try {
       const { token, record } = await createToken(store, { name, role, createdBy: actorOf(flags), ...(expiresInMs !== undefined ? { expiresInMs } : {}) })
+      await auditInSession(store, 'api.token.created', actorOf(flags), { name, role, expiresAt: record.expiresAt })
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify({ name, role, token, createdAt: record.createdAt, expiresAt: record.expiresAt })}\n`)
       } else {
@@ -103,7 +116,9 @@ export function registerTokens(program: Command): void {
   ).action(async (name: string, flags: TokenFlags) => {
     const store = await openStoreFromFlags(flags, { create: false })
     try {
-      const t = await revokeToken(store, name, actorOf(flags))
+      const before = Date.now()
+      const t = await revokeToken(store, name, actorOf(flags), before)
+      if (t.revokedAt === before) await auditInSession(store, 'api.token.revoked', actorOf(flags), { name: t.name, role: t.role })
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ name: t.name, role: t.role, revokedAt: t.revokedAt })}\n`)
       else process.stdout.write(`token '${t.name}' revoked at ${iso(t.revokedAt)}\n`)
     } finally {

@@ -82,6 +82,8 @@ export interface RegisterRequest {
   readonly validation?: ValidationReport
   /** Registers without passing validation: needs a reason, audited. */
   readonly skipValidation?: { readonly reason: string }
+  /** Why it is registered, for the audit record (the skip reason when validation is skipped). */
+  readonly reason?: string
 }
 
 const same = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean => {
@@ -159,7 +161,7 @@ export class StrategyRegistry {
       validation: req.skipValidation !== undefined ? { skipped: true, reason: req.skipValidation.reason, actor } : validation,
       createdAt: this.sink.now(),
     }
-    const records: AuditEntry[] = [{ type: 'registry.registered', actor, payload: { strategy: row.strategy, version: row.version, params: row.params, codeHash: row.codeHash, artifact, validationPassed: req.validation?.passed ?? null } }]
+    const records: AuditEntry[] = [{ type: 'registry.registered', actor, payload: { strategy: row.strategy, version: row.version, params: row.params, codeHash: row.codeHash, artifact, validationPassed: req.validation?.passed ?? null, reason: req.reason ?? req.skipValidation?.reason ?? '' } }]
     if (req.skipValidation !== undefined) {
       records.push({ type: 'registry.validation_skipped', actor, payload: { strategy: row.strategy, version: row.version, reason: req.skipValidation.reason, validationPassed: req.validation?.passed ?? null } })
     }

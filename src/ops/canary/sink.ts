@@ -3,11 +3,14 @@
  * Where the canary, registry and rollback write: store rows plus audit records. The audit chain has one
  * writer at a time, so there are two sinks: `storeSink` when no session runs (a fresh AuditLog continues the
  * stored head and the records go in the same atomic batch as the rows) and `sessionSink` inside a running
- * session (the records go through the session's persistence, which owns the chain).
+ * session (the records go through the session's persistence, which owns the chain). A CLI command while a
+ * session runs in another process uses `controlSink`: it writes the rows and asks the session, through the
+ * control channel, to append the records to its chain.
  */
 import { AuditLog } from '../../audit/index.js'
 import type { Store, WriteBatch } from '../../store/index.js'
 import type { Persistence } from '../../system/index.js'
+import { sendRequest } from '../../system/control.js'
 
 export interface AuditEntry {
   readonly type: string
@@ -111,5 +114,33 @@ export function unauditedSink(store: Store, now: () => number = Date.now): Audit
     },
     audit: () => undefined,
     flush: () => Promise.resolve(),
+  }
+}
+
+/**
+ * From another process while a session holds the store (`sofia registry register` during `sofia run`): the
+ * rows are written here, then each record is appended by the session (`audit.append` on the control
+ * channel), which stays the chain's single writer. A session that does not answer is an error: the action
+ * is done but unaudited, and the operator must know.
+ */
+export function controlSink(store: Store, now: () => number = Date.now, timeoutMs = 10_000): AuditSink {
+  const pending: AuditEntry[] = []
+  const send = async (records: readonly AuditEntry[]): Promise<void> => {
+    for (const r of records) {
+      const answer = await sendRequest(store, 'audit.append', { type: r.type, payload: r.payload }, r.actor, timeoutMs)
+      if (!answer.ok) throw new Error(`the running session did not record ${r.type}: ${answer.error ?? 'refused'}`)
+    }
+  }
+  return {
+    store,
+    now,
+    audited: true,
+    synchronous: false,
+    commit: async (batch, records) => {
+      if (hasRows(batch)) await store.write(batch)
+      await send([...pending.splice(0), ...records])
+    },
+    audit: (entry) => void pending.push(entry),
+    flush: () => send(pending.splice(0)),
   }
 }

@@ -161,9 +161,17 @@ export function parseCanaryConfig(text: string, name: string): CanaryConfig {
   return { stages, criteria, evaluateEveryMs, source: name }
 }
 
-/** The stage named `name`; InputError listing the stages otherwise. */
+/**
+ * The stage named `name`; InputError listing the stages otherwise. Case and `_`/`-` do not count, so the
+ * runbook's `canary_1` is `canary-1`; callers record `stages[i].name`, the canonical spelling.
+ */
 export function stageIndex(config: CanaryConfig, name: string): number {
+  const canonical = (n: string): string => n.toLowerCase().replace(/_/g, '-')
   const i = config.stages.findIndex((s) => s.name === name)
+  if (i < 0) {
+    const j = config.stages.findIndex((s) => canonical(s.name) === canonical(name))
+    if (j >= 0) return j
+  }
   if (i < 0) throw new InputError(`unknown stage '${name}' (stages: ${config.stages.map((s) => s.name).join(', ')})`)
   return i
 }
