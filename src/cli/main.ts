@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 import { registerAudit } from './commands/audit.js'
 import { registerBacktest } from './commands/backtest.js'
 import { registerBackup } from './commands/backup.js'
+import { registerNotify } from './commands/notify.js'
 import { registerKillSwitch } from './commands/kill-switch.js'
 import { registerPaper } from './commands/paper.js'
 import { registerServe } from './commands/serve.js'
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerExchangeSim(program)
   registerPnl(program)
   registerReport(program)
+  registerNotify(program)
   registerRun(program)
   registerShadow(program)
   registerResync(program)
