@@ -148,6 +148,15 @@ describe('sofia reconcile after a shadow → canary → live session', () => {
     expect(report.counts.discrepancies).toBe(0)
     expect(report.inputs.exchange.records).toBe(onExchange.length)
     expect(report.inputs.internal.records).toBe(onExchange.length)
+
+    // P&L by leg: live is what the exchange did (its own trade list), simulated the simulator's primary-leg fills.
+    const pnl = sofia(['pnl', '--data-dir', dataDir, '--json'])
+    expect(pnl.code, pnl.stderr).toBe(0)
+    const legs = JSON.parse(pnl.stdout) as Record<'live' | 'simulated', { fills: number; net: string; netIncludesUnrealized: boolean; totals: { volume: string } }>
+    expect(legs.live.fills).toBe(onExchange.length)
+    expect(legs.simulated.fills).toBe(simulated)
+    expect(legs.live.netIncludesUnrealized).toBe(false)
+    expect(Number(legs.live.totals.volume)).toBeCloseTo(onExchange.reduce((sum, t) => sum + t.cost, 0), 6)
     expect(report.inputs.internal.legs).toEqual({ exchangeLegsOnly: true, kept: live, excludedSimulated: simulated, canaryFills: canaryFillIds.length, shadowOrders })
     expect(report.counts.pairsById).toBe(onExchange.length)
     expect(report.counts.matched).toBe(onExchange.length)

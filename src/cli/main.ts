@@ -8,6 +8,7 @@ import { registerAudit } from './commands/audit.js'
 import { registerBacktest } from './commands/backtest.js'
 import { registerBackup } from './commands/backup.js'
 import { registerFlatten } from './commands/flatten.js'
+import { registerNotify } from './commands/notify.js'
 import { registerKillSwitch } from './commands/kill-switch.js'
 import { registerPaper } from './commands/paper.js'
 import { registerServe } from './commands/serve.js'
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerExchangeSim(program)
   registerPnl(program)
   registerReport(program)
+  registerNotify(program)
   registerRun(program)
   registerShadow(program)
   registerResync(program)

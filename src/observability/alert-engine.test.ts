@@ -200,4 +200,20 @@ describe('AlertEngine', () => {
     await new Promise((r) => setTimeout(r, 0))
     expect(errors).toEqual(['notify: boom', 'pause_strategy: async boom'])
   })
+
+  it('the default rules notify an open circuit breaker after 30 s and the first failed cancel of a venue', async () => {
+    const { metrics, actions, engine } = setup(defaultAlertRules())
+    await engine.evaluate(0)
+    metrics.circuitBreakerOpen.set({ key: 'xsim:createOrder' }, 1)
+    metrics.orderCancelFailures.inc({ venue: 'xsim' })
+    const first = await engine.evaluate(5 * S)
+    expect(first.map((a) => a.summary)).toEqual(['CancelFailing: 1 > 0 (venue=xsim)'])
+    expect(actions.calls.map((c) => c.rule)).toEqual(['CancelFailing'])
+    expect((await engine.evaluate(34 * S)).map((a) => a.rule)).toEqual([])
+    expect((await engine.evaluate(35 * S)).map((a) => [a.rule, a.state, a.labels])).toEqual([['CircuitBreakerOpen', 'firing', { key: 'xsim:createOrder' }]])
+    // Five minutes without another failed cancel: resolved.
+    metrics.circuitBreakerOpen.set({ key: 'xsim:createOrder' }, 0)
+    const later = await engine.evaluate(6 * 60 * S)
+    expect(later.map((a) => [a.rule, a.state]).sort()).toEqual([['CancelFailing', 'resolved'], ['CircuitBreakerOpen', 'resolved']])
+  })
 })

@@ -156,6 +156,8 @@ describe('defaultAlertRules', () => {
       'ReconciliationDiscrepancy',
       'MarketDataFeedDown',
       'KillSwitchActive',
+      'CircuitBreakerOpen',
+      'CancelFailing',
       'DiskSpaceLow',
       'DailyLoss50',
       'DailyLoss80',

@@ -19,6 +19,8 @@ export interface SofiaMetrics {
   readonly marketDataStale: Gauge<'feed'>
   readonly wsReconnects: Counter<'venue'>
   readonly circuitBreakerOpen: Gauge<'key'>
+  /** Cancel attempts the venue refused or that failed (each `cancel_rejected` order event). */
+  readonly orderCancelFailures: Counter<'venue'>
   readonly alertsFiring: Gauge<'rule' | 'severity'>
   readonly notificationsTotal: Counter<'notifier' | 'result'>
 }
@@ -51,6 +53,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Sofia
     marketDataStale: new Gauge({ name: 'market_data_stale_seconds', help: 'Seconds since the last market event per feed', labelNames: ['feed'], registers: r }),
     wsReconnects: new Counter({ name: 'ws_reconnects_total', help: 'Market-data WebSocket reconnects', labelNames: ['venue'], registers: r }),
     circuitBreakerOpen: new Gauge({ name: 'circuit_breaker_open', help: '1 while a circuit breaker is open or half-open', labelNames: ['key'], registers: r }),
+    orderCancelFailures: new Counter({ name: 'order_cancel_failures_total', help: 'Cancel attempts that failed, by venue', labelNames: ['venue'], registers: r }),
     alertsFiring: new Gauge({ name: 'alerts_firing', help: '1 while an alert rule fires', labelNames: ['rule', 'severity'], registers: r }),
     notificationsTotal: new Counter({ name: 'notifications_total', help: 'Notifications sent by notifier and result', labelNames: ['notifier', 'result'], registers: r }),
   }

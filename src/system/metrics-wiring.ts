@@ -35,9 +35,12 @@ export function attachMetrics(trader: Trader, metrics: SofiaMetrics): void {
         metrics.ordersTotal.inc({ status: event.type, reason: '' })
         sentAt.delete(order.clientOrderId)
         break
+      case 'cancel_rejected':
+        // Every failed cancel attempt, retried or not: the CancelFailing alert rule watches its rate.
+        metrics.orderCancelFailures.inc({ venue: order.venue })
+        break
       case 'filled':
       case 'cancel_requested':
-      case 'cancel_rejected':
         break
     }
   })

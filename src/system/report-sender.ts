@@ -11,10 +11,15 @@ export interface ReportSender {
   send(subject: string, markdown: string): Promise<void>
 }
 
-export async function notifierReportSender(options: { cwd?: string; dataDir: string }): Promise<ReportSender | undefined> {
+/**
+ * `maxDailyLoss` is the configured risk.maxDailyLoss (MAX_DAILY_LOSS): rules in the alerts file may name it
+ * (`threshold: '-0.5 * maxDailyLoss'`), and it resolves here as it does for `sofia serve`.
+ */
+export async function notifierReportSender(options: { cwd?: string; dataDir: string; maxDailyLoss?: number | undefined }): Promise<ReportSender | undefined> {
   const metrics = createMetrics({ processMetrics: false })
-  registerOpsMetrics(metrics.registry, { dataDir: options.dataDir })
-  const config = await loadAlertConfig({ registry: metrics.registry, cwd: options.cwd ?? process.cwd() })
+  const { maxDailyLoss } = options
+  registerOpsMetrics(metrics.registry, { dataDir: options.dataDir, ...(maxDailyLoss !== undefined ? { maxDailyLoss } : {}) })
+  const config = await loadAlertConfig({ registry: metrics.registry, cwd: options.cwd ?? process.cwd(), vars: { maxDailyLoss } })
   const hub = createNotifierHub(config.notifiers, { counter: metrics.notificationsTotal })
   if (hub.entries.length === 0) return undefined
   return {

@@ -8,6 +8,9 @@ import { dirname } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import {
+  PNL_LEGS,
+  roundText,
+  legSource,
   CSV_COLUMNS,
   formatPnl,
   loadStoredCosts,
@@ -20,7 +23,7 @@ import {
   summarizePnl,
   writeFillsCsv,
 } from '../../ops/pnl/index.js'
-import type { CostRecord, MarkTable } from '../../ops/pnl/index.js'
+import type { CostRecord, MarkTable, PnlLeg, PnlSummary } from '../../ops/pnl/index.js'
 import type { Store } from '../../store/index.js'
 import { addStoreOptions, openStoreFromFlags } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
@@ -99,17 +102,26 @@ export function registerPnl(program: Command): void {
     if (flags.csv !== undefined) throw new InputError("--csv: only with 'sofia pnl export'")
     const period = parsePeriod('--period', flags.period ?? 'all', Date.now())
     const { marks, fileCosts } = await readPnlInputs(flags)
-    const summary = await withStore(flags, async (store) => {
-      const replay = await replayPnl(store, {
-        from: period.from,
-        to: period.to,
-        currency: flags.currency,
-        endMarks: marks,
-        costs: await allCosts(store, fileCosts),
-      })
-      return summarizePnl(replay, period, flags.marks)
+    const { summary, legs } = await withStore(flags, async (store) => {
+      const costs = await allCosts(store, fileCosts)
+      const run = async (leg: PnlLeg | undefined): Promise<PnlSummary> => {
+        const options = { from: period.from, to: period.to, currency: flags.currency, endMarks: marks, costs: leg === 'simulated' ? [] : costs }
+        const replay = leg === undefined ? await replayPnl(store, options) : await replayPnl(store, options, await legSource(store, leg))
+        return summarizePnl(replay, period, flags.marks)
+      }
+      const byLeg = {} as Record<PnlLeg, PnlSummary>
+      for (const leg of PNL_LEGS) byLeg[leg] = await run(leg)
+      return { summary: await run(undefined), legs: byLeg }
     })
-    process.stdout.write(flags.json === true ? `${JSON.stringify(pnlJson(summary))}\n` : formatPnl(summary))
+    if (flags.json === true) {
+      // live: what the exchange did (its costs included); simulated: the simulator's primary-leg fills.
+      const legJson = (s: PnlSummary) => ({ fills: s.totals.fills, net: s.totals.netPnl.toString(), netIncludesUnrealized: false, ...pnlJson(s) })
+      process.stdout.write(`${JSON.stringify({ ...pnlJson(summary), live: legJson(legs.live), simulated: legJson(legs.simulated) })}\n`)
+      return
+    }
+    let legLines = '\nby leg (net = realized − fees − costs, unrealized not included)\n'
+    for (const leg of PNL_LEGS) legLines += `  ${leg.padEnd(9)} ${String(legs[leg].totals.fills).padStart(7)} fills  net ${roundText(legs[leg].totals.netPnl, 4)}\n`
+    process.stdout.write(formatPnl(summary) + legLines)
   })
 }
 

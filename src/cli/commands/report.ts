@@ -33,6 +33,8 @@ import type { PnlInputFlags } from './pnl.js'
 interface ReportFlags extends PnlInputFlags {
   date?: string
   config?: string
+  /** eod: the exchange's API base URL (e.g. the local exchange), as `sofia reconcile --url`. */
+  url?: string
   /** Commander turns --no-send into send: false. */
   send?: boolean
 }
@@ -53,6 +55,7 @@ async function withStore<T>(flags: ReportFlags, fn: (store: Store) => Promise<T>
 function dailyOptions(cmd: Command): Command {
   return addStoreOptions(
     addPnlInputOptions(cmd.option('--date <YYYY-MM-DD>', 'the UTC day (default today)'), false)
+      .option('--config <file>', 'configuration file (default ./sofia.yaml when present): risk.maxDailyLoss for alert rules, the exchange for eod')
       .option('--no-send', 'write and record the report but do not send it')
       .option('--json', 'print {date, files, send, report} as JSON'),
   )
@@ -62,6 +65,9 @@ async function runDaily(flags: ReportFlags, reconciliation: ReconciliationStatus
   const day = dayOf(flags)
   const { marks, fileCosts } = await readPnlInputs(flags)
   const dataDir = dataDirOf(flags)
+  const send = flags.send !== false
+  // The alerts file names the notifiers; its rules may name risk.maxDailyLoss, resolved as `serve` does.
+  const sender = send ? await notifierReportSender({ dataDir, maxDailyLoss: (await sessionConfig(flags)).risk.limits.maxDailyLoss?.toNumber() }) : undefined
   return withStore(flags, async (store) => {
     const rec = reconciliation
     return generateDailyReport(store, {
@@ -72,8 +78,8 @@ async function runDaily(flags: ReportFlags, reconciliation: ReconciliationStatus
       marksSource: flags.marks,
       costs: await allCosts(store, fileCosts),
       reconciliation: rec,
-      send: flags.send !== false,
-      sender: await notifierReportSender({ dataDir: dataDirOf(flags) }),
+      send,
+      sender,
     })
   })
 }
@@ -122,11 +128,13 @@ export function registerReport(program: Command): void {
             '  inventory = start position × (end mark − start mark)\n' +
             '  net       = realized + change in unrealized − fees − costs (mark-to-market)',
         )
-        .option('--date <YYYY-MM-DD>', 'the UTC day (default today)'),
+        .option('--date <YYYY-MM-DD>', 'the UTC day (default today)')
+        .option('--config <file>', 'configuration file (default ./sofia.yaml when present); validated like the other reports'),
       false,
     ).option('--json', 'print the attribution as one JSON object (exact decimals as strings)'),
   ).action(async (flags: ReportFlags) => {
     const day = dayOf(flags)
+    await sessionConfig(flags)
     const { marks, fileCosts } = await readPnlInputs(flags)
     const a = await withStore(flags, async (store) =>
       computeAttribution(store, { day, currency: flags.currency, marks, costs: await allCosts(store, fileCosts) }),
@@ -152,7 +160,7 @@ export function registerReport(program: Command): void {
   dailyOptions(
     report
       .command('eod')
-      .option('--config <file>', 'configuration file naming the exchange (default ./sofia.yaml when present)')
+      .option('--url <url>', "the exchange's API base URL (default sofia.yaml exchange.urls.api), e.g. the local exchange")
       .summary('end of day: reconciliation, then the daily report (exit 1 on discrepancies)')
       .description(
         "With an exchange configured (sofia.yaml exchange.id / EXCHANGE), first reconciles the day's fills against the\n" +

@@ -1,0 +1,76 @@
+/**
+ * @module ops/pnl/legs
+ * The store's fills split by leg, for P&L: `live` is what the exchange did (recorded fills of orders that went to
+ * the exchange as the primary leg, plus the canary's exchange fills from `canary.fill` audit records) and
+ * `simulated` is what the simulator filled as the primary leg (shadow and canary modes). The selection is the
+ * reconciliation's (reconcile/legs ExchangeLegs), not a second one.
+ *
+ * Not told apart: `sofia paper` and `sofia run --mode paper` record no `shadow.order`, so their fills count as
+ * `live` here as they do for reconciliation. Order outcomes (fill rate) are the same in both legs.
+ */
+import { Decimal } from '../../model/index.js'
+import { ExchangeLegs } from '../../reconcile/legs.js'
+import type { Store } from '../../store/index.js'
+import { UNTAGGED } from './replay.js'
+import { reportSource } from './source.js'
+import type { ReportFill, ReportSource } from './source.js'
+
+export type PnlLeg = 'live' | 'simulated'
+export const PNL_LEGS: readonly PnlLeg[] = ['live', 'simulated']
+
+/** The report source of one leg of `store` (the audit chain is read once per call). */
+export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = reportSource(store)): Promise<ReportSource> {
+  const legs = await ExchangeLegs.scan(() => store.iterateAudit({}, 5000))
+  const simulated = leg === 'simulated'
+  // The canary's exchange fills: few (a fraction of the intents), held in memory and merged by time.
+  const canary: ReportFill[] = []
+  if (!simulated) {
+    // A canary fill has the strategy and decision price of its order (the same client order id as the simulated twin).
+    const orders = new Map((await store.loadOrders()).map((o) => [o.clientOrderId, o]))
+    // storeTrades yields the store's exchange-leg fills, then the canary's: with no store fills, only the canary's.
+    const noFills = { iterateFills: async function* (): AsyncGenerator<never[]> {} }
+    for await (const batch of legs.storeTrades(noFills)) {
+      for (const t of batch) {
+        canary.push({
+          venue: t.venue ?? '',
+          tradeId: t.id,
+          clientOrderId: t.clientOrderId ?? '',
+          venueOrderId: t.order ?? '',
+          strategyId: orders.get(t.clientOrderId ?? '')?.strategyId ?? UNTAGGED,
+          symbol: t.symbol,
+          side: t.side,
+          price: String(t.price),
+          amount: String(t.amount),
+          cost: String(t.cost ?? new Decimal(String(t.price)).mul(String(t.amount))),
+          feeCost: t.fee?.cost.toString() ?? '0',
+          feeCurrency: t.fee?.currency ?? '',
+          takerOrMaker: 'taker',
+          timestamp: t.timestamp,
+          decisionPrice: orders.get(t.clientOrderId ?? '')?.decisionPrice ?? null,
+        })
+      }
+    }
+    canary.sort((a, b) => a.timestamp - b.timestamp)
+  }
+  return {
+    orderGroups: (from, to) => base.orderGroups(from, to),
+    deposits: () => base.deposits(),
+    riskAudit: (from, to) => base.riskAudit(from, to),
+    async *fills(until) {
+      let next = 0
+      for await (const batch of base.fills(until)) {
+        const out: ReportFill[] = []
+        for (const f of batch) {
+          const isSim = legs.isSimulated(f.venue, f.clientOrderId)
+          while (next < canary.length && canary[next]!.timestamp <= f.timestamp) out.push(canary[next++]!)
+          if (isSim === simulated) out.push(f)
+        }
+        if (out.length > 0) yield out
+      }
+      const rest: ReportFill[] = []
+      while (next < canary.length && (until === undefined || canary[next]!.timestamp < until)) rest.push(canary[next++]!)
+      if (rest.length > 0) yield rest
+    },
+  }
+}
+

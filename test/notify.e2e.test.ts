@@ -1,0 +1,97 @@
+/**
+ * @module test/notify.e2e.test
+ * `sofia notify --severity S "text"` (the runbook's notify_emergency) against a local webhook receiver:
+ * delivered → exit 0; the receiver failing every attempt → exit 1; a severity below every notifier's
+ * minimum → exit 1; bad usage → exit 2. Needs `npm run build`.
+ */
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, cliEnv } from './helpers.js'
+import type { CliResult } from './helpers.js'
+
+let server: Server
+let port: number
+let status = 200
+const received: { path: string; body: string }[] = []
+
+/** The CLI without blocking this process: the receiver here must answer meanwhile. */
+function run(cwd: string, args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += String(d)))
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)))
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
+}
+
+/** A working directory whose config/alerts.yaml has one webhook to the local receiver. */
+function home(minSeverity: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sofia-notify-'))
+  mkdirSync(join(dir, 'config'))
+  writeFileSync(
+    join(dir, 'config', 'alerts.yaml'),
+    `notifiers:\n  webhook:\n    url: http://127.0.0.1:${port}/hook\n    minSeverity: ${minSeverity}\n  delivery:\n    attempts: 2\n    timeout: 2s\n    backoff: 50ms\n`,
+  )
+  return dir
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (d: Buffer) => (body += String(d)))
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body })
+      res.statusCode = status
+      res.end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  port = typeof address === 'object' && address !== null ? address.port : 0
+})
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve))
+})
+
+describe('sofia notify', () => {
+  it('delivers a critical message to the webhook and exits 0', async () => {
+    status = 200
+    received.length = 0
+    const r = await run(home('warning'), ['notify', '--severity', 'critical', 'EMERGENCY: trading halted by the operator'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toBe('critical message delivered by webhook\n')
+    expect(received).toHaveLength(1)
+    expect(received[0]!.path).toBe('/hook')
+    expect(received[0]!.body).toContain('EMERGENCY: trading halted by the operator')
+    expect(received[0]!.body).toContain('critical')
+  })
+
+  it('exits 1 naming the notifier when every attempt fails', async () => {
+    status = 503
+    received.length = 0
+    const r = await run(home('info'), ['notify', '--severity', 'warning', 'feed degraded'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('sofia: not delivered by webhook\n')
+    expect(received).toHaveLength(2) // both configured attempts reached the receiver
+  })
+
+  it('exits 1 when no notifier takes the severity, and 2 on bad usage', async () => {
+    status = 200
+    received.length = 0
+    const below = await run(home('critical'), ['notify', '--severity', 'info', 'fyi'])
+    expect(below.code).toBe(1)
+    expect(below.stderr).toBe('sofia: no notifier takes info messages (configured: webhook in config/alerts.yaml)\n')
+    expect(received).toHaveLength(0)
+    const bad = await run(home('info'), ['notify', '--severity', 'urgent', 'x'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toBe("sofia: --severity: expected info, warning or critical, got 'urgent'\n")
+  })
+})
