@@ -3,8 +3,8 @@
  * The one way the rest of Sofia gets a store: memory for backtests that keep nothing, PostgreSQL when a
  * `DATABASE_URL` is configured, else the SQLite file under the data directory. Migrated before it is returned.
  */
-import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, linkSync, mkdirSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { InputError } from '../model/index.js'
 import { MemoryStore } from './memory-store.js'
 import { PostgresStore } from './postgres-store.js'
@@ -49,7 +49,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       mkdirSync(options.dataDir, { recursive: true })
     }
   }
-  const store = new SqliteStore(options.file ?? join(options.dataDir, 'sofia.db'), { create })
+  const file = options.file ?? join(options.dataDir, 'sofia.db')
+  if (create && !existsSync(file)) createWhole(file)
+  const store = new SqliteStore(file, { create })
   try {
     store.migrate()
   } catch (error) {
@@ -57,4 +59,28 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     throw error
   }
   return store
+}
+
+/**
+ * Creates a new SQLite store whole: built and migrated beside its final name, then linked into place (a link
+ * fails if another process got there first, and that one's file is used). A crash part-way leaves only a
+ * stray temporary file, never an empty `sofia.db` that would later be refused as damaged.
+ */
+function createWhole(file: string): void {
+  mkdirSync(dirname(file), { recursive: true })
+  const temp = `${file}.creating-${process.pid}`
+  for (const f of [temp, `${temp}-wal`, `${temp}-shm`]) rmSync(f, { force: true })
+  const fresh = new SqliteStore(temp, { create: true, allowEmpty: true })
+  try {
+    fresh.migrate()
+  } finally {
+    void fresh.close()
+  }
+  try {
+    linkSync(temp, file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+  } finally {
+    rmSync(temp, { force: true })
+  }
 }

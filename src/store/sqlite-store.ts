@@ -55,6 +55,8 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number
   /** The migration list (tests inject longer ones). Default: MIGRATIONS. */
   readonly migrations?: readonly Migration[]
+  /** Accept an existing 0-byte file as a new database (default false: it is refused as damaged). */
+  readonly allowEmpty?: boolean
 }
 
 type Stmt = Database.Statement<unknown[], DbRow>
@@ -150,7 +152,13 @@ export class SqliteStore implements Store {
       mkdirSync(dir, { recursive: true })
     }
     if (existsSync(file)) {
-      if (statSync(file).isDirectory()) throw new InputError(`database ${file} is a directory, not a database file`)
+      const st = statSync(file)
+      if (st.isDirectory()) throw new InputError(`database ${file} is a directory, not a database file`)
+      // Sofia creates its databases whole (see openStore): an existing empty file is damage (a truncation, a
+      // failed copy), never a new store. Taken as new, it would forget a halt and restart order sequences.
+      if (st.size === 0 && options.allowEmpty !== true) {
+        throw new InputError(`database ${file} is empty (0 bytes): refusing to take it as a new store; if it is meant to be new, delete the file`)
+      }
     } else if (!create) {
       throw new InputError(`database ${file} does not exist`)
     }
