@@ -40,3 +40,16 @@ describe('a damaged store', () => {
     await again.close()
   })
 })
+
+describe('where the store is', () => {
+  it('honours dataDir from sofia.yaml (below --data-dir and SOFIA_HOME)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-cfgdir-'))
+    writeFileSync(join(dir, 'sofia.yaml'), 'dataDir: ./dd\n')
+    const r = sofia(['paper', '--duration', '1'], { cwd: dir, timeoutMs: 60_000, env: { SOFIA_HOME: '' } })
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(join(dir, 'dd', 'sofia.db'))).toBe(true)
+    expect(existsSync(join(dir, 'var'))).toBe(false)
+    const status = sofia(['status'], { cwd: dir, env: { SOFIA_HOME: '' } })
+    expect(status.code, status.stderr).toBe(0)
+  })
+})

@@ -4,6 +4,8 @@
  * The `sofia` command. Each subcommand lives in its own file under `commands/` and registers itself here.
  */
 import { Command, CommanderError } from 'commander'
+import { existsSync } from 'node:fs'
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js'
 import { registerAudit } from './commands/audit.js'
 import { registerBacktest } from './commands/backtest.js'
 import { registerBackup } from './commands/backup.js'
@@ -64,7 +66,20 @@ export function buildProgram(): Command {
   registerValidate(program)
   registerReplay(program)
   for (const cmd of program.commands) cmd.exitOverride()
+  program.hook('preAction', async (_program, action) => storeFromConfig(action.opts()['config'] as string | undefined))
   return program
+}
+
+/**
+ * `dataDir` and `database.url` of `sofia.yaml` (or `--config FILE`) choose the store of every command, below the
+ * flags and the environment: they are put where the store options look (SOFIA_HOME, DATABASE_URL) when those are
+ * unset. Without a config file nothing changes.
+ */
+async function storeFromConfig(file: string | undefined): Promise<void> {
+  if (file === undefined && !existsSync(DEFAULT_CONFIG_FILE)) return
+  const config = await loadConfig({ ...(file !== undefined ? { file } : {}), env: process.env })
+  if (!process.env['SOFIA_HOME'] && config.source.file !== undefined) process.env['SOFIA_HOME'] = config.dataDir
+  if (!process.env['DATABASE_URL'] && config.database?.url !== undefined) process.env['DATABASE_URL'] = config.database.url.reveal()
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
