@@ -21,6 +21,18 @@ interface BadCase {
 
 const BAD: BadCase[] = [
   {
+    name: 'ohlcv-json: a negative price',
+    file: 'binance_BTC-USDT_1m_x.json',
+    content: '[[1637193600000,100,101,99,100.5,3],[1637193660000,-1,101,99,100.5,3]]',
+    message: `FILE: record 2: field 'open': expected a price > 0, got -1`,
+  },
+  {
+    name: 'ohlcv-json: a string price is named by its own field',
+    file: 'binance_BTC-USDT_1m_x.json',
+    content: '[[1637193600000,"abc",101,99,100.5,3]]',
+    message: `FILE: record 1: field 'open': expected a number, got "abc"`,
+  },
+  {
     name: 'sofia-csv: bad number',
     file: 'x.csv',
     content: `${SOFIA_HEADER}\n1000,alpha,BTC/USDT,trade,abc,1,buy,,,,\n`,

@@ -51,6 +51,18 @@ function sniffJson(head: string): DataFormat | undefined {
   const m = /^\uFEFF?\s*\[\s*([[{])/.exec(head)
   if (!m) return undefined
   if (m[1] === '{') return 'ccxt-trades-json'
+  // The first row's shape: six values are OHLCV, seven are freqtrade trades (whatever the values hold, so a
+  // bad value is reported by the right reader under the right field name).
+  const first = /^\uFEFF?\s*\[\s*(\[[^[\]]*\])/.exec(head)
+  if (first) {
+    try {
+      const values = JSON.parse(first[1]!) as unknown[]
+      if (values.length === 6) return 'ohlcv-json'
+      if (values.length === 7) return 'trades-json'
+    } catch {
+      // Not parseable on its own: fall back to the second value's kind.
+    }
+  }
   // Look at the second value of the first row: a number means OHLCV, a string (trade id) means trades.
   const row = /^\uFEFF?\s*\[\s*\[\s*[-\d.eE+]+\s*,\s*(["\d-]|null)/.exec(head)
   if (!row) return undefined

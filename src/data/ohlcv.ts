@@ -44,7 +44,14 @@ function makeBar(
   close: number,
   volume: number,
 ): Bar {
-  // Only `low <= high` is checked: funding-rate files reuse the shape with open = rate and zeros elsewhere.
+  // Funding-rate files reuse the shape with open = rate (which may be negative) and zeros elsewhere; every
+  // other row is a price bar, and a price is positive.
+  const funding = high === 0 && low === 0 && close === 0
+  if (!funding) {
+    for (const [name, v] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
+      if (!(v > 0)) throw fieldError(name, 'a price > 0', v)
+    }
+  }
   if (low > high) throw new RowError(`field 'low': ${low} is above high ${high}`)
   if (volume < 0) throw fieldError('volume', 'a number >= 0', volume)
   return { kind: 'bar', venue: ctx.venue, symbol, timestamp, timeframe, open, high, low, close, volume }
