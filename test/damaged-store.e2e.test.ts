@@ -53,3 +53,19 @@ describe('where the store is', () => {
     expect(status.code, status.stderr).toBe(0)
   })
 })
+
+describe('bad usage is one line and exit 2', () => {
+  it.each([
+    [['status', '--bogus'], /^sofia: unknown option '--bogus' \(run with --help for usage\)$/],
+    [['kill-switch', 'activate'], /^sofia: required option '--reason <text>' not specified/],
+    [['risk', 'override', '--multiplier', '5'], /^sofia: --multiplier: expected a number from 0 to 1, got "5"$/],
+  ])('sofia %j', (args, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-usage-'))
+    const r = sofia([...args, '--data-dir', dir], { cwd: dir })
+    expect(r.code).toBe(2)
+    expect(r.stdout).toBe('')
+    const lines = r.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(message)
+  })
+})

@@ -38,7 +38,8 @@ export function buildProgram(): Command {
     .name('sofia')
     .description('Sofia: backtest, paper, shadow, canary and live crypto trading on one code path')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own usage errors (unknown flag, missing option) as one line, like every other input error.
+    .configureOutput({ outputError: (str, write) => write(`sofia: ${str.trim().replace(/^error: /, '')} (run with --help for usage)\n`) })
     .exitOverride()
   registerBacktest(program)
   registerPaper(program)

@@ -86,6 +86,11 @@ export function registerTradingControl(program: Command): void {
       .requiredOption('--multiplier <m>', 'e.g. 0.1 for 10% size')
       .option('--strategy <id>', 'only this strategy'),
   ).action(async (flags: Flags) => {
+    // A value out of range is bad input (exit 2, one line), not a refusal of the session.
+    const m = Number(flags.multiplier)
+    if (flags.multiplier === undefined || flags.multiplier.trim() === '' || !Number.isFinite(m) || m < 0 || m > 1) {
+      throw new InputError(`--multiplier: expected a number from 0 to 1, got ${JSON.stringify(flags.multiplier)}`)
+    }
     await withConsole(flags, async (c) => {
       const args = { multiplier: flags.multiplier, ...(flags.strategy !== undefined ? { strategyId: flags.strategy } : {}) }
       const r = await c.execute('position_override.set', args, actorOf(flags))
