@@ -268,4 +268,22 @@ describe('faults on the order path', () => {
     for await (const batch of venueTrades(s.venue, { symbols: [SYMBOL] })) count += batch.filter((t) => t.clientOrderId === o.clientOrderId).length
     expect(count).toBe(n)
   })
+
+  it('a trade made on the account outside Sofia: reported by resync, and taken in as an external fill with adopt', async () => {
+    const s = await session({ watch: false, pollMs: 3_600_000 })
+    const price = s.bid.add(s.ask).div(2).toDecimalPlaces(2).toString()
+    // Someone places and fills an order on the same account by hand (not a Sofia id).
+    await s.exchange.createOrder(SYMBOL, 'limit', 'buy', 0.004, Number(price), { clientOrderId: 'web_manual_1' })
+    await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: 'sell', amount: '0.004', price })
+    const before = s.trader.ledger.position('xsim', SYMBOL).amount
+    const seen = await resync(s.trader, s.venue, { actor: 'test' })
+    expect(seen).toMatchObject({ foreignFills: 1, fillsAdopted: 0 })
+    expect(s.trader.ledger.position('xsim', SYMBOL).amount.toString()).toBe(before.toString())
+    const adopted = await resync(s.trader, s.venue, { actor: 'operator:test', adopt: true })
+    expect(adopted).toMatchObject({ fillsAdopted: 1 })
+    expect(s.trader.ledger.position('xsim', SYMBOL).amount.toString()).toBe(before.add('0.004').toString())
+    expect(s.trader.ledger.strategyPositions().find((p) => p.strategyId === 'external')?.amount.toString()).toBe('0.004')
+    // Taken in once.
+    expect((await resync(s.trader, s.venue, { actor: 'operator:test', adopt: true })).fillsAdopted).toBe(0)
+  })
 })

@@ -499,6 +499,33 @@ export class OrderManager implements Component {
     return true
   }
 
+  /**
+   * Takes in a fill the account made outside Sofia (another tool, a person on the exchange's site) as an
+   * external order of strategy `external`, filled by that trade: the ledger and the store then hold what the
+   * account holds. Returns the order, or undefined when that trade was already taken in.
+   */
+  adoptExternalFill(trade: Trade): Order | undefined {
+    const clientOrderId = `ext-${trade.venue}-${trade.id}`.slice(0, 64)
+    if (this.orders.has(clientOrderId)) return undefined
+    const order = new Order({
+      clientOrderId,
+      strategyId: 'external',
+      venue: trade.venue,
+      symbol: trade.symbol,
+      type: 'market',
+      side: trade.side,
+      amount: trade.amount,
+      timestamp: trade.timestamp,
+      decisionPrice: trade.price,
+    })
+    this.orders.set(clientOrderId, order)
+    this.open.add(order)
+    this.transition(order, { type: 'submitted', timestamp: trade.timestamp })
+    this.transition(order, { type: 'accepted', timestamp: trade.timestamp, venueOrderId: trade.order !== '' ? trade.order : clientOrderId })
+    this.onVenueTrade({ ...trade, clientOrderId })
+    return order
+  }
+
   /** Quote or base held back by open orders on a venue. */
   reserved(venue: string, asset: string): Decimal {
     let total = ZERO

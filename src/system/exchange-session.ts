@@ -161,7 +161,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       const t = ref.trader!
       if (name === 'resync') {
         if (venue === undefined || router.primary !== 'live') return { ok: false, error: `resync: the session's orders are not on the exchange in mode ${router.mode}` }
-        const summary = await resync(t, venue, { actor, owns })
+        const summary = await resync(t, venue, { actor, owns, adopt: args['adopt'] === true, onAlert: onError })
         options.onResync?.(summary)
         return { ok: true, result: summary }
       }

@@ -27,8 +27,10 @@ export interface ResyncSummary {
   readonly unknownOpen: readonly string[]
   /** Of those, the ones carrying Sofia's id scheme, cancelled (unless `cancelUnknown` is false). */
   readonly cancelledUnknown: readonly string[]
-  /** Fills on the exchange of orders that are not Sofia's (left to reconciliation). */
+  /** Fills on the exchange of orders that are not Sofia's (left to reconciliation, unless adopted). */
   readonly foreignFills: number
+  /** Of those, taken in as external fills (`adopt`). */
+  readonly fillsAdopted: number
   /** Fills of the exchange copies of orders whose primary leg was another (canary copies), or of orders the
    * session had already finished: not applied (left to reconciliation). */
   readonly otherLegFills: number
@@ -43,6 +45,8 @@ export interface ResyncOptions {
    * router says no for orders whose exchange copy was a canary's: their fills there are not the session's.
    */
   readonly owns?: (clientOrderId: string) => boolean
+  /** Take in fills of orders that are not Sofia's as external fills (strategy `external`), audited. */
+  readonly adopt?: boolean
   /** Cancel open orders with Sofia's id scheme that the store does not know (default true). */
   readonly cancelUnknown?: boolean
   /** Where an operator should hear of what resync found (unknown open orders). */
@@ -69,10 +73,27 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   }
   let fillsApplied = 0
   let foreignFills = 0
+  let fillsAdopted = 0
   let otherLegFills = 0
   for (const t of trades) {
     if (known.has(t.id)) continue
     if (om.order(t.clientOrderId) === undefined) {
+      if (options.adopt === true) {
+        const adopted = om.adoptExternalFill(t)
+        if (adopted !== undefined) {
+          fillsAdopted++
+          audit('resync.fill_adopted', {
+            tradeId: t.id,
+            clientOrderId: t.clientOrderId,
+            as: adopted.clientOrderId,
+            symbol: t.symbol,
+            side: t.side,
+            price: t.price.toString(),
+            amount: t.amount.toString(),
+          })
+        }
+        continue
+      }
       foreignFills++
       continue
     }
@@ -169,8 +190,8 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
       `resync on ${venue.id}: ${unknownOpen.length} open order(s) on the account unknown to this store (${unknownOpen.join(', ')}); ${cancelledUnknown.length} cancelled`,
     )
   }
-  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, cancelledUnknown, foreignFills, otherLegFills }
-  const corrected = fillsApplied + ordersUpdated + ordersClosed + unknownOpen.length > 0
+  const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, cancelledUnknown, foreignFills, fillsAdopted, otherLegFills }
+  const corrected = fillsApplied + fillsAdopted + ordersUpdated + ordersClosed + unknownOpen.length > 0
   if (options.quiet !== true || corrected) audit('resync.completed', { ...summary })
   const barrier = trader.persistence?.barrier()
   if (barrier !== undefined) await barrier

@@ -19,10 +19,11 @@ import { openStoreFromFlags } from '../store-option.js'
 interface Flags extends OperatorFlags, ExchangeFlags {
   symbols: string
   venue?: string
+  adopt?: boolean
 }
 
 function describe(s: ResyncSummary): string {
-  return `resync ${s.venue}: ${s.fillsApplied} fills applied, ${s.ordersUpdated} orders updated, ${s.ordersClosed} orders closed, ${s.unknownOpen.length} open orders not ours${s.unknownOpen.length > 0 ? ` (${s.unknownOpen.join(', ')})` : ''}`
+  return `resync ${s.venue}: ${s.fillsApplied} fills applied, ${s.ordersUpdated} orders updated, ${s.ordersClosed} orders closed, ${s.unknownOpen.length} open orders not ours${s.unknownOpen.length > 0 ? ` (${s.unknownOpen.join(', ')})` : ''}, ${s.foreignFills} fills of orders not ours${s.fillsAdopted > 0 ? `, ${s.fillsAdopted} adopted as external fills` : ''}`
 }
 
 export function registerResync(program: Command): void {
@@ -32,7 +33,8 @@ export function registerResync(program: Command): void {
         .command('resync')
         .summary('fetch open orders and recent fills from the exchange and correct the recorded state (audited)')
         .option('--symbols <list>', 'symbols to resync when no session runs', 'BTC/USDT')
-        .option('--venue <id>', 'venue id of the records (default: the exchange id)'),
+        .option('--venue <id>', 'venue id of the records (default: the exchange id)')
+        .option('--adopt', "take in the account's fills of orders that are not Sofia's as external fills (strategy 'external'), audited"),
     ),
   ).action(async (flags: Flags) => {
     const probe = await openStoreFromFlags(flags, { create: false })
@@ -40,7 +42,7 @@ export function registerResync(program: Command): void {
     await probe.close()
     if (running) {
       await withConsole(flags, async (c) => {
-        const r = await c.execute('resync', {}, actorOf(flags))
+        const r = await c.execute('resync', flags.adopt === true ? { adopt: true } : {}, actorOf(flags))
         printResult(flags, r, (res) => describe(res as ResyncSummary))
       })
       return
@@ -65,7 +67,7 @@ export function registerResync(program: Command): void {
         store,
         riskSettings: risk,
       })
-      const summary = await resync(trader, venue, { actor: actorOf(flags) })
+      const summary = await resync(trader, venue, { actor: actorOf(flags), adopt: flags.adopt === true })
       printResult(flags, { ok: true, result: summary, via: 'store' }, (res) => describe(res as ResyncSummary))
     } finally {
       await venue.close()
