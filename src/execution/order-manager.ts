@@ -78,7 +78,6 @@ interface CancelWatch {
   attempts: number
   inFlight: boolean
   timer: NodeJS.Timeout | undefined
-  lastError: string | undefined
 }
 
 export interface OrderCounters {
@@ -324,7 +323,7 @@ export class OrderManager implements Component {
       }
       return
     }
-    const w: CancelWatch = { attempts: 0, inFlight: false, timer: undefined, lastError: undefined }
+    const w: CancelWatch = { attempts: 0, inFlight: false, timer: undefined }
     this.cancelling.set(clientOrderId, w)
     this.sendCancel(order, w)
   }
@@ -348,7 +347,7 @@ export class OrderManager implements Component {
     const by = (pred: (o: Order) => boolean): string[] => targets.filter(pred).map((o) => o.clientOrderId)
     const errors: Record<string, string> = {}
     for (const o of targets) {
-      const e = this.cancelling.get(o.clientOrderId)?.lastError ?? this.lastCancelError.get(o.clientOrderId)
+      const e = this.cancelErrors.get(o.clientOrderId)
       if (e !== undefined) errors[o.clientOrderId] = e
     }
     return {
@@ -371,7 +370,8 @@ export class OrderManager implements Component {
     return out
   }
 
-  private readonly lastCancelError = new Map<string, string>()
+  /** The last failure of each order's cancel (kept while the order is kept, for cancel reports). */
+  private readonly cancelErrors = new Map<string, string>()
 
   private sendCancel(order: Order, w: CancelWatch): void {
     if (this.disposed) return
@@ -429,8 +429,6 @@ export class OrderManager implements Component {
 
   private cancelFailed(order: Order, w: CancelWatch, error: unknown): void {
     const reason = describe(error)
-    w.lastError = reason
-    this.lastCancelError.set(order.clientOrderId, reason)
     // An acknowledged order is open again until the next attempt; one still in flight stays pending-cancel.
     if (order.state === 'pending_cancel' && order.venueOrderId !== undefined) this.transition(order, { type: 'cancel_rejected', timestamp: this.clock.now(), reason })
     else if (!order.isTerminal) this.bus.publish('order', { order, event: { type: 'cancel_rejected', timestamp: this.clock.now(), reason } })
@@ -439,7 +437,7 @@ export class OrderManager implements Component {
 
   private retryCancel(order: Order, w: CancelWatch, reason: string, error?: unknown): void {
     if (this.disposed || order.isTerminal) return this.cancelDone(order)
-    w.lastError = reason
+    this.cancelErrors.set(order.clientOrderId, reason)
     const exp = Math.min(5_000, 250 * 2 ** Math.min(w.attempts - 1, 5))
     const after = error instanceof RateLimitExceeded && error.retryAfterMs !== undefined ? Math.max(exp, error.retryAfterMs) : exp
     w.timer = setTimeout(() => {
@@ -666,7 +664,9 @@ export class OrderManager implements Component {
       this.open.delete(order)
       this.finished.push(order.clientOrderId)
       if (this.finished.length - this.finishedHead > this.keepFinished) {
-        this.orders.delete(this.finished[this.finishedHead++]!)
+        const dropped = this.finished[this.finishedHead++]!
+        this.orders.delete(dropped)
+        this.cancelErrors.delete(dropped)
         if (this.finishedHead > 4096) {
           this.finished = this.finished.slice(this.finishedHead)
           this.finishedHead = 0
