@@ -10,7 +10,7 @@ import type { MarketSource } from '../src/engine/index.js'
 import { dec } from '../src/model/index.js'
 import type { MarketEvent, Order } from '../src/model/index.js'
 import { createMetrics } from '../src/observability/index.js'
-import { DEFAULT_RISK, Trader, resync } from '../src/system/index.js'
+import { ContinuousReconciler, DEFAULT_RISK, Trader, resync } from '../src/system/index.js'
 import { CcxtVenue, createCcxtExchange } from '../src/venues/ccxt.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
@@ -285,5 +285,26 @@ describe('faults on the order path', () => {
     expect(s.trader.ledger.strategyPositions().find((p) => p.strategyId === 'external')?.amount.toString()).toBe('0.004')
     // Taken in once.
     expect((await resync(s.trader, s.venue, { actor: 'operator:test', adopt: true })).fillsAdopted).toBe(0)
+  })
+
+  it('continuous reconciliation: a resting foreign order is reported once; a balance difference that stands is alerted', async () => {
+    const s = await session({ watch: false, pollMs: 3_600_000 })
+    const alerts: string[] = []
+    const reconciler = new ContinuousReconciler({ trader: s.trader, venueId: 'xsim', assets: new Set(['BTC', 'USDT']), venue: () => s.venue, onAlert: (l) => alerts.push(l) })
+    await reconciler.compareBalances()
+    expect(alerts).toEqual([])
+    await s.exchange.createOrder(SYMBOL, 'limit', 'buy', 0.002, Number(s.bid.sub(300).toString()), { clientOrderId: 'web_rest_1' })
+    await reconciler.reconcileOrders()
+    await reconciler.reconcileOrders()
+    expect(alerts.filter((a) => a.includes('web_rest_1'))).toHaveLength(1)
+    // Someone's sell on the account fills: the exchange's balances move, the ledger's do not (not adopted).
+    const price = s.bid.add(s.ask).div(2).toDecimalPlaces(2).toString()
+    await s.exchange.createOrder(SYMBOL, 'limit', 'sell', 0.003, Number(price), { clientOrderId: 'web_fill_1' })
+    await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side: 'buy', amount: '0.003', price })
+    await reconciler.compareBalances() // first sighting: may be a fill in flight
+    expect(alerts.filter((a) => a.includes('balances differ'))).toHaveLength(0)
+    await reconciler.compareBalances()
+    expect(alerts.filter((a) => a.includes('balances differ'))).toHaveLength(1)
+    expect(alerts.find((a) => a.includes('balances differ'))).toMatch(/BTC ledger 10 vs exchange 9\.997/)
   })
 })

@@ -34,6 +34,8 @@ export class ContinuousReconciler {
   private lastOrders = 0
   /** Assets that differed on the last balance check: a difference standing on the next one is reported. */
   private suspect = new Set<string>()
+  /** Unknown open orders already reported: a foreign order resting on the account is reported once. */
+  private readonly reported = new Set<string>()
   /** Resyncs run so far, and balance checks (for status and tests). */
   runs = 0
   balanceChecks = 0
@@ -74,6 +76,7 @@ export class ContinuousReconciler {
       actor: 'system',
       lookbackMs,
       quiet: true,
+      reported: this.reported,
       ...(this.o.owns !== undefined ? { owns: this.o.owns } : {}),
       ...(this.o.onAlert !== undefined ? { onAlert: this.o.onAlert } : {}),
     })

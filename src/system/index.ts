@@ -41,3 +41,5 @@ export type { PreflightCheck, PreflightStatus, PreflightOptions } from './prefli
 export { notifierReportSender } from './report-sender.js'
 export { MarketRecorder } from './market-recorder.js'
 export type { MarketRecorderOptions } from './market-recorder.js'
+export { ContinuousReconciler } from './continuous-reconcile.js'
+export type { ReconcilerOptions } from './continuous-reconcile.js'

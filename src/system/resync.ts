@@ -53,6 +53,11 @@ export interface ResyncOptions {
   readonly onAlert?: (line: string) => void
   /** A routine check while trading: `resync.completed` is recorded only when something was corrected. */
   readonly quiet?: boolean
+  /**
+   * Unknown open orders already reported by an earlier pass (routine checks share one set): not audited and
+   * alerted again every pass while a foreign order rests on the account.
+   */
+  readonly reported?: Set<string>
 }
 
 export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
@@ -171,10 +176,14 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   // (An order this store already finished — e.g. declared never received — that is open there counts too.)
   const unknownOpen = open.filter((o) => om.order(o.clientOrderId)?.isTerminal !== false).map((o) => o.clientOrderId)
   const cancelledUnknown: string[] = []
+  const fresh = unknownOpen.filter((id) => options.reported?.has(id) !== true)
   for (const id of unknownOpen) {
     const o = open.find((x) => x.clientOrderId === id)!
     const ours = isSofiaClientOrderId(id)
-    audit('resync.unknown_open_order', { clientOrderId: id, symbol: o.symbol, side: o.side, amount: o.amount.toString(), sofiaId: ours })
+    if (fresh.includes(id)) {
+      options.reported?.add(id)
+      audit('resync.unknown_open_order', { clientOrderId: id, symbol: o.symbol, side: o.side, amount: o.amount.toString(), sofiaId: ours })
+    }
     if (ours && (options.cancelUnknown ?? true)) {
       try {
         await venue.cancelOrder(id, o.symbol)
@@ -185,13 +194,13 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
       }
     }
   }
-  if (unknownOpen.length > 0) {
+  if (fresh.length > 0 || cancelledUnknown.length > 0) {
     options.onAlert?.(
       `resync on ${venue.id}: ${unknownOpen.length} open order(s) on the account unknown to this store (${unknownOpen.join(', ')}); ${cancelledUnknown.length} cancelled`,
     )
   }
   const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, cancelledUnknown, foreignFills, fillsAdopted, otherLegFills }
-  const corrected = fillsApplied + fillsAdopted + ordersUpdated + ordersClosed + unknownOpen.length > 0
+  const corrected = fillsApplied + fillsAdopted + ordersUpdated + ordersClosed + fresh.length + cancelledUnknown.length > 0
   if (options.quiet !== true || corrected) audit('resync.completed', { ...summary })
   const barrier = trader.persistence?.barrier()
   if (barrier !== undefined) await barrier
