@@ -21,7 +21,7 @@ let account = 0
 const closers: Array<() => Promise<void> | void> = []
 
 beforeAll(async () => {
-  const accounts = Array.from({ length: 12 }, (_, i) => ['--account', `F${i + 1}:FS${i + 1}`]).flat()
+  const accounts = Array.from({ length: 16 }, (_, i) => ['--account', `F${i + 1}:FS${i + 1}`]).flat()
   sim = await startSim(['--tick-ms', '0', '--seed', '9', '--symbols', SYMBOL, '--balance', 'USDT=100000', '--balance', 'BTC=10', ...accounts])
 })
 

@@ -7,7 +7,7 @@
 import { Decimal, ZERO, dec } from '../model/index.js'
 import type { OrderSide } from '../model/index.js'
 
-export const BINANCE_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED'] as const
+export const BINANCE_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED'] as const
 export type BinanceStatus = (typeof BINANCE_STATUSES)[number]
 export const BINANCE_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER'] as const
 export type BinanceOrderType = (typeof BINANCE_ORDER_TYPES)[number]

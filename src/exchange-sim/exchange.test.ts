@@ -66,6 +66,20 @@ describe('SimExchange', () => {
     }
   })
 
+  it("prevents self-trades like Binance's default (EXPIRE_MAKER): the account's resting order expires, no trade", () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const ask = s.inst.tickSize.mul(s.book.bestAsk()! - 1).toFixed(2)
+    const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask })
+    const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: ask })
+    expect(sell.status).toBe('EXPIRED_IN_MATCH')
+    expect(sell.fills).toHaveLength(0)
+    expect(buy.fills.every((f) => f.orderId === buy.id)).toBe(true)
+    expect(a.trades.filter((t) => t.orderId === sell.id)).toHaveLength(0)
+    expect(a.balance('BTC').locked.toString()).toBe('0')
+  })
+
   it('expires a FOK that cannot fill completely and refuses a crossing LIMIT_MAKER', () => {
     const ex = exchange()
     const a = ex.account('K')!

@@ -19,6 +19,8 @@ import type { MarketMakerOptions, MarketMakerSpec } from './market-maker.js'
 
 /** Owner of the market maker's and outside takers' orders in the books. */
 export const MARKET_OWNER = 'market'
+/** Owner of outside takers (`POST /sim/trade`, the market's own trades): never a client's. */
+const OUTSIDE_OWNER = 'outside'
 
 export interface SymbolSpec extends MarketMakerSpec {
   readonly symbol: string
@@ -110,6 +112,8 @@ export class SimExchange {
   private orderSeq = 0
   private outsideSeq = 0
   private readonly matches: Match[] = []
+  /** Resting client orders expired by self-trade prevention during the last book operation. */
+  private readonly expiredInMatch: number[] = []
   readonly now: () => number
 
   constructor(options: SimExchangeOptions) {
@@ -133,7 +137,13 @@ export class SimExchange {
       const prng = new Prng((options.seed * 1000 + i) >>> 0)
       const maker = new MarketMaker(inst, spec, options.maker, prng)
       const matches = this.matches
-      const book = new OrderBook({ listener: { onMatch: (m) => void matches.push({ ...m }) } })
+      // Binance's default self-trade prevention (EXPIRE_MAKER): a client's order never trades with its own
+      // account's resting order; the resting one expires (EXPIRED_IN_MATCH) and matching goes on.
+      const expired = this.expiredInMatch
+      const book = new OrderBook({
+        selfTrade: 'expire-maker',
+        listener: { onMatch: (m) => void matches.push({ ...m }), onExpire: (orderId, _owner, _lots, resting) => void (resting && expired.push(orderId)) },
+      })
       const start = maker.mid
       const candles = new Candles(inst.priceDecimals)
       // An hour of history before now, walked backwards with the symbol's own PRNG stream.
@@ -209,7 +219,7 @@ export class SimExchange {
   }
 
   private outsideTake(s: SimSymbol, side: OrderSide, lots: number, limit: number): number {
-    const left = s.book.take(-++this.outsideSeq, side, limit, lots, MARKET_OWNER)
+    const left = s.book.take(-++this.outsideSeq, side, limit, lots, OUTSIDE_OWNER)
     this.settle(s)
     return left
   }
@@ -372,6 +382,11 @@ export class SimExchange {
 
   /** Applies the matches the book reported: public trades, candles, and fills of clients' orders. */
   private settle(s: SimSymbol): void {
+    for (const orderId of this.expiredInMatch.splice(0)) {
+      const order = this.orders.get(orderId)
+      const account = order === undefined ? undefined : this.accounts.get(order.account)
+      if (order !== undefined && account !== undefined && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) this.finish(account, order, 'EXPIRED_IN_MATCH')
+    }
     if (this.matches.length === 0) return
     const batch = this.matches.splice(0)
     const touched = new Set<Account>()
@@ -384,8 +399,8 @@ export class SimExchange {
       if (s.tape.length > TAPE_SIZE) s.tape.splice(0, s.tape.length - TAPE_SIZE)
       s.candles.add(time, price.toNumber(), qty.toNumber(), m.takerSide === 'buy')
       for (const l of this.listeners) l.onPublicTrade?.(s.id, trade)
-      if (m.makerOwner !== MARKET_OWNER) this.fill(s, m.makerId, trade, true, touched)
-      if (m.takerOwner !== MARKET_OWNER) this.fill(s, m.takerId, trade, false, touched)
+      if (m.makerOwner !== MARKET_OWNER && m.makerOwner !== OUTSIDE_OWNER) this.fill(s, m.makerId, trade, true, touched)
+      if (m.takerOwner !== MARKET_OWNER && m.takerOwner !== OUTSIDE_OWNER) this.fill(s, m.takerId, trade, false, touched)
     }
     for (const account of touched) this.emitBalances(account, [s.inst.base, s.inst.quote])
   }
@@ -433,12 +448,12 @@ export class SimExchange {
   }
 
   /** Ends an order: releases what it still holds and forgets it as open. */
-  private finish(account: Account, order: SimOrder, status: 'FILLED' | 'CANCELED' | 'EXPIRED', fill?: SimFill): void {
+  private finish(account: Account, order: SimOrder, status: 'FILLED' | 'CANCELED' | 'EXPIRED' | 'EXPIRED_IN_MATCH', fill?: SimFill): void {
     order.status = status
     order.updateTime = this.now()
     account.release(order)
     if (account.openByClientId.get(order.clientOrderId) === order) account.openByClientId.delete(order.clientOrderId)
-    this.emitOrder(account, order, status === 'FILLED' ? 'TRADE' : status, fill)
+    this.emitOrder(account, order, status === 'FILLED' ? 'TRADE' : status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : status, fill)
   }
 
   // ---- book walks ---------------------------------------------------------------------------------------

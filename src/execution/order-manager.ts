@@ -407,7 +407,8 @@ export class OrderManager implements Component {
       (found) => {
         w.inFlight = false
         this.onVenueOrder(found)
-        if (order.isTerminal) return this.cancelDone(order)
+        // Finished at the venue (filled, say, with its fills still on their way): nothing left to cancel.
+        if (order.isTerminal || found.status !== 'open') return this.cancelDone(order)
         // Found and still working (a cancel that overtook its order): ask again.
         this.cancelFailed(order, w, cause)
       },
