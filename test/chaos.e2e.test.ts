@@ -244,6 +244,8 @@ describe('chaos: SIGKILL and exchange faults against the local exchange', () => 
       expect(trades.length).toBeGreaterThan(0)
       expect(lost).toEqual([])
       expect(extra).toEqual([])
+      // One stored fill per exchange fill (two fills sharing a trade id would hide behind the id checks).
+      expect(storeFills.size).toBe(trades.length)
       expect(duplicateIds).toEqual([])
       expect(unknownWorking.map((o) => o.clientOrderId)).toEqual([])
       expect(working.map((o) => o.clientOrderId)).toEqual([])
