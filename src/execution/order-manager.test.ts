@@ -65,7 +65,7 @@ class LossyVenue implements Venue {
   }
 }
 
-function setup() {
+function setup(options: { beforeSend?: () => void | Promise<void> } = {}) {
   const clock = new SimulatedClock(1_000)
   const bus = new EventBus<EngineEvents>()
   const sim = new SimulatedVenue({ id: 'sim', clock, instruments: [BTC], balances: { USDT: '10000', BTC: '1' } })
@@ -86,6 +86,7 @@ function setup() {
     clock,
     venues: [venue],
     risk: new RiskGateway(),
+    ...(options.beforeSend !== undefined ? { beforeSend: options.beforeSend } : {}),
     accountView: {
       now: () => clock.now(),
       instrument: () => BTC,
@@ -168,6 +169,36 @@ describe('OrderManager with the simulated venue', () => {
     expect(order.state).toBe('rejected')
     expect(order.reason).toMatch(/not received by venue/)
     expect((await inner.fetchOpenOrders()).length).toBe(0)
+  })
+
+  it('settles an order canceled while its record is still being written as canceled, never asking the venue', async () => {
+    const writes: (() => void)[] = []
+    const { oms, intent, venue, clock } = setup({ beforeSend: () => new Promise<void>((resolve) => writes.push(resolve)) })
+    let cancels = 0
+    const cancelOrder = venue.cancelOrder.bind(venue)
+    venue.cancelOrder = (id, symbol) => {
+      cancels++
+      return cancelOrder(id, symbol)
+    }
+    const order = oms.submit(intent())
+    oms.cancel(order.clientOrderId)
+    const report = oms.cancelAllConfirmed(undefined, 1_000)
+    expect(order.isTerminal).toBe(false)
+    writes.shift()!() // the record lands
+    await settle()
+    clock.advanceTo(1_001)
+    await settle()
+    expect(order.state).toBe('canceled')
+    expect(venue.created).toBe(0)
+    expect(cancels).toBe(0)
+    expect(oms.counters).toMatchObject({ canceled: 1, rejected: 0 })
+    expect((await report).canceled).toEqual([order.clientOrderId])
+    // The next order, not canceled, is sent once its record lands.
+    const next = oms.submit(intent())
+    writes.shift()!()
+    await settle()
+    expect(venue.created).toBe(1)
+    expect(next.state).not.toBe('canceled')
   })
 
   it('denies before the venue: the venue never sees a denied order', async () => {

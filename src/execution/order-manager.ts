@@ -116,6 +116,8 @@ export class OrderManager implements Component {
   private readonly cancelling = new Map<string, CancelWatch>()
   /** When each order still working left for its venue (wall clock), for its accept deadline. */
   private readonly sentAt = new Map<string, number>()
+  /** Orders submitted by this process and still waiting for their record to land before being sent. */
+  private readonly unsent = new Set<string>()
   /** Orders sent without an answer, being looked up. */
   private readonly inFlight = new Map<string, NodeJS.Timeout>()
   /** Venue updates for ids we never sent (found by resync in the live issue); kept for operators. */
@@ -262,8 +264,16 @@ export class OrderManager implements Component {
       ...(order.price !== undefined ? { price: order.price } : {}),
     }
     const send = (): void => {
-      // The last look: a halt or a cancel may have come while the order was being recorded, and an order
-      // recorded too slowly would leave its accept window unbounded.
+      this.unsent.delete(order.clientOrderId)
+      // Canceled while being recorded: it never left this process, so it is canceled here and now.
+      if (this.cancelling.has(order.clientOrderId) && (order.state === 'submitted' || order.state === 'pending_cancel')) {
+        this.cancelDone(order)
+        this.counters.canceled++
+        this.transition(order, { type: 'canceled', timestamp: this.clock.now() })
+        return
+      }
+      // The last look: a halt may have come while the order was being recorded, and an order recorded too
+      // slowly would leave its accept window unbounded.
       const late = venue!.acceptWindowMs?.() !== undefined && this.clock.now() - order.timestamp > this.sendGraceMs
       const gate =
         this.cancelling.has(order.clientOrderId) || order.state !== 'submitted'
@@ -287,7 +297,10 @@ export class OrderManager implements Component {
     const barrier = this.beforeSend?.()
     if (barrier === undefined) send()
     else {
+      this.unsent.add(order.clientOrderId)
       barrier.then(send, (error: unknown) => {
+        this.unsent.delete(order.clientOrderId)
+        this.cancelDone(order)
         // Not durable, so not sent: the venue never sees an order the store may not know.
         if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: store unavailable (${describe(error)})`)
       })
@@ -325,6 +338,9 @@ export class OrderManager implements Component {
     }
     const w: CancelWatch = { attempts: 0, inFlight: false, timer: undefined }
     this.cancelling.set(clientOrderId, w)
+    // Not sent yet (its record is still being written): the send sees the cancel and settles it; asking the
+    // venue now would only hear of an order it has not seen.
+    if (this.unsent.has(clientOrderId)) return
     this.sendCancel(order, w)
   }
 
