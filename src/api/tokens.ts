@@ -6,10 +6,9 @@
  * server alone writes the last-use times, under keys of their own (`api.tokens_used.<name>`).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { AuditLog } from '../audit/index.js'
-import type { AuditRecord } from '../audit/index.js'
+import { writeAudited } from '../audit/index.js'
 import { InputError } from '../model/index.js'
-import type { Store } from '../store/index.js'
+import type { Store, WriteBatch } from '../store/index.js'
 import { liveSession } from '../system/index.js'
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const
@@ -117,11 +116,9 @@ export function isUsable(t: StoredToken, now: number): boolean {
  * The audit record of a token change made from the CLI. With a session running, its server records the
  * change instead when it sees it (the running session alone appends to the chain).
  */
-async function tokenAudit(store: Store, type: string, actor: string, payload: unknown, now: number): Promise<AuditRecord[]> {
-  if ((await liveSession(store, now)) !== undefined) return []
-  const log = new AuditLog(await store.auditHead())
-  log.append(type, actor, payload, now)
-  return log.drain()
+async function writeTokenChange(store: Store, batch: Omit<WriteBatch, 'audit'>, type: string, actor: string, payload: unknown, now: number): Promise<void> {
+  if ((await liveSession(store, now)) !== undefined) return store.write(batch)
+  await writeAudited(store, batch, (log) => log.append(type, actor, payload, now))
 }
 
 export async function createToken(
@@ -144,10 +141,14 @@ export async function createToken(
     expiresAt: options.expiresInMs === undefined ? null : now + options.expiresInMs,
     revokedAt: null,
   }
-  await store.write({
-    state: [{ key: TOKEN_KEY_PREFIX + name, value: record }, { key: TOKEN_USED_PREFIX + name, value: null }],
-    audit: await tokenAudit(store, 'api.token.created', options.createdBy, { name, role: record.role, expiresAt: record.expiresAt, via: 'store' }, now),
-  })
+  await writeTokenChange(
+    store,
+    { state: [{ key: TOKEN_KEY_PREFIX + name, value: record }, { key: TOKEN_USED_PREFIX + name, value: null }] },
+    'api.token.created',
+    options.createdBy,
+    { name, role: record.role, expiresAt: record.expiresAt, via: 'store' },
+    now,
+  )
   return { token, record }
 }
 
@@ -157,10 +158,7 @@ export async function revokeToken(store: Store, name: string, actor: string, now
   if (existing === undefined) throw new InputError(`no token named '${name}' (see sofia tokens list)`)
   if (existing.revokedAt !== null) return existing
   const record = { ...existing, revokedAt: now }
-  await store.write({
-    state: [{ key: TOKEN_KEY_PREFIX + name, value: record }],
-    audit: await tokenAudit(store, 'api.token.revoked', actor, { name, role: record.role, via: 'store' }, now),
-  })
+  await writeTokenChange(store, { state: [{ key: TOKEN_KEY_PREFIX + name, value: record }] }, 'api.token.revoked', actor, { name, role: record.role, via: 'store' }, now)
   return record
 }
 

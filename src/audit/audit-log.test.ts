@@ -8,6 +8,11 @@ import { AuditLog } from './audit-log.js'
 import { canonicalJson, chainHash, GENESIS_HASH, recordBody } from './record.js'
 import { REDACTED, redactSecrets, sanitizePayload } from './redact.js'
 import { verifyChain } from './verify.js'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AuditKey, CHECKPOINT, HeadAnchor } from './anchor.js'
+import type { SignedHead } from './anchor.js'
 
 describe('AuditLog', () => {
   it('starts at genesis and links every record to the one before', () => {
@@ -108,5 +113,45 @@ describe('secrets', () => {
     const { value, integerKeys } = sanitizePayload(payload)
     expect(integerKeys).toBe(false)
     expect(JSON.stringify(value)).toBe(canonicalJson(redactSecrets(payload)))
+  })
+})
+
+describe('AuditLog with a head anchor', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sofia-auditlog-anchor-'))
+  const key = AuditKey.create(join(dir, 'audit.pem'))
+
+  it('signs the head every N records and on checkpoint(), each signature the record just before it', () => {
+    const anchor = new HeadAnchor(key, join(dir, 'heads-a.jsonl'), 10, 3_600_000)
+    const log = new AuditLog(undefined, anchor)
+    for (let i = 0; i < 25; i++) log.append('x', 'system', { i }, i)
+    expect(log.checkpoint()?.type).toBe(CHECKPOINT)
+    expect(log.checkpoint()).toBeUndefined() // nothing new to sign
+    const records = log.drain()
+    const checkpoints = records.filter((r) => r.type === CHECKPOINT)
+    expect(checkpoints.map((r) => r.seq)).toEqual([11, 22, 28])
+    for (const c of checkpoints) {
+      const signed = c.payload as SignedHead
+      expect(signed.seq).toBe(c.seq - 1)
+      expect(signed.hash).toBe(c.prevHash)
+      expect(key.signed(signed)).toBe(true)
+      expect(key.signed({ ...signed, seq: signed.seq + 1 })).toBe(false)
+    }
+    // Only what the store has committed reaches the heads file.
+    expect(existsSync(anchor.headsFile)).toBe(false)
+    log.committed(records)
+    const lines = readFileSync(anchor.headsFile, 'utf8').trim().split('\n')
+    expect(lines.map((l) => (JSON.parse(l) as SignedHead).seq)).toEqual([10, 21, 27])
+  })
+
+  it('signs after the interval only when records came since the last signature', () => {
+    const anchor = new HeadAnchor(key, join(dir, 'heads-b.jsonl'), 1000, 50)
+    const log = new AuditLog({ seq: 7, hash: 'a'.repeat(64) }, anchor)
+    log.checkpointIfDue(Date.now() + 60)
+    expect(log.pendingCount).toBe(0)
+    log.append('x', 'system', {}, 1)
+    log.checkpointIfDue(Date.now())
+    expect(log.pendingCount).toBe(1)
+    log.checkpointIfDue(Date.now() + 60)
+    expect(log.drain().map((r) => r.type)).toEqual(['x', CHECKPOINT])
   })
 })

@@ -2,12 +2,17 @@
  * @module audit/audit-log
  * The in-process writer of the audit chain. `append` links and hashes a record at once (synchronously, so the
  * order of records is the order of decisions); the records wait in a pending list until the system writes
- * them in its next store batch, together with the state change they describe.
+ * them in its next store batch, together with the state change they describe. With a HeadAnchor, the head is
+ * signed every N records or T seconds (`checkpointIfDue`) and on `checkpoint()`, as an `audit.checkpoint`
+ * record; after the store commits a batch, `committed` anchors those signatures outside the store.
  */
-import type { StoredAuditRecord } from '../store/index.js'
+import type { Store, StoredAuditRecord, WriteBatch } from '../store/index.js'
 import { InvariantViolation } from '../model/index.js'
+import type { AuditRecord } from './record.js'
 import { bodyText, canonicalJson, chainHash, GENESIS_HASH, jsonText } from './record.js'
 import { sanitizePayload } from './redact.js'
+import { CHECKPOINT } from './anchor.js'
+import type { HeadAnchor } from './anchor.js'
 
 export interface AuditHead {
   readonly seq: number
@@ -18,11 +23,20 @@ export class AuditLog {
   #seq: number
   #hash: string
   #pending: StoredAuditRecord[] = []
+  #ts = 0
+  /** Records appended since the last signed head. */
+  #unsigned: number
+  #lastSigned = Date.now()
 
   /** Continues a stored chain from its head (`store.auditHead()`), or starts one at genesis. */
-  constructor(head?: AuditHead) {
+  constructor(
+    head?: AuditHead,
+    readonly anchor?: HeadAnchor,
+  ) {
     this.#seq = head?.seq ?? 0
     this.#hash = head?.hash ?? GENESIS_HASH
+    // A resumed chain may end in records no signature covers yet (a crash): the next checkpoint covers them.
+    this.#unsigned = 0
   }
 
   /** The last record appended (seq 0 and the genesis hash before the first). */
@@ -57,8 +71,32 @@ export class AuditLog {
     // The head moves only once the record is complete: a payload that cannot be serialized leaves no hole.
     this.#seq = seq
     this.#hash = hash
+    this.#ts = ts
     this.#pending.push(record)
+    if (this.anchor !== undefined && type !== CHECKPOINT && ++this.#unsigned >= this.anchor.everyRecords) this.checkpoint()
     return record
+  }
+
+  /**
+   * Signs the head (when an anchor is set and records came since the last signature) and appends the signed
+   * head as an `audit.checkpoint` record. Called at a session's stop and by operator tools after their records.
+   */
+  checkpoint(): StoredAuditRecord | undefined {
+    if (this.anchor === undefined || this.#unsigned === 0 || this.#seq === 0) return undefined
+    const signed = this.anchor.key.signHead({ seq: this.#seq, hash: this.#hash }, Date.now())
+    this.#unsigned = 0
+    this.#lastSigned = signed.signedAt
+    return this.append(CHECKPOINT, 'system', signed, this.#ts)
+  }
+
+  /** Signs the head when the anchor's interval has passed with new records; call it before each store write. */
+  checkpointIfDue(now = Date.now()): void {
+    if (this.anchor !== undefined && this.#unsigned > 0 && now - this.#lastSigned >= this.anchor.everyMs) this.checkpoint()
+  }
+
+  /** Tells the anchor which records the store has just made durable (their signed heads go to the heads file). */
+  committed(records: readonly AuditRecord[]): void {
+    this.anchor?.committed(records)
   }
 
   /** Returns the pending records, oldest first, and forgets them: the caller writes them to the store. */
@@ -67,4 +105,17 @@ export class AuditLog {
     this.#pending = []
     return out
   }
+}
+
+/**
+ * One write of an operator tool (no session running): `batch` with the records `append` adds, continuing the
+ * stored chain, its new head signed and anchored when the store has an anchor.
+ */
+export async function writeAudited(store: Store, batch: Omit<WriteBatch, 'audit'>, append: (log: AuditLog) => void): Promise<void> {
+  const log = new AuditLog(await store.auditHead(), store.anchor)
+  append(log)
+  log.checkpoint()
+  const audit = log.drain()
+  await store.write({ ...batch, audit })
+  log.committed(audit)
 }

@@ -4,7 +4,9 @@
  */
 export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from './record.js'
 export type { AuditRecord } from './record.js'
-export { AuditLog } from './audit-log.js'
+export { AuditLog, writeAudited } from './audit-log.js'
+export { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, keyIdOf } from './anchor.js'
+export type { KeyRotation, SignedHead } from './anchor.js'
 export type { AuditHead } from './audit-log.js'
 export { REDACTED, SECRET_KEY, redactSecrets, sanitizePayload } from './redact.js'
 export { BAD_RECORD_REASONS, verifyChain, bodyMatches } from './verify.js'
@@ -15,3 +17,5 @@ export { exportJsonl, jsonlLine, readJsonl, verifyJsonl, writeJsonl, MalformedLi
 export type { AuditStore, ExportSummary, ReadJsonlOptions } from './export.js'
 export { restoreBefore } from './restore.js'
 export type { RestoreSummary } from './restore.js'
+export { checkAnchors, readHeadsFile } from './anchor-check.js'
+export type { AnchorCheckInput, AnchorReport, HeadLine } from './anchor-check.js'

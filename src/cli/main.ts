@@ -72,15 +72,17 @@ export function buildProgram(): Command {
 }
 
 /**
- * `dataDir` and `database.url` of `sofia.yaml` (or `--config FILE`) choose the store of every command, below the
- * flags and the environment: they are put where the store options look (SOFIA_HOME, DATABASE_URL) when those are
- * unset. Without a config file nothing changes.
+ * `dataDir`, `database.url` and `audit.*` of `sofia.yaml` (or `--config FILE`) choose the store (and its audit key
+ * and heads file) of every command, below the flags and the environment: they are put where the store options
+ * look (SOFIA_HOME, DATABASE_URL, SOFIA_AUDIT_KEY, SOFIA_AUDIT_HEADS) when those are unset. Without a config file nothing changes.
  */
 async function storeFromConfig(file: string | undefined): Promise<void> {
   if (file === undefined && !existsSync(DEFAULT_CONFIG_FILE)) return
   const config = await loadConfig({ ...(file !== undefined ? { file } : {}), env: process.env })
   if (!process.env['SOFIA_HOME'] && config.source.file !== undefined) process.env['SOFIA_HOME'] = config.dataDir
   if (!process.env['DATABASE_URL'] && config.database?.url !== undefined) process.env['DATABASE_URL'] = config.database.url.reveal()
+  if (!process.env['SOFIA_AUDIT_KEY'] && config.audit?.keyFile !== undefined) process.env['SOFIA_AUDIT_KEY'] = config.audit.keyFile
+  if (!process.env['SOFIA_AUDIT_HEADS'] && config.audit?.headsFile !== undefined) process.env['SOFIA_AUDIT_HEADS'] = config.audit.headsFile
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -5,8 +5,10 @@
  * `create: false`, so a wrong directory says so instead of leaving an empty database behind.
  */
 import { existsSync } from 'node:fs'
+import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
+import { AuditKey, HeadAnchor } from '../audit/index.js'
 import { InputError } from '../model/index.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
@@ -40,6 +42,21 @@ export function sqliteFileOf(flags: StoreFlags): string | undefined {
  * the file, instead of a new empty one.
  */
 export async function openStoreFromFlags(flags: StoreFlags, options: { create: boolean }): Promise<Store> {
+  const store = await openSelectedStore(flags, options)
+  // Writers sign the chain's heads. A read-only open signs with a key that exists, and never creates one.
+  const keyFile = auditKeyFile()
+  if (options.create || existsSync(keyFile)) {
+    try {
+      store.anchor = new HeadAnchor(AuditKey.readOrCreate(keyFile), headsFileOf(flags))
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+  }
+  return store
+}
+
+async function openSelectedStore(flags: StoreFlags, options: { create: boolean }): Promise<Store> {
   const databaseUrl = process.env['DATABASE_URL']
   if (flags.db === undefined && databaseUrl) {
     return openStore({ dataDir: dataDirOf(flags), databaseUrl, create: options.create })
@@ -50,4 +67,31 @@ export async function openStoreFromFlags(flags: StoreFlags, options: { create: b
     throw new InputError(`no Sofia database at ${file} (${hint})`)
   }
   return openStore({ dataDir: flags.db === undefined ? dataDirOf(flags) : dirname(file), file, create: options.create })
+}
+
+/**
+ * The audit signing key: `$SOFIA_AUDIT_KEY` (or `audit.keyFile`), else `$XDG_CONFIG_HOME/sofia/audit-ed25519.pem`
+ * (`~/.config/sofia/…`): outside the data directory, so a copy or backup of the data never carries it.
+ */
+export function auditKeyFile(): string {
+  const configured = process.env['SOFIA_AUDIT_KEY']
+  if (configured) return configured
+  const base = process.env['XDG_CONFIG_HOME'] || join(homedir(), '.config')
+  return join(base, 'sofia', 'audit-ed25519.pem')
+}
+
+/** The heads file: `$SOFIA_AUDIT_HEADS` (or `audit.headsFile`), else `audit-heads.jsonl` beside the database. */
+export function headsFileOf(flags: StoreFlags): string {
+  const configured = process.env['SOFIA_AUDIT_HEADS']
+  if (configured) return configured
+  return join(flags.db === undefined ? dataDirOf(flags) : dirname(flags.db), 'audit-heads.jsonl')
+}
+
+/** The keys signatures are checked against: the audit key (when this machine has it) and any --public-key. */
+export function verifierKeys(publicKeys: readonly string[]): AuditKey[] {
+  const keys = publicKeys.map((file) => AuditKey.read(file))
+  const own = auditKeyFile()
+  if (existsSync(own)) keys.push(AuditKey.read(own))
+  else if (existsSync(`${own}.pub`)) keys.push(AuditKey.read(`${own}.pub`))
+  return keys
 }

@@ -35,6 +35,8 @@ export const ENV_OVERRIDES = [
   { name: 'CANARY_PERCENTAGE', path: ['canary', 'percentage'] },
   { name: 'DATABASE_URL', path: ['database', 'url'] },
   { name: 'SOFIA_HOME', path: ['dataDir'] },
+  { name: 'SOFIA_AUDIT_KEY', path: ['audit', 'keyFile'] },
+  { name: 'SOFIA_AUDIT_HEADS', path: ['audit', 'headsFile'] },
 ] as const satisfies readonly { name: string; path: readonly string[] }[]
 
 /**
@@ -137,8 +139,13 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
 
   const fileDir = options.path === undefined ? cwd : dirname(resolve(cwd, options.path))
   const dataDirBase = applied.has('dataDir') || getIn(raw, ['dataDir']) === undefined ? cwd : fileDir
+  // Paths written in the file are relative to the file; from the environment, to the working directory.
+  const pathOf = (path: string, value: string | undefined): string | undefined =>
+    value === undefined ? undefined : resolve(applied.has(path) ? cwd : fileDir, value)
+  const audit = definedOnly({ keyFile: pathOf('audit.keyFile', result.data.audit?.keyFile), headsFile: pathOf('audit.headsFile', result.data.audit?.headsFile) })
   return deepFreeze(
     build(result.data, {
+      ...(Object.keys(audit).length > 0 ? { audit } : {}),
       dataDir: resolve(dataDirBase, result.data.dataDir),
       source: {
         ...(options.path === undefined ? {} : { file: resolve(cwd, options.path) }),
@@ -340,7 +347,7 @@ function render(value: unknown): string {
 }
 
 /** The typed config from the parsed tree, leaving out absent optional keys (exactOptionalPropertyTypes). */
-function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source'>): SofiaConfig {
+function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source' | 'audit'>): SofiaConfig {
   const { exchange, risk, database } = data
   const { killSwitch, monitors: m, circuitBreaker: cb, ...limits } = risk
   const monitors: MonitorThresholds = {

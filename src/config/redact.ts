@@ -65,6 +65,7 @@ export function redactConfig(config: SofiaConfig): ConfigDocument {
     },
     canary: { percentage: config.canary.percentage },
     ...(database && { database: { url: String(database.url) } }),
+    ...(config.audit && { audit: { ...config.audit } }),
     api: { host: config.api.host, port: config.api.port },
   }
 }

@@ -254,6 +254,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   canary: z.strictObject({ percentage: percentage().prefault(DEFAULTS.canaryPercentage) }).prefault({}),
   database: z.strictObject({ url: databaseUrl() }).optional(),
+  audit: z.strictObject({ keyFile: text().optional(), headsFile: text().optional() }).optional(),
   api: z
     .strictObject({ host: text().prefault(DEFAULTS.apiHost), port: port().prefault(DEFAULTS.apiPort) })
     .prefault({}),

@@ -24,6 +24,8 @@ export interface SofiaConfig {
   /** PostgreSQL; absent → SQLite under `dataDir`. */
   readonly database?: DatabaseConfig
   readonly api: ApiConfig
+  /** Where the audit chain's signing key and heads file are (absolute); absent → the defaults (audit/anchor). */
+  readonly audit?: { readonly keyFile?: string; readonly headsFile?: string }
   /** Absolute path of the state directory (SQLite store, audit chain, reports). */
   readonly dataDir: string
   /** Where the values came from, for `sofia config show` and the audit chain. */

@@ -8,6 +8,11 @@
  *
  * A restore refuses a backup whose files do not match their checksums or whose audit chain does not verify,
  * and says exactly which file or record is wrong. The database it replaces is kept beside it, never deleted.
+ *
+ * A backup carries its proof: the audit heads file. Checking it verifies every signed head in the chain with
+ * the verifier's key, and that the chain still holds every head the backup's heads file and the live
+ * installation's heads file remember (up to the backup's end), so a rewritten backup is refused whatever its
+ * checksums say.
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -16,8 +21,9 @@ import { copyFile, cp, mkdir, readFile, readdir, rename, stat, writeFile } from 
 import { dirname, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
-import { verifyChain, verifySqliteAudit } from '../audit/index.js'
-import type { VerifyResult } from '../audit/index.js'
+import { checkAnchors, readHeadsFile, verifyChain, verifySqliteAudit } from '../audit/index.js'
+import type { AuditKey, VerifyResult } from '../audit/index.js'
+import type { AuditRecord } from '../audit/index.js'
 import { InputError } from '../model/index.js'
 import { advanceRestoreEpoch, openStore } from '../store/index.js'
 
@@ -27,6 +33,16 @@ export const BACKUP_FORMAT = 'sofia-backup/1'
 export const MANIFEST = 'manifest.json'
 const SQLITE_FILE = 'sofia.db'
 const PG_DUMP_FILE = 'sofia.pgdump'
+/** The backup's copy of the audit heads file. */
+export const HEADS_FILE = 'audit-heads.jsonl'
+
+/** What a backup's audit chain is checked against. */
+export interface BackupProof {
+  /** Keys the signed heads are checked with (none: signatures are not checked, and the check says so). */
+  readonly keys: readonly AuditKey[]
+  /** The live installation's heads file: the heads it holds up to the backup's end must be in the backup. */
+  readonly liveHeadsFile?: string
+}
 
 export interface BackupFile {
   readonly path: string
@@ -52,6 +68,8 @@ export interface CreateBackupOptions {
   /** Configuration files and folders to include, relative to `configRoot` (missing ones are skipped). */
   readonly configRoot: string
   readonly config?: readonly string[]
+  /** The audit heads file, copied into the backup as its proof. */
+  readonly headsFile?: string
   readonly now?: () => number
 }
 
@@ -97,6 +115,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     })
     storeInfo = { kind: 'postgres', location, schemaVersion }
   }
+  if (options.headsFile !== undefined && existsSync(options.headsFile)) await copyFile(options.headsFile, join(out, HEADS_FILE))
   for (const entry of options.config ?? DEFAULT_CONFIG) {
     const from = join(options.configRoot, entry)
     if (existsSync(from)) await cp(from, join(out, 'config-files', entry), { recursive: true })
@@ -122,7 +141,7 @@ export interface BackupCheck {
 }
 
 /** Checks a backup without touching any live store: manifest, every checksum, and (SQLite) the audit chain. */
-export async function checkBackup(dir: string): Promise<BackupCheck> {
+export async function checkBackup(dir: string, proof: BackupProof = { keys: [] }): Promise<BackupCheck> {
   const manifest = await readManifest(dir)
   const problems: string[] = []
   const listed = new Set(manifest.files.map((f) => f.path))
@@ -141,6 +160,8 @@ export async function checkBackup(dir: string): Promise<BackupCheck> {
     if (!summary.verify.ok) problems.push(`${SQLITE_FILE}: audit chain broken at seq ${describeBad(summary.verify)}`)
     else if (summary.verify.head?.hash !== manifest.audit.head?.hash || summary.verify.count !== manifest.audit.count) {
       problems.push(`${SQLITE_FILE}: audit chain head (seq ${summary.verify.head?.seq ?? 0}) differs from the manifest's (seq ${manifest.audit.head?.seq ?? 0})`)
+    } else {
+      problems.push(...proofProblems(dir, summary.verify.head, summary.anchors, proof))
     }
   }
   return { ok: problems.length === 0, problems, manifest }
@@ -156,8 +177,13 @@ export interface RestoreResult {
  * Restores a checked backup over the live store. Call `checkBackup` first: this refuses a backup that fails
  * it. The replaced SQLite database is renamed, not deleted.
  */
-export async function restoreBackup(dir: string, target: StoreLocation, now: number = Date.now()): Promise<RestoreResult> {
-  const check = await checkBackup(dir)
+export async function restoreBackup(
+  dir: string,
+  target: StoreLocation,
+  options: { readonly now?: number; readonly proof?: BackupProof; readonly headsFile?: string } = {},
+): Promise<RestoreResult> {
+  const now = options.now ?? Date.now()
+  const check = await checkBackup(dir, options.proof)
   if (!check.ok) throw new InputError(`refusing backup ${dir}: ${check.problems[0]}`)
   const manifest = check.manifest
   if ('sqliteFile' in target) {
@@ -182,6 +208,7 @@ export async function restoreBackup(dir: string, target: StoreLocation, now: num
       await mkdir(dirname(file), { recursive: true })
     }
     await copyFile(join(dir, SQLITE_FILE), file)
+    await restoreHeads(dir, options.headsFile, now)
     await advanceEpoch({ dataDir: dirname(file), sqliteFile: file })
     return { manifest, previous }
   }
@@ -195,11 +222,27 @@ export async function restoreBackup(dir: string, target: StoreLocation, now: num
   try {
     const verify = await verifyChain(restored.iterateAudit())
     if (!verify.ok) throw new InputError(`restored database's audit chain is broken at seq ${describeBad(verify)}`)
+    const problems = proofProblems(dir, verify.head, await restored.auditAnchors(), options.proof ?? { keys: [] })
+    if (problems.length > 0) throw new InputError(`restored database fails its proof: ${problems[0]}`)
+    await restoreHeads(dir, options.headsFile, now)
     await advanceRestoreEpoch(restored)
   } finally {
     await restored.close()
   }
   return { manifest, previous: undefined }
+}
+
+/**
+ * The restored chain ends where the backup's did, so the heads file goes back with it: the live one (which may
+ * remember heads signed after the backup) is kept beside it, renamed, never deleted.
+ */
+async function restoreHeads(dir: string, headsFile: string | undefined, now: number): Promise<void> {
+  if (headsFile === undefined) return
+  if (existsSync(headsFile)) await rename(headsFile, `${headsFile}.before-restore-${new Date(now).toISOString().replace(/[:.]/g, '-')}`)
+  if (existsSync(join(dir, HEADS_FILE))) {
+    await mkdir(dirname(headsFile), { recursive: true })
+    await copyFile(join(dir, HEADS_FILE), headsFile)
+  }
 }
 
 /** A restored store sends client order ids the original never sent: its restore epoch goes up by one. */
@@ -231,12 +274,26 @@ async function readManifest(dir: string): Promise<BackupManifest> {
   return m as BackupManifest
 }
 
-async function inspectSqlite(file: string): Promise<{ verify: VerifyResult; schemaVersion: number }> {
+/** The backup's chain against its signed heads, its own heads file and the live one (up to the backup's end). */
+function proofProblems(dir: string, head: { seq: number; hash: string } | null, anchors: readonly AuditRecord[], proof: BackupProof): string[] {
+  const end = head?.seq ?? 0
+  const live = proof.liveHeadsFile !== undefined && existsSync(proof.liveHeadsFile) ? readHeadsFile(proof.liveHeadsFile).heads : []
+  const report = checkAnchors({
+    chainHead: head,
+    anchors,
+    headsFile: join(dir, HEADS_FILE),
+    extraHeads: live.filter((l) => l.head.seq + 1 <= end),
+    keys: proof.keys,
+  })
+  return report.problems.map((p) => `audit proof: ${p}`)
+}
+
+async function inspectSqlite(file: string): Promise<{ verify: VerifyResult; schemaVersion: number; anchors: AuditRecord[] }> {
   // Opening through the store checks (and migrates) the schema; the chain is then read at full speed.
   const store = await openStore({ dataDir: dirname(file), file, create: false })
   try {
     const verify = await verifySqliteAudit(file)
-    return { verify, schemaVersion: await store.schemaVersion() }
+    return { verify, schemaVersion: await store.schemaVersion(), anchors: await store.auditAnchors() }
   } finally {
     await store.close()
   }

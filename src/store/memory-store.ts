@@ -6,6 +6,7 @@
  */
 import { DuplicateFill } from '../model/index.js'
 import {
+  ANCHOR_RECORD_TYPES,
   AUDIT,
   DEPOSITS,
   FILLS,
@@ -219,6 +220,11 @@ export class MemoryStore implements Store {
     this.assertOpen()
     const rows = this.audit.filter((r) => matchesAudit(r, range))
     for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize).map(auditFromRow)
+  }
+
+  auditAnchors(): Promise<StoredAuditRecord[]> {
+    this.assertOpen()
+    return Promise.resolve(this.audit.filter((r) => ANCHOR_RECORD_TYPES.includes(r['type'] as string)).map(auditFromRow))
   }
 
   truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {

@@ -250,6 +250,18 @@ CREATE INDEX audit_ts ON audit (ts);
 ALTER TABLE audit ALTER COLUMN body DROP NOT NULL;
 `,
   },
+  {
+    // Signed heads and key records are few (one per thousand records or minute): a partial index finds them
+    // without scanning the chain, and costs nothing on the other records' inserts.
+    version: 3,
+    name: 'audit-anchor-index',
+    sqlite: `
+CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'audit.key');
+`,
+    postgres: `
+CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'audit.key');
+`,
+  },
 ]
 
 /** The newest schema version in a migration list (0 for an empty list). */

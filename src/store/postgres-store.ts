@@ -14,6 +14,7 @@ import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
+  ANCHOR_TYPES,
   AUDIT,
   DEPOSITS,
   FILLS,
@@ -475,6 +476,10 @@ export class PostgresStore implements Store {
       yield rows.map(auditFromRow)
       if (rows.length < batchSize) return
     }
+  }
+
+  async auditAnchors(): Promise<StoredAuditRecord[]> {
+    return (await this.query(`SELECT * FROM audit WHERE ${ANCHOR_TYPES} ORDER BY seq`)).map(auditFromRow)
   }
 
   async truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {

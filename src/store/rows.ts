@@ -265,6 +265,11 @@ export function auditRow(a: AuditRecord): Row {
   return [a.seq, a.ts, a.type, a.actor, toJson(a.payload), body, a.prevHash, a.hash]
 }
 
+/** The audit record types that anchor the chain: signed heads and signing keys (see audit/anchor.ts). */
+export const ANCHOR_RECORD_TYPES: readonly string[] = ['audit.checkpoint', 'audit.key']
+/** SQL condition selecting them; the same text as the partial index `audit_anchors`, so both engines use it. */
+export const ANCHOR_TYPES = "type IN ('audit.checkpoint', 'audit.key')"
+
 /** A stored record; the body is the stored one when there is one, else rebuilt from the columns. */
 export function auditFromRow(r: DbRow): StoredAuditRecord {
   const seq = Number(r['seq'])

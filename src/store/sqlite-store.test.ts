@@ -75,28 +75,29 @@ describe('sqlite store', () => {
 
   it('applies missing migrations once, each recorded in schema_migrations', async () => {
     const file = await sofiaFile()
-    const v3: Migration = {
-      version: 3,
+    const v4: Migration = {
+      version: 4,
       name: 'add-notes',
       sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);',
       postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY, text TEXT NOT NULL);',
     }
-    const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v3] })
+    const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v4] })
     expect(store.migrate()).toBe(1)
     expect(store.migrate()).toBe(0)
-    expect(await store.schemaVersion()).toBe(3)
+    expect(await store.schemaVersion()).toBe(4)
     expect(await store.loadOrders()).toHaveLength(1)
     await store.close()
     const db = new Database(file, { readonly: true })
     expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1, name: 'initial' },
       { version: 2, name: 'audit-body-optional' },
-      { version: 3, name: 'add-notes' },
+      { version: 3, name: 'audit-anchor-index' },
+      { version: 4, name: 'add-notes' },
     ])
     db.close()
-    // This build (which knows only up to version 2) now refuses the file.
+    // This build (which knows only up to version 3) now refuses the file.
     await expect(openStore({ dataDir: root, file })).rejects.toThrow(
-      `database ${file} is at schema version 3 but this Sofia knows only up to 2 (upgrade Sofia)`,
+      `database ${file} is at schema version 4 but this Sofia knows only up to 3 (upgrade Sofia)`,
     )
   })
 
@@ -134,23 +135,23 @@ describe('sqlite store', () => {
     it('a database at a newer schema version', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (3, 'future', 0)").run()
+      db.prepare("INSERT INTO schema_migrations VALUES (4, 'future', 0)").run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
-      expect(error.message).toBe(`database ${file} is at schema version 3 but this Sofia knows only up to 2 (upgrade Sofia)`)
+      expect(error.message).toBe(`database ${file} is at schema version 4 but this Sofia knows only up to 3 (upgrade Sofia)`)
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })
 
     it('a gap in the applied migrations', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (4, 'later', 0)").run()
+      db.prepare("INSERT INTO schema_migrations VALUES (5, 'later', 0)").run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
       expect(error.message).toBe(
-        `database ${file} has a gap in its schema migrations: version 3 is missing but 4 is applied`,
+        `database ${file} has a gap in its schema migrations: version 4 is missing but 5 is applied`,
       )
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })

@@ -14,6 +14,7 @@ import { DuplicateFill, InputError } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
+  ANCHOR_TYPES,
   AUDIT,
   DEPOSITS,
   FILLS,
@@ -450,6 +451,10 @@ export class SqliteStore implements Store {
       yield rows.map(auditFromRow)
       if (rows.length < batchSize) return
     }
+  }
+
+  auditAnchors(): Promise<StoredAuditRecord[]> {
+    return this.read(() => this.db.prepare<[], DbRow>(`SELECT * FROM audit WHERE ${ANCHOR_TYPES} ORDER BY seq`).all().map(auditFromRow))
   }
 
   truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {

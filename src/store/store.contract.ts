@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { GENESIS_HASH, chainHash, recordBody } from '../audit/record.js'
 import type { AuditRecord } from '../audit/record.js'
+import { AuditLog } from '../audit/audit-log.js'
 import { DuplicateFill, InvariantViolation } from '../model/index.js'
 import { latestVersion } from './migrations.js'
 import type { Store, StoredAuditRecord, StoredFill, StoredOrder, WriteBatch } from './store.js'
@@ -304,6 +305,24 @@ export function storeContract(
         expect(r).toEqual({ ...given, body: recordBody(given) })
         expect(chainHash(r.prevHash, r.body)).toBe(r.hash)
       }
+    })
+
+    it('finds the signed heads and key records among the others (auditAnchors), in seq order', async () => {
+      const s = await fresh()
+      const log = new AuditLog()
+      for (let i = 0; i < 5; i++) log.append('order.submitted', 'system', { i }, 1000 + i)
+      log.append('audit.key', 'operator:ann', { keyId: 'k2' }, 1005)
+      log.append('audit.checkpoint', 'system', { seq: 6 }, 1006)
+      log.append('fill', 'system', { i: 7 }, 1007)
+      log.append('audit.checkpoint', 'system', { seq: 8 }, 1008)
+      await s.write({ audit: log.drain() })
+      const anchors = await s.auditAnchors()
+      expect(anchors.map((r) => [r.seq, r.type])).toEqual([
+        [6, 'audit.key'],
+        [7, 'audit.checkpoint'],
+        [9, 'audit.checkpoint'],
+      ])
+      expect(anchors[1]!.payload).toEqual({ seq: 6 })
     })
 
     it('appends a large batch and returns every record and payload intact', async () => {

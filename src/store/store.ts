@@ -9,6 +9,7 @@
  * Money and amounts are decimal strings, never floats.
  */
 import type { AuditRecord } from '../audit/record.js'
+import type { HeadAnchor } from '../audit/anchor.js'
 import type { OrderSide, OrderState, OrderType } from '../model/index.js'
 
 export const STORE_KINDS = ['sqlite', 'postgres', 'memory'] as const
@@ -126,6 +127,11 @@ export interface Store {
   readonly kind: StoreKind
   /** Where the data lives, safe to print (a file path, or a URL without its password). */
   readonly location: string
+  /**
+   * Where this store's audit heads are signed and anchored (set by whoever opened it with a key); records
+   * written without it are chained but not signed.
+   */
+  anchor?: HeadAnchor
   /** Applies a batch atomically. */
   write(batch: WriteBatch): Promise<void>
   /** The same, synchronously, where the driver allows it (SQLite, memory): lets backtests stay deterministic. */
@@ -144,6 +150,8 @@ export interface Store {
   countAudit(): Promise<number>
   /** Audit records in seq order, in batches. */
   iterateAudit(range?: AuditRange, batchSize?: number): AsyncIterable<StoredAuditRecord[]>
+  /** The chain's signed heads and key records (types `audit.checkpoint` and `audit.key`), in seq order. */
+  auditAnchors(): Promise<StoredAuditRecord[]>
   /** Deletes every audit record with seq > `seq` and returns them (oldest first); for `audit restore`. */
   truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]>
   /** The schema version the database is at. */

@@ -107,9 +107,12 @@ export class OperatorConsole {
     const state = await this.store.loadState()
     const now = this.now()
     const reason = typeof args['reason'] === 'string' ? args['reason'] : ''
-    const audit = new AuditLog(await this.store.auditHead())
+    const audit = new AuditLog(await this.store.auditHead(), this.store.anchor)
     const write = async (batch: Omit<WriteBatch, 'audit'>): Promise<void> => {
-      await this.store.write({ ...batch, audit: audit.drain() })
+      audit.checkpoint()
+      const records = audit.drain()
+      await this.store.write({ ...batch, audit: records })
+      audit.committed(records)
     }
     switch (command) {
       case 'kill_switch.activate':

@@ -140,11 +140,16 @@ export class Persistence implements Component {
     const batch = this.takeBatch()
     const store = this.options.store
     if (batch === undefined) return this.syncOrWait()
+    const audit = this.options.audit
     if (store.writeSync !== undefined) {
       store.writeSync(batch)
+      audit.committed(batch.audit ?? [])
       return
     }
-    this.writing = this.writing.then(() => store.write(batch))
+    this.writing = this.writing.then(async () => {
+      await store.write(batch)
+      audit.committed(batch.audit ?? [])
+    })
     this.writing.catch((error: unknown) => {
       this.failure = error
     })
@@ -172,6 +177,8 @@ export class Persistence implements Component {
 
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer)
+    // The session's last head is signed and anchored with its last records.
+    this.options.audit.checkpoint()
     await this.flush()
   }
 
@@ -241,6 +248,7 @@ export class Persistence implements Component {
   }
 
   private takeBatch(): WriteBatch | undefined {
+    this.options.audit.checkpointIfDue()
     const audit = this.options.audit.drain()
     if (this.orders.size === 0 && this.fills.length === 0 && audit.length === 0 && this.deposits.length === 0 && this.state.length === 0) {
       return undefined

@@ -291,7 +291,7 @@ export class Trader {
     if (options.store !== undefined) {
       persistence = new Persistence({
         store: options.store,
-        audit: new AuditLog(prepared.auditHead),
+        audit: new AuditLog(prepared.auditHead, options.store.anchor),
         bus,
         clock,
         sequenceOf: (id) => this.orders.nextSequence(id),

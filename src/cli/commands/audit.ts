@@ -3,20 +3,22 @@
  * `sofia audit verify | export | tail | restore`: the operator's tools for the audit chain. Verify exits 1 on
  * a broken chain and names the first bad record; read-only commands never create a database.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
-import { exportJsonl, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit } from '../../audit/index.js'
-import type { VerifyResult } from '../../audit/index.js'
+import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, readHeadsFile, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
+import type { AnchorReport, HeadLine, SignedHead, VerifyResult } from '../../audit/index.js'
 import { InputError } from '../../model/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { parseNonNegativeInt, parseTime } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
-import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, openStoreFromFlags, verifierKeys } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
 
 interface VerifyFlags extends StoreFlags {
   file?: string
+  head?: string[]
+  publicKey?: string[]
   json?: boolean
 }
 interface ExportFlags extends StoreFlags {
@@ -51,32 +53,42 @@ export function registerAudit(program: Command): void {
       .description('Verifies the stored chain, or a JSONL export (--file), and names the first bad record.'),
   )
     .option('--file <file.jsonl>', 'verify this JSONL export instead of the store')
-    .option('--json', 'print {ok, count, head | firstBad} as JSON')
+    .option('--head <file>', 'also check the chain still holds the signed heads in this file (from `sofia audit head`)', collect, [])
+    .option('--public-key <file>', 'check signatures against this public key too (PEM; default: the audit key)', collect, [])
+    .option('--json', 'print {ok, count, head | firstBad, anchors} as JSON')
     .action(async (flags: VerifyFlags) => {
       let result: VerifyResult
+      let anchors: AnchorReport | undefined
       if (flags.file !== undefined) {
         if (!existsSync(flags.file)) throw new InputError(`--file: no such file ${flags.file}`)
         result = await verifyJsonl(flags.file)
       } else {
+        const keys = verifierKeys(flags.publicKey ?? [])
+        const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
         // A SQLite file is read directly, in parallel parts (the store stays open: it has checked and migrated
         // the file); other stores are read through the port.
-        result = await withStore(flags, false, (store) =>
-          store.kind === 'sqlite'
-            ? verifySqliteAudit(store.location)
-            : verifyChain(store.iterateAudit(undefined, 5000), { fromGenesis: true }),
-        )
+        ;({ result, anchors } = await withStore(flags, false, async (store) => {
+          const chain =
+            store.kind === 'sqlite' ? await verifySqliteAudit(store.location) : await verifyChain(store.iterateAudit(undefined, 5000), { fromGenesis: true })
+          if (!chain.ok) return { result: chain, anchors: undefined }
+          const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), headsFile: headsFileOf(flags), extraHeads, keys })
+          return { result: chain, anchors: report }
+        }))
       }
+      const ok = result.ok && (anchors?.ok ?? true)
       if (flags.json === true) {
         const out = result.ok
-          ? { ok: true, count: result.count, head: result.head }
+          ? { ok, count: result.count, head: result.head, ...(anchors === undefined ? {} : { anchors }) }
           : { ok: false, count: result.count, firstBad: result.firstBad }
         process.stdout.write(`${JSON.stringify(out)}\n`)
       } else if (result.ok) {
+        const what = anchors?.ok === false ? 'audit chain links intact' : 'audit chain intact'
         process.stdout.write(
           result.head === null
-            ? 'audit chain intact: 0 records (empty)\n'
-            : `audit chain intact: ${result.count} records, head seq ${result.head.seq} hash ${result.head.hash.slice(0, 12)}…\n`,
+            ? `${what}: 0 records (empty)\n`
+            : `${what}: ${result.count} records, head seq ${result.head.seq} hash ${result.head.hash.slice(0, 12)}…\n`,
         )
+        if (anchors !== undefined) process.stdout.write(describeAnchors(anchors))
       } else {
         const bad = result.firstBad
         process.stdout.write(
@@ -84,8 +96,58 @@ export function registerAudit(program: Command): void {
             `${result.count} good record${result.count === 1 ? '' : 's'} before it\n`,
         )
       }
-      if (!result.ok) process.exitCode = EXIT_PROBLEM
+      if (!ok) process.exitCode = EXIT_PROBLEM
     })
+
+  addStoreOptions(
+    audit
+      .command('head')
+      .summary('print the newest signed head (one JSON line) for an operator to keep elsewhere')
+      .description(
+        'Prints the newest signed head of the chain as one JSON line. Keep it somewhere the store cannot reach\n' +
+          '(`sofia audit head >> ~/safe/sofia-heads.jsonl`); `sofia audit verify --head FILE` then proves the chain\n' +
+          'still reaches it. Exit 1 when the chain has no signed head.',
+      ),
+  ).action(async (flags: StoreFlags) => {
+    const head = await withStore(flags, false, async (store) => {
+      const anchors = await store.auditAnchors()
+      for (let i = anchors.length - 1; i >= 0; i--) if (anchors[i]!.type === CHECKPOINT) return anchors[i]!.payload as SignedHead
+      return undefined
+    })
+    if (head === undefined) {
+      process.stderr.write('sofia: the chain has no signed head yet (a session signs one at least every minute and when it stops)\n')
+      process.exitCode = EXIT_PROBLEM
+      return
+    }
+    process.stdout.write(`${JSON.stringify({ seq: head.seq, hash: head.hash, signedAt: head.signedAt, keyId: head.keyId, sig: head.sig })}\n`)
+  })
+
+  addStoreOptions(
+    audit
+      .command('rotate-key')
+      .summary('replace the audit signing key; the rotation is recorded in the chain, endorsed by the old key')
+      .description(
+        'Creates a new Ed25519 key at the audit key file (SOFIA_AUDIT_KEY / audit.keyFile), keeps the old one as\n' +
+          '<file>.<old key id>.retired, records the new public key in the chain endorsed by the old key, and signs\n' +
+          'the head with the new key. Stop sessions first: a running one signs with the key it started with.',
+      )
+      .option('--json', 'print {previousKeyId, keyId, keyFile} as JSON'),
+  ).action(async (flags: StoreFlags & { json?: boolean }) => {
+    const file = auditKeyFile()
+    if (!existsSync(file)) throw new InputError(`no audit key at ${file} to rotate (a session creates one when it starts)`)
+    const old = AuditKey.read(file)
+    const retired = `${file}.${old.keyId}.retired`
+    renameSync(file, retired)
+    rmSync(`${file}.pub`, { force: true })
+    const next = AuditKey.create(file)
+    await withStore(flags, false, async (store) => {
+      // The rotation is endorsed by the old key; the head after it is signed by the new one.
+      if (store.anchor !== undefined) store.anchor = new HeadAnchor(next, store.anchor.headsFile)
+      await writeAudited(store, {}, (log) => log.append(KEY_RECORD, `operator:${operatorName()}`, old.endorse(next), Date.now()))
+    })
+    if (flags.json === true) process.stdout.write(`${JSON.stringify({ previousKeyId: old.keyId, keyId: next.keyId, keyFile: file, retired })}\n`)
+    else process.stdout.write(`audit key rotated: ${old.keyId} → ${next.keyId} (${file}; the old key kept as ${retired})\n`)
+  })
 
   addStoreOptions(
     audit
@@ -209,4 +271,33 @@ function summarize(payload: unknown): string {
     text = JSON.stringify(payload) ?? ''
   }
   return text.length > SUMMARY_WIDTH ? `${text.slice(0, SUMMARY_WIDTH - 1)}…` : text
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function operatorName(): string {
+  return process.env['USER'] || process.env['LOGNAME'] || 'cli'
+}
+
+/** The heads of an operator's `--head` file; a file that holds none is an input error. */
+function operatorHeads(file: string): HeadLine[] {
+  if (!existsSync(file)) throw new InputError(`--head: no such file ${file}`)
+  const read = readHeadsFile(file)
+  if (read.problems.length > 0) throw new InputError(`--head: ${read.problems[0]}`)
+  if (read.heads.length === 0) throw new InputError(`--head: ${file} holds no signed head`)
+  return read.heads
+}
+
+function describeAnchors(a: AnchorReport): string {
+  let out = ''
+  if (a.newest === null) out += 'signed heads: none (not anchored yet)\n'
+  else {
+    const by = a.trustedKeys.length > 0 ? `checked against key ${a.trustedKeys.join(', ')}` : 'signatures not checked'
+    out += `signed heads: ${a.signedHeads}, the newest for seq ${a.newest.seq} at ${new Date(a.newest.signedAt).toISOString()} (${by}); ${a.headsChecked} remembered heads checked\n`
+  }
+  for (const n of a.notes) out += `note: ${n}\n`
+  for (const p of a.problems) out += `problem: ${p}\n`
+  return out
 }

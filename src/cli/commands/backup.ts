@@ -7,7 +7,7 @@ import type { Command } from 'commander'
 import { checkBackup, createBackup, restoreBackup } from '../../ops/index.js'
 import type { StoreLocation } from '../../ops/index.js'
 import { EXIT_PROBLEM } from '../exit.js'
-import { addStoreOptions, dataDirOf, sqliteFileOf } from '../store-option.js'
+import { addStoreOptions, dataDirOf, headsFileOf, sqliteFileOf, verifierKeys } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
 
 interface BackupFlags extends StoreFlags {
@@ -32,7 +32,7 @@ export function registerBackup(program: Command): void {
   ).action(async (flags: BackupFlags) => {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-')
     const out = resolve(flags.out ?? join(dataDirOf(flags), 'backups', stamp))
-    const manifest = await createBackup({ store: locationOf(flags), outDir: out, configRoot: process.cwd() })
+    const manifest = await createBackup({ store: locationOf(flags), outDir: out, configRoot: process.cwd(), headsFile: headsFileOf(flags) })
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ dir: out, ...manifest })}\n`)
     else {
       process.stdout.write(
@@ -50,7 +50,7 @@ export function registerBackup(program: Command): void {
     .argument('<dir>', 'backup directory')
     .option('--json', 'print the result as JSON')
     .action(async (dir: string, flags: { json?: boolean }) => {
-      const check = await checkBackup(dir)
+      const check = await checkBackup(dir, { keys: verifierKeys([]) })
       if (flags.json === true) process.stdout.write(`${JSON.stringify({ ok: check.ok, problems: check.problems })}\n`)
       else if (check.ok) process.stdout.write(`backup ${dir} is intact: ${check.manifest.files.length} files, ${check.manifest.audit.count} audit records\n`)
       else process.stdout.write(`backup ${dir} is damaged:\n${check.problems.map((p) => `  ${p}\n`).join('')}`)
@@ -64,13 +64,14 @@ export function registerBackup(program: Command): void {
       .argument('<dir>', 'backup directory')
       .option('--json', 'print the result as JSON'),
   ).action(async (dir: string, flags: BackupFlags) => {
-    const check = await checkBackup(dir)
+    const proof = { keys: verifierKeys([]), liveHeadsFile: headsFileOf(flags) }
+    const check = await checkBackup(dir, proof)
     if (!check.ok) {
       process.stderr.write(`sofia: refusing backup ${dir}: ${check.problems.join('; ')}\n`)
       process.exitCode = EXIT_PROBLEM
       return
     }
-    const result = await restoreBackup(dir, locationOf(flags))
+    const result = await restoreBackup(dir, locationOf(flags), { proof, headsFile: headsFileOf(flags) })
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ restored: dir, previous: result.previous ?? null })}\n`)
     else {
       process.stdout.write(

@@ -22,7 +22,7 @@ import type { OperatorConsole } from '../../system/index.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY } from '../../system/index.js'
 import { INACTIVE, KillSwitch, TradingStates } from '../../risk/index.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingStatesSnapshot } from '../../risk/index.js'
-import { AuditLog } from '../../audit/index.js'
+import { writeAudited } from '../../audit/index.js'
 import { isFrozen, writeFreeze } from './freeze.js'
 import { auditTimeline, incidentId, writeIncident } from './incident.js'
 import type { IncidentRecord } from './incident.js'
@@ -284,9 +284,7 @@ export function sessionSafety(t: SessionSafety): SafetyActions {
 /** No session running: the store is changed directly (what a restarted session recovers), audited. */
 export function storeSafety(store: Store, killSwitchMode: KillSwitchMode, now: () => number = Date.now): SafetyActions {
   const write = async (key: string, value: unknown, type: string, actor: string, payload: unknown, extra: { key: string; value: unknown }[] = []): Promise<void> => {
-    const log = new AuditLog(await store.auditHead())
-    log.append(type, actor, payload, now())
-    await store.write({ state: [{ key, value }, ...extra], audit: log.drain() })
+    await writeAudited(store, { state: [{ key, value }, ...extra] }, (log) => log.append(type, actor, payload, now()))
   }
   const states = async (): Promise<TradingStates> => new TradingStates((await store.getState<TradingStatesSnapshot>(TRADING_STATES_KEY)) ?? undefined)
   const killSwitch = async (): Promise<KillSwitch> =>

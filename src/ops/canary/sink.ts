@@ -7,7 +7,7 @@
  * session runs in another process uses `controlSink`: it writes the rows and asks the session, through the
  * control channel, to append the records to its chain.
  */
-import { AuditLog } from '../../audit/index.js'
+import { writeAudited } from '../../audit/index.js'
 import type { Store, WriteBatch } from '../../store/index.js'
 import type { Persistence } from '../../system/index.js'
 import { sendRequest } from '../../system/control.js'
@@ -44,10 +44,10 @@ export function storeSink(store: Store, now: () => number = Date.now): AuditSink
   const write = async (batch: Omit<WriteBatch, 'audit'>, records: readonly AuditEntry[]): Promise<void> => {
     const all = [...pending.splice(0), ...records]
     if (all.length === 0 && !hasRows(batch)) return
-    const log = new AuditLog(await store.auditHead())
     const ts = now()
-    for (const r of all) log.append(r.type, r.actor, r.payload, ts)
-    await store.write({ ...batch, audit: log.drain() })
+    await writeAudited(store, batch, (log) => {
+      for (const r of all) log.append(r.type, r.actor, r.payload, ts)
+    })
   }
   return {
     store,
