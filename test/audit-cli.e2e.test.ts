@@ -43,7 +43,7 @@ describe('sofia audit verify', () => {
     const r = sofia(['audit', 'verify', '--data-dir', dir])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^audit chain intact: 12 records, head seq 12 hash [0-9a-f]{12}…\n$/)
+    expect(r.stdout).toMatch(/^audit chain intact: 12 records, head seq 12 hash [0-9a-f]{12}…\nsigned heads: none \(not anchored yet\)\n$/)
   })
 
   it('exits 1 naming the first bad record (payload edited)', () => {

@@ -124,7 +124,8 @@ describe.skipIf(PG_URL === undefined)(`sofia backup (PostgreSQL${PG_URL === unde
 
   it('dumps with pg_dump and restores with pg_restore to the same chain', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sofia-pgbk-'))
-    const env = { DATABASE_URL: url }
+    // The data directory holds the audit heads file of the PostgreSQL store: every command uses the same one.
+    const env = { DATABASE_URL: url, SOFIA_HOME: dataDir }
     paperSession(dataDir, env)
     const head = auditHead([], env)
     const out = join(dataDir, 'backup')

@@ -52,6 +52,19 @@ describe('where the store is', () => {
     const status = sofia(['status'], { cwd: dir, env: { SOFIA_HOME: '' } })
     expect(status.code, status.stderr).toBe(0)
   })
+
+  it('honours audit.keyFile and audit.headsFile from sofia.yaml (below SOFIA_AUDIT_KEY / SOFIA_AUDIT_HEADS)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-cfgkey-'))
+    writeFileSync(join(dir, 'sofia.yaml'), 'dataDir: ./dd\naudit:\n  keyFile: ./keys/audit.pem\n  headsFile: ./heads/h.jsonl\n')
+    const env = { SOFIA_HOME: '', SOFIA_AUDIT_KEY: '', SOFIA_AUDIT_HEADS: '' }
+    const r = sofia(['paper', '--duration', '1'], { cwd: dir, timeoutMs: 60_000, env })
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(join(dir, 'keys', 'audit.pem'))).toBe(true)
+    expect(existsSync(join(dir, 'heads', 'h.jsonl'))).toBe(true)
+    const verify = sofia(['audit', 'verify', '--json'], { cwd: dir, env })
+    expect(verify.code, verify.stdout).toBe(0)
+    expect((JSON.parse(verify.stdout) as { anchors: { signedHeads: number; trustedKeys: string[] } }).anchors).toMatchObject({ signedHeads: 1 })
+  })
 })
 
 describe('bad usage is one line and exit 2', () => {

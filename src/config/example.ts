@@ -88,6 +88,11 @@ canary:
 # database:
 #   url: postgres://sofia:password@127.0.0.1:5432/sofia                         # (DATABASE_URL)
 
+# The audit chain's signing key (kept outside the data directory) and its heads file.
+# audit:
+#   keyFile: ~/.config/sofia/audit-ed25519.pem                                  # (SOFIA_AUDIT_KEY)
+#   headsFile: ./var/audit-heads.jsonl                                           # (SOFIA_AUDIT_HEADS)
+
 # The operator HTTP API and dashboard.
 api:
   host: 127.0.0.1

@@ -6,7 +6,8 @@
  * `environment MAX_DAILY_LOSS: …` — thrown as a ConfigError (an InputError: CLI exit code 2).
  */
 import { readFile } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { homedir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { yamlLineOf } from './yaml-lines.js'
 import type { Document } from 'yaml'
@@ -141,7 +142,7 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
   const dataDirBase = applied.has('dataDir') || getIn(raw, ['dataDir']) === undefined ? cwd : fileDir
   // Paths written in the file are relative to the file; from the environment, to the working directory.
   const pathOf = (path: string, value: string | undefined): string | undefined =>
-    value === undefined ? undefined : resolve(applied.has(path) ? cwd : fileDir, value)
+    value === undefined ? undefined : value.startsWith('~/') ? join(homedir(), value.slice(2)) : resolve(applied.has(path) ? cwd : fileDir, value)
   const audit = definedOnly({ keyFile: pathOf('audit.keyFile', result.data.audit?.keyFile), headsFile: pathOf('audit.headsFile', result.data.audit?.headsFile) })
   return deepFreeze(
     build(result.data, {

@@ -207,6 +207,14 @@ describe('bad input', () => {
     expect(data.stats.badRowMessages[0]).toMatch(new RegExp(`record 2: not valid JSON`))
   })
 
+  it('names the file of a line or a record too long to be market data, instead of running out of string', async () => {
+    const huge = 'x'.repeat(65 * 2 ** 20)
+    const csv = tempFile('kraken_BCH-EUR_trades.csv', `1672531436,90.54,1\n${huge}`)
+    await expect(readAll(csv)).rejects.toThrow(new InputError(`${csv}: no line break in 64 MiB from character 19: not a line-based data file`))
+    const json = tempFile('binance_BTC-USDT_1m.json', `[[60000,1,2,0.5,1.5,10],["${huge}"]]`)
+    await expect(readAll(json)).rejects.toThrow(new InputError(`${json}: record 2 is longer than 64 MiB`))
+  })
+
   it.each([
     [{ batchSize: 0 }, 'batchSize must be a positive integer, got 0'],
     [{ timeframe: '7x' }, "bad timeframe '7x' (expected e.g. 1m, 5m, 1h, 1d)"],

@@ -89,19 +89,29 @@ export async function* textChunks(path: string, gzip: boolean): AsyncGenerator<s
   }
 }
 
+/** The longest line a reader accepts, in characters. */
+export const MAX_LINE_CHARS = 64 * 2 ** 20
+
 /**
  * Text chunks that each end at a line boundary (the last may lack a final newline), so line parsers never
  * see half a line. One copy per chunk, no per-line allocation.
  */
 export async function* lineChunks(path: string, gzip: boolean): AsyncGenerator<string, void, undefined> {
   let carry = ''
+  let consumed = 0
   for await (const chunk of textChunks(path, gzip)) {
     const text = carry.length === 0 ? chunk : carry + chunk
     const cut = text.lastIndexOf('\n')
     if (cut === -1) {
+      // A file with no line breaks (a binary file, one huge JSON document) would grow one string until V8
+      // refuses it with "Invalid string length" and no file name.
+      if (text.length > MAX_LINE_CHARS) {
+        throw new InputError(`${path}: no line break in ${MAX_LINE_CHARS / 2 ** 20} MiB from character ${consumed}: not a line-based data file`)
+      }
       carry = text
       continue
     }
+    consumed += cut + 1
     carry = text.slice(cut + 1)
     yield text.slice(0, cut + 1)
   }

@@ -9,6 +9,9 @@
 /** A structural problem with the array itself (not with one record). */
 export class JsonScanError extends Error {}
 
+/** The longest record accepted (a record longer than this is not market data; V8 strings end near 512 MiB). */
+const MAX_RECORD_CHARS = 64 * 2 ** 20
+
 const enum State {
   BeforeArray,
   BeforeFirstElement,
@@ -97,7 +100,10 @@ export class JsonArrayScanner {
           throw new JsonScanError('unexpected data after the closing "]"')
       }
     }
-    if (this.state === State.InElement && start !== -1) this.partial += chunk.slice(start)
+    if (this.state === State.InElement && start !== -1) {
+      this.partial += chunk.slice(start)
+      if (this.partial.length > MAX_RECORD_CHARS) throw new JsonScanError(`record ${this.count + 1} is longer than ${MAX_RECORD_CHARS / 2 ** 20} MiB`)
+    }
   }
 
   /** Call at end of input: throws when the array never closed. */

@@ -24,6 +24,8 @@ export interface OpenStoreOptions {
   readonly schema?: string
   /** Create the data directory, database file or schema when missing. Default true. */
   readonly create?: boolean
+  /** SQLite: the structural check on open (see SqliteStoreOptions.integrity). Default 'quick'. */
+  readonly integrity?: 'quick' | 'full'
 }
 
 /** Opens (and migrates) the configured store. Bad locations and foreign or newer databases throw InputError. */
@@ -51,7 +53,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   const file = options.file ?? join(options.dataDir, 'sofia.db')
   if (create && !existsSync(file)) createWhole(file)
-  const store = new SqliteStore(file, { create })
+  const store = new SqliteStore(file, { create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }) })
   try {
     store.migrate()
   } catch (error) {

@@ -58,6 +58,12 @@ export interface SqliteStoreOptions {
   readonly migrations?: readonly Migration[]
   /** Accept an existing 0-byte file as a new database (default false: it is refused as damaged). */
   readonly allowEmpty?: boolean
+  /**
+   * The structural check run on open (`PRAGMA quick_check`, or `integrity_check` for 'full', which also
+   * checks every index against its table): a damaged database is refused before anything reads or trades on
+   * it. Default 'quick'.
+   */
+  readonly integrity?: 'quick' | 'full' | 'none'
 }
 
 type Stmt = Database.Statement<unknown[], DbRow>
@@ -91,7 +97,11 @@ export function sqliteInputError(path: string, error: unknown): unknown {
   const code = errorCode(error) ?? ''
   const detail = error instanceof Error ? error.message : String(error)
   if (code === 'SQLITE_NOTADB') return new InputError(`database ${path} is not a SQLite database (${detail})`, { cause: error })
-  if (code.startsWith('SQLITE_CORRUPT')) return new InputError(`database ${path} is corrupt (${detail})`, { cause: error })
+  if (code.startsWith('SQLITE_CORRUPT') || /malformed/.test(detail)) {
+    // SQLite may quote the damaged bytes: keep the message to one printable line.
+    const what = detail.replace(/ - near .*$/s, '').replace(/[^\x20-\x7e]/g, '?').slice(0, 160)
+    return new InputError(`database ${path} is corrupt (${what}); nothing was read from it — restore it from a backup (sofia backup restore)`, { cause: error })
+  }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new InputError(`database ${path} is locked by another process`, { cause: error })
   }
@@ -171,6 +181,7 @@ export class SqliteStore implements Store {
     }
     try {
       this.inspect()
+      if ((options.integrity ?? 'quick') !== 'none') this.checkIntegrity(options.integrity === 'full')
       // Only now that the file is known to be ours (or empty) may it be changed.
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`)
@@ -179,6 +190,16 @@ export class SqliteStore implements Store {
       throw sqliteInputError(file, error)
     }
     this.applyBatch = this.db.transaction((e: EncodedBatch) => this.apply(e))
+  }
+
+  /** Refuses a database whose pages do not hold together (SQLite's own check), naming the first fault. */
+  private checkIntegrity(full: boolean): void {
+    const pragma = full ? 'integrity_check' : 'quick_check'
+    const faults = (this.db.pragma(`${pragma}(3)`) as Record<string, string>[]).map((r) => Object.values(r)[0] ?? '')
+    if (faults.length === 1 && faults[0] === 'ok') return
+    throw new InputError(
+      `database ${this.location} is damaged (PRAGMA ${pragma}: ${faults[0]?.replace(/\s+/g, ' ')}); nothing was read from it — restore it from a backup (sofia backup restore)`,
+    )
   }
 
   /** Refuses a file that is not SQLite, holds someone else's tables, or has migrations this code does not know. */

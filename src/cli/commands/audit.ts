@@ -17,6 +17,7 @@ import type { StoreFlags } from '../store-option.js'
 
 interface VerifyFlags extends StoreFlags {
   file?: string
+  quick?: boolean
   head?: string[]
   publicKey?: string[]
   json?: boolean
@@ -54,6 +55,7 @@ export function registerAudit(program: Command): void {
   )
     .option('--file <file.jsonl>', 'verify this JSONL export instead of the store')
     .option('--head <file>', 'also check the chain still holds the signed heads in this file (from `sofia audit head`)', collect, [])
+    .option('--quick', 'check the SQLite database\'s structure only (PRAGMA quick_check), not every index against its table')
     .option('--public-key <file>', 'check signatures against this public key too (PEM; default: the audit key)', collect, [])
     .option('--json', 'print {ok, count, head | firstBad, anchors} as JSON')
     .action(async (flags: VerifyFlags) => {
@@ -73,7 +75,7 @@ export function registerAudit(program: Command): void {
           if (!chain.ok) return { result: chain, anchors: undefined }
           const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), headsFile: headsFileOf(flags), extraHeads, keys })
           return { result: chain, anchors: report }
-        }))
+        }, flags.quick === true ? 'quick' : 'full'))
       }
       const ok = result.ok && (anchors?.ok ?? true)
       if (flags.json === true) {
@@ -238,8 +240,8 @@ export function registerAudit(program: Command): void {
 }
 
 /** Opens the store the flags select, runs `use`, and closes it whatever happens. */
-async function withStore<T>(flags: StoreFlags, create: boolean, use: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStoreFromFlags(flags, { create })
+async function withStore<T>(flags: StoreFlags, create: boolean, use: (store: Store) => Promise<T>, integrity: 'quick' | 'full' = 'quick'): Promise<T> {
+  const store = await openStoreFromFlags(flags, { create, integrity })
   try {
     return await use(store)
   } finally {
