@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { AuditLog, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
+import { AuditKey, AuditLog, HeadAnchor, checkAnchors, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
 import type { VerifiableRecord } from '../src/audit/index.js'
 import { openStore } from '../src/store/index.js'
 
@@ -24,6 +24,15 @@ export type AuditBenchResult = {
   append_per_s: number
   verify_memory_per_s: number
   verify_sqlite_per_s?: number
+  /** Durable appends (AuditLog → SQLite, synchronous=FULL, 1,000 records a batch), without and with signed heads. */
+  durable_append_per_s?: number
+  durable_append_signed_per_s?: number
+  /** How much slower signing every 1,000th head makes durable appends, in percent (goal ≤ 5). */
+  checkpoint_overhead_pct?: number
+  /** `sofia audit verify`'s work on a signed chain: open (quick check), verify the links, check every signature and the heads file. */
+  verify_sqlite_signed_per_s?: number
+  /** The same with the full integrity check a session runs at start (PRAGMA integrity_check). */
+  verify_sqlite_signed_full_check_per_s?: number
 }
 
 const T0 = 1_700_000_000_000
@@ -97,6 +106,88 @@ export async function benchAudit(n = 1_000_000): Promise<AuditBenchResult> {
     append_per_s: appendPerS,
     verify_memory_per_s: verifyMemoryPerS,
     verify_sqlite_per_s: await benchSqlite(written),
+    ...(await benchSigned(inputs)),
+  }
+}
+
+/**
+ * Signed heads: durable appends with and without them (alternated, best of 3 each, on 200,000 records), then
+ * verification of the signed chain from SQLite, signatures and heads file included.
+ */
+async function benchSigned(inputs: readonly { type: string; actor: string; payload: unknown }[]): Promise<Partial<AuditBenchResult>> {
+  const n = Math.min(inputs.length, 200_000)
+  const dir = mkdtempSync(join(tmpdir(), 'sofia-bench-signed-'))
+  try {
+    const key = AuditKey.create(join(dir, 'audit.pem'))
+    let round = 0
+    const durable = async (signed: boolean): Promise<number> => {
+      const d = join(dir, `r${round++}`)
+      const store = await openStore({ dataDir: d, file: join(d, 'sofia.db') })
+      try {
+        const log = new AuditLog(undefined, signed ? new HeadAnchor(key, join(d, 'audit-heads.jsonl'), 1_000, 3_600_000) : undefined)
+        const t = performance.now()
+        for (let i = 0; i < n; i += 1_000) {
+          for (let j = i; j < Math.min(n, i + 1_000); j++) {
+            const x = inputs[j]!
+            log.append(x.type, x.actor, x.payload, T0 + j)
+          }
+          const batch = log.drain()
+          await store.write({ audit: batch })
+          log.committed(batch)
+        }
+        return Math.round((n / (performance.now() - t)) * 1000)
+      } finally {
+        await store.close()
+      }
+    }
+    let plain = 0
+    let signed = 0
+    await durable(false) // warm-up
+    for (let i = 0; i < 3; i++) {
+      plain = Math.max(plain, await durable(false))
+      signed = Math.max(signed, await durable(true))
+    }
+
+    // A signed chain of all the inputs, verified the way `sofia audit verify` does.
+    const d = join(dir, 'verify')
+    const file = join(d, 'sofia.db')
+    const headsFile = join(d, 'audit-heads.jsonl')
+    const store = await openStore({ dataDir: d, file })
+    const log = new AuditLog(undefined, new HeadAnchor(key, headsFile, 1_000, 3_600_000))
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i]!
+      log.append(x.type, x.actor, x.payload, T0 + i)
+      if (log.pendingCount >= 20_000) {
+        const batch = log.drain()
+        await store.write({ audit: batch })
+        log.committed(batch)
+      }
+    }
+    const rest = log.drain()
+    await store.write({ audit: rest })
+    log.committed(rest)
+    await store.close()
+    const verify = (integrity: 'quick' | 'full') => async (): Promise<void> => {
+      const opened = await openStore({ dataDir: d, file, create: false, integrity })
+      try {
+        const chain = await verifySqliteAudit(opened.location)
+        if (!chain.ok) throw new Error('bench signed chain does not verify')
+        const report = checkAnchors({ chainHead: chain.head, anchors: await opened.auditAnchors(), headsFile, keys: [key] })
+        if (!report.ok || report.signedHeads < inputs.length / 1_001) throw new Error(`bench signed chain: ${report.problems[0] ?? 'too few signed heads'}`)
+      } finally {
+        await opened.close()
+      }
+    }
+    const records = inputs.length + Math.floor(inputs.length / 1_000)
+    return {
+      durable_append_per_s: plain,
+      durable_append_signed_per_s: signed,
+      checkpoint_overhead_pct: Math.round((plain / signed - 1) * 1000) / 10,
+      verify_sqlite_signed_per_s: await bestOf(records, verify('quick')),
+      verify_sqlite_signed_full_check_per_s: await bestOf(records, verify('full')),
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
