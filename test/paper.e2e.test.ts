@@ -6,11 +6,18 @@ import { join } from 'node:path'
 import { CLI, REPO, cliEnv, sofia } from './helpers.js'
 
 describe('sofia paper (npm start)', () => {
-  it('paper-trades the synthetic market on the wall clock and summarizes', () => {
-    const r = sofia(['paper', '--duration', '4', '--step-ms', '20', '--json', '--data-dir', mkdtempSync(join(tmpdir(), 'sofia-paper-'))])
+  it('paper-trades the synthetic market on the wall clock and summarizes; its P&L is all simulated', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sofia-paper-'))
+    const r = sofia(['paper', '--duration', '4', '--step-ms', '20', '--json', '--data-dir', dataDir])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const report = JSON.parse(r.stdout) as { events: number; orders: { submitted: number }; ledgerVerified: boolean; strategies: { id: string }[] }
+    const report = JSON.parse(r.stdout) as { events: number; fills: number; orders: { submitted: number }; ledgerVerified: boolean; strategies: { id: string }[] }
+    // A paper session's fills are the simulator's: none counts as what an exchange did.
+    const pnl = sofia(['pnl', '--data-dir', dataDir, '--json'])
+    expect(pnl.code, pnl.stderr).toBe(0)
+    const legs = JSON.parse(pnl.stdout) as Record<'live' | 'simulated', { fills: number }>
+    expect(legs.live.fills).toBe(0)
+    expect(legs.simulated.fills).toBe(report.fills)
     expect(report.events).toBeGreaterThan(500)
     expect(report.orders.submitted).toBeGreaterThan(0)
     expect(report.ledgerVerified).toBe(true)

@@ -161,3 +161,19 @@ describe('ExchangeLegs', () => {
     await expect(ExchangeLegs.scan(() => store.iterateAudit(), { label: 'store audit' })).rejects.toThrow(`store audit: seq 2 (canary.fill): field 'payload.side': expected "buy" or "sell", got "hold"`)
   })
 })
+
+describe('ExchangeLegs: paper and backtest sessions', () => {
+  it('counts the fills of a paper session as simulated, from its start to the next session’s', async () => {
+    const store = new MemoryStore()
+    const log = new AuditLog()
+    log.append('session.started', 'system', { mode: 'live' }, 0)
+    log.append('session.started', 'system', { mode: 'paper' }, 100)
+    log.append('session.started', 'system', { mode: 'live' }, 200)
+    log.append('session.started', 'system', { mode: 'backtest' }, 300)
+    const fills = [storedFill('a', 'c-a', { timestamp: 50 }), storedFill('b', 'c-b', { timestamp: 150 }), storedFill('c', 'c-c', { timestamp: 250 }), storedFill('d', 'c-d', { timestamp: 350 })]
+    await store.write({ fills, audit: log.drain() })
+    const legs = await ExchangeLegs.scan(() => store.iterateAudit())
+    expect((await all(legs.storeTrades(store))).map((t) => t.id)).toEqual(['a', 'c'])
+    expect(legs.selection()).toMatchObject({ kept: 2, excludedSimulated: 2 })
+  })
+})

@@ -13,9 +13,9 @@
  *   exchange's trade id), order, clientOrderId, symbol, side, price, amount, fee, feeCurrency, timestamp}).
  *
  * So the internal side of a reconciliation against the exchange is: the recorded fills except those of
- * orders with a `shadow.order` record, plus the `canary.fill` records. An order without a `shadow.order`
- * record counts as the exchange's: that is right for live and testnet, and for fills of other venues, but
- * not for `sofia run --mode paper` on an exchange (its simulated orders are not recorded as shadow orders).
+ * orders with a `shadow.order` record and the fills of paper and backtest sessions (from their `session.started`
+ * record to the next session's), plus the `canary.fill` records. Any other fill counts as the exchange's: live
+ * and testnet, and fills of other venues.
  *
  * Memory: one pass over the audit chain collects the client order ids of the shadow orders (a Set per venue)
  * and counts the canary fills; the fills then stream past that set, and the canary fills are streamed by a
@@ -43,6 +43,7 @@ export interface ExchangeLegsOptions {
 }
 
 const SHADOW_ORDER = 'shadow.order'
+const SESSION_STARTED = 'session.started'
 const CANARY_FILL = 'canary.fill'
 
 function objectPayload(payload: unknown): Record<string, unknown> | undefined {
@@ -98,6 +99,11 @@ export class ExchangeLegs {
   private readonly canarySymbols = new Set<string>()
   private readonly canaryVenues = new Set<string>()
   private canaryCount = 0
+  /**
+   * When sessions whose whole account is the simulator ran (`session.started` with mode paper or backtest, until
+   * the next session starts): their fills are simulated whatever venue they name. Sorted, few (one per session).
+   */
+  private readonly simulatedSpans: { from: number; to: number }[] = []
   private kept = 0
   private excluded = 0
   private added = 0
@@ -116,13 +122,29 @@ export class ExchangeLegs {
   }
 
   /** Whether a recorded fill of `venue` belongs to an order the simulator took as the primary leg. */
-  isSimulated(venue: string | undefined, clientOrderId: string | null | undefined): boolean {
+  isSimulated(venue: string | undefined, clientOrderId: string | null | undefined, timestamp?: number): boolean {
+    if (timestamp !== undefined && this.inSimulatedSession(timestamp)) return true
     if (clientOrderId === undefined || clientOrderId === null || clientOrderId === '') return false
     if (venue === undefined) {
       for (const ids of this.shadow.values()) if (ids.has(clientOrderId)) return true
       return false
     }
     return this.shadow.get(venue)?.has(clientOrderId) === true
+  }
+
+  /** Whether `ts` falls in a paper or backtest session (binary search over the spans). */
+  private inSimulatedSession(ts: number): boolean {
+    const spans = this.simulatedSpans
+    let lo = 0
+    let hi = spans.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const span = spans[mid]!
+      if (ts < span.from) hi = mid - 1
+      else if (ts >= span.to) lo = mid + 1
+      else return true
+    }
+    return false
   }
 
   /** The symbols of the canary fills in range. */
@@ -154,7 +176,7 @@ export class ExchangeLegs {
       const out: TradeRecord[] = []
       for (let i = 0; i < batch.length; i++) {
         const f = batch[i] as StoredFill
-        if (this.isSimulated(f.venue, f.clientOrderId)) excluded++
+        if (this.isSimulated(f.venue, f.clientOrderId, f.timestamp)) excluded++
         else {
           out.push(storedFillTrade(f))
           kept++
@@ -184,7 +206,7 @@ export class ExchangeLegs {
           const t = this.parse(r, () => auditFillTrade(r.payload, r.ts))
           if (only !== undefined && t.venue !== only) continue
           if (!this.inRange(t.timestamp)) continue
-          if (this.isSimulated(t.venue, t.clientOrderId)) excluded++
+          if (this.isSimulated(t.venue, t.clientOrderId, r.ts)) excluded++
           else {
             out.push(t)
             kept++
@@ -227,9 +249,16 @@ export class ExchangeLegs {
 
   private async read(): Promise<void> {
     const only = this.options.venue
+    let open: { from: number; to: number } | undefined
     for await (const batch of this.audit()) {
       for (const r of batch) {
-        if (r.type === SHADOW_ORDER) {
+        if (r.type === SESSION_STARTED) {
+          // A session ends where the next one starts (a crash writes no stop record).
+          if (open !== undefined) open.to = r.ts
+          const mode = objectPayload(r.payload)?.['mode']
+          open = mode === 'paper' || mode === 'backtest' ? { from: r.ts, to: Infinity } : undefined
+          if (open !== undefined) this.simulatedSpans.push(open)
+        } else if (r.type === SHADOW_ORDER) {
           // Every venue's: a canary fill (which names no venue) is placed by its shadow order's.
           const p = objectPayload(r.payload)
           const venue = p?.['venue']

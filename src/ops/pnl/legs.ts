@@ -5,8 +5,8 @@
  * `simulated` is what the simulator filled as the primary leg (shadow and canary modes). The selection is the
  * reconciliation's (reconcile/legs ExchangeLegs), not a second one.
  *
- * Not told apart: `sofia paper` and `sofia run --mode paper` record no `shadow.order`, so their fills count as
- * `live` here as they do for reconciliation. Order outcomes (fill rate) are the same in both legs.
+ * The fills of `sofia paper` and `sofia run --mode paper` sessions are `simulated` (their account is the
+ * simulator). Order outcomes (fill rate) are the same in both legs.
  */
 import { Decimal } from '../../model/index.js'
 import { ExchangeLegs } from '../../reconcile/legs.js'
@@ -61,7 +61,7 @@ export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = 
       for await (const batch of base.fills(until)) {
         const out: ReportFill[] = []
         for (const f of batch) {
-          const isSim = legs.isSimulated(f.venue, f.clientOrderId)
+          const isSim = legs.isSimulated(f.venue, f.clientOrderId, f.timestamp)
           while (next < canary.length && canary[next]!.timestamp <= f.timestamp) out.push(canary[next++]!)
           if (isSim === simulated) out.push(f)
         }
