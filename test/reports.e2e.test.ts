@@ -79,6 +79,9 @@ describe('sofia report', () => {
       expect(json, field).toHaveProperty(field)
     }
     expect((json['trades'] as { fills: number }).fills).toBe(fills)
+    // A paper store: every fill is the simulator's, none the exchange's.
+    expect(json['legs']).toMatchObject({ live: { fills: 0, net: '0' }, simulated: { fills } })
+    expect(readFileSync(`${base}.md`, 'utf8')).toMatch(/By leg \(net, unrealized not included\): live 0(\.0+)? USDT over 0 fills; simulated -?[\d.]+ USDT over \d+ fills/)
     expect(json['reconciliation']).toMatchObject({ status: 'not run' })
     const html = readFileSync(`${base}.html`, 'utf8')
     expect(html).toContain('new uPlot(')

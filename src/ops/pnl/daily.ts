@@ -25,6 +25,8 @@ import { dayPeriod } from './period.js'
 import { fillRate, pnlJson, roundText, summarizePnl } from './pnl.js'
 import type { PnlRow, PnlSummary } from './pnl.js'
 import { replayPnl } from './replay.js'
+import { PNL_LEGS, legSource } from './legs.js'
+import type { PnlLeg } from './legs.js'
 import { reportSource } from './source.js'
 import type { ReportSource } from './source.js'
 import type { FillPnl, OrderCounts } from './replay.js'
@@ -74,6 +76,8 @@ export interface DailyReport {
   readonly generatedAt: string
   readonly currency: string
   readonly pnl: PnlSummary
+  /** The day's P&L by leg: `live` what the exchange did, `simulated` the simulator's (paper, shadow). */
+  readonly legs: Readonly<Record<PnlLeg, PnlSummary>>
   readonly attribution: Attribution
   readonly orders: OrderCounts
   readonly fillRate: number | undefined
@@ -214,6 +218,15 @@ export async function buildDailyReport(store: Store, options: DailyReportOptions
     options.reconciliation ?? readReconciliationStatus(options.dataDir),
   ])
   const pnl = summarizePnl(replay, period, options.marksSource)
+  const legs = {} as Record<PnlLeg, PnlSummary>
+  for (const leg of PNL_LEGS) {
+    const legReplay = await replayPnl(
+      store,
+      { from: period.from, to: period.to, currency: options.currency, endMarks: options.marks, costs: leg === 'simulated' ? [] : options.costs },
+      await legSource(store, leg, source),
+    )
+    legs[leg] = summarizePnl(legReplay, period, options.marksSource)
+  }
   const attribution = attribute(replay, period)
   const t = pnl.totals
   let peak: Decimal | undefined
@@ -230,6 +243,7 @@ export async function buildDailyReport(store: Store, options: DailyReportOptions
     generatedAt: new Date(options.now ?? Date.now()).toISOString(),
     currency: replay.currency,
     pnl,
+    legs,
     attribution,
     orders: t.orders,
     fillRate: fillRate(t.orders),
@@ -264,6 +278,8 @@ export function dailyReportJson(r: DailyReport): Record<string, unknown> {
     generatedAt: r.generatedAt,
     currency: r.currency,
     pnl,
+    // The same split as `sofia pnl --json`: net = realized − fees (− costs on the live leg), unrealized not included.
+    legs: Object.fromEntries(PNL_LEGS.map((leg) => [leg, { fills: r.legs[leg].totals.fills, net: r.legs[leg].totals.netPnl.toString(), netIncludesUnrealized: false }])),
     attribution: attributionJson(r.attribution),
     trades: { fills: r.pnl.totals.fills, volume: r.pnl.totals.volume.toString(), orders: r.orders, fillRate: r.fillRate ?? null, orderReasons: r.pnl.orderReasons },
     slippage: {
@@ -332,7 +348,8 @@ function blocks(r: DailyReport): Block[] {
       title: 'Summary',
       lines: [
         `Net P&L (realized − fees − costs): ${roundText(t.netPnl, 4)} ${c}; unrealized at day end: ${roundText(t.unrealizedPnl, 4)} ${c}`,
-        `Mark-to-market net P&L of the day: ${roundText(a.netPnl, 4)} ${c}`,
+        `By leg (net, unrealized not included): ${PNL_LEGS.map((leg) => `${leg} ${roundText(r.legs[leg].totals.netPnl, 4)} ${c} over ${r.legs[leg].totals.fills} fills`).join('; ')}`,
+        `Mark-to-market net P&L of the day (unrealized included): ${roundText(a.netPnl, 4)} ${c}`,
         `Fills: ${t.fills}, volume ${roundText(t.volume, 2)} ${c}; win rate ${pct(t.winRate)} of ${t.closingFills} closing fills`,
         `Orders: ${o.closed} closed, ${o.canceled} canceled, ${o.expired} expired, ${o.rejected} rejected, ${o.denied} denied, ${o.open} open; fill rate ${pct(r.fillRate)}`,
         `Slippage vs decision price: ${roundText(r.slippage.bps, 2)} bps volume-weighted, cost ${roundText(r.slippage.cost, 4)} ${c}; slippage ratio ${pct(r.slippage.ratio)} of ${r.slippage.fillsWithDecision} fills worse than decided`,
