@@ -323,6 +323,10 @@ describe('operator API: dashboard views', () => {
     expect(b.json).toMatchObject({ period: { label: 'today' }, currency: 'USDT' })
     for (const k of ['byStrategy', 'byVenue', 'bySymbol', 'byDay']) expect(Array.isArray(b.json[k])).toBe(true)
     expect((b.json['totals'] as { netPnl: string }).netPnl).toMatch(/^-?\d/)
+    // By leg, as `sofia pnl --json` and the daily report: the legs' fills add up to all fills.
+    const legs = b.json['legs'] as Record<'live' | 'simulated', { fills: number; net: string; netIncludesUnrealized: boolean }>
+    expect(legs.live.fills + legs.simulated.fills).toBe((b.json['totals'] as { fills: number }).fills)
+    expect(legs.live.netIncludesUnrealized).toBe(false)
     const bad = await get('/pnl/breakdown?period=someday')
     expect(bad.status).toBe(400)
     expect(bad.json['error']).toContain('querystring/period')

@@ -10,7 +10,7 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { verifyChain, verifySqliteAudit } from '../../audit/index.js'
-import { attributionJson, computeAttribution, loadStoredCosts, parsePeriod, parseUtcDate, pnlJson, replayPnl, summarizePnl, utcDayStart } from '../../ops/pnl/index.js'
+import { attributionJson, computeAttribution, legsJson, loadStoredCosts, parsePeriod, parseUtcDate, pnlByLeg, pnlJson, replayPnl, summarizePnl, utcDayStart } from '../../ops/pnl/index.js'
 import type { StoredFill } from '../../store/index.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
@@ -129,8 +129,10 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (request) => {
       const period = parsePeriod('querystring/period', request.query.period ?? 'today', Date.now())
       await trader.persistence?.flush()
-      const replay = await replayPnl(store, { from: period.from, to: period.to, currency: trader.ledger.reportingCurrency, costs: await loadStoredCosts(store) })
-      return pnlJson(summarizePnl(replay, period))
+      const options = { from: period.from, to: period.to, currency: trader.ledger.reportingCurrency, costs: await loadStoredCosts(store) }
+      const replay = await replayPnl(store, options)
+      // live: what the exchange did; simulated: the simulator's (paper, shadow) — each net without unrealized.
+      return { ...pnlJson(summarizePnl(replay, period)), legs: legsJson(await pnlByLeg(store, options, period)) }
     },
   )
 

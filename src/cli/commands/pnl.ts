@@ -10,7 +10,8 @@ import { InputError } from '../../model/index.js'
 import {
   PNL_LEGS,
   roundText,
-  legSource,
+  legsJson,
+  pnlByLeg,
   CSV_COLUMNS,
   formatPnl,
   loadStoredCosts,
@@ -23,7 +24,7 @@ import {
   summarizePnl,
   writeFillsCsv,
 } from '../../ops/pnl/index.js'
-import type { CostRecord, MarkTable, PnlLeg, PnlSummary } from '../../ops/pnl/index.js'
+import type { CostRecord, MarkTable, PnlLeg } from '../../ops/pnl/index.js'
 import type { Store } from '../../store/index.js'
 import { addStoreOptions, openStoreFromFlags } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
@@ -104,19 +105,15 @@ export function registerPnl(program: Command): void {
     const { marks, fileCosts } = await readPnlInputs(flags)
     const { summary, legs } = await withStore(flags, async (store) => {
       const costs = await allCosts(store, fileCosts)
-      const run = async (leg: PnlLeg | undefined): Promise<PnlSummary> => {
-        const options = { from: period.from, to: period.to, currency: flags.currency, endMarks: marks, costs: leg === 'simulated' ? [] : costs }
-        const replay = leg === undefined ? await replayPnl(store, options) : await replayPnl(store, options, await legSource(store, leg))
-        return summarizePnl(replay, period, flags.marks)
-      }
-      const byLeg = {} as Record<PnlLeg, PnlSummary>
-      for (const leg of PNL_LEGS) byLeg[leg] = await run(leg)
-      return { summary: await run(undefined), legs: byLeg }
+      const options = { from: period.from, to: period.to, currency: flags.currency, endMarks: marks, costs }
+      const summary = summarizePnl(await replayPnl(store, options), period, flags.marks)
+      return { summary, legs: await pnlByLeg(store, options, period, flags.marks) }
     })
     if (flags.json === true) {
       // live: what the exchange did (its costs included); simulated: the simulator's primary-leg fills.
-      const legJson = (s: PnlSummary) => ({ fills: s.totals.fills, net: s.totals.netPnl.toString(), netIncludesUnrealized: false, ...pnlJson(s) })
-      process.stdout.write(`${JSON.stringify({ ...pnlJson(summary), live: legJson(legs.live), simulated: legJson(legs.simulated) })}\n`)
+      const brief = legsJson(legs)
+      const legJson = (leg: PnlLeg) => ({ ...brief[leg], ...pnlJson(legs[leg]) })
+      process.stdout.write(`${JSON.stringify({ ...pnlJson(summary), live: legJson('live'), simulated: legJson('simulated') })}\n`)
       return
     }
     let legLines = '\nby leg (net = realized − fees − costs, unrealized not included)\n'

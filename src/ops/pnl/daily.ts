@@ -25,7 +25,7 @@ import { dayPeriod } from './period.js'
 import { fillRate, pnlJson, roundText, summarizePnl } from './pnl.js'
 import type { PnlRow, PnlSummary } from './pnl.js'
 import { replayPnl } from './replay.js'
-import { PNL_LEGS, legSource } from './legs.js'
+import { PNL_LEGS, legsJson, pnlByLeg } from './legs.js'
 import type { PnlLeg } from './legs.js'
 import { reportSource } from './source.js'
 import type { ReportSource } from './source.js'
@@ -218,15 +218,7 @@ export async function buildDailyReport(store: Store, options: DailyReportOptions
     options.reconciliation ?? readReconciliationStatus(options.dataDir),
   ])
   const pnl = summarizePnl(replay, period, options.marksSource)
-  const legs = {} as Record<PnlLeg, PnlSummary>
-  for (const leg of PNL_LEGS) {
-    const legReplay = await replayPnl(
-      store,
-      { from: period.from, to: period.to, currency: options.currency, endMarks: options.marks, costs: leg === 'simulated' ? [] : options.costs },
-      await legSource(store, leg, source),
-    )
-    legs[leg] = summarizePnl(legReplay, period, options.marksSource)
-  }
+  const legs = await pnlByLeg(store, { from: period.from, to: period.to, currency: options.currency, endMarks: options.marks, costs: options.costs }, period, options.marksSource, source)
   const attribution = attribute(replay, period)
   const t = pnl.totals
   let peak: Decimal | undefined
@@ -279,7 +271,7 @@ export function dailyReportJson(r: DailyReport): Record<string, unknown> {
     currency: r.currency,
     pnl,
     // The same split as `sofia pnl --json`: net = realized − fees (− costs on the live leg), unrealized not included.
-    legs: Object.fromEntries(PNL_LEGS.map((leg) => [leg, { fills: r.legs[leg].totals.fills, net: r.legs[leg].totals.netPnl.toString(), netIncludesUnrealized: false }])),
+    legs: legsJson(r.legs),
     attribution: attributionJson(r.attribution),
     trades: { fills: r.pnl.totals.fills, volume: r.pnl.totals.volume.toString(), orders: r.orders, fillRate: r.fillRate ?? null, orderReasons: r.pnl.orderReasons },
     slippage: {

@@ -73,5 +73,5 @@ export type {
   RiskEvents,
   TopFill,
 } from './daily.js'
-export { PNL_LEGS, legSource } from './legs.js'
+export { PNL_LEGS, legSource, legsJson, pnlByLeg } from './legs.js'
 export type { PnlLeg } from './legs.js'

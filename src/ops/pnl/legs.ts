@@ -11,7 +11,11 @@
 import { Decimal } from '../../model/index.js'
 import { ExchangeLegs } from '../../reconcile/legs.js'
 import type { Store } from '../../store/index.js'
-import { UNTAGGED } from './replay.js'
+import { UNTAGGED, replayPnl } from './replay.js'
+import type { ReplayOptions } from './replay.js'
+import { summarizePnl } from './pnl.js'
+import type { PnlSummary } from './pnl.js'
+import type { Period } from './period.js'
 import { reportSource } from './source.js'
 import type { ReportFill, ReportSource } from './source.js'
 
@@ -74,3 +78,23 @@ export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = 
   }
 }
 
+
+/**
+ * The P&L of each leg over `options`' window. The simulated leg carries no exchange costs (those are what the
+ * exchange charged the account).
+ */
+export async function pnlByLeg(store: Store, options: ReplayOptions, period: Period, marksSource?: string, base?: ReportSource): Promise<Record<PnlLeg, PnlSummary>> {
+  const out = {} as Record<PnlLeg, PnlSummary>
+  for (const leg of PNL_LEGS) {
+    const replay = await replayPnl(store, leg === 'simulated' ? { ...options, costs: [] } : options, await legSource(store, leg, base))
+    out[leg] = summarizePnl(replay, period, marksSource)
+  }
+  return out
+}
+
+/** What every P&L answer says of the legs: fills and net (realized − fees − costs; unrealized not included). */
+export function legsJson(legs: Readonly<Record<PnlLeg, PnlSummary>>): Record<PnlLeg, { fills: number; net: string; netIncludesUnrealized: false }> {
+  const out = {} as Record<PnlLeg, { fills: number; net: string; netIncludesUnrealized: false }>
+  for (const leg of PNL_LEGS) out[leg] = { fills: legs[leg].totals.fills, net: legs[leg].totals.netPnl.toString(), netIncludesUnrealized: false }
+  return out
+}
