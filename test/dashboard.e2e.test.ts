@@ -243,6 +243,11 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       expect(await page.getByTestId('run-reconciliation').count()).toBe(0)
       await page.getByRole('link', { name: 'Canary' }).click()
       await page.getByTestId('no-canary').waitFor()
+      // P&L says which leg each net is: a paper session's fills are all simulated.
+      await page.getByRole('link', { name: 'P&L' }).click()
+      await page.getByText('Live (exchange) net').waitFor()
+      expect(await page.getByText(/^0 exchange fills$/).count()).toBe(1)
+      expect(await page.getByText(/^\d+ paper\/shadow fills$/).count()).toBe(1)
     } finally {
       await page.close()
     }

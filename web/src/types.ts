@@ -159,6 +159,8 @@ export interface PnlBreakdown {
   readonly byVenue: readonly PnlRow[]
   readonly bySymbol: readonly PnlRow[]
   readonly byDay: readonly PnlRow[]
+  /** live: what the exchange did; simulated: the simulator's fills (paper, shadow). Nets without unrealized. */
+  readonly legs: Readonly<Record<'live' | 'simulated', { readonly fills: number; readonly net: string; readonly netIncludesUnrealized: boolean }>>
 }
 
 export interface AttributionRow {

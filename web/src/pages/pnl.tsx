@@ -53,10 +53,25 @@ export function Pnl(): JSX.Element {
           <>
             <div class="cards">
               <div class="card">
-                <span class="card-label">Net ({b.period.label})</span>
+                <span class="card-label">Net ({b.period.label}, realized − fees − costs)</span>
                 <strong class="card-value">
                   <Num value={b.totals.netPnl} unit={b.currency} signed />
                 </strong>
+                <span class="muted small">unrealized not included</span>
+              </div>
+              <div class="card">
+                <span class="card-label">Live (exchange) net</span>
+                <strong class="card-value">
+                  <Num value={b.legs.live.net} unit={b.currency} signed />
+                </strong>
+                <span class="muted small">{b.legs.live.fills} exchange fills</span>
+              </div>
+              <div class="card">
+                <span class="card-label">Simulated net</span>
+                <strong class="card-value">
+                  <Num value={b.legs.simulated.net} unit={b.currency} signed />
+                </strong>
+                <span class="muted small">{b.legs.simulated.fills} paper/shadow fills</span>
               </div>
               <div class="card">
                 <span class="card-label">Realized</span>
