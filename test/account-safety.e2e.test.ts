@@ -5,11 +5,12 @@
  *   orphaned orders (Sofia's id scheme, unknown to its store) at start, alerting;
  * - a restored backup run again never re-sends an id the account has seen;
  * - a 429 (with Retry-After) on the start-up key check is waited out, not fatal;
- * - a second session on a data directory in use is refused at start (exit 2, one line naming the holder).
+ * - a second session on a data directory in use is refused at start (exit 2, one line naming the holder);
+ * - with `reconcile.haltOnDiscrepancy` in sofia.yaml, a withdrawal made outside Sofia halts the session.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -27,7 +28,7 @@ interface SimOrder {
 }
 
 beforeAll(async () => {
-  const accounts = ['A1:S1', 'A2:S2', 'A3:S3', 'A4:S4'].flatMap((a) => ['--account', a])
+  const accounts = ['A1:S1', 'A2:S2', 'A3:S3', 'A4:S4', 'A5:S5'].flatMap((a) => ['--account', a])
   sim = await startSim(['--tick-ms', '50', '--seed', '5', '--symbols', SYMBOL, '--trade-probability', '1', ...accounts, '--balance', 'USDT=1000000', '--balance', 'BTC=100'])
 })
 
@@ -38,12 +39,12 @@ afterAll(async () => {
 
 const env = (key: string): Record<string, string> => ({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: `S${key.slice(1)}`, KILL_SWITCH: 'OFF' })
 
-function run(dataDir: string, key: string): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+function run(dataDir: string, key: string, extra: Record<string, string> = {}): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
   const proc = spawn(
     process.execPath,
     [CLI, 'run', '--mode', 'live', '--url', sim!.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', 'market-maker',
       '--param', 'amount=0.001', '--param', 'spreadBps=50', '--data-dir', dataDir],
-    { cwd: dataDir, env: cliEnv(env(key)), stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: dataDir, env: cliEnv({ ...env(key), ...extra }), stdio: ['ignore', 'ignore', 'pipe'] },
   )
   children.push(proc)
   let err = ''
@@ -119,6 +120,27 @@ describe('one exchange account, several stores and starts', () => {
     expect(await waitFor(async () => (await orders('A3')).length >= 1, 20_000)).toBe(true)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000)
     await control(sim!, 'POST', '/sim/faults', {})
+    s.proc.kill('SIGTERM')
+    expect(await s.exited).toBe(0)
+  })
+
+  it('halts on a balance difference that stands, with reconcile.haltOnDiscrepancy in sofia.yaml', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-acct-drift-'))
+    writeFileSync(join(dir, 'sofia.yaml'), 'reconcile:\n  ordersEvery: 2s\n  balancesEvery: 1s\n  haltOnDiscrepancy: true\n')
+    const s = run(dir, 'A5', { KILL_SWITCH: 'AUTO' })
+    expect(await waitFor(async () => (await working('A5')).length >= 1, 20_000)).toBe(true)
+    await sleep(2_500) // balances compared and equal
+    expect(s.stderr()).not.toContain('balances differ')
+    // Someone withdraws 500 USDT from the account, outside Sofia.
+    await control(sim!, 'POST', '/sim/transfer?apiKey=A5', { asset: 'USDT', amount: '-500' })
+    expect(await waitFor(() => s.stderr().includes('balances differ'), 15_000)).toBe(true)
+    expect(s.stderr()).toMatch(/USDT ledger \d+(\.\d+)? vs exchange \d+/)
+    // Halted: every order cancelled on the exchange, and the switch says why.
+    expect(await waitFor(async () => (await working('A5')).length === 0, 15_000)).toBe(true)
+    const status = (): { active: boolean; trigger: string } =>
+      (JSON.parse(sofia(['kill-switch', 'status', '--json', '--data-dir', dir], { cwd: dir }).stdout) as { killSwitch: { active: boolean; trigger: string } }).killSwitch
+    expect(await waitFor(() => status().active, 10_000, 500)).toBe(true)
+    expect(status()).toMatchObject({ active: true, trigger: 'reconciliation' })
     s.proc.kill('SIGTERM')
     expect(await s.exited).toBe(0)
   })

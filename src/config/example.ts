@@ -84,6 +84,12 @@ risk:
 canary:
   percentage: 1       # share of each intent sent to the exchange in canary mode, 1-100 (CANARY_PERCENTAGE)
 
+# A live session compares its orders and fills with the exchange's, and its balances, while it runs.
+reconcile:
+  ordersEvery: 10s
+  balancesEvery: 60s
+  haltOnDiscrepancy: false   # true: balances that stay different from the exchange's trip the kill switch
+
 # PostgreSQL instead of the embedded SQLite store under dataDir.
 # database:
 #   url: postgres://sofia:password@127.0.0.1:5432/sofia                         # (DATABASE_URL)

@@ -90,6 +90,7 @@ describe('loadConfig', () => {
         circuitBreaker: { failures: 5, errorRate: 0.5, windowMs: 60_000, coolDownMs: 30_000 },
       },
       canary: { percentage: 1 },
+      reconcile: { ordersEveryMs: 10_000, balancesEveryMs: 60_000, haltOnDiscrepancy: false },
       api: { host: '127.0.0.1', port: 8023 },
       dataDir: join(dir, 'var'),
       source: { env: [], warnings: [] },

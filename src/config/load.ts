@@ -380,6 +380,7 @@ function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source'
     ...(exchangeConfig === undefined ? {} : { exchange: exchangeConfig }),
     risk: riskConfig,
     canary: { percentage: data.canary.percentage },
+    reconcile: { ordersEveryMs: data.reconcile.ordersEvery, balancesEveryMs: data.reconcile.balancesEvery, haltOnDiscrepancy: data.reconcile.haltOnDiscrepancy },
     ...(database === undefined ? {} : { database: { url: database.url } }),
     api: { host: data.api.host, port: data.api.port },
     ...extra,

@@ -64,6 +64,11 @@ export function redactConfig(config: SofiaConfig): ConfigDocument {
       },
     },
     canary: { percentage: config.canary.percentage },
+    reconcile: {
+      ordersEvery: formatDuration(config.reconcile.ordersEveryMs),
+      balancesEvery: formatDuration(config.reconcile.balancesEveryMs),
+      haltOnDiscrepancy: config.reconcile.haltOnDiscrepancy,
+    },
     ...(database && { database: { url: String(database.url) } }),
     ...(config.audit && { audit: { ...config.audit } }),
     api: { host: config.api.host, port: config.api.port },

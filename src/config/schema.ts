@@ -253,6 +253,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   canary: z.strictObject({ percentage: percentage().prefault(DEFAULTS.canaryPercentage) }).prefault({}),
+  reconcile: z
+    .strictObject({
+      ordersEvery: duration().prefault('10s'),
+      balancesEvery: duration().prefault('60s'),
+      haltOnDiscrepancy: z.boolean().prefault(false),
+    })
+    .prefault({}),
   database: z.strictObject({ url: databaseUrl() }).optional(),
   audit: z.strictObject({ keyFile: text().optional(), headsFile: text().optional() }).optional(),
   api: z

@@ -21,6 +21,8 @@ export interface SofiaConfig {
   readonly exchange?: ExchangeConfig
   readonly risk: RiskConfig
   readonly canary: CanaryConfig
+  /** Continuous reconciliation of a live session against its exchange. */
+  readonly reconcile: ReconcileConfig
   /** PostgreSQL; absent → SQLite under `dataDir`. */
   readonly database?: DatabaseConfig
   readonly api: ApiConfig
@@ -112,6 +114,15 @@ export interface CircuitBreakerConfig {
   readonly windowMs: number
   /** How long an open breaker waits before a half-open probe. */
   readonly coolDownMs: number
+}
+
+export interface ReconcileConfig {
+  /** Orders and fills against the exchange's, ms. */
+  readonly ordersEveryMs: number
+  /** Balances against the exchange's, ms. */
+  readonly balancesEveryMs: number
+  /** Trip the kill switch (trigger `reconciliation`) when balances stay different from the exchange's. */
+  readonly haltOnDiscrepancy: boolean
 }
 
 export interface CanaryConfig {

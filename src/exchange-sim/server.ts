@@ -2,7 +2,7 @@
  * @module exchange-sim/server
  * The local exchange's HTTP side: the subset of Binance SPOT REST that ccxt's `binance` class uses, with
  * Binance's request signing and error answers, fault injection in front of every `/api` request, and a
- * loopback-only `/sim/*` control API for tests (faults, market moves, outside trades, the simulator's own
+ * loopback-only `/sim/*` control API for tests (faults, market moves, outside trades and transfers, the simulator's own
  * trade record). WebSockets are upgraded on the same port (see ws-streams.ts).
  */
 import { randomBytes } from 'node:crypto'
@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { dec } from '../model/index.js'
 import type { Account } from './accounts.js'
 import {
   accountJson,
@@ -401,6 +402,16 @@ export class ExchangeSimServer {
         case 'POST /sim/market':
           ex.moveTo(sym(body['symbol']), Number(body['price']))
           return this.json(res, 200, { ok: true })
+        case 'POST /sim/transfer': {
+          // A deposit (amount > 0) or withdrawal (< 0) on the account, made outside Sofia.
+          const a = account()
+          const asset = body['asset']
+          const amount = typeof body['amount'] === 'string' || typeof body['amount'] === 'number' ? dec(String(body['amount'])) : undefined
+          if (a === undefined || typeof asset !== 'string' || amount === undefined) return this.json(res, 400, { error: 'expected {asset, amount} (and ?apiKey=)' })
+          if (a.balance(asset).free.add(amount).isNegative()) return this.json(res, 400, { error: `not enough free ${asset}` })
+          a.credit(asset, amount)
+          return this.json(res, 200, { asset, free: f8(a.balance(asset).free) })
+        }
         case 'POST /sim/trade': {
           const side = body['side']
           if (side !== 'buy' && side !== 'sell') return this.json(res, 400, { error: "side must be 'buy' or 'sell'" })

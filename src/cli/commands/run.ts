@@ -86,6 +86,7 @@ export function registerRun(program: Command): void {
         marketDir: join(dataDirOf(flags), 'market'),
         signal: controller.signal,
         canaryPercentage: config.canary.percentage,
+        reconcile: { ordersEveryMs: config.reconcile.ordersEveryMs, balancesEveryMs: config.reconcile.balancesEveryMs, haltOnDiscrepancy: config.reconcile.haltOnDiscrepancy },
         store,
         riskSettings: session.risk,
         killFile: session.killFile,

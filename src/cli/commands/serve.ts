@@ -180,6 +180,7 @@ export function registerServe(program: Command): void {
           strategies,
           strategyParams: strategyParamsOf(strategies, specs),
           canaryPercentage: session.config.canary.percentage,
+          reconcile: { ordersEveryMs: session.config.reconcile.ordersEveryMs, balancesEveryMs: session.config.reconcile.balancesEveryMs, haltOnDiscrepancy: session.config.reconcile.haltOnDiscrepancy },
           metrics,
           ...(balances !== undefined ? { shadowBalances: balances } : {}),
           onResync: (r) => common.onAlert(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
