@@ -68,7 +68,8 @@ beforeAll(async () => {
     expect(r.code).toBe(0)
     tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
   }
-  server = await serve(dir)
+  // info: a log line per request, so the test can check no token or ticket reaches the log.
+  server = await serve(dir, ['--log-level', 'info'])
 })
 
 afterAll(async () => {
@@ -106,10 +107,14 @@ describe('sofia serve (operator API end to end)', () => {
     expect(big).toMatchObject({ status: 413, json: { code: 'PAYLOAD_TOO_LARGE' } })
   })
 
-  it('streams events (hello, orders, status) over SSE', async () => {
+  it('streams events (hello, orders, status) over SSE, opened with a single-use ticket', async () => {
+    const issued = await call('POST', '/events/ticket', tokens['viewer'])
+    expect(issued.status).toBe(200)
+    const ticket = issued.json['ticket'] as string
+    expect(ticket).toMatch(/^sofia_ticket_[A-Za-z0-9_-]{43}$/)
     const text = await new Promise<string>((resolve, reject) => {
       let buf = ''
-      const req = httpRequest(`${server.url}/events?access_token=${tokens['viewer']}`, (res) => {
+      const req = httpRequest(`${server.url}/events?ticket=${ticket}`, (res) => {
         expect(res.statusCode).toBe(200)
         expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
         res.on('data', (d: Buffer) => {
@@ -129,6 +134,17 @@ describe('sofia serve (operator API end to end)', () => {
     })
     expect(text).toMatch(/event: hello\ndata: \{/)
     expect(text).toMatch(/event: order\ndata: \{"clientOrderId"/)
+    // Spent: the same ticket opens nothing again; an unknown one neither; a token in the URL is not taken.
+    for (const url of [`/events?ticket=${ticket}`, '/events?ticket=sofia_ticket_forged', `/events?access_token=${tokens['viewer']}`]) {
+      const res = await fetch(server.url + url)
+      expect(res.status, url).toBe(401)
+      await res.body?.cancel()
+    }
+    const refused = await fetch(`${server.url}/events?ticket=${ticket}`)
+    expect(((await refused.json()) as { code: string }).code).toBe('TICKET_INVALID')
+    // The request log (info) names the routes but holds no token and no ticket.
+    await until('the request lines', async () => (server.stderr().includes('/events?ticket=[redacted]') ? true : undefined))
+    for (const secret of [ticket, ...Object.values(tokens)]) expect(server.stderr()).not.toContain(secret)
   })
 
   it('halts trading through the API: kill switch active, orders cancelled, audited with the token name', async () => {

@@ -3,13 +3,13 @@
  * changed byte or a rewritten chain is refused and the live database is left alone.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sofia } from './helpers.js'
+import { REPO, sofia } from './helpers.js'
 
 function paperSession(dataDir: string, env: Record<string, string> = {}): void {
   const r = sofia(['paper', '--data-dir', dataDir, '--duration', '1.5', '--step-ms', '5', '--json'], { env })
@@ -88,6 +88,36 @@ describe('sofia backup (SQLite)', () => {
     expect(check.code).toBe(1)
     expect(check.stdout).toMatch(/sofia\.db: audit chain broken at seq 3/)
     expect(sofia(['backup', 'restore', bad, '--data-dir', dataDir]).code).toBe(1)
+  })
+
+  it('leaves every secret of sofia.yaml and the alert rules out of the backup, and says so', () => {
+    // Configured as the README says: sofia.example.yaml → sofia.yaml, config/alerts.example.yaml → config/alerts.yaml.
+    const home = mkdtempSync(join(tmpdir(), 'sofia-bk-secrets-'))
+    const secrets = { apiKey: 'AKIAbackupkey0001', apiSecret: 'backup-secret-0002', db: 'hunter2pass', slack: 'T9/B9/slacksecret0003', bearer: 'webhook-bearer-0004' }
+    const example = readFileSync(join(REPO, 'sofia.example.yaml'), 'utf8')
+    writeFileSync(
+      join(home, 'sofia.yaml'),
+      `${example}\nexchange:\n  id: binance\n  apiKey: ${secrets.apiKey}\n  apiSecret: ${secrets.apiSecret}\n`.replace(/^mode: .*$/m, 'mode: paper'),
+    )
+    mkdirSync(join(home, 'config'))
+    writeFileSync(
+      join(home, 'config', 'alerts.yaml'),
+      readFileSync(join(REPO, 'config', 'alerts.example.yaml'), 'utf8').replace('T000/B000/XXXXXXXX', secrets.slack).replace("'Bearer change-me'", `'Bearer ${secrets.bearer}'`),
+    )
+    const out = join(home, 'backup')
+    const r = sofia(['backup', 'create', '--data-dir', dataDir, '--out', out, '--json'], { cwd: home })
+    expect(r.code, r.stderr).toBe(0)
+    const warnings = r.stderr.trim().split('\n')
+    expect(warnings).toEqual([
+      expect.stringMatching(/^sofia: backup: redacted 5 secrets in config-files\/config\/alerts\.yaml \(notifiers\.webhook\.url, .*\); keep them elsewhere$/),
+      'sofia: backup: redacted 2 secrets in config-files/sofia.yaml (exchange.apiKey, exchange.apiSecret); keep them elsewhere',
+    ])
+    // Nothing in the backup holds any of them.
+    for (const file of readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())) {
+      const bytes = readFileSync(join(file.parentPath, file.name))
+      for (const secret of Object.values(secrets)) expect(bytes.includes(secret), `${file.name} holds ${secret}`).toBe(false)
+    }
+    expect(sofia(['backup', 'check', out]).code).toBe(0)
   })
 
   it('says what is wrong with a directory that is not a backup (exit 2)', () => {

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ApiError } from './errors.js'
 import { roleAtLeast } from './tokens.js'
+import type { TicketBook } from './tickets.js'
 import type { Principal, Role, TokenRefusal, TokenRegistry } from './tokens.js'
 
 export type Access = Role | 'open'
@@ -19,41 +20,52 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null
     /** The (cached) token check of this request. */
-    tokenCheck: Promise<Principal | TokenRefusal | undefined> | null
+    tokenCheck: Promise<Principal | TokenRefusal | 'TICKET_INVALID' | undefined> | null
   }
 }
 
-const MESSAGES: Record<TokenRefusal, string> = {
+type Refusal = TokenRefusal | 'TICKET_INVALID'
+
+const MESSAGES: Record<Refusal, string> = {
   TOKEN_INVALID: 'the bearer token is not valid',
   TOKEN_EXPIRED: 'the bearer token has expired',
   TOKEN_REVOKED: 'the bearer token has been revoked',
+  TICKET_INVALID: 'the event-stream ticket is not valid (used, expired or unknown): get a new one with POST /events/ticket',
 }
 
-/** The token a request presents: `Authorization: Bearer …`, or `?access_token=` on the event stream (EventSource cannot set headers). */
+/** The token a request presents: `Authorization: Bearer …` (never a URL: see api/tickets for the event stream). */
 export function presentedToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
-  if (typeof header === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
-    return m?.[1] ?? ''
-  }
-  if (request.routeOptions.url === '/events') {
-    const q = request.query as Record<string, unknown> | undefined
-    const t = q?.['access_token']
-    if (typeof t === 'string') return t
-  }
-  return undefined
+  if (typeof header !== 'string') return undefined
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return m?.[1] ?? ''
 }
 
-/** Checks the request's token once (the rate limiter and the auth hook share the answer). */
-export function checkToken(request: FastifyRequest, tokens: TokenRegistry): Promise<Principal | TokenRefusal | undefined> {
+/** The `?ticket=` of an event-stream request, if it has one. */
+function presentedTicket(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.url !== '/events') return undefined
+  const t = (request.query as Record<string, unknown> | undefined)?.['ticket']
+  return typeof t === 'string' ? t : undefined
+}
+
+/** Checks the request's token (or event-stream ticket) once: the rate limiter and the auth hook share the answer. */
+export function checkToken(request: FastifyRequest, tokens: TokenRegistry, tickets: TicketBook): Promise<Principal | Refusal | undefined> {
   if (request.tokenCheck === null) {
     const token = presentedToken(request)
-    request.tokenCheck = token === undefined ? Promise.resolve(undefined) : token === '' ? Promise.resolve('TOKEN_INVALID') : tokens.verify(token)
+    const ticket = token === undefined ? presentedTicket(request) : undefined
+    request.tokenCheck =
+      ticket !== undefined
+        ? Promise.resolve(tickets.redeem(ticket) ?? 'TICKET_INVALID')
+        : token === undefined
+          ? Promise.resolve(undefined)
+          : token === ''
+            ? Promise.resolve('TOKEN_INVALID')
+            : tokens.verify(token)
   }
   return request.tokenCheck
 }
 
-export function installAuth(app: FastifyInstance, tokens: TokenRegistry, options: { metricsAuth: boolean }): void {
+export function installAuth(app: FastifyInstance, tokens: TokenRegistry, tickets: TicketBook, options: { metricsAuth: boolean }): void {
   app.decorateRequest('principal', null)
   app.decorateRequest('tokenCheck', null)
   app.addHook('onRequest', async (request) => {
@@ -61,7 +73,7 @@ export function installAuth(app: FastifyInstance, tokens: TokenRegistry, options
     if (access === undefined) return // unknown route: the 404 handler answers
     if (access === 'open' && options.metricsAuth && request.routeOptions.url === '/metrics') access = 'viewer'
     if (access === 'open') return
-    const check = await checkToken(request, tokens)
+    const check = await checkToken(request, tokens, tickets)
     if (check === undefined) throw new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer sofia_…)')
     if (typeof check === 'string') throw new ApiError(401, check, MESSAGES[check])
     if (!roleAtLeast(check.role, access)) {

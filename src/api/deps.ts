@@ -86,6 +86,8 @@ export interface ServerOptions {
   readonly metricsAuth?: boolean
   /** pino level (default warn: no line per request). */
   readonly logLevel?: string
+  /** Where log lines go (default stderr); tests read them here. */
+  readonly logDestination?: { write(line: string): void }
   /** Serve the dashboard build in this directory at `/` (see api/dashboard). */
   readonly dashboardDir?: string
   /** Test load: this many synthetic `load` events a second on the event stream. */

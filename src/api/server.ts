@@ -11,6 +11,7 @@ import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { pino } from 'pino'
 import { installAuth } from './auth.js'
+import { TicketBook } from './tickets.js'
 import { dashboardRoutes } from './dashboard.js'
 import { routeContext } from './context.js'
 import type { ApiDeps, ServerOptions } from './deps.js'
@@ -35,11 +36,16 @@ export interface ApiServer {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): Promise<ApiServer> {
-  const logger = pino({
-    level: options.logLevel ?? 'warn',
-    redact: { paths: ['req.headers.authorization', 'req.query.access_token'], censor: '[redacted]' },
-    base: { service: 'sofia-api' },
-  }, pino.destination(2)) // stdout carries the machine-readable lines of `sofia serve`
+  const logger = pino(
+    {
+      level: options.logLevel ?? 'warn',
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+      // A request is logged by method and URL, its secret-looking query values redacted (tickets, tokens).
+      serializers: { req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }) },
+      base: { service: 'sofia-api' },
+    },
+    options.logDestination ?? pino.destination(2), // stdout carries the machine-readable lines of `sofia serve`
+  )
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -77,7 +83,8 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   }
 
   installErrorHandling(app)
-  installAuth(app, deps.tokens, { metricsAuth: options.metricsAuth ?? false })
+  const tickets = new TicketBook()
+  installAuth(app, deps.tokens, tickets, { metricsAuth: options.metricsAuth ?? false })
 
   const hub = new EventHub(deps.trader, deps.alerts ?? { recent: () => deps.trader.safety.recentAlerts() })
   const ctx = routeContext(deps, hub)
@@ -92,7 +99,8 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
     const route = request.routeOptions.url ?? 'unmatched'
     deps.metrics.apiLatency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
     // Every operator call that got past authentication is in the audit chain, refused or not.
-    if (MUTATING.has(request.method) && request.principal !== null) {
+    // (A ticket for the event stream changes nothing: it is not audited, or every page load would be.)
+    if (MUTATING.has(request.method) && request.principal !== null && route !== '/events/ticket') {
       ctx.audit(request, 'api.request', { method: request.method, route, status: reply.statusCode })
     }
     done()
@@ -102,7 +110,7 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   riskRoutes(app, ctx)
   tradingRoutes(app, ctx)
   operationsRoutes(app, ctx)
-  eventRoutes(app, ctx)
+  eventRoutes(app, ctx, tickets)
   viewRoutes(app, ctx)
   canaryRoutes(app, ctx)
   if (options.dashboardDir !== undefined) await dashboardRoutes(app, options.dashboardDir)
@@ -115,4 +123,22 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   })
   await app.ready()
   return { app, hub }
+}
+
+/** Query parameters whose values never reach a log. */
+const SECRET_PARAM = /token|ticket|key|secret|signature|password|auth/i
+
+/** The URL with the value of every secret-looking query parameter replaced by `[redacted]`. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q === -1) return url
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((p) => {
+      const eq = p.indexOf('=')
+      const name = eq === -1 ? p : p.slice(0, eq)
+      return eq !== -1 && SECRET_PARAM.test(name) ? `${name}=[redacted]` : p
+    })
+  return `${url.slice(0, q)}?${params.join('&')}`
 }

@@ -26,6 +26,7 @@ import type { AuditKey, VerifyResult } from '../audit/index.js'
 import type { AuditRecord } from '../audit/index.js'
 import { InputError } from '../model/index.js'
 import { advanceRestoreEpoch, openStore } from '../store/index.js'
+import { redactConfigText } from './config-redact.js'
 
 const run = promisify(execFile)
 
@@ -56,6 +57,8 @@ export interface BackupManifest {
   readonly store: { readonly kind: 'sqlite' | 'postgres'; readonly location: string; readonly schemaVersion: number }
   readonly audit: { readonly count: number; readonly head: { readonly seq: number; readonly hash: string } | null }
   readonly files: readonly BackupFile[]
+  /** Configuration values left out of the backup as secrets: file (in the backup) and dotted key paths. */
+  readonly redacted?: readonly { readonly file: string; readonly keys: readonly string[] }[]
 }
 
 /** Where the live store is: a SQLite file, or a PostgreSQL URL. */
@@ -118,8 +121,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
   if (options.headsFile !== undefined && existsSync(options.headsFile)) await copyFile(options.headsFile, join(out, HEADS_FILE))
   for (const entry of options.config ?? DEFAULT_CONFIG) {
     const from = join(options.configRoot, entry)
-    if (existsSync(from)) await cp(from, join(out, 'config-files', entry), { recursive: true })
+    // The shipped templates (`*.example.yaml`) come with Sofia: only the configuration in use is backed up.
+    if (existsSync(from)) await cp(from, join(out, 'config-files', entry), { recursive: true, filter: (src) => !/\.example\.[a-z]+$/i.test(src) })
   }
+  const redacted = await redactConfigFiles(join(out, 'config-files'))
   const files = await checksums(out)
   const manifest: BackupManifest = {
     format: BACKUP_FORMAT,
@@ -127,10 +132,26 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
     store: storeInfo,
     audit,
     files,
+    ...(redacted.length > 0 ? { redacted } : {}),
   }
   await writeFile(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`)
   await writeFile(join(out, 'SHA256SUMS'), files.map((f) => `${f.sha256}  ${f.path}\n`).join(''))
   return manifest
+}
+
+/** Replaces the secrets in the backup's copies of the YAML configuration files (see ops/config-redact). */
+async function redactConfigFiles(dir: string): Promise<{ file: string; keys: string[] }[]> {
+  if (!existsSync(dir)) return []
+  const out: { file: string; keys: string[] }[] = []
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !/\.(ya?ml)$/i.test(entry.name)) continue
+    const path = join(entry.parentPath, entry.name)
+    const { text, redacted } = redactConfigText(await readFile(path, 'utf8'))
+    if (redacted.length === 0) continue
+    await writeFile(path, text)
+    out.push({ file: relative(dirname(dir), path), keys: [...redacted] })
+  }
+  return out.sort((a, b) => a.file.localeCompare(b.file))
 }
 
 export interface BackupCheck {

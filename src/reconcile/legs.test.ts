@@ -172,8 +172,11 @@ describe('ExchangeLegs: paper and backtest sessions', () => {
     log.append('session.started', 'system', { mode: 'backtest' }, 300)
     const fills = [storedFill('a', 'c-a', { timestamp: 50 }), storedFill('b', 'c-b', { timestamp: 150 }), storedFill('c', 'c-c', { timestamp: 250 }), storedFill('d', 'c-d', { timestamp: 350 })]
     await store.write({ fills, audit: log.drain() })
-    const legs = await ExchangeLegs.scan(() => store.iterateAudit())
+    const legs = await ExchangeLegs.scan(() => store.iterateAudit(), { paperSessions: true })
     expect((await all(legs.storeTrades(store))).map((t) => t.id)).toEqual(['a', 'c'])
+    // Reconciliation's own selection leaves paper sessions as they are.
+    const recon = await ExchangeLegs.scan(() => store.iterateAudit())
+    expect((await all(recon.storeTrades(store))).map((t) => t.id)).toEqual(['a', 'b', 'c', 'd'])
     expect(legs.selection()).toMatchObject({ kept: 2, excludedSimulated: 2 })
   })
 })

@@ -13,9 +13,9 @@
  *   exchange's trade id), order, clientOrderId, symbol, side, price, amount, fee, feeCurrency, timestamp}).
  *
  * So the internal side of a reconciliation against the exchange is: the recorded fills except those of
- * orders with a `shadow.order` record and the fills of paper and backtest sessions (from their `session.started`
- * record to the next session's), plus the `canary.fill` records. Any other fill counts as the exchange's: live
- * and testnet, and fills of other venues.
+ * orders with a `shadow.order` record (and, with `paperSessions`, the fills of paper and backtest sessions, from
+ * their `session.started` record to the next session's), plus the `canary.fill` records. Any other fill counts
+ * as the exchange's: live and testnet, and fills of other venues.
  *
  * Memory: one pass over the audit chain collects the client order ids of the shadow orders (a Set per venue)
  * and counts the canary fills; the fills then stream past that set, and the canary fills are streamed by a
@@ -40,6 +40,11 @@ export interface ExchangeLegsOptions {
   readonly to?: number
   /** How errors name the chain (default `audit chain`). */
   readonly label?: string
+  /**
+   * Count the fills of paper and backtest sessions as simulated too (P&L by leg). Off for reconciliation, which
+   * may compare a paper session's fills with a recorded trade file on purpose.
+   */
+  readonly paperSessions?: boolean
 }
 
 const SHADOW_ORDER = 'shadow.order'
@@ -256,7 +261,7 @@ export class ExchangeLegs {
           // A session ends where the next one starts (a crash writes no stop record).
           if (open !== undefined) open.to = r.ts
           const mode = objectPayload(r.payload)?.['mode']
-          open = mode === 'paper' || mode === 'backtest' ? { from: r.ts, to: Infinity } : undefined
+          open = this.options.paperSessions === true && (mode === 'paper' || mode === 'backtest') ? { from: r.ts, to: Infinity } : undefined
           if (open !== undefined) this.simulatedSpans.push(open)
         } else if (r.type === SHADOW_ORDER) {
           // Every venue's: a canary fill (which names no venue) is placed by its shadow order's.

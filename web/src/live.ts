@@ -66,6 +66,10 @@ const MAX_POINTS = 3_600
 
 let state: LiveState = EMPTY
 let source: EventSource | undefined
+/** Bumped by every connect and disconnect: a stale reconnect sees it changed and gives up. */
+let connection = 0
+let retry: ReturnType<typeof setTimeout> | undefined
+const RECONNECT_MS = 2_000
 let pending: { type: string; data: unknown }[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
 const listeners = new Set<(s: LiveState) => void>()
@@ -129,14 +133,40 @@ function setConnected(connected: boolean): void {
   for (const l of listeners) l(state)
 }
 
-/** Opens the stream (EventSource cannot send headers: the token goes as ?access_token=). */
+/**
+ * Opens the stream. EventSource cannot send headers, and a token in a URL would be logged: each connection
+ * trades the token for a single-use ticket (POST /events/ticket) and opens /events?ticket=…. A dropped
+ * stream is reopened with a new ticket (the browser's own retry would reuse the spent one).
+ */
 export function connectLive(token: string): void {
   disconnectLive()
   state = EMPTY
-  const es = new EventSource(`/events?access_token=${encodeURIComponent(token)}`)
-  source = es
-  es.onopen = () => setConnected(true)
-  es.onerror = () => setConnected(false)
+  const generation = ++connection
+  const open = async (): Promise<void> => {
+    let ticket: string
+    try {
+      const res = await fetch('/events/ticket', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+      if (!res.ok) throw new Error(`ticket: HTTP ${res.status}`)
+      ticket = ((await res.json()) as { ticket: string }).ticket
+    } catch {
+      if (generation === connection) retry = setTimeout(() => void open(), RECONNECT_MS)
+      return
+    }
+    if (generation !== connection) return
+    const es = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}`)
+    source = es
+    es.onopen = () => setConnected(true)
+    es.onerror = () => {
+      setConnected(false)
+      es.close()
+      if (generation === connection) retry = setTimeout(() => void open(), RECONNECT_MS)
+    }
+    listen(es)
+  }
+  void open()
+}
+
+function listen(es: EventSource): void {
   for (const type of ['hello', 'status', 'order', 'fill', 'alert', 'kill_switch', 'load']) {
     es.addEventListener(type, (ev) => {
       let data: unknown
@@ -151,6 +181,9 @@ export function connectLive(token: string): void {
 }
 
 export function disconnectLive(): void {
+  connection++
+  if (retry !== undefined) clearTimeout(retry)
+  retry = undefined
   source?.close()
   source = undefined
   if (timer !== undefined) clearTimeout(timer)

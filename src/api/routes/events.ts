@@ -1,13 +1,29 @@
 /**
  * @module api/routes/events
  * `GET /events`: the server-sent-events stream of the dashboard (viewer). EventSource cannot send headers,
- * so this route alone also takes the token as `?access_token=`.
+ * and a token in a URL would be logged, so the stream is opened with a single-use ticket
+ * (`POST /events/ticket`, then `/events?ticket=…`); a Bearer header works too.
  */
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from '../context.js'
 import { SSE_EVENTS } from '../event-stream.js'
+import { TICKET_TTL_MS } from '../tickets.js'
+import type { TicketBook } from '../tickets.js'
 
-export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
+export function eventRoutes(app: FastifyInstance, ctx: RouteContext, tickets: TicketBook): void {
+  app.post(
+    '/events/ticket',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: `A single-use ticket that opens the event stream once, within ${TICKET_TTL_MS / 1000} s: GET /events?ticket=…`,
+        tags: ['events'],
+        response: { 200: { type: 'object', properties: { ticket: { type: 'string' }, expiresAt: { type: 'string' } } } },
+      },
+    },
+    (request) => tickets.issue(request.principal!),
+  )
+
   app.get(
     '/events',
     {
@@ -16,7 +32,7 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext): void {
         summary: `Server-sent events: ${SSE_EVENTS.join(', ')} (a status event every second)`,
         tags: ['events'],
         produces: ['text/event-stream'],
-        querystring: { type: 'object', additionalProperties: false, properties: { access_token: { type: 'string' } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { ticket: { type: 'string' } } },
       },
     },
     (request, reply) => {

@@ -33,6 +33,10 @@ export function registerBackup(program: Command): void {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-')
     const out = resolve(flags.out ?? join(dataDirOf(flags), 'backups', stamp))
     const manifest = await createBackup({ store: locationOf(flags), outDir: out, configRoot: process.cwd(), headsFile: headsFileOf(flags) })
+    for (const r of manifest.redacted ?? []) {
+      const n = r.keys.length
+      process.stderr.write(`sofia: backup: redacted ${n} secret${n === 1 ? '' : 's'} in ${r.file} (${r.keys.join(', ')}); keep them elsewhere\n`)
+    }
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ dir: out, ...manifest })}\n`)
     else {
       process.stdout.write(

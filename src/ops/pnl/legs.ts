@@ -24,7 +24,7 @@ export const PNL_LEGS: readonly PnlLeg[] = ['live', 'simulated']
 
 /** The report source of one leg of `store` (the audit chain is read once per call). */
 export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = reportSource(store)): Promise<ReportSource> {
-  const legs = await ExchangeLegs.scan(() => store.iterateAudit({}, 5000))
+  const legs = await ExchangeLegs.scan(() => store.iterateAudit({}, 5000), { paperSessions: true })
   const simulated = leg === 'simulated'
   // The canary's exchange fills: few (a fraction of the intents), held in memory and merged by time.
   const canary: ReportFill[] = []
