@@ -109,6 +109,7 @@ export class ExchangeLegs {
    * the next session starts): their fills are simulated whatever venue they name. Sorted, few (one per session).
    */
   private readonly simulatedSpans: { from: number; to: number }[] = []
+  private sessions = 0
   private kept = 0
   private excluded = 0
   private added = 0
@@ -150,6 +151,16 @@ export class ExchangeLegs {
       else return true
     }
     return false
+  }
+
+  /** No fill is the simulator's: no shadow order, no canary fill, no paper or backtest session. */
+  get nothingSimulated(): boolean {
+    return this.simulatedSpans.length === 0 && this.shadow.size === 0 && this.canaryCount === 0
+  }
+
+  /** Every fill is the simulator's: every session was paper or backtest (with `paperSessions`), none reached an exchange. */
+  get everythingSimulated(): boolean {
+    return this.sessions > 0 && this.simulatedSpans.length === this.sessions && this.canaryCount === 0
   }
 
   /** The symbols of the canary fills in range. */
@@ -260,6 +271,7 @@ export class ExchangeLegs {
         if (r.type === SESSION_STARTED) {
           // A session ends where the next one starts (a crash writes no stop record).
           if (open !== undefined) open.to = r.ts
+          this.sessions++
           const mode = objectPayload(r.payload)?.['mode']
           open = this.options.paperSessions === true && (mode === 'paper' || mode === 'backtest') ? { from: r.ts, to: Infinity } : undefined
           if (open !== undefined) this.simulatedSpans.push(open)

@@ -130,9 +130,9 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const period = parsePeriod('querystring/period', request.query.period ?? 'today', Date.now())
       await trader.persistence?.flush()
       const options = { from: period.from, to: period.to, currency: trader.ledger.reportingCurrency, costs: await loadStoredCosts(store) }
-      const replay = await replayPnl(store, options)
+      const summary = summarizePnl(await replayPnl(store, options), period)
       // live: what the exchange did; simulated: the simulator's (paper, shadow) — each net without unrealized.
-      return { ...pnlJson(summarizePnl(replay, period)), legs: legsJson(await pnlByLeg(store, options, period)) }
+      return { ...pnlJson(summary), legs: legsJson(await pnlByLeg(store, options, period, undefined, undefined, summary)) }
     },
   )
 

@@ -107,7 +107,7 @@ export function registerPnl(program: Command): void {
       const costs = await allCosts(store, fileCosts)
       const options = { from: period.from, to: period.to, currency: flags.currency, endMarks: marks, costs }
       const summary = summarizePnl(await replayPnl(store, options), period, flags.marks)
-      return { summary, legs: await pnlByLeg(store, options, period, flags.marks) }
+      return { summary, legs: await pnlByLeg(store, options, period, flags.marks, undefined, summary) }
     })
     if (flags.json === true) {
       // live: what the exchange did (its costs included); simulated: the simulator's primary-leg fills.

@@ -218,7 +218,7 @@ export async function buildDailyReport(store: Store, options: DailyReportOptions
     options.reconciliation ?? readReconciliationStatus(options.dataDir),
   ])
   const pnl = summarizePnl(replay, period, options.marksSource)
-  const legs = await pnlByLeg(store, { from: period.from, to: period.to, currency: options.currency, endMarks: options.marks, costs: options.costs }, period, options.marksSource, source)
+  const legs = await pnlByLeg(store, { from: period.from, to: period.to, currency: options.currency, endMarks: options.marks, costs: options.costs }, period, options.marksSource, source, pnl)
   const attribution = attribute(replay, period)
   const t = pnl.totals
   let peak: Decimal | undefined

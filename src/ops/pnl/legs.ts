@@ -22,9 +22,14 @@ import type { ReportFill, ReportSource } from './source.js'
 export type PnlLeg = 'live' | 'simulated'
 export const PNL_LEGS: readonly PnlLeg[] = ['live', 'simulated']
 
-/** The report source of one leg of `store` (the audit chain is read once per call). */
-export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = reportSource(store)): Promise<ReportSource> {
-  const legs = await ExchangeLegs.scan(() => store.iterateAudit({}, 5000), { paperSessions: true })
+/** One pass over the audit chain: which fills are the simulator's. */
+function scanLegs(store: Store): Promise<ExchangeLegs> {
+  return ExchangeLegs.scan(() => store.iterateAudit({}, 5000), { paperSessions: true })
+}
+
+/** The report source of one leg of `store` (the audit chain is read once per call, unless `scanned` is given). */
+export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = reportSource(store), scanned?: ExchangeLegs): Promise<ReportSource> {
+  const legs = scanned ?? (await scanLegs(store))
   const simulated = leg === 'simulated'
   // The canary's exchange fills: few (a fraction of the intents), held in memory and merged by time.
   const canary: ReportFill[] = []
@@ -83,10 +88,26 @@ export async function legSource(store: Store, leg: PnlLeg, base: ReportSource = 
  * The P&L of each leg over `options`' window. The simulated leg carries no exchange costs (those are what the
  * exchange charged the account).
  */
-export async function pnlByLeg(store: Store, options: ReplayOptions, period: Period, marksSource?: string, base?: ReportSource): Promise<Record<PnlLeg, PnlSummary>> {
+export async function pnlByLeg(
+  store: Store,
+  options: ReplayOptions,
+  period: Period,
+  marksSource?: string,
+  base: ReportSource = reportSource(store),
+  /** The P&L of all fills over the same window, when the caller has it: a store with one leg only reuses it. */
+  total?: PnlSummary,
+): Promise<Record<PnlLeg, PnlSummary>> {
   const out = {} as Record<PnlLeg, PnlSummary>
+  const scanned = await scanLegs(store)
+  const only: PnlLeg | undefined = scanned.nothingSimulated ? 'live' : scanned.everythingSimulated ? 'simulated' : undefined
+  // (The simulated leg carries no costs: a total that has some is not its figure.)
+  if (total !== undefined && only !== undefined && (only === 'live' || (options.costs?.length ?? 0) === 0)) {
+    const none = { ...base, fills: async function* (): AsyncGenerator<never[]> {} }
+    for (const leg of PNL_LEGS) out[leg] = leg === only ? total : summarizePnl(await replayPnl(store, options, none), period, marksSource)
+    return out
+  }
   for (const leg of PNL_LEGS) {
-    const replay = await replayPnl(store, leg === 'simulated' ? { ...options, costs: [] } : options, await legSource(store, leg, base))
+    const replay = await replayPnl(store, leg === 'simulated' ? { ...options, costs: [] } : options, await legSource(store, leg, base, scanned))
     out[leg] = summarizePnl(replay, period, marksSource)
   }
   return out
