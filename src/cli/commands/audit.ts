@@ -50,13 +50,17 @@ export function registerAudit(program: Command): void {
   addStoreOptions(
     audit
       .command('verify')
-      .summary('check every link and hash of the chain (exit 1 if broken)')
-      .description('Verifies the stored chain, or a JSONL export (--file), and names the first bad record.'),
+      .summary('check the chain, its signed heads and the database (exit 1 if broken)')
+      .description(
+        'Verifies the stored chain (every link and hash), every signed head against the audit key, that the chain ' +
+          'still reaches every head the heads file (and --head FILE) remembers, and the database pages; or a JSONL ' +
+          'export (--file). Names the first bad record, or what is missing.',
+      ),
   )
     .option('--file <file.jsonl>', 'verify this JSONL export instead of the store')
-    .option('--head <file>', 'also check the chain still holds the signed heads in this file (from `sofia audit head`)', collect, [])
+    .option('--head <file>', 'also check the chain still holds the signed heads in this file (from `sofia audit head`)', collect)
     .option('--quick', 'check the SQLite database\'s structure only (PRAGMA quick_check), not every index against its table')
-    .option('--public-key <file>', 'check signatures against this public key too (PEM; default: the audit key)', collect, [])
+    .option('--public-key <file>', 'check signatures against this public key too (PEM; default: the audit key)', collect)
     .option('--json', 'print {ok, count, head | firstBad, anchors} as JSON')
     .action(async (flags: VerifyFlags) => {
       let result: VerifyResult
@@ -275,8 +279,8 @@ function summarize(payload: unknown): string {
   return text.length > SUMMARY_WIDTH ? `${text.slice(0, SUMMARY_WIDTH - 1)}…` : text
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
 }
 
 function operatorName(): string {
