@@ -22,6 +22,11 @@ export interface OrderIntent {
 export interface OrderUpdated {
   readonly order: Order
   readonly event: OrderEvent
+  /**
+   * Set when the event settles an order of an earlier run at start-up (lost in a restart), not an answer of
+   * the venue now: health monitors and circuit breakers leave it out.
+   */
+  readonly recovered?: true
 }
 
 export interface OrderFilled {

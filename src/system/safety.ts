@@ -206,11 +206,12 @@ export class Safety implements Component {
       this.refreshExposure(trade.venue, trade.symbol)
       this.checkDailyLoss()
     })
-    o.bus.on('order', ({ order, event }) => {
+    o.bus.on('order', ({ order, event, recovered }) => {
       if (event.type === 'submitted') {
         const feeds = this.feedsOf.get(order.strategyId)
         if (feeds !== undefined) feeds.add(`${order.venue}:${order.symbol}`)
       }
+      if (recovered === true) return // an earlier run's order closed at start-up says nothing of the venue now
       const now = o.clock.now()
       if (event.type === 'accepted') {
         o.monitors.observeOrder(now, true)

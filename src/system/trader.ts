@@ -487,7 +487,7 @@ export class Trader {
       if (order.state === 'created') order.state = 'submitted' // recorded just before its send: never reached the venue
       order.apply(event)
       this.orders.adopt(order)
-      this.engine.bus.publish('order', { order, event })
+      this.engine.bus.publish('order', { order, event, recovered: true })
     }
   }
 

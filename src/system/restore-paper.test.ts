@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { openPaperSession } from '../api/session.js'
+import { MemoryStore } from '../store/index.js'
+
+describe('a paper session started on a store holding an order of an earlier run that was in flight', () => {
+  it('closes it as rejected, audited, and leaves it out of the error-rate monitor and the venue breaker', async () => {
+    const store = new MemoryStore()
+    const first = await openPaperSession({ store, stepMs: 20 })
+    const ran = first.run()
+    await new Promise((r) => setTimeout(r, 300))
+    first.stop()
+    await ran
+    await first.close()
+    // What a crash leaves behind: an order recorded as sent whose answer never came back.
+    const t = Date.now() - 1_000
+    await store.write({
+      orders: [
+        {
+          clientOrderId: 'sma-cross-earlier-1',
+          strategyId: 'sma-cross',
+          venue: 'alpha',
+          symbol: 'BTC/USDT',
+          type: 'limit',
+          side: 'buy',
+          amount: '0.05',
+          price: '50000',
+          decisionPrice: '50000',
+          state: 'submitted',
+          venueOrderId: null,
+          filled: '0',
+          cost: '0',
+          reason: null,
+          createdAt: t,
+          updatedAt: t,
+        },
+      ],
+    })
+    const paper = await openPaperSession({ store, stepMs: 20 })
+    try {
+      const order = paper.trader.orders.order('sma-cross-earlier-1')
+      expect(order?.state).toBe('rejected')
+      const now = Date.now()
+      const errorRate = paper.trader.safety.monitors.evaluate(now).find((m) => m.name === 'error_rate')
+      expect(errorRate?.detail).toMatch(/^0\/0 failed/)
+      expect(paper.trader.safety.breakers.get('venue:alpha').snapshot(now).consecutiveFailures).toBe(0)
+      const running = paper.run()
+      await new Promise((r) => setTimeout(r, 200))
+      paper.stop()
+      await running
+    } finally {
+      await paper.close()
+    }
+    const stored = (await store.loadOrders()).find((o) => o.clientOrderId === 'sma-cross-earlier-1')
+    expect(stored?.state).toBe('rejected')
+    expect(stored?.reason).toMatch(/lost in restart/)
+  })
+})
