@@ -62,7 +62,7 @@ async function liveMaker(
   account: readonly [string, string],
   maxDailyLoss: string,
   inventory: string,
-  options: { store?: Store; maker?: boolean } = {},
+  options: { store?: Store; maker?: boolean; mode?: 'live' | 'shadow' } = {},
 ): Promise<Running> {
   const store = options.store ?? new MemoryStore()
   const maker = options.maker ?? true
@@ -71,7 +71,7 @@ async function liveMaker(
   const submittedAt = new Map<string, number>()
   let session: ExchangeSession | undefined
   const running = runExchangeSession({
-    mode: 'live',
+    mode: options.mode ?? 'live',
     exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
     venueId: 'xsim',
     symbols: [SYMBOL],
@@ -282,6 +282,30 @@ describe('the kill switch halts on the local exchange', () => {
       expect(ack?.payload['breach']).toMatch(/daily loss/)
     } finally {
       if (existsSync(r.killFile)) rmSync(r.killFile)
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('in shadow, a crash that breaks the daily-loss limit on the simulator leg alerts and halts nothing', async () => {
+    const r = await liveMaker(ACCOUNTS[3], '20', '0.04', { mode: 'shadow' })
+    const { session } = r
+    const notices: string[] = []
+    session.trader.safety.onNotice((n) => void notices.push(`${n.kind}`))
+    try {
+      const startedAt = Date.now()
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      // The simulated inventory loses more than the limit (0.04 × 3% of the mid ≫ 20)…
+      expect(await waitFor(() => session.trader.safety.dailyPnl().lt(-20), 10_000)).toBe(true)
+      // …and the monitors (evaluated every second) see it: a warning, no trip.
+      expect(await waitFor(() => session.trader.safety.recentAlerts().some((a) => a.name === 'daily_loss' && /simulated leg/.test(a.detail)), 5_000)).toBe(true)
+      expect(session.trader.safety.killSwitch.active).toBe(false)
+      expect(existsSync(r.killFile)).toBe(false)
+      expect(session.trader.safety.tradingState('mm')).toBe('ACTIVE')
+      expect(notices).not.toContain('kill_switch')
+      // Shadow sends nothing to the exchange, before or after the crash.
+      expect(await createdAfter(r, startedAt - 60_000)).toEqual([])
+    } finally {
       await r.stop()
     }
   }, 60_000)

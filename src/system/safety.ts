@@ -50,6 +50,9 @@ const CRITICAL_TRIGGER: Partial<Record<MonitorStatus['name'], KillSwitchTrigger>
   error_rate: 'error_rate',
 }
 
+/** Triggers that judge P&L: in shadow that P&L is the simulator's, so they alert instead of halting. */
+const PNL_TRIGGERS: ReadonlySet<KillSwitchTrigger> = new Set<KillSwitchTrigger>(['daily_loss', 'hourly_loss', 'drawdown'])
+
 /** A position as floats, for the per-event loss estimate only (never for money that is kept). */
 interface FloatPosition {
   readonly qty: number
@@ -653,6 +656,11 @@ export class Safety implements Component {
       if (status.level === 'ok') continue
       const trigger = CRITICAL_TRIGGER[status.name]
       if (status.level === 'critical' && trigger !== undefined) {
+        if (PNL_TRIGGERS.has(trigger) && this.o.simulatorOnly?.() === true) {
+          // Shadow: a simulated loss says how the strategy would have done; it halts nothing on the exchange.
+          this.alert(status.name, 'warning', `${status.detail} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
+          continue
+        }
         if (!this.o.killSwitch.active) this.activate(trigger, `${status.name} critical: ${status.detail}`, 'system')
         continue
       }
@@ -711,6 +719,7 @@ export class Safety implements Component {
   private rollDay(now: number): void {
     const day = utcDayStart(now)
     this.dayEnd = day + 86_400_000
+    this.simulatedLossAlerted = false
     if (this.baseline !== undefined && this.baseline.day === day) {
       this.baselineF = Number(this.baseline.net)
       this.recomputeLossLimit()
@@ -766,9 +775,21 @@ export class Safety implements Component {
     if (this.o.killSwitch.active || this.lossLimitF === Number.POSITIVE_INFINITY) return
     const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
     if (estimate > -this.lossLimitF * 0.98) return
+    const shadow = this.o.simulatorOnly?.() === true
+    if (shadow && this.simulatedLossAlerted) return
     const breach = this.dailyLossBreach()
-    if (breach !== undefined) this.activate('daily_loss', breach, 'system')
+    if (breach === undefined) return
+    if (!shadow) {
+      this.activate('daily_loss', breach, 'system')
+      return
+    }
+    // Shadow: the loss is the simulator's, and the kill switch guards the exchange account. Said once a day.
+    this.simulatedLossAlerted = true
+    this.alert('daily_loss', 'warning', `${breach} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
   }
+
+  /** Whether today's simulated (shadow) loss past the limit was already reported. */
+  private simulatedLossAlerted = false
 
   private dailyLossBreach(): string | undefined {
     const daily = this.dailyPnl()
