@@ -537,8 +537,14 @@ export class Ledger {
   }
 
   /** Value of one unit of `asset` in `currency` on `venue`: 1 for the currency itself, else the ASSET/CURRENCY mark. */
+  /**
+   * One unit of `asset` in `currency`: the mark of ASSET/CURRENCY, else of the linear contract settled in the
+   * currency (ASSET/CURRENCY:CURRENCY), whose fills booked the asset (a perpetual-only data file marks no spot).
+   */
   private unitValue(venue: string, asset: string, currency: string): Decimal | undefined {
-    return asset === currency ? ONE : this.markDecimal(venue, asset + '/' + currency)
+    if (asset === currency) return ONE
+    const pair = asset + '/' + currency
+    return this.markDecimal(venue, pair) ?? this.markDecimal(venue, pair + ':' + currency)
   }
 
   /**
