@@ -89,20 +89,20 @@ describe('sma-cross', () => {
     expect(String(ctx.lastSubmit().request.amount)).toBe('0.123')
   })
 
-  it('never asks for more than the free quote pays at the last price including the fee', () => {
+  it('never asks for more than the free quote pays at the last price, the fee and the market-buy room included', () => {
     const { ctx, feed } = setup({ amount: '1000' }, { balances: { sim: { USDT: '100' } } })
     feed(...DOWN, 12)
     const amount = new Decimal(String(ctx.lastSubmit().request.amount))
-    // 100 / (12 × 1.001) = 8.32500…, on the 0.001 step.
-    expect(amount.toString()).toBe('8.325')
-    expect(amount.mul(12).mul('1.001').lte(100)).toBe(true)
+    // 100 / (12 × (1 + 0.001 fee + 0.02 room)) = 8.16193…, on the 0.001 step.
+    expect(amount.toString()).toBe('8.161')
+    expect(amount.mul(12).mul('1.021').lte(100)).toBe(true)
   })
 
   it('sizes by fraction of the free quote when no amount is given', () => {
     const { ctx, feed } = setup({ fraction: 0.5 }, { balances: { sim: { USDT: '100' } } })
     feed(...DOWN, 12)
-    // 50 / (12 × 1.001) = 4.16250…
-    expect(String(ctx.lastSubmit().request.amount)).toBe('4.162')
+    // 50 / (12 × 1.021) = 4.08096…
+    expect(String(ctx.lastSubmit().request.amount)).toBe('4.08')
   })
 
   it('skips an entry the balance cannot pay for, and logs why', () => {

@@ -2,7 +2,8 @@
  * @module strategy/sma-cross
  * Moving-average crossover on bars: long when the fast SMA crosses above the slow one, flat (or short, when
  * allowed) when it crosses below. Market orders, one at a time, sized on the instrument's step and within
- * the free balance.
+ * the free balance, leaving room for the fee and for what a venue holds back on a market buy (slippage and
+ * its reservation buffer), so an entry sized on the whole balance is not refused for funds at the fill.
  */
 import { z } from 'zod'
 import { Decimal, ONE, ZERO, roundAmount, type Bar, type Instrument } from '../model/index.js'
@@ -29,6 +30,13 @@ export const smaCrossParams = z
 export type SmaCrossParams = z.output<typeof smaCrossParams>
 
 type Target = 'long' | 'flat' | 'short'
+
+/**
+ * Share of the price kept free on a market buy beyond the taker fee. A venue reserves more than the last
+ * price for a market buy (the simulator: 1% plus its slippage; exchanges: a price band), and refuses the
+ * order when the free balance does not cover it.
+ */
+const MARKET_BUY_ROOM = new Decimal('0.02')
 
 /**
  * Fast and slow moving sums over one ring buffer of integer price ticks: O(1) per bar and exact, so a
@@ -174,12 +182,12 @@ export class SmaCross implements Strategy {
   private entrySize(venue: string, price: Decimal, inst: Instrument, ctx: StrategyContext): Decimal {
     if (this.params.amount !== undefined) return this.params.amount
     const free = Decimal.max(ctx.balance(venue, inst.quote), ZERO)
-    return free.mul(this.params.fraction).div(price.mul(ONE.add(inst.takerFee)))
+    return free.mul(this.params.fraction).div(price.mul(ONE.add(inst.takerFee).add(MARKET_BUY_ROOM)))
   }
 
   /** The most the free balance allows: quote for a buy (fees included); for a spot sell, the free base. */
   private affordable(venue: string, side: 'buy' | 'sell', price: Decimal, inst: Instrument, ctx: StrategyContext): Decimal {
-    if (side === 'buy') return Decimal.max(ctx.balance(venue, inst.quote), ZERO).div(price.mul(ONE.add(inst.takerFee)))
+    if (side === 'buy') return Decimal.max(ctx.balance(venue, inst.quote), ZERO).div(price.mul(ONE.add(inst.takerFee).add(MARKET_BUY_ROOM)))
     if (this.params.allowShort) return new Decimal(Infinity)
     return Decimal.max(ctx.balance(venue, inst.base), ZERO)
   }
