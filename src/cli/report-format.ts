@@ -40,10 +40,17 @@ export function formatReport(result: ReportResult): string {
     ['exposure', `${(r.exposure * 100).toFixed(2)}% of the time`],
     ['events', `${r.events} at ${p.eventsPerSecond.toLocaleString('en-US')}/s (${p.elapsedMs} ms, peak RSS ${p.peakRssMb} MB)`],
   ]
+  rows.push(['monitors', r.monitors.length > 0 ? r.monitors.join(', ') : 'none (a backtest runs them only when risk.monitors is configured)'])
   const badRows = result.dataStats.reduce((n, d) => n + d.stats.badRows, 0)
   if (badRows > 0) rows.push(['bad rows skipped', String(badRows)])
   const width = Math.max(...rows.map(([k]) => k.length))
   let out = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n'
+  for (const [reason, n] of Object.entries(r.notTraded.rejected)) out += `  rejected ${n}×: ${reason}\n`
+  for (const [code, n] of Object.entries(r.notTraded.denied)) out += `  denied ${n}×: ${code}\n`
+  if (r.stateChanges.length > 0) {
+    out += 'trading state\n'
+    for (const e of r.stateChanges) out += `  ${e.at}  ${e.what}: ${e.cause}\n`
+  }
   for (const d of result.dataStats) for (const m of d.stats.badRowMessages) out += `  skipped: ${m}\n`
   return out
 }

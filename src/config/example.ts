@@ -29,6 +29,8 @@ dataDir: ./var                                                                  
 #   apiSecret: "..."                                                             # (API_SECRET)
 #   password: "..."             # passphrase, for exchanges that need one (CCXT password)
 #   sandbox: false              # the exchange's testnet; always true in mode testnet
+#   recvWindowMs: 10000         # how long the exchange may still accept a signed request; an unanswered order is
+#                               # declared rejected only after it (plus 1 s of clock skew)
 #   urls:                       # override the exchange's base URLs, e.g. for the local exchange
 #     api: http://127.0.0.1:8024
 #     ws: ws://127.0.0.1:8024/ws
@@ -51,27 +53,28 @@ risk:
   # allowedVenues: [binance]
 
   # Runtime monitors: a warning alerts; a critical level trips the kill switch when it is AUTO.
-  # critical must not be below warning.
-  monitors:
-    dailyLoss:        # today's loss as a fraction of the daily loss limit (the tighter of
-      warning: 0.5    # maxDailyLoss and maxDailyLossPct × equity); inactive when neither is set
-      critical: 1
-    hourlyLoss:       # the last hour's loss as a fraction of the same daily loss limit
-      warning: 0.25
-      critical: 0.5
-    drawdownPct:      # fall from peak equity, as a fraction of the peak
-      warning: 0.05
-      critical: 0.1
-    errorRate:        # failed order requests as a fraction of all, over the window
-      warning: 0.05
-      critical: 0.2
-      window: 5m
-    slippageRatio:    # realized slippage ÷ simulated slippage
-      warning: 1.5
-      critical: 3
-    staleData:        # age of the newest market data
-      warning: 10s
-      critical: 60s
+  # critical must not be below warning. The values below are the defaults, which every paper, shadow, canary
+  # and live session runs; a backtest runs monitors only when this block is written (uncommented).
+  # monitors:
+  #   dailyLoss:        # today's loss as a fraction of the daily loss limit (the tighter of
+  #     warning: 0.5    # maxDailyLoss and maxDailyLossPct × equity); inactive when neither is set
+  #     critical: 1
+  #   hourlyLoss:       # the last hour's loss as a fraction of the same daily loss limit
+  #     warning: 0.25
+  #     critical: 0.5
+  #   drawdownPct:      # fall from peak equity, as a fraction of the peak
+  #     warning: 0.05
+  #     critical: 0.1
+  #   errorRate:        # failed order requests as a fraction of all, over the window
+  #     warning: 0.05
+  #     critical: 0.2
+  #     window: 5m
+  #   slippageRatio:    # realized slippage ÷ simulated slippage
+  #     warning: 1.5
+  #     critical: 3
+  #   staleData:        # age of the newest market data
+  #     warning: 10s
+  #     critical: 60s
 
   # Per venue and per strategy: opens after \`failures\` consecutive failures or an error rate above
   # \`errorRate\` over \`window\`; after \`coolDown\` a half-open probe may close it again.

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
@@ -93,7 +93,7 @@ describe('loadConfig', () => {
       reconcile: { ordersEveryMs: 10_000, balancesEveryMs: 60_000, haltOnDiscrepancy: false },
       api: { host: '127.0.0.1', port: 8023 },
       dataDir: join(dir, 'var'),
-      source: { env: [], warnings: [] },
+      source: { env: [], warnings: [], monitorsConfigured: false },
     })
     expect(Object.isFrozen(config.risk.monitors)).toBe(true)
   })
@@ -109,7 +109,7 @@ describe('loadConfig', () => {
     const { exchange, risk, database } = config
     expect(config.mode).toBe('canary')
     expect(config.dataDir).toBe(join(dir, 'state'))
-    expect(config.source).toEqual({ file: join(dir, 'sofia.yaml'), env: [], warnings: [] })
+    expect(config.source).toEqual({ file: join(dir, 'sofia.yaml'), env: [], warnings: [], monitorsConfigured: true })
     expect(exchange?.id).toBe('binance')
     expect(exchange?.apiKey?.reveal()).toBe('key-AAAA')
     expect(exchange?.apiSecret?.reveal()).toBe('secret-BBBB')
@@ -167,6 +167,11 @@ describe('loadConfig', () => {
     expect(config.risk.maxGrossExposure?.toString()).toBe('12345678901234567890.123456789')
   })
 
+  it('ships sofia.example.yaml as the example the code documents', async () => {
+    const shipped = await readFile(new URL('../../sofia.example.yaml', import.meta.url), 'utf8')
+    expect(shipped).toBe(EXAMPLE_CONFIG)
+  })
+
   it('ships an example that documents the defaults: loaded, it is the defaults', async () => {
     const defaults = await load(undefined)
     const example = parseConfig(EXAMPLE_CONFIG, { cwd: dir, env: {} })
@@ -176,7 +181,7 @@ describe('loadConfig', () => {
   it('describes a config as YAML that loads back to the same config', async () => {
     const config = await load(FULL.replace(/ {2}api(Key|Secret): .*\n/g, ''))
     const again = parseConfig(describeConfig(config), { cwd: dir, env: {} })
-    expect({ ...again, database: undefined }).toEqual({ ...config, database: undefined, source: { env: [], warnings: [] } })
+    expect({ ...again, database: undefined }).toEqual({ ...config, database: undefined, source: { env: [], warnings: [], monitorsConfigured: true } })
   })
 })
 

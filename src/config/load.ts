@@ -152,6 +152,7 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
         ...(options.path === undefined ? {} : { file: resolve(cwd, options.path) }),
         env: ENV_OVERRIDES.filter((o) => applied.has(o.path.join('.'))).map((o) => from.get(o.name) ?? o.name),
         warnings: envWarnings(options.env ?? {}),
+        monitorsConfigured: getIn(raw, ['risk', 'monitors']) !== undefined || [...applied.keys()].some((path) => path.startsWith('risk.monitors.')),
       },
     }),
   )

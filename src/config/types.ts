@@ -41,6 +41,11 @@ export interface ConfigSource {
   readonly env: readonly string[]
   /** Variables that look like Sofia's but are not read (one line each); `loadConfig` prints them to stderr. */
   readonly warnings: readonly string[]
+  /**
+   * Whether `risk.monitors` was written (in the file or the environment) rather than left to its defaults:
+   * backtests run monitors only when it was.
+   */
+  readonly monitorsConfigured: boolean
 }
 
 export interface ExchangeConfig {

@@ -91,6 +91,7 @@ export interface OrderCounters {
 
 export class OrderManager implements Component {
   readonly name = 'execution'
+  private readonly rejections = new Map<string, number>()
   readonly counters: OrderCounters = { submitted: 0, denied: 0, rejected: 0, canceled: 0, filled: 0, fills: 0 }
   private readonly bus: EventBus<EngineEvents>
   private readonly clock: Clock
@@ -160,6 +161,11 @@ export class OrderManager implements Component {
   /** Balance of an asset not reserved by open orders. */
   freeBalance(venue: string, asset: string): Decimal {
     return this.riskView.freeBalance(venue, asset)
+  }
+
+  /** Rejections by the venue this session, counted by reason (at most 1,000 distinct reasons). */
+  rejectionReasons(): ReadonlyMap<string, number> {
+    return this.rejections
   }
 
   order(clientOrderId: string): Order | undefined {
@@ -616,6 +622,8 @@ export class OrderManager implements Component {
 
   private reject(order: Order, reason: string): void {
     this.counters.rejected++
+    const key = this.rejections.has(reason) || this.rejections.size < 1_000 ? reason : '(other reasons)'
+    this.rejections.set(key, (this.rejections.get(key) ?? 0) + 1)
     this.transition(order, { type: 'rejected', timestamp: this.clock.now(), reason })
   }
 

@@ -4,7 +4,7 @@
  * exported from `strategy/testing.ts` directly, not from here, so production code never pulls it in.
  */
 export type { Strategy, StrategyContext, StrategyDefinition, SubmitRequest, TopOfBook, OrderDeniedInfo } from './strategy.js'
-export { STRATEGIES, createStrategy, findStrategy, listStrategies, formatStrategies } from './registry.js'
+export { STRATEGIES, createStrategy, findStrategy, listStrategies, formatStrategies, strategyParamNames } from './registry.js'
 export type { RawParams, StrategyInfo, StrategyParamInfo } from './registry.js'
 export { SmaCross, SmaPair, smaCross, smaCrossParams } from './sma-cross.js'
 export type { SmaCrossParams } from './sma-cross.js'

@@ -45,6 +45,11 @@ function paramShape(definition: StrategyDefinition): Record<string, z.ZodType> {
   return definition.params instanceof z.ZodObject ? (definition.params.shape as Record<string, z.ZodType>) : {}
 }
 
+/** The parameter names of the strategy named `name` (InputError for an unknown one). */
+export function strategyParamNames(name: string): string[] {
+  return Object.keys(paramShape(findStrategy(name)))
+}
+
 /**
  * Validates `raw` against the strategy's schema (coercing CLI strings to numbers and booleans) and creates
  * the strategy. Throws InputError with one line: `strategy sma-cross: parameter 'fast': expected …`.

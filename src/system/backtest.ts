@@ -6,11 +6,12 @@ import { SimulatedClock } from '../engine/index.js'
 import type { ReadStats } from '../data/index.js'
 import { openMarket } from './session.js'
 import type { MarketOptions, StrategySpec } from './session.js'
-import { createStrategies } from './session.js'
+import { createStrategies, dataTimeframe, withDataTimeframe } from './session.js'
 import { buildReport, runPerformance } from './report.js'
 import type { BacktestReport, RunPerformance } from './report.js'
 import { Trader, strategyParamsOf } from './trader.js'
 import type { TraderOptions } from './trader.js'
+import { DEFAULT_RISK, withoutMonitors } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
 import type { Store } from '../store/index.js'
 
@@ -21,6 +22,7 @@ export interface BacktestOptions extends MarketOptions {
   readonly equitySampleMs?: number
   /** Records the run (orders, fills, audit chain); without it nothing is stored. */
   readonly store?: Store
+  /** Default: no limits, and no runtime monitors (see `withoutMonitors`). */
   readonly riskSettings?: RiskSettings
   readonly positionOverride?: TraderOptions['positionOverride']
 }
@@ -34,8 +36,11 @@ export interface BacktestResult {
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  const strategies = createStrategies(options.strategies)
+  createStrategies(options.strategies) // bad parameters are refused before any data is read
   const market = await openMarket(options)
+  const specs = withDataTimeframe(options.strategies, dataTimeframe(market))
+  const strategies = createStrategies(specs)
+  const riskSettings = options.riskSettings ?? withoutMonitors(DEFAULT_RISK)
   const trader = await Trader.create({
     clock: new SimulatedClock(0),
     venues: market.venues,
@@ -44,17 +49,18 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     equitySampleMs: options.equitySampleMs ?? 60_000,
     latencyMs: options.latencyMs ?? 0,
     mode: 'backtest',
-    strategyParams: strategyParamsOf(strategies, options.strategies),
-    ...(options.riskSettings !== undefined ? { riskSettings: options.riskSettings } : {}),
+    strategyParams: strategyParamsOf(strategies, specs),
+    riskSettings,
     ...(options.positionOverride !== undefined ? { positionOverride: options.positionOverride } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.slippageBps !== undefined ? { slippageBps: options.slippageBps } : {}),
   })
   const stats = await trader.run(market.source)
   const report = buildReport(trader, stats, {
-    strategies: strategies.map((s, i) => ({ id: s.id, name: options.strategies[i]!.name, params: { ...options.strategies[i]!.params } })),
+    strategies: strategies.map((s, i) => ({ id: s.id, name: specs[i]!.name, params: { ...specs[i]!.params } })),
     data: market.files.length > 0 ? market.files.map((f) => f.info.path) : ['synthetic'],
     seed: options.seed,
+    monitors: Object.keys(riskSettings.monitors).sort(),
   })
   return {
     report,

@@ -12,6 +12,7 @@ import type { MarketOptions, StrategySpec } from './session.js'
 import { Trader, strategyParamsOf } from './trader.js'
 import { MarketRecorder } from './market-recorder.js'
 import type { RecoverySummary, TraderOptions } from './trader.js'
+import { DEFAULT_RISK } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
 import type { Store } from '../store/index.js'
 
@@ -120,6 +121,7 @@ export async function runPaper(options: PaperOptions): Promise<BacktestResult> {
       strategies: strategies.map((s, i) => ({ id: s.id, name: specs[i]!.name, params: { ...specs[i]!.params } })),
       data: market.files.length > 0 ? market.files.map((f) => f.info.path) : [SYNTHETIC],
       seed: options.seed,
+      monitors: Object.keys((options.riskSettings ?? DEFAULT_RISK).monitors).sort(),
     })
     return {
       report,

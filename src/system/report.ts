@@ -13,6 +13,8 @@ export interface ReportMeta {
   readonly strategies: readonly { readonly id: string; readonly name: string; readonly params: Record<string, unknown> }[]
   readonly data: readonly string[]
   readonly seed: number | undefined
+  /** The runtime monitors the run had (threshold names); none unless configured. */
+  readonly monitors: readonly string[]
 }
 
 export interface BacktestReport {
@@ -31,6 +33,12 @@ export interface BacktestReport {
   readonly fees: string
   readonly volume: string
   readonly orders: { submitted: number; denied: number; rejected: number; canceled: number; filled: number }
+  /** Why orders did not trade: venue rejections by reason (numbers shown as N), risk denials by code. */
+  readonly notTraded: { readonly rejected: Readonly<Record<string, number>>; readonly denied: Readonly<Record<string, number>> }
+  /** Every change of trading state (kill switch, account or strategy state) with its time and cause. */
+  readonly stateChanges: readonly { readonly at: string; readonly what: string; readonly cause: string }[]
+  /** The runtime monitors the run had; empty when `risk.monitors` is not configured. */
+  readonly monitors: readonly string[]
   readonly fills: number
   readonly closingFills: number
   readonly winRate: number
@@ -81,6 +89,9 @@ export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): 
     fees: totals.fees.toString(),
     volume: totals.volume.toString(),
     orders: { submitted: c.submitted, denied: c.denied, rejected: c.rejected, canceled: c.canceled, filled: c.filled },
+    notTraded: notTraded(trader),
+    stateChanges: trader.safety.stateChanges().map((e) => ({ at: new Date(e.at).toISOString(), what: e.what, cause: e.cause })),
+    monitors: meta.monitors,
     fills: c.fills,
     closingFills: totals.closingFills,
     winRate: totals.closingFills === 0 ? 0 : round(totals.wins / totals.closingFills),
@@ -101,6 +112,16 @@ export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): 
     balances: ledger.balances().map((b) => ({ venue: b.venue, asset: b.asset, initial: b.initial.toString(), total: b.total.toString() })),
     ledgerVerified: true,
   }
+}
+
+/** Venue rejections grouped by reason with its figures masked (`needed N, free N`), and risk denials by code. */
+function notTraded(trader: Trader): BacktestReport['notTraded'] {
+  const rejected: Record<string, number> = {}
+  for (const [reason, n] of trader.orders.rejectionReasons()) {
+    const key = reason.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, 'N')
+    rejected[key] = (rejected[key] ?? 0) + n
+  }
+  return { rejected, denied: { ...trader.risk.stats().byCode } }
 }
 
 export function runPerformance(stats: RunStats): RunPerformance {

@@ -67,6 +67,14 @@ export function riskSettings(config: RiskConfig): RiskSettings {
   }
 }
 
+/**
+ * The same settings without runtime monitors: what a backtest runs unless `risk.monitors` is configured (a
+ * default drawdown monitor would otherwise halt a test run on day 3 and leave it halted).
+ */
+export function withoutMonitors(settings: RiskSettings): RiskSettings {
+  return { ...settings, monitors: {} }
+}
+
 /** The same settings without the data-staleness monitor (for sessions on recorded data). */
 export function withoutStaleness(settings: RiskSettings): RiskSettings {
   const { dataStalenessSec: _omit, ...monitors } = settings.monitors

@@ -116,6 +116,13 @@ export interface SafetyOptions {
   readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
 }
 
+/** A change of trading state, for reports: when, what changed, and why. */
+export interface StateChange {
+  readonly at: number
+  readonly what: string
+  readonly cause: string
+}
+
 export interface FlattenOrder {
   readonly strategyId: string
   readonly venue: string
@@ -453,8 +460,23 @@ export class Safety implements Component {
 
   setTradingState(state: TradingState, actor: string, strategyId?: string): boolean {
     const changed = this.o.tradingStates.set(state, strategyId)
-    if (changed) this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor)
+    if (changed) {
+      this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor)
+      this.logStateChange(`${strategyId === undefined ? 'account' : `strategy ${strategyId}`} → ${state}`, `by ${actor}`)
+    }
     return changed
+  }
+
+  /** This session's changes of trading state (kill switch, account, strategies), oldest first; the last 1,000. */
+  stateChanges(): readonly StateChange[] {
+    return this.changes
+  }
+
+  private readonly changes: StateChange[] = []
+
+  private logStateChange(what: string, cause: string): void {
+    this.changes.push({ at: this.o.clock.now(), what, cause })
+    if (this.changes.length > 1_000) this.changes.shift()
   }
 
   status(): SafetyStatus {
@@ -839,6 +861,7 @@ export class Safety implements Component {
   // ---- records ---------------------------------------------------------------------------------------
 
   private record(event: KillSwitchEvent, extra: Record<string, unknown>): void {
+    this.logStateChange(`kill switch ${event.action}`, `${event.trigger !== null ? `${event.trigger}: ` : ''}${event.reason} (by ${event.actor})`)
     const p = this.o.persistence
     if (p === undefined) return
     p.audit(`kill_switch.${event.action}`, event.actor, { ...event, ...extra })

@@ -18,7 +18,7 @@ import type { MarketData } from '../data/index.js'
 import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
-import { createStrategy } from '../strategy/index.js'
+import { createStrategy, strategyParamNames } from '../strategy/index.js'
 import type { VenueSetup } from './trader.js'
 
 /** The data argument that selects the built-in synthetic market instead of files. */
@@ -75,6 +75,12 @@ export async function openMarket(options: MarketOptions): Promise<MarketSetup> {
     files.push(md)
     const sample = await sampleEvents(md.source)
     if (sample.length === 0) throw new InputError(`${path}: no market events${options.from !== undefined || options.to !== undefined ? ' in the --from/--to range' : ''}`)
+    const funding = sample.find((e) => e.kind === 'bar' && e.high === 0 && e.low === 0 && e.close === 0)
+    if (funding !== undefined) {
+      throw new InputError(
+        `${path}: funding-rate rows ([time, rate, 0, 0, 0, 0], first at ${new Date(funding.timestamp).toISOString()}), not prices: trade on candles or trades of the market`,
+      )
+    }
     const bySymbol = new Map<string, MarketEvent[]>()
     for (const e of sample) {
       const list = bySymbol.get(e.symbol) ?? []
@@ -151,6 +157,28 @@ export interface StrategySpec {
 }
 
 /** Creates strategies with unique ids (`name`, then `name-2`, …). */
+/**
+ * The one bar timeframe of the recorded data, when every file holds candles of the same timeframe; undefined
+ * for ticks, books, the synthetic market, or candles of several timeframes.
+ */
+export function dataTimeframe(market: MarketSetup): string | undefined {
+  if (market.files.length === 0) return undefined
+  const timeframes = new Set(market.files.map((f) => (f.info.format === 'ohlcv-json' || f.info.format === 'ohlcv-csv' ? f.info.timeframe : undefined)))
+  const [only] = timeframes
+  return timeframes.size === 1 ? only : undefined
+}
+
+/**
+ * Strategies that take a `timeframe` parameter and were not given one trade the data's candles: a backtest on
+ * 5-minute candles runs a bar strategy on 5-minute bars instead of waiting for 1-minute bars that never come.
+ */
+export function withDataTimeframe(specs: readonly StrategySpec[], timeframe: string | undefined): StrategySpec[] {
+  if (timeframe === undefined) return [...specs]
+  return specs.map((spec) =>
+    spec.params['timeframe'] === undefined && strategyParamNames(spec.name).includes('timeframe') ? { ...spec, params: { ...spec.params, timeframe } } : spec,
+  )
+}
+
 export function createStrategies(specs: readonly StrategySpec[]): Strategy[] {
   const seen = new Map<string, number>()
   return specs.map((spec) => {

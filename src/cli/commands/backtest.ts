@@ -10,7 +10,7 @@ import type { Store } from '../../store/index.js'
 import { formatStrategies } from '../../strategy/index.js'
 import { sessionConfig } from '../session-config.js'
 import { dataDirOf } from '../store-option.js'
-import { runBacktest, SYNTHETIC } from '../../system/index.js'
+import { runBacktest, SYNTHETIC, withoutMonitors } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
 import { formatReport, reportJson } from '../report-format.js'
 
@@ -66,7 +66,8 @@ export function registerBacktest(program: Command): void {
       const session = await sessionConfig(flags)
       const store = await openBacktestStore(flags)
       const result = await runBacktest({
-        riskSettings: session.risk,
+        // Runtime monitors act in a backtest only when configured (a default drawdown halt ends a test run).
+        riskSettings: session.config.source.monitorsConfigured ? session.risk : withoutMonitors(session.risk),
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(store !== undefined ? { store } : {}),
         strategies: flags.strategy.map((name) => ({ name, params })),
