@@ -59,6 +59,41 @@ export class BarBuilder {
     return done
   }
 
+  /**
+   * Adds a bar of a finer timeframe that divides this one (5m bars into 1h); returns the bar it completed:
+   * the coarse bar as soon as its last fine bar is in, or the previous one when a later bucket begins.
+   */
+  addBar(bar: Bar): Bar | undefined {
+    const fineMs = timeframeMs(bar.timeframe)
+    if (fineMs === undefined || fineMs > this.periodMs || this.periodMs % fineMs !== 0) {
+      throw new InputError(`BarBuilder: ${bar.timeframe} bars do not divide ${this.timeframe}`)
+    }
+    if (bar.timestamp < this.lastTimestamp) {
+      throw new InputError(`BarBuilder: bar at ${bar.timestamp} is earlier than the previous one at ${this.lastTimestamp}`)
+    }
+    this.lastTimestamp = bar.timestamp
+    const bucket = this.bucketOf(bar.timestamp)
+    let done: Bar | undefined
+    if (bucket === this.bucket) {
+      if (bar.high > this.high) this.high = bar.high
+      if (bar.low < this.low) this.low = bar.low
+      this.close = bar.close
+      this.volume += bar.volume
+    } else {
+      done = this.flush()
+      this.venue = bar.venue
+      this.symbol = bar.symbol
+      this.bucket = bucket
+      this.open = bar.open
+      this.high = bar.high
+      this.low = bar.low
+      this.close = bar.close
+      this.volume = bar.volume
+    }
+    if (done === undefined && bar.timestamp + fineMs >= bucket + this.periodMs) done = this.flush()
+    return done
+  }
+
   /** Emits the bar in progress (if any) and starts afresh; call at end of data. */
   flush(): Bar | undefined {
     if (this.bucket !== this.bucket) return undefined

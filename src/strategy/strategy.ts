@@ -50,6 +50,12 @@ export interface StrategyContext {
   balance(venue: string, asset: string): Decimal
   lastPrice(venue: string, symbol: string): number | undefined
   topOfBook(venue: string, symbol: string): TopOfBook | undefined
+  /**
+   * The last `n` (default: all kept) completed bars of a market and timeframe, oldest first, including the
+   * one just delivered to `onBar`. Kept for the strategy's `historyBars` (none when it is 0 or unset).
+   * `timeframe` defaults to the strategy's first bar timeframe.
+   */
+  bars(venue: string, symbol: string, timeframe?: string, n?: number): readonly Bar[]
   /** Calls `onTimer(name)` every `intervalMs` of engine time until cleared. */
   setTimer(name: string, intervalMs: number): void
   clearTimer(name: string): void
@@ -68,6 +74,14 @@ export interface Strategy {
   readonly id: string
   /** Bar timeframe this strategy wants built from ticks (when the data has no bars), e.g. `1m`. */
   readonly barTimeframe?: string
+  /**
+   * Several bar timeframes (e.g. `['5m', '1h']`): each is built from ticks, or from the data's finer bars
+   * (5m candles make 1h bars), and `onBar` receives them all (`bar.timeframe` says which). Wins over
+   * `barTimeframe`.
+   */
+  readonly barTimeframes?: readonly string[]
+  /** Completed bars kept per market and timeframe for `ctx.bars` (default 0: none). */
+  readonly historyBars?: number
   onStart?(ctx: StrategyContext): void
   onStop?(ctx: StrategyContext): void
   onBar?(bar: Bar, ctx: StrategyContext): void

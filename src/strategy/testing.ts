@@ -178,6 +178,18 @@ export class TestContext implements StrategyContext {
     return this.books.get(key(venue, symbol))
   }
 
+  bars(venue: string, symbol: string, timeframe?: string, n?: number): readonly Bar[] {
+    const all = this.barHistory.get(`${key(venue, symbol)}|${timeframe ?? ''}`) ?? []
+    return n === undefined ? all : all.slice(Math.max(0, all.length - n))
+  }
+
+  /** What `bars(venue, symbol, timeframe)` returns (timeframe omitted: the calls without one). */
+  setBars(venue: string, symbol: string, timeframe: string | undefined, bars: readonly Bar[]): void {
+    this.barHistory.set(`${key(venue, symbol)}|${timeframe ?? ''}`, bars)
+  }
+
+  private readonly barHistory = new Map<string, readonly Bar[]>()
+
   setTimer(name: string, intervalMs: number): void {
     this.timers.set(name, { intervalMs, next: this.time + intervalMs })
   }

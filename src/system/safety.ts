@@ -458,11 +458,11 @@ export class Safety implements Component {
     this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
   }
 
-  setTradingState(state: TradingState, actor: string, strategyId?: string): boolean {
+  setTradingState(state: TradingState, actor: string, strategyId?: string, why?: string): boolean {
     const changed = this.o.tradingStates.set(state, strategyId)
     if (changed) {
       this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor)
-      this.logStateChange(`${strategyId === undefined ? 'account' : `strategy ${strategyId}`} → ${state}`, `by ${actor}`)
+      this.logStateChange(`${strategyId === undefined ? 'account' : `strategy ${strategyId}`} → ${state}`, `${why !== undefined ? `${why} ` : ''}(by ${actor})`)
     }
     return changed
   }
@@ -690,7 +690,7 @@ export class Safety implements Component {
       if (status.level !== 'critical') continue
       if (status.name === 'slippage_ratio' && this.o.tradingStates.accountState === 'ACTIVE') {
         // Fills far worse than the simulator expects: stop adding risk until an operator looks (live-toggle on).
-        this.setTradingState('REDUCING', 'system')
+        this.setTradingState('REDUCING', 'system', undefined, 'slippage_ratio critical')
       }
       if (status.name === 'data_staleness') {
         stale = true

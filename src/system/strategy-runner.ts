@@ -7,7 +7,8 @@
 import type { Clock, EngineEvents, EventBus } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
 import type { Bar, Decimal, Instrument, MarketEvent, Order, TradeTick } from '../model/index.js'
-import { dec, roundAmount, roundPrice } from '../model/index.js'
+import { dec, roundAmount, roundPrice, timeframeMs } from '../model/index.js'
+import { BarBuilder } from '../data/index.js'
 import type { Strategy, StrategyContext, SubmitRequest, TopOfBook } from '../strategy/index.js'
 import type { MarketState } from './market-state.js'
 
@@ -35,6 +36,35 @@ export interface StrategyRunnerOptions {
   readonly barBuilder?: (venue: string, symbol: string, timeframe: string) => TickBarBuilder
   readonly onSignal?: (strategyId: string, name: string, detail: Record<string, unknown>) => void
   readonly onLog?: (strategyId: string, message: string) => void
+  /**
+   * A handler of the strategy threw: the runner stops calling it (the session goes on); the owner halts its
+   * trading, cancels its orders, audits and alerts.
+   */
+  readonly onError?: (strategyId: string, handler: string, error: unknown) => void
+}
+
+/** Completed bars of one market and timeframe, the newest last, at most `capacity`. */
+class BarHistory {
+  private readonly ring: Bar[] = []
+  private start = 0
+
+  constructor(private readonly capacity: number) {}
+
+  push(bar: Bar): void {
+    if (this.ring.length < this.capacity) this.ring.push(bar)
+    else {
+      this.ring[this.start] = bar
+      this.start = (this.start + 1) % this.capacity
+    }
+  }
+
+  last(n: number): Bar[] {
+    const size = this.ring.length
+    const take = Math.max(0, Math.min(n, size))
+    const out: Bar[] = new Array<Bar>(take)
+    for (let i = 0; i < take; i++) out[i] = this.ring[(this.start + size - take + i) % size]!
+    return out
+  }
 }
 
 export class StrategyRunner {
@@ -48,6 +78,11 @@ export class StrategyRunner {
   /** After stop, late venue updates (cancel confirmations, fills of orders in flight) no longer reach it. */
   private stopped = false
   private started = false
+  /** Set when a handler threw: nothing reaches the strategy any more. */
+  private faulted = false
+  private readonly histories = new Map<string, BarHistory>()
+  /** Builders of coarser bars from the data's finer bars, by `venue|symbol|timeframe`. */
+  private readonly aggregators = new Map<string, TickBarBuilder & { addBar(bar: Bar): Bar | undefined }>()
 
   constructor(opts: StrategyRunnerOptions) {
     this.opts = opts
@@ -55,17 +90,73 @@ export class StrategyRunner {
     this.ctx = this.makeContext()
     const id = this.strategy.id
     opts.bus.on('market', (e) => {
-      if (!this.stopped) this.onMarket(e)
+      if (!this.stopped && !this.faulted) this.onMarket(e)
     })
     opts.bus.on('fill', ({ order, trade }) => {
-      if (order.strategyId === id && !this.stopped) this.strategy.onFill?.(trade, order, this.ctx)
+      if (order.strategyId === id && !this.stopped && !this.faulted) this.guard('onFill', () => this.strategy.onFill?.(trade, order, this.ctx))
     })
     opts.bus.on('order', ({ order }) => {
-      if (order.strategyId === id && order.state !== 'denied' && !this.stopped) this.strategy.onOrder?.(order, this.ctx)
+      if (order.strategyId === id && order.state !== 'denied' && !this.stopped && !this.faulted) this.guard('onOrder', () => this.strategy.onOrder?.(order, this.ctx))
     })
     opts.bus.on('denied', ({ order, code, reason }) => {
-      if (order.strategyId === id && !this.stopped) this.strategy.onDenied?.({ clientOrderId: order.clientOrderId, code, reason }, this.ctx)
+      if (order.strategyId === id && !this.stopped && !this.faulted) {
+        this.guard('onDenied', () => this.strategy.onDenied?.({ clientOrderId: order.clientOrderId, code, reason }, this.ctx))
+      }
     })
+  }
+
+  /** Whether a handler threw (the strategy is no longer called). */
+  get isFaulted(): boolean {
+    return this.faulted
+  }
+
+  /** Runs a call into the strategy (off the per-event path; events use `fail` directly, without a closure). */
+  private guard(handler: string, call: () => void): void {
+    if (this.faulted) return
+    try {
+      call()
+    } catch (error) {
+      this.fail(handler, error)
+    }
+  }
+
+  /**
+   * A handler threw. With `onError`, the strategy stops — never the session — and the error is reported once;
+   * without it the error propagates (tests, tools).
+   */
+  private fail(handler: string, error: unknown): void {
+    if (this.opts.onError === undefined) throw error
+    if (this.faulted) return
+    this.faulted = true
+    for (const cancel of this.timers.values()) cancel()
+    this.timers.clear()
+    this.opts.onError(this.strategy.id, handler, error)
+  }
+
+  /** The timeframes this strategy takes bars in; undefined: every bar the data has. */
+  private timeframes(): readonly string[] | undefined {
+    const s = this.strategy
+    return s.barTimeframes ?? (s.barTimeframe !== undefined ? [s.barTimeframe] : undefined)
+  }
+
+  /** Delivers a completed bar: kept in the history first, so `ctx.bars` includes it. */
+  private deliverBar(bar: Bar): void {
+    const keep = this.strategy.historyBars ?? 0
+    if (keep > 0) {
+      const key = `${bar.venue}|${bar.symbol}|${bar.timeframe}`
+      let history = this.histories.get(key)
+      if (history === undefined) {
+        history = new BarHistory(keep)
+        this.histories.set(key, history)
+      }
+      history.push(bar)
+    }
+    if (this.faulted || this.strategy.onBar === undefined) return
+    try {
+      this.strategy.onBar(bar, this.ctx)
+    } catch (error) {
+      this.fail('onBar', error)
+    }
   }
 
   get context(): StrategyContext {
@@ -74,17 +165,19 @@ export class StrategyRunner {
 
   start(): void {
     this.started = true
-    this.strategy.onStart?.(this.ctx)
+    this.guard('onStart', () => this.strategy.onStart?.(this.ctx))
   }
 
   stop(): void {
-    for (const builder of this.builders.values()) {
-      const bar = builder.flush()
-      if (bar !== undefined) this.strategy.onBar?.(bar, this.ctx)
+    if (!this.faulted) {
+      for (const builder of [...this.builders.values(), ...this.aggregators.values()]) {
+        const bar = builder.flush()
+        if (bar !== undefined) this.deliverBar(bar)
+      }
     }
     for (const cancel of this.timers.values()) cancel()
     this.timers.clear()
-    this.strategy.onStop?.(this.ctx)
+    if (!this.faulted) this.guard('onStop', () => this.strategy.onStop?.(this.ctx))
     this.stopped = true
   }
 
@@ -102,39 +195,75 @@ export class StrategyRunner {
     for (const cancel of this.timers.values()) cancel()
     this.timers.clear()
     this.builders.clear()
-    this.strategy.onStop?.(this.ctx)
+    this.aggregators.clear()
+    this.histories.clear()
+    if (!this.faulted) this.guard('onStop', () => this.strategy.onStop?.(this.ctx))
     this.strategy = next
-    next.onStart?.(this.ctx)
+    this.faulted = false
+    this.guard('onStart', () => next.onStart?.(this.ctx))
   }
 
   private onMarket(event: MarketEvent): void {
     const s = this.strategy
     switch (event.kind) {
       case 'trade': {
-        s.onTrade?.(event, this.ctx)
-        const tf = s.barTimeframe
-        if (tf !== undefined && s.onBar !== undefined && this.opts.barBuilder !== undefined) {
-          if (this.opts.market.get(event.venue, event.symbol)?.hasBars) return
-          const key = `${event.venue}|${event.symbol}`
-          let builder = this.builders.get(key)
-          if (builder === undefined) {
-            builder = this.opts.barBuilder(event.venue, event.symbol, tf)
-            this.builders.set(key, builder)
+        if (s.onTrade !== undefined) {
+          try {
+            s.onTrade(event, this.ctx)
+          } catch (error) {
+            this.fail('onTrade', error)
+            break
           }
-          const bar = builder.add(event)
-          if (bar !== undefined) s.onBar(bar, this.ctx)
+        }
+        const timeframes = this.timeframes()
+        if (timeframes !== undefined && s.onBar !== undefined && this.opts.barBuilder !== undefined) {
+          if (this.opts.market.get(event.venue, event.symbol)?.hasBars) return
+          for (const tf of timeframes) {
+            const key = `${event.venue}|${event.symbol}|${tf}`
+            let builder = this.builders.get(key)
+            if (builder === undefined) {
+              builder = this.opts.barBuilder(event.venue, event.symbol, tf)
+              this.builders.set(key, builder)
+            }
+            const bar = builder.add(event)
+            if (bar !== undefined) this.deliverBar(bar)
+          }
         }
         break
       }
       case 'quote':
-        s.onQuote?.(event, this.ctx)
+        if (s.onQuote !== undefined) this.guard('onQuote', () => s.onQuote!(event, this.ctx))
         break
       case 'book':
-        s.onBook?.(event, this.ctx)
+        if (s.onBook !== undefined) this.guard('onBook', () => s.onBook!(event, this.ctx))
         break
-      case 'bar':
-        if (s.barTimeframe === undefined || s.barTimeframe === event.timeframe) s.onBar?.(event, this.ctx)
+      case 'bar': {
+        if (s.onBar === undefined) break
+        const timeframes = this.timeframes()
+        if (timeframes === undefined) {
+          this.deliverBar(event)
+          break
+        }
+        for (const tf of timeframes) {
+          if (tf === event.timeframe) {
+            this.deliverBar(event)
+            continue
+          }
+          // A coarser timeframe the data's bars divide: built from them.
+          const coarse = timeframeMs(tf)
+          const fine = timeframeMs(event.timeframe)
+          if (coarse === undefined || fine === undefined || coarse <= fine || coarse % fine !== 0) continue
+          const key = `${event.venue}|${event.symbol}|${tf}`
+          let builder = this.aggregators.get(key)
+          if (builder === undefined) {
+            builder = new BarBuilder(tf)
+            this.aggregators.set(key, builder)
+          }
+          const bar = builder.addBar(event)
+          if (bar !== undefined) this.deliverBar(bar)
+        }
         break
+      }
     }
   }
 
@@ -182,6 +311,11 @@ export class StrategyRunner {
         o.onSignal?.(id, name, detail)
       },
       log: (message) => o.onLog?.(id, message),
+      bars: (venue, symbol, timeframe, n) => {
+        const tf = timeframe ?? this.timeframes()?.[0]
+        const history = tf === undefined ? undefined : this.histories.get(`${venue}|${symbol}|${tf}`)
+        return history === undefined ? [] : history.last(n ?? Number.MAX_SAFE_INTEGER)
+      },
     }
   }
 
@@ -212,8 +346,9 @@ export class StrategyRunner {
     const clock = this.opts.clock
     const schedule = (at: number): void => {
       const cancel = clock.setTimer(at, (now) => {
+        if (this.faulted) return
         schedule(now + intervalMs)
-        this.strategy.onTimer?.(name, this.ctx)
+        this.guard('onTimer', () => this.strategy.onTimer?.(name, this.ctx))
       })
       this.timers.set(name, cancel)
     }

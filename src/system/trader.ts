@@ -353,6 +353,7 @@ export class Trader {
           barBuilder: (_v, _s, timeframe) => new BarBuilder(timeframe),
           ...(options.onSignal ? { onSignal: options.onSignal } : {}),
           ...(options.onLog ? { onLog: options.onLog } : {}),
+          onError: (id, handler, error) => this.strategyFailed(id, handler, error),
         }),
     )
 
@@ -444,6 +445,19 @@ export class Trader {
       }
       if (mark !== undefined && mark > 0) this.ledger.mark(venue, symbol, mark)
     }
+  }
+
+  /**
+   * A strategy's handler threw: that strategy is HALTED (its orders cancelled, nothing more reaches it), the
+   * error is audited as `strategy.error` and alerted; the session and the other strategies go on.
+   */
+  private strategyFailed(strategyId: string, handler: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error)
+    const where = error instanceof Error ? firstUserFrame(error.stack) : undefined
+    this.safety.setTradingState('HALTED', 'system', strategyId, `${handler} threw: ${message}${where !== undefined ? ` at ${where}` : ''}`)
+    const cancelled = this.orders.cancelAll({ strategyId })
+    this.persistence?.audit('strategy.error', 'system', { strategyId, handler, error: message, ...(where !== undefined ? { at: where } : {}), cancelled })
+    this.options.onAlert?.(`[critical] strategy ${strategyId} halted: ${handler} threw: ${message}${where !== undefined ? ` (${where})` : ''}; ${cancelled} open orders cancelled, the session goes on`)
   }
 
   /**
@@ -542,6 +556,17 @@ export class Trader {
       },
     }
   }
+}
+
+/** The first stack frame outside Sofia and Node (the user's strategy file), as `file:line:column`. */
+function firstUserFrame(stack: string | undefined): string | undefined {
+  for (const line of (stack ?? '').split('\n').slice(1)) {
+    const m = /\(?((?:file:\/\/)?\/[^()]+?:\d+:\d+)\)?\s*$/.exec(line)
+    if (m === null) continue
+    const at = m[1]!.replace(/^file:\/\//, '')
+    if (!at.includes('/node_modules/') && !at.includes('/dist/src/') && !at.includes('/src/system/') && !at.startsWith('node:')) return at
+  }
+  return undefined
 }
 
 /** Rebuilds an order from its stored row (its fills are in the ledger; the order keeps the totals). */
