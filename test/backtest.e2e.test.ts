@@ -135,13 +135,13 @@ describe('bad input exits 2 with one line saying what and where', () => {
   const cases: [string, string[], RegExp][] = [
     ['missing file', ['--strategy', 'sma-cross', '--data', join(dir, 'nope.csv')], /no such file: .*nope\.csv/],
     ['bad row', ['--strategy', 'sma-cross', '--data', badCsv], /sim_BTC-USDT_trades\.csv:3: field 'price': expected a number, got "abc"/],
-    ['unknown strategy', ['--strategy', 'foo', '--data', badCsv], /unknown strategy 'foo' \(available: sma-cross, cross-venue-arb, market-maker\)/],
+    ['unknown strategy', ['--strategy', 'foo', '--data', badCsv], /unknown strategy 'foo' \(built-in: sma-cross, cross-venue-arb, market-maker; no strategies\/foo\.ts or \.js; or give a file path\)/],
     ['bad parameter', ['--strategy', 'sma-cross', '--data', badCsv, '--param', 'fast=abc'], /strategy sma-cross: parameter 'fast': expected a positive integer, got "abc"/],
     ['unknown parameter', ['--strategy', 'sma-cross', '--data', badCsv, '--param', 'fsat=3'], /strategy sma-cross: unknown parameter 'fsat'/],
     ['malformed --param', ['--strategy', 'sma-cross', '--data', badCsv, '--param', 'fast'], /--param 'fast': expected KEY=VALUE/],
     ['bad --from', ['--strategy', 'sma-cross', '--data', badCsv, '--from', 'yesterday'], /--from: expected an ISO 8601 date or epoch ms, got 'yesterday'/],
     ['unknown option', ['--strategy', 'sma-cross', '--data', badCsv, '--bogus'], /unknown option '--bogus'/],
-    ['missing --strategy', ['--data', badCsv], /required option '--strategy <name>' not specified/],
+    ['missing --strategy', ['--data', badCsv], /required option '--strategy <name\|file>' not specified/],
   ]
 
   it.each(cases)('%s', (_name, args, message) => {
@@ -169,7 +169,7 @@ describe('sofia --help', () => {
     expect(r.stdout).toMatch(/paper \[options\]\s+paper-trade/)
     const b = sofia(['backtest', '--help'])
     expect(b.code).toBe(0)
-    expect(b.stdout).toMatch(/--strategy <name>/)
+    expect(b.stdout).toMatch(/--strategy <name\|file>/)
     expect(b.stdout).toMatch(/sma-cross/)
     expect(b.stdout).toMatch(/cross-venue-arb/)
   })

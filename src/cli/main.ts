@@ -32,6 +32,7 @@ import { registerCanary } from './commands/canary.js'
 import { registerRollback } from './commands/rollback.js'
 import { registerValidate } from './commands/validate.js'
 import { registerReplay } from './commands/replay.js'
+import { registerStrategy } from './commands/strategy.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerRollback(program)
   registerValidate(program)
   registerReplay(program)
+  registerStrategy(program)
   for (const cmd of program.commands) cmd.exitOverride()
   program.hook('preAction', async (_program, action) => storeFromConfig(action.opts()['config'] as string | undefined))
   return program

@@ -10,6 +10,7 @@ import { loadConfig } from '../config/index.js'
 import type { SofiaConfig } from '../config/index.js'
 import { parsePositionOverride, watchPositionOverrideFile } from '../risk/index.js'
 import type { PositionOverride, PositionOverrideFile, PositionOverrideWatch } from '../risk/index.js'
+import { STRATEGIES, resolveStrategies } from '../strategy/index.js'
 import { riskSettings } from '../system/index.js'
 import type { RiskSettings } from '../system/index.js'
 
@@ -25,6 +26,16 @@ export interface SessionConfig {
 
 export function addConfigOption(cmd: Command): Command {
   return cmd.option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
+}
+
+/**
+ * The strategy names `--strategy` values stand for: built-in names as they are; file paths and names found in
+ * the strategies directory (`strategyDir` in sofia.yaml, default ./strategies) are loaded and registered.
+ */
+export async function resolveStrategyFlags(values: readonly string[], flags: { config?: string }, config?: SofiaConfig): Promise<string[]> {
+  if (values.every((v) => STRATEGIES.some((s) => s.name === v))) return [...values]
+  const c = config ?? (await loadConfig({ cwd: process.cwd(), env: process.env, ...(flags.config !== undefined ? { file: flags.config } : {}) }))
+  return resolveStrategies(values, { dir: c.strategyDir })
 }
 
 export async function sessionConfig(flags: { config?: string }): Promise<SessionConfig> {

@@ -9,7 +9,7 @@ export const EXAMPLE_CONFIG = `# sofia.yaml — Sofia's configuration. Every key
 #
 # Environment variables override this file:
 #   MODE, EXCHANGE, API_KEY, API_SECRET, MAX_DAILY_LOSS, MAX_POSITION_USD, KILL_SWITCH,
-#   CANARY_PERCENTAGE, DATABASE_URL, SOFIA_HOME (dataDir).
+#   CANARY_PERCENTAGE, DATABASE_URL, SOFIA_HOME (dataDir), SOFIA_STRATEGY_DIR (strategyDir).
 # Keep credentials in the environment rather than in this file.
 #
 # Units: money is a number or a quoted decimal ("2500.50") in the reporting currency (USD);
@@ -21,6 +21,9 @@ mode: paper
 
 # Where state lives: SQLite store, audit chain, reports. Relative paths are relative to this file.
 dataDir: ./var                                                                   # (SOFIA_HOME)
+
+# Where --strategy NAME finds your strategy files (NAME.ts or NAME.js). Relative to this file.
+strategyDir: ./strategies                                                        # (SOFIA_STRATEGY_DIR)
 
 # The exchange, by its CCXT id. Needed for shadow, canary, live and testnet; optional for paper.
 # exchange:

@@ -93,6 +93,7 @@ describe('loadConfig', () => {
       reconcile: { ordersEveryMs: 10_000, balancesEveryMs: 60_000, haltOnDiscrepancy: false },
       api: { host: '127.0.0.1', port: 8023 },
       dataDir: join(dir, 'var'),
+      strategyDir: join(dir, 'strategies'),
       source: { env: [], warnings: [], monitorsConfigured: false },
     })
     expect(Object.isFrozen(config.risk.monitors)).toBe(true)

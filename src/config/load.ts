@@ -36,6 +36,7 @@ export const ENV_OVERRIDES = [
   { name: 'CANARY_PERCENTAGE', path: ['canary', 'percentage'] },
   { name: 'DATABASE_URL', path: ['database', 'url'] },
   { name: 'SOFIA_HOME', path: ['dataDir'] },
+  { name: 'SOFIA_STRATEGY_DIR', path: ['strategyDir'] },
   { name: 'SOFIA_AUDIT_KEY', path: ['audit', 'keyFile'] },
   { name: 'SOFIA_AUDIT_HEADS', path: ['audit', 'headsFile'] },
 ] as const satisfies readonly { name: string; path: readonly string[] }[]
@@ -148,6 +149,7 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
     build(result.data, {
       ...(Object.keys(audit).length > 0 ? { audit } : {}),
       dataDir: resolve(dataDirBase, result.data.dataDir),
+      strategyDir: resolve(applied.has('strategyDir') || getIn(raw, ['strategyDir']) === undefined ? cwd : fileDir, result.data.strategyDir),
       source: {
         ...(options.path === undefined ? {} : { file: resolve(cwd, options.path) }),
         env: ENV_OVERRIDES.filter((o) => applied.has(o.path.join('.'))).map((o) => from.get(o.name) ?? o.name),
@@ -349,7 +351,7 @@ function render(value: unknown): string {
 }
 
 /** The typed config from the parsed tree, leaving out absent optional keys (exactOptionalPropertyTypes). */
-function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'source' | 'audit'>): SofiaConfig {
+function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'strategyDir' | 'source' | 'audit'>): SofiaConfig {
   const { exchange, risk, database } = data
   const { killSwitch, monitors: m, circuitBreaker: cb, ...limits } = risk
   const monitors: MonitorThresholds = {

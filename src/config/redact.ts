@@ -25,6 +25,7 @@ export function redactConfig(config: SofiaConfig): ConfigDocument {
   return {
     mode: config.mode,
     dataDir: config.dataDir,
+    strategyDir: config.strategyDir,
     ...(exchange && {
       exchange: {
         id: exchange.id,

@@ -187,6 +187,7 @@ function levels(item: () => z.ZodType<number>, warning: number | string, critica
 export const DEFAULTS = {
   mode: 'paper',
   dataDir: './var',
+  strategyDir: './strategies',
   killSwitch: 'AUTO',
   canaryPercentage: 1,
   apiHost: '127.0.0.1',
@@ -266,6 +267,7 @@ export const configSchema = z.strictObject({
     .strictObject({ host: text().prefault(DEFAULTS.apiHost), port: port().prefault(DEFAULTS.apiPort) })
     .prefault({}),
   dataDir: text().prefault(DEFAULTS.dataDir),
+  strategyDir: text().prefault(DEFAULTS.strategyDir),
 })
 
 export type ParsedConfig = z.output<typeof configSchema>

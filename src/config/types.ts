@@ -30,6 +30,8 @@ export interface SofiaConfig {
   readonly audit?: { readonly keyFile?: string; readonly headsFile?: string }
   /** Absolute path of the state directory (SQLite store, audit chain, reports). */
   readonly dataDir: string
+  /** Absolute path of the folder where `--strategy NAME` finds NAME.ts or NAME.js. */
+  readonly strategyDir: string
   /** Where the values came from, for `sofia config show` and the audit chain. */
   readonly source: ConfigSource
 }

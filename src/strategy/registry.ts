@@ -3,7 +3,7 @@
  * The built-in strategies by name: creation from raw `--param k=v` values with one-line errors that name
  * the strategy and the parameter, and a listing for `--help`.
  */
-import { z } from 'zod'
+import type { z } from 'zod'
 import { InputError } from '../model/index.js'
 import { crossVenueArb } from './cross-venue-arb.js'
 import { marketMaker } from './market-maker.js'
@@ -27,22 +27,49 @@ export interface StrategyInfo {
   readonly name: string
   readonly description: string
   readonly params: readonly StrategyParamInfo[]
+  /** The file of a user strategy; absent for a built-in. */
+  readonly file?: string
 }
 
+/** Strategies loaded from users' files this process, by name, with the file each came from. */
+const userStrategies = new Map<string, { readonly definition: StrategyDefinition; readonly file: string }>()
+
 function strategyNames(): string {
-  return STRATEGIES.map((s) => s.name).join(', ')
+  return [...STRATEGIES.map((s) => s.name), ...userStrategies.keys()].join(', ')
+}
+
+/**
+ * Makes a strategy loaded from `file` known by its name. Refused when the name is a built-in's, or another
+ * file's; the same file loaded again replaces itself.
+ */
+export function registerStrategy(definition: StrategyDefinition, file: string): void {
+  if (STRATEGIES.some((s) => s.name === definition.name)) {
+    throw new InputError(`${file}: strategy name '${definition.name}' is a built-in strategy's; choose another name`)
+  }
+  const known = userStrategies.get(definition.name)
+  if (known !== undefined && known.file !== file) {
+    throw new InputError(`${file}: strategy name '${definition.name}' is already taken by ${known.file}`)
+  }
+  userStrategies.set(definition.name, { definition, file })
+}
+
+/** The file a user strategy was loaded from (undefined for a built-in or an unknown name). */
+export function strategyFile(name: string): string | undefined {
+  return userStrategies.get(name)?.file
 }
 
 /** The definition named `name`; InputError listing the available ones otherwise. */
 export function findStrategy(name: string): StrategyDefinition {
-  const definition = STRATEGIES.find((s) => s.name === name)
+  const definition = STRATEGIES.find((s) => s.name === name) ?? userStrategies.get(name)?.definition
   if (definition === undefined) throw new InputError(`unknown strategy '${name}' (available: ${strategyNames()})`)
   return definition
 }
 
 function paramShape(definition: StrategyDefinition): Record<string, z.ZodType> {
-  // Every built-in schema is an object (possibly refined, which keeps it a ZodObject in zod 4).
-  return definition.params instanceof z.ZodObject ? (definition.params.shape as Record<string, z.ZodType>) : {}
+  // An object schema (possibly refined, which keeps it a ZodObject in zod 4). Read by shape, not instanceof:
+  // a user's file may bring its own copy of zod.
+  const shape = (definition.params as { shape?: unknown }).shape
+  return typeof shape === 'object' && shape !== null ? (shape as Record<string, z.ZodType>) : {}
 }
 
 /** The parameter names of the strategy named `name` (InputError for an unknown one). */
@@ -62,7 +89,7 @@ export function createStrategy(name: string, id: string, raw: RawParams): Strate
       throw new InputError(`strategy ${name}: unknown parameter '${key}' (parameters: ${known.join(', ')})`)
     }
   }
-  const result = definition.params.safeParse(raw)
+  const result = definition.params.safeParse(coerceRaw(paramShape(definition), raw))
   if (!result.success) {
     const issue = result.error.issues[0]
     const param = issue?.path.map(String).join('.') ?? ''
@@ -74,22 +101,46 @@ export function createStrategy(name: string, id: string, raw: RawParams): Strate
   return definition.create(id, result.data)
 }
 
-function describeParam(paramName: string, schema: z.ZodType): StrategyParamInfo {
-  const description = schema.description ?? ''
-  if (schema instanceof z.ZodDefault) {
-    const value: unknown = schema.def.defaultValue
-    return { name: paramName, description, required: false, default: String(value) }
+/** The base type of a parameter schema under its default/optional wrappers (`number`, `boolean`, …). */
+function baseType(schema: z.ZodType): string | undefined {
+  let def = (schema as { def?: { type?: string; innerType?: z.ZodType } }).def
+  while (def !== undefined && (def.type === 'default' || def.type === 'optional' || def.type === 'nullable') && def.innerType !== undefined) {
+    def = (def.innerType as { def?: { type?: string; innerType?: z.ZodType } }).def
   }
-  return { name: paramName, description, required: !(schema instanceof z.ZodOptional) }
+  return def?.type
 }
 
-/** Names, descriptions and parameters (with defaults) of the built-in strategies. */
+/**
+ * `--param` values arrive as text: a text value for a `z.number()` or `z.boolean()` parameter is read as
+ * one (`"14"` → 14, `"true"` → true), so users' schemas need no `z.coerce`. Anything else is left to zod.
+ */
+function coerceRaw(shape: Record<string, z.ZodType>, raw: RawParams): RawParams {
+  const out: Record<string, string | number | boolean> = { ...raw }
+  for (const [key, value] of Object.entries(raw)) {
+    if (typeof value !== 'string' || shape[key] === undefined) continue
+    const type = baseType(shape[key])
+    if (type === 'number' && value.trim() !== '' && Number.isFinite(Number(value))) out[key] = Number(value)
+    else if (type === 'boolean' && (value === 'true' || value === 'false')) out[key] = value === 'true'
+  }
+  return out
+}
+
+function describeParam(paramName: string, schema: z.ZodType): StrategyParamInfo {
+  const description = schema.description ?? ''
+  const def = (schema as { def?: { type?: string; defaultValue?: unknown } }).def
+  if (def?.type === 'default') return { name: paramName, description, required: false, default: String(def.defaultValue) }
+  return { name: paramName, description, required: def?.type !== 'optional' }
+}
+
+/** Names, descriptions and parameters (with defaults) of the built-in strategies, then the loaded users' ones. */
 export function listStrategies(): readonly StrategyInfo[] {
-  return STRATEGIES.map((definition) => ({
+  const info = (definition: StrategyDefinition, file?: string): StrategyInfo => ({
     name: definition.name,
     description: definition.description,
     params: Object.entries(paramShape(definition)).map(([paramName, schema]) => describeParam(paramName, schema)),
-  }))
+    ...(file !== undefined ? { file } : {}),
+  })
+  return [...STRATEGIES.map((d) => info(d)), ...[...userStrategies.values()].map((u) => info(u.definition, u.file))]
 }
 
 /** The listing as text for `--help`. */

@@ -8,7 +8,7 @@ import type { Command } from 'commander'
 import { openStore } from '../../store/index.js'
 import type { Store } from '../../store/index.js'
 import { formatStrategies } from '../../strategy/index.js'
-import { sessionConfig } from '../session-config.js'
+import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { dataDirOf } from '../store-option.js'
 import { runBacktest, SYNTHETIC, withoutMonitors } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
@@ -43,7 +43,7 @@ export function registerBacktest(program: Command): void {
         `the seeded synthetic market (--data ${SYNTHETIC}) through the simulated exchange, on a simulated clock.\n` +
         'The same data, parameters and seed always give the same report.',
     )
-    .requiredOption('--strategy <name>', 'strategy to run (repeat to run several side by side)', collect)
+    .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies (repeat to run several side by side)', collect)
     .requiredOption('--data <path...>', `market data files, or '${SYNTHETIC}'`)
     .option('--symbol <symbol>', 'symbol of the data (default: from the file name)')
     .option('--venue <id>', 'venue name for the data (default: from the file name)')
@@ -64,13 +64,14 @@ export function registerBacktest(program: Command): void {
     .action(async (flags: BacktestFlags) => {
       const params = keyValues('--param', flags.param)
       const session = await sessionConfig(flags)
+      const names = await resolveStrategyFlags(flags.strategy, flags, session.config)
       const store = await openBacktestStore(flags)
       const result = await runBacktest({
         // Runtime monitors act in a backtest only when configured (a default drawdown halt ends a test run).
         riskSettings: session.config.source.monitorsConfigured ? session.risk : withoutMonitors(session.risk),
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(store !== undefined ? { store } : {}),
-        strategies: flags.strategy.map((name) => ({ name, params })),
+        strategies: names.map((name) => ({ name, params })),
         data: flags.data,
         ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
         ...(flags.venue !== undefined ? { venue: flags.venue } : {}),

@@ -5,6 +5,7 @@
  * (the live leg a second simulator, `--live-extra-slippage-bps` to make it misbehave) and progresses or
  * rolls back on its own; status, report and progress read what the orchestrator recorded in the store.
  */
+import { resolveStrategyFlags } from '../session-config.js'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
@@ -114,12 +115,13 @@ export function registerCanary(program: Command): void {
   ).action(async (stageName: string, flags: Flags) => {
     const config = configOf(flags)
     stageName = config.stages[stageIndex(config, stageName)]!.name // the runbook's canary_1 is recorded as canary-1
+    const [strategy] = await resolveStrategyFlags([flags.strategy!], {})
     const store = await openStoreFromFlags(flags, { create: false })
     try {
       const prev = (await store.getState<CanaryState>(CANARY_STATE_KEY)) ?? undefined
       const now = Date.now()
       const state: CanaryState = {
-        strategy: flags.strategy!,
+        strategy: strategy!,
         version: flags.strategyVersion!,
         status: 'running',
         stage: stageName,
@@ -148,12 +150,13 @@ export function registerCanary(program: Command): void {
       .option('--live-extra-latency-ms <n>', 'extra latency of the live leg (default 0)'),
   ).action(async (flags: Flags) => {
     const config = configOf(flags)
+    const [strategy] = await resolveStrategyFlags([flags.strategy!], {})
     const store = await openStoreFromFlags(flags, { create: true })
     const notifier = await notifierFromConfig()
     try {
       const r = await runCanaryBacktest({
         data: flags.data ?? [],
-        strategy: { name: flags.strategy!, params: keyValues('--param', flags.param ?? []) },
+        strategy: { name: strategy!, params: keyValues('--param', flags.param ?? []) },
         version: flags.strategyVersion!,
         config,
         store,

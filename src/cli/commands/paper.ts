@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { DEMO_STRATEGIES, runPaper } from '../../system/index.js'
 import type { PaperStatus, RecoverySummary } from '../../system/index.js'
-import { addConfigOption, sessionConfig } from '../session-config.js'
+import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
@@ -51,6 +51,7 @@ export function registerPaper(program: Command): void {
       const live = flags.json !== true
       const tty = process.stdout.isTTY === true
       const session = await sessionConfig(flags)
+      const names = await resolveStrategyFlags(flags.strategy, flags, session.config)
       const store = await openStoreFromFlags(flags, { create: true })
       const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
         await store.close()
@@ -78,7 +79,7 @@ export function registerPaper(program: Command): void {
                 },
               }
             : {}),
-          ...(flags.strategy.length > 0 ? { strategies: flags.strategy.map((name) => ({ name, params })) } : {}),
+          ...(names.length > 0 ? { strategies: names.map((name) => ({ name, params })) } : {}),
           ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
           ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
           ...(live ? { onStatus: (s: PaperStatus) => printStatus(s, tty) } : {}),

@@ -3,6 +3,7 @@
  * `sofia registry list|register|show|promote`: strategy versions with their parameters, code hash, model
  * artifact (checksum verified on use) and validation results; one active and one last_good per strategy.
  */
+import { resolveStrategyFlags } from '../session-config.js'
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
@@ -82,7 +83,8 @@ export function registerRegistry(program: Command): void {
       .option('--embargo-pct <fraction>', 'embargo after each test fold')
       .option('--trials <n>', 'parameter-grid trials'),
   ).action(async (flags: Flags) => {
-    const strategy = need(flags.strategy, '--strategy')
+    const [strategy] = await resolveStrategyFlags([need(flags.strategy, '--strategy')], flags)
+    if (strategy === undefined) throw new InputError('--strategy: required')
     const params = keyValues('--param', flags.param ?? [])
     if (flags.skipValidation === true && (flags.reason ?? '').trim() === '') throw new InputError('--skip-validation needs --reason')
     let validation: ValidationReport | undefined

@@ -12,7 +12,7 @@ import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
-import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
+import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
@@ -55,7 +55,7 @@ export function registerRun(program: Command): void {
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
     const symbols = flags.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')
     const params = keyValues('--param', flags.param)
-    const specs = flags.strategy.map((name) => ({ name, params }))
+    const specs = (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
     const strategies = createStrategies(specs)
     readPositionOverride(resolve(POSITION_OVERRIDE_FILE), strategies.map((x) => x.id)) // an unknown strategy id: exit 2 before anything starts
     const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)

@@ -44,7 +44,7 @@ import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from 
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { printStatus } from './paper.js'
-import { addConfigOption, sessionConfig } from '../session-config.js'
+import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 
 interface ServeFlags extends ExchangeFlags {
@@ -127,7 +127,7 @@ export function registerServe(program: Command): void {
       )
     }
     const params = keyValues('--param', flags.param)
-    const specs = flags.strategy.map((name) => ({ name, params }))
+    const specs = (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
     const canaryConfig = onExchange ? loadCanaryConfig() : undefined
     const host = flags.host ?? session.config.api.host
     const port = flags.port === undefined ? session.config.api.port : parseNonNegativeInt('--port', flags.port)

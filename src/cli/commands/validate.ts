@@ -4,6 +4,7 @@
  * walk-forward Sharpe, Deflated Sharpe Ratio and PBO against the promotion thresholds. Exit 0 when all
  * pass, 1 naming the failing criteria, 2 on bad input.
  */
+import { resolveStrategyFlags } from '../session-config.js'
 import type { Command } from 'commander'
 import { validateStrategy } from '../../ops/canary/index.js'
 import type { ValidationReport } from '../../ops/canary/index.js'
@@ -21,9 +22,15 @@ interface Flags {
 }
 
 /** Runs validation from flags shared by `validate` and `registry register`. */
-export async function validateFromFlags(strategy: string, data: readonly string[], params: Record<string, string>, flags: { folds?: string; embargoPct?: string; trials?: string }): Promise<ValidationReport> {
+export async function validateFromFlags(
+  strategy: string,
+  data: readonly string[],
+  params: Record<string, string>,
+  flags: { folds?: string; embargoPct?: string; trials?: string; config?: string },
+): Promise<ValidationReport> {
+  const [name] = await resolveStrategyFlags([strategy], flags)
   return validateStrategy({
-    strategy,
+    strategy: name!,
     params,
     data,
     ...(flags.folds !== undefined ? { folds: parseNonNegativeInt('--folds', flags.folds) } : {}),
@@ -47,7 +54,7 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .summary('walk-forward, Deflated Sharpe and PBO checks before a version may be promoted')
-    .requiredOption('--strategy <name>', 'strategy to validate')
+    .requiredOption('--strategy <name|file>', 'strategy to validate: a built-in name, a .ts/.js file, or NAME in ./strategies')
     .requiredOption('--data <path...>', 'recorded market data files')
     .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('--folds <n>', 'walk-forward folds (default 5)')

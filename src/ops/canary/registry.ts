@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InputError, SofiaError } from '../../model/index.js'
 import type { StoredStrategyVersion } from '../../store/index.js'
-import { findStrategy } from '../../strategy/index.js'
+import { findStrategy, strategyFile } from '../../strategy/index.js'
 import type { AuditEntry, AuditSink } from './sink.js'
 import type { ValidationReport } from './validation.js'
 
@@ -55,11 +55,15 @@ function repoRoot(): string {
 
 /**
  * SHA-256 over the strategy's source files: its own file and the Strategy API it is written against
- * (`strategy.ts`, `params.ts`), read from src/strategy when present, else from dist/src/strategy.
+ * (`strategy.ts`, `params.ts`), read from src/strategy when present, else from dist/src/strategy. For a
+ * strategy loaded from a user's file, the SHA-256 of that file.
  * Each file enters as `name NUL content NUL`, in name order.
  */
 export function strategyCodeHash(strategy: string, root: string = repoRoot()): { sha256: string; files: string[] } {
   findStrategy(strategy)
+  // A user's strategy: the code that runs is its file.
+  const file = strategyFile(strategy)
+  if (file !== undefined) return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), files: [file] }
   const names = [`${strategy}`, 'params', 'strategy']
   for (const [dir, ext] of [[join(root, 'src', 'strategy'), '.ts'], [join(root, 'dist', 'src', 'strategy'), '.js']] as const) {
     const files = names.map((n) => join(dir, n + ext))

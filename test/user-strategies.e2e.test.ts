@@ -1,0 +1,261 @@
+/**
+ * Users' own strategies, end to end through the CLI: a TypeScript file in a directory outside the repo,
+ * importing `defineStrategy`, `indicators` and `z` from 'sofia', loaded without a build step; bar history and a
+ * second timeframe built from the data's candles; one-line errors (file:line, exit 2) for files that do not
+ * load; a handler that throws halts its strategy only; `sofia strategy new|list|check`; the registry records the
+ * file's hash.
+ */
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { REPO, SHARED_DATA, cliEnv, sofia } from './helpers.js'
+
+const LTC_5M = join(SHARED_DATA, 'candles/bittrex_LTC-BTC_5m_2018-01-10_2018-01-30.json')
+const XRP_1M = join(SHARED_DATA, 'candles/binance_XRP-ETH_1m_2019-10-11_2019-10-13.json')
+
+interface Report {
+  strategies: { id: string; name: string; params: Record<string, string> }[]
+  orders: { submitted: number; rejected: number; denied: number; filled: number }
+  fills: number
+  positions: { symbol: string; amount: string }[]
+  stateChanges: { at: string; what: string; cause: string }[]
+  ledgerVerified: boolean
+}
+
+/** A directory outside the repo, as a user's own project would be. */
+function userDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sofia-user-strategy-'))
+}
+
+/**
+ * Trend filter over two timeframes: RSI(14) on 5m bars to time entries, taken only while the 1h close is above
+ * the mean of the last 6 hourly closes (from ctx.bars). Exits on RSI > 65 or on a 3% stop. Every entry checks
+ * the bar history it was given.
+ */
+const TWO_TIMEFRAMES = `import { defineStrategy, indicators, z } from 'sofia'
+import type { Bar } from 'sofia'
+
+export default defineStrategy({
+  name: 'trend-rsi',
+  description: 'RSI entries on the fast timeframe, taken only in an uptrend of the slow one',
+  params: z.object({ fast: z.string().default('5m'), slow: z.string().default('1h'), period: z.number().int().default(14), stopPct: z.number().default(0.03) }),
+  create: (p) => {
+    const rsi = new indicators.RSI(p.period)
+    let entry: number | undefined
+    const checks = { hourly: 0, history: 0 }
+    return {
+      timeframes: [p.fast, p.slow],
+      history: 50,
+      onBar(bar: Bar, ctx) {
+        if (bar.timeframe === p.slow) {
+          checks.hourly++
+          return
+        }
+        const recent = ctx.bars(bar.venue, bar.symbol, p.fast, 3)
+        if (recent[recent.length - 1] !== bar) throw new Error('the bar just delivered is not the newest in ctx.bars')
+        checks.history++
+        rsi.add(bar.close)
+        if (!rsi.isStable) return
+        const value = Number(rsi.getResult())
+        const hours = ctx.bars(bar.venue, bar.symbol, p.slow, 6)
+        if (ctx.openOrders().length > 0) return
+        const position = ctx.position(bar.venue, bar.symbol)
+        const inst = ctx.instrument(bar.venue, bar.symbol)
+        if (position.gt(0)) {
+          if (value > 65 || (entry !== undefined && bar.close < entry * (1 - p.stopPct))) {
+            ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'sell', type: 'market', amount: position })
+            entry = undefined
+          }
+          return
+        }
+        if (hours.length < 6) return
+        const mean = hours.reduce((s, b) => s + b.close, 0) / hours.length
+        if (value < 35 && hours[hours.length - 1].close > mean) {
+          const amount = ctx.balance(bar.venue, inst.quote).mul(0.5).div(bar.close * 1.02)
+          if (ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount, tag: 'entry' })) entry = bar.close
+        }
+      },
+      onStop(ctx) {
+        ctx.log('checks ' + JSON.stringify(checks))
+        if (checks.hourly === 0 || checks.history === 0) throw new Error('no hourly bars or no history: ' + JSON.stringify(checks))
+      },
+    }
+  },
+})
+`
+
+function backtest(args: string[], cwd?: string): { code: number; stdout: string; stderr: string; report?: Report } {
+  const r = sofia(['backtest', '--store', 'none', '--json', ...args], cwd !== undefined ? { cwd } : {})
+  return { ...r, ...(r.code === 0 ? { report: JSON.parse(r.stdout) as Report } : {}) }
+}
+
+describe('a strategy file outside the repo', () => {
+  const dir = userDir()
+  const file = join(dir, 'trend-rsi.ts')
+  writeFileSync(file, TWO_TIMEFRAMES)
+
+  it('loads from TypeScript without a build, trades real candles on two timeframes, and its books balance', () => {
+    const r = backtest(['--strategy', file, '--data', LTC_5M], dir)
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const report = r.report!
+    expect(report.strategies[0]).toMatchObject({ id: 'trend-rsi', name: 'trend-rsi' })
+    expect(report.fills).toBeGreaterThanOrEqual(2)
+    expect(report.orders.rejected).toBe(0)
+    expect(report.orders.denied).toBe(0)
+    expect(report.stateChanges).toEqual([]) // onStop found hourly bars and history (it throws otherwise)
+    expect(report.ledgerVerified).toBe(true)
+  })
+
+  it('is found by name in ./strategies, and in strategyDir of sofia.yaml', () => {
+    const project = userDir()
+    mkdirSync(join(project, 'strategies'))
+    writeFileSync(join(project, 'strategies', 'trend-rsi.ts'), TWO_TIMEFRAMES)
+    expect(backtest(['--strategy', 'trend-rsi', '--data', LTC_5M], project).code).toBe(0)
+    const other = userDir()
+    mkdirSync(join(other, 'algos'))
+    writeFileSync(join(other, 'algos', 'trend-rsi.ts'), TWO_TIMEFRAMES)
+    writeFileSync(join(other, 'sofia.yaml'), 'strategyDir: ./algos\n')
+    expect(backtest(['--strategy', 'trend-rsi', '--data', LTC_5M], other).code).toBe(0)
+    const unknown = backtest(['--strategy', 'nope', '--data', LTC_5M], other)
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^sofia: unknown strategy 'nope' \(built-in: sma-cross, cross-venue-arb, market-maker; no \S*algos\/nope\.ts or \.js; or give a file path\)\n$/)
+  })
+
+  it('runs in a paper session too', () => {
+    const r = sofia(['paper', '--strategy', file, '--duration', '1', '--step-ms', '5', '--json', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.stdout).strategies[0].id).toBe('trend-rsi')
+  })
+})
+
+describe('a file that does not load: one line naming file:line, exit 2', () => {
+  const dir = userDir()
+  const cases: [string, string, RegExp][] = [
+    ['syntax.ts', "import { defineStrategy, z } from 'sofia'\nconst x = {\nexport default 3 3\n", /^sofia: \S+syntax\.ts:3: syntax error: /],
+    ['throws.ts', "import { defineStrategy, z } from 'sofia'\n\nthrow new Error('no API key in this file')\nexport default defineStrategy({ name: 'x', params: z.object({}), create: () => ({}) })\n", /^sofia: \S+throws\.ts:3: threw while loading: Error: no API key in this file\n$/],
+    ['plain.ts', "export default { name: 'plain' }\n", /^sofia: \S+plain\.ts: the default export is not a strategy: write `export default defineStrategy/],
+    ['badname.ts', "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'Bad Name', params: z.object({}), create: () => ({}) })\n", /^sofia: \S+badname\.ts:2: threw while loading: TypeError: defineStrategy: name must be lower-case/],
+    ['builtin.ts', "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'sma-cross', params: z.object({}), create: () => ({}) })\n", /^sofia: \S+builtin\.ts: strategy name 'sma-cross' is a built-in strategy's; choose another name\n$/],
+  ]
+  for (const [name, text, expected] of cases) {
+    it(name, () => {
+      writeFileSync(join(dir, name), text)
+      const r = backtest(['--strategy', join(dir, name), '--data', LTC_5M], dir)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toBe('')
+      expect(r.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1)
+      expect(r.stderr).toMatch(expected)
+    })
+  }
+
+  it('a parameter its schema refuses (a text value for a number is read as a number first)', () => {
+    writeFileSync(join(dir, 'trend-rsi.ts'), TWO_TIMEFRAMES)
+    const bad = backtest(['--strategy', join(dir, 'trend-rsi.ts'), '--data', LTC_5M, '--param', 'period=many'], dir)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/^sofia: strategy trend-rsi: parameter 'period': .*expected number/)
+    const good = backtest(['--strategy', join(dir, 'trend-rsi.ts'), '--data', LTC_5M, '--param', 'period=21'], dir)
+    expect(good.code).toBe(0)
+    expect(good.report!.strategies[0]!.params['period']).toBe('21')
+  })
+})
+
+describe('a handler that throws at run time', () => {
+  it('halts that strategy, audits and reports the error with file:line; the session and the other strategy go on', () => {
+    const dir = userDir()
+    const file = join(dir, 'fragile.ts')
+    writeFileSync(
+      file,
+      "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'fragile', params: z.object({ timeframe: z.string().default('1m') }), create: () => {\n  let n = 0\n  return {\n    onBar(bar, ctx) {\n      if (n++ === 0) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'limit', price: bar.close * 0.5, amount: 10 })\n      if (n === 100) throw new RangeError('index out of range in my signal')\n    },\n  }\n} })\n",
+    )
+    const db = join(dir, 'bt.db')
+    const r = sofia(['backtest', '--strategy', file, '--strategy', 'sma-cross', '--data', XRP_1M, '--store', db, '--json'], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout) as Report
+    expect(report.stateChanges).toHaveLength(1)
+    expect(report.stateChanges[0]!.what).toBe('strategy fragile → HALTED')
+    expect(report.stateChanges[0]!.cause).toMatch(/^onBar threw: index out of range in my signal at \S+fragile\.ts:7:\d+ \(by system\)$/)
+    const handle = new Database(db, { readonly: true })
+    try {
+      const rows = handle.prepare("select payload from audit where type = 'strategy.error'").all() as { payload: string }[]
+      expect(rows).toHaveLength(1)
+      expect(JSON.parse(rows[0]!.payload)).toMatchObject({ strategyId: 'fragile', handler: 'onBar', error: 'index out of range in my signal', cancelled: 1 })
+      // sma-cross kept trading after the halt.
+      const halted = handle.prepare("select ts from audit where type = 'strategy.error'").get() as { ts: number }
+      const later = handle.prepare("select count(*) as n from fills where strategy_id = 'sma-cross' and timestamp > ?").get(halted.ts) as { n: number }
+      expect(later.n).toBeGreaterThan(0)
+      const fragile = handle.prepare("select count(*) as n from orders where strategy_id = 'fragile' and state not in ('canceled', 'filled', 'rejected', 'denied')").get() as { n: number }
+      expect(fragile.n).toBe(0)
+    } finally {
+      handle.close()
+    }
+  })
+})
+
+describe('sofia strategy new | list | check', () => {
+  const dir = userDir()
+  const strategies = join(dir, 'strategies')
+
+  it('new scaffolds a strategy that backtests and trades as it is, with a test that passes', () => {
+    const r = sofia(['strategy', 'new', 'ema-trend', '--dir', strategies], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const onSynthetic = backtest(['--strategy', join(strategies, 'ema-trend.ts'), '--data', 'synthetic'], dir)
+    expect(onSynthetic.code).toBe(0)
+    expect(onSynthetic.report!.fills).toBeGreaterThan(0)
+    expect(onSynthetic.report!.orders.rejected).toBe(0)
+    const onCandles = backtest(['--strategy', join(strategies, 'ema-trend.ts'), '--data', LTC_5M], dir)
+    expect(onCandles.code).toBe(0)
+    expect(onCandles.report!.fills).toBeGreaterThan(0)
+    expect(onCandles.report!.orders.rejected).toBe(0)
+    // Its test, run as the scaffold says (from the project that has sofia: here, the repo).
+    const out = execFileSync(process.execPath, ['--test', join(strategies, 'ema-trend.test.mjs')], { cwd: REPO, env: cliEnv(), encoding: 'utf8' })
+    expect(out).toMatch(/# pass 1/)
+    const again = sofia(['strategy', 'new', 'ema-trend', '--dir', strategies], { cwd: dir })
+    expect(again.code).toBe(2)
+    expect(again.stderr).toMatch(/ema-trend\.ts: already exists; nothing written/)
+    expect(sofia(['strategy', 'new', 'Bad_Name', '--dir', strategies], { cwd: dir }).code).toBe(2)
+  })
+
+  it('list shows the built-ins and the files with their parameters', () => {
+    const r = sofia(['strategy', 'list', '--json'], { cwd: dir })
+    expect(r.code).toBe(0)
+    const list = JSON.parse(r.stdout) as { strategies: { name: string; file?: string; params: { name: string; default?: string }[] }[] }
+    expect(list.strategies.map((s) => s.name)).toEqual(['sma-cross', 'cross-venue-arb', 'market-maker', 'ema-trend'])
+    const mine = list.strategies[3]!
+    expect(mine.file).toBe(join(strategies, 'ema-trend.ts'))
+    expect(mine.params).toContainEqual(expect.objectContaining({ name: 'fast', default: '9' }))
+  })
+
+  it('check runs a file on the synthetic market: 0 when it runs, 1 when a handler throws, 2 when it does not load', () => {
+    expect(sofia(['strategy', 'check', join(strategies, 'ema-trend.ts')], { cwd: dir }).code).toBe(0)
+    writeFileSync(join(dir, 'boom.ts'), "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'boom', params: z.object({ timeframe: z.string().default('1m') }), create: () => ({ onBar() { throw new Error('boom') } }) })\n")
+    const boom = sofia(['strategy', 'check', join(dir, 'boom.ts')], { cwd: dir })
+    expect(boom.code).toBe(1)
+    expect(boom.stdout).toMatch(/^boom: halted at \S+: onBar threw: boom at \S+boom\.ts:2:\d+ \(by system\)$/m)
+    writeFileSync(join(dir, 'broken.ts'), 'export default {\n')
+    expect(sofia(['strategy', 'check', join(dir, 'broken.ts')], { cwd: dir }).code).toBe(2)
+  })
+})
+
+describe('the registry takes a user strategy', () => {
+  it("records the file's SHA-256 as the version's code hash", () => {
+    const dir = userDir()
+    const file = join(dir, 'trend-rsi.ts')
+    writeFileSync(file, TWO_TIMEFRAMES)
+    const r = sofia(['registry', 'register', '--strategy', file, '--strategy-version', 'v1', '--param', 'period=21', '--skip-validation', '--reason', 'e2e', '--data-dir', join(dir, 'var'), '--json'], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const v = JSON.parse(r.stdout) as { strategy: string; params: Record<string, string>; codeHash: string; artifact: unknown }
+    expect(v.strategy).toBe('trend-rsi')
+    expect(v.params).toEqual({ period: '21' })
+    expect(v.codeHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'))
+    expect(v.artifact).toBeNull()
+  })
+})
