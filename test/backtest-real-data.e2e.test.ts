@@ -74,6 +74,18 @@ describe('the default sma-cross on every candle file of ../shared/data', () => {
   })
 })
 
+describe('Sharpe and Sortino', () => {
+  it('are n/a (null) on a run too short to annualize, and figures on a long one', () => {
+    const short = backtest('binance_XRP-ETH_5m_2019-10-11_2019-10-13.json', ['--to', '2019-10-11T00:20:00Z'])
+    expect(short.code).toBe(0)
+    expect(JSON.parse(short.stdout)).toMatchObject({ sharpe: null, sortino: null })
+    const text = sofia(['backtest', '--strategy', 'sma-cross', '--data', join(CANDLES, 'binance_XRP-ETH_5m_2019-10-11_2019-10-13.json'), '--to', '2019-10-11T00:20:00Z', '--store', 'none'])
+    expect(text.stdout).toMatch(/^Sharpe +n\/a \(too few equity samples\)$/m)
+    const long = JSON.parse(backtest('binance_XRP-ETH_5m_2019-10-11_2019-10-13.json').stdout) as { sharpe: unknown }
+    expect(typeof long.sharpe).toBe('number')
+  })
+})
+
 describe('runtime monitors in a backtest', () => {
   it('act when risk.monitors is configured: the report lists them, the trip, and the denials it caused', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'sofia-bt-monitors-'))

@@ -42,8 +42,9 @@ export interface BacktestReport {
   readonly fills: number
   readonly closingFills: number
   readonly winRate: number
-  readonly sharpe: number
-  readonly sortino: number
+  /** Annualized from the equity samples' spacing; null below MIN_RATIO_SAMPLES returns (too short to say). */
+  readonly sharpe: number | null
+  readonly sortino: number | null
   readonly maxDrawdown: string
   readonly maxDrawdownPct: number
   readonly exposure: number
@@ -58,6 +59,12 @@ export interface RunPerformance {
   readonly eventsPerSecond: number
   readonly peakRssMb: number
 }
+
+/**
+ * Returns below which Sharpe and Sortino are not reported: annualizing a handful of samples (a 5-second paper
+ * session) gives figures like −1363 that mean nothing.
+ */
+export const MIN_RATIO_SAMPLES = 30
 
 const round = (x: number, digits = 6): number => (Number.isFinite(x) ? Number(x.toFixed(digits)) : 0)
 
@@ -95,8 +102,8 @@ export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): 
     fills: c.fills,
     closingFills: totals.closingFills,
     winRate: totals.closingFills === 0 ? 0 : round(totals.wins / totals.closingFills),
-    sharpe: round(sharpeRatio(curve)),
-    sortino: round(sortinoRatio(curve)),
+    sharpe: curve.length > MIN_RATIO_SAMPLES ? round(sharpeRatio(curve)) : null,
+    sortino: curve.length > MIN_RATIO_SAMPLES ? round(sortinoRatio(curve)) : null,
     maxDrawdown: dd.amount.toString(),
     maxDrawdownPct: round(dd.fraction * 100, 4),
     exposure: round(exposure(curve)),
