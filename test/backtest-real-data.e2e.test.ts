@@ -62,6 +62,9 @@ describe('the default sma-cross on every candle file of ../shared/data', () => {
       expect(report.stateChanges).toEqual([])
       // Every held asset is valued (a perpetual-only file marks its contract, not a spot pair).
       expect(new Decimal(report.finalEquity).sub(report.initialEquity).toString()).toBe(new Decimal(report.netPnl).toString())
+      // A starting balance that makes sense in the quote: 1 BTC, 10 ETH, 10,000 USDT (not 10,000 BTC).
+      const quote = /-([A-Z]+)(?:-[A-Z]+)?_\d+[mhdw]/.exec(file)![1]
+      expect(report.initialEquity).toBe({ BTC: '1', ETH: '10', USDT: '10000' }[quote!])
     })
   }
 

@@ -27,8 +27,19 @@ export const SYNTHETIC = 'synthetic'
 /** Events inferred instruments are sized from. */
 const SAMPLE_EVENTS = 5_000
 
-/** Default quote balance per venue for recorded data (override with `--balance ASSET=AMOUNT`). */
+/** Default quote balance per venue for recorded data in a dollar-like or fiat quote (`--balance ASSET=AMOUNT`). */
 export const DEFAULT_QUOTE_BALANCE = '10000'
+
+/** Crypto quotes, at an amount of roughly the same order as 10,000 dollars in most years of data. */
+const CRYPTO_QUOTE_BALANCE: Readonly<Record<string, string>> = { BTC: '1', ETH: '10', BNB: '50' }
+
+/**
+ * The default starting balance of a quote currency for recorded data: 1 BTC, 10 ETH, 50 BNB (not 10,000 BTC);
+ * 10,000 of any other quote (USDT, USD, EUR, …). `--balance ASSET=AMOUNT` overrides it.
+ */
+export function defaultQuoteBalance(quote: string): string {
+  return CRYPTO_QUOTE_BALANCE[quote] ?? DEFAULT_QUOTE_BALANCE
+}
 
 export interface MarketOptions {
   readonly data: readonly string[]
@@ -97,7 +108,7 @@ export async function openMarket(options: MarketOptions): Promise<MarketSetup> {
   const firstInstrument = [...instruments.values()][0]!.values().next().value!
   const venues: VenueSetup[] = [...instruments].map(([id, bySymbol]) => {
     const balances: Record<string, string> = {}
-    for (const inst of bySymbol.values()) balances[inst.quote] ??= DEFAULT_QUOTE_BALANCE
+    for (const inst of bySymbol.values()) balances[inst.quote] ??= defaultQuoteBalance(inst.quote)
     return { id, instruments: [...bySymbol.values()], balances: { ...balances, ...validBalances(options.balances) } }
   })
   const sources = files.map((f) => f.source)

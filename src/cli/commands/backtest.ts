@@ -50,7 +50,7 @@ export function registerBacktest(program: Command): void {
     .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
     .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
     .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
-    .option('--balance <asset=amount>', 'starting balance on every venue (repeatable)', collect, [])
+    .option('--balance <asset=amount>', 'starting balance on every venue (repeatable; default 1 BTC, 10 ETH or 50 BNB as quote, else 10000 of the quote)', collect, [])
     .option('--seed <n>', 'seed of the synthetic market (default 1)')
     .option('--events <n>', 'synthetic market: number of events (default 200000)')
     .option('--latency-ms <ms>', 'order latency of the simulated exchange (default 0)')
