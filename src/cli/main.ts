@@ -33,6 +33,7 @@ import { registerRollback } from './commands/rollback.js'
 import { registerValidate } from './commands/validate.js'
 import { registerReplay } from './commands/replay.js'
 import { registerStrategy } from './commands/strategy.js'
+import { registerSweep } from './commands/sweep.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -68,6 +69,7 @@ export function buildProgram(): Command {
   registerValidate(program)
   registerReplay(program)
   registerStrategy(program)
+  registerSweep(program)
   for (const cmd of program.commands) cmd.exitOverride()
   program.hook('preAction', async (_program, action) => storeFromConfig(action.opts()['config'] as string | undefined))
   return program

@@ -1,0 +1,2 @@
+export { MAX_SWEEP_RUNS, combinations, parseGrid, runSweep } from './sweep.js'
+export type { SweepOptions, SweepResult } from './sweep.js'

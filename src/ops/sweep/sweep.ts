@@ -1,0 +1,137 @@
+/**
+ * @module ops/sweep
+ * A parameter sweep: every combination of a grid of parameter values backtested on the same data, spread over
+ * worker threads (one backtest per task; a worker takes the next task when it is done). Each result is the
+ * same as `sofia backtest` with those parameters would give; results come back in grid order.
+ */
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { InputError } from '../../model/index.js'
+import { createStrategy } from '../../strategy/index.js'
+
+export interface SweepOptions {
+  /** `--strategy` as given: a built-in name or a file (resolved again in each worker). */
+  readonly strategy: string
+  /** The name it resolved to in this thread (validates the grid before any worker starts). */
+  readonly strategyName: string
+  readonly grid: Readonly<Record<string, readonly string[]>>
+  /** Parameters fixed for every run. */
+  readonly params?: Readonly<Record<string, string>>
+  readonly data: readonly string[]
+  readonly from?: number
+  readonly to?: number
+  readonly balances?: Readonly<Record<string, string>>
+  readonly strategyDir?: string
+  /** Worker threads (default: the cores, at most the number of runs). */
+  readonly workers?: number
+}
+
+export interface SweepResult {
+  readonly params: Readonly<Record<string, string>>
+  readonly netPnl: string
+  readonly fills: number
+  readonly orders: number
+  readonly sharpe: number | null
+  readonly maxDrawdown: string
+  readonly maxDrawdownPct: number
+}
+
+/** What a worker is given for one run. */
+export interface SweepTask {
+  readonly index: number
+  readonly params: Readonly<Record<string, string>>
+}
+
+export interface SweepWorkerData {
+  readonly strategy: string
+  readonly strategyDir?: string
+  readonly data: readonly string[]
+  readonly from?: number
+  readonly to?: number
+  readonly balances?: Readonly<Record<string, string>>
+}
+
+export type SweepReply = { readonly index: number; readonly result: SweepResult } | { readonly index: number; readonly error: string }
+
+/** `key=v1,v2,…` values into a grid; InputError for a malformed one. */
+export function parseGrid(pairs: readonly string[]): Record<string, string[]> {
+  const grid: Record<string, string[]> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    const key = pair.slice(0, at)
+    const values = pair
+      .slice(at + 1)
+      .split(',')
+      .map((v) => v.trim())
+    if (at <= 0 || values.some((v) => v === '')) throw new InputError(`--grid '${pair}': expected KEY=VALUE1,VALUE2,…`)
+    if (grid[key] !== undefined) throw new InputError(`--grid ${key}: given twice`)
+    grid[key] = values
+  }
+  if (Object.keys(grid).length === 0) throw new InputError('--grid: give at least one KEY=VALUE1,VALUE2,…')
+  return grid
+}
+
+/** Every combination, the first key varying slowest. */
+export function combinations(grid: Readonly<Record<string, readonly string[]>>, base: Readonly<Record<string, string>> = {}): Record<string, string>[] {
+  let out: Record<string, string>[] = [{ ...base }]
+  for (const [key, values] of Object.entries(grid)) out = out.flatMap((p) => values.map((v) => ({ ...p, [key]: v })))
+  return out
+}
+
+/** Largest sweep `runSweep` accepts (a typo in a grid should not start a week of backtests). */
+export const MAX_SWEEP_RUNS = 10_000
+
+export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
+  const all = combinations(o.grid, o.params)
+  if (all.length > MAX_SWEEP_RUNS) throw new InputError(`--grid: ${all.length} combinations; at most ${MAX_SWEEP_RUNS}`)
+  // Every combination is checked against the strategy's schema first: a bad value is one line, exit 2.
+  for (const params of all) createStrategy(o.strategyName, o.strategyName, params)
+  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), all.length))
+  const data: SweepWorkerData = {
+    strategy: o.strategy,
+    data: o.data,
+    ...(o.strategyDir !== undefined ? { strategyDir: o.strategyDir } : {}),
+    ...(o.from !== undefined ? { from: o.from } : {}),
+    ...(o.to !== undefined ? { to: o.to } : {}),
+    ...(o.balances !== undefined ? { balances: o.balances } : {}),
+  }
+  const results: (SweepResult | undefined)[] = new Array<SweepResult | undefined>(all.length)
+  let next = 0
+  let failure: Error | undefined
+  const pool = Array.from({ length: workers }, () => new Worker(new URL('./worker.js', import.meta.url), { workerData: data }))
+  try {
+    await Promise.all(
+      pool.map(
+        (worker) =>
+          new Promise<void>((resolveDone, rejectDone) => {
+            const give = (): void => {
+              if (failure !== undefined || next >= all.length) {
+                resolveDone()
+                return
+              }
+              const index = next++
+              worker.postMessage({ index, params: all[index]! } satisfies SweepTask)
+            }
+            worker.on('message', (reply: SweepReply) => {
+              if ('error' in reply) {
+                failure ??= new InputError(`sweep run ${JSON.stringify(all[reply.index])}: ${reply.error}`)
+                resolveDone()
+                return
+              }
+              results[reply.index] = reply.result
+              give()
+            })
+            worker.on('error', (error) => rejectDone(error))
+            worker.on('exit', (code) => {
+              if (code !== 0 && failure === undefined) rejectDone(new Error(`sweep worker exited with code ${code}`))
+            })
+            give()
+          }),
+      ),
+    )
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()))
+  }
+  if (failure !== undefined) throw failure
+  return results.map((r) => r!)
+}

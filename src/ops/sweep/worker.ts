@@ -1,0 +1,44 @@
+/**
+ * @module ops/sweep/worker
+ * One sweep worker thread: resolves the strategy (loading the user's file here too), then runs one backtest
+ * per task it is sent and answers with its figures.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { resolveStrategy } from '../../strategy/index.js'
+import { runBacktest } from '../../system/index.js'
+import type { SweepReply, SweepTask, SweepWorkerData } from './sweep.js'
+
+const setup = workerData as SweepWorkerData
+const port = parentPort!
+const name = resolveStrategy(setup.strategy, setup.strategyDir !== undefined ? { dir: setup.strategyDir } : {})
+
+port.on('message', (task: SweepTask) => {
+  void run(task).then((reply) => port.postMessage(reply))
+})
+
+async function run(task: SweepTask): Promise<SweepReply> {
+  try {
+    const r = await runBacktest({
+      data: setup.data,
+      strategies: [{ name: await name, params: task.params }],
+      ...(setup.from !== undefined ? { from: setup.from } : {}),
+      ...(setup.to !== undefined ? { to: setup.to } : {}),
+      ...(setup.balances !== undefined ? { balances: setup.balances } : {}),
+    })
+    const report = r.report
+    return {
+      index: task.index,
+      result: {
+        params: report.strategies[0]!.params as Record<string, string>,
+        netPnl: report.netPnl,
+        fills: report.fills,
+        orders: report.orders.submitted,
+        sharpe: report.sharpe,
+        maxDrawdown: report.maxDrawdown,
+        maxDrawdownPct: report.maxDrawdownPct,
+      },
+    }
+  } catch (error) {
+    return { index: task.index, error: error instanceof Error ? error.message : String(error) }
+  }
+}
