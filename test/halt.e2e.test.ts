@@ -32,6 +32,8 @@ const ACCOUNTS = [
   ['K2', 'S2'],
   ['K3', 'S3'],
   ['K4', 'S4'],
+  ['K5', 'S5'],
+  ['K6', 'S6'],
 ] as const
 let sim: Sim | undefined
 
@@ -62,7 +64,7 @@ async function liveMaker(
   account: readonly [string, string],
   maxDailyLoss: string,
   inventory: string,
-  options: { store?: Store; maker?: boolean; mode?: 'live' | 'shadow' } = {},
+  options: { store?: Store; maker?: boolean; mode?: 'live' | 'shadow' | 'canary' } = {},
 ): Promise<Running> {
   const store = options.store ?? new MemoryStore()
   const maker = options.maker ?? true
@@ -307,6 +309,38 @@ describe('the kill switch halts on the local exchange', () => {
       expect(await createdAfter(r, startedAt - 60_000)).toEqual([])
     } finally {
       await r.stop()
+    }
+  }, 60_000)
+
+  it('in canary, the daily-loss limit judges the exchange leg: a loss of the full-size simulated twin trips nothing, a loss at the exchange does', async () => {
+    // Limit 20: the simulated 0.04 loses far more than 20 on a 3% crash; the exchange's 0.004 (10%) loses less.
+    const wide = await liveMaker(ACCOUNTS[4], '20', '0.04', { mode: 'canary' })
+    try {
+      const s = wide.session
+      const netBefore = s.trader.pnl().net
+      const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
+      expect(s.router.status().legs.live.filledAmount).not.toBe('0')
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => s.trader.pnl().net.sub(netBefore).lt(-20), 10_000)).toBe(true)
+      await sleep(2_000) // the monitors run every second
+      const legLoss = s.trader.safety.dailyPnl()
+      expect(legLoss.lt(0) && legLoss.gt(-20)).toBe(true)
+      expect(s.trader.safety.killSwitch.active).toBe(false)
+    } finally {
+      await wide.stop()
+    }
+    // Limit 2: the exchange leg's own loss on the same kind of crash passes it, and the switch trips.
+    const tight = await liveMaker(ACCOUNTS[5], '2', '0.04', { mode: 'canary' })
+    try {
+      const s = tight.session
+      const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => s.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      expect(s.trader.safety.killSwitch.state()).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
+      expect(s.trader.safety.dailyPnl().lte(-2)).toBe(true)
+    } finally {
+      if (existsSync(tight.killFile)) rmSync(tight.killFile)
+      await tight.stop()
     }
   }, 60_000)
 

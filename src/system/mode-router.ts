@@ -425,6 +425,11 @@ export class ModeRouter implements Venue {
     }
   }
 
+  /** A leg's net P&L this session (realized + unrealized at the last prices − fees), exact. */
+  legNet(leg: Leg): Decimal {
+    return dec(this.legStatus(leg).net)
+  }
+
   private legStatus(leg: Leg): LegStatus {
     const ledger = this.ledgers[leg]
     for (const [symbol, price] of this.lastPrices) ledger.mark(this.id, symbol, price)

@@ -82,6 +82,13 @@ export interface SafetyOptions {
   readonly positionOverride: PositionOverride
   /** Exact net P&L of the account now (marks everything). */
   readonly netPnl: () => Decimal
+  /**
+   * The exchange leg of a session on an exchange: its net P&L this session (every mode), and whether it is
+   * the leg to judge now — true while the session's own ledger is the simulator's yet orders reach the
+   * exchange (canary). The daily-loss limit and the loss monitors then judge this leg: what the exchange did,
+   * not the full-size simulated twin.
+   */
+  readonly exchangeLeg?: { net(): Decimal; judged(): boolean }
   /** Exact equity of the account now. */
   readonly equity: () => Decimal
   readonly maxDailyLoss?: Decimal
@@ -266,11 +273,16 @@ export class Safety implements Component {
     return this.o.simulatorOnly?.() === true ? ZERO : this.dailyPnl()
   }
 
-  /** Today's net P&L, exact. */
+  /** Today's net P&L, exact (in canary, the exchange leg's: see `exchangeLeg`). */
   dailyPnl(): Decimal {
+    const leg = this.o.exchangeLeg
+    if (leg !== undefined && leg.judged()) return leg.net().sub(this.legBaseline ?? ZERO)
     const net = this.o.netPnl()
     return this.baseline === undefined ? ZERO : net.sub(this.baseline.net)
   }
+
+  /** The exchange leg's net P&L at the start of the day (or of this session, or at the last acknowledgement). */
+  private legBaseline: Decimal | undefined
 
   start(): void | Promise<void> {
     const now = this.o.clock.now()
@@ -452,6 +464,7 @@ export class Safety implements Component {
     const net = this.o.netPnl()
     this.baseline = { day: utcDayStart(now), net: net.toString() }
     this.baselineF = net.toNumber()
+    if (this.o.exchangeLeg !== undefined) this.legBaseline = this.o.exchangeLeg.net()
     this.recomputeLossLimit()
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
     this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
@@ -683,6 +696,11 @@ export class Safety implements Component {
           this.alert(status.name, 'warning', `${status.detail} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
           continue
         }
+        if (trigger === 'drawdown' && this.o.exchangeLeg?.judged() === true) {
+          // Canary: the equity is the full-size simulated twin's; the loss limits judge the exchange leg.
+          this.alert(status.name, 'warning', `${status.detail} (simulated leg in canary: the daily-loss limit judges the exchange leg)`)
+          continue
+        }
         if (!this.o.killSwitch.active) this.activate(trigger, `${status.name} critical: ${status.detail}`, 'system')
         continue
       }
@@ -742,6 +760,7 @@ export class Safety implements Component {
     const day = utcDayStart(now)
     this.dayEnd = day + 86_400_000
     this.simulatedLossAlerted = false
+    this.legBaseline = this.o.exchangeLeg?.net()
     if (this.baseline !== undefined && this.baseline.day === day) {
       this.baselineF = Number(this.baseline.net)
       this.recomputeLossLimit()
@@ -795,8 +814,10 @@ export class Safety implements Component {
   /** Estimated on every event; acted on only when the exact figure confirms the breach. */
   private checkDailyLoss(): void {
     if (this.o.killSwitch.active || this.lossLimitF === Number.POSITIVE_INFINITY) return
+    // Canary: the exchange leg is small and its P&L is not in the float estimate; it is judged exactly.
+    const canary = this.o.exchangeLeg?.judged() === true
     const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
-    if (estimate > -this.lossLimitF * 0.98) return
+    if (!canary && estimate > -this.lossLimitF * 0.98) return
     const shadow = this.o.simulatorOnly?.() === true
     if (shadow && this.simulatedLossAlerted) return
     const breach = this.dailyLossBreach()

@@ -324,6 +324,14 @@ export class Trader {
       }),
       netPnl: () => this.pnl().net,
       equity: () => this.equity(),
+      ...(routers.length > 0
+        ? {
+            exchangeLeg: {
+              net: () => routers.reduce((sum: Decimal, r) => sum.add(r.legNet('live')), ZERO),
+              judged: () => routers.some((r) => r.mode === 'canary'),
+            },
+          }
+        : {}),
       ...(settings.limits.maxDailyLoss !== undefined ? { maxDailyLoss: settings.limits.maxDailyLoss } : {}),
       ...(settings.limits.maxDailyLossPct !== undefined ? { maxDailyLossPct: settings.limits.maxDailyLossPct } : {}),
       ...(baseline !== undefined && baseline !== null ? { baseline } : {}),
