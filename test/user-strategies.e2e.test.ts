@@ -245,7 +245,7 @@ describe('sofia strategy new | list | check', () => {
 })
 
 describe('the registry takes a user strategy', () => {
-  it("records the file's SHA-256 as the version's code hash", () => {
+  it("records the file's SHA-256 as the version's code hash, and refuses to promote a version whose file changed", () => {
     const dir = userDir()
     const file = join(dir, 'trend-rsi.ts')
     writeFileSync(file, TWO_TIMEFRAMES)
@@ -257,5 +257,14 @@ describe('the registry takes a user strategy', () => {
     expect(v.params).toEqual({ period: '21' })
     expect(v.codeHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'))
     expect(v.artifact).toBeNull()
+    // The code that runs is the code that was registered: an edited file cannot be promoted as v1.
+    writeFileSync(file, `${TWO_TIMEFRAMES}// tuned after registration\n`)
+    const stale = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v1', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(stale.code).toBe(1)
+    expect(stale.stderr).toMatch(/^sofia: ArtifactMismatch: trend-rsi v1: \S+trend-rsi\.ts has changed since the version was registered \(SHA-256 [0-9a-f]{64}, registered [0-9a-f]{64}\); register a new version\n$/)
+    const v2 = sofia(['registry', 'register', '--strategy', file, '--strategy-version', 'v2', '--skip-validation', '--reason', 'e2e', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(v2.code).toBe(0)
+    const promoted = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v2', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(promoted.stdout).toBe('trend-rsi: v2 active, last_good (none)\n')
   })
 })

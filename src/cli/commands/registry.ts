@@ -144,8 +144,10 @@ export function registerRegistry(program: Command): void {
       .requiredOption('--strategy-version <id>', 'version')
       .option('--reason <text>', 'why'),
   ).action(async (flags: Flags) => {
+    // A user's strategy is loaded, so its file can be checked against the version's code hash.
+    const [strategy] = await resolveStrategyFlags([need(flags.strategy, '--strategy')], flags)
     await withRegistry(flags, false, async (r) => {
-      const p = await r.promote(need(flags.strategy, '--strategy'), need(flags.strategyVersion, '--strategy-version'), actorOf(flags), flags.reason ?? '')
+      const p = await r.promote(strategy!, need(flags.strategyVersion, '--strategy-version'), actorOf(flags), flags.reason ?? '')
       process.stdout.write(flags.json === true ? `${JSON.stringify(p)}\n` : `${p.active.strategy}: ${p.active.version} active, last_good ${p.lastGood?.version ?? '(none)'}\n`)
     })
   })

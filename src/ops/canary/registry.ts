@@ -120,8 +120,19 @@ export class StrategyRegistry {
     return (await this.list(strategy)).find((v) => v.status === 'last_good')
   }
 
-  /** Checks a version's model artifact against its checksum (throws ArtifactMismatch). */
+  /**
+   * Checks a version's model artifact against its checksum, and a user strategy's file against the code hash
+   * registered with the version: the code that would run is the code that was registered (throws
+   * ArtifactMismatch).
+   */
   verifyArtifact(v: RegisteredVersion): { ok: true; artifact: ModelArtifact | null } {
+    const file = strategyFile(v.strategy)
+    if (file !== undefined) {
+      const now = strategyCodeHash(v.strategy, this.options.root).sha256
+      if (now !== v.codeHash) {
+        throw new ArtifactMismatch(`${v.strategy} ${v.version}: ${file} has changed since the version was registered (SHA-256 ${now}, registered ${v.codeHash}); register a new version`)
+      }
+    }
     const a = v.artifact
     if (a === null || a === undefined) return { ok: true, artifact: null }
     if (!existsSync(a.path)) throw new ArtifactMismatch(`${v.strategy} ${v.version}: model artifact ${a.path} is missing`)
