@@ -178,6 +178,10 @@ describe('a handler that throws at run time', () => {
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     const report = JSON.parse(r.stdout) as Report
+    // With --log, the alert reaches stderr with the simulated time (and ctx.log lines would too).
+    const logged = sofia(['backtest', '--strategy', file, '--data', XRP_1M, '--store', 'none', '--log'], { cwd: dir })
+    expect(logged.code).toBe(0)
+    expect(logged.stderr).toMatch(/^2019-10-\d\dT\S+Z \[critical\] strategy fragile halted: onBar threw: index out of range in my signal \(\S+fragile\.ts:7:\d+\); 1 open orders cancelled, the session goes on$/m)
     expect(report.stateChanges).toHaveLength(1)
     expect(report.stateChanges[0]!.what).toBe('strategy fragile → HALTED')
     expect(report.stateChanges[0]!.cause).toMatch(/^onBar threw: index out of range in my signal at \S+fragile\.ts:7:\d+ \(by system\)$/)

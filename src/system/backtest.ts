@@ -22,6 +22,8 @@ export interface BacktestOptions extends MarketOptions {
   readonly equitySampleMs?: number
   /** Records the run (orders, fills, audit chain); without it nothing is stored. */
   readonly store?: Store
+  /** Strategies' `ctx.log` lines and alerts (a strategy halted by an error), with the simulated time. */
+  readonly onLog?: (line: string) => void
   /** Default: no limits, and no runtime monitors (see `withoutMonitors`). */
   readonly riskSettings?: RiskSettings
   readonly positionOverride?: TraderOptions['positionOverride']
@@ -41,8 +43,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const specs = withDataTimeframe(options.strategies, dataTimeframe(market))
   const strategies = createStrategies(specs)
   const riskSettings = options.riskSettings ?? withoutMonitors(DEFAULT_RISK)
+  const clock = new SimulatedClock(0)
   const trader = await Trader.create({
-    clock: new SimulatedClock(0),
+    clock,
     venues: market.venues,
     strategies,
     reportingCurrency: market.reportingCurrency,
@@ -51,6 +54,12 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     mode: 'backtest',
     strategyParams: strategyParamsOf(strategies, specs),
     riskSettings,
+    ...(options.onLog !== undefined
+      ? {
+          onLog: (id: string, message: string) => options.onLog!(`${new Date(clock.now()).toISOString()} ${id}: ${message}`),
+          onAlert: (line: string) => options.onLog!(`${new Date(clock.now()).toISOString()} ${line}`),
+        }
+      : {}),
     ...(options.positionOverride !== undefined ? { positionOverride: options.positionOverride } : {}),
     ...(options.store !== undefined ? { store: options.store } : {}),
     ...(options.slippageBps !== undefined ? { slippageBps: options.slippageBps } : {}),

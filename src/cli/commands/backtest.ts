@@ -27,6 +27,7 @@ interface BacktestFlags {
   latencyMs?: string
   events?: string
   skipBadRows?: boolean
+  log?: boolean
   json?: boolean
   out?: string
   store?: string
@@ -55,6 +56,7 @@ export function registerBacktest(program: Command): void {
     .option('--events <n>', 'synthetic market: number of events (default 200000)')
     .option('--latency-ms <ms>', 'order latency of the simulated exchange (default 0)')
     .option('--skip-bad-rows', 'count and skip malformed data rows instead of stopping at the first')
+    .option('--log', "print the strategies' ctx.log lines and alerts to stderr, with the simulated time")
     .option('--json', 'print the report as one JSON object')
     .option('--out <file>', 'also write the report (without wall-clock figures) as JSON to this file')
     .option('--store <file|memory|none>', "record the run's orders, fills and audit chain in this SQLite file (replaced each run), 'memory', or 'none'")
@@ -82,6 +84,7 @@ export function registerBacktest(program: Command): void {
         ...(flags.latencyMs !== undefined ? { latencyMs: parseNonNegativeNumber('--latency-ms', flags.latencyMs) } : {}),
         ...(flags.skipBadRows === true ? { skipBadRows: true } : {}),
         balances: keyValues('--balance', flags.balance),
+        ...(flags.log === true ? { onLog: (line: string) => void process.stderr.write(`${line}\n`) } : {}),
       })
       await store?.close()
       if (flags.out !== undefined) await writeFile(flags.out, `${JSON.stringify(result.report, null, 2)}\n`)
