@@ -83,7 +83,7 @@ export function detectFormat(path: string, head: string): DataFormat {
   if (format === undefined) {
     throw new InputError(
       `${path}: cannot tell the data format from the name and first line ${JSON.stringify(firstLine(head).slice(0, 80))}; ` +
-        `pass a format (one of ${DATA_FORMATS.join(', ')})`,
+        `pass --format (one of ${DATA_FORMATS.join(', ')})`,
     )
   }
   return format

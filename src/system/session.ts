@@ -14,7 +14,7 @@ import {
   syntheticInstruments,
   syntheticSource,
 } from '../data/index.js'
-import type { MarketData } from '../data/index.js'
+import type { DataFormat, MarketData } from '../data/index.js'
 import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
@@ -34,6 +34,8 @@ export interface MarketOptions {
   readonly data: readonly string[]
   readonly venue?: string
   readonly symbol?: string
+  /** Read every file as this format instead of detecting it. */
+  readonly format?: DataFormat
   readonly from?: number
   readonly to?: number
   readonly skipBadRows?: boolean
@@ -68,6 +70,7 @@ export async function openMarket(options: MarketOptions): Promise<MarketSetup> {
     const md = await openMarketData(path, {
       ...(options.venue !== undefined ? { venue: options.venue } : {}),
       ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+      ...(options.format !== undefined ? { format: options.format } : {}),
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to } : {}),
       ...(options.skipBadRows !== undefined ? { skipBadRows: options.skipBadRows } : {}),
