@@ -138,6 +138,25 @@ const BAD: BadCase[] = [
     message: `FILE:3: field 'timestamp': expected a timestamp in ms or ISO 8601, got "yesterday"`,
   },
   {
+    name: 'ohlcv-csv: a date that is not ISO 8601 (which day is 1/2/2024?)',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'date,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1,3\n1/2/2024 00:00,1,2,0.5,1,3\n',
+    message: `FILE:3: field 'date': expected a timestamp in ms or ISO 8601, got "1/2/2024 00:00"`,
+  },
+  {
+    name: 'ohlcv-csv: a day that does not exist',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'datetime,open,high,low,close,volume\n2023-02-29T00:00:00Z,1,2,0.5,1,3\n',
+    message: `FILE:2: field 'datetime': expected a timestamp in ms or ISO 8601, got "2023-02-29T00:00:00Z"`,
+  },
+  {
+    name: 'ohlcv-csv read as told: no time column',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'when,open,high,low,close,volume\n2024-01-01,1,2,0.5,1,3\n',
+    options: { format: 'ohlcv-csv' },
+    message: 'FILE:1: header lacks column(s) a time (timestamp, datetime, date, time, open_time)',
+  },
+  {
     name: 'binance-depth: bad side',
     file: 'binance_BTCUSDT_depth.csv',
     content: 'symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu\nBTCUSDT,1,1,1,x,snap,100,1,-1\n',

@@ -8,7 +8,7 @@ import { InputError } from '../model/index.js'
 export const DATA_FORMATS = [
   /** freqtrade / CCXT `fetchOHLCV` JSON: `[[ts, o, h, l, c, v], …]` → Bar. */
   'ohlcv-json',
-  /** CSV with header `timestamp,open,high,low,close,volume` → Bar. */
+  /** CSV with header `timestamp,open,high,low,close,volume` (or `date,…`; ms or ISO 8601 times) → Bar. */
   'ohlcv-csv',
   /** freqtrade trades list JSON: `[[ts, id, type, side, price, amount, cost], …]` → TradeTick. */
   'trades-json',
@@ -32,6 +32,9 @@ function firstLine(text: string): string {
   return (nl === -1 ? text : text.slice(0, nl)).replace(/^\uFEFF/, '').trim()
 }
 
+/** Header names of a candle CSV's time column, in the order tried when a file has several. */
+export const OHLCV_TIME_COLUMNS = ['timestamp', 'datetime', 'date', 'time', 'open_time'] as const
+
 /** Column names of a header line, lower-cased. */
 export function headerColumns(line: string): string[] {
   return line.split(',').map((c) => c.trim().toLowerCase())
@@ -42,7 +45,7 @@ function sniffCsv(head: string): DataFormat | undefined {
   const cols = headerColumns(line)
   if (cols.includes('first_update_id') && cols.includes('update_type')) return 'binance-depth-csv'
   if (cols.includes('kind') && cols.includes('timestamp')) return 'sofia-csv'
-  if ((cols.includes('timestamp') || cols.includes('date')) && cols.includes('open') && cols.includes('close')) return 'ohlcv-csv'
+  if (OHLCV_TIME_COLUMNS.some((c) => cols.includes(c)) && cols.includes('open') && cols.includes('close')) return 'ohlcv-csv'
   if (cols.length === 3 && cols.every((c) => c !== '' && Number.isFinite(Number(c)))) return 'kraken-trades-csv'
   return undefined
 }
