@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { InputError, timeframeMs, type MarketEvent } from '../model/index.js'
 import type { MarketSource } from '../engine/index.js'
 import { readBinanceDepthCsv } from './binance-depth-csv.js'
+import { readBinanceAggTradesCsv, readBinanceKlinesCsv, readBinanceTradesCsv } from './binance-dump-csv.js'
 import { DATA_FORMATS, detectFormat, isDataFormat, type DataFormat } from './data-format.js'
 import { EventBatcher } from './event-batcher.js'
 import { peekText, probeFile } from './file-input.js'
@@ -78,6 +79,12 @@ function readerFor(format: DataFormat): FormatReader {
       return readBinanceDepthCsv
     case 'sofia-csv':
       return readSofiaCsv
+    case 'binance-klines-csv':
+      return readBinanceKlinesCsv
+    case 'binance-trades-csv':
+      return readBinanceTradesCsv
+    case 'binance-aggtrades-csv':
+      return readBinanceAggTradesCsv
   }
 }
 

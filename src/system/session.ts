@@ -8,6 +8,7 @@ import type { MarketSource } from '../engine/index.js'
 import {
   DEFAULT_SYNTHETIC_VENUES,
   inferInstrument,
+  isCandleFormat,
   mergeSources,
   openMarketData,
   syntheticBalances,
@@ -166,7 +167,7 @@ export interface StrategySpec {
  */
 export function dataTimeframe(market: MarketSetup): string | undefined {
   if (market.files.length === 0) return undefined
-  const timeframes = new Set(market.files.map((f) => (f.info.format === 'ohlcv-json' || f.info.format === 'ohlcv-csv' ? f.info.timeframe : undefined)))
+  const timeframes = new Set(market.files.map((f) => (isCandleFormat(f.info.format) ? f.info.timeframe : undefined)))
   const [only] = timeframes
   return timeframes.size === 1 ? only : undefined
 }
