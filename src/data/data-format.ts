@@ -3,6 +3,7 @@
  * The file formats Sofia reads, and how a format is told from a file: the extension narrows it down, the
  * first bytes decide (a `.json` can hold candles, trade rows or CCXT trade objects).
  */
+import { basename } from 'node:path'
 import { InputError } from '../model/index.js'
 import { binanceDumpKind, type BinanceDumpKind } from './file-name.js'
 
@@ -27,6 +28,14 @@ export const DATA_FORMATS = [
   'binance-trades-csv',
   /** data.binance.vision aggTrades, header-less: `agg_trade_id,price,quantity,first_trade_id,…` → TradeTick. */
   'binance-aggtrades-csv',
+  /** Tardis.dev `trades` CSV: `exchange,symbol,timestamp,local_timestamp,id,side,price,amount` → TradeTick. */
+  'tardis-trades-csv',
+  /** Tardis.dev `quotes` CSV: `exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,…` → QuoteTick. */
+  'tardis-quotes-csv',
+  /** Tardis.dev `book_snapshot_N` CSV: `…,asks[0].price,asks[0].amount,bids[0].price,…` → BookUpdate snapshots. */
+  'tardis-book-snapshot-csv',
+  /** Tardis.dev `incremental_book_L2` CSV: `…,is_snapshot,side,price,amount` → BookUpdate snapshots and deltas. */
+  'tardis-incremental-book-csv',
 ] as const
 export type DataFormat = (typeof DATA_FORMATS)[number]
 
@@ -107,9 +116,26 @@ function sniffBinanceDump(cols: readonly string[]): DataFormat | undefined {
   return undefined
 }
 
+/** A Tardis.dev CSV by its header; liquidations share the trades columns and are refused by name. */
+function sniffTardis(path: string, cols: readonly string[]): DataFormat | undefined {
+  if (cols[0] !== 'exchange' || !cols.includes('local_timestamp')) return undefined
+  if (cols.includes('is_snapshot')) return 'tardis-incremental-book-csv'
+  if (cols.includes('asks[0].price') || cols.includes('bids[0].price')) return 'tardis-book-snapshot-csv'
+  if (cols.includes('ask_price') && cols.includes('bid_price')) return 'tardis-quotes-csv'
+  if (cols.includes('id') && cols.includes('side') && cols.includes('price') && cols.includes('amount')) {
+    if (/liquidations/i.test(basename(path))) {
+      throw new InputError(`${path}: Tardis liquidations (trades' columns, but forced closes only); pass --format tardis-trades-csv to read them as trades anyway`)
+    }
+    return 'tardis-trades-csv'
+  }
+  return undefined
+}
+
 function sniffCsv(path: string, head: string): DataFormat | undefined {
   const line = firstLine(head)
   const cols = headerColumns(line)
+  const tardis = sniffTardis(path, cols)
+  if (tardis !== undefined) return tardis
   if (cols.includes('first_update_id') && cols.includes('update_type')) return 'binance-depth-csv'
   if (cols.includes('kind') && cols.includes('timestamp')) return 'sofia-csv'
   const binance = sniffBinanceDump(cols)

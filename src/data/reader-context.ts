@@ -13,8 +13,10 @@ export interface ReaderContext {
   /** The path as the user wrote it, for messages. */
   readonly file: string
   readonly gzip: boolean
-  /** Venue stamped on every event (rows that carry their own venue override it). */
+  /** Venue stamped on every event (rows that carry their own venue override it unless `venueFixed`). */
   readonly venue: string
+  /** True when the caller passed `venue`, which then beats the Tardis `exchange` column. */
+  readonly venueFixed: boolean
   /** Symbol from options or the file name; rows that carry a symbol use theirs unless `symbolFixed`. */
   readonly symbol: string | undefined
   /** True when the caller passed `symbol`, which then beats what rows say. */
