@@ -107,11 +107,11 @@ export async function* readTardisTradesCsv(ctx: ReaderContext): AsyncGenerator<T
       const side = takerSide(f[at[5]!])
       const price = checkPositive(textNumber(f[at[6]!], 'price'), 'price', f[at[6]!])
       const amount = checkPositive(textNumber(f[at[7]!], 'amount'), 'amount', f[at[7]!])
-      const tick: TradeTick = { kind: 'trade', venue, symbol, timestamp, price, amount }
-      // exactOptionalPropertyTypes: no `side: undefined`.
-      if (side !== undefined && id) return { ...tick, side, id }
-      if (side !== undefined) return { ...tick, side }
-      return id ? { ...tick, id } : tick
+      // Literal objects, not spreads (with spreads the reader ran about 3× slower); exactOptionalPropertyTypes: no `side: undefined`.
+      if (side !== undefined && id) return { kind: 'trade', venue, symbol, timestamp, price, amount, side, id }
+      if (side !== undefined) return { kind: 'trade', venue, symbol, timestamp, price, amount, side }
+      if (id) return { kind: 'trade', venue, symbol, timestamp, price, amount, id }
+      return { kind: 'trade', venue, symbol, timestamp, price, amount }
     },
   })
 }
