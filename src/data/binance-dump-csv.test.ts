@@ -192,6 +192,9 @@ describe('Binance dump detection', () => {
     ['BTCUSDT-trades-2024-01-01.csv', AGG_TRADES_MS[0]!, 'binance-aggtrades-csv'],
     ['BTCUSDT-aggTrades-2024-01-01.csv', '2951937437,oops,0.01307,3359161396,3359161397,1704067200147,True,True', 'binance-aggtrades-csv'],
     ['BTCUSDT-1h-2024-01.csv', '1704067200000,42283.58,,', 'binance-klines-csv'],
+    // A candle CSV whose time column is called open_time is not a dump.
+    ['x.csv', 'open_time,open,high,low,close,volume', 'ohlcv-csv'],
+    ['x.csv', 'open_time,open,high,low,close,volume,close_time', 'ohlcv-csv'],
     // Kraken's three numbers are still Kraken's.
     ['x.csv', '1672531436,90.540000,1.10448420', 'kraken-trades-csv'],
   ])('%s %s → %s', (path, line, want) => {

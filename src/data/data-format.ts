@@ -106,7 +106,8 @@ const isBoolean = (c: string | undefined): boolean => c === 'true' || c === 'fal
  * the first true/false stands (trades: 6th column, aggTrades: 7th).
  */
 function sniffBinanceDump(cols: readonly string[]): DataFormat | undefined {
-  if (cols[0] === 'open_time' && cols.includes('close_time')) return 'binance-klines-csv'
+  // Only the whole kline header: `open_time,open,high,low,close,volume` alone is an ordinary candle CSV.
+  if (cols.length === BINANCE_KLINE_COLUMNS.length && cols.every((c, i) => c === BINANCE_KLINE_COLUMNS[i])) return 'binance-klines-csv'
   if (cols[0] === 'id' && cols.includes('is_buyer_maker')) return 'binance-trades-csv'
   if (cols[0] === 'agg_trade_id') return 'binance-aggtrades-csv'
   const n = cols.length
