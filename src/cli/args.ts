@@ -2,6 +2,7 @@
  * @module cli/args
  * Parsers for option values. Each throws InputError naming the option, so a typo exits 2 with one line.
  */
+import { DATA_FORMATS, isDataFormat, type DataFormat } from '../data/index.js'
 import { InputError } from '../model/index.js'
 
 /** Collects a repeatable option into a list. */
@@ -40,4 +41,10 @@ export function parseNonNegativeNumber(option: string, value: string): number {
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InputError(`${option}: expected a number ≥ 0, got '${value}'`)
   return n
+}
+
+/** A market-data format name, which then overrides detection from the file's name and first line. */
+export function parseDataFormat(option: string, value: string): DataFormat {
+  if (!isDataFormat(value)) throw new InputError(`${option}: unknown format '${value}' (one of ${DATA_FORMATS.join(', ')})`)
+  return value
 }

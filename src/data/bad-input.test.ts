@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InputError } from '../model/index.js'
+import { DATA_FORMATS } from './data-format.js'
 import { collectEvents, openMarketData, type OpenMarketDataOptions } from './open-market-data.js'
 import { tempFile, tempPath } from './test-helpers.js'
 
@@ -137,6 +138,25 @@ const BAD: BadCase[] = [
     message: `FILE:3: field 'timestamp': expected a timestamp in ms or ISO 8601, got "yesterday"`,
   },
   {
+    name: 'ohlcv-csv: a date that is not ISO 8601 (which day is 1/2/2024?)',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'date,open,high,low,close,volume\n2024-01-01 00:00:00,1,2,0.5,1,3\n1/2/2024 00:00,1,2,0.5,1,3\n',
+    message: `FILE:3: field 'date': expected a timestamp in ms or ISO 8601, got "1/2/2024 00:00"`,
+  },
+  {
+    name: 'ohlcv-csv: a day that does not exist',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'datetime,open,high,low,close,volume\n2023-02-29T00:00:00Z,1,2,0.5,1,3\n',
+    message: `FILE:2: field 'datetime': expected a timestamp in ms or ISO 8601, got "2023-02-29T00:00:00Z"`,
+  },
+  {
+    name: 'ohlcv-csv read as told: no time column',
+    file: 'kraken_BTC-EUR_1h.csv',
+    content: 'when,open,high,low,close,volume\n2024-01-01,1,2,0.5,1,3\n',
+    options: { format: 'ohlcv-csv' },
+    message: 'FILE:1: header lacks column(s) a time (timestamp, datetime, date, time, open_time)',
+  },
+  {
     name: 'binance-depth: bad side',
     file: 'binance_BTCUSDT_depth.csv',
     content: 'symbol,timestamp,first_update_id,last_update_id,side,update_type,price,qty,pu\nBTCUSDT,1,1,1,x,snap,100,1,-1\n',
@@ -178,7 +198,9 @@ describe('bad input', () => {
 
   it('rejects an unknown format and a symbol it cannot infer', async () => {
     const path = tempFile('mystery.txt', 'hello,world\n')
-    await expect(openMarketData(path)).rejects.toThrow(/cannot tell the data format/)
+    await expect(openMarketData(path)).rejects.toThrow(
+      new InputError(`${path}: cannot tell the data format from the name and first line "hello,world"; pass --format (one of ${DATA_FORMATS.join(', ')})`),
+    )
     const trades = tempFile('trades.json', '[[1000,"1",null,"buy",100,1,100]]')
     await expect(readAll(trades)).rejects.toThrow(`${trades}: cannot tell the symbol from the file name; pass a symbol (e.g. BTC/USDT)`)
   })
@@ -213,6 +235,16 @@ describe('bad input', () => {
     await expect(readAll(csv)).rejects.toThrow(new InputError(`${csv}: no line break in 64 MiB from character 19: not a line-based data file`))
     const json = tempFile('binance_BTC-USDT_1m.json', `[[60000,1,2,0.5,1.5,10],["${huge}"]]`)
     await expect(readAll(json)).rejects.toThrow(new InputError(`${json}: record 2 is longer than 64 MiB`))
+  })
+
+  it('reads a file as the format given, and names the formats when the one given is unknown', async () => {
+    // Kraken-shaped rows read as Sofia CSV: the header check then says what is wrong, in that format's words.
+    const path = tempFile('kraken_BCH-EUR_trades.csv', '1672531436,90.54,1\n')
+    const forced = await openMarketData(path, { format: 'sofia-csv' })
+    expect(forced.info.format).toBe('sofia-csv')
+    await expect(collectEvents(forced.source)).rejects.toThrow(`${path}:1: unknown column '1672531436'`)
+    const bogus = { format: 'bogus' } as unknown as OpenMarketDataOptions
+    await expect(openMarketData(path, bogus)).rejects.toThrow(new InputError(`${path}: unknown format 'bogus' (one of ${DATA_FORMATS.join(', ')})`))
   })
 
   it.each([

@@ -3,12 +3,14 @@
  * The file formats Sofia reads, and how a format is told from a file: the extension narrows it down, the
  * first bytes decide (a `.json` can hold candles, trade rows or CCXT trade objects).
  */
+import { basename } from 'node:path'
 import { InputError } from '../model/index.js'
+import { binanceDumpKind, type BinanceDumpKind } from './file-name.js'
 
 export const DATA_FORMATS = [
   /** freqtrade / CCXT `fetchOHLCV` JSON: `[[ts, o, h, l, c, v], …]` → Bar. */
   'ohlcv-json',
-  /** CSV with header `timestamp,open,high,low,close,volume` → Bar. */
+  /** CSV with header `timestamp,open,high,low,close,volume` (or `date,…`; ms or ISO 8601 times) → Bar. */
   'ohlcv-csv',
   /** freqtrade trades list JSON: `[[ts, id, type, side, price, amount, cost], …]` → TradeTick. */
   'trades-json',
@@ -20,8 +22,64 @@ export const DATA_FORMATS = [
   'binance-depth-csv',
   /** Sofia's own CSV of trades and quotes (see sofia-csv.ts) → TradeTick, QuoteTick. */
   'sofia-csv',
+  /** data.binance.vision klines, header-less: `open_time,open,high,low,close,volume,close_time,…` → Bar. */
+  'binance-klines-csv',
+  /** data.binance.vision trades, header-less: `id,price,qty,quote_qty,time,is_buyer_maker[,is_best_match]` → TradeTick. */
+  'binance-trades-csv',
+  /** data.binance.vision aggTrades, header-less: `agg_trade_id,price,quantity,first_trade_id,…` → TradeTick. */
+  'binance-aggtrades-csv',
+  /** Tardis.dev `trades` CSV: `exchange,symbol,timestamp,local_timestamp,id,side,price,amount` → TradeTick. */
+  'tardis-trades-csv',
+  /** Tardis.dev `quotes` CSV: `exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,…` → QuoteTick. */
+  'tardis-quotes-csv',
+  /** Tardis.dev `book_snapshot_N` CSV: `…,asks[0].price,asks[0].amount,bids[0].price,…` → BookUpdate snapshots. */
+  'tardis-book-snapshot-csv',
+  /** Tardis.dev `incremental_book_L2` CSV: `…,is_snapshot,side,price,amount` → BookUpdate snapshots and deltas. */
+  'tardis-incremental-book-csv',
 ] as const
 export type DataFormat = (typeof DATA_FORMATS)[number]
+
+/** The formats that hold candles (Bar events) rather than ticks or books. */
+export const CANDLE_FORMATS = ['ohlcv-json', 'ohlcv-csv', 'binance-klines-csv'] as const satisfies readonly DataFormat[]
+
+export function isCandleFormat(format: DataFormat): boolean {
+  return (CANDLE_FORMATS as readonly DataFormat[]).includes(format)
+}
+
+/** Columns of the data.binance.vision dumps, in file order (futures files name them in a header line). */
+export const BINANCE_KLINE_COLUMNS = [
+  'open_time',
+  'open',
+  'high',
+  'low',
+  'close',
+  'volume',
+  'close_time',
+  'quote_volume',
+  'count',
+  'taker_buy_volume',
+  'taker_buy_quote_volume',
+  'ignore',
+] as const
+/** The last column (`is_best_match`) is missing from futures files. */
+export const BINANCE_TRADE_COLUMNS = ['id', 'price', 'qty', 'quote_qty', 'time', 'is_buyer_maker', 'is_best_match'] as const
+/** The last column (`is_best_match`) is missing from futures files. */
+export const BINANCE_AGG_TRADE_COLUMNS = [
+  'agg_trade_id',
+  'price',
+  'quantity',
+  'first_trade_id',
+  'last_trade_id',
+  'transact_time',
+  'is_buyer_maker',
+  'is_best_match',
+] as const
+
+const BINANCE_DUMP_FORMATS: Record<BinanceDumpKind, DataFormat> = {
+  klines: 'binance-klines-csv',
+  trades: 'binance-trades-csv',
+  aggTrades: 'binance-aggtrades-csv',
+}
 
 export function isDataFormat(value: string): value is DataFormat {
   return (DATA_FORMATS as readonly string[]).includes(value)
@@ -32,19 +90,62 @@ function firstLine(text: string): string {
   return (nl === -1 ? text : text.slice(0, nl)).replace(/^\uFEFF/, '').trim()
 }
 
+/** Header names of a candle CSV's time column, in the order tried when a file has several. */
+export const OHLCV_TIME_COLUMNS = ['timestamp', 'datetime', 'date', 'time', 'open_time'] as const
+
 /** Column names of a header line, lower-cased. */
 export function headerColumns(line: string): string[] {
   return line.split(',').map((c) => c.trim().toLowerCase())
 }
 
-function sniffCsv(head: string): DataFormat | undefined {
+const isNumber = (c: string | undefined): boolean => c !== undefined && c !== '' && Number.isFinite(Number(c))
+const isBoolean = (c: string | undefined): boolean => c === 'true' || c === 'false'
+
+/**
+ * A Binance dump by its first line: a header (futures files), else the shape of the values, told apart by where
+ * the first true/false stands (trades: 6th column, aggTrades: 7th).
+ */
+function sniffBinanceDump(cols: readonly string[]): DataFormat | undefined {
+  // Only the whole kline header: `open_time,open,high,low,close,volume` alone is an ordinary candle CSV.
+  if (cols.length === BINANCE_KLINE_COLUMNS.length && cols.every((c, i) => c === BINANCE_KLINE_COLUMNS[i])) return 'binance-klines-csv'
+  if (cols[0] === 'id' && cols.includes('is_buyer_maker')) return 'binance-trades-csv'
+  if (cols[0] === 'agg_trade_id') return 'binance-aggtrades-csv'
+  const n = cols.length
+  if (n === 12 && cols.every(isNumber)) return 'binance-klines-csv'
+  if ((n === 6 || n === 7) && cols.slice(0, 5).every(isNumber) && cols.slice(5).every(isBoolean)) return 'binance-trades-csv'
+  if ((n === 7 || n === 8) && cols.slice(0, 6).every(isNumber) && cols.slice(6).every(isBoolean)) return 'binance-aggtrades-csv'
+  return undefined
+}
+
+/** A Tardis.dev CSV by its header; liquidations share the trades columns and are refused by name. */
+function sniffTardis(path: string, cols: readonly string[]): DataFormat | undefined {
+  if (cols[0] !== 'exchange' || !cols.includes('local_timestamp')) return undefined
+  if (cols.includes('is_snapshot')) return 'tardis-incremental-book-csv'
+  if (cols.includes('asks[0].price') || cols.includes('bids[0].price')) return 'tardis-book-snapshot-csv'
+  if (cols.includes('ask_price') && cols.includes('bid_price')) return 'tardis-quotes-csv'
+  if (cols.includes('id') && cols.includes('side') && cols.includes('price') && cols.includes('amount')) {
+    if (/liquidations/i.test(basename(path))) {
+      throw new InputError(`${path}: Tardis liquidations (trades' columns, but forced closes only); pass --format tardis-trades-csv to read them as trades anyway`)
+    }
+    return 'tardis-trades-csv'
+  }
+  return undefined
+}
+
+function sniffCsv(path: string, head: string): DataFormat | undefined {
   const line = firstLine(head)
   const cols = headerColumns(line)
+  const tardis = sniffTardis(path, cols)
+  if (tardis !== undefined) return tardis
   if (cols.includes('first_update_id') && cols.includes('update_type')) return 'binance-depth-csv'
   if (cols.includes('kind') && cols.includes('timestamp')) return 'sofia-csv'
-  if ((cols.includes('timestamp') || cols.includes('date')) && cols.includes('open') && cols.includes('close')) return 'ohlcv-csv'
-  if (cols.length === 3 && cols.every((c) => c !== '' && Number.isFinite(Number(c)))) return 'kraken-trades-csv'
-  return undefined
+  const binance = sniffBinanceDump(cols)
+  if (binance !== undefined) return binance
+  if (OHLCV_TIME_COLUMNS.some((c) => cols.includes(c)) && cols.includes('open') && cols.includes('close')) return 'ohlcv-csv'
+  if (cols.length === 3 && cols.every(isNumber)) return 'kraken-trades-csv'
+  // A dump whose first row is broken: its name still says what it is, and its reader names the bad field.
+  const dump = binanceDumpKind(path)
+  return dump === undefined ? undefined : BINANCE_DUMP_FORMATS[dump]
 }
 
 function sniffJson(head: string): DataFormat | undefined {
@@ -79,11 +180,11 @@ export function detectFormat(path: string, head: string): DataFormat {
   if (trimmed.length === 0) throw new InputError(`${path}: empty file`)
   if (/^\[\s*\]\s*$/.test(trimmed)) throw new InputError(`${path}: no records (empty array)`)
   const looksJson = trimmed.startsWith('[')
-  const format = name.endsWith('.json') || (looksJson && !name.endsWith('.csv')) ? sniffJson(head) : sniffCsv(head)
+  const format = name.endsWith('.json') || (looksJson && !name.endsWith('.csv')) ? sniffJson(head) : sniffCsv(path, head)
   if (format === undefined) {
     throw new InputError(
       `${path}: cannot tell the data format from the name and first line ${JSON.stringify(firstLine(head).slice(0, 80))}; ` +
-        `pass a format (one of ${DATA_FORMATS.join(', ')})`,
+        `pass --format (one of ${DATA_FORMATS.join(', ')})`,
     )
   }
   return format

@@ -2,7 +2,8 @@
  * @module data/file-name
  * Market metadata guessed from a data file's name, because real files rarely carry it inside:
  * `binance_XRP-ETH_1m_2019-10-11.json` → venue `binance`, symbol `XRP/ETH`, timeframe `1m`;
- * `binance-usdm_XRP-USDT-USDT_5m_….json` → `XRP/USDT:USDT`; freqtrade's own `XRP_ETH-1m.json` → `XRP/ETH`, `1m`.
+ * `binance-usdm_XRP-USDT-USDT_5m_….json` → `XRP/USDT:USDT`; freqtrade's own `XRP_ETH-1m.json` → `XRP/ETH`, `1m`;
+ * a data.binance.vision dump `BTCUSDT-1m-2024-01-01.csv` → venue `binance`, `BTC/USDT`, `1m`.
  * Options always win over these guesses.
  */
 import { basename } from 'node:path'
@@ -20,6 +21,11 @@ const TIMEFRAME = /^(\d+[smhdw])(?:-[a-z-]+)?$/
 const VENUE = /^[a-z][a-z0-9.]*(?:-[a-z0-9]+)*$/
 const SYMBOL_DASHED = /^([A-Z0-9]+)-([A-Z0-9]+)(?:-([A-Z0-9]+))?$/
 const FREQTRADE_NAME = /^([A-Z0-9]+)_([A-Z0-9]+)(?:_([A-Z0-9]+))?-(\d+[smhdw])/
+/** data.binance.vision: `<SYMBOL>-<interval|trades|aggTrades>-<YYYY-MM[-DD]>`; coin-margined symbols look like `BTCUSD_PERP`. */
+const BINANCE_DUMP_NAME = /^([A-Z0-9]+(?:_[A-Z0-9]+)?)-(\d+(?:[smhdw]|mo)|trades|aggTrades)-(\d{4}-\d{2}(?:-\d{2})?)$/
+
+/** What a data.binance.vision dump holds, by its name. */
+export type BinanceDumpKind = 'klines' | 'trades' | 'aggTrades'
 
 /** Strips `.gz` and the format extension. */
 export function stem(path: string): string {
@@ -42,8 +48,38 @@ export function normalizeSymbol(raw: string): string {
   return raw
 }
 
+/**
+ * `BASE/QUOTE` for an exchange's symbol when it splits without guessing: `BTCUSDT` and `ETHBTC` at a known quote
+ * currency, `BTC-USD` and `ETH_BTC` when the second part is one; a CCXT symbol stays as it is. Undefined for
+ * everything else (`BTC-PERPETUAL`, `BTC-USDT-SWAP`, `BTCUSD_PERP`, `ETH-27DEC24`), whose market type a name
+ * cannot tell.
+ */
+export function ccxtSymbolOf(raw: string): string | undefined {
+  if (/^[A-Za-z0-9]+\/[A-Za-z0-9]+(?::[A-Za-z0-9]+)?$/.test(raw)) return raw
+  const upper = raw.toUpperCase()
+  const pair = /^([A-Z0-9]+)[-_]([A-Z0-9]+)$/.exec(upper)
+  if (pair) return (KNOWN_QUOTES as readonly string[]).includes(pair[2]!) ? `${pair[1]}/${pair[2]}` : undefined
+  if (!/^[A-Z0-9]+$/.test(upper)) return undefined
+  const split = normalizeSymbol(upper)
+  return split === upper ? undefined : split
+}
+
+/** The kind of a data.binance.vision dump from its name (`BTCUSDT-aggTrades-2024-01-01.csv` → `aggTrades`). */
+export function binanceDumpKind(path: string): BinanceDumpKind | undefined {
+  const m = BINANCE_DUMP_NAME.exec(stem(path))
+  if (!m) return undefined
+  return m[2] === 'trades' || m[2] === 'aggTrades' ? m[2] : 'klines'
+}
+
 export function hintsFromFileName(path: string): FileNameHints {
   const name = stem(path)
+  const dump = BINANCE_DUMP_NAME.exec(name)
+  if (dump && dump[1] && dump[2]) {
+    // The names do not say spot or futures: `binance` is the venue either way, `--venue` says otherwise.
+    const symbol = ccxtSymbolOf(dump[1])
+    const timeframe = dump[2] === 'trades' || dump[2] === 'aggTrades' ? undefined : dump[2]
+    return { venue: 'binance', ...(symbol !== undefined && { symbol }), ...(timeframe !== undefined && { timeframe }) }
+  }
   const ft = FREQTRADE_NAME.exec(name)
   if (ft && ft[1] && ft[2] && ft[4]) {
     return { symbol: ft[3] ? `${ft[1]}/${ft[2]}:${ft[3]}` : `${ft[1]}/${ft[2]}`, timeframe: ft[4] }

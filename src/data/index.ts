@@ -6,7 +6,7 @@
  */
 export { openMarketData, collectEvents, DEFAULT_BATCH_SIZE, UNKNOWN_VENUE } from './open-market-data.js'
 export type { OpenMarketDataOptions, DataFileInfo, MarketData } from './open-market-data.js'
-export { DATA_FORMATS, isDataFormat, detectFormat } from './data-format.js'
+export { DATA_FORMATS, isDataFormat, isCandleFormat, detectFormat } from './data-format.js'
 export type { DataFormat } from './data-format.js'
 export { MAX_BAD_ROW_MESSAGES } from './read-stats.js'
 export type { ReadStats } from './read-stats.js'

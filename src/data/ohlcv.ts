@@ -1,12 +1,14 @@
 /**
  * @module data/ohlcv
- * OHLCV readers: freqtrade/CCXT JSON rows `[ts, open, high, low, close, volume]` and CSV with header
- * `timestamp,open,high,low,close,volume`. Both give `Bar` events stamped with the bar's open time.
+ * OHLCV readers: freqtrade/CCXT JSON rows `[ts, open, high, low, close, volume]` and CSV with a header such as
+ * `timestamp,open,high,low,close,volume` or `date,open,high,low,close,volume` (any column order; the time as
+ * ms or an ISO 8601 date-time like `2024-01-01 00:00:00`, UTC unless it says otherwise). Both give `Bar`
+ * events stamped with the bar's open time.
  * A `null` volume (mark-price candles) reads as 0: the bar exists, nothing traded on it.
  */
 import { InputError, timeframeMs, type Bar } from '../model/index.js'
 import { csvLineArrays } from './csv-lines.js'
-import { headerColumns } from './data-format.js'
+import { OHLCV_TIME_COLUMNS, headerColumns } from './data-format.js'
 import { readJsonRecords } from './json-records.js'
 import {
   RowError,
@@ -22,7 +24,7 @@ import {
 
 const OHLCV_FIELDS = ['timestamp', 'open', 'high', 'low', 'close', 'volume'] as const
 
-function requireMarket(ctx: ReaderContext): { symbol: string; timeframe: string } {
+export function requireMarket(ctx: ReaderContext): { symbol: string; timeframe: string } {
   if (ctx.symbol === undefined) {
     throw new InputError(`${ctx.file}: cannot tell the symbol from the file name; pass a symbol (e.g. BTC/USDT)`)
   }
@@ -33,7 +35,7 @@ function requireMarket(ctx: ReaderContext): { symbol: string; timeframe: string 
   return { symbol: ctx.symbol, timeframe: ctx.timeframe }
 }
 
-function makeBar(
+export function makeBar(
   ctx: ReaderContext,
   symbol: string,
   timeframe: string,
@@ -79,13 +81,19 @@ export async function* readOhlcvCsv(ctx: ReaderContext): AsyncGenerator<Bar[], v
   const b = ctx.batcher
   let lineNo = 0
   let columns: number[] | undefined
+  /** The time column's own name, so a bad time is reported under the name the file uses. */
+  let timeField = 'timestamp'
   for await (const lines of csvLineArrays(ctx.path, ctx.gzip)) {
     for (const line of lines) {
       lineNo++
       if (columns === undefined) {
-        const names = headerColumns(line).map((c) => (c === 'date' || c === 'time' ? 'timestamp' : c))
-        columns = OHLCV_FIELDS.map((f) => names.indexOf(f))
-        const missing = OHLCV_FIELDS.filter((_, i) => columns![i] === -1 && OHLCV_FIELDS[i] !== 'volume')
+        const names = headerColumns(line)
+        const time = OHLCV_TIME_COLUMNS.find((c) => names.includes(c))
+        if (time !== undefined) timeField = time
+        columns = OHLCV_FIELDS.map((f) => names.indexOf(f === 'timestamp' ? (time ?? f) : f))
+        const missing = OHLCV_FIELDS.filter((_, i) => columns![i] === -1 && OHLCV_FIELDS[i] !== 'volume').map((f) =>
+          f === 'timestamp' ? `a time (${OHLCV_TIME_COLUMNS.join(', ')})` : f,
+        )
         if (missing.length > 0) throw new InputError(`${ctx.file}:1: header lacks column(s) ${missing.join(', ')}`)
         continue
       }
@@ -95,7 +103,7 @@ export async function* readOhlcvCsv(ctx: ReaderContext): AsyncGenerator<Bar[], v
       const ok = pushRow(b, lineNo, () => {
         const f = line.split(',')
         const at = (i: number): string | undefined => (cols[i]! === -1 ? undefined : f[cols[i]!]?.trim())
-        const ts = textTimestamp(at(0), 'timestamp')
+        const ts = textTimestamp(at(0), timeField)
         const open = textNumber(at(1), 'open')
         const high = textNumber(at(2), 'high')
         const low = textNumber(at(3), 'low')

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { InputError, timeframeMs, type MarketEvent } from '../model/index.js'
 import type { MarketSource } from '../engine/index.js'
 import { readBinanceDepthCsv } from './binance-depth-csv.js'
+import { readBinanceAggTradesCsv, readBinanceKlinesCsv, readBinanceTradesCsv } from './binance-dump-csv.js'
 import { DATA_FORMATS, detectFormat, isDataFormat, type DataFormat } from './data-format.js'
 import { EventBatcher } from './event-batcher.js'
 import { peekText, probeFile } from './file-input.js'
@@ -17,6 +18,8 @@ import { readOhlcvCsv, readOhlcvJson } from './ohlcv.js'
 import { createReadStats, resetReadStats, type ReadStats } from './read-stats.js'
 import type { FormatReader, ReaderContext } from './reader-context.js'
 import { readSofiaCsv } from './sofia-csv.js'
+import { readTardisBookSnapshotCsv, readTardisQuotesCsv, readTardisTradesCsv } from './tardis-csv.js'
+import { readTardisIncrementalBookCsv } from './tardis-incremental-book-csv.js'
 import { readCcxtTradesJson, readFreqtradeTradesJson } from './trades-json.js'
 
 /** Events per batch: big enough to amortise the await per batch, small enough to stay in cache. */
@@ -78,6 +81,20 @@ function readerFor(format: DataFormat): FormatReader {
       return readBinanceDepthCsv
     case 'sofia-csv':
       return readSofiaCsv
+    case 'binance-klines-csv':
+      return readBinanceKlinesCsv
+    case 'binance-trades-csv':
+      return readBinanceTradesCsv
+    case 'binance-aggtrades-csv':
+      return readBinanceAggTradesCsv
+    case 'tardis-trades-csv':
+      return readTardisTradesCsv
+    case 'tardis-quotes-csv':
+      return readTardisQuotesCsv
+    case 'tardis-book-snapshot-csv':
+      return readTardisBookSnapshotCsv
+    case 'tardis-incremental-book-csv':
+      return readTardisIncrementalBookCsv
   }
 }
 
@@ -112,7 +129,8 @@ export async function openMarketData(path: string | URL, options: OpenMarketData
   const format = options.format ?? detectFormat(fsPath, head)
   const hints = hintsFromFileName(fsPath)
   const venue = options.venue ?? hints.venue ?? UNKNOWN_VENUE
-  const symbol = options.symbol ?? hints.symbol
+  // Tardis rows name their market, and names like `…_BTC-PERPETUAL.csv.gz` would give a wrong guess (BTC/PERPETUAL).
+  const symbol = options.symbol ?? (format.startsWith('tardis-') ? undefined : hints.symbol)
   const timeframe = options.timeframe ?? hints.timeframe
   const info: DataFileInfo = { path: file, format, gzip: probe.gzip, sizeBytes: probe.size, venue, symbol, timeframe }
   const stats = createReadStats()
@@ -134,6 +152,7 @@ export async function openMarketData(path: string | URL, options: OpenMarketData
         file,
         gzip: probe.gzip,
         venue,
+        venueFixed: options.venue !== undefined,
         symbol,
         symbolFixed: options.symbol !== undefined,
         timeframe,

@@ -13,8 +13,10 @@ export interface ReaderContext {
   /** The path as the user wrote it, for messages. */
   readonly file: string
   readonly gzip: boolean
-  /** Venue stamped on every event (rows that carry their own venue override it). */
+  /** Venue stamped on every event (rows that carry their own venue override it unless `venueFixed`). */
   readonly venue: string
+  /** True when the caller passed `venue`, which then beats the Tardis `exchange` column. */
+  readonly venueFixed: boolean
   /** Symbol from options or the file name; rows that carry a symbol use theirs unless `symbolFixed`. */
   readonly symbol: string | undefined
   /** True when the caller passed `symbol`, which then beats what rows say. */
@@ -69,17 +71,42 @@ export function checkPositive(v: number, field: string, raw: unknown): number {
   return v
 }
 
+/** ISO 8601 date, or date and time (`T` or a space between), optional fraction and zone (`Z`, `+01:00`, `+0100`, `+01`). */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i
+
 /**
- * Timestamp text: integer ms, or an ISO 8601 date-time (read as UTC when it has no offset, because a
- * market-data file in local time is a bug waiting to happen).
+ * Milliseconds since the epoch of an ISO 8601 date or date-time, read as UTC when it has no zone (a market-data
+ * file in local time is a bug waiting to happen); a fraction finer than ms is cut. Undefined unless the text is
+ * such a date with a real calendar day and clock time: `Date.parse` alone would take `1/2/2024` (which day?),
+ * `Jan 2 2024`, and roll `2024-02-30` over to March.
  */
+export function parseIsoTime(text: string): number | undefined {
+  const m = ISO_8601.exec(text)
+  if (!m) return undefined
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = m
+  const year = Number(y)
+  const month = Number(mo)
+  const day = Number(d)
+  const hour = Number(h)
+  const minute = Number(mi)
+  const second = Number(s)
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined
+  let t = Date.UTC(year, month - 1, day, hour, minute, second, Number(fraction.slice(0, 3).padEnd(3, '0')))
+  if (new Date(t).getUTCDate() !== day) return undefined
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const offset = Number(zone.slice(1, 3)) * 60 + Number(zone.replace(':', '').slice(3, 5) || '0')
+    t -= (zone.startsWith('-') ? -offset : offset) * 60_000
+  }
+  return t
+}
+
+/** Timestamp text: integer ms, or an ISO 8601 date-time (UTC when it has no zone; see `parseIsoTime`). */
 export function textTimestamp(text: string | undefined, field: string): number {
   if (text === undefined || text.length === 0) throw missingField(field)
   const n = Number(text)
   if (Number.isFinite(n)) return checkTimestamp(n, field, text)
-  const iso = /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : `${text}Z`
-  const t = Date.parse(iso.includes('T') || !iso.includes(' ') ? iso : iso.replace(' ', 'T'))
-  if (!Number.isFinite(t)) throw fieldError(field, 'a timestamp in ms or ISO 8601', text)
+  const t = parseIsoTime(text)
+  if (t === undefined || t < 0) throw fieldError(field, 'a timestamp in ms or ISO 8601', text)
   return t
 }
 

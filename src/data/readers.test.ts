@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Bar, BookUpdate, MarketEvent, TradeTick } from '../model/index.js'
 import { collectEvents, openMarketData } from './open-market-data.js'
-import { sharedFile } from './test-helpers.js'
+import { sharedFile, tempFile } from './test-helpers.js'
 
 interface Case {
   file: string
@@ -298,5 +298,44 @@ describe('openMarketData on the real files in shared/data', () => {
     const url = new URL('../../../shared/data/trades/kraken_BCH-EUR_trades_2023-01-01.csv', import.meta.url)
     const data = await openMarketData(url)
     expect(await collectEvents(data.source)).toHaveLength(148)
+  })
+})
+
+describe('candle CSV with date-time text in the time column', () => {
+  const bar = (timestamp: number, open: number, high: number, low: number, close: number, volume: number): Bar => ({
+    kind: 'bar',
+    venue: 'kraken',
+    symbol: 'BTC/USD',
+    timestamp,
+    timeframe: '1h',
+    open,
+    high,
+    low,
+    close,
+    volume,
+  })
+
+  it.each([
+    ['date', '2024-01-01 00:00:00', '2024-01-01 01:00:00'],
+    ['Date', '2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z'],
+    ['datetime', '2024-01-01T00:00:00', '2024-01-01T01:00:00.000'],
+    ['timestamp', '2024-01-01 00:00:00+00:00', '2024-01-01 02:00:00+01:00'],
+  ])('header %s, times like %s (no zone is UTC)', async (column, t0, t1) => {
+    const path = tempFile(
+      `kraken_BTC-USD_1h_${column}.csv`,
+      `${column},open,high,low,close,volume\n${t0},42283.5,42554.5,42261,42475.2,12.5\n${t1},42475.2,42500,42400.1,42410,0\n`,
+    )
+    const data = await openMarketData(path)
+    expect(data.info).toMatchObject({ format: 'ohlcv-csv', venue: 'kraken', symbol: 'BTC/USD', timeframe: '1h' })
+    expect(await collectEvents(data.source)).toEqual([
+      bar(Date.UTC(2024, 0, 1, 0), 42283.5, 42554.5, 42261, 42475.2, 12.5),
+      bar(Date.UTC(2024, 0, 1, 1), 42475.2, 42500, 42400.1, 42410, 0),
+    ])
+  })
+
+  it('takes the first time column it knows when a file has several (unix ms before a date)', async () => {
+    const path = tempFile('kraken_BTC-USD_1h_two-times.csv', 'date,open,high,low,close,volume,timestamp\n2030-01-01,1,2,0.5,1.5,3,1704067200000\n')
+    const [first] = await collectEvents((await openMarketData(path)).source)
+    expect(first!.timestamp).toBe(Date.UTC(2024, 0, 1))
   })
 })

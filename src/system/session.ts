@@ -8,13 +8,14 @@ import type { MarketSource } from '../engine/index.js'
 import {
   DEFAULT_SYNTHETIC_VENUES,
   inferInstrument,
+  isCandleFormat,
   mergeSources,
   openMarketData,
   syntheticBalances,
   syntheticInstruments,
   syntheticSource,
 } from '../data/index.js'
-import type { MarketData } from '../data/index.js'
+import type { DataFormat, MarketData } from '../data/index.js'
 import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
@@ -45,6 +46,8 @@ export interface MarketOptions {
   readonly data: readonly string[]
   readonly venue?: string
   readonly symbol?: string
+  /** Read every file as this format instead of detecting it. */
+  readonly format?: DataFormat
   readonly from?: number
   readonly to?: number
   readonly skipBadRows?: boolean
@@ -79,6 +82,7 @@ export async function openMarket(options: MarketOptions): Promise<MarketSetup> {
     const md = await openMarketData(path, {
       ...(options.venue !== undefined ? { venue: options.venue } : {}),
       ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+      ...(options.format !== undefined ? { format: options.format } : {}),
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to } : {}),
       ...(options.skipBadRows !== undefined ? { skipBadRows: options.skipBadRows } : {}),
@@ -174,7 +178,7 @@ export interface StrategySpec {
  */
 export function dataTimeframe(market: MarketSetup): string | undefined {
   if (market.files.length === 0) return undefined
-  const timeframes = new Set(market.files.map((f) => (f.info.format === 'ohlcv-json' || f.info.format === 'ohlcv-csv' ? f.info.timeframe : undefined)))
+  const timeframes = new Set(market.files.map((f) => (isCandleFormat(f.info.format) ? f.info.timeframe : undefined)))
   const [only] = timeframes
   return timeframes.size === 1 ? only : undefined
 }

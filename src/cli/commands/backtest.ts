@@ -11,7 +11,7 @@ import { formatStrategies } from '../../strategy/index.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { dataDirOf } from '../store-option.js'
 import { runBacktest, SYNTHETIC, withoutMonitors } from '../../system/index.js'
-import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
+import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
 import { formatReport, reportJson } from '../report-format.js'
 
 interface BacktestFlags {
@@ -19,6 +19,7 @@ interface BacktestFlags {
   data: string[]
   symbol?: string
   venue?: string
+  format?: string
   from?: string
   to?: string
   param: string[]
@@ -48,6 +49,7 @@ export function registerBacktest(program: Command): void {
     .requiredOption('--data <path...>', `market data files, or '${SYNTHETIC}'`)
     .option('--symbol <symbol>', 'symbol of the data (default: from the file name)')
     .option('--venue <id>', 'venue name for the data (default: from the file name)')
+    .option('--format <name>', 'format of the data files (default: detected from the name and first line; see README)')
     .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
     .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
     .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
@@ -77,6 +79,7 @@ export function registerBacktest(program: Command): void {
         data: flags.data,
         ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
         ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
+        ...(flags.format !== undefined ? { format: parseDataFormat('--format', flags.format) } : {}),
         ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
         ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
         ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
