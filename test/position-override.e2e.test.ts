@@ -90,3 +90,44 @@ describe('config/position_override.json under sofia run', () => {
     }
   }, 60_000)
 })
+
+describe('config/position_override.json under sofia serve', () => {
+  it('refuses an unknown strategy id at start, and reloads a change within 5 s, audited', async () => {
+    const bad = workDir('{"strategies": {"nobody": 0.5}}')
+    const refused = sofia(['serve', '--port', '0', '--duration', '3', '--data-dir', bad.dataDir], { cwd: bad.work })
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr.trim()).toMatch(/position_override\.json: strategies\.nobody: unknown strategy id \(this session runs sma-cross, cross-venue-arb, market-maker\)$/)
+
+    const { work, file, dataDir } = workDir('{"account": 1}')
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--duration', '12', '--step-ms', '20', '--data-dir', dataDir], { cwd: work, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    let stdout = ''
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)))
+    child.stdout.on('data', (d: Buffer) => (stdout += String(d)))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    let changedAt = 0
+    try {
+      const running = (): boolean => {
+        const st = sofia(['status', '--json', '--data-dir', dataDir], { cwd: work })
+        return st.code === 0 && (JSON.parse(st.stdout) as { session: unknown }).session !== null
+      }
+      expect(await waitFor(running, 20_000, 200), stderr).toBe(true)
+      changedAt = Date.now()
+      writeFileSync(file, '{"account": 1, "strategies": {"market-maker": 0.5}}')
+      expect(await waitFor(() => /reloaded/.test(stderr), 8_000, 50), stderr).toBe(true)
+    } finally {
+      const code = await exited
+      expect(code, stderr + stdout).toBe(0)
+    }
+    const store = await openStore({ dataDir, create: false })
+    try {
+      const changed: { ts: number; payload: Record<string, unknown> }[] = []
+      for await (const b of store.iterateAudit()) for (const r of b) if (r.type === 'risk.override_changed') changed.push({ ts: r.ts, payload: r.payload as Record<string, unknown> })
+      expect(changed).toHaveLength(1)
+      expect(changed[0]!.payload['to']).toMatchObject({ account: '1', strategies: { 'market-maker': '0.5' } })
+      expect(changed[0]!.ts - changedAt).toBeLessThan(5_000)
+    } finally {
+      await store.close()
+    }
+  }, 60_000)
+})

@@ -44,7 +44,8 @@ import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from 
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { printStatus } from './paper.js'
-import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { addConfigOption, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
+import type { PositionOverrideWatch } from '../../risk/index.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 
 interface ServeFlags extends ExchangeFlags {
@@ -147,6 +148,7 @@ export function registerServe(program: Command): void {
     let alerting!: Alerting
     let stopRollbackWatch: (() => void) | undefined
     let stopCanary: (() => void) | undefined
+    let overrideWatch: PositionOverrideWatch | undefined
     let toClose: HostedSession | undefined
     try {
       const demoToken = demo ? await ensureDemoToken(store, dataDirOf(flags)) : undefined
@@ -195,6 +197,9 @@ export function registerServe(program: Command): void {
       }
       toClose = hosted
       const trader = hosted.trader
+      // As in `sofia run`: config/position_override.json is re-read within 5 s of a change (audited), and an
+      // unknown strategy id in it stops the start (exit 2).
+      overrideWatch = watchSessionPositionOverride(trader, trader.runners.map((r) => r.strategy.id), common.onAlert)
       // Token changes made with `sofia tokens` while this session runs are audited here (the session alone appends).
       onTokenChange = (c) =>
         trader.persistence?.audit(`api.token.${c.change}`, c.change === 'created' ? c.token.createdBy : 'operator:cli', { name: c.name, role: c.token.role, expiresAt: c.token.expiresAt })
@@ -341,6 +346,8 @@ export function registerServe(program: Command): void {
       }
       const stats = await running
       toClose = undefined
+      overrideWatch?.stop()
+      overrideWatch = undefined
       stopCanary?.()
       stopCanary = undefined
       stopRollbackWatch?.()
@@ -364,6 +371,7 @@ export function registerServe(program: Command): void {
     } finally {
       if (server !== undefined) await server.app.close()
       // A failure before the session ran (or while it ran): it lets go of the exchange and the store first.
+      overrideWatch?.stop()
       stopCanary?.()
       stopRollbackWatch?.()
       await toClose?.close()
