@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bodyText, chainHash, GENESIS_HASH, jsonText } from '../src/audit/record.js'
+import { bodyText, chainHash, GENESIS_HASH, jsonText, recordBody } from '../src/audit/record.js'
 import { sofia } from './helpers.js'
 
 interface Verify {
@@ -98,6 +98,37 @@ describe('signed, anchored audit heads', () => {
     expect(out.anchors?.trustedKeys).toHaveLength(1)
     const human = sofia(['audit', 'verify', '--data-dir', ref], { env })
     expect(human.stdout).toMatch(/signed heads: \d+, the newest for seq \d+/)
+  })
+
+  it('checks the signed heads an export carries (verify --file), and finds an export re-hashed with Sofia’s code', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sofia-anchor-export-')), 'all.jsonl')
+    const exported = sofia(['audit', 'export', '--out', out, '--data-dir', ref], { env })
+    expect(exported.code, exported.stderr).toBe(0)
+    const honest = sofia(['audit', 'verify', '--file', out, '--json'], { env })
+    expect(honest.code).toBe(0)
+    const h = JSON.parse(honest.stdout) as Verify
+    expect(h.anchors?.problems).toEqual([])
+    expect(h.anchors?.signedHeads).toBe(checkpoints.length)
+    expect(h.anchors?.trustedKeys).toHaveLength(1)
+    // The intruder edits a fill in the export, re-hashes every record after it and re-points the checkpoints.
+    const records = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; ts: number; type: string; actor: string; payload: Record<string, unknown>; prevHash: string; hash: string })
+    let prev = GENESIS_HASH
+    for (const r of records) {
+      if (r.seq === fillSeq) r.payload['price'] = '1.00'
+      if (r.seq >= fillSeq) {
+        if (r.type === 'audit.checkpoint') r.payload['hash'] = prev
+        r.prevHash = prev
+        r.hash = chainHash(prev, recordBody(r))
+      }
+      prev = r.hash
+    }
+    const forged = join(mkdtempSync(join(tmpdir(), 'sofia-anchor-forged-export-')), 'all.jsonl')
+    writeFileSync(forged, records.map((r) => JSON.stringify(r)).join('\n') + '\n')
+    const caught = sofia(['audit', 'verify', '--file', forged, '--json'], { env })
+    expect(caught.code).toBe(1)
+    const c = JSON.parse(caught.stdout) as Verify
+    expect(c.count).toBe(count) // every link holds: only the signatures tell
+    expect(c.anchors?.problems.join('\n')).toMatch(/signature does not verify/)
   })
 
   it('finds the last 50 records deleted', () => {

@@ -39,8 +39,11 @@ export interface AnchorCheckInput {
   readonly chainHead: AuditHead | null
   /** The chain's checkpoint and key records, in seq order (store.auditAnchors()). */
   readonly anchors: readonly AuditRecord[]
-  /** The heads file (may be absent). */
-  readonly headsFile: string
+  /**
+   * The heads file (may be absent on disk). Undefined for a chain that has no heads file of its own to be
+   * held against (a JSONL export: only its signatures and `extraHeads` are checked).
+   */
+  readonly headsFile?: string
   /** Operator-kept heads (`verify --head FILE`), read with readHeadsFile. */
   readonly extraHeads?: readonly HeadLine[]
   /** Keys the verifier holds; rotations recorded in the chain extend this set. */
@@ -171,7 +174,9 @@ export function checkAnchors(input: AnchorCheckInput): AnchorReport {
   // 2. Every remembered head is still in the chain.
   const remembered: HeadLine[] = [...(input.extraHeads ?? [])]
   let fileHeads = 0
-  if (existsSync(input.headsFile)) {
+  if (input.headsFile === undefined) {
+    // An export: no heads file belongs to it.
+  } else if (existsSync(input.headsFile)) {
     const read = readHeadsFile(input.headsFile)
     problems.push(...read.problems)
     notes.push(...read.notes)

@@ -6,8 +6,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
-import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, readHeadsFile, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
-import type { AnchorReport, HeadLine, SignedHead, VerifyResult } from '../../audit/index.js'
+import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, readHeadsFile, readJsonl, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
+import type { AnchorReport, AuditRecord, HeadLine, SignedHead, VerifyResult } from '../../audit/index.js'
 import { InputError } from '../../model/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { parseNonNegativeInt, parseTime } from '../args.js'
@@ -54,7 +54,7 @@ export function registerAudit(program: Command): void {
       .description(
         'Verifies the stored chain (every link and hash), every signed head against the audit key, that the chain ' +
           'still reaches every head the heads file (and --head FILE) remembers, and the database pages; or a JSONL ' +
-          'export (--file). Names the first bad record, or what is missing.',
+          'export (--file) with the signed heads it carries (and --head FILE). Names the first bad record, or what is missing.',
       ),
   )
     .option('--file <file.jsonl>', 'verify this JSONL export instead of the store')
@@ -68,6 +68,14 @@ export function registerAudit(program: Command): void {
       if (flags.file !== undefined) {
         if (!existsSync(flags.file)) throw new InputError(`--file: no such file ${flags.file}`)
         result = await verifyJsonl(flags.file)
+        // An export carries the chain's signed heads: their signatures (and --head files) are checked as for the
+        // store; no heads file belongs to an export.
+        if (result.ok) {
+          const exported: AuditRecord[] = []
+          for await (const batch of readJsonl(flags.file)) for (const r of batch) if (r.type === CHECKPOINT || r.type === KEY_RECORD) exported.push(r)
+          const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
+          anchors = checkAnchors({ chainHead: result.head, anchors: exported, extraHeads, keys: verifierKeys(flags.publicKey ?? []) })
+        }
       } else {
         const keys = verifierKeys(flags.publicKey ?? [])
         const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
