@@ -3,8 +3,10 @@
  * breakout with a trailing stop, a two-timeframe trend filter) load, pass `sofia strategy check`, and trade the
  * candle files of ../shared/data without a rejection or a denial.
  */
-import { readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { REPO, SHARED_DATA, sofia } from './helpers.js'
 
@@ -16,6 +18,26 @@ describe('examples/strategies', () => {
 
   it('has the three examples', () => {
     expect(files.sort()).toEqual(['bollinger-breakout.ts', 'rsi-reversion.ts', 'trend-filter.ts'])
+  })
+
+  it('their exits are audited with the reason the strategy gave (order tags): stop-loss, take-profit, trailing-stop', () => {
+    const tags = (file: string): Record<string, number> => {
+      const db = join(mkdtempSync(join(tmpdir(), 'sofia-example-tags-')), 'bt.db')
+      const r = sofia(['backtest', '--strategy', join(EXAMPLES, file), '--data', join(SHARED_DATA, DATA[0]!), '--store', db])
+      expect(r.code, r.stderr).toBe(0)
+      const handle = new Database(db, { readonly: true })
+      try {
+        const rows = handle.prepare("select json_extract(payload, '$.tag') as tag, count(*) as n from audit where type = 'order.intent' group by 1").all() as { tag: string | null; n: number }[]
+        return Object.fromEntries(rows.map((x) => [x.tag ?? '(none)', x.n]))
+      } finally {
+        handle.close()
+      }
+    }
+    const rsi = tags('rsi-reversion.ts')
+    expect(rsi['entry']).toBeGreaterThan(0)
+    expect(rsi['stop-loss']).toBeGreaterThan(0)
+    expect(rsi['take-profit']).toBeGreaterThan(0)
+    expect(tags('bollinger-breakout.ts')['trailing-stop']).toBeGreaterThan(0)
   })
 
   for (const file of files) {

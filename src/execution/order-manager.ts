@@ -245,6 +245,7 @@ export class OrderManager implements Component {
       timestamp: this.clock.now(),
       ...(intent.price !== undefined ? { price: intent.price } : {}),
       ...(intent.decisionPrice !== undefined ? { decisionPrice: intent.decisionPrice } : {}),
+      ...(intent.tag !== undefined ? { tag: intent.tag } : {}),
     })
     this.orders.set(order.clientOrderId, order)
     const verdict = this.stopped

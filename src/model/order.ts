@@ -79,6 +79,8 @@ export interface OrderInit {
   readonly timestamp: number
   /** Price the strategy saw when it decided (for slippage); the limit price or last trade. */
   readonly decisionPrice?: Decimal
+  /** The strategy's label for the order (`entry`, `stop-loss`, …), kept in the audit chain. */
+  readonly tag?: string
 }
 
 export class Order {
@@ -92,6 +94,8 @@ export class Order {
   readonly price: Decimal | undefined
   readonly timestamp: number
   readonly decisionPrice: Decimal | undefined
+  /** The strategy's label for the order, when it gave one. */
+  readonly tag: string | undefined
   venueOrderId: string | undefined
   state: OrderState = 'created'
   filled: Decimal = ZERO
@@ -114,6 +118,7 @@ export class Order {
     this.price = init.price
     this.timestamp = init.timestamp
     this.decisionPrice = init.decisionPrice
+    this.tag = init.tag
     this.lastUpdate = init.timestamp
   }
 

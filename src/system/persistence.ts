@@ -80,6 +80,7 @@ function orderPayload(o: Order): Record<string, unknown> {
     amount: o.amount.toString(),
     price: o.price?.toString() ?? null,
     decisionPrice: o.decisionPrice?.toString() ?? null,
+    ...(o.tag !== undefined ? { tag: o.tag } : {}),
   }
 }
 
