@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Decimal } from '../src/model/index.js'
-import { SHARED_DATA, sofia } from './helpers.js'
+import { REPO, SHARED_DATA, cliEnv, sofia } from './helpers.js'
 
 const XRP_TRADES = join(SHARED_DATA, 'trades/binance_XRP-ETH_trades_2019-10-11_2019-10-13.json.gz')
 const ETH_BTC_5M = join(SHARED_DATA, 'candles/bittrex_ETH-BTC_5m_2018-01-10_2018-01-30.json')
@@ -163,6 +164,12 @@ describe('bad input exits 2 with one line saying what and where', () => {
 })
 
 describe('sofia --help', () => {
+  it('runs as the README writes it, `npx sofia`, on a fresh build (the built entry is executable)', () => {
+    const r = spawnSync('npx', ['--no-install', 'sofia', '--version'], { cwd: REPO, encoding: 'utf8', env: cliEnv() })
+    expect(r.stderr).toBe('')
+    expect(r.stdout.trim()).toBe('0.1.0')
+  })
+
   it('lists every command with a one-line purpose, and each command has its own help', () => {
     const r = sofia(['--help'])
     expect(r.code).toBe(0)
