@@ -221,7 +221,7 @@ export class Safety implements Component {
     })
     o.bus.on('fill', ({ trade }) => {
       this.refreshExposure(trade.venue, trade.symbol)
-      this.checkDailyLoss()
+      this.checkDailyLoss(true)
     })
     o.bus.on('order', ({ order, event, recovered }) => {
       if (event.type === 'submitted') {
@@ -812,10 +812,16 @@ export class Safety implements Component {
   }
 
   /** Estimated on every event; acted on only when the exact figure confirms the breach. */
-  private checkDailyLoss(): void {
+  private checkDailyLoss(onFill = false): void {
     if (this.o.killSwitch.active || this.lossLimitF === Number.POSITIVE_INFINITY) return
-    // Canary: the exchange leg is small and its P&L is not in the float estimate; it is judged exactly.
+    // Canary: the exchange leg is small and its P&L is not in the float estimate; it is judged exactly, on every
+    // fill and at most every 250 ms of price moves (an exact valuation on every tick would be the hot path).
     const canary = this.o.exchangeLeg?.judged() === true
+    if (canary) {
+      const now = this.o.clock.now()
+      if (!onFill && now - this.lastLegCheck < 250) return
+      this.lastLegCheck = now
+    }
     const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
     if (!canary && estimate > -this.lossLimitF * 0.98) return
     const shadow = this.o.simulatorOnly?.() === true
@@ -833,6 +839,8 @@ export class Safety implements Component {
 
   /** Whether today's simulated (shadow) loss past the limit was already reported. */
   private simulatedLossAlerted = false
+  /** Engine time of the last exact check of the exchange leg's loss (canary). */
+  private lastLegCheck = Number.NEGATIVE_INFINITY
 
   private dailyLossBreach(): string | undefined {
     const daily = this.dailyPnl()

@@ -135,9 +135,17 @@ export class StrategyRunner {
 
   /** The timeframes this strategy takes bars in; undefined: every bar the data has. */
   private timeframes(): readonly string[] | undefined {
+    // Per event: the list is made once per strategy instance, not on every bar.
     const s = this.strategy
-    return s.barTimeframes ?? (s.barTimeframe !== undefined ? [s.barTimeframe] : undefined)
+    if (this.timeframesOf !== s) {
+      this.timeframesOf = s
+      this.timeframeList = s.barTimeframes ?? (s.barTimeframe !== undefined ? [s.barTimeframe] : undefined)
+    }
+    return this.timeframeList
   }
+
+  private timeframesOf: Strategy | undefined
+  private timeframeList: readonly string[] | undefined
 
   /** Delivers a completed bar: kept in the history first, so `ctx.bars` includes it. */
   private deliverBar(bar: Bar): void {

@@ -63,7 +63,7 @@ export function strategyCodeHash(strategy: string, root: string = repoRoot()): {
   findStrategy(strategy)
   // A user's strategy: the code that runs is its file.
   const file = strategyFile(strategy)
-  if (file !== undefined) return { sha256: createHash('sha256').update(readFileSync(file)).digest('hex'), files: [file] }
+  if (file !== undefined) return { sha256: sha256File(file).sha256, files: [file] }
   const names = [`${strategy}`, 'params', 'strategy']
   for (const [dir, ext] of [[join(root, 'src', 'strategy'), '.ts'], [join(root, 'dist', 'src', 'strategy'), '.js']] as const) {
     const files = names.map((n) => join(dir, n + ext))
