@@ -116,4 +116,31 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     expect(inst.makerFee.toString()).toBe('0.001')
     expect(Math.abs((await h.venue.fetchTime()) - Date.now())).toBeLessThan(2_000)
   })
+
+  it('sends time in force natively (IOC, FOK, post-only as LIMIT_MAKER) and says it cannot take trigger orders', async () => {
+    const n = nextAccount++
+    const raw = exchangeFor(`K${n}`, `S${n}`)
+    const venue = await CcxtVenue.connect({ id: 'xsim', exchange: exchangeFor(`K${n}`, `S${n}`), symbols: [SYMBOL] })
+    venues.push(venue)
+    expect(['timeInForce', 'postOnly', 'trigger', 'trailing'].map((f) => venue.supports(f as never))).toEqual([true, true, false, false])
+    const book = await raw.fetchOrderBook(SYMBOL, 5)
+    const bid = dec(String(book.bids[0]![0]!))
+    const ask = dec(String(book.asks[0]![0]!))
+    const far = roundPrice(venue.instrument(SYMBOL), bid.mul('0.9'))
+    const id = (k: string): string => `tif-${n}-${k}`
+    const base = { symbol: SYMBOL, type: 'limit' as const, side: 'buy' as const, amount: dec('0.001') }
+    // Post-only below the market rests, as Binance's LIMIT_MAKER; at the ask it is refused (it would take).
+    const po = await venue.createOrder({ ...base, clientOrderId: id('po'), price: far, options: { timeInForce: 'PO' } })
+    expect(po.status).toBe('open')
+    const open = await raw.fetchOpenOrders(SYMBOL)
+    expect(open.map((o) => (o.info as { type: string }).type)).toEqual(['LIMIT_MAKER'])
+    await expect(venue.createOrder({ ...base, clientOrderId: id('po-take'), price: ask, options: { timeInForce: 'PO' } })).rejects.toThrow(/immediately match/)
+    // IOC and FOK that cannot trade at their price expire at once, with nothing left on the book.
+    const ioc = await venue.createOrder({ ...base, clientOrderId: id('ioc'), price: far, options: { timeInForce: 'IOC' } })
+    const fok = await venue.createOrder({ ...base, clientOrderId: id('fok'), price: far, options: { timeInForce: 'FOK' } })
+    expect([ioc.status, fok.status]).toEqual(['expired', 'expired'])
+    const fetched = await raw.fetchOrder('', SYMBOL, { origClientOrderId: id('ioc') })
+    expect(fetched.timeInForce).toBe('IOC')
+    expect((await raw.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toEqual([id('po')])
+  })
 })

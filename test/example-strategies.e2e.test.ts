@@ -20,14 +20,19 @@ describe('examples/strategies', () => {
     expect(files.sort()).toEqual(['bollinger-breakout.ts', 'rsi-reversion.ts', 'trend-filter.ts'])
   })
 
-  it('their exits are audited with the reason the strategy gave (order tags): stop-loss, take-profit, trailing-stop', () => {
+  it('their exits trade as venue orders (bracket stop-loss and take-profit, trailing stop), tagged in the store and the audit chain', () => {
     const tags = (file: string): Record<string, number> => {
       const db = join(mkdtempSync(join(tmpdir(), 'sofia-example-tags-')), 'bt.db')
       const r = sofia(['backtest', '--strategy', join(EXAMPLES, file), '--data', join(SHARED_DATA, DATA[0]!), '--store', db])
       expect(r.code, r.stderr).toBe(0)
       const handle = new Database(db, { readonly: true })
       try {
-        const rows = handle.prepare("select json_extract(payload, '$.tag') as tag, count(*) as n from audit where type = 'order.intent' group by 1").all() as { tag: string | null; n: number }[]
+        // Fills by the tag of their order: the exits must have traded, not only been placed.
+        const rows = handle
+          .prepare("select json_extract(o.options, '$.tag') as tag, count(*) as n from fills f join orders o on o.client_order_id = f.client_order_id group by 1")
+          .all() as { tag: string | null; n: number }[]
+        const intents = handle.prepare("select count(*) as n from audit where type = 'order.intent' and json_extract(payload, '$.tag') is not null").get() as { n: number }
+        expect(intents.n).toBeGreaterThan(0)
         return Object.fromEntries(rows.map((x) => [x.tag ?? '(none)', x.n]))
       } finally {
         handle.close()

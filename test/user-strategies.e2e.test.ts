@@ -134,6 +134,72 @@ describe('a strategy file outside the repo', () => {
   })
 })
 
+/**
+ * Enters once, protects the entry with a reduce-only stop-market 1% under its fill price (an order that waits
+ * at the venue), and after the stop has traded tries one more reduce-only sell, which must be denied: the
+ * position is flat.
+ */
+const PROTECTED = `import { defineStrategy, z } from 'sofia'
+
+export default defineStrategy({
+  name: 'protected-entry',
+  params: z.object({ stopPct: z.number().default(0.01) }),
+  create: (p) => {
+    let entered = false
+    return {
+      onBar(bar, ctx) {
+        if (entered) return
+        const inst = ctx.instrument(bar.venue, bar.symbol)
+        const amount = ctx.balance(bar.venue, inst.quote).mul(0.5).div(bar.close * 1.02)
+        entered = ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount, tag: 'entry' }) !== undefined
+      },
+      onFill(trade, order, ctx) {
+        if (order.tag === 'entry' && order.state === 'closed') {
+          const stop = order.average.toNumber() * (1 - p.stopPct)
+          ctx.submit({ venue: order.venue, symbol: order.symbol, side: 'sell', type: 'market', amount: order.filled, triggerPrice: stop, reduceOnly: true, tag: 'stop' })
+        } else if (order.tag === 'stop' && order.state === 'closed') {
+          const again = ctx.submit({ venue: order.venue, symbol: order.symbol, side: 'sell', type: 'market', amount: order.filled, reduceOnly: true, tag: 'again' })
+          if (again !== undefined) throw new Error('a reduce-only sell passed with a flat position')
+        }
+      },
+    }
+  },
+})
+`
+
+describe('order types from a strategy file: a reduce-only stop protects the entry', () => {
+  it('enters, the stop waits at the venue, fires on real candles at its trigger or worse, and the strategy ends flat', () => {
+    const dir = userDir()
+    const file = join(dir, 'protected.ts')
+    writeFileSync(file, PROTECTED)
+    const db = join(dir, 'bt.db')
+    const r = sofia(['backtest', '--strategy', file, '--data', LTC_5M, '--store', db, '--json'], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const report = JSON.parse(r.stdout) as Report & { notTraded: { denied: Record<string, number> } }
+    expect(report.fills).toBe(2)
+    expect(report.orders).toMatchObject({ submitted: 2, filled: 2, rejected: 0, denied: 1 })
+    expect(Object.keys(report.notTraded.denied)).toEqual([expect.stringMatching(/^REDUCE_ONLY_ORDER/)])
+    expect(report.stateChanges).toEqual([])
+    expect(report.ledgerVerified).toBe(true)
+    const handle = new Database(db, { readonly: true })
+    try {
+      const rows = handle
+        .prepare("select o.side, o.options, f.price, f.amount from fills f join orders o on o.client_order_id = f.client_order_id order by f.timestamp")
+        .all() as { side: string; options: string; price: string; amount: string }[]
+      expect(rows.map((x) => [x.side, JSON.parse(x.options).tag])).toEqual([['buy', 'entry'], ['sell', 'stop']])
+      const stop = JSON.parse(rows[1]!.options) as { triggerPrice: string; triggerDirection: string; reduceOnly: boolean }
+      expect(stop).toMatchObject({ triggerDirection: 'below', reduceOnly: true })
+      // Filled at its trigger or below it (a gap, and the slippage), never better.
+      expect(Number(rows[1]!.price)).toBeLessThanOrEqual(Number(stop.triggerPrice))
+      expect(Number(rows[1]!.price)).toBeLessThan(Number(rows[0]!.price) * 0.99)
+      expect(rows[1]!.amount).toBe(rows[0]!.amount) // flat again
+    } finally {
+      handle.close()
+    }
+  })
+})
+
 describe('a file that does not load: one line naming file:line, exit 2', () => {
   const dir = userDir()
   const cases: [string, string, RegExp][] = [

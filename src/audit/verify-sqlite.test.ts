@@ -158,7 +158,7 @@ describe('schema v2 migration of the audit table', () => {
 
     const store = await openStore({ dataDir: dir, file })
     stores.push(store)
-    expect(await store.schemaVersion()).toBe(3)
+    expect(await store.schemaVersion()).toBe(4)
     const check = new Database(file, { readonly: true })
     expect(check.prepare('SELECT seq FROM audit WHERE body IS NOT NULL').all()).toEqual([{ seq: 12 }])
     check.close()

@@ -2,7 +2,7 @@
  * @module engine/events
  * The events that flow through the engine's bus. Commands are imperative, events past tense.
  */
-import type { MarketEvent, Order, OrderEvent, OrderSide, OrderType, Trade, Decimal } from '../model/index.js'
+import type { MarketEvent, Order, OrderEvent, OrderOptions, OrderSide, OrderType, Trade, Decimal } from '../model/index.js'
 
 /** What a strategy asks for, before risk and execution turn it into an order. */
 export interface OrderIntent {
@@ -17,6 +17,8 @@ export interface OrderIntent {
   readonly decisionPrice?: Decimal
   /** Free-form label kept with the order (e.g. `entry`, `arb-leg-1`). */
   readonly tag?: string
+  /** Time in force, reduce-only, trigger, trailing stop, bracket. */
+  readonly options?: OrderOptions
 }
 
 export interface OrderUpdated {

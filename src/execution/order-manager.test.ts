@@ -6,7 +6,7 @@ import { RequestTimeout, dec, makeInstrument } from '../model/index.js'
 import type { MarketEvent, Trade } from '../model/index.js'
 import { RiskGateway } from '../risk/index.js'
 import { SimulatedVenue } from '../venues/index.js'
-import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../venues/index.js'
+import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
 import { clientOrderId } from './client-order-id.js'
 import { OrderManager } from './order-manager.js'
 
@@ -18,7 +18,12 @@ class LossyVenue implements Venue {
   dropNext = false
   /** Like a REST-only venue: no pushed order updates (trades still arrive). */
   muteOrderUpdates = false
+  /** Off: like an exchange without stop, trailing or time-in-force orders. */
+  nativeOptions = true
   constructor(readonly inner: SimulatedVenue) {}
+  supports(feature: VenueFeature): boolean {
+    return this.nativeOptions && this.inner.supports(feature)
+  }
   get id(): string {
     return this.inner.id
   }
@@ -234,5 +239,52 @@ describe('OrderManager with the simulated venue', () => {
     expect(order.state).toBe('canceled')
     expect(oms.openOrders()).toHaveLength(0)
     expect(oms.freeBalance('sim', 'USDT').toString()).toBe('10000')
+  })
+})
+
+describe('OrderManager: order options', () => {
+  /** A market intent (the setup's intent is a limit order). */
+  const market = (intent: (over?: Partial<OrderIntent>) => OrderIntent, over: Partial<OrderIntent>): OrderIntent => {
+    const { price: _price, ...rest } = intent({ type: 'market', ...over })
+    return rest
+  }
+  it('places a bracket once the entry fills; the stop that trades cancels the take-profit, and the account is flat', async () => {
+    const { oms, feed, intent, ledger, sim } = setup()
+    const trade = (ts: number, price: number): void => feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
+    trade(1_000, 100)
+    const entry = oms.submit(market(intent, { decisionPrice: dec('100'), tag: 'entry', options: { stopLossPrice: dec('95'), takeProfitPrice: dec('110') } }))
+    await settle()
+    trade(1_001, 100)
+    await settle()
+    expect(entry.state).toBe('closed')
+    const exits = oms.openOrders()
+    expect(exits.map((o) => [o.tag, o.side, o.amount.toString(), o.options.triggerPrice?.toString(), o.options.triggerDirection, o.options.reduceOnly, o.options.parentId])).toEqual([
+      ['stop-loss', 'sell', '0.1', '95', 'below', true, entry.clientOrderId],
+      ['take-profit', 'sell', '0.1', '110', 'above', true, entry.clientOrderId],
+    ])
+    trade(1_010, 94)
+    await settle()
+    trade(1_020, 94)
+    await settle()
+    expect(exits.map((o) => o.state)).toEqual(['closed', 'canceled'])
+    expect(ledger.position('sim', 'BTC/USDT').amount.toString()).toBe('0')
+    expect((await sim.fetchOpenOrders()).length).toBe(0)
+  })
+
+  it('denies what the venue cannot do, a nonsensical combination, and a reduce-only order that would not reduce', () => {
+    const { oms, venue, intent, denied, setLast } = setup()
+    setLast(100)
+    venue.nativeOptions = false
+    const stop = oms.submit(market(intent, { side: 'sell', options: { triggerPrice: dec('90') } }))
+    expect([stop.state, stop.reason]).toEqual(['denied', 'INVALID_ORDER: venue sim does not take stop and take-profit (trigger) orders'])
+    const ioc = oms.submit(intent({ options: { timeInForce: 'IOC' } }))
+    expect(ioc.reason).toBe('INVALID_ORDER: venue sim does not take timeInForce IOC')
+    venue.nativeOptions = true
+    const both = oms.submit(intent({ side: 'sell', options: { triggerPrice: dec('90'), trailingPercent: dec('1') } }))
+    expect(both.reason).toBe('INVALID_ORDER: give triggerPrice or trailingPercent, not both')
+    const reduce = oms.submit(intent({ side: 'sell', options: { reduceOnly: true } }))
+    expect(reduce.reason).toBe('REDUCE_ONLY_ORDER: reduce-only sell 0.1 would not reduce position 0 on sim:BTC/USDT')
+    expect(venue.created).toBe(0)
+    expect(denied).toEqual(['INVALID_ORDER', 'INVALID_ORDER', 'INVALID_ORDER', 'REDUCE_ONLY_ORDER'])
   })
 })

@@ -16,10 +16,22 @@
  */
 import type { Component, EngineEvents, EventBus, OrderIntent, Clock } from '../engine/index.js'
 import type { Decimal, OrderEvent, Trade } from '../model/index.js'
-import { InvariantViolation, NetworkError, Order, OrderNotFound, RateLimitExceeded, ZERO } from '../model/index.js'
+import {
+  InvariantViolation,
+  NetworkError,
+  Order,
+  OrderNotFound,
+  RateLimitExceeded,
+  ZERO,
+  checkOptions,
+  isTriggerOrder,
+  triggerDirectionOf,
+  dec,
+} from '../model/index.js'
+import type { OrderOptions } from '../model/index.js'
 import { applyPositionOverride } from '../risk/index.js'
 import type { PreTradeRisk, RiskContext } from '../risk/index.js'
-import type { Venue, VenueOrder } from '../venues/venue.js'
+import type { OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
 
 export interface OrderManagerOptions {
@@ -92,6 +104,7 @@ export interface OrderCounters {
 export class OrderManager implements Component {
   readonly name = 'execution'
   private readonly rejections = new Map<string, number>()
+  private readonly denials = new Map<string, number>()
   readonly counters: OrderCounters = { submitted: 0, denied: 0, rejected: 0, canceled: 0, filled: 0, fills: 0 }
   private readonly bus: EventBus<EngineEvents>
   private readonly clock: Clock
@@ -164,6 +177,11 @@ export class OrderManager implements Component {
   }
 
   /** Rejections by the venue this session, counted by reason (at most 1,000 distinct reasons). */
+  /** Denied intents by code: the risk engine's and the order manager's own (options, reduce-only, stopping). */
+  denialCodes(): ReadonlyMap<string, number> {
+    return this.denials
+  }
+
   rejectionReasons(): ReadonlyMap<string, number> {
     return this.rejections
   }
@@ -234,6 +252,7 @@ export class OrderManager implements Component {
       multiplier === undefined || multiplier.gte(1) || venue === undefined
         ? intent.amount
         : applyPositionOverride(intent.amount, multiplier, this.riskView.instrument(intent.venue, intent.symbol))
+    const options = intent.options === undefined ? undefined : this.withDirection(intent)
     const order = new Order({
       clientOrderId: clientOrderId(intent.strategyId, seq, this.idTag),
       strategyId: intent.strategyId,
@@ -246,15 +265,22 @@ export class OrderManager implements Component {
       ...(intent.price !== undefined ? { price: intent.price } : {}),
       ...(intent.decisionPrice !== undefined ? { decisionPrice: intent.decisionPrice } : {}),
       ...(intent.tag !== undefined ? { tag: intent.tag } : {}),
+      ...(options !== undefined ? { options } : {}),
     })
     this.orders.set(order.clientOrderId, order)
+    const unsupported = options === undefined || venue === undefined ? undefined : this.optionsProblem(order, venue)
     const verdict = this.stopped
       ? { approved: false as const, code: 'ENGINE_STOPPED', reason: 'the session is stopping' }
       : venue === undefined
         ? { approved: false as const, code: 'UNKNOWN_VENUE', reason: `no venue '${intent.venue}'` }
-        : this.risk.check(order, this.riskView)
+        : unsupported !== undefined
+          ? { approved: false as const, code: 'INVALID_ORDER', reason: unsupported }
+          : options?.reduceOnly === true && !this.reduces(order)
+            ? { approved: false as const, code: 'REDUCE_ONLY_ORDER', reason: `reduce-only ${order.side} ${order.amount.toString()} would not reduce position ${this.riskView.position(order.venue, order.symbol).toString()} on ${order.venue}:${order.symbol}` }
+            : this.risk.check(order, this.riskView)
     if (!verdict.approved) {
       this.counters.denied++
+      this.denials.set(verdict.code, (this.denials.get(verdict.code) ?? 0) + 1)
       this.transition(order, { type: 'denied', timestamp: this.clock.now(), code: verdict.code, reason: verdict.reason })
       this.bus.publish('denied', { order, code: verdict.code, reason: verdict.reason })
       return order
@@ -262,13 +288,14 @@ export class OrderManager implements Component {
     this.counters.submitted++
     this.open.add(order)
     this.transition(order, { type: 'submitted', timestamp: this.clock.now() })
-    const request = {
+    const request: OrderRequest = {
       clientOrderId: order.clientOrderId,
       symbol: order.symbol,
       type: order.type,
       side: order.side,
       amount: order.amount,
       ...(order.price !== undefined ? { price: order.price } : {}),
+      ...(options !== undefined ? { options: venueOptions(options) } : {}),
     }
     const send = (): void => {
       this.unsent.delete(order.clientOrderId)
@@ -313,6 +340,71 @@ export class OrderManager implements Component {
       })
     }
     return order
+  }
+
+  /** The intent's options with the direction of its trigger fixed now, from the price the order was made at. */
+  private withDirection(intent: OrderIntent): OrderOptions {
+    const o = intent.options!
+    if (o.triggerDirection !== undefined || !isTriggerOrder(o)) return o
+    const last = this.riskView.lastPrice(intent.venue, intent.symbol)
+    const direction = triggerDirectionOf(o, intent.side, last === undefined ? intent.decisionPrice : dec(last))
+    return direction === undefined ? o : { ...o, triggerDirection: direction }
+  }
+
+  /**
+   * A reduce-only order reduces the position it is sent against: opposite side, no larger. Spot venues have
+   * no such flag, so this check, when the order is sent, is what makes it true.
+   */
+  private reduces(order: Order): boolean {
+    const position = this.riskView.position(order.venue, order.symbol)
+    if (position.isZero() || !order.amount.gt(0)) return false
+    return position.isPositive() ? order.side === 'sell' && order.amount.lte(position) : order.side === 'buy' && order.amount.lte(position.abs())
+  }
+
+  /** Why an order's options cannot be sent to its venue, or undefined. */
+  private optionsProblem(order: Order, venue: Venue): string | undefined {
+    const o = order.options
+    const bad = checkOptions(o, order)
+    if (bad !== undefined) return bad
+    const tif = o.timeInForce
+    const need =
+      o.trailingPercent !== undefined
+        ? 'trailing'
+        : o.triggerPrice !== undefined
+          ? 'trigger'
+          : tif === 'PO'
+            ? 'postOnly'
+            : tif !== undefined && tif !== 'GTC'
+              ? 'timeInForce'
+              : undefined
+    if (need === undefined || venue.supports?.(need) === true) return undefined
+    const what = { trailing: 'trailing stops', trigger: 'stop and take-profit (trigger) orders', postOnly: 'post-only orders', timeInForce: `timeInForce ${tif}` }[need]
+    return `venue ${venue.id} does not take ${what}`
+  }
+
+  /**
+   * Bracket and one-cancels-other, after an order's event: an entry with stopLossPrice/takeProfitPrice that
+   * has finished with something filled gets its protective exits (reduce-only, for what it filled); an exit
+   * that trades cancels its siblings.
+   */
+  private afterBracket(order: Order, event: OrderEvent, wasTerminal: boolean): void {
+    const o = order.options
+    if (o.parentId !== undefined && event.type === 'filled') {
+      for (const sibling of this.open) {
+        if (sibling !== order && sibling.options.parentId === o.parentId) this.cancel(sibling.clientOrderId)
+      }
+      return
+    }
+    if (o.stopLossPrice === undefined && o.takeProfitPrice === undefined) return
+    if (!order.isTerminal || wasTerminal || order.filled.isZero()) return
+    const exit = { strategyId: order.strategyId, venue: order.venue, symbol: order.symbol, side: order.side === 'buy' ? 'sell' : 'buy', type: 'market', amount: order.filled } as const
+    const direction = order.side === 'buy' ? ({ sl: 'below', tp: 'above' } as const) : ({ sl: 'above', tp: 'below' } as const)
+    if (o.stopLossPrice !== undefined) {
+      this.submit({ ...exit, tag: 'stop-loss', decisionPrice: o.stopLossPrice, options: { triggerPrice: o.stopLossPrice, triggerDirection: direction.sl, reduceOnly: true, parentId: order.clientOrderId } })
+    }
+    if (o.takeProfitPrice !== undefined) {
+      this.submit({ ...exit, tag: 'take-profit', decisionPrice: o.takeProfitPrice, options: { triggerPrice: o.takeProfitPrice, triggerDirection: direction.tp, reduceOnly: true, parentId: order.clientOrderId } })
+    }
   }
 
   /**
@@ -552,7 +644,8 @@ export class OrderManager implements Component {
   reserved(venue: string, asset: string): Decimal {
     let total = ZERO
     for (const o of this.open) {
-      if (o.venue !== venue) continue
+      // A triggered order holds nothing until it fires (the venue checks the funds then).
+      if (o.venue !== venue || isTriggerOrder(o.options)) continue
       const inst = this.riskView.instrument(o.venue, o.symbol)
       if (o.side === 'sell' && inst.base === asset) total = total.add(o.remaining)
       if (o.side === 'buy' && inst.quote === asset) {
@@ -700,7 +793,16 @@ export class OrderManager implements Component {
       }
     }
     this.bus.publish('order', { order, event })
+    if (order.options.parentId !== undefined || order.options.stopLossPrice !== undefined || order.options.takeProfitPrice !== undefined) {
+      this.afterBracket(order, event, wasTerminal)
+    }
   }
+}
+
+/** What of an order's options its venue is sent: the bracket is Sofia's to work, the tag stays here. */
+function venueOptions(o: OrderOptions): OrderOptions {
+  const { stopLossPrice: _sl, takeProfitPrice: _tp, parentId: _p, tag: _t, ...rest } = o
+  return rest
 }
 
 function describe(error: unknown): string {

@@ -38,8 +38,19 @@ export {
 export type { Instrument, InstrumentSpec } from './instrument.js'
 export { MARKET_EVENT_KINDS, timeframeMs, barCloseTime } from './market.js'
 export type { MarketEvent, MarketEventKind, TradeTick, QuoteTick, BookUpdate, BookLevel, Bar } from './market.js'
-export { ORDER_SIDES, ORDER_TYPES, ORDER_STATUSES, ORDER_STATES, TERMINAL_STATES, oppositeSide } from './order-types.js'
-export type { OrderSide, OrderType, OrderStatus, OrderState } from './order-types.js'
+export {
+  ORDER_SIDES,
+  ORDER_TYPES,
+  ORDER_STATUSES,
+  ORDER_STATES,
+  TERMINAL_STATES,
+  TIME_IN_FORCES,
+  TRIGGER_DIRECTIONS,
+  oppositeSide,
+} from './order-types.js'
+export type { OrderSide, OrderType, OrderStatus, OrderState, TimeInForce, TriggerDirection } from './order-types.js'
+export { isTriggerOrder, optionsToJson, optionsFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
+export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
 export type { OrderEvent, OrderEventType, OrderInit } from './order.js'
 export type { Trade, Fee } from './trade.js'

@@ -35,3 +35,14 @@ export const TERMINAL_STATES: ReadonlySet<OrderState> = new Set(['denied', 'clos
 export function oppositeSide(side: OrderSide): OrderSide {
   return side === 'buy' ? 'sell' : 'buy'
 }
+
+/**
+ * How long a limit order works (CCXT's `timeInForce`): good till canceled, immediate-or-cancel (the rest
+ * expires), fill-or-kill (all at once or nothing), post-only (expires rather than take liquidity).
+ */
+export const TIME_IN_FORCES = ['GTC', 'IOC', 'FOK', 'PO'] as const
+export type TimeInForce = (typeof TIME_IN_FORCES)[number]
+
+/** Which way a trigger fires: when the price rises to it (`above`) or falls to it (`below`). */
+export const TRIGGER_DIRECTIONS = ['above', 'below'] as const
+export type TriggerDirection = (typeof TRIGGER_DIRECTIONS)[number]

@@ -6,6 +6,7 @@
  */
 import { type Decimal, ZERO } from './decimal.js'
 import { DuplicateFill, InvalidStateTransition, InvariantViolation } from './errors.js'
+import type { OrderOptions } from './order-options.js'
 import type { OrderSide, OrderState, OrderStatus, OrderType } from './order-types.js'
 import { TERMINAL_STATES } from './order-types.js'
 import type { Trade } from './trade.js'
@@ -81,7 +82,11 @@ export interface OrderInit {
   readonly decisionPrice?: Decimal
   /** The strategy's label for the order (`entry`, `stop-loss`, …), kept in the audit chain. */
   readonly tag?: string
+  /** Time in force, reduce-only, trigger, trailing stop, bracket (see model/order-options). */
+  readonly options?: OrderOptions
 }
+
+const NO_OPTIONS: OrderOptions = Object.freeze({})
 
 export class Order {
   readonly clientOrderId: string
@@ -96,6 +101,7 @@ export class Order {
   readonly decisionPrice: Decimal | undefined
   /** The strategy's label for the order, when it gave one. */
   readonly tag: string | undefined
+  readonly options: OrderOptions
   venueOrderId: string | undefined
   state: OrderState = 'created'
   filled: Decimal = ZERO
@@ -119,6 +125,7 @@ export class Order {
     this.timestamp = init.timestamp
     this.decisionPrice = init.decisionPrice
     this.tag = init.tag
+    this.options = init.options ?? NO_OPTIONS
     this.lastUpdate = init.timestamp
   }
 
@@ -236,8 +243,17 @@ export class Order {
       fees: [...this.fees].map(([currency, cost]) => ({ currency, cost: cost.toString() })),
       strategyId: this.strategyId,
       reason: this.reason ?? null,
+      ...optionsView(this.options),
     }
   }
+}
+
+/** The options of an order as CCXT-shaped JSON fields (only those set). */
+function optionsView(o: OrderOptions): Record<string, unknown> {
+  if (o === NO_OPTIONS) return {}
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && k !== 'tag') out[k] = typeof v === 'object' ? v.toString() : v
+  return out
 }
 
 /** Maps Sofia's lifecycle onto CCXT's status. Not-yet-acknowledged and pending-cancel orders are `open`. */

@@ -262,6 +262,18 @@ CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'au
 CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'audit.key');
 `,
   },
+  {
+    // What an order asks for beyond side, type, amount and price (time in force, reduce-only, trigger,
+    // trailing stop, bracket, the strategy's tag), as one JSON text; NULL for a plain order.
+    version: 4,
+    name: 'order-options',
+    sqlite: `
+ALTER TABLE orders ADD COLUMN options TEXT;
+`,
+    postgres: `
+ALTER TABLE orders ADD COLUMN options TEXT;
+`,
+  },
 ]
 
 /** The newest schema version in a migration list (0 for an empty list). */

@@ -102,9 +102,9 @@ if (url === undefined || url === '') {
       const s = await fresh()
       const schema = schemaOf.get(s.location) ?? ''
       await s.close()
-      await sql(`INSERT INTO "${schema}".schema_migrations VALUES (4, 'future', 0)`)
+      await sql(`INSERT INTO "${schema}".schema_migrations VALUES (5, 'future', 0)`)
       await expect(openStore({ dataDir: '/x', databaseUrl: url, schema })).rejects.toThrow(
-        /^database postgres:\/\/\S+ is at schema version 4 but this Sofia knows only up to 3 \(upgrade Sofia\)$/,
+        /^database postgres:\/\/\S+ is at schema version 5 but this Sofia knows only up to 4 \(upgrade Sofia\)$/,
       )
     })
 

@@ -58,6 +58,7 @@ export const ORDERS: TableSpec = {
     t('reason'),
     n('created_at'),
     n('updated_at'),
+    t('options'),
   ],
   conflictKeys: ['client_order_id'],
 }
@@ -139,6 +140,7 @@ export function orderRow(o: StoredOrder): Row {
     o.reason,
     o.createdAt,
     o.updatedAt,
+    o.options ?? null,
   ]
 }
 export function orderFromRow(r: DbRow): StoredOrder {
@@ -159,6 +161,7 @@ export function orderFromRow(r: DbRow): StoredOrder {
     reason: strOrNull(r['reason']),
     createdAt: Number(r['created_at']),
     updatedAt: Number(r['updated_at']),
+    options: strOrNull(r['options']),
   }
 }
 

@@ -75,16 +75,16 @@ describe('sqlite store', () => {
 
   it('applies missing migrations once, each recorded in schema_migrations', async () => {
     const file = await sofiaFile()
-    const v4: Migration = {
-      version: 4,
+    const v5: Migration = {
+      version: 5,
       name: 'add-notes',
       sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);',
       postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY, text TEXT NOT NULL);',
     }
-    const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v4] })
+    const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v5] })
     expect(store.migrate()).toBe(1)
     expect(store.migrate()).toBe(0)
-    expect(await store.schemaVersion()).toBe(4)
+    expect(await store.schemaVersion()).toBe(5)
     expect(await store.loadOrders()).toHaveLength(1)
     await store.close()
     const db = new Database(file, { readonly: true })
@@ -92,12 +92,13 @@ describe('sqlite store', () => {
       { version: 1, name: 'initial' },
       { version: 2, name: 'audit-body-optional' },
       { version: 3, name: 'audit-anchor-index' },
-      { version: 4, name: 'add-notes' },
+      { version: 4, name: 'order-options' },
+      { version: 5, name: 'add-notes' },
     ])
     db.close()
-    // This build (which knows only up to version 3) now refuses the file.
+    // This build (which knows only up to version 4) now refuses the file.
     await expect(openStore({ dataDir: root, file })).rejects.toThrow(
-      `database ${file} is at schema version 4 but this Sofia knows only up to 3 (upgrade Sofia)`,
+      `database ${file} is at schema version 5 but this Sofia knows only up to 4 (upgrade Sofia)`,
     )
   })
 
@@ -135,23 +136,23 @@ describe('sqlite store', () => {
     it('a database at a newer schema version', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (4, 'future', 0)").run()
+      db.prepare("INSERT INTO schema_migrations VALUES (5, 'future', 0)").run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
-      expect(error.message).toBe(`database ${file} is at schema version 4 but this Sofia knows only up to 3 (upgrade Sofia)`)
+      expect(error.message).toBe(`database ${file} is at schema version 5 but this Sofia knows only up to 4 (upgrade Sofia)`)
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })
 
     it('a gap in the applied migrations', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (5, 'later', 0)").run()
+      db.prepare("INSERT INTO schema_migrations VALUES (6, 'later', 0)").run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
       expect(error.message).toBe(
-        `database ${file} has a gap in its schema migrations: version 4 is missing but 5 is applied`,
+        `database ${file} has a gap in its schema migrations: version 5 is missing but 6 is applied`,
       )
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })

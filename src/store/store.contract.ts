@@ -29,6 +29,7 @@ export function makeOrder(id: string, over: Partial<StoredOrder> = {}): StoredOr
     reason: null,
     createdAt: 1_700_000_000_000,
     updatedAt: 1_700_000_000_000,
+    options: null,
     ...over,
   }
 }
@@ -120,7 +121,12 @@ export function storeContract(
     it('upserts orders and reloads them exactly', async () => {
       const s = await fresh()
       const a = makeOrder('a', { createdAt: 2, price: null, decisionPrice: null, venueOrderId: null })
-      const b = makeOrder('b', { createdAt: 1, type: 'market', side: 'sell' })
+      const b = makeOrder('b', {
+        createdAt: 1,
+        type: 'market',
+        side: 'sell',
+        options: '{"parentId":"a","reduceOnly":true,"tag":"stop-loss","triggerDirection":"below","triggerPrice":"29000.5"}',
+      })
       await s.write({ orders: [a, b] })
       expect(await s.loadOrders()).toEqual([b, a])
       const a2 = { ...a, state: 'closed' as const, filled: '0.5', cost: '15000.05', updatedAt: 3, reason: 'filled' }

@@ -32,6 +32,8 @@ export interface StoredOrder {
   readonly reason: string | null
   readonly createdAt: number
   readonly updatedAt: number
+  /** JSON of the order's options and tag (model/order-options), null for a plain order; absent in old rows. */
+  readonly options?: string | null
 }
 
 export interface StoredFill {

@@ -4,7 +4,7 @@
  * context: it never touches venues, the ledger or the risk engine directly.
  */
 import type { z } from 'zod'
-import type { Bar, BookUpdate, Decimal, DecimalLike, Instrument, OrderSide, OrderType, QuoteTick, Trade, TradeTick } from '../model/index.js'
+import type { Bar, BookUpdate, Decimal, DecimalLike, Instrument, OrderSide, OrderType, QuoteTick, TimeInForce, Trade, TradeTick, TriggerDirection } from '../model/index.js'
 import type { Order } from '../model/index.js'
 
 export interface SubmitRequest {
@@ -17,6 +17,25 @@ export interface SubmitRequest {
   /** Limit price; rounded to the instrument's tick. Required for limit orders. */
   readonly price?: DecimalLike
   readonly tag?: string
+  /** Limit orders: GTC (default), IOC, FOK, or PO (post-only: expires rather than take). */
+  readonly timeInForce?: TimeInForce
+  /** Only ever reduces the position (denied when it would increase or flip it). */
+  readonly reduceOnly?: boolean
+  /**
+   * A stop or take-profit: the order waits at the venue until the price reaches this, then works as its
+   * type (a market order, or a limit order at `price`: stop-limit). Which way it fires is taken from where
+   * it stands against the last price, unless `triggerDirection` says.
+   */
+  readonly triggerPrice?: DecimalLike
+  readonly triggerDirection?: TriggerDirection
+  /** A trailing stop: fires when the price comes back this percent from its best since the order arrived. */
+  readonly trailingPercent?: DecimalLike
+  /**
+   * A bracket on an entry: once the entry has filled, Sofia places a reduce-only stop at `stopLossPrice`
+   * and a take-profit at `takeProfitPrice` for what it filled; when one trades the other is canceled.
+   */
+  readonly stopLossPrice?: DecimalLike
+  readonly takeProfitPrice?: DecimalLike
 }
 
 /** Top of book as the strategy sees it. */

@@ -11,6 +11,7 @@
 import type { AuditLog } from '../audit/index.js'
 import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
 import type { Order, OrderEvent, Trade } from '../model/index.js'
+import { optionsToJson } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
 
 export interface PersistenceOptions {
@@ -47,6 +48,7 @@ export function toStoredOrder(o: Order): StoredOrder {
     reason: o.reason ?? null,
     createdAt: o.timestamp,
     updatedAt: o.lastUpdate,
+    options: o.tag === undefined ? optionsToJson(o.options) : optionsToJson({ ...o.options, tag: o.tag }),
   }
 }
 
@@ -81,6 +83,7 @@ function orderPayload(o: Order): Record<string, unknown> {
     price: o.price?.toString() ?? null,
     decisionPrice: o.decisionPrice?.toString() ?? null,
     ...(o.tag !== undefined ? { tag: o.tag } : {}),
+    ...(Object.keys(o.options).length > 0 ? { options: JSON.parse(optionsToJson(o.options)!) as unknown } : {}),
   }
 }
 

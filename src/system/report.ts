@@ -128,7 +128,7 @@ function notTraded(trader: Trader): BacktestReport['notTraded'] {
     const key = reason.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, 'N')
     rejected[key] = (rejected[key] ?? 0) + n
   }
-  return { rejected, denied: { ...trader.risk.stats().byCode } }
+  return { rejected, denied: Object.fromEntries(trader.orders.denialCodes()) }
 }
 
 export function runPerformance(stats: RunStats): RunPerformance {

@@ -55,3 +55,61 @@ describe('a paper session started on a store holding an order of an earlier run 
     expect(stored?.reason).toMatch(/lost in restart/)
   })
 })
+
+describe('a paper session started on a store holding a waiting stop order of an earlier run', () => {
+  it('puts it back at the venue still waiting for its trigger, with its options, and the kill switch cancels it', async () => {
+    const store = new MemoryStore()
+    const first = await openPaperSession({ store, stepMs: 20 })
+    const ran = first.run()
+    await new Promise((r) => setTimeout(r, 200))
+    first.stop()
+    await ran
+    await first.close()
+    const t = Date.now() - 1_000
+    const options = '{"reduceOnly":true,"tag":"stop","triggerDirection":"below","triggerPrice":"1000"}'
+    await store.write({
+      orders: [
+        {
+          clientOrderId: 'sma-cross-stop-1',
+          strategyId: 'sma-cross',
+          venue: 'alpha',
+          symbol: 'BTC/USDT',
+          type: 'market',
+          side: 'sell',
+          amount: '0.05',
+          price: null,
+          decisionPrice: '1000',
+          state: 'open',
+          venueOrderId: 'alpha-earlier-O1',
+          filled: '0',
+          cost: '0',
+          reason: null,
+          createdAt: t,
+          updatedAt: t,
+          options,
+        },
+      ],
+    })
+    const paper = await openPaperSession({ store, stepMs: 20 })
+    try {
+      expect(paper.trader.recovery.ordersRestored).toBeGreaterThanOrEqual(1)
+      const order = paper.trader.orders.order('sma-cross-stop-1')
+      expect([order?.state, order?.tag, order?.options.triggerPrice?.toString(), order?.options.reduceOnly]).toEqual(['open', 'stop', '1000', true])
+      const venue = paper.trader.venues.find((v) => v.id === 'alpha')!
+      const atVenue = (await venue.fetchOpenOrders('BTC/USDT')).find((o) => o.clientOrderId === 'sma-cross-stop-1')
+      expect(atVenue?.triggerPrice?.toString()).toBe('1000')
+      paper.trader.safety.activate('manual', 'test: halt', 'operator:test')
+      const running = paper.run()
+      const report = await paper.trader.orders.cancelAllConfirmed(undefined, 2_000)
+      paper.stop()
+      await running
+      expect(order?.state).toBe('canceled')
+      expect(report.pending).toEqual([])
+      expect((await venue.fetchOpenOrders('BTC/USDT')).map((o) => o.clientOrderId)).not.toContain('sma-cross-stop-1')
+    } finally {
+      await paper.close()
+    }
+    const stored = (await store.loadOrders()).find((o) => o.clientOrderId === 'sma-cross-stop-1')
+    expect([stored?.state, stored?.options]).toEqual(['canceled', options])
+  })
+})

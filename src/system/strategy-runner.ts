@@ -6,7 +6,7 @@
  */
 import type { Clock, EngineEvents, EventBus } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
-import type { Bar, Decimal, Instrument, MarketEvent, Order, TradeTick } from '../model/index.js'
+import type { Bar, Decimal, Instrument, MarketEvent, Order, OrderOptions, TradeTick } from '../model/index.js'
 import { dec, roundAmount, roundPrice, timeframeMs } from '../model/index.js'
 import { BarBuilder } from '../data/index.js'
 import type { Strategy, StrategyContext, SubmitRequest, TopOfBook } from '../strategy/index.js'
@@ -333,7 +333,8 @@ export class StrategyRunner {
     const amount = roundAmount(inst, request.amount)
     const price = request.price === undefined ? undefined : roundPrice(inst, request.price)
     const last = o.market.lastPrice(request.venue, request.symbol)
-    const decisionPrice = price ?? (last === undefined ? undefined : dec(last))
+    const options = orderOptions(request, inst)
+    const decisionPrice = price ?? options?.triggerPrice ?? (last === undefined ? undefined : dec(last))
     const order = o.orders.submit({
       strategyId: this.strategy.id,
       venue: request.venue,
@@ -344,6 +345,7 @@ export class StrategyRunner {
       ...(price !== undefined ? { price } : {}),
       ...(decisionPrice !== undefined ? { decisionPrice } : {}),
       ...(request.tag !== undefined ? { tag: request.tag } : {}),
+      ...(options !== undefined ? { options } : {}),
     })
     return order.state === 'denied' ? undefined : order.clientOrderId
   }
@@ -362,4 +364,27 @@ export class StrategyRunner {
     }
     schedule(clock.now() + intervalMs)
   }
+}
+
+/** The order options a strategy asked for (prices rounded to the tick), or undefined for a plain order. */
+function orderOptions(r: SubmitRequest, inst: Instrument): OrderOptions | undefined {
+  if (
+    r.timeInForce === undefined &&
+    r.reduceOnly === undefined &&
+    r.triggerPrice === undefined &&
+    r.trailingPercent === undefined &&
+    r.stopLossPrice === undefined &&
+    r.takeProfitPrice === undefined
+  ) {
+    return undefined
+  }
+  const out: { -readonly [K in keyof OrderOptions]: OrderOptions[K] } = {}
+  if (r.timeInForce !== undefined) out.timeInForce = r.timeInForce
+  if (r.reduceOnly === true) out.reduceOnly = true
+  if (r.triggerPrice !== undefined) out.triggerPrice = roundPrice(inst, r.triggerPrice)
+  if (r.triggerDirection !== undefined) out.triggerDirection = r.triggerDirection
+  if (r.trailingPercent !== undefined) out.trailingPercent = dec(r.trailingPercent)
+  if (r.stopLossPrice !== undefined) out.stopLossPrice = roundPrice(inst, r.stopLossPrice)
+  if (r.takeProfitPrice !== undefined) out.takeProfitPrice = roundPrice(inst, r.takeProfitPrice)
+  return out
 }

@@ -19,7 +19,7 @@ import { Engine, WallClock } from '../engine/index.js'
 import { OrderManager, storeTag } from '../execution/index.js'
 import { Ledger } from '../ledger/index.js'
 import type { Decimal, DecimalLike, Instrument, MarketEvent, OrderEvent } from '../model/index.js'
-import { BadSymbol, Order, ZERO, dec, roundPrice } from '../model/index.js'
+import { BadSymbol, Order, ZERO, dec, isTriggerOrder, optionsFromJson, roundPrice } from '../model/index.js'
 import { INACTIVE, KillSwitch, RiskEngine, TradingStates, deny } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchState, PreTradeRisk, TradingStatesSnapshot } from '../risk/index.js'
 import { fillTrade, storeIdentity } from '../store/index.js'
@@ -483,18 +483,22 @@ export class Trader {
         continue
       }
       const venue = found
-      const working = s.type === 'limit' && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel')
-      if (working && venue !== undefined && order.price !== undefined) {
+      // Triggered orders go back waiting for their trigger (a stop-limit that had fired waits again).
+      const triggered = isTriggerOrder(order.options)
+      const working = (s.type === 'limit' || triggered) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel')
+      if (working && venue !== undefined && (order.price !== undefined || triggered)) {
         venue.restoreOrder({
           clientOrderId: s.clientOrderId,
           venueOrderId: s.venueOrderId!,
           symbol: s.symbol,
           side: s.side,
-          price: order.price,
+          price: order.price ?? ZERO,
           amount: order.amount,
           filled: order.filled,
           cost: order.cost,
           timestamp: s.createdAt,
+          type: s.type,
+          options: order.options,
         })
         if (order.state === 'pending_cancel') order.state = 'open' // the cancel is sent again below
         this.orders.adopt(order)
@@ -579,6 +583,8 @@ function firstUserFrame(stack: string | undefined): string | undefined {
 
 /** Rebuilds an order from its stored row (its fills are in the ledger; the order keeps the totals). */
 function restoredOrder(s: StoredOrder): Order {
+  const options = optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`)
+  const { tag: _tag, ...rest } = options
   const order = new Order({
     clientOrderId: s.clientOrderId,
     strategyId: s.strategyId,
@@ -590,6 +596,8 @@ function restoredOrder(s: StoredOrder): Order {
     timestamp: s.createdAt,
     ...(s.price !== null ? { price: dec(s.price) } : {}),
     ...(s.decisionPrice !== null ? { decisionPrice: dec(s.decisionPrice) } : {}),
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    options: rest,
   })
   order.state = s.state
   order.filled = dec(s.filled)
@@ -641,7 +649,9 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
     const id = await storeIdentity(store)
     idTag = storeTag(id.identity, id.restoreEpoch)
   }
-  const working = openOrders.filter((s) => s.type === 'limit' && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel'))
+  const working = openOrders.filter(
+    (s) => (s.type === 'limit' || /"(triggerPrice|trailingPercent)"/.test(s.options ?? '')) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel'),
+  )
   return {
     ledger,
     state,

@@ -36,7 +36,7 @@ import {
 import type { Balances, Decimal, Instrument, OrderStatus, Trade } from '../model/index.js'
 import { mapCcxtError } from './ccxt-errors.js'
 import { TICK_SIZE } from './ccxt-exchange.js'
-import type { OrderRequest, Venue, VenueListener, VenueOrder } from './venue.js'
+import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from './venue.js'
 
 export interface RetryPolicy {
   /** Attempts in all (default 4). */
@@ -189,6 +189,30 @@ export class CcxtVenue implements Venue, Component {
     this.listeners.push(listener)
   }
 
+  /**
+   * What the exchange does natively, from ccxt's `has` and, where the exchange lists them (Binance's
+   * `orderTypes`), the market's order types: an order needing anything else is denied before it is sent.
+   */
+  supports(feature: VenueFeature): boolean {
+    const has = this.exchange.has as Record<string, unknown>
+    const first = this.markets.values().next().value
+    const listed = (first?.market?.info as { orderTypes?: unknown } | undefined)?.orderTypes
+    const types = Array.isArray(listed) ? (listed as unknown[]).map(String) : undefined
+    switch (feature) {
+      case 'timeInForce':
+        return true
+      case 'postOnly':
+        return has['createPostOnlyOrder'] !== false && (types === undefined || types.includes('LIMIT_MAKER'))
+      case 'trigger':
+        return (
+          (has['createTriggerOrder'] === true || has['createStopOrder'] === true) &&
+          (types === undefined || types.some((t) => t.startsWith('STOP') || t.startsWith('TAKE_PROFIT')))
+        )
+      case 'trailing':
+        return has['createTrailingPercentOrder'] === true && (types === undefined || types.some((t) => t.includes('TRAILING')))
+    }
+  }
+
   // ---- requests -----------------------------------------------------------------------------------------
 
   async createOrder(req: OrderRequest): Promise<VenueOrder> {
@@ -208,6 +232,7 @@ export class CcxtVenue implements Venue, Component {
     try {
       raw = await this.exchange.createOrder(req.symbol, req.type, req.side, req.amount.toNumber(), req.price?.toNumber(), {
         clientOrderId: req.clientOrderId,
+        ...orderParams(req),
       })
     } catch (error) {
       const err = mapCcxtError(error, {
@@ -727,4 +752,16 @@ function validate(inst: Instrument, req: OrderRequest, what: string): InvalidOrd
     if (req.amount.mul(price).lt(inst.minCost)) return new InvalidOrder(`${what}: cost below the minimum ${inst.minCost.toString()}`)
   }
   return undefined
+}
+
+/** ccxt's unified parameters for an order's options (reduce-only is Sofia's own check on spot). */
+function orderParams(req: OrderRequest): Record<string, unknown> {
+  const o = req.options
+  if (o === undefined) return {}
+  const out: Record<string, unknown> = {}
+  if (o.timeInForce === 'PO') out['postOnly'] = true
+  else if (o.timeInForce !== undefined) out['timeInForce'] = o.timeInForce
+  if (o.triggerPrice !== undefined) out['triggerPrice'] = o.triggerPrice.toNumber()
+  if (o.trailingPercent !== undefined) out['trailingPercent'] = o.trailingPercent.toNumber()
+  return out
 }

@@ -347,3 +347,120 @@ describe('restoring a venue after a restart', () => {
     await expect(s.venue.createOrder({ ...s.order('buy', '1', '1'), clientOrderId: 'old-1' })).rejects.toBeInstanceOf(InvalidOrder)
   })
 })
+
+describe('SimulatedVenue order types', () => {
+  const bar = (s: ReturnType<typeof simulated>, ts: number, open: number, high: number, low: number, close: number): void =>
+    s.feed({ venue: 'sim', symbol: SYMBOL, kind: 'bar', timestamp: T0 + ts, timeframe: '1m', open, high, low, close, volume: 10 })
+  const last = (s: ReturnType<typeof simulated>, id: string): VenueOrder | undefined => s.orders.filter((o) => o.clientOrderId === id).at(-1)
+
+  it('IOC takes what the book shows and expires the rest; FOK all or nothing; PO expires rather than take', async () => {
+    const s = simulated({ latencyMs: 0 })
+    s.book([[99, 1]], [[100, 0.3]])
+    const ioc = { ...s.order('buy', '0.5', '100.00'), options: { timeInForce: 'IOC' as const } }
+    await s.venue.createOrder(ioc)
+    s.advance(1)
+    expect(last(s, ioc.clientOrderId)).toMatchObject({ status: 'expired', reason: 'immediate-or-cancel: the rest expired' })
+    expect(last(s, ioc.clientOrderId)!.filled.toString()).toBe('0.3')
+    s.book([[99, 1]], [[100, 0.3]])
+    const fokTooBig = { ...s.order('buy', '0.5', '100.00'), options: { timeInForce: 'FOK' as const } }
+    await s.venue.createOrder(fokTooBig)
+    s.advance(1)
+    expect(last(s, fokTooBig.clientOrderId)).toMatchObject({ status: 'expired', reason: 'fill-or-kill: it cannot fill completely now' })
+    expect(last(s, fokTooBig.clientOrderId)!.filled.toString()).toBe('0')
+    const fok = { ...s.order('buy', '0.3', '100.00'), options: { timeInForce: 'FOK' as const } }
+    await s.venue.createOrder(fok)
+    s.advance(1)
+    expect(last(s, fok.clientOrderId)!.status).toBe('closed')
+    s.book([[99, 1]], [[100, 1]])
+    const po = { ...s.order('buy', '0.1', '100.00'), options: { timeInForce: 'PO' as const } }
+    const poRest = { ...s.order('buy', '0.1', '99.50'), options: { timeInForce: 'PO' as const } }
+    await s.venue.createOrder(po)
+    await s.venue.createOrder(poRest)
+    s.advance(1)
+    expect(last(s, po.clientOrderId)).toMatchObject({ status: 'expired', reason: 'post-only: it would take liquidity' })
+    expect(last(s, poRest.clientOrderId)!.status).toBe('open')
+    expect(s.trades.filter((t) => t.clientOrderId === po.clientOrderId)).toHaveLength(0)
+  })
+
+  it('a stop-market waits without reserving, fires on the print that reaches it and fills as a taker', async () => {
+    const s = simulated({ latencyMs: 0, balances: { USDT: '0', BTC: '1' } })
+    s.trade(100, 1)
+    const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
+    await s.venue.createOrder(stop)
+    s.advance(1)
+    expect(last(s, stop.clientOrderId)).toMatchObject({ status: 'open', triggerPrice: dec('95') })
+    expect((await s.venue.fetchBalance())['BTC']!.free.toString()).toBe('1')
+    s.trade(96, 1)
+    expect(s.trades).toHaveLength(0)
+    s.trade(94.5, 1)
+    expect(s.trades.map((t) => [t.price.toString(), t.amount.toString(), t.takerOrMaker])).toEqual([['94.45', '1', 'taker']])
+    expect(last(s, stop.clientOrderId)!.status).toBe('closed')
+  })
+
+  it('on bars a stop fills at its trigger, or at the open after a gap, moved by the slippage', async () => {
+    const s = simulated({ latencyMs: 0, slippageBps: 10 })
+    bar(s, 0, 100, 101, 99, 100)
+    const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
+    const gapped = { ...s.order('sell', '1'), options: { triggerPrice: dec('97'), triggerDirection: 'below' as const } }
+    await s.venue.createOrder(stop)
+    s.advance(1)
+    bar(s, 60_000, 100, 100.5, 96, 99) // neither reached
+    await s.venue.createOrder(gapped)
+    s.advance(1)
+    expect(s.trades).toHaveLength(0)
+    bar(s, 120_000, 94, 99, 93, 98) // opens below both: each fills at the open, 94 × 0.999
+    expect(s.trades.map((t) => [t.clientOrderId, t.price.toString()])).toEqual([
+      [stop.clientOrderId, '93.9'],
+      [gapped.clientOrderId, '93.9'],
+    ])
+    const s2 = simulated({ latencyMs: 0, slippageBps: 10 })
+    bar(s2, 0, 100, 101, 99, 100)
+    const stop2 = { ...s2.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
+    await s2.venue.createOrder(stop2)
+    s2.advance(1)
+    bar(s2, 60_000, 99, 100, 90, 99.5) // trades through 95 and recovers: filled at 95 × 0.999, not at the close
+    expect(s2.trades.map((t) => t.price.toString())).toEqual(['94.9'])
+  })
+
+  it('a bar touching both legs of a bracket fires the stop and cancels the take-profit (one-cancels-other)', async () => {
+    const s = simulated({ latencyMs: 0, slippageBps: 0 })
+    bar(s, 0, 100, 101, 99, 100)
+    const sl = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const, parentId: 'entry-1' } }
+    const tp = { ...s.order('sell', '1'), options: { triggerPrice: dec('110'), triggerDirection: 'above' as const, parentId: 'entry-1' } }
+    await s.venue.createOrder(tp)
+    await s.venue.createOrder(sl)
+    s.advance(1)
+    bar(s, 60_000, 100, 111, 94, 105)
+    expect(s.trades.map((t) => [t.clientOrderId, t.price.toString()])).toEqual([[sl.clientOrderId, '95']])
+    expect(last(s, tp.clientOrderId)).toMatchObject({ status: 'canceled', reason: 'one-cancels-other' })
+  })
+
+  it('a trailing stop follows the high and fires when the price comes back by its percent', async () => {
+    const s = simulated({ latencyMs: 0, slippageBps: 0 })
+    bar(s, 0, 100, 100, 100, 100)
+    const trail = { ...s.order('sell', '1'), options: { trailingPercent: dec('5') } }
+    await s.venue.createOrder(trail)
+    s.advance(1)
+    bar(s, 60_000, 100, 120, 115, 118) // trail rises to 114
+    expect(s.trades).toHaveLength(0)
+    bar(s, 120_000, 118, 119, 113, 116) // reaches 114
+    expect(s.trades.map((t) => t.price.toString())).toEqual(['114'])
+  })
+
+  it('a triggered order without the funds when it fires expires, and a cancel takes a waiting one out', async () => {
+    const s = simulated({ latencyMs: 0, balances: { USDT: '0', BTC: '0.5' } })
+    s.trade(100, 1)
+    const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
+    const other = { ...s.order('sell', '0.5'), options: { triggerPrice: dec('90'), triggerDirection: 'below' as const } }
+    await s.venue.createOrder(stop)
+    await s.venue.createOrder(other)
+    s.advance(1)
+    await s.venue.cancelOrder(other.clientOrderId, SYMBOL)
+    s.advance(1)
+    expect(last(s, other.clientOrderId)!.status).toBe('canceled')
+    s.trade(89, 1)
+    expect(last(s, stop.clientOrderId)).toMatchObject({ status: 'expired' })
+    expect(last(s, stop.clientOrderId)!.reason).toMatch(/^triggered without the funds: needed 1 BTC, free 0.5$/)
+    expect(s.trades).toHaveLength(0)
+  })
+})

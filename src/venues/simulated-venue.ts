@@ -26,6 +26,20 @@
  *   first order, which is untouched). This is the idempotency guarantee the execution layer relies on.
  * - Balances are exact Decimals: a buy reserves amount × limit × (1 + max(maker, taker) fee) of quote, a sell
  *   the amount of base; fills move totals by exactly ±amount, ∓cost and −fee (fees in the quote currency).
+ * - Time in force: IOC takes what it can on arrival and expires the rest; FOK expires unfilled unless all of
+ *   it can fill on arrival; PO (post-only, Binance's LIMIT_MAKER) expires unfilled if it would take.
+ * - Triggered orders (stop-market, stop-limit, take-profit, trailing stop) wait outside the book and reserve
+ *   nothing until they fire; then they reserve their funds (expiring if the account cannot pay) and work as
+ *   their type: a market order takes, a limit order takes what is marketable and rests. A trigger fires on
+ *   the last trade, on the bid (falling triggers) or ask (rising triggers) of a quote or book, and on bars
+ *   as below. Orders sharing a `parentId` are one-cancels-other: when one fires the others are canceled.
+ * - On a bar, the path inside it is assumed adverse to the holder of a stop. Stop-like triggers (a sell
+ *   falling to its trigger, a buy rising to it) are looked at before take-profit-like ones, so when a bar
+ *   touches both legs of a bracket the stop fires and the take-profit is canceled. A market order fired by a
+ *   bar fills at its trigger price, or at the bar's open when the bar opened beyond it (a gap), moved by the
+ *   slippage against it; a trailing stop first follows the bar's favourable extreme (the high for a sell),
+ *   then fires if the adverse extreme reaches the trail. A stop-limit fired by a bar rests and fills on later
+ *   bars only (its own bar's remaining path is unknown).
  */
 import type { Clock } from '../engine/index.js'
 import type { Component } from '../engine/index.js'
@@ -51,6 +65,7 @@ import type {
   DecimalLike,
   Instrument,
   MarketEvent,
+  OrderOptions,
   OrderSide,
   OrderStatus,
   OrderType,
@@ -60,7 +75,7 @@ import type {
 } from '../model/index.js'
 import { OrderBook } from './order-book.js'
 import type { Match, SelfTradeMode } from './order-book.js'
-import type { OrderRequest, Venue, VenueListener, VenueOrder } from './venue.js'
+import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from './venue.js'
 
 /** What a latency model is asked about; `random` is the venue's seeded generator (uniform in [0, 1)). */
 export interface LatencyRequest {
@@ -105,6 +120,13 @@ export interface RestoredOrder {
   readonly filled: Decimal
   readonly cost: Decimal
   readonly timestamp: number
+  /** Market or limit (default limit). A market order is restored only while it waits for its trigger. */
+  readonly type?: OrderType
+  readonly options?: OrderOptions
+}
+
+function isTrigger(o: OrderOptions | undefined): boolean {
+  return o !== undefined && (o.triggerPrice !== undefined || o.trailingPercent !== undefined)
 }
 
 /** The book id of external flow (our orders are numbered from 1). */
@@ -164,6 +186,10 @@ class MarketState {
   quoteTs = -Infinity
   depthTs = -Infinity
   barClose = NaN
+  /** The price a market order fired by a bar takes (its trigger or the gap's open); NaN otherwise. */
+  triggerRef = NaN
+  /** Orders waiting for their trigger, in arrival order. */
+  triggers: SimOrder[] = []
   readonly bids = new ExternalSide(true)
   readonly asks = new ExternalSide(false)
   /** Lots we took per price tick since the last book/quote event. */
@@ -192,6 +218,12 @@ class SimOrder {
   reserveCurrency = ''
   arrived = false
   cancelRequested = false
+  /** Waiting for its trigger (after it fires the order works as its type). */
+  waiting = false
+  triggerTicks = NaN
+  /** Trailing stops: the best price seen since arrival and the trail as a fraction. */
+  extreme = NaN
+  trail = 0
   constructor(
     readonly num: number,
     readonly id: string,
@@ -205,7 +237,18 @@ class SimOrder {
     readonly market: MarketState | undefined,
     readonly lots: number,
     readonly priceTicks: number,
+    readonly options: OrderOptions = {},
   ) {}
+
+  /** A trigger that fires when the price falls to it (else when the price rises to it). */
+  get falling(): boolean {
+    return this.options.triggerDirection === 'below' || (this.options.triggerDirection === undefined && this.side === 'sell')
+  }
+
+  /** Stop-like (a sell falling, a buy rising): looked at first on a bar. */
+  get stopLike(): boolean {
+    return this.falling === (this.side === 'sell')
+  }
 
   view(): VenueOrder {
     const base = {
@@ -221,6 +264,7 @@ class SimOrder {
       remaining: this.amount.sub(this.filled),
       cost: this.cost,
       status: this.status,
+      ...(this.waiting && this.options.triggerPrice !== undefined ? { triggerPrice: this.options.triggerPrice } : {}),
     }
     return this.reason === undefined ? base : { ...base, reason: this.reason }
   }
@@ -295,6 +339,11 @@ export class SimulatedVenue implements Venue, Component {
     return m.inst
   }
 
+  /** The simulator does every order type natively. */
+  supports(_feature: VenueFeature): boolean {
+    return true
+  }
+
   subscribe(listener: VenueListener): void {
     this.listeners.push(listener)
   }
@@ -310,32 +359,40 @@ export class SimulatedVenue implements Venue, Component {
     if (m === undefined) throw new BadSymbol(`${this.id} does not list ${o.symbol}`)
     const inst = m.inst
     const num = ++this.orderSeq
+    const type = o.type ?? 'limit'
     const order = new SimOrder(
       num,
       o.venueOrderId,
       o.clientOrderId,
       o.symbol,
-      'limit',
+      type,
       o.side,
       o.amount,
-      o.price,
+      type === 'limit' ? o.price : undefined,
       o.timestamp,
       m,
       o.amount.div(inst.stepSize).toNumber(),
-      o.price.div(inst.tickSize).toNumber(),
+      type === 'limit' ? o.price.div(inst.tickSize).toNumber() : NaN,
+      o.options ?? {},
     )
     order.filled = o.filled
     order.cost = o.cost
     order.filledLots = o.filled.div(inst.stepSize).toNumber()
     order.arrived = true
+    this.byClientId.set(o.clientOrderId, order)
+    this.byNum.set(num, order)
+    // Waiting for its trigger (a trailing stop starts trailing again from the price now).
+    if (o.options !== undefined && (o.options.triggerPrice !== undefined || o.options.trailingPercent !== undefined)) {
+      this.startWaiting(m, order)
+      return
+    }
+    if (type !== 'limit') throw new InvalidOrder(`${this.id}: only limit and triggered orders can be restored (${o.clientOrderId})`)
     const remaining = o.amount.sub(o.filled)
     const maxFee = inst.makerFee.gt(inst.takerFee) ? inst.makerFee : inst.takerFee
     order.reserveCurrency = o.side === 'buy' ? inst.quote : inst.base
     order.reserved = o.side === 'buy' ? remaining.mul(o.price).mul(maxFee.add(1)) : remaining
     const account = this.account(order.reserveCurrency)
     account.used = account.used.add(order.reserved)
-    this.byClientId.set(o.clientOrderId, order)
-    this.byNum.set(num, order)
     m.book.add(num, o.side, order.priceTicks, order.lots - order.filledLots, SELF)
   }
 
@@ -407,6 +464,7 @@ export class SimulatedVenue implements Venue, Component {
       case 'trade':
         m.last = event.price
         if (m.book.size > 0) this.onPrint(m, event)
+        if (m.triggers.length > 0) this.checkTriggers(m, event.price, event.price)
         return
       case 'quote':
         m.bid = event.bid
@@ -416,14 +474,19 @@ export class SimulatedVenue implements Venue, Component {
         m.quoteTs = event.timestamp
         m.refreshLiquidity()
         if (m.book.size > 0) this.crossQuote(m, event)
+        if (m.triggers.length > 0 && event.bid > 0 && event.ask > 0) this.checkTriggers(m, event.bid, event.ask)
         return
       case 'book':
         this.applyBook(m, event)
         if (m.book.size > 0) this.crossDepth(m)
+        if (m.triggers.length > 0 && m.bids.prices.length > 0 && m.asks.prices.length > 0) {
+          this.checkTriggers(m, m.bids.prices[0]!, m.asks.prices[0]!)
+        }
         return
       case 'bar':
         m.barClose = event.close
         if (m.book.size > 0) this.crossBar(m, event)
+        if (m.triggers.length > 0) this.checkBarTriggers(m, event)
         return
     }
   }
@@ -507,6 +570,114 @@ export class SimulatedVenue implements Venue, Component {
     if (left < available) taken.set(ticks, lots - left)
   }
 
+  // ---- Triggers --------------------------------------------------------------------------------------
+
+  /** Puts an arrived triggered order aside until its trigger fires. */
+  private startWaiting(m: MarketState, order: SimOrder): void {
+    const o = order.options
+    order.waiting = true
+    if (o.trailingPercent !== undefined) {
+      order.trail = o.trailingPercent.toNumber() / 100
+      const ref = !Number.isNaN(m.last) ? m.last : !Number.isNaN(m.barClose) ? m.barClose : order.falling ? m.bid : m.ask
+      order.extreme = ref > 0 ? ref : NaN
+    } else {
+      order.triggerTicks = o.triggerPrice!.toNumber()
+    }
+    m.triggers.push(order)
+  }
+
+  /** The trigger level of a waiting order now (trailing stops follow their extreme). */
+  private static level(order: SimOrder): number {
+    if (order.trail === 0) return order.triggerTicks
+    return order.falling ? order.extreme * (1 - order.trail) : order.extreme * (1 + order.trail)
+  }
+
+  /** A tick: `fall` is the price falling triggers look at (last trade or bid), `rise` the rising ones' (or ask). */
+  private checkTriggers(m: MarketState, fall: number, rise: number): void {
+    for (const order of m.triggers.slice()) {
+      if (!order.waiting) continue
+      const p = order.falling ? fall : rise
+      if (order.trail !== 0 && (Number.isNaN(order.extreme) || (order.falling ? p > order.extreme : p < order.extreme))) order.extreme = p
+      const level = SimulatedVenue.level(order)
+      if (order.falling ? p <= level : p >= level) this.fire(m, order, NaN, false)
+    }
+    this.flush()
+  }
+
+  /** A bar: stop-like triggers first, each on the path adverse to it (see the module notes). */
+  private checkBarTriggers(m: MarketState, bar: Bar): void {
+    const waiting = m.triggers.filter((o) => o.waiting)
+    const ordered = [...waiting.filter((o) => o.stopLike), ...waiting.filter((o) => !o.stopLike)]
+    for (const order of ordered) {
+      if (!order.waiting) continue // canceled by a sibling that fired
+      const falling = order.falling
+      const before = Number.isNaN(order.extreme) ? NaN : SimulatedVenue.level(order)
+      if (order.trail !== 0) {
+        const favourable = falling ? bar.high : bar.low
+        if (Number.isNaN(order.extreme) || (falling ? favourable > order.extreme : favourable < order.extreme)) order.extreme = favourable
+      }
+      const level = SimulatedVenue.level(order)
+      const reached = falling ? bar.low <= level : bar.high >= level
+      if (!reached) continue
+      // Opened beyond the level it had before the bar: filled at the open (a gap), else at the level.
+      const gapLevel = order.trail !== 0 ? before : level
+      const gapped = !Number.isNaN(gapLevel) && (falling ? bar.open <= gapLevel : bar.open >= gapLevel)
+      this.fire(m, order, gapped ? bar.open : level, true)
+    }
+    this.flush()
+  }
+
+  /**
+   * A trigger fired: cancel the order's one-cancels-other siblings, reserve its funds, and work it as its
+   * type. `ref` (a bar's fired price) is the price a market order takes instead of the last trade.
+   */
+  private fire(m: MarketState, order: SimOrder, ref: number, fromBar: boolean): void {
+    order.waiting = false
+    m.triggers = m.triggers.filter((o) => o !== order)
+    const group = order.options.parentId
+    if (group !== undefined) {
+      for (const other of this.byClientId.values()) {
+        if (other !== order && other.status === 'open' && other.options.parentId === group) this.cancelNow(other, 'one-cancels-other')
+      }
+    }
+    const remaining = order.amount.sub(order.filled)
+    m.triggerRef = ref
+    try {
+      const reserve = this.reservation(m, { clientOrderId: order.clientOrderId, symbol: order.symbol, type: order.type, side: order.side, amount: remaining, ...(order.price !== undefined ? { price: order.price } : {}) })
+      const free = reserve === undefined ? ZERO : this.account(reserve.currency).total.sub(this.account(reserve.currency).used)
+      if (reserve === undefined || reserve.amount.gt(free)) {
+        order.status = 'expired'
+        order.reason = reserve === undefined ? 'triggered with no price known' : `triggered without the funds: needed ${reserve.amount.toString()} ${reserve.currency}, free ${free.toString()}`
+        this.send({ order: order.view() })
+        return
+      }
+      order.reserved = reserve.amount
+      order.reserveCurrency = reserve.currency
+      this.account(reserve.currency).used = this.account(reserve.currency).used.add(reserve.amount)
+      this.send({ order: order.view() })
+      if (fromBar && order.type === 'limit') {
+        m.book.add(order.num, order.side, order.priceTicks, order.lots - order.filledLots, SELF)
+        return
+      }
+      this.work(m, order)
+    } finally {
+      m.triggerRef = NaN
+    }
+  }
+
+  /** Cancels an order at once (no latency): one-cancels-other inside the matching engine. */
+  private cancelNow(order: SimOrder, reason: string): void {
+    if (order.waiting) {
+      order.waiting = false
+      const m = order.market!
+      m.triggers = m.triggers.filter((o) => o !== order)
+    } else if (order.arrived) order.market?.book.cancel(order.num)
+    order.status = 'canceled'
+    order.reason = reason
+    this.release(order)
+    this.send({ order: order.view() })
+  }
+
   // ---- Orders ----------------------------------------------------------------------------------------
 
   private create(req: OrderRequest): VenueOrder {
@@ -523,7 +694,10 @@ export class SimulatedVenue implements Venue, Component {
     if (m === undefined) error = new BadSymbol(`${this.id} does not list ${req.symbol}`)
     else {
       error = this.validate(m, req)
-      if (error === undefined) {
+      if (error === undefined && isTrigger(req.options)) {
+        // A triggered order holds nothing until it fires.
+        reserve = { currency: req.side === 'buy' ? m.inst.quote : m.inst.base, amount: ZERO }
+      } else if (error === undefined) {
         reserve = this.reservation(m, req)
         if (reserve === undefined) {
           error = new InvalidOrder(`${this.id}: no price known for ${req.symbol} to reserve a market buy against`)
@@ -552,6 +726,7 @@ export class SimulatedVenue implements Venue, Component {
       m,
       inst === undefined || error !== undefined ? 0 : req.amount.div(inst.stepSize).toNumber(),
       inst === undefined || price === undefined || error !== undefined ? NaN : price.div(inst.tickSize).toNumber(),
+      req.options ?? {},
     )
     this.byClientId.set(req.clientOrderId, order)
     if (error !== undefined || reserve === undefined) {
@@ -578,6 +753,16 @@ export class SimulatedVenue implements Venue, Component {
     if (!req.amount.mod(inst.stepSize).isZero()) return new InvalidOrder(`${what}: amount is not a multiple of the step ${inst.stepSize.toString()}`)
     if (req.amount.lt(inst.minAmount)) return new InvalidOrder(`${what}: amount below the minimum ${inst.minAmount.toString()}`)
     if (!req.amount.div(inst.stepSize).lte(Number.MAX_SAFE_INTEGER)) return new InvalidOrder(`${what}: amount too large`)
+    const o = req.options
+    if (o !== undefined) {
+      if (o.timeInForce !== undefined && o.timeInForce !== 'GTC' && o.timeInForce !== 'IOC' && req.type !== 'limit') {
+        return new InvalidOrder(`${what}: timeInForce ${o.timeInForce} needs a limit order`)
+      }
+      if (o.triggerPrice !== undefined && !o.triggerPrice.gt(0)) return new InvalidOrder(`${what}: triggerPrice must be positive`)
+      if (o.trailingPercent !== undefined && !(o.trailingPercent.gt(0) && o.trailingPercent.lt(100))) {
+        return new InvalidOrder(`${what}: trailingPercent must be between 0 and 100`)
+      }
+    }
     let reference: Decimal | undefined
     if (req.type === 'limit') {
       const price = req.price
@@ -597,6 +782,7 @@ export class SimulatedVenue implements Venue, Component {
 
   /** The best price a taker on `side` would see now, as a float (for reservations and minimum cost only). */
   private referencePrice(m: MarketState, side: OrderSide): number | undefined {
+    if (!Number.isNaN(m.triggerRef)) return m.triggerRef
     const depth = side === 'buy' ? m.asks : m.bids
     if (m.depthTs >= m.quoteTs && depth.prices.length > 0) return depth.prices[0]
     const top = side === 'buy' ? m.ask : m.bid
@@ -634,7 +820,10 @@ export class SimulatedVenue implements Venue, Component {
   private arriveCancel(order: SimOrder): void {
     // The order may have filled (or been canceled) while the cancel travelled: then there is nothing to do.
     if (order.status !== 'open') return
-    if (order.arrived) order.market?.book.cancel(order.num)
+    if (order.waiting) {
+      order.waiting = false
+      order.market!.triggers = order.market!.triggers.filter((o) => o !== order)
+    } else if (order.arrived) order.market?.book.cancel(order.num)
     order.status = 'canceled'
     this.release(order)
     this.send({ order: order.view() })
@@ -646,19 +835,33 @@ export class SimulatedVenue implements Venue, Component {
     if (order.status !== 'open') return
     const m = order.market!
     order.arrived = true
-    this.send({ order: order.view() })
+    if (isTrigger(order.options)) {
+      this.startWaiting(m, order)
+      this.send({ order: order.view() })
+    } else {
+      this.send({ order: order.view() })
+      this.work(m, order)
+    }
+    this.flush()
+  }
+
+  /** Works an order that is live now: time in force, take what is marketable, rest or end the rest. */
+  private work(m: MarketState, order: SimOrder): void {
     const limit = order.type === 'market' ? (order.side === 'buy' ? Infinity : -Infinity) : order.priceTicks
+    const tif = order.options.timeInForce
+    if (tif === 'PO' && this.marketableLots(m, order, limit, 1) > 0) return this.expire(order, 'post-only: it would take liquidity')
+    if (tif === 'FOK' && this.marketableLots(m, order, limit, ALL) < order.lots - order.filledLots) {
+      return this.expire(order, 'fill-or-kill: it cannot fill completely now')
+    }
     this.takerExpired = false
     const left = this.execute(m, order, limit)
-    if (this.takerExpired) {
-      order.status = 'expired'
-      order.reason = 'self-trade prevention'
-      this.release(order)
-      this.send({ order: order.view() })
-    } else if (left > 0) {
-      if (order.type === 'limit') {
+    if (this.takerExpired) this.expire(order, 'self-trade prevention')
+    else if (left > 0) {
+      if (order.type === 'limit' && tif !== 'IOC' && tif !== 'FOK') {
         // Rests even with a cancel in flight: the cancel takes it out when it arrives.
         m.book.add(order.num, order.side, order.priceTicks, left, SELF)
+      } else if (order.type === 'limit') {
+        this.expire(order, 'immediate-or-cancel: the rest expired')
       } else {
         order.status = 'canceled'
         order.reason = order.filledLots > 0 ? 'remainder not fillable' : 'no liquidity'
@@ -666,7 +869,61 @@ export class SimulatedVenue implements Venue, Component {
         this.send({ order: order.view() })
       }
     }
-    this.flush()
+  }
+
+  private expire(order: SimOrder, reason: string): void {
+    order.status = 'expired'
+    order.reason = reason
+    this.release(order)
+    this.send({ order: order.view() })
+  }
+
+  /** Lots an order could take now within `limit`, counted up to `enough` (our book, then the outside market). */
+  private marketableLots(m: MarketState, order: SimOrder, limit: number, enough: number): number {
+    const isBuy = order.side === 'buy'
+    const within = (ticks: number): boolean => (isBuy ? ticks <= limit : ticks >= limit)
+    let lots = 0
+    const depth = m.book.depth()
+    for (const [price, size] of isBuy ? depth.asks : depth.bids) {
+      if (!within(price)) break
+      lots += size
+      if (lots >= enough) return lots
+    }
+    const ext = this.externalLevels(m, isBuy)
+    for (let i = 0; i < ext.prices.length; i++) {
+      const ticks = fastPriceToTicks(m.inst, ext.prices[i]!)
+      if (!within(ticks)) break
+      lots += fastAmountToLots(m.inst, ext.sizes[i]!) - (ext.taken?.get(ticks) ?? 0)
+      if (lots >= enough) return lots
+    }
+    if (!Number.isNaN(ext.synthetic) && within(ext.synthetic)) return ALL
+    return lots
+  }
+
+  /**
+   * The outside liquidity a taker on one side sees: the freshest of depth and top of book, else a synthetic
+   * unlimited level at the last trade (or bar close, or a bar-fired trigger's price) moved by the slippage.
+   */
+  private externalLevels(
+    m: MarketState,
+    isBuy: boolean,
+  ): { prices: readonly number[]; sizes: readonly number[]; taken: Map<number, number> | undefined; synthetic: number } {
+    const depth = isBuy ? m.asks : m.bids
+    const top = isBuy ? m.ask : m.bid
+    const topSize = isBuy ? m.askSize : m.bidSize
+    const taken = isBuy ? m.takenAsks : m.takenBids
+    if (Number.isNaN(m.triggerRef)) {
+      if (m.depthTs >= m.quoteTs && m.depthTs > -Infinity) return { prices: depth.prices, sizes: depth.sizes, taken, synthetic: NaN }
+      if (m.quoteTs > -Infinity && top > 0 && topSize > 0) return { prices: [top], sizes: [topSize], taken, synthetic: NaN }
+    }
+    const ref = !Number.isNaN(m.triggerRef) ? m.triggerRef : !Number.isNaN(m.last) ? m.last : m.barClose
+    let synthetic = NaN
+    if (!Number.isNaN(ref)) {
+      const moved = (ref * (isBuy ? 1 + this.slippage : 1 - this.slippage)) / m.inst.tickSizeNum
+      // Round against us, with a hair of tolerance so an exact tick is not pushed a tick further.
+      synthetic = isBuy ? Math.ceil(moved - 1e-9) : Math.floor(moved + 1e-9)
+    }
+    return { prices: [], sizes: [], taken: undefined, synthetic }
   }
 
   /**
@@ -677,32 +934,9 @@ export class SimulatedVenue implements Venue, Component {
     const inst = m.inst
     const isBuy = order.side === 'buy'
     const book = m.book
-    // External liquidity on the other side: the freshest of depth and top of book, else a synthetic
-    // unlimited level at the last trade (or bar close) moved against us by the slippage.
-    let prices: readonly number[]
-    let sizes: readonly number[]
-    let taken: Map<number, number> | undefined = isBuy ? m.takenAsks : m.takenBids
-    const depth = isBuy ? m.asks : m.bids
-    const top = isBuy ? m.ask : m.bid
-    const topSize = isBuy ? m.askSize : m.bidSize
-    let synthetic = NaN
-    if (m.depthTs >= m.quoteTs && m.depthTs > -Infinity) {
-      prices = depth.prices
-      sizes = depth.sizes
-    } else if (m.quoteTs > -Infinity && top > 0 && topSize > 0) {
-      prices = [top]
-      sizes = [topSize]
-    } else {
-      prices = []
-      sizes = []
-      taken = undefined
-      const ref = !Number.isNaN(m.last) ? m.last : m.barClose
-      if (!Number.isNaN(ref)) {
-        const moved = (ref * (isBuy ? 1 + this.slippage : 1 - this.slippage)) / inst.tickSizeNum
-        // Round against us, with a hair of tolerance so an exact tick is not pushed a tick further.
-        synthetic = isBuy ? Math.ceil(moved - 1e-9) : Math.floor(moved + 1e-9)
-      }
-    }
+    const ext = this.externalLevels(m, isBuy)
+    const { prices, sizes, taken } = ext
+    let synthetic = ext.synthetic
     let i = 0
     let extTicks = NaN
     let extLots = 0

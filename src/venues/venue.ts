@@ -5,7 +5,7 @@
  * is pushed to the subscribed listener as CCXT-shaped updates, the way `watchOrders`/`watchMyTrades` do.
  * The execution layer trusts those pushed updates, so one code path serves simulated and real venues.
  */
-import type { Balances, Decimal, Instrument, OrderSide, OrderStatus, OrderType, Trade } from '../model/index.js'
+import type { Balances, Decimal, Instrument, OrderOptions, OrderSide, OrderStatus, OrderType, Trade } from '../model/index.js'
 
 /** An order as sent to a venue. The client order id is deterministic (see execution). */
 export interface OrderRequest {
@@ -15,7 +15,15 @@ export interface OrderRequest {
   readonly side: OrderSide
   readonly amount: Decimal
   readonly price?: Decimal
+  /**
+   * Time in force, reduce-only and trigger of the order (bracket fields are Sofia's own and are not sent).
+   * A venue refuses with InvalidOrder what it cannot do (see `supports`).
+   */
+  readonly options?: OrderOptions
 }
+
+/** What a venue can do with an order beyond a plain market or limit order. */
+export type VenueFeature = 'timeInForce' | 'postOnly' | 'trigger' | 'trailing'
 
 /** A venue's view of one order, in CCXT's unified shape. */
 export interface VenueOrder {
@@ -33,6 +41,8 @@ export interface VenueOrder {
   readonly status: OrderStatus
   /** Why the venue rejected or expired it, when it did. */
   readonly reason?: string
+  /** Set while a triggered order waits for its trigger (after it fires the order works as its type). */
+  readonly triggerPrice?: Decimal
 }
 
 export interface VenueListener {
@@ -59,6 +69,8 @@ export interface Venue {
   fetchBalance(): Promise<Balances>
   /** The venue's clock, ms (CCXT `fetchTime`). */
   fetchTime(): Promise<number>
+  /** Whether the venue does this natively; Sofia denies an order that needs what its venue cannot do. */
+  supports?(feature: VenueFeature): boolean
   /**
    * Why the venue takes no new order right now (e.g. a mode switch waiting for its cancels), or undefined.
    * The pre-trade gate denies new orders with this reason instead of sending them to be rejected.

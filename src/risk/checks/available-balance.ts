@@ -1,8 +1,10 @@
 /**
  * @module risk/checks/available-balance
  * The account can pay for the order from balance not reserved by open orders: quote (with the taker fee)
- * for buys, base for sells.
+ * for buys, base for sells. A triggered order (stop, take-profit, trailing) holds nothing until it fires, when
+ * the venue checks its funds: a stop and a take-profit may then both protect the same position.
  */
+import { isTriggerOrder } from '../../model/index.js'
 import type { Order } from '../../model/index.js'
 import type { RiskContext, RiskLimits } from '../context.js'
 import { APPROVED, deny } from '../verdict.js'
@@ -11,6 +13,7 @@ import { factsOf, orderNotional } from './order-facts.js'
 
 /** needed ≤ free passes. */
 export function checkAvailableBalance(order: Order, ctx: RiskContext, _limits?: RiskLimits): RiskVerdict {
+  if (isTriggerOrder(order.options)) return APPROVED
   const inst = ctx.instrument(order.venue, order.symbol)
   if (order.side === 'sell') {
     const free = ctx.freeBalance(order.venue, inst.base)
