@@ -120,12 +120,18 @@ ${rule('A')}${rule('B')}${rule('C')}  - name: DailyLoss80
     expect(problems(text)[0]).toBe(`config/alerts.yaml:4: rules[0] (R): op: expected one of > >= < <= == != (quote it in YAML: op: '>'), got ""`)
   })
 
-  it('refuses duplicate names and a threshold on an unconfigured limit', () => {
-    const text = `rules:\n${rule('Same')}${rule('Same')}  - name: Loss\n    metric: trading_pnl_usd\n    op: '<'\n    threshold: '-0.5 * maxDailyLoss'\n    severity: info\n    action: notify\n`
-    expect(problems(text, { maxDailyLoss: undefined })).toEqual([
+  it('refuses duplicate names; a threshold on an unconfigured limit leaves its rule off and says so', () => {
+    const loss = `  - name: Loss\n    metric: trading_pnl_usd\n    op: '<'\n    threshold: '-0.5 * maxDailyLoss'\n    severity: info\n    action: notify\n`
+    expect(problems(`rules:\n${rule('Same')}${rule('Same')}${loss}`, { maxDailyLoss: undefined })).toEqual([
       'config/alerts.yaml:8: rules[1] (Same): name: duplicate rule name (also rules[0]), got "Same"',
-      'config/alerts.yaml:17: rules[2] (Loss): threshold: refers to maxDailyLoss, which is not configured (configured: none), got "-0.5 * maxDailyLoss"',
     ])
+    const off = parseAlertConfig(`rules:\n${rule('Kept')}${loss}`, { registry: registry(), vars: { maxDailyLoss: undefined } })
+    expect(off.rules.map((r) => r.name)).toEqual(['Kept'])
+    expect(off.inactive).toEqual(['config/alerts.yaml:11: rules[1] (Loss) is off: its threshold names maxDailyLoss, which is not configured (configured: none)'])
+    const on = parseAlertConfig(`rules:\n${rule('Kept')}${loss}`, { registry: registry(), vars: { maxDailyLoss: 500 } })
+    expect([on.rules.map((r) => [r.name, r.threshold]), on.inactive]).toEqual([[['Kept', 1], ['Loss', -250]], []])
+    // A name Sofia does not know is still refused (a typo must not switch a rule off).
+    expect(problems(`rules:\n${loss.replace('maxDailyLoss', 'maxDailyLos')}`, { maxDailyLoss: 500 })[0]).toMatch(/unknown name maxDailyLos; known: maxDailyLoss/)
   })
 
   it('never echoes notifier secrets', () => {

@@ -147,6 +147,11 @@ export interface AlertConfig {
   readonly notifiers: NotifiersConfig
   /** A firing alert is notified again after this long (0: never). */
   readonly repeatIntervalMs: number
+  /**
+   * Rules left out because their threshold names a value that is not configured (e.g. a daily-loss rule
+   * without risk.maxDailyLoss): one line each, `file:line: rules[i] (Name): …`, for the caller to print.
+   */
+  readonly inactive?: readonly string[]
 }
 
 export const DEFAULT_PAGERDUTY_URL = 'https://events.pagerduty.com/v2/enqueue'
@@ -398,6 +403,7 @@ type Path = readonly (string | number)[]
 /** Collects problems with their location; formats them as `file:line: where: message, got …`. */
 class Validator {
   private readonly problems: { line: number | undefined; text: string }[] = []
+  private readonly inactive: string[] = []
 
   constructor(
     private readonly name: string,
@@ -424,7 +430,7 @@ class Validator {
       }
     }
     const notifiers = raw.notifiers === undefined || raw.notifiers === null ? { delivery: DEFAULT_DELIVERY } : this.notifiers(raw.notifiers)
-    return { rules, notifiers, repeatIntervalMs: repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS }
+    return { rules, notifiers, repeatIntervalMs: repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS, inactive: this.inactive }
   }
 
   throwIfAny(): void {
@@ -679,7 +685,11 @@ class Validator {
         if (!Object.hasOwn(vars, m[3])) {
           this.add(path, `expected a number or a reference such as '-0.5 * maxDailyLoss' (unknown name ${m[3]}; known: ${Object.keys(vars).join(', ') || 'none'})`, value, rule)
         } else if (ref === undefined) {
-          this.add(path, `refers to ${m[3]}, which is not configured (configured: ${known.join(', ') || 'none'})`, value, rule)
+          // Like the built-in daily-loss rules: inactive while the limit they are a fraction of is unset.
+          const line = this.lineOf(path)
+          this.inactive.push(
+            `${line === undefined ? this.name : `${this.name}:${line}`}: ${pathText(path.slice(0, 2), rule).replace(/: $/, '')} is off: its threshold names ${m[3]}, which is not configured (configured: ${known.join(', ') || 'none'})`,
+          )
         } else return factor * ref
         return undefined
       }

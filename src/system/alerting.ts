@@ -49,7 +49,7 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
   const config = await loadAlertConfig({
     registry: metrics.registry,
     cwd: options.cwd ?? process.cwd(),
-    vars: maxDailyLoss !== undefined ? { maxDailyLoss } : {},
+    vars: { maxDailyLoss },
     defaultRules: defaultAlertRules(maxDailyLoss !== undefined ? { maxDailyLoss } : {}),
   })
   const now = (): number => Date.now()

@@ -241,6 +241,7 @@ export function registerServe(program: Command): void {
           if (alert.state === 'firing' && alert.severity === 'critical') liveCanary?.reportAlert(alert.at, `${alert.rule}: ${alert.summary}`)
         },
       })
+      for (const line of alerting.config.inactive ?? []) process.stderr.write(`sofia: warning: ${line}\n`)
       // Every trip writes an incident record; trips and pilot-off notify (pilot-off waits for the delivery, bounded).
       attachSafetyRecords(trader.safety, {
         store,
