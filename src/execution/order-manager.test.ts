@@ -9,6 +9,7 @@ import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
 import { clientOrderId } from './client-order-id.js'
 import { OrderManager } from './order-manager.js'
+import type { OrderManagerOptions } from './order-manager.js'
 
 const BTC = makeInstrument({ symbol: 'BTC/USDT', tickSize: '0.01', stepSize: '0.001', minCost: '5', makerFee: '0.001', takerFee: '0.002' })
 
@@ -70,7 +71,7 @@ class LossyVenue implements Venue {
   }
 }
 
-function setup(options: { beforeSend?: () => void | Promise<void> } = {}) {
+function setup(options: { beforeSend?: () => void | Promise<void>; onEmulated?: OrderManagerOptions['onEmulated'] } = {}) {
   const clock = new SimulatedClock(1_000)
   const bus = new EventBus<EngineEvents>()
   const sim = new SimulatedVenue({ id: 'sim', clock, instruments: [BTC], balances: { USDT: '10000', BTC: '1' } })
@@ -92,6 +93,7 @@ function setup(options: { beforeSend?: () => void | Promise<void> } = {}) {
     venues: [venue],
     risk: new RiskGateway(),
     ...(options.beforeSend !== undefined ? { beforeSend: options.beforeSend } : {}),
+    ...(options.onEmulated !== undefined ? { onEmulated: options.onEmulated } : {}),
     accountView: {
       now: () => clock.now(),
       instrument: () => BTC,
@@ -108,6 +110,7 @@ function setup(options: { beforeSend?: () => void | Promise<void> } = {}) {
     clock.advanceTo(e.timestamp)
     if (e.kind === 'trade') last = e.price
     sim.onMarket(e)
+    bus.publish('market', e)
   }
   const quote = (ts: number, bid: number, ask: number): void =>
     feed({ kind: 'quote', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, bid, bidSize: 5, ask, askSize: 5 })
@@ -275,8 +278,6 @@ describe('OrderManager: order options', () => {
     const { oms, venue, intent, denied, setLast } = setup()
     setLast(100)
     venue.nativeOptions = false
-    const stop = oms.submit(market(intent, { side: 'sell', options: { triggerPrice: dec('90') } }))
-    expect([stop.state, stop.reason]).toEqual(['denied', 'INVALID_ORDER: venue sim does not take stop and take-profit (trigger) orders'])
     const ioc = oms.submit(intent({ options: { timeInForce: 'IOC' } }))
     expect(ioc.reason).toBe('INVALID_ORDER: venue sim does not take timeInForce IOC')
     venue.nativeOptions = true
@@ -285,6 +286,54 @@ describe('OrderManager: order options', () => {
     const reduce = oms.submit(intent({ side: 'sell', options: { reduceOnly: true } }))
     expect(reduce.reason).toBe('REDUCE_ONLY_ORDER: reduce-only sell 0.1 would not reduce position 0 on sim:BTC/USDT')
     expect(venue.created).toBe(0)
-    expect(denied).toEqual(['INVALID_ORDER', 'INVALID_ORDER', 'INVALID_ORDER', 'REDUCE_ONLY_ORDER'])
+    expect(denied).toEqual(['INVALID_ORDER', 'INVALID_ORDER', 'REDUCE_ONLY_ORDER'])
+  })
+
+  it('emulates a bracket for a venue without trigger orders: nothing sent until the stop fires, then one market sell; the take-profit is dropped', async () => {
+    const changes: string[] = []
+    const { oms, feed, intent, ledger, venue } = setup({ onEmulated: (list, change, e) => changes.push(`${change} ${e.tag} (${list.length} left)`) })
+    venue.nativeOptions = false
+    const trade = (ts: number, price: number): void => feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
+    trade(1_000, 100)
+    const entry = oms.submit(market(intent, { decisionPrice: dec('100'), tag: 'entry', options: { stopLossPrice: dec('95'), takeProfitPrice: dec('110') } }))
+    await settle()
+    trade(1_001, 100)
+    await settle()
+    expect(entry.state).toBe('closed')
+    expect(oms.openOrders()).toEqual([])
+    expect(oms.emulator.list().map((e) => [e.tag, e.side, e.amount, e.triggerPrice, e.direction, e.reduceOnly])).toEqual([
+      ['stop-loss', 'sell', '0.1', '95', 'below', true],
+      ['take-profit', 'sell', '0.1', '110', 'above', true],
+    ])
+    expect(venue.created).toBe(1)
+    trade(1_010, 96)
+    expect(venue.created).toBe(1)
+    trade(1_020, 94.9)
+    await settle()
+    trade(1_030, 94.9)
+    await settle()
+    expect(venue.created).toBe(2)
+    expect(oms.emulator.size).toBe(0)
+    expect(changes).toEqual(['created stop-loss (1 left)', 'created take-profit (2 left)', 'canceled take-profit (0 left)', 'triggered stop-loss (0 left)'])
+    expect(ledger.position('sim', 'BTC/USDT').amount.toString()).toBe('0')
+  })
+
+  it('emulated orders are cancelled at once by cancel-all (the kill switch) and by their id, and follow a trailing stop', () => {
+    const { oms, intent, venue, setLast, feed } = setup()
+    venue.nativeOptions = false
+    setLast(100)
+    const a = oms.submit(market(intent, { side: 'buy', options: { triggerPrice: dec('120') } }))
+    const b = oms.submit(market(intent, { side: 'buy', options: { trailingPercent: dec('2') } }))
+    expect(oms.emulator.list().map((e) => [e.id, e.direction, e.extreme])).toEqual([
+      [a.clientOrderId, 'above', null],
+      [b.clientOrderId, 'above', 100],
+    ])
+    feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: 2_000, price: 90, amount: 1 })
+    expect(oms.emulator.list()[1]!.extreme).toBe(90) // a buy trails the low: fires at 91.8
+    oms.cancel(a.clientOrderId)
+    expect(oms.emulator.list().map((e) => e.id)).toEqual([b.clientOrderId])
+    expect(oms.cancelAll()).toBe(1)
+    expect(oms.emulator.size).toBe(0)
+    expect(venue.created).toBe(0)
   })
 })

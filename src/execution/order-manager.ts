@@ -33,6 +33,8 @@ import { applyPositionOverride } from '../risk/index.js'
 import type { PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
+import { OrderEmulator } from './emulator.js'
+import type { EmulatedOrder, EmulatorChange } from './emulator.js'
 
 export interface OrderManagerOptions {
   readonly bus: EventBus<EngineEvents>
@@ -68,6 +70,10 @@ export interface OrderManagerOptions {
   readonly inFlightCheckMs?: number
   /** The longest an approved order may wait for its durable record before it is sent, ms (default 2 000). */
   readonly sendGraceMs?: number
+  /** Emulated trigger orders of an earlier run (from the store), worked again. */
+  readonly emulated?: readonly EmulatedOrder[]
+  /** The emulated orders changed: keep the list (store) and record what happened (audit). */
+  readonly onEmulated?: (list: readonly EmulatedOrder[], change: EmulatorChange, order: EmulatedOrder, detail?: Record<string, unknown>) => void
 }
 
 /** What a cancel-all came to, by the venues' word. */
@@ -136,6 +142,8 @@ export class OrderManager implements Component {
   private readonly inFlight = new Map<string, NodeJS.Timeout>()
   /** Venue updates for ids we never sent (found by resync in the live issue); kept for operators. */
   readonly unknownUpdates: string[] = []
+  /** Trigger and trailing orders for venues that cannot take them, worked here (see execution/emulator). */
+  readonly emulator: OrderEmulator
 
   constructor(options: OrderManagerOptions) {
     this.bus = options.bus
@@ -149,6 +157,15 @@ export class OrderManager implements Component {
     this.idTag = options.idTag
     this.checkMs = options.inFlightCheckMs ?? 2_000
     this.sendGraceMs = options.sendGraceMs ?? 2_000
+    const onEmulated = options.onEmulated
+    this.emulator = new OrderEmulator(
+      {
+        fire: (e, level) => this.fireEmulated(e, level),
+        onChange: (list, change, order, detail) => onEmulated?.(list, change, order, detail),
+      },
+      options.emulated,
+    )
+    this.bus.on('market', (e) => this.emulator.onMarket(e))
     const view = options.accountView
     this.riskView = {
       now: () => view.now(),
@@ -285,6 +302,25 @@ export class OrderManager implements Component {
       this.bus.publish('denied', { order, code: verdict.code, reason: verdict.reason })
       return order
     }
+    if (options !== undefined && this.emulates(options, venue!)) {
+      // Worked here until its trigger fires: nothing is sent now (see execution/emulator).
+      this.orders.delete(order.clientOrderId)
+      const last = this.riskView.lastPrice(order.venue, order.symbol)
+      this.emulator.add({
+        id: order.clientOrderId,
+        strategyId: order.strategyId,
+        venue: order.venue,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        amount: order.amount,
+        price: order.price,
+        options: { ...options, ...(order.tag !== undefined ? { tag: order.tag } : {}) },
+        now: this.clock.now(),
+        last,
+      })
+      return order
+    }
     this.counters.submitted++
     this.open.add(order)
     this.transition(order, { type: 'submitted', timestamp: this.clock.now() })
@@ -378,8 +414,33 @@ export class OrderManager implements Component {
               ? 'timeInForce'
               : undefined
     if (need === undefined || venue.supports?.(need) === true) return undefined
+    if (need === 'trigger' || need === 'trailing') return undefined // emulated
     const what = { trailing: 'trailing stops', trigger: 'stop and take-profit (trigger) orders', postOnly: 'post-only orders', timeInForce: `timeInForce ${tif}` }[need]
     return `venue ${venue.id} does not take ${what}`
+  }
+
+  /** A trigger or trailing order its venue cannot take: Sofia works it. */
+  private emulates(o: OrderOptions, venue: Venue): boolean {
+    if (o.trailingPercent !== undefined) return venue.supports?.('trailing') !== true
+    if (o.triggerPrice !== undefined) return venue.supports?.('trigger') !== true
+    return false
+  }
+
+  /** An emulated order's trigger fired: its order goes out now, through the checks like any other. */
+  private fireEmulated(e: EmulatedOrder, level: number): string | undefined {
+    const order = this.submit({
+      strategyId: e.strategyId,
+      venue: e.venue,
+      symbol: e.symbol,
+      side: e.side,
+      type: e.type,
+      amount: dec(e.amount),
+      ...(e.price !== null ? { price: dec(e.price) } : {}),
+      decisionPrice: dec(level.toPrecision(12)),
+      ...(e.tag !== null ? { tag: e.tag } : {}),
+      options: { ...(e.reduceOnly ? { reduceOnly: true } : {}), ...(e.parentId !== null ? { parentId: e.parentId } : {}) },
+    })
+    return order.state === 'denied' ? undefined : order.clientOrderId
   }
 
   /**
@@ -393,6 +454,7 @@ export class OrderManager implements Component {
       for (const sibling of this.open) {
         if (sibling !== order && sibling.options.parentId === o.parentId) this.cancel(sibling.clientOrderId)
       }
+      for (const e of this.emulator.list()) if (e.parentId === o.parentId) this.emulator.cancel(e.id, `one-cancels-other: ${order.clientOrderId} traded`)
       return
     }
     if (o.stopLossPrice === undefined && o.takeProfitPrice === undefined) return
@@ -422,6 +484,7 @@ export class OrderManager implements Component {
    * venue settles it: canceled, filled, or — for an order it never received — no longer acceptable.
    */
   cancel(clientOrderId: string): void {
+    if (this.emulator.cancel(clientOrderId, 'canceled')) return
     const order = this.orders.get(clientOrderId)
     if (order === undefined || order.isTerminal || order.state === 'created') return
     if (!this.venues.has(order.venue)) return
@@ -445,9 +508,10 @@ export class OrderManager implements Component {
 
   /** Cancels every open order matching the filter, pending and in-flight ones included; returns how many. */
   cancelAll(filter?: { strategyId?: string; venue?: string; symbol?: string }): number {
+    const emulated = this.emulator.cancelAll(filter, 'cancel-all')
     const targets = this.openOrders(filter)
     for (const o of targets) this.cancel(o.clientOrderId)
-    return targets.length
+    return targets.length + emulated
   }
 
   /**
@@ -455,6 +519,9 @@ export class OrderManager implements Component {
    * Nothing unconfirmed is counted as canceled: what is still working is `pending`, and its cancel goes on.
    */
   async cancelAllConfirmed(filter?: { strategyId?: string; venue?: string; symbol?: string }, timeoutMs = 5_000): Promise<CancelReport> {
+    // Emulated orders were never sent: dropping them here is their cancel.
+    const emulated = this.emulator.list(filter).map((e) => e.id)
+    this.emulator.cancelAll(filter, 'cancel-all')
     const targets = this.openOrders(filter)
     for (const o of targets) this.cancel(o.clientOrderId)
     const deadline = Date.now() + timeoutMs
@@ -466,8 +533,8 @@ export class OrderManager implements Component {
       if (e !== undefined) errors[o.clientOrderId] = e
     }
     return {
-      requested: targets.length,
-      canceled: by((o) => o.state === 'canceled' || o.state === 'expired'),
+      requested: targets.length + emulated.length,
+      canceled: [...emulated, ...by((o) => o.state === 'canceled' || o.state === 'expired')],
       filled: by((o) => o.state === 'closed'),
       rejected: by((o) => o.state === 'rejected'),
       pending: by((o) => !o.isTerminal),

@@ -22,9 +22,10 @@ export interface SubmitRequest {
   /** Only ever reduces the position (denied when it would increase or flip it). */
   readonly reduceOnly?: boolean
   /**
-   * A stop or take-profit: the order waits at the venue until the price reaches this, then works as its
-   * type (a market order, or a limit order at `price`: stop-limit). Which way it fires is taken from where
-   * it stands against the last price, unless `triggerDirection` says.
+   * A stop or take-profit: the order waits until the price reaches this, then works as its type (a market
+   * order, or a limit order at `price`: stop-limit). It waits at the venue when the venue takes such orders,
+   * else in Sofia (emulated; not in `openOrders`). Which way it fires is taken from where it stands against
+   * the last price, unless `triggerDirection` says.
    */
   readonly triggerPrice?: DecimalLike
   readonly triggerDirection?: TriggerDirection

@@ -761,7 +761,11 @@ function orderParams(req: OrderRequest): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   if (o.timeInForce === 'PO') out['postOnly'] = true
   else if (o.timeInForce !== undefined) out['timeInForce'] = o.timeInForce
-  if (o.triggerPrice !== undefined) out['triggerPrice'] = o.triggerPrice.toNumber()
+  if (o.triggerPrice !== undefined) {
+    // ccxt's unified names say which kind: a stop (a sell falling to it, a buy rising) or a take-profit.
+    const stopLike = (o.triggerDirection === 'below') === (req.side === 'sell')
+    out[stopLike ? 'stopLossPrice' : 'takeProfitPrice'] = o.triggerPrice.toNumber()
+  }
   if (o.trailingPercent !== undefined) out['trailingPercent'] = o.trailingPercent.toNumber()
   return out
 }

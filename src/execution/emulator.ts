@@ -1,0 +1,197 @@
+/**
+ * @module execution/emulator
+ * Trigger and trailing orders Sofia works itself, for a venue that cannot take them (ccxt's `has` and the
+ * market's order types say so; the local exchange takes LIMIT, MARKET and LIMIT_MAKER only). An emulated
+ * order is not sent: it waits here, watching the venue's market data, and when its trigger fires Sofia sends
+ * its order (a market order, or a limit at its price) through the risk checks like any other, carrying the
+ * emulated order's tag, reduce-only flag and bracket group.
+ *
+ * - Fires on the last trade, on the bid (falling triggers) or ask (rising triggers) of a quote or book, and on
+ *   a bar's low (falling) or high (rising). A trailing stop follows the best of those prices since it was made.
+ * - Siblings of a bracket (one `parentId`) are one-cancels-other: when one fires, the others are dropped.
+ * - Every change (made, fired, canceled) is handed to `onChange` with the whole list, which the session keeps
+ *   in its store, and audited there; a restart hands the list back. The kill switch cancels them with every
+ *   other order (`cancelAll`).
+ */
+import type { MarketEvent, OrderSide, TriggerDirection } from '../model/index.js'
+import { Decimal } from '../model/index.js'
+import type { OrderOptions } from '../model/index.js'
+
+/** One emulated order as kept in the store (decimals as strings). */
+export interface EmulatedOrder {
+  readonly id: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly type: 'market' | 'limit'
+  readonly amount: string
+  readonly price: string | null
+  readonly direction: TriggerDirection
+  /** Fixed trigger; null for a trailing stop. */
+  readonly triggerPrice: string | null
+  readonly trailingPercent: string | null
+  /** A trailing stop's best price so far (NaN-free: null until the first price). */
+  readonly extreme: number | null
+  readonly reduceOnly: boolean
+  readonly parentId: string | null
+  readonly tag: string | null
+  readonly createdAt: number
+}
+
+export type EmulatorChange = 'created' | 'triggered' | 'canceled'
+
+export interface EmulatorHooks {
+  /** Sends the order of a fired emulated order; returns the client id of what was sent (undefined if denied). */
+  fire(e: EmulatedOrder, level: number): string | undefined
+  /** The list changed (persist it), with what happened to which order. */
+  onChange(list: readonly EmulatedOrder[], change: EmulatorChange, order: EmulatedOrder, detail?: Record<string, unknown>): void
+}
+
+export class OrderEmulator {
+  private readonly orders = new Map<string, EmulatedOrder>()
+
+  constructor(
+    private readonly hooks: EmulatorHooks,
+    restored: readonly EmulatedOrder[] = [],
+  ) {
+    for (const e of restored) this.orders.set(e.id, e)
+  }
+
+  get size(): number {
+    return this.orders.size
+  }
+
+  list(filter?: { strategyId?: string; venue?: string; symbol?: string }): EmulatedOrder[] {
+    return [...this.orders.values()].filter(
+      (e) =>
+        (filter?.strategyId === undefined || e.strategyId === filter.strategyId) &&
+        (filter?.venue === undefined || e.venue === filter.venue) &&
+        (filter?.symbol === undefined || e.symbol === filter.symbol),
+    )
+  }
+
+  has(id: string): boolean {
+    return this.orders.has(id)
+  }
+
+  add(spec: {
+    id: string
+    strategyId: string
+    venue: string
+    symbol: string
+    side: OrderSide
+    type: 'market' | 'limit'
+    amount: Decimal
+    price: Decimal | undefined
+    options: OrderOptions
+    now: number
+    last: number | undefined
+  }): EmulatedOrder {
+    const o = spec.options
+    const e: EmulatedOrder = {
+      id: spec.id,
+      strategyId: spec.strategyId,
+      venue: spec.venue,
+      symbol: spec.symbol,
+      side: spec.side,
+      type: spec.type,
+      amount: spec.amount.toString(),
+      price: spec.price?.toString() ?? null,
+      direction: o.triggerDirection ?? (spec.side === 'sell' ? 'below' : 'above'),
+      triggerPrice: o.triggerPrice?.toString() ?? null,
+      trailingPercent: o.trailingPercent?.toString() ?? null,
+      extreme: o.trailingPercent !== undefined && spec.last !== undefined ? spec.last : null,
+      reduceOnly: o.reduceOnly === true,
+      parentId: o.parentId ?? null,
+      tag: o.tag ?? null,
+      createdAt: spec.now,
+    }
+    this.orders.set(e.id, e)
+    this.hooks.onChange(this.list(), 'created', e)
+    return e
+  }
+
+  /** Drops one (canceled); false when it is not (or no longer) here. */
+  cancel(id: string, reason: string): boolean {
+    const e = this.orders.get(id)
+    if (e === undefined) return false
+    this.orders.delete(id)
+    this.hooks.onChange(this.list(), 'canceled', e, { reason })
+    return true
+  }
+
+  cancelAll(filter: { strategyId?: string; venue?: string; symbol?: string } | undefined, reason: string): number {
+    const targets = this.list(filter)
+    for (const e of targets) this.cancel(e.id, reason)
+    return targets.length
+  }
+
+  /** A market event: fires what its price reaches (the hot path is one size check when nothing waits). */
+  onMarket(event: MarketEvent): void {
+    if (this.orders.size === 0) return
+    let fall: number
+    let rise: number
+    switch (event.kind) {
+      case 'trade':
+        fall = rise = event.price
+        break
+      case 'quote':
+        if (!(event.bid > 0 && event.ask > 0)) return
+        fall = event.bid
+        rise = event.ask
+        break
+      case 'book': {
+        const bid = event.bids[0]?.[0]
+        const ask = event.asks[0]?.[0]
+        if (bid === undefined || ask === undefined) return
+        fall = bid
+        rise = ask
+        break
+      }
+      case 'bar':
+        fall = event.low
+        rise = event.high
+        break
+    }
+    for (const e of [...this.orders.values()]) {
+      if (e.venue !== event.venue || e.symbol !== event.symbol || !this.orders.has(e.id)) continue
+      const falling = e.direction === 'below'
+      let current = e
+      if (e.trailingPercent !== null) {
+        // A trailing stop follows the favourable side first (a sell: the highest price since it was made).
+        const favourable = falling ? rise : fall
+        if (e.extreme === null || (falling ? favourable > e.extreme : favourable < e.extreme)) {
+          current = { ...e, extreme: favourable }
+          this.orders.set(e.id, current)
+        }
+      }
+      const level = levelOf(current)
+      if (level === undefined) continue
+      const price = falling ? fall : rise
+      if (falling ? price <= level : price >= level) this.trigger(current, level)
+    }
+  }
+
+  private trigger(e: EmulatedOrder, level: number): void {
+    this.orders.delete(e.id)
+    if (e.parentId !== null) {
+      for (const other of [...this.orders.values()]) {
+        if (other.parentId === e.parentId) {
+          this.orders.delete(other.id)
+          this.hooks.onChange(this.list(), 'canceled', other, { reason: `one-cancels-other: ${e.id} fired` })
+        }
+      }
+    }
+    const sent = this.hooks.fire(e, level)
+    this.hooks.onChange(this.list(), 'triggered', e, { level, sent: sent ?? null })
+  }
+}
+
+/** The price a waiting emulated order fires at now. */
+export function levelOf(e: EmulatedOrder): number | undefined {
+  if (e.triggerPrice !== null) return Number(e.triggerPrice)
+  if (e.trailingPercent === null || e.extreme === null) return undefined
+  const p = new Decimal(e.trailingPercent).toNumber() / 100
+  return e.direction === 'below' ? e.extreme * (1 - p) : e.extreme * (1 + p)
+}

@@ -1,0 +1,128 @@
+/**
+ * A stop on an exchange that cannot take one, end to end: `sofia exchange-sim` takes LIMIT, MARKET and LIMIT_MAKER
+ * only, so a live `sofia run` (the real ccxt) works a strategy's reduce-only stop itself. Read from the exchange's
+ * own order list: the stop is not sent while it waits; it is kept in the store across a SIGKILL and a restart;
+ * when the price falls through it, one market sell reaches the exchange and the account is flat again.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, cliEnv } from './helpers.js'
+import { control, startSim, stopSim, waitFor } from './sim.js'
+import type { Sim } from './sim.js'
+
+const SYMBOL = 'BTC/USDT'
+let sim: Sim | undefined
+const children: ChildProcess[] = []
+
+interface SimOrder {
+  clientOrderId: string
+  side: string
+  type: string
+  status: string
+  executedQty: string
+}
+
+/** Enters 0.01 BTC (never while holding it, nor after its stop traded), then protects it with a reduce-only stop 1% under the fill. */
+const STRATEGY = `import { defineStrategy, z } from 'sofia'
+
+export default defineStrategy({
+  name: 'stop-guard',
+  params: z.object({ venue: z.string().default('xsim'), symbol: z.string().default('BTC/USDT') }),
+  create: (p) => {
+    let done = false
+    const maybeEnter = (ctx) => {
+      if (done || ctx.openOrders(p.venue, p.symbol).length > 0 || ctx.position(p.venue, p.symbol).gt(0) || ctx.lastPrice(p.venue, p.symbol) === undefined) return
+      ctx.submit({ venue: p.venue, symbol: p.symbol, side: 'buy', type: 'market', amount: 0.01, tag: 'entry' })
+    }
+    return {
+      onTrade: (_t, ctx) => maybeEnter(ctx),
+      onQuote: (_q, ctx) => maybeEnter(ctx),
+      onFill(_trade, order, ctx) {
+        if (order.tag === 'stop') done = true
+        if (order.tag !== 'entry' || order.state !== 'closed') return
+        const stop = order.average.toNumber() * 0.99
+        ctx.submit({ venue: order.venue, symbol: order.symbol, side: 'sell', type: 'market', amount: order.filled, triggerPrice: stop, reduceOnly: true, tag: 'stop' })
+      },
+    }
+  },
+})
+`
+
+beforeAll(async () => {
+  sim = await startSim(['--tick-ms', '50', '--seed', '23', '--symbols', SYMBOL, '--trade-probability', '1', '--account', 'E1:S1', '--balance', 'USDT=1000000', '--balance', 'BTC=100'])
+})
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+  await stopSim(sim)
+})
+
+function run(dir: string, file: string): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', sim!.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', file, '--data-dir', dir], {
+    cwd: dir,
+    env: cliEnv({ EXCHANGE: 'binance', API_KEY: 'E1', API_SECRET: 'S1', KILL_SWITCH: 'OFF' }),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  children.push(proc)
+  let err = ''
+  proc.stderr!.on('data', (d: Buffer) => (err += String(d)))
+  return { proc, stderr: () => err, exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) }
+}
+
+const orders = (): Promise<SimOrder[]> => control<SimOrder[]>(sim!, 'GET', '/sim/orders?apiKey=E1')
+
+function emulated(dir: string): { tag: string; triggerPrice: string; reduceOnly: boolean }[] {
+  const db = new Database(join(dir, 'sofia.db'), { readonly: true })
+  try {
+    const row = db.prepare("select value from state where key = 'orders.emulated'").get() as { value: string } | undefined
+    return row === undefined ? [] : (JSON.parse(row.value) as { tag: string; triggerPrice: string; reduceOnly: boolean }[])
+  } finally {
+    db.close()
+  }
+}
+
+describe('a stop the exchange cannot take', () => {
+  it('waits in Sofia (not on the exchange), survives SIGKILL and a restart, and sends one market sell when the price falls through it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-emulated-'))
+    const file = join(dir, 'stop-guard.ts')
+    writeFileSync(file, STRATEGY)
+    const first = run(dir, file)
+    expect(await waitFor(async () => (await orders()).some((o) => o.side === 'BUY' && o.status === 'FILLED'), 20_000), first.stderr()).toBe(true)
+    expect(await waitFor(() => emulated(dir).length === 1, 10_000), first.stderr()).toBe(true)
+    expect(emulated(dir)[0]).toMatchObject({ tag: 'stop', reduceOnly: true })
+    // Nothing but the entry reached the exchange.
+    expect((await orders()).map((o) => [o.side, o.type, o.status])).toEqual([['BUY', 'MARKET', 'FILLED']])
+    first.proc.kill('SIGKILL')
+    await first.exited
+
+    const second = run(dir, file)
+    await new Promise((r) => setTimeout(r, 3_000))
+    expect(emulated(dir)).toHaveLength(1)
+    expect((await orders()).length, second.stderr()).toBe(1) // restarted holding the position: no new entry, the stop still waits
+    const book = await control<{ bids: [string, string][] }>(sim!, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
+    const mid = Number(book.bids[0]![0])
+    await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+    expect(await waitFor(async () => (await orders()).some((o) => o.side === 'SELL' && o.status === 'FILLED'), 15_000), second.stderr()).toBe(true)
+    const all = await orders()
+    expect(all.map((o) => [o.side, o.type, o.status])).toEqual([
+      ['BUY', 'MARKET', 'FILLED'],
+      ['SELL', 'MARKET', 'FILLED'],
+    ])
+    expect(all[1]!.executedQty).toBe(all[0]!.executedQty)
+    expect(await waitFor(() => emulated(dir).length === 0, 5_000)).toBe(true)
+    second.proc.kill('SIGTERM')
+    await second.exited
+    const db = new Database(join(dir, 'sofia.db'), { readonly: true })
+    try {
+      const types = db.prepare("select type from audit where type like 'order.emulated.%' order by seq").all() as { type: string }[]
+      expect(types.map((t) => t.type)).toEqual(['order.emulated.created', 'order.emulated.triggered'])
+    } finally {
+      db.close()
+    }
+  }, 90_000)
+})
