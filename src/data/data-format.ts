@@ -36,11 +36,20 @@ export const DATA_FORMATS = [
   'tardis-book-snapshot-csv',
   /** Tardis.dev `incremental_book_L2` CSV: `…,is_snapshot,side,price,amount` → BookUpdate snapshots and deltas. */
   'tardis-incremental-book-csv',
+  /** Parquet with `timestamp, price, amount[, side][, id]` columns (common names accepted; see parquet.ts) → TradeTick. */
+  'trades-parquet',
+  /** Parquet with `timestamp, open, high, low, close[, volume]` columns → Bar. */
+  'ohlcv-parquet',
 ] as const
 export type DataFormat = (typeof DATA_FORMATS)[number]
 
 /** The formats that hold candles (Bar events) rather than ticks or books. */
-export const CANDLE_FORMATS = ['ohlcv-json', 'ohlcv-csv', 'binance-klines-csv'] as const satisfies readonly DataFormat[]
+export const CANDLE_FORMATS = ['ohlcv-json', 'ohlcv-csv', 'binance-klines-csv', 'ohlcv-parquet'] as const satisfies readonly DataFormat[]
+
+/** A Parquet file, by its name or its magic bytes. */
+export function isParquet(path: string, head: string): boolean {
+  return /\.parquet$/i.test(path) || head.startsWith('PAR1')
+}
 
 export function isCandleFormat(format: DataFormat): boolean {
   return (CANDLE_FORMATS as readonly DataFormat[]).includes(format)

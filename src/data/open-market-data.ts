@@ -9,12 +9,13 @@ import { InputError, timeframeMs, type MarketEvent } from '../model/index.js'
 import type { MarketSource } from '../engine/index.js'
 import { readBinanceDepthCsv } from './binance-depth-csv.js'
 import { readBinanceAggTradesCsv, readBinanceKlinesCsv, readBinanceTradesCsv } from './binance-dump-csv.js'
-import { DATA_FORMATS, detectFormat, isDataFormat, type DataFormat } from './data-format.js'
+import { DATA_FORMATS, detectFormat, isDataFormat, isParquet, type DataFormat } from './data-format.js'
 import { EventBatcher } from './event-batcher.js'
 import { peekText, probeFile } from './file-input.js'
 import { hintsFromFileName } from './file-name.js'
 import { readKrakenTradesCsv } from './kraken-trades-csv.js'
 import { readOhlcvCsv, readOhlcvJson } from './ohlcv.js'
+import { detectParquetFormat, readOhlcvParquet, readTradesParquet } from './parquet.js'
 import { createReadStats, resetReadStats, type ReadStats } from './read-stats.js'
 import type { FormatReader, ReaderContext } from './reader-context.js'
 import { readSofiaCsv } from './sofia-csv.js'
@@ -95,6 +96,10 @@ function readerFor(format: DataFormat): FormatReader {
       return readTardisBookSnapshotCsv
     case 'tardis-incremental-book-csv':
       return readTardisIncrementalBookCsv
+    case 'trades-parquet':
+      return readTradesParquet
+    case 'ohlcv-parquet':
+      return readOhlcvParquet
   }
 }
 
@@ -126,7 +131,7 @@ export async function openMarketData(path: string | URL, options: OpenMarketData
   const probe = await probeFile(fsPath)
   const head = await peekText(fsPath, probe.gzip)
   if (head.replace(/^\uFEFF/, '').trim().length === 0) throw new InputError(`${file}: empty file`)
-  const format = options.format ?? detectFormat(fsPath, head)
+  const format = options.format ?? (isParquet(fsPath, head) ? await detectParquetFormat(fsPath, file) : detectFormat(fsPath, head))
   const hints = hintsFromFileName(fsPath)
   const venue = options.venue ?? hints.venue ?? UNKNOWN_VENUE
   // Tardis rows name their market, and names like `…_BTC-PERPETUAL.csv.gz` would give a wrong guess (BTC/PERPETUAL).
@@ -140,7 +145,7 @@ export async function openMarketData(path: string | URL, options: OpenMarketData
       resetReadStats(stats)
       const batcher = new EventBatcher({
         file,
-        unit: format.endsWith('-json') ? 'record' : 'line',
+        unit: format.endsWith('-json') || format.endsWith('-parquet') ? 'record' : 'line',
         batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
         from: options.from ?? Number.NEGATIVE_INFINITY,
         to: options.to ?? Number.POSITIVE_INFINITY,
