@@ -3,7 +3,7 @@
  * for those parameters; the result does not depend on the number of workers; a user's strategy file sweeps
  * too; bad grids are one line, exit 2.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -50,6 +50,20 @@ describe('sofia sweep', () => {
     expect(table.code).toBe(0)
     expect(table.stdout).toMatch(/^fast +slow +net P&L +fills +Sharpe +max DD %$/m)
     expect(table.stdout).toMatch(/^6 runs in [\d.]+ s$/m)
+  })
+
+  it('takes --format, --symbol and --venue as sofia backtest does, for a file whose name says nothing', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sofia-sweep-fmt-')), 'ticks.csv')
+    writeFileSync(file, readFileSync(join(SHARED_DATA, 'trades/kraken_BCH-EUR_trades_2023-01-01.csv')))
+    const data = ['--data', file, '--format', 'kraken-trades-csv', '--symbol', 'BCH/EUR', '--venue', 'kraken']
+    const r = sweep(['--strategy', 'sma-cross', '--grid', 'fast=3,5', '--param', 'slow=20', ...data])
+    const b = sofia(['backtest', '--strategy', 'sma-cross', '--param', 'fast=5', '--param', 'slow=20', ...data, '--store', 'none', '--json'])
+    expect(b.code, b.stderr).toBe(0)
+    const report = JSON.parse(b.stdout) as { netPnl: string; fills: number }
+    expect(report.fills).toBeGreaterThan(0)
+    expect([r.results[1]!.netPnl, r.results[1]!.fills]).toEqual([report.netPnl, report.fills])
+    const without = sofia(['sweep', '--strategy', 'sma-cross', '--grid', 'fast=3,5', '--data', file])
+    expect(without.code).toBe(2)
   })
 
   it("sweeps a user's strategy file", () => {

@@ -8,13 +8,16 @@ import { runSweep, parseGrid } from '../../ops/sweep/index.js'
 import type { SweepResult } from '../../ops/sweep/index.js'
 import { InputError } from '../../model/index.js'
 import { Decimal } from '../../model/index.js'
-import { collect, keyValues, parseNonNegativeInt, parseTime } from '../args.js'
+import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseTime } from '../args.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
 
 interface Flags {
   strategy: string
   grid: string[]
   data: string[]
+  format?: string
+  symbol?: string
+  venue?: string
   param: string[]
   balance: string[]
   from?: string
@@ -31,6 +34,9 @@ export function registerSweep(program: Command): void {
     .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies')
     .requiredOption('--grid <key=v1,v2,...>', 'values of one parameter to try (repeat for more parameters)', collect, [])
     .requiredOption('--data <path...>', "market data files, or 'synthetic'")
+    .option('--format <name>', 'format of the data files (default: detected from the name and first line; see README)')
+    .option('--symbol <symbol>', 'CCXT symbol of the data (default: from the file name)')
+    .option('--venue <id>', 'venue of the data (default: from the file name)')
     .option('--param <key=value>', 'parameter fixed for every run (repeatable)', collect, [])
     .option('--balance <asset=amount>', 'starting balance on every venue (repeatable)', collect, [])
     .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
@@ -52,6 +58,9 @@ export function registerSweep(program: Command): void {
         grid,
         params: keyValues('--param', flags.param),
         data: flags.data,
+        ...(flags.format !== undefined ? { format: parseDataFormat('--format', flags.format) } : {}),
+        ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
+        ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
         balances: keyValues('--balance', flags.balance),
         ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
         ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),

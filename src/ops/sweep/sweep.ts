@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { InputError } from '../../model/index.js'
+import type { DataFormat } from '../../data/index.js'
 import { createStrategy } from '../../strategy/index.js'
 
 export interface SweepOptions {
@@ -18,6 +19,10 @@ export interface SweepOptions {
   /** Parameters fixed for every run. */
   readonly params?: Readonly<Record<string, string>>
   readonly data: readonly string[]
+  /** Format, symbol and venue of the data files, as `sofia backtest --format/--symbol/--venue` (default: detected). */
+  readonly format?: DataFormat
+  readonly symbol?: string
+  readonly venue?: string
   readonly from?: number
   readonly to?: number
   readonly balances?: Readonly<Record<string, string>>
@@ -46,6 +51,9 @@ export interface SweepWorkerData {
   readonly strategy: string
   readonly strategyDir?: string
   readonly data: readonly string[]
+  readonly format?: DataFormat
+  readonly symbol?: string
+  readonly venue?: string
   readonly from?: number
   readonly to?: number
   readonly balances?: Readonly<Record<string, string>>
@@ -91,6 +99,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
     strategy: o.strategy,
     data: o.data,
     ...(o.strategyDir !== undefined ? { strategyDir: o.strategyDir } : {}),
+    ...(o.format !== undefined ? { format: o.format } : {}),
+    ...(o.symbol !== undefined ? { symbol: o.symbol } : {}),
+    ...(o.venue !== undefined ? { venue: o.venue } : {}),
     ...(o.from !== undefined ? { from: o.from } : {}),
     ...(o.to !== undefined ? { to: o.to } : {}),
     ...(o.balances !== undefined ? { balances: o.balances } : {}),

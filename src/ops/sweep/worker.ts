@@ -20,6 +20,9 @@ async function run(task: SweepTask): Promise<SweepReply> {
   try {
     const r = await runBacktest({
       data: setup.data,
+      ...(setup.format !== undefined ? { format: setup.format } : {}),
+      ...(setup.symbol !== undefined ? { symbol: setup.symbol } : {}),
+      ...(setup.venue !== undefined ? { venue: setup.venue } : {}),
       strategies: [{ name: await name, params: task.params }],
       ...(setup.from !== undefined ? { from: setup.from } : {}),
       ...(setup.to !== undefined ? { to: setup.to } : {}),
