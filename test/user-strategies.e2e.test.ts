@@ -200,6 +200,24 @@ describe('order types from a strategy file: a reduce-only stop protects the entr
   })
 })
 
+describe('a bar strategy that names no timeframe', () => {
+  it('gets 1m bars built from trade ticks (and the data\'s own bars on candles)', () => {
+    const dir = userDir()
+    const file = join(dir, 'counter.ts')
+    writeFileSync(
+      file,
+      "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'counter', params: z.object({}), create: () => {\n  const seen = new Map()\n  return {\n    onBar(bar) { seen.set(bar.timeframe, (seen.get(bar.timeframe) ?? 0) + 1) },\n    onStop(ctx) { ctx.log('bars ' + JSON.stringify([...seen])) },\n  }\n} })\n",
+    )
+    const ticks = sofia(['backtest', '--strategy', file, '--data', join(SHARED_DATA, 'trades/kraken_BCH-EUR_trades_2023-01-01.csv'), '--store', 'none', '--log'], { cwd: dir })
+    expect(ticks.code, ticks.stderr).toBe(0)
+    const counts = JSON.parse(/bars (\[.*\])/.exec(ticks.stderr)![1]!) as [string, number][]
+    expect(counts.map(([tf]) => tf)).toEqual(['1m'])
+    expect(counts[0]![1]).toBeGreaterThan(50)
+    const candles = sofia(['backtest', '--strategy', file, '--data', LTC_5M, '--store', 'none', '--log'], { cwd: dir })
+    expect((JSON.parse(/bars (\[.*\])/.exec(candles.stderr)![1]!) as [string, number][]).map(([tf]) => tf)).toEqual(['5m'])
+  })
+})
+
 describe('a file that does not load: one line naming file:line, exit 2', () => {
   const dir = userDir()
   const cases: [string, string, RegExp][] = [

@@ -223,8 +223,9 @@ export class StrategyRunner {
             break
           }
         }
-        const timeframes = this.timeframes()
-        if (timeframes !== undefined && s.onBar !== undefined && this.opts.barBuilder !== undefined) {
+        // A bar strategy that names no timeframe gets 1m bars built from ticks (on candles it gets the data's).
+        const timeframes = this.timeframes() ?? TICK_BARS
+        if (s.onBar !== undefined && this.opts.barBuilder !== undefined) {
           if (this.opts.market.get(event.venue, event.symbol)?.hasBars) return
           for (const tf of timeframes) {
             const key = `${event.venue}|${event.symbol}|${tf}`
@@ -365,6 +366,9 @@ export class StrategyRunner {
     schedule(clock.now() + intervalMs)
   }
 }
+
+/** Bars built from ticks for a bar strategy that names no timeframe. */
+const TICK_BARS: readonly string[] = ['1m']
 
 /** The order options a strategy asked for (prices rounded to the tick), or undefined for a plain order. */
 function orderOptions(r: SubmitRequest, inst: Instrument): OrderOptions | undefined {
