@@ -16,11 +16,12 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WallClock } from '../src/engine/index.js'
 import { dec, makeInstrument } from '../src/model/index.js'
+import type { Decimal } from '../src/model/index.js'
 import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
 import { MemoryStore, openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
-import { DEFAULT_RISK, Trader, runExchangeSession } from '../src/system/index.js'
+import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader, runExchangeSession } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { CLI, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
@@ -34,6 +35,7 @@ const ACCOUNTS = [
   ['K4', 'S4'],
   ['K5', 'S5'],
   ['K6', 'S6'],
+  ['K7', 'S7'],
 ] as const
 let sim: Sim | undefined
 
@@ -341,6 +343,55 @@ describe('the kill switch halts on the local exchange', () => {
     } finally {
       if (existsSync(tight.killFile)) rmSync(tight.killFile)
       await tight.stop()
+    }
+  }, 60_000)
+
+  it("in canary, a restart the same day keeps the exchange leg's loss so far: the limit judges the day, not the session", async () => {
+    const store = new MemoryStore()
+    const first = await liveMaker(ACCOUNTS[6], '1000', '0.04', { mode: 'canary', store })
+    let carried: Decimal
+    try {
+      const s = first.session
+      const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => s.trader.safety.dailyPnl().lt(-1), 10_000)).toBe(true)
+      await sleep(1_500) // kept at most every second while judged
+    } finally {
+      await first.stop()
+    }
+    const saved = (await store.loadState()).get(EXCHANGE_LEG_TODAY_KEY) as { day: number; pnl: string }
+    carried = dec(saved.pnl)
+    expect(carried.lt(-1)).toBe(true)
+    // A new session of the same day on the same store, with a limit below the loss already taken: nothing new
+    // is lost in it, yet the first exact check trips the switch (before the fix it started at 0).
+    const limit = carried.neg().mul('0.9').toDecimalPlaces(2)
+    const abort = new AbortController()
+    let session: ExchangeSession | undefined
+    const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
+    const running = runExchangeSession({
+      mode: 'canary',
+      exchange: { exchangeId: 'binance', apiKey: ACCOUNTS[6][0], secret: ACCOUNTS[6][1], url: sim!.url },
+      venueId: 'xsim',
+      symbols: [SYMBOL],
+      strategies: [],
+      signal: abort.signal,
+      canaryPercentage: 10,
+      store,
+      killFile,
+      riskSettings: { ...DEFAULT_RISK, limits: { maxDailyLoss: limit } },
+      onReady: (x) => {
+        session = x
+      },
+    })
+    try {
+      expect(await waitFor(() => session !== undefined, 15_000)).toBe(true)
+      expect(session!.trader.safety.dailyPnl().toString()).toBe(carried.toString())
+      expect(await waitFor(() => session!.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      expect(session!.trader.safety.killSwitch.state()).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
+    } finally {
+      if (existsSync(killFile)) rmSync(killFile)
+      abort.abort()
+      await running.catch(() => undefined)
     }
   }, 60_000)
 

@@ -40,6 +40,8 @@ export const KILL_SWITCH_KEY = 'kill_switch'
 export const KILL_SWITCH_HISTORY_KEY = 'kill_switch.history'
 export const TRADING_STATES_KEY = 'trading_states'
 export const DAILY_BASELINE_KEY = 'risk.daily_baseline'
+/** The exchange leg's P&L today (canary) as last seen, so a restart the same day carries it over. */
+export const EXCHANGE_LEG_TODAY_KEY = 'risk.exchange_leg_today'
 export const POSITION_OVERRIDE_KEY = 'position_override'
 
 /** What a monitor at critical does. */
@@ -94,6 +96,8 @@ export interface SafetyOptions {
   readonly maxDailyLoss?: Decimal
   readonly maxDailyLossPct?: number
   readonly baseline?: DailyBaseline
+  /** The exchange leg's P&L today as an earlier session of the same day left it (canary). */
+  readonly exchangeLegToday?: { readonly day: number; readonly pnl: string }
   /** Path of the KILL_SWITCH file to watch (wall-clock sessions only). */
   readonly killFile?: string
   /** Wall-clock sessions: poll the file and the control inbox, hold the session lease. */
@@ -213,6 +217,8 @@ export class Safety implements Component {
 
   constructor(private readonly o: SafetyOptions) {
     this.baseline = o.baseline
+    const legToday = o.exchangeLegToday
+    if (legToday !== undefined && legToday.day === utcDayStart(o.clock.now())) this.legCarried = dec(legToday.pnl)
     for (const [id, feeds] of o.strategyFeeds ?? []) this.feedsOf.set(id, new Set(feeds))
     o.bus.on('market', (e) => {
       o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
@@ -276,13 +282,28 @@ export class Safety implements Component {
   /** Today's net P&L, exact (in canary, the exchange leg's: see `exchangeLeg`). */
   dailyPnl(): Decimal {
     const leg = this.o.exchangeLeg
-    if (leg !== undefined && leg.judged()) return leg.net().sub(this.legBaseline ?? ZERO)
+    if (leg !== undefined && leg.judged()) return leg.net().sub(this.legBaseline ?? ZERO).add(this.legCarried)
     const net = this.o.netPnl()
     return this.baseline === undefined ? ZERO : net.sub(this.baseline.net)
   }
 
   /** The exchange leg's net P&L at the start of the day (or of this session, or at the last acknowledgement). */
   private legBaseline: Decimal | undefined
+  /**
+   * The exchange leg's P&L today from earlier sessions of the day (the leg's ledger starts empty with each
+   * session): kept in the store at most every 250 ms and on every leg check, carried over by a restart.
+   */
+  private legCarried: Decimal = ZERO
+  private legSaved: string | undefined
+
+  /** Keeps the exchange leg's P&L today in the store while it is the judged leg (canary). */
+  private saveLegDay(now: number): void {
+    if (this.o.exchangeLeg?.judged() !== true || this.o.persistence === undefined) return
+    const pnl = this.dailyPnl().toString()
+    if (pnl === this.legSaved) return
+    this.legSaved = pnl
+    this.o.persistence.setStateQuiet(EXCHANGE_LEG_TODAY_KEY, { day: utcDayStart(now), pnl })
+  }
 
   start(): void | Promise<void> {
     const now = this.o.clock.now()
@@ -465,6 +486,8 @@ export class Safety implements Component {
     this.baseline = { day: utcDayStart(now), net: net.toString() }
     this.baselineF = net.toNumber()
     if (this.o.exchangeLeg !== undefined) this.legBaseline = this.o.exchangeLeg.net()
+    this.legCarried = ZERO
+    this.saveLegDay(now)
     this.recomputeLossLimit()
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
     this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
@@ -684,6 +707,7 @@ export class Safety implements Component {
   private readonly pausedByStale = new Map<string, readonly string[]>()
 
   private evaluateMonitors(now: number): void {
+    this.saveLegDay(now)
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
     let stale = false
     const staleNow: string[] = []
@@ -767,6 +791,8 @@ export class Safety implements Component {
       return
     }
     const net = this.o.netPnl()
+    // A new day: the exchange leg's P&L carried from earlier sessions belonged to the day that ended.
+    this.legCarried = ZERO
     this.baseline = { day, net: net.toString() }
     this.baselineF = net.toNumber()
     this.recomputeLossLimit()
@@ -781,7 +807,11 @@ export class Safety implements Component {
 
   private onPrice(venue: string, symbol: string, price: number): void {
     const p = this.exposure.get(venue)?.get(symbol)
-    if (p === undefined) return
+    if (p === undefined) {
+      // Canary: the exchange leg is judged whatever the session's own ledger holds (a restart carries its loss).
+      if (this.lossLimitF !== Number.POSITIVE_INFINITY && this.o.exchangeLeg?.judged() === true) this.checkDailyLoss()
+      return
+    }
     // Incremental: only this position's unrealized part changes.
     this.unrealizedF += p.qty * (price - p.mark)
     p.mark = price
@@ -821,6 +851,7 @@ export class Safety implements Component {
       const now = this.o.clock.now()
       if (!onFill && now - this.lastLegCheck < 250) return
       this.lastLegCheck = now
+      this.saveLegDay(now)
     }
     const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
     if (!canary && estimate > -this.lossLimitF * 0.98) return

@@ -38,7 +38,7 @@ import { StrategyRunner } from './strategy-runner.js'
 import { ModeRouter } from './mode-router.js'
 import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
-import { DAILY_BASELINE_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
+import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
 import type { DailyBaseline } from './safety.js'
 
 export interface VenueSetup {
@@ -315,6 +315,7 @@ export class Trader {
     const killState = storedOr<KillSwitchState>(state.get(KILL_SWITCH_KEY), INACTIVE, KILL_SWITCH_KEY)
     const killHistory = storedOr<KillSwitchEvent[]>(state.get(KILL_SWITCH_HISTORY_KEY), [], KILL_SWITCH_HISTORY_KEY)
     const baseline = state.get(DAILY_BASELINE_KEY) as DailyBaseline | undefined
+    const legToday = state.get(EXCHANGE_LEG_TODAY_KEY) as { day: number; pnl: string } | undefined | null
     this.safety = new Safety({
       bus,
       clock,
@@ -344,6 +345,7 @@ export class Trader {
       ...(settings.limits.maxDailyLoss !== undefined ? { maxDailyLoss: settings.limits.maxDailyLoss } : {}),
       ...(settings.limits.maxDailyLossPct !== undefined ? { maxDailyLossPct: settings.limits.maxDailyLossPct } : {}),
       ...(baseline !== undefined && baseline !== null ? { baseline } : {}),
+      ...(legToday !== undefined && legToday !== null ? { exchangeLegToday: legToday } : {}),
       ...(options.killFile !== undefined ? { killFile: options.killFile } : {}),
       wallClock: clock instanceof WallClock,
       mode: options.mode ?? 'paper',
