@@ -349,7 +349,6 @@ describe('the kill switch halts on the local exchange', () => {
   it("in canary, a restart the same day keeps the exchange leg's loss so far: the limit judges the day, not the session", async () => {
     const store = new MemoryStore()
     const first = await liveMaker(ACCOUNTS[6], '1000', '0.04', { mode: 'canary', store })
-    let carried: Decimal
     try {
       const s = first.session
       const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
@@ -360,7 +359,7 @@ describe('the kill switch halts on the local exchange', () => {
       await first.stop()
     }
     const saved = (await store.loadState()).get(EXCHANGE_LEG_TODAY_KEY) as { day: number; pnl: string }
-    carried = dec(saved.pnl)
+    const carried: Decimal = dec(saved.pnl)
     expect(carried.lt(-1)).toBe(true)
     // A new session of the same day on the same store, with a limit below the loss already taken: nothing new
     // is lost in it, yet the first exact check trips the switch (before the fix it started at 0).
