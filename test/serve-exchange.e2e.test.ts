@@ -103,6 +103,11 @@ describe('sofia serve --mode shadow on the local exchange', () => {
     expect(JSON.parse(promote.stdout)).toMatchObject({ ok: true, result: { from: 'shadow', to: 'canary' } })
     expect((await call('GET', '/shadow/status', tokens['viewer'])).json).toMatchObject({ mode: 'canary', deployment: 'canary' })
     expect((await call('GET', '/health')).json).toMatchObject({ status: 'ok', mode: 'canary' })
+    // The runbook's next canary step: 50% (the percentage changes; nothing is cancelled).
+    const half = sofia(['shadow', 'promote', '--to', 'canary', '--percentage', '50', '--reason', 'step 2', '--actor', 'alice', '--data-dir', dir])
+    expect(half.code, half.stdout + half.stderr).toBe(0)
+    expect(half.stdout).toBe('mode canary → canary at 50% (0 open orders cancelled)\n')
+    expect(sofia(['shadow', 'promote', '--to', 'live', '--percentage', '50', '--data-dir', dir]).stderr).toBe('sofia: --percentage: only with --to canary\n')
 
     const rollback = await call('POST', '/shadow/rollback', tokens['operator'], { reason: 'e2e rollback' })
     expect(rollback.status, JSON.stringify(rollback.json)).toBe(200)

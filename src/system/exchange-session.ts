@@ -170,6 +170,20 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       if (name === 'shadow.rollback' && router.mode !== 'canary' && router.mode !== 'live' && router.mode !== 'testnet') {
         return { ok: false, error: `shadow rollback: the session is in ${router.mode}, not canary or live` }
       }
+      // The runbook's canary steps (10%, then 50%, then live): a percentage with a switch to canary, or a change
+      // of percentage while in canary (new orders' exchange copies take it; nothing is cancelled).
+      const pct = args['percentage']
+      if (pct !== undefined && pct !== null) {
+        const n = typeof pct === 'number' ? pct : Number(pct)
+        if (to !== 'canary') return { ok: false, error: `percentage: only with mode canary (got mode ${to})` }
+        if (!(n > 0 && n <= 100)) return { ok: false, error: `percentage must be in (0, 100], got ${String(pct)}` }
+        const before = router.canaryPercentage
+        router.setCanaryPercentage(n, actor)
+        if (router.mode === 'canary') {
+          t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
+          return { ok: true, result: { from: 'canary', to: 'canary', percentageFrom: before, percentage: n, cancelled: 0, status: router.status() } }
+        }
+      }
       try {
         const r = await router.setMode(to as RouterMode, actor, {
           cancelPrimary: async () => {

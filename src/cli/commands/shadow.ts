@@ -14,6 +14,7 @@ import { InputError } from '../../model/index.js'
 
 interface Flags extends OperatorFlags {
   to?: string
+  percentage?: string
   reason?: string
 }
 
@@ -54,14 +55,22 @@ export function registerShadow(program: Command): void {
       .command('promote')
       .summary('switch the running session to another mode (open orders are cancelled first)')
       .requiredOption('--to <mode>', `one of ${ROUTER_MODES.join(', ')}`)
+      .option('--percentage <n>', 'with --to canary: the share of each order sent to the exchange, (0, 100] (default CANARY_PERCENTAGE); in canary already, changes it')
       .option('--reason <text>', 'why (recorded)'),
   ).action(async (flags: Flags) => {
     if (!(ROUTER_MODES as readonly string[]).includes(flags.to ?? '')) throw new InputError(`--to: expected one of ${ROUTER_MODES.join(', ')}, got '${flags.to}'`)
+    let percentage: number | undefined
+    if (flags.percentage !== undefined) {
+      percentage = Number(flags.percentage)
+      if (flags.to !== 'canary') throw new InputError(`--percentage: only with --to canary`)
+      if (!(percentage > 0 && percentage <= 100)) throw new InputError(`--percentage: expected a number in (0, 100], got '${flags.percentage}'`)
+    }
     await withConsole(flags, async (c) => {
-      const r = await c.execute('mode.set', { mode: flags.to, reason: flags.reason ?? '' }, actorOf(flags))
+      const r = await c.execute('mode.set', { mode: flags.to, reason: flags.reason ?? '', ...(percentage !== undefined ? { percentage } : {}) }, actorOf(flags))
       printResult(flags, r, (res) => {
-        const x = res as { from?: string; to?: string; cancelled?: number }
-        return x.from !== undefined ? `mode ${x.from} → ${x.to} (${x.cancelled ?? 0} open orders cancelled)` : 'mode change started'
+        const x = res as { from?: string; to?: string; cancelled?: number; percentage?: number; status?: { canaryPercentage?: number } }
+        const pctText = x.to === 'canary' && x.status?.canaryPercentage !== undefined ? ` at ${x.status.canaryPercentage}%` : ''
+        return x.from !== undefined ? `mode ${x.from} → ${x.to}${pctText} (${x.cancelled ?? 0} open orders cancelled)` : 'mode change started'
       })
     })
   })
