@@ -16,7 +16,10 @@ export interface ReconcileBench {
   readonly fills: number
   readonly seconds: number
   readonly fills_per_s: number
+  /** Peak RSS of a process that only builds the input and reconciles it (earlier bench sections excluded). */
   readonly peak_rss_mb: number
+  /** RSS holding the two inputs alone (after a GC, before reconcile): what the records themselves take. */
+  readonly input_rss_mb: number
   readonly discrepancies: number
   /** Discrepancies injected (a repeat or a rename counts one; the report must find each). */
   readonly injected: number
@@ -116,9 +119,24 @@ export function reconcileData(fills: number, seed = 7, rate = 0.01): { internal:
   return { internal, exchange, injected }
 }
 
+/**
+ * Runs the benchmark in a process of its own (`node --expose-gc dist/bench/reconcile.js`), so that its peak RSS is
+ * its own and not that of the bench sections run before it in the same process.
+ */
+export async function benchReconcileIsolated(fills = 1_000_000): Promise<ReconcileBench> {
+  const { execFile } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const script = fileURLToPath(import.meta.url)
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', script, String(fills)], { maxBuffer: 1 << 20 }, (error, stdout) => (error !== null ? reject(error) : resolve(stdout)))
+  })
+  return JSON.parse(out) as ReconcileBench
+}
+
 export async function benchReconcile(fills = 1_000_000): Promise<ReconcileBench> {
   const { internal, exchange, injected } = reconcileData(fills)
   ;(globalThis as { gc?: () => void }).gc?.()
+  const inputRss = process.memoryUsage().rss
   const t0 = performance.now()
   const report = await reconcile(internal, exchange, { now: () => 0 })
   const seconds = (performance.now() - t0) / 1000
@@ -127,6 +145,7 @@ export async function benchReconcile(fills = 1_000_000): Promise<ReconcileBench>
     seconds: Math.round(seconds * 1000) / 1000,
     fills_per_s: Math.round(fills / seconds),
     peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+    input_rss_mb: Math.round(inputRss / 1_048_576),
     discrepancies: report.counts.discrepancies,
     injected,
   }

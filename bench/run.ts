@@ -10,7 +10,7 @@ import { benchCcxtVenue } from './ccxt-venue.js'
 import { benchKillSwitch } from './kill-switch.js'
 import { benchMatching } from './matching.js'
 import { benchExchangeSim } from './exchange-sim.js'
-import { benchReconcile } from './reconcile.js'
+import { benchReconcileIsolated } from './reconcile.js'
 import { benchReports } from './reports.js'
 import { benchRisk } from './risk.js'
 import { benchStore } from './store.js'
@@ -25,7 +25,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   kill_switch: () => benchKillSwitch(),
   exchange_sim: () => benchExchangeSim(),
   ccxt_venue: async () => ({ ...(await benchCcxtVenue()) }),
-  reconcile: async () => ({ ...(await benchReconcile()) }),
+  reconcile: async () => ({ ...(await benchReconcileIsolated()) }),
   reports: () => benchReports(),
   api: () => benchApi(),
 }
