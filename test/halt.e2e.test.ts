@@ -36,6 +36,7 @@ const ACCOUNTS = [
   ['K5', 'S5'],
   ['K6', 'S6'],
   ['K7', 'S7'],
+  ['K8', 'S8'],
 ] as const
 let sim: Sim | undefined
 
@@ -192,6 +193,46 @@ describe('the kill switch halts on the local exchange', () => {
       expect(record?.actor).toBe('operator:test')
       expect(record?.payload).toMatchObject({ reason: 'close after the crash', positions: 1, denied: 0, killSwitch: true })
     } finally {
+      await r.stop()
+    }
+  }, 60_000)
+
+  it('a trip while the exchange answers 503 to every cancel for 5 s: nothing new is sent, nothing is called cancelled before the exchange says so, nothing works 15 s after it recovers', async () => {
+    const r = await liveMaker(ACCOUNTS[7], '20', '0.04')
+    const { session } = r
+    const working = async (): Promise<SimOrder[]> => (await r.exchangeOrders()).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
+    try {
+      expect(await waitFor(async () => (await working()).length > 0, 10_000)).toBe(true)
+      await control(sim!, 'POST', '/sim/faults', { serverError: { probability: 1, status: 503, endpoints: ['DELETE /api/v3/order', 'DELETE /api/v3/openOrders'] } })
+      const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
+      const tripAt = session.trader.safety.killSwitch.state().since!
+      await sleep(2_000)
+      // The outage: orders still work at the exchange, and Sofia says they are pending, not cancelled.
+      const stillWorking = (await working()).map((o) => o.clientOrderId)
+      expect(stillWorking.length).toBeGreaterThan(0)
+      const unconfirmed = session.trader.orders.unconfirmedCancels().map((o) => o.clientOrderId)
+      expect(unconfirmed.sort()).toEqual([...stillWorking].sort())
+      for (const id of stillWorking) expect(session.trader.orders.order(id)?.state).not.toBe('canceled')
+      await sleep(Math.max(0, tripAt + 5_000 - Date.now()))
+      await control(sim!, 'POST', '/sim/faults', {})
+      const recoveredAt = Date.now()
+      expect(await waitFor(async () => (await working()).length === 0, 15_000)).toBe(true)
+      const settledIn = Date.now() - recoveredAt
+      expect(settledIn).toBeLessThan(15_000)
+      expect(await createdAfter(r, tripAt)).toEqual([])
+      for (const id of stillWorking) expect(['canceled', 'closed']).toContain(session.trader.orders.order(id)?.state)
+      // The audit says what the venue confirmed, round by round: pending during the outage, none at the end.
+      expect(await waitFor(async () => {
+        await session.trader.persistence?.flush()
+        const rounds = (await auditOf(r.store)).filter((a) => a.type === 'kill_switch.cancels').map((a) => a.payload)
+        return rounds.length >= 2 && (rounds[0]!['pending'] as string[]).length > 0 && (rounds.at(-1)!['pending'] as string[]).length === 0
+      }, 10_000)).toBe(true)
+      console.log(`halt-503: ${stillWorking.length} orders working through the 5 s outage; all settled ${settledIn} ms after it ended; 0 created after the trip`)
+    } finally {
+      await control(sim!, 'POST', '/sim/faults', {})
+      if (existsSync(r.killFile)) rmSync(r.killFile)
       await r.stop()
     }
   }, 60_000)
