@@ -1,14 +1,17 @@
 /**
  * @module data/file-input
- * Streaming access to a data file: existence checks with one-line errors, gzip detected by its magic bytes
- * (not trusted to the extension), and text delivered in chunks so no file is ever held whole in memory.
+ * Streaming access to a data file: existence checks with one-line errors, gzip and zip detected by their magic
+ * bytes (not trusted to the extension), and text delivered in chunks so no file is ever held whole in memory.
+ * A zip (Binance's public dumps are one CSV in a .zip) is read through yauzl: its one file, inflated as it
+ * streams; a zip holding several files is refused, naming them.
  */
 import { isAscii } from 'node:buffer'
-import { createReadStream } from 'node:fs'
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
-import { pipeline, type Readable } from 'node:stream'
+import { PassThrough, pipeline, type Readable } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
+import yauzl from 'yauzl'
 import { InputError } from '../model/index.js'
 
 /** Chunk size for file reads: large enough that per-chunk overhead vanishes, small enough to stay cache-friendly. */
@@ -43,8 +46,65 @@ export async function probeFile(path: string): Promise<FileProbe> {
   }
 }
 
-/** The raw byte stream of the file, gunzipped on the fly when `gzip`. */
+/** True when the file starts with a zip's local file header (`PK\x03\x04`). */
+export function isZipFile(path: string): boolean {
+  const fd = openSync(path, 'r')
+  try {
+    const magic = Buffer.alloc(4)
+    return readSync(fd, magic, 0, 4, 0) === 4 && magic.readUInt32LE(0) === 0x04034b50
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The bytes of the one file in a zip, inflated as they stream (errors come out of the returned stream). */
+function openZipEntry(path: string): Readable {
+  const out = new PassThrough({ highWaterMark: CHUNK_BYTES })
+  const fail = (message: string, cause?: unknown): void => {
+    out.destroy(new InputError(`${path}: ${message}`, cause === undefined ? {} : { cause }))
+  }
+  yauzl.open(path, { lazyEntries: true, autoClose: false }, (error, zip) => {
+    if (error !== null || zip === undefined) return fail(`not a readable zip (${error?.message ?? 'no entries'})`, error)
+    const files: yauzl.Entry[] = []
+    zip.on('entry', (entry: yauzl.Entry) => {
+      if (!entry.fileName.endsWith('/')) files.push(entry)
+      zip.readEntry()
+    })
+    let closed = false
+    const close = (): void => {
+      if (closed) return
+      closed = true
+      zip.close()
+    }
+    out.on('close', close)
+    zip.on('error', (e: Error) => {
+      close()
+      fail(`corrupt zip (${e.message})`, e)
+    })
+    zip.on('end', () => {
+      if (files.length !== 1) {
+        close()
+        return fail(files.length === 0 ? 'a zip with no file in it' : `a zip with ${files.length} files (${files.map((f) => f.fileName).slice(0, 5).join(', ')}); unzip it and pass the one to read`)
+      }
+      zip.openReadStream(files[0]!, (e, stream) => {
+        if (e !== null || stream === undefined) {
+          close()
+          return fail(`cannot read ${files[0]!.fileName} in the zip (${e?.message ?? 'no stream'})`, e)
+        }
+        stream.on('error', (err: Error) => fail(`corrupt data in ${files[0]!.fileName} (${err.message})`, err))
+        stream.on('end', close)
+        out.on('close', () => stream.destroy())
+        stream.pipe(out)
+      })
+    })
+    zip.readEntry()
+  })
+  return out
+}
+
+/** The raw byte stream of the file, gunzipped on the fly when `gzip`, the one file of a zip inflated. */
 function openBytes(path: string, gzip: boolean): Readable {
+  if (!gzip && isZipFile(path)) return openZipEntry(path)
   const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES })
   if (!gzip) return raw
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES })
