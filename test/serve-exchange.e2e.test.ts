@@ -127,12 +127,13 @@ describe('sofia serve --mode shadow on the local exchange', () => {
     const restart = await call('POST', '/ws/restart', tokens['operator'], {})
     expect(restart.status, JSON.stringify(restart.json)).toBe(200)
     expect(restart.json).toMatchObject({ restarted: true, streams: 2 })
-    expect(restart.json['reconnects']).toBeGreaterThanOrEqual(2)
-    // The feed delivers again after the drop, and the reconnects are counted.
+    expect(restart.json['reconnects']).toBeGreaterThanOrEqual(1)
+    // The feed delivers again after the drop, and the reconnects of both streams are counted (the answer waits
+    // at most 5 s for them; on a loaded machine the second may come after it).
     await until('market events after the restart', async () => ((await lastMarketEventAt()) ?? 0) > restartedAt + 200 ? true : undefined)
     expect((await call('GET', '/health')).status).toBe(200)
-    const metrics = (await call('GET', '/metrics')).json['text'] as string
-    expect(Number(/^ws_reconnects_total\{venue="xsim"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2)
+    const reconnects = async (): Promise<number> => Number(/^ws_reconnects_total\{venue="xsim"\} (\d+)/m.exec((await call('GET', '/metrics')).json['text'] as string)?.[1])
+    await until('both streams reconnected', async () => ((await reconnects()) >= 2 ? true : undefined))
 
     // The session's other procedures work on the exchange session too.
     const rec = await call('POST', '/reconciliation/positions', tokens['operator'], {})

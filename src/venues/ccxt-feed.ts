@@ -64,10 +64,10 @@ export class CcxtFeed implements MarketSource {
   /**
    * Drops the feed's websocket connections (ccxt.pro `close()`): each running stream fails, is counted as a
    * reconnect and resubscribes on a new connection after the backoff. Resolves once every running stream has
-   * seen the drop (at most `waitMs`, default 2 s) with the reconnect count so far; `restarted` is false when
+   * seen the drop (at most `waitMs`, default 5 s) with the reconnect count so far; `restarted` is false when
    * the feed has ended or its exchange is not a ccxt.pro one (no `close()`).
    */
-  async restart(waitMs = 2_000): Promise<{ restarted: boolean; streams: number; reconnects: number }> {
+  async restart(waitMs = 5_000): Promise<{ restarted: boolean; streams: number; reconnects: number }> {
     const ex = this.o.exchange as unknown as { close?: () => Promise<void> }
     if (this.done || typeof ex.close !== 'function') return { restarted: false, streams: this.streams, reconnects: this.reconnectCount }
     const before = this.reconnectCount
