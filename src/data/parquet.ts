@@ -12,7 +12,7 @@
  * A file with open/high/low/close columns is candles, one with price and an amount column is trades. A bad value
  * is reported as `file: record N: field 'x': …`, N counting rows from 1.
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet'
+import type * as HyparquetModule from 'hyparquet'
 import type { FileMetaData } from 'hyparquet'
 import { InputError, type Bar, type TradeTick } from '../model/index.js'
 import { makeBar, requireMarket } from './ohlcv.js'
@@ -22,23 +22,28 @@ const TIME = ['timestamp', 'time', 'ts', 'datetime', 'date', 'open_time', 'trans
 const AMOUNT = ['amount', 'qty', 'quantity', 'size', 'volume', 'base_amount']
 const ID = ['id', 'trade_id', 'agg_trade_id']
 
+/** hyparquet, loaded the first time a Parquet file is read (it costs ~40 ms at start-up otherwise). */
+type Hyparquet = typeof HyparquetModule
+
 interface Opened {
-  readonly file: Awaited<ReturnType<typeof asyncBufferFromFile>>
+  readonly lib: Hyparquet
+  readonly file: Awaited<ReturnType<Hyparquet['asyncBufferFromFile']>>
   readonly metadata: FileMetaData
   /** Column names as the file spells them, by lower-case name. */
   readonly columns: ReadonlyMap<string, string>
 }
 
 async function open(path: string, shownAs: string): Promise<Opened> {
-  const file = await asyncBufferFromFile(path)
+  const lib = await import('hyparquet')
+  const file = await lib.asyncBufferFromFile(path)
   let metadata: FileMetaData
   try {
-    metadata = await parquetMetadataAsync(file)
+    metadata = await lib.parquetMetadataAsync(file)
   } catch (error) {
     throw new InputError(`${shownAs}: not a readable Parquet file (${error instanceof Error ? error.message : String(error)})`)
   }
-  const columns = new Map(parquetSchema(metadata).children.map((c) => [c.element.name.toLowerCase(), c.element.name]))
-  return { file, metadata, columns }
+  const columns = new Map(lib.parquetSchema(metadata).children.map((c) => [c.element.name.toLowerCase(), c.element.name]))
+  return { lib, file, metadata, columns }
 }
 
 function pick(o: Opened, names: readonly string[]): string | undefined {
@@ -88,7 +93,7 @@ function numberOf(value: unknown, field: string): number {
 /** Rows of one row group as arrays, in the order of `columns`. */
 function readGroup(o: Opened, columns: string[], rowStart: number, rowEnd: number): Promise<unknown[][]> {
   return new Promise((resolve, reject) => {
-    parquetRead({ file: o.file, metadata: o.metadata, columns, rowStart, rowEnd, onComplete: (rows) => resolve(rows as unknown[][]) }).catch(reject)
+    o.lib.parquetRead({ file: o.file, metadata: o.metadata, columns, rowStart, rowEnd, onComplete: (rows) => resolve(rows as unknown[][]) }).catch(reject)
   })
 }
 
