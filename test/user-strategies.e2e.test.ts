@@ -218,6 +218,27 @@ describe('a bar strategy that names no timeframe', () => {
   })
 })
 
+describe('sofia validate on a user strategy file', () => {
+  it("runs its backtests on sweep's worker threads, each of which loads the file: 2 workers give exactly what 1 gives", () => {
+    const dir = userDir()
+    const file = join(dir, 'ema.ts')
+    writeFileSync(
+      file,
+      "import { defineStrategy, indicators, z } from 'sofia'\nexport default defineStrategy({ name: 'ema-user', params: z.object({ fast: z.number().int().default(8), slow: z.number().int().default(21) }), create: (p) => {\n  const f = new indicators.EMA(p.fast); const s = new indicators.EMA(p.slow)\n  return { onBar(bar, ctx) {\n    f.add(bar.close); s.add(bar.close)\n    if (!s.isStable || ctx.openOrders().length > 0) return\n    const inst = ctx.instrument(bar.venue, bar.symbol); const pos = ctx.position(bar.venue, bar.symbol)\n    if (Number(f.getResult()) > Number(s.getResult()) && pos.isZero()) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount: ctx.balance(bar.venue, inst.quote).mul(0.5).div(bar.close * 1.02) })\n    else if (Number(f.getResult()) < Number(s.getResult()) && pos.gt(0)) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'sell', type: 'market', amount: pos })\n  } }\n} })\n",
+    )
+    const run = (workers: string): { code: number; report: { trials: { params: Record<string, string>; sharpe: number }[]; folds: unknown[] } } => {
+      const r = sofia(['validate', '--strategy', file, '--data', LTC_5M, '--folds', '2', '--trials', '3', '--workers', workers, '--json'], { cwd: dir })
+      expect(r.stderr).toBe('')
+      return { code: r.code, report: JSON.parse(r.stdout) as { trials: { params: Record<string, string>; sharpe: number }[]; folds: unknown[] } }
+    }
+    const two = run('2')
+    expect([0, 1]).toContain(two.code)
+    expect(two.report.trials).toHaveLength(3)
+    expect(two.report.folds).toHaveLength(2)
+    expect(run('1').report).toEqual(two.report)
+  })
+})
+
 describe('a file that does not load: one line naming file:line, exit 2', () => {
   const dir = userDir()
   const cases: [string, string, RegExp][] = [

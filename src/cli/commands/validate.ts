@@ -4,7 +4,8 @@
  * walk-forward Sharpe, Deflated Sharpe Ratio and PBO against the promotion thresholds. Exit 0 when all
  * pass, 1 naming the failing criteria, 2 on bad input.
  */
-import { resolveStrategyFlags } from '../session-config.js'
+import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { InputError } from '../../model/index.js'
 import type { Command } from 'commander'
 import { validateStrategy } from '../../ops/canary/index.js'
 import type { ValidationReport } from '../../ops/canary/index.js'
@@ -18,6 +19,7 @@ interface Flags {
   folds?: string
   embargoPct?: string
   trials?: string
+  workers?: string
   json?: boolean
 }
 
@@ -26,11 +28,17 @@ export async function validateFromFlags(
   strategy: string,
   data: readonly string[],
   params: Record<string, string>,
-  flags: { folds?: string; embargoPct?: string; trials?: string; config?: string },
+  flags: { folds?: string; embargoPct?: string; trials?: string; workers?: string; config?: string },
 ): Promise<ValidationReport> {
-  const [name] = await resolveStrategyFlags([strategy], flags)
+  const { config } = await sessionConfig(flags)
+  const [name] = await resolveStrategyFlags([strategy], flags, config)
+  const workers = flags.workers === undefined ? undefined : parseNonNegativeInt('--workers', flags.workers)
+  if (workers === 0) throw new InputError('--workers: at least 1')
   return validateStrategy({
     strategy: name!,
+    strategySource: strategy,
+    strategyDir: config.strategyDir,
+    ...(workers !== undefined ? { workers } : {}),
     params,
     data,
     ...(flags.folds !== undefined ? { folds: parseNonNegativeInt('--folds', flags.folds) } : {}),
@@ -60,6 +68,7 @@ export function registerValidate(program: Command): void {
     .option('--folds <n>', 'walk-forward folds (default 5)')
     .option('--embargo-pct <fraction>', 'embargo after each test fold, fraction of the span (default 0.01)')
     .option('--trials <n>', 'parameter-grid trials for DSR and PBO, the candidate included (default 8)')
+    .option('--workers <n>', "worker threads for the backtests (default: the cores; sofia sweep's)")
     .option('--json', 'print the report as JSON')
     .action(async (flags: Flags) => {
       const r = await validateFromFlags(flags.strategy, flags.data, keyValues('--param', flags.param), flags)

@@ -19,13 +19,20 @@ import type { EquitySample } from '../../ledger/index.js'
 import { sharpeRatio } from '../../ledger/index.js'
 import { InputError } from '../../model/index.js'
 import { createStrategy, listStrategies } from '../../strategy/index.js'
-import { runBacktest } from '../../system/index.js'
+import { runCurves } from '../sweep/index.js'
+import type { CurveTask } from '../sweep/index.js'
 import type { DsrResult } from './dsr.js'
 import { deflatedSharpeOfTrials, periodSharpe } from './dsr.js'
 import { probabilityOfBacktestOverfitting } from './pbo.js'
 
 export interface ValidationOptions {
+  /** The strategy's name (resolved in this thread: a user file is loaded already). */
   readonly strategy: string
+  /** How the user named it (a built-in name or a file path), for the worker threads to load it too. */
+  readonly strategySource?: string
+  readonly strategyDir?: string
+  /** Worker threads for the backtests (default: the cores). */
+  readonly workers?: number
   readonly params: Readonly<Record<string, string>>
   readonly data: readonly string[]
   readonly folds?: number
@@ -115,17 +122,6 @@ export function parameterGrid(strategy: string, params: Readonly<Record<string, 
   return out
 }
 
-async function curve(strategy: string, params: Readonly<Record<string, string>>, data: readonly string[], sampleMs: number, from?: number, to?: number): Promise<readonly EquitySample[]> {
-  const r = await runBacktest({
-    data,
-    strategies: [{ name: strategy, params }],
-    equitySampleMs: sampleMs,
-    ...(from !== undefined ? { from } : {}),
-    ...(to !== undefined ? { to } : {}),
-  })
-  return r.trader.ledger.equityCurve()
-}
-
 function returnsByTime(c: readonly EquitySample[]): Map<number, number> {
   const out = new Map<number, number>()
   for (let i = 1; i < c.length; i++) {
@@ -146,10 +142,20 @@ export async function validateStrategy(o: ValidationOptions): Promise<Validation
   if (!Number.isInteger(nTrials) || nTrials < 1) throw new InputError(`--trials: expected an integer ≥ 1, got ${nTrials}`)
   createStrategy(o.strategy, o.strategy, o.params)
 
+  // The backtests run across worker threads (sofia sweep's), trials first, then the folds they define.
+  const curvesOf = (tasks: readonly CurveTask[]): Promise<EquitySample[][]> =>
+    runCurves(
+      {
+        strategy: o.strategySource ?? o.strategy,
+        data: o.data,
+        ...(o.strategyDir !== undefined ? { strategyDir: o.strategyDir } : {}),
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+      },
+      tasks,
+    )
   // Trials over the whole span: the candidate is trial 0.
   const grid = parameterGrid(o.strategy, o.params, nTrials)
-  const curves: (readonly EquitySample[])[] = []
-  for (const params of grid) curves.push(await curve(o.strategy, params, o.data, sampleMs))
+  const curves = await curvesOf(grid.map((params) => ({ params, sampleMs })))
   const base = curves[0]!
   if (base.length < 4 * folds) throw new InputError(`${o.data.join(', ')}: too little data for ${folds} folds at one sample per ${sampleMs / 60_000} min (${base.length} samples)`)
   const span = { from: base[0]!.timestamp, to: base[base.length - 1]!.timestamp }
@@ -164,11 +170,14 @@ export async function validateStrategy(o: ValidationOptions): Promise<Validation
   const width = (span.to - span.from) / folds
   const embargoMs = embargoPct * (span.to - span.from)
   const foldResults: FoldResult[] = []
+  const windows = Array.from({ length: folds }, (_, k) => ({
+    from: Math.floor(span.from + k * width),
+    to: k === folds - 1 ? span.to + 1 : Math.floor(span.from + (k + 1) * width),
+  }))
+  const foldCurves = await curvesOf(windows.map((w) => ({ params: o.params, sampleMs, from: w.from, to: w.to })))
   for (let k = 0; k < folds; k++) {
-    const from = Math.floor(span.from + k * width)
-    const to = k === folds - 1 ? span.to + 1 : Math.floor(span.from + (k + 1) * width)
-    const c = await curve(o.strategy, o.params, o.data, sampleMs, from, to)
-    const sharpe = sharpeRatio(c, sampleMs)
+    const { from, to } = windows[k]!
+    const sharpe = sharpeRatio(foldCurves[k]!, sampleMs)
     // A return at time ts covers (ts − sampleMs, ts]: it overlaps the fold when ts > from − … and ts − sampleMs < to.
     const test: number[] = []
     const train: number[] = []

@@ -1,2 +1,2 @@
-export { MAX_SWEEP_RUNS, combinations, parseGrid, runSweep } from './sweep.js'
-export type { SweepOptions, SweepResult } from './sweep.js'
+export { MAX_SWEEP_RUNS, combinations, parseGrid, runCurves, runSweep } from './sweep.js'
+export type { CurveTask, SweepOptions, SweepResult } from './sweep.js'

@@ -6,7 +6,8 @@
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { InputError } from '../../model/index.js'
+import { InputError, dec } from '../../model/index.js'
+import type { EquitySample } from '../../ledger/index.js'
 import type { DataFormat } from '../../data/index.js'
 import { createStrategy } from '../../strategy/index.js'
 
@@ -45,6 +46,8 @@ export interface SweepResult {
 export interface SweepTask {
   readonly index: number
   readonly params: Readonly<Record<string, string>>
+  /** Asks for the equity curve (sampled every `sampleMs`, over [from, to)) instead of the figures. */
+  readonly curve?: { readonly sampleMs: number; readonly from?: number; readonly to?: number }
 }
 
 export interface SweepWorkerData {
@@ -59,7 +62,9 @@ export interface SweepWorkerData {
   readonly balances?: Readonly<Record<string, string>>
 }
 
-export type SweepReply = { readonly index: number; readonly result: SweepResult } | { readonly index: number; readonly error: string }
+export type SweepReply =
+  | { readonly index: number; readonly result?: SweepResult; readonly curve?: readonly (readonly [number, string])[]; readonly error?: undefined }
+  | { readonly index: number; readonly error: string }
 
 /** `key=v1,v2,…` values into a grid; InputError for a malformed one. */
 export function parseGrid(pairs: readonly string[]): Record<string, string[]> {
@@ -94,8 +99,37 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
   if (all.length > MAX_SWEEP_RUNS) throw new InputError(`--grid: ${all.length} combinations; at most ${MAX_SWEEP_RUNS}`)
   // Every combination is checked against the strategy's schema first: a bad value is one line, exit 2.
   for (const params of all) createStrategy(o.strategyName, o.strategyName, params)
-  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), all.length))
-  const data: SweepWorkerData = {
+  const replies = await runOnWorkers(workerData(o), all.map((params) => ({ params })), o.workers, (i) => `sweep run ${JSON.stringify(all[i])}`)
+  return replies.map((r) => r.result!)
+}
+
+/** One equity curve to compute: a backtest of `params` over [from, to), equity sampled every `sampleMs`. */
+export interface CurveTask {
+  readonly params: Readonly<Record<string, string>>
+  readonly sampleMs: number
+  readonly from?: number
+  readonly to?: number
+}
+
+/**
+ * Equity curves of several backtests of one strategy on the same data, across worker threads (what `sofia
+ * validate` runs: its trials and its walk-forward folds). Each equals the curve of the same backtest in-process.
+ */
+export async function runCurves(
+  o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'balances' | 'workers'>,
+  tasks: readonly CurveTask[],
+): Promise<EquitySample[][]> {
+  const replies = await runOnWorkers(
+    workerData(o),
+    tasks.map((t) => ({ params: t.params, curve: { sampleMs: t.sampleMs, ...(t.from !== undefined ? { from: t.from } : {}), ...(t.to !== undefined ? { to: t.to } : {}) } })),
+    o.workers,
+    (i) => `backtest ${JSON.stringify(tasks[i]!.params)}`,
+  )
+  return replies.map((r) => r.curve!.map(([timestamp, equity]) => ({ timestamp, equity: dec(equity) })))
+}
+
+function workerData(o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'from' | 'to' | 'balances'>): SweepWorkerData {
+  return {
     strategy: o.strategy,
     data: o.data,
     ...(o.strategyDir !== undefined ? { strategyDir: o.strategyDir } : {}),
@@ -106,7 +140,17 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
     ...(o.to !== undefined ? { to: o.to } : {}),
     ...(o.balances !== undefined ? { balances: o.balances } : {}),
   }
-  const results: (SweepResult | undefined)[] = new Array<SweepResult | undefined>(all.length)
+}
+
+/** Runs the tasks on a pool of worker threads (default: one per core, at most one per task), answers in task order. */
+async function runOnWorkers(
+  data: SweepWorkerData,
+  tasks: readonly Omit<SweepTask, 'index'>[],
+  workerCount: number | undefined,
+  describe: (index: number) => string,
+): Promise<Extract<SweepReply, { readonly error?: undefined }>[]> {
+  const workers = Math.max(1, Math.min(workerCount ?? availableParallelism(), tasks.length))
+  const results: (Extract<SweepReply, { readonly error?: undefined }> | undefined)[] = new Array(tasks.length)
   let next = 0
   let failure: Error | undefined
   const pool = Array.from({ length: workers }, () => new Worker(new URL('./worker.js', import.meta.url), { workerData: data }))
@@ -116,20 +160,20 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
         (worker) =>
           new Promise<void>((resolveDone, rejectDone) => {
             const give = (): void => {
-              if (failure !== undefined || next >= all.length) {
+              if (failure !== undefined || next >= tasks.length) {
                 resolveDone()
                 return
               }
               const index = next++
-              worker.postMessage({ index, params: all[index]! } satisfies SweepTask)
+              worker.postMessage({ index, ...tasks[index]! } satisfies SweepTask)
             }
             worker.on('message', (reply: SweepReply) => {
-              if ('error' in reply) {
-                failure ??= new InputError(`sweep run ${JSON.stringify(all[reply.index])}: ${reply.error}`)
+              if (reply.error !== undefined) {
+                failure ??= new InputError(`${describe(reply.index)}: ${reply.error}`)
                 resolveDone()
                 return
               }
-              results[reply.index] = reply.result
+              results[reply.index] = reply
               give()
             })
             worker.on('error', (error) => rejectDone(error))

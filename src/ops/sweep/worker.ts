@@ -18,16 +18,21 @@ port.on('message', (task: SweepTask) => {
 
 async function run(task: SweepTask): Promise<SweepReply> {
   try {
+    const curve = task.curve
     const r = await runBacktest({
       data: setup.data,
+      ...(curve !== undefined ? { equitySampleMs: curve.sampleMs } : {}),
       ...(setup.format !== undefined ? { format: setup.format } : {}),
       ...(setup.symbol !== undefined ? { symbol: setup.symbol } : {}),
       ...(setup.venue !== undefined ? { venue: setup.venue } : {}),
       strategies: [{ name: await name, params: task.params }],
-      ...(setup.from !== undefined ? { from: setup.from } : {}),
-      ...(setup.to !== undefined ? { to: setup.to } : {}),
+      ...((curve?.from ?? setup.from) !== undefined ? { from: (curve?.from ?? setup.from)! } : {}),
+      ...((curve?.to ?? setup.to) !== undefined ? { to: (curve?.to ?? setup.to)! } : {}),
       ...(setup.balances !== undefined ? { balances: setup.balances } : {}),
     })
+    if (curve !== undefined) {
+      return { index: task.index, curve: r.trader.ledger.equityCurve().map((e) => [e.timestamp, e.equity.toString()] as const) }
+    }
     const report = r.report
     return {
       index: task.index,
