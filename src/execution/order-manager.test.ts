@@ -251,14 +251,19 @@ describe('OrderManager: order options', () => {
     const { price: _price, ...rest } = intent({ type: 'market', ...over })
     return rest
   }
-  it('places a bracket once the entry fills; the stop that trades cancels the take-profit, and the account is flat', async () => {
-    const { oms, feed, intent, ledger, sim } = setup()
+  /** A market buy of 0.1 at 100 with a stop-loss at 95 and a take-profit at 110, filled. */
+  const enterWithBracket = async (oms: OrderManager, feed: (e: MarketEvent) => void, intent: (over?: Partial<OrderIntent>) => OrderIntent) => {
     const trade = (ts: number, price: number): void => feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
     trade(1_000, 100)
     const entry = oms.submit(market(intent, { decisionPrice: dec('100'), tag: 'entry', options: { stopLossPrice: dec('95'), takeProfitPrice: dec('110') } }))
     await settle()
     trade(1_001, 100)
     await settle()
+    return { entry, trade }
+  }
+  it('places a bracket once the entry fills; the stop that trades cancels the take-profit, and the account is flat', async () => {
+    const { oms, feed, intent, ledger, sim } = setup()
+    const { entry, trade } = await enterWithBracket(oms, feed, intent)
     expect(entry.state).toBe('closed')
     const exits = oms.openOrders()
     expect(exits.map((o) => [o.tag, o.side, o.amount.toString(), o.options.triggerPrice?.toString(), o.options.triggerDirection, o.options.reduceOnly, o.options.parentId])).toEqual([
@@ -293,12 +298,7 @@ describe('OrderManager: order options', () => {
     const changes: string[] = []
     const { oms, feed, intent, ledger, venue } = setup({ onEmulated: (list, change, e) => changes.push(`${change} ${e.tag} (${list.length} left)`) })
     venue.nativeOptions = false
-    const trade = (ts: number, price: number): void => feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
-    trade(1_000, 100)
-    const entry = oms.submit(market(intent, { decisionPrice: dec('100'), tag: 'entry', options: { stopLossPrice: dec('95'), takeProfitPrice: dec('110') } }))
-    await settle()
-    trade(1_001, 100)
-    await settle()
+    const { entry, trade } = await enterWithBracket(oms, feed, intent)
     expect(entry.state).toBe('closed')
     expect(oms.openOrders()).toEqual([])
     expect(oms.emulator.list().map((e) => [e.tag, e.side, e.amount, e.triggerPrice, e.direction, e.reduceOnly])).toEqual([

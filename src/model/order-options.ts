@@ -78,7 +78,6 @@ export function optionsFromJson(text: string | null, where: string): OrderOption
 
 /**
  * Checks what an order asks for makes sense together and returns a problem in one sentence, or undefined.
- * `reference` is the price now (the last trade), used to tell which way a bare trigger fires.
  */
 export function checkOptions(
   o: OrderOptions,

@@ -635,10 +635,10 @@ export class SimulatedVenue implements Venue, Component {
     order.waiting = false
     m.triggers = m.triggers.filter((o) => o !== order)
     const group = order.options.parentId
+    // One-cancels-other among the group's orders still waiting on this market (a sibling already working is the
+    // order manager's to cancel when this one trades). Not a scan of every order the venue has seen.
     if (group !== undefined) {
-      for (const other of this.byClientId.values()) {
-        if (other !== order && other.status === 'open' && other.options.parentId === group) this.cancelNow(other, 'one-cancels-other')
-      }
+      for (const other of m.triggers) if (other.options.parentId === group) this.cancelNow(other, 'one-cancels-other')
     }
     const remaining = order.amount.sub(order.filled)
     m.triggerRef = ref
