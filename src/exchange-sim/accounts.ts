@@ -54,7 +54,16 @@ export interface SimOrder {
   reserved: Decimal
   readonly reserveAsset: string
   readonly fills: SimFill[]
+  /** Binance's `selfTradePreventionMode` the order was placed under. */
+  readonly selfTradePreventionMode: SelfTradePrevention
 }
+
+/**
+ * Binance's self-trade prevention modes this exchange implements: `EXPIRE_MAKER` (Binance's default) and
+ * `NONE` (a client's orders trade with each other). Binance's EXPIRE_TAKER and EXPIRE_BOTH are not offered.
+ */
+export const SELF_TRADE_PREVENTION = ['NONE', 'EXPIRE_MAKER'] as const
+export type SelfTradePrevention = (typeof SELF_TRADE_PREVENTION)[number]
 
 export interface AssetBalance {
   free: Decimal

@@ -82,7 +82,7 @@ export function orderJson(o: SimOrder): object {
     isWorking: o.status === 'NEW' || o.status === 'PARTIALLY_FILLED',
     workingTime: o.time,
     origQuoteOrderQty: f8(o.quoteOrderQty),
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.selfTradePreventionMode,
   }
 }
 
@@ -102,7 +102,7 @@ export function newOrderJson(o: SimOrder, respType: string): object {
     type: o.type,
     side: BINANCE_SIDE[o.side],
     workingTime: o.time,
-    selfTradePreventionMode: 'EXPIRE_MAKER',
+    selfTradePreventionMode: o.selfTradePreventionMode,
   }
   if (respType === 'RESULT') return result
   return {

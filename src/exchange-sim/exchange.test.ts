@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { BinanceError } from './binance-error.js'
 import { SimExchange } from './exchange.js'
+import type { SimExchangeOptions } from './exchange.js'
 import { symbolSpec } from './symbols.js'
 
-function exchange(): SimExchange {
+function exchange(over: Partial<SimExchangeOptions> = {}): SimExchange {
   return new SimExchange({
+    ...over,
     seed: 5,
     symbols: [symbolSpec('BTC/USDT')],
     accounts: [{ apiKey: 'K', secret: 'S' }],
@@ -78,6 +80,23 @@ describe('SimExchange', () => {
     expect(buy.fills.every((f) => f.orderId === buy.id)).toBe(true)
     expect(a.trades.filter((t) => t.orderId === sell.id)).toHaveLength(0)
     expect(a.balance('BTC').locked.toString()).toBe('0')
+  })
+
+  it('with self-trade prevention NONE, trades an account with itself: two fills, a buy and a sell, under one trade id', () => {
+    const ex = exchange({ selfTradePrevention: 'NONE' })
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const ask = s.inst.tickSize.mul(s.book.bestAsk()! - 1).toFixed(2)
+    const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask })
+    const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: ask })
+    expect(buy.status).toBe('FILLED')
+    expect(sell.status).toBe('PARTIALLY_FILLED')
+    const [b] = buy.fills
+    const [m] = sell.fills
+    expect(b!.tradeId).toBe(m!.tradeId)
+    expect([b!.side, b!.isMaker, m!.side, m!.isMaker]).toEqual(['buy', false, 'sell', true])
+    expect(a.trades.filter((t) => t.tradeId === b!.tradeId)).toHaveLength(2)
+    expect(sell.selfTradePreventionMode).toBe('NONE')
   })
 
   it('expires a FOK that cannot fill completely and refuses a crossing LIMIT_MAKER', () => {

@@ -8,10 +8,10 @@
 import { Decimal, ZERO, dec, makeInstrument, parseSymbol } from '../model/index.js'
 import type { Instrument, OrderSide } from '../model/index.js'
 import { OrderBook } from '../venues/index.js'
-import type { Match } from '../venues/index.js'
+import type { Match, SelfTradeMode } from '../venues/index.js'
 import { Prng } from '../engine/index.js'
 import { Account, BINANCE_ORDER_TYPES, TIME_IN_FORCES } from './accounts.js'
-import type { BinanceOrderType, SimFill, SimOrder, TimeInForce } from './accounts.js'
+import type { BinanceOrderType, SelfTradePrevention, SimFill, SimOrder, TimeInForce } from './accounts.js'
 import { BinanceError, errors, illegalChars, mandatory } from './binance-error.js'
 import { Candles } from './candles.js'
 import { MarketMaker } from './market-maker.js'
@@ -38,6 +38,12 @@ export interface SimExchangeOptions {
   readonly takerFee: string
   readonly maker: MarketMakerOptions
   readonly now?: () => number
+  /**
+   * What happens when a client's order meets its own account's resting order. Default `EXPIRE_MAKER`,
+   * Binance's default: the resting one expires. `NONE`: they trade, and the account gets two fills, a buy and
+   * a sell, under one trade id (what an exchange without self-trade prevention does).
+   */
+  readonly selfTradePrevention?: SelfTradePrevention
 }
 
 export interface PublicTrade {
@@ -101,6 +107,12 @@ export function symbolId(symbol: string): string {
   return `${base}${quote}`.toUpperCase()
 }
 
+/** Binance's self-trade prevention mode → the matching engine's. */
+const SELF_TRADE_MODE: Readonly<Record<SelfTradePrevention, SelfTradeMode>> = {
+  NONE: 'allow',
+  EXPIRE_MAKER: 'expire-maker',
+}
+
 export class SimExchange {
   readonly symbols = new Map<string, SimSymbol>()
   readonly accounts = new Map<string, Account>()
@@ -115,9 +127,11 @@ export class SimExchange {
   /** Resting client orders expired by self-trade prevention during the last book operation. */
   private readonly expiredInMatch: number[] = []
   readonly now: () => number
+  readonly selfTradePrevention: SelfTradePrevention
 
   constructor(options: SimExchangeOptions) {
     this.now = options.now ?? Date.now
+    this.selfTradePrevention = options.selfTradePrevention ?? 'EXPIRE_MAKER'
     this.makerFee = dec(options.makerFee)
     this.takerFee = dec(options.takerFee)
     this.maxFee = Decimal.max(this.makerFee, this.takerFee)
@@ -141,7 +155,7 @@ export class SimExchange {
       // account's resting order; the resting one expires (EXPIRED_IN_MATCH) and matching goes on.
       const expired = this.expiredInMatch
       const book = new OrderBook({
-        selfTrade: 'expire-maker',
+        selfTrade: SELF_TRADE_MODE[this.selfTradePrevention],
         listener: { onMatch: (m) => void matches.push({ ...m }), onExpire: (orderId, _owner, _lots, resting) => void (resting && expired.push(orderId)) },
       })
       const start = maker.mid
@@ -319,6 +333,7 @@ export class SimExchange {
       reserved: reserve,
       reserveAsset,
       fills: [],
+      selfTradePreventionMode: this.selfTradePrevention,
     }
     this.orders.set(order.id, order)
     account.orders.set(order.id, order)

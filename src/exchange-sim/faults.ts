@@ -177,6 +177,11 @@ export class FaultInjector {
     return this.config
   }
 
+  /** How many requests each `next` rule will still hit (a test sees when its faulted requests have arrived). */
+  get remainingNext(): Partial<Record<RuleKey, number>> {
+    return Object.fromEntries(this.remaining)
+  }
+
   /** Replaces the whole configuration (countdowns restart; `staleForMs` starts a stale period now). */
   set(config: FaultConfig): void {
     this.config = config

@@ -387,7 +387,13 @@ export class ExchangeSimServer {
           return this.json(res, 200, out)
         }
         case 'GET /sim/faults':
-          return this.json(res, 200, { faults: this.faults.current, stale: this.faults.isStale(), wsClients: this.ws.size, wsDisconnects: this.ws.disconnects })
+          return this.json(res, 200, {
+            faults: this.faults.current,
+            remainingNext: this.faults.remainingNext,
+            stale: this.faults.isStale(),
+            wsClients: this.ws.size,
+            wsDisconnects: this.ws.disconnects,
+          })
         case 'POST /sim/faults':
           this.faults.set(parseFaultConfig(body, 'POST /sim/faults'))
           this.applyFaultTimers()

@@ -323,6 +323,14 @@ describe('Ledger refuses impossible input', () => {
     expect(l.balance('binance', 'BTC').toString()).toBe('1')
     expect(l.balance('kraken', 'BTC').toString()).toBe('1')
   })
+
+  it('books both fills of a self-trade (one trade id, a buy and a sell) once each', () => {
+    const l = funded()
+    l.applyFill(fill('buy', '1', '100', { id: 'x' }), BTC, 's1')
+    l.applyFill(fill('sell', '1', '100', { id: 'x' }), BTC, 's1')
+    expect(() => l.applyFill(fill('sell', '1', '100', { id: 'x' }), BTC, 's1')).toThrow(DuplicateFill)
+    expect(l.balance('binance', 'BTC').toString()).toBe('0')
+  })
 })
 
 describe('Ledger.verify detects tampering', () => {

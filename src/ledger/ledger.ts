@@ -13,7 +13,7 @@
  * - for the account in one reporting currency: Σ realized (gross) + Σ unrealized at the marks
  *   = equity at the marks − initial balances valued at the same marks + fees valued at the marks.
  */
-import { Decimal, ONE, ZERO, dec, parseSymbol } from '../model/index.js'
+import { Decimal, ONE, ZERO, dec, fillKey, parseSymbol } from '../model/index.js'
 import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js'
 import type { Instrument, Trade } from '../model/index.js'
 import { EquityCurve, DEFAULT_MAX_EQUITY_POINTS } from './equity-curve.js'
@@ -340,7 +340,7 @@ export class Ledger {
     if (!cost.eq(price.mul(amount))) throw new InvariantViolation(`${where}: cost ${cost} ≠ price ${price} × amount ${amount}`)
     if (!fee.cost.isFinite()) throw new InvariantViolation(`${where}: fee ${fee.cost} is not a number`)
     if (fee.currency === '') throw new InvariantViolation(`${where}: fee without a currency`)
-    if (!this.seen.add(venue + SEP + trade.id)) throw new DuplicateFill(`${where}: applied twice`)
+    if (!this.seen.add(fillKey(venue, trade.id, side))) throw new DuplicateFill(`${where}: applied twice`)
 
     const buy = side === 'buy'
     const { base, quote } = instrument

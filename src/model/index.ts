@@ -53,5 +53,6 @@ export { isTriggerOrder, optionsToJson, optionsFromJson, checkOptions, triggerDi
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
 export type { OrderEvent, OrderEventType, OrderInit } from './order.js'
+export { fillKey } from './trade.js'
 export type { Trade, Fee } from './trade.js'
 export type { Balance, Balances } from './balance.js'

@@ -11,7 +11,10 @@ export interface Fee {
 }
 
 export interface Trade {
-  /** Venue trade id (unique per venue). */
+  /**
+   * Venue trade id. With the side it names one fill on the venue: a self-trade (both orders ours, on an
+   * exchange without self-trade prevention) is two fills, a buy and a sell, under one trade id.
+   */
   readonly id: string
   /** Venue order id. */
   readonly order: string
@@ -26,4 +29,13 @@ export interface Trade {
   readonly cost: Decimal
   readonly fee: Fee
   readonly takerOrMaker: 'maker' | 'taker'
+}
+
+/**
+ * The key that names one fill on its venue: venue, trade id and side. The trade id alone is not enough: a
+ * self-trade is one trade id with two fills of ours, a buy and a sell (Binance with self-trade prevention
+ * NONE, and exchanges that have none). The store's primary key is the same triple.
+ */
+export function fillKey(venue: string, tradeId: string, side: OrderSide): string {
+  return `${venue}\u0000${tradeId}\u0000${side}`
 }

@@ -48,6 +48,28 @@ const CASES: Case[] = [
   { name: 'exchange has a trade we lack', internal: [], exchange: [trade()], expect: ['missing_internal'] },
   { name: 'we have a trade the exchange lacks', internal: [trade()], exchange: [], expect: ['missing_exchange'] },
   { name: 'duplicate on the exchange', internal: [trade()], exchange: [trade(), trade()], expect: ['duplicate'], matched: 1 },
+  {
+    // Both orders ours on an exchange without self-trade prevention: one trade id, a buy and a sell.
+    name: 'a self-trade: one trade id, two fills of ours on opposite sides',
+    internal: [trade(), trade({ side: 'sell', order: 'o2', clientOrderId: 'c2' })],
+    exchange: [trade({ side: 'sell', order: 'o2', clientOrderId: 'c2' }), trade()],
+    expect: [],
+    matched: 2,
+  },
+  {
+    name: 'a self-trade with one half missing internally',
+    internal: [trade()],
+    exchange: [trade(), trade({ side: 'sell', order: 'o2' })],
+    expect: ['missing_internal'],
+    matched: 1,
+  },
+  {
+    name: 'a self-trade half repeated on the exchange',
+    internal: [trade(), trade({ side: 'sell', order: 'o2' })],
+    exchange: [trade(), trade({ side: 'sell', order: 'o2' }), trade({ side: 'sell', order: 'o2' })],
+    expect: ['duplicate'],
+    matched: 2,
+  },
   { name: 'duplicate internally (first copy matched)', internal: [trade(), trade()], exchange: [trade()], expect: ['duplicate'], matched: 1 },
   {
     name: 'duplicate internally (no exchange copy)',

@@ -4,7 +4,8 @@
  * report out. The exchange side is held (an index by venue and trade id, one slot per record); the internal
  * side streams past it, and only its unmatched records are kept, so memory is linear in the exchange side
  * plus the discrepancies. Matching is by the venue's trade id, then, for what is left, by (order id, time
- * within a window, amount). Field comparisons are exact (see exact-compare): equal decimal strings, the
+ * within a window, amount). A trade id with two exchange records on opposite sides is a self-trade (both orders
+ * ours, no self-trade prevention): each half matches the internal record of its side. Field comparisons are exact (see exact-compare): equal decimal strings, the
  * common case, cost one string comparison.
  */
 import { Decimal, InputError, dec } from '../model/index.js'
@@ -114,6 +115,12 @@ class Reconciler {
 
   /** venue → trade id → index into `exRecords`. */
   private readonly exIndex = new Map<string, Map<string, number>>()
+  /**
+   * venue → trade id → the other side of a self-trade: a second exchange record under an id already held,
+   * on the other side, is the other half of one trade (both orders ours, no self-trade prevention), not a
+   * repeat.
+   */
+  private readonly exOtherSide = new Map<string, Map<string, number>>()
   private readonly exRecords: TradeRecord[] = []
   private readonly exState: number[] = []
   /** Exchange records that another repeats → the internal record they matched, once known. */
@@ -168,6 +175,14 @@ class Reconciler {
     this.exRecords.push(t)
     const first = ids.get(t.id)
     if (first !== undefined) {
+      if ((this.exRecords[first] as TradeRecord).side !== t.side && this.exOtherSide.get(venue)?.has(t.id) !== true) {
+        let other = this.exOtherSide.get(venue)
+        if (other === undefined) this.exOtherSide.set(venue, (other = new Map()))
+        other.set(t.id, at)
+        this.exState.push(UNMATCHED)
+        this.position(venue, t).exchange.add(moneyText(t.amount), t.side === 'sell')
+        return
+      }
       this.exState.push(REPEATED)
       this.repeats.push([first, at])
       if (!this.repeatedFirst.has(first)) this.repeatedFirst.set(first, undefined)
@@ -181,7 +196,8 @@ class Reconciler {
   private takeInternal(t: TradeRecord): void {
     this.inCount++
     const venue = t.venue ?? this.defaultVenue
-    const at = this.exIndex.get(venue)?.get(t.id)
+    let at = this.exIndex.get(venue)?.get(t.id)
+    if (at !== undefined && (this.exRecords[at] as TradeRecord).side !== t.side) at = this.exOtherSide.get(venue)?.get(t.id) ?? at
     if (at !== undefined) {
       const e = this.exRecords[at] as TradeRecord
       if (this.exState[at] === MATCHED) {
@@ -199,7 +215,9 @@ class Reconciler {
       ids = new Map()
       this.inUnmatched.set(venue, ids)
     }
-    const first = ids.get(t.id)
+    // Unmatched records are few: the side joins the key only here (a self-trade's two halves stay apart).
+    const key = t.side === 'sell' ? `${t.id}\u0000sell` : t.id
+    const first = ids.get(key)
     if (first !== undefined) {
       this.pushRecords('duplicate', venue, t.symbol, t.id, [first, t], [], {
         side: 'internal',
@@ -207,7 +225,7 @@ class Reconciler {
       })
       return
     }
-    ids.set(t.id, t)
+    ids.set(key, t)
     this.position(venue, t).internal.add(moneyText(t.amount), t.side === 'sell')
   }
 

@@ -229,6 +229,13 @@ describe('venueTrades', () => {
     expect(got.map((t) => t.id)).toEqual(stamps.map((_, i) => `T${i}`))
   })
 
+  it('keeps both halves of a self-trade (one trade id, a buy and a sell) when a page ends between them', async () => {
+    const half = (i: number, side: 'buy' | 'sell', ts: number): Trade => ({ ...sofiaTrade(i, ts), side, clientOrderId: `c${i}${side}` })
+    const venue = fakeVenue([half(0, 'sell', 1), half(0, 'buy', 1), half(1, 'sell', 7), half(1, 'buy', 7), half(2, 'buy', 8)])
+    const got = await all(venueTrades(venue, { since: 0, limit: 3 }))
+    expect(got.map((t) => `${t.id} ${t.side}`)).toEqual(['T0 sell', 'T0 buy', 'T1 sell', 'T1 buy', 'T2 buy'])
+  })
+
   it('asks for a bigger page when a full page of one millisecond holds nothing new', async () => {
     const venue = fakeVenue([sofiaTrade(0, 5), sofiaTrade(1, 5), sofiaTrade(2, 6)])
     const got = await all(venueTrades(venue, { since: 0, limit: 2 }))

@@ -104,6 +104,9 @@ export interface VenueTradesOptions {
   readonly limit?: number
 }
 
+/** A trade id with its side: a self-trade is one trade id with two fills of ours, a buy and a sell. */
+const sided = (t: TradeRecord): string => `${t.id}\u0000${t.side}`
+
 /**
  * A venue's trades, paged by `since`. Without `since`, the venue's whole history in one call (a venue pages its
  * own history to the end; asked for "the last N" it would give only those). A page continues from its last timestamp (not one past it: more trades
@@ -126,7 +129,7 @@ export async function* venueTrades(venue: TradeHistory, options: VenueTradesOpti
     let seenAtBoundary = new Set<string>()
     for (;;) {
       const page = await venue.fetchMyTrades(symbol, since, limit)
-      const fresh = page.filter((t) => !(t.timestamp === boundary && seenAtBoundary.has(t.id)) && t.timestamp < until)
+      const fresh = page.filter((t) => !(t.timestamp === boundary && seenAtBoundary.has(sided(t))) && t.timestamp < until)
       if (fresh.length > 0) yield fresh.slice()
       if (page.length < limit) break
       const last = page.reduce((m, t) => Math.max(m, t.timestamp), -Infinity)
@@ -141,7 +144,7 @@ export async function* venueTrades(venue: TradeHistory, options: VenueTradesOpti
         continue
       }
       if (last !== boundary) seenAtBoundary = new Set()
-      for (const t of page) if (t.timestamp === last) seenAtBoundary.add(t.id)
+      for (const t of page) if (t.timestamp === last) seenAtBoundary.add(sided(t))
       boundary = last
       since = last
     }

@@ -4,7 +4,8 @@
  * stores, down to the JSON round trip of values (rows are kept encoded, exactly as a database would hold
  * them), so code tested against it behaves the same on SQLite and PostgreSQL.
  */
-import { DuplicateFill } from '../model/index.js'
+import { DuplicateFill, fillKey } from '../model/index.js'
+import type { OrderSide } from '../model/index.js'
 import {
   ANCHOR_RECORD_TYPES,
   AUDIT,
@@ -45,7 +46,7 @@ function toDbRow(spec: TableSpec, row: Row): DbRow {
   return out
 }
 
-const fillKey = (venue: unknown, tradeId: unknown): string => `${String(venue)}\u0000${String(tradeId)}`
+const fillKeyOf = (row: Row): string => fillKey(String(row[0]), String(row[1]), String(row[6]) as OrderSide)
 
 function matchesFill(r: DbRow, f: FillFilter): boolean {
   const ts = r['timestamp'] as number
@@ -103,9 +104,9 @@ export class MemoryStore implements Store {
     if (e.empty) return
     const seen = new Set<string>()
     for (const row of e.fills) {
-      const key = fillKey(row[0], row[1])
+      const key = fillKeyOf(row)
       if (this.fillKeys.has(key) || seen.has(key)) {
-        throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1])))
+        throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1]), String(row[6])))
       }
       seen.add(key)
     }
@@ -116,7 +117,7 @@ export class MemoryStore implements Store {
       const r = toDbRow(FILLS, row)
       r['id'] = this.fills.length + 1
       this.fills.push(r)
-      this.fillKeys.add(fillKey(row[0], row[1]))
+      this.fillKeys.add(fillKeyOf(row))
     }
     for (const row of e.deposits) {
       const r = toDbRow(DEPOSITS, row)

@@ -274,6 +274,43 @@ ALTER TABLE orders ADD COLUMN options TEXT;
 ALTER TABLE orders ADD COLUMN options TEXT;
 `,
   },
+  {
+    // A fill is named by (venue, trade id, side), not (venue, trade id): a self-trade on an exchange without
+    // self-trade prevention is one trade id with two fills of ours, a buy and a sell. Every stored key stays
+    // unique under the wider key, so the rows are copied as they are (SQLite cannot change a primary key in
+    // place: the table is rebuilt, ids and order kept).
+    version: 5,
+    name: 'fills-key-side',
+    sqlite: `
+CREATE TABLE fills_v5 (
+  venue TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  id INTEGER NOT NULL UNIQUE,
+  client_order_id TEXT NOT NULL,
+  venue_order_id TEXT NOT NULL,
+  strategy_id TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  side TEXT NOT NULL,
+  price TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  cost TEXT NOT NULL,
+  fee_cost TEXT NOT NULL,
+  fee_currency TEXT NOT NULL,
+  taker_or_maker TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  PRIMARY KEY (venue, trade_id, side)
+);
+INSERT INTO fills_v5 (venue, trade_id, id, client_order_id, venue_order_id, strategy_id, symbol, side, price, amount, cost, fee_cost, fee_currency, taker_or_maker, timestamp)
+SELECT venue, trade_id, id, client_order_id, venue_order_id, strategy_id, symbol, side, price, amount, cost, fee_cost, fee_currency, taker_or_maker, timestamp FROM fills ORDER BY id;
+DROP TABLE fills;
+ALTER TABLE fills_v5 RENAME TO fills;
+CREATE INDEX fills_timestamp ON fills (timestamp, id);
+`,
+    postgres: `
+ALTER TABLE fills DROP CONSTRAINT fills_pkey;
+ALTER TABLE fills ADD PRIMARY KEY (venue, trade_id, side);
+`,
+  },
 ]
 
 /** The newest schema version in a migration list (0 for an empty list). */

@@ -5,10 +5,11 @@
  */
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { InputError, InvariantViolation } from '../model/index.js'
+import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js'
+import { MIGRATIONS, latestVersion } from './migrations.js'
 import { openStore } from './open-store.js'
 import { PostgresStore, safePostgresUrl } from './postgres-store.js'
-import { makeAudit, storeContract } from './store.contract.js'
+import { collect, makeAudit, makeFill, storeContract } from './store.contract.js'
 
 const url = process.env['DATABASE_URL']
 const prefix = `sofia_test_${process.pid}_${Date.now().toString(36)}`
@@ -102,10 +103,28 @@ if (url === undefined || url === '') {
       const s = await fresh()
       const schema = schemaOf.get(s.location) ?? ''
       await s.close()
-      await sql(`INSERT INTO "${schema}".schema_migrations VALUES (5, 'future', 0)`)
+      const next = latestVersion() + 1
+      await sql(`INSERT INTO "${schema}".schema_migrations VALUES (${next}, 'future', 0)`)
       await expect(openStore({ dataDir: '/x', databaseUrl: url, schema })).rejects.toThrow(
-        /^database postgres:\/\/\S+ is at schema version 5 but this Sofia knows only up to 4 \(upgrade Sofia\)$/,
+        new RegExp(`^database postgres://\\S+ is at schema version ${next} but this Sofia knows only up to ${next - 1} \\(upgrade Sofia\\)$`),
       )
+    })
+
+    it('upgrades a version-4 schema to the (venue, trade id, side) fill key with every fill kept', async () => {
+      const schema = `${prefix}_${++n}`
+      const old = await PostgresStore.open(url, { schema, migrations: MIGRATIONS.filter((m) => m.version <= 4) })
+      await old.migrate()
+      const fills = [makeFill('t2', { timestamp: 5 }), makeFill('t1', { timestamp: 5 }), makeFill('t3', { timestamp: 1 })]
+      await old.write({ fills })
+      await expect(old.write({ fills: [makeFill('t1', { side: 'sell', timestamp: 5 })] })).rejects.toBeInstanceOf(DuplicateFill)
+      await old.close()
+      const store = await openStore({ dataDir: '/x', databaseUrl: url, schema })
+      expect(await store.schemaVersion()).toBe(latestVersion())
+      expect((await collect(store.iterateFills())).items).toEqual([fills[2], fills[0], fills[1]])
+      await store.write({ fills: [makeFill('t1', { side: 'sell', timestamp: 5 })] })
+      await expect(store.write({ fills: [makeFill('t1', { side: 'sell', timestamp: 5 })] })).rejects.toThrow(/binance trade t1 sell is already stored/)
+      expect((await collect(store.iterateFills())).items.map((f) => `${f.tradeId} ${f.side}`)).toEqual(['t3 buy', 't2 buy', 't1 buy', 't1 sell'])
+      await store.close()
     })
 
     it('does not create a missing schema when create is false', async () => {

@@ -346,11 +346,11 @@ export class PostgresStore implements Store {
         await client.query(insertSql(FILLS), rowsJson(FILLS, e.fills))
       } catch (error) {
         if (errorCode(error) === '23505') {
-          // detail: `Key (venue, trade_id)=(binance, 42) already exists.`
+          // detail: `Key (venue, trade_id, side)=(binance, 42, buy) already exists.`
           const detail = String((error as { detail?: unknown }).detail ?? '')
-          const m = /=\((.*), (.*)\)/.exec(detail)
+          const m = /=\((.*), (.*), (buy|sell)\) already exists/.exec(detail)
           const first = e.fills[0] as Row
-          throw new DuplicateFill(duplicateFillMessage(m?.[1] ?? String(first[0]), m?.[2] ?? String(first[1])), {
+          throw new DuplicateFill(duplicateFillMessage(m?.[1] ?? String(first[0]), m?.[2] ?? String(first[1]), m?.[3] ?? String(first[6])), {
             cause: error,
           })
         }

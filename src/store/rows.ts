@@ -414,6 +414,6 @@ export function checkAuditContinuity(
 }
 
 /** Message of a DuplicateFill. */
-export function duplicateFillMessage(venue: string, tradeId: string): string {
-  return `fill ${venue} trade ${tradeId} is already stored (duplicate venue trade id); batch not written`
+export function duplicateFillMessage(venue: string, tradeId: string, side: string): string {
+  return `fill ${venue} trade ${tradeId} ${side} is already stored (duplicate venue trade id and side); batch not written`
 }

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { InputError } from '../model/index.js'
-import { MIGRATIONS } from './migrations.js'
+import { DuplicateFill, InputError } from '../model/index.js'
+import { MIGRATIONS, latestVersion } from './migrations.js'
 import type { Migration } from './migrations.js'
 import { MemoryStore } from './memory-store.js'
 import { openStore } from './open-store.js'
 import { SqliteStore } from './sqlite-store.js'
-import { makeAudit, makeOrder, storeContract } from './store.contract.js'
+import { collect, makeAudit, makeFill, makeOrder, storeContract } from './store.contract.js'
 
 const root = mkdtempSync(join(tmpdir(), 'sofia-sqlite-'))
 let n = 0
@@ -75,8 +75,9 @@ describe('sqlite store', () => {
 
   it('applies missing migrations once, each recorded in schema_migrations', async () => {
     const file = await sofiaFile()
+    const next = latestVersion() + 1
     const v5: Migration = {
-      version: 5,
+      version: next,
       name: 'add-notes',
       sqlite: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);',
       postgres: 'CREATE TABLE notes (id BIGINT PRIMARY KEY, text TEXT NOT NULL);',
@@ -84,7 +85,7 @@ describe('sqlite store', () => {
     const store = new SqliteStore(file, { migrations: [...MIGRATIONS, v5] })
     expect(store.migrate()).toBe(1)
     expect(store.migrate()).toBe(0)
-    expect(await store.schemaVersion()).toBe(5)
+    expect(await store.schemaVersion()).toBe(next)
     expect(await store.loadOrders()).toHaveLength(1)
     await store.close()
     const db = new Database(file, { readonly: true })
@@ -93,13 +94,34 @@ describe('sqlite store', () => {
       { version: 2, name: 'audit-body-optional' },
       { version: 3, name: 'audit-anchor-index' },
       { version: 4, name: 'order-options' },
-      { version: 5, name: 'add-notes' },
+      { version: 5, name: 'fills-key-side' },
+      { version: next, name: 'add-notes' },
     ])
     db.close()
-    // This build (which knows only up to version 4) now refuses the file.
+    // This build (which knows only up to the version before) now refuses the file.
     await expect(openStore({ dataDir: root, file })).rejects.toThrow(
-      `database ${file} is at schema version 5 but this Sofia knows only up to 4 (upgrade Sofia)`,
+      `database ${file} is at schema version ${next} but this Sofia knows only up to ${next - 1} (upgrade Sofia)`,
     )
+  })
+
+  it('upgrades a version-4 store to the (venue, trade id, side) fill key with every fill, id and order kept', async () => {
+    const dir = newDir()
+    mkdirSync(dir)
+    const file = join(dir, 'sofia.db')
+    const old = new SqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) })
+    old.migrate()
+    const fills = [makeFill('t2', { timestamp: 5 }), makeFill('t1', { timestamp: 5 }), makeFill('t3', { timestamp: 1 })]
+    await old.write({ fills })
+    // Under the old key a self-trade's second half was refused.
+    await expect(old.write({ fills: [makeFill('t1', { side: 'sell', timestamp: 5 })] })).rejects.toBeInstanceOf(DuplicateFill)
+    await old.close()
+    const store = await openStore({ dataDir: dir, file })
+    expect(await store.schemaVersion()).toBe(latestVersion())
+    const { items } = await collect(store.iterateFills())
+    expect(items).toEqual([fills[2], fills[0], fills[1]])
+    await store.write({ fills: [makeFill('t1', { side: 'sell', timestamp: 5 })] })
+    expect((await collect(store.iterateFills())).items.map((f) => `${f.tradeId} ${f.side}`)).toEqual(['t3 buy', 't2 buy', 't1 buy', 't1 sell'])
+    await store.close()
   })
 
   describe('refuses bad input in one line and writes nothing', () => {
@@ -136,23 +158,23 @@ describe('sqlite store', () => {
     it('a database at a newer schema version', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (5, 'future', 0)").run()
+      db.prepare(`INSERT INTO schema_migrations VALUES (${latestVersion() + 1}, 'future', 0)`).run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
-      expect(error.message).toBe(`database ${file} is at schema version 5 but this Sofia knows only up to 4 (upgrade Sofia)`)
+      expect(error.message).toBe(`database ${file} is at schema version ${latestVersion() + 1} but this Sofia knows only up to ${latestVersion()} (upgrade Sofia)`)
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })
 
     it('a gap in the applied migrations', async () => {
       const file = await sofiaFile()
       const db = new Database(file)
-      db.prepare("INSERT INTO schema_migrations VALUES (6, 'later', 0)").run()
+      db.prepare(`INSERT INTO schema_migrations VALUES (${latestVersion() + 2}, 'later', 0)`).run()
       db.close()
       const before = snapshot(file)
       const error = await refusal(() => openStore({ dataDir: root, file }))
       expect(error.message).toBe(
-        `database ${file} has a gap in its schema migrations: version 5 is missing but 6 is applied`,
+        `database ${file} has a gap in its schema migrations: version ${latestVersion() + 1} is missing but ${latestVersion() + 2} is applied`,
       )
       expect(snapshot(file).bytes).toEqual(before.bytes)
     })

@@ -331,7 +331,7 @@ export class SqliteStore implements Store {
           s.insertFill.run(++id, ...row)
         } catch (error) {
           if (errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-            throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1])), { cause: error })
+            throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1]), String(row[6])), { cause: error })
           }
           throw error
         }

@@ -68,7 +68,7 @@ export function makeAudit(count: number, after: { seq: number; hash: string } = 
   return out
 }
 
-async function collect<T>(it: AsyncIterable<T[]>): Promise<{ items: T[]; batches: number }> {
+export async function collect<T>(it: AsyncIterable<T[]>): Promise<{ items: T[]; batches: number }> {
   const items: T[] = []
   let batches = 0
   for await (const batch of it) {
@@ -212,6 +212,16 @@ export function storeContract(
       expect(await s.auditHead()).toBeUndefined()
       // The same venue trade id on another venue is a different fill.
       await s.write({ fills: [makeFill('t1', { venue: 'kraken' })] })
+      expect(await s.countFills()).toBe(2)
+    })
+
+    it('keeps both fills of a self-trade (one trade id, a buy and a sell) and refuses a repeated side', async () => {
+      const s = await fresh()
+      await s.write({ fills: [makeFill('t1')] })
+      await s.write({ fills: [makeFill('t1', { side: 'sell', clientOrderId: 'o2', venueOrderId: 'v-o2' })] })
+      const { items } = await collect(s.iterateFills())
+      expect(items.map((f) => `${f.tradeId} ${f.side} ${f.clientOrderId}`)).toEqual(['t1 buy o1', 't1 sell o2'])
+      await expect(s.write({ fills: [makeFill('t1', { side: 'sell', clientOrderId: 'o3' })] })).rejects.toThrow(/binance trade t1 sell is already stored/)
       expect(await s.countFills()).toBe(2)
     })
 

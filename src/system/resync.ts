@@ -9,7 +9,7 @@
  * `resync.order_closed`, `resync.unknown_open_order`, `resync.completed`).
  */
 import { isSofiaClientOrderId } from '../execution/index.js'
-import { InvalidStateTransition, OrderNotFound } from '../model/index.js'
+import { InvalidStateTransition, OrderNotFound, fillKey } from '../model/index.js'
 import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
@@ -74,14 +74,14 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
   const known = new Set<string>()
   const store = trader.persistence?.store
   if (store !== undefined) {
-    for await (const batch of store.iterateFills({ venue: venue.id, since })) for (const f of batch) known.add(f.tradeId)
+    for await (const batch of store.iterateFills({ venue: venue.id, since })) for (const f of batch) known.add(fillKey(f.venue, f.tradeId, f.side))
   }
   let fillsApplied = 0
   let foreignFills = 0
   let fillsAdopted = 0
   let otherLegFills = 0
   for (const t of trades) {
-    if (known.has(t.id)) continue
+    if (known.has(fillKey(t.venue, t.id, t.side))) continue
     if (om.order(t.clientOrderId) === undefined) {
       if (options.adopt === true) {
         const adopted = om.adoptExternalFill(t)

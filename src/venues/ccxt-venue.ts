@@ -31,6 +31,7 @@ import {
   RateLimitExceeded,
   ZERO,
   dec,
+  fillKey,
   makeInstrument,
 } from '../model/index.js'
 import type { Balances, Decimal, Instrument, OrderStatus, Trade } from '../model/index.js'
@@ -249,7 +250,7 @@ export class CcxtVenue implements Venue, Component {
     const view = this.orderView(raw, req)
     const fills = (raw.trades ?? []).map((t) => this.tradeOf(t, view)).filter((t): t is Trade => t !== undefined)
     // The stream normally brings these fills first; if not, they are fetched with exact times, else taken from here.
-    if (fills.some((f) => !this.seenTrades.has(f.id))) this.scheduleBackfill(this.trackedOf(view), fills)
+    if (fills.some((f) => !this.seenTrades.has(fillKey(f.venue, f.id, f.side)))) this.scheduleBackfill(this.trackedOf(view), fills)
     this.onOrderUpdate(view)
     return view
   }
@@ -336,7 +337,8 @@ export class CcxtVenue implements Venue, Component {
     const add = (page: readonly CcxtTrade[]): number => {
       let fresh = 0
       for (const t of page) {
-        const id = str(t.id) ?? `${t.timestamp}:${t.order}:${t.amount}`
+        // The id with the side: a self-trade is one trade id with two fills of ours, a buy and a sell.
+        const id = `${str(t.id) ?? `${t.timestamp}:${t.order}:${t.amount}`}:${t.side}`
         if (seen.has(id)) continue
         seen.add(id)
         out.push(t)
@@ -355,8 +357,10 @@ export class CcxtVenue implements Venue, Component {
       while (page.length >= pageSize && !enough()) {
         const lastId = page.reduce((m, t) => Math.max(m, Number(str(t.id) ?? -1)), -1)
         if (!(lastId >= 0)) throw new NetworkError(`${this.id}: fetchMyTrades ${symbol}: a full page without trade ids; cannot page on`)
-        page = await this.read(`fetchMyTrades ${symbol} fromId ${lastId + 1}`, () => this.exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: lastId + 1 }))
-        add(page)
+        // From the last id itself, not one past it: a page may end between the two fills of a self-trade,
+        // which share their id. The overlap (one or two fills already seen) is dropped by add().
+        page = await this.read(`fetchMyTrades ${symbol} fromId ${lastId}`, () => this.exchange.fetchMyTrades(symbol, undefined, pageSize, { fromId: lastId }))
+        if (add(page) === 0) break
       }
       return out
     }
@@ -545,8 +549,9 @@ export class CcxtVenue implements Venue, Component {
   }
 
   private onTradeUpdate(trade: Trade): void {
-    if (this.seenTrades.has(trade.id)) return
-    this.seenTrades.add(trade.id)
+    const key = fillKey(trade.venue, trade.id, trade.side)
+    if (this.seenTrades.has(key)) return
+    this.seenTrades.add(key)
     const t = this.track(trade.clientOrderId, trade.symbol, trade.timestamp)
     t.traded = t.traded.add(trade.amount)
     for (const l of this.listeners) l.onTrade(trade)
@@ -556,7 +561,7 @@ export class CcxtVenue implements Venue, Component {
       this.emitOrder(t, p)
     }
     // The stream delivered what the backfill was waiting for (the usual case): no REST call needed.
-    if (t.backfill !== undefined && t.pending === undefined && t.backfillKnown.every((f) => this.seenTrades.has(f.id))) {
+    if (t.backfill !== undefined && t.pending === undefined && t.backfillKnown.every((f) => this.seenTrades.has(fillKey(f.venue, f.id, f.side)))) {
       clearTimeout(t.backfill)
       t.backfill = undefined
     }

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { ExchangeSimServer, FaultInjector, SimExchange, loadFaultFile } from '../../exchange-sim/index.js'
+import { ExchangeSimServer, FaultInjector, SELF_TRADE_PREVENTION, SimExchange, loadFaultFile } from '../../exchange-sim/index.js'
+import type { SelfTradePrevention } from '../../exchange-sim/index.js'
 import { defaultBalances, symbolSpec } from '../../exchange-sim/symbols.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 
@@ -31,6 +32,7 @@ interface ExchangeSimFlags {
   faults?: string
   latencyMs?: string
   tradesOut?: string
+  selfTradePrevention: string
 }
 
 function parseNumber(option: string, value: string): number {
@@ -68,6 +70,11 @@ export function registerExchangeSim(program: Command): void {
     .option('--faults <file>', 'fault injection settings (YAML or JSON; see src/exchange-sim/faults.ts)')
     .option('--latency-ms <ms>', 'added latency on every request (overrides latencyMs of --faults)')
     .option('--trades-out <file>', "append every fill (CCXT unified trade + apiKey) to this JSONL file")
+    .option(
+      '--self-trade-prevention <mode>',
+      `${SELF_TRADE_PREVENTION.join(' or ')}: NONE lets an account's orders trade with each other (two fills, a buy and a sell, under one trade id)`,
+      'EXPIRE_MAKER',
+    )
     .action(async (flags: ExchangeSimFlags) => {
       const seed = parseNonNegativeInt('--seed', flags.seed)
       const port = parseNonNegativeInt('--port', flags.port)
@@ -81,6 +88,10 @@ export function registerExchangeSim(program: Command): void {
       if (probability > 1) throw new InputError('--trade-probability: expected a number in [0, 1]')
       for (const [opt, v] of [['--maker-fee', flags.makerFee], ['--taker-fee', flags.takerFee]] as const) {
         if (parseNonNegativeNumber(opt, v) >= 0.1) throw new InputError(`${opt}: expected a rate below 0.1, got '${v}'`)
+      }
+      const stp = flags.selfTradePrevention.toUpperCase()
+      if (!(SELF_TRADE_PREVENTION as readonly string[]).includes(stp)) {
+        throw new InputError(`--self-trade-prevention: expected ${SELF_TRADE_PREVENTION.join(' or ')}, got '${flags.selfTradePrevention}'`)
       }
       const apiKey = flags.apiKey ?? randomBytes(24).toString('hex')
       const apiSecret = flags.apiSecret ?? randomBytes(32).toString('hex')
@@ -106,6 +117,7 @@ export function registerExchangeSim(program: Command): void {
         balances,
         makerFee: flags.makerFee,
         takerFee: flags.takerFee,
+        selfTradePrevention: stp as SelfTradePrevention,
         maker: {
           scale,
           offset: parseNumber('--price-offset', flags.priceOffset),

@@ -12,7 +12,7 @@
  * Money is in one quote currency (`currency`, default the quote of the first fill). Fills quoted in another
  * currency still move the ledger but are left out of the sums and counted in `excludedFills`.
  */
-import { Decimal, InputError, InvariantViolation, ZERO, makeInstrument, parseSymbol } from '../../model/index.js'
+import { Decimal, InputError, InvariantViolation, ZERO, fillKey, makeInstrument, parseSymbol } from '../../model/index.js'
 import type { Instrument, OrderState, Trade } from '../../model/index.js'
 import { Ledger } from '../../ledger/index.js'
 import type { ClosedTrade } from '../../ledger/index.js'
@@ -317,7 +317,7 @@ export class Replay {
   private startMarks = new Map<string, Decimal>()
   private lastClosed: ClosedTrade | undefined
   private sinceDrain = 0
-  /** venue SEP tradeId → the window fill awaiting its realized P&L (until the next drain). */
+  /** fillKey(venue, tradeId, side) → the window fill awaiting its realized P&L (until the next drain). */
   private pending = new Map<string, { cell: CellAcc; row: FillPnl }>()
   private readonly winners: { row: FillPnl; net: Decimal }[] = []
   private readonly losers: { row: FillPnl; net: Decimal }[] = []
@@ -435,7 +435,7 @@ export class Replay {
     }
     const row: FillPnl = { fill: f, price, amount, fee, decisionPrice, realizedPnl: ZERO, closing: false }
     if (this.options.keepFills === true) this.rows.push(row)
-    this.pending.set(f.venue + SEP + f.tradeId, { cell, row })
+    this.pending.set(fillKey(f.venue, f.tradeId, f.side), { cell, row })
     this.lastWindowTs = f.timestamp
     if (f.timestamp >= this.nextSample) {
       this.sample(f.timestamp)
@@ -579,7 +579,7 @@ export class Replay {
     if (list.length > 0) this.lastClosed = list[list.length - 1]
     for (let i = start; i < list.length; i++) {
       const t = list[i]!
-      const p = this.pending.get(t.venue + SEP + t.tradeId)
+      const p = this.pending.get(fillKey(t.venue, t.tradeId, t.side))
       if (p === undefined) continue // before the window, or in another currency
       const cell = p.cell
       cell.realizedPnl = cell.realizedPnl.add(t.realizedGross)
