@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, cliEnv } from './helpers.js'
+import { CLI, cliEnv, sofia } from './helpers.js'
 import { control, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -99,11 +99,22 @@ describe('a stop the exchange cannot take', () => {
     expect((await orders()).map((o) => [o.side, o.type, o.status])).toEqual([['BUY', 'MARKET', 'FILLED']])
     first.proc.kill('SIGKILL')
     await first.exited
+    // No session: `sofia status` reads the store, and shows the stop that waits in Sofia.
+    const offline = sofia(['status', '--data-dir', dir], { cwd: dir, env: { KILL_SWITCH: 'OFF' } })
+    expect(offline.code, offline.stderr).toBe(0)
+    expect(offline.stdout).toMatch(/^emulated orders \(waiting in Sofia, not on the exchange\): 1$/m)
+    expect(offline.stdout).toMatch(/^ {2}\S+ stop-guard: xsim BTC\/USDT sell market 0\.01 when price ≤ [\d.]+ \(stop, reduce-only\)$/m)
 
     const second = run(dir, file)
     await new Promise((r) => setTimeout(r, 3_000))
     expect(emulated(dir)).toHaveLength(1)
     expect((await orders()).length, second.stderr()).toBe(1) // restarted holding the position: no new entry, the stop still waits
+    // The running session answers `sofia status` itself, with the same stop.
+    const live = sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } })
+    expect(live.code, live.stderr).toBe(0)
+    const status = JSON.parse(live.stdout) as { session: unknown; emulatedOrders: { tag: string; side: string; reduceOnly: boolean }[] }
+    expect(status.session).not.toBeNull()
+    expect(status.emulatedOrders).toMatchObject([{ tag: 'stop', side: 'sell', reduceOnly: true }])
     const book = await control<{ bids: [string, string][] }>(sim!, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
     const mid = Number(book.bids[0]![0])
     await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })

@@ -72,5 +72,29 @@ export const orderSchema = {
   },
 } as const
 
+/** An emulated order (GET /orders `emulated`): waits in Sofia until its trigger fires. */
+export const emulatedOrderSchema = {
+  type: 'object',
+  properties: {
+    clientOrderId: { type: 'string' },
+    strategyId: { type: 'string' },
+    venue: { type: 'string' },
+    symbol: { type: 'string' },
+    type: { type: 'string' },
+    side: { type: 'string' },
+    amount: { type: 'string' },
+    price: { type: ['string', 'null'] },
+    state: { type: 'string' },
+    triggerPrice: { type: ['string', 'null'] },
+    triggerDirection: { type: 'string' },
+    trailingPercent: { type: ['string', 'null'] },
+    reduceOnly: { type: 'boolean' },
+    tag: { type: ['string', 'null'] },
+    description: { type: 'string' },
+    timestamp: { type: 'integer' },
+    datetime: { type: 'string' },
+  },
+} as const
+
 /** A route that an operator may run with a reason (optional) and extra arguments. */
 export const procedureBody = { type: 'object', additionalProperties: true } as const

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dec } from '../model/index.js'
 import { createMetrics } from '../observability/index.js'
 import { MemoryStore } from '../store/index.js'
 import { attachMetrics } from '../system/index.js'
@@ -315,6 +316,53 @@ describe('operator API: dashboard views', () => {
     expect(fills[0]!.price).toMatch(/^\d+(\.\d+)?$/)
     if (fills.length === 2) expect(fills[0]!.timestamp).toBeGreaterThanOrEqual(fills[1]!.timestamp)
     expect((await get('/fills?limit=0')).status).toBe(400)
+  })
+
+  it('/orders lists the orders Sofia works itself (emulated stops) apart from the venue\'s open orders', async () => {
+    const om = paper.trader.orders
+    const [venue, symbol] = [om.openOrders()[0]?.venue ?? 'sim', om.openOrders()[0]?.symbol ?? 'BTC/USDT']
+    const e = om.emulator.add({
+      id: 'emu-api-1',
+      strategyId: 'market-maker',
+      venue,
+      symbol,
+      side: 'sell',
+      type: 'market',
+      amount: dec('0.01'),
+      price: undefined,
+      options: { triggerPrice: dec('1'), reduceOnly: true, tag: 'stop' },
+      now: 1_700_000_000_000,
+      last: undefined,
+    })
+    try {
+      const r = await get('/orders')
+      expect(r.status).toBe(200)
+      expect(r.json['emulated']).toEqual([
+        {
+          clientOrderId: 'emu-api-1',
+          strategyId: 'market-maker',
+          venue,
+          symbol,
+          type: 'market',
+          side: 'sell',
+          amount: '0.01',
+          price: null,
+          state: 'emulated',
+          triggerPrice: '1',
+          triggerDirection: 'below',
+          trailingPercent: null,
+          reduceOnly: true,
+          tag: 'stop',
+          description: `${venue} ${symbol} sell market 0.01 when price ≤ 1 (stop, reduce-only)`,
+          timestamp: 1_700_000_000_000,
+          datetime: '2023-11-14T22:13:20.000Z',
+        },
+      ])
+      expect((r.json['orders'] as { clientOrderId: string }[]).some((o) => o.clientOrderId === e.id)).toBe(false)
+    } finally {
+      om.emulator.cancel(e.id, 'test')
+    }
+    expect((await get('/orders')).json['emulated']).toEqual([])
   })
 
   it('/pnl/breakdown and /reports/attribution break the P&L down exactly, by strategy, venue and symbol', async () => {

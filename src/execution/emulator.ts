@@ -41,6 +41,25 @@ export interface EmulatedOrder {
 
 export type EmulatorChange = 'created' | 'triggered' | 'canceled'
 
+/** The store's state key of the emulated orders (the whole list, rewritten at every change). */
+export const EMULATED_STATE_KEY = 'orders.emulated'
+
+/**
+ * One line for an operator: what waits, and when it fires.
+ * `xsim BTC/USDT sell market 0.01 when price ≤ 29100 (stop, reduce-only)`; a trailing stop names its distance
+ * and the best price it has seen.
+ */
+export function describeEmulated(e: EmulatedOrder): string {
+  const op = e.direction === 'below' ? '≤' : '≥'
+  const when =
+    e.triggerPrice !== null
+      ? `when price ${op} ${e.triggerPrice}`
+      : `trailing ${e.trailingPercent}%${e.extreme !== null ? ` from ${e.extreme}` : ''}`
+  const what = `${e.side} ${e.type} ${e.amount}${e.price !== null ? ` @ ${e.price}` : ''}`
+  const notes = [e.tag, e.reduceOnly ? 'reduce-only' : null].filter((x) => x !== null).join(', ')
+  return `${e.venue} ${e.symbol} ${what} ${when}${notes !== '' ? ` (${notes})` : ''}`
+}
+
 export interface EmulatorHooks {
   /** Sends the order of a fired emulated order; returns the client id of what was sent (undefined if denied). */
   fire(e: EmulatedOrder, level: number): string | undefined

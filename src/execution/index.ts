@@ -5,5 +5,5 @@
 export { clientOrderId, isSofiaClientOrderId, storeTag } from './client-order-id.js'
 export { OrderManager } from './order-manager.js'
 export type { CancelReport, OrderManagerOptions, OrderCounters } from './order-manager.js'
-export { OrderEmulator, levelOf } from './emulator.js'
+export { EMULATED_STATE_KEY, OrderEmulator, describeEmulated, levelOf } from './emulator.js'
 export type { EmulatedOrder, EmulatorChange, EmulatorHooks } from './emulator.js'

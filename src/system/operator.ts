@@ -11,6 +11,8 @@ import { dec } from '../model/index.js'
 import { INACTIVE, KillSwitch, PositionOverride, TRADING_STATES, TradingStates } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingState, TradingStatesSnapshot } from '../risk/index.js'
 import type { Store, StoredOrder, WriteBatch } from '../store/index.js'
+import { EMULATED_STATE_KEY } from '../execution/index.js'
+import type { EmulatedOrder } from '../execution/index.js'
 import { liveSession, sendRequest } from './control.js'
 import type { ControlCommand, ControlResponse, Lease } from './control.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, setOverride, storedOr } from './safety.js'
@@ -31,6 +33,8 @@ export interface OfflineStatus {
   readonly killSwitch: KillSwitchState & { readonly mode: KillSwitchMode }
   readonly tradingStates: TradingStatesSnapshot
   readonly openOrders: readonly StoredOrder[]
+  /** Trigger and trailing orders the last session was working itself (state `orders.emulated`). */
+  readonly emulatedOrders: readonly EmulatedOrder[]
   readonly positions: readonly { venue: string; symbol: string; amount: string }[]
 }
 
@@ -69,6 +73,7 @@ export class OperatorConsole {
       killSwitch: { ...ks.state(), mode: this.killSwitchMode },
       tradingStates: new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY)).snapshot(),
       openOrders: await this.store.loadOrders({ openOnly: true }),
+      emulatedOrders: storedOr<EmulatedOrder[]>(state.get(EMULATED_STATE_KEY), [], EMULATED_STATE_KEY),
       positions,
     }
   }

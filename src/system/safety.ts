@@ -12,7 +12,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs'
 import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
-import type { OrderManager } from '../execution/index.js'
+import type { EmulatedOrder, OrderManager } from '../execution/index.js'
 import type { Ledger } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
 import { InputError, ZERO, dec } from '../model/index.js'
@@ -191,6 +191,8 @@ export interface SafetyStatus {
   readonly monitors: readonly MonitorStatus[]
   readonly breakers: ReturnType<CircuitBreakers['list']>
   readonly openOrders: number
+  /** Trigger and trailing orders Sofia works itself (not on the exchange until they fire). */
+  readonly emulatedOrders: readonly EmulatedOrder[]
   readonly positions: readonly { venue: string; symbol: string; amount: string }[]
   /** Strategies held to reducing orders because a feed they depend on is stale, with those feeds. */
   readonly stalePaused: Readonly<Record<string, readonly string[]>>
@@ -524,6 +526,7 @@ export class Safety implements Component {
       monitors: this.o.monitors.evaluate(now),
       breakers: this.o.breakers.list(now),
       openOrders: this.o.orders.openOrders().length,
+      emulatedOrders: this.o.orders.emulator.list(),
       positions: this.positions(),
       stalePaused: Object.fromEntries(this.pausedByStale),
     }

@@ -16,7 +16,7 @@ import { AuditLog } from '../audit/index.js'
 import { BarBuilder } from '../data/index.js'
 import type { Clock, Component, MarketSource, RunStats } from '../engine/index.js'
 import { Engine, WallClock } from '../engine/index.js'
-import { OrderManager, storeTag } from '../execution/index.js'
+import { EMULATED_STATE_KEY, OrderManager, storeTag } from '../execution/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
 import { Ledger } from '../ledger/index.js'
 import type { Decimal, DecimalLike, Instrument, MarketEvent, OrderEvent } from '../model/index.js'
@@ -158,7 +158,6 @@ interface Prepared {
 
 const EPOCH_KEY = 'session.epoch'
 /** Trigger and trailing orders Sofia works itself for a venue that cannot take them (execution/emulator). */
-const EMULATED_KEY = 'orders.emulated'
 
 export class Trader {
   readonly engine: Engine
@@ -289,10 +288,10 @@ export class Trader {
         return ks.active && since !== null && order.timestamp <= since ? 'the kill switch tripped before it left' : undefined
       },
       ...(prepared.idTag !== undefined ? { idTag: prepared.idTag } : {}),
-      emulated: storedOr<EmulatedOrder[]>(state.get(EMULATED_KEY), [], EMULATED_KEY),
+      emulated: storedOr<EmulatedOrder[]>(state.get(EMULATED_STATE_KEY), [], EMULATED_STATE_KEY),
       // Emulated trigger orders live in the store's state (the whole list) and each change is audited.
       onEmulated: (list, change, order, detail) => {
-        persistence?.setStateQuiet(EMULATED_KEY, list)
+        persistence?.setStateQuiet(EMULATED_STATE_KEY, list)
         persistence?.audit(`order.emulated.${change}`, order.strategyId, { ...order, ...detail })
       },
     })

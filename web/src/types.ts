@@ -88,6 +88,18 @@ export interface Order {
   readonly timestamp: number
 }
 
+/** A trigger or trailing order Sofia works itself (GET /orders `emulated`): not on the exchange until it fires. */
+export interface EmulatedOrder {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: string
+  readonly amount: string
+  readonly description: string
+  readonly timestamp: number
+}
+
 export interface Fill {
   readonly id: string
   readonly clientOrderId: string

@@ -5,13 +5,15 @@
  * `GET /exchange/balance`, `GET /pnl?period=`. CCXT field names; decimals as strings.
  */
 import type { FastifyInstance } from 'fastify'
+import { describeEmulated } from '../../execution/index.js'
+import type { EmulatedOrder } from '../../execution/index.js'
 import type { Order } from '../../model/index.js'
 import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { PNL_PERIODS, periodPnl } from '../pnl.js'
 import type { PnlPeriod } from '../pnl.js'
-import { anyObject, errorResponses, optionalReasonBody, orderSchema } from '../schemas.js'
+import { anyObject, emulatedOrderSchema, errorResponses, optionalReasonBody, orderSchema } from '../schemas.js'
 
 export function orderView(o: Order): Record<string, unknown> {
   return {
@@ -33,6 +35,29 @@ export function orderView(o: Order): Record<string, unknown> {
   }
 }
 
+/** An order Sofia works itself (a trigger or trailing order the venue cannot take): not on the exchange yet. */
+export function emulatedView(e: EmulatedOrder): Record<string, unknown> {
+  return {
+    clientOrderId: e.id,
+    strategyId: e.strategyId,
+    venue: e.venue,
+    symbol: e.symbol,
+    type: e.type,
+    side: e.side,
+    amount: e.amount,
+    price: e.price,
+    state: 'emulated',
+    triggerPrice: e.triggerPrice,
+    triggerDirection: e.direction,
+    trailingPercent: e.trailingPercent,
+    reduceOnly: e.reduceOnly,
+    tag: e.tag,
+    description: describeEmulated(e),
+    timestamp: e.createdAt,
+    datetime: new Date(e.createdAt).toISOString(),
+  }
+}
+
 export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { trader } = ctx.deps
 
@@ -41,14 +66,25 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Open orders (including those whose cancel is in flight)',
+        summary:
+          "Open orders (including those whose cancel is in flight), and `emulated`: trigger and trailing orders Sofia works itself because the venue cannot take them (not on the exchange until they fire; the kill switch and cancel-all drop them)",
         tags: ['orders'],
-        response: { 200: { type: 'object', properties: { count: { type: 'integer' }, orders: { type: 'array', items: orderSchema } } }, ...errorResponses },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              count: { type: 'integer' },
+              orders: { type: 'array', items: orderSchema },
+              emulated: { type: 'array', items: emulatedOrderSchema },
+            },
+          },
+          ...errorResponses,
+        },
       },
     },
     () => {
       const orders = trader.orders.openOrders().map(orderView)
-      return { count: orders.length, orders }
+      return { count: orders.length, orders, emulated: trader.orders.emulator.list().map(emulatedView) }
     },
   )
 

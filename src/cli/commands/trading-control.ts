@@ -6,6 +6,7 @@
 import type { Command } from 'commander'
 import type { OperatorConsole, SafetyStatus } from '../../system/index.js'
 import { InputError } from '../../model/index.js'
+import { describeEmulated } from '../../execution/index.js'
 import { parseNonNegativeNumber } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { actorOf, addOperatorOptions, printResult, withConsole } from '../operator-command.js'
@@ -117,6 +118,11 @@ export function registerTradingControl(program: Command): void {
         const positions = live?.positions ?? offline!.positions
         process.stdout.write(`positions: ${positions.length === 0 ? 'flat' : positions.map((p) => `${p.venue}:${p.symbol} ${p.amount}`).join(', ')}\n`)
         process.stdout.write(`open orders: ${live?.openOrders ?? offline!.openOrders.length}\n`)
+        const emulated = live?.emulatedOrders ?? offline!.emulatedOrders
+        if (emulated.length > 0) {
+          process.stdout.write(`emulated orders (waiting in Sofia, not on the exchange): ${emulated.length}\n`)
+          for (const e of emulated) process.stdout.write(`  ${e.id} ${e.strategyId}: ${describeEmulated(e)}\n`)
+        }
         if (live !== undefined) {
           process.stdout.write(`daily P&L: ${live.dailyPnl}\n`)
           for (const m of live.monitors) process.stdout.write(`monitor ${m.name}${m.feed !== undefined ? `:${m.feed}` : ''}: ${m.level} (${m.detail})\n`)

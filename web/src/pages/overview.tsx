@@ -5,7 +5,7 @@ import { useResource } from '../api'
 import { LineChart } from '../chart'
 import { KillSwitchControl } from '../kill-switch'
 import { useLive } from '../live'
-import type { Fill, Order, Position, ReconciliationRun, RiskStatus, StatusView } from '../types'
+import type { EmulatedOrder, Fill, Order, Position, ReconciliationRun, RiskStatus, StatusView } from '../types'
 import { Badge, Bar, ErrorBanner, Loaded, Num, Panel, Table, Time, levelOf } from '../ui'
 
 /** The first paint of the P&L numbers after navigation: the dashboard's "first meaningful paint". */
@@ -16,7 +16,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
   const status = useResource<StatusView>('/status', 2_000)
   const risk = useResource<RiskStatus>('/risk/status', 2_000)
   const positions = useResource<{ currency: string; positions: Position[] }>('/positions', 3_000)
-  const orders = useResource<{ count: number; orders: Order[] }>('/orders', 2_000)
+  const orders = useResource<{ count: number; orders: Order[]; emulated?: EmulatedOrder[] }>('/orders', 2_000)
   const fills = useResource<{ fills: Fill[] }>('/fills?limit=20', 5_000)
   const alerts = useResource<{ recent: { at: number; name: string; level: string; detail: string }[]; firing: unknown[] }>('/alerts', 5_000)
   const recon = useResource<{ runs: ReconciliationRun[] }>('/reconciliation/runs?limit=1', 10_000)
@@ -177,6 +177,28 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
                 ]}
               />
             )}
+          </Loaded>
+          <Loaded res={orders}>
+            {(d) =>
+              (d.emulated ?? []).length === 0 ? null : (
+                <>
+                  <p class="muted" data-testid="emulated-orders">
+                    Waiting in Sofia: {(d.emulated ?? []).length} stop{(d.emulated ?? []).length === 1 ? '' : 's'} the exchange cannot take (not on the exchange until they fire)
+                  </p>
+                  <Table
+                    rows={d.emulated ?? []}
+                    rowKey={(e) => e.clientOrderId}
+                    empty=""
+                    caption="Emulated orders"
+                    columns={[
+                      { key: 'time', label: 'Time', render: (e) => <Time ms={e.timestamp} /> },
+                      { key: 'strategy', label: 'Strategy', render: (e) => e.strategyId },
+                      { key: 'order', label: 'Order', render: (e) => e.description },
+                    ]}
+                  />
+                </>
+              )
+            }
           </Loaded>
         </Panel>
 
