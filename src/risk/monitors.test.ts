@@ -185,6 +185,17 @@ describe('RiskMonitors: hourly loss (rolling 60 minutes)', () => {
     expect(status(m, end, 'daily_loss')).toMatchObject({ level: 'critical', value: 240 })
   })
 
+  it('restarts its window when an operator acknowledges the loss: only a further loss counts', () => {
+    const m = new RiskMonitors(hourly)
+    const end = lose(m, 6, 40, T0)
+    expect(status(m, end, 'hourly_loss').level).toBe('critical')
+    m.restartHourlyWindow()
+    m.observePnl(end, { dailyPnl: dec(-240), equity: dec(9_760) })
+    expect(status(m, end, 'hourly_loss')).toMatchObject({ level: 'ok', value: 0 })
+    m.observePnl(end + 5 * MIN, { dailyPnl: dec(-350), equity: dec(9_650) })
+    expect(status(m, end + 5 * MIN, 'hourly_loss')).toMatchObject({ level: 'warning', value: 110 })
+  })
+
   it('recovers once the loss leaves the window, with no new observation needed', () => {
     const m = new RiskMonitors(hourly)
     m.observePnl(T0, { dailyPnl: dec(0), equity: dec(10_000) })

@@ -274,6 +274,14 @@ export class RiskMonitors {
     this.peakEquity = this.equity
   }
 
+  /**
+   * Starts the hourly loss window afresh from the next P&L observation. For an operator who has acknowledged
+   * the loss so far: without it the hour that holds the acknowledged loss would keep its breach standing.
+   */
+  restartHourlyWindow(): void {
+    this.pnlSamples.length = 0
+  }
+
   /** P&L samples held for the hourly window (bounded by 1 h / pnlSampleIntervalMs + 1), for metrics. */
   get pnlSampleCount(): number {
     return this.pnlSamples.length

@@ -454,10 +454,13 @@ export class Safety implements Component {
   ): { ok: boolean; blockers: readonly string[] } {
     const now = this.o.clock.now()
     const acknowledged = options.acknowledgeLoss === true
-    const breaches = this.o.monitors
-      .breaches(now)
-      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined && !(acknowledged && b.name === 'daily_loss'))
+    // Acknowledging the loss covers the day's and the last hour's: both are the same loss, seen over two windows.
+    const isLoss = (name: string): boolean => name === 'daily_loss' || name === 'hourly_loss'
+    const standing = this.o.monitors.breaches(now)
+    const breaches = standing
+      .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined && !(acknowledged && isLoss(b.name)))
       .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
+    const hourly = standing.find((b) => b.name === 'hourly_loss')
     const loss = this.dailyLossBreach()
     if (loss !== undefined && !acknowledged && !breaches.some((b) => b.startsWith('daily_loss'))) {
       breaches.push(`${loss} (acknowledge it to resume today: --acknowledge-loss)`)
@@ -468,17 +471,19 @@ export class Safety implements Component {
       ...(options.clearsReconciliation === true ? { clearsReconciliation: true } : {}),
     })
     if (!result.ok) return { ok: false, blockers: result.blockers }
-    if (acknowledged && loss !== undefined) this.acknowledgeLoss(actor, reason, loss)
+    const acknowledgedLoss = [loss, hourly === undefined ? undefined : `hourly_loss (${hourly.detail})`].filter((x) => x !== undefined).join('; ')
+    if (acknowledged && acknowledgedLoss !== '') this.acknowledgeLoss(actor, reason, acknowledgedLoss)
     if (result.event !== undefined) {
       this.o.monitors.resetDrawdownPeak()
-      this.record(result.event, acknowledged && loss !== undefined ? { acknowledgedLoss: loss } : {})
+      this.record(result.event, acknowledged && acknowledgedLoss !== '' ? { acknowledgedLoss } : {})
     }
     return { ok: true, blockers: [] }
   }
 
   /**
    * An operator accepts today's loss so far: the daily baseline moves to the current P&L (recorded with the
-   * old and new figures), and MAX_DAILY_LOSS applies again to any further loss today. Without it a loss-limit
+   * old and new figures), the hourly loss window starts afresh, and MAX_DAILY_LOSS applies again to any further
+   * loss today. Without it a loss-limit
    * halt could only end with the UTC day.
    */
   private acknowledgeLoss(actor: string, reason: string, breach: string): void {
@@ -491,6 +496,7 @@ export class Safety implements Component {
     this.legCarried = ZERO
     this.saveLegDay(now)
     this.recomputeLossLimit()
+    this.o.monitors.restartHourlyWindow()
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
     this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
     this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
