@@ -117,12 +117,12 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     expect(Math.abs((await h.venue.fetchTime()) - Date.now())).toBeLessThan(2_000)
   })
 
-  it('sends time in force natively (IOC, FOK, post-only as LIMIT_MAKER) and says it cannot take trigger orders', async () => {
+  it('sends time in force natively (IOC, FOK, post-only as LIMIT_MAKER) and trigger orders as Binance stops; no trailing ones', async () => {
     const n = nextAccount++
     const raw = exchangeFor(`K${n}`, `S${n}`)
     const venue = await CcxtVenue.connect({ id: 'xsim', exchange: exchangeFor(`K${n}`, `S${n}`), symbols: [SYMBOL] })
     venues.push(venue)
-    expect(['timeInForce', 'postOnly', 'trigger', 'trailing'].map((f) => venue.supports(f as never))).toEqual([true, true, false, false])
+    expect(['timeInForce', 'postOnly', 'trigger', 'trailing'].map((f) => venue.supports(f as never))).toEqual([true, true, true, false])
     const book = await raw.fetchOrderBook(SYMBOL, 5)
     const bid = dec(String(book.bids[0]![0]!))
     const ask = dec(String(book.asks[0]![0]!))
@@ -142,5 +142,23 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     const fetched = await raw.fetchOrder('', SYMBOL, { origClientOrderId: id('ioc') })
     expect(fetched.timeInForce).toBe('IOC')
     expect((await raw.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toEqual([id('po')])
+    // Trigger orders: the direction says which Binance type. A sell falling to its trigger is a stop-loss, a
+    // sell rising to it a take-profit; both wait at the exchange off the book, and cancel like any order.
+    const inst = venue.instrument(SYMBOL)
+    const sell = { symbol: SYMBOL, side: 'sell' as const, amount: dec('0.001') }
+    const below = roundPrice(inst, bid.mul('0.95'))
+    const above = roundPrice(inst, ask.mul('1.05'))
+    const sl = await venue.createOrder({ ...sell, type: 'market', clientOrderId: id('sl'), options: { triggerPrice: below, triggerDirection: 'below' } })
+    const slLimit = await venue.createOrder({ ...sell, type: 'limit', price: roundPrice(inst, below.mul('0.99')), clientOrderId: id('sl-limit'), options: { triggerPrice: below, triggerDirection: 'below' } })
+    const tp = await venue.createOrder({ ...sell, type: 'limit', price: above, clientOrderId: id('tp'), options: { triggerPrice: above, triggerDirection: 'above' } })
+    expect([sl.status, slLimit.status, tp.status]).toEqual(['open', 'open', 'open'])
+    const waiting = (await raw.fetchOpenOrders(SYMBOL)).filter((o) => o.clientOrderId !== id('po')).map((o) => [o.clientOrderId, (o.info as { type: string; stopPrice: string }).type, Number((o.info as { stopPrice: string }).stopPrice)])
+    expect(waiting).toEqual([
+      [id('sl'), 'STOP_LOSS', below.toNumber()],
+      [id('sl-limit'), 'STOP_LOSS_LIMIT', below.toNumber()],
+      [id('tp'), 'TAKE_PROFIT_LIMIT', above.toNumber()],
+    ])
+    for (const o of [sl, slLimit, tp, po]) await venue.cancelOrder(o.clientOrderId, SYMBOL)
+    expect(await raw.fetchOpenOrders(SYMBOL)).toEqual([])
   })
 })

@@ -25,6 +25,8 @@ interface SimOrder {
   type: string
   status: string
   executedQty: string
+  origQty: string
+  stopPrice: string
 }
 
 /** Enters 0.01 BTC (never while holding it, nor after its stop traded), then protects it with a reduce-only stop 1% under the fill. */
@@ -53,17 +55,22 @@ export default defineStrategy({
 })
 `
 
+let native: Sim | undefined
+
 beforeAll(async () => {
-  sim = await startSim(['--tick-ms', '50', '--seed', '23', '--symbols', SYMBOL, '--trade-probability', '1', '--account', 'E1:S1', '--balance', 'USDT=1000000', '--balance', 'BTC=100'])
+  // An exchange without native stops (LIMIT, MARKET and LIMIT_MAKER only), and one with Binance's.
+  sim = await startSim(['--tick-ms', '50', '--seed', '23', '--symbols', SYMBOL, '--trade-probability', '1', '--order-types', 'LIMIT,MARKET,LIMIT_MAKER', '--account', 'E1:S1', '--balance', 'USDT=1000000', '--balance', 'BTC=100'])
+  native = await startSim(['--tick-ms', '50', '--seed', '23', '--symbols', SYMBOL, '--trade-probability', '1', '--account', 'E1:S1', '--balance', 'USDT=1000000', '--balance', 'BTC=100'])
 })
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
   await stopSim(sim)
+  await stopSim(native)
 })
 
-function run(dir: string, file: string): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', sim!.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', file, '--data-dir', dir], {
+function run(dir: string, file: string, on: Sim = sim!): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', on.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', file, '--data-dir', dir], {
     cwd: dir,
     env: cliEnv({ EXCHANGE: 'binance', API_KEY: 'E1', API_SECRET: 'S1', KILL_SWITCH: 'OFF' }),
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -74,7 +81,7 @@ function run(dir: string, file: string): { proc: ChildProcess; stderr: () => str
   return { proc, stderr: () => err, exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) }
 }
 
-const orders = (): Promise<SimOrder[]> => control<SimOrder[]>(sim!, 'GET', '/sim/orders?apiKey=E1')
+const orders = (on: Sim = sim!): Promise<SimOrder[]> => control<SimOrder[]>(on, 'GET', '/sim/orders?apiKey=E1')
 
 function emulated(dir: string): { tag: string; triggerPrice: string; reduceOnly: boolean }[] {
   const db = new Database(join(dir, 'sofia.db'), { readonly: true })
@@ -135,5 +142,52 @@ describe('a stop the exchange cannot take', () => {
     } finally {
       db.close()
     }
+  }, 90_000)
+})
+
+describe('a stop the exchange takes natively', () => {
+  it('goes to the exchange as a STOP_LOSS (nothing emulated), is not sent again after SIGKILL and a restart, and fills there when the price falls through it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-native-stop-'))
+    const file = join(dir, 'stop-guard.ts')
+    writeFileSync(file, STRATEGY)
+    const first = run(dir, file, native)
+    const stopAt = async (): Promise<SimOrder | undefined> => (await orders(native)).find((o) => o.type === 'STOP_LOSS')
+    expect(await waitFor(async () => (await stopAt()) !== undefined, 20_000), first.stderr()).toBe(true)
+    const entry = (await orders(native)).find((o) => o.side === 'BUY')!
+    const stop = (await stopAt())!
+    expect([entry.type, entry.status]).toEqual(['MARKET', 'FILLED'])
+    expect([stop.side, stop.status, stop.origQty]).toEqual(['SELL', 'NEW', entry.executedQty])
+    expect(emulated(dir)).toEqual([])
+    first.proc.kill('SIGKILL')
+    await first.exited
+
+    const second = run(dir, file, native)
+    await new Promise((r) => setTimeout(r, 3_000))
+    // Restarted holding the position with its stop at the exchange: nothing new sent.
+    expect((await orders(native)).map((o) => [o.side, o.type, o.status]), second.stderr()).toEqual([
+      ['BUY', 'MARKET', 'FILLED'],
+      ['SELL', 'STOP_LOSS', 'NEW'],
+    ])
+    const status = sofia(['status', '--data-dir', dir], { cwd: dir, env: { KILL_SWITCH: 'OFF' } })
+    expect(status.stdout).toMatch(/^open orders: 1$/m)
+    const book = await control<{ bids: [string, string][] }>(native!, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
+    await control(native!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(Number(book.bids[0]![0]) * 0.97) })
+    expect(await waitFor(async () => (await stopAt())?.status === 'FILLED', 15_000), second.stderr()).toBe(true)
+    expect((await orders(native)).length).toBe(2)
+    // Sofia learns the fill from the exchange: the order is closed in the store and the account is flat.
+    const db = (): Database.Database => new Database(join(dir, 'sofia.db'), { readonly: true })
+    const settled = (): boolean => {
+      const d = db()
+      try {
+        const row = d.prepare('select state from orders where client_order_id = ?').get(stop.clientOrderId) as { state: string } | undefined
+        const net = d.prepare("select coalesce(sum(case side when 'buy' then cast(amount as real) else -cast(amount as real) end), 0) as n from fills").get() as { n: number }
+        return row?.state === 'closed' && Math.abs(net.n) < 1e-12
+      } finally {
+        d.close()
+      }
+    }
+    expect(await waitFor(settled, 10_000), second.stderr()).toBe(true)
+    second.proc.kill('SIGTERM')
+    expect(await second.exited).toBe(0)
   }, 90_000)
 })

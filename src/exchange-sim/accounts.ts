@@ -9,7 +9,7 @@ import type { OrderSide } from '../model/index.js'
 
 export const BINANCE_STATUSES = ['NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'EXPIRED', 'EXPIRED_IN_MATCH', 'REJECTED'] as const
 export type BinanceStatus = (typeof BINANCE_STATUSES)[number]
-export const BINANCE_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER'] as const
+export const BINANCE_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const
 export type BinanceOrderType = (typeof BINANCE_ORDER_TYPES)[number]
 export const TIME_IN_FORCES = ['GTC', 'IOC', 'FOK'] as const
 export type TimeInForce = (typeof TIME_IN_FORCES)[number]
@@ -54,6 +54,10 @@ export interface SimOrder {
   reserved: Decimal
   readonly reserveAsset: string
   readonly fills: SimFill[]
+  /** A stop or take-profit order's trigger (`stopPrice`); zero for the others. */
+  readonly stopPrice: Decimal
+  /** A stop or take-profit order waits (off the book) until the last trade price reaches its trigger. */
+  waiting: boolean
   /** Binance's `selfTradePreventionMode` the order was placed under. */
   readonly selfTradePreventionMode: SelfTradePrevention
 }

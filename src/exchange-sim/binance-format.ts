@@ -19,11 +19,11 @@ export function exchangeInfo(ex: SimExchange): object {
       { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: 200000 },
     ],
     exchangeFilters: [],
-    symbols: [...ex.symbols.values()].map(symbolInfo),
+    symbols: [...ex.symbols.values()].map((s) => symbolInfo(s, ex.orderTypes)),
   }
 }
 
-function symbolInfo(s: SimSymbol): object {
+function symbolInfo(s: SimSymbol, orderTypes: readonly string[]): object {
   const i = s.inst
   return {
     symbol: s.id,
@@ -35,7 +35,7 @@ function symbolInfo(s: SimSymbol): object {
     quoteAssetPrecision: 8,
     baseCommissionPrecision: 8,
     quoteCommissionPrecision: 8,
-    orderTypes: ['LIMIT', 'LIMIT_MAKER', 'MARKET'],
+    orderTypes: [...orderTypes],
     icebergAllowed: false,
     ocoAllowed: false,
     otoAllowed: false,
@@ -75,12 +75,12 @@ export function orderJson(o: SimOrder): object {
     timeInForce: o.timeInForce,
     type: o.type,
     side: BINANCE_SIDE[o.side],
-    stopPrice: '0.00000000',
+    stopPrice: f8(o.stopPrice),
     icebergQty: '0.00000000',
     time: o.time,
     updateTime: o.updateTime,
-    isWorking: o.status === 'NEW' || o.status === 'PARTIALLY_FILLED',
-    workingTime: o.time,
+    isWorking: !o.waiting && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
+    workingTime: o.waiting ? -1 : o.time,
     origQuoteOrderQty: f8(o.quoteOrderQty),
     selfTradePreventionMode: o.selfTradePreventionMode,
   }
@@ -101,8 +101,9 @@ export function newOrderJson(o: SimOrder, respType: string): object {
     timeInForce: o.timeInForce,
     type: o.type,
     side: BINANCE_SIDE[o.side],
-    workingTime: o.time,
+    workingTime: o.waiting ? -1 : o.time,
     selfTradePreventionMode: o.selfTradePreventionMode,
+    ...(o.stopPrice.isZero() ? {} : { stopPrice: f8(o.stopPrice) }),
   }
   if (respType === 'RESULT') return result
   return {
@@ -220,7 +221,7 @@ export function executionReport(o: SimOrder, x: ExecutionType, fill: SimFill | u
     f: o.timeInForce,
     q: f8(o.origQty),
     p: f8(o.price),
-    P: '0.00000000',
+    P: f8(o.stopPrice),
     F: '0.00000000',
     g: -1,
     C: x === 'CANCELED' ? o.clientOrderId : '',
@@ -236,7 +237,7 @@ export function executionReport(o: SimOrder, x: ExecutionType, fill: SimFill | u
     T: fill?.time ?? o.updateTime,
     t: fill?.tradeId ?? -1,
     I: 0,
-    w: o.status === 'NEW' || o.status === 'PARTIALLY_FILLED',
+    w: !o.waiting && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'),
     m: fill?.isMaker ?? false,
     M: false,
     O: o.time,

@@ -99,6 +99,50 @@ describe('SimExchange', () => {
     expect(sell.selfTradePreventionMode).toBe('NONE')
   })
 
+  it('works STOP_LOSS and STOP_LOSS_LIMIT orders off the book until the last trade reaches the stop, as Binance does', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const tick = s.inst.tickSize
+    const bid = tick.mul(s.book.bestBid()!)
+    const stop = bid.sub(tick.mul(20)).toFixed(2)
+    const stopMarket = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: stop })
+    const stopLimit = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', timeInForce: 'GTC', quantity: '0.01', price: bid.sub(tick.mul(60)).toFixed(2), stopPrice: stop })
+    expect([stopMarket.status, stopMarket.waiting, stopLimit.waiting]).toEqual(['NEW', true, true])
+    expect(a.balance('BTC').locked.toString()).toBe('0.02') // held from placement
+    expect(a.openOrders('BTCUSDT').map((o) => o.id)).toEqual([stopMarket.id, stopLimit.id])
+    // A trade above the stop fires nothing; one at the stop fires both, in arrival order.
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001', bid.toFixed(2))
+    expect(stopMarket.waiting).toBe(true)
+    ex.moveTo('BTCUSDT', bid.mul('0.99').toNumber())
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    expect(s.tape.at(-1)!.price.lte(stop)).toBe(true)
+    expect(stopMarket.status).toBe('FILLED')
+    expect(stopMarket.fills.every((f) => f.price.lte(stop))).toBe(true)
+    expect(stopLimit.waiting).toBe(false)
+    expect(['NEW', 'PARTIALLY_FILLED', 'FILLED']).toContain(stopLimit.status)
+    // Refused: a stop that would fire at once, a missing stopPrice, a stopPrice on a plain order.
+    const last = s.tape.at(-1)!.price
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: last.add(tick).toFixed(2) })).toThrow('Stop price would trigger immediately.')
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01' })).toThrow(/stopPrice/)
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: bid.toFixed(2), stopPrice: stop })).toThrow(/stopPrice/)
+  })
+
+  it('cancels a waiting take-profit, releasing what it held; a narrower orderTypes refuses stops', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const high = s.inst.tickSize.mul(s.book.bestAsk()! + 50).toFixed(2)
+    const tp = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: high })
+    expect(a.balance('BTC').locked.toString()).toBe('0.01')
+    expect(ex.cancelOrder(a, 'BTCUSDT', String(tp.id), undefined).status).toBe('CANCELED')
+    expect(a.balance('BTC').locked.toString()).toBe('0')
+    ex.outsideTrade('BTCUSDT', 'buy', '1000', high)
+    expect(tp.fills).toHaveLength(0)
+    const plain = exchange({ orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER'] })
+    expect(() => plain.placeOrder(plain.account('K')!, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '1.00' })).toThrow('Order type not supported for this symbol.')
+  })
+
   it('expires a FOK that cannot fill completely and refuses a crossing LIMIT_MAKER', () => {
     const ex = exchange()
     const a = ex.account('K')!

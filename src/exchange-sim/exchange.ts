@@ -44,6 +44,11 @@ export interface SimExchangeOptions {
    * a sell, under one trade id (what an exchange without self-trade prevention does).
    */
   readonly selfTradePrevention?: SelfTradePrevention
+  /**
+   * The order types the exchange takes (each symbol's `orderTypes`). Default: all of Binance spot's that it
+   * implements, stop and take-profit orders included; a narrower list makes a venue that has no native stops.
+   */
+  readonly orderTypes?: readonly BinanceOrderType[]
 }
 
 export interface PublicTrade {
@@ -79,7 +84,21 @@ export interface NewOrderParams {
   readonly quantity?: string | undefined
   readonly quoteOrderQty?: string | undefined
   readonly price?: string | undefined
+  readonly stopPrice?: string | undefined
   readonly newClientOrderId?: string | undefined
+}
+
+/** Binance's stop and take-profit types: they wait off the book until the last trade price reaches `stopPrice`. */
+const TRIGGER_TYPES: ReadonlySet<BinanceOrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'])
+
+/**
+ * Whether a waiting trigger order fires at the last trade price `last`. A stop fires when the price moves
+ * against what it protects (a sell at or below its trigger, a buy at or above); a take-profit the other way.
+ */
+function fires(o: SimOrder, last: Decimal): boolean {
+  const stop = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT'
+  const falling = stop === (o.side === 'sell')
+  return falling ? last.lte(o.stopPrice) : last.gte(o.stopPrice)
 }
 
 export interface SimSymbol {
@@ -96,6 +115,8 @@ export interface SimSymbol {
   updateId: number
   published: { bids: Map<number, number>; asks: Map<number, number> }
   makerOrders: number[]
+  /** Stop and take-profit orders waiting for their trigger, in arrival order. */
+  stops: SimOrder[]
 }
 
 const TAPE_SIZE = 1000
@@ -126,12 +147,16 @@ export class SimExchange {
   private readonly matches: Match[] = []
   /** Resting client orders expired by self-trade prevention during the last book operation. */
   private readonly expiredInMatch: number[] = []
+  /** fireStops is running (its own trades must not start it again). */
+  private firing = false
   readonly now: () => number
   readonly selfTradePrevention: SelfTradePrevention
+  readonly orderTypes: readonly BinanceOrderType[]
 
   constructor(options: SimExchangeOptions) {
     this.now = options.now ?? Date.now
     this.selfTradePrevention = options.selfTradePrevention ?? 'EXPIRE_MAKER'
+    this.orderTypes = options.orderTypes ?? BINANCE_ORDER_TYPES
     this.makerFee = dec(options.makerFee)
     this.takerFee = dec(options.takerFee)
     this.maxFee = Decimal.max(this.makerFee, this.takerFee)
@@ -180,6 +205,7 @@ export class SimExchange {
         updateId: 1,
         published: { bids: new Map(), asks: new Map() },
         makerOrders: [],
+        stops: [],
       })
       this.requote(this.symbols.get(id)!)
     })
@@ -260,8 +286,12 @@ export class SimExchange {
     if (p.type === undefined) throw mandatory('type')
     if (!(BINANCE_ORDER_TYPES as readonly string[]).includes(p.type)) throw errors.badType()
     const type = p.type as BinanceOrderType
+    if (!this.orderTypes.includes(type)) throw new BinanceError(-1013, 'Order type not supported for this symbol.')
+    const trigger = TRIGGER_TYPES.has(type)
+    // The order as it trades once working: a stop or take-profit becomes a market or a limit order.
+    const works: 'MARKET' | 'LIMIT' | 'LIMIT_MAKER' = type === 'MARKET' || type === 'STOP_LOSS' || type === 'TAKE_PROFIT' ? 'MARKET' : type === 'LIMIT_MAKER' ? 'LIMIT_MAKER' : 'LIMIT'
     let timeInForce: TimeInForce = 'GTC'
-    if (type === 'LIMIT') {
+    if (works === 'LIMIT') {
       if (p.timeInForce === undefined) throw mandatory('timeInForce')
       if (!(TIME_IN_FORCES as readonly string[]).includes(p.timeInForce)) throw errors.badTimeInForce()
       timeInForce = p.timeInForce as TimeInForce
@@ -274,16 +304,23 @@ export class SimExchange {
     const quantity = decimal('quantity', p.quantity)
     const quoteOrderQty = decimal('quoteOrderQty', p.quoteOrderQty)
     const price = decimal('price', p.price)
-    if (type !== 'MARKET' && price === undefined) throw mandatory('price')
-    if (type === 'MARKET' && price !== undefined) throw new BinanceError(-1106, "Parameter 'price' sent when not required.")
+    const stopPrice = decimal('stopPrice', p.stopPrice)
+    if (works !== 'MARKET' && price === undefined) throw mandatory('price')
+    if (works === 'MARKET' && price !== undefined) throw new BinanceError(-1106, "Parameter 'price' sent when not required.")
+    if (trigger && stopPrice === undefined) throw mandatory('stopPrice')
+    if (!trigger && stopPrice !== undefined) throw new BinanceError(-1106, "Parameter 'stopPrice' sent when not required.")
     if (quantity === undefined && !(type === 'MARKET' && quoteOrderQty !== undefined)) throw mandatory('quantity')
-    if (price !== undefined) {
-      if (!price.mod(inst.tickSize).isZero() || price.lt(s.minPrice) || price.gt(s.maxPrice)) throw errors.filter('PRICE_FILTER')
+    for (const x of [price, stopPrice]) {
+      if (x !== undefined && (!x.mod(inst.tickSize).isZero() || x.lt(s.minPrice) || x.gt(s.maxPrice))) throw errors.filter('PRICE_FILTER')
+    }
+    if (trigger) {
+      const last = s.tape.at(-1)?.price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
+      if (fires({ type, side, stopPrice } as SimOrder, last)) throw new BinanceError(-2010, 'Stop price would trigger immediately.')
     }
     if (quantity !== undefined) {
       if (!quantity.mod(inst.stepSize).isZero() || quantity.lt(inst.minAmount) || quantity.gt(s.maxQty)) throw errors.filter('LOT_SIZE')
     }
-    const refPrice = price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
+    const refPrice = price ?? stopPrice ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
     const notional = quantity !== undefined ? quantity.mul(refPrice) : (quoteOrderQty ?? ZERO)
     if (notional.lt(inst.minCost)) throw errors.filter('NOTIONAL')
     const clientOrderId = p.newClientOrderId ?? `sim-${this.orderSeq + 1}`
@@ -306,7 +343,8 @@ export class SimExchange {
       if (quantity === undefined) lots = this.lotsForQuote(s, 'buy', quoteOrderQty ?? ZERO)
       reserve = ROUND_8(this.costToTake(s, 'buy', lots).mul(this.maxFee.add(1)))
     } else {
-      reserve = ROUND_8(price!.mul(quantity!).mul(this.maxFee.add(1)))
+      // A market stop buy holds its trigger's worth; what it costs beyond that when it fires comes from free.
+      reserve = ROUND_8((price ?? stopPrice!).mul(quantity!).mul(this.maxFee.add(1)))
     }
     if (lots <= 0) throw errors.filter('LOT_SIZE')
     const reserveAsset = side === 'buy' ? inst.quote : inst.base
@@ -333,6 +371,8 @@ export class SimExchange {
       reserved: reserve,
       reserveAsset,
       fills: [],
+      stopPrice: stopPrice ?? ZERO,
+      waiting: trigger,
       selfTradePreventionMode: this.selfTradePrevention,
     }
     this.orders.set(order.id, order)
@@ -341,23 +381,57 @@ export class SimExchange {
     account.byClientId.set(clientOrderId, order)
     this.emitOrder(account, order, 'NEW', undefined)
 
-    const fok = type === 'LIMIT' && timeInForce === 'FOK'
-    if (fok && this.lotsAvailable(s, side, ticks) < lots) {
-      this.finish(account, order, 'EXPIRED')
-    } else {
-      let left: number
-      if (type === 'MARKET') left = s.book.market(order.id, side, lots, account.apiKey)
-      else if (type === 'LIMIT' && timeInForce !== 'GTC') left = s.book.take(order.id, side, ticks, lots, account.apiKey)
-      else left = s.book.add(order.id, side, ticks, lots, account.apiKey)
-      this.settle(s)
-      if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') {
-        const rests = type !== 'MARKET' && timeInForce === 'GTC'
-        if (left > 0 && !rests) this.finish(account, order, 'EXPIRED')
-      }
-    }
+    if (trigger) s.stops.push(order)
+    else this.work(s, account, order, works, timeInForce, ticks, lots)
     this.publishDepth(s)
     this.emitBalances(account, [inst.base, inst.quote])
     return order
+  }
+
+  /** Puts a working order on the book (or takes with it), then settles what it matched. */
+  private work(s: SimSymbol, account: Account, order: SimOrder, works: 'MARKET' | 'LIMIT' | 'LIMIT_MAKER', timeInForce: TimeInForce, ticks: number, lots: number): void {
+    const side = order.side
+    const fok = works === 'LIMIT' && timeInForce === 'FOK'
+    if (fok && this.lotsAvailable(s, side, ticks) < lots) {
+      this.finish(account, order, 'EXPIRED')
+      return
+    }
+    let left: number
+    if (works === 'MARKET') left = s.book.market(order.id, side, lots, account.apiKey)
+    else if (works === 'LIMIT' && timeInForce !== 'GTC') left = s.book.take(order.id, side, ticks, lots, account.apiKey)
+    else left = s.book.add(order.id, side, ticks, lots, account.apiKey)
+    this.settle(s)
+    if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') {
+      const rests = works !== 'MARKET' && timeInForce === 'GTC'
+      if (left > 0 && !rests) this.finish(account, order, 'EXPIRED')
+    }
+  }
+
+  /**
+   * Stop and take-profit orders whose trigger the last trade price has reached start working, in arrival
+   * order, as market or limit orders (Binance triggers on the last price). What they trade can fire others.
+   */
+  private fireStops(s: SimSymbol): void {
+    if (this.firing) return
+    this.firing = true
+    try {
+      for (;;) {
+        const last = s.tape.at(-1)?.price
+        const at = last === undefined ? -1 : s.stops.findIndex((o) => fires(o, last))
+        if (at < 0) return
+        const [order] = s.stops.splice(at, 1) as [SimOrder]
+        const account = this.accounts.get(order.account)
+        if (account === undefined || order.status !== 'NEW') continue
+        order.waiting = false
+        order.updateTime = this.now()
+        const works = order.type === 'STOP_LOSS' || order.type === 'TAKE_PROFIT' ? 'MARKET' : 'LIMIT'
+        const ticks = works === 'LIMIT' ? order.price.div(s.inst.tickSize).toNumber() : 0
+        this.work(s, account, order, works, order.timeInForce, ticks, order.origQty.div(s.inst.stepSize).toNumber())
+        this.emitBalances(account, [s.inst.base, s.inst.quote])
+      }
+    } finally {
+      this.firing = false
+    }
   }
 
   /** Binance `DELETE /api/v3/order`. */
@@ -365,7 +439,8 @@ export class SimExchange {
     const s = this.symbol(symbol)
     const order = this.findOrder(account, s.id, orderId, origClientOrderId)
     if (order === undefined || (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED')) throw errors.unknownOrder()
-    s.book.cancel(order.id)
+    if (order.waiting) s.stops.splice(s.stops.indexOf(order), 1)
+    else s.book.cancel(order.id)
     this.finish(account, order, 'CANCELED')
     this.publishDepth(s)
     this.emitBalances(account, [s.inst.base, s.inst.quote])
@@ -418,6 +493,7 @@ export class SimExchange {
       if (m.takerOwner !== MARKET_OWNER && m.takerOwner !== OUTSIDE_OWNER) this.fill(s, m.takerId, trade, false, touched)
     }
     for (const account of touched) this.emitBalances(account, [s.inst.base, s.inst.quote])
+    if (s.stops.length > 0) this.fireStops(s)
   }
 
   private fill(s: SimSymbol, orderId: number, trade: PublicTrade, isMaker: boolean, touched: Set<Account>): void {

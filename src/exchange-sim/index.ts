@@ -6,8 +6,8 @@
  */
 export { SimExchange, MARKET_OWNER, symbolId } from './exchange.js'
 export type { SimExchangeOptions, SymbolSpec, NewOrderParams, ExchangeListener, PublicTrade, DepthUpdate } from './exchange.js'
-export { SELF_TRADE_PREVENTION } from './accounts.js'
-export type { SelfTradePrevention } from './accounts.js'
+export { BINANCE_ORDER_TYPES, SELF_TRADE_PREVENTION } from './accounts.js'
+export type { BinanceOrderType, SelfTradePrevention } from './accounts.js'
 export { ExchangeSimServer } from './server.js'
 export type { ExchangeSimServerOptions } from './server.js'
 export { FaultInjector, parseFaultConfig, loadFaultFile, SERVER_ERROR_STATUSES } from './faults.js'

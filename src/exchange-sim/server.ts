@@ -289,6 +289,7 @@ export class ExchangeSimServer {
         quantity: p['quantity'],
         quoteOrderQty: p['quoteOrderQty'],
         price: p['price'],
+        stopPrice: p['stopPrice'],
         newClientOrderId: p['newClientOrderId'],
       })
       return newOrderJson(order, p['newOrderRespType'] ?? (order.type === 'MARKET' || order.type === 'LIMIT' ? 'FULL' : 'ACK'))

@@ -1,7 +1,7 @@
 /**
  * @module execution/emulator
  * Trigger and trailing orders Sofia works itself, for a venue that cannot take them (ccxt's `has` and the
- * market's order types say so; the local exchange takes LIMIT, MARKET and LIMIT_MAKER only). An emulated
+ * market's order types say so; e.g. `sofia exchange-sim --order-types LIMIT,MARKET,LIMIT_MAKER`). An emulated
  * order is not sent: it waits here, watching the venue's market data, and when its trigger fires Sofia sends
  * its order (a market order, or a limit at its price) through the risk checks like any other, carrying the
  * emulated order's tag, reduce-only flag and bracket group.

@@ -25,7 +25,7 @@ import { Ledger } from '../ledger/index.js'
 import { InputError, InvalidOrder, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
-import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../venues/index.js'
+import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
 
 export const ROUTER_MODES = ['paper', 'shadow', 'canary', 'live', 'testnet'] as const
 export type RouterMode = (typeof ROUTER_MODES)[number]
@@ -165,6 +165,15 @@ export class ModeRouter implements Venue {
 
   instrument(symbol: string): Instrument {
     return this.sim.instrument(symbol)
+  }
+
+  /**
+   * What both legs take natively: an order may reach either (shadow twin, canary share, a mode switch), so
+   * a trigger or trailing order goes natively only when the exchange takes it too; otherwise Sofia works it
+   * (execution/emulator) and sends what it fires to the legs like any other order.
+   */
+  supports(feature: VenueFeature): boolean {
+    return this.sim.supports(feature) && (this.live === undefined || this.live.supports?.(feature) === true)
   }
 
   subscribe(listener: VenueListener): void {

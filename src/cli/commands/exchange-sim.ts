@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { ExchangeSimServer, FaultInjector, SELF_TRADE_PREVENTION, SimExchange, loadFaultFile } from '../../exchange-sim/index.js'
-import type { SelfTradePrevention } from '../../exchange-sim/index.js'
+import { BINANCE_ORDER_TYPES, ExchangeSimServer, FaultInjector, SELF_TRADE_PREVENTION, SimExchange, loadFaultFile } from '../../exchange-sim/index.js'
+import type { BinanceOrderType, SelfTradePrevention } from '../../exchange-sim/index.js'
 import { defaultBalances, symbolSpec } from '../../exchange-sim/symbols.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 
@@ -33,6 +33,7 @@ interface ExchangeSimFlags {
   latencyMs?: string
   tradesOut?: string
   selfTradePrevention: string
+  orderTypes?: string
 }
 
 function parseNumber(option: string, value: string): number {
@@ -71,6 +72,10 @@ export function registerExchangeSim(program: Command): void {
     .option('--latency-ms <ms>', 'added latency on every request (overrides latencyMs of --faults)')
     .option('--trades-out <file>', "append every fill (CCXT unified trade + apiKey) to this JSONL file")
     .option(
+      '--order-types <list>',
+      `order types it takes (default all: ${BINANCE_ORDER_TYPES.join(',')}); e.g. LIMIT,MARKET,LIMIT_MAKER for an exchange without native stops`,
+    )
+    .option(
       '--self-trade-prevention <mode>',
       `${SELF_TRADE_PREVENTION.join(' or ')}: NONE lets an account's orders trade with each other (two fills, a buy and a sell, under one trade id)`,
       'EXPIRE_MAKER',
@@ -93,6 +98,11 @@ export function registerExchangeSim(program: Command): void {
       if (!(SELF_TRADE_PREVENTION as readonly string[]).includes(stp)) {
         throw new InputError(`--self-trade-prevention: expected ${SELF_TRADE_PREVENTION.join(' or ')}, got '${flags.selfTradePrevention}'`)
       }
+      const orderTypes = flags.orderTypes === undefined ? undefined : flags.orderTypes.split(',').map((t) => t.trim().toUpperCase()).filter((t) => t !== '')
+      for (const t of orderTypes ?? []) {
+        if (!(BINANCE_ORDER_TYPES as readonly string[]).includes(t)) throw new InputError(`--order-types: unknown order type '${t}' (known: ${BINANCE_ORDER_TYPES.join(', ')})`)
+      }
+      if (orderTypes !== undefined && !orderTypes.includes('LIMIT')) throw new InputError('--order-types: LIMIT is required (every Binance symbol takes it)')
       const apiKey = flags.apiKey ?? randomBytes(24).toString('hex')
       const apiSecret = flags.apiSecret ?? randomBytes(32).toString('hex')
       const accounts = [{ apiKey, secret: apiSecret }]
@@ -118,6 +128,7 @@ export function registerExchangeSim(program: Command): void {
         makerFee: flags.makerFee,
         takerFee: flags.takerFee,
         selfTradePrevention: stp as SelfTradePrevention,
+        ...(orderTypes !== undefined ? { orderTypes: orderTypes as BinanceOrderType[] } : {}),
         maker: {
           scale,
           offset: parseNumber('--price-offset', flags.priceOffset),
