@@ -660,7 +660,10 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
     idTag = storeTag(id.identity, id.restoreEpoch)
   }
   const working = openOrders.filter(
-    (s) => (s.type === 'limit' || /"(triggerPrice|trailingPercent)"/.test(s.options ?? '')) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel'),
+    (s) =>
+      (s.type === 'limit' || isTriggerOrder(optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`))) &&
+      s.venueOrderId !== null &&
+      (s.state === 'open' || s.state === 'pending_cancel'),
   )
   return {
     ledger,
