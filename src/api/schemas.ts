@@ -51,24 +51,29 @@ export const killSwitchState = {
   },
 } as const
 
+/** What every order view says, at the venue or waiting in Sofia. */
+const orderCore = {
+  clientOrderId: { type: 'string' },
+  strategyId: { type: 'string' },
+  venue: { type: 'string' },
+  symbol: { type: 'string' },
+  type: { type: 'string' },
+  side: { type: 'string' },
+  amount: { type: 'string' },
+  price: { type: ['string', 'null'] },
+  state: { type: 'string' },
+  timestamp: { type: 'integer' },
+  datetime: { type: 'string' },
+} as const
+
 export const orderSchema = {
   type: 'object',
   properties: {
-    clientOrderId: { type: 'string' },
-    strategyId: { type: 'string' },
-    venue: { type: 'string' },
-    symbol: { type: 'string' },
-    type: { type: 'string' },
-    side: { type: 'string' },
-    amount: { type: 'string' },
-    price: { type: ['string', 'null'] },
+    ...orderCore,
     filled: { type: 'string' },
     remaining: { type: 'string' },
     status: { type: 'string' },
-    state: { type: 'string' },
     venueOrderId: { type: ['string', 'null'] },
-    timestamp: { type: 'integer' },
-    datetime: { type: 'string' },
   },
 } as const
 
@@ -76,23 +81,13 @@ export const orderSchema = {
 export const emulatedOrderSchema = {
   type: 'object',
   properties: {
-    clientOrderId: { type: 'string' },
-    strategyId: { type: 'string' },
-    venue: { type: 'string' },
-    symbol: { type: 'string' },
-    type: { type: 'string' },
-    side: { type: 'string' },
-    amount: { type: 'string' },
-    price: { type: ['string', 'null'] },
-    state: { type: 'string' },
+    ...orderCore,
     triggerPrice: { type: ['string', 'null'] },
     triggerDirection: { type: 'string' },
     trailingPercent: { type: ['string', 'null'] },
     reduceOnly: { type: 'boolean' },
     tag: { type: ['string', 'null'] },
     description: { type: 'string' },
-    timestamp: { type: 'integer' },
-    datetime: { type: 'string' },
   },
 } as const
 
