@@ -49,13 +49,20 @@ type Scan = (db: Database.Database, hash: (text: string) => string, from: number
  * that has no text (a stored body, a column of the wrong type), is checked again the slow way in JavaScript.
  * It cannot pass a tampered row: with ts a number and type/actor JSON string literals, the concatenation can
  * be split back into its columns in only one way, so a matching hash means the columns are the ones hashed.
+ *
+ * PLUCK_SQL gives one string per row, `hash ‖ prevHash ‖ body` (both hashes 64 characters, checked here), so a
+ * row costs one string and no array: a page of n rows in a seq range of n has no gap (seq is the rowid), and
+ * each row's seq is its place. A page with a gap is read again by ROWS_SQL, with the seq of each row.
  */
-const FAST_SQL = `SELECT seq, prev_hash, hash,
-  CASE WHEN body IS NULL AND typeof(ts) IN ('integer', 'real') AND typeof(type) = 'text' AND typeof(actor) = 'text'
-    AND typeof(payload) = 'text'
-  THEN prev_hash || '{"actor":' || json_quote(actor) || ',"payload":' || payload || ',"seq":' || seq || ',"ts":' || ts
-    || ',"type":' || json_quote(type) || '}'
-  END
+const TEXT = `prev_hash || '{"actor":' || json_quote(actor) || ',"payload":' || payload || ',"seq":' || seq || ',"ts":' || ts
+    || ',"type":' || json_quote(type) || '}'`
+const FAST_ROW = `body IS NULL AND typeof(ts) IN ('integer', 'real') AND typeof(type) = 'text' AND typeof(actor) = 'text'
+    AND typeof(payload) = 'text' AND typeof(prev_hash) = 'text' AND typeof(hash) = 'text'`
+
+const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN hash || ${TEXT} END
+FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
+
+const ROWS_SQL = `SELECT seq, prev_hash, hash, CASE WHEN ${FAST_ROW} THEN ${TEXT} END
 FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
 
 const ROW_SQL = 'SELECT seq, ts, type, actor, payload, prev_hash, hash, body FROM audit WHERE seq = ?'
@@ -67,20 +74,18 @@ const ROW_SQL = 'SELECT seq, ts, type, actor, payload, prev_hash, hash, body FRO
  * rebuilds the body exactly as audit/record.ts's bodyText does; `hash` is exactly chainHash.
  */
 const SCAN_SOURCE = `(function scan(db, hash, from, to) {
-  // Pages of rows with .all(): one native call per page instead of one per row.
-  const stmt = db.prepare(${JSON.stringify(FAST_SQL)}).raw()
+  const plucked = db.prepare(${JSON.stringify(PLUCK_SQL)}).pluck()
+  let rows = null
   let byRow = null
   let count = 0
   let firstSeq = null
   let firstPrevHash = null
   let prevSeq = null
   let prevHash = null
-  for (let lo = from; lo < to; lo = Math.min(lo + 8192, to)) {
-  const page = stmt.all(lo, Math.min(lo + 8192, to))
-  for (let i = 0; i < page.length; i++) {
-    const r = page[i]
-    const seq = r[0]
-    const prev = r[1]
+  let bad = null
+  const row = (seq) => (byRow ??= db.prepare(${JSON.stringify(ROW_SQL)}).raw()).get(seq)
+  // Checks one record; text is prevHash ‖ body as SQLite built it, or null (then only the slow way).
+  const one = (seq, prev, stored, text) => {
     let reason = null
     let computed
     if (count === 0) {
@@ -91,9 +96,8 @@ const SCAN_SOURCE = `(function scan(db, hash, from, to) {
     } else if (prev !== prevHash) {
       reason = 'broken_link'
     }
-    if (reason === null && (r[3] === null || hash(r[3]) !== r[2])) {
-      byRow ??= db.prepare(${JSON.stringify(ROW_SQL)}).raw()
-      const [, ts, type, actor, payload, , stored, body] = byRow.get(seq)
+    if (reason === null && (text === null || hash(text) !== stored)) {
+      const [, ts, type, actor, payload, , , body] = row(seq)
       if (typeof ts !== 'number' || typeof type !== 'string' || typeof actor !== 'string' || typeof payload !== 'string' ||
           typeof prev !== 'string' || typeof stored !== 'string' || (body !== null && typeof body !== 'string')) {
         reason = 'malformed'
@@ -109,16 +113,51 @@ const SCAN_SOURCE = `(function scan(db, hash, from, to) {
       }
     }
     if (reason !== null) {
-      byRow ??= db.prepare(${JSON.stringify(ROW_SQL)}).raw()
-      const row = byRow.get(seq)
-      return { count, firstSeq, firstPrevHash, lastSeq: prevSeq, lastHash: prevHash, bad: { index: count, reason, row, computed } }
+      bad = { index: count, reason, row: row(seq), computed }
+      return false
     }
     prevSeq = seq
-    prevHash = r[2]
+    prevHash = stored
     count++
+    return true
   }
+  const result = () => ({ count, firstSeq, firstPrevHash, lastSeq: prevSeq, lastHash: prevHash, ...(bad !== null ? { bad } : {}) })
+  for (let lo = from; lo < to; lo = Math.min(lo + 8192, to)) {
+    const hi = Math.min(lo + 8192, to)
+    const page = plucked.all(lo, hi)
+    if (page.length === hi - lo) {
+      for (let i = 0; i < page.length; i++) {
+        const s = page[i]
+        const seq = lo + 1 + i
+        // The common case, without a string made but the hashed text: linked (the text starts with the
+        // previous hash) and hashing to the stored hash (the row starts with it).
+        if (s !== null && count > 0) {
+          const stored = s.slice(0, 64)
+          if (s.slice(64, 128) === prevHash && hash(s.slice(64)) === stored) {
+            prevSeq = seq
+            prevHash = stored
+            count++
+            continue
+          }
+        }
+        let ok
+        if (s !== null) ok = one(seq, s.slice(64, 128), s.slice(0, 64), s.slice(64))
+        else {
+          const r = row(seq)
+          ok = one(seq, r[5], r[6], null)
+        }
+        if (!ok) return result()
+      }
+    } else {
+      rows ??= db.prepare(${JSON.stringify(ROWS_SQL)}).raw()
+      const page2 = rows.all(lo, hi)
+      for (let i = 0; i < page2.length; i++) {
+        const r = page2[i]
+        if (!one(r[0], r[1], r[2], r[3])) return result()
+      }
+    }
   }
-  return { count, firstSeq, firstPrevHash, lastSeq: prevSeq, lastHash: prevHash }
+  return result()
 })`
 
 // Must hash exactly as record.ts's chainHash does (SHA-256 of prevHash ‖ body, hex).
