@@ -2,7 +2,7 @@
  * End-to-end: `sofia exchange-sim` as a child process on an ephemeral loopback port, traded by the real,
  * unmodified ccxt `binance` class (REST and pro WebSocket) through `ccxtBinanceClient`.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -342,5 +342,16 @@ describe('exchange-sim: WebSocket streams', () => {
     const [ba, bb] = await Promise.all([client(a).fetchOrderBook('ETH/USDT', 1), client(b).fetchOrderBook('ETH/USDT', 1)])
     const mid = (x: typeof ba): number => (x.bids[0]![0]! + x.asks[0]![0]!) / 2
     expect(mid(bb) / mid(ba)).toBeCloseTo(1.01, 4)
+  })
+  it('refuses an unknown order type or self-trade prevention mode in one line (exit 2)', () => {
+    for (const [args, message] of [
+      [['--order-types', 'LIMIT,ICEBERG'], "sofia: --order-types: unknown order type 'ICEBERG' (known: LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT)"],
+      [['--order-types', 'MARKET'], 'sofia: --order-types: LIMIT is required (every Binance symbol takes it)'],
+      [['--self-trade-prevention', 'EXPIRE_BOTH'], "sofia: --self-trade-prevention: expected NONE or EXPIRE_MAKER, got 'EXPIRE_BOTH'"],
+    ] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'exchange-sim', '--port', '0', ...args], { cwd: REPO, env: cliEnv(), encoding: 'utf8', timeout: 20_000 })
+      expect(r.status, r.stderr).toBe(2)
+      expect(r.stderr.trim()).toBe(message)
+    }
   })
 })
