@@ -113,15 +113,14 @@ describe('a stop the exchange cannot take', () => {
     expect(offline.stdout).toMatch(/^ {2}\S+ stop-guard: xsim BTC\/USDT sell market 0\.01 when price ≤ [\d.]+ \(stop, reduce-only\)$/m)
 
     const second = run(dir, file)
-    await new Promise((r) => setTimeout(r, 3_000))
+    // The running session answers `sofia status` itself (once it holds its lease), with the same stop.
+    type Status = { session: unknown; emulatedOrders: { tag: string; side: string; reduceOnly: boolean }[] }
+    const status = (): Status => JSON.parse(sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } }).stdout) as Status
+    expect(await waitFor(() => status().session !== null, 30_000, 500), second.stderr()).toBe(true)
+    expect(status().emulatedOrders).toMatchObject([{ tag: 'stop', side: 'sell', reduceOnly: true }])
+    await new Promise((r) => setTimeout(r, 2_000))
     expect(emulated(dir)).toHaveLength(1)
     expect((await orders()).length, second.stderr()).toBe(1) // restarted holding the position: no new entry, the stop still waits
-    // The running session answers `sofia status` itself, with the same stop.
-    const live = sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } })
-    expect(live.code, live.stderr).toBe(0)
-    const status = JSON.parse(live.stdout) as { session: unknown; emulatedOrders: { tag: string; side: string; reduceOnly: boolean }[] }
-    expect(status.session).not.toBeNull()
-    expect(status.emulatedOrders).toMatchObject([{ tag: 'stop', side: 'sell', reduceOnly: true }])
     const book = await control<{ bids: [string, string][] }>(sim!, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
     const mid = Number(book.bids[0]![0])
     await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
@@ -162,7 +161,9 @@ describe('a stop the exchange takes natively', () => {
     await first.exited
 
     const second = run(dir, file, native)
-    await new Promise((r) => setTimeout(r, 3_000))
+    const running = (): boolean => (JSON.parse(sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } }).stdout) as { session: unknown }).session !== null
+    expect(await waitFor(running, 30_000, 500), second.stderr()).toBe(true)
+    await new Promise((r) => setTimeout(r, 2_000))
     // Restarted holding the position with its stop at the exchange: nothing new sent.
     expect((await orders(native)).map((o) => [o.side, o.type, o.status]), second.stderr()).toEqual([
       ['BUY', 'MARKET', 'FILLED'],
