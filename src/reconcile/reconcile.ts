@@ -5,8 +5,8 @@
  * side streams past it, and only its unmatched records are kept, so memory is linear in the exchange side
  * plus the discrepancies. Matching is by the venue's trade id, then, for what is left, by (order id, time
  * within a window, amount). A trade id with two exchange records on opposite sides is a self-trade (both orders
- * ours, no self-trade prevention): each half matches the internal record of its side. Field comparisons are exact (see exact-compare): equal decimal strings, the
- * common case, cost one string comparison.
+ * ours, no self-trade prevention): each half matches the internal record of its side. Field comparisons are
+ * exact (see exact-compare): equal decimal strings, the common case, cost one string comparison.
  */
 import { Decimal, InputError, dec } from '../model/index.js'
 import type { DecimalLike } from '../model/index.js'
