@@ -12,8 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { AuditKey, AuditLog, HeadAnchor, checkAnchors, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
+import Database from 'better-sqlite3'
+import { AuditKey, AuditLog, HeadAnchor, chainHash, checkAnchors, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
 import type { VerifiableRecord } from '../src/audit/index.js'
+import { PLUCK_SQL } from '../src/audit/verify-sqlite.js'
 import { openStore } from '../src/store/index.js'
 
 // A type alias, not an interface: bench/run.ts needs it assignable to Record<string, number | string>.
@@ -24,6 +26,14 @@ export type AuditBenchResult = {
   append_per_s: number
   verify_memory_per_s: number
   verify_sqlite_per_s?: number
+  /**
+   * The floor of that work on one core, in the same run: each row's text read from SQLite (as the fast path
+   * reads it), and the same read with SHA-256 of every text, in a bare loop without any check.
+   */
+  verify_floor_read_one_core_per_s?: number
+  verify_floor_read_hash_one_core_per_s?: number
+  /** verify_sqlite_per_s against twice the one-core floor (the machine has 2 cores; 1 = the floor). */
+  verify_vs_two_core_floor?: number
   /** Durable appends (AuditLog → SQLite, synchronous=FULL, 1,000 records a batch), without and with signed heads. */
   durable_append_per_s?: number
   durable_append_signed_per_s?: number
@@ -105,7 +115,7 @@ export async function benchAudit(n = 1_000_000): Promise<AuditBenchResult> {
     body_bytes: Math.round(bodyBytes),
     append_per_s: appendPerS,
     verify_memory_per_s: verifyMemoryPerS,
-    verify_sqlite_per_s: await benchSqlite(written),
+    ...(await benchSqlite(written)),
     ...(await benchSigned(inputs)),
   }
 }
@@ -195,7 +205,7 @@ async function benchSigned(inputs: readonly { type: string; actor: string; paylo
  * End to end from a SQLite store file, the way `sofia audit verify` does it: the store is opened (checked,
  * migrated) and the file verified with verifySqliteAudit (parallel parts). The page cache is warm (warm-up run).
  */
-async function benchSqlite(records: readonly VerifiableRecord[]): Promise<number> {
+async function benchSqlite(records: readonly VerifiableRecord[]): Promise<Partial<AuditBenchResult>> {
   const dir = mkdtempSync(join(tmpdir(), 'sofia-bench-audit-'))
   try {
     const file = join(dir, 'sofia.db')
@@ -205,15 +215,38 @@ async function benchSqlite(records: readonly VerifiableRecord[]): Promise<number
     } finally {
       await store.close()
     }
-    return await bestOf(records.length, async () => {
+    const n = records.length
+    const verify = await bestOf(n, async () => {
       const opened = await openStore({ dataDir: dir, file, create: false })
       try {
         const result = await verifySqliteAudit(opened.location)
-        if (!result.ok || result.count !== records.length) throw new Error(`bench store does not verify: ${JSON.stringify(result)}`)
+        if (!result.ok || result.count !== n) throw new Error(`bench store does not verify: ${JSON.stringify(result)}`)
       } finally {
         await opened.close()
       }
     })
+    // The floor: the same rows read (and hashed) on one core, pages of 8,192 as the verifier reads them.
+    const db = new Database(file, { readonly: true, fileMustExist: true })
+    try {
+      const rows = db.prepare<[number, number], string>(PLUCK_SQL).pluck()
+      const pass = (hashed: boolean) => (): void => {
+        let hex = 0
+        for (let lo = 0; lo < n; lo += 8192) {
+          for (const text of rows.all(lo, Math.min(lo + 8192, n))) if (hashed) hex += chainHash('', text.slice(64)).length
+        }
+        if (hashed && hex !== 64 * n) throw new Error('bench floor: a row without text')
+      }
+      const read = await bestOf(n, pass(false))
+      const readHash = await bestOf(n, pass(true))
+      return {
+        verify_sqlite_per_s: verify,
+        verify_floor_read_one_core_per_s: read,
+        verify_floor_read_hash_one_core_per_s: readHash,
+        verify_vs_two_core_floor: Math.round((verify / (2 * readHash)) * 100) / 100,
+      }
+    } finally {
+      db.close()
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

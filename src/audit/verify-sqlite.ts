@@ -59,7 +59,8 @@ const TEXT = `prev_hash || '{"actor":' || json_quote(actor) || ',"payload":' || 
 const FAST_ROW = `body IS NULL AND typeof(ts) IN ('integer', 'real') AND typeof(type) = 'text' AND typeof(actor) = 'text'
     AND typeof(payload) = 'text' AND typeof(prev_hash) = 'text' AND typeof(hash) = 'text'`
 
-const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN hash || ${TEXT} END
+/** Exported for the benchmark's floor: the row text the fast path reads (`hash ‖ prevHash ‖ body`). */
+export const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN hash || ${TEXT} END
 FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
 
 const ROWS_SQL = `SELECT seq, prev_hash, hash, CASE WHEN ${FAST_ROW} THEN ${TEXT} END
