@@ -208,6 +208,38 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     const page = await context.newPage()
     try {
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+      const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.id ?? null)
+      // A table wider than a phone scrolls sideways: its region takes keyboard focus.
+      await expect.poll(() => page.locator('.table-wrap[tabindex="0"][role="region"]').count()).toBeGreaterThan(0)
+      // Keyboard: the reason takes focus, then the confirmation's button; Escape cancels, back to the lever.
+      await page.getByTestId('activate-kill-switch').click()
+      await expect.poll(focused).toBe('ks-reason')
+      await page.keyboard.type('e2e: halt from the dashboard')
+      await page.getByRole('button', { name: 'Continue' }).click()
+      await expect.poll(focused).toBe('confirm-kill-switch')
+      await page.keyboard.press('Escape')
+      await expect.poll(() => page.getByTestId('confirm-kill-switch').count()).toBe(0)
+      await expect.poll(focused).toBe('activate-kill-switch')
+      expect(((await api(server!.url, '/kill-switch', tokens['viewer']!)) as { state: { active: boolean } }).state.active).toBe(false)
+      // The lever is readable in both themes: white on its red at least 4.5:1 (WCAG AA).
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme })
+        const ratio = await page.getByTestId('activate-kill-switch').evaluate((el) => {
+          const rgb = (c: string): number[] => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number)
+          const lum = (c: string): number => {
+            const [r, g, b] = rgb(c).map((v) => {
+              const x = v / 255
+              return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4
+            }) as [number, number, number]
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b
+          }
+          const style = getComputedStyle(el)
+          const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x) as [number, number]
+          return (a + 0.05) / (b + 0.05)
+        })
+        expect(ratio, scheme).toBeGreaterThanOrEqual(4.5)
+      }
+      await page.emulateMedia({ colorScheme: 'light' })
       await page.getByTestId('activate-kill-switch').click()
       await page.getByLabel(/Reason/).fill('e2e: halt from the dashboard')
       await page.getByRole('button', { name: 'Continue' }).click()

@@ -1,6 +1,6 @@
 // The kill switch lever: ask for a reason, confirm, call the API, and say what happened (aria-live).
 import type { JSX } from 'preact'
-import { useRef, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiFailure, api } from './api'
 import { reportError } from './toasts'
 import { Time } from './ui'
@@ -27,7 +27,23 @@ export function KillSwitchControl({ state, canOperate, onChanged }: { state: KsS
   const [reason, setReason] = useState('')
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null)
   const input = useRef<HTMLTextAreaElement>(null)
+  const confirmButton = useRef<HTMLButtonElement>(null)
+  const lever = useRef<HTMLButtonElement>(null)
   const action = active ? 'deactivate' : 'activate'
+  // Focus follows the steps: the reason, then the confirmation's button, then back to the lever.
+  const previous = useRef<Step['kind']>('idle')
+  useEffect(() => {
+    if (step.kind === 'confirm') confirmButton.current?.focus()
+    else if (step.kind === 'idle' && previous.current !== 'idle') lever.current?.focus()
+    previous.current = step.kind
+  }, [step.kind])
+  /** Escape cancels the reason form and the confirmation. */
+  const onKeyDown = (e: KeyboardEvent): void => {
+    if (e.key === 'Escape') {
+      e.preventDefault()
+      setStep({ kind: 'idle' })
+    }
+  }
 
   const submit = async (r: string): Promise<void> => {
     setStep({ kind: 'sending', reason: r })
@@ -66,6 +82,7 @@ export function KillSwitchControl({ state, canOperate, onChanged }: { state: KsS
         step.kind === 'idle' ? (
           <button
             type="button"
+            ref={lever}
             class={active ? 'btn' : 'btn danger big'}
             data-testid={active ? 'deactivate-kill-switch' : 'activate-kill-switch'}
             onClick={() => {
@@ -79,6 +96,7 @@ export function KillSwitchControl({ state, canOperate, onChanged }: { state: KsS
         ) : step.kind === 'reason' ? (
           <form
             class="ks-form"
+            onKeyDown={onKeyDown}
             onSubmit={(e) => {
               e.preventDefault()
               if (reason.trim() !== '') setStep({ kind: 'confirm', reason: reason.trim() })
@@ -96,12 +114,12 @@ export function KillSwitchControl({ state, canOperate, onChanged }: { state: KsS
             </div>
           </form>
         ) : step.kind === 'confirm' ? (
-          <div class="ks-form" role="alertdialog" aria-labelledby="ks-confirm-title">
+          <div class="ks-form" role="alertdialog" aria-labelledby="ks-confirm-title" onKeyDown={onKeyDown}>
             <p id="ks-confirm-title">
               <strong>{action === 'activate' ? 'Halt trading and cancel every open order?' : 'Resume trading?'}</strong> Reason: “{step.reason}”
             </p>
             <div class="row">
-              <button type="button" class="btn danger" data-testid="confirm-kill-switch" onClick={() => void submit(step.reason)}>
+              <button type="button" ref={confirmButton} class="btn danger" data-testid="confirm-kill-switch" onClick={() => void submit(step.reason)}>
                 {action === 'activate' ? 'Confirm: activate kill switch' : 'Confirm: deactivate'}
               </button>
               <button type="button" class="btn" onClick={() => setStep({ kind: 'idle' })}>

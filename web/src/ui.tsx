@@ -47,7 +47,8 @@ export interface Column<T> {
 export function Table<T>({ rows, columns, empty, caption, rowKey }: { rows: readonly T[]; columns: readonly Column<T>[]; empty: string; caption?: string; rowKey: (row: T, i: number) => string }): JSX.Element {
   if (rows.length === 0) return <p class="muted empty">{empty}</p>
   return (
-    <div class="table-wrap">
+    // A region that takes focus, so a table wider than the screen can be scrolled from the keyboard.
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={caption ?? 'table'}>
       <table>
         {caption !== undefined ? <caption class="sr-only">{caption}</caption> : null}
         <thead>
