@@ -9,8 +9,10 @@ import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { get } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import pixelmatch from 'pixelmatch'
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -109,8 +111,10 @@ interface InPage {
   readonly document: {
     readonly fonts: { readonly ready: Promise<unknown> }
     querySelector(selector: string): { readonly textContent: string | null; click(): void } | null
+    readonly activeElement: { getAttribute(name: string): string | null; readonly id: string } | null
   }
   requestAnimationFrame(callback: (time: number) => void): number
+  getComputedStyle(element: unknown): { readonly color: string; readonly backgroundColor: string }
 }
 
 const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).first().textContent()) ?? ''
@@ -208,7 +212,10 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     const page = await context.newPage()
     try {
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
-      const focused = (): Promise<string | null> => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.id ?? null)
+      const focused = (): Promise<string | null> => page.evaluate(() => {
+          const active = (globalThis as unknown as InPage).document.activeElement
+          return active?.getAttribute('data-testid') ?? active?.id ?? null
+        })
       // A table wider than a phone scrolls sideways: its region takes keyboard focus.
       await expect.poll(() => page.locator('.table-wrap[tabindex="0"][role="region"]').count()).toBeGreaterThan(0)
       // Keyboard: the reason takes focus, then the confirmation's button; Escape cancels, back to the lever.
@@ -233,7 +240,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
             }) as [number, number, number]
             return 0.2126 * r + 0.7152 * g + 0.0722 * b
           }
-          const style = getComputedStyle(el)
+          const style = (globalThis as unknown as InPage).getComputedStyle(el)
           const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x) as [number, number]
           return (a + 0.05) / (b + 0.05)
         })
@@ -259,6 +266,29 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     } finally {
       await page.close()
     }
+  })
+
+  it('sends its bundles compressed to a browser that accepts it (brotli, gzip), and plain otherwise', async () => {
+    const html = await (await fetch(`${server!.url}/`)).text()
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1]
+    expect(script).toBeDefined()
+    const raw = (encoding: string): Promise<{ headers: Record<string, unknown>; body: Buffer }> =>
+      new Promise((resolve, reject) => {
+        get(`${server!.url}${script!}`, { headers: { 'accept-encoding': encoding } }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }))
+        }).on('error', reject)
+      })
+    const plain = await raw('identity')
+    expect(plain.headers['content-encoding']).toBeUndefined()
+    const br = await raw('br, gzip')
+    expect(br.headers['content-encoding']).toBe('br')
+    expect(brotliDecompressSync(br.body).equals(plain.body)).toBe(true)
+    const gz = await raw('gzip')
+    expect(gz.headers['content-encoding']).toBe('gzip')
+    expect(gunzipSync(gz.body).equals(plain.body)).toBe(true)
+    expect(br.body.length).toBeLessThan(plain.body.length / 2)
   })
 
   it('gives a viewer no mutating controls', async () => {

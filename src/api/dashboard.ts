@@ -47,6 +47,8 @@ export async function dashboardRoutes(app: FastifyInstance, dir: string): Promis
       index: false,
       list: false,
       dotfiles: 'deny',
+      // The build writes .br and .gz beside each bundle (web/vite.config.ts): sent when the browser accepts them.
+      preCompressed: true,
       // File names carry a content hash.
       immutable: true,
       maxAge: '365d',
