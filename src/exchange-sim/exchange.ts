@@ -95,7 +95,7 @@ const TRIGGER_TYPES: ReadonlySet<BinanceOrderType> = new Set(['STOP_LOSS', 'STOP
  * Whether a waiting trigger order fires at the last trade price `last`. A stop fires when the price moves
  * against what it protects (a sell at or below its trigger, a buy at or above); a take-profit the other way.
  */
-function fires(o: SimOrder, last: Decimal): boolean {
+function fires(o: Pick<SimOrder, 'type' | 'side' | 'stopPrice'>, last: Decimal): boolean {
   const stop = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT'
   const falling = stop === (o.side === 'sell')
   return falling ? last.lte(o.stopPrice) : last.gte(o.stopPrice)
@@ -315,7 +315,7 @@ export class SimExchange {
     }
     if (trigger) {
       const last = s.tape.at(-1)?.price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
-      if (fires({ type, side, stopPrice } as SimOrder, last)) throw new BinanceError(-2010, 'Stop price would trigger immediately.')
+      if (fires({ type, side, stopPrice: stopPrice! }, last)) throw new BinanceError(-2010, 'Stop price would trigger immediately.')
     }
     if (quantity !== undefined) {
       if (!quantity.mod(inst.stepSize).isZero() || quantity.lt(inst.minAmount) || quantity.gt(s.maxQty)) throw errors.filter('LOT_SIZE')
