@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -103,11 +103,13 @@ function keys(rows: readonly { id: string; side: string; price: string; amount: 
   return rows.map((r) => `${r.id} ${r.side} ${Number(r.price)} ${Number(r.amount)} ${r.client}`).sort()
 }
 
-describe('self-trades without self-trade prevention', () => {
+describe('self-trades without self-trade prevention at the exchange', () => {
   it('stores both fills of each self-trade, through a SIGKILL with the orders unanswered, and reconciles clean', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sofia-self-trade-'))
     const file = join(dir, 'self-cross.ts')
     writeFileSync(file, STRATEGY)
+    // Sofia's own self-trade prevention is switched off, so the exchange sees the crosses.
+    writeFileSync(join(dir, 'sofia.yaml'), 'risk:\n  selfTrade: allow\n')
 
     // 1. Two self-trades while the session runs.
     const first = run(dir, file, 2)
@@ -179,4 +181,25 @@ describe('self-trades without self-trade prevention', () => {
       }
     }
   })
+
+  it("refuses, by default, an order that would trade with the account's own resting order: nothing reaches the exchange", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-self-trade-prevented-'))
+    const file = join(dir, 'self-cross.ts')
+    writeFileSync(file, STRATEGY)
+    const tradesBefore = (await exchangeTrades()).length
+    const ordersBefore = (await control<unknown[]>(sim!, 'GET', '/sim/orders?apiKey=E1')).length
+    const session = run(dir, file, 1)
+    const denied = () => query<{ state: string; reason: string | null; side: string }>(dir, "select state, reason, side from orders where state = 'denied'")
+    expect(await waitFor(() => existsSync(join(dir, 'sofia.db')) && denied().length === 1, 20_000), session.stderr()).toBe(true)
+    // The sell rests at the exchange; the buy at the same price was refused before it was sent.
+    expect(denied()[0]).toMatchObject({ side: 'buy' })
+    expect(denied()[0]!.reason).toMatch(/^SELF_TRADE: buy at [0-9.]+ on xsim:BTC\/USDT would trade with the account's own resting sell \S+ at [0-9.]+$/)
+    await sleep(500)
+    session.proc.kill('SIGTERM')
+    expect(await session.exited, session.stderr()).toBe(0)
+    // The exchange's own record: one new order (the sell, cancelled at the stop), no new trade.
+    const orders = (await control<{ side: string; status: string }[]>(sim!, 'GET', '/sim/orders?apiKey=E1')).slice(ordersBefore)
+    expect(orders.map((o) => `${o.side} ${o.status}`)).toEqual(['SELL CANCELED'])
+    expect((await exchangeTrades()).length).toBe(tradesBefore)
+  }, 60_000)
 })

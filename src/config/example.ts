@@ -54,6 +54,9 @@ risk:
   # maxOrdersPerMinute: 120
   # allowedSymbols: [BTC/USDT, ETH/USDT]
   # allowedVenues: [binance]
+  # An order that would trade with the account's own resting order on the other side of the same market is
+  # refused (SELF_TRADE): reject (default) | allow
+  # selfTrade: reject
 
   # Runtime monitors: a warning alerts; a critical level trips the kill switch when it is AUTO.
   # critical must not be below warning. The values below are the defaults, which every paper, shadow, canary

@@ -10,7 +10,7 @@ export type { ConfigDocument, ConfigValue } from './redact.js'
 export { Secret, REDACTED, redactUrl } from './secret.js'
 export { parseDuration, formatDuration } from './duration.js'
 export { EXAMPLE_CONFIG } from './example.js'
-export { MODES, EXCHANGE_MODES, KILL_SWITCH_SETTINGS } from './types.js'
+export { MODES, EXCHANGE_MODES, KILL_SWITCH_SETTINGS, SELF_TRADE_SETTINGS } from './types.js'
 export type {
   SofiaConfig,
   Mode,

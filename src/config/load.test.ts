@@ -79,6 +79,7 @@ describe('loadConfig', () => {
       mode: 'paper',
       risk: {
         killSwitch: 'AUTO',
+        selfTrade: 'reject',
         monitors: {
           dailyLoss: { warning: 0.5, critical: 1 },
           hourlyLoss: { warning: 0.25, critical: 0.5 },

@@ -38,6 +38,7 @@ export function redactConfig(config: SofiaConfig): ConfigDocument {
     }),
     risk: {
       killSwitch: risk.killSwitch,
+      selfTrade: risk.selfTrade,
       ...(risk.maxOrderNotional && { maxOrderNotional: risk.maxOrderNotional.toString() }),
       ...(risk.maxPositionNotional && { maxPositionNotional: risk.maxPositionNotional.toString() }),
       ...(risk.maxGrossExposure && { maxGrossExposure: risk.maxGrossExposure.toString() }),

@@ -9,8 +9,8 @@ import { InputError, dec, parseSymbol } from '../model/index.js'
 import type { Decimal } from '../model/index.js'
 import { parseDuration } from './duration.js'
 import { Secret, redactUrl } from './secret.js'
-import { KILL_SWITCH_SETTINGS, MODES } from './types.js'
-import type { KillSwitchSetting, Mode } from './types.js'
+import { KILL_SWITCH_SETTINGS, MODES, SELF_TRADE_SETTINGS } from './types.js'
+import type { KillSwitchSetting, Mode, SelfTradeSetting } from './types.js'
 
 /** What a leaf check returns when the value is wrong. */
 class Invalid {
@@ -189,10 +189,11 @@ export const DEFAULTS = {
   dataDir: './var',
   strategyDir: './strategies',
   killSwitch: 'AUTO',
+  selfTrade: 'reject',
   canaryPercentage: 1,
   apiHost: '127.0.0.1',
   apiPort: 8023,
-} as const satisfies { mode: Mode; killSwitch: KillSwitchSetting } & Record<string, unknown>
+} as const satisfies { mode: Mode; killSwitch: KillSwitchSetting; selfTrade: SelfTradeSetting } & Record<string, unknown>
 
 export const configSchema = z.strictObject({
   mode: oneOf(MODES).prefault(DEFAULTS.mode),
@@ -226,6 +227,7 @@ export const configSchema = z.strictObject({
       maxOrdersPerMinute: positiveInteger().optional(),
       allowedSymbols: nonEmptyList(symbol(), 'symbol').optional(),
       allowedVenues: nonEmptyList(exchangeId(), 'venue').optional(),
+      selfTrade: oneOf(SELF_TRADE_SETTINGS).prefault(DEFAULTS.selfTrade),
       killSwitch: oneOf(KILL_SWITCH_SETTINGS).prefault(DEFAULTS.killSwitch),
       monitors: z
         .strictObject({

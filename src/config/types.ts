@@ -14,6 +14,9 @@ export const EXCHANGE_MODES: readonly Mode[] = ['shadow', 'canary', 'live', 'tes
 export const KILL_SWITCH_SETTINGS = ['OFF', 'ON', 'AUTO'] as const
 /** OFF: monitors never trip it; ON: halted from the start; AUTO: monitors may trip it. */
 export type KillSwitchSetting = (typeof KILL_SWITCH_SETTINGS)[number]
+/** reject: an order that would trade with the account's own resting order is refused (SELF_TRADE); allow: it is sent. */
+export const SELF_TRADE_SETTINGS = ['reject', 'allow'] as const
+export type SelfTradeSetting = (typeof SELF_TRADE_SETTINGS)[number]
 
 export interface SofiaConfig {
   readonly mode: Mode
@@ -88,6 +91,7 @@ export interface RiskConfig {
   readonly maxOrdersPerMinute?: number
   readonly allowedSymbols?: readonly string[]
   readonly allowedVenues?: readonly string[]
+  readonly selfTrade: SelfTradeSetting
   readonly killSwitch: KillSwitchSetting
   readonly monitors: MonitorThresholds
   readonly circuitBreaker: CircuitBreakerConfig

@@ -4,7 +4,8 @@ import type { EngineEvents, OrderIntent } from '../engine/index.js'
 import { Ledger } from '../ledger/index.js'
 import { RequestTimeout, dec, makeInstrument } from '../model/index.js'
 import type { MarketEvent, Trade } from '../model/index.js'
-import { RiskGateway } from '../risk/index.js'
+import { RiskEngine, RiskGateway } from '../risk/index.js'
+import type { PreTradeRisk } from '../risk/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
 import { clientOrderId } from './client-order-id.js'
@@ -71,7 +72,7 @@ class LossyVenue implements Venue {
   }
 }
 
-function setup(options: { beforeSend?: () => void | Promise<void>; onEmulated?: OrderManagerOptions['onEmulated'] } = {}) {
+function setup(options: { beforeSend?: () => void | Promise<void>; onEmulated?: OrderManagerOptions['onEmulated']; risk?: PreTradeRisk } = {}) {
   const clock = new SimulatedClock(1_000)
   const bus = new EventBus<EngineEvents>()
   const sim = new SimulatedVenue({ id: 'sim', clock, instruments: [BTC], balances: { USDT: '10000', BTC: '1' } })
@@ -91,7 +92,7 @@ function setup(options: { beforeSend?: () => void | Promise<void>; onEmulated?: 
     bus,
     clock,
     venues: [venue],
-    risk: new RiskGateway(),
+    risk: options.risk ?? new RiskGateway(),
     ...(options.beforeSend !== undefined ? { beforeSend: options.beforeSend } : {}),
     ...(options.onEmulated !== undefined ? { onEmulated: options.onEmulated } : {}),
     accountView: {
@@ -242,6 +243,35 @@ describe('OrderManager with the simulated venue', () => {
     expect(order.state).toBe('canceled')
     expect(oms.openOrders()).toHaveLength(0)
     expect(oms.freeBalance('sim', 'USDT').toString()).toBe('10000')
+  })
+})
+
+describe('OrderManager: self-trade prevention', () => {
+  it("refuses an order that would meet the account's own resting order, counting a pending cancel until the venue confirms it", async () => {
+    const { oms, intent, clock, venue, denied } = setup({ risk: new RiskEngine({ preventSelfTrade: true }) })
+    const ask = oms.submit(intent({ side: 'sell', price: dec('101.00'), strategyId: 'maker' }))
+    clock.advanceTo(1_001)
+    await settle()
+    expect(ask.state).toBe('open')
+    expect(oms.submit(intent({ price: dec('101.00') })).state).toBe('denied')
+    expect(oms.submit(intent({ price: dec('102.00') })).state).toBe('denied')
+    const bid = oms.submit(intent({ price: dec('100.99') }))
+    expect(bid.state).not.toBe('denied')
+    expect(oms.submit(intent({ side: 'sell', type: 'market', amount: dec('0.1') })).state).toBe('denied')
+    // A stop waits off the book: it is not a cross now.
+    const stop = oms.submit(intent({ side: 'sell', type: 'market', options: { triggerPrice: dec('90') } }))
+    expect(stop.state).not.toBe('denied')
+    expect(denied).toEqual(['SELF_TRADE', 'SELF_TRADE', 'SELF_TRADE'])
+    expect(oms.restingOwn('sim', 'BTC/USDT')).toEqual({ buy: { price: dec('100.99'), clientOrderId: bid.clientOrderId }, sell: { price: dec('101'), clientOrderId: ask.clientOrderId } })
+
+    oms.cancel(ask.clientOrderId)
+    expect(ask.state).toBe('pending_cancel')
+    expect(oms.submit(intent({ price: dec('101.00') })).state).toBe('denied')
+    clock.advanceTo(1_002)
+    await settle()
+    expect(ask.state).toBe('canceled')
+    expect(oms.submit(intent({ price: dec('101.00') })).state).not.toBe('denied')
+    expect(venue.created).toBe(4)
   })
 })
 

@@ -30,7 +30,7 @@ import {
 } from '../model/index.js'
 import type { OrderOptions } from '../model/index.js'
 import { applyPositionOverride } from '../risk/index.js'
-import type { PreTradeRisk, RiskContext } from '../risk/index.js'
+import type { OwnRestingOrders, PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
 import { OrderEmulator } from './emulator.js'
@@ -45,7 +45,7 @@ export interface OrderManagerOptions {
    * What the risk checks see of the account and market. Free balances (totals less open-order reservations)
    * and open-order counts are completed here: the order manager is the one that knows the open orders.
    */
-  readonly accountView: Omit<RiskContext, 'freeBalance' | 'openOrderCount'> & { totalBalance(venue: string, asset: string): Decimal }
+  readonly accountView: Omit<RiskContext, 'freeBalance' | 'openOrderCount' | 'restingOwn'> & { totalBalance(venue: string, asset: string): Decimal }
   /** Position override: a size multiplier (e.g. 0.1 after a rollback) applied to each intent before the checks. */
   readonly sizeMultiplier?: (strategyId: string) => Decimal
   /** Next intent sequence per strategy (restored from the store after a restart). */
@@ -178,6 +178,7 @@ export class OrderManager implements Component {
       tradingState: (id) => view.tradingState(id),
       freeBalance: (v, a) => view.totalBalance(v, a).sub(this.reserved(v, a)),
       openOrderCount: (filter) => this.openOrderCount(filter),
+      restingOwn: (v, s) => this.restingOwn(v, s),
     }
     for (const venue of options.venues) {
       this.venues.set(venue.id, venue)
@@ -232,6 +233,27 @@ export class OrderManager implements Component {
       n++
     }
     return n
+  }
+
+  /**
+   * The highest own buy and lowest own sell that may rest on the venue's book for a market: open limit orders,
+   * pending cancels and unanswered placements included (the venue may still hold them); trigger orders, which
+   * wait off the book, left out.
+   */
+  restingOwn(venue: string, symbol: string): OwnRestingOrders {
+    let buy: Order | undefined
+    let sell: Order | undefined
+    for (const o of this.open) {
+      if (o.venue !== venue || o.symbol !== symbol || o.price === undefined || o.type !== 'limit') continue
+      if (isTriggerOrder(o.options)) continue
+      if (o.side === 'buy') {
+        if (buy === undefined || o.price.gt(buy.price!)) buy = o
+      } else if (sell === undefined || o.price.lt(sell.price!)) sell = o
+    }
+    return {
+      ...(buy !== undefined ? { buy: { price: buy.price!, clientOrderId: buy.clientOrderId } } : {}),
+      ...(sell !== undefined ? { sell: { price: sell.price!, clientOrderId: sell.clientOrderId } } : {}),
+    }
   }
 
   nextSequence(strategyId: string): number {

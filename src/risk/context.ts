@@ -32,8 +32,20 @@ export interface RiskContext {
   /** Account equity at marks, reporting currency. */
   equity(): Decimal
   openOrderCount(filter?: { readonly strategyId?: string; readonly venue?: string }): number
+  /**
+   * The account's own orders that may rest on the venue's book for a market: the highest-priced buy and the
+   * lowest-priced sell among its open limit orders (pending cancels and unanswered placements included, as the
+   * venue may still hold them; orders waiting for a trigger are not on the book and are left out).
+   */
+  restingOwn(venue: string, symbol: string): OwnRestingOrders
   /** The tightest of the account's and the strategy's trading state, with the kill switch folded in. */
   tradingState(strategyId: string): TradingState
+}
+
+/** The account's best own resting order on each side of one market (see `RiskContext.restingOwn`). */
+export interface OwnRestingOrders {
+  readonly buy?: { readonly price: Decimal; readonly clientOrderId: string }
+  readonly sell?: { readonly price: Decimal; readonly clientOrderId: string }
 }
 
 /** Every limit is optional: an absent limit is not checked. Money in the reporting currency. */
@@ -58,4 +70,10 @@ export interface RiskLimits {
   /** When set, only these symbols / venues may be traded. */
   readonly allowedSymbols?: readonly string[]
   readonly allowedVenues?: readonly string[]
+  /**
+   * When true, an order that would trade with the account's own resting order on the other side of the same
+   * market is refused (SELF_TRADE): a limit priced at or through it, or a market order while one rests (the
+   * book between is not known). Sessions set it unless `risk.selfTrade: allow`.
+   */
+  readonly preventSelfTrade?: boolean
 }

@@ -22,6 +22,7 @@ const GOOD: RiskLimits = {
   maxOrdersPerMinute: 100,
   allowedVenues: ['sim'],
   allowedSymbols: ['BTC/USDT'],
+  preventSelfTrade: true,
 }
 
 function goodContext(): FakeRiskContext {
@@ -47,6 +48,7 @@ describe('RiskEngine', () => {
       .setDailyPnl('-1000')
       .setOpenOrders({ strategyId: 's1' }, 3)
       .setBalance('sim', 'USDT', '0')
+      .setRestingOwn('sim', 'BTC/USDT', { sell: '49000' })
     let limits: RiskLimits = { ...GOOD, allowedVenues: ['other'], allowedSymbols: ['ETH/USDT'], maxOrderNotional: dec(4000) }
     let spec: TestOrderSpec = { amount: '0.100001' }
     const fixes: readonly (readonly [string, () => void])[] = [
@@ -60,6 +62,7 @@ describe('RiskEngine', () => {
       ['GROSS_EXPOSURE_EXCEEDS_MAX', () => void ctx.setGrossExposure('10000')],
       ['DAILY_LOSS_LIMIT', () => void ctx.setDailyPnl('0')],
       ['MAX_OPEN_ORDERS', () => void ctx.setOpenOrders({ strategyId: 's1' }, 0)],
+      ['SELF_TRADE', () => void ctx.setRestingOwn('sim', 'BTC/USDT', { sell: '50010' })],
       ['ORDER_RATE_EXCEEDED', () => void (ctx.time = 1000)],
       ['INSUFFICIENT_BALANCE', () => void ctx.setBalance('sim', 'USDT', '5005')],
     ]
@@ -77,7 +80,7 @@ describe('RiskEngine', () => {
     expect(seen).toHaveLength(CHECK_ORDER.length + 1)
 
     const stats = engine.stats()
-    expect(stats).toMatchObject({ checked: 14, approved: 2, denied: 12 })
+    expect(stats).toMatchObject({ checked: 15, approved: 2, denied: 13 })
     for (const [code] of fixes) expect(stats.byCode[code]).toBe(1)
   })
 

@@ -16,6 +16,7 @@ import { checkOpenOrders } from './checks/open-orders.js'
 import { checkOrderRate } from './checks/order-rate.js'
 import { checkPrecisionAndMinimums } from './checks/precision.js'
 import { checkPriceBand } from './checks/price-band.js'
+import { checkSelfTrade } from './checks/self-trade.js'
 import { checkTradingState } from './checks/trading-state.js'
 import type { OrderPurpose, RiskContext, RiskLimits } from './context.js'
 import { OrderRateCounter } from './order-rate-counter.js'
@@ -40,6 +41,7 @@ export const CHECK_ORDER = [
   'grossExposure',
   'dailyLoss',
   'openOrders',
+  'selfTrade',
   'orderRate',
   'availableBalance',
 ] as const
@@ -76,6 +78,7 @@ export class RiskEngine implements PreTradeRisk {
       grossExposure: checkGrossExposure,
       dailyLoss: checkDailyLoss,
       openOrders: checkOpenOrders,
+      selfTrade: checkSelfTrade,
       orderRate: (order, ctx, l) => checkOrderRate(order, ctx, l, rates),
       availableBalance: checkAvailableBalance,
     }

@@ -5,8 +5,8 @@
  * incrementally so the benchmark does not pay for a full sum per check.
  */
 import { Decimal, Order, ZERO, dec, makeInstrument } from '../model/index.js'
-import type { DecimalLike, Instrument, OrderSide, OrderType } from '../model/index.js'
-import type { RiskContext, TradingState } from './context.js'
+import type { DecimalLike, Instrument, OrderOptions, OrderSide, OrderType } from '../model/index.js'
+import type { OwnRestingOrders, RiskContext, TradingState } from './context.js'
 
 export const TEST_BTC: Instrument = makeInstrument({ symbol: 'BTC/USDT', tickSize: '0.01', stepSize: '0.00001', minCost: '5' })
 export const TEST_ETH: Instrument = makeInstrument({ symbol: 'ETH/USDT', tickSize: '0.01', stepSize: '0.0001', minCost: '5' })
@@ -37,6 +37,7 @@ export class FakeRiskContext implements RiskContext {
   private readonly openByStrategy = new Map<string, number>()
   private readonly openByVenue = new Map<string, number>()
   private openTotal = 0
+  private readonly resting: Nested<OwnRestingOrders> = new Map()
   private exposure: Decimal = ZERO
   private exposureOverride: Decimal | undefined
 
@@ -93,7 +94,20 @@ export class FakeRiskContext implements RiskContext {
     return this.states.get(strategyId) ?? this.defaultState
   }
 
+  restingOwn(venue: string, symbol: string): OwnRestingOrders {
+    return getIn(this.resting, venue, symbol) ?? {}
+  }
+
   // --- setters ---------------------------------------------------------------------------------------
+
+  /** The account's own best resting buy and sell on a market (prices as decimals). */
+  setRestingOwn(venue: string, symbol: string, own: { buy?: DecimalLike; sell?: DecimalLike }): this {
+    setIn(this.resting, venue, symbol, {
+      ...(own.buy !== undefined ? { buy: { price: dec(own.buy), clientOrderId: 'own-buy' } } : {}),
+      ...(own.sell !== undefined ? { sell: { price: dec(own.sell), clientOrderId: 'own-sell' } } : {}),
+    })
+    return this
+  }
 
   setState(strategyId: string, state: TradingState): this {
     this.states.set(strategyId, state)
@@ -166,6 +180,7 @@ export interface TestOrderSpec {
   readonly price?: DecimalLike
   readonly decisionPrice?: DecimalLike
   readonly id?: string
+  readonly options?: OrderOptions
 }
 
 let testOrderSeq = 0
@@ -185,5 +200,6 @@ export function testOrder(spec: TestOrderSpec = {}): Order {
     timestamp: 0,
     ...(price !== undefined ? { price: dec(price) } : {}),
     ...(spec.decisionPrice !== undefined ? { decisionPrice: dec(spec.decisionPrice) } : {}),
+    ...(spec.options !== undefined ? { options: spec.options } : {}),
   })
 }

@@ -28,6 +28,7 @@ export const RISK_CODES = [
   'MAX_OPEN_ORDERS',
   'ORDER_RATE_EXCEEDED',
   'INSUFFICIENT_BALANCE',
+  'SELF_TRADE',
 ] as const
 export type RiskCode = (typeof RISK_CODES)[number]
 

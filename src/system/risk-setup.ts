@@ -16,9 +16,12 @@ export interface RiskSettings {
   readonly breakers: { readonly failures: number; readonly errorRate: number; readonly windowMs: number; readonly coolDownMs: number }
 }
 
-/** No limits, kill switch armed, monitors only where they need no limit, breakers at 5 failures. */
+/**
+ * No limits but self-trade prevention, kill switch armed, monitors only where they need no limit, breakers at 5
+ * failures.
+ */
 export const DEFAULT_RISK: RiskSettings = {
-  limits: {},
+  limits: { preventSelfTrade: true },
   killSwitch: 'AUTO',
   monitors: { drawdown: { warning: 0.05, critical: 0.1 }, errorRate: { warning: 0.05, critical: 0.2 }, dataStalenessSec: { warning: 10, critical: 60 } },
   monitorOptions: { errorWindowMs: 300_000 },
@@ -38,6 +41,7 @@ export function riskSettings(config: RiskConfig): RiskSettings {
     ...(config.maxOrdersPerMinute !== undefined ? { maxOrdersPerMinute: config.maxOrdersPerMinute } : {}),
     ...(config.allowedSymbols !== undefined ? { allowedSymbols: config.allowedSymbols } : {}),
     ...(config.allowedVenues !== undefined ? { allowedVenues: config.allowedVenues } : {}),
+    preventSelfTrade: config.selfTrade === 'reject',
   }
   const m = config.monitors
   // Loss levels are configured as fractions of the daily loss limit, whichever form the limit takes.

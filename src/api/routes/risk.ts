@@ -130,6 +130,7 @@ function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | un
   push('priceBandPct', limits.priceBandPct, undefined, 'fraction from the last trade')
   if (limits.allowedSymbols !== undefined) out.push({ limit: 'allowedSymbols', value: limits.allowedSymbols.join(', '), current: null, usedPct: null, detail: 'only these symbols' })
   if (limits.allowedVenues !== undefined) out.push({ limit: 'allowedVenues', value: limits.allowedVenues.join(', '), current: null, usedPct: null, detail: 'only these venues' })
+  if (limits.preventSelfTrade === true) out.push({ limit: 'preventSelfTrade', value: 'on', current: null, usedPct: null, detail: "no order may trade with the account's own resting order" })
   return out
 }
 

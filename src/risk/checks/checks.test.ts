@@ -17,6 +17,7 @@ import { checkMaxPosition } from './max-position.js'
 import { checkOpenOrders } from './open-orders.js'
 import { checkPrecisionAndMinimums } from './precision.js'
 import { checkPriceBand } from './price-band.js'
+import { checkSelfTrade } from './self-trade.js'
 import { checkTradingState } from './trading-state.js'
 
 type Check = (order: ReturnType<typeof testOrder>, ctx: RiskContext, limits: RiskLimits) => RiskVerdict
@@ -258,6 +259,29 @@ describe('checkOpenOrders (max 3)', () => {
     { name: 'another strategy full does not matter', order: {}, ctx: (c) => void c.setOpenOrders({ strategyId: 's2' }, 3), expect: 'OK' },
     { name: 'max 0 allows nothing', order: {}, limits: { maxOpenOrders: 0 }, expect: 'MAX_OPEN_ORDERS' },
   ])
+})
+
+describe('checkSelfTrade (own sell resting at 50,010, own buy at 49,990)', () => {
+  const own = (c: FakeRiskContext): void => void c.setLastPrice('sim', 'BTC/USDT', 50_000).setRestingOwn('sim', 'BTC/USDT', { buy: '49990', sell: '50010' })
+  run(checkSelfTrade, { preventSelfTrade: true }, own, [
+    { name: 'buy below own sell', order: { price: '50009.99' }, expect: 'OK' },
+    { name: 'buy at own sell', order: { price: '50010' }, expect: 'SELF_TRADE' },
+    { name: 'buy through own sell', order: { price: '50100' }, expect: 'SELF_TRADE' },
+    { name: 'sell above own buy', order: { side: 'sell', price: '49990.01' }, expect: 'OK' },
+    { name: 'sell at own buy', order: { side: 'sell', price: '49990' }, expect: 'SELF_TRADE' },
+    { name: 'market buy while own sell rests', order: { type: 'market' }, expect: 'SELF_TRADE' },
+    { name: 'market sell while own buy rests', order: { type: 'market', side: 'sell' }, expect: 'SELF_TRADE' },
+    { name: 'market buy with only own buys resting', order: { type: 'market' }, ctx: (c) => void c.setRestingOwn('sim', 'BTC/USDT', { buy: '49990' }), expect: 'OK' },
+    { name: 'another market', order: { type: 'market', symbol: 'ETH/USDT' }, expect: 'OK' },
+    { name: 'a stop waits off the book', order: { type: 'market', options: { triggerPrice: dec('50500') } }, expect: 'OK' },
+    { name: 'not checked when allowed', order: { price: '50100' }, onlyLimits: {}, expect: 'OK' },
+  ])
+  it('names the own order and its price', () => {
+    const ctx = new FakeRiskContext()
+    own(ctx)
+    const verdict = checkSelfTrade(testOrder({ price: '50100' }), ctx, { preventSelfTrade: true })
+    expect(verdict).toMatchObject({ reason: "buy at 50100 on sim:BTC/USDT would trade with the account's own resting sell own-sell at 50010" })
+  })
 })
 
 describe('checkAvailableBalance', () => {
