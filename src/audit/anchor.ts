@@ -193,10 +193,32 @@ export class HeadAnchor {
    */
   committed(records: readonly AuditRecord[]): void {
     let lines = ''
-    for (const r of records) if (r.type === CHECKPOINT) lines += `${JSON.stringify(r.payload)}\n`
+    const heads: SignedHead[] = []
+    for (const r of records) {
+      if (r.type !== CHECKPOINT) continue
+      lines += `${JSON.stringify(r.payload)}\n`
+      heads.push(r.payload as SignedHead)
+    }
     if (lines === '') return
     mkdirSync(dirname(this.headsFile), { recursive: true })
     appendFileSync(this.headsFile, lines, { mode: 0o644 })
+    for (const ship of this.shippers) {
+      try {
+        ship(heads)
+      } catch {
+        // Shipping is a further copy, best effort: the heads file and the chain already hold the heads.
+      }
+    }
   }
+
+  /**
+   * Also hands every signed head, once durable, to `ship` (e.g. a notifier): a copy off this machine, which an
+   * intruder who can rewrite the database and the heads file cannot reach. It must not block.
+   */
+  onHeads(ship: (heads: readonly SignedHead[]) => void): void {
+    this.shippers.push(ship)
+  }
+
+  private readonly shippers: ((heads: readonly SignedHead[]) => void)[] = []
 }
 

@@ -136,11 +136,17 @@ describe('AuditLog with a head anchor', () => {
       expect(key.signed(signed)).toBe(true)
       expect(key.signed({ ...signed, seq: signed.seq + 1 })).toBe(false)
     }
-    // Only what the store has committed reaches the heads file.
+    // Only what the store has committed reaches the heads file, and the shippers (a failing one stops nothing).
+    const shipped: SignedHead[] = []
+    anchor.onHeads(() => {
+      throw new Error('notifier down')
+    })
+    anchor.onHeads((heads) => shipped.push(...heads))
     expect(existsSync(anchor.headsFile)).toBe(false)
     log.committed(records)
     const lines = readFileSync(anchor.headsFile, 'utf8').trim().split('\n')
     expect(lines.map((l) => (JSON.parse(l) as SignedHead).seq)).toEqual([10, 21, 27])
+    expect(shipped.map((h) => `${JSON.stringify(h)}`)).toEqual(lines)
   })
 
   it('signs after the interval only when records came since the last signature', () => {

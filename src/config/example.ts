@@ -107,6 +107,7 @@ reconcile:
 # audit:
 #   keyFile: ~/.config/sofia/audit-ed25519.pem                                  # (SOFIA_AUDIT_KEY)
 #   headsFile: ./var/audit-heads.jsonl                                           # (SOFIA_AUDIT_HEADS)
+#   shipHeads: false   # true: sofia serve also sends each signed head to the webhook (config/alerts.yaml)
 
 # The operator HTTP API and dashboard.
 api:

@@ -144,7 +144,11 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
   // Paths written in the file are relative to the file; from the environment, to the working directory.
   const pathOf = (path: string, value: string | undefined): string | undefined =>
     value === undefined ? undefined : value.startsWith('~/') ? join(homedir(), value.slice(2)) : resolve(applied.has(path) ? cwd : fileDir, value)
-  const audit = definedOnly({ keyFile: pathOf('audit.keyFile', result.data.audit?.keyFile), headsFile: pathOf('audit.headsFile', result.data.audit?.headsFile) })
+  const audit = definedOnly({
+    keyFile: pathOf('audit.keyFile', result.data.audit?.keyFile),
+    headsFile: pathOf('audit.headsFile', result.data.audit?.headsFile),
+    shipHeads: result.data.audit?.shipHeads,
+  })
   return deepFreeze(
     build(result.data, {
       ...(Object.keys(audit).length > 0 ? { audit } : {}),

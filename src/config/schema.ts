@@ -264,7 +264,7 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   database: z.strictObject({ url: databaseUrl() }).optional(),
-  audit: z.strictObject({ keyFile: text().optional(), headsFile: text().optional() }).optional(),
+  audit: z.strictObject({ keyFile: text().optional(), headsFile: text().optional(), shipHeads: bool().optional() }).optional(),
   api: z
     .strictObject({ host: text().prefault(DEFAULTS.apiHost), port: port().prefault(DEFAULTS.apiPort) })
     .prefault({}),

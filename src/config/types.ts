@@ -30,7 +30,12 @@ export interface SofiaConfig {
   readonly database?: DatabaseConfig
   readonly api: ApiConfig
   /** Where the audit chain's signing key and heads file are (absolute); absent → the defaults (audit/anchor). */
-  readonly audit?: { readonly keyFile?: string; readonly headsFile?: string }
+  readonly audit?: {
+    readonly keyFile?: string
+    readonly headsFile?: string
+    /** `sofia serve` also sends each signed head to the webhook notifier of config/alerts.yaml (an off-machine copy). */
+    readonly shipHeads?: boolean
+  }
   /** Absolute path of the state directory (SQLite store, audit chain, reports). */
   readonly dataDir: string
   /** Absolute path of the folder where `--strategy NAME` finds NAME.ts or NAME.js. */

@@ -16,6 +16,7 @@ import {
   registerOpsMetrics,
 } from '../observability/index.js'
 import type { Alert, AlertConfig, NotifierHub, SofiaMetrics } from '../observability/index.js'
+import type { HeadAnchor, SignedHead } from '../audit/index.js'
 import type { Trader } from './trader.js'
 
 export interface AlertingOptions {
@@ -31,6 +32,35 @@ export interface AlertingOptions {
   readonly onKillSwitchAlert?: (alert: Alert) => void
   /** Told of every alert an action ran for (e.g. a canary roll-out counting critical alerts against its stage). */
   readonly onAlert?: (alert: Alert) => void
+  /** Send each head this anchor signs to the webhook notifier too (`audit.shipHeads`), as an info notification `AuditHead`. */
+  readonly shipHeadsOf?: HeadAnchor
+}
+
+/** Rule name of the notification that carries a signed audit head. */
+export const AUDIT_HEAD = 'AuditHead'
+
+/**
+ * A signed head as a notification: an info "alert" that fires and never resolves. Its description is the head's
+ * JSON line, exactly as in the heads file, so a receiver can keep it for `sofia audit verify --head FILE`.
+ */
+export function auditHeadAlert(head: SignedHead, now: number): Alert {
+  const labels = { keyId: head.keyId, seq: String(head.seq) }
+  return {
+    rule: AUDIT_HEAD,
+    labels,
+    key: `${AUDIT_HEAD}{keyId=${head.keyId},seq=${head.seq}}`,
+    state: 'firing',
+    severity: 'info',
+    action: 'notify',
+    value: head.seq,
+    op: '>=',
+    threshold: head.seq,
+    summary: `audit head signed: seq ${head.seq}, hash ${head.hash.slice(0, 16)}…, key ${head.keyId}`,
+    description: JSON.stringify(head),
+    activeSince: head.signedAt,
+    firedAt: head.signedAt,
+    at: now,
+  }
 }
 
 export interface Alerting {
@@ -92,6 +122,9 @@ export async function startAlerting(options: AlertingOptions): Promise<Alerting>
     onActionError: (error) => options.logger?.error({ err: error }, 'alert action failed'),
   })
   ref.engine = engine
+  options.shipHeadsOf?.onHeads((heads) => {
+    for (const head of heads) hub.notifyOne('webhook', auditHeadAlert(head, now()))
+  })
   const slo = new SloTracker({ registry: metrics.registry })
   const evaluate = setInterval(() => {
     engine.evaluate(now()).catch((error: unknown) => options.logger?.error({ err: error }, 'alert evaluation failed'))

@@ -231,6 +231,7 @@ export function registerServe(program: Command): void {
         return historySince
       }
       if (router !== undefined) trader.onSample(() => void historyStart())
+      const shipHeads = session.config.audit?.shipHeads === true
       alerting = await startAlerting({
         trader,
         metrics,
@@ -240,8 +241,11 @@ export function registerServe(program: Command): void {
         onAlert: (alert) => {
           if (alert.state === 'firing' && alert.severity === 'critical') liveCanary?.reportAlert(alert.at, `${alert.rule}: ${alert.summary}`)
         },
+        ...(shipHeads && store.anchor !== undefined ? { shipHeadsOf: store.anchor } : {}),
       })
       for (const line of alerting.config.inactive ?? []) process.stderr.write(`sofia: warning: ${line}\n`)
+      if (shipHeads && store.anchor === undefined) process.stderr.write('sofia: warning: audit.shipHeads is on, but no audit key is configured (SOFIA_AUDIT_KEY / audit.keyFile): no heads are signed, none shipped\n')
+      else if (shipHeads && !alerting.hub.names.includes('webhook')) process.stderr.write('sofia: warning: audit.shipHeads is on, but config/alerts.yaml has no webhook notifier: the signed heads go only to the heads file\n')
       // Every trip writes an incident record; trips and pilot-off notify (pilot-off waits for the delivery, bounded).
       attachSafetyRecords(trader.safety, {
         store,

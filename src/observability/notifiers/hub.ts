@@ -42,7 +42,13 @@ export class NotifierHub {
     return n
   }
 
-  get names(): readonly string[] {
+  /** Queues a notification on the named notifier alone, whatever its minimum severity; false when there is none. */
+  notifyOne(name: string, alert: Alert): boolean {
+    const entry = this.entries.find((e) => e.queue.name === name)
+    return entry !== undefined && entry.queue.enqueue(alert)
+  }
+
+    get names(): readonly string[] {
     return this.entries.map((e) => e.queue.name)
   }
 
