@@ -5,6 +5,7 @@
  */
 import { benchApi } from './api.js'
 import { benchAudit } from './audit.js'
+import { benchBacktestCandles } from './backtest-candles.js'
 import { benchBacktest } from './backtest-e2e.js'
 import { benchCcxtVenue } from './ccxt-venue.js'
 import { benchKillSwitch } from './kill-switch.js'
@@ -18,6 +19,7 @@ import { benchStore } from './store.js'
 type Section = Record<string, number | string>
 const SECTIONS: Record<string, () => Promise<Section>> = {
   backtest_e2e: () => benchBacktest(),
+  backtest_candles: () => benchBacktestCandles(),
   matching: () => benchMatching(),
   store: () => benchStore(),
   audit: () => benchAudit(),

@@ -1,6 +1,8 @@
 // The bounded equity curve: downsampling, exact drawdown over every sample, time order.
 import { describe, expect, it } from 'vitest'
+import { Prng } from '../engine/index.js'
 import { InvariantViolation, dec } from '../model/index.js'
+import type { Decimal } from '../model/index.js'
 import { EquityCurve } from './equity-curve.js'
 
 describe('EquityCurve', () => {
@@ -40,5 +42,27 @@ describe('EquityCurve', () => {
     const c = new EquityCurve()
     c.add(1000, dec(1))
     expect(() => c.add(999, dec(1))).toThrow(InvariantViolation)
+  })
+
+  it('gives the exact largest drawdown fraction, read at any time, on seeded walks with plateaus, near-ties and tiny falls', () => {
+    const rng = new Prng(11)
+    for (let run = 0; run < 40; run++) {
+      const c = new EquityCurve(50)
+      let peak: Decimal | undefined
+      let best = 0
+      let equity = dec(1_000_000 + run)
+      for (let i = 0; i < 2_000; i++) {
+        const r = rng.next()
+        // Plateaus (same equity), falls of one unit in the last place of the money (near-ties), and random steps.
+        if (r < 0.2) equity = equity.sub('0.00000001')
+        else if (r > 0.4) equity = equity.add(dec(Math.round(rng.normal() * 1e6)).div(1e4))
+        c.add(i, equity)
+        if (peak === undefined || equity.gt(peak)) peak = equity
+        const f = peak.sub(equity).div(peak).toNumber()
+        if (f > best) best = f
+        if (i % 500 === 499) expect(c.maxDrawdownFraction).toBe(best)
+      }
+      expect(c.maxDrawdownFraction).toBe(best)
+    }
   })
 })

@@ -28,8 +28,17 @@ export class EquityCurve {
   private bucket = 0
   private count = 0
   private peakEquity: Decimal | undefined = undefined
+  private peakFloat = 0
   private maxDd: Decimal = ZERO
+  /** The largest drawdown fraction computed exactly so far. */
   private maxDdFraction = 0
+  /** The largest float estimate of a drawdown fraction over every sample. */
+  private maxDdEstimate = 0
+  /**
+   * Samples whose estimate came within float error of the largest: one of them holds the largest exact fraction.
+   * Their exact quotients are taken when the fraction is read (a decimal division costs microseconds).
+   */
+  private ddCandidates: { readonly estimate: number; readonly drawdown: Decimal; readonly peak: Decimal }[] = []
 
   constructor(readonly maxPoints: number = DEFAULT_MAX_EQUITY_POINTS) {
     if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
@@ -42,12 +51,29 @@ export class EquityCurve {
       throw new InvariantViolation(`equity curve: sample at ${timestamp} is before the last one at ${last.timestamp}`)
     }
     this.count++
-    if (this.peakEquity === undefined || equity.gt(this.peakEquity)) this.peakEquity = equity
+    if (this.peakEquity === undefined || equity.gt(this.peakEquity)) {
+      this.peakEquity = equity
+      this.peakFloat = equity.toNumber()
+    }
     const drawdown = this.peakEquity.sub(equity)
     if (drawdown.gt(this.maxDd)) this.maxDd = drawdown
-    if (this.peakEquity.isPos() && !this.peakEquity.isZero()) {
-      const fraction = drawdown.div(this.peakEquity).toNumber()
-      if (fraction > this.maxDdFraction) this.maxDdFraction = fraction
+    if (this.peakFloat > 0 && !drawdown.isZero()) {
+      // The float quotient is within a few units in the last place of the exact one (and the subtraction
+      // within one of the peak): anything beyond the tolerance below cannot be the largest.
+      const estimate = (this.peakFloat - equity.toNumber()) / this.peakFloat
+      const floor = this.maxDdEstimate - this.maxDdEstimate * 1e-9 - 1e-12
+      if (estimate >= floor) {
+        if (estimate > this.maxDdEstimate) {
+          this.maxDdEstimate = estimate
+          const keep = estimate - estimate * 1e-9 - 1e-12
+          this.ddCandidates = this.ddCandidates.filter((c) => c.estimate >= keep)
+        }
+        const last = this.ddCandidates[this.ddCandidates.length - 1]
+        if (last === undefined || last.peak !== this.peakEquity || !last.drawdown.eq(drawdown)) {
+          this.ddCandidates.push({ estimate, drawdown, peak: this.peakEquity })
+          if (this.ddCandidates.length > 64) this.resolveCandidates()
+        }
+      }
     }
     const point: EquityPoint = { timestamp, equity, drawdown, grossExposure }
     if (
@@ -109,6 +135,15 @@ export class EquityCurve {
 
   /** Largest peak-to-trough fall over every sample as a fraction of its peak (0 while the peak is ≤ 0). */
   get maxDrawdownFraction(): number {
+    this.resolveCandidates()
     return this.maxDdFraction
+  }
+
+  private resolveCandidates(): void {
+    for (const c of this.ddCandidates) {
+      const fraction = c.drawdown.div(c.peak).toNumber()
+      if (fraction > this.maxDdFraction) this.maxDdFraction = fraction
+    }
+    this.ddCandidates = []
   }
 }

@@ -600,7 +600,20 @@ export class Ledger {
    * the sampling interval you want statistics for; memory stays bounded by time-bucket downsampling.
    */
   sampleEquity(timestamp: number): EquityPoint {
-    return this.curve.add(timestamp, this.equity().total, this.grossExposure())
+    return this.curve.add(timestamp, this.equityTotal(this.reportingCurrency), this.grossExposure())
+  }
+
+  /** `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal operations. */
+  private equityTotal(currency: string): Decimal {
+    let total = ZERO
+    for (const a of this.accounts.values()) {
+      if (a.total.isZero()) continue
+      const v = this.unitValue(a.venue, a.asset, currency)
+      if (v === undefined) continue
+      const value = v === ONE ? a.total : a.total.mul(v)
+      total = total === ZERO ? value : total.add(value)
+    }
+    return total
   }
 
   /** The kept equity curve, oldest first. */

@@ -282,6 +282,16 @@ export class RiskMonitors {
     this.pnlSamples.length = 0
   }
 
+  /** True when the data-staleness monitor is on: only then do the feeds' times matter. */
+  get watchesData(): boolean {
+    return this.thresholds.dataStalenessSec !== undefined
+  }
+
+  /** True when at least one monitor has thresholds: with none, `evaluate` is always empty. */
+  get enabled(): boolean {
+    return Object.values(this.thresholds).some((v) => v !== undefined)
+  }
+
   /** P&L samples held for the hourly window (bounded by 1 h / pnlSampleIntervalMs + 1), for metrics. */
   get pnlSampleCount(): number {
     return this.pnlSamples.length

@@ -222,8 +222,9 @@ export class Safety implements Component {
     const legToday = o.exchangeLegToday
     if (legToday !== undefined && legToday.day === utcDayStart(o.clock.now())) this.legCarried = dec(legToday.pnl)
     for (const [id, feeds] of o.strategyFeeds ?? []) this.feedsOf.set(id, new Set(feeds))
+    const watchesData = o.monitors.watchesData
     o.bus.on('market', (e) => {
-      o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
+      if (watchesData) o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
       if (e.timestamp >= this.dayEnd) this.rollDay(e.timestamp)
       if (e.kind === 'trade' || e.kind === 'bar') this.onPrice(e.venue, e.symbol, e.kind === 'trade' ? e.price : e.close)
     })
@@ -702,6 +703,9 @@ export class Safety implements Component {
     // Live: every second. Recorded data: every engine minute — daily loss is still watched on every event,
     // and a second-by-second evaluation would dominate a backtest spanning weeks.
     const every = this.o.wallClock ? 1_000 : 60_000
+    // No monitor and no exchange leg to keep (a backtest without risk.monitors): an evaluation would observe
+    // the account's P&L for nobody.
+    if (!this.o.monitors.enabled && this.o.exchangeLeg === undefined) return
     this.cancelMonitorTimer = this.o.clock.setTimer(now + every, (t) => {
       this.evaluateMonitors(t)
       this.scheduleMonitors(t)
