@@ -93,3 +93,6 @@ export interface ServerOptions {
   /** Test load: this many synthetic `load` events a second on the event stream. */
   readonly sseLoadPerSecond?: number
 }
+
+/** Requests per minute per token (or IP) unless `--rate-limit` says (here, not in server.ts, so the CLI can name it without loading the server). */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600

@@ -3,7 +3,8 @@
  * The operator HTTP API (`sofia serve`): the Fastify server and its routes, bearer tokens with roles, the
  * server-sent-events hub, the paper session it hosts, and the client the CLI uses to reach it.
  */
-export { buildServer, DEFAULT_BODY_LIMIT, DEFAULT_RATE_LIMIT_PER_MINUTE } from './server.js'
+export { buildServer, DEFAULT_BODY_LIMIT } from './server.js'
+export { DEFAULT_RATE_LIMIT_PER_MINUTE } from './deps.js'
 export { defaultDashboardDir } from './dashboard.js'
 export type { ApiServer } from './server.js'
 export type { ApiDeps, ApiAlert, AlertSource, DeploymentControl, DeploymentResult, SloSource, Procedure, ServerOptions } from './deps.js'

@@ -24,9 +24,9 @@ import { riskRoutes } from './routes/risk.js'
 import { tradingRoutes } from './routes/trading.js'
 import { viewRoutes } from './routes/views.js'
 import { canaryRoutes } from './routes/canary.js'
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './deps.js'
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600
 
 export interface ApiServer {
   readonly app: FastifyInstance

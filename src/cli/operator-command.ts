@@ -6,7 +6,8 @@
  */
 import { userInfo } from 'node:os'
 import type { Command } from 'commander'
-import { ApiClient, executeViaApi, runningApi } from '../api/index.js'
+// The API's submodules, not its index: the index loads the HTTP server, which a CLI command never needs.
+import { ApiClient, executeViaApi, runningApi } from '../api/client.js'
 import { OperatorConsole } from '../system/index.js'
 import type { OperatorResult } from '../system/index.js'
 import { EXIT_PROBLEM } from './exit.js'

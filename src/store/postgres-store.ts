@@ -8,8 +8,7 @@
  * `search_path` is set in the connection's startup options, so every pooled connection is in the right
  * schema from its first statement (a `SET` after connect could race the first query).
  */
-import pg from 'pg'
-import type { PoolClient, QueryResultRow } from 'pg'
+import type { Pool, PoolClient, QueryResultRow } from 'pg'
 import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
@@ -150,7 +149,7 @@ export class PostgresStore implements Store {
   private closed = false
 
   private constructor(
-    private readonly pool: pg.Pool,
+    private readonly pool: Pool,
     server: string,
     schema: string,
     options: PostgresStoreOptions,
@@ -177,6 +176,8 @@ export class PostgresStore implements Store {
     const extra = url.searchParams.get('options')
     url.searchParams.set('options', `${extra === null ? '' : `${extra} `}-c search_path=${schema}`)
     const timeoutMs = options.connectionTimeoutMs ?? 5000
+    // Loaded here, not at start-up: a CLI command on the SQLite store never pays for the driver.
+    const { default: pg } = await import('pg')
     const pool = new pg.Pool({
       connectionString: url.toString(),
       connectionTimeoutMillis: timeoutMs,

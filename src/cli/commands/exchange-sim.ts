@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { BINANCE_ORDER_TYPES, ExchangeSimServer, FaultInjector, SELF_TRADE_PREVENTION, SimExchange, loadFaultFile } from '../../exchange-sim/index.js'
-import type { BinanceOrderType, SelfTradePrevention } from '../../exchange-sim/index.js'
+import { BINANCE_ORDER_TYPES, SELF_TRADE_PREVENTION } from '../../exchange-sim/accounts.js'
+import type { BinanceOrderType, SelfTradePrevention } from '../../exchange-sim/accounts.js'
 import { defaultBalances, symbolSpec } from '../../exchange-sim/symbols.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 
@@ -115,6 +115,8 @@ export function registerExchangeSim(program: Command): void {
       for (const [asset, amount] of Object.entries(balances)) {
         if (!/^\d+(\.\d+)?$/.test(amount)) throw new InputError(`--balance ${asset}=${amount}: expected a non-negative decimal`)
       }
+      // The server (and its WebSocket library) is loaded here: other commands never pay for it.
+      const { ExchangeSimServer, FaultInjector, SimExchange, loadFaultFile } = await import('../../exchange-sim/index.js')
       const faults = new FaultInjector(seed)
       const config = flags.faults !== undefined ? await loadFaultFile(flags.faults) : {}
       const latencyMs = flags.latencyMs !== undefined ? parseNonNegativeNumber('--latency-ms', flags.latencyMs) : undefined

@@ -14,17 +14,10 @@ import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { Option } from 'commander'
 import type { Command } from 'commander'
-import {
-  API_ENDPOINT_KEY,
-  DEFAULT_RATE_LIMIT_PER_MINUTE,
-  TokenRegistry,
-  buildServer,
-  createToken,
-  defaultDashboardDir,
-  openExchangeSession,
-  openPaperSession,
-  revokeToken,
-} from '../../api/index.js'
+import { API_ENDPOINT_KEY } from '../../api/client.js'
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../api/deps.js'
+import { openExchangeSession, openPaperSession } from '../../api/session.js'
+import { TokenRegistry, createToken, revokeToken } from '../../api/tokens.js'
 import type { ApiDeps, ApiServer, HostedSession, TokenChange } from '../../api/index.js'
 import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
@@ -292,6 +285,8 @@ export function registerServe(program: Command): void {
           },
         },
       }
+      // The HTTP server (Fastify and its plugins) is loaded here: other commands never pay for it.
+      const { buildServer, defaultDashboardDir } = await import('../../api/index.js')
       server = await buildServer(deps, {
         rateLimitPerMinute: rateLimit,
         metricsAuth: flags.metricsAuth === true,

@@ -4,7 +4,7 @@
  * `sofia serve` at GET /slo/status; needs a viewer token in SOFIA_TOKEN).
  */
 import type { Command } from 'commander'
-import { ApiClient, runningApi } from '../../api/index.js'
+import { ApiClient, runningApi } from '../../api/client.js'
 import { InputError } from '../../model/index.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { addStoreOptions, openStoreFromFlags } from '../store-option.js'

@@ -4,8 +4,9 @@
  * store keeps only its SHA-256. A running `sofia serve` sees changes within a second.
  */
 import type { Command } from 'commander'
-import { ROLES, createToken, isRole, listTokens, revokeToken, runningApi, validTokenName } from '../../api/index.js'
-import type { TokenInfo } from '../../api/index.js'
+import { runningApi } from '../../api/client.js'
+import { ROLES, createToken, isRole, listTokens, revokeToken, validTokenName } from '../../api/tokens.js'
+import type { TokenInfo } from '../../api/tokens.js'
 import { parseDuration } from '../../config/index.js'
 import { InputError } from '../../model/index.js'
 import type { Store } from '../../store/index.js'

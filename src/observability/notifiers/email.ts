@@ -3,7 +3,6 @@
  * E-mail over SMTP with nodemailer: one plain-text message per notification. SMTP 5xx answers are permanent;
  * everything else (4xx, connection trouble) is retried by the queue.
  */
-import nodemailer from 'nodemailer'
 import type { Transporter } from 'nodemailer'
 import type { Alert, EmailNotifierConfig } from '../alert-rules.js'
 import type { Notifier } from './delivery.js'
@@ -33,13 +32,23 @@ export function emailBody(alert: Alert): string {
 
 export class EmailNotifier implements Notifier {
   readonly name = 'email'
-  private readonly transport: Transporter
+  private transportP: Promise<Transporter> | undefined
 
   constructor(
     private readonly config: EmailNotifierConfig,
-    timeoutMs = 10_000,
-  ) {
-    this.transport = nodemailer.createTransport({
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  /** The SMTP transport, made at the first message (nodemailer is loaded then, not at every CLI start). */
+  private transport(): Promise<Transporter> {
+    this.transportP ??= this.createTransport()
+    return this.transportP
+  }
+
+  private async createTransport(): Promise<Transporter> {
+    const { default: nodemailer } = await import('nodemailer')
+    const { config, timeoutMs } = this
+    return nodemailer.createTransport({
       host: config.host,
       port: config.port,
       secure: config.secure,
@@ -53,7 +62,7 @@ export class EmailNotifier implements Notifier {
 
   async send(alert: Alert, _signal: AbortSignal): Promise<void> {
     try {
-      await this.transport.sendMail({ from: this.config.from, to: [...this.config.to], subject: emailSubject(alert), text: emailBody(alert) })
+      await (await this.transport()).sendMail({ from: this.config.from, to: [...this.config.to], subject: emailSubject(alert), text: emailBody(alert) })
     } catch (err) {
       const code = (err as { responseCode?: unknown }).responseCode
       if (typeof code === 'number' && code >= 500) throw new PermanentDeliveryError(`email: SMTP ${code}: ${(err as Error).message}`, { cause: err })
@@ -62,6 +71,6 @@ export class EmailNotifier implements Notifier {
   }
 
   close(): void {
-    this.transport.close()
+    void this.transportP?.then((t) => t.close()).catch(() => undefined)
   }
 }
