@@ -39,4 +39,26 @@ describe('JsonArrayScanner', () => {
   it('accepts an empty array', () => {
     expect(scan(['[', ' ]'])).toEqual([])
   })
+
+  it('splits the same whatever the chunking, with brackets in strings, nested rows and a long flat array across chunks', () => {
+    const records = [
+      JSON.stringify(Array.from({ length: 20_000 }, (_, i) => i * 1.5)),
+      JSON.stringify({ a: '[]]{"', b: [1, [2, [3]], { c: ']' }] }),
+      JSON.stringify(['x\\"]', 1, ']']),
+      '[1,2]',
+      '{"p":[[1,2],[3,4]]}',
+      '"]"',
+      '5',
+      '[1704067200000,40000.5,40012.3,39990.1,40005.5,null]',
+    ]
+    const text = `[${records.join(',')}]`
+    for (const size of [1, 2, 3, 7, 64, 1000, 65_536]) {
+      const scanner = new JsonArrayScanner()
+      const out: string[] = []
+      for (let i = 0; i < text.length; i += size) scanner.push(text.slice(i, i + size), out)
+      scanner.end()
+      expect(out, `chunks of ${size}`).toEqual(records)
+    }
+  })
 })
+

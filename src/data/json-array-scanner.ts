@@ -32,6 +32,13 @@ const CLOSE_BRACKET = 93
 const OPEN_BRACE = 123
 const CLOSE_BRACE = 125
 
+/**
+ * Inside a nested array or object: a run of characters with no bracket, brace or quote, up to and including the
+ * next `]`. Market data rows are such runs (`[1704067200000,40000.5,…]`), and a native regex finds their end far
+ * faster than a loop over every character.
+ */
+const FLAT_TO_CLOSE = /[^"[\]{}]*\]/y
+
 function isSpace(c: number): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB
 }
@@ -50,8 +57,10 @@ export class JsonArrayScanner {
   push(chunk: string, out: string[]): void {
     const n = chunk.length
     let start = -1
+    /** The fast path found no `]` ahead in this chunk: do not try it again until a bracket is seen. */
+    let flatMiss = false
     for (let i = 0; i < n; i++) {
-      const c = chunk.charCodeAt(i)
+      let c = chunk.charCodeAt(i)
       switch (this.state) {
         case State.BeforeArray:
           if (isSpace(c) || c === 0xfeff) continue
@@ -79,9 +88,18 @@ export class JsonArrayScanner {
             else if (c === QUOTE) this.inString = false
             continue
           }
+          if (this.depth > 0 && !flatMiss && c !== QUOTE && c !== OPEN_BRACKET && c !== OPEN_BRACE && c !== CLOSE_BRACKET && c !== CLOSE_BRACE) {
+            FLAT_TO_CLOSE.lastIndex = i
+            if (FLAT_TO_CLOSE.test(chunk)) {
+              i = FLAT_TO_CLOSE.lastIndex - 1
+              c = CLOSE_BRACKET
+            } else flatMiss = true
+          }
           if (c === QUOTE) this.inString = true
-          else if (c === OPEN_BRACKET || c === OPEN_BRACE) this.depth++
-          else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+          else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+            this.depth++
+            flatMiss = false
+          } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
             if (this.depth > 0) this.depth--
             else {
               this.emit(chunk, start, i, out)
