@@ -39,6 +39,8 @@ export class EquityCurve {
    * Their exact quotients are taken when the fraction is read (a decimal division costs microseconds).
    */
   private ddCandidates: { readonly estimate: number; readonly drawdown: Decimal; readonly peak: Decimal }[] = []
+  private lastEquity: Decimal | undefined
+  private lastDrawdown: Decimal = ZERO
 
   constructor(readonly maxPoints: number = DEFAULT_MAX_EQUITY_POINTS) {
     if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
@@ -51,6 +53,28 @@ export class EquityCurve {
       throw new InvariantViolation(`equity curve: sample at ${timestamp} is before the last one at ${last.timestamp}`)
     }
     this.count++
+    // The same equity as the last sample (a flat account between fills): nothing about the peak or the falls
+    // can have changed.
+    const drawdown = equity === this.lastEquity ? this.lastDrawdown : this.observe(equity)
+    this.lastEquity = equity
+    this.lastDrawdown = drawdown
+    const point: EquityPoint = { timestamp, equity, drawdown, grossExposure }
+    if (
+      last !== undefined &&
+      this.bucket > 0 &&
+      this.kept.length > 1 &&
+      Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
+    ) {
+      this.kept[this.kept.length - 1] = point
+    } else {
+      this.kept.push(point)
+      if (this.kept.length > this.maxPoints) this.compact()
+    }
+    return point
+  }
+
+  /** Tracks the peak, the largest fall and the fraction candidates; returns the fall from the peak. */
+  private observe(equity: Decimal): Decimal {
     if (this.peakEquity === undefined || equity.gt(this.peakEquity)) {
       this.peakEquity = equity
       this.peakFloat = equity.toNumber()
@@ -68,26 +92,14 @@ export class EquityCurve {
           const keep = estimate - estimate * 1e-9 - 1e-12
           this.ddCandidates = this.ddCandidates.filter((c) => c.estimate >= keep)
         }
-        const last = this.ddCandidates[this.ddCandidates.length - 1]
-        if (last === undefined || last.peak !== this.peakEquity || !last.drawdown.eq(drawdown)) {
+        const prev = this.ddCandidates[this.ddCandidates.length - 1]
+        if (prev === undefined || prev.peak !== this.peakEquity || !prev.drawdown.eq(drawdown)) {
           this.ddCandidates.push({ estimate, drawdown, peak: this.peakEquity })
           if (this.ddCandidates.length > 64) this.resolveCandidates()
         }
       }
     }
-    const point: EquityPoint = { timestamp, equity, drawdown, grossExposure }
-    if (
-      last !== undefined &&
-      this.bucket > 0 &&
-      this.kept.length > 1 &&
-      Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
-    ) {
-      this.kept[this.kept.length - 1] = point
-    } else {
-      this.kept.push(point)
-      if (this.kept.length > this.maxPoints) this.compact()
-    }
-    return point
+    return drawdown
   }
 
   private compact(): void {
