@@ -19,10 +19,10 @@ const FLOOR = fileURLToPath(new URL('./floor-candles.js', import.meta.url))
 
 export const YEAR_OF_MINUTES = 525_600
 
-/** CCXT OHLCV rows ([ms, open, high, low, close, volume]) of a seeded walk, one a minute from 2024-01-01. */
-export function candleJson(count: number, seed = 7): string {
+/** CCXT OHLCV rows ([ms, open, high, low, close, volume]) of a seeded walk, one every `stepMs` from 2024-01-01. */
+export function candleJson(count: number, seed = 7, stepMs = 60_000, start = 40_000): string {
   const rng = new Prng(seed)
-  let price = 40_000
+  let price = start
   const t0 = Date.UTC(2024, 0, 1)
   const rows: string[] = []
   const r2 = (x: number): number => Math.round(x * 100) / 100
@@ -31,7 +31,7 @@ export function candleJson(count: number, seed = 7): string {
     const close = Math.max(1000, open * (1 + 0.0008 * rng.normal()))
     const high = Math.max(open, close) * (1 + 0.0003 * rng.next())
     const low = Math.min(open, close) * (1 - 0.0003 * rng.next())
-    rows.push(`[${t0 + i * 60_000},${r2(open)},${r2(high)},${r2(low)},${r2(close)},${Math.round(rng.next() * 5e5) / 1e3}]`)
+    rows.push(`[${t0 + i * stepMs},${r2(open)},${r2(high)},${r2(low)},${r2(close)},${Math.round(rng.next() * 5e5) / 1e3}]`)
     price = close
   }
   return `[\n${rows.join(',\n')}\n]\n`
@@ -98,6 +98,41 @@ export async function benchBacktestCandles(opts: { bars?: number } = {}): Promis
       wall_ms: Math.round(sofia.wallMs),
       floor_wall_ms: Math.round(floor.wallMs),
       wall_vs_floor: Math.round((sofia.wallMs / floor.wallMs) * 10) / 10,
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** Ten symbols, a year of 5m candles each (105,120 bars a file, 1,051,200 in all), in one `sofia backtest`. */
+export async function benchBacktestTenSymbols(): Promise<Record<string, number>> {
+  const perFile = 105_120
+  const dir = await mkdtemp(join(tmpdir(), 'sofia-bench-ten-'))
+  try {
+    const files: string[] = []
+    for (let k = 0; k < 10; k++) {
+      const file = join(dir, `bench_S${k}-USDT_5m.json`)
+      await writeFile(file, candleJson(perFile, 100 + k, 300_000, 10 + k * 1000))
+      files.push(file)
+    }
+    const best = await bestOf(
+      3,
+      async () => {
+        const t0 = performance.now()
+        const { stdout } = await run(process.execPath, [CLI, 'backtest', '--strategy', 'sma-cross', '--param', 'timeframe=5m', '--data', ...files, '--store', 'none', '--json'], { maxBuffer: 1 << 26 })
+        const r = { ...(JSON.parse(stdout) as Omit<Result, 'wallMs'>), wallMs: performance.now() - t0 }
+        if (r.events !== perFile * 10) throw new Error(`backtest saw ${r.events} bars, expected ${perFile * 10}`)
+        return r
+      },
+      (a, b) => a.wallMs < b.wallMs,
+    )
+    return {
+      bars: perFile * 10,
+      wall_ms: Math.round(best.wallMs),
+      elapsed_ms: best.elapsedMs,
+      bars_per_s: Math.round((perFile * 10 * 1000) / best.elapsedMs),
+      peak_rss_mb: best.peakRssMb,
+      fills: best.fills,
     }
   } finally {
     await rm(dir, { recursive: true, force: true })

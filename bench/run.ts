@@ -5,7 +5,7 @@
  */
 import { benchApi } from './api.js'
 import { benchAudit } from './audit.js'
-import { benchBacktestCandles } from './backtest-candles.js'
+import { benchBacktestCandles, benchBacktestTenSymbols } from './backtest-candles.js'
 import { benchBacktest } from './backtest-e2e.js'
 import { benchCcxtVenue } from './ccxt-venue.js'
 import { benchKillSwitch } from './kill-switch.js'
@@ -20,6 +20,7 @@ type Section = Record<string, number | string>
 const SECTIONS: Record<string, () => Promise<Section>> = {
   backtest_e2e: () => benchBacktest(),
   backtest_candles: () => benchBacktestCandles(),
+  backtest_ten_symbols: () => benchBacktestTenSymbols(),
   matching: () => benchMatching(),
   store: () => benchStore(),
   audit: () => benchAudit(),
