@@ -11,6 +11,7 @@ import { RiskEngine } from './risk-engine.js'
 import { FakeRiskContext, testOrder } from './testing.js'
 import type { TestOrderSpec } from './testing.js'
 import { TradingStates } from './trading-state.js'
+import type { RiskVerdict } from './verdict.js'
 
 describe('TradingStates with the kill switch', () => {
   it('an active kill switch is HALTED whatever the account and strategy states', () => {
@@ -77,6 +78,14 @@ describe('RiskEngine.withPurpose', () => {
     ).toThrow('boom')
     expect(sell()).toBe(false)
     expect(engine.stats().byCode['TRADING_HALTED']).toBe(3)
+  })
+
+  it("a flatten order passes the account's own resting buy (still being cancelled); a strategy's sell does not", () => {
+    const engine = new RiskEngine({ preventSelfTrade: true })
+    const ctx = halted().setState('s1', 'ACTIVE').setRestingOwn('sim', 'BTC/USDT', { buy: '49990' })
+    const sell = (): RiskVerdict => engine.check(testOrder({ side: 'sell', type: 'market', amount: '0.5' }), ctx)
+    expect(sell()).toMatchObject({ approved: false, code: 'SELF_TRADE' })
+    expect(engine.withPurpose('flatten', sell)).toEqual({ approved: true })
   })
 
   it('a flatten order still meets the other limits', () => {

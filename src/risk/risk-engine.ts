@@ -78,7 +78,9 @@ export class RiskEngine implements PreTradeRisk {
       grossExposure: checkGrossExposure,
       dailyLoss: checkDailyLoss,
       openOrders: checkOpenOrders,
-      selfTrade: checkSelfTrade,
+      // An operator's flatten goes out even past the account's own resting order (still being cancelled, or
+      // deep in the book): holding the position is the worse risk, and a venue with STP still guards.
+      selfTrade: (order, ctx, l) => (this.purpose === 'flatten' ? APPROVED : checkSelfTrade(order, ctx, l)),
       orderRate: (order, ctx, l) => checkOrderRate(order, ctx, l, rates),
       availableBalance: checkAvailableBalance,
     }
