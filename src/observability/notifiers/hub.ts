@@ -48,7 +48,7 @@ export class NotifierHub {
     return entry !== undefined && entry.queue.enqueue(alert)
   }
 
-    get names(): readonly string[] {
+  get names(): readonly string[] {
     return this.entries.map((e) => e.queue.name)
   }
 
