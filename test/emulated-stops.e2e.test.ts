@@ -34,20 +34,28 @@ const STRATEGY = `import { defineStrategy, z } from 'sofia'
 
 export default defineStrategy({
   name: 'stop-guard',
-  params: z.object({ venue: z.string().default('xsim'), symbol: z.string().default('BTC/USDT') }),
+  params: z.object({ venue: z.string().default('xsim'), symbol: z.string().default('BTC/USDT'), replace: z.enum(['yes', 'no']).default('no') }),
   create: (p) => {
     let done = false
     const maybeEnter = (ctx) => {
       if (done || ctx.openOrders(p.venue, p.symbol).length > 0 || ctx.position(p.venue, p.symbol).gt(0) || ctx.lastPrice(p.venue, p.symbol) === undefined) return
       ctx.submit({ venue: p.venue, symbol: p.symbol, side: 'buy', type: 'market', amount: 0.01, tag: 'entry' })
     }
+    const mine = (ctx) => ctx.openOrders(p.venue, p.symbol).map((o) => o.tag + ' ' + o.state + ' ' + o.side + ' ' + o.options.triggerPrice).join(', ')
     return {
+      onStart: (ctx) => ctx.log('open orders at start: [' + mine(ctx) + ']'),
       onTrade: (_t, ctx) => maybeEnter(ctx),
       onQuote: (_q, ctx) => maybeEnter(ctx),
       onFill(_trade, order, ctx) {
         if (order.tag === 'stop') done = true
         if (order.tag !== 'entry' || order.state !== 'closed') return
         const stop = order.average.toNumber() * 0.99
+        const id = ctx.submit({ venue: order.venue, symbol: order.symbol, side: 'sell', type: 'market', amount: order.filled, triggerPrice: stop, reduceOnly: true, tag: 'stop' })
+        ctx.log('open orders after the stop: [' + mine(ctx) + ']')
+        if (p.replace !== 'yes') return
+        // Cancelled by its id and placed again: the strategy holds its stop whether the exchange or Sofia works it.
+        ctx.cancel(id)
+        ctx.log('open orders after cancelling it: [' + mine(ctx) + ']')
         ctx.submit({ venue: order.venue, symbol: order.symbol, side: 'sell', type: 'market', amount: order.filled, triggerPrice: stop, reduceOnly: true, tag: 'stop' })
       },
     }
@@ -69,8 +77,8 @@ afterAll(async () => {
   await stopSim(native)
 })
 
-function run(dir: string, file: string, on: Sim = sim!): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', on.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', file, '--data-dir', dir], {
+function run(dir: string, file: string, on: Sim = sim!, extra: string[] = []): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', on.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', file, '--data-dir', dir, ...extra], {
     cwd: dir,
     env: cliEnv({ EXCHANGE: 'binance', API_KEY: 'E1', API_SECRET: 'S1', KILL_SWITCH: 'OFF' }),
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -98,10 +106,14 @@ describe('a stop the exchange cannot take', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sofia-emulated-'))
     const file = join(dir, 'stop-guard.ts')
     writeFileSync(file, STRATEGY)
-    const first = run(dir, file)
+    const first = run(dir, file, sim, ['--param', 'replace=yes'])
     expect(await waitFor(async () => (await orders()).some((o) => o.side === 'BUY' && o.status === 'FILLED'), 20_000), first.stderr()).toBe(true)
     expect(await waitFor(() => emulated(dir).length === 1, 10_000), first.stderr()).toBe(true)
     expect(emulated(dir)[0]).toMatchObject({ tag: 'stop', reduceOnly: true })
+    // The strategy sees the stop Sofia works among its open orders (not yet sent: state created), and its
+    // cancel by id drops it; its lines (ctx.log) reach the session's output.
+    expect(first.stderr()).toMatch(/^stop-guard: open orders after the stop: \[stop created sell [\d.]+\]$/m)
+    expect(first.stderr()).toMatch(/^stop-guard: open orders after cancelling it: \[\]$/m)
     // Nothing but the entry reached the exchange.
     expect((await orders()).map((o) => [o.side, o.type, o.status])).toEqual([['BUY', 'MARKET', 'FILLED']])
     first.proc.kill('SIGKILL')
@@ -113,6 +125,8 @@ describe('a stop the exchange cannot take', () => {
     expect(offline.stdout).toMatch(/^ {2}\S+ stop-guard: xsim BTC\/USDT sell market 0\.01 when price ≤ [\d.]+ \(stop, reduce-only\)$/m)
 
     const second = run(dir, file)
+    expect(await waitFor(() => /open orders at start/.test(second.stderr()), 30_000), second.stderr()).toBe(true)
+    expect(second.stderr()).toMatch(/^stop-guard: open orders at start: \[stop created sell [\d.]+\]$/m)
     // The running session answers `sofia status` itself (once it holds its lease), with the same stop.
     type Status = { session: unknown; emulatedOrders: { tag: string; side: string; reduceOnly: boolean }[] }
     const status = (): Status => JSON.parse(sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } }).stdout) as Status
@@ -137,7 +151,7 @@ describe('a stop the exchange cannot take', () => {
     const db = new Database(join(dir, 'sofia.db'), { readonly: true })
     try {
       const types = db.prepare("select type from audit where type like 'order.emulated.%' order by seq").all() as { type: string }[]
-      expect(types.map((t) => t.type)).toEqual(['order.emulated.created', 'order.emulated.triggered'])
+      expect(types.map((t) => t.type)).toEqual(['order.emulated.created', 'order.emulated.canceled', 'order.emulated.created', 'order.emulated.triggered'])
     } finally {
       db.close()
     }
@@ -161,6 +175,8 @@ describe('a stop the exchange takes natively', () => {
     await first.exited
 
     const second = run(dir, file, native)
+    expect(await waitFor(() => /open orders at start/.test(second.stderr()), 30_000), second.stderr()).toBe(true)
+    expect(second.stderr()).toMatch(/^stop-guard: open orders at start: \[stop open sell [\d.]+\]$/m)
     const running = (): boolean => (JSON.parse(sofia(['status', '--data-dir', dir, '--json'], { cwd: dir, env: { KILL_SWITCH: 'OFF' } }).stdout) as { session: unknown }).session !== null
     expect(await waitFor(running, 30_000, 500), second.stderr()).toBe(true)
     await new Promise((r) => setTimeout(r, 2_000))

@@ -128,7 +128,10 @@ describe('a strategy file outside the repo', () => {
 
   it('runs in a paper session too', () => {
     const r = sofia(['paper', '--strategy', file, '--duration', '1', '--step-ms', '5', '--json', '--data-dir', join(dir, 'var')], { cwd: dir })
-    expect(r.stderr).toBe('')
+    // Its own lines (ctx.log) and nothing else on stderr; the JSON report alone on stdout.
+    const lines = r.stderr.split('\n').filter((l) => l !== '')
+    expect(lines.length, r.stderr).toBeGreaterThan(0)
+    expect(lines.filter((l) => !l.startsWith('trend-rsi: ')), r.stderr).toEqual([])
     expect(r.code).toBe(0)
     expect(JSON.parse(r.stdout).strategies[0].id).toBe('trend-rsi')
   })

@@ -14,7 +14,7 @@
  *   other order (`cancelAll`).
  */
 import type { MarketEvent, OrderSide, TriggerDirection } from '../model/index.js'
-import { Decimal } from '../model/index.js'
+import { Decimal, Order } from '../model/index.js'
 import type { OrderOptions } from '../model/index.js'
 
 /** One emulated order as kept in the store (decimals as strings). */
@@ -92,6 +92,10 @@ export class OrderEmulator {
 
   has(id: string): boolean {
     return this.orders.has(id)
+  }
+
+  get(id: string): EmulatedOrder | undefined {
+    return this.orders.get(id)
   }
 
   add(spec: {
@@ -205,6 +209,34 @@ export class OrderEmulator {
     const sent = this.hooks.fire(e, level)
     this.hooks.onChange(this.list(), 'triggered', e, { level, sent: sent ?? null })
   }
+}
+
+/**
+ * An emulated order as its strategy sees it among its open orders: an `Order` in state `created` (nothing sent
+ * yet; CCXT status `open`) with its trigger, trailing distance, reduce-only flag, bracket group and tag in
+ * `options`, exactly as it would carry them had the venue taken it.
+ */
+export function emulatedAsOrder(e: EmulatedOrder): Order {
+  return new Order({
+    clientOrderId: e.id,
+    strategyId: e.strategyId,
+    venue: e.venue,
+    symbol: e.symbol,
+    type: e.type,
+    side: e.side,
+    amount: new Decimal(e.amount),
+    ...(e.price !== null ? { price: new Decimal(e.price) } : {}),
+    timestamp: e.createdAt,
+    ...(e.tag !== null ? { tag: e.tag } : {}),
+    options: {
+      triggerDirection: e.direction,
+      ...(e.triggerPrice !== null ? { triggerPrice: new Decimal(e.triggerPrice) } : {}),
+      ...(e.trailingPercent !== null ? { trailingPercent: new Decimal(e.trailingPercent) } : {}),
+      ...(e.reduceOnly ? { reduceOnly: true } : {}),
+      ...(e.parentId !== null ? { parentId: e.parentId } : {}),
+      ...(e.tag !== null ? { tag: e.tag } : {}),
+    },
+  })
 }
 
 /** The price a waiting emulated order fires at now. */

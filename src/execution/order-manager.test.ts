@@ -292,8 +292,12 @@ describe('OrderManager: order options', () => {
     return { entry, trade }
   }
   it('places a bracket once the entry fills; the stop that trades cancels the take-profit, and the account is flat', async () => {
-    const { oms, feed, intent, ledger, sim } = setup()
+    const { oms, feed, intent, ledger, sim, bus } = setup()
+    // Whoever hears of the fill that closes an order no longer finds it open.
+    const openAtFill: string[] = []
+    bus.on('fill', ({ order }) => openAtFill.push(`${order.tag} ${order.state} ${oms.openOrders().includes(order)} ${oms.openOrderCount({ strategyId: 'strat' })}`))
     const { entry, trade } = await enterWithBracket(oms, feed, intent)
+    expect(openAtFill).toEqual(['entry closed false 0'])
     expect(entry.state).toBe('closed')
     const exits = oms.openOrders()
     expect(exits.map((o) => [o.tag, o.side, o.amount.toString(), o.options.triggerPrice?.toString(), o.options.triggerDirection, o.options.reduceOnly, o.options.parentId])).toEqual([
@@ -336,6 +340,14 @@ describe('OrderManager: order options', () => {
       ['take-profit', 'sell', '0.1', '110', 'above', true],
     ])
     expect(venue.created).toBe(1)
+    // Its strategy finds them as orders (nothing sent: state created), by id too.
+    expect(oms.waiting({ strategyId: 'strat' }).map((o) => [o.tag, o.state, o.status, o.side, o.options.triggerPrice?.toString(), o.options.reduceOnly, o.options.parentId])).toEqual([
+      ['stop-loss', 'created', 'open', 'sell', '95', true, entry.clientOrderId],
+      ['take-profit', 'created', 'open', 'sell', '110', true, entry.clientOrderId],
+    ])
+    const stopId = oms.emulator.list()[0]!.id
+    expect(oms.order(stopId)).toBe(oms.waiting()[0])
+    expect(oms.waiting({ strategyId: 'other' })).toEqual([])
     trade(1_010, 96)
     expect(venue.created).toBe(1)
     trade(1_020, 94.9)

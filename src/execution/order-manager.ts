@@ -33,7 +33,7 @@ import { applyPositionOverride } from '../risk/index.js'
 import type { OwnRestingOrders, PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
-import { OrderEmulator } from './emulator.js'
+import { OrderEmulator, emulatedAsOrder } from './emulator.js'
 import type { EmulatedOrder, EmulatorChange } from './emulator.js'
 
 export interface OrderManagerOptions {
@@ -144,6 +144,7 @@ export class OrderManager implements Component {
   readonly unknownUpdates: string[] = []
   /** Trigger and trailing orders for venues that cannot take them, worked here (see execution/emulator). */
   readonly emulator: OrderEmulator
+  private readonly emulatedViews = new WeakMap<EmulatedOrder, Order>()
 
   constructor(options: OrderManagerOptions) {
     this.bus = options.bus
@@ -204,8 +205,31 @@ export class OrderManager implements Component {
     return this.rejections
   }
 
+  /** An order by its client id: one this session sent or restored, or one Sofia emulates (see `waiting`). */
   order(clientOrderId: string): Order | undefined {
-    return this.orders.get(clientOrderId)
+    const order = this.orders.get(clientOrderId)
+    if (order !== undefined) return order
+    const e = this.emulator.get(clientOrderId)
+    return e === undefined ? undefined : this.emulatedView(e)
+  }
+
+  /**
+   * Orders Sofia works itself for a venue that cannot take them (trigger and trailing orders waiting for
+   * their price), as `Order`s in state `created`: nothing is at the venue yet. Not among `openOrders`, which
+   * are what the venues hold; a strategy sees both (its context's `openOrders`), as it would had the venue
+   * taken them.
+   */
+  waiting(filter?: { strategyId?: string; venue?: string; symbol?: string }): Order[] {
+    return this.emulator.list(filter).map((e) => this.emulatedView(e))
+  }
+
+  private emulatedView(e: EmulatedOrder): Order {
+    let view = this.emulatedViews.get(e)
+    if (view === undefined) {
+      view = emulatedAsOrder(e)
+      this.emulatedViews.set(e, view)
+    }
+    return view
   }
 
   openOrders(filter?: { strategyId?: string; venue?: string; symbol?: string }): Order[] {
@@ -821,6 +845,8 @@ export class OrderManager implements Component {
     const wasTerminal = order.isTerminal // a late fill of a canceled or expired order
     order.apply(event)
     this.counters.fills++
+    // No longer open for those who hear of the fill (a strategy's onFill asking for its open orders).
+    if (order.isTerminal) this.open.delete(order)
     this.bus.publish('fill', { order, trade })
     this.afterTransition(order, event, wasTerminal)
   }

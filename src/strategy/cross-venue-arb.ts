@@ -150,7 +150,7 @@ export class CrossVenueArb implements Strategy {
     if (amount.mul(ask).lt(buyInst.minCost) || amount.mul(bid).lt(sellInst.minCost)) return
 
     const edgeBps = edge.div(ask).mul(10_000).toDecimalPlaces(2)
-    ctx.log(`cross-venue-arb: buy ${amount} on ${dir.buy} at ${cheap.ask}, sell on ${dir.sell} at ${rich.bid}, net edge ${edgeBps} bps`)
+    ctx.log(`buy ${amount} on ${dir.buy} at ${cheap.ask}, sell on ${dir.sell} at ${rich.bid}, net edge ${edgeBps} bps`)
     const buyId = ctx.submit({ venue: dir.buy, symbol, side: 'buy', type: 'market', amount, tag: 'arb-buy' })
     // A denied first leg must not leave a naked second one.
     if (buyId === undefined) return
@@ -167,7 +167,7 @@ export class CrossVenueArb implements Strategy {
   }
 
   onDenied(denied: OrderDeniedInfo, ctx: StrategyContext): void {
-    ctx.log(`cross-venue-arb: leg ${denied.clientOrderId} denied (${denied.code}: ${denied.reason}); the other leg may be unhedged`)
+    ctx.log(`leg ${denied.clientOrderId} denied (${denied.code}: ${denied.reason}); the other leg may be unhedged`)
   }
 
   private checkRebalance(ctx: StrategyContext): void {

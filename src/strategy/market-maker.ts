@@ -111,7 +111,7 @@ export class MarketMaker implements Strategy {
     for (const side of ['buy', 'sell'] as const) {
       if (this.working[side]?.id === denied.clientOrderId) this.working[side] = undefined
     }
-    ctx.log(`market-maker: quote ${denied.clientOrderId} denied (${denied.code}: ${denied.reason})`)
+    ctx.log(`quote ${denied.clientOrderId} denied (${denied.code}: ${denied.reason})`)
   }
 
   /** Wanted price in ticks: around the inventory-skewed mid, rounded away from the mid, never crossing the book. */

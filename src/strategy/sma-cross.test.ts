@@ -129,7 +129,7 @@ describe('sma-cross', () => {
       strategy.onBar(testBar({ close, venue: 'other', timestamp: t }), ctx)
     }
     expect(ctx.submits).toHaveLength(0)
-    expect(ctx.logs).toEqual(['sma-cross: ignoring 5m bars (wants 1m)'])
+    expect(ctx.logs).toEqual(['ignoring 5m bars (wants 1m)'])
   })
 
   it('asks for bars of its timeframe', () => {

@@ -118,7 +118,7 @@ export class SmaCross implements Strategy {
 
   onBar(bar: Bar, ctx: StrategyContext): void {
     if (bar.timeframe !== this.params.timeframe) {
-      if (!this.warnedTimeframe) ctx.log(`sma-cross: ignoring ${bar.timeframe} bars (wants ${this.params.timeframe})`)
+      if (!this.warnedTimeframe) ctx.log(`ignoring ${bar.timeframe} bars (wants ${this.params.timeframe})`)
       this.warnedTimeframe = true
       return
     }
@@ -172,7 +172,7 @@ export class SmaCross implements Strategy {
     }
     const amount = roundAmount(inst, Decimal.min(wanted, this.affordable(bar.venue, side, price, inst, ctx)))
     if (amount.lt(inst.minAmount) || amount.mul(price).lt(inst.minCost)) {
-      ctx.log(`sma-cross: ${target} signal at ${bar.close} skipped: ${side} size ${amount} below the instrument minimum`)
+      ctx.log(`${target} signal at ${bar.close} skipped: ${side} size ${amount} below the instrument minimum`)
       return
     }
     ctx.submit({ venue: bar.venue, symbol: bar.symbol, side, type: 'market', amount, tag: target === 'flat' ? 'exit' : `entry-${target}` })

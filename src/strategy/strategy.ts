@@ -24,8 +24,8 @@ export interface SubmitRequest {
   /**
    * A stop or take-profit: the order waits until the price reaches this, then works as its type (a market
    * order, or a limit order at `price`: stop-limit). It waits at the venue when the venue takes such orders,
-   * else in Sofia (emulated; not in `openOrders`). Which way it fires is taken from where it stands against
-   * the last price, unless `triggerDirection` says.
+   * else in Sofia (emulated: among `openOrders` in state `created`, and `cancel` takes its id). Which way it
+   * fires is taken from where it stands against the last price, unless `triggerDirection` says.
    */
   readonly triggerPrice?: DecimalLike
   readonly triggerDirection?: TriggerDirection
@@ -62,7 +62,7 @@ export interface StrategyContext {
   cancel(clientOrderId: string): void
   /** Cancels this strategy's open orders, optionally only on one venue/symbol. */
   cancelAll(venue?: string, symbol?: string): void
-  /** This strategy's open orders. */
+  /** This strategy's open orders, with its stops that Sofia works itself for a venue that cannot take them. */
   openOrders(venue?: string, symbol?: string): readonly Order[]
   /** Net position in base currency on a venue (the ledger's figure). */
   position(venue: string, symbol: string): Decimal

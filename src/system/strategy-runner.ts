@@ -296,12 +296,12 @@ export class StrategyRunner {
           ...(symbol !== undefined ? { symbol } : {}),
         })
       },
-      openOrders: (venue, symbol): readonly Order[] =>
-        o.orders.openOrders({
-          strategyId: id,
-          ...(venue !== undefined ? { venue } : {}),
-          ...(symbol !== undefined ? { symbol } : {}),
-        }),
+      openOrders: (venue, symbol): readonly Order[] => {
+        const filter = { strategyId: id, ...(venue !== undefined ? { venue } : {}), ...(symbol !== undefined ? { symbol } : {}) }
+        const open = o.orders.openOrders(filter)
+        // Its stops that Sofia works for a venue without them count too, as they would had the venue taken them.
+        return o.orders.emulator.size === 0 ? open : [...open, ...o.orders.waiting(filter)]
+      },
       position: (venue, symbol) => o.account.strategyPositionAmount(id, venue, symbol),
       balance: (venue, asset) => o.orders.freeBalance(venue, asset),
       lastPrice: (venue, symbol) => o.market.lastPrice(venue, symbol),

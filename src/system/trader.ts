@@ -40,6 +40,7 @@ import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './
 import type { RiskSettings } from './risk-setup.js'
 import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
 import type { DailyBaseline } from './safety.js'
+import { strategyLines } from './strategy-lines.js'
 
 export interface VenueSetup {
   readonly id: string
@@ -370,7 +371,8 @@ export class Trader {
           venues: venueIds,
           barBuilder: (_v, _s, timeframe) => new BarBuilder(timeframe),
           ...(options.onSignal ? { onSignal: options.onSignal } : {}),
-          ...(options.onLog ? { onLog: options.onLog } : {}),
+          // A strategy's own lines (`ctx.log`) go where the session's alert lines go unless told otherwise.
+          ...(options.onLog ? { onLog: options.onLog } : options.onAlert ? { onLog: strategyLines(options.onAlert) } : {}),
           onError: (id, handler, error) => this.strategyFailed(id, handler, error),
         }),
     )
