@@ -117,12 +117,12 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     expect(Math.abs((await h.venue.fetchTime()) - Date.now())).toBeLessThan(2_000)
   })
 
-  it('sends time in force natively (IOC, FOK, post-only as LIMIT_MAKER) and trigger orders as Binance stops; no trailing ones', async () => {
+  it('sends time in force natively (IOC, FOK, post-only as LIMIT_MAKER) and trigger orders as Binance stops', async () => {
     const n = nextAccount++
     const raw = exchangeFor(`K${n}`, `S${n}`)
     const venue = await CcxtVenue.connect({ id: 'xsim', exchange: exchangeFor(`K${n}`, `S${n}`), symbols: [SYMBOL] })
     venues.push(venue)
-    expect(['timeInForce', 'postOnly', 'trigger', 'trailing'].map((f) => venue.supports(f as never))).toEqual([true, true, true, false])
+    expect(['timeInForce', 'postOnly', 'trigger', 'trailing'].map((f) => venue.supports(f as never))).toEqual([true, true, true, true])
     const book = await raw.fetchOrderBook(SYMBOL, 5)
     const bid = dec(String(book.bids[0]![0]!))
     const ask = dec(String(book.asks[0]![0]!))
@@ -160,5 +160,44 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     ])
     for (const o of [sl, slLimit, tp, po]) await venue.cancelOrder(o.clientOrderId, SYMBOL)
     expect(await raw.fetchOpenOrders(SYMBOL)).toEqual([])
+  })
+
+  it('sends a trailing stop as Binance STOP_LOSS with trailingDelta, which follows the high and fires at the exchange; what Binance cannot take is left to Sofia', async () => {
+    const n = nextAccount++
+    const raw = exchangeFor(`K${n}`, `S${n}`)
+    const venue = await CcxtVenue.connect({ id: 'xsim', exchange: exchangeFor(`K${n}`, `S${n}`), symbols: [SYMBOL] })
+    venues.push(venue)
+    const sell = { symbol: SYMBOL, side: 'sell' as const }
+    // Whole basis points within the TRAILING_DELTA filter (10–2000), trailing the way a stop does: native.
+    expect(venue.supports('trailing', { ...sell, options: { trailingPercent: dec('1.5') } })).toBe(true)
+    expect(venue.supports('trailing', { ...sell, options: { trailingPercent: dec('1.555') } })).toBe(false)
+    expect(venue.supports('trailing', { ...sell, options: { trailingPercent: dec('25') } })).toBe(false)
+    expect(venue.supports('trailing', { ...sell, options: { trailingPercent: dec('1'), triggerDirection: 'above' } })).toBe(false)
+    const mid = async (): Promise<number> => {
+      const book = await raw.fetchOrderBook(SYMBOL, 5)
+      return (book.bids[0]![0]! + book.asks[0]![0]!) / 2
+    }
+    const print = async (price: number, side: 'buy' | 'sell'): Promise<void> => {
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price })
+      await control(sim!, 'POST', '/sim/trade', { symbol: SYMBOL, side, amount: '0.001' })
+    }
+    const start = await mid()
+    await print(start, 'buy')
+    const trail = await venue.createOrder({ ...sell, type: 'market', amount: dec('0.002'), clientOrderId: `trail-${n}`, options: { trailingPercent: dec('1.5'), triggerDirection: 'below' } })
+    expect(trail.status).toBe('open')
+    const info = (await raw.fetchOrder('', SYMBOL, { origClientOrderId: `trail-${n}` })).info as { type: string; trailingDelta: number; status: string }
+    expect([info.type, info.trailingDelta, info.status]).toEqual(['STOP_LOSS', 150, 'NEW'])
+    // Up 4%, then back 1% from there: still waiting (it trails the high); back 2.5%: it fires and sells.
+    await print(start * 1.04, 'buy')
+    await print(start * 1.04 * 0.99, 'sell')
+    expect((await venue.fetchOrder(`trail-${n}`, SYMBOL)).status).toBe('open')
+    await print(start * 1.04 * 0.975, 'sell')
+    const done = await venue.fetchOrder(`trail-${n}`, SYMBOL)
+    expect([done.status, done.filled.toString()]).toEqual(['closed', '0.002'])
+    // The account's only trades: the trailing sell's, above where it started (it protected the rise).
+    const trades = await raw.fetchMyTrades(SYMBOL)
+    expect(trades.length).toBeGreaterThan(0)
+    expect(trades.every((t) => t.side === 'sell' && t.price! > start)).toBe(true)
+    await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: start })
   })
 })

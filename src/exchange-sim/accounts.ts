@@ -58,6 +58,16 @@ export interface SimOrder {
   readonly stopPrice: Decimal
   /** A stop or take-profit order waits (off the book) until the last trade price reaches its trigger. */
   waiting: boolean
+  /**
+   * Binance's `trailingDelta` in basis points (0: not trailing). A trailing stop follows the best price since it
+   * became active (the high for a sell, the low for a buy) and fires when the last price comes back this far.
+   * With a `stopPrice` it becomes active only once that is reached.
+   */
+  readonly trailingDelta: number
+  /** A trailing order's best price since it became active; undefined until then. */
+  trailExtreme: Decimal | undefined
+  /** When a trailing order became active (Binance's `trailingTime`); -1 before. */
+  trailingTime: number
   /** Binance's `selfTradePreventionMode` the order was placed under. */
   readonly selfTradePreventionMode: SelfTradePrevention
 }

@@ -45,7 +45,7 @@ export const errors = {
   /** ccxt BadSymbol. */
   invalidSymbol: () => new BinanceError(-1121, 'Invalid symbol.'),
   /** ccxt InvalidOrder (ccxt matches the filter name in the body). */
-  filter: (name: 'LOT_SIZE' | 'PRICE_FILTER' | 'NOTIONAL' | 'MARKET_LOT_SIZE') => new BinanceError(-1013, `Filter failure: ${name}`),
+  filter: (name: 'LOT_SIZE' | 'PRICE_FILTER' | 'NOTIONAL' | 'MARKET_LOT_SIZE' | 'TRAILING_DELTA') => new BinanceError(-1013, `Filter failure: ${name}`),
   /** ccxt InsufficientFunds (matched on the exact message). */
   insufficientBalance: () => new BinanceError(-2010, 'Account has insufficient balance for requested action.'),
   /** ccxt InvalidOrder. */

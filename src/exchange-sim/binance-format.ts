@@ -6,6 +6,7 @@
 import type { Decimal } from '../model/index.js'
 import type { Account, SimFill, SimOrder } from './accounts.js'
 import type { DepthUpdate, ExecutionType, PublicTrade, SimExchange, SimSymbol } from './exchange.js'
+import { TRAILING_DELTA_MAX, TRAILING_DELTA_MIN } from './exchange.js'
 
 export const f8 = (d: Decimal): string => d.toFixed(8)
 
@@ -40,7 +41,8 @@ function symbolInfo(s: SimSymbol, orderTypes: readonly string[]): object {
     ocoAllowed: false,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
-    allowTrailingStop: false,
+    // Trailing stops (trailingDelta) ride on the stop and take-profit types.
+    allowTrailingStop: orderTypes.some((t) => t.startsWith('STOP_LOSS') || t.startsWith('TAKE_PROFIT')),
     cancelReplaceAllowed: false,
     amendAllowed: false,
     isSpotTradingAllowed: true,
@@ -50,6 +52,7 @@ function symbolInfo(s: SimSymbol, orderTypes: readonly string[]): object {
       { filterType: 'LOT_SIZE', minQty: f8(i.minAmount), maxQty: f8(s.maxQty), stepSize: f8(i.stepSize) },
       { filterType: 'MARKET_LOT_SIZE', minQty: f8(i.minAmount), maxQty: f8(s.maxQty), stepSize: f8(i.stepSize) },
       { filterType: 'NOTIONAL', minNotional: f8(i.minCost), applyMinToMarket: true, maxNotional: '9000000.00000000', applyMaxToMarket: false, avgPriceMins: 5 },
+      { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: TRAILING_DELTA_MIN, maxTrailingAboveDelta: TRAILING_DELTA_MAX, minTrailingBelowDelta: TRAILING_DELTA_MIN, maxTrailingBelowDelta: TRAILING_DELTA_MAX },
     ],
     permissions: [],
     permissionSets: [['SPOT']],
@@ -83,7 +86,13 @@ export function orderJson(o: SimOrder): object {
     workingTime: o.waiting ? -1 : o.time,
     origQuoteOrderQty: f8(o.quoteOrderQty),
     selfTradePreventionMode: o.selfTradePreventionMode,
+    ...trailing(o),
   }
+}
+
+/** A trailing order's Binance fields. */
+function trailing(o: SimOrder): object {
+  return o.trailingDelta === 0 ? {} : { trailingDelta: o.trailingDelta, trailingTime: o.trailingTime }
 }
 
 /** `POST /api/v3/order` answer, by `newOrderRespType` (FULL by default for MARKET and LIMIT). */
@@ -104,6 +113,7 @@ export function newOrderJson(o: SimOrder, respType: string): object {
     workingTime: o.waiting ? -1 : o.time,
     selfTradePreventionMode: o.selfTradePreventionMode,
     ...(o.stopPrice.isZero() ? {} : { stopPrice: f8(o.stopPrice) }),
+    ...trailing(o),
   }
   if (respType === 'RESULT') return result
   return {

@@ -128,6 +128,57 @@ describe('SimExchange', () => {
     expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: bid.toFixed(2), stopPrice: stop })).toThrow(/stopPrice/)
   })
 
+  it('trails a STOP_LOSS with trailingDelta (Binance basis points) from the high since it arrived, and fires when the price comes back that far', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    ex.outsideTrade('BTCUSDT', 'buy', '0.001')
+    const start = s.tape.at(-1)!.price
+    const trail = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', trailingDelta: '100' })
+    expect([trail.status, trail.waiting, trail.trailExtreme?.toString(), trail.trailingTime]).toEqual(['NEW', true, start.toString(), 1_700_000_000_000])
+    // Up 3%: the high moves up and the trigger with it (1% under it); a 0.5% dip fires nothing.
+    const mid = start.toNumber()
+    ex.moveTo('BTCUSDT', mid * 1.03)
+    ex.outsideTrade('BTCUSDT', 'buy', '0.001')
+    const high = trail.trailExtreme!
+    expect(high.gt(start)).toBe(true)
+    ex.moveTo('BTCUSDT', high.toNumber() * 0.995)
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    expect([trail.waiting, trail.trailExtreme!.eq(high)]).toEqual([true, true])
+    // Back 1.5% from the high (still above where it started): it fires and sells at the market.
+    ex.moveTo('BTCUSDT', high.toNumber() * 0.985)
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    expect([trail.waiting, trail.status]).toEqual([false, 'FILLED'])
+    expect(trail.fills.every((f) => f.price.lt(high.mul('0.99')) && f.price.gt(start))).toBe(true)
+    // A trailingDelta outside Binance's TRAILING_DELTA filter, or on a plain order, is refused.
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', trailingDelta: '5' })).toThrow('Filter failure: TRAILING_DELTA')
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', trailingDelta: '1.5' })).toThrow(/trailingDelta/)
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', price: '1.00', quantity: '0.01', trailingDelta: '100' })).toThrow(/trailingDelta/)
+  })
+
+  it('a trailing buy follows the low; a TAKE_PROFIT with a stopPrice starts trailing only once the price falls to it', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    const start = s.tape.at(-1)!.price
+    const tick = s.inst.tickSize
+    const activation = start.mul('0.98').div(tick).floor().mul(tick)
+    const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: activation.toFixed(2), trailingDelta: '200' })
+    expect([buy.waiting, buy.trailExtreme, buy.trailingTime]).toEqual([true, undefined, -1])
+    // Down 3%: past the activation price, it trails the low; 1% back up fires nothing, 2.5% fires it.
+    ex.moveTo('BTCUSDT', start.toNumber() * 0.97)
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    const low = buy.trailExtreme!
+    expect(low.lte(activation)).toBe(true)
+    ex.moveTo('BTCUSDT', low.toNumber() * 1.01)
+    ex.outsideTrade('BTCUSDT', 'buy', '0.001')
+    expect(buy.waiting).toBe(true)
+    ex.moveTo('BTCUSDT', low.toNumber() * 1.025)
+    ex.outsideTrade('BTCUSDT', 'buy', '0.001')
+    expect(buy.status).toBe('FILLED')
+  })
+
   it('cancels a waiting take-profit, releasing what it held; a narrower orderTypes refuses stops', () => {
     const ex = exchange()
     const a = ex.account('K')!

@@ -85,8 +85,13 @@ export interface NewOrderParams {
   readonly quoteOrderQty?: string | undefined
   readonly price?: string | undefined
   readonly stopPrice?: string | undefined
+  readonly trailingDelta?: string | undefined
   readonly newClientOrderId?: string | undefined
 }
+
+/** Binance's TRAILING_DELTA filter: basis points a trailing stop may trail by. */
+export const TRAILING_DELTA_MIN = 10
+export const TRAILING_DELTA_MAX = 2000
 
 /** Binance's stop and take-profit types: they wait off the book until the last trade price reaches `stopPrice`. */
 const TRIGGER_TYPES: ReadonlySet<BinanceOrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'])
@@ -99,6 +104,23 @@ function fires(o: Pick<SimOrder, 'type' | 'side' | 'stopPrice'>, last: Decimal):
   const stop = o.type === 'STOP_LOSS' || o.type === 'STOP_LOSS_LIMIT'
   const falling = stop === (o.side === 'sell')
   return falling ? last.lte(o.stopPrice) : last.gte(o.stopPrice)
+}
+
+/**
+ * A trailing order at the last price: it becomes active when its `stopPrice` (if any) is reached, follows the
+ * best price since (a sell the high, a buy the low; `high` and `low` are those of the trades just made), and
+ * fires when the last price comes back `trailingDelta` basis points from it. True when it fires now.
+ */
+function trails(o: SimOrder, last: Decimal, high: Decimal, low: Decimal, now: number): boolean {
+  if (o.trailExtreme === undefined) {
+    if (!o.stopPrice.isZero() && !fires(o, last)) return false
+    o.trailExtreme = last
+    o.trailingTime = now
+  }
+  const sell = o.side === 'sell'
+  if (sell ? high.gt(o.trailExtreme) : low.lt(o.trailExtreme)) o.trailExtreme = sell ? high : low
+  const delta = new Decimal(o.trailingDelta).div(10_000)
+  return sell ? last.lte(o.trailExtreme.mul(Decimal.sub(1, delta))) : last.gte(o.trailExtreme.mul(delta.add(1)))
 }
 
 export interface SimSymbol {
@@ -307,20 +329,26 @@ export class SimExchange {
     const stopPrice = decimal('stopPrice', p.stopPrice)
     if (works !== 'MARKET' && price === undefined) throw mandatory('price')
     if (works === 'MARKET' && price !== undefined) throw new BinanceError(-1106, "Parameter 'price' sent when not required.")
-    if (trigger && stopPrice === undefined) throw mandatory('stopPrice')
+    let trailingDelta = 0
+    if (p.trailingDelta !== undefined) {
+      if (!trigger) throw new BinanceError(-1106, "Parameter 'trailingDelta' sent when not required.")
+      if (!/^\d{1,9}$/.test(p.trailingDelta)) throw illegalChars('trailingDelta')
+      trailingDelta = Number(p.trailingDelta)
+      if (trailingDelta < TRAILING_DELTA_MIN || trailingDelta > TRAILING_DELTA_MAX) throw errors.filter('TRAILING_DELTA')
+    }
+    if (trigger && stopPrice === undefined && trailingDelta === 0) throw mandatory('stopPrice')
     if (!trigger && stopPrice !== undefined) throw new BinanceError(-1106, "Parameter 'stopPrice' sent when not required.")
     if (quantity === undefined && !(type === 'MARKET' && quoteOrderQty !== undefined)) throw mandatory('quantity')
     for (const x of [price, stopPrice]) {
       if (x !== undefined && (!x.mod(inst.tickSize).isZero() || x.lt(s.minPrice) || x.gt(s.maxPrice))) throw errors.filter('PRICE_FILTER')
     }
-    if (trigger) {
-      const last = s.tape.at(-1)?.price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
-      if (fires({ type, side, stopPrice: stopPrice! }, last)) throw new BinanceError(-2010, 'Stop price would trigger immediately.')
-    }
+    const last = s.tape.at(-1)?.price ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
+    // A trailing order's stopPrice is where it starts trailing: reached already, it trails from now.
+    if (trigger && trailingDelta === 0 && fires({ type, side, stopPrice: stopPrice! }, last)) throw new BinanceError(-2010, 'Stop price would trigger immediately.')
     if (quantity !== undefined) {
       if (!quantity.mod(inst.stepSize).isZero() || quantity.lt(inst.minAmount) || quantity.gt(s.maxQty)) throw errors.filter('LOT_SIZE')
     }
-    const refPrice = price ?? stopPrice ?? dec(s.maker.mid.toFixed(inst.priceDecimals))
+    const refPrice = price ?? stopPrice ?? last
     const notional = quantity !== undefined ? quantity.mul(refPrice) : (quoteOrderQty ?? ZERO)
     if (notional.lt(inst.minCost)) throw errors.filter('NOTIONAL')
     const clientOrderId = p.newClientOrderId ?? `sim-${this.orderSeq + 1}`
@@ -343,8 +371,9 @@ export class SimExchange {
       if (quantity === undefined) lots = this.lotsForQuote(s, 'buy', quoteOrderQty ?? ZERO)
       reserve = ROUND_8(this.costToTake(s, 'buy', lots).mul(this.maxFee.add(1)))
     } else {
-      // A market stop buy holds its trigger's worth; what it costs beyond that when it fires comes from free.
-      reserve = ROUND_8((price ?? stopPrice!).mul(quantity!).mul(this.maxFee.add(1)))
+      // A market stop buy holds its trigger's worth (a trailing one the last price's); what it costs beyond that
+      // when it fires comes from free.
+      reserve = ROUND_8(refPrice.mul(quantity!).mul(this.maxFee.add(1)))
     }
     if (lots <= 0) throw errors.filter('LOT_SIZE')
     const reserveAsset = side === 'buy' ? inst.quote : inst.base
@@ -373,6 +402,9 @@ export class SimExchange {
       fills: [],
       stopPrice: stopPrice ?? ZERO,
       waiting: trigger,
+      trailingDelta,
+      trailExtreme: undefined,
+      trailingTime: -1,
       selfTradePreventionMode: this.selfTradePrevention,
     }
     this.orders.set(order.id, order)
@@ -381,8 +413,10 @@ export class SimExchange {
     account.byClientId.set(clientOrderId, order)
     this.emitOrder(account, order, 'NEW', undefined)
 
-    if (trigger) s.stops.push(order)
-    else this.work(s, account, order, works, timeInForce, ticks, lots)
+    if (trigger) {
+      s.stops.push(order)
+      if (trailingDelta > 0) trails(order, last, last, last, now)
+    } else this.work(s, account, order, works, timeInForce, ticks, lots)
     this.publishDepth(s)
     this.emitBalances(account, [inst.base, inst.quote])
     return order
@@ -411,13 +445,14 @@ export class SimExchange {
    * Stop and take-profit orders whose trigger the last trade price has reached start working, in arrival
    * order, as market or limit orders (Binance triggers on the last price). What they trade can fire others.
    */
-  private fireStops(s: SimSymbol): void {
+  private fireStops(s: SimSymbol, high: Decimal, low: Decimal): void {
     if (this.firing) return
     this.firing = true
     try {
       for (;;) {
         const last = s.tape.at(-1)?.price
-        const at = last === undefined ? -1 : s.stops.findIndex((o) => fires(o, last))
+        const now = this.now()
+        const at = last === undefined ? -1 : s.stops.findIndex((o) => (o.trailingDelta > 0 ? trails(o, last, high, low, now) : fires(o, last)))
         if (at < 0) return
         const [order] = s.stops.splice(at, 1) as [SimOrder]
         const account = this.accounts.get(order.account)
@@ -480,8 +515,12 @@ export class SimExchange {
     if (this.matches.length === 0) return
     const batch = this.matches.splice(0)
     const touched = new Set<Account>()
+    let high = ZERO
+    let low: Decimal | undefined
     for (const m of batch) {
       const price = s.inst.tickSize.mul(m.price)
+      if (price.gt(high)) high = price
+      if (low === undefined || price.lt(low)) low = price
       const qty = s.inst.stepSize.mul(m.lots)
       const time = this.now()
       const trade: PublicTrade = { id: ++s.tradeSeq, price, qty, time, isBuyerMaker: m.takerSide === 'sell' }
@@ -493,7 +532,7 @@ export class SimExchange {
       if (m.takerOwner !== MARKET_OWNER && m.takerOwner !== OUTSIDE_OWNER) this.fill(s, m.takerId, trade, false, touched)
     }
     for (const account of touched) this.emitBalances(account, [s.inst.base, s.inst.quote])
-    if (s.stops.length > 0) this.fireStops(s)
+    if (s.stops.length > 0) this.fireStops(s, high, low!)
   }
 
   private fill(s: SimSymbol, orderId: number, trade: PublicTrade, isMaker: boolean, touched: Set<Account>): void {

@@ -290,6 +290,7 @@ export class ExchangeSimServer {
         quoteOrderQty: p['quoteOrderQty'],
         price: p['price'],
         stopPrice: p['stopPrice'],
+        trailingDelta: p['trailingDelta'],
         newClientOrderId: p['newClientOrderId'],
       })
       return newOrderJson(order, p['newOrderRespType'] ?? (order.type === 'MARKET' || order.type === 'LIMIT' ? 'FULL' : 'ACK'))

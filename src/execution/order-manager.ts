@@ -348,7 +348,7 @@ export class OrderManager implements Component {
       this.bus.publish('denied', { order, code: verdict.code, reason: verdict.reason })
       return order
     }
-    if (options !== undefined && this.emulates(options, venue!)) {
+    if (options !== undefined && this.emulates(order, venue!)) {
       // Worked here until its trigger fires: nothing is sent now (see execution/emulator).
       this.orders.delete(order.clientOrderId)
       const last = this.riskView.lastPrice(order.venue, order.symbol)
@@ -466,8 +466,9 @@ export class OrderManager implements Component {
   }
 
   /** A trigger or trailing order its venue cannot take: Sofia works it. */
-  private emulates(o: OrderOptions, venue: Venue): boolean {
-    if (o.trailingPercent !== undefined) return venue.supports?.('trailing') !== true
+  private emulates(order: Order, venue: Venue): boolean {
+    const o = order.options
+    if (o.trailingPercent !== undefined) return venue.supports?.('trailing', { symbol: order.symbol, side: order.side, options: o }) !== true
     if (o.triggerPrice !== undefined) return venue.supports?.('trigger') !== true
     return false
   }

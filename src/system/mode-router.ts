@@ -25,7 +25,7 @@ import { Ledger } from '../ledger/index.js'
 import { InputError, InvalidOrder, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
-import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
+import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from '../venues/index.js'
 
 export const ROUTER_MODES = ['paper', 'shadow', 'canary', 'live', 'testnet'] as const
 export type RouterMode = (typeof ROUTER_MODES)[number]
@@ -172,8 +172,8 @@ export class ModeRouter implements Venue {
    * a trigger or trailing order goes natively only when the exchange takes it too; otherwise Sofia works it
    * (execution/emulator) and sends what it fires to the legs like any other order.
    */
-  supports(feature: VenueFeature): boolean {
-    return this.sim.supports(feature) && (this.live === undefined || this.live.supports?.(feature) === true)
+  supports(feature: VenueFeature, order?: VenueFeatureOrder): boolean {
+    return this.sim.supports(feature) && (this.live === undefined || this.live.supports?.(feature, order) === true)
   }
 
   subscribe(listener: VenueListener): void {

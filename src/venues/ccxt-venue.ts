@@ -37,7 +37,7 @@ import {
 import type { Balances, Decimal, Instrument, OrderStatus, Trade } from '../model/index.js'
 import { mapCcxtError } from './ccxt-errors.js'
 import { TICK_SIZE } from './ccxt-exchange.js'
-import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from './venue.js'
+import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from './venue.js'
 
 export interface RetryPolicy {
   /** Attempts in all (default 4). */
@@ -194,10 +194,11 @@ export class CcxtVenue implements Venue, Component {
    * What the exchange does natively, from ccxt's `has` and, where the exchange lists them (Binance's
    * `orderTypes`), the market's order types: an order needing anything else is denied before it is sent.
    */
-  supports(feature: VenueFeature): boolean {
+  supports(feature: VenueFeature, order?: VenueFeatureOrder): boolean {
     const has = this.exchange.has as Record<string, unknown>
-    const first = this.markets.values().next().value
-    const listed = (first?.market?.info as { orderTypes?: unknown } | undefined)?.orderTypes
+    const first = (order !== undefined ? this.markets.get(order.symbol) : undefined) ?? this.markets.values().next().value
+    const info = first?.market?.info as { orderTypes?: unknown; allowTrailingStop?: unknown; filters?: unknown } | undefined
+    const listed = info?.orderTypes
     const types = Array.isArray(listed) ? (listed as unknown[]).map(String) : undefined
     switch (feature) {
       case 'timeInForce':
@@ -209,8 +210,13 @@ export class CcxtVenue implements Venue, Component {
           (has['createTriggerOrder'] === true || has['createStopOrder'] === true) &&
           (types === undefined || types.some((t) => t.startsWith('STOP') || t.startsWith('TAKE_PROFIT')))
         )
-      case 'trailing':
-        return has['createTrailingPercentOrder'] === true && (types === undefined || types.some((t) => t.includes('TRAILING')))
+      case 'trailing': {
+        // Binance spot says so per symbol (`allowTrailingStop`; trailingDelta on its stop types); others by type.
+        const allowed =
+          has['createTrailingPercentOrder'] === true &&
+          (typeof info?.allowTrailingStop === 'boolean' ? info.allowTrailingStop : types === undefined || types.some((t) => t.includes('TRAILING')))
+        return allowed && (order === undefined || takesTrailing(order, info?.filters))
+      }
     }
   }
 
@@ -759,6 +765,25 @@ function validate(inst: Instrument, req: OrderRequest, what: string): InvalidOrd
   return undefined
 }
 
+/**
+ * Whether a trailing order can go as Binance's trailingDelta (whole basis points, within the symbol's
+ * TRAILING_DELTA filter when it lists one): a stop that trails the way a stop does (a sell the high, a buy the
+ * low). Anything else Sofia works itself.
+ */
+function takesTrailing(order: VenueFeatureOrder, filters: unknown): boolean {
+  const o = order.options
+  if (o.trailingPercent === undefined) return true
+  const stopWay = order.side === 'sell' ? 'below' : 'above'
+  if (o.triggerDirection !== undefined && o.triggerDirection !== stopWay) return false
+  const bips = o.trailingPercent.mul(100)
+  if (!bips.isInteger()) return false
+  const filter = Array.isArray(filters) ? (filters as { filterType?: unknown }[]).find((f) => f.filterType === 'TRAILING_DELTA') : undefined
+  if (filter === undefined) return true
+  const limits = filter as Record<string, unknown>
+  const [min, max] = order.side === 'sell' ? [limits['minTrailingBelowDelta'], limits['maxTrailingBelowDelta']] : [limits['minTrailingAboveDelta'], limits['maxTrailingAboveDelta']]
+  return bips.gte(Number(min ?? 0)) && (max === undefined || bips.lte(Number(max)))
+}
+
 /** ccxt's unified parameters for an order's options (reduce-only is Sofia's own check on spot). */
 function orderParams(req: OrderRequest): Record<string, unknown> {
   const o = req.options
@@ -771,6 +796,10 @@ function orderParams(req: OrderRequest): Record<string, unknown> {
     const stopLike = (o.triggerDirection === 'below') === (req.side === 'sell')
     out[stopLike ? 'stopLossPrice' : 'takeProfitPrice'] = o.triggerPrice.toNumber()
   }
-  if (o.trailingPercent !== undefined) out['trailingPercent'] = o.trailingPercent.toNumber()
+  if (o.trailingPercent !== undefined) {
+    // A trailing stop (Binance spot: STOP_LOSS or STOP_LOSS_LIMIT with trailingDelta in basis points).
+    out['trailingPercent'] = o.trailingPercent.toNumber()
+    out['stopLossOrTakeProfit'] = 'stopLoss'
+  }
   return out
 }

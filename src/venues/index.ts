@@ -2,7 +2,7 @@
  * @module venues
  * The Venue port, the matching engine and the simulated exchange.
  */
-export type { OrderRequest, VenueOrder, VenueListener, Venue, VenueFeature } from './venue.js'
+export type { OrderRequest, VenueOrder, VenueListener, Venue, VenueFeature, VenueFeatureOrder } from './venue.js'
 export { OrderBook, SELF_TRADE_MODES } from './order-book.js'
 export type { BookOrder, Match, OrderBookListener, OrderBookOptions, SelfTradeMode, DepthLevel } from './order-book.js'
 export { SimulatedVenue } from './simulated-venue.js'

@@ -25,6 +25,13 @@ export interface OrderRequest {
 /** What a venue can do with an order beyond a plain market or limit order. */
 export type VenueFeature = 'timeInForce' | 'postOnly' | 'trigger' | 'trailing'
 
+/** What `Venue.supports` may be asked about one order. */
+export interface VenueFeatureOrder {
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly options: OrderOptions
+}
+
 /** A venue's view of one order, in CCXT's unified shape. */
 export interface VenueOrder {
   readonly id: string
@@ -69,8 +76,12 @@ export interface Venue {
   fetchBalance(): Promise<Balances>
   /** The venue's clock, ms (CCXT `fetchTime`). */
   fetchTime(): Promise<number>
-  /** Whether the venue does this natively; Sofia denies an order that needs what its venue cannot do. */
-  supports?(feature: VenueFeature): boolean
+  /**
+   * Whether the venue does this natively; Sofia denies an order that needs what its venue cannot do (trigger
+   * and trailing orders it works itself instead). With `order`, whether it takes that very order natively
+   * (e.g. a trailing distance within the exchange's limits).
+   */
+  supports?(feature: VenueFeature, order?: VenueFeatureOrder): boolean
   /**
    * Why the venue takes no new order right now (e.g. a mode switch waiting for its cancels), or undefined.
    * The pre-trade gate denies new orders with this reason instead of sending them to be rejected.
