@@ -162,6 +162,38 @@ describe('CcxtVenue on exchange-sim: the adapter itself', () => {
     expect(await raw.fetchOpenOrders(SYMBOL)).toEqual([])
   })
 
+  it("takes Binance's OCO endpoint through ccxt: one hold for both legs, and canceling the list (or one leg) cancels both", async () => {
+    const n = nextAccount++
+    const raw = exchangeFor(`K${n}`, `S${n}`) as unknown as {
+      privatePostOrderListOco(p: Record<string, unknown>): Promise<{ orderListId: number; listOrderStatus: string; orderReports: { clientOrderId: string; type: string; status: string; orderListId: number }[] }>
+      privateDeleteOrderList(p: Record<string, unknown>): Promise<{ listOrderStatus: string; orderReports: { status: string }[] }>
+      fetchBalance(): Promise<{ BTC: { free: number; used: number } }>
+      fetchOrderBook(s: string, n: number): Promise<{ bids: number[][]; asks: number[][] }>
+      fetchOrder(id: string, s: string, p: Record<string, unknown>): Promise<{ status: string }>
+    }
+    const book = await raw.fetchOrderBook(SYMBOL, 5)
+    const mid = (book.bids[0]![0]! + book.asks[0]![0]!) / 2
+    const all = (await raw.fetchBalance()).BTC.free
+    const oco = (id: string) =>
+      raw.privatePostOrderListOco({
+        symbol: 'BTCUSDT', side: 'SELL', quantity: String(all), listClientOrderId: id,
+        aboveType: 'TAKE_PROFIT', aboveStopPrice: (mid * 1.05).toFixed(2), aboveClientOrderId: `${id}-tp`,
+        belowType: 'STOP_LOSS', belowStopPrice: (mid * 0.95).toFixed(2), belowClientOrderId: `${id}-sl`,
+      })
+    const list = await oco(`oco-${n}`)
+    expect([list.listOrderStatus, ...list.orderReports.map((r) => `${r.clientOrderId} ${r.type} ${r.status} ${r.orderListId === list.orderListId}`)]).toEqual([
+      'EXECUTING', `oco-${n}-sl STOP_LOSS NEW true`, `oco-${n}-tp TAKE_PROFIT NEW true`,
+    ])
+    expect((await raw.fetchBalance()).BTC).toMatchObject({ free: 0, used: all })
+    const canceled = await raw.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: `oco-${n}` })
+    expect([canceled.listOrderStatus, ...canceled.orderReports.map((r) => r.status)]).toEqual(['ALL_DONE', 'CANCELED', 'CANCELED'])
+    expect((await raw.fetchBalance()).BTC).toMatchObject({ free: all, used: 0 })
+    // One leg's cancel (ccxt's cancelOrder) cancels the list.
+    await oco(`oco2-${n}`)
+    await (raw as unknown as { cancelOrder(id: string, s: string, p: Record<string, unknown>): Promise<unknown> }).cancelOrder('', SYMBOL, { origClientOrderId: `oco2-${n}-sl` })
+    expect((await raw.fetchOrder('', SYMBOL, { origClientOrderId: `oco2-${n}-tp` })).status).toBe('canceled')
+  })
+
   it('sends a trailing stop as Binance STOP_LOSS with trailingDelta, which follows the high and fires at the exchange; what Binance cannot take is left to Sofia', async () => {
     const n = nextAccount++
     const raw = exchangeFor(`K${n}`, `S${n}`)

@@ -68,6 +68,8 @@ export interface SimOrder {
   trailExtreme: Decimal | undefined
   /** When a trailing order became active (Binance's `trailingTime`); -1 before. */
   trailingTime: number
+  /** The OCO order list it belongs to (Binance's `orderListId`); -1 for none. */
+  readonly orderListId: number
   /** Binance's `selfTradePreventionMode` the order was placed under. */
   readonly selfTradePreventionMode: SelfTradePrevention
 }

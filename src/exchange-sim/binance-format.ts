@@ -5,7 +5,7 @@
  */
 import type { Decimal } from '../model/index.js'
 import type { Account, SimFill, SimOrder } from './accounts.js'
-import type { DepthUpdate, ExecutionType, PublicTrade, SimExchange, SimSymbol } from './exchange.js'
+import type { DepthUpdate, ExecutionType, OrderList, PublicTrade, SimExchange, SimSymbol } from './exchange.js'
 import { TRAILING_DELTA_MAX, TRAILING_DELTA_MIN } from './exchange.js'
 
 export const f8 = (d: Decimal): string => d.toFixed(8)
@@ -26,6 +26,7 @@ export function exchangeInfo(ex: SimExchange): object {
 
 function symbolInfo(s: SimSymbol, orderTypes: readonly string[]): object {
   const i = s.inst
+  const stops = orderTypes.some((t) => t.startsWith('STOP_LOSS') || t.startsWith('TAKE_PROFIT'))
   return {
     symbol: s.id,
     status: 'TRADING',
@@ -38,11 +39,11 @@ function symbolInfo(s: SimSymbol, orderTypes: readonly string[]): object {
     quoteCommissionPrecision: 8,
     orderTypes: [...orderTypes],
     icebergAllowed: false,
-    ocoAllowed: false,
+    ocoAllowed: stops,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
-    // Trailing stops (trailingDelta) ride on the stop and take-profit types.
-    allowTrailingStop: orderTypes.some((t) => t.startsWith('STOP_LOSS') || t.startsWith('TAKE_PROFIT')),
+    // Trailing stops (trailingDelta) and OCO lists ride on the stop and take-profit types.
+    allowTrailingStop: stops,
     cancelReplaceAllowed: false,
     amendAllowed: false,
     isSpotTradingAllowed: true,
@@ -68,7 +69,7 @@ export function orderJson(o: SimOrder): object {
   return {
     symbol: o.symbolId,
     orderId: o.id,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: o.clientOrderId,
     price: f8(o.price),
     origQty: f8(o.origQty),
@@ -97,7 +98,7 @@ function trailing(o: SimOrder): object {
 
 /** `POST /api/v3/order` answer, by `newOrderRespType` (FULL by default for MARKET and LIMIT). */
 export function newOrderJson(o: SimOrder, respType: string): object {
-  const ack = { symbol: o.symbolId, orderId: o.id, orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.time }
+  const ack = { symbol: o.symbolId, orderId: o.id, orderListId: o.orderListId, clientOrderId: o.clientOrderId, transactTime: o.time }
   if (respType === 'ACK') return ack
   const result = {
     ...ack,
@@ -119,6 +120,22 @@ export function newOrderJson(o: SimOrder, respType: string): object {
   return {
     ...result,
     fills: o.fills.map((f) => ({ price: f8(f.price), qty: f8(f.qty), commission: f8(f.commission), commissionAsset: f.commissionAsset, tradeId: f.tradeId })),
+  }
+}
+
+/** An OCO order list, as `POST /api/v3/orderList/oco` and `DELETE /api/v3/orderList` answer (orders as `report`). */
+export function orderListJson(l: OrderList, report: (o: SimOrder) => object): object {
+  const done = l.status === 'ALL_DONE'
+  return {
+    orderListId: l.id,
+    contingencyType: 'OCO',
+    listStatusType: done ? 'ALL_DONE' : 'EXEC_STARTED',
+    listOrderStatus: done ? 'ALL_DONE' : 'EXECUTING',
+    listClientOrderId: l.listClientOrderId,
+    transactionTime: l.time,
+    symbol: l.symbolId,
+    orders: l.orders.map((o) => ({ symbol: o.symbolId, orderId: o.id, clientOrderId: o.clientOrderId })),
+    orderReports: l.orders.map(report),
   }
 }
 
@@ -233,7 +250,7 @@ export function executionReport(o: SimOrder, x: ExecutionType, fill: SimFill | u
     p: f8(o.price),
     P: f8(o.stopPrice),
     F: '0.00000000',
-    g: -1,
+    g: o.orderListId,
     C: x === 'CANCELED' ? o.clientOrderId : '',
     x,
     X: o.status,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import type { SimOrder } from './accounts.js'
 import { BinanceError } from './binance-error.js'
 import { SimExchange } from './exchange.js'
 import type { SimExchangeOptions } from './exchange.js'
@@ -177,6 +178,66 @@ describe('SimExchange', () => {
     ex.moveTo('BTCUSDT', low.toNumber() * 1.025)
     ex.outsideTrade('BTCUSDT', 'buy', '0.001')
     expect(buy.status).toBe('FILLED')
+  })
+
+  it('an OCO list holds the quantity once; the leg that fires expires the other, and canceling one cancels both', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    ex.outsideTrade('BTCUSDT', 'buy', '0.001')
+    const last = s.tape.at(-1)!.price
+    const tick = s.inst.tickSize
+    const at = (f: string): string => last.mul(f).div(tick).floor().mul(tick).toFixed(2)
+    // The whole 1 BTC under a stop and a take-profit: two plain orders cannot both hold it.
+    const stop = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', stopPrice: at('0.98') })
+    expect(() => ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT', quantity: '1', stopPrice: at('1.02') })).toThrow(/insufficient balance/)
+    ex.cancelOrder(a, 'BTCUSDT', String(stop.id), undefined)
+    const oco = (listClientOrderId: string, aboveType = 'TAKE_PROFIT') =>
+      ex.placeOrderList(a, {
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        quantity: '1',
+        listClientOrderId,
+        above: aboveType === 'LIMIT_MAKER' ? { type: aboveType, price: at('1.02'), clientOrderId: `${listClientOrderId}-tp` } : { type: aboveType, stopPrice: at('1.02'), clientOrderId: `${listClientOrderId}-tp` },
+        below: { type: 'STOP_LOSS', stopPrice: at('0.98'), clientOrderId: `${listClientOrderId}-sl` },
+      })
+    const first = oco('l1')
+    const [sl, tp] = first.orders as [SimOrder, SimOrder]
+    expect([sl.type, tp.type, sl.orderListId, tp.orderListId, sl.status, tp.status]).toEqual(['STOP_LOSS', 'TAKE_PROFIT', first.id, first.id, 'NEW', 'NEW'])
+    expect([a.balance('BTC').free.toString(), a.balance('BTC').locked.toString()]).toEqual(['0', '1'])
+    // Canceling one leg cancels the list and frees the coin.
+    ex.cancelOrder(a, 'BTCUSDT', undefined, 'l1-tp')
+    expect([sl.status, tp.status, first.status, a.balance('BTC').locked.toString()]).toEqual(['CANCELED', 'CANCELED', 'ALL_DONE', '0'])
+    // The price falls through the stop: it sells the coin, the take-profit expires, nothing stays locked.
+    const second = oco('l2')
+    ex.moveTo('BTCUSDT', last.toNumber() * 0.97)
+    ex.outsideTrade('BTCUSDT', 'sell', '0.001')
+    const [sl2, tp2] = second.orders as [SimOrder, SimOrder]
+    expect([sl2.status, tp2.status, second.status]).toEqual(['FILLED', 'EXPIRED', 'ALL_DONE'])
+    expect([a.balance('BTC').free.toString(), a.balance('BTC').locked.toString()]).toEqual(['0', '0'])
+    // Refused: a stop above a sell, a repeated client id.
+    expect(() => ex.placeOrderList(a, { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.1', above: { type: 'STOP_LOSS', stopPrice: at('1.02') }, below: { type: 'STOP_LOSS', stopPrice: at('0.98') } })).toThrow(/aboveType/)
+  })
+
+  it('an OCO whose LIMIT_MAKER leg trades on the book expires its stop', () => {
+    const ex = exchange()
+    const a = ex.account('K')!
+    const s = ex.symbol('BTCUSDT')
+    const tick = s.inst.tickSize
+    const ask = tick.mul(s.book.bestAsk()!)
+    const list = ex.placeOrderList(a, {
+      symbol: 'BTCUSDT',
+      side: 'SELL',
+      quantity: '0.5',
+      above: { type: 'LIMIT_MAKER', price: ask.sub(tick).toFixed(2) },
+      below: { type: 'STOP_LOSS', stopPrice: ask.mul('0.95').div(tick).floor().mul(tick).toFixed(2) },
+    })
+    const [sl, tp] = list.orders as [SimOrder, SimOrder]
+    ex.outsideTrade('BTCUSDT', 'buy', '0.2', ask.sub(tick).toFixed(2))
+    expect([tp.status, tp.executedQty.toString(), sl.status]).toEqual(['PARTIALLY_FILLED', '0.2', 'EXPIRED'])
+    expect(a.balance('BTC').locked.toString()).toBe('0.3')
+    ex.cancelOrder(a, 'BTCUSDT', String(tp.id), undefined)
+    expect([a.balance('BTC').free.toString(), a.balance('BTC').locked.toString()]).toEqual(['0.8', '0'])
   })
 
   it('cancels a waiting take-profit, releasing what it held; a narrower orderTypes refuses stops', () => {

@@ -89,6 +89,55 @@ export interface NewOrderParams {
   readonly newClientOrderId?: string | undefined
 }
 
+/** One leg of `POST /api/v3/orderList/oco` (Binance's `above…` or `below…` parameters). */
+export interface OrderListLegParams {
+  readonly type?: string | undefined
+  readonly price?: string | undefined
+  readonly stopPrice?: string | undefined
+  readonly trailingDelta?: string | undefined
+  readonly timeInForce?: string | undefined
+  readonly clientOrderId?: string | undefined
+}
+
+export interface NewOrderListParams {
+  readonly symbol?: string | undefined
+  readonly side?: string | undefined
+  readonly quantity?: string | undefined
+  readonly listClientOrderId?: string | undefined
+  readonly above: OrderListLegParams
+  readonly below: OrderListLegParams
+}
+
+/** An OCO order list: its orders (the below leg first) and Binance's list order status. */
+export interface OrderList {
+  readonly id: number
+  readonly listClientOrderId: string
+  readonly symbolId: string
+  readonly time: number
+  readonly orders: SimOrder[]
+  status: 'EXECUTING' | 'ALL_DONE'
+}
+
+/** A checked order, before it is placed (see `SimExchange.prepare`). */
+interface OrderPlan {
+  readonly s: SimSymbol
+  readonly side: OrderSide
+  readonly type: BinanceOrderType
+  readonly works: 'MARKET' | 'LIMIT' | 'LIMIT_MAKER'
+  readonly timeInForce: TimeInForce
+  readonly price: Decimal | undefined
+  readonly quoteOrderQty: Decimal | undefined
+  readonly stopPrice: Decimal | undefined
+  readonly trailingDelta: number
+  readonly trigger: boolean
+  readonly clientOrderId: string
+  readonly ticks: number
+  readonly lots: number
+  readonly reserve: Decimal
+  readonly reserveAsset: string
+  readonly last: Decimal
+}
+
 /** Binance's TRAILING_DELTA filter: basis points a trailing stop may trail by. */
 export const TRAILING_DELTA_MIN = 10
 export const TRAILING_DELTA_MAX = 2000
@@ -165,6 +214,8 @@ export class SimExchange {
   private readonly listeners: ExchangeListener[] = []
   private readonly orders = new Map<number, SimOrder>()
   private orderSeq = 0
+  private listSeq = 0
+  private readonly lists = new Map<number, OrderList>()
   private outsideSeq = 0
   private readonly matches: Match[] = []
   /** Resting client orders expired by self-trade prevention during the last book operation. */
@@ -300,6 +351,94 @@ export class SimExchange {
 
   /** Binance `POST /api/v3/order`. Throws BinanceError on a rejection; returns the order after matching. */
   placeOrder(account: Account, p: NewOrderParams): SimOrder {
+    const plan = this.prepare(account, p)
+    if (!account.lock(plan.reserveAsset, plan.reserve)) throw errors.insufficientBalance()
+    return this.commit(account, plan, plan.reserve, -1)
+  }
+
+  /**
+   * Binance `POST /api/v3/orderList/oco`: two orders on one quantity, one above the market and one below
+   * (a sell: a take-profit or LIMIT_MAKER above, a stop below; a buy the other way round). They hold the
+   * funds once, the larger of the two; when one starts working (its trigger fires, or it trades on the book)
+   * the other expires, and canceling either cancels both.
+   */
+  placeOrderList(account: Account, p: NewOrderListParams): OrderList {
+    const s = this.symbol(p.symbol)
+    if (p.side !== 'BUY' && p.side !== 'SELL') throw p.side === undefined ? mandatory('side') : errors.badSide()
+    const legs = (['above', 'below'] as const).map((where) => {
+      const l = p[where]
+      if (l.type === undefined) throw mandatory(`${where}Type`)
+      const sellAbove = (p.side === 'SELL') === (where === 'above')
+      const types = sellAbove ? ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] : ['STOP_LOSS', 'STOP_LOSS_LIMIT']
+      if (!types.includes(l.type)) throw new BinanceError(-1106, `Parameter '${where}Type' is invalid for a ${p.side} order list: one of ${types.join(', ')}.`)
+      // Placed below leg first: the ids the two would be given.
+      const newClientOrderId = l.clientOrderId ?? `sim-${this.orderSeq + (where === 'below' ? 1 : 2)}`
+      return this.prepare(account, { symbol: p.symbol, side: p.side, type: l.type, quantity: p.quantity, price: l.price, stopPrice: l.stopPrice, trailingDelta: l.trailingDelta, timeInForce: l.timeInForce, newClientOrderId })
+    }) as [OrderPlan, OrderPlan]
+    if (legs[0].clientOrderId === legs[1].clientOrderId) throw errors.duplicateOrder()
+    const listClientOrderId = p.listClientOrderId ?? `list-${this.listSeq + 1}`
+    if (!/^[.A-Z:/a-z0-9_-]{1,36}$/.test(listClientOrderId)) throw illegalChars('listClientOrderId')
+    const hold = Decimal.max(legs[0].reserve, legs[1].reserve)
+    if (!account.lock(legs[0].reserveAsset, hold)) throw errors.insufficientBalance()
+    const list: OrderList = { id: ++this.listSeq, listClientOrderId, symbolId: s.id, time: this.now(), orders: [], status: 'EXECUTING' }
+    this.lists.set(list.id, list)
+    // The below leg first (Binance lists it first); it holds the funds for both.
+    list.orders.push(this.commit(account, legs[1], hold, list.id))
+    if (list.orders[0]!.status === 'NEW') list.orders.push(this.commit(account, legs[0], ZERO, list.id))
+    return list
+  }
+
+  /** The order list an order belongs to, if any. */
+  orderList(order: SimOrder): OrderList | undefined {
+    return order.orderListId < 0 ? undefined : this.lists.get(order.orderListId)
+  }
+
+  /**
+   * One leg of an order list starts working (fired, or trading on the book): the others expire, and what they
+   * held passes to it.
+   */
+  private activate(order: SimOrder): void {
+    const list = this.orderList(order)
+    if (list === undefined || list.status !== 'EXECUTING') return
+    list.status = 'ALL_DONE'
+    const account = this.accounts.get(order.account)!
+    const s = this.symbol(order.symbolId)
+    for (const other of list.orders) {
+      if (other === order || (other.status !== 'NEW' && other.status !== 'PARTIALLY_FILLED')) continue
+      order.reserved = order.reserved.add(other.reserved)
+      other.reserved = ZERO
+      if (other.waiting) s.stops.splice(s.stops.indexOf(other), 1)
+      else s.book.cancel(other.id)
+      this.finish(account, other, 'EXPIRED')
+    }
+  }
+
+  /** Binance `DELETE /api/v3/orderList`: cancels every order of the list still open. */
+  cancelOrderList(account: Account, symbol: string | undefined, orderListId: string | undefined, listClientOrderId: string | undefined): OrderList {
+    const s = this.symbol(symbol)
+    if (orderListId === undefined && listClientOrderId === undefined) throw new BinanceError(-1102, "Param 'orderListId' or 'listClientOrderId' must be sent, but both were empty/null!")
+    const list = [...this.lists.values()].find(
+      (l) => l.symbolId === s.id && l.orders[0]?.account === account.apiKey && (orderListId !== undefined ? String(l.id) === orderListId : l.listClientOrderId === listClientOrderId),
+    )
+    if (list === undefined || list.status !== 'EXECUTING') throw new BinanceError(-2011, 'Order list does not exist.')
+    this.cancelList(account, s, list)
+    return list
+  }
+
+  private cancelList(account: Account, s: SimSymbol, list: OrderList): void {
+    list.status = 'ALL_DONE'
+    for (const o of list.orders) {
+      if (o.status !== 'NEW' && o.status !== 'PARTIALLY_FILLED') continue
+      if (o.waiting) s.stops.splice(s.stops.indexOf(o), 1)
+      else s.book.cancel(o.id)
+      this.finish(account, o, 'CANCELED')
+    }
+    this.publishDepth(s)
+    this.emitBalances(account, [s.inst.base, s.inst.quote])
+  }
+
+  /** Checks an order and works out what it must hold; nothing changes. Throws BinanceError on a rejection. */
+  private prepare(account: Account, p: NewOrderParams): OrderPlan {
     const s = this.symbol(p.symbol)
     const inst = s.inst
     if (p.side === undefined) throw mandatory('side')
@@ -377,8 +516,13 @@ export class SimExchange {
     }
     if (lots <= 0) throw errors.filter('LOT_SIZE')
     const reserveAsset = side === 'buy' ? inst.quote : inst.base
-    if (!account.lock(reserveAsset, reserve)) throw errors.insufficientBalance()
+    return { s, side, type, works, timeInForce, price, quoteOrderQty, stopPrice, trailingDelta, trigger, clientOrderId, ticks, lots, reserve, reserveAsset, last }
+  }
 
+  /** Places a prepared order holding `held` (already locked), in order list `listId` (-1: none). */
+  private commit(account: Account, plan: OrderPlan, held: Decimal, listId: number): SimOrder {
+    const { s, side, type, works, timeInForce, price, quoteOrderQty, stopPrice, trailingDelta, trigger, clientOrderId, ticks, lots, reserveAsset, last } = plan
+    const inst = s.inst
     const now = this.now()
     const order: SimOrder = {
       id: ++this.orderSeq,
@@ -397,7 +541,7 @@ export class SimExchange {
       status: 'NEW',
       time: now,
       updateTime: now,
-      reserved: reserve,
+      reserved: held,
       reserveAsset,
       fills: [],
       stopPrice: stopPrice ?? ZERO,
@@ -405,6 +549,7 @@ export class SimExchange {
       trailingDelta,
       trailExtreme: undefined,
       trailingTime: -1,
+      orderListId: listId,
       selfTradePreventionMode: this.selfTradePrevention,
     }
     this.orders.set(order.id, order)
@@ -459,6 +604,7 @@ export class SimExchange {
         if (account === undefined || order.status !== 'NEW') continue
         order.waiting = false
         order.updateTime = this.now()
+        this.activate(order)
         const works = order.type === 'STOP_LOSS' || order.type === 'TAKE_PROFIT' ? 'MARKET' : 'LIMIT'
         const ticks = works === 'LIMIT' ? order.price.div(s.inst.tickSize).toNumber() : 0
         this.work(s, account, order, works, order.timeInForce, ticks, order.origQty.div(s.inst.stepSize).toNumber())
@@ -474,6 +620,12 @@ export class SimExchange {
     const s = this.symbol(symbol)
     const order = this.findOrder(account, s.id, orderId, origClientOrderId)
     if (order === undefined || (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED')) throw errors.unknownOrder()
+    const list = this.orderList(order)
+    if (list !== undefined && list.status === 'EXECUTING') {
+      // Canceling one order of a list cancels the list (Binance).
+      this.cancelList(account, s, list)
+      return order
+    }
     if (order.waiting) s.stops.splice(s.stops.indexOf(order), 1)
     else s.book.cancel(order.id)
     this.finish(account, order, 'CANCELED')
@@ -539,6 +691,7 @@ export class SimExchange {
     const order = this.orders.get(orderId)
     const account = order === undefined ? undefined : this.accounts.get(order.account)
     if (order === undefined || account === undefined) return
+    if (order.orderListId >= 0) this.activate(order)
     const quoteQty = trade.price.mul(trade.qty)
     const commission = ROUND_8(quoteQty.mul(isMaker ? this.makerFee : this.takerFee))
     const inst = s.inst

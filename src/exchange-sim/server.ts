@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { dec } from '../model/index.js'
-import type { Account } from './accounts.js'
+import type { Account, SimOrder } from './accounts.js'
 import {
   accountJson,
   aggTradeJson,
@@ -21,11 +21,12 @@ import {
   myTradeJson,
   newOrderJson,
   orderJson,
+  orderListJson,
   publicTradeJson,
   unifiedTrade,
 } from './binance-format.js'
 import { BinanceError, errors, illegalChars, mandatory } from './binance-error.js'
-import { symbolId, type SimExchange } from './exchange.js'
+import { symbolId, type OrderListLegParams, type SimExchange } from './exchange.js'
 import { parseFaultConfig, type FaultInjector } from './faults.js'
 import { verifySignedRequest } from './signature.js'
 import { WsStreams } from './ws-streams.js'
@@ -311,7 +312,36 @@ export class ExchangeSimServer {
     r('DELETE /api/v3/openOrders', (ctx) => {
       const account = this.signed(ctx)
       const s = ex.symbol(ctx.params['symbol'])
-      return account.openOrders(s.id).map((o) => cancelJson(ex.cancelOrder(account, s.id, String(o.id), undefined)))
+      // An order of a list is canceled with the list, by its sibling's cancel.
+      const open = (o: SimOrder): boolean => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'
+      return account.openOrders(s.id).map((o) => cancelJson(open(o) ? ex.cancelOrder(account, s.id, String(o.id), undefined) : o))
+    })
+    const listLeg = (p: Record<string, string | undefined>, where: 'above' | 'below'): OrderListLegParams => ({
+      type: p[`${where}Type`],
+      price: p[`${where}Price`],
+      stopPrice: p[`${where}StopPrice`],
+      trailingDelta: p[`${where}TrailingDelta`],
+      timeInForce: p[`${where}TimeInForce`],
+      clientOrderId: p[`${where}ClientOrderId`],
+    })
+    r('POST /api/v3/orderList/oco', (ctx) => {
+      const account = this.signed(ctx)
+      const p = ctx.params
+      const list = ex.placeOrderList(account, {
+        symbol: p['symbol'],
+        side: p['side'],
+        quantity: p['quantity'],
+        listClientOrderId: p['listClientOrderId'],
+        above: listLeg(p, 'above'),
+        below: listLeg(p, 'below'),
+      })
+      const respType = p['newOrderRespType'] ?? 'FULL'
+      return orderListJson(list, (o) => newOrderJson(o, respType === 'ACK' ? 'RESULT' : respType))
+    })
+    r('DELETE /api/v3/orderList', (ctx) => {
+      const account = this.signed(ctx)
+      const list = ex.cancelOrderList(account, ctx.params['symbol'], ctx.params['orderListId'], ctx.params['listClientOrderId'])
+      return orderListJson(list, cancelJson)
     })
     r('GET /api/v3/allOrders', (ctx) => {
       const account = this.signed(ctx)
