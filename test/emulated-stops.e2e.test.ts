@@ -27,6 +27,7 @@ interface SimOrder {
   executedQty: string
   origQty: string
   stopPrice: string
+  orderListId: number
 }
 
 /** Enters 0.01 BTC (never while holding it, nor after its stop traded), then protects it with a reduce-only stop 1% under the fill. */
@@ -207,4 +208,61 @@ describe('a stop the exchange takes natively', () => {
     second.proc.kill('SIGTERM')
     expect(await second.exited).toBe(0)
   }, 90_000)
+})
+
+/** Enters 0.01 BTC once with a bracket 2% either side of the price it decided at. */
+const BRACKETED = `import { defineStrategy, z } from 'sofia'
+
+export default defineStrategy({
+  name: 'bracketed',
+  params: z.object({ venue: z.string().default('xsim'), symbol: z.string().default('BTC/USDT') }),
+  create: (p) => {
+    let sent = false
+    const maybeEnter = (ctx) => {
+      const last = ctx.lastPrice(p.venue, p.symbol)
+      if (sent || last === undefined) return
+      sent = ctx.submit({ venue: p.venue, symbol: p.symbol, side: 'buy', type: 'market', amount: 0.01, tag: 'entry', stopLossPrice: last * 0.98, takeProfitPrice: last * 1.02 }) !== undefined
+    }
+    return { onTrade: (_t, ctx) => maybeEnter(ctx), onQuote: (_q, ctx) => maybeEnter(ctx) }
+  },
+})
+`
+
+describe('a bracket on an account that holds only what it bought', () => {
+  it("goes to the exchange as one OCO list (two legs, one hold), and the stop that fires expires the take-profit there", async () => {
+    // No BTC but what the entry buys: two separate sell orders could not both hold it.
+    const bare = await startSim(['--tick-ms', '50', '--seed', '29', '--symbols', SYMBOL, '--trade-probability', '1', '--account', 'E1:S1', '--balance', 'USDT=1000000'])
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'sofia-oco-'))
+      const file = join(dir, 'bracketed.ts')
+      writeFileSync(file, BRACKETED)
+      const session = run(dir, file, bare)
+      const legs = async (): Promise<SimOrder[]> => (await orders(bare)).filter((o) => o.side === 'SELL')
+      expect(await waitFor(async () => (await legs()).length === 2, 20_000), session.stderr()).toBe(true)
+      const [sl, tp] = await legs()
+      expect([sl!.type, sl!.status, tp!.type, tp!.status], session.stderr()).toEqual(['STOP_LOSS', 'NEW', 'TAKE_PROFIT', 'NEW'])
+      expect(sl!.orderListId).toBeGreaterThan(-1)
+      expect(tp!.orderListId).toBe(sl!.orderListId)
+      const book = await control<{ bids: [string, string][] }>(bare, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
+      await control(bare, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(Number(book.bids[0]![0]) * 0.96) })
+      expect(await waitFor(async () => (await legs()).map((o) => o.status).join() === 'FILLED,EXPIRED', 15_000), session.stderr()).toBe(true)
+      // Sofia hears it from the exchange: the stop closed, the take-profit expired, the account flat.
+      const settled = (): boolean => {
+        const d = new Database(join(dir, 'sofia.db'), { readonly: true })
+        try {
+          const states = d.prepare('select client_order_id as id, state from orders').all() as { id: string; state: string }[]
+          const of = (id: string): string | undefined => states.find((r) => r.id === id)?.state
+          const net = d.prepare("select coalesce(sum(case side when 'buy' then cast(amount as real) else -cast(amount as real) end), 0) as n from fills").get() as { n: number }
+          return of(sl!.clientOrderId) === 'closed' && of(tp!.clientOrderId) === 'expired' && Math.abs(net.n) < 1e-12
+        } finally {
+          d.close()
+        }
+      }
+      expect(await waitFor(settled, 10_000), session.stderr()).toBe(true)
+      session.proc.kill('SIGTERM')
+      expect(await session.exited).toBe(0)
+    } finally {
+      await stopSim(bare)
+    }
+  }, 60_000)
 })

@@ -22,9 +22,22 @@ class LossyVenue implements Venue {
   muteOrderUpdates = false
   /** Off: like an exchange without stop, trailing or time-in-force orders. */
   nativeOptions = true
+  /** On: takes a bracket's exits as one order list (`createOrderList`), recorded in `lists`. */
+  orderLists = false
+  readonly lists: string[] = []
   constructor(readonly inner: SimulatedVenue) {}
   supports(feature: VenueFeature): boolean {
+    if (feature === 'oco') return this.orderLists
     return this.nativeOptions && this.inner.supports(feature)
+  }
+  async createOrderList(legs: readonly [OrderRequest, OrderRequest], listClientOrderId: string): Promise<VenueOrder[]> {
+    this.lists.push(`${listClientOrderId}: ${legs.map((l) => l.clientOrderId).join(' ')}`)
+    const acks = [await this.inner.createOrder(legs[0]), await this.inner.createOrder(legs[1])]
+    if (this.dropNext) {
+      this.dropNext = false
+      throw new RequestTimeout('response lost')
+    }
+    return acks
   }
   get id(): string {
     return this.inner.id
@@ -326,6 +339,27 @@ describe('OrderManager: order options', () => {
     expect(reduce.reason).toBe('REDUCE_ONLY_ORDER: reduce-only sell 0.1 would not reduce position 0 on sim:BTC/USDT')
     expect(venue.created).toBe(0)
     expect(denied).toEqual(['INVALID_ORDER', 'INVALID_ORDER', 'REDUCE_ONLY_ORDER'])
+  })
+
+  it("sends a bracket's exits as one order list where the venue takes them; a lost answer is resolved by looking up each exit, never by sending again", async () => {
+    const { oms, feed, intent, venue } = setup()
+    venue.orderLists = true
+    const trade = (ts: number, price: number): void => feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
+    trade(1_000, 100)
+    const entry = oms.submit(market(intent, { decisionPrice: dec('100'), tag: 'entry', options: { stopLossPrice: dec('95'), takeProfitPrice: dec('110') } }))
+    await settle()
+    venue.dropNext = true
+    venue.muteOrderUpdates = true
+    trade(1_001, 100)
+    await settle()
+    await settle()
+    const exits = oms.openOrders()
+    expect(exits.map((o) => [o.tag, o.state, o.venueOrderId !== undefined])).toEqual([
+      ['stop-loss', 'open', true],
+      ['take-profit', 'open', true],
+    ])
+    expect(venue.lists).toEqual([`${entry.clientOrderId}: ${exits.map((o) => o.clientOrderId).join(' ')}`])
+    expect(venue.created).toBe(1) // the entry; the exits went only as the list
   })
 
   it('emulates a bracket for a venue without trigger orders: nothing sent until the stop fires, then one market sell; the take-profit is dropped', async () => {

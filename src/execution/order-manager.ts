@@ -145,6 +145,8 @@ export class OrderManager implements Component {
   /** Trigger and trailing orders for venues that cannot take them, worked here (see execution/emulator). */
   readonly emulator: OrderEmulator
   private readonly emulatedViews = new WeakMap<EmulatedOrder, Order>()
+  /** While a bracket's exits are made: the ones to send together as an order list (see `afterBracket`). */
+  private pairing: { parentId: string; items: { order: Order; request: OrderRequest }[] } | undefined
 
   constructor(options: OrderManagerOptions) {
     this.bus = options.bus
@@ -379,49 +381,76 @@ export class OrderManager implements Component {
       ...(order.price !== undefined ? { price: order.price } : {}),
       ...(options !== undefined ? { options: venueOptions(options) } : {}),
     }
+    if (this.pairing !== undefined && options?.parentId === this.pairing.parentId) this.pairing.items.push({ order, request })
+    else this.launch([{ order, request }], venue!)
+    return order
+  }
+
+  /**
+   * Sends orders once they are durable (`beforeSend`), each through the last look; two exits of a bracket
+   * that both pass it go as one order list where the venue takes one (see `afterBracket`).
+   */
+  private launch(items: readonly { order: Order; request: OrderRequest }[], venue: Venue, listClientOrderId?: string): void {
     const send = (): void => {
-      this.unsent.delete(order.clientOrderId)
-      // Canceled while being recorded: it never left this process, so it is canceled here and now.
-      if (this.cancelling.has(order.clientOrderId) && (order.state === 'submitted' || order.state === 'pending_cancel')) {
-        this.cancelDone(order)
-        this.counters.canceled++
-        this.transition(order, { type: 'canceled', timestamp: this.clock.now() })
+      const ready = items.filter((it) => this.passesLastLook(it.order, venue))
+      for (const it of ready) this.sentAt.set(it.order.clientOrderId, Date.now())
+      if (ready.length === 2 && listClientOrderId !== undefined && venue.createOrderList !== undefined) {
+        const [a, b] = ready as [(typeof items)[number], (typeof items)[number]]
+        venue.createOrderList([a.request, b.request], listClientOrderId).then(
+          (acks) => acks.forEach((ack) => this.onVenueOrder(ack)),
+          (error: unknown) => ready.forEach((it) => this.onSendFailed(it.order, error)),
+        )
         return
       }
-      // The last look: a halt may have come while the order was being recorded, and an order recorded too
-      // slowly would leave its accept window unbounded.
-      const late = venue!.acceptWindowMs?.() !== undefined && this.clock.now() - order.timestamp > this.sendGraceMs
-      const gate =
-        this.cancelling.has(order.clientOrderId) || order.state !== 'submitted'
-          ? 'canceled before it was sent'
-          : this.stopped
-            ? 'the session is stopping'
-            : late
-              ? `its record took more than ${this.sendGraceMs} ms`
-              : this.sendGate?.(order)
-      if (gate !== undefined) {
-        this.cancelling.delete(order.clientOrderId)
-        if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: ${gate}`)
-        return
+      for (const { order, request } of ready) {
+        venue.createOrder(request).then(
+          (ack) => this.onVenueOrder(ack),
+          (error: unknown) => this.onSendFailed(order, error),
+        )
       }
-      this.sentAt.set(order.clientOrderId, Date.now())
-      venue!.createOrder(request).then(
-        (ack) => this.onVenueOrder(ack),
-        (error: unknown) => this.onSendFailed(order, error),
-      )
     }
     const barrier = this.beforeSend?.()
     if (barrier === undefined) send()
     else {
-      this.unsent.add(order.clientOrderId)
+      for (const it of items) this.unsent.add(it.order.clientOrderId)
       barrier.then(send, (error: unknown) => {
-        this.unsent.delete(order.clientOrderId)
-        this.cancelDone(order)
-        // Not durable, so not sent: the venue never sees an order the store may not know.
-        if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: store unavailable (${describe(error)})`)
+        for (const { order } of items) {
+          this.unsent.delete(order.clientOrderId)
+          this.cancelDone(order)
+          // Not durable, so not sent: the venue never sees an order the store may not know.
+          if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: store unavailable (${describe(error)})`)
+        }
       })
     }
-    return order
+  }
+
+  /** Whether a recorded order may go now; if not it is settled here (canceled or rejected, never sent). */
+  private passesLastLook(order: Order, venue: Venue): boolean {
+    this.unsent.delete(order.clientOrderId)
+    // Canceled while being recorded: it never left this process, so it is canceled here and now.
+    if (this.cancelling.has(order.clientOrderId) && (order.state === 'submitted' || order.state === 'pending_cancel')) {
+      this.cancelDone(order)
+      this.counters.canceled++
+      this.transition(order, { type: 'canceled', timestamp: this.clock.now() })
+      return false
+    }
+    // The last look: a halt may have come while the order was being recorded, and an order recorded too
+    // slowly would leave its accept window unbounded.
+    const late = venue.acceptWindowMs?.() !== undefined && this.clock.now() - order.timestamp > this.sendGraceMs
+    const gate =
+      this.cancelling.has(order.clientOrderId) || order.state !== 'submitted'
+        ? 'canceled before it was sent'
+        : this.stopped
+          ? 'the session is stopping'
+          : late
+            ? `its record took more than ${this.sendGraceMs} ms`
+            : this.sendGate?.(order)
+    if (gate !== undefined) {
+      this.cancelDone(order)
+      if (order.state === 'submitted' || order.state === 'pending_cancel') this.reject(order, `not sent: ${gate}`)
+      return false
+    }
+    return true
   }
 
   /** The intent's options with the direction of its trigger fixed now, from the price the order was made at. */
@@ -508,11 +537,23 @@ export class OrderManager implements Component {
     if (!order.isTerminal || wasTerminal || order.filled.isZero()) return
     const exit = { strategyId: order.strategyId, venue: order.venue, symbol: order.symbol, side: order.side === 'buy' ? 'sell' : 'buy', type: 'market', amount: order.filled } as const
     const direction = order.side === 'buy' ? ({ sl: 'below', tp: 'above' } as const) : ({ sl: 'above', tp: 'below' } as const)
-    if (o.stopLossPrice !== undefined) {
-      this.submit({ ...exit, tag: 'stop-loss', decisionPrice: o.stopLossPrice, options: { triggerPrice: o.stopLossPrice, triggerDirection: direction.sl, reduceOnly: true, parentId: order.clientOrderId } })
-    }
-    if (o.takeProfitPrice !== undefined) {
-      this.submit({ ...exit, tag: 'take-profit', decisionPrice: o.takeProfitPrice, options: { triggerPrice: o.takeProfitPrice, triggerDirection: direction.tp, reduceOnly: true, parentId: order.clientOrderId } })
+    // Both exits at a venue with order lists go as one (OCO): two separate orders would each hold what the
+    // entry bought, and a spot account holding only that could not place the second.
+    const venue = this.venues.get(order.venue)
+    const asList = o.stopLossPrice !== undefined && o.takeProfitPrice !== undefined && venue?.createOrderList !== undefined && venue.supports?.('oco') === true
+    if (asList) this.pairing = { parentId: order.clientOrderId, items: [] }
+    try {
+      if (o.stopLossPrice !== undefined) {
+        this.submit({ ...exit, tag: 'stop-loss', decisionPrice: o.stopLossPrice, options: { triggerPrice: o.stopLossPrice, triggerDirection: direction.sl, reduceOnly: true, parentId: order.clientOrderId } })
+      }
+      if (o.takeProfitPrice !== undefined) {
+        this.submit({ ...exit, tag: 'take-profit', decisionPrice: o.takeProfitPrice, options: { triggerPrice: o.takeProfitPrice, triggerDirection: direction.tp, reduceOnly: true, parentId: order.clientOrderId } })
+      }
+    } finally {
+      const items = this.pairing?.items ?? []
+      this.pairing = undefined
+      // One exit denied or worked in Sofia: the other goes alone.
+      if (items.length > 0) this.launch(items, venue!, items.length === 2 ? order.clientOrderId : undefined)
     }
   }
 

@@ -149,8 +149,6 @@ export class CrossVenueArb implements Strategy {
     if (amount.lt(buyInst.minAmount) || amount.lt(sellInst.minAmount)) return
     if (amount.mul(ask).lt(buyInst.minCost) || amount.mul(bid).lt(sellInst.minCost)) return
 
-    const edgeBps = edge.div(ask).mul(10_000).toDecimalPlaces(2)
-    ctx.log(`buy ${amount} on ${dir.buy} at ${cheap.ask}, sell on ${dir.sell} at ${rich.bid}, net edge ${edgeBps} bps`)
     const buyId = ctx.submit({ venue: dir.buy, symbol, side: 'buy', type: 'market', amount, tag: 'arb-buy' })
     // A denied first leg must not leave a naked second one.
     if (buyId === undefined) return

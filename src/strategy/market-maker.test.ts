@@ -84,6 +84,19 @@ describe('market-maker', () => {
     expect(ctx.submits.slice(2).map((s) => String(s.request.price))).toEqual(['99.99', '100.21'])
   })
 
+  it('does not quote into its own other side while that is still being replaced (the self-trade check would refuse it)', () => {
+    const { ctx, quoteAt } = setup({ spreadBps: 20, requoteBps: 5 })
+    quoteAt(100) // bid 99.9, ask 100.1
+    quoteAt(100.5) // both stale: cancels go out
+    ctx.confirmCancel(ctx.submits[0]!.id) // the bid's cancel is confirmed; the ask at 100.1 still rests
+    quoteAt(100.5)
+    // The new bid would be 100.39, over our own ask at 100.1: it waits for the ask to go.
+    expect(ctx.submits).toHaveLength(2)
+    ctx.confirmCancel(ctx.submits[1]!.id)
+    quoteAt(100.5)
+    expect(ctx.submits.slice(2).map((x) => `${x.request.side} ${String(x.request.price)}`)).toEqual(['buy 100.39', 'sell 100.61'])
+  })
+
   it('after a fill, re-quotes with the new inventory: skewed and within maxInventory', () => {
     const { ctx, quoteAt, resting } = setup({ skewBps: 10, requoteBps: 2 })
     quoteAt(100)

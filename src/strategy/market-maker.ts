@@ -175,6 +175,9 @@ export class MarketMaker implements Strategy {
       return
     }
     if (wanted === undefined) return
+    // Not into our own other side still resting (being replaced): the self-trade check would refuse it.
+    const other = this.working[side === 'buy' ? 'sell' : 'buy']
+    if (other !== undefined && (side === 'buy' ? wanted.ticks >= other.ticks : wanted.ticks <= other.ticks)) return
     const id = ctx.submit({
       venue,
       symbol: inst.symbol,

@@ -173,7 +173,28 @@ export class ModeRouter implements Venue {
    * (execution/emulator) and sends what it fires to the legs like any other order.
    */
   supports(feature: VenueFeature, order?: VenueFeatureOrder): boolean {
+    // Order lists are the exchange's alone: on the simulator's leg the exits go as two orders (see createOrderList).
+    if (feature === 'oco') return this.live?.createOrderList !== undefined && this.live.supports?.('oco') === true
     return this.sim.supports(feature) && (this.live === undefined || this.live.supports?.(feature, order) === true)
+  }
+
+  /**
+   * A bracket's two exits: to the exchange as one order list while it is the primary leg (the simulator's twin
+   * gets them as two orders); otherwise each goes as `createOrder` sends it (the simulator holds nothing for a
+   * waiting trigger, so two orders do there what one list does at the exchange).
+   */
+  createOrderList(legs: readonly [OrderRequest, OrderRequest], listClientOrderId: string): Promise<VenueOrder[]> {
+    const live = this.live
+    const mode = this.currentMode
+    if (this.stopping === undefined && this.switching === undefined && primaryLeg(mode) === 'live' && live?.createOrderList !== undefined) {
+      for (const l of legs) this.roles.set(l.clientOrderId, { primary: 'live', symbol: l.symbol })
+      const result = live.createOrderList(legs, listClientOrderId)
+      this.counts.live.orders += legs.length
+      const secondary = secondaryLeg(mode)
+      if (secondary !== undefined) for (const l of legs) this.sendSecondary(secondary, l)
+      return result
+    }
+    return Promise.all(legs.map((l) => this.createOrder(l)))
   }
 
   subscribe(listener: VenueListener): void {

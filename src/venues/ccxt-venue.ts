@@ -197,7 +197,7 @@ export class CcxtVenue implements Venue, Component {
   supports(feature: VenueFeature, order?: VenueFeatureOrder): boolean {
     const has = this.exchange.has as Record<string, unknown>
     const first = (order !== undefined ? this.markets.get(order.symbol) : undefined) ?? this.markets.values().next().value
-    const info = first?.market?.info as { orderTypes?: unknown; allowTrailingStop?: unknown; filters?: unknown } | undefined
+    const info = first?.market?.info as { orderTypes?: unknown; allowTrailingStop?: unknown; ocoAllowed?: unknown; filters?: unknown } | undefined
     const listed = info?.orderTypes
     const types = Array.isArray(listed) ? (listed as unknown[]).map(String) : undefined
     switch (feature) {
@@ -217,6 +217,9 @@ export class CcxtVenue implements Venue, Component {
           (typeof info?.allowTrailingStop === 'boolean' ? info.allowTrailingStop : types === undefined || types.some((t) => t.includes('TRAILING')))
         return allowed && (order === undefined || takesTrailing(order, info?.filters))
       }
+      case 'oco':
+        // Binance spot's order lists (POST /api/v3/orderList/oco), where the symbol allows them.
+        return typeof (this.exchange as unknown as Record<string, unknown>)['privatePostOrderListOco'] === 'function' && info?.ocoAllowed === true
     }
   }
 
@@ -259,6 +262,74 @@ export class CcxtVenue implements Venue, Component {
     if (fills.some((f) => !this.seenTrades.has(fillKey(f.venue, f.id, f.side)))) this.scheduleBackfill(this.trackedOf(view), fills)
     this.onOrderUpdate(view)
     return view
+  }
+
+  /**
+   * Two exits of one quantity as Binance's OCO order list: the one whose trigger is above the market is the
+   * list's `above` leg, the other its `below` leg; each keeps its client order id. Answers as `createOrder`.
+   */
+  async createOrderList(legs: readonly [OrderRequest, OrderRequest], listClientOrderId: string): Promise<VenueOrder[]> {
+    const [first, second] = legs
+    const inst = this.instrument(first.symbol)
+    const what = `${this.id}: createOrderList ${first.side} ${first.amount.toString()} ${first.symbol} (${first.clientOrderId}, ${second.clientOrderId})`
+    for (const req of legs) {
+      if (this.sent.has(req.clientOrderId)) throw new InvalidOrder(`${this.id}: duplicate clientOrderId ${req.clientOrderId}; the venue already has that order`)
+      const invalid =
+        req.symbol !== first.symbol || req.side !== first.side || !req.amount.eq(first.amount) || req.options?.triggerPrice === undefined
+          ? new InvalidOrder(`${what}: an order list takes two trigger orders of one symbol, side and amount`)
+          : validate(inst, req, what)
+      if (invalid !== undefined) {
+        for (const r of legs) this.rejected(r, invalid.message)
+        throw invalid
+      }
+    }
+    const params: Record<string, unknown> = {
+      symbol: this.exchange.marketId(first.symbol),
+      side: first.side.toUpperCase(),
+      quantity: this.exchange.amountToPrecision(first.symbol, first.amount.toNumber()),
+      listClientOrderId,
+      newOrderRespType: 'FULL',
+    }
+    for (const req of legs) {
+      const o = req.options!
+      const where = o.triggerDirection === 'above' ? 'above' : 'below'
+      // A stop is the leg that fires against the position (a sell falling to it); the other is a take-profit.
+      const stopLike = (o.triggerDirection === 'below') === (req.side === 'sell')
+      const kind = stopLike ? 'STOP_LOSS' : 'TAKE_PROFIT'
+      params[`${where}Type`] = req.type === 'limit' ? `${kind}_LIMIT` : kind
+      params[`${where}StopPrice`] = this.exchange.priceToPrecision(req.symbol, o.triggerPrice!.toNumber())
+      params[`${where}ClientOrderId`] = req.clientOrderId
+      if (req.type === 'limit') {
+        params[`${where}Price`] = this.exchange.priceToPrecision(req.symbol, req.price!.toNumber())
+        params[`${where}TimeInForce`] = 'GTC'
+      }
+    }
+    if (params['aboveType'] === undefined || params['belowType'] === undefined) {
+      const invalid = new InvalidOrder(`${what}: an order list needs one trigger above the market and one below`)
+      for (const r of legs) this.rejected(r, invalid.message)
+      throw invalid
+    }
+    const now = Date.now()
+    for (const req of legs) {
+      this.sent.add(req.clientOrderId)
+      this.track(req.clientOrderId, req.symbol, now)
+    }
+    let answer: { orderReports?: unknown[] }
+    try {
+      answer = (await (this.exchange as unknown as { privatePostOrderListOco(p: Record<string, unknown>): Promise<{ orderReports?: unknown[] }> }).privatePostOrderListOco(params))
+    } catch (error) {
+      const err = mapCcxtError(error, { what, secrets: this.secrets, headers: this.exchange.last_response_headers, currency: first.side === 'buy' ? inst.quote : inst.base, isOrder: true })
+      if (!(err instanceof NetworkError) && !/duplicate/i.test(err.message)) for (const r of legs) this.rejected(r, err.message)
+      throw err
+    }
+    const market = this.markets.get(first.symbol)!.market
+    const views = (answer.orderReports ?? []).map((report) => {
+      const raw = this.exchange.parseOrder(report as Record<string, unknown>, market)
+      const req = legs.find((r) => r.clientOrderId === raw.clientOrderId)
+      return this.orderView(raw, req)
+    })
+    for (const view of views) this.onOrderUpdate(view)
+    return views
   }
 
   async cancelOrder(clientOrderId: string, symbol: string): Promise<VenueOrder> {

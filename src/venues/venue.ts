@@ -23,7 +23,7 @@ export interface OrderRequest {
 }
 
 /** What a venue can do with an order beyond a plain market or limit order. */
-export type VenueFeature = 'timeInForce' | 'postOnly' | 'trigger' | 'trailing'
+export type VenueFeature = 'timeInForce' | 'postOnly' | 'trigger' | 'trailing' | 'oco'
 
 /** What `Venue.supports` may be asked about one order. */
 export interface VenueFeatureOrder {
@@ -67,6 +67,12 @@ export interface Venue {
   instrument(symbol: string): Instrument
   subscribe(listener: VenueListener): void
   createOrder(request: OrderRequest): Promise<VenueOrder>
+  /**
+   * Places two exits of one quantity as one-cancels-other at the venue (Binance's OCO order list): they hold
+   * the funds once, the one that starts working expires the other, and canceling one cancels both. Each keeps
+   * its own client order id. Offered where `supports('oco')`; answers each order as `createOrder` does.
+   */
+  createOrderList?(legs: readonly [OrderRequest, OrderRequest], listClientOrderId: string): Promise<VenueOrder[]>
   /** Cancels by client order id. Throws OrderNotFound when the venue does not know it. */
   cancelOrder(clientOrderId: string, symbol: string): Promise<VenueOrder>
   /** Looks an order up by client order id: how a lost response is resolved without sending again. */
