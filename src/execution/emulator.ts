@@ -39,7 +39,11 @@ export interface EmulatedOrder {
   readonly createdAt: number
 }
 
-export type EmulatorChange = 'created' | 'triggered' | 'canceled'
+/** `trailed`: a trailing stop's best price moved (kept in the store, at most once a second; not audited). */
+export type EmulatorChange = 'created' | 'triggered' | 'canceled' | 'trailed'
+
+/** A trailing stop's moved best price is handed to `onChange` at most this often (engine time). */
+export const TRAIL_PERSIST_MS = 1_000
 
 /** The store's state key of the emulated orders (the whole list, rewritten at every change). */
 export const EMULATED_STATE_KEY = 'orders.emulated'
@@ -69,6 +73,7 @@ export interface EmulatorHooks {
 
 export class OrderEmulator {
   private readonly orders = new Map<string, EmulatedOrder>()
+  private trailKeptAt = Number.NEGATIVE_INFINITY
 
   constructor(
     private readonly hooks: EmulatorHooks,
@@ -177,6 +182,7 @@ export class OrderEmulator {
         rise = event.high
         break
     }
+    let trailed: EmulatedOrder | undefined
     for (const e of [...this.orders.values()]) {
       if (e.venue !== event.venue || e.symbol !== event.symbol || !this.orders.has(e.id)) continue
       const falling = e.direction === 'below'
@@ -187,12 +193,21 @@ export class OrderEmulator {
         if (e.extreme === null || (falling ? favourable > e.extreme : favourable < e.extreme)) {
           current = { ...e, extreme: favourable }
           this.orders.set(e.id, current)
+          trailed = current
         }
       }
       const level = levelOf(current)
       if (level === undefined) continue
       const price = falling ? fall : rise
-      if (falling ? price <= level : price >= level) this.trigger(current, level)
+      if (falling ? price <= level : price >= level) {
+        if (trailed === current) trailed = undefined
+        this.trigger(current, level)
+      }
+    }
+    // The best price a trailing stop has seen survives a restart (at most TRAIL_PERSIST_MS behind).
+    if (trailed !== undefined && this.orders.has(trailed.id) && event.timestamp - this.trailKeptAt >= TRAIL_PERSIST_MS) {
+      this.trailKeptAt = event.timestamp
+      this.hooks.onChange(this.list(), 'trailed', trailed)
     }
   }
 

@@ -9,6 +9,8 @@ import type { PreTradeRisk } from '../risk/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from '../venues/index.js'
 import { clientOrderId } from './client-order-id.js'
+import { OrderEmulator } from './emulator.js'
+import type { EmulatedOrder } from './emulator.js'
 import { OrderManager } from './order-manager.js'
 import type { OrderManagerOptions } from './order-manager.js'
 
@@ -392,6 +394,30 @@ describe('OrderManager: order options', () => {
     expect(oms.emulator.size).toBe(0)
     expect(changes).toEqual(['created stop-loss (1 left)', 'created take-profit (2 left)', 'canceled take-profit (0 left)', 'triggered stop-loss (0 left)'])
     expect(ledger.position('sim', 'BTC/USDT').amount.toString()).toBe('0')
+  })
+
+  it("a trailing stop's best price is handed on to be kept (at most once a second) and comes back with the list after a restart", () => {
+    const kept: { change: string; extreme: number | null }[] = []
+    let stored: readonly EmulatedOrder[] = []
+    const first = setup({ onEmulated: (list, change, e) => ((stored = list), kept.push({ change, extreme: list.find((x) => x.id === e.id)?.extreme ?? null })) })
+    first.venue.nativeOptions = false
+    first.setLast(100)
+    first.oms.submit(market(first.intent, { side: 'sell', options: { trailingPercent: dec('5') } }))
+    const trade = (ts: number, price: number): void => first.feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price, amount: 1 })
+    trade(2_000, 104)
+    trade(2_500, 106) // within the second: not handed on
+    trade(3_100, 108)
+    expect(kept).toEqual([
+      { change: 'created', extreme: 100 },
+      { change: 'trailed', extreme: 104 },
+      { change: 'trailed', extreme: 108 },
+    ])
+    // What a new session starts from: it trails from 108, so a fall to 102.5 (5% under 108 is 102.6) fires it.
+    const fired: number[] = []
+    const restored = new OrderEmulator({ fire: (_e, level) => (fired.push(level), 'sent'), onChange: () => undefined }, stored)
+    expect(restored.list().map((e) => e.extreme)).toEqual([108])
+    restored.onMarket({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: 4_000, price: 102.5, amount: 1 })
+    expect(fired).toEqual([108 * 0.95])
   })
 
   it('emulated orders are cancelled at once by cancel-all (the kill switch) and by their id, and follow a trailing stop', () => {

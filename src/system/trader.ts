@@ -293,7 +293,7 @@ export class Trader {
       // Emulated trigger orders live in the store's state (the whole list) and each change is audited.
       onEmulated: (list, change, order, detail) => {
         persistence?.setStateQuiet(EMULATED_STATE_KEY, list)
-        persistence?.audit(`order.emulated.${change}`, order.strategyId, { ...order, ...detail })
+        if (change !== 'trailed') persistence?.audit(`order.emulated.${change}`, order.strategyId, { ...order, ...detail })
       },
     })
 
