@@ -10,6 +10,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { get } from 'node:http'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
@@ -44,8 +46,8 @@ const CONFIG = `risk:
   maxOpenOrders: 50
 `
 
-async function serve(dataDir: string, extra: readonly string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--step-ms', '20', ...extra], { cwd: dataDir, env: cliEnv() })
+async function serve(dataDir: string, extra: readonly string[] = [], port = 0): Promise<Served> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--step-ms', '20', ...extra], { cwd: dataDir, env: cliEnv() })
   let out = ''
   let err = ''
   child.stdout.on('data', (d: Buffer) => (out += d.toString()))
@@ -58,6 +60,18 @@ async function serve(dataDir: string, extra: readonly string[] = []): Promise<Se
   }
   const line = JSON.parse(out.split('\n')[0]!) as { event: string; url: string }
   return { child, url: line.url, exited }
+}
+
+/** A loopback port free now (for a server that must come back on the same one). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
 }
 
 async function stop(s: Served | undefined): Promise<void> {
@@ -314,6 +328,37 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.close()
     }
   })
+
+  it('says once that the server is gone, greys and disables everything, and comes back when it answers again', async () => {
+    const downDir = session()
+    const downToken = token(downDir, 'dash-down', 'operator')
+    const port = await freePort()
+    let down: Served | undefined = await serve(downDir, [], port)
+    const page = await context.newPage()
+    try {
+      await page.goto(`${down.url}/#token=${downToken}`)
+      await page.getByTestId('activate-kill-switch').waitFor()
+      expect(await page.getByTestId('offline-banner').count()).toBe(0)
+      await stop(down)
+      down = undefined
+      await page.getByTestId('offline-banner').waitFor({ timeout: 15_000 })
+      // Several polls and the stream fail meanwhile: still one banner, and no error toast per failure.
+      await page.waitForTimeout(6_000)
+      expect(await page.getByTestId('offline-banner').count()).toBe(1)
+      expect(await page.getByText(/cannot reach the API/).count()).toBe(0)
+      expect(await page.locator('.banner.error').count()).toBe(1)
+      expect(await page.getByTestId('offline-banner').textContent()).toMatch(/^Disconnected from the server since \d\d:\d\d:\d\d UTC\./)
+      expect(await page.locator('main').evaluate((m) => (m as unknown as { inert: boolean }).inert)).toBe(true)
+      // The same server back on its port: the banner goes and the controls work again.
+      down = await serve(downDir, [], port)
+      await page.getByTestId('offline-banner').waitFor({ state: 'detached', timeout: 20_000 })
+      expect(await page.locator('main').evaluate((m) => (m as unknown as { inert: boolean }).inert)).toBe(false)
+      await page.getByTestId('activate-kill-switch').waitFor()
+    } finally {
+      await page.close()
+      await stop(down)
+    }
+  }, 90_000)
 
   it('stays responsive while the event stream carries 200 events a second', async () => {
     const page = await context.newPage()

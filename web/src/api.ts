@@ -43,6 +43,38 @@ export function handleUnauthorized(fn: (failure: ApiFailure) => void): void {
   onUnauthorized = fn
 }
 
+/*
+ * Whether the server answers: down since the first request (or stream) that could not reach it, up again at
+ * the first answer of any kind. One state for the whole page, so a dead server is said once, not per poll.
+ */
+let downSince: number | undefined
+const serverListeners = new Set<(since: number | undefined) => void>()
+
+export function serverUnreachable(): void {
+  if (downSince !== undefined) return
+  downSince = Date.now()
+  for (const l of serverListeners) l(downSince)
+}
+
+export function serverAnswered(): void {
+  if (downSince === undefined) return
+  downSince = undefined
+  for (const l of serverListeners) l(undefined)
+}
+
+/** When the server stopped answering (ms), or undefined while it answers. */
+export function useServerDownSince(): number | undefined {
+  const [since, setSince] = useState(downSince)
+  useEffect(() => {
+    serverListeners.add(setSince)
+    setSince(downSince)
+    return () => {
+      serverListeners.delete(setSince)
+    }
+  }, [])
+  return since
+}
+
 export async function api<T>(path: string, init: { method?: 'GET' | 'POST'; body?: unknown; token?: string } = {}): Promise<T> {
   const bearer = init.token ?? token
   const headers: Record<string, string> = { accept: 'application/json' }
@@ -52,8 +84,10 @@ export async function api<T>(path: string, init: { method?: 'GET' | 'POST'; body
   try {
     res = await fetch(path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}) })
   } catch (error) {
+    serverUnreachable()
     throw new ApiFailure(0, 'NETWORK', `cannot reach the API: ${error instanceof Error ? error.message : String(error)}`, path)
   }
+  serverAnswered()
   const text = await res.text()
   let json: unknown = undefined
   try {
@@ -112,8 +146,9 @@ export function useResource<T>(path: string | null, refreshMs?: number, expected
         const failure = e instanceof ApiFailure ? e : new ApiFailure(0, 'CLIENT', String(e), path)
         setError(failure)
         setLoading(false)
-        // An expected answer (e.g. 404 for "no canary") is shown by the page, not as an error toast.
-        if (lastCode.current !== failure.code && !expectedStatuses.includes(failure.status)) reportError(failure)
+        // An expected answer (e.g. 404 for "no canary") is shown by the page, not as an error toast; a server
+        // that cannot be reached is said once, by the page's banner.
+        if (lastCode.current !== failure.code && !expectedStatuses.includes(failure.status) && failure.code !== 'NETWORK') reportError(failure)
         lastCode.current = failure.code
       },
     )

@@ -1,7 +1,7 @@
 // The shell: login with an API token, hash routing between the pages, theme, live connection and toasts.
 import type { JSX } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { ApiFailure, api, currentToken, handleUnauthorized, setToken } from './api'
+import { ApiFailure, api, currentToken, handleUnauthorized, setToken, useServerDownSince } from './api'
 import type { WhoAmI } from './api'
 import { connectLive, disconnectLive, useLive } from './live'
 import { Audit } from './pages/audit'
@@ -109,6 +109,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
   const [page, setPage] = useState<PageId>(pageFromHash())
   const [theme, setTheme] = useState<Theme>(initialTheme)
   const live = useLive()
+  const downSince = useServerDownSince()
 
   const login = async (token: string): Promise<void> => {
     const who = await api<WhoAmI>('/auth/whoami', { token })
@@ -221,7 +222,13 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
           </button>
         </div>
       </header>
-      <main id="main">
+      {downSince !== undefined ? (
+        <div class="banner error offline" role="alert" data-testid="offline-banner">
+          Disconnected from the server since {new Date(downSince).toISOString().slice(11, 19)} UTC. Everything below is
+          as it was then; controls are disabled until the server answers again.
+        </div>
+      ) : null}
+      <main id="main" class={downSince !== undefined ? 'stale' : undefined} inert={downSince !== undefined} aria-busy={downSince !== undefined}>
         {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
         {page === 'risk' ? <Risk /> : null}
         {page === 'pnl' ? <Pnl /> : null}

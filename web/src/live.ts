@@ -1,6 +1,7 @@
 // The live feed (GET /events, server-sent events). Events are buffered and folded into one snapshot at most
 // every LIVE_INTERVAL_MS, so a burst of hundreds of events a second costs a few renders, not hundreds.
 import { useEffect, useState } from 'preact/hooks'
+import { serverAnswered, serverUnreachable } from './api'
 
 const LIVE_INTERVAL_MS = 250
 const KEEP = 50
@@ -148,15 +149,22 @@ export function connectLive(token: string): void {
       const res = await fetch('/events/ticket', { method: 'POST', headers: { authorization: `Bearer ${token}` } })
       if (!res.ok) throw new Error(`ticket: HTTP ${res.status}`)
       ticket = ((await res.json()) as { ticket: string }).ticket
-    } catch {
+    } catch (error) {
+      if (error instanceof TypeError) serverUnreachable() // fetch itself failed: no answer at all
       if (generation === connection) retry = setTimeout(() => void open(), RECONNECT_MS)
       return
     }
+    serverAnswered()
     if (generation !== connection) return
     const es = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}`)
     source = es
-    es.onopen = () => setConnected(true)
+    es.onopen = () => {
+      serverAnswered()
+      setConnected(true)
+    }
     es.onerror = () => {
+      // The stream dropped: the server is gone until the next answer (a new ticket, or any request).
+      if (state.connected) serverUnreachable()
       setConnected(false)
       es.close()
       if (generation === connection) retry = setTimeout(() => void open(), RECONNECT_MS)

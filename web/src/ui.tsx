@@ -91,7 +91,8 @@ export function Bar({ pct, label }: { pct: number | null | undefined; label: str
 }
 
 export function ErrorBanner({ error }: { error: ApiFailure | undefined }): JSX.Element | null {
-  if (error === undefined) return null
+  // A server that cannot be reached is said once, by the page's own banner (app.tsx), not by every panel.
+  if (error === undefined || error.code === 'NETWORK') return null
   return (
     <div class="banner error" role="alert">
       <strong>
@@ -121,7 +122,15 @@ export function Loaded<T>({ res, children }: { res: Resource<T>; children: (data
   return (
     <>
       <ErrorBanner error={res.error} />
-      {res.data === undefined ? res.error === undefined ? <p class="muted">loading…</p> : null : children(res.data)}
+      {res.data === undefined ? (
+        res.error === undefined ? (
+          <p class="muted">loading…</p>
+        ) : res.error.code === 'NETWORK' ? (
+          <p class="muted">no answer from the server</p>
+        ) : null
+      ) : (
+        children(res.data)
+      )}
     </>
   )
 }
