@@ -45,6 +45,9 @@ export default defineStrategy({
     const mine = (ctx) => ctx.openOrders(p.venue, p.symbol).map((o) => o.tag + ' ' + o.state + ' ' + o.side + ' ' + o.options.triggerPrice).join(', ')
     return {
       onStart: (ctx) => ctx.log('open orders at start: [' + mine(ctx) + ']'),
+      onOrder: (order, ctx) => {
+        if (order.tag === 'stop' && order.state === 'canceled') ctx.log('heard: stop ' + order.clientOrderId + ' canceled')
+      },
       onTrade: (_t, ctx) => maybeEnter(ctx),
       onQuote: (_q, ctx) => maybeEnter(ctx),
       onFill(_trade, order, ctx) {
@@ -92,11 +95,11 @@ function run(dir: string, file: string, on: Sim = sim!, extra: string[] = []): {
 
 const orders = (on: Sim = sim!): Promise<SimOrder[]> => control<SimOrder[]>(on, 'GET', '/sim/orders?apiKey=E1')
 
-function emulated(dir: string): { tag: string; triggerPrice: string; reduceOnly: boolean }[] {
+function emulated(dir: string): { id: string; tag: string; triggerPrice: string; reduceOnly: boolean }[] {
   const db = new Database(join(dir, 'sofia.db'), { readonly: true })
   try {
     const row = db.prepare("select value from state where key = 'orders.emulated'").get() as { value: string } | undefined
-    return row === undefined ? [] : (JSON.parse(row.value) as { tag: string; triggerPrice: string; reduceOnly: boolean }[])
+    return row === undefined ? [] : (JSON.parse(row.value) as { id: string; tag: string; triggerPrice: string; reduceOnly: boolean }[])
   } finally {
     db.close()
   }
@@ -115,6 +118,8 @@ describe('a stop the exchange cannot take', () => {
     // cancel by id drops it; its lines (ctx.log) reach the session's output.
     expect(first.stderr()).toMatch(/^stop-guard: open orders after the stop: \[stop created sell [\d.]+\]$/m)
     expect(first.stderr()).toMatch(/^stop-guard: open orders after cancelling it: \[\]$/m)
+    // It hears of that cancel (onOrder, state canceled) as it would of a venue's.
+    expect(first.stderr()).toMatch(/^stop-guard: heard: stop \S+ canceled$/m)
     // Nothing but the entry reached the exchange.
     expect((await orders()).map((o) => [o.side, o.type, o.status])).toEqual([['BUY', 'MARKET', 'FILLED']])
     first.proc.kill('SIGKILL')
@@ -138,6 +143,7 @@ describe('a stop the exchange cannot take', () => {
     expect((await orders()).length, second.stderr()).toBe(1) // restarted holding the position: no new entry, the stop still waits
     const book = await control<{ bids: [string, string][] }>(sim!, 'GET', `/api/v3/depth?symbol=BTCUSDT&limit=1`)
     const mid = Number(book.bids[0]![0])
+    const stopId = emulated(dir)[0]!.id
     await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
     expect(await waitFor(async () => (await orders()).some((o) => o.side === 'SELL' && o.status === 'FILLED'), 15_000), second.stderr()).toBe(true)
     const all = await orders()
@@ -146,6 +152,8 @@ describe('a stop the exchange cannot take', () => {
       ['SELL', 'MARKET', 'FILLED'],
     ])
     expect(all[1]!.executedQty).toBe(all[0]!.executedQty)
+    // The market sell went out under the stop's own client id: the strategy follows one order, as with a native stop.
+    expect(all[1]!.clientOrderId).toBe(stopId)
     expect(await waitFor(() => emulated(dir).length === 0, 5_000)).toBe(true)
     second.proc.kill('SIGTERM')
     await second.exited

@@ -53,10 +53,21 @@ export const COMPONENT_STATES = ['ready', 'running', 'stopped', 'degraded', 'fau
 export type ComponentState = (typeof COMPONENT_STATES)[number]
 
 /** Topic map of the engine bus. Later layers (audit, risk monitors, metrics) subscribe to these. */
+/**
+ * An order Sofia worked itself (emulated: never sent) was dropped before its trigger fired, by its strategy, a
+ * cancel-all (the kill switch) or its bracket sibling: the order, now in state `canceled`. Not an order event
+ * of the venue's: nothing is stored for it beyond the emulated list and its audit record.
+ */
+export interface EmulatedCanceled {
+  readonly order: Order
+  readonly reason: string
+}
+
 export interface EngineEvents {
   market: MarketEvent
   order: OrderUpdated
   fill: OrderFilled
   denied: OrderDenied
   component: ComponentStateChanged
+  emulatedCanceled: EmulatedCanceled
 }

@@ -366,7 +366,7 @@ describe('OrderManager: order options', () => {
 
   it('emulates a bracket for a venue without trigger orders: nothing sent until the stop fires, then one market sell; the take-profit is dropped', async () => {
     const changes: string[] = []
-    const { oms, feed, intent, ledger, venue } = setup({ onEmulated: (list, change, e) => changes.push(`${change} ${e.tag} (${list.length} left)`) })
+    const { oms, feed, intent, ledger, venue, bus } = setup({ onEmulated: (list, change, e) => changes.push(`${change} ${e.tag} (${list.length} left)`) })
     venue.nativeOptions = false
     const { entry, trade } = await enterWithBracket(oms, feed, intent)
     expect(entry.state).toBe('closed')
@@ -382,8 +382,11 @@ describe('OrderManager: order options', () => {
       ['take-profit', 'created', 'open', 'sell', '110', true, entry.clientOrderId],
     ])
     const stopId = oms.emulator.list()[0]!.id
+    const takeProfitId = oms.emulator.list()[1]!.id
     expect(oms.order(stopId)).toBe(oms.waiting()[0])
     expect(oms.waiting({ strategyId: 'other' })).toEqual([])
+    const dropped: string[] = []
+    bus.on('emulatedCanceled', ({ order, reason }) => dropped.push(`${order.clientOrderId} ${order.tag} ${order.state}: ${reason}`))
     trade(1_010, 96)
     expect(venue.created).toBe(1)
     trade(1_020, 94.9)
@@ -394,6 +397,9 @@ describe('OrderManager: order options', () => {
     expect(oms.emulator.size).toBe(0)
     expect(changes).toEqual(['created stop-loss (1 left)', 'created take-profit (2 left)', 'canceled take-profit (0 left)', 'triggered stop-loss (0 left)'])
     expect(ledger.position('sim', 'BTC/USDT').amount.toString()).toBe('0')
+    // The stop went out under its own id and closed; the take-profit's strategy heard it was canceled.
+    expect(oms.order(stopId)?.state).toBe('closed')
+    expect(dropped).toEqual([`${takeProfitId} take-profit canceled: one-cancels-other: ${stopId} fired`])
   })
 
   it("a trailing stop's best price is handed on to be kept (at most once a second) and comes back with the list after a restart", () => {

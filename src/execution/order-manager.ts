@@ -164,7 +164,15 @@ export class OrderManager implements Component {
     this.emulator = new OrderEmulator(
       {
         fire: (e, level) => this.fireEmulated(e, level),
-        onChange: (list, change, order, detail) => onEmulated?.(list, change, order, detail),
+        onChange: (list, change, order, detail) => {
+          onEmulated?.(list, change, order, detail)
+          if (change === 'canceled') {
+            // Its strategy hears of it as of any order of its own that ends (onOrder), as a venue's cancel would say.
+            const view = emulatedAsOrder(order)
+            view.apply({ type: 'canceled', timestamp: this.clock.now() })
+            this.bus.publish('emulatedCanceled', { order: view, reason: typeof detail?.['reason'] === 'string' ? detail['reason'] : 'canceled' })
+          }
+        },
       },
       options.emulated,
     )
@@ -309,8 +317,17 @@ export class OrderManager implements Component {
 
   /** Risk-checks an intent and, when approved, sends it. Returns the order in its resulting state. */
   submit(intent: OrderIntent): Order {
-    const seq = this.nextSequence(intent.strategyId)
-    this.sequences.set(intent.strategyId, seq + 1)
+    return this.place(intent)
+  }
+
+  /** `submit`, under `fixedId` when given (a fired emulated order keeps its id, never sent before). */
+  private place(intent: OrderIntent, fixedId?: string): Order {
+    let id = fixedId
+    if (id === undefined) {
+      const seq = this.nextSequence(intent.strategyId)
+      this.sequences.set(intent.strategyId, seq + 1)
+      id = clientOrderId(intent.strategyId, seq, this.idTag)
+    }
     const venue = this.venues.get(intent.venue)
     const multiplier = this.sizeMultiplier?.(intent.strategyId)
     const amount =
@@ -319,7 +336,7 @@ export class OrderManager implements Component {
         : applyPositionOverride(intent.amount, multiplier, this.riskView.instrument(intent.venue, intent.symbol))
     const options = intent.options === undefined ? undefined : this.withDirection(intent)
     const order = new Order({
-      clientOrderId: clientOrderId(intent.strategyId, seq, this.idTag),
+      clientOrderId: id,
       strategyId: intent.strategyId,
       venue: intent.venue,
       symbol: intent.symbol,
@@ -504,18 +521,24 @@ export class OrderManager implements Component {
 
   /** An emulated order's trigger fired: its order goes out now, through the checks like any other. */
   private fireEmulated(e: EmulatedOrder, level: number): string | undefined {
-    const order = this.submit({
-      strategyId: e.strategyId,
-      venue: e.venue,
-      symbol: e.symbol,
-      side: e.side,
-      type: e.type,
-      amount: dec(e.amount),
-      ...(e.price !== null ? { price: dec(e.price) } : {}),
-      decisionPrice: dec(level.toPrecision(12)),
-      ...(e.tag !== null ? { tag: e.tag } : {}),
-      options: { ...(e.reduceOnly ? { reduceOnly: true } : {}), ...(e.parentId !== null ? { parentId: e.parentId } : {}) },
-    })
+    // Already sent under this id (an earlier run fired it and stopped before its list was kept): never again.
+    if (this.orders.has(e.id)) return e.id
+    // Under its own id: the strategy follows the same order from waiting to filled, as at a venue that took it.
+    const order = this.place(
+      {
+        strategyId: e.strategyId,
+        venue: e.venue,
+        symbol: e.symbol,
+        side: e.side,
+        type: e.type,
+        amount: dec(e.amount),
+        ...(e.price !== null ? { price: dec(e.price) } : {}),
+        decisionPrice: dec(level.toPrecision(12)),
+        ...(e.tag !== null ? { tag: e.tag } : {}),
+        options: { ...(e.reduceOnly ? { reduceOnly: true } : {}), ...(e.parentId !== null ? { parentId: e.parentId } : {}) },
+      },
+      e.id,
+    )
     return order.state === 'denied' ? undefined : order.clientOrderId
   }
 

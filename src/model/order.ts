@@ -40,7 +40,8 @@ type Target = OrderState | 'fill'
 
 /** The whole state machine. A missing entry is an illegal transition. */
 export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventType, Target>>>> = {
-  created: { submitted: 'submitted', denied: 'denied' },
+  // canceled: an order Sofia works itself (emulated) dropped before anything was sent.
+  created: { submitted: 'submitted', denied: 'denied', canceled: 'canceled' },
   denied: {},
   submitted: {
     accepted: 'open',

@@ -95,6 +95,10 @@ export class StrategyRunner {
     opts.bus.on('fill', ({ order, trade }) => {
       if (order.strategyId === id && !this.stopped && !this.faulted) this.guard('onFill', () => this.strategy.onFill?.(trade, order, this.ctx))
     })
+    // An order Sofia worked for it (emulated) that was dropped before it fired ends like any other of its orders.
+    opts.bus.on('emulatedCanceled', ({ order }) => {
+      if (order.strategyId === id && !this.stopped && !this.faulted) this.guard('onOrder', () => this.strategy.onOrder?.(order, this.ctx))
+    })
     opts.bus.on('order', ({ order }) => {
       if (order.strategyId === id && order.state !== 'denied' && !this.stopped && !this.faulted) this.guard('onOrder', () => this.strategy.onOrder?.(order, this.ctx))
     })
