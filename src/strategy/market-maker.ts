@@ -175,16 +175,18 @@ export class MarketMaker implements Strategy {
       return
     }
     if (wanted === undefined) return
-    // Not into our own other side still resting (being replaced): the self-trade check would refuse it.
-    const other = this.working[side === 'buy' ? 'sell' : 'buy']
-    if (other !== undefined && (side === 'buy' ? wanted.ticks >= other.ticks : wanted.ticks <= other.ticks)) return
+    // Not into our own other side still resting (being replaced, or left from before a restart): the self-trade
+    // check would refuse it.
+    const price = inst.tickSize.mul(wanted.ticks)
+    const crosses = ctx.openOrders(venue, inst.symbol).some((o) => o.side !== side && o.type === 'limit' && o.price !== undefined && (side === 'buy' ? price.gte(o.price) : price.lte(o.price)))
+    if (crosses) return
     const id = ctx.submit({
       venue,
       symbol: inst.symbol,
       side,
       type: 'limit',
       amount: wanted.amount,
-      price: inst.tickSize.mul(wanted.ticks),
+      price,
       tag: `quote-${side === 'buy' ? 'bid' : 'ask'}`,
     })
     if (id !== undefined) this.working[side] = { id, ticks: wanted.ticks, remaining: wanted.amount, cancelling: false }
