@@ -97,6 +97,13 @@ describe('market-maker', () => {
     expect(ctx.submits.slice(2).map((x) => `${x.request.side} ${String(x.request.price)}`)).toEqual(['buy 100.39', 'sell 100.61'])
   })
 
+  it('a stop of its own waiting for its trigger is not on the book: quotes go on either side of it', () => {
+    const { ctx, quoteAt, resting } = setup({ spreadBps: 20 })
+    ctx.submit({ venue: 'sim', symbol: 'BTC/USDT', side: 'sell', type: 'limit', amount: '0.1', price: '99.5', triggerPrice: '99.6' })
+    quoteAt(100) // bid 99.9 is over the stop-limit's 99.5, which rests nowhere until 99.6 trades
+    expect(resting().map((r) => `${r.side} ${r.price}`)).toEqual(['sell 99.5', 'buy 99.9', 'sell 100.1'])
+  })
+
   it('after a fill, re-quotes with the new inventory: skewed and within maxInventory', () => {
     const { ctx, quoteAt, resting } = setup({ skewBps: 10, requoteBps: 2 })
     quoteAt(100)

@@ -6,7 +6,7 @@
  * `requoteBps`, and a replacement waits for the cancel to be confirmed so two orders never rest on a side.
  */
 import { z } from 'zod'
-import { Decimal, ONE, ZERO, roundAmount, type Instrument, type Order, type OrderSide, type QuoteTick, type Trade } from '../model/index.js'
+import { Decimal, ONE, ZERO, isTriggerOrder, roundAmount, type Instrument, type Order, type OrderSide, type QuoteTick, type Trade } from '../model/index.js'
 import { name, nonNegativeNumber, positiveDecimal, positiveInt, symbol } from './params.js'
 import type { OrderDeniedInfo, Strategy, StrategyContext, StrategyDefinition } from './strategy.js'
 
@@ -176,9 +176,11 @@ export class MarketMaker implements Strategy {
     }
     if (wanted === undefined) return
     // Not into our own other side still resting (being replaced, or left from before a restart): the self-trade
-    // check would refuse it.
+    // check would refuse it. A stop waiting for its trigger is not on the book, as for that check.
     const price = inst.tickSize.mul(wanted.ticks)
-    const crosses = ctx.openOrders(venue, inst.symbol).some((o) => o.side !== side && o.type === 'limit' && o.price !== undefined && (side === 'buy' ? price.gte(o.price) : price.lte(o.price)))
+    const crosses = ctx
+      .openOrders(venue, inst.symbol)
+      .some((o) => o.side !== side && o.type === 'limit' && o.price !== undefined && !isTriggerOrder(o.options) && (side === 'buy' ? price.gte(o.price) : price.lte(o.price)))
     if (crosses) return
     const id = ctx.submit({
       venue,

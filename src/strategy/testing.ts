@@ -126,6 +126,7 @@ export class TestContext implements StrategyContext {
       side: request.side,
       amount: roundAmount(inst, request.amount),
       ...(request.price === undefined ? {} : { price: roundPrice(inst, request.price) }),
+      ...(request.triggerPrice === undefined ? {} : { options: { triggerPrice: dec(request.triggerPrice) } }),
       timestamp: this.time,
     })
     this.submits.push({ id, request, order })
