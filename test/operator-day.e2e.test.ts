@@ -10,8 +10,10 @@
  * exists. End of day: `reconcile --live` is clean, `report daily` and `report eod` work with the shipped
  * rules, and `pnl` counts exactly the exchange's fills as live (0 simulated). Recovery the same day: shadow
  * (nothing reaches the exchange; deactivation is refused while the KILL_SWITCH file exists, then allowed with
- * the loss acknowledged), the size the shipped DailyLoss80 rule halved restored, then canary at 10% and live,
- * read from the order sizes at the exchange. The audit chain verifies at the end.
+ * the loss acknowledged; the simulated leg fills, `pnl` counts them as simulated and no live fill), the size
+ * the shipped DailyLoss80 rule halved restored, then a registered version (v2, twice the session's size)
+ * rolled out through canary at 10% and 50% to live, read from the order sizes at the exchange. The audit
+ * chain verifies at the end.
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -65,6 +67,9 @@ beforeAll(async () => {
     .replace('host: smtp.example.com', 'host: 127.0.0.1')
     .replace('port: 587', `port: ${port}`)
   writeFileSync(join(home, 'config', 'alerts.yaml'), alerts)
+  // The desk's roll-out stages for a same-day recovery (the runbook's table is for a new version: weeks per stage).
+  const stages = ['shadow, capital_pct: 0, min_duration: 1h', 'canary-1, capital_pct: 10, min_duration: 1h', 'canary-2, capital_pct: 50, min_duration: 1h', 'production, capital_pct: 100, min_duration: ongoing']
+  writeFileSync(join(home, 'config', 'canary.yaml'), `stages:\n${stages.map((x) => `  - { name: ${x} }\n`).join('')}`)
 }, 30_000)
 
 afterAll(async () => {
@@ -179,15 +184,31 @@ describe("the operator's day", () => {
       expect(pnlDay.live.fills).toBe(exchangeFills)
       expect(pnlDay.simulated.fills).toBe(0)
 
-      // ---- Recovery the same day: shadow, then canary at 10%, then live ----------------------------------
+      // ---- Recovery the same day: shadow, then canary at 10% and 50%, then live ----------------------------
       const toShadow = await sofia(['shadow', 'rollback', '--reason', 'recover in shadow'])
       expect(toShadow.code, toShadow.stdout + toShadow.stderr).toBe(0)
       const shadowAt = Date.now()
-      type Shadow = { mode: string; shadowOrders: number }
+      type Leg = { fills: number }
+      type Shadow = { mode: string; shadowOrders: number; legs: { sim: Leg; live: Leg } }
       expect(await waitFor(async () => (await api<Shadow>('/shadow/status')).shadowOrders >= 2, 15_000), err).toBe(true)
       expect((await api<Shadow>('/shadow/status')).mode).toBe('shadow')
-      const sentInShadow = (await exchangeOrders()).filter((o) => o.time >= shadowAt)
-      expect(sentInShadow).toEqual([])
+      // The market comes down through the shadow bid: the simulated leg fills, the exchange sees nothing of ours.
+      const shadowBid = (await api<Orders>('/orders')).orders.find((o) => o.side === 'buy' && o.state === 'open')
+      expect(shadowBid, JSON.stringify((await api<Orders>('/orders')).orders)).toBeDefined()
+      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.floor(Number(shadowBid!.price) * 0.998) })
+      expect(await waitFor(async () => (await api<Shadow>('/shadow/status')).legs.sim.fills > 0, 15_000), err).toBe(true)
+      expect((await exchangeOrders()).filter((o) => o.time >= shadowAt)).toEqual([])
+      const pnlShadow = JSON.parse((await sofia(['pnl', '--period', 'today', '--json'])).stdout) as Pnl
+      expect(pnlShadow.live.fills).toBe(exchangeFills)
+      expect(pnlShadow.simulated.fills).toBeGreaterThan(0)
+      // The version to recover with: the market maker at 0.02 (the session's own parameters say 0.01), rolled out
+      // from shadow. The session takes the roll-out over within 5 s and runs v2's parameters.
+      const registered = await sofia(['registry', 'register', '--strategy', 'market-maker', '--strategy-version', 'v2', '--param', 'amount=0.02', '--skip-validation', '--reason', 'recovery version'])
+      expect(registered.code, registered.stdout + registered.stderr).toBe(0)
+      const rollout = await sofia(['canary', 'start', 'shadow', '--strategy', 'market-maker', '--strategy-version', 'v2', '--reason', 'recovery: shadow'])
+      expect(rollout.code, rollout.stdout + rollout.stderr).toBe(0)
+      expect(await waitFor(() => err.includes('canary market-maker v2: stage shadow in effect'), 15_000), out + err).toBe(true)
+      expect(err).toContain('canary market-maker: now running v2')
       const refused = await sofia(['kill-switch', 'deactivate', '--reason', 'recovered', '--acknowledge-loss'])
       expect(refused.code).toBe(1)
       expect(refused.stdout + refused.stderr).toContain('KILL_SWITCH')
@@ -199,19 +220,23 @@ describe("the operator's day", () => {
       expect((await api<Override>('/shadow/status')).positionOverride.account).toBe('0.5')
       const fullSize = await sofia(['risk', 'override', '--multiplier', '1'])
       expect(fullSize.code, fullSize.stdout + fullSize.stderr).toBe(0)
-      const toCanary = await sofia(['shadow', 'promote', '--to', 'canary', '--percentage', '10', '--reason', 'recovery: canary 10%'])
-      expect(toCanary.code, toCanary.stdout + toCanary.stderr).toBe(0)
-      const canaryAt = Date.now()
-      expect(await waitFor(async () => (await exchangeOrders()).some((o) => o.time >= canaryAt && o.origQty === '0.00100000'), 15_000), err).toBe(true)
-      const toLive = await sofia(['shadow', 'promote', '--to', 'live', '--reason', 'recovery: live'])
-      expect(toLive.code, toLive.stdout + toLive.stderr).toBe(0)
-      const liveAt = Date.now()
-      expect(await waitFor(async () => (await exchangeOrders()).some((o) => o.time >= liveAt && o.origQty === '0.01000000'), 15_000), err).toBe(true)
+      // Each stage reaches the exchange as v2's 0.02 times the stage's share (config/canary.yaml): never the
+      // session's own 0.01.
+      const sizes: string[] = []
+      for (const [stage, qty] of [['canary_1', '0.00200000'], ['canary-2', '0.01000000'], ['production', '0.02000000']] as const) {
+        const moved = await sofia(['canary', 'start', stage, '--strategy', 'market-maker', '--strategy-version', 'v2', '--reason', `recovery: ${stage}`])
+        expect(moved.code, moved.stdout + moved.stderr).toBe(0)
+        const movedAt = Date.now()
+        expect(await waitFor(async () => (await exchangeOrders()).some((o) => o.time >= movedAt && o.origQty === qty), 20_000), `${stage}: ${err}`).toBe(true)
+        sizes.push(`${stage} ${qty}`)
+      }
+      const sent = (await exchangeOrders()).filter((o) => o.time >= shadowAt).map((o) => o.origQty)
+      expect(sent.filter((q) => !['0.00200000', '0.01000000', '0.02000000'].includes(q))).toEqual([])
       const pnlAfter = JSON.parse((await sofia(['pnl', '--period', 'today', '--json'])).stdout) as Pnl
       expect(pnlAfter.live.fills).toBe((await control<unknown[]>(sim!, 'GET', `/sim/trades?apiKey=${KEY}`)).length)
       console.log(
         `operator-day: inventory ${inventory} BTC; trip ${ks.trigger}; 0 orders created after it; all settled ${settledMs} ms after the 503s ended; ` +
-          `${exchangeFills} exchange fills at EOD = pnl live fills; recovery shadow → canary 10% → live`,
+          `${exchangeFills} exchange fills at EOD = pnl live fills; shadow ${pnlShadow.simulated.fills} simulated fills, 0 live; recovery with v2: ${sizes.join(', ')}`,
       )
     } finally {
       serve.kill('SIGTERM')
