@@ -357,7 +357,7 @@ describe('sofia strategy new | list | check', () => {
 })
 
 describe('the registry takes a user strategy', () => {
-  it("records the file's SHA-256 as the version's code hash, and refuses to promote a version whose file changed", () => {
+  it("records the file's SHA-256 as the version's code hash and keeps the code: an edited file still promotes v1 as registered; without the copy it is refused", () => {
     const dir = userDir()
     const file = join(dir, 'trend-rsi.ts')
     writeFileSync(file, TWO_TIMEFRAMES)
@@ -369,14 +369,34 @@ describe('the registry takes a user strategy', () => {
     expect(v.params).toEqual({ period: '21' })
     expect(v.codeHash).toBe(createHash('sha256').update(readFileSync(file)).digest('hex'))
     expect(v.artifact).toBeNull()
-    // The code that runs is the code that was registered: an edited file cannot be promoted as v1.
+    // The registered bytes are kept in the store under their hash.
+    const db = new Database(join(dir, 'var', 'sofia.db'), { readonly: true })
+    const kept = JSON.parse((db.prepare('select value from state where key = ?').get(`strategy.code.${v.codeHash}`) as { value: string }).value) as { file: string; base64: string }
+    db.close()
+    expect(kept.file).toBe('trend-rsi.ts')
+    expect(Buffer.from(kept.base64, 'base64').equals(readFileSync(file))).toBe(true)
+    // The file is edited after registration: v1 still runs as registered, from the copy.
     writeFileSync(file, `${TWO_TIMEFRAMES}// tuned after registration\n`)
-    const stale = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v1', '--data-dir', join(dir, 'var')], { cwd: dir })
+    const show = sofia(['registry', 'show', '--strategy', file, '--strategy-version', 'v1', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(show.code, show.stderr).toBe(0)
+    expect(show.stdout).toContain(`code hash ${v.codeHash} (kept in the store: the file has changed since, the registered code runs)`)
+    // A store without the copy (registered before versions kept their code) refuses it, naming both hashes.
+    const copy = join(dir, 'var-old')
+    mkdirSync(copy)
+    const old = new Database(join(dir, 'var', 'sofia.db'), { readonly: true })
+    old.exec(`VACUUM INTO '${join(copy, 'sofia.db')}'`)
+    old.close()
+    const strip = new Database(join(copy, 'sofia.db'))
+    strip.prepare("delete from state where key like 'strategy.code.%'").run()
+    strip.close()
+    const stale = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v1', '--data-dir', copy], { cwd: dir })
     expect(stale.code).toBe(1)
-    expect(stale.stderr).toMatch(/^sofia: ArtifactMismatch: trend-rsi v1: \S+trend-rsi\.ts has changed since the version was registered \(SHA-256 [0-9a-f]{64}, registered [0-9a-f]{64}\); register a new version\n$/)
+    expect(stale.stderr).toMatch(/^sofia: ArtifactMismatch: trend-rsi v1: \S+trend-rsi\.ts has changed since the version was registered \(SHA-256 [0-9a-f]{64}, registered [0-9a-f]{64}\), and the store has no copy of the registered code; register a new version\n$/)
+    const promotedV1 = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v1', '--data-dir', join(dir, 'var')], { cwd: dir })
+    expect(promotedV1.stdout, promotedV1.stderr).toBe('trend-rsi: v1 active, last_good (none)\n')
     const v2 = sofia(['registry', 'register', '--strategy', file, '--strategy-version', 'v2', '--skip-validation', '--reason', 'e2e', '--data-dir', join(dir, 'var')], { cwd: dir })
     expect(v2.code).toBe(0)
     const promoted = sofia(['registry', 'promote', '--strategy', file, '--strategy-version', 'v2', '--data-dir', join(dir, 'var')], { cwd: dir })
-    expect(promoted.stdout).toBe('trend-rsi: v2 active, last_good (none)\n')
+    expect(promoted.stdout).toBe('trend-rsi: v2 active, last_good v1\n')
   })
 })

@@ -12,7 +12,7 @@ export { CrossVenueArb, crossVenueArb, crossVenueArbParams } from './cross-venue
 export type { CrossVenueArbParams } from './cross-venue-arb.js'
 export { MarketMaker, marketMaker, marketMakerParams } from './market-maker.js'
 export type { MarketMakerParams } from './market-maker.js'
-export { registerStrategy, strategyFile } from './registry.js'
+export { instantiateStrategy, registerStrategy, strategyFile } from './registry.js'
 export { defineStrategy, isUserStrategy } from './define.js'
 export type { StrategyHandlers, StrategySpecification, UserStrategyDefinition } from './define.js'
 export { DEFAULT_STRATEGY_DIR, loadStrategyFile, resolveStrategies, resolveStrategy } from './files.js'

@@ -82,7 +82,12 @@ export function strategyParamNames(name: string): string[] {
  * the strategy. Throws InputError with one line: `strategy sma-cross: parameter 'fast': expected …`.
  */
 export function createStrategy(name: string, id: string, raw: RawParams): Strategy {
-  const definition = findStrategy(name)
+  return instantiateStrategy(findStrategy(name), id, raw)
+}
+
+/** As `createStrategy`, from a definition in hand (a registered version's own code, see ops/canary/registry). */
+export function instantiateStrategy(definition: StrategyDefinition, id: string, raw: RawParams): Strategy {
+  const name = definition.name
   const known = Object.keys(paramShape(definition))
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {

@@ -118,19 +118,23 @@ export function registerRegistry(program: Command): void {
   addOperatorOptions(
     reg.command('show').summary("one version, its artifact checked against its checksum (exit 1 when it does not match)").requiredOption('--strategy <name>', 'strategy').requiredOption('--strategy-version <id>', 'version'),
   ).action(async (flags: Flags) => {
+    const [strategy] = await resolveStrategyFlags([need(flags.strategy, '--strategy')], flags)
     await withRegistry(flags, false, async (r) => {
-      const v = await r.get(need(flags.strategy, '--strategy'), need(flags.strategyVersion, '--strategy-version'))
+      const v = await r.get(strategy!, need(flags.strategyVersion, '--strategy-version'))
       let artifact = 'none'
+      let code = 'built-in'
       try {
-        r.verifyArtifact(v)
+        const check = (await r.verifyArtifact(v)).code
+        if (check === 'kept') code = 'kept in the store: the file has changed since, the registered code runs'
+        else if (check === 'file') code = 'the file as registered'
         if (v.artifact !== null) artifact = `verified (${v.artifact.path}, sha256 ${v.artifact.sha256})`
       } catch (error) {
         artifact = `MISMATCH: ${error instanceof Error ? error.message : String(error)}`
         process.exitCode = 1
       }
-      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ...v, artifactCheck: artifact })}\n`)
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ ...v, artifactCheck: artifact, codeCheck: code })}\n`)
       else {
-        process.stdout.write(`${line(v)}\ncode hash ${v.codeHash}\nartifact ${artifact}\nregistered ${new Date(v.createdAt).toISOString()}\n`)
+        process.stdout.write(`${line(v)}\ncode hash ${v.codeHash} (${code})\nartifact ${artifact}\nregistered ${new Date(v.createdAt).toISOString()}\n`)
         if (v.validation !== null && !('skipped' in v.validation)) process.stdout.write(`${formatValidation(v.validation)}\n`)
       }
     })

@@ -4,7 +4,8 @@
  * roll-out (`sofia canary start STAGE --strategy S --strategy-version V`) of a strategy the session runs,
  * the session takes it over:
  *
- * - the strategy runs the rolled-out version's registered parameters (on top of the session's own): its
+ * - the strategy runs the rolled-out version's registered parameters (on top of the session's own) and its
+ *   registered code (a user file edited since runs as registered, from the copy in the store): its
  *   instance is re-created with them when the roll-out is taken over (audited `strategy.version_applied`),
  *   and re-created with the registry's active version (last_good after a registry rollback; else the
  *   session's own parameters) when the roll-out is rolled back;
@@ -19,7 +20,8 @@
  * put into effect; a roll-out of another version replaces the one taken over.
  */
 import type { Store } from '../../store/index.js'
-import { createStrategy } from '../../strategy/index.js'
+import { createStrategy, instantiateStrategy } from '../../strategy/index.js'
+import type { StrategyDefinition } from '../../strategy/index.js'
 import type { ExchangeSession, RouterMode, StrategySpec } from '../../system/index.js'
 import { attachToRouter } from './metrics-source.js'
 import { CANARY_STATE_KEY, CanaryOrchestrator } from './orchestrator.js'
@@ -115,22 +117,32 @@ function runnersOf(session: ExchangeSession, strategy: string): ExchangeSession[
 }
 
 /**
- * Re-creates every instance of `strategy` with `params` on top of the session's own, and audits it. A
- * parameter the strategy refuses is logged and leaves the running instance as it is (the error is returned).
+ * Re-creates every instance of `strategy` with `params` on top of the session's own, from `definition` (a
+ * registered version's code; the session's own when undefined), and audits it. A parameter the strategy
+ * refuses is logged and leaves the running instance as it is (the error is returned).
  */
-function applyParams(o: LiveCanaryOptions, strategy: string, version: string | null, params: Readonly<Record<string, string>>, actor: string, reason: string): string | undefined {
+function applyParams(
+  o: LiveCanaryOptions,
+  strategy: string,
+  version: string | null,
+  params: Readonly<Record<string, string>>,
+  actor: string,
+  reason: string,
+  code?: { readonly definition: StrategyDefinition; readonly codeHash: string },
+): string | undefined {
+  const definition = code?.definition
   const base = o.specs?.find((x) => x.name === strategy)?.params ?? {}
   const merged = { ...base, ...params }
   const runners = runnersOf(o.session, strategy)
   try {
-    const next = runners.map((r) => createStrategy(strategy, r.strategy.id, merged))
+    const next = runners.map((r) => (definition !== undefined ? instantiateStrategy(definition, r.strategy.id, merged) : createStrategy(strategy, r.strategy.id, merged)))
     runners.forEach((r, i) => r.replace(next[i]!))
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     o.log?.(`canary ${strategy} ${version ?? '(session)'}: parameters not applied: ${message}`)
     return message
   }
-  o.session.trader.persistence?.audit('strategy.version_applied', actor, { strategy, version, params: merged, instances: runners.map((r) => r.strategy.id), reason })
+  o.session.trader.persistence?.audit('strategy.version_applied', actor, { strategy, version, params: merged, ...(code !== undefined ? { codeHash: code.codeHash } : {}), instances: runners.map((r) => r.strategy.id), reason })
   o.log?.(`canary ${strategy}: now running ${version ?? "the session's own parameters"} ${JSON.stringify(merged)} (${reason})`)
   return undefined
 }
@@ -147,15 +159,17 @@ function takeOverRollout(
   const source = attachToRouter(router, trader)
   const sink = sessionSink(o.store, persistence, () => clock.now())
   const registry = new StrategyRegistry(sink)
-  // The version the strategy runs from now on: every stage of the roll-out, shadow included, is that version.
-  const versionApplied = registry.get(state.strategy, state.version).then(
-    (v) => applyParams(o, state.strategy, v.version, v.params, ACTOR, `canary roll-out of ${v.version} taken over at stage ${state.stage}`),
-    (error: unknown) => {
+  // The version the strategy runs from now on, its parameters and its code: every stage of the roll-out,
+  // shadow included, is that version.
+  // A version whose code cannot be had (its file edited, no copy kept) does not run: the roll-out rolls back.
+  const versionApplied = registry
+    .get(state.strategy, state.version)
+    .then(async (v) => applyParams(o, state.strategy, v.version, v.params, ACTOR, `canary roll-out of ${v.version} taken over at stage ${state.stage}`, { definition: await registry.definitionOf(v), codeHash: v.codeHash }))
+    .catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error)
       log(`canary ${state.strategy} ${state.version}: ${message}`)
       return message
-    },
-  )
+    })
   let ended = false
   const orchestrator: CanaryOrchestrator = new CanaryOrchestrator({
     config: o.config,
@@ -201,7 +215,9 @@ function takeOverRollout(
     ended = true
     void registry
       .active(state.strategy)
-      .then((active) => applyParams(o, state.strategy, active?.version ?? null, active?.params ?? {}, report.actor, `rollback (${report.trigger}): ${report.reason}`))
+      .then(async (active) =>
+        applyParams(o, state.strategy, active?.version ?? null, active?.params ?? {}, report.actor, `rollback (${report.trigger}): ${report.reason}`, active !== undefined ? { definition: await registry.definitionOf(active), codeHash: active.codeHash } : undefined),
+      )
       .catch((error: unknown) => log(`canary ${state.strategy}: could not read the registry after the rollback: ${error instanceof Error ? error.message : String(error)}`))
   })
 

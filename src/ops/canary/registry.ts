@@ -8,14 +8,21 @@
  * Lifecycle: registered → active (promote) → last_good (a newer one promoted) → retired (two promotions
  * later); a rolled-back active version becomes `rolled_back` and the last_good one active again, with the
  * most recent retired version as the new last_good. Every change is one store batch with its audit records.
+ *
+ * A version of a user's strategy keeps its code: the file's bytes as registered go into the store (state
+ * `strategy.code.<sha256>`, in the same batch), so the version runs as registered after the file has been
+ * edited (`definitionOf`), a canary stage or a rollback included. Only that one file is kept: a strategy
+ * that imports its own helper modules runs them as they are now.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { InputError, SofiaError } from '../../model/index.js'
 import type { StoredStrategyVersion } from '../../store/index.js'
-import { findStrategy, strategyFile } from '../../strategy/index.js'
+import { STRATEGIES, findStrategy, loadStrategyFile, strategyFile } from '../../strategy/index.js'
+import type { StrategyDefinition } from '../../strategy/index.js'
 import type { AuditEntry, AuditSink } from './sink.js'
 import type { ValidationReport } from './validation.js'
 
@@ -77,6 +84,46 @@ export function strategyCodeHash(strategy: string, root: string = repoRoot()): {
   throw new InputError(`strategy ${strategy}: no source file under ${join(root, 'src', 'strategy')} or ${join(root, 'dist', 'src', 'strategy')}`)
 }
 
+/** The state key under which a user strategy's registered code is kept. */
+export const STRATEGY_CODE_PREFIX = 'strategy.code.'
+
+/** A user strategy file as registered: its name and its bytes (base64, so the SHA-256 is of the same bytes). */
+export interface StoredStrategyCode {
+  readonly file: string
+  readonly base64: string
+}
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
+
+/** Where kept code is written to be loaded: a private directory of this process, removed at exit. */
+let codeDir: string | undefined
+const loadedCode = new Map<string, Promise<StrategyDefinition>>()
+
+function loadKeptCode(v: StoredStrategyVersion, code: StoredStrategyCode): Promise<StrategyDefinition> {
+  let loading = loadedCode.get(v.codeHash)
+  if (loading === undefined) {
+    loading = (async () => {
+      const bytes = Buffer.from(code.base64, 'base64')
+      if (sha256(bytes) !== v.codeHash) throw new ArtifactMismatch(`${v.strategy} ${v.version}: the code kept in the store does not hash to ${v.codeHash}`)
+      if (codeDir === undefined) {
+        const dir = mkdtempSync(join(tmpdir(), 'sofia-strategy-code-'))
+        codeDir = dir
+        process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+      }
+      const dir = join(codeDir, v.codeHash)
+      mkdirSync(dir, { recursive: true })
+      const file = join(dir, basename(code.file))
+      writeFileSync(file, bytes)
+      const definition = await loadStrategyFile(file)
+      if (definition.name !== v.strategy) throw new ArtifactMismatch(`${v.strategy} ${v.version}: the code kept in the store defines strategy '${definition.name}'`)
+      return definition
+    })()
+    loading.catch(() => loadedCode.delete(v.codeHash))
+    loadedCode.set(v.codeHash, loading)
+  }
+  return loading
+}
+
 export interface RegisterRequest {
   readonly strategy: string
   readonly version: string
@@ -121,24 +168,49 @@ export class StrategyRegistry {
   }
 
   /**
-   * Checks a version's model artifact against its checksum, and a user strategy's file against the code hash
-   * registered with the version: the code that would run is the code that was registered (throws
-   * ArtifactMismatch).
+   * Checks a version's model artifact against its checksum, and that a user strategy's version can run as
+   * registered: its file unchanged, or its code kept in the store (throws ArtifactMismatch otherwise).
+   * `code` says which.
    */
-  verifyArtifact(v: RegisteredVersion): { ok: true; artifact: ModelArtifact | null } {
+  async verifyArtifact(v: RegisteredVersion): Promise<{ ok: true; artifact: ModelArtifact | null; code: 'file' | 'kept' | 'built-in' }> {
     const file = strategyFile(v.strategy)
+    let code: 'file' | 'kept' | 'built-in' = 'built-in'
     if (file !== undefined) {
       const now = strategyCodeHash(v.strategy, this.options.root).sha256
+      code = 'file'
       if (now !== v.codeHash) {
-        throw new ArtifactMismatch(`${v.strategy} ${v.version}: ${file} has changed since the version was registered (SHA-256 ${now}, registered ${v.codeHash}); register a new version`)
+        if ((await this.keptCode(v.codeHash)) === undefined) {
+          throw new ArtifactMismatch(`${v.strategy} ${v.version}: ${file} has changed since the version was registered (SHA-256 ${now}, registered ${v.codeHash}), and the store has no copy of the registered code; register a new version`)
+        }
+        code = 'kept'
       }
     }
     const a = v.artifact
-    if (a === null || a === undefined) return { ok: true, artifact: null }
+    if (a === null || a === undefined) return { ok: true, artifact: null, code }
     if (!existsSync(a.path)) throw new ArtifactMismatch(`${v.strategy} ${v.version}: model artifact ${a.path} is missing`)
     const now = sha256File(a.path)
     if (now.sha256 !== a.sha256) throw new ArtifactMismatch(`${v.strategy} ${v.version}: model artifact ${a.path} has SHA-256 ${now.sha256}, registered ${a.sha256}`)
-    return { ok: true, artifact: a }
+    return { ok: true, artifact: a, code }
+  }
+
+  /** The registered code of a user strategy's version, from the store (undefined when none was kept). */
+  async keptCode(codeHash: string): Promise<StoredStrategyCode | undefined> {
+    return (await this.sink.store.getState<StoredStrategyCode>(STRATEGY_CODE_PREFIX + codeHash)) ?? undefined
+  }
+
+  /**
+   * The definition that runs version `v`: a built-in's, the loaded user file's when it is the registered code,
+   * else the registered code kept in the store (loaded from a private copy). ArtifactMismatch when neither.
+   */
+  async definitionOf(v: RegisteredVersion): Promise<StrategyDefinition> {
+    if (STRATEGIES.some((s) => s.name === v.strategy)) return findStrategy(v.strategy)
+    const file = strategyFile(v.strategy)
+    if (file !== undefined && existsSync(file) && sha256File(file).sha256 === v.codeHash) return findStrategy(v.strategy)
+    const kept = await this.keptCode(v.codeHash)
+    if (kept === undefined) {
+      throw new ArtifactMismatch(`${v.strategy} ${v.version}: ${file ?? 'its file'} is not the registered code (SHA-256 ${v.codeHash}), and the store has no copy of it`)
+    }
+    return loadKeptCode(v, kept)
   }
 
   async register(req: RegisterRequest, actor: string): Promise<RegisteredVersion> {
@@ -165,7 +237,10 @@ export class StrategyRegistry {
       if (!existsSync(path)) throw new InputError(`--artifact ${req.artifact}: no such file`)
       artifact = { path, ...sha256File(path) }
     }
-    const code = strategyCodeHash(req.strategy, this.options.root)
+    // A user's file: hashed and kept from the same bytes.
+    const file = strategyFile(req.strategy)
+    const bytes = file !== undefined ? readFileSync(file) : undefined
+    const code = bytes !== undefined ? { sha256: sha256(bytes) } : strategyCodeHash(req.strategy, this.options.root)
     const row: RegisteredVersion = {
       strategy: req.strategy,
       version: req.version,
@@ -180,7 +255,8 @@ export class StrategyRegistry {
     if (req.skipValidation !== undefined) {
       records.push({ type: 'registry.validation_skipped', actor, payload: { strategy: row.strategy, version: row.version, reason: req.skipValidation.reason, validationPassed: req.validation?.passed ?? null } })
     }
-    await this.sink.commit({ strategyVersions: [row] }, records)
+    const kept: StoredStrategyCode | undefined = file !== undefined && bytes !== undefined ? { file: basename(file), base64: bytes.toString('base64') } : undefined
+    await this.sink.commit({ strategyVersions: [row], ...(kept !== undefined ? { state: [{ key: STRATEGY_CODE_PREFIX + code.sha256, value: kept }] } : {}) }, records)
     return row
   }
 
@@ -193,7 +269,7 @@ export class StrategyRegistry {
     if (target.status === 'rolled_back') throw new InputError(`strategy ${strategy}: ${version} was rolled back; register a new version`)
     const v = target.validation
     if (v === null || (!('skipped' in v) && !v.passed)) throw new ValidationFailed(`strategy ${strategy} ${version} has no passing validation`)
-    this.verifyArtifact(target)
+    await this.verifyArtifact(target)
     const rows: RegisteredVersion[] = []
     const oldActive = all.find((x) => x.status === 'active')
     const oldLastGood = all.find((x) => x.status === 'last_good')
@@ -228,7 +304,7 @@ export class StrategyRegistry {
   /** Switches the active version back to last_good (or `targetVersion`), verifying its artifact first. */
   async rollback(strategy: string, actor: string, reason: string, targetVersion?: string): Promise<{ from: string | null; to: string; lastGood: string | null }> {
     const plan = await this.planRollback(strategy, targetVersion)
-    this.verifyArtifact(plan.to)
+    await this.verifyArtifact(plan.to)
     const rows: RegisteredVersion[] = []
     if (plan.from !== undefined) rows.push({ ...plan.from, status: 'rolled_back' })
     if (plan.lastGoodAfter !== undefined && plan.lastGoodAfter.status !== 'last_good') rows.push({ ...plan.lastGoodAfter, status: 'last_good' })
