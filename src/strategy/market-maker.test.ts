@@ -104,6 +104,24 @@ describe('market-maker', () => {
     expect(resting().map((r) => `${r.side} ${r.price}`)).toEqual(['sell 99.5', 'buy 99.9', 'sell 100.1'])
   })
 
+  it('takes over its quotes left from before a restart: re-prices them as its own, and cancels a second one on a side', () => {
+    const strategy = new MarketMaker('mm', marketMakerParams.parse({ amount: '0.5', maxInventory: '1', spreadBps: 20, requoteBps: 5 }))
+    const ctx = createTestContext({ venues: ['sim'], instruments: [BTC], balances: { sim: { USDT: '1000000', BTC: '10' } } }).bind(strategy)
+    // What the restarted session hands back as this strategy's open orders.
+    const old = (side: 'buy' | 'sell', price: string, tag = `quote-${side === 'buy' ? 'bid' : 'ask'}`) => ctx.submit({ venue: 'sim', symbol: 'BTC/USDT', side, type: 'limit', amount: '0.5', price, tag })!
+    const bid = old('buy', '99.9')
+    const ask = old('sell', '100.1')
+    const extra = old('buy', '99.5')
+    const other = old('sell', '150', 'manual')
+    strategy.onStart(ctx)
+    strategy.onQuote(testQuote({ bid: 99.99, ask: 100.01, timestamp: ctx.now() }), ctx) // wants 99.9 / 100.1: as they rest
+    expect(ctx.submits).toHaveLength(4)
+    expect(ctx.cancels).toEqual([extra])
+    strategy.onQuote(testQuote({ bid: 100.49, ask: 100.51, timestamp: ctx.now() }), ctx) // moved: both replaced
+    expect(ctx.cancels).toEqual([extra, bid, ask])
+    expect(ctx.cancels).not.toContain(other)
+  })
+
   it('after a fill, re-quotes with the new inventory: skewed and within maxInventory', () => {
     const { ctx, quoteAt, resting } = setup({ skewBps: 10, requoteBps: 2 })
     quoteAt(100)

@@ -78,6 +78,7 @@ export class MarketMaker implements Strategy {
       this.venue = quote.venue
       this.symbol = quote.symbol
       this.instrument = ctx.instrument(quote.venue, quote.symbol)
+      this.adopt(quote.venue, this.instrument, ctx)
     }
     this.quote = quote
     // Hot path: a quote that moves neither wanted price beyond requoteBps changes nothing.
@@ -112,6 +113,23 @@ export class MarketMaker implements Strategy {
       if (this.working[side]?.id === denied.clientOrderId) this.working[side] = undefined
     }
     ctx.log(`quote ${denied.clientOrderId} denied (${denied.code}: ${denied.reason})`)
+  }
+
+  /**
+   * Takes over its quotes still working from before a restart (the session restores them as this strategy's
+   * open orders): one per side is managed as if just placed, so it is re-priced or replaced as usual; a
+   * second one on a side is cancelled. Its other orders (a stop, an order an operator tagged otherwise) stay.
+   */
+  private adopt(venue: string, inst: Instrument, ctx: StrategyContext): void {
+    for (const o of ctx.openOrders(venue, inst.symbol)) {
+      if (o.type !== 'limit' || o.price === undefined || isTriggerOrder(o.options) || o.tag !== `quote-${o.side === 'buy' ? 'bid' : 'ask'}`) continue
+      if (this.working[o.side] !== undefined) {
+        ctx.cancel(o.clientOrderId)
+        continue
+      }
+      const cancelling = o.state === 'pending_cancel'
+      this.working[o.side] = { id: o.clientOrderId, ticks: o.price.div(inst.tickSize).toNumber(), remaining: o.remaining, cancelling }
+    }
   }
 
   /** Wanted price in ticks: around the inventory-skewed mid, rounded away from the mid, never crossing the book. */

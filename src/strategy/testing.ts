@@ -127,6 +127,7 @@ export class TestContext implements StrategyContext {
       amount: roundAmount(inst, request.amount),
       ...(request.price === undefined ? {} : { price: roundPrice(inst, request.price) }),
       ...(request.triggerPrice === undefined ? {} : { options: { triggerPrice: dec(request.triggerPrice) } }),
+      ...(request.tag === undefined ? {} : { tag: request.tag }),
       timestamp: this.time,
     })
     this.submits.push({ id, request, order })
