@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
+import Database from 'better-sqlite3'
 import pixelmatch from 'pixelmatch'
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
@@ -317,6 +318,9 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByRole('link', { name: 'Reconciliation' }).click()
       await page.getByRole('heading', { name: 'Reconciliation' }).waitFor()
       expect(await page.getByTestId('run-reconciliation').count()).toBe(0)
+      await page.getByRole('link', { name: 'Strategies' }).click()
+      await page.getByTestId('strategy-row').first().waitFor()
+      expect(await page.getByTestId('strategy-pause').count()).toBe(0)
       await page.getByRole('link', { name: 'Canary' }).click()
       await page.getByTestId('no-canary').waitFor()
       // P&L says which leg each net is: a paper session's fills are all simulated.
@@ -324,6 +328,56 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByText('Live (exchange) net').waitFor()
       expect(await page.getByText(/^0 exchange fills$/).count()).toBe(1)
       expect(await page.getByText(/^\d+ paper\/shadow fills$/).count()).toBe(1)
+    } finally {
+      await page.close()
+    }
+  })
+
+  it('pauses, resumes and sizes a strategy from the Strategies page, each with a reason, as GET /status and the audit show', async () => {
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text())
+    })
+    try {
+      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+      await page.getByRole('link', { name: 'Strategies' }).click()
+      const row = page.locator('tr', { has: page.locator('[data-testid="strategy-row"][data-id="market-maker"]') })
+      await row.waitFor()
+      expect(await row.textContent()).toContain('spreadBps')
+      // Pause: nothing is sent before the reason is confirmed; Escape leaves it as it was.
+      await row.getByTestId('strategy-pause').click()
+      await page.getByLabel('Reason').press('Escape')
+      expect(await page.getByTestId('strategy-action-form').count()).toBe(0)
+      await row.getByTestId('strategy-pause').click()
+      await page.getByLabel('Reason').fill('e2e: pause the maker')
+      await page.getByRole('button', { name: 'Confirm pause' }).click()
+      type Status = { tradingStates: { strategies: Record<string, string> } }
+      await expect.poll(async () => ((await api(server!.url, '/status', tokens['viewer']!)) as unknown as Status).tradingStates.strategies['market-maker']).toBe('HALTED')
+      await expect.poll(() => row.textContent()).toContain('HALTED')
+      // Size, then resume.
+      await row.getByTestId('strategy-size').click()
+      await page.getByLabel(/Size multiplier/).fill('0.5')
+      await page.getByLabel('Reason').fill('e2e: half size')
+      await page.getByRole('button', { name: 'Confirm set size' }).click()
+      type Strategies = { strategies: { id: string; multiplier: string; state: string }[] }
+      const maker = async () => ((await api(server!.url, '/strategies', tokens['viewer']!)) as unknown as Strategies).strategies.find((x) => x.id === 'market-maker')
+      await expect.poll(async () => (await maker())?.multiplier).toBe('0.5')
+      await row.getByTestId('strategy-resume').click()
+      await page.getByLabel('Reason').fill('e2e: resume')
+      await page.getByRole('button', { name: 'Confirm resume' }).click()
+      await expect.poll(async () => (await maker())?.state).toBe('ACTIVE')
+      // Each is in the running session's audit chain with its reason and the token's name.
+      const audited = (): string => {
+        const db = new Database(join(dir, 'sofia.db'), { readonly: true })
+        try {
+          return (db.prepare("select actor, payload from audit where type = 'state.changed'").all() as { actor: string; payload: string }[]).map((r) => `${r.actor} ${r.payload}`).join('\n')
+        } finally {
+          db.close()
+        }
+      }
+      for (const reason of ['e2e: pause the maker', 'e2e: half size', 'e2e: resume']) await expect.poll(audited, { timeout: 10_000 }).toMatch(new RegExp(`operator:dash-op .*"reason":"${reason}"`))
+      expect(errors).toEqual([])
     } finally {
       await page.close()
     }

@@ -86,6 +86,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/reports/attribution', access: 'viewer' },
   { method: 'GET', url: '/reconciliation/runs', access: 'viewer' },
   { method: 'GET', url: '/audit/verify', access: 'viewer' },
+  { method: 'GET', url: '/strategies', access: 'viewer' },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },
@@ -304,6 +305,24 @@ describe('operator API: dashboard views', () => {
   it('/auth/whoami names the token and its role', async () => {
     expect((await get('/auth/whoami')).json).toEqual({ name: 't-viewer', role: 'viewer', actor: 'operator:t-viewer' })
     expect((await get('/auth/whoami', token.operator)).json).toMatchObject({ name: 't-operator', role: 'operator' })
+  })
+
+  it('/strategies lists each strategy with its parameters, state and size; a pause and a size set with a reason show there and are audited with it', async () => {
+    const before = (await get('/strategies')).json as { strategies: { id: string; name: string; params: Record<string, string>; state: string; multiplier: string; openOrders: number }[] }
+    const mm = before.strategies.find((x) => x.id === 'market-maker')!
+    expect(mm).toMatchObject({ name: 'market-maker', state: 'ACTIVE', multiplier: '1' })
+    expect(mm.params['spreadBps']).toMatch(/^\d+(\.\d+)?$/)
+    const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: auth(token.operator), payload })
+    expect((await post('/trading-state', { state: 'HALTED', strategyId: 'market-maker', reason: 'desk: pause the maker' })).statusCode).toBe(200)
+    expect((await post('/position-override', { multiplier: '0.5', strategyId: 'market-maker', reason: 'desk: half size' })).statusCode).toBe(200)
+    const after = ((await get('/strategies')).json as typeof before).strategies.find((x) => x.id === 'market-maker')!
+    expect([after.state, after.multiplier]).toEqual(['HALTED', '0.5'])
+    await paper.trader.persistence!.flush()
+    const reasons: string[] = []
+    for await (const b of store.iterateAudit()) for (const r of b) if (r.type === 'state.changed' && r.actor === 'operator:t-operator') reasons.push(String((r.payload as { reason?: string }).reason))
+    expect(reasons.slice(-2)).toEqual(['desk: pause the maker', 'desk: half size'])
+    expect((await post('/trading-state', { state: 'ACTIVE', strategyId: 'market-maker', reason: 'resume' })).statusCode).toBe(200)
+    expect((await post('/position-override', { multiplier: 1, strategyId: 'market-maker' })).statusCode).toBe(200)
   })
 
   it('/fills lists the latest fills newest first, with decimal strings', async () => {

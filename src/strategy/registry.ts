@@ -4,7 +4,7 @@
  * the strategy and the parameter, and a listing for `--help`.
  */
 import type { z } from 'zod'
-import { InputError } from '../model/index.js'
+import { Decimal, InputError } from '../model/index.js'
 import { crossVenueArb } from './cross-venue-arb.js'
 import { marketMaker } from './market-maker.js'
 import { smaCross } from './sma-cross.js'
@@ -85,8 +85,31 @@ export function createStrategy(name: string, id: string, raw: RawParams): Strate
   return instantiateStrategy(findStrategy(name), id, raw)
 }
 
+/** What an instance was made from: its strategy's name, its parameters as given, and the registered version. */
+export interface StrategyOrigin {
+  readonly name: string
+  readonly params: Readonly<Record<string, string>>
+  readonly version?: string
+}
+
+const origins = new WeakMap<Strategy, StrategyOrigin>()
+
+/** What `strategy` was made from (undefined for an instance not made by createStrategy/instantiateStrategy). */
+export function strategyOrigin(strategy: Strategy): StrategyOrigin | undefined {
+  return origins.get(strategy)
+}
+
 /** As `createStrategy`, from a definition in hand (a registered version's own code, see ops/canary/registry). */
-export function instantiateStrategy(definition: StrategyDefinition, id: string, raw: RawParams): Strategy {
+export function instantiateStrategy(definition: StrategyDefinition, id: string, raw: RawParams, version?: string): Strategy {
+  const { strategy, data } = build(definition, id, raw)
+  // Every parameter in effect, defaults included, as text (decimals exactly).
+  const shown = (v: unknown): string => (typeof v === 'object' && v !== null && !(v instanceof Decimal) ? JSON.stringify(v) : String(v))
+  const params = Object.fromEntries(Object.entries(typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {}).filter(([, v]) => v !== undefined).map(([k, v]) => [k, shown(v)]))
+  origins.set(strategy, { name: definition.name, params, ...(version !== undefined ? { version } : {}) })
+  return strategy
+}
+
+function build(definition: StrategyDefinition, id: string, raw: RawParams): { strategy: Strategy; data: unknown } {
   const name = definition.name
   const known = Object.keys(paramShape(definition))
   for (const key of Object.keys(raw)) {
@@ -103,7 +126,7 @@ export function instantiateStrategy(definition: StrategyDefinition, id: string, 
       cause: result.error,
     })
   }
-  return definition.create(id, result.data)
+  return { strategy: definition.create(id, result.data), data: result.data }
 }
 
 /** The base type of a parameter schema under its default/optional wrappers (`number`, `boolean`, …). */

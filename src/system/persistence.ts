@@ -124,9 +124,9 @@ export class Persistence implements Component {
     this.audit('balance.deposit', 'system', { venue, asset, amount, reason })
   }
 
-  setState(key: string, value: unknown, actor: string): void {
+  setState(key: string, value: unknown, actor: string, reason?: string): void {
     this.state.push({ key, value })
-    this.audit('state.changed', actor, { key, value })
+    this.audit('state.changed', actor, { key, value, ...(reason !== undefined && reason !== '' ? { reason } : {}) })
   }
 
   /** Sets bookkeeping state that is not a decision (heartbeats, control replies): not audited. */

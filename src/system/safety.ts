@@ -506,7 +506,7 @@ export class Safety implements Component {
   setTradingState(state: TradingState, actor: string, strategyId?: string, why?: string): boolean {
     const changed = this.o.tradingStates.set(state, strategyId)
     if (changed) {
-      this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor)
+      this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor, why)
       this.logStateChange(`${strategyId === undefined ? 'account' : `strategy ${strategyId}`} → ${state}`, `${why !== undefined ? `${why} ` : ''}(by ${actor})`)
     }
     return changed
@@ -575,7 +575,7 @@ export class Safety implements Component {
           return { ok: false, error: `state must be one of ${TRADING_STATES.join(', ')}` }
         }
         const strategyId = typeof request.args['strategyId'] === 'string' ? request.args['strategyId'] : undefined
-        const changed = this.setTradingState(state as TradingState, request.actor, strategyId)
+        const changed = this.setTradingState(state as TradingState, request.actor, strategyId, reason === '' ? undefined : reason)
         return { ok: true, result: { changed, tradingStates: this.o.tradingStates.snapshot() } }
       }
       case 'orders.cancel_all': {
@@ -587,7 +587,7 @@ export class Safety implements Component {
       case 'position_override.set': {
         const r = setOverride(this.o.positionOverride, request.args)
         if (!r.ok) return r
-        this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor)
+        this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor, reason)
         return { ok: true, result: this.o.positionOverride.snapshot() }
       }
       case 'positions.flatten': {

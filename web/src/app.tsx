@@ -10,10 +10,12 @@ import { Overview } from './pages/overview'
 import { Pnl } from './pages/pnl'
 import { Reconciliation } from './pages/reconciliation'
 import { Risk } from './pages/risk'
+import { Strategies } from './pages/strategies'
 import { dismissToast, pushToast, reportError, useToasts } from './toasts'
 
 const PAGES = [
   { id: 'overview', title: 'Overview' },
+  { id: 'strategies', title: 'Strategies' },
   { id: 'risk', title: 'Risk' },
   { id: 'pnl', title: 'P&L' },
   { id: 'reconciliation', title: 'Reconciliation' },
@@ -230,6 +232,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
       ) : null}
       <main id="main" class={downSince !== undefined ? 'stale' : undefined} inert={downSince !== undefined} aria-busy={downSince !== undefined}>
         {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
+        {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
         {page === 'risk' ? <Risk /> : null}
         {page === 'pnl' ? <Pnl /> : null}
         {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}

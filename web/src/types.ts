@@ -194,3 +194,21 @@ export interface Attribution {
   readonly byVenue: readonly AttributionRow[]
   readonly bySymbol: readonly AttributionRow[]
 }
+
+/** `GET /strategies`. */
+export interface StrategyView {
+  readonly id: string
+  readonly name: string
+  readonly version: string | null
+  readonly params: Readonly<Record<string, string>>
+  readonly state: string
+  readonly multiplier: string
+  readonly openOrders: number
+  readonly positions: readonly { venue: string; symbol: string; amount: string; averagePrice: string | null; realizedPnl: string; fees: string; netRealized: string }[]
+  readonly lastSignal: { readonly name: string; readonly at: number; readonly detail: unknown } | null
+}
+
+export interface StrategiesView {
+  readonly account: { readonly state: string; readonly multiplier: string }
+  readonly strategies: readonly StrategyView[]
+}

@@ -2,7 +2,8 @@
  * @module api/routes/risk
  * Status, the risk picture and the operator's levers: `GET /status`, `GET /risk/status`,
  * `GET /risk/audit?limit=`, `GET /kill-switch`, `POST /kill-switch/activate|deactivate {reason}`,
- * `POST /trading-state`, `POST /position-override`. Every lever goes through `Safety.execute` with the
+ * `POST /trading-state`, `POST /position-override`, and each strategy with its levers' settings
+ * (`GET /strategies`). Every lever goes through `Safety.execute` with the
  * token's name as actor, so the audit chain says who did it.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
@@ -10,6 +11,7 @@ import type { Decimal } from '../../model/index.js'
 import { TRADING_STATES } from '../../risk/index.js'
 import type { RiskLimits } from '../../risk/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
+import { strategyOrigin } from '../../strategy/index.js'
 import { DEFAULT_RISK } from '../../system/index.js'
 import type { ControlCommand, Trader } from '../../system/index.js'
 import { actorOf } from '../auth.js'
@@ -301,7 +303,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { state: string; strategyId?: string } }>(
+  app.post<{ Body: { state: string; strategyId?: string; reason?: string } }>(
     '/trading-state',
     {
       config: { access: 'operator' },
@@ -312,7 +314,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
           type: 'object',
           required: ['state'],
           additionalProperties: false,
-          properties: { state: { type: 'string', enum: [...TRADING_STATES] }, strategyId: { type: 'string', minLength: 1 } },
+          properties: { state: { type: 'string', enum: [...TRADING_STATES] }, strategyId: { type: 'string', minLength: 1 }, reason: { type: 'string', maxLength: 500 } },
         },
         response: { 200: anyObject, ...withConflict },
       },
@@ -324,7 +326,50 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { multiplier: string | number; strategyId?: string } }>(
+  app.get(
+    '/strategies',
+    {
+      config: { access: 'viewer' },
+      schema: {
+        summary: "Every strategy of the session: what it runs (name, registered version, parameters), its trading state and size multiplier, its open orders, its positions with realized P&L after fees, and its last signal",
+        tags: ['risk'],
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    () => {
+      const states = safety.status().tradingStates
+      const sizes = trader.risk.positionOverride.snapshot()
+      return {
+        account: { state: states.account, multiplier: sizes.account },
+        strategies: trader.runners.map((r) => {
+          const id = r.strategy.id
+          const origin = strategyOrigin(r.strategy)
+          const last = r.signals.at(-1)
+          return {
+            id,
+            name: origin?.name ?? id,
+            version: origin?.version ?? null,
+            params: origin?.params ?? {},
+            state: states.strategies[id] ?? 'ACTIVE',
+            multiplier: sizes.strategies[id] ?? '1',
+            openOrders: trader.orders.openOrderCount({ strategyId: id }),
+            positions: trader.ledger.strategyPositions(id).map((p) => ({
+              venue: p.venue,
+              symbol: p.symbol,
+              amount: p.amount.toString(),
+              averagePrice: p.averagePrice?.toString() ?? null,
+              realizedPnl: p.realizedPnl.toString(),
+              fees: p.fees.toString(),
+              netRealized: p.netPnl.toString(),
+            })),
+            lastSignal: last === undefined ? null : { name: last.name, at: last.timestamp, detail: last.detail },
+          }
+        }),
+      }
+    },
+  )
+
+  app.post<{ Body: { multiplier: string | number; strategyId?: string; reason?: string } }>(
     '/position-override',
     {
       config: { access: 'operator' },
@@ -335,7 +380,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
           type: 'object',
           required: ['multiplier'],
           additionalProperties: false,
-          properties: { multiplier: { type: ['number', 'string'] }, strategyId: { type: 'string', minLength: 1 } },
+          properties: { multiplier: { type: ['number', 'string'] }, strategyId: { type: 'string', minLength: 1 }, reason: { type: 'string', maxLength: 500 } },
         },
         response: { 200: anyObject, ...withConflict },
       },

@@ -135,7 +135,7 @@ function applyParams(
   const merged = { ...base, ...params }
   const runners = runnersOf(o.session, strategy)
   try {
-    const next = runners.map((r) => (definition !== undefined ? instantiateStrategy(definition, r.strategy.id, merged) : createStrategy(strategy, r.strategy.id, merged)))
+    const next = runners.map((r) => (definition !== undefined ? instantiateStrategy(definition, r.strategy.id, merged, version ?? undefined) : createStrategy(strategy, r.strategy.id, merged)))
     runners.forEach((r, i) => r.replace(next[i]!))
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
