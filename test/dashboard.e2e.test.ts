@@ -223,6 +223,38 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     }
   })
 
+  it('sends a manual order from the ticket through the risk checks, cancels it from its row, and shows a denial in full', async () => {
+    const page = await context.newPage()
+    try {
+      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+      type Orders = { orders: { clientOrderId: string; strategyId: string; venue: string; symbol: string; side: string; price: string; state: string }[] }
+      const open = async () => ((await api(server!.url, '/orders', tokens['viewer']!)) as unknown as Orders).orders
+      await expect.poll(async () => (await open()).some((o) => o.strategyId === 'market-maker' && o.side === 'buy')).toBe(true)
+      const bid = (await open()).find((o) => o.strategyId === 'market-maker' && o.side === 'buy')!
+      const ticket = page.getByTestId('order-ticket')
+      await ticket.getByLabel('Venue').selectOption(bid.venue)
+      await ticket.getByLabel('Symbol').fill(bid.symbol)
+      await ticket.getByLabel('Type').selectOption('limit')
+      await ticket.getByLabel('Amount').fill('0.1')
+      await ticket.getByLabel('Limit price').fill((Math.floor(Number(bid.price) * 0.95 * 100) / 100).toFixed(2))
+      await ticket.getByLabel('Reason').fill('e2e: a manual bid')
+      await ticket.getByRole('button', { name: 'Send buy' }).click()
+      await expect.poll(() => text(page, 'ticket-result')).toMatch(/^Sent: manual-\S+ \(/)
+      const id = /Sent: (\S+)/.exec(await text(page, 'ticket-result'))![1]!
+      await expect.poll(async () => (await open()).find((o) => o.clientOrderId === id)?.state).toBe('open')
+      // Cancelled from its own row: gone from the venue's open orders once the venue confirms.
+      await page.getByRole('button', { name: `Cancel order ${id}` }).click()
+      await expect.poll(async () => (await open()).some((o) => o.clientOrderId === id)).toBe(false)
+      // The same checks as a strategy's: a sell into the maker's own bid is refused, with the check's reason.
+      await ticket.getByLabel('Side').selectOption('sell')
+      await ticket.getByLabel('Limit price').fill(bid.price)
+      await ticket.getByRole('button', { name: 'Send sell' }).click()
+      await expect.poll(() => text(page, 'ticket-result')).toContain('SELF_TRADE')
+    } finally {
+      await page.close()
+    }
+  })
+
   it('activates the kill switch from the UI: trading halts, audited with the token name, in the Risk history', async () => {
     const page = await context.newPage()
     try {
@@ -263,7 +295,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       }
       await page.emulateMedia({ colorScheme: 'light' })
       await page.getByTestId('activate-kill-switch').click()
-      await page.getByLabel(/Reason/).fill('e2e: halt from the dashboard')
+      await page.getByTestId('kill-switch').getByLabel(/Reason/).fill('e2e: halt from the dashboard')
       await page.getByRole('button', { name: 'Continue' }).click()
       await page.getByTestId('confirm-kill-switch').click()
       await expect.poll(() => text(page, 'kill-switch-result')).toContain('Kill switch ACTIVE')

@@ -90,6 +90,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },
+  { method: 'POST', url: '/orders', access: 'operator', body: { reason: 'route table', venue: 'alpha', symbol: 'NONE/USDT', side: 'buy', type: 'limit', amount: '1', price: '1' } },
   { method: 'POST', url: '/position-override', access: 'operator', body: { multiplier: 1 } },
   { method: 'POST', url: '/shadow/rollback', access: 'operator', body: {} },
   { method: 'POST', url: '/reconciliation/run', access: 'operator', body: {} },
@@ -323,6 +324,33 @@ describe('operator API: dashboard views', () => {
     expect(reasons.slice(-2)).toEqual(['desk: pause the maker', 'desk: half size'])
     expect((await post('/trading-state', { state: 'ACTIVE', strategyId: 'market-maker', reason: 'resume' })).statusCode).toBe(200)
     expect((await post('/position-override', { multiplier: 1, strategyId: 'market-maker' })).statusCode).toBe(200)
+  })
+
+  it('POST /orders places a manual order through the pre-trade checks, POST /orders/:id/cancel cancels it; both audited with the reason', async () => {
+    const post = (url: string, payload: Record<string, unknown>) => app.inject({ method: 'POST', url, headers: auth(token.operator), payload })
+    const mm = paper.trader.orders.openOrders({ strategyId: 'market-maker' })
+    const bid = mm.find((o) => o.side === 'buy')!
+    const price = (Math.floor(Number(bid.price) * 0.95 * 100) / 100).toFixed(2)
+    const placed = await post('/orders', { reason: 'desk: a resting bid', venue: bid.venue, symbol: bid.symbol, side: 'buy', type: 'limit', amount: '0.1', price })
+    expect(placed.statusCode, placed.body).toBe(200)
+    const id = (placed.json() as { clientOrderId: string }).clientOrderId
+    expect(id).toMatch(/^manual-/)
+    await waitFor('the manual order open', () => paper.trader.orders.order(id)?.state === 'open')
+    const cancelled = await post(`/orders/${id}/cancel`, { reason: 'desk: not needed' })
+    expect(cancelled.statusCode, cancelled.body).toBe(200)
+    await waitFor('the cancel confirmed', () => paper.trader.orders.order(id)?.state === 'canceled')
+    expect((await post(`/orders/${id}/cancel`, {})).statusCode).toBe(409) // already canceled
+    expect((await post('/orders/nope-1/cancel', {})).statusCode).toBe(404)
+    // Through the same checks as a strategy's: a sell into the maker's own bid is a self-trade.
+    const denied = await post('/orders', { reason: 'desk: cross', venue: bid.venue, symbol: bid.symbol, side: 'sell', type: 'limit', amount: '0.1', price: bid.price!.toString() })
+    expect(denied.statusCode).toBe(409)
+    expect((denied.json() as { error: string }).error).toMatch(/^order denied: .*SELF_TRADE/)
+    expect((await post('/orders', { reason: 'x', venue: bid.venue, symbol: bid.symbol, side: 'buy', type: 'limit', amount: '0.1' })).statusCode).toBe(409) // no price
+    expect((await post('/orders', { reason: 'x', venue: bid.venue, symbol: bid.symbol, side: 'buy', type: 'limit', amount: '-1', price })).statusCode).toBe(400)
+    await paper.trader.persistence!.flush()
+    const records: string[] = []
+    for await (const b of store.iterateAudit()) for (const r of b) if (r.type === 'operator.order' || r.type === 'operator.cancel') records.push(`${r.type} ${r.actor} ${(r.payload as { reason: string }).reason}`)
+    expect(records, JSON.stringify(records)).toEqual(expect.arrayContaining(['operator.order operator:t-operator desk: a resting bid', 'operator.cancel operator:t-operator desk: not needed', 'operator.order operator:t-operator desk: cross']))
   })
 
   it('/fills lists the latest fills newest first, with decimal strings', async () => {

@@ -32,6 +32,13 @@ export const CONTROL_COMMANDS = [
   'trading_state.set',
   'position_override.set',
   'orders.cancel_all',
+  /** Cancel one order (`args`: clientOrderId, reason?); the venue's confirmation settles it. */
+  'orders.cancel',
+  /**
+   * An operator's manual order (`args`: reason, venue, symbol, side, type market|limit, amount, price?,
+   * triggerPrice?), under strategy id `manual`, through the same pre-trade checks as a strategy's.
+   */
+  'orders.place',
   'status',
   'shutdown',
   /** A reconciliation found discrepancies: trips the kill switch with trigger `reconciliation`. */

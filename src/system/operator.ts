@@ -170,6 +170,9 @@ export class OperatorConsole {
         return { ok: true, result: await this.status() }
       case 'positions.flatten':
         return { ok: false, error: 'flatten needs a running session to send its orders (start one; it stays halted while the kill switch is active)' }
+      case 'orders.cancel':
+      case 'orders.place':
+        return { ok: false, error: `${command} needs a running session to reach the venue` }
       case 'mode.set':
       case 'shadow.rollback':
       case 'resync':

@@ -33,6 +33,9 @@ import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.j
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
+
+/** The strategy id an operator's manual orders go under (its own book in the ledger, its own trading state). */
+export const MANUAL_STRATEGY = 'manual'
 import { nonZeroPositions } from './positions.js'
 import type { Persistence } from './persistence.js'
 
@@ -584,6 +587,19 @@ export class Safety implements Component {
         this.o.persistence?.audit('operator.cancel_all', request.actor, { requested, reason })
         return { ok: true, result: { requested } }
       }
+      case 'orders.cancel': {
+        const id = request.args['clientOrderId']
+        if (typeof id !== 'string' || id === '') return { ok: false, error: 'clientOrderId is required' }
+        const order = this.o.orders.order(id)
+        if (order === undefined) return { ok: false, error: `no order ${id} in this session` }
+        if (order.isTerminal) return { ok: false, error: `order ${id} is already ${order.state}` }
+        this.o.orders.cancel(id)
+        this.o.persistence?.audit('operator.cancel', request.actor, { clientOrderId: id, reason })
+        // Asked for: the venue's confirmation settles it (pending_cancel until then).
+        return { ok: true, result: { clientOrderId: id, state: this.o.orders.order(id)?.state ?? 'canceled' } }
+      }
+      case 'orders.place':
+        return this.placeManual(request.args, reason, request.actor)
       case 'position_override.set': {
         const r = setOverride(this.o.positionOverride, request.args)
         if (!r.ok) return r
@@ -651,6 +667,55 @@ export class Safety implements Component {
       }
     }
     return this.execute(request)
+  }
+
+  /**
+   * An operator's order from the ticket (`POST /orders`): under strategy id `manual`, through every pre-trade
+   * check a strategy's order meets (a halt denies it), audited `operator.order` with the actor and reason.
+   */
+  private placeManual(args: Readonly<Record<string, unknown>>, reason: string, actor: string): { ok: boolean; result?: unknown; error?: string } {
+    if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+    const text = (key: string): string | undefined => (typeof args[key] === 'string' && args[key] !== '' ? (args[key] as string) : typeof args[key] === 'number' ? String(args[key]) : undefined)
+    const [venue, symbol, side, type] = [text('venue'), text('symbol'), text('side'), text('type')]
+    if (venue === undefined || symbol === undefined) return { ok: false, error: 'venue and symbol are required' }
+    if (side !== 'buy' && side !== 'sell') return { ok: false, error: 'side must be buy or sell' }
+    if (type !== 'market' && type !== 'limit') return { ok: false, error: 'type must be market or limit' }
+    const number = (key: string): Decimal | undefined | string => {
+      const raw = text(key)
+      if (raw === undefined) return undefined
+      if (!/^\d+(\.\d+)?$/.test(raw) || !dec(raw).gt(0)) return `${key} must be a positive decimal, got '${raw}'`
+      return dec(raw)
+    }
+    const [amount, price, triggerPrice] = [number('amount'), number('price'), number('triggerPrice')]
+    for (const x of [amount, price, triggerPrice]) if (typeof x === 'string') return { ok: false, error: x }
+    if (amount === undefined) return { ok: false, error: 'amount is required' }
+    if (type === 'limit' && price === undefined) return { ok: false, error: 'a limit order needs a price' }
+    if (type === 'market' && price !== undefined) return { ok: false, error: 'a market order takes no price' }
+    const last = this.o.market.lastPrice(venue, symbol)
+    let order
+    try {
+      order = this.o.orders.submit({
+      strategyId: MANUAL_STRATEGY,
+      venue,
+      symbol,
+      side,
+      type,
+      amount: amount as Decimal,
+      ...(price !== undefined ? { price: price as Decimal } : {}),
+      ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
+        tag: 'manual',
+        ...(triggerPrice !== undefined ? { options: { triggerPrice: triggerPrice as Decimal } } : {}),
+      })
+    } catch (error) {
+      // Refused before it became an order (an unknown venue or symbol): nothing was sent.
+      const message = error instanceof Error ? error.message : String(error)
+      this.o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), refused: message })
+      return { ok: false, error: `order refused: ${message}` }
+    }
+    const denied = order.state === 'denied' || order.state === 'rejected'
+    const result = { clientOrderId: order.clientOrderId, state: order.state, ...(denied ? { denial: order.reason ?? null } : {}) }
+    this.o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), ...(price !== undefined ? { price: (price as Decimal).toString() } : {}), ...(triggerPrice !== undefined ? { triggerPrice: (triggerPrice as Decimal).toString() } : {}), ...result })
+    return denied ? { ok: false, result, error: `order ${order.state}: ${order.reason ?? 'refused'}` } : { ok: true, result }
   }
 
   /**

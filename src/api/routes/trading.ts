@@ -128,6 +128,58 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
+  app.post<{ Body: { reason: string; venue: string; symbol: string; side: string; type: string; amount: string; price?: string; triggerPrice?: string } }>(
+    '/orders',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary:
+          "An operator's order (the dashboard's ticket), under strategy id `manual`, through the same pre-trade checks as a strategy's (a halt denies it); audited `operator.order` with the token's name and the reason. 409 when it is denied",
+        tags: ['orders'],
+        body: {
+          type: 'object',
+          required: ['reason', 'venue', 'symbol', 'side', 'type', 'amount'],
+          additionalProperties: false,
+          properties: {
+            reason: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+            venue: { type: 'string', minLength: 1 },
+            symbol: { type: 'string', minLength: 1 },
+            side: { type: 'string', enum: ['buy', 'sell'] },
+            type: { type: 'string', enum: ['market', 'limit'] },
+            amount: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' },
+            price: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' },
+            triggerPrice: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' },
+          },
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const r = trader.safety.execute({ command: 'orders.place', args: { ...request.body }, actor: actorOf(request) })
+      if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
+      return r.result
+    },
+  )
+
+  app.post<{ Params: { id: string }; Body: { reason?: string } | undefined }>(
+    '/orders/:id/cancel',
+    {
+      config: { access: 'operator' },
+      schema: {
+        summary: "Cancel one order (operator); it is settled by the venue's confirmation (`state` pending_cancel until then); audited `operator.cancel`",
+        tags: ['orders'],
+        params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        body: optionalReasonBody,
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const r = trader.safety.execute({ command: 'orders.cancel', args: { clientOrderId: request.params.id, reason: request.body?.reason ?? '' }, actor: actorOf(request) })
+      if (!r.ok) throw new ApiError(r.error?.startsWith('no order') === true ? 404 : 409, r.error?.startsWith('no order') === true ? 'NOT_FOUND' : 'CONFLICT', r.error ?? 'refused')
+      return r.result
+    },
+  )
+
   app.get(
     '/positions',
     { config: { access: 'viewer' }, schema: { summary: 'Positions per venue and symbol, and per strategy', tags: ['positions'], response: { 200: anyObject, ...errorResponses } } },

@@ -5,6 +5,7 @@ import { useResource } from '../api'
 import { LineChart } from '../chart'
 import { KillSwitchControl } from '../kill-switch'
 import { useLive } from '../live'
+import { CancelAll, CancelOrderButton, OrderTicket } from '../orders'
 import type { EmulatedOrder, Fill, Order, Position, ReconciliationRun, RiskStatus, StatusView } from '../types'
 import { Badge, Bar, ErrorBanner, Loaded, Num, Panel, Table, Time, levelOf } from '../ui'
 
@@ -158,7 +159,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
           </Loaded>
         </Panel>
 
-        <Panel title="Open orders">
+        <Panel title="Open orders" actions={canOperate && (orders.data?.orders.length ?? 0) > 0 ? <CancelAll onDone={() => orders.reload()} /> : undefined}>
           <Loaded res={orders}>
             {(d) => (
               <Table
@@ -174,6 +175,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
                   { key: 'amount', label: 'Amount', num: true, render: (o) => <Num value={o.amount} /> },
                   { key: 'price', label: 'Price', num: true, render: (o) => <Num value={o.price} /> },
                   { key: 'state', label: 'State', render: (o) => o.state },
+                  ...(canOperate ? [{ key: 'cancel', label: 'Cancel', render: (o: Order) => (o.state === 'open' ? <CancelOrderButton id={o.clientOrderId} onDone={() => orders.reload()} /> : null) }] : []),
                 ]}
               />
             )}
@@ -201,6 +203,12 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
             }
           </Loaded>
         </Panel>
+
+        {canOperate ? (
+          <Panel title="Order ticket">
+            <OrderTicket venues={s?.venues ?? []} onPlaced={() => orders.reload()} />
+          </Panel>
+        ) : null}
 
         <Panel title="Recent fills">
           <ErrorBanner error={fills.error} />
