@@ -1,6 +1,7 @@
 // The dashboard's display rounding works on the digits of the API's decimal strings (no float).
 import { describe, expect, it } from 'vitest'
 import { roundDecimal } from '../web/src/decimal.js'
+import { TIME_STEPS, timeAxisLabels } from '../web/src/time-axis.js'
 
 describe('roundDecimal', () => {
   it.each([
@@ -17,5 +18,17 @@ describe('roundDecimal', () => {
     ['0.10000000049', 8, '0.1'],
   ])('%s to %i places is %s', (text, places, expected) => {
     expect(roundDecimal(text, places)).toBe(expected)
+  })
+})
+
+describe('the equity chart time axis', () => {
+  const t0 = Date.UTC(2026, 11, 6, 6, 51, 10) / 1000
+  it('labels whole seconds as UTC clock times, not fractions (":11.500" before)', () => {
+    expect(TIME_STEPS.every((s) => Number.isInteger(s) && s >= 1)).toBe(true)
+    expect(timeAxisLabels([t0, t0 + 2, t0 + 4])).toEqual(['06:51:10', '06:51:12', '06:51:14'])
+  })
+  it('drops the seconds over an hour and adds the date over a day', () => {
+    expect(timeAxisLabels([t0, t0 + 1_800, t0 + 3_600])).toEqual(['06:51', '07:21', '07:51'])
+    expect(timeAxisLabels([t0, t0 + 86_400])).toEqual(['12-06 06:51', '12-07 06:51'])
   })
 })

@@ -4,6 +4,7 @@ import type { JSX } from 'preact'
 import { useEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
+import { TIME_STEPS, timeAxisLabels } from './time-axis'
 
 function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim()
@@ -28,7 +29,14 @@ export function LineChart({ points, label, height = 220, theme }: { points: read
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+        {
+          stroke: ink,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          // Whole seconds at least, shown as UTC clock times (a day or more: with the date).
+          incrs: TIME_STEPS,
+          values: (_u, splits) => timeAxisLabels(splits),
+        },
         { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 70 },
       ],
       series: [{}, { label, stroke: cssVar('--accent', '#2563eb'), width: 2, points: { show: false } }],
