@@ -33,11 +33,11 @@ import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.j
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import type { MarketState } from './market-state.js'
+import { nonZeroPositions } from './positions.js'
+import type { Persistence } from './persistence.js'
 
 /** The strategy id an operator's manual orders go under (its own book in the ledger, its own trading state). */
 export const MANUAL_STRATEGY = 'manual'
-import { nonZeroPositions } from './positions.js'
-import type { Persistence } from './persistence.js'
 
 export const KILL_SWITCH_KEY = 'kill_switch'
 export const KILL_SWITCH_HISTORY_KEY = 'kill_switch.history'
