@@ -223,6 +223,42 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     }
   })
 
+  it('opens every page in both themes at desk and phone widths without a console error or a failed API call', async () => {
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`)
+    })
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`)
+    })
+    try {
+      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+      await page.getByTestId('net-pnl').waitFor()
+      const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
+      expect(links).toEqual(['Overview', 'Strategies', 'Risk', 'P&L', 'Reconciliation', 'Audit', 'Canary'])
+      const visited: string[] = []
+      for (const [width, height] of [[1440, 900], [390, 844]] as const) {
+        await page.setViewportSize({ width, height })
+        for (const scheme of ['light', 'dark'] as const) {
+          await page.emulateMedia({ colorScheme: scheme })
+          for (const name of links) {
+            // Every tab is reachable at phone width too.
+            await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click()
+            await page.getByRole('heading', { level: 1 }).first().waitFor()
+            await page.waitForLoadState('networkidle')
+            visited.push(`${width} ${scheme} ${name}`)
+          }
+        }
+      }
+      expect(visited).toHaveLength(links.length * 4)
+      expect(problems).toEqual([])
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' })
+      await page.close()
+    }
+  })
+
   it('sends a manual order from the ticket through the risk checks, cancels it from its row, and shows a denial in full', async () => {
     const page = await context.newPage()
     try {

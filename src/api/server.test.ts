@@ -495,10 +495,11 @@ describe('operator API: dashboard views', () => {
 })
 
 describe('GET /canary/status', () => {
-  it('is 404 with no roll-out, then shows the stage among the stages, the criteria with measured values and the history', async () => {
+  it('says `none` with no roll-out (the stages it would go through), then shows the stage among the stages, the criteria with measured values and the history', async () => {
     const none = await app.inject({ method: 'GET', url: '/canary/status', headers: auth(token.viewer) })
-    expect(none.statusCode).toBe(404)
-    expect(none.json()).toMatchObject({ code: 'NOT_FOUND' })
+    expect(none.statusCode).toBe(200)
+    expect(none.json()).toMatchObject({ status: 'none', message: expect.stringContaining('sofia canary start') })
+    expect((none.json() as { stages: { name: string }[] }).stages.map((x) => x.name)).toEqual(['shadow', 'canary-1', 'canary-2', 'production'])
     const t0 = Date.UTC(2026, 0, 1)
     const criteria = [{ name: 'max_drawdown', status: 'pass', measured: '0.4%', threshold: '≤ 2%' }]
     await store.write({

@@ -2,14 +2,15 @@
  * @module api/routes/canary
  * `GET /canary/status` (viewer): the roll-out recorded in the store — the version, its stage among the
  * stages of config/canary.yaml (the runbook table without one), the criteria of the last evaluation with
- * their measured values and thresholds, and the history of the stages done. 404 when none was ever started.
+ * their measured values and thresholds, and the history of the stages done. When none was ever started:
+ * status `none`, with the stages a roll-out would go through and how to start one (a page that shows it
+ * is not an error).
  * The dashboard's Canary page shows it.
  */
 import type { FastifyInstance } from 'fastify'
 import { CANARY_STATE_KEY, loadCanaryConfig } from '../../ops/canary/index.js'
-import type { CanaryState } from '../../ops/canary/index.js'
+import type { CanaryState, StageSpec } from '../../ops/canary/index.js'
 import type { RouteContext } from '../context.js'
-import { ApiError } from '../errors.js'
 import { anyObject, errorResponses } from '../schemas.js'
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString())
@@ -28,8 +29,24 @@ export function canaryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async () => {
       const s = (await store.getState<CanaryState>(CANARY_STATE_KEY)) ?? undefined
-      if (s === undefined) throw new ApiError(404, 'NOT_FOUND', 'no canary roll-out recorded (start one with sofia canary start STAGE --strategy S --strategy-version V)')
       const config = loadCanaryConfig()
+      const stage = (x: StageSpec) => ({
+        name: x.name,
+        capitalPct: x.capitalPct,
+        minDurationMs: x.minDurationMs ?? null,
+        maxDrawdownPct: x.maxDrawdownPct ?? null,
+        pnlDeviationPct: x.pnlDeviationPct ?? null,
+        current: x.name === s?.stage,
+        done: s?.history.some((h) => h.stage === x.name && h.outcome === 'progressed') ?? false,
+      })
+      if (s === undefined) {
+        return {
+          status: 'none',
+          message: 'no canary roll-out recorded (start one with sofia canary start STAGE --strategy S --strategy-version V)',
+          stages: config.stages.map(stage),
+          stagesSource: config.source,
+        }
+      }
       const e = s.lastEvaluation
       return {
         strategy: s.strategy,
@@ -39,15 +56,7 @@ export function canaryRoutes(app: FastifyInstance, ctx: RouteContext): void {
         stageStartedAt: iso(s.stageStartedAt),
         startedAt: iso(s.startedAt),
         rollbackReason: s.rollbackReason ?? null,
-        stages: config.stages.map((x) => ({
-          name: x.name,
-          capitalPct: x.capitalPct,
-          minDurationMs: x.minDurationMs ?? null,
-          maxDrawdownPct: x.maxDrawdownPct ?? null,
-          pnlDeviationPct: x.pnlDeviationPct ?? null,
-          current: x.name === s.stage,
-          done: s.history.some((h) => h.stage === x.name && h.outcome === 'progressed'),
-        })),
+        stages: config.stages.map(stage),
         evaluation: e === undefined ? null : { at: iso(e.at), stage: e.stage, decision: e.decision, failed: e.failed, criteria: e.criteria },
         history: s.history.map((h) => ({ stage: h.stage, startedAt: iso(h.startedAt), endedAt: iso(h.endedAt), outcome: h.outcome, failed: h.failed ?? [], criteria: h.criteria ?? [] })),
         stagesSource: config.source,

@@ -26,6 +26,8 @@ interface Criterion {
   detail?: string
 }
 interface CanaryStatus {
+  /** `none` when no roll-out was ever started (then only `message` and `stages`). */
+  message?: string
   strategy: string
   version: string
   status: string
@@ -93,7 +95,7 @@ function Rollout({ c }: { c: CanaryStatus }): JSX.Element {
 export function Canary(): JSX.Element {
   const canary = useResource<CanaryStatus>('/canary/status', 5_000, [...NO_CANARY])
   const shadow = useResource<Record<string, unknown>>('/shadow/status', 10_000)
-  const none = canary.error !== undefined && NO_CANARY.has(canary.error.status)
+  const none = canary.data?.status === 'none' || (canary.error !== undefined && NO_CANARY.has(canary.error.status))
 
   return (
     <div class="page">
@@ -101,7 +103,8 @@ export function Canary(): JSX.Element {
       <Panel title="Canary roll-out">
         {none ? (
           <p data-testid="no-canary">
-            No canary roll-out. <span class="muted small">({canary.error?.code}: {canary.error?.message})</span>
+            No canary roll-out.{' '}
+            <span class="muted small">{canary.data?.message ?? (canary.error !== undefined ? `${canary.error.code}: ${canary.error.message}` : '')}</span>
           </p>
         ) : (
           <Loaded res={canary}>{(c) => <Rollout c={c} />}</Loaded>
