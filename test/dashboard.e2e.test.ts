@@ -236,7 +236,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Strategies', 'Risk', 'P&L', 'Reconciliation', 'Audit', 'Canary'])
+      expect(links).toEqual(['Overview', 'Strategies', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary'])
       const visited: string[] = []
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
@@ -252,6 +252,10 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
         }
       }
       expect(visited).toHaveLength(links.length * 4)
+      // The Account page shows the venues' balances and the objectives the API has.
+      await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Account', exact: true }).click()
+      await expect.poll(() => page.getByTestId('balance-asset').allTextContents()).toContain('USDT')
+      expect(await page.getByTestId('slo-name').allTextContents()).toEqual(expect.arrayContaining(['api_latency', 'order_success']))
       expect(problems).toEqual([])
     } finally {
       await page.emulateMedia({ colorScheme: 'light' })

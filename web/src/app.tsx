@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { ApiFailure, api, currentToken, handleUnauthorized, setToken, useServerDownSince } from './api'
 import type { WhoAmI } from './api'
 import { connectLive, disconnectLive, useLive } from './live'
+import { Account } from './pages/account'
 import { Audit } from './pages/audit'
 import { Canary } from './pages/canary'
 import { Overview } from './pages/overview'
@@ -18,6 +19,7 @@ const PAGES = [
   { id: 'strategies', title: 'Strategies' },
   { id: 'risk', title: 'Risk' },
   { id: 'pnl', title: 'P&L' },
+  { id: 'account', title: 'Account' },
   { id: 'reconciliation', title: 'Reconciliation' },
   { id: 'audit', title: 'Audit' },
   { id: 'canary', title: 'Canary' },
@@ -235,6 +237,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
         {page === 'risk' ? <Risk /> : null}
         {page === 'pnl' ? <Pnl /> : null}
+        {page === 'account' ? <Account /> : null}
         {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
         {page === 'audit' ? <Audit /> : null}
         {page === 'canary' ? <Canary /> : null}
