@@ -87,6 +87,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/reconciliation/runs', access: 'viewer' },
   { method: 'GET', url: '/audit/verify', access: 'viewer' },
   { method: 'GET', url: '/strategies', access: 'viewer' },
+  { method: 'GET', url: '/trades?limit=5', access: 'viewer' },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },
@@ -342,7 +343,8 @@ describe('operator API: dashboard views', () => {
     expect((await post(`/orders/${id}/cancel`, {})).statusCode).toBe(409) // already canceled
     expect((await post('/orders/nope-1/cancel', {})).statusCode).toBe(404)
     // Through the same checks as a strategy's: a sell into the maker's own bid is a self-trade.
-    const denied = await post('/orders', { reason: 'desk: cross', venue: bid.venue, symbol: bid.symbol, side: 'sell', type: 'limit', amount: '0.1', price: bid.price!.toString() })
+    const nowBid = paper.trader.orders.openOrders({ strategyId: 'market-maker' }).find((o) => o.side === 'buy')!
+    const denied = await post('/orders', { reason: 'desk: cross', venue: bid.venue, symbol: bid.symbol, side: 'sell', type: 'limit', amount: '0.1', price: (Math.floor(Number(nowBid.price) * 0.9 * 100) / 100).toFixed(2) })
     expect(denied.statusCode).toBe(409)
     expect((denied.json() as { error: string }).error).toMatch(/^order denied: .*SELF_TRADE/)
     expect((await post('/orders', { reason: 'x', venue: bid.venue, symbol: bid.symbol, side: 'buy', type: 'limit', amount: '0.1' })).statusCode).toBe(409) // no price
@@ -351,6 +353,28 @@ describe('operator API: dashboard views', () => {
     const records: string[] = []
     for await (const b of store.iterateAudit()) for (const r of b) if (r.type === 'operator.order' || r.type === 'operator.cancel') records.push(`${r.type} ${r.actor} ${(r.payload as { reason: string }).reason}`)
     expect(records, JSON.stringify(records)).toEqual(expect.arrayContaining(['operator.order operator:t-operator desk: a resting bid', 'operator.cancel operator:t-operator desk: not needed', 'operator.order operator:t-operator desk: cross']))
+  })
+
+  it('/trades lists round trips from the recorded fills, filtered and paged, and as CSV with the same rows', async () => {
+    await waitFor('a closed round trip', () => paper.trader.orders.counters.fills > 6, 20_000)
+    type Trades = { total: number; closed: number; trades: { strategyId: string; status: string; openedAt: number; net: string | null; entryPrice: string }[] }
+    const all = (await get('/trades?limit=1000')).json as unknown as Trades
+    expect(all.total).toBeGreaterThan(0)
+    expect(all.trades.length).toBe(Math.min(all.total, 1000))
+    for (let i = 1; i < all.trades.length; i++) expect(all.trades[i - 1]!.openedAt).toBeGreaterThanOrEqual(all.trades[i]!.openedAt)
+    const page2 = (await get('/trades?limit=1&offset=1')).json as unknown as Trades
+    if (all.total > 1) expect(page2.trades[0]).toEqual(all.trades[1])
+    const mm = (await get('/trades?strategy=market-maker&limit=1000')).json as unknown as Trades
+    expect(mm.trades.every((t) => t.strategyId === 'market-maker')).toBe(true)
+    const closed = (await get('/trades?status=closed&limit=1000')).json as unknown as Trades
+    expect(closed.trades.every((t) => t.status === 'closed' && t.net !== null)).toBe(true)
+    expect((await get('/trades?from=yesterday')).status).toBe(400)
+    const csv = await app.inject({ method: 'GET', url: '/trades?format=csv', headers: auth(token.viewer) })
+    expect(csv.statusCode).toBe(200)
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/)
+    const lines = csv.body.trimEnd().split('\n')
+    expect(lines[0]).toBe('strategy,venue,symbol,side,status,opened_at,closed_at,duration_s,amount,entry_price,exit_price,gross,fees,net,net_pct,fills')
+    expect(lines.length - 1).toBeGreaterThanOrEqual(all.total)
   })
 
   it('/fills lists the latest fills newest first, with decimal strings', async () => {

@@ -12,11 +12,13 @@ import { Pnl } from './pages/pnl'
 import { Reconciliation } from './pages/reconciliation'
 import { Risk } from './pages/risk'
 import { Strategies } from './pages/strategies'
+import { Trades } from './pages/trades'
 import { dismissToast, pushToast, reportError, useToasts } from './toasts'
 
 const PAGES = [
   { id: 'overview', title: 'Overview' },
   { id: 'strategies', title: 'Strategies' },
+  { id: 'trades', title: 'Trades' },
   { id: 'risk', title: 'Risk' },
   { id: 'pnl', title: 'P&L' },
   { id: 'account', title: 'Account' },
@@ -235,6 +237,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
       <main id="main" class={downSince !== undefined ? 'stale' : undefined} inert={downSince !== undefined} aria-busy={downSince !== undefined}>
         {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
         {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
+        {page === 'trades' ? <Trades /> : null}
         {page === 'risk' ? <Risk /> : null}
         {page === 'pnl' ? <Pnl /> : null}
         {page === 'account' ? <Account /> : null}

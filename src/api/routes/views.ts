@@ -2,7 +2,7 @@
  * @module api/routes/views
  * Read-only views the dashboard needs beyond the runbook routes (viewer): who am I (`GET /auth/whoami`),
  * recent fills (`GET /fills`), P&L by strategy/venue/symbol/day (`GET /pnl/breakdown`), a day's profit
- * attribution (`GET /reports/attribution`), the reconciliation reports on disk (`GET /reconciliation/runs`)
+ * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the reconciliation reports on disk (`GET /reconciliation/runs`)
  * and a verification of the audit chain (`GET /audit/verify`). Money stays decimal strings.
  */
 import { existsSync } from 'node:fs'
@@ -10,6 +10,8 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { verifyChain, verifySqliteAudit } from '../../audit/index.js'
+import { roundTrips } from '../../ops/pnl/index.js'
+import type { RoundTrip } from '../../ops/pnl/index.js'
 import { attributionJson, computeAttribution, legsJson, loadStoredCosts, parsePeriod, parseUtcDate, pnlByLeg, pnlJson, replayPnl, summarizePnl, utcDayStart } from '../../ops/pnl/index.js'
 import type { StoredFill } from '../../store/index.js'
 import type { RouteContext } from '../context.js'
@@ -23,6 +25,42 @@ function parseLimit(raw: string | undefined, fallback: number, max: number): num
   const limit = Number(raw ?? fallback)
   if (limit < 1 || limit > max) throw new ApiError(400, 'VALIDATION_FAILED', `querystring/limit must be from 1 to ${max}, got ${limit}`)
   return limit
+}
+
+function tradeView(t: RoundTrip): Record<string, unknown> {
+  return {
+    strategyId: t.strategyId,
+    venue: t.venue,
+    symbol: t.symbol,
+    side: t.side,
+    status: t.closedAt === undefined ? 'open' : 'closed',
+    openedAt: t.openedAt,
+    closedAt: t.closedAt ?? null,
+    durationMs: t.closedAt === undefined ? null : t.closedAt - t.openedAt,
+    amount: t.amount.toString(),
+    entryPrice: t.entryPrice.toDecimalPlaces(12).toString(),
+    exitPrice: t.exitPrice?.toDecimalPlaces(12).toString() ?? null,
+    gross: t.gross?.toString() ?? null,
+    fees: t.fees.toString(),
+    net: t.net?.toString() ?? null,
+    netPct: t.netPct ?? null,
+    fills: t.fills,
+    otherFees: t.otherFees,
+  }
+}
+
+const TRADE_CSV_HEADER = 'strategy,venue,symbol,side,status,opened_at,closed_at,duration_s,amount,entry_price,exit_price,gross,fees,net,net_pct,fills'
+
+function tradeCsv(t: RoundTrip): string {
+  const v = tradeView(t)
+  const iso = (ms: unknown): string => (typeof ms === 'number' ? new Date(ms).toISOString() : '')
+  const cell = (x: unknown): string => {
+    const text = x === null || x === undefined ? '' : String(x)
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+  }
+  return [v['strategyId'], v['venue'], v['symbol'], v['side'], v['status'], iso(v['openedAt']), iso(v['closedAt']), typeof v['durationMs'] === 'number' ? v['durationMs'] / 1000 : '', v['amount'], v['entryPrice'], v['exitPrice'], v['gross'], v['fees'], v['net'], typeof v['netPct'] === 'number' ? v['netPct'].toFixed(4) : '', v['fills']]
+    .map(cell)
+    .join(',')
 }
 
 function fillView(f: StoredFill): Record<string, unknown> {
@@ -112,6 +150,65 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
       }
       const fills = kept.slice(-limit).reverse().map(fillView)
       return { count: fills.length, fills }
+    },
+  )
+
+  app.get<{ Querystring: { strategy?: string; symbol?: string; status?: string; from?: string; to?: string; limit?: string; offset?: string; format?: string } }>(
+    '/trades',
+    {
+      config: viewer,
+      schema: {
+        summary:
+          'Round trips from the recorded fills (a trip opens when a position leaves zero and closes when it returns): entry, exit, gross and net P&L, P&L % of the entry value, duration; newest first, filtered by strategy, symbol, status (open|closed) and opening time (from, to: ISO or epoch ms), paged (limit 1–1000, offset), or as CSV (format=csv, every match)',
+        tags: ['orders'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            strategy: { type: 'string', minLength: 1 },
+            symbol: { type: 'string', minLength: 1 },
+            status: { type: 'string', enum: ['open', 'closed'] },
+            from: { type: 'string', minLength: 1 },
+            to: { type: 'string', minLength: 1 },
+            limit: limitParam,
+            offset: { type: 'string', pattern: '^[0-9]{1,9}$' },
+            format: { type: 'string', enum: ['json', 'csv'] },
+          },
+        },
+        response: { 200: {}, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query
+      const limit = parseLimit(q.limit, 50, 1_000)
+      const offset = Number(q.offset ?? 0)
+      const time = (raw: string | undefined, name: string): number | undefined => {
+        if (raw === undefined) return undefined
+        const ms = /^[0-9]+$/.test(raw) ? Number(raw) : Date.parse(raw)
+        if (!Number.isFinite(ms)) throw new ApiError(400, 'VALIDATION_FAILED', `querystring/${name}: not a time (ISO 8601 or epoch ms): ${raw}`)
+        return ms
+      }
+      const [from, to] = [time(q.from, 'from'), time(q.to, 'to')]
+      await trader.persistence?.flush()
+      const fills: StoredFill[] = []
+      // A trip's first fill may be older than `from`: every fill of the strategy (and symbol) is read.
+      for await (const batch of store.iterateFills({ ...(q.strategy !== undefined ? { strategyId: q.strategy } : {}), ...(q.symbol !== undefined ? { symbol: q.symbol } : {}) })) fills.push(...batch)
+      const trips = roundTrips(fills)
+        .filter((t) => (q.status === undefined || (q.status === 'open') === (t.closedAt === undefined)) && (from === undefined || t.openedAt >= from) && (to === undefined || t.openedAt < to))
+        .reverse()
+      if (q.format === 'csv') {
+        reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="sofia-trades.csv"')
+        return [TRADE_CSV_HEADER, ...trips.map(tradeCsv)].join('\n') + '\n'
+      }
+      const closed = trips.filter((t) => t.net !== undefined)
+      return {
+        total: trips.length,
+        offset,
+        limit,
+        closed: closed.length,
+        wins: closed.filter((t) => t.net!.gt(0)).length,
+        trades: trips.slice(offset, offset + limit).map(tradeView),
+      }
     },
   )
 

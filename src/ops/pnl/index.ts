@@ -75,3 +75,5 @@ export type {
 } from './daily.js'
 export { PNL_LEGS, legSource, legsJson, pnlByLeg } from './legs.js'
 export type { PnlLeg } from './legs.js'
+export { roundTrips } from './round-trips.js'
+export type { RoundTrip } from './round-trips.js'
