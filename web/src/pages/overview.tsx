@@ -85,7 +85,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
           <span class="muted small">{live.connected ? 'live stream connected' : 'live stream connecting…'}</span>
         </div>
         <div class="card">
-          <span class="card-label">Net P&L (session)</span>
+          <span class="card-label">Net P&L (session, incl. unrealized)</span>
           <strong class="card-value">
             <Num value={netPnl} unit={currency} signed testId="net-pnl" />
           </strong>
@@ -94,7 +94,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
           </span>
         </div>
         <div class="card">
-          <span class="card-label">Today's P&L vs daily loss limit</span>
+          <span class="card-label">Today's net P&L (incl. unrealized) vs daily loss limit</span>
           <strong class="card-value">
             <Num value={dailyPnl} unit={currency} signed testId="daily-pnl" />
           </strong>
