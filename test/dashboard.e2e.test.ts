@@ -236,7 +236,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary'])
+      expect(links).toEqual(['Overview', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Logs'])
       const visited: string[] = []
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
@@ -364,6 +364,10 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByRole('link', { name: 'Risk' }).click()
       await expect.poll(() => text(page, 'ks-history-actor')).toBe('operator:dash-op')
       expect(await page.locator('#kill-switch-history').textContent()).toContain('e2e: halt from the dashboard')
+      // The session's own line about it is on the Logs page (it is on the server's stderr too).
+      await page.getByRole('link', { name: 'Logs' }).click()
+      await page.getByLabel('Level at least').selectOption('warn')
+      await expect.poll(async () => (await page.getByTestId('log-message').allTextContents()).join('\n')).toMatch(/kill switch/i)
     } finally {
       await page.close()
     }

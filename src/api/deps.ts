@@ -4,7 +4,7 @@
  * seams other subsystems plug into (alert engine, SLO tracker, reconciliation, reports). A seam left empty
  * makes its route answer with what the session has (alerts) or 501 NOT_AVAILABLE.
  */
-import type { SofiaMetrics } from '../observability/index.js'
+import type { LogBuffer, SofiaMetrics } from '../observability/index.js'
 import type { Store } from '../store/index.js'
 import type { Trader } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
@@ -66,6 +66,8 @@ export interface ApiDeps {
   /** Whether the session is running (false before it starts and once it stops). */
   readonly running: () => boolean
   readonly alerts?: AlertSource
+  /** The process's recent log lines (`GET /logs`); the API server's own lines are added to it too. */
+  readonly logs?: LogBuffer
   readonly slo?: SloSource
   readonly reconcile?: { readonly run?: Procedure; readonly positions?: Procedure }
   readonly reports?: { readonly eod?: Procedure }

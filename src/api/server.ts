@@ -25,6 +25,7 @@ import { tradingRoutes } from './routes/trading.js'
 import { viewRoutes } from './routes/views.js'
 import { canaryRoutes } from './routes/canary.js'
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './deps.js'
+import type { LogBuffer } from '../observability/index.js'
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024
 
@@ -35,6 +36,16 @@ export interface ApiServer {
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+/** Writes each pino line to stderr and keeps it in the buffer `GET /logs` reads. */
+function teeToBuffer(logs: LogBuffer): { write(line: string): void } {
+  return {
+    write(line: string): void {
+      process.stderr.write(line)
+      logs.pushPino(line)
+    },
+  }
+}
+
 export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): Promise<ApiServer> {
   const logger = pino(
     {
@@ -44,7 +55,8 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
       serializers: { req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactUrl(req.url ?? '') }) },
       base: { service: 'sofia-api' },
     },
-    options.logDestination ?? pino.destination(2), // stdout carries the machine-readable lines of `sofia serve`
+    // stdout carries the machine-readable lines of `sofia serve`; the lines go to stderr, and to `GET /logs`.
+    options.logDestination ?? (deps.logs !== undefined ? teeToBuffer(deps.logs) : pino.destination(2)),
   )
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

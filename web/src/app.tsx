@@ -7,6 +7,7 @@ import { connectLive, disconnectLive, useLive } from './live'
 import { Account } from './pages/account'
 import { Audit } from './pages/audit'
 import { Canary } from './pages/canary'
+import { Logs } from './pages/logs'
 import { Overview } from './pages/overview'
 import { Pnl } from './pages/pnl'
 import { Reconciliation } from './pages/reconciliation'
@@ -25,6 +26,7 @@ const PAGES = [
   { id: 'reconciliation', title: 'Reconciliation' },
   { id: 'audit', title: 'Audit' },
   { id: 'canary', title: 'Canary' },
+  { id: 'logs', title: 'Logs' },
 ] as const
 type PageId = (typeof PAGES)[number]['id']
 
@@ -244,6 +246,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
         {page === 'audit' ? <Audit /> : null}
         {page === 'canary' ? <Canary /> : null}
+        {page === 'logs' ? <Logs /> : null}
       </main>
       <Toasts />
     </>

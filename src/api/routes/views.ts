@@ -2,7 +2,7 @@
  * @module api/routes/views
  * Read-only views the dashboard needs beyond the runbook routes (viewer): who am I (`GET /auth/whoami`),
  * recent fills (`GET /fills`), P&L by strategy/venue/symbol/day (`GET /pnl/breakdown`), a day's profit
- * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the reconciliation reports on disk (`GET /reconciliation/runs`)
+ * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the recent log lines (`GET /logs`), the reconciliation reports on disk (`GET /reconciliation/runs`)
  * and a verification of the audit chain (`GET /audit/verify`). Money stays decimal strings.
  */
 import { existsSync } from 'node:fs'
@@ -10,6 +10,8 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { verifyChain, verifySqliteAudit } from '../../audit/index.js'
+import { LOG_BUFFER_LEVELS } from '../../observability/index.js'
+import type { LogBufferLevel } from '../../observability/index.js'
 import { roundTrips } from '../../ops/pnl/index.js'
 import type { RoundTrip } from '../../ops/pnl/index.js'
 import { attributionJson, computeAttribution, legsJson, loadStoredCosts, parsePeriod, parseUtcDate, pnlByLeg, pnlJson, replayPnl, summarizePnl, utcDayStart } from '../../ops/pnl/index.js'
@@ -209,6 +211,30 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
         wins: closed.filter((t) => t.net!.gt(0)).length,
         trades: trips.slice(offset, offset + limit).map(tradeView),
       }
+    },
+  )
+
+  app.get<{ Querystring: { level?: string; text?: string; limit?: string } }>(
+    '/logs',
+    {
+      config: viewer,
+      schema: {
+        summary: "The process's recent log lines, newest first: the session's, the strategies' and the API server's (the last 1,000 kept; level info|warn|error and above, text to match, limit 1–1000, default 200)",
+        tags: ['status'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { level: { type: 'string', enum: [...LOG_BUFFER_LEVELS] }, text: { type: 'string', maxLength: 200 }, limit: limitParam },
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const logs = ctx.deps.logs
+      if (logs === undefined) return { kept: false, lines: [] }
+      const q = request.query
+      const lines = logs.recent({ ...(q.level !== undefined ? { level: q.level as LogBufferLevel } : {}), ...(q.text !== undefined ? { text: q.text } : {}), limit: parseLimit(q.limit, 200, 1_000) })
+      return { kept: true, lines }
     },
   )
 

@@ -21,7 +21,7 @@ import { TokenRegistry, createToken, revokeToken } from '../../api/tokens.js'
 import type { ApiDeps, ApiServer, HostedSession, TokenChange } from '../../api/index.js'
 import { WallClock } from '../../engine/index.js'
 import { InputError } from '../../model/index.js'
-import { createMetrics } from '../../observability/index.js'
+import { LogBuffer, createMetrics, levelOfLine } from '../../observability/index.js'
 import { FREEZE_FILE, attachLiveCanary, attachSafetyRecords, attachSessionRollback, loadCanaryConfig } from '../../ops/canary/index.js'
 import type { LiveCanary } from '../../ops/canary/index.js'
 import { generateDailyReport } from '../../ops/pnl/index.js'
@@ -153,13 +153,18 @@ export function registerServe(program: Command): void {
         throw new InputError(`refusing to serve on ${host} (beyond loopback) with no API token: create one with 'sofia tokens create --name NAME --role operator' or bind 127.0.0.1`)
       }
       const metrics = createMetrics()
+      // What this process writes to its log, also kept for GET /logs and the dashboard's Logs page.
+      const logs = new LogBuffer()
       const common = {
         store,
         marketDir: join(dataDirOf(flags), 'market'),
         riskSettings: session.risk,
         killFile: session.killFile,
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
-        onAlert: (line: string) => void process.stderr.write(`${line}\n`),
+        onAlert: (line: string) => {
+          process.stderr.write(`${line}\n`)
+          logs.push(levelOfLine(line), 'session', line)
+        },
       }
       let hosted: HostedSession
       if (onExchange) {
@@ -236,7 +241,10 @@ export function registerServe(program: Command): void {
         },
         ...(shipHeads && store.anchor !== undefined ? { shipHeadsOf: store.anchor } : {}),
       })
-      for (const line of alerting.config.inactive ?? []) process.stderr.write(`sofia: warning: ${line}\n`)
+      for (const line of alerting.config.inactive ?? []) {
+        process.stderr.write(`sofia: warning: ${line}\n`)
+        logs.push('warn', 'config', line)
+      }
       if (shipHeads && store.anchor === undefined) process.stderr.write('sofia: warning: audit.shipHeads is on, but no audit key is configured (SOFIA_AUDIT_KEY / audit.keyFile): no heads are signed, none shipped\n')
       else if (shipHeads && !alerting.hub.names.includes('webhook')) process.stderr.write('sofia: warning: audit.shipHeads is on, but config/alerts.yaml has no webhook notifier: the signed heads go only to the heads file\n')
       // Every trip writes an incident record; trips and pilot-off notify (pilot-off waits for the delivery, bounded).
@@ -261,6 +269,7 @@ export function registerServe(program: Command): void {
           firing: () => engine.active(Date.now()),
         },
         slo: { status: () => slo.status(Date.now()) },
+        logs,
         trader,
         store,
         tokens,
