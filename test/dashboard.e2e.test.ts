@@ -236,7 +236,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Logs'])
+      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Logs'])
       const visited: string[] = []
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
@@ -252,6 +252,16 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
         }
       }
       expect(visited).toHaveLength(links.length * 4)
+      // The price chart: candles of the maker's market, its fills marked, its open orders as lines.
+      await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Chart', exact: true }).click()
+      const drawn = page.getByTestId('chart-drawn')
+      await drawn.waitFor()
+      const maker = ((await api(server!.url, '/orders', tokens['viewer']!)) as unknown as { orders: { strategyId: string; venue: string; symbol: string }[] }).orders.find((o) => o.strategyId === 'market-maker')
+      if (maker !== undefined) await page.getByLabel('Market').selectOption(`${maker.venue}:${maker.symbol}`)
+      await page.getByLabel('Timeframe').selectOption('1s')
+      await expect.poll(async () => Number(await drawn.getAttribute('data-candles')), { timeout: 15_000 }).toBeGreaterThan(5)
+      await expect.poll(async () => Number(await drawn.getAttribute('data-fills')), { timeout: 15_000 }).toBeGreaterThan(0)
+      expect(await page.locator('.price-chart canvas').count()).toBeGreaterThan(0)
       // Trades: round trips filtered by strategy, and the CSV export holds the same trips.
       await page.setViewportSize({ width: 1440, height: 900 })
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Trades', exact: true }).click()

@@ -6,6 +6,7 @@
  */
 import type { LogBuffer, SofiaMetrics } from '../observability/index.js'
 import type { Store } from '../store/index.js'
+import type { CandleBook } from '../system/index.js'
 import type { Trader } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
 
@@ -66,6 +67,8 @@ export interface ApiDeps {
   /** Whether the session is running (false before it starts and once it stops). */
   readonly running: () => boolean
   readonly alerts?: AlertSource
+  /** Candles of the session's market data for the price chart (`GET /candles`). */
+  readonly candles?: CandleBook
   /** The process's recent log lines (`GET /logs`); the API server's own lines are added to it too. */
   readonly logs?: LogBuffer
   readonly slo?: SloSource

@@ -89,6 +89,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/strategies', access: 'viewer' },
   { method: 'GET', url: '/trades?limit=5', access: 'viewer' },
   { method: 'GET', url: '/logs?level=warn', access: 'viewer' },
+  { method: 'GET', url: '/candles', access: 'viewer' },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },

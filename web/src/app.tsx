@@ -7,6 +7,7 @@ import { connectLive, disconnectLive, useLive } from './live'
 import { Account } from './pages/account'
 import { Audit } from './pages/audit'
 import { Canary } from './pages/canary'
+import { Chart } from './pages/chart'
 import { Logs } from './pages/logs'
 import { Overview } from './pages/overview'
 import { Pnl } from './pages/pnl'
@@ -18,6 +19,7 @@ import { dismissToast, pushToast, reportError, useToasts } from './toasts'
 
 const PAGES = [
   { id: 'overview', title: 'Overview' },
+  { id: 'chart', title: 'Chart' },
   { id: 'strategies', title: 'Strategies' },
   { id: 'trades', title: 'Trades' },
   { id: 'risk', title: 'Risk' },
@@ -238,6 +240,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
       ) : null}
       <main id="main" class={downSince !== undefined ? 'stale' : undefined} inert={downSince !== undefined} aria-busy={downSince !== undefined}>
         {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
+        {page === 'chart' ? <Chart theme={theme} /> : null}
         {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
         {page === 'trades' ? <Trades /> : null}
         {page === 'risk' ? <Risk /> : null}

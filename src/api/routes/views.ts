@@ -2,7 +2,7 @@
  * @module api/routes/views
  * Read-only views the dashboard needs beyond the runbook routes (viewer): who am I (`GET /auth/whoami`),
  * recent fills (`GET /fills`), P&L by strategy/venue/symbol/day (`GET /pnl/breakdown`), a day's profit
- * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the recent log lines (`GET /logs`), the reconciliation reports on disk (`GET /reconciliation/runs`)
+ * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the recent log lines (`GET /logs`), candles of the session's market data (`GET /candles`), the reconciliation reports on disk (`GET /reconciliation/runs`)
  * and a verification of the audit chain (`GET /audit/verify`). Money stays decimal strings.
  */
 import { existsSync } from 'node:fs'
@@ -11,6 +11,8 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { verifyChain, verifySqliteAudit } from '../../audit/index.js'
 import { LOG_BUFFER_LEVELS } from '../../observability/index.js'
+import { CANDLE_TIMEFRAMES } from '../../system/index.js'
+import type { CandleTimeframe } from '../../system/index.js'
 import type { LogBufferLevel } from '../../observability/index.js'
 import { roundTrips } from '../../ops/pnl/index.js'
 import type { RoundTrip } from '../../ops/pnl/index.js'
@@ -211,6 +213,33 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
         wins: closed.filter((t) => t.net!.gt(0)).length,
         trades: trips.slice(offset, offset + limit).map(tradeView),
       }
+    },
+  )
+
+  app.get<{ Querystring: { venue?: string; symbol?: string; timeframe?: string; limit?: string } }>(
+    '/candles',
+    {
+      config: viewer,
+      schema: {
+        summary:
+          "Candles of the session's market data for the price chart: with venue and symbol, the newest (limit 1–1000, default 500) OHLCV of a timeframe (1s, 10s, 1m, 5m, 15m, 1h; default 1m), of trades, or of the quotes' mid where no trade was seen (volume 0); without them, the markets there are",
+        tags: ['status'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { venue: { type: 'string', minLength: 1 }, symbol: { type: 'string', minLength: 1 }, timeframe: { type: 'string', enum: [...CANDLE_TIMEFRAMES] }, limit: limitParam },
+        },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const book = ctx.deps.candles
+      const q = request.query
+      if (q.venue === undefined || q.symbol === undefined) return { timeframes: CANDLE_TIMEFRAMES, markets: book?.marketList() ?? [] }
+      const timeframe = (q.timeframe ?? '1m') as CandleTimeframe
+      const found = book?.candles(q.venue, q.symbol, timeframe, parseLimit(q.limit, 500, 1_000))
+      if (found === undefined) throw new ApiError(404, 'NOT_FOUND', `no market data for ${q.venue}:${q.symbol} in this session`)
+      return { venue: q.venue, symbol: q.symbol, timeframe, source: found.source, candles: found.candles }
     },
   )
 

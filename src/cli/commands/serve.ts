@@ -29,7 +29,7 @@ import { reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
 import type { ReconciliationReport } from '../../reconcile/index.js'
 import { utcDayStart } from '../../risk/index.js'
 import type { Store } from '../../store/index.js'
-import { ROUTER_MODES, attachMetrics, createStrategies, startAlerting, strategyParamsOf } from '../../system/index.js'
+import { CandleBook, ROUTER_MODES, attachMetrics, createStrategies, startAlerting, strategyParamsOf } from '../../system/index.js'
 import type { Alerting, RouterMode } from '../../system/index.js'
 import type { Trader } from '../../system/index.js'
 import { paperStatus } from '../../system/index.js'
@@ -270,6 +270,7 @@ export function registerServe(program: Command): void {
         },
         slo: { status: () => slo.status(Date.now()) },
         logs,
+        candles: new CandleBook().attach(trader.engine.bus),
         trader,
         store,
         tokens,
