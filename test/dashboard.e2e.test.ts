@@ -23,6 +23,9 @@ import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, cliEnv, sofia } from './helpers.js'
 
+/** axe-core's browser build, injected into the pages under test. */
+const AXE_SOURCE = readFileSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
+
 const CHROMIUM = '/usr/bin/chromium'
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const UPDATE = process.env['UPDATE_SNAPSHOTS'] === '1'
@@ -223,7 +226,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     }
   })
 
-  it('opens every page in both themes at desk and phone widths without a console error or a failed API call', async () => {
+  it('opens every page in both themes at desk and phone widths without a console error, a failed API call or a serious accessibility violation (axe-core)', async () => {
     const page = await context.newPage()
     const problems: string[] = []
     page.on('console', (m) => {
@@ -241,13 +244,25 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
         for (const scheme of ['light', 'dark'] as const) {
-          await page.emulateMedia({ colorScheme: scheme })
+          // The page's own theme switch (its choice wins over the system's).
+          const current = (): Promise<string | undefined> => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'])
+          if ((await current()) !== scheme) await page.getByTestId('theme-toggle').click()
+          await expect.poll(current).toBe(scheme)
           for (const name of links) {
             // Every tab is reachable at phone width too.
             await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click()
             await page.getByRole('heading', { level: 1 }).first().waitFor()
             await page.waitForLoadState('networkidle')
             visited.push(`${width} ${scheme} ${name}`)
+            // axe-core (WCAG 2 A and AA rules) on every page, both themes, both widths: no serious or critical violation.
+            // (Evaluated through the browser's debugging protocol: the dashboard's CSP rightly refuses inline scripts.)
+            if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE)
+            const violations = await page.evaluate(async () => {
+              const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe
+              const r = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+              return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(' ')}`)
+            })
+            for (const v of violations) problems.push(`axe ${width} ${scheme} ${name}: ${v}`)
           }
         }
       }
@@ -279,7 +294,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       expect(await page.getByTestId('slo-name').allTextContents()).toEqual(expect.arrayContaining(['api_latency', 'order_success']))
       expect(problems).toEqual([])
     } finally {
-      await page.emulateMedia({ colorScheme: 'light' })
+      await page.evaluate(() => (globalThis as unknown as { localStorage: { removeItem(k: string): void } }).localStorage.removeItem('sofia.theme'))
       await page.close()
     }
   })

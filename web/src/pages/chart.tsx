@@ -141,7 +141,7 @@ export function Chart({ theme }: { theme: string }): JSX.Element {
           </span>
         </form>
         <ErrorBanner error={markets.error ?? candles.error} />
-        <div ref={box} class="price-chart" role="img" aria-label={`price chart${chosen === undefined ? '' : ` of ${chosen.venue}:${chosen.symbol}, ${timeframe} candles`}`} />
+        <div ref={box} class="price-chart" role="region" aria-label={`price chart${chosen === undefined ? '' : ` of ${chosen.venue}:${chosen.symbol}, ${timeframe} candles`}`} />
       </Panel>
     </div>
   )
