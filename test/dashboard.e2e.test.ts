@@ -135,6 +135,13 @@ interface InPage {
   getComputedStyle(element: unknown): { readonly color: string; readonly backgroundColor: string }
 }
 
+/** Switches the page to `scheme` with its own theme toggle (the page's choice wins over the system's). */
+async function useTheme(page: Page, scheme: 'light' | 'dark'): Promise<void> {
+  const current = (): Promise<string | undefined> => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'])
+  if ((await current()) !== scheme) await page.getByTestId('theme-toggle').click()
+  await expect.poll(current).toBe(scheme)
+}
+
 const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).first().textContent()) ?? ''
 
 describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' : ' (skipped: no /usr/bin/chromium or web/dist)'}`, () => {
@@ -244,10 +251,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
         for (const scheme of ['light', 'dark'] as const) {
-          // The page's own theme switch (its choice wins over the system's).
-          const current = (): Promise<string | undefined> => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'])
-          if ((await current()) !== scheme) await page.getByTestId('theme-toggle').click()
-          await expect.poll(current).toBe(scheme)
+          await useTheme(page, scheme)
           for (const name of links) {
             // Every tab is reachable at phone width too.
             await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click()
@@ -356,7 +360,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       expect(((await api(server!.url, '/kill-switch', tokens['viewer']!)) as { state: { active: boolean } }).state.active).toBe(false)
       // The lever is readable in both themes: white on its red at least 4.5:1 (WCAG AA).
       for (const scheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme: scheme })
+        await useTheme(page, scheme)
         const ratio = await page.getByTestId('activate-kill-switch').evaluate((el) => {
           const rgb = (c: string): number[] => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number)
           const lum = (c: string): number => {
@@ -372,7 +376,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
         })
         expect(ratio, scheme).toBeGreaterThanOrEqual(4.5)
       }
-      await page.emulateMedia({ colorScheme: 'light' })
+      await useTheme(page, 'light')
       await page.getByTestId('activate-kill-switch').click()
       await page.getByTestId('kill-switch').getByLabel(/Reason/).fill('e2e: halt from the dashboard')
       await page.getByRole('button', { name: 'Continue' }).click()
