@@ -30,5 +30,7 @@ describe('the equity chart time axis', () => {
   it('drops the seconds over an hour and adds the date over a day', () => {
     expect(timeAxisLabels([t0, t0 + 1_800, t0 + 3_600])).toEqual(['06:51', '07:21', '07:51'])
     expect(timeAxisLabels([t0, t0 + 86_400])).toEqual(['12-06 06:51', '12-07 06:51'])
+    const day = Date.UTC(2026, 11, 5) / 1000
+    expect(timeAxisLabels([day, day + 86_400, day + 172_800])).toEqual(['12-05', '12-06', '12-07'])
   })
 })

@@ -244,7 +244,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
         {page === 'trades' ? <Trades /> : null}
         {page === 'risk' ? <Risk /> : null}
-        {page === 'pnl' ? <Pnl /> : null}
+        {page === 'pnl' ? <Pnl theme={theme} /> : null}
         {page === 'account' ? <Account /> : null}
         {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
         {page === 'audit' ? <Audit /> : null}

@@ -11,7 +11,23 @@ function cssVar(name: string, fallback: string): string {
   return v === '' ? fallback : v
 }
 
-export function LineChart({ points, label, height = 220, theme }: { points: readonly (readonly [number, number])[]; label: string; height?: number; theme: string }): JSX.Element {
+export function LineChart({
+  points,
+  label,
+  height = 220,
+  theme,
+  bars = false,
+  empty = 'waiting for status ticks (one a second)…',
+}: {
+  points: readonly (readonly [number, number])[]
+  label: string
+  height?: number
+  theme: string
+  /** Bars (one a point, e.g. a day) instead of a line. */
+  bars?: boolean
+  /** Said while there are fewer than two points. */
+  empty?: string
+}): JSX.Element {
   const box = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
 
@@ -39,7 +55,12 @@ export function LineChart({ points, label, height = 220, theme }: { points: read
         },
         { stroke: ink, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 70 },
       ],
-      series: [{}, { label, stroke: cssVar('--accent', '#2563eb'), width: 2, points: { show: false } }],
+      series: [
+        {},
+        bars
+          ? { label, stroke: cssVar('--accent', '#2563eb'), fill: cssVar('--accent', '#2563eb'), width: 1, points: { show: false }, paths: uPlot.paths.bars!({ size: [0.6, 48] }) }
+          : { label, stroke: cssVar('--accent', '#2563eb'), width: 2, points: { show: false } },
+      ],
       // Times on the axis in UTC, like every time on the page.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     }
@@ -53,7 +74,7 @@ export function LineChart({ points, label, height = 220, theme }: { points: read
       plot.current = null
     }
     // Recreated on a theme change (its colours are baked in); data flows in through setData below.
-  }, [theme, height, label])
+  }, [theme, height, label, bars])
 
   useEffect(() => {
     plot.current?.setData(data())
@@ -62,7 +83,7 @@ export function LineChart({ points, label, height = 220, theme }: { points: read
   return (
     <figure class="chart">
       <div ref={box} role="img" aria-label={`${label} chart, ${points.length} points`} />
-      {points.length < 2 ? <figcaption class="muted">waiting for status ticks (one a second)…</figcaption> : null}
+      {points.length < 2 ? <figcaption class="muted">{empty}</figcaption> : null}
     </figure>
   )
 }

@@ -2,6 +2,7 @@
 import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { useResource } from '../api'
+import { LineChart } from '../chart'
 import type { Attribution, AttributionRow, PnlBreakdown, PnlRow } from '../types'
 import { Loaded, Num, Panel, Table } from '../ui'
 import type { Column } from '../ui'
@@ -32,7 +33,7 @@ const attributionColumns = (first: string): Column<AttributionRow>[] => [
   { key: 'costs', label: '− Costs', num: true, render: (r) => <Num value={r.costs} /> },
 ]
 
-export function Pnl(): JSX.Element {
+export function Pnl({ theme }: { theme: string }): JSX.Element {
   const [period, setPeriod] = useState<PeriodChoice>('today')
   const [date, setDate] = useState(() => new Date().toISOString().slice(0, 10))
   const breakdown = useResource<PnlBreakdown>(`/pnl/breakdown?period=${period}`, 15_000)
@@ -105,6 +106,14 @@ export function Pnl(): JSX.Element {
               <Table rows={b.bySymbol} rowKey={(r) => r.key} empty="No fills in the period." columns={pnlColumns('Symbol')} caption="P&L by symbol" />
             </Panel>
             <Panel title="By day (UTC)">
+              <LineChart
+                bars
+                theme={theme}
+                height={180}
+                label={`daily net P&L (${b.currency}, realized − fees − costs)`}
+                points={b.byDay.map((r) => [Date.parse(`${r.key}T00:00:00Z`) / 1000, Number(r.netPnl)] as const).filter((p) => Number.isFinite(p[0]))}
+                empty="A chart needs two days or more in the period (choose 7d or all)."
+              />
               <Table rows={b.byDay} rowKey={(r) => r.key} empty="No fills in the period." columns={pnlColumns('Day')} caption="P&L by day" />
             </Panel>
           </>
