@@ -45,6 +45,8 @@ export class CcxtFeed implements MarketSource {
   private done = false
   /** Stream reconnects so far. */
   reconnectCount = 0
+  /** `restart()` calls so far. */
+  private restarts = 0
   /** Events delivered so far. */
   events = 0
   /** Wall time of the last event received. */
@@ -71,6 +73,7 @@ export class CcxtFeed implements MarketSource {
     const ex = this.o.exchange as unknown as { close?: () => Promise<void> }
     if (this.done || typeof ex.close !== 'function') return { restarted: false, streams: this.streams, reconnects: this.reconnectCount }
     const before = this.reconnectCount
+    this.restarts++
     await ex.close()
     const deadline = Date.now() + waitMs
     while (this.started && !this.done && this.reconnectCount - before < this.streams && Date.now() < deadline) await sleep(10)
@@ -122,14 +125,23 @@ export class CcxtFeed implements MarketSource {
     const min = this.o.backoffMs?.min ?? 100
     const max = this.o.backoffMs?.max ?? 5_000
     let failures = 0
+    // The restarts this stream has been through. A stream that was between two watches when `restart()` closed
+    // the connections sees no error: its next watch opens a new connection. That is its reconnect too.
+    let restartsSeen = this.restarts
     this.streams++
     while (!this.done) {
       try {
         await step()
         failures = 0
+        if (restartsSeen !== this.restarts) {
+          restartsSeen = this.restarts
+          this.reconnectCount++
+          this.o.reconnects?.inc({ venue: this.o.venue })
+        }
       } catch (error) {
         if (this.done) return
         failures++
+        restartsSeen = this.restarts
         this.reconnectCount++
         this.o.reconnects?.inc({ venue: this.o.venue })
         this.o.onError?.(`${this.o.venue}: ${name} stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting`)
