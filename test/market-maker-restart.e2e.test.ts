@@ -21,7 +21,9 @@ const children: ChildProcess[] = []
 type SimOrder = { clientOrderId: string; side: string; status: string; price: string; time: number }
 
 beforeAll(async () => {
-  sim = await startSim(['--tick-ms', '50', '--seed', '41', '--symbols', SYMBOL, '--trade-probability', '0', '--api-key', 'MK', '--api-secret', 'MS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+  // A quiet market (0.2 bp a step): the quotes left from before the crash stay uncrossed while the session is
+  // down and restarting, however long a loaded machine takes, so only the maker can end them.
+  sim = await startSim(['--tick-ms', '50', '--step-bps', '0.2', '--seed', '41', '--symbols', SYMBOL, '--trade-probability', '0', '--api-key', 'MK', '--api-secret', 'MS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 })
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')

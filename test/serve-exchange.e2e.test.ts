@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -53,6 +53,17 @@ async function lastMarketEventAt(): Promise<number | undefined> {
   return ago === undefined ? undefined : Date.now() - Number(ago)
 }
 
+/** The server's diagnostic report (SIGUSR2): its JavaScript stack and the active handles of its event loop. */
+async function whatKeepsItAlive(): Promise<string> {
+  child!.kill('SIGUSR2')
+  await new Promise((r) => setTimeout(r, 2_000))
+  const file = readdirSync(dir).find((f) => f.startsWith('report.') && f.endsWith('.json'))
+  if (file === undefined) return 'no diagnostic report was written'
+  const report = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { javascriptStack?: { stack?: string[] }; libuv?: { type: string; is_active: boolean; remoteEndpoint?: unknown }[] }
+  const handles = (report.libuv ?? []).filter((h) => h.is_active).map((h) => `${h.type}${h.remoteEndpoint !== undefined ? ` ${JSON.stringify(h.remoteEndpoint)}` : ''}`)
+  return `active handles: ${handles.join(', ')}; stack: ${(report.javascriptStack?.stack ?? []).slice(0, 8).join(' | ')}`
+}
+
 beforeAll(async () => {
   sim = await startSim(['--tick-ms', '50', '--seed', '11', '--symbols', 'BTC/USDT', '--trade-probability', '1', '--api-key', KEYS.API_KEY, '--api-secret', KEYS.API_SECRET, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
   for (const [name, role] of [['t', 'operator'], ['v', 'viewer']] as const) {
@@ -62,7 +73,8 @@ beforeAll(async () => {
   }
   const args = ['serve', '--mode', 'shadow', '--url', sim.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT']
   args.push('--param', 'amount=0.002', '--param', 'spreadBps=1', '--venue', 'xsim', '--port', '0', '--data-dir', dir)
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cliEnv(KEYS) })
+  // A diagnostic report on SIGUSR2: if the session ever fails to stop, the test says what kept it alive.
+  const proc = spawn(process.execPath, ['--report-on-signal', `--report-directory=${dir}`, CLI, ...args], { cwd: dir, env: cliEnv(KEYS) })
   child = proc
   proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
@@ -147,7 +159,9 @@ describe('sofia serve --mode shadow on the local exchange', () => {
 
   it('stops on SIGTERM with exit 0; the audit chain has the mode changes and the feed restart with their actors', async () => {
     child!.kill('SIGTERM')
-    expect(await exited, err).toBe(0)
+    const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))])
+    if (code === 'running') throw new Error(`still running 20 s after SIGTERM; ${await whatKeepsItAlive()}; server stderr: ${err}`)
+    expect(code, err).toBe(0)
     const stopped = JSON.parse(out.trim().split('\n').at(-1)!) as { event: string; mode: string; events: number }
     expect(stopped).toMatchObject({ event: 'stopped', mode: 'shadow' })
     expect(stopped.events).toBeGreaterThan(0)
@@ -170,5 +184,5 @@ describe('sofia serve --mode shadow on the local exchange', () => {
     expect(records.find((r) => r.type === 'feed.restarted')).toMatchObject({ actor: 'operator:t', payload: { venue: 'xsim', restarted: true } })
     expect(records.filter((r) => r.type === 'api.request' && r.payload['route'] === '/shadow/rollback').map((r) => r.payload['status'])).toEqual([200, 409, 200])
     expect(sofia(['audit', 'verify', '--data-dir', dir]).code).toBe(0)
-  }, 30_000)
+  }, 45_000)
 })

@@ -89,7 +89,7 @@ function needsKeys(mode: RouterMode): boolean {
 }
 
 export async function runExchangeSession(options: ExchangeSessionOptions): Promise<ExchangeSessionResult> {
-  const { CcxtFeed, CcxtVenue, createCcxtExchange, instrumentOf, mapCcxtError, TICK_SIZE, tolerateCcxtStreamErrors } = await import('../venues/ccxt.js')
+  const { CcxtFeed, CcxtVenue, closeCcxtExchange, createCcxtExchange, instrumentOf, mapCcxtError, TICK_SIZE, tolerateCcxtStreamErrors } = await import('../venues/ccxt.js')
   const { mode } = options
   if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`mode must be one of ${ROUTER_MODES.join(', ')}`)
   const hasKeys = (options.exchange.apiKey ?? '') !== '' && (options.exchange.secret ?? '') !== ''
@@ -302,7 +302,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
   } finally {
     ref.trader?.orders.dispose()
     await venue?.close()
-    await Promise.all(exchanges.map((e) => (e as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined)))
+    await Promise.all(exchanges.map((e) => closeCcxtExchange(e)))
   }
 }
 

@@ -48,7 +48,7 @@ function message(error: unknown, secrets: readonly string[], mapCcxtError: typeo
 }
 
 export async function runPreflight(o: PreflightOptions): Promise<PreflightCheck[]> {
-  const { createCcxtExchange, mapCcxtError } = await import('../venues/ccxt.js')
+  const { closeCcxtExchange, createCcxtExchange, mapCcxtError } = await import('../venues/ccxt.js')
   const out: PreflightCheck[] = []
   const { config } = o
   const mode = config.mode
@@ -102,7 +102,7 @@ export async function runPreflight(o: PreflightOptions): Promise<PreflightCheck[
         out.push(fail('api key', 'exchange unreachable'))
       }
     } finally {
-      await (ex as unknown as { close?: () => Promise<void> }).close?.().catch(() => undefined)
+      await closeCcxtExchange(ex)
     }
   }
 

@@ -72,3 +72,31 @@ export function createCcxtExchange(spec: CcxtExchangeSpec): CcxtExchange {
 
 /** ccxt's TICK_SIZE precision mode (precision values are tick/step sizes, not decimal places). */
 export const TICK_SIZE = 4
+
+interface WsClientLike {
+  readonly connection?: { terminate?: () => void }
+}
+
+/**
+ * Closes a ccxt.pro instance's websocket connections (`close()`), waiting at most `timeoutMs` (default 2 s).
+ * ccxt's close waits for each server's answer to the close frame, and the `ws` library gives a silent peer
+ * 30 s; a stopping session must not. Past the bound the sockets are terminated, which ends them at once.
+ * Resolves true when the close completed within the bound. A REST-only instance (no `close()`) resolves true.
+ */
+export async function closeCcxtExchange(exchange: Exchange, timeoutMs = 2_000): Promise<boolean> {
+  const ex = exchange as unknown as { close?: () => Promise<void>; clients?: Record<string, WsClientLike> }
+  if (typeof ex.close !== 'function') return true
+  // ccxt's close forgets its clients at once: keep them to terminate if it does not finish in time.
+  const clients = Object.values(ex.clients ?? {})
+  let timer: NodeJS.Timeout | undefined
+  const closed = await Promise.race([
+    ex.close().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ])
+  clearTimeout(timer)
+  if (!closed) for (const c of clients) c.connection?.terminate?.()
+  return closed
+}

@@ -10,6 +10,7 @@
 import type { Exchange } from 'ccxt'
 import type { MarketSource } from '../engine/index.js'
 import type { MarketEvent } from '../model/index.js'
+import { closeCcxtExchange } from './ccxt-exchange.js'
 import type { ReconnectCounter } from './ccxt-venue.js'
 
 export interface CcxtFeedOptions {
@@ -74,7 +75,7 @@ export class CcxtFeed implements MarketSource {
     if (this.done || typeof ex.close !== 'function') return { restarted: false, streams: this.streams, reconnects: this.reconnectCount }
     const before = this.reconnectCount
     this.restarts++
-    await ex.close()
+    await closeCcxtExchange(this.o.exchange)
     const deadline = Date.now() + waitMs
     while (this.started && !this.done && this.reconnectCount - before < this.streams && Date.now() < deadline) await sleep(10)
     return { restarted: true, streams: this.streams, reconnects: this.reconnectCount }

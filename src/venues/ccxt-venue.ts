@@ -36,7 +36,7 @@ import {
 } from '../model/index.js'
 import type { Balances, Decimal, Instrument, OrderStatus, Trade } from '../model/index.js'
 import { mapCcxtError } from './ccxt-errors.js'
-import { TICK_SIZE } from './ccxt-exchange.js'
+import { TICK_SIZE, closeCcxtExchange } from './ccxt-exchange.js'
 import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from './venue.js'
 
 export interface RetryPolicy {
@@ -500,7 +500,7 @@ export class CcxtVenue implements Venue, Component {
     this.closed = true
     if (this.poller !== undefined) clearInterval(this.poller)
     for (const t of this.tracked.values()) if (t.backfill !== undefined) clearTimeout(t.backfill)
-    await (this.exchange as unknown as { close?: () => Promise<void> }).close?.()
+    await closeCcxtExchange(this.exchange)
   }
 
   // ---- retries and errors -------------------------------------------------------------------------------

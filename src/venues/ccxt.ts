@@ -4,7 +4,7 @@
  * `venues/index.ts` because importing it loads ccxt: callers import it lazily, where they talk to an exchange.
  */
 export { CcxtVenue, instrumentOf } from './ccxt-venue.js'
-export { createCcxtExchange, TICK_SIZE } from './ccxt-exchange.js'
+export { closeCcxtExchange, createCcxtExchange, TICK_SIZE } from './ccxt-exchange.js'
 export { mapCcxtError, redact, retryAfterMs } from './ccxt-errors.js'
 export { CcxtFeed } from './ccxt-feed.js'
 export { downloadOhlcv, ohlcvFileName } from './ccxt-ohlcv.js'

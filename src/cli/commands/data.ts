@@ -44,7 +44,7 @@ export function registerData(program: Command): void {
       if (until !== undefined && until <= since) throw new InputError('--until must be after --since')
       const dir = resolve(flags.out)
       mkdirSync(dir, { recursive: true })
-      const { createCcxtExchange, downloadOhlcv, ohlcvFileName } = await import('../../venues/ccxt.js')
+      const { closeCcxtExchange, createCcxtExchange, downloadOhlcv, ohlcvFileName } = await import('../../venues/ccxt.js')
       const file = join(dir, ohlcvFileName(flags.exchange, flags.symbol, flags.timeframe))
       const exchange = createCcxtExchange({ exchangeId: flags.exchange, ...(flags.url !== undefined ? { url: flags.url } : {}) })
       try {
@@ -55,7 +55,7 @@ export function registerData(program: Command): void {
           process.stdout.write(`${r.file}: ${r.candles} candles${span} (${r.added} added${r.resumedFrom !== undefined ? `, resumed after ${new Date(r.resumedFrom).toISOString()}` : ''})\n`)
         }
       } finally {
-        await (exchange as unknown as { close?: () => Promise<void> }).close?.()
+        await closeCcxtExchange(exchange)
       }
     })
 }
