@@ -946,9 +946,14 @@ export class OrderManager implements Component {
         }
         return
     }
-    if (event === undefined || order.isTerminal || order.isRedundant(event)) return
-    if (event.type === 'canceled') this.counters.canceled++
-    this.transition(order, event)
+    if (event !== undefined && !order.isTerminal && !order.isRedundant(event)) {
+      if (event.type === 'canceled') this.counters.canceled++
+      this.transition(order, event)
+    }
+    // A trigger order's trigger fired: recorded, so that a restart does not make it wait for it again.
+    if (update.triggered === true && order.triggeredAt === undefined && (order.state === 'open' || order.state === 'pending_cancel')) {
+      this.transition(order, { type: 'triggered', timestamp: ts })
+    }
   }
 
   private transition(order: Order, event: OrderEvent): void {

@@ -49,7 +49,7 @@ export {
   oppositeSide,
 } from './order-types.js'
 export type { OrderSide, OrderType, OrderStatus, OrderState, TimeInForce, TriggerDirection } from './order-types.js'
-export { isTriggerOrder, optionsToJson, optionsFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
+export { isTriggerOrder, optionsToJson, optionsFromJson, triggeredAtFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
 export type { OrderEvent, OrderEventType, OrderInit } from './order.js'

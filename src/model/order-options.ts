@@ -40,9 +40,12 @@ export function isTriggerOrder(o: OrderOptions): boolean {
   return o.triggerPrice !== undefined || o.trailingPercent !== undefined
 }
 
-/** JSON text of the options (null when there are none): decimals as strings, keys in a fixed order. */
-export function optionsToJson(o: OrderOptions): string | null {
-  const out: Record<string, unknown> = {}
+/**
+ * JSON text of the options (null when there are none): decimals as strings, keys in a fixed order. `extra`
+ * adds what the store keeps beside them (`triggeredAt`, see `triggeredAtFromJson`).
+ */
+export function optionsToJson(o: OrderOptions, extra: Readonly<Record<string, number>> = {}): string | null {
+  const out: Record<string, unknown> = { ...extra }
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = typeof v === 'object' ? v.toString() : v
   const keys = Object.keys(out).sort()
   return keys.length === 0 ? null : JSON.stringify(out, keys)
@@ -74,6 +77,13 @@ export function optionsFromJson(text: string | null, where: string): OrderOption
   if (r['reduceOnly'] === true) out['reduceOnly'] = true
   for (const k of ['parentId', 'tag'] as const) if (typeof r[k] === 'string') out[k] = r[k]
   return out as OrderOptions
+}
+
+/** When a stored trigger order's trigger fired (the `triggeredAt` kept beside its options), or undefined. */
+export function triggeredAtFromJson(text: string | null | undefined): number | undefined {
+  if (text === null || text === undefined || !text.includes('triggeredAt')) return undefined
+  const t = (JSON.parse(text) as Record<string, unknown>)['triggeredAt']
+  return typeof t === 'number' && Number.isFinite(t) ? t : undefined
 }
 
 /**

@@ -46,6 +46,7 @@ function eventOf(type: OrderEventType, fillAmount = '1'): OrderEvent {
     case 'cancel_requested':
     case 'canceled':
     case 'expired':
+    case 'triggered':
       return { type, timestamp: 1 }
     case 'denied':
       return { type, timestamp: 1, code: 'X', reason: 'x' }

@@ -21,6 +21,7 @@ export const ORDER_EVENT_TYPES = [
   'cancel_rejected',
   'canceled',
   'expired',
+  'triggered',
 ] as const
 export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number]
 
@@ -34,6 +35,8 @@ export type OrderEvent =
   | { readonly type: 'cancel_rejected'; readonly timestamp: number; readonly reason: string }
   | { readonly type: 'canceled'; readonly timestamp: number }
   | { readonly type: 'expired'; readonly timestamp: number }
+  /** The venue's trigger fired: a stop-limit now rests at its limit price, a stop-market is worked. */
+  | { readonly type: 'triggered'; readonly timestamp: number }
 
 /** `fill` is special-cased: its target depends on what remains. */
 type Target = OrderState | 'fill'
@@ -51,7 +54,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventT
     canceled: 'canceled',
     expired: 'expired',
   },
-  open: { filled: 'fill', cancel_requested: 'pending_cancel', canceled: 'canceled', expired: 'expired' },
+  open: { filled: 'fill', cancel_requested: 'pending_cancel', canceled: 'canceled', expired: 'expired', triggered: 'open' },
   // A cancel can be asked for an order still in flight: the venue may then acknowledge it or reject it.
   pending_cancel: {
     accepted: 'pending_cancel',
@@ -60,6 +63,7 @@ export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventT
     cancel_rejected: 'open',
     canceled: 'canceled',
     expired: 'expired',
+    triggered: 'pending_cancel',
   },
   closed: {},
   // A fill the venue made before the cancel (or expiry) can reach us after it, on another stream: it is
@@ -112,6 +116,8 @@ export class Order {
   readonly fees = new Map<string, Decimal>()
   lastUpdate: number
   reason: string | undefined
+  /** When the venue's trigger fired (a trigger order only); undefined while it waits. */
+  triggeredAt: number | undefined
   private readonly tradeIds = new Set<string>()
 
   constructor(init: OrderInit) {
@@ -161,6 +167,8 @@ export class Order {
         return this.state === 'expired'
       case 'rejected':
         return this.state === 'rejected'
+      case 'triggered':
+        return this.triggeredAt !== undefined
       case 'submitted':
       case 'denied':
       case 'cancel_requested':
@@ -188,6 +196,9 @@ export class Order {
       case 'rejected':
       case 'cancel_rejected':
         this.reason = event.reason
+        break
+      case 'triggered':
+        this.triggeredAt = event.timestamp
         break
       case 'submitted':
       case 'cancel_requested':

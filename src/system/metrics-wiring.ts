@@ -41,6 +41,7 @@ export function attachMetrics(trader: Trader, metrics: SofiaMetrics): void {
         break
       case 'filled':
       case 'cancel_requested':
+      case 'triggered':
         break
     }
   })

@@ -48,8 +48,17 @@ export function toStoredOrder(o: Order): StoredOrder {
     reason: o.reason ?? null,
     createdAt: o.timestamp,
     updatedAt: o.lastUpdate,
-    options: o.tag === undefined ? optionsToJson(o.options) : optionsToJson({ ...o.options, tag: o.tag }),
+    options: storedOptions(o),
   }
+}
+
+/**
+ * The order's options, tag and, once its trigger fired, when (`triggeredAt`): a stop-limit restored after a
+ * restart then rests at its price instead of waiting for its trigger again.
+ */
+function storedOptions(o: Order): string | null {
+  const options = o.tag === undefined ? o.options : { ...o.options, tag: o.tag }
+  return o.triggeredAt === undefined ? optionsToJson(options) : optionsToJson(options, { triggeredAt: o.triggeredAt })
 }
 
 export function toStoredFill(t: Trade, strategyId: string): StoredFill {
@@ -220,6 +229,9 @@ export class Persistence implements Component {
       case 'rejected':
       case 'cancel_rejected':
         this.audit(`order.${event.type}`, 'system', { clientOrderId: order.clientOrderId, reason: event.reason })
+        break
+      case 'triggered':
+        this.audit('order.triggered', 'system', { clientOrderId: order.clientOrderId, triggerPrice: order.options.triggerPrice?.toString() ?? null })
         break
       case 'cancel_requested':
       case 'canceled':

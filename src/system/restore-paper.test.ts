@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { openPaperSession } from '../api/session.js'
+import { dec } from '../model/index.js'
 import { MemoryStore } from '../store/index.js'
 
 describe('a paper session started on a store holding an order of an earlier run that was in flight', () => {
@@ -111,5 +112,60 @@ describe('a paper session started on a store holding a waiting stop order of an 
     }
     const stored = (await store.loadOrders()).find((o) => o.clientOrderId === 'sma-cross-stop-1')
     expect([stored?.state, stored?.options]).toEqual(['canceled', options])
+  })
+})
+
+describe('a paper session restarted after a stop-limit of its own fired', () => {
+  it('records the trigger (audited, kept in the store) and puts the order back resting at its price, not waiting again', async () => {
+    const store = new MemoryStore()
+    const first = await openPaperSession({ store, stepMs: 20 })
+    const ran = first.run()
+    let id = ''
+    try {
+      const trader = first.trader
+      const ready = async (): Promise<number> => {
+        for (let i = 0; i < 100; i++) {
+          const last = trader.market.lastPrice('alpha', 'BTC/USDT')
+          if (last !== undefined) return last
+          await new Promise((r) => setTimeout(r, 20))
+        }
+        throw new Error('no price')
+      }
+      const last = await ready()
+      // A sell stop-limit whose trigger (falling to 1.01 × the price) the next tick meets; its limit, 2% above
+      // the price, then rests.
+      const order = trader.orders.submit({
+        strategyId: 'manual',
+        venue: 'alpha',
+        symbol: 'BTC/USDT',
+        side: 'sell',
+        type: 'limit',
+        amount: dec('0.01'),
+        price: dec(Math.round(last * 1.02)),
+        options: { triggerPrice: dec(Math.round(last * 1.01)), triggerDirection: 'below' },
+      })
+      id = order.clientOrderId
+      for (let i = 0; i < 100 && order.triggeredAt === undefined; i++) await new Promise((r) => setTimeout(r, 20))
+      expect([order.state, order.reason, order.triggeredAt !== undefined]).toEqual(['open', undefined, true])
+    } finally {
+      first.stop()
+      await ran
+      await first.close()
+    }
+    const stored = (await store.loadOrders()).find((o) => o.clientOrderId === id)
+    expect([stored?.state, JSON.parse(stored?.options ?? '{}').triggeredAt]).toEqual(['open', expect.any(Number)])
+    const triggered: unknown[] = []
+    for await (const batch of store.iterateAudit()) for (const r of batch) if (r.type === 'order.triggered') triggered.push(r.payload)
+    expect(triggered).toEqual([expect.objectContaining({ clientOrderId: id })])
+
+    const second = await openPaperSession({ store, stepMs: 20 })
+    try {
+      const venue = second.trader.venues.find((v) => v.id === 'alpha')!
+      const atVenue = (await venue.fetchOpenOrders('BTC/USDT')).find((o) => o.clientOrderId === id)
+      expect([atVenue?.status, atVenue?.triggerPrice, atVenue?.triggered]).toEqual(['open', undefined, true])
+      expect(second.trader.orders.order(id)?.triggeredAt).toBe(JSON.parse(stored?.options ?? '{}').triggeredAt)
+    } finally {
+      await second.close()
+    }
   })
 })

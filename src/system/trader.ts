@@ -20,7 +20,7 @@ import { EMULATED_STATE_KEY, OrderManager, storeTag } from '../execution/index.j
 import type { EmulatedOrder } from '../execution/index.js'
 import { Ledger } from '../ledger/index.js'
 import type { Decimal, DecimalLike, Instrument, MarketEvent, OrderEvent } from '../model/index.js'
-import { BadSymbol, Order, ZERO, dec, isTriggerOrder, optionsFromJson, roundPrice } from '../model/index.js'
+import { BadSymbol, Order, ZERO, dec, isTriggerOrder, optionsFromJson, roundPrice, triggeredAtFromJson } from '../model/index.js'
 import { INACTIVE, KillSwitch, RiskEngine, TradingStates, deny } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchState, PreTradeRisk, TradingStatesSnapshot } from '../risk/index.js'
 import { fillTrade, storeIdentity } from '../store/index.js'
@@ -495,10 +495,11 @@ export class Trader {
         continue
       }
       const venue = found
-      // Triggered orders go back waiting for their trigger (a stop-limit that had fired waits again).
-      const triggered = isTriggerOrder(order.options)
-      const working = (s.type === 'limit' || triggered) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel')
-      if (working && venue !== undefined && (order.price !== undefined || triggered)) {
+      // Trigger orders go back waiting for their trigger, unless it had fired: a stop-limit then rests at its
+      // price (a fired stop-market was worked at once; one still open is not restored).
+      const waiting = isTriggerOrder(order.options) && order.triggeredAt === undefined
+      const working = (s.type === 'limit' || waiting) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel')
+      if (working && venue !== undefined && (order.price !== undefined || waiting)) {
         venue.restoreOrder({
           clientOrderId: s.clientOrderId,
           venueOrderId: s.venueOrderId!,
@@ -511,6 +512,7 @@ export class Trader {
           timestamp: s.createdAt,
           type: s.type,
           options: order.options,
+          ...(order.triggeredAt !== undefined ? { triggered: true } : {}),
         })
         if (order.state === 'pending_cancel') order.state = 'open' // the cancel is sent again below
         this.orders.adopt(order)
@@ -617,6 +619,7 @@ function restoredOrder(s: StoredOrder): Order {
   order.venueOrderId = s.venueOrderId ?? undefined
   order.reason = s.reason ?? undefined
   order.lastUpdate = s.updatedAt
+  order.triggeredAt = triggeredAtFromJson(s.options)
   return order
 }
 
@@ -663,7 +666,7 @@ async function prepare(options: TraderOptions): Promise<Prepared> {
   }
   const working = openOrders.filter(
     (s) =>
-      (s.type === 'limit' || isTriggerOrder(optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`))) &&
+      (s.type === 'limit' || (isTriggerOrder(optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`)) && triggeredAtFromJson(s.options) === undefined)) &&
       s.venueOrderId !== null &&
       (s.state === 'open' || s.state === 'pending_cancel'),
   )

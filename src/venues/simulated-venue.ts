@@ -123,6 +123,8 @@ export interface RestoredOrder {
   /** Market or limit (default limit). A market order is restored only while it waits for its trigger. */
   readonly type?: OrderType
   readonly options?: OrderOptions
+  /** A trigger order whose trigger had fired: it works as its type (a stop-limit rests) instead of waiting. */
+  readonly triggered?: boolean
 }
 
 function isTrigger(o: OrderOptions | undefined): boolean {
@@ -220,6 +222,8 @@ class SimOrder {
   cancelRequested = false
   /** Waiting for its trigger (after it fires the order works as its type). */
   waiting = false
+  /** A trigger order whose trigger fired. */
+  fired = false
   triggerTicks = NaN
   /** Trailing stops: the best price seen since arrival and the trail as a fraction. */
   extreme = NaN
@@ -265,6 +269,7 @@ class SimOrder {
       cost: this.cost,
       status: this.status,
       ...(this.waiting && this.options.triggerPrice !== undefined ? { triggerPrice: this.options.triggerPrice } : {}),
+      ...(this.fired ? { triggered: true } : {}),
     }
     return this.reason === undefined ? base : { ...base, reason: this.reason }
   }
@@ -379,14 +384,15 @@ export class SimulatedVenue implements Venue, Component {
     order.cost = o.cost
     order.filledLots = o.filled.div(inst.stepSize).toNumber()
     order.arrived = true
+    order.fired = o.triggered === true
     this.byClientId.set(o.clientOrderId, order)
     this.byNum.set(num, order)
     // Waiting for its trigger (a trailing stop starts trailing again from the price now).
-    if (o.options !== undefined && (o.options.triggerPrice !== undefined || o.options.trailingPercent !== undefined)) {
+    if (o.triggered !== true && isTrigger(o.options)) {
       this.startWaiting(m, order)
       return
     }
-    if (type !== 'limit') throw new InvalidOrder(`${this.id}: only limit and triggered orders can be restored (${o.clientOrderId})`)
+    if (type !== 'limit') throw new InvalidOrder(`${this.id}: only limit orders and orders waiting for their trigger can be restored (${o.clientOrderId})`)
     const remaining = o.amount.sub(o.filled)
     const maxFee = inst.makerFee.gt(inst.takerFee) ? inst.makerFee : inst.takerFee
     order.reserveCurrency = o.side === 'buy' ? inst.quote : inst.base
@@ -633,6 +639,7 @@ export class SimulatedVenue implements Venue, Component {
    */
   private fire(m: MarketState, order: SimOrder, ref: number, fromBar: boolean): void {
     order.waiting = false
+    order.fired = true
     m.triggers = m.triggers.filter((o) => o !== order)
     const group = order.options.parentId
     // One-cancels-other among the group's orders still waiting on this market (a sibling already working is the

@@ -50,6 +50,8 @@ export interface VenueOrder {
   readonly reason?: string
   /** Set while a triggered order waits for its trigger (after it fires the order works as its type). */
   readonly triggerPrice?: Decimal
+  /** True once a trigger order's trigger has fired. */
+  readonly triggered?: boolean
 }
 
 export interface VenueListener {
