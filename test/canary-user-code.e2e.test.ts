@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, cliEnv, sofia } from './helpers.js'
+import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
 import { control, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -44,6 +44,24 @@ export default defineStrategy({
       if (mine.length === 0) ctx.submit({ venue: p.venue, symbol: p.symbol, side: 'buy', type: 'limit', amount: '${amount}', price: Math.floor(q.bid * 0.98) })
     },
   }),
+})
+`
+
+/** On bars: one market buy of `amount` every `every` bars, tagged with a label written in the code. */
+const stepper = (label: string): string => `import { defineStrategy, z } from 'sofia'
+
+export default defineStrategy({
+  name: 'stepper',
+  description: 'buys now and then, tagged ${label}',
+  params: z.object({ amount: z.string().default('0.01'), every: z.number().int().min(1).default(50), timeframe: z.string().default('5m') }),
+  create: (p) => {
+    let bars = 0
+    return {
+      onBar(bar, ctx) {
+        if (++bars % p.every === 0) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount: p.amount, tag: '${label}' })
+      },
+    }
+  },
 })
 `
 
@@ -89,3 +107,25 @@ describe("a registered version of a user's strategy", () => {
     expect(applied[0]).toMatchObject({ strategy: 'bidder', version: 'v1', codeHash: registeredHash })
   }, 90_000)
 })
+
+describe("sofia canary run with a registered version of a user's strategy", () => {
+  it('runs the version as registered, its code and its parameters, after the file was edited', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-canary-run-code-'))
+    const file = join(dir, 'stepper.ts')
+    writeFileSync(file, stepper('code-v1'))
+    const data = ['--data-dir', join(dir, 'var')]
+    const reg = sofia(['registry', 'register', '--strategy', 'stepper.ts', '--strategy-version', 'v1', '--param', 'amount=0.02', '--skip-validation', '--reason', 'e2e', ...data], { cwd: dir })
+    expect(reg.code, reg.stderr).toBe(0)
+    writeFileSync(file, stepper('code-edited'))
+    const candles = join(SHARED_DATA, 'candles/bittrex_ETH-BTC_5m_2018-01-10_2018-01-30.json')
+    const run = sofia(['canary', 'run', '--strategy', 'stepper.ts', '--strategy-version', 'v1', '--data', candles, '--balance', 'BTC=10', '--param', 'every=40', ...data], { cwd: dir })
+    expect([0, 1], run.stdout + run.stderr).toContain(run.code)
+    const db = new Database(join(dir, 'var', 'sofia.db'), { readonly: true })
+    const orders = (db.prepare("select amount, options from orders where strategy_id = 'stepper'").all() as { amount: string; options: string }[]).map((o) => [o.amount, (JSON.parse(o.options) as { tag: string }).tag])
+    db.close()
+    expect(orders.length, run.stdout + run.stderr).toBeGreaterThan(5)
+    // The registered code's tag and the registered amount; --param adds what the version does not set.
+    expect(new Set(orders.map((o) => o.join(' ')))).toEqual(new Set(['0.02 code-v1']))
+  }, 60_000)
+})
+

@@ -9,8 +9,8 @@ import { resolveStrategyFlags } from '../session-config.js'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { CANARY_STATE_KEY, FREEZE_FILE, loadCanaryConfig, runCanaryBacktest, stageIndex } from '../../ops/canary/index.js'
-import type { CanaryConfig, CanaryState, StageEvaluation } from '../../ops/canary/index.js'
+import { CANARY_STATE_KEY, FREEZE_FILE, StrategyRegistry, loadCanaryConfig, runCanaryBacktest, stageIndex, storeSink } from '../../ops/canary/index.js'
+import type { CanaryConfig, CanaryState, RegisteredVersion, StageEvaluation } from '../../ops/canary/index.js'
 import type { Store } from '../../store/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
@@ -141,7 +141,7 @@ export function registerCanary(program: Command): void {
       .command('run')
       .summary('run the roll-out in a backtest on recorded data: progress or roll back automatically (exit 1 on rollback)')
       .requiredOption('--strategy <name>', 'strategy')
-      .requiredOption('--strategy-version <id>', 'version being rolled out')
+      .requiredOption('--strategy-version <id>', 'version being rolled out (a registered one runs with its parameters and code)')
       .requiredOption('--data <path...>', 'recorded market data files')
       .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
       .option('--balance <asset=amount>', 'starting balance (repeatable)', collect, [])
@@ -154,9 +154,15 @@ export function registerCanary(program: Command): void {
     const store = await openStoreFromFlags(flags, { create: true })
     const notifier = await notifierFromConfig()
     try {
+      // A registered version runs as registered: its parameters (over --param) and its code. An unregistered
+      // one is a label for the run.
+      const registered = (await store.loadStrategyVersions(strategy!)).find((v) => v.version === flags.strategyVersion) as RegisteredVersion | undefined
+      const params = { ...keyValues('--param', flags.param ?? []), ...(registered?.params ?? {}) }
+      const definition = registered !== undefined ? await new StrategyRegistry(storeSink(store)).definitionOf(registered) : undefined
       const r = await runCanaryBacktest({
         data: flags.data ?? [],
-        strategy: { name: strategy!, params: keyValues('--param', flags.param ?? []) },
+        strategy: { name: strategy!, params },
+        ...(definition !== undefined ? { definition } : {}),
         version: flags.strategyVersion!,
         config,
         store,

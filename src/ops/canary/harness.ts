@@ -17,6 +17,8 @@ import type { Alert } from '../../observability/index.js'
 import type { Store } from '../../store/index.js'
 import { ModeRouter, Trader, createStrategies, openMarket } from '../../system/index.js'
 import type { StrategySpec } from '../../system/index.js'
+import { instantiateStrategy } from '../../strategy/index.js'
+import type { StrategyDefinition } from '../../strategy/index.js'
 import { SimulatedClock } from '../../engine/index.js'
 import { SimulatedVenue } from '../../venues/index.js'
 import type { OrderRequest, Venue, VenueListener, VenueOrder } from '../../venues/index.js'
@@ -81,6 +83,8 @@ export interface CanaryBacktestOptions {
   readonly data: readonly string[]
   readonly strategy: StrategySpec
   readonly version: string
+  /** The registered version's code (`StrategyRegistry.definitionOf`); else the strategy as it is now. */
+  readonly definition?: StrategyDefinition
   readonly config: CanaryConfig
   readonly store: Store
   readonly dataDir: string
@@ -137,7 +141,7 @@ export async function runCanaryBacktest(o: CanaryBacktestOptions): Promise<Canar
   const trader = await Trader.create({
     clock,
     venues: [{ id: setup.id, instruments: setup.instruments, balances, venue: router }],
-    strategies: createStrategies([o.strategy]),
+    strategies: o.definition !== undefined ? [instantiateStrategy(o.definition, o.strategy.name, o.strategy.params ?? {}, o.version)] : createStrategies([o.strategy]),
     reportingCurrency: market.reportingCurrency,
     equitySampleMs: 3_600_000,
     mode: 'canary',
