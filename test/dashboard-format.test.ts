@@ -1,6 +1,6 @@
 // The dashboard's display rounding works on the digits of the API's decimal strings (no float).
 import { describe, expect, it } from 'vitest'
-import { roundDecimal } from '../web/src/decimal.js'
+import { groupThousands, roundDecimal } from '../web/src/decimal.js'
 import { TIME_STEPS, timeAxisLabels } from '../web/src/time-axis.js'
 
 describe('roundDecimal', () => {
@@ -18,6 +18,21 @@ describe('roundDecimal', () => {
     ['0.10000000049', 8, '0.1'],
   ])('%s to %i places is %s', (text, places, expected) => {
     expect(roundDecimal(text, places)).toBe(expected)
+  })
+})
+
+describe('groupThousands', () => {
+  it.each([
+    ['-206.65404871', '-206.65404871'],
+    ['1234', '1,234'],
+    ['-1234567.123456', '-1,234,567.123456'],
+    ['12345678901234567890.12', '12,345,678,901,234,567,890.12'],
+    ['100000', '100,000'],
+    ['0.000012345', '0.000012345'],
+    ['1e-9', '1e-9'],
+    ['n/a', 'n/a'],
+  ])('%s is shown as %s', (text, expected) => {
+    expect(groupThousands(text)).toBe(expected)
   })
 })
 

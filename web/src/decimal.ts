@@ -15,3 +15,14 @@ export function roundDecimal(text: string, places: number): string {
   return out === '0' ? out : `${sign}${out}`
 }
 
+
+/**
+ * A plain decimal string with its integer digits grouped by thousands (`-1234567.5` → `-1,234,567.5`); the
+ * fraction is left alone. Anything else is returned as is.
+ */
+export function groupThousands(text: string): string {
+  const m = /^(-?)(\d+)(\.\d+)?$/.exec(text)
+  if (m === null) return text
+  const [, sign = '', int = '', frac = ''] = m
+  return `${sign}${int.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${frac}`
+}

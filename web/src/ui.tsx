@@ -1,7 +1,7 @@
 // Small shared pieces: numbers (decimal strings as sent, right-aligned), UTC times, tables, bars, panels.
 import type { ComponentChildren, JSX } from 'preact'
 import type { ApiFailure, Resource } from './api'
-import { roundDecimal } from './decimal'
+import { groupThousands, roundDecimal } from './decimal'
 
 /** `2026-11-20 23:38:57 UTC`, with the local time on hover. */
 export function Time({ ms }: { ms: number | string | null | undefined }): JSX.Element {
@@ -19,16 +19,19 @@ export function Time({ ms }: { ms: number | string | null | undefined }): JSX.El
   )
 }
 
-/** A decimal string as the API sent it (long fractions rounded on the digits, full value on hover), signed in colour. */
+/**
+ * A decimal string as the API sent it (long fractions rounded on the digits, thousands grouped, the full value
+ * on hover), signed in colour.
+ */
 export function Num({ value, unit, signed = false, testId, places = 8 }: { value: string | number | null | undefined; unit?: string; signed?: boolean; testId?: string; places?: number }): JSX.Element {
   if (value === null || value === undefined || value === '') return <span class="num muted">—</span>
   const full = String(value)
-  const text = roundDecimal(full, places)
+  const text = groupThousands(roundDecimal(full, places))
   const neg = text.startsWith('-')
   const zero = /^-?0(\.0*)?$/.test(text)
   const cls = `num${signed && !zero ? (neg ? ' neg' : ' pos') : ''}`
   return (
-    <span class={cls} data-testid={testId} title={text === full ? undefined : full}>
+    <span class={cls} data-testid={testId} title={text.replaceAll(',', '') === full ? undefined : full}>
       {text}
       {unit !== undefined ? <span class="unit"> {unit}</span> : null}
     </span>
