@@ -782,7 +782,7 @@ export class OrderManager implements Component {
     if (order === undefined || order.isTerminal) return false
     this.cancelDone(order)
     if (order.state === 'submitted' || order.state === 'created' || (order.state === 'pending_cancel' && order.venueOrderId === undefined)) {
-      if (order.state === 'created') order.state = 'submitted'
+      if (order.state === 'created') order.apply({ type: 'submitted', timestamp: this.clock.now() })
       this.reject(order, reason)
     } else {
       this.counters.canceled++

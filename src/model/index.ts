@@ -52,7 +52,7 @@ export type { OrderSide, OrderType, OrderStatus, OrderState, TimeInForce, Trigge
 export { isTriggerOrder, optionsToJson, optionsFromJson, triggeredAtFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
-export type { OrderEvent, OrderEventType, OrderInit } from './order.js'
+export type { OrderEvent, OrderEventType, OrderInit, RecordedOrderState } from './order.js'
 export { fillKey } from './trade.js'
 export type { Trade, Fee } from './trade.js'
 export type { Balance, Balances } from './balance.js'

@@ -146,3 +146,24 @@ describe('order state machine', () => {
     ])
   })
 })
+
+describe('Order.restore', () => {
+  const init = { clientOrderId: 'c-9', strategyId: 's', venue: 'sim', symbol: 'BTC/USDT', type: 'limit' as const, side: 'buy' as const, amount: dec('2'), price: dec('100'), timestamp: 5 }
+  const recorded = { state: 'open' as const, filled: dec('1'), cost: dec('100'), venueOrderId: 'v-1', reason: undefined, lastUpdate: 7, triggeredAt: 6 }
+
+  it('makes an order in its recorded state, which then goes on through the table', () => {
+    const o = Order.restore(init, recorded)
+    expect([o.state, o.filled.toString(), o.cost.toString(), o.venueOrderId, o.lastUpdate, o.triggeredAt]).toEqual(['open', '1', '100', 'v-1', 7, 6])
+    o.apply({ type: 'filled', timestamp: 8, trade: { ...trade('1'), id: 't-2', side: 'buy', clientOrderId: 'c-9' } })
+    expect([o.state, o.filled.toString(), o.cost.toString(), o.lastUpdate]).toEqual(['closed', '2', '200', 8])
+    expect(() => o.apply({ type: 'canceled', timestamp: 9 })).toThrow(/canceled is not allowed in state closed/)
+  })
+
+  it('leaves its progress read-only from outside: only its events change it', () => {
+    const o = Order.restore(init, recorded)
+    for (const field of ['state', 'filled', 'cost', 'venueOrderId', 'reason', 'lastUpdate', 'triggeredAt']) {
+      expect(() => ((o as unknown as Record<string, unknown>)[field] = 'x'), field).toThrow(TypeError)
+    }
+    expect(o.state).toBe('open')
+  })
+})

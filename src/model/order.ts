@@ -93,6 +93,17 @@ export interface OrderInit {
 
 const NO_OPTIONS: OrderOptions = Object.freeze({})
 
+/** What a store keeps of an order's progress (see `Order.restore`). */
+export interface RecordedOrderState {
+  readonly state: OrderState
+  readonly filled: Decimal
+  readonly cost: Decimal
+  readonly venueOrderId: string | undefined
+  readonly reason: string | undefined
+  readonly lastUpdate: number
+  readonly triggeredAt: number | undefined
+}
+
 export class Order {
   readonly clientOrderId: string
   readonly strategyId: string
@@ -107,18 +118,57 @@ export class Order {
   /** The strategy's label for the order, when it gave one. */
   readonly tag: string | undefined
   readonly options: OrderOptions
-  venueOrderId: string | undefined
-  state: OrderState = 'created'
-  filled: Decimal = ZERO
-  /** Sum of price × amount over fills. */
-  cost: Decimal = ZERO
   /** Fees paid, by currency. */
   readonly fees = new Map<string, Decimal>()
-  lastUpdate: number
-  reason: string | undefined
-  /** When the venue's trigger fired (a trigger order only); undefined while it waits. */
-  triggeredAt: number | undefined
+  // What changes, only through `apply` (or `Order.restore`): read-only from outside.
+  private _venueOrderId: string | undefined
+  private _state: OrderState = 'created'
+  private _filled: Decimal = ZERO
+  private _cost: Decimal = ZERO
+  private _lastUpdate: number
+  private _reason: string | undefined
+  private _triggeredAt: number | undefined
   private readonly tradeIds = new Set<string>()
+
+  /**
+   * An order as a store recorded it, in its recorded state (a restart). The one way to make an order that did
+   * not go through its events here; its past fills are in the ledger, not replayed into it.
+   */
+  static restore(init: OrderInit, recorded: RecordedOrderState): Order {
+    const o = new Order(init)
+    o._state = recorded.state
+    o._filled = recorded.filled
+    o._cost = recorded.cost
+    o._venueOrderId = recorded.venueOrderId
+    o._reason = recorded.reason
+    o._lastUpdate = recorded.lastUpdate
+    o._triggeredAt = recorded.triggeredAt
+    return o
+  }
+
+  get venueOrderId(): string | undefined {
+    return this._venueOrderId
+  }
+  get state(): OrderState {
+    return this._state
+  }
+  get filled(): Decimal {
+    return this._filled
+  }
+  /** Sum of price × amount over fills. */
+  get cost(): Decimal {
+    return this._cost
+  }
+  get lastUpdate(): number {
+    return this._lastUpdate
+  }
+  get reason(): string | undefined {
+    return this._reason
+  }
+  /** When the venue's trigger fired (a trigger order only); undefined while it waits. */
+  get triggeredAt(): number | undefined {
+    return this._triggeredAt
+  }
 
   constructor(init: OrderInit) {
     this.clientOrderId = init.clientOrderId
@@ -133,7 +183,7 @@ export class Order {
     this.decisionPrice = init.decisionPrice
     this.tag = init.tag
     this.options = init.options ?? NO_OPTIONS
-    this.lastUpdate = init.timestamp
+    this._lastUpdate = init.timestamp
   }
 
   get remaining(): Decimal {
@@ -188,17 +238,17 @@ export class Order {
         this.applyFill(event.trade)
         break
       case 'accepted':
-        this.venueOrderId = event.venueOrderId
+        this._venueOrderId = event.venueOrderId
         break
       case 'denied':
-        this.reason = `${event.code}: ${event.reason}`
+        this._reason = `${event.code}: ${event.reason}`
         break
       case 'rejected':
       case 'cancel_rejected':
-        this.reason = event.reason
+        this._reason = event.reason
         break
       case 'triggered':
-        this.triggeredAt = event.timestamp
+        this._triggeredAt = event.timestamp
         break
       case 'submitted':
       case 'cancel_requested':
@@ -206,13 +256,13 @@ export class Order {
       case 'expired':
         break
     }
-    this.lastUpdate = event.timestamp
+    this._lastUpdate = event.timestamp
     if (target !== 'fill') {
-      this.state = target
+      this._state = target
     } else if (this.filled.eq(this.amount)) {
-      this.state = 'closed'
+      this._state = 'closed'
     } else if (this.state === 'submitted') {
-      this.state = 'open'
+      this._state = 'open'
     }
   }
 
@@ -226,9 +276,9 @@ export class Order {
       throw new InvariantViolation(`order ${this.clientOrderId}: filled ${filled} exceeds amount ${this.amount}`)
     }
     this.tradeIds.add(trade.id)
-    if (this.venueOrderId === undefined) this.venueOrderId = trade.order
-    this.filled = filled
-    this.cost = this.cost.add(trade.cost)
+    if (this.venueOrderId === undefined) this._venueOrderId = trade.order
+    this._filled = filled
+    this._cost = this.cost.add(trade.cost)
     const fee = this.fees.get(trade.fee.currency)
     this.fees.set(trade.fee.currency, fee === undefined ? trade.fee.cost : fee.add(trade.fee.cost))
   }

@@ -487,7 +487,7 @@ export class Trader {
   private restoreOrders(stored: readonly StoredOrder[]): void {
     const now = this.engine.clock.now()
     for (const s of stored) {
-      const order = restoredOrder(s)
+      let order = restoredOrder(s)
       const found = this.venues.find((v) => v.id === s.venue)
       if (found !== undefined && !(found instanceof SimulatedVenue)) {
         // A real exchange still has its orders: adopt them as stored; resync settles them before trading.
@@ -514,7 +514,7 @@ export class Trader {
           options: order.options,
           ...(order.triggeredAt !== undefined ? { triggered: true } : {}),
         })
-        if (order.state === 'pending_cancel') order.state = 'open' // the cancel is sent again below
+        if (s.state === 'pending_cancel') order = restoredOrder({ ...s, state: 'open' }) // the cancel is sent again below
         this.orders.adopt(order)
         if (s.state === 'pending_cancel') this.orders.cancel(order.clientOrderId)
         continue
@@ -524,7 +524,7 @@ export class Trader {
         order.state === 'submitted' || order.state === 'created'
           ? { type: 'rejected', timestamp: now, reason }
           : { type: 'canceled', timestamp: now }
-      if (order.state === 'created') order.state = 'submitted' // recorded just before its send: never reached the venue
+      if (order.state === 'created') order.apply({ type: 'submitted', timestamp: now }) // recorded just before its send: never reached the venue
       order.apply(event)
       this.orders.adopt(order)
       this.engine.bus.publish('order', { order, event, recovered: true })
@@ -599,28 +599,31 @@ function firstUserFrame(stack: string | undefined): string | undefined {
 function restoredOrder(s: StoredOrder): Order {
   const options = optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`)
   const { tag: _tag, ...rest } = options
-  const order = new Order({
-    clientOrderId: s.clientOrderId,
-    strategyId: s.strategyId,
-    venue: s.venue,
-    symbol: s.symbol,
-    type: s.type,
-    side: s.side,
-    amount: dec(s.amount),
-    timestamp: s.createdAt,
-    ...(s.price !== null ? { price: dec(s.price) } : {}),
-    ...(s.decisionPrice !== null ? { decisionPrice: dec(s.decisionPrice) } : {}),
-    ...(options.tag !== undefined ? { tag: options.tag } : {}),
-    options: rest,
-  })
-  order.state = s.state
-  order.filled = dec(s.filled)
-  order.cost = dec(s.cost)
-  order.venueOrderId = s.venueOrderId ?? undefined
-  order.reason = s.reason ?? undefined
-  order.lastUpdate = s.updatedAt
-  order.triggeredAt = triggeredAtFromJson(s.options)
-  return order
+  return Order.restore(
+    {
+      clientOrderId: s.clientOrderId,
+      strategyId: s.strategyId,
+      venue: s.venue,
+      symbol: s.symbol,
+      type: s.type,
+      side: s.side,
+      amount: dec(s.amount),
+      timestamp: s.createdAt,
+      ...(s.price !== null ? { price: dec(s.price) } : {}),
+      ...(s.decisionPrice !== null ? { decisionPrice: dec(s.decisionPrice) } : {}),
+      ...(options.tag !== undefined ? { tag: options.tag } : {}),
+      options: rest,
+    },
+    {
+      state: s.state,
+      filled: dec(s.filled),
+      cost: dec(s.cost),
+      venueOrderId: s.venueOrderId ?? undefined,
+      reason: s.reason ?? undefined,
+      lastUpdate: s.updatedAt,
+      triggeredAt: triggeredAtFromJson(s.options),
+    },
+  )
 }
 
 async function prepare(options: TraderOptions): Promise<Prepared> {
