@@ -4,6 +4,8 @@
  */
 export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from './record.js'
 export type { AuditRecord } from './record.js'
+export { AUDIT_TYPES, isAuditType } from './types.js'
+export type { AuditType } from './types.js'
 export { AuditLog, writeAudited } from './audit-log.js'
 export { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, keyIdOf } from './anchor.js'
 export type { KeyRotation, SignedHead } from './anchor.js'

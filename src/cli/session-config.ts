@@ -13,6 +13,7 @@ import type { PositionOverride, PositionOverrideFile, PositionOverrideWatch } fr
 import { STRATEGIES, resolveStrategies } from '../strategy/index.js'
 import { riskSettings } from '../system/index.js'
 import type { RiskSettings } from '../system/index.js'
+import type { AuditType } from '../audit/index.js'
 
 export const POSITION_OVERRIDE_FILE = join('config', 'position_override.json')
 export const KILL_SWITCH_FILE = 'KILL_SWITCH'
@@ -61,7 +62,7 @@ export function readPositionOverride(path: string, strategies?: readonly string[
  * force stays. Call once the session is built; returns the watch to stop.
  */
 export function watchSessionPositionOverride(
-  trader: { readonly risk: { readonly positionOverride: PositionOverride }; readonly persistence?: { audit(type: string, actor: string, payload: unknown): void } | undefined },
+  trader: { readonly risk: { readonly positionOverride: PositionOverride }; readonly persistence?: { audit(type: AuditType, actor: string, payload: unknown): void } | undefined },
   strategies: readonly string[],
   alert: (line: string) => void,
   path: string = resolve(POSITION_OVERRIDE_FILE),

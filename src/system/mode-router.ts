@@ -26,6 +26,7 @@ import { InputError, InvalidOrder, NetworkError, ZERO, dec, roundAmount } from '
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from '../venues/index.js'
+import type { AuditType } from '../audit/index.js'
 
 export const ROUTER_MODES = ['paper', 'shadow', 'canary', 'live', 'testnet'] as const
 export type RouterMode = (typeof ROUTER_MODES)[number]
@@ -56,7 +57,7 @@ export interface ModeRouterOptions {
   readonly latencyMs?: number
   readonly slippageBps?: number
   /** Records an audit entry (the session's persistence). */
-  readonly audit?: (type: string, actor: string, payload: Record<string, unknown>) => void
+  readonly audit?: (type: AuditType, actor: string, payload: Record<string, unknown>) => void
   readonly log?: (line: string) => void
 }
 

@@ -6,7 +6,7 @@
  * audit chain with the operator as actor.
  */
 import { existsSync } from 'node:fs'
-import { AuditLog } from '../audit/index.js'
+import { AuditLog, isAuditType } from '../audit/index.js'
 import { dec } from '../model/index.js'
 import { INACTIVE, KillSwitch, PositionOverride, TRADING_STATES, TradingStates } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingState, TradingStatesSnapshot } from '../risk/index.js'
@@ -181,7 +181,9 @@ export class OperatorConsole {
         return { ok: false, error: 'rollback with no session running is carried out by the CLI itself (executeRollback with storeSafety)' }
       case 'audit.append': {
         const type = args['type']
-        if (typeof type !== 'string') return { ok: false, error: 'audit.append: args.type is required' }
+        if (typeof type !== 'string' || !isAuditType(type)) {
+          return { ok: false, error: `audit.append: args.type must be a record type of the audit vocabulary or operator.*, got ${JSON.stringify(type)}` }
+        }
         audit.append(type, actor, { ...(args['payload'] as object | undefined), via: 'store' }, now)
         await write({})
         return { ok: true, result: { recorded: type } }

@@ -13,6 +13,7 @@ import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.j
 import type { Order, OrderEvent, Trade } from '../model/index.js'
 import { optionsToJson } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
+import type { AuditType } from '../audit/index.js'
 
 export interface PersistenceOptions {
   readonly store: Store
@@ -122,7 +123,7 @@ export class Persistence implements Component {
   }
 
   /** Appends an audit record (engine time) to be written with the next batch. */
-  audit(type: string, actor: string, payload: unknown): void {
+  audit(type: AuditType, actor: string, payload: unknown): void {
     this.options.audit.append(type, actor, payload, this.options.clock.now())
     this.bump(1)
   }

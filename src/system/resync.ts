@@ -13,6 +13,7 @@ import { InvalidStateTransition, OrderNotFound, fillKey } from '../model/index.j
 import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
+import type { AuditType } from '../audit/index.js'
 
 export interface ResyncSummary {
   readonly venue: string
@@ -63,7 +64,7 @@ export interface ResyncOptions {
 export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
   const om = trader.orders
   const actor = options.actor
-  const audit = (type: string, payload: Record<string, unknown>): void => trader.persistence?.audit(type, actor, { venue: venue.id, ...payload })
+  const audit = (type: AuditType, payload: Record<string, unknown>): void => trader.persistence?.audit(type, actor, { venue: venue.id, ...payload })
   const now = Date.now()
   const working = om.openOrders({ venue: venue.id })
   const startState = new Map(working.map((o) => [o.clientOrderId, o.state]))

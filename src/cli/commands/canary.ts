@@ -10,7 +10,7 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import { CANARY_STATE_KEY, FREEZE_FILE, StrategyRegistry, loadCanaryConfig, runCanaryBacktest, stageIndex, storeSink } from '../../ops/canary/index.js'
-import type { CanaryConfig, CanaryState, RegisteredVersion, StageEvaluation } from '../../ops/canary/index.js'
+import type { AuditEntry, CanaryConfig, CanaryState, RegisteredVersion, StageEvaluation } from '../../ops/canary/index.js'
 import type { Store } from '../../store/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
@@ -65,7 +65,7 @@ function formatStatus(s: CanaryState, config: CanaryConfig): string {
   ].join('\n')
 }
 
-async function writeState(store: Store, state: CanaryState, record: { type: string; actor: string; payload: unknown }): Promise<void> {
+async function writeState(store: Store, state: CanaryState, record: AuditEntry): Promise<void> {
   await (await cliSink(store)).commit({ state: [{ key: CANARY_STATE_KEY, value: state }] }, [record])
 }
 

@@ -12,7 +12,7 @@ import { InputError } from '../../model/index.js'
 import type { Criterion, CriterionName, StageEvaluation } from './criteria.js'
 import { decide, evaluateCriteria } from './criteria.js'
 import type { CanaryMetricsSource } from './metrics-source.js'
-import type { AuditSink } from './sink.js'
+import type { AuditEntry, AuditSink } from './sink.js'
 import type { CanaryConfig, StageSpec } from './stages.js'
 import { stageIndex } from './stages.js'
 
@@ -210,7 +210,7 @@ export class CanaryOrchestrator {
     if (r instanceof Promise) this.track(r)
   }
 
-  private persist(records: { type: string; actor: string; payload: unknown }[]): void {
+  private persist(records: AuditEntry[]): void {
     const value = this.current
     const commit = (): Promise<void> => this.o.sink.commit({ state: [{ key: CANARY_STATE_KEY, value }] }, records)
     // A synchronous sink writes now (records get the engine time of the decision); others keep their order.

@@ -11,9 +11,10 @@ import { writeAudited } from '../../audit/index.js'
 import type { Store, WriteBatch } from '../../store/index.js'
 import type { Persistence } from '../../system/index.js'
 import { sendRequest } from '../../system/control.js'
+import type { AuditType } from '../../audit/index.js'
 
 export interface AuditEntry {
-  readonly type: string
+  readonly type: AuditType
   readonly actor: string
   readonly payload: unknown
 }
