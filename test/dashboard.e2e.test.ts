@@ -228,6 +228,12 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       expect(second.events).toBeGreaterThan(first.events)
       expect(second.pnl !== first.pnl || second.fills !== first.fills).toBe(true)
       expect(second.pnl).toMatch(/^-?\d+(\.\d+)?/)
+
+      // The equity chart is the session's curve so far, not only what this page saw: a reload keeps it.
+      const points = async (): Promise<number> => Number(/, (\d+) points$/.exec((await page.getByRole('img', { name: /^equity/ }).getAttribute('aria-label')) ?? '')?.[1] ?? 0)
+      await page.reload()
+      await page.getByTestId('net-pnl').waitFor()
+      await expect.poll(points, { timeout: 1_000 }).toBeGreaterThanOrEqual(4)
     } finally {
       await page.close()
     }

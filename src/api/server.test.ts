@@ -90,6 +90,7 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/trades?limit=5', access: 'viewer' },
   { method: 'GET', url: '/logs?level=warn', access: 'viewer' },
   { method: 'GET', url: '/candles', access: 'viewer' },
+  { method: 'GET', url: '/equity?limit=5', access: 'viewer' },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },
@@ -250,6 +251,20 @@ describe('operator API: probes, metrics and P&L', () => {
     expect(p.period).toBe('today')
     const cents = (s: string) => Math.round(Number(s) * 1e6)
     expect(cents(p.realized) + cents(p.unrealized) - cents(p.fees)).toBe(cents(p.net))
+  })
+
+  it("/equity is the session's equity curve so far, oldest first, exact decimals, the newest `limit` points", async () => {
+    paper.trader.sampleEquity()
+    paper.trader.sampleEquity()
+    const all = (await app.inject({ method: 'GET', url: '/equity?limit=10000', headers: auth(token.viewer) })).json() as { currency: string; points: { t: number; equity: string; drawdown: string }[] }
+    const curve = paper.trader.ledger.equityCurve()
+    expect(all.points.length).toBe(curve.length)
+    expect(all.points.at(-1)).toEqual({ t: curve.at(-1)!.timestamp, equity: curve.at(-1)!.equity.toString(), drawdown: curve.at(-1)!.drawdown.toString() })
+    expect(all.points.every((p, i) => i === 0 || p.t >= all.points[i - 1]!.t)).toBe(true)
+    expect(all.currency).toBe(paper.trader.ledger.reportingCurrency)
+    const two = (await app.inject({ method: 'GET', url: '/equity?limit=2', headers: auth(token.viewer) })).json() as { points: unknown[] }
+    expect(two.points).toEqual(all.points.slice(-2))
+    expect((await app.inject({ method: 'GET', url: '/equity?limit=0', headers: auth(token.viewer) })).statusCode).toBe(400)
   })
 
   it('/openapi.json documents every route', async () => {

@@ -2,7 +2,7 @@
  * @module api/routes/views
  * Read-only views the dashboard needs beyond the runbook routes (viewer): who am I (`GET /auth/whoami`),
  * recent fills (`GET /fills`), P&L by strategy/venue/symbol/day (`GET /pnl/breakdown`), a day's profit
- * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the recent log lines (`GET /logs`), candles of the session's market data (`GET /candles`), the reconciliation reports on disk (`GET /reconciliation/runs`)
+ * attribution (`GET /reports/attribution`), round trips with filters, paging and CSV (`GET /trades`), the recent log lines (`GET /logs`), the session's equity curve (`GET /equity`), candles of the session's market data (`GET /candles`), the reconciliation reports on disk (`GET /reconciliation/runs`)
  * and a verification of the audit chain (`GET /audit/verify`). Money stays decimal strings.
  */
 import { existsSync } from 'node:fs'
@@ -240,6 +240,25 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const found = book?.candles(q.venue, q.symbol, timeframe, parseLimit(q.limit, 500, 1_000))
       if (found === undefined) throw new ApiError(404, 'NOT_FOUND', `no market data for ${q.venue}:${q.symbol} in this session`)
       return { venue: q.venue, symbol: q.symbol, timeframe, source: found.source, candles: found.candles }
+    },
+  )
+
+  app.get<{ Querystring: { limit?: string } }>(
+    '/equity',
+    {
+      config: viewer,
+      schema: {
+        summary:
+          "The session's equity curve, oldest first (the newest limit 1–10000 points, default 2000): time (ms), equity and drawdown from the peak in the reporting currency, as sampled since the session started (evenly thinned over a long session)",
+        tags: ['status'],
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^[0-9]{1,5}$' } } },
+        response: { 200: anyObject, ...errorResponses },
+      },
+    },
+    (request) => {
+      const ledger = ctx.deps.trader.ledger
+      const points = ledger.equityCurve().slice(-parseLimit(request.query.limit, 2_000, 10_000))
+      return { currency: ledger.reportingCurrency, points: points.map((p) => ({ t: p.timestamp, equity: p.equity.toString(), drawdown: p.drawdown.toString() })) }
     },
   )
 

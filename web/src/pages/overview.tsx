@@ -49,10 +49,15 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
     }
   }, [netPnl])
 
+  // The session's curve so far (it survives a reload), then the live ticks after its last point.
+  const history = useResource<{ points: { t: number; equity: string }[] }>('/equity?limit=2000')
   const equity = useMemo(() => {
-    if (live.equity.length > 0) return live.equity
+    const past = (history.data?.points ?? []).map((p) => [p.t / 1000, Number(p.equity)] as const)
+    const after = past.length > 0 ? past[past.length - 1]![0] : 0
+    const joined = [...past, ...live.equity.filter(([t]) => t > after)]
+    if (joined.length > 0) return joined
     return s === undefined ? [] : [[Date.now() / 1000, Number(s.equity)] as const]
-  }, [live.equity, s])
+  }, [history.data, live.equity, s])
 
   const recentFills: readonly Fill[] = useMemo(() => {
     const seen = new Set<string>()
