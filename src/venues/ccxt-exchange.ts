@@ -40,7 +40,15 @@ export function createCcxtExchange(spec: CcxtExchangeSpec): CcxtExchange {
     ...(spec.timeoutMs !== undefined ? { timeout: spec.timeoutMs } : {}),
     ...(spec.enableRateLimit !== undefined ? { enableRateLimit: spec.enableRateLimit } : {}),
     ...(spec.password !== undefined ? { password: spec.password } : {}),
-    options: { warnOnFetchOpenOrdersWithoutSymbol: false, ...(spec.recvWindowMs !== undefined ? { recvWindow: spec.recvWindowMs } : {}) },
+    options: {
+      warnOnFetchOpenOrdersWithoutSymbol: false,
+      ...(spec.recvWindowMs !== undefined ? { recvWindow: spec.recvWindowMs } : {}),
+      // ccxt delays each new websocket dial to a URL by its own backoff (1 s doubling to 60 s, forgotten only
+      // after 30 s without a dial), on top of the market feed's own (venues/ccxt-feed). An operator's feed
+      // restarts count as dials, so a few of them in a row left the feed silent for 8 s and more. The feed's
+      // backoff is the one that applies.
+      ws: { backoff: { base: 0 } },
+    },
   }
   let exchange: Exchange
   if (spec.url !== undefined) {
