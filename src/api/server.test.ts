@@ -91,6 +91,8 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; access: 'open' | 'viewer' |
   { method: 'GET', url: '/logs?level=warn', access: 'viewer' },
   { method: 'GET', url: '/candles', access: 'viewer' },
   { method: 'GET', url: '/equity?limit=5', access: 'viewer' },
+  { method: 'GET', url: '/backtests', access: 'viewer' },
+  { method: 'POST', url: '/backtests', access: 'operator', body: { strategy: 'sma-cross', data: 'synthetic' } },
   { method: 'POST', url: '/orders/cancel-all', access: 'operator', body: { reason: 'test' } },
   { method: 'POST', url: '/positions/flatten', access: 'operator', body: { reason: 'route table', symbol: 'NONE/USDT' } },
   { method: 'POST', url: '/trading-state', access: 'operator', body: { state: 'ACTIVE' } },

@@ -1,0 +1,107 @@
+/**
+ * End-to-end: backtests started over HTTP from a running `sofia serve` (the dashboard's Backtests page uses
+ * these routes). A real candle file put in `<data-dir>/data/` is backtested with `sma-cross`; the report kept
+ * by the server is the report `sofia backtest --json` gives for the same file, run on its own. A second run
+ * while one is going answers 409; bad input answers 400 naming the field; a viewer may read but not start one.
+ */
+import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
+
+const CANDLES = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
+const dir = mkdtempSync(join(tmpdir(), 'sofia-backtests-api-'))
+const tokens: Record<string, string> = {}
+let child: ChildProcessWithoutNullStreams | undefined
+let url = ''
+
+async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  })
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> }
+}
+
+beforeAll(async () => {
+  mkdirSync(join(dir, 'data'))
+  copyFileSync(CANDLES, join(dir, 'data', basename(CANDLES)))
+  for (const [name, role] of [['op', 'operator'], ['view', 'viewer']] as const) {
+    const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dir])
+    expect(r.code, r.stderr).toBe(0)
+    tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
+  }
+  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dir, '--step-ms', '50'], { cwd: dir, env: cliEnv() })
+  child = proc
+  let out = ''
+  let err = ''
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
+  const deadline = Date.now() + 30_000
+  while (!out.includes('\n')) {
+    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  url = (JSON.parse(out.split('\n')[0]!) as { url: string }).url
+})
+
+afterAll(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve))
+    child.kill('SIGTERM')
+    await exited
+  }
+})
+
+describe('backtests over the operator API', () => {
+  it('runs sofia backtest on a file of the data directory and keeps the same report the CLI gives', async () => {
+    const list = await call('GET', '/backtests', tokens['viewer']!)
+    expect(list.status).toBe(200)
+    expect(list.json).toMatchObject({ running: null, runs: [], data: ['synthetic', basename(CANDLES)] })
+
+    const started = await call('POST', '/backtests', tokens['operator']!, { strategy: 'sma-cross', data: basename(CANDLES), params: { fast: '5' } })
+    expect(started.status, JSON.stringify(started.json)).toBe(202)
+    const id = started.json['id'] as string
+    // One at a time.
+    const second = await call('POST', '/backtests', tokens['operator']!, { strategy: 'sma-cross', data: 'synthetic' })
+    expect([second.status, second.json['code']]).toEqual([409, 'CONFLICT'])
+
+    let run: Record<string, unknown> = {}
+    const deadline = Date.now() + 60_000
+    while (Date.now() < deadline) {
+      run = (await call('GET', `/backtests/${id}`, tokens['viewer']!)).json
+      if (run['status'] !== 'running') break
+      await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(run['status'], JSON.stringify(run)).toBe('done')
+    expect(run).toMatchObject({ strategy: 'sma-cross', data: basename(CANDLES), params: { fast: '5' }, actor: 'operator:op' })
+
+    const cli = sofia(['backtest', '--strategy', 'sma-cross', '--data', CANDLES, '--param', 'fast=5', '--store', 'none', '--json'])
+    expect(cli.code, cli.stderr).toBe(0)
+    const expected = JSON.parse(cli.stdout) as Record<string, unknown>
+    const report = run['report'] as Record<string, unknown>
+    for (const key of ['events', 'fills', 'netPnl', 'fees', 'finalEquity', 'orders', 'positions', 'balances']) expect(report[key], key).toEqual(expected[key])
+    expect(report['fills']).toBeGreaterThan(0)
+
+    const after = (await call('GET', '/backtests', tokens['viewer']!)).json
+    expect((after['runs'] as { id: string; status: string; summary: Record<string, unknown> }[])[0]).toMatchObject({ id, status: 'done', summary: { netPnl: expected['netPnl'], fills: expected['fills'] } })
+  }, 90_000)
+
+  it('answers bad input with 400 naming the field, a viewer with 403, an unknown run with 404', async () => {
+    const op = tokens['operator']!
+    const bad = async (body: unknown): Promise<string> => {
+      const r = await call('POST', '/backtests', op, body)
+      expect(r.status).toBe(400)
+      return r.json['error'] as string
+    }
+    expect(await bad({ strategy: 'nope', data: 'synthetic' })).toMatch(/^body\/strategy: unknown strategy 'nope'/)
+    expect(await bad({ strategy: 'sma-cross', data: '../sofia.db' })).toMatch(/^body\/data: no file '\.\.\/sofia\.db'/)
+    expect(await bad({ strategy: 'sma-cross', data: 'synthetic', params: { bogus: '1' } })).toMatch(/^body\/params\/bogus: sma-cross has no parameter 'bogus'/)
+    expect((await call('POST', '/backtests', tokens['viewer']!, { strategy: 'sma-cross', data: 'synthetic' })).status).toBe(403)
+    expect((await call('GET', '/backtests/00000000-0000-4000-8000-000000000000', tokens['viewer']!)).status).toBe(404)
+  })
+})
