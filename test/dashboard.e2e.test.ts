@@ -252,7 +252,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Logs'])
+      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Backtests', 'Logs'])
       const visited: string[] = []
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
@@ -448,6 +448,9 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       expect(await page.getByTestId('strategy-pause').count()).toBe(0)
       await page.getByRole('link', { name: 'Canary' }).click()
       await page.getByTestId('no-canary').waitFor()
+      await page.getByRole('link', { name: 'Backtests', exact: true }).click()
+      await page.getByRole('heading', { name: 'Runs' }).waitFor()
+      expect(await page.getByTestId('backtest-form').count()).toBe(0)
       // P&L says which leg each net is: a paper session's fills are all simulated.
       await page.getByRole('link', { name: 'P&L' }).click()
       await page.getByText('Live (exchange) net').waitFor()
@@ -457,6 +460,30 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.close()
     }
   })
+
+  it('runs a backtest from the Backtests page and shows its report, as GET /backtests/:id has it', async () => {
+    const page = await context.newPage()
+    try {
+      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+      await page.getByRole('link', { name: 'Backtests', exact: true }).click()
+      const form = page.getByTestId('backtest-form')
+      await form.getByLabel('Strategy').selectOption('sma-cross')
+      await form.getByLabel('Data').selectOption('synthetic')
+      await form.getByLabel('Parameters').fill('fast=5')
+      await page.getByTestId('run-backtest').click()
+      await page.getByTestId('backtest-report').waitFor({ timeout: 60_000 })
+      const runs = (await (await fetch(`${server!.url}/backtests`, { headers: { authorization: `Bearer ${tokens['operator']!}` } })).json()) as { runs: { id: string; status: string }[] }
+      const run = (await (await fetch(`${server!.url}/backtests/${runs.runs[0]!.id}`, { headers: { authorization: `Bearer ${tokens['operator']!}` } })).json()) as { params: Record<string, string>; report: { fills: number; netPnl: string } }
+      expect(run.params).toEqual({ fast: '5' })
+      expect(await text(page, 'backtest-fills')).toBe(String(run.report.fills))
+      // The net P&L shown is the report's (its full value on hover when the display rounds it).
+      const net = page.getByTestId('backtest-net')
+      const full = (await net.getAttribute('title')) ?? ((await net.textContent()) ?? '').split(/\s/)[0]!.replaceAll(',', '')
+      expect(full).toBe(run.report.netPnl)
+    } finally {
+      await page.close()
+    }
+  }, 90_000)
 
   it('pauses, resumes and sizes a strategy from the Strategies page, each with a reason, as GET /status and the audit show', async () => {
     const page = await context.newPage()

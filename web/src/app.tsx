@@ -6,6 +6,7 @@ import type { WhoAmI } from './api'
 import { connectLive, disconnectLive, useLive } from './live'
 import { Account } from './pages/account'
 import { Audit } from './pages/audit'
+import { Backtests } from './pages/backtests'
 import { Canary } from './pages/canary'
 import { Chart } from './pages/chart'
 import { Logs } from './pages/logs'
@@ -28,6 +29,7 @@ const PAGES = [
   { id: 'reconciliation', title: 'Reconciliation' },
   { id: 'audit', title: 'Audit' },
   { id: 'canary', title: 'Canary' },
+  { id: 'backtests', title: 'Backtests' },
   { id: 'logs', title: 'Logs' },
 ] as const
 type PageId = (typeof PAGES)[number]['id']
@@ -249,6 +251,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
         {page === 'audit' ? <Audit /> : null}
         {page === 'canary' ? <Canary /> : null}
+        {page === 'backtests' ? <Backtests canOperate={canOperate} /> : null}
         {page === 'logs' ? <Logs /> : null}
       </main>
       <Toasts />
