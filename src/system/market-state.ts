@@ -17,16 +17,24 @@ export interface SymbolState {
   hasBars: boolean
 }
 
+/** One (venue, symbol) and its state. */
+export interface MarketEntry {
+  readonly venue: string
+  readonly symbol: string
+  readonly state: SymbolState
+}
+
 export class MarketState {
   private readonly venues = new Map<string, Map<string, SymbolState>>()
+  private readonly list: MarketEntry[] = []
 
   get(venue: string, symbol: string): SymbolState | undefined {
     return this.venues.get(venue)?.get(symbol)
   }
 
-  /** Every (venue, symbol) seen so far. */
-  *entries(): IterableIterator<[string, string, SymbolState]> {
-    for (const [venue, symbols] of this.venues) for (const [symbol, s] of symbols) yield [venue, symbol, s]
+  /** Every (venue, symbol) seen so far, in the order first seen (the list itself: iterate it, do not keep it). */
+  entries(): readonly MarketEntry[] {
+    return this.list
   }
 
   update(event: MarketEvent): void {
@@ -39,6 +47,7 @@ export class MarketState {
     if (s === undefined) {
       s = { last: undefined, bid: undefined, bidSize: 0, ask: undefined, askSize: 0, timestamp: 0, hasBars: false }
       symbols.set(event.symbol, s)
+      this.list.push({ venue: event.venue, symbol: event.symbol, state: s })
     }
     s.timestamp = event.timestamp
     switch (event.kind) {

@@ -457,7 +457,7 @@ export class Trader {
    * (a float mid would put binary noise like …99999750004 into exact equity).
    */
   markAll(): void {
-    for (const [venue, symbol, s] of this.market.entries()) {
+    for (const { venue, symbol, state: s } of this.market.entries()) {
       let mark = s.last
       if (mark === undefined && s.bid !== undefined && s.ask !== undefined) {
         const inst = this.instrumentsByVenue.get(venue)?.get(symbol)
