@@ -18,9 +18,22 @@ export function storeTag(identity: string, restoreEpoch: number): string {
   return `${identity}${restoreEpoch.toString(36)}`
 }
 
+/** The id hash of each strategy seen (a SHA-256 per order cost more than the rest of the id). */
+const hashes = new Map<string, string>()
+
+function strategyHash(strategyId: string): string {
+  let hash = hashes.get(strategyId)
+  if (hash === undefined) {
+    hash = createHash('sha256').update(strategyId).digest('hex').slice(0, 6)
+    if (hashes.size >= 10_000) hashes.clear()
+    hashes.set(strategyId, hash)
+  }
+  return hash
+}
+
 export function clientOrderId(strategyId: string, sequence: number, tag?: string): string {
   if (!Number.isSafeInteger(sequence) || sequence < 0) throw new RangeError(`bad intent sequence ${sequence}`)
-  const hash = createHash('sha256').update(strategyId).digest('hex').slice(0, 6)
+  const hash = strategyHash(strategyId)
   const seq = sequence.toString(36)
   const middle = tag === undefined ? hash : `${hash}-${tag}`
   const room = MAX_LENGTH - middle.length - seq.length - 2
