@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { MarketEvent } from '../src/model/index.js'
 import { closeCcxtExchange, createCcxtExchange } from '../src/venues/ccxt-exchange.js'
 import { CcxtFeed } from '../src/venues/ccxt-feed.js'
-import { startSim, stopSim } from './sim.js'
+import { control, startSim, stopSim } from './sim.js'
 import type { Sim } from './sim.js'
 
 let sim: Sim | undefined
@@ -52,5 +52,8 @@ describe('the ccxt.pro market feed', () => {
     const t0 = Date.now()
     expect(await closeCcxtExchange(exchange)).toBe(true)
     expect(Date.now() - t0).toBeLessThan(2_000)
+    // Nothing dials again after the close (ccxt's own backoff used to leave a timer that opened a socket later).
+    await new Promise((r) => setTimeout(r, 1_500))
+    expect((await control<{ wsClients: number }>(sim!, 'GET', '/sim/faults')).wsClients).toBe(0)
   }, 120_000)
 })
