@@ -376,7 +376,7 @@ describe('operator API: dashboard views', () => {
 
   it('/trades lists round trips from the recorded fills, filtered and paged, and as CSV with the same rows', async () => {
     await waitFor('a closed round trip', () => paper.trader.orders.counters.fills > 6, 20_000)
-    type Trades = { total: number; closed: number; trades: { strategyId: string; status: string; openedAt: number; net: string | null; entryPrice: string }[] }
+    type Trades = { total: number; closed: number; trades: { strategyId: string; status: string; openedAt: number; net: string | null; entryPrice: string; fills: number }[] }
     const all = (await get('/trades?limit=1000')).json as unknown as Trades
     expect(all.total).toBeGreaterThan(0)
     expect(all.trades.length).toBe(Math.min(all.total, 1000))
@@ -394,6 +394,14 @@ describe('operator API: dashboard views', () => {
     const lines = csv.body.trimEnd().split('\n')
     expect(lines[0]).toBe('strategy,venue,symbol,side,status,opened_at,closed_at,duration_s,amount,entry_price,exit_price,gross,fees,net,net_pct,fills')
     expect(lines.length - 1).toBeGreaterThanOrEqual(all.total)
+    // The trips are kept between requests only while no fill is added: new fills show in the next answer.
+    const fillsIn = (t: Trades): number => t.trades.reduce((n, x) => n + x.fills, 0)
+    const before = await store.countFills()
+    await waitFor('more fills', () => paper.trader.orders.counters.fills > before + 2, 20_000)
+    await paper.trader.persistence!.flush()
+    const stored = await store.countFills()
+    const fresh = (await get('/trades?limit=1000')).json as unknown as Trades
+    if (fresh.total <= 1000) expect(fillsIn(fresh)).toBeGreaterThanOrEqual(stored)
   })
 
   it('/fills lists the latest fills newest first, with decimal strings', async () => {

@@ -114,6 +114,24 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { trader, store } = deps
   const viewer = { access: 'viewer' } as const
 
+  // Round trips per (strategy, symbol) filter, kept with the fill count they were built from: fills are only ever
+  // added, so while the count is the same the trips are too, and a page of GET /trades does not read every fill.
+  const tripCache = new Map<string, { readonly count: number; readonly trips: RoundTrip[] }>()
+  const tripsOf = async (strategyId: string | undefined, symbol: string | undefined): Promise<RoundTrip[]> => {
+    const filter = { ...(strategyId !== undefined ? { strategyId } : {}), ...(symbol !== undefined ? { symbol } : {}) }
+    const key = JSON.stringify([strategyId ?? null, symbol ?? null])
+    const count = await store.countFills(filter)
+    const kept = tripCache.get(key)
+    if (kept !== undefined && kept.count === count) return kept.trips
+    // A trip's first fill may be older than `from`: every fill of the strategy (and symbol) is read.
+    const fills: StoredFill[] = []
+    for await (const batch of store.iterateFills(filter)) fills.push(...batch)
+    const trips = roundTrips(fills)
+    if (tripCache.size >= 32) tripCache.clear()
+    tripCache.set(key, { count: fills.length, trips })
+    return trips
+  }
+
   app.get(
     '/auth/whoami',
     {
@@ -194,10 +212,7 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
       }
       const [from, to] = [time(q.from, 'from'), time(q.to, 'to')]
       await trader.persistence?.flush()
-      const fills: StoredFill[] = []
-      // A trip's first fill may be older than `from`: every fill of the strategy (and symbol) is read.
-      for await (const batch of store.iterateFills({ ...(q.strategy !== undefined ? { strategyId: q.strategy } : {}), ...(q.symbol !== undefined ? { symbol: q.symbol } : {}) })) fills.push(...batch)
-      const trips = roundTrips(fills)
+      const trips = (await tripsOf(q.strategy, q.symbol))
         .filter((t) => (q.status === undefined || (q.status === 'open') === (t.closedAt === undefined)) && (from === undefined || t.openedAt >= from) && (to === undefined || t.openedAt < to))
         .reverse()
       if (q.format === 'csv') {
