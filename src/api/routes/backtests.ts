@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { STRATEGIES, strategyParamNames } from '../../strategy/index.js'
 import { actorOf } from '../auth.js'
+import type { BacktestList, BacktestRun, BacktestRunListed } from '../backtest-types.js'
+import type { BacktestReport } from '../backtest-types.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { anyObject, errorResponses } from '../schemas.js'
@@ -27,25 +29,12 @@ const RUN_TIMEOUT_MS = 10 * 60_000
 const ID = /^[0-9a-f-]{36}$/
 const FILE = /^[A-Za-z0-9._-]{1,200}$/
 
-export interface BacktestRun {
-  readonly id: string
-  readonly strategy: string
-  readonly data: string
-  readonly params: Readonly<Record<string, string>>
-  readonly actor: string
-  readonly startedAt: number
-  readonly status: 'running' | 'done' | 'failed'
-  readonly finishedAt?: number
-  readonly error?: string
-  readonly report?: Record<string, unknown>
-}
-
 /** What the list shows of a run's report. */
-function summaryOf(r: BacktestRun): Record<string, unknown> {
+function summaryOf(r: BacktestRun): BacktestRunListed {
   const { report, ...rest } = r
   if (report === undefined) return rest
-  const keys = ['currency', 'from', 'to', 'events', 'netPnl', 'fees', 'fills', 'winRate', 'sharpe', 'maxDrawdownPct', 'orders']
-  return { ...rest, summary: Object.fromEntries(keys.map((k) => [k, report[k] ?? null])) }
+  const { currency, from, to, events, netPnl, fees, fills, winRate, sharpe, maxDrawdownPct, orders } = report
+  return { ...rest, summary: { currency, from, to, events, netPnl, fees, fills, winRate, sharpe, maxDrawdownPct, orders } }
 }
 
 export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -82,7 +71,7 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    async () => {
+    async (): Promise<BacktestList> => {
       const { runs } = need()
       const names = existsSync(runs) ? (await readdir(runs)).filter((f) => f.endsWith('.json')) : []
       const all = (await Promise.all(names.map(async (f) => JSON.parse(await readFile(join(runs, f), 'utf8')) as BacktestRun)))
@@ -157,7 +146,7 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
         let done: BacktestRun
         try {
           if (error !== null) throw new Error(stderr.trim().split('\n').at(-1) || error.message)
-          done = { ...run, status: 'done', finishedAt: Date.now(), report: JSON.parse(stdout) as Record<string, unknown> }
+          done = { ...run, status: 'done', finishedAt: Date.now(), report: JSON.parse(stdout) as BacktestReport }
         } catch (e) {
           done = { ...run, status: 'failed', finishedAt: Date.now(), error: e instanceof Error ? e.message : String(e) }
         }

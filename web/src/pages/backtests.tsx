@@ -5,48 +5,8 @@ import { useState } from 'preact/hooks'
 import { api, useResource } from '../api'
 import { pushToast, reportError } from '../toasts'
 import { Badge, Loaded, Num, Panel, Table, Time } from '../ui'
-
-interface RunSummary {
-  readonly id: string
-  readonly strategy: string
-  readonly data: string
-  readonly params: Readonly<Record<string, string>>
-  readonly actor: string
-  readonly startedAt: number
-  readonly finishedAt?: number
-  readonly status: 'running' | 'done' | 'failed'
-  readonly error?: string
-  readonly summary?: { currency: string; events: number; netPnl: string; fees: string; fills: number; winRate: number; sharpe: number | null; maxDrawdownPct: number }
-}
-
-interface BacktestList {
-  readonly running: string | null
-  readonly runs: readonly RunSummary[]
-  readonly data: readonly string[]
-  readonly strategies: readonly { name: string; description: string; params: readonly string[] }[]
-}
-
-interface Report {
-  readonly currency: string
-  readonly from: string | null
-  readonly to: string | null
-  readonly events: number
-  readonly initialEquity: string
-  readonly finalEquity: string
-  readonly netPnl: string
-  readonly realizedPnl: string
-  readonly unrealizedPnl: string
-  readonly fees: string
-  readonly fills: number
-  readonly winRate: number
-  readonly sharpe: number | null
-  readonly sortino: number | null
-  readonly maxDrawdown: string
-  readonly maxDrawdownPct: number
-  readonly orders: Readonly<Record<string, number>>
-  readonly notTraded: { rejected: Readonly<Record<string, number>>; denied: Readonly<Record<string, number>> }
-  readonly positions: readonly { venue: string; symbol: string; amount: string; averagePrice: string | null }[]
-}
+// The server's own types of these answers (type-only files with no runtime imports).
+import type { BacktestList, BacktestRun } from '../../../src/api/backtest-types'
 
 const STATUS_BADGE = { running: 'info', done: 'ok', failed: 'crit' } as const
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`)
@@ -119,7 +79,7 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
 }
 
 function RunReport({ id }: { id: string }): JSX.Element {
-  const res = useResource<RunSummary & { report?: Report }>(`/backtests/${id}`, 2_000)
+  const res = useResource<BacktestRun>(`/backtests/${id}`, 2_000)
   return (
     <Loaded res={res}>
       {(run) => {

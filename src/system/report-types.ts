@@ -1,0 +1,49 @@
+/**
+ * @module system/report-types
+ * The backtest report's shape (`sofia backtest --json`, and the runs the API keeps). Types only, with no import:
+ * the dashboard imports them as they are, so the page and the server cannot disagree on a field.
+ */
+export interface ReportMeta {
+  readonly strategies: readonly { readonly id: string; readonly name: string; readonly params: Record<string, unknown> }[]
+  readonly data: readonly string[]
+  readonly seed: number | undefined
+  /** The runtime monitors the run had (threshold names); none unless configured. */
+  readonly monitors: readonly string[]
+}
+
+export interface BacktestReport {
+  readonly strategies: ReportMeta['strategies']
+  readonly data: readonly string[]
+  readonly seed: number | null
+  readonly currency: string
+  readonly from: string | null
+  readonly to: string | null
+  readonly events: number
+  readonly initialEquity: string
+  readonly finalEquity: string
+  readonly netPnl: string
+  readonly realizedPnl: string
+  readonly unrealizedPnl: string
+  readonly fees: string
+  readonly volume: string
+  readonly orders: { submitted: number; denied: number; rejected: number; canceled: number; filled: number }
+  /** Why orders did not trade: venue rejections by reason (numbers shown as N), risk denials by code. */
+  readonly notTraded: { readonly rejected: Readonly<Record<string, number>>; readonly denied: Readonly<Record<string, number>> }
+  /** Every change of trading state (kill switch, account or strategy state) with its time and cause. */
+  readonly stateChanges: readonly { readonly at: string; readonly what: string; readonly cause: string }[]
+  /** The runtime monitors the run had; empty when `risk.monitors` is not configured. */
+  readonly monitors: readonly string[]
+  readonly fills: number
+  readonly closingFills: number
+  readonly winRate: number
+  /** Annualized from the equity samples' spacing; null below MIN_RATIO_SAMPLES returns (too short to say). */
+  readonly sharpe: number | null
+  readonly sortino: number | null
+  readonly maxDrawdown: string
+  readonly maxDrawdownPct: number
+  readonly exposure: number
+  readonly positions: readonly { venue: string; symbol: string; amount: string; averagePrice: string | null }[]
+  readonly balances: readonly { venue: string; asset: string; initial: string; total: string }[]
+  /** The ledger identity was verified exactly at the end of the run. */
+  readonly ledgerVerified: true
+}
