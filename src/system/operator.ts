@@ -160,11 +160,13 @@ export class OperatorConsole {
         return { ok: true, result: { changed, tradingStates: states.snapshot() } }
       }
       case 'orders.cancel_all': {
-        const open = await this.store.loadOrders({ openOnly: true })
-        const cancelled = open.map((o) => ({ ...o, state: 'canceled' as const, reason: `cancelled by ${actor} with no session running`, updatedAt: now }))
-        for (const o of cancelled) audit.append('order.canceled', actor, { clientOrderId: o.clientOrderId, filled: o.filled, via: 'store' }, now)
-        await write({ orders: cancelled })
-        return { ok: true, result: { cancelled: cancelled.length } }
+        // An order is settled only by the venue's word: with no session there is no venue to ask, so nothing is
+        // marked cancelled here (the store would then say what the exchange may not).
+        const open = (await this.store.loadOrders({ openOnly: true })).length
+        return {
+          ok: false,
+          error: `cancel-all needs a running session to ask the venue; ${open} order(s) are open in the store, unchanged (sofia resync corrects them from the exchange now; a session does when it starts)`,
+        }
       }
       case 'status':
         return { ok: true, result: await this.status() }
