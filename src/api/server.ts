@@ -25,6 +25,7 @@ import { tradingRoutes } from './routes/trading.js'
 import { viewRoutes } from './routes/views.js'
 import { backtestRoutes } from './routes/backtests.js'
 import { canaryRoutes } from './routes/canary.js'
+import { clusterRoutes } from './routes/cluster.js'
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from './deps.js'
 import type { LogBuffer } from '../observability/index.js'
 
@@ -126,6 +127,7 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   eventRoutes(app, ctx, tickets)
   viewRoutes(app, ctx)
   canaryRoutes(app, ctx)
+  clusterRoutes(app, ctx)
   backtestRoutes(app, ctx)
   if (options.dashboardDir !== undefined) await dashboardRoutes(app, options.dashboardDir)
 

@@ -34,6 +34,7 @@ import { registerValidate } from './commands/validate.js'
 import { registerReplay } from './commands/replay.js'
 import { registerStrategy } from './commands/strategy.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerCluster } from './commands/cluster.js'
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerBackup(program)
   registerAudit(program)
   registerKillSwitch(program)
+  registerCluster(program)
   registerTradingControl(program)
   registerFlatten(program)
   registerSlo(program)

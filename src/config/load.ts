@@ -356,7 +356,7 @@ function render(value: unknown): string {
 
 /** The typed config from the parsed tree, leaving out absent optional keys (exactOptionalPropertyTypes). */
 function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'strategyDir' | 'source' | 'audit'>): SofiaConfig {
-  const { exchange, risk, database } = data
+  const { exchange, risk, database, cluster } = data
   const { killSwitch, monitors: m, circuitBreaker: cb, ...limits } = risk
   const monitors: MonitorThresholds = {
     dailyLoss: m.dailyLoss,
@@ -390,6 +390,7 @@ function build(data: ParsedConfig, extra: Pick<SofiaConfig, 'dataDir' | 'strateg
     reconcile: { ordersEveryMs: data.reconcile.ordersEvery, balancesEveryMs: data.reconcile.balancesEvery, haltOnDiscrepancy: data.reconcile.haltOnDiscrepancy },
     ...(database === undefined ? {} : { database: { url: database.url } }),
     api: { host: data.api.host, port: data.api.port },
+    ...(cluster === undefined ? {} : { cluster: { ...definedOnly({ nats: cluster.nats, nodeId: cluster.nodeId }), failClosedAfterMs: cluster.failClosedAfter } }),
     ...extra,
   }
 }

@@ -265,6 +265,13 @@ export const configSchema = z.strictObject({
     .prefault({}),
   database: z.strictObject({ url: databaseUrl() }).optional(),
   audit: z.strictObject({ keyFile: text().optional(), headsFile: text().optional(), shipHeads: bool().optional() }).optional(),
+  cluster: z
+    .strictObject({
+      nats: url(['nats:', 'tls:', 'ws:', 'wss:'], 'a nats:// URL such as nats://127.0.0.1:4222').optional(),
+      nodeId: text().optional(),
+      failClosedAfter: duration().prefault('10s'),
+    })
+    .optional(),
   api: z
     .strictObject({ host: text().prefault(DEFAULTS.apiHost), port: port().prefault(DEFAULTS.apiPort) })
     .prefault({}),

@@ -36,12 +36,23 @@ export interface SofiaConfig {
     /** `sofia serve` also sends each signed head to the webhook notifier of config/alerts.yaml (an off-machine copy). */
     readonly shipHeads?: boolean
   }
+  /** Cluster mode (`sofia serve|run --nats URL --node-id ID`): absent → a single node. */
+  readonly cluster?: ClusterConfig
   /** Absolute path of the state directory (SQLite store, audit chain, reports). */
   readonly dataDir: string
   /** Absolute path of the folder where `--strategy NAME` finds NAME.ts or NAME.js. */
   readonly strategyDir: string
   /** Where the values came from, for `sofia config show` and the audit chain. */
   readonly source: ConfigSource
+}
+
+export interface ClusterConfig {
+  /** NATS server URL (JetStream enabled). */
+  readonly nats?: string
+  /** This node's id in the cluster (unique among live nodes). */
+  readonly nodeId?: string
+  /** Without NATS for this long a node halts itself; 0 turns it off. */
+  readonly failClosedAfterMs: number
 }
 
 export interface ConfigSource {

@@ -24,11 +24,15 @@ export const KILL_SWITCH_TRIGGERS = [
   'reconciliation',
   'alert_rule',
   'rollback',
+  'cluster',
 ] as const
 export type KillSwitchTrigger = (typeof KILL_SWITCH_TRIGGERS)[number]
 
-/** Triggers an operator pulls; they work even when the mode is OFF. */
-const MANUAL: ReadonlySet<KillSwitchTrigger> = new Set(['manual', 'file', 'config', 'rollback'])
+/**
+ * Triggers an operator pulls; they work even when the mode is OFF. `cluster`: another node's halt applied here,
+ * or this node halting itself when it loses the cluster (cluster/node): a fleet halt must halt every node.
+ */
+const MANUAL: ReadonlySet<KillSwitchTrigger> = new Set(['manual', 'file', 'config', 'rollback', 'cluster'])
 
 /** Whether Sofia tripped it by itself (a monitor, an alert rule, a failed reconciliation), not an operator. */
 export function isAutomaticTrigger(trigger: KillSwitchTrigger): boolean {

@@ -218,6 +218,7 @@ export class Safety implements Component {
   private readonly alerts: { at: number; name: string; level: string; detail: string }[] = []
   private rollbackHandler: RollbackHandler | undefined
   private readonly listeners: SafetyListener[] = []
+  private readonly switchListeners: ((event: KillSwitchEvent) => void)[] = []
   private readonly pendingNotices = new Set<Promise<unknown>>()
 
   constructor(private readonly o: SafetyOptions) {
@@ -386,6 +387,15 @@ export class Safety implements Component {
         true,
       )
       if (!this.o.killSwitch.active || this.stopped) return
+    }
+  }
+
+  /** Adds a listener of every change of the kill switch (activated and deactivated), told as it is recorded; returns its removal. */
+  onKillSwitchEvent(listener: (event: KillSwitchEvent) => void): () => void {
+    this.switchListeners.push(listener)
+    return () => {
+      const i = this.switchListeners.indexOf(listener)
+      if (i >= 0) this.switchListeners.splice(i, 1)
     }
   }
 
@@ -1000,6 +1010,7 @@ export class Safety implements Component {
 
   private record(event: KillSwitchEvent, extra: Record<string, unknown>): void {
     this.logStateChange(`kill switch ${event.action}`, `${event.trigger !== null ? `${event.trigger}: ` : ''}${event.reason} (by ${event.actor})`)
+    for (const listener of [...this.switchListeners]) listener(event)
     const p = this.o.persistence
     if (p === undefined) return
     p.audit(`kill_switch.${event.action}`, event.actor, { ...event, ...extra })

@@ -16,8 +16,11 @@ import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveS
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
+import { addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import type { ClusterFlags } from '../cluster-option.js'
+import type { ClusterNode } from '../../cluster/node.js'
 
-interface RunFlags extends ExchangeFlags {
+interface RunFlags extends ExchangeFlags, ClusterFlags {
   mode?: string
   symbols: string
   strategy: string[]
@@ -48,9 +51,10 @@ export function registerRun(program: Command): void {
     .option('--venue <id>', 'venue id in the records (default: the exchange id)')
     .option('--duration <seconds>', 'stop after this many seconds (default: until Ctrl-C)')
     .option('--json', 'print the final summary as JSON')
-  addConfigOption(addStoreOptions(addExchangeOptions(cmd))).action(async (flags: RunFlags) => {
+  addClusterOptions(addConfigOption(addStoreOptions(addExchangeOptions(cmd)))).action(async (flags: RunFlags) => {
     const session = await sessionConfig(flags)
     const config = session.config
+    const clusterAt = clusterSettings(flags, config)
     const mode = (flags.mode ?? config.mode) as RouterMode
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
     const symbols = flags.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -73,6 +77,7 @@ export function registerRun(program: Command): void {
     })
     let stopCanary: (() => void) | undefined
     let overrideWatch: { stop(): void } | undefined
+    let cluster: ClusterNode | undefined
     try {
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
@@ -99,6 +104,10 @@ export function registerRun(program: Command): void {
           overrideWatch = watchSessionPositionOverride(s.trader, strategies.map((x) => x.id), log)
           const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
           if (canary !== undefined) stopCanary = () => canary.stop()
+          // A cluster node joins before it trades: a halted cluster halts it first.
+          if (clusterAt !== undefined) {
+            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id) }, log)
+          }
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
       })
@@ -112,6 +121,7 @@ export function registerRun(program: Command): void {
       }
       process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
     } finally {
+      await cluster?.leave()
       overrideWatch?.stop()
       stopCanary?.()
       await rollback.close()

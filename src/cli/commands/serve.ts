@@ -40,8 +40,11 @@ import { printStatus } from './paper.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import type { PositionOverrideWatch } from '../../risk/index.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import type { ClusterFlags } from '../cluster-option.js'
+import type { ClusterNode } from '../../cluster/node.js'
 
-interface ServeFlags extends ExchangeFlags {
+interface ServeFlags extends ExchangeFlags, ClusterFlags {
   mode?: string
   symbols?: string
   strategy: string[]
@@ -103,8 +106,9 @@ export function registerServe(program: Command): void {
     .option('--demo', `the demo (npm start): create or reuse a local operator token '${DEMO_TOKEN_NAME}', print the dashboard link with it and a live status line`)
     // Test load for the dashboard's responsiveness test: N synthetic `load` events a second on /events.
     .addOption(new Option('--sse-load <n>').hideHelp())
-  addConfigOption(addStoreOptions(addExchangeOptions(cmd))).action(async (flags: ServeFlags) => {
+  addClusterOptions(addConfigOption(addStoreOptions(addExchangeOptions(cmd)))).action(async (flags: ServeFlags) => {
     const session = await sessionConfig(flags)
+    const clusterAt = clusterSettings(flags, session.config)
     // As `sofia run` resolves it; a configuration for backtests serves paper, as serve always did.
     const mode = flags.mode ?? (session.config.mode === 'backtest' ? 'paper' : session.config.mode)
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
@@ -143,6 +147,7 @@ export function registerServe(program: Command): void {
     let stopCanary: (() => void) | undefined
     let overrideWatch: PositionOverrideWatch | undefined
     let toClose: HostedSession | undefined
+    let cluster: ClusterNode | undefined
     try {
       const demoToken = demo ? await ensureDemoToken(store, dataDirOf(flags)) : undefined
       let onTokenChange: (c: TokenChange) => void = () => undefined
@@ -282,6 +287,9 @@ export function registerServe(program: Command): void {
         running: () => hosted.running(),
         dataDir: dataDirOf(flags),
         ...(hosted.deployment !== undefined ? { deployment: hosted.deployment } : {}),
+        get cluster() {
+          return cluster
+        },
         reconcile: {
           run: (_args, actor) => reconcileSession(trader, store, historyStart(), actor, dataDirOf(flags)),
           positions: (_args, actor) => reconcileBalances(trader, actor),
@@ -316,6 +324,14 @@ export function registerServe(program: Command): void {
       const address = server.app.server.address() as AddressInfo
       const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
 
+      // A cluster node joins before it trades: a halted cluster halts it first.
+      if (clusterAt !== undefined) {
+        cluster = await joinCluster(
+          clusterAt,
+          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url },
+          common.onAlert,
+        )
+      }
       const running = hosted.run()
       trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: hosted.startedAt })
       process.stdout.write(
@@ -353,6 +369,7 @@ export function registerServe(program: Command): void {
         await server.app.close()
         server = undefined
         hosted.stop()
+        await cluster?.leave()
       }
       const stats = await running
       toClose = undefined
@@ -384,6 +401,7 @@ export function registerServe(program: Command): void {
       overrideWatch?.stop()
       stopCanary?.()
       stopRollbackWatch?.()
+      await cluster?.leave()
       await toClose?.close()
       await store.close()
     }

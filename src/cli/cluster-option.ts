@@ -1,0 +1,56 @@
+/**
+ * @module cli/cluster-option
+ * `--nats URL --node-id ID` of `sofia serve` and `sofia run` (or `cluster.nats` / `cluster.nodeId` in
+ * sofia.yaml): the session joins the cluster before it trades, and leaves it when it ends.
+ */
+import { hostname } from 'node:os'
+import type { Command } from 'commander'
+import { ClusterNode, checkNodeId } from '../cluster/node.js'
+import type { ClusterSafety } from '../cluster/node.js'
+import type { SofiaConfig } from '../config/index.js'
+import { InputError } from '../model/index.js'
+
+export interface ClusterFlags {
+  nats?: string
+  nodeId?: string
+}
+
+export function addClusterOptions(cmd: Command): Command {
+  return cmd
+    .option('--nats <url>', 'join the cluster on this NATS server (JetStream): one kill switch for every node (default cluster.nats)')
+    .option('--node-id <id>', "this node's id in the cluster (default cluster.nodeId, else the host name)")
+}
+
+export interface ClusterSettings {
+  readonly servers: string
+  readonly nodeId: string
+  readonly failClosedMs: number
+}
+
+/** The cluster the flags and configuration select, or undefined for a single node. Checked before anything starts. */
+export function clusterSettings(flags: ClusterFlags, config: SofiaConfig): ClusterSettings | undefined {
+  const servers = flags.nats ?? config.cluster?.nats
+  if (servers === undefined) {
+    if (flags.nodeId !== undefined) throw new InputError('--node-id: only with --nats URL (or cluster.nats in sofia.yaml)')
+    return undefined
+  }
+  const nodeId = checkNodeId(flags.nodeId ?? config.cluster?.nodeId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64), flags.nodeId !== undefined ? '--node-id' : 'cluster.nodeId')
+  return { servers, nodeId, failClosedMs: config.cluster?.failClosedAfterMs ?? 10_000 }
+}
+
+export function joinCluster(
+  settings: ClusterSettings,
+  session: { safety: ClusterSafety; mode: () => string; strategies: readonly string[]; api?: () => string | undefined },
+  log: (line: string) => void,
+): Promise<ClusterNode> {
+  return ClusterNode.join({
+    servers: settings.servers,
+    nodeId: settings.nodeId,
+    failClosedMs: settings.failClosedMs,
+    safety: session.safety,
+    mode: session.mode,
+    strategies: session.strategies,
+    ...(session.api !== undefined ? { api: session.api } : {}),
+    log,
+  })
+}

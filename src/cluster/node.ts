@@ -1,0 +1,379 @@
+/**
+ * @module cluster/node
+ * One Sofia node in a cluster over NATS JetStream (`sofia serve|run --nats URL --node-id ID`).
+ *
+ * What travels, in two JetStream key-value buckets:
+ * - `sofia_cluster`, key `halt`: the global kill switch — the last change (active or not, why, by whom, on which
+ *   node, when). A trip on any node (API, CLI, KILL_SWITCH file, monitor, alert rule) is put here at once; every
+ *   other node watches the key and trips its own switch (trigger `cluster`), which cancels its orders. The value
+ *   is durable, so a node that starts or reconnects later reads it and starts halted. A deactivation travels the
+ *   same way; each node lifts its own switch through its own checks (a standing breach or a KILL_SWITCH file
+ *   keeps that node halted, and its heartbeat says so). Every change is audited by each node's Safety.
+ * - `sofia_nodes`, one key per node id: the node's heartbeat (mode, strategies, kill switch, when), put every
+ *   second. Entries expire a minute after the last heartbeat; `sofia cluster status` shows their age.
+ *
+ * Fail closed: a node that has no NATS connection for `failClosedMs` (default 10 s; 0 turns it off) halts itself
+ * (trigger `cluster`) and so cancels its orders. That halt is the node's own: it is not put in `halt` (the rest of
+ * the cluster may be fine), and an operator lifts it on that node once the node is back.
+ *
+ * Nothing here is in the order path: a node trades on its own session; the cluster only halts it.
+ */
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import { connect } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { KvWatchInclude, Kvm } from '@nats-io/kv'
+import type { KV } from '@nats-io/kv'
+import { InputError } from '../model/index.js'
+import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../risk/index.js'
+
+export const CLUSTER_BUCKET = 'sofia_cluster'
+export const NODES_BUCKET = 'sofia_nodes'
+export const HALT_KEY = 'halt'
+/** How often a node puts its heartbeat. */
+export const HEARTBEAT_MS = 1_000
+/** A heartbeat older than this is stale: the node is gone or cut off (and a new node may take its id). */
+export const STALE_MS = 5_000
+/** Without NATS for this long a node halts itself (cluster.failClosedAfter). */
+export const DEFAULT_FAIL_CLOSED_MS = 10_000
+/** How long a heartbeat entry outlives its node in the bucket. */
+const NODE_EXPIRY_MS = 60_000
+/** How long connecting may take before the node refuses to start. */
+const CONNECT_TIMEOUT_MS = 5_000
+
+/** The global kill switch: its last change. */
+export interface ClusterHalt {
+  readonly active: boolean
+  readonly trigger: KillSwitchTrigger | null
+  readonly reason: string
+  readonly actor: string
+  /** The node it happened on (`cli` for `sofia cluster halt|resume`). */
+  readonly node: string
+  /** The process it happened in (tells a node its own change from another's under the same id). */
+  readonly instance: string
+  /** When it happened there, ms. */
+  readonly at: number
+}
+
+export interface NodeHeartbeat {
+  readonly id: string
+  readonly instance: string
+  readonly host: string
+  readonly pid: number
+  readonly mode: string
+  readonly strategies: readonly string[]
+  readonly killSwitch: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null }
+  readonly startedAt: number
+  readonly at: number
+  /** The operator API of the node, when it serves one. */
+  readonly api?: string
+  /** Halts of other nodes applied here: how many, and the delay of the last from the trip to here, ms. */
+  readonly haltsApplied: { readonly count: number; readonly lastDelayMs: number | null }
+}
+
+export interface ClusterStatus {
+  readonly halt: ClusterHalt | null
+  readonly nodes: readonly (NodeHeartbeat & { readonly ageMs: number; readonly stale: boolean })[]
+}
+
+/** The part of a session's Safety a node drives. */
+export interface ClusterSafety {
+  readonly killSwitch: { state(): KillSwitchState }
+  activate(trigger: KillSwitchTrigger, reason: string, actor: string): boolean
+  deactivate(reason: string, actor: string): { ok: boolean; blockers: readonly string[] }
+  onKillSwitchEvent(listener: (event: KillSwitchEvent) => void): () => void
+}
+
+export interface ClusterNodeOptions {
+  /** NATS server URL(s), comma-separated. */
+  readonly servers: string
+  readonly nodeId: string
+  readonly safety: ClusterSafety
+  readonly mode: () => string
+  readonly strategies: readonly string[]
+  readonly api?: () => string | undefined
+  /** 0: never halt for a lost connection. */
+  readonly failClosedMs?: number
+  readonly log: (line: string) => void
+}
+
+const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/
+
+/** A node id, or the InputError that says what is wrong with it. */
+export function checkNodeId(id: string, what = '--node-id'): string {
+  if (!NODE_ID.test(id)) throw new InputError(`${what}: '${id}' is not a node id (1–64 letters, digits, '-' or '_')`)
+  return id
+}
+
+/** Connects to NATS, or says which server could not be reached (InputError: exit 2). */
+export async function connectCluster(servers: string, name: string): Promise<NatsConnection> {
+  const list = servers.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  if (list.length === 0) throw new InputError('--nats: no server given')
+  try {
+    return await connect({
+      servers: list,
+      name,
+      timeout: CONNECT_TIMEOUT_MS,
+      // Reconnect for as long as the process lives; fail-closed bounds what a long outage may do.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      // A cut link with no close (a dead peer, a partition) is noticed within about 3 s.
+      pingInterval: 1_000,
+      maxPingOut: 2,
+    })
+  } catch (error) {
+    throw new InputError(`--nats ${servers}: cannot connect: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+}
+
+/** The two buckets (created when missing). */
+export async function clusterBuckets(nc: NatsConnection): Promise<{ cluster: KV; nodes: KV }> {
+  const kvm = new Kvm(nc)
+  const cluster = await kvm.create(CLUSTER_BUCKET, { history: 64 })
+  const nodes = await kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_EXPIRY_MS })
+  return { cluster, nodes }
+}
+
+function parse<T>(value: { string(): string } | null): T | null {
+  if (value === null) return null
+  try {
+    return JSON.parse(value.string()) as T
+  } catch {
+    return null
+  }
+}
+
+/** Whether a process of this host is alive (a node killed here a moment ago gives its id back at once). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+export async function readHalt(cluster: KV): Promise<ClusterHalt | null> {
+  const entry = await cluster.get(HALT_KEY)
+  return entry === null || entry.operation !== 'PUT' ? null : parse<ClusterHalt>(entry)
+}
+
+/** Every node's last heartbeat, with its age. */
+export async function clusterStatus(cluster: KV, nodes: KV, now = Date.now()): Promise<ClusterStatus> {
+  const list: (NodeHeartbeat & { ageMs: number; stale: boolean })[] = []
+  for await (const key of await nodes.keys()) {
+    const entry = await nodes.get(key)
+    const beat = entry === null || entry.operation !== 'PUT' ? null : parse<NodeHeartbeat>(entry)
+    if (beat !== null) list.push({ ...beat, ageMs: Math.max(0, now - beat.at), stale: now - beat.at > STALE_MS })
+  }
+  list.sort((a, b) => a.id.localeCompare(b.id))
+  return { halt: await readHalt(cluster), nodes: list }
+}
+
+/** Puts a change of the global kill switch (`sofia cluster halt|resume`, and each node's own changes). */
+export async function putHalt(cluster: KV, halt: ClusterHalt): Promise<void> {
+  await cluster.put(HALT_KEY, JSON.stringify(halt))
+}
+
+export class ClusterNode {
+  readonly instance = randomUUID()
+  private readonly startedAt = Date.now()
+  private applying = false
+  private failTimer: NodeJS.Timeout | undefined
+  private beatTimer: NodeJS.Timeout | undefined
+  private stopped = false
+  /** A change of this node's not yet put (NATS was away): the newest one wins. */
+  private unsent: ClusterHalt | undefined
+  private applied = { count: 0, lastDelayMs: null as number | null }
+  private readonly delays: number[] = []
+  private unlisten: (() => void) | undefined
+
+  private constructor(
+    private readonly o: ClusterNodeOptions,
+    private readonly nc: NatsConnection,
+    private readonly cluster: KV,
+    private readonly nodes: KV,
+  ) {}
+
+  /**
+   * Connects, refuses a node id another live process holds, brings this node's kill switch in line with the
+   * cluster's (a halted cluster halts it before it trades), then watches and beats. InputError: exit 2.
+   */
+  static async join(o: ClusterNodeOptions): Promise<ClusterNode> {
+    checkNodeId(o.nodeId)
+    const nc = await connectCluster(o.servers, `sofia:${o.nodeId}`)
+    try {
+      const { cluster, nodes } = await clusterBuckets(nc)
+      const other = parse<NodeHeartbeat>(await nodes.get(o.nodeId))
+      if (other !== null && Date.now() - other.at <= STALE_MS && !(other.host === hostname() && !alive(other.pid))) {
+        throw new InputError(
+          `--node-id ${o.nodeId}: in use by pid ${other.pid} on ${other.host} (heartbeat ${((Date.now() - other.at) / 1000).toFixed(1)} s ago); give this node another id`,
+        )
+      }
+      const node = new ClusterNode(o, nc, cluster, nodes)
+      await node.start()
+      return node
+    } catch (error) {
+      await nc.close().catch(() => undefined)
+      throw error
+    }
+  }
+
+  get id(): string {
+    return this.o.nodeId
+  }
+
+  /** Delays from a trip on another node to its halt here, ms (the last 1,000). */
+  haltDelays(): readonly number[] {
+    return this.delays
+  }
+
+  status(): Promise<ClusterStatus> {
+    return clusterStatus(this.cluster, this.nodes)
+  }
+
+  private async start(): Promise<void> {
+    this.apply(await readHalt(this.cluster), true)
+    this.unlisten = this.o.safety.onKillSwitchEvent((event) => this.onLocal(event))
+    const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
+    void (async () => {
+      for await (const entry of watch) {
+        if (entry.operation === 'PUT') this.apply(parse<ClusterHalt>(entry), false)
+      }
+    })()
+    void this.watchConnection()
+    await this.beat()
+    this.beatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS)
+    this.beatTimer.unref()
+    this.o.log(`cluster: node ${this.o.nodeId} joined ${this.o.servers}`)
+  }
+
+  /** Leaves: stops beating, removes the heartbeat, closes the connection. The kill switch stays as it is. */
+  async leave(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.unlisten?.()
+    if (this.beatTimer !== undefined) clearInterval(this.beatTimer)
+    if (this.failTimer !== undefined) clearTimeout(this.failTimer)
+    if (!this.nc.isClosed()) {
+      await this.flushUnsent()
+      await this.nodes.delete(this.o.nodeId).catch(() => undefined)
+      await this.nc.drain().catch(() => undefined)
+    }
+  }
+
+  /** A change of another node (or of `sofia cluster`), or the cluster's state at start and after a reconnect. */
+  private apply(halt: ClusterHalt | null, atStart: boolean): void {
+    if (halt === null || halt.instance === this.instance || this.stopped) return
+    const local = this.o.safety.killSwitch.state()
+    this.applying = true
+    try {
+      if (halt.active && !local.active) {
+        const changed = this.o.safety.activate('cluster', `cluster halt from node ${halt.node}: ${halt.reason}`, halt.actor)
+        if (changed) {
+          const delay = Math.max(0, Date.now() - halt.at)
+          this.applied = { count: this.applied.count + 1, lastDelayMs: atStart ? null : delay }
+          if (!atStart) {
+            this.delays.push(delay)
+            if (this.delays.length > 1_000) this.delays.shift()
+          }
+        }
+      } else if (!halt.active && local.active) {
+        // At start, only a halt the cluster put here and lifted since (while this node was away) is lifted.
+        if (atStart && (local.trigger !== 'cluster' || (local.since ?? 0) > halt.at)) return
+        const r = this.o.safety.deactivate(`cluster resume from node ${halt.node}: ${halt.reason}`, halt.actor)
+        if (!r.ok) this.o.log(`cluster: the resume from node ${halt.node} does not lift this node's halt: ${r.blockers.join('; ')}`)
+      }
+    } finally {
+      this.applying = false
+    }
+  }
+
+  /** This node's own change: the cluster's from now on. */
+  private onLocal(event: KillSwitchEvent): void {
+    if (this.applying) return
+    this.unsent = {
+      active: event.action === 'activated',
+      trigger: event.trigger,
+      reason: event.reason,
+      actor: event.actor,
+      node: this.o.nodeId,
+      instance: this.instance,
+      at: event.at,
+    }
+    void this.flushUnsent()
+  }
+
+  private async flushUnsent(): Promise<void> {
+    const halt = this.unsent
+    if (halt === undefined || this.nc.isClosed()) return
+    try {
+      await putHalt(this.cluster, halt)
+      if (this.unsent === halt) this.unsent = undefined
+    } catch (error) {
+      // Kept for the reconnect (watchConnection puts it then).
+      this.o.log(`cluster: could not put the kill switch change yet: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    const bound = this.o.failClosedMs ?? DEFAULT_FAIL_CLOSED_MS
+    for await (const s of this.nc.status()) {
+      if (this.stopped) return
+      if (s.type === 'disconnect' || s.type === 'staleConnection') {
+        this.o.log(`cluster: lost NATS (${s.type})${bound > 0 ? `; this node halts itself after ${bound / 1000} s without it` : ''}`)
+        if (bound > 0 && this.failTimer === undefined) {
+          this.failTimer = setTimeout(() => this.failClosed(bound), bound)
+          this.failTimer.unref()
+        }
+      } else if (s.type === 'reconnect') {
+        if (this.failTimer !== undefined) clearTimeout(this.failTimer)
+        this.failTimer = undefined
+        this.o.log('cluster: NATS is back')
+        await this.flushUnsent()
+        try {
+          this.apply(await readHalt(this.cluster), false)
+        } catch (error) {
+          this.o.log(`cluster: could not read the cluster's kill switch after reconnecting: ${String(error)}`)
+        }
+        await this.beat()
+      }
+    }
+  }
+
+  private failClosed(bound: number): void {
+    this.failTimer = undefined
+    if (this.stopped) return
+    this.applying = true
+    try {
+      this.o.safety.activate('cluster', `no connection to the cluster (NATS) for ${bound / 1000} s: this node halts itself (fail closed)`, 'system:cluster')
+    } finally {
+      this.applying = false
+    }
+  }
+
+  private async beat(): Promise<void> {
+    if (this.stopped || this.nc.isClosed()) return
+    const ks = this.o.safety.killSwitch.state()
+    const api = this.o.api?.()
+    const beat: NodeHeartbeat = {
+      id: this.o.nodeId,
+      instance: this.instance,
+      host: hostname(),
+      pid: process.pid,
+      mode: this.o.mode(),
+      strategies: this.o.strategies,
+      killSwitch: { active: ks.active, trigger: ks.trigger, reason: ks.reason },
+      startedAt: this.startedAt,
+      at: Date.now(),
+      ...(api !== undefined ? { api } : {}),
+      haltsApplied: this.applied,
+    }
+    try {
+      await this.nodes.put(this.o.nodeId, JSON.stringify(beat))
+    } catch {
+      // Away: the status watch halts the node if it lasts.
+    }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Cluster mode on the real NATS server (its own `nats-server -js` on a free port, so it can be cut) and the
+ * local exchange: three `sofia serve --mode live --nats URL --node-id ID` nodes, each a market maker on its own
+ * account. Checked against the exchange's own order lists (`/sim/orders?apiKey=`), not the nodes' view:
+ * - a kill switch tripped on one node halts the other two (delay from the trip to each halt measured), and
+ *   after it no node's account gets a new order and every working order is cancelled; a resume lifts all three;
+ * - a node SIGKILLed while the cluster is halted and started again rejoins halted and sends nothing;
+ * - a node cut off from NATS (its link goes through a proxy the test closes) halts itself after
+ *   cluster.failClosedAfter and cancels its orders, while the others keep trading.
+ */
+import { execFile, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, connect as netConnect } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CLI, REPO, cliEnv } from './helpers.js'
+import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
+import type { Sim } from './sim.js'
+
+const ACCOUNTS = { a: ['CA', 'SA'], b: ['CB', 'SB'], c: ['CC', 'SC'] } as const
+type NodeName = keyof typeof ACCOUNTS
+type SimOrder = { clientOrderId: string; status: string; time: number }
+interface NodeStatus {
+  id: string
+  stale: boolean
+  killSwitch: { active: boolean; trigger: string | null }
+  haltsApplied: { count: number; lastDelayMs: number | null }
+}
+interface ClusterStatus {
+  halt: { active: boolean; at: number; node: string } | null
+  nodes: NodeStatus[]
+}
+
+const execFileAsync = promisify(execFile)
+let dir = ''
+let sim: Sim | undefined
+let nats: ChildProcess | undefined
+let natsUrl = ''
+const nodes = new Map<NodeName, ChildProcess>()
+let proxy: { server: Server; sockets: Set<Socket>; url: string } | undefined
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
+  const port = (s.address() as AddressInfo).port
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+/** A TCP proxy to NATS that the test can cut (closing it refuses new connections and drops the open ones). */
+async function startProxy(target: number): Promise<{ server: Server; sockets: Set<Socket>; url: string }> {
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = netConnect(target, '127.0.0.1')
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => undefined)
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  return { server, sockets, url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}` }
+}
+
+/**
+ * The CLI, run without blocking this process: node c's link to NATS goes through this process's proxy, which a
+ * synchronous child would stall.
+ */
+async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await execFileAsync(process.execPath, [CLI, ...args], { cwd: REPO, env: cliEnv(), encoding: 'utf8' })
+    return { code: 0, stdout: r.stdout, stderr: r.stderr }
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string }
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(error) }
+  }
+}
+
+async function status(): Promise<ClusterStatus> {
+  const r = await cli(['cluster', 'status', '--nats', natsUrl, '--json'])
+  expect(r.stderr).toBe('')
+  return JSON.parse(r.stdout) as ClusterStatus
+}
+
+const nodeOf = (s: ClusterStatus, name: NodeName): NodeStatus | undefined => s.nodes.find((n) => n.id === `node-${name}`)
+
+const exchangeOrders = (name: NodeName): Promise<SimOrder[]> => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${ACCOUNTS[name][0]}`)
+const working = (orders: readonly SimOrder[]): SimOrder[] => orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
+
+async function startNode(name: NodeName, natsAt = natsUrl): Promise<void> {
+  const home = join(dir, name)
+  const [key, secret] = ACCOUNTS[name]
+  const args = ['serve', '--mode', 'live', '--url', sim!.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT', '--param', 'amount=0.002', '--param', 'spreadBps=2', '--venue', 'xsim']
+  const proc = spawn(process.execPath, [CLI, ...args, '--port', '0', '--data-dir', join(home, 'var'), '--nats', natsAt, '--node-id', `node-${name}`], {
+    cwd: home,
+    env: cliEnv({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: secret }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let err = ''
+  proc.stderr!.on('data', (d: Buffer) => (err += String(d)))
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${name} did not listen within 30 s: ${err}`)), 30_000)
+    let out = ''
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += String(d)
+      if (out.includes('"event":"listening"')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    proc.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`node ${name} exited ${code}: ${err}`))
+    })
+  })
+  nodes.set(name, proc)
+}
+
+async function stopNode(name: NodeName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const proc = nodes.get(name)
+  nodes.delete(name)
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  proc.kill(signal)
+  await Promise.race([exited, sleep(15_000)])
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sofia-cluster-'))
+  const port = await freePort()
+  mkdirSync(join(dir, 'nats'))
+  nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' })
+  natsUrl = `nats://127.0.0.1:${port}`
+  const listening = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const s = netConnect(port, '127.0.0.1')
+      s.once('connect', () => (s.destroy(), resolve(true)))
+      s.once('error', () => resolve(false))
+    })
+  if (!(await waitFor(listening, 10_000, 100))) throw new Error(`nats-server did not listen on ${port}`)
+  const accounts = Object.values(ACCOUNTS).slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
+  sim = await startSim(['--tick-ms', '100', '--seed', '5', '--symbols', 'BTC/USDT', '--step-bps', '0.5', '--api-key', ACCOUNTS.a[0], '--api-secret', ACCOUNTS.a[1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+  for (const name of Object.keys(ACCOUNTS) as NodeName[]) {
+    mkdirSync(join(dir, name))
+    // The node the test cuts off halts itself 2 s after it loses NATS (default 10 s).
+    if (name === 'c') writeFileSync(join(dir, name, 'sofia.yaml'), 'cluster:\n  failClosedAfter: 2s\n')
+  }
+  proxy = await startProxy(port)
+  await Promise.all([startNode('a'), startNode('b'), startNode('c', proxy.url)])
+}, 90_000)
+
+afterAll(async () => {
+  await Promise.all([...nodes.keys()].map((n) => stopNode(n)))
+  proxy?.server.close()
+  for (const s of proxy?.sockets ?? []) s.destroy()
+  await stopSim(sim)
+  nats?.kill('SIGTERM')
+  rmSync(dir, { recursive: true, force: true })
+}, 60_000)
+
+describe('a cluster of three nodes over NATS JetStream, each trading its own account on the local exchange', () => {
+  it('lists every node with a fresh heartbeat, and every node quotes on the exchange', async () => {
+    expect(await waitFor(async () => (await status()).nodes.filter((n) => !n.stale).length === 3, 10_000, 250)).toBe(true)
+    for (const name of ['a', 'b', 'c'] as const) {
+      expect(await waitFor(async () => working(await exchangeOrders(name)).length > 0, 15_000, 200), `node ${name} quotes`).toBe(true)
+    }
+    const s = await status()
+    expect(s.nodes.map((n) => [n.id, n.killSwitch.active])).toEqual([
+      ['node-a', false],
+      ['node-b', false],
+      ['node-c', false],
+    ])
+  }, 60_000)
+
+  it('a kill switch on one node halts the other two within 1 s; the exchange then gets no new order from any of them', async () => {
+    const delays: number[] = []
+    for (let round = 1; round <= 2; round++) {
+      const trip = await cli(['kill-switch', 'activate', '--reason', `cluster test round ${round}`, '--data-dir', join(dir, 'a', 'var')])
+      expect(trip.code, trip.stderr).toBe(0)
+      expect(await waitFor(async () => (await status()).nodes.every((n) => n.killSwitch.active), 5_000, 100), 'every node halted').toBe(true)
+      const s = await status()
+      expect(s.halt).toMatchObject({ active: true, node: 'node-a' })
+      for (const name of ['b', 'c'] as const) {
+        const n = nodeOf(s, name)!
+        expect(n.killSwitch.trigger).toBe('cluster')
+        expect(n.haltsApplied.count).toBe(round)
+        delays.push(n.haltsApplied.lastDelayMs!)
+      }
+      // The exchange's own record: after the halt (plus the 1 s bound) no node's account gets a new order, and
+      // every order that was working is cancelled.
+      const haltAt = s.halt!.at
+      for (const name of ['a', 'b', 'c'] as const) {
+        expect(await waitFor(async () => working(await exchangeOrders(name)).length === 0, 10_000, 200), `node ${name} has no working order`).toBe(true)
+      }
+      await sleep(1_500)
+      for (const name of ['a', 'b', 'c'] as const) {
+        const late = (await exchangeOrders(name)).filter((o) => o.time > haltAt + 1_000)
+        expect(late, `orders of node ${name} created after the halt`).toEqual([])
+      }
+      const resume = await cli(['cluster', 'resume', '--nats', natsUrl, '--reason', `round ${round} done`])
+      expect(resume.code, resume.stderr).toBe(0)
+      expect(await waitFor(async () => (await status()).nodes.every((n) => !n.killSwitch.active), 5_000, 100), 'every node resumed').toBe(true)
+      const resumedAt = Date.now()
+      // Trading again: each account gets new orders after the resume.
+      for (const name of ['a', 'b', 'c'] as const) {
+        expect(await waitFor(async () => (await exchangeOrders(name)).some((o) => o.time > resumedAt), 15_000, 200), `node ${name} trades again`).toBe(true)
+      }
+    }
+    expect(delays).toHaveLength(4)
+    for (const d of delays) expect(d).toBeLessThan(1_000)
+    console.log(`cluster halt delays (trip on node-a → halt on node-b/c), ms: ${delays.join(', ')}`)
+  }, 120_000)
+
+  it('a node killed with SIGKILL while the cluster is halted rejoins halted and sends nothing', async () => {
+    const halt = await cli(['cluster', 'halt', '--nats', natsUrl, '--reason', 'restart test'])
+    expect(halt.code, halt.stderr).toBe(0)
+    expect(await waitFor(async () => (await status()).nodes.every((n) => n.killSwitch.active), 5_000, 100)).toBe(true)
+    await stopNode('b', 'SIGKILL')
+    const restartedAt = Date.now()
+    await startNode('b')
+    expect(await waitFor(async () => { const b = nodeOf(await status(), 'b'); return b?.killSwitch.active === true && !b.stale }, 10_000, 200)).toBe(true)
+    expect(nodeOf(await status(), 'b')!.killSwitch.trigger).toBe('cluster')
+    await sleep(3_000)
+    expect((await exchangeOrders('b')).filter((o) => o.time >= restartedAt)).toEqual([])
+    expect(working(await exchangeOrders('b'))).toEqual([])
+    const resume = await cli(['cluster', 'resume', '--nats', natsUrl, '--reason', 'restart test done'])
+    expect(resume.code, resume.stderr).toBe(0)
+    expect(await waitFor(async () => (await status()).nodes.every((n) => !n.killSwitch.active), 5_000, 100)).toBe(true)
+  }, 90_000)
+
+  it('a node cut off from NATS halts itself and cancels its orders; the others keep trading', async () => {
+    expect(await waitFor(async () => working(await exchangeOrders('c')).length > 0, 15_000, 200)).toBe(true)
+    const cutAt = Date.now()
+    proxy!.server.close()
+    for (const s of proxy!.sockets) s.destroy()
+    // Fail-closed after 2 s (its sofia.yaml); its orders are cancelled on the exchange.
+    expect(await waitFor(async () => working(await exchangeOrders('c')).length === 0, 15_000, 200), 'node c has no working order').toBe(true)
+    const haltedAfter = Date.now() - cutAt
+    const ks = await cli(['kill-switch', 'status', '--json', '--data-dir', join(dir, 'c', 'var')])
+    const state = (JSON.parse(ks.stdout) as { killSwitch: { active: boolean; trigger: string; reason: string } }).killSwitch
+    expect(state).toMatchObject({ active: true, trigger: 'cluster' })
+    expect(state.reason).toMatch(/no connection to the cluster \(NATS\) for 2 s/)
+    expect(haltedAfter).toBeGreaterThanOrEqual(2_000)
+    // The cluster itself is not halted: the other nodes keep quoting, and node c's heartbeat goes stale.
+    const s = await status()
+    expect(s.halt?.active).toBe(false)
+    expect(nodeOf(s, 'a')!.killSwitch.active).toBe(false)
+    const now = Date.now()
+    expect(await waitFor(async () => (await exchangeOrders('a')).some((o) => o.time > now), 15_000, 200)).toBe(true)
+    expect(await waitFor(async () => nodeOf(await status(), 'c')?.stale === true, 10_000, 250)).toBe(true)
+  }, 60_000)
+})
