@@ -8,6 +8,7 @@ import { benchAudit } from './audit.js'
 import { benchBacktestCandles, benchBacktestTenSymbols } from './backtest-candles.js'
 import { benchBacktest } from './backtest-e2e.js'
 import { benchCcxtVenue } from './ccxt-venue.js'
+import { benchCluster } from './cluster.js'
 import { benchKillSwitch } from './kill-switch.js'
 import { benchMatching } from './matching.js'
 import { benchExchangeSim } from './exchange-sim.js'
@@ -31,6 +32,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   reconcile: async () => ({ ...(await benchReconcileIsolated()) }),
   reports: () => benchReports(),
   api: () => benchApi(),
+  cluster_halt: () => benchCluster(),
 }
 
 async function main(): Promise<void> {

@@ -11,6 +11,8 @@
  *   keeps that node halted, and its heartbeat says so). Every change is audited by each node's Safety.
  * - `sofia_nodes`, one key per node id: the node's heartbeat (mode, strategies, kill switch, when), put every
  *   second. Entries expire a minute after the last heartbeat; `sofia cluster status` shows their age.
+ * Every change of a node's kill switch is also published as a typed message on `sofia.cluster.<node>.kill_switch`
+ * (with the delay from the trip, when it applies another node's), for monitors and the halt-latency bench.
  *
  * Fail closed: a node that has no NATS connection for `failClosedMs` (default 10 s; 0 turns it off) halts itself
  * (trigger `cluster`) and so cancels its orders. That halt is the node's own: it is not put in `halt` (the rest of
@@ -74,6 +76,24 @@ export interface NodeHeartbeat {
 export interface ClusterStatus {
   readonly halt: ClusterHalt | null
   readonly nodes: readonly (NodeHeartbeat & { readonly ageMs: number; readonly stale: boolean })[]
+}
+
+/** A change of one node's kill switch, published on `sofia.cluster.<node>.kill_switch`. */
+export interface NodeKillSwitchMessage {
+  readonly node: string
+  readonly action: 'activated' | 'deactivated'
+  readonly trigger: KillSwitchTrigger | null
+  readonly reason: string
+  readonly actor: string
+  readonly at: number
+  /** Applying another node's change: that node, and the delay from its change to this one, ms. */
+  readonly from?: string
+  readonly delayMs?: number
+}
+
+/** The subject a node's kill switch changes go out on (`*` for every node). */
+export function killSwitchSubject(node: string): string {
+  return `sofia.cluster.${node}.kill_switch`
 }
 
 /** The part of a session's Safety a node drives. */
@@ -179,14 +199,14 @@ export async function putHalt(cluster: KV, halt: ClusterHalt): Promise<void> {
 export class ClusterNode {
   readonly instance = randomUUID()
   private readonly startedAt = Date.now()
-  private applying = false
+  /** What the kill switch is being changed for now: another node's change, or this node's fail-closed halt. */
+  private applying: ClusterHalt | 'fail-closed' | undefined
   private failTimer: NodeJS.Timeout | undefined
   private beatTimer: NodeJS.Timeout | undefined
   private stopped = false
   /** A change of this node's not yet put (NATS was away): the newest one wins. */
   private unsent: ClusterHalt | undefined
   private applied = { count: 0, lastDelayMs: null as number | null }
-  private readonly delays: number[] = []
   private unlisten: (() => void) | undefined
 
   private constructor(
@@ -224,18 +244,13 @@ export class ClusterNode {
     return this.o.nodeId
   }
 
-  /** Delays from a trip on another node to its halt here, ms (the last 1,000). */
-  haltDelays(): readonly number[] {
-    return this.delays
-  }
-
   status(): Promise<ClusterStatus> {
     return clusterStatus(this.cluster, this.nodes)
   }
 
   private async start(): Promise<void> {
     this.apply(await readHalt(this.cluster), true)
-    this.unlisten = this.o.safety.onKillSwitchEvent((event) => this.onLocal(event))
+    this.unlisten = this.o.safety.onKillSwitchEvent((event) => this.onEvent(event))
     const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
     void (async () => {
       for await (const entry of watch) {
@@ -267,18 +282,11 @@ export class ClusterNode {
   private apply(halt: ClusterHalt | null, atStart: boolean): void {
     if (halt === null || halt.instance === this.instance || this.stopped) return
     const local = this.o.safety.killSwitch.state()
-    this.applying = true
+    this.applying = halt
     try {
       if (halt.active && !local.active) {
         const changed = this.o.safety.activate('cluster', `cluster halt from node ${halt.node}: ${halt.reason}`, halt.actor)
-        if (changed) {
-          const delay = Math.max(0, Date.now() - halt.at)
-          this.applied = { count: this.applied.count + 1, lastDelayMs: atStart ? null : delay }
-          if (!atStart) {
-            this.delays.push(delay)
-            if (this.delays.length > 1_000) this.delays.shift()
-          }
-        }
+        if (changed) this.applied = { count: this.applied.count + 1, lastDelayMs: atStart ? null : Math.max(0, Date.now() - halt.at) }
       } else if (!halt.active && local.active) {
         // At start, only a halt the cluster put here and lifted since (while this node was away) is lifted.
         if (atStart && (local.trigger !== 'cluster' || (local.since ?? 0) > halt.at)) return
@@ -286,13 +294,28 @@ export class ClusterNode {
         if (!r.ok) this.o.log(`cluster: the resume from node ${halt.node} does not lift this node's halt: ${r.blockers.join('; ')}`)
       }
     } finally {
-      this.applying = false
+      this.applying = undefined
     }
   }
 
-  /** This node's own change: the cluster's from now on. */
-  private onLocal(event: KillSwitchEvent): void {
-    if (this.applying) return
+  /**
+   * Every change of this node's kill switch is published as a typed message on `sofia.cluster.<node>.kill_switch`
+   * (with the delay from the trip when it applies another node's). A change of this node's own is the cluster's
+   * from now on: it is put in `halt`.
+   */
+  private onEvent(event: KillSwitchEvent): void {
+    const from = this.applying
+    const message: NodeKillSwitchMessage = {
+      node: this.o.nodeId,
+      action: event.action,
+      trigger: event.trigger,
+      reason: event.reason,
+      actor: event.actor,
+      at: event.at,
+      ...(typeof from === 'object' ? { from: from.node, delayMs: Math.max(0, Date.now() - from.at) } : {}),
+    }
+    if (!this.nc.isClosed()) this.nc.publish(killSwitchSubject(this.o.nodeId), JSON.stringify(message))
+    if (from !== undefined) return
     this.unsent = {
       active: event.action === 'activated',
       trigger: event.trigger,
@@ -345,11 +368,11 @@ export class ClusterNode {
   private failClosed(bound: number): void {
     this.failTimer = undefined
     if (this.stopped) return
-    this.applying = true
+    this.applying = 'fail-closed'
     try {
       this.o.safety.activate('cluster', `no connection to the cluster (NATS) for ${bound / 1000} s: this node halts itself (fail closed)`, 'system:cluster')
     } finally {
-      this.applying = false
+      this.applying = undefined
     }
   }
 
