@@ -5,6 +5,7 @@
  * - a kill switch tripped on one node halts the other two (delay from the trip to each halt measured), and
  *   after it no node's account gets a new order and every working order is cancelled; a resume lifts all three;
  * - a node SIGKILLed while the cluster is halted and started again rejoins halted and sends nothing;
+ * - a fourth node on node a's account and symbol is refused;
  * - a node cut off from NATS (its link goes through a proxy the test closes) halts itself after
  *   cluster.failClosedAfter and cancels its orders, while the others keep trading.
  */
@@ -175,6 +176,24 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       ['node-b', false],
       ['node-c', false],
     ])
+  }, 60_000)
+
+  it('a second node on the same account and symbol is refused (exit 2), naming the node that trades it', async () => {
+    const home = join(dir, 'd')
+    mkdirSync(home)
+    const [key, secret] = ACCOUNTS.a
+    const args = ['serve', '--mode', 'live', '--url', sim!.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT', '--param', 'amount=0.002', '--venue', 'xsim']
+    const r = await execFileAsync(process.execPath, [CLI, ...args, '--port', '0', '--data-dir', join(home, 'var'), '--nats', natsUrl, '--node-id', 'node-d', '--duration', '5'], {
+      cwd: home,
+      env: cliEnv({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: secret }),
+      encoding: 'utf8',
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    )
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^sofia: binance BTC\/USDT on this account is traded by node node-a \(pid \d+ on .+\); one account and symbol is traded by one node at a time$/m)
+    expect((await status()).nodes.map((n) => n.id)).toEqual(['node-a', 'node-b', 'node-c'])
   }, 60_000)
 
   it('a kill switch on one node halts the other two within 1 s; the exchange then gets no new order from any of them', async () => {

@@ -3,10 +3,12 @@
  * `--nats URL --node-id ID` of `sofia serve` and `sofia run` (or `cluster.nats` / `cluster.nodeId` in
  * sofia.yaml): the session joins the cluster before it trades, and leaves it when it ends.
  */
+import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Command } from 'commander'
 import { ClusterNode, checkNodeId } from '../cluster/node.js'
-import type { ClusterSafety } from '../cluster/node.js'
+import type { AccountLease, ClusterSafety } from '../cluster/node.js'
+import type { CcxtExchangeSpec } from '../venues/index.js'
 import type { SofiaConfig } from '../config/index.js'
 import { InputError } from '../model/index.js'
 
@@ -38,9 +40,21 @@ export function clusterSettings(flags: ClusterFlags, config: SofiaConfig): Clust
   return { servers, nodeId, failClosedMs: config.cluster?.failClosedAfterMs ?? 10_000 }
 }
 
+/**
+ * The account leases of a session on an exchange: one per symbol, named by a hash of the exchange, its URL, the
+ * sandbox flag and the API key (the key itself never leaves the node).
+ */
+export function accountLeases(spec: CcxtExchangeSpec, symbols: readonly string[]): AccountLease[] {
+  const account = createHash('sha256')
+    .update([spec.exchangeId, spec.url ?? '', spec.sandbox === true ? 'sandbox' : '', spec.apiKey ?? ''].join('\n'))
+    .digest('hex')
+    .slice(0, 24)
+  return symbols.map((symbol) => ({ key: `${account}.${symbol.replace(/[^A-Za-z0-9_-]/g, '_')}`, exchange: spec.exchangeId, symbol }))
+}
+
 export function joinCluster(
   settings: ClusterSettings,
-  session: { safety: ClusterSafety; mode: () => string; strategies: readonly string[]; api?: () => string | undefined },
+  session: { safety: ClusterSafety; mode: () => string; strategies: readonly string[]; api?: () => string | undefined; leases?: readonly AccountLease[] },
   log: (line: string) => void,
 ): Promise<ClusterNode> {
   return ClusterNode.join({
@@ -51,6 +65,7 @@ export function joinCluster(
     mode: session.mode,
     strategies: session.strategies,
     ...(session.api !== undefined ? { api: session.api } : {}),
+    ...(session.leases !== undefined ? { leases: session.leases } : {}),
     log,
   })
 }

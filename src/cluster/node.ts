@@ -11,6 +11,10 @@
  *   keeps that node halted, and its heartbeat says so). Every change is audited by each node's Safety.
  * - `sofia_nodes`, one key per node id: the node's heartbeat (mode, strategies, kill switch, when), put every
  *   second. Entries expire a minute after the last heartbeat; `sofia cluster status` shows their age.
+ * - `sofia_leases`, one key per exchange account and symbol a node trades: which node holds it, renewed with each
+ *   heartbeat. One account and symbol is traded by one node at a time: a second node is refused at start (exit 2)
+ *   while the holder's lease is fresh. The nodes' stores are apart by design, so the lease lives in the one store
+ *   they all share.
  * Every change of a node's kill switch is also published as a typed message on `sofia.cluster.<node>.kill_switch`
  * (with the delay from the trip, when it applies another node's), for monitors and the halt-latency bench.
  *
@@ -31,6 +35,7 @@ import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../ris
 
 export const CLUSTER_BUCKET = 'sofia_cluster'
 export const NODES_BUCKET = 'sofia_nodes'
+export const LEASES_BUCKET = 'sofia_leases'
 export const HALT_KEY = 'halt'
 /** How often a node puts its heartbeat. */
 export const HEARTBEAT_MS = 1_000
@@ -96,6 +101,28 @@ export function killSwitchSubject(node: string): string {
   return `sofia.cluster.${node}.kill_switch`
 }
 
+/** An exchange account and symbol one node trades. `key` names it without the API key (a hash of it). */
+export interface AccountLease {
+  readonly key: string
+  readonly exchange: string
+  readonly symbol: string
+}
+
+interface LeaseHolder {
+  readonly node: string
+  readonly instance: string
+  readonly host: string
+  readonly pid: number
+  readonly exchange: string
+  readonly symbol: string
+  readonly at: number
+}
+
+/** Whether a heartbeat or lease of another process still holds: fresh, and not of a process of this host that is gone. */
+function holds(x: { host: string; pid: number; at: number }, now = Date.now()): boolean {
+  return now - x.at <= STALE_MS && !(x.host === hostname() && !alive(x.pid))
+}
+
 /** The part of a session's Safety a node drives. */
 export interface ClusterSafety {
   readonly killSwitch: { state(): KillSwitchState }
@@ -112,6 +139,8 @@ export interface ClusterNodeOptions {
   readonly mode: () => string
   readonly strategies: readonly string[]
   readonly api?: () => string | undefined
+  /** The exchange accounts and symbols this node trades (none for a session on the synthetic market). */
+  readonly leases?: readonly AccountLease[]
   /** 0: never halt for a lost connection. */
   readonly failClosedMs?: number
   readonly log: (line: string) => void
@@ -148,11 +177,12 @@ export async function connectCluster(servers: string, name: string): Promise<Nat
 }
 
 /** The two buckets (created when missing). */
-export async function clusterBuckets(nc: NatsConnection): Promise<{ cluster: KV; nodes: KV }> {
+export async function clusterBuckets(nc: NatsConnection): Promise<{ cluster: KV; nodes: KV; leases: KV }> {
   const kvm = new Kvm(nc)
   const cluster = await kvm.create(CLUSTER_BUCKET, { history: 64 })
   const nodes = await kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_EXPIRY_MS })
-  return { cluster, nodes }
+  const leases = await kvm.create(LEASES_BUCKET, { history: 1, ttl: NODE_EXPIRY_MS })
+  return { cluster, nodes, leases }
 }
 
 function parse<T>(value: { string(): string } | null): T | null {
@@ -214,7 +244,36 @@ export class ClusterNode {
     private readonly nc: NatsConnection,
     private readonly cluster: KV,
     private readonly nodes: KV,
+    private readonly leases: KV,
   ) {}
+
+  /** Takes every account lease, or refuses (InputError) naming the node that trades one of them now. */
+  private async takeLeases(): Promise<void> {
+    for (const lease of this.o.leases ?? []) {
+      for (let attempt = 1; ; attempt++) {
+        const entry = await this.leases.get(lease.key)
+        const holder = entry === null || entry.operation !== 'PUT' ? null : parse<LeaseHolder>(entry)
+        if (holder !== null && holder.instance !== this.instance && holds(holder)) {
+          throw new InputError(
+            `${lease.exchange} ${lease.symbol} on this account is traded by node ${holder.node} (pid ${holder.pid} on ${holder.host}); one account and symbol is traded by one node at a time`,
+          )
+        }
+        try {
+          const value = JSON.stringify(this.holder(lease))
+          // Compare-and-set: of two nodes starting at once, one wins and the other looks again.
+          if (entry === null) await this.leases.create(lease.key, value)
+          else await this.leases.update(lease.key, value, entry.revision)
+          break
+        } catch (error) {
+          if (attempt >= 5) throw error
+        }
+      }
+    }
+  }
+
+  private holder(lease: AccountLease): LeaseHolder {
+    return { node: this.o.nodeId, instance: this.instance, host: hostname(), pid: process.pid, exchange: lease.exchange, symbol: lease.symbol, at: Date.now() }
+  }
 
   /**
    * Connects, refuses a node id another live process holds, brings this node's kill switch in line with the
@@ -224,14 +283,15 @@ export class ClusterNode {
     checkNodeId(o.nodeId)
     const nc = await connectCluster(o.servers, `sofia:${o.nodeId}`)
     try {
-      const { cluster, nodes } = await clusterBuckets(nc)
+      const { cluster, nodes, leases } = await clusterBuckets(nc)
       const other = parse<NodeHeartbeat>(await nodes.get(o.nodeId))
-      if (other !== null && Date.now() - other.at <= STALE_MS && !(other.host === hostname() && !alive(other.pid))) {
+      if (other !== null && holds(other)) {
         throw new InputError(
           `--node-id ${o.nodeId}: in use by pid ${other.pid} on ${other.host} (heartbeat ${((Date.now() - other.at) / 1000).toFixed(1)} s ago); give this node another id`,
         )
       }
-      const node = new ClusterNode(o, nc, cluster, nodes)
+      const node = new ClusterNode(o, nc, cluster, nodes, leases)
+      await node.takeLeases()
       await node.start()
       return node
     } catch (error) {
@@ -274,6 +334,7 @@ export class ClusterNode {
     if (!this.nc.isClosed()) {
       await this.flushUnsent()
       await this.nodes.delete(this.o.nodeId).catch(() => undefined)
+      for (const lease of this.o.leases ?? []) await this.leases.delete(lease.key).catch(() => undefined)
       await this.nc.drain().catch(() => undefined)
     }
   }
@@ -395,6 +456,7 @@ export class ClusterNode {
     }
     try {
       await this.nodes.put(this.o.nodeId, JSON.stringify(beat))
+      for (const lease of this.o.leases ?? []) await this.leases.put(lease.key, JSON.stringify(this.holder(lease)))
     } catch {
       // Away: the status watch halts the node if it lasts.
     }

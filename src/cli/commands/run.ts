@@ -16,7 +16,7 @@ import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveS
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
-import { addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
 import type { ClusterNode } from '../../cluster/node.js'
 
@@ -106,7 +106,8 @@ export function registerRun(program: Command): void {
           if (canary !== undefined) stopCanary = () => canary.stop()
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
-            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id) }, log)
+            const leases = accountLeases(spec, symbols)
+            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases }, log)
           }
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),

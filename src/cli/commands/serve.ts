@@ -40,9 +40,9 @@ import { printStatus } from './paper.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import type { PositionOverrideWatch } from '../../risk/index.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
-import type { ClusterNode } from '../../cluster/node.js'
+import type { AccountLease, ClusterNode } from '../../cluster/node.js'
 
 interface ServeFlags extends ExchangeFlags, ClusterFlags {
   mode?: string
@@ -172,16 +172,20 @@ export function registerServe(program: Command): void {
         },
       }
       let hosted: HostedSession
+      let leases: AccountLease[] | undefined
       if (onExchange) {
         const strategies = createStrategies(specs)
         const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
+        const exchange = exchangeSpec(session.config, flags, mode)
+        const symbols = (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== '')
+        leases = accountLeases(exchange, symbols)
         // The metrics and the market recording are attached by the exchange session itself.
         hosted = await openExchangeSession({
           ...common,
           mode: mode as RouterMode,
-          exchange: exchangeSpec(session.config, flags, mode),
+          exchange,
           ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
-          symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
+          symbols,
           strategies,
           strategyParams: strategyParamsOf(strategies, specs),
           canaryPercentage: session.config.canary.percentage,
@@ -328,7 +332,7 @@ export function registerServe(program: Command): void {
       if (clusterAt !== undefined) {
         cluster = await joinCluster(
           clusterAt,
-          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url },
+          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, ...(leases !== undefined ? { leases } : {}) },
           common.onAlert,
         )
       }
