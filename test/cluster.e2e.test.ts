@@ -17,6 +17,7 @@ import type { AddressInfo, Server, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
@@ -42,6 +43,9 @@ let sim: Sim | undefined
 let nats: ChildProcess | undefined
 let natsUrl = ''
 const nodes = new Map<NodeName, ChildProcess>()
+/** Each node's API, and an operator token of node a's. */
+const apiOf = new Map<NodeName, string>()
+let tokenA = ''
 let proxy: { server: Server; sockets: Set<Socket>; url: string } | undefined
 
 async function freePort(): Promise<number> {
@@ -109,7 +113,9 @@ async function startNode(name: NodeName, natsAt = natsUrl): Promise<void> {
     let out = ''
     proc.stdout!.on('data', (d: Buffer) => {
       out += String(d)
-      if (out.includes('"event":"listening"')) {
+      const line = out.split('\n').find((l) => l.includes('"event":"listening"'))
+      if (line !== undefined && out.includes('\n')) {
+        apiOf.set(name, (JSON.parse(line) as { url: string }).url)
         clearTimeout(timer)
         resolve()
       }
@@ -151,6 +157,8 @@ beforeAll(async () => {
     // The node the test cuts off halts itself 2 s after it loses NATS (default 10 s).
     if (name === 'c') writeFileSync(join(dir, name, 'sofia.yaml'), 'cluster:\n  failClosedAfter: 2s\n')
   }
+  const created = await cli(['tokens', 'create', '--name', 'cluster-op', '--role', 'operator', '--json', '--data-dir', join(dir, 'a', 'var')])
+  tokenA = (JSON.parse(created.stdout) as { token: string }).token
   proxy = await startProxy(port)
   await Promise.all([startNode('a'), startNode('b'), startNode('c', proxy.url)])
 }, 90_000)
@@ -176,6 +184,25 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       ['node-b', false],
       ['node-c', false],
     ])
+  }, 60_000)
+
+  it("node a's dashboard shows the cluster: its three nodes, in Chromium", async () => {
+    const profile = mkdtempSync(join(tmpdir(), 'sofia-chromium-'))
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    })
+    try {
+      const page = await context.newPage()
+      await page.goto(`${apiOf.get('a')!}/#token=${tokenA}`)
+      await page.getByRole('link', { name: 'Cluster', exact: true }).click()
+      await page.getByRole('heading', { name: 'Nodes (this one: node-a)' }).waitFor()
+      expect(await page.getByTestId('cluster-node').allTextContents()).toEqual(['node-a', 'node-b', 'node-c'])
+    } finally {
+      await context.close()
+      rmSync(profile, { recursive: true, force: true })
+    }
   }, 60_000)
 
   it('a second node on the same account and symbol is refused (exit 2), naming the node that trades it', async () => {

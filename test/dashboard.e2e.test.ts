@@ -252,7 +252,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
       const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Backtests', 'Logs'])
+      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Backtests', 'Logs', 'Cluster'])
       const visited: string[] = []
       for (const [width, height] of [[1440, 900], [390, 844]] as const) {
         await page.setViewportSize({ width, height })
@@ -451,6 +451,9 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByRole('link', { name: 'Backtests', exact: true }).click()
       await page.getByRole('heading', { name: 'Runs' }).waitFor()
       expect(await page.getByTestId('backtest-form').count()).toBe(0)
+      // A session started without --nats runs alone, and the Cluster page says so.
+      await page.getByRole('link', { name: 'Cluster', exact: true }).click()
+      expect(await page.getByTestId('cluster-none').textContent()).toMatch(/^This node runs alone: this node is not in a cluster \(start it with --nats URL --node-id ID\)\.$/)
       // P&L says which leg each net is: a paper session's fills are all simulated.
       await page.getByRole('link', { name: 'P&L' }).click()
       await page.getByText('Live (exchange) net').waitFor()

@@ -9,7 +9,7 @@ import type { Store } from '../store/index.js'
 import type { CandleBook } from '../system/index.js'
 import type { Trader } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
-import type { ClusterStatus } from '../cluster/node.js'
+import type { ClusterStatus } from '../cluster/types.js'
 
 /** An alert as the API lists it. */
 export interface ApiAlert {
@@ -81,7 +81,7 @@ export interface ApiDeps {
   readonly dataDir?: string
   /** A feed with no event for this long fails /health (default 10 s). */
   readonly feedStaleMs?: number
-  /** The cluster this node belongs to (`--nats`); without it `GET /cluster/status` answers 409. */
+  /** The cluster this node belongs to (`--nats`); without it `GET /cluster/status` says the node runs alone. */
   readonly cluster?: { readonly id: string; status(): Promise<ClusterStatus> } | undefined
 }
 

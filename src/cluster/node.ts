@@ -32,6 +32,14 @@ import { KvWatchInclude, Kvm } from '@nats-io/kv'
 import type { KV } from '@nats-io/kv'
 import { InputError } from '../model/index.js'
 import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../risk/index.js'
+import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage } from './types.js'
+
+export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage } from './types.js'
+
+// cluster/types spells the kill switch's triggers out (it imports nothing); this fails to compile when they differ.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const sameTriggers: Same<KillSwitchTrigger, NonNullable<ClusterHalt['trigger']>> = true
+void sameTriggers
 
 export const CLUSTER_BUCKET = 'sofia_cluster'
 export const NODES_BUCKET = 'sofia_nodes'
@@ -48,53 +56,9 @@ const NODE_EXPIRY_MS = 60_000
 /** How long connecting may take before the node refuses to start. */
 const CONNECT_TIMEOUT_MS = 5_000
 
-/** The global kill switch: its last change. */
-export interface ClusterHalt {
-  readonly active: boolean
-  readonly trigger: KillSwitchTrigger | null
-  readonly reason: string
-  readonly actor: string
-  /** The node it happened on (`cli` for `sofia cluster halt|resume`). */
-  readonly node: string
-  /** The process it happened in (tells a node its own change from another's under the same id). */
-  readonly instance: string
-  /** When it happened there, ms. */
-  readonly at: number
-}
 
-export interface NodeHeartbeat {
-  readonly id: string
-  readonly instance: string
-  readonly host: string
-  readonly pid: number
-  readonly mode: string
-  readonly strategies: readonly string[]
-  readonly killSwitch: { readonly active: boolean; readonly trigger: string | null; readonly reason: string | null }
-  readonly startedAt: number
-  readonly at: number
-  /** The operator API of the node, when it serves one. */
-  readonly api?: string
-  /** Halts of other nodes applied here: how many, and the delay of the last from the trip to here, ms. */
-  readonly haltsApplied: { readonly count: number; readonly lastDelayMs: number | null }
-}
 
-export interface ClusterStatus {
-  readonly halt: ClusterHalt | null
-  readonly nodes: readonly (NodeHeartbeat & { readonly ageMs: number; readonly stale: boolean })[]
-}
 
-/** A change of one node's kill switch, published on `sofia.cluster.<node>.kill_switch`. */
-export interface NodeKillSwitchMessage {
-  readonly node: string
-  readonly action: 'activated' | 'deactivated'
-  readonly trigger: KillSwitchTrigger | null
-  readonly reason: string
-  readonly actor: string
-  readonly at: number
-  /** Applying another node's change: that node, and the delay from its change to this one, ms. */
-  readonly from?: string
-  readonly delayMs?: number
-}
 
 /** The subject a node's kill switch changes go out on (`*` for every node). */
 export function killSwitchSubject(node: string): string {

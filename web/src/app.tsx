@@ -9,6 +9,7 @@ import { Audit } from './pages/audit'
 import { Backtests } from './pages/backtests'
 import { Canary } from './pages/canary'
 import { Chart } from './pages/chart'
+import { Cluster } from './pages/cluster'
 import { Logs } from './pages/logs'
 import { Overview } from './pages/overview'
 import { Pnl } from './pages/pnl'
@@ -31,6 +32,7 @@ const PAGES = [
   { id: 'canary', title: 'Canary' },
   { id: 'backtests', title: 'Backtests' },
   { id: 'logs', title: 'Logs' },
+  { id: 'cluster', title: 'Cluster' },
 ] as const
 type PageId = (typeof PAGES)[number]['id']
 
@@ -253,6 +255,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         {page === 'canary' ? <Canary /> : null}
         {page === 'backtests' ? <Backtests canOperate={canOperate} /> : null}
         {page === 'logs' ? <Logs /> : null}
+        {page === 'cluster' ? <Cluster /> : null}
       </main>
       <Toasts />
     </>
