@@ -1,13 +1,16 @@
 /**
  * Cluster mode on the real NATS server (its own `nats-server -js` on a free port, so it can be cut) and the
- * local exchange: three `sofia serve --mode live --nats URL --node-id ID` nodes, each a market maker on its own
- * account. Checked against the exchange's own order lists (`/sim/orders?apiKey=`), not the nodes' view:
- * - a kill switch tripped on one node halts the other two (delay from the trip to each halt measured), and
- *   after it no node's account gets a new order and every working order is cancelled; a resume lifts all three;
+ * local exchange: four `sofia serve --mode live --nats URL --node-id ID` nodes, each a market maker on its own
+ * account (node e on node a's published market data, with no feed of its own). Checked against the exchange's own
+ * order lists (`/sim/orders?apiKey=`), not the nodes' view:
+ * - a kill switch tripped on one node halts the other three (delay from the trip to each halt measured), and
+ *   after it no node's account gets a new order and every working order is cancelled; a resume lifts them all;
  * - a node SIGKILLed while the cluster is halted and started again rejoins halted and sends nothing;
- * - a fourth node on node a's account and symbol is refused;
+ * - another node on node a's account and symbol is refused;
  * - a node cut off from NATS (its link goes through a proxy the test closes) halts itself after
- *   cluster.failClosedAfter and cancels its orders, while the others keep trading.
+ *   cluster.failClosedAfter and cancels its orders, while the others keep trading;
+ * - market data fan-out: node e quotes on node a's feed; node a stopped (SIGSTOP), node e's data goes stale and
+ *   its strategy is paused; node a resumed, node e quotes again.
  */
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -23,7 +26,7 @@ import { CLI, REPO, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
-const ACCOUNTS = { a: ['CA', 'SA'], b: ['CB', 'SB'], c: ['CC', 'SC'] } as const
+const ACCOUNTS = { a: ['CA', 'SA'], b: ['CB', 'SB'], c: ['CC', 'SC'], e: ['CE', 'SE'] } as const
 type NodeName = keyof typeof ACCOUNTS
 type SimOrder = { clientOrderId: string; status: string; time: number }
 interface NodeStatus {
@@ -97,11 +100,11 @@ const nodeOf = (s: ClusterStatus, name: NodeName): NodeStatus | undefined => s.n
 const exchangeOrders = (name: NodeName): Promise<SimOrder[]> => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${ACCOUNTS[name][0]}`)
 const working = (orders: readonly SimOrder[]): SimOrder[] => orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
 
-async function startNode(name: NodeName, natsAt = natsUrl): Promise<void> {
+async function startNode(name: NodeName, natsAt = natsUrl, extra: readonly string[] = []): Promise<void> {
   const home = join(dir, name)
   const [key, secret] = ACCOUNTS[name]
   const args = ['serve', '--mode', 'live', '--url', sim!.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT', '--param', 'amount=0.002', '--param', 'spreadBps=2', '--venue', 'xsim']
-  const proc = spawn(process.execPath, [CLI, ...args, '--port', '0', '--data-dir', join(home, 'var'), '--nats', natsAt, '--node-id', `node-${name}`], {
+  const proc = spawn(process.execPath, [CLI, ...args, '--port', '0', '--data-dir', join(home, 'var'), '--nats', natsAt, '--node-id', `node-${name}`, ...extra], {
     cwd: home,
     env: cliEnv({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: secret }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -156,11 +159,14 @@ beforeAll(async () => {
     mkdirSync(join(dir, name))
     // The node the test cuts off halts itself 2 s after it loses NATS (default 10 s).
     if (name === 'c') writeFileSync(join(dir, name, 'sofia.yaml'), 'cluster:\n  failClosedAfter: 2s\n')
+    // The node on the cluster's market data pauses its strategy when that data is 3 s old.
+    if (name === 'e') writeFileSync(join(dir, name, 'sofia.yaml'), 'risk:\n  monitors:\n    staleData:\n      warning: 1s\n      critical: 3s\n')
   }
   const created = await cli(['tokens', 'create', '--name', 'cluster-op', '--role', 'operator', '--json', '--data-dir', join(dir, 'a', 'var')])
   tokenA = (JSON.parse(created.stdout) as { token: string }).token
   proxy = await startProxy(port)
-  await Promise.all([startNode('a'), startNode('b'), startNode('c', proxy.url)])
+  // Node a also publishes its exchange feed to the cluster; node e trades on it, with no feed of its own.
+  await Promise.all([startNode('a', natsUrl, ['--market-data', 'publish']), startNode('b'), startNode('c', proxy.url), startNode('e', natsUrl, ['--market-data', 'nats'])])
 }, 90_000)
 
 afterAll(async () => {
@@ -174,8 +180,8 @@ afterAll(async () => {
 
 describe('a cluster of three nodes over NATS JetStream, each trading its own account on the local exchange', () => {
   it('lists every node with a fresh heartbeat, and every node quotes on the exchange', async () => {
-    expect(await waitFor(async () => (await status()).nodes.filter((n) => !n.stale).length === 3, 10_000, 250)).toBe(true)
-    for (const name of ['a', 'b', 'c'] as const) {
+    expect(await waitFor(async () => (await status()).nodes.filter((n) => !n.stale).length === 4, 10_000, 250)).toBe(true)
+    for (const name of ['a', 'b', 'c', 'e'] as const) {
       expect(await waitFor(async () => working(await exchangeOrders(name)).length > 0, 15_000, 200), `node ${name} quotes`).toBe(true)
     }
     const s = await status()
@@ -183,10 +189,11 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       ['node-a', false],
       ['node-b', false],
       ['node-c', false],
+      ['node-e', false],
     ])
   }, 60_000)
 
-  it("node a's dashboard shows the cluster: its three nodes, in Chromium", async () => {
+  it("node a's dashboard shows the cluster: its four nodes, in Chromium", async () => {
     const profile = mkdtempSync(join(tmpdir(), 'sofia-chromium-'))
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
@@ -198,7 +205,7 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       await page.goto(`${apiOf.get('a')!}/#token=${tokenA}`)
       await page.getByRole('link', { name: 'Cluster', exact: true }).click()
       await page.getByRole('heading', { name: 'Nodes (this one: node-a)' }).waitFor()
-      expect(await page.getByTestId('cluster-node').allTextContents()).toEqual(['node-a', 'node-b', 'node-c'])
+      expect(await page.getByTestId('cluster-node').allTextContents()).toEqual(['node-a', 'node-b', 'node-c', 'node-e'])
     } finally {
       await context.close()
       rmSync(profile, { recursive: true, force: true })
@@ -220,10 +227,10 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     )
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^sofia: binance BTC\/USDT on this account is traded by node node-a \(pid \d+ on .+\); one account and symbol is traded by one node at a time$/m)
-    expect((await status()).nodes.map((n) => n.id)).toEqual(['node-a', 'node-b', 'node-c'])
+    expect((await status()).nodes.map((n) => n.id)).toEqual(['node-a', 'node-b', 'node-c', 'node-e'])
   }, 60_000)
 
-  it('a kill switch on one node halts the other two within 1 s; the exchange then gets no new order from any of them', async () => {
+  it('a kill switch on one node halts the other three within 1 s; the exchange then gets no new order from any of them', async () => {
     const delays: number[] = []
     for (let round = 1; round <= 2; round++) {
       const trip = await cli(['kill-switch', 'activate', '--reason', `cluster test round ${round}`, '--data-dir', join(dir, 'a', 'var')])
@@ -231,7 +238,7 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       expect(await waitFor(async () => (await status()).nodes.every((n) => n.killSwitch.active), 5_000, 100), 'every node halted').toBe(true)
       const s = await status()
       expect(s.halt).toMatchObject({ active: true, node: 'node-a' })
-      for (const name of ['b', 'c'] as const) {
+      for (const name of ['b', 'c', 'e'] as const) {
         const n = nodeOf(s, name)!
         expect(n.killSwitch.trigger).toBe('cluster')
         expect(n.haltsApplied.count).toBe(round)
@@ -240,11 +247,11 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       // The exchange's own record: after the halt (plus the 1 s bound) no node's account gets a new order, and
       // every order that was working is cancelled.
       const haltAt = s.halt!.at
-      for (const name of ['a', 'b', 'c'] as const) {
+      for (const name of ['a', 'b', 'c', 'e'] as const) {
         expect(await waitFor(async () => working(await exchangeOrders(name)).length === 0, 10_000, 200), `node ${name} has no working order`).toBe(true)
       }
       await sleep(1_500)
-      for (const name of ['a', 'b', 'c'] as const) {
+      for (const name of ['a', 'b', 'c', 'e'] as const) {
         const late = (await exchangeOrders(name)).filter((o) => o.time > haltAt + 1_000)
         expect(late, `orders of node ${name} created after the halt`).toEqual([])
       }
@@ -253,13 +260,13 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       expect(await waitFor(async () => (await status()).nodes.every((n) => !n.killSwitch.active), 5_000, 100), 'every node resumed').toBe(true)
       const resumedAt = Date.now()
       // Trading again: each account gets new orders after the resume.
-      for (const name of ['a', 'b', 'c'] as const) {
+      for (const name of ['a', 'b', 'c', 'e'] as const) {
         expect(await waitFor(async () => (await exchangeOrders(name)).some((o) => o.time > resumedAt), 15_000, 200), `node ${name} trades again`).toBe(true)
       }
     }
-    expect(delays).toHaveLength(4)
+    expect(delays).toHaveLength(6)
     for (const d of delays) expect(d).toBeLessThan(1_000)
-    console.log(`cluster halt delays (trip on node-a → halt on node-b/c), ms: ${delays.join(', ')}`)
+    console.log(`cluster halt delays (trip on node-a → halt on node-b/c/e), ms: ${delays.join(', ')}`)
   }, 120_000)
 
   it('a node killed with SIGKILL while the cluster is halted rejoins halted and sends nothing', async () => {
@@ -299,5 +306,24 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     const now = Date.now()
     expect(await waitFor(async () => (await exchangeOrders('a')).some((o) => o.time > now), 15_000, 200)).toBe(true)
     expect(await waitFor(async () => nodeOf(await status(), 'c')?.stale === true, 10_000, 250)).toBe(true)
+  }, 60_000)
+
+  it("market data fan-out: node e trades on node a's published feed; when node a stops, node e's feed goes stale and its strategy is paused", async () => {
+    // Node e has no market-data connection to the exchange: its quotes come from node a's feed through JetStream.
+    const since = Date.now()
+    expect(await waitFor(async () => (await exchangeOrders('e')).some((o) => o.time > since), 15_000, 200), 'node e quotes').toBe(true)
+    nodes.get('a')!.kill('SIGSTOP')
+    try {
+      const paused = async (): Promise<boolean> => {
+        const r = await cli(['audit', 'tail', '-n', '200', '--json', '--data-dir', join(dir, 'e', 'var')])
+        return (JSON.parse(r.stdout) as { type: string; ts: number }[]).some((x) => x.type === 'strategy.paused' && x.ts > since)
+      }
+      expect(await waitFor(paused, 15_000, 500), "node e's strategy paused for stale data").toBe(true)
+    } finally {
+      nodes.get('a')!.kill('SIGCONT')
+    }
+    // Data flows again: node e resumes quoting.
+    const resumed = Date.now()
+    expect(await waitFor(async () => (await exchangeOrders('e')).some((o) => o.time > resumed), 20_000, 200), 'node e quotes again').toBe(true)
   }, 60_000)
 })

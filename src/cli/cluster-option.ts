@@ -9,35 +9,50 @@ import type { Command } from 'commander'
 import { ClusterNode, checkNodeId } from '../cluster/node.js'
 import type { AccountLease, ClusterSafety } from '../cluster/node.js'
 import type { CcxtExchangeSpec } from '../venues/index.js'
+import { NatsFeed, ensureMarketStream, publishMarketData } from '../cluster/market-data.js'
+import type { ExchangeSessionOptions } from '../system/index.js'
+import type { MarketEvent } from '../model/index.js'
 import type { SofiaConfig } from '../config/index.js'
 import { InputError } from '../model/index.js'
 
 export interface ClusterFlags {
   nats?: string
   nodeId?: string
+  marketData?: string
 }
+
+export const MARKET_DATA_SOURCES = ['exchange', 'publish', 'nats'] as const
+export type MarketDataSource = (typeof MARKET_DATA_SOURCES)[number]
 
 export function addClusterOptions(cmd: Command): Command {
   return cmd
     .option('--nats <url>', 'join the cluster on this NATS server (JetStream): one kill switch for every node (default cluster.nats)')
     .option('--node-id <id>', "this node's id in the cluster (default cluster.nodeId, else the host name)")
+    .option(
+      '--market-data <source>',
+      "exchange (default): the exchange's own feed; publish: that feed, also published to the cluster; nats: the cluster's (another node's publish), no feed connection to the exchange",
+    )
 }
 
 export interface ClusterSettings {
   readonly servers: string
   readonly nodeId: string
   readonly failClosedMs: number
+  readonly marketData: MarketDataSource
 }
 
 /** The cluster the flags and configuration select, or undefined for a single node. Checked before anything starts. */
 export function clusterSettings(flags: ClusterFlags, config: SofiaConfig): ClusterSettings | undefined {
   const servers = flags.nats ?? config.cluster?.nats
+  const marketData = flags.marketData ?? 'exchange'
+  if (!(MARKET_DATA_SOURCES as readonly string[]).includes(marketData)) throw new InputError(`--market-data: expected one of ${MARKET_DATA_SOURCES.join(', ')}, got '${marketData}'`)
   if (servers === undefined) {
-    if (flags.nodeId !== undefined) throw new InputError('--node-id: only with --nats URL (or cluster.nats in sofia.yaml)')
+    const stray = flags.nodeId !== undefined ? '--node-id' : flags.marketData !== undefined ? '--market-data' : undefined
+    if (stray !== undefined) throw new InputError(`${stray}: only with --nats URL (or cluster.nats in sofia.yaml)`)
     return undefined
   }
   const nodeId = checkNodeId(flags.nodeId ?? config.cluster?.nodeId ?? hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64), flags.nodeId !== undefined ? '--node-id' : 'cluster.nodeId')
-  return { servers, nodeId, failClosedMs: config.cluster?.failClosedAfterMs ?? 10_000 }
+  return { servers, nodeId, failClosedMs: config.cluster?.failClosedAfterMs ?? 10_000, marketData: marketData as MarketDataSource }
 }
 
 /**
@@ -52,12 +67,29 @@ export function accountLeases(spec: CcxtExchangeSpec, symbols: readonly string[]
   return symbols.map((symbol) => ({ key: `${account}.${symbol.replace(/[^A-Za-z0-9_-]/g, '_')}`, exchange: spec.exchangeId, symbol }))
 }
 
-export function joinCluster(
+/** The session's feed from the cluster (`--market-data nats`), or undefined for the exchange's own. */
+export function clusterMarketData(settings: ClusterSettings | undefined): ExchangeSessionOptions['marketData'] {
+  if (settings?.marketData !== 'nats') return undefined
+  return (o) => new NatsFeed({ servers: settings.servers, ...o })
+}
+
+/**
+ * Joins the cluster before the session trades. With `--market-data publish`, every market event of the session's
+ * bus is published to the cluster from then on.
+ */
+export async function joinCluster(
   settings: ClusterSettings,
-  session: { safety: ClusterSafety; mode: () => string; strategies: readonly string[]; api?: () => string | undefined; leases?: readonly AccountLease[] },
+  session: {
+    safety: ClusterSafety
+    mode: () => string
+    strategies: readonly string[]
+    api?: () => string | undefined
+    leases?: readonly AccountLease[]
+    bus?: { on(kind: 'market', listener: (e: MarketEvent) => void): () => void }
+  },
   log: (line: string) => void,
 ): Promise<ClusterNode> {
-  return ClusterNode.join({
+  const node = await ClusterNode.join({
     servers: settings.servers,
     nodeId: settings.nodeId,
     failClosedMs: settings.failClosedMs,
@@ -68,4 +100,15 @@ export function joinCluster(
     ...(session.leases !== undefined ? { leases: session.leases } : {}),
     log,
   })
+  if (settings.marketData === 'publish' && session.bus !== undefined) {
+    try {
+      await ensureMarketStream(node.connection)
+    } catch (error) {
+      await node.leave()
+      throw error
+    }
+    publishMarketData(node.connection, session.bus)
+    log(`cluster: publishing this session's market data on sofia.md.>`)
+  }
+  return node
 }

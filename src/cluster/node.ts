@@ -268,6 +268,11 @@ export class ClusterNode {
     return this.o.nodeId
   }
 
+  /** The node's NATS connection (market data fan-out publishes on it). */
+  get connection(): NatsConnection {
+    return this.nc
+  }
+
   status(): Promise<ClusterStatus> {
     return clusterStatus(this.cluster, this.nodes)
   }

@@ -13,8 +13,8 @@ import { InputError, dec } from '../model/index.js'
 import type { SofiaMetrics } from '../observability/index.js'
 import type { Store } from '../store/index.js'
 import type { Strategy } from '../strategy/index.js'
-import type { CcxtExchange, CcxtExchangeSpec } from '../venues/index.js'
-import type { CcxtFeed, CcxtVenue } from '../venues/ccxt.js'
+import type { CcxtExchange, CcxtExchangeSpec, LiveFeed } from '../venues/index.js'
+import type { CcxtVenue } from '../venues/ccxt.js'
 import { assertNoLiveSession } from './control.js'
 import { attachMetrics } from './metrics-wiring.js'
 import { ModeRouter, ROUTER_MODES, primaryLeg } from './mode-router.js'
@@ -61,6 +61,11 @@ export interface ExchangeSessionOptions {
   readonly onResync?: (summary: ResyncSummary) => void
   /** Name and parameters of each strategy by id, recorded in `session.started` (for `sofia replay`). */
   readonly strategyParams?: Readonly<Record<string, StrategySpec>>
+  /**
+   * Where the session's market data comes from instead of the exchange's own feed (the cluster's, `--market-data
+   * nats`): called once with the venue id the events must carry.
+   */
+  readonly marketData?: (o: { venue: string; symbols: readonly string[]; signal: AbortSignal; onError: (message: string) => void }) => LiveFeed
   /** Where the market data of the feed is recorded (`<data-dir>/market`); none without it. */
   readonly marketDir?: string
   /** Continuous reconciliation while trading on the exchange (see ContinuousReconciler). */
@@ -72,7 +77,7 @@ export interface ExchangeSession {
   readonly router: ModeRouter
   /** The CCXT adapter (undefined without keys: paper and shadow only). */
   readonly venue: CcxtVenue | undefined
-  readonly feed: CcxtFeed
+  readonly feed: LiveFeed
   /** Runs an operator command the way the control channel does. */
   command(command: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult>
 }
@@ -265,16 +270,19 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     }
     if (options.signal.aborted) onStop()
     else options.signal.addEventListener('abort', onStop, { once: true })
-    const feedExchange = createCcxtExchange({ ...spec, apiKey: '', secret: '' })
-    exchanges.push(feedExchange)
-    const feed = new CcxtFeed({
-      venue: venueId,
-      exchange: feedExchange,
-      symbols: options.symbols,
-      signal: feedStop.signal,
-      onError,
-      ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
-    })
+    const feed = options.marketData !== undefined ? options.marketData({ venue: venueId, symbols: options.symbols, signal: feedStop.signal, onError }) : exchangeFeed()
+    function exchangeFeed(): LiveFeed {
+      const feedExchange = createCcxtExchange({ ...spec, apiKey: '', secret: '' })
+      exchanges.push(feedExchange)
+      return new CcxtFeed({
+        venue: venueId,
+        exchange: feedExchange,
+        symbols: options.symbols,
+        signal: feedStop.signal,
+        onError,
+        ...(options.metrics !== undefined ? { reconnects: options.metrics.wsReconnects } : {}),
+      })
+    }
     const session: ExchangeSession = { trader, router, venue, feed, command }
     const reconciler = new ContinuousReconciler({
       trader,

@@ -39,7 +39,18 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     })
   })
 
-export class CcxtFeed implements MarketSource {
+/** A live market feed a session on an exchange runs on: the exchange's own (CcxtFeed) or the cluster's. */
+export interface LiveFeed extends MarketSource {
+  /** Events delivered so far. */
+  readonly events: number
+  /** Stream reconnects so far. */
+  readonly reconnectCount: number
+  /** Drops and reconnects the feed's connections, when it has its own (an operator's `POST /ws/restart`). */
+  restart(waitMs?: number): Promise<{ restarted: boolean; streams: number; reconnects: number }>
+  close(): void
+}
+
+export class CcxtFeed implements LiveFeed {
   private readonly queue: MarketEvent[] = []
   private wake: (() => void) | undefined
   private started = false

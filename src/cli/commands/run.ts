@@ -16,7 +16,7 @@ import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveS
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
-import { accountLeases, addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
 import type { ClusterNode } from '../../cluster/node.js'
 
@@ -55,6 +55,7 @@ export function registerRun(program: Command): void {
     const session = await sessionConfig(flags)
     const config = session.config
     const clusterAt = clusterSettings(flags, config)
+    const marketData = clusterMarketData(clusterAt)
     const mode = (flags.mode ?? config.mode) as RouterMode
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
     const symbols = flags.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -90,6 +91,7 @@ export function registerRun(program: Command): void {
         strategyParams: strategyParamsOf(strategies, specs),
         marketDir: join(dataDirOf(flags), 'market'),
         signal: controller.signal,
+        ...(marketData !== undefined ? { marketData } : {}),
         canaryPercentage: config.canary.percentage,
         reconcile: { ordersEveryMs: config.reconcile.ordersEveryMs, balancesEveryMs: config.reconcile.balancesEveryMs, haltOnDiscrepancy: config.reconcile.haltOnDiscrepancy },
         store,
@@ -107,7 +109,7 @@ export function registerRun(program: Command): void {
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
             const leases = accountLeases(spec, symbols)
-            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases }, log)
+            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus }, log)
           }
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),

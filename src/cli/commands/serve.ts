@@ -40,7 +40,7 @@ import { printStatus } from './paper.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import type { PositionOverrideWatch } from '../../risk/index.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { accountLeases, addClusterOptions, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
 import type { AccountLease, ClusterNode } from '../../cluster/node.js'
 
@@ -109,10 +109,14 @@ export function registerServe(program: Command): void {
   addClusterOptions(addConfigOption(addStoreOptions(addExchangeOptions(cmd)))).action(async (flags: ServeFlags) => {
     const session = await sessionConfig(flags)
     const clusterAt = clusterSettings(flags, session.config)
+    const marketData = clusterMarketData(clusterAt)
     // As `sofia run` resolves it; a configuration for backtests serves paper, as serve always did.
     const mode = flags.mode ?? (session.config.mode === 'backtest' ? 'paper' : session.config.mode)
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
     const onExchange = flags.exchange !== undefined || flags.url !== undefined || mode !== 'paper'
+    if (clusterAt !== undefined && clusterAt.marketData !== 'exchange' && !onExchange) {
+      throw new InputError(`--market-data ${clusterAt.marketData}: only for a session on an exchange (--exchange/--url, or --mode shadow|canary|live|testnet)`)
+    }
     const unused = onExchange
       ? [flags.seed !== undefined && '--seed', flags.stepMs !== undefined && '--step-ms']
       : [flags.symbols !== undefined && '--symbols', flags.balance.length > 0 && '--balance', flags.venue !== undefined && '--venue']
@@ -188,6 +192,7 @@ export function registerServe(program: Command): void {
           symbols,
           strategies,
           strategyParams: strategyParamsOf(strategies, specs),
+          ...(marketData !== undefined ? { marketData } : {}),
           canaryPercentage: session.config.canary.percentage,
           reconcile: { ordersEveryMs: session.config.reconcile.ordersEveryMs, balancesEveryMs: session.config.reconcile.balancesEveryMs, haltOnDiscrepancy: session.config.reconcile.haltOnDiscrepancy },
           metrics,
@@ -332,7 +337,7 @@ export function registerServe(program: Command): void {
       if (clusterAt !== undefined) {
         cluster = await joinCluster(
           clusterAt,
-          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, ...(leases !== undefined ? { leases } : {}) },
+          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, bus: trader.engine.bus, ...(leases !== undefined ? { leases } : {}) },
           common.onAlert,
         )
       }
