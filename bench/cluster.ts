@@ -5,6 +5,10 @@
  * other two have halted, then deactivates it on node a and waits until both have resumed. The delay of each
  * halt is what the halted node reports on `sofia.cluster.<node>.kill_switch` (from node a's trip to its own
  * halt, both on this machine's clock); the round trip is timed here, from the POST to the second message.
+ *
+ * Market data fan-out: market events published the way `--market-data publish` does, received by the feed a
+ * `--market-data nats` session runs on (JetStream, an ordered consumer), beside the floor of the same messages
+ * over plain NATS publish/subscribe in the same run.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -16,6 +20,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect } from '@nats-io/transport-node'
 import type { NodeKillSwitchMessage } from '../src/cluster/node.js'
+import { NatsFeed, ensureMarketStream, marketSubject } from '../src/cluster/market-data.js'
+import type { MarketEvent } from '../src/model/index.js'
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 
@@ -127,6 +133,97 @@ export async function benchCluster(opts: { rounds?: number } = {}): Promise<Reco
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
     }
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** A nats-server of the bench's own on a free port with a temporary store; returns its URL and how to stop it. */
+async function ownNats(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort()
+  mkdirSync(join(dir, 'nats'), { recursive: true })
+  const proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' })
+  await until(() => listening(port), 10_000, 'nats-server listening')
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))])
+    },
+  }
+}
+
+export async function benchClusterMarketData(opts: { events?: number } = {}): Promise<Record<string, number>> {
+  const count = opts.events ?? 200_000
+  const dir = mkdtempSync(join(tmpdir(), 'sofia-bench-md-'))
+  const server = await ownNats(dir)
+  const nc = await connect({ servers: server.url })
+  try {
+    await ensureMarketStream(nc)
+    // Book snapshots of ten levels and trades, alternating: what an exchange feed delivers.
+    const level = (i: number, side: number): [number, number] => [50_000 + side * (i + 1) * 0.5, 0.1 + i / 100]
+    const book = (ts: number): MarketEvent => ({ kind: 'book', venue: 'xsim', symbol: 'BTC/USDT', timestamp: ts, snapshot: true, bids: [...Array(10).keys()].map((i) => level(i, -1)), asks: [...Array(10).keys()].map((i) => level(i, 1)) })
+    const trade = (ts: number): MarketEvent => ({ kind: 'trade', venue: 'xsim', symbol: 'BTC/USDT', timestamp: ts, price: 50_000.5, amount: 0.012 })
+    const subject = marketSubject('xsim', 'BTC/USDT')
+    const bytes = { n: 0 }
+
+    // JetStream: the session's own feed class on the receiving end.
+    const feed = new NatsFeed({ servers: server.url, venue: 'xsim', symbols: ['BTC/USDT'] })
+    let received = 0
+    const reading = (async () => {
+      for await (const batch of feed) {
+        received += batch.length
+        if (received >= count + 1) break
+      }
+    })()
+    // Once the consumer is there (it sees new events only), one warm-up event at a time until one arrives.
+    while (received === 0) {
+      nc.publish(subject, JSON.stringify(trade(0)))
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const base = received
+    const started = performance.now()
+    for (let i = 0; i < count; i++) {
+      const body = JSON.stringify(i % 2 === 0 ? book(i) : trade(i))
+      bytes.n += body.length
+      nc.publish(subject, body)
+      if (i % 1_000 === 999) await nc.flush()
+    }
+    while (received < base + count) await new Promise((r) => setTimeout(r, 5))
+    const jsMs = performance.now() - started
+    feed.close()
+    await reading.catch(() => undefined)
+
+    // The floor: the same messages over core NATS publish/subscribe, parsed on receipt.
+    const sub = nc.subscribe('floor.md')
+    let floorReceived = 0
+    const floorDone = (async () => {
+      for await (const m of sub) {
+        m.json<MarketEvent>()
+        if (++floorReceived >= count) break
+      }
+    })()
+    await nc.flush()
+    const floorStarted = performance.now()
+    for (let i = 0; i < count; i++) {
+      nc.publish('floor.md', JSON.stringify(i % 2 === 0 ? book(i) : trade(i)))
+      if (i % 1_000 === 999) await nc.flush()
+    }
+    await floorDone
+    const floorMs = performance.now() - floorStarted
+    const r1 = (x: number): number => Math.round(x * 10) / 10
+    return {
+      events: count,
+      avg_event_bytes: Math.round(bytes.n / count),
+      jetstream_events_per_s: Math.round(count / (jsMs / 1000)),
+      jetstream_ms: r1(jsMs),
+      floor_core_nats_events_per_s: Math.round(count / (floorMs / 1000)),
+      floor_ms: r1(floorMs),
+      vs_floor: r1(jsMs / floorMs),
+    }
+  } finally {
+    await nc.close()
+    await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -8,7 +8,7 @@ import { benchAudit } from './audit.js'
 import { benchBacktestCandles, benchBacktestTenSymbols } from './backtest-candles.js'
 import { benchBacktest } from './backtest-e2e.js'
 import { benchCcxtVenue } from './ccxt-venue.js'
-import { benchCluster } from './cluster.js'
+import { benchCluster, benchClusterMarketData } from './cluster.js'
 import { benchKillSwitch } from './kill-switch.js'
 import { benchMatching } from './matching.js'
 import { benchExchangeSim } from './exchange-sim.js'
@@ -33,6 +33,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   reports: () => benchReports(),
   api: () => benchApi(),
   cluster_halt: () => benchCluster(),
+  cluster_market_data: () => benchClusterMarketData(),
 }
 
 async function main(): Promise<void> {

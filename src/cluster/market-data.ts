@@ -91,7 +91,7 @@ export class NatsFeed implements LiveFeed {
     const js = jetstream(nc)
     for (const symbol of this.o.symbols) {
       const consumer = await js.consumers.get(MARKET_STREAM, { filter_subjects: marketSubject(this.o.venue, symbol), deliver_policy: DeliverPolicy.New })
-      const messages = await consumer.consume()
+      const messages = await consumer.consume({ max_messages: 1_000 })
       this.consumers.push(messages)
       void (async () => {
         for await (const m of messages) {
