@@ -68,6 +68,26 @@ if (url === undefined || url === '') {
       }
     })
 
+    it("takes its schema from the URL's ?schema= (its own location opens it again)", async () => {
+      const schema = `${prefix}_url`
+      const withSchema = `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`
+      const s = await openStore({ dataDir: '/nonexistent', databaseUrl: withSchema })
+      try {
+        expect(s.location).toMatch(new RegExp(`\\?schema=${schema}$`))
+        await s.write({ state: [{ key: 'probe', value: { n: 1 } }] })
+      } finally {
+        await s.close()
+      }
+      const again = await openStore({ dataDir: '/nonexistent', databaseUrl: withSchema, create: false })
+      try {
+        expect(await again.getState('probe')).toEqual({ n: 1 })
+      } finally {
+        await again.close()
+      }
+      const tables = await sql(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = '${schema}'`)
+      expect((tables.rows[0] as { n: number }).n).toBeGreaterThan(0)
+    })
+
     it('reports an unreachable server in one line, without the password, within seconds', async () => {
       const started = Date.now()
       const error = await openStore({ dataDir: '/x', databaseUrl: 'postgres://sofia:hunter2@127.0.0.1:1/trading' }).catch(

@@ -167,12 +167,16 @@ export class PostgresStore implements Store {
    * cannot be reached or the schema is not a Sofia schema this code can use. Call `migrate()` before use.
    */
   static async open(databaseUrl: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    // `?schema=NAME` in the URL selects the schema, as the store's location writes it: one PostgreSQL database can
+    // hold several stores (a cluster's nodes each have their own), each reached with its own DATABASE_URL.
     const server = safePostgresUrl(databaseUrl)
-    const schema = options.schema ?? 'public'
+    const url = new URL(databaseUrl)
+    const inUrl = url.searchParams.get('schema')
+    url.searchParams.delete('schema')
+    const schema = options.schema ?? inUrl ?? 'public'
     if (!SCHEMA_NAME.test(schema)) {
       throw new InputError(`PostgreSQL schema name '${schema}' is not a lower-case identifier ([a-z_][a-z0-9_]*)`)
     }
-    const url = new URL(databaseUrl)
     const extra = url.searchParams.get('options')
     url.searchParams.set('options', `${extra === null ? '' : `${extra} `}-c search_path=${schema}`)
     const timeoutMs = options.connectionTimeoutMs ?? 5000
