@@ -41,6 +41,16 @@ interface ClusterStatus {
 }
 
 const execFileAsync = promisify(execFile)
+/**
+ * Nodes b and c keep their stores in PostgreSQL when DATABASE_URL is set (CI sets it): each its own schema of the
+ * one database (`?schema=`), dropped afterwards. The others, and every node without it, in SQLite.
+ */
+const PG = process.env['DATABASE_URL']
+const RUN = `cluster_${process.pid}`
+function storeEnv(name: NodeName): Record<string, string> {
+  if (PG === undefined || PG === '' || (name !== 'b' && name !== 'c')) return {}
+  return { DATABASE_URL: `${PG}${PG.includes('?') ? '&' : '?'}schema=${RUN}_${name}` }
+}
 let dir = ''
 let sim: Sim | undefined
 let nats: ChildProcess | undefined
@@ -48,6 +58,7 @@ let natsUrl = ''
 const nodes = new Map<NodeName, ChildProcess>()
 /** Each node's API, and an operator token of node a's. */
 const apiOf = new Map<NodeName, string>()
+const storeOf = new Map<NodeName, string>()
 let tokenA = ''
 let proxy: { server: Server; sockets: Set<Socket>; url: string } | undefined
 
@@ -79,9 +90,9 @@ async function startProxy(target: number): Promise<{ server: Server; sockets: Se
  * The CLI, run without blocking this process: node c's link to NATS goes through this process's proxy, which a
  * synchronous child would stall.
  */
-async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await execFileAsync(process.execPath, [CLI, ...args], { cwd: REPO, env: cliEnv(), encoding: 'utf8' })
+    const r = await execFileAsync(process.execPath, [CLI, ...args], { cwd: REPO, env: cliEnv(env), encoding: 'utf8' })
     return { code: 0, stdout: r.stdout, stderr: r.stderr }
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string }
@@ -106,7 +117,7 @@ async function startNode(name: NodeName, natsAt = natsUrl, extra: readonly strin
   const args = ['serve', '--mode', 'live', '--url', sim!.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT', '--param', 'amount=0.002', '--param', 'spreadBps=2', '--venue', 'xsim']
   const proc = spawn(process.execPath, [CLI, ...args, '--port', '0', '--data-dir', join(home, 'var'), '--nats', natsAt, '--node-id', `node-${name}`, ...extra], {
     cwd: home,
-    env: cliEnv({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: secret }),
+    env: cliEnv({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: secret, ...storeEnv(name) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let err = ''
@@ -118,7 +129,9 @@ async function startNode(name: NodeName, natsAt = natsUrl, extra: readonly strin
       out += String(d)
       const line = out.split('\n').find((l) => l.includes('"event":"listening"'))
       if (line !== undefined && out.includes('\n')) {
-        apiOf.set(name, (JSON.parse(line) as { url: string }).url)
+        const listening = JSON.parse(line) as { url: string; store: string }
+        apiOf.set(name, listening.url)
+        storeOf.set(name, listening.store)
         clearTimeout(timer)
         resolve()
       }
@@ -175,6 +188,13 @@ afterAll(async () => {
   for (const s of proxy?.sockets ?? []) s.destroy()
   await stopSim(sim)
   nats?.kill('SIGTERM')
+  if (PG !== undefined && PG !== '') {
+    const { default: pg } = await import('pg')
+    const client = new pg.Client({ connectionString: PG })
+    await client.connect()
+    for (const name of ['b', 'c']) await client.query(`DROP SCHEMA IF EXISTS "${RUN}_${name}" CASCADE`)
+    await client.end()
+  }
   rmSync(dir, { recursive: true, force: true })
 }, 60_000)
 
@@ -191,6 +211,7 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
       ['node-c', false],
       ['node-e', false],
     ])
+    if (PG !== undefined && PG !== '') expect(storeOf.get('b')).toMatch(new RegExp(`^postgres://.*\\?schema=${RUN}_b$`))
   }, 60_000)
 
   it("node a's dashboard shows the cluster: its four nodes, in Chromium", async () => {
@@ -294,7 +315,7 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     // Fail-closed after 2 s (its sofia.yaml); its orders are cancelled on the exchange.
     expect(await waitFor(async () => working(await exchangeOrders('c')).length === 0, 15_000, 200), 'node c has no working order').toBe(true)
     const haltedAfter = Date.now() - cutAt
-    const ks = await cli(['kill-switch', 'status', '--json', '--data-dir', join(dir, 'c', 'var')])
+    const ks = await cli(['kill-switch', 'status', '--json', '--data-dir', join(dir, 'c', 'var')], storeEnv('c'))
     const state = (JSON.parse(ks.stdout) as { killSwitch: { active: boolean; trigger: string; reason: string } }).killSwitch
     expect(state).toMatchObject({ active: true, trigger: 'cluster' })
     expect(state.reason).toMatch(/no connection to the cluster \(NATS\) for 2 s/)
