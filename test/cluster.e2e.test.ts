@@ -299,6 +299,10 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     await startNode('b')
     expect(await waitFor(async () => { const b = nodeOf(await status(), 'b'); return b?.killSwitch.active === true && !b.stale }, 10_000, 200)).toBe(true)
     expect(nodeOf(await status(), 'b')!.killSwitch.trigger).toBe('cluster')
+    // Its audit chain says which node wrote it from when: the restarted node joined halted.
+    const tail = await cli(['audit', 'tail', '-n', '200', '--json', '--data-dir', join(dir, 'b', 'var')], storeEnv('b'))
+    const joined = (JSON.parse(tail.stdout) as { type: string; ts: number; payload: { node: string; halt: boolean } }[]).filter((x) => x.type === 'cluster.joined' && x.ts >= restartedAt)
+    expect(joined.map((x) => [x.payload.node, x.payload.halt])).toEqual([['node-b', true]])
     await sleep(3_000)
     expect((await exchangeOrders('b')).filter((o) => o.time >= restartedAt)).toEqual([])
     expect(working(await exchangeOrders('b'))).toEqual([])

@@ -26,6 +26,8 @@ export const AUDIT_TYPES = [
   'canary.skipped',
   'canary.stage_started',
   'circuit_breaker.changed',
+  'cluster.joined',
+  'cluster.left',
   'config.changed',
   'feed.restarted',
   'fill',

@@ -86,6 +86,7 @@ export async function joinCluster(
     api?: () => string | undefined
     leases?: readonly AccountLease[]
     bus?: { on(kind: 'market', listener: (e: MarketEvent) => void): () => void }
+    audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
   },
   log: (line: string) => void,
 ): Promise<ClusterNode> {
@@ -98,6 +99,7 @@ export async function joinCluster(
     strategies: session.strategies,
     ...(session.api !== undefined ? { api: session.api } : {}),
     ...(session.leases !== undefined ? { leases: session.leases } : {}),
+    ...(session.audit !== undefined ? { audit: session.audit } : {}),
     log,
   })
   if (settings.marketData === 'publish' && session.bus !== undefined) {

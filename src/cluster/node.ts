@@ -105,6 +105,8 @@ export interface ClusterNodeOptions {
   readonly api?: () => string | undefined
   /** The exchange accounts and symbols this node trades (none for a session on the synthetic market). */
   readonly leases?: readonly AccountLease[]
+  /** Appends to the session's audit chain (`cluster.joined`, `cluster.left`): each chain says which node wrote it, when. */
+  readonly audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
   /** 0: never halt for a lost connection. */
   readonly failClosedMs?: number
   readonly log: (line: string) => void
@@ -290,6 +292,14 @@ export class ClusterNode {
     await this.beat()
     this.beatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS)
     this.beatTimer.unref()
+    this.o.audit?.('cluster.joined', {
+      node: this.o.nodeId,
+      instance: this.instance,
+      host: hostname(),
+      pid: process.pid,
+      leases: (this.o.leases ?? []).map((l) => `${l.exchange} ${l.symbol}`),
+      halt: (await readHalt(this.cluster))?.active === true,
+    })
     this.o.log(`cluster: node ${this.o.nodeId} joined ${this.o.servers}`)
   }
 
@@ -297,6 +307,7 @@ export class ClusterNode {
   async leave(): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.o.audit?.('cluster.left', { node: this.o.nodeId, instance: this.instance })
     this.unlisten?.()
     if (this.beatTimer !== undefined) clearInterval(this.beatTimer)
     if (this.failTimer !== undefined) clearTimeout(this.failTimer)

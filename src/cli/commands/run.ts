@@ -109,7 +109,7 @@ export function registerRun(program: Command): void {
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
             const leases = accountLeases(spec, symbols)
-            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus }, log)
+            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus, audit: (type, payload) => s.trader.persistence?.audit(type, 'system', payload) }, log)
           }
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),

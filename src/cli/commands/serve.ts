@@ -337,7 +337,7 @@ export function registerServe(program: Command): void {
       if (clusterAt !== undefined) {
         cluster = await joinCluster(
           clusterAt,
-          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, bus: trader.engine.bus, ...(leases !== undefined ? { leases } : {}) },
+          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, bus: trader.engine.bus, audit: (type, payload) => trader.persistence?.audit(type, 'system', payload), ...(leases !== undefined ? { leases } : {}) },
           common.onAlert,
         )
       }
