@@ -34,6 +34,7 @@ import { registerValidate } from './commands/validate.js'
 import { registerReplay } from './commands/replay.js'
 import { registerStrategy } from './commands/strategy.js'
 import { registerSweep } from './commands/sweep.js'
+import { registerWorker } from './commands/worker.js'
 import { registerCluster } from './commands/cluster.js'
 
 export function buildProgram(): Command {
@@ -72,6 +73,7 @@ export function buildProgram(): Command {
   registerReplay(program)
   registerStrategy(program)
   registerSweep(program)
+  registerWorker(program)
   for (const cmd of program.commands) cmd.exitOverride()
   program.hook('preAction', async (_program, action) => storeFromConfig(action.opts()['config'] as string | undefined))
   return program

@@ -1,7 +1,8 @@
 /**
  * @module cli/commands/sweep
  * `sofia sweep --strategy S --grid key=v1,v2 … --data FILE…`: backtests every combination of the grid across
- * worker threads and prints a table (best net P&L first) or `--json` (`results` in grid order).
+ * worker threads (or, with `--nats URL`, on `sofia worker` processes) and prints a table (best net P&L first)
+ * or `--json` (`results` in grid order; over NATS each result names its `worker`).
  */
 import type { Command } from 'commander'
 import { runSweep, parseGrid } from '../../ops/sweep/index.js'
@@ -10,8 +11,10 @@ import { InputError } from '../../model/index.js'
 import { Decimal } from '../../model/index.js'
 import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseTime } from '../args.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { NATS_OPTION, QUEUE_OPTION, TIMEOUT_OPTION, queueFromFlags } from '../queue-option.js'
+import type { QueueFlags } from '../queue-option.js'
 
-interface Flags {
+interface Flags extends QueueFlags {
   strategy: string
   grid: string[]
   data: string[]
@@ -30,7 +33,7 @@ interface Flags {
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .summary('backtest every combination of a parameter grid, across worker threads')
+    .summary('backtest every combination of a parameter grid, across worker threads or sofia worker processes')
     .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies')
     .requiredOption('--grid <key=v1,v2,...>', 'values of one parameter to try (repeat for more parameters)', collect, [])
     .requiredOption('--data <path...>', "market data files, or 'synthetic'")
@@ -42,10 +45,15 @@ export function registerSweep(program: Command): void {
     .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
     .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
     .option('--workers <n>', 'worker threads (default: the cores)')
-    .option('--json', 'one JSON object: { results: [{ params, netPnl, fills, orders, sharpe, maxDrawdown, maxDrawdownPct }] } in grid order')
+    .option('--json', 'one JSON object: { results: [{ params, netPnl, fills, orders, sharpe, maxDrawdown, maxDrawdownPct, worker? }] } in grid order')
     .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
+    .option(...NATS_OPTION)
+    .option(...QUEUE_OPTION)
+    .option(...TIMEOUT_OPTION)
     .action(async (flags: Flags) => {
       const grid = parseGrid(flags.grid)
+      const nats = queueFromFlags(flags)
+      if (nats !== undefined && flags.workers !== undefined) throw new InputError('--workers: local threads only, not with --nats')
       const session = await sessionConfig(flags)
       const [name] = await resolveStrategyFlags([flags.strategy], flags, session.config)
       const workers = flags.workers === undefined ? undefined : parseNonNegativeInt('--workers', flags.workers)
@@ -65,6 +73,7 @@ export function registerSweep(program: Command): void {
         ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
         ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
         ...(workers !== undefined ? { workers } : {}),
+        ...(nats !== undefined ? { nats } : {}),
       })
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify({ strategy: name, grid, results, elapsedMs: Date.now() - started })}\n`)
@@ -77,15 +86,19 @@ export function registerSweep(program: Command): void {
 
 function formatSweep(keys: readonly string[], results: readonly SweepResult[]): string {
   const sorted = [...results].sort((a, b) => new Decimal(b.netPnl).cmp(a.netPnl))
-  const head = [...keys, 'net P&L', 'fills', 'Sharpe', 'max DD %']
+  const byWorker = results.some((r) => r.worker !== undefined)
+  const head = [...keys, 'net P&L', 'fills', 'Sharpe', 'max DD %', ...(byWorker ? ['worker'] : [])]
   const rows = sorted.map((r) => [
     ...keys.map((k) => r.params[k] ?? ''),
     new Decimal(r.netPnl).toSignificantDigits(8).toString(),
     String(r.fills),
     r.sharpe === null ? 'n/a' : r.sharpe.toFixed(3),
     r.maxDrawdownPct.toFixed(2),
+    ...(byWorker ? [r.worker ?? ''] : []),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < keys.length ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  // Parameters and the worker read left-aligned, figures right-aligned.
+  const left = (i: number): boolean => i < keys.length || (byWorker && i === head.length - 1)
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (left(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd()
   return [line(head), ...rows.map(line)].join('\n') + '\n'
 }

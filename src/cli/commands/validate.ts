@@ -2,7 +2,8 @@
  * @module cli/commands/validate
  * `sofia validate --strategy S --data FILE… [--param k=v] [--folds 5] [--embargo-pct 0.01] [--trials N]`:
  * walk-forward Sharpe, Deflated Sharpe Ratio and PBO against the promotion thresholds. Exit 0 when all
- * pass, 1 naming the failing criteria, 2 on bad input.
+ * pass, 1 naming the failing criteria, 2 on bad input. With `--nats URL` the backtests run on `sofia worker`
+ * processes (the report is the same).
  */
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { InputError } from '../../model/index.js'
@@ -11,8 +12,10 @@ import { validateStrategy } from '../../ops/canary/index.js'
 import type { ValidationReport } from '../../ops/canary/index.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
+import { NATS_OPTION, QUEUE_OPTION, TIMEOUT_OPTION, queueFromFlags } from '../queue-option.js'
+import type { QueueFlags } from '../queue-option.js'
 
-interface Flags {
+interface Flags extends QueueFlags {
   strategy: string
   data: string[]
   param: string[]
@@ -28,8 +31,10 @@ export async function validateFromFlags(
   strategy: string,
   data: readonly string[],
   params: Record<string, string>,
-  flags: { folds?: string; embargoPct?: string; trials?: string; workers?: string; config?: string },
+  flags: { folds?: string; embargoPct?: string; trials?: string; workers?: string; config?: string } & QueueFlags,
 ): Promise<ValidationReport> {
+  const nats = queueFromFlags(flags)
+  if (nats !== undefined && flags.workers !== undefined) throw new InputError('--workers: local threads only, not with --nats')
   const { config } = await sessionConfig(flags)
   const [name] = await resolveStrategyFlags([strategy], flags, config)
   const workers = flags.workers === undefined ? undefined : parseNonNegativeInt('--workers', flags.workers)
@@ -39,6 +44,7 @@ export async function validateFromFlags(
     strategySource: strategy,
     strategyDir: config.strategyDir,
     ...(workers !== undefined ? { workers } : {}),
+    ...(nats !== undefined ? { nats } : {}),
     params,
     data,
     ...(flags.folds !== undefined ? { folds: parseNonNegativeInt('--folds', flags.folds) } : {}),
@@ -70,6 +76,9 @@ export function registerValidate(program: Command): void {
     .option('--trials <n>', 'parameter-grid trials for DSR and PBO, the candidate included (default 8)')
     .option('--workers <n>', "worker threads for the backtests (default: the cores; sofia sweep's)")
     .option('--json', 'print the report as JSON')
+    .option(...NATS_OPTION)
+    .option(...QUEUE_OPTION)
+    .option(...TIMEOUT_OPTION)
     .action(async (flags: Flags) => {
       const r = await validateFromFlags(flags.strategy, flags.data, keyValues('--param', flags.param), flags)
       process.stdout.write(flags.json === true ? `${JSON.stringify(r)}\n` : `${formatValidation(r)}\n`)

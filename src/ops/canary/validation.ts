@@ -20,7 +20,7 @@ import { sharpeRatio } from '../../ledger/index.js'
 import { InputError } from '../../model/index.js'
 import { createStrategy, listStrategies } from '../../strategy/index.js'
 import { runCurves } from '../sweep/index.js'
-import type { CurveTask } from '../sweep/index.js'
+import type { CurveTask, QueueOptions } from '../sweep/index.js'
 import type { DsrResult } from './dsr.js'
 import { deflatedSharpeOfTrials, periodSharpe } from './dsr.js'
 import { probabilityOfBacktestOverfitting } from './pbo.js'
@@ -33,6 +33,8 @@ export interface ValidationOptions {
   readonly strategyDir?: string
   /** Worker threads for the backtests (default: the cores). */
   readonly workers?: number
+  /** Run the backtests on `sofia worker` processes through this NATS work queue instead. */
+  readonly nats?: QueueOptions
   readonly params: Readonly<Record<string, string>>
   readonly data: readonly string[]
   readonly folds?: number
@@ -150,6 +152,7 @@ export async function validateStrategy(o: ValidationOptions): Promise<Validation
         data: o.data,
         ...(o.strategyDir !== undefined ? { strategyDir: o.strategyDir } : {}),
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        ...(o.nats !== undefined ? { nats: o.nats } : {}),
       },
       tasks,
     )

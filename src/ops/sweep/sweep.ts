@@ -1,15 +1,20 @@
 /**
  * @module ops/sweep
  * A parameter sweep: every combination of a grid of parameter values backtested on the same data, spread over
- * worker threads (one backtest per task; a worker takes the next task when it is done). Each result is the
- * same as `sofia backtest` with those parameters would give; results come back in grid order.
+ * worker threads (one backtest per task; a worker takes the next task when it is done), or over `sofia worker`
+ * processes through a NATS JetStream work queue (`nats`, see nats-queue). Each result is the same as
+ * `sofia backtest` with those parameters would give; results come back in grid order.
  */
 import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { InputError, dec } from '../../model/index.js'
 import type { EquitySample } from '../../ledger/index.js'
 import type { DataFormat } from '../../data/index.js'
 import { createStrategy } from '../../strategy/index.js'
+import { SYNTHETIC } from '../../system/index.js'
+import { runOnQueue } from './nats-queue.js'
+import type { QueueOptions } from './nats-queue.js'
 
 export interface SweepOptions {
   /** `--strategy` as given: a built-in name or a file (resolved again in each worker). */
@@ -30,6 +35,8 @@ export interface SweepOptions {
   readonly strategyDir?: string
   /** Worker threads (default: the cores, at most the number of runs). */
   readonly workers?: number
+  /** Run on `sofia worker` processes through this NATS work queue instead of local threads. */
+  readonly nats?: QueueOptions
 }
 
 export interface SweepResult {
@@ -40,6 +47,8 @@ export interface SweepResult {
   readonly sharpe: number | null
   readonly maxDrawdown: string
   readonly maxDrawdownPct: number
+  /** The `sofia worker` that ran it (sweeps over NATS only). */
+  readonly worker?: string
 }
 
 /** What a worker is given for one run. */
@@ -60,6 +69,8 @@ export interface SweepWorkerData {
   readonly from?: number
   readonly to?: number
   readonly balances?: Readonly<Record<string, string>>
+  /** Directory a relative strategy file or strategy directory is resolved from (default: the process's). */
+  readonly cwd?: string
 }
 
 export type SweepReply =
@@ -99,8 +110,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult[]> {
   if (all.length > MAX_SWEEP_RUNS) throw new InputError(`--grid: ${all.length} combinations; at most ${MAX_SWEEP_RUNS}`)
   // Every combination is checked against the strategy's schema first: a bad value is one line, exit 2.
   for (const params of all) createStrategy(o.strategyName, o.strategyName, params)
-  const replies = await runOnWorkers(workerData(o), all.map((params) => ({ params })), o.workers, (i) => `sweep run ${JSON.stringify(all[i])}`)
-  return replies.map((r) => r.result!)
+  const replies = await run(o, all.map((params) => ({ params })), (i) => `sweep run ${JSON.stringify(all[i])}`)
+  return replies.map((r) => (r.worker !== undefined ? { ...r.result!, worker: r.worker } : r.result!))
 }
 
 /** One equity curve to compute: a backtest of `params` over [from, to), equity sampled every `sampleMs`. */
@@ -116,16 +127,25 @@ export interface CurveTask {
  * validate` runs: its trials and its walk-forward folds). Each equals the curve of the same backtest in-process.
  */
 export async function runCurves(
-  o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'balances' | 'workers'>,
+  o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'balances' | 'workers' | 'nats'>,
   tasks: readonly CurveTask[],
 ): Promise<EquitySample[][]> {
-  const replies = await runOnWorkers(
-    workerData(o),
+  const replies = await run(
+    o,
     tasks.map((t) => ({ params: t.params, curve: { sampleMs: t.sampleMs, ...(t.from !== undefined ? { from: t.from } : {}), ...(t.to !== undefined ? { to: t.to } : {}) } })),
-    o.workers,
     (i) => `backtest ${JSON.stringify(tasks[i]!.params)}`,
   )
   return replies.map((r) => r.curve!.map(([timestamp, equity]) => ({ timestamp, equity: dec(equity) })))
+}
+
+type Reply = Extract<SweepReply, { readonly error?: undefined }> & { readonly worker?: string }
+
+/** On local threads, or on the queue's workers with paths made absolute (they may run elsewhere; see nats-queue). */
+function run(o: Omit<SweepOptions, 'strategyName' | 'grid'>, tasks: readonly Omit<SweepTask, 'index'>[], describe: (index: number) => string): Promise<Reply[]> {
+  if (o.nats === undefined) return runOnWorkers(workerData(o), tasks, o.workers, describe)
+  const cwd = process.cwd()
+  const data = o.data.map((d) => (d === SYNTHETIC ? d : resolve(cwd, d)))
+  return runOnQueue({ ...workerData({ ...o, data }), cwd }, tasks, o.nats, describe)
 }
 
 function workerData(o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'from' | 'to' | 'balances'>): SweepWorkerData {
