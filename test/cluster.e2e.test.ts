@@ -144,13 +144,16 @@ async function startNode(name: NodeName, natsAt = natsUrl, extra: readonly strin
   nodes.set(name, proc)
 }
 
-async function stopNode(name: NodeName, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+/** Stops a node; returns whether it exited within 15 s (else it is killed). */
+async function stopNode(name: NodeName, signal: NodeJS.Signals = 'SIGTERM'): Promise<boolean> {
   const proc = nodes.get(name)
   nodes.delete(name)
-  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return true
+  const exited = new Promise<boolean>((r) => proc.once('exit', () => r(true)))
   proc.kill(signal)
-  await Promise.race([exited, sleep(15_000)])
+  const done = await Promise.race([exited, sleep(15_000).then(() => false)])
+  if (!done) proc.kill('SIGKILL')
+  return done
 }
 
 beforeAll(async () => {
@@ -331,6 +334,10 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     const now = Date.now()
     expect(await waitFor(async () => (await exchangeOrders('a')).some((o) => o.time > now), 15_000, 200)).toBe(true)
     expect(await waitFor(async () => nodeOf(await status(), 'c')?.stale === true, 10_000, 250)).toBe(true)
+    // Cut off, it still stops on SIGTERM, within the bound.
+    const stopping = Date.now()
+    expect(await stopNode('c')).toBe(true)
+    console.log(`node c, cut off from NATS, stopped ${Date.now() - stopping} ms after SIGTERM`)
   }, 60_000)
 
   it("market data fan-out: node e trades on node a's published feed; when node a stops, node e's feed goes stale and its strategy is paused", async () => {

@@ -53,6 +53,8 @@ export const STALE_MS = 5_000
 export const DEFAULT_FAIL_CLOSED_MS = 10_000
 /** How long a heartbeat entry outlives its node in the bucket. */
 const NODE_EXPIRY_MS = 60_000
+/** How long leaving may take (the last puts, then the drain) before the connection is closed as it is. */
+const LEAVE_MS = 2_000
 /** How long connecting may take before the node refuses to start. */
 const CONNECT_TIMEOUT_MS = 5_000
 
@@ -160,6 +162,13 @@ function parse<T>(value: { string(): string } | null): T | null {
   }
 }
 
+/** Runs `fn`, giving up on it (errors included) after `ms`. */
+async function within(ms: number, fn: () => Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([fn().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
+}
+
 /** Whether a process of this host is alive (a node killed here a moment ago gives its id back at once). */
 function alive(pid: number): boolean {
   try {
@@ -204,6 +213,8 @@ export class ClusterNode {
   private unsent: ClusterHalt | undefined
   private applied = { count: 0, lastDelayMs: null as number | null }
   private unlisten: (() => void) | undefined
+  /** False from a disconnect until the reconnect. */
+  private connected = true
 
   private constructor(
     private readonly o: ClusterNodeOptions,
@@ -311,12 +322,17 @@ export class ClusterNode {
     this.unlisten?.()
     if (this.beatTimer !== undefined) clearInterval(this.beatTimer)
     if (this.failTimer !== undefined) clearTimeout(this.failTimer)
-    if (!this.nc.isClosed()) {
-      await this.flushUnsent()
-      await this.nodes.delete(this.o.nodeId).catch(() => undefined)
-      for (const lease of this.o.leases ?? []) await this.leases.delete(lease.key).catch(() => undefined)
-      await this.nc.drain().catch(() => undefined)
+    if (this.nc.isClosed()) return
+    // Bounded: a node cut off from NATS must still stop (its heartbeat and leases then expire by themselves).
+    if (this.connected) {
+      await within(LEAVE_MS, async () => {
+        await this.flushUnsent()
+        await this.nodes.delete(this.o.nodeId)
+        for (const lease of this.o.leases ?? []) await this.leases.delete(lease.key)
+      })
+      await within(LEAVE_MS, () => this.nc.drain())
     }
+    if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined)
   }
 
   /** A change of another node (or of `sofia cluster`), or the cluster's state at start and after a reconnect. */
@@ -386,12 +402,14 @@ export class ClusterNode {
     for await (const s of this.nc.status()) {
       if (this.stopped) return
       if (s.type === 'disconnect' || s.type === 'staleConnection') {
+        this.connected = false
         this.o.log(`cluster: lost NATS (${s.type})${bound > 0 ? `; this node halts itself after ${bound / 1000} s without it` : ''}`)
         if (bound > 0 && this.failTimer === undefined) {
           this.failTimer = setTimeout(() => this.failClosed(bound), bound)
           this.failTimer.unref()
         }
       } else if (s.type === 'reconnect') {
+        this.connected = true
         if (this.failTimer !== undefined) clearTimeout(this.failTimer)
         this.failTimer = undefined
         this.o.log('cluster: NATS is back')
