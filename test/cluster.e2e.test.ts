@@ -23,6 +23,8 @@ import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, cliEnv } from './helpers.js'
+import { startNats } from './nats.js'
+import type { OwnNats } from './nats.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -53,7 +55,7 @@ function storeEnv(name: NodeName): Record<string, string> {
 }
 let dir = ''
 let sim: Sim | undefined
-let nats: ChildProcess | undefined
+let nats: OwnNats | undefined
 let natsUrl = ''
 const nodes = new Map<NodeName, ChildProcess>()
 /** Each node's API, and an operator token of node a's. */
@@ -61,14 +63,6 @@ const apiOf = new Map<NodeName, string>()
 const storeOf = new Map<NodeName, string>()
 let tokenA = ''
 let proxy: { server: Server; sockets: Set<Socket>; url: string } | undefined
-
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
-  const port = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
-}
 
 /** A TCP proxy to NATS that the test can cut (closing it refuses new connections and drops the open ones). */
 async function startProxy(target: number): Promise<{ server: Server; sockets: Set<Socket>; url: string }> {
@@ -158,17 +152,9 @@ async function stopNode(name: NodeName, signal: NodeJS.Signals = 'SIGTERM'): Pro
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sofia-cluster-'))
-  const port = await freePort()
-  mkdirSync(join(dir, 'nats'))
-  nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' })
-  natsUrl = `nats://127.0.0.1:${port}`
-  const listening = (): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = netConnect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), resolve(true)))
-      s.once('error', () => resolve(false))
-    })
-  if (!(await waitFor(listening, 10_000, 100))) throw new Error(`nats-server did not listen on ${port}`)
+  nats = await startNats()
+  natsUrl = nats.url
+  const port = nats.port
   const accounts = Object.values(ACCOUNTS).slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
   sim = await startSim(['--tick-ms', '100', '--seed', '5', '--symbols', 'BTC/USDT', '--step-bps', '0.5', '--api-key', ACCOUNTS.a[0], '--api-secret', ACCOUNTS.a[1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
   for (const name of Object.keys(ACCOUNTS) as NodeName[]) {
@@ -190,7 +176,7 @@ afterAll(async () => {
   proxy?.server.close()
   for (const s of proxy?.sockets ?? []) s.destroy()
   await stopSim(sim)
-  nats?.kill('SIGTERM')
+  await nats?.stop()
   if (PG !== undefined && PG !== '') {
     const { default: pg } = await import('pg')
     const client = new pg.Client({ connectionString: PG })

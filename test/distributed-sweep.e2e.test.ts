@@ -8,12 +8,10 @@
  */
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, connect as netConnect } from 'node:net'
-import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { freePort, startNats as startNatsServer } from './nats.js'
 import { CLI, REPO, SHARED_DATA, cliEnv } from './helpers.js'
 import { waitFor } from './sim.js'
 
@@ -47,37 +45,22 @@ interface RunningWorker {
 }
 
 /** Everything a test started, stopped after it whatever happens. */
-const started: { procs: ChildProcess[]; dirs: string[] } = { procs: [], dirs: [] }
+const started: { procs: ChildProcess[]; dirs: string[]; stops: (() => Promise<void>)[] } = { procs: [], dirs: [], stops: [] }
 
-afterEach(() => {
+afterEach(async () => {
   for (const p of started.procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
   for (const d of started.dirs) rmSync(d, { recursive: true, force: true })
+  for (const stop of started.stops) await stop()
   started.procs = []
   started.dirs = []
+  started.stops = []
 })
 
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))
-  const port = (s.address() as AddressInfo).port
-  await new Promise((r) => s.close(r))
-  return port
-}
-
-/** This test's own JetStream server. */
+/** This test's own JetStream server, stopped after the test. */
 async function startNats(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'sofia-dsweep-'))
-  started.dirs.push(dir)
-  const port = await freePort()
-  started.procs.push(spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' }))
-  const listening = (): Promise<boolean> =>
-    new Promise((resolve) => {
-      const s = netConnect(port, '127.0.0.1')
-      s.once('connect', () => (s.destroy(), resolve(true)))
-      s.once('error', () => resolve(false))
-    })
-  if (!(await waitFor(listening, 10_000, 50))) throw new Error(`nats-server did not listen on ${port}`)
-  return `nats://127.0.0.1:${port}`
+  const nats = await startNatsServer()
+  started.stops.push(nats.stop)
+  return nats.url
 }
 
 /** A `sofia worker`, once it says it is ready; its JSON lines are collected as they come. */

@@ -122,8 +122,12 @@ export function checkNodeId(id: string, what = '--node-id'): string {
   return id
 }
 
-/** Connects to NATS, or says which server could not be reached (InputError: exit 2). */
-export async function connectCluster(servers: string, name: string): Promise<NatsConnection> {
+/**
+ * Connects to NATS, or says which server could not be reached (InputError: exit 2). A node pings every second
+ * so that a cut link is noticed within about 3 s; a process whose event loop a long computation may hold (a
+ * sweep worker) passes a longer `pingIntervalMs`.
+ */
+export async function connectCluster(servers: string, name: string, options: { pingIntervalMs?: number } = {}): Promise<NatsConnection> {
   const list = servers.split(',').map((s) => s.trim()).filter((s) => s !== '')
   if (list.length === 0) throw new InputError('--nats: no server given')
   try {
@@ -136,7 +140,7 @@ export async function connectCluster(servers: string, name: string): Promise<Nat
       reconnectTimeWait: 250,
       reconnectJitter: 100,
       // A cut link with no close (a dead peer, a partition) is noticed within about 3 s.
-      pingInterval: 1_000,
+      pingInterval: options.pingIntervalMs ?? 1_000,
       maxPingOut: 2,
     })
   } catch (error) {

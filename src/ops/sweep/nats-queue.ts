@@ -17,7 +17,7 @@
  * must see the same files at the same paths (a shared or identical file system).
  */
 import { randomUUID } from 'node:crypto'
-import { connect } from '@nats-io/transport-node'
+import { connectCluster } from '../../cluster/node.js'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
@@ -33,7 +33,6 @@ export const DEFAULT_ACK_WAIT_MS = 30_000
 /** Deliveries of one job before the queue stops offering it (a job that kills every worker that takes it). */
 export const MAX_DELIVER = 5
 const CONSUMER = 'workers'
-const CONNECT_TIMEOUT_MS = 5_000
 /** Jobs and results nobody collects (a sweep that was killed) are dropped after a day. */
 const MAX_AGE_NS = 86_400 * 1e9
 const DUPLICATE_WINDOW_NS = 600 * 1e9
@@ -94,18 +93,12 @@ export function queueNames(queue: string = DEFAULT_QUEUE): QueueNames {
   }
 }
 
-/** Connects, or says which server could not be reached (InputError: exit 2). */
-export async function connectQueue(servers: string, name: string): Promise<NatsConnection> {
-  const list = servers
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-  if (list.length === 0) throw new InputError('--nats: no server given')
-  try {
-    return await connect({ servers: list, name, timeout: CONNECT_TIMEOUT_MS, maxReconnectAttempts: -1, reconnectTimeWait: 250 })
-  } catch (error) {
-    throw new InputError(`--nats ${servers}: cannot connect: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
-  }
+/**
+ * Connects to NATS, or says which server could not be reached (InputError: exit 2). Pings every 2 minutes (NATS's
+ * default): a worker's event loop may be held by a backtest for longer than a node's 1 s pings allow.
+ */
+export function connectQueue(servers: string, name: string): Promise<NatsConnection> {
+  return connectCluster(servers, name, { pingIntervalMs: 120_000 })
 }
 
 /** Creates the queue's two streams and the workers' consumer when they are missing (both sides call it). */
