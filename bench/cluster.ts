@@ -58,12 +58,9 @@ export async function benchCluster(opts: { rounds?: number } = {}): Promise<Reco
   const procs: ChildProcess[] = []
   const env: NodeJS.ProcessEnv = { ...process.env, SOFIA_HOME: dir, SOFIA_DEBUG: '' }
   delete env['DATABASE_URL']
-  const port = await freePort()
-  mkdirSync(join(dir, 'nats'))
-  procs.push(spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' }))
-  const natsUrl = `nats://127.0.0.1:${port}`
+  const server = await ownNats(dir)
+  const natsUrl = server.url
   try {
-    await until(() => listening(port), 10_000, 'nats-server listening')
     const nc = await connect({ servers: natsUrl })
     const messages: NodeKillSwitchMessage[] = []
     const sub = nc.subscribe('sofia.cluster.*.kill_switch')
@@ -133,12 +130,13 @@ export async function benchCluster(opts: { rounds?: number } = {}): Promise<Reco
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
     }
+    await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
 /** A nats-server of the bench's own on a free port with a temporary store; returns its URL and how to stop it. */
-async function ownNats(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function ownNats(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort()
   mkdirSync(join(dir, 'nats'), { recursive: true })
   const proc = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', join(dir, 'nats')], { stdio: 'ignore' })

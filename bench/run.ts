@@ -16,6 +16,7 @@ import { benchReconcileIsolated } from './reconcile.js'
 import { benchReports } from './reports.js'
 import { benchRisk } from './risk.js'
 import { benchStore } from './store.js'
+import { benchSweepWorkers } from './sweep-workers.js'
 
 type Section = Record<string, number | string>
 const SECTIONS: Record<string, () => Promise<Section>> = {
@@ -34,6 +35,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   api: () => benchApi(),
   cluster_halt: () => benchCluster(),
   cluster_market_data: () => benchClusterMarketData(),
+  sweep_workers: () => benchSweepWorkers(),
 }
 
 async function main(): Promise<void> {
