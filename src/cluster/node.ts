@@ -295,9 +295,11 @@ export class ClusterNode {
   }
 
   private async start(): Promise<void> {
-    this.apply(await readHalt(this.cluster), true)
+    // Listening and watching before reading: a change made while this node reads the cluster's state is seen
+    // (applying one twice changes nothing).
     this.unlisten = this.o.safety.onKillSwitchEvent((event) => this.onEvent(event))
     const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
+    this.apply(await readHalt(this.cluster), true)
     void (async () => {
       for await (const entry of watch) {
         if (entry.operation === 'PUT') this.apply(parse<ClusterHalt>(entry), false)
