@@ -109,6 +109,12 @@ reconcile:
 #   headsFile: ./var/audit-heads.jsonl                                           # (SOFIA_AUDIT_HEADS)
 #   shipHeads: false   # true: sofia serve also sends each signed head to the webhook (config/alerts.yaml)
 
+# Cluster mode (sofia serve|run --nats URL --node-id ID): one kill switch for every node, over NATS JetStream.
+# cluster:
+#   nats: nats://127.0.0.1:4222
+#   nodeId: desk-1            # unique among live nodes (default: the host name)
+#   failClosedAfter: 10s      # without NATS this long, the node halts itself; 0 turns it off
+
 # The operator HTTP API and dashboard.
 api:
   host: 127.0.0.1
