@@ -1010,7 +1010,14 @@ export class Safety implements Component {
 
   private record(event: KillSwitchEvent, extra: Record<string, unknown>): void {
     this.logStateChange(`kill switch ${event.action}`, `${event.trigger !== null ? `${event.trigger}: ` : ''}${event.reason} (by ${event.actor})`)
-    for (const listener of [...this.switchListeners]) listener(event)
+    // A listener that fails (a cluster link that is closing) must not keep the change from its record.
+    for (const listener of [...this.switchListeners]) {
+      try {
+        listener(event)
+      } catch (error) {
+        this.o.log?.(`kill switch listener failed: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
     const p = this.o.persistence
     if (p === undefined) return
     p.audit(`kill_switch.${event.action}`, event.actor, { ...event, ...extra })
