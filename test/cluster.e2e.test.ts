@@ -10,7 +10,9 @@
  * - a node cut off from NATS (its link goes through a proxy the test closes) halts itself after
  *   cluster.failClosedAfter and cancels its orders, while the others keep trading;
  * - market data fan-out: node e quotes on node a's feed; node a stopped (SIGSTOP), node e's data goes stale and
- *   its strategy is paused; node a resumed, node e quotes again.
+ *   its strategy is paused; node a resumed, node e quotes again;
+ * - every node publishes its order events, fills and state changes: `sofia cluster events` gives, for each order
+ *   the exchange has of nodes a, b (killed and restarted) and e, its final state, and exactly the exchange's fills.
  */
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -31,6 +33,17 @@ import type { Sim } from './sim.js'
 const ACCOUNTS = { a: ['CA', 'SA'], b: ['CB', 'SB'], c: ['CC', 'SC'], e: ['CE', 'SE'] } as const
 type NodeName = keyof typeof ACCOUNTS
 type SimOrder = { clientOrderId: string; status: string; time: number }
+type SimTrade = { id: string; side: string; clientOrderId?: string; info?: unknown }
+interface EventLine {
+  kind: string
+  node: string
+  event?: string
+  clientOrderId?: string
+  state?: string
+  tradeId?: string
+  side?: string
+  subject?: string
+}
 interface NodeStatus {
   id: string
   stale: boolean
@@ -343,5 +356,45 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     // Data flows again: node e resumes quoting.
     const resumed = Date.now()
     expect(await waitFor(async () => (await exchangeOrders('e')).some((o) => o.time > resumed), 20_000, 200), 'node e quotes again').toBe(true)
+  }, 60_000)
+
+  it("every node's order events, fills and state changes reach the cluster: each order the exchange has ends in the same state, and the fills are the exchange's", async () => {
+    const halt = await cli(['cluster', 'halt', '--nats', natsUrl, '--reason', 'events test'])
+    expect(halt.code, halt.stderr).toBe(0)
+    for (const name of ['a', 'b', 'e'] as const) {
+      expect(await waitFor(async () => working(await exchangeOrders(name)).length === 0, 10_000, 200), `node ${name} has no working order`).toBe(true)
+    }
+    await sleep(1_000)
+    const r = await cli(['cluster', 'events', '--nats', natsUrl, '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as EventLine)
+    const counts: Record<string, number> = {}
+    const FINAL: Record<string, string> = { FILLED: 'closed', CANCELED: 'canceled', EXPIRED: 'expired', REJECTED: 'rejected' }
+    for (const name of ['a', 'b', 'e'] as const) {
+      const mine = lines.filter((l) => l.node === `node-${name}`)
+      const last = new Map<string, string>()
+      for (const l of mine) if (l.kind === 'order') last.set(l.clientOrderId!, l.state!)
+      const orders = await exchangeOrders(name)
+      expect(orders.length).toBeGreaterThan(0)
+      for (const o of orders) expect([o.clientOrderId, last.get(o.clientOrderId)]).toEqual([o.clientOrderId, FINAL[o.status]])
+      const trades = await control<SimTrade[]>(sim!, 'GET', `/sim/trades?apiKey=${ACCOUNTS[name][0]}`)
+      const key = (id: string, side: string): string => `${id}:${side}`
+      const fills = mine.filter((l) => l.kind === 'fill').map((l) => key(l.tradeId!, l.side!))
+      expect(new Set(fills).size).toBe(fills.length)
+      expect(fills.sort()).toEqual(trades.map((t) => key(t.id, t.side)).sort())
+      counts[name] = mine.length
+      counts[`${name}:fills`] = fills.length
+    }
+    // The halt and the market-data pause are state messages of their own.
+    expect(lines.some((l) => l.kind === 'kill_switch' && l.node === 'node-b')).toBe(true)
+    expect(lines.filter((l) => l.kind === 'state' && l.node === 'node-e').map((l) => `${l.subject} ${l.state}`)).toEqual(expect.arrayContaining(['market-maker paused', 'market-maker resumed']))
+    // One node, one kind, in words.
+    const words = await cli(['cluster', 'events', '--nats', natsUrl, '--node', 'node-a', '--kind', 'fill'])
+    expect(words.stdout.trim().split('\n').every((l) => / node-a {2}fill /.test(l))).toBe(true)
+    const bad = await cli(['cluster', 'events', '--nats', natsUrl, '--kind', 'fills'])
+    expect([bad.code, bad.stderr.trim()]).toEqual([2, "sofia: --kind: unknown kind 'fills' (one or more of order, fill, state, kill_switch)"])
+    console.log(`cluster events checked against the exchange: ${JSON.stringify(counts)}`)
+    const resume = await cli(['cluster', 'resume', '--nats', natsUrl, '--reason', 'events test done'])
+    expect(resume.code, resume.stderr).toBe(0)
   }, 60_000)
 })

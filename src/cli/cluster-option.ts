@@ -11,7 +11,7 @@ import type { AccountLease, ClusterSafety } from '../cluster/node.js'
 import type { CcxtExchangeSpec } from '../venues/index.js'
 import { NatsFeed, ensureMarketStream, publishMarketData } from '../cluster/market-data.js'
 import type { ExchangeSessionOptions } from '../system/index.js'
-import type { MarketEvent } from '../model/index.js'
+import type { NodeBus } from '../cluster/events.js'
 import type { SofiaConfig } from '../config/index.js'
 import { InputError } from '../model/index.js'
 
@@ -85,7 +85,7 @@ export async function joinCluster(
     strategies: readonly string[]
     api?: () => string | undefined
     leases?: readonly AccountLease[]
-    bus?: { on(kind: 'market', listener: (e: MarketEvent) => void): () => void }
+    bus?: NodeBus
     audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
   },
   log: (line: string) => void,
@@ -100,6 +100,7 @@ export async function joinCluster(
     ...(session.api !== undefined ? { api: session.api } : {}),
     ...(session.leases !== undefined ? { leases: session.leases } : {}),
     ...(session.audit !== undefined ? { audit: session.audit } : {}),
+    ...(session.bus !== undefined ? { bus: session.bus } : {}),
     log,
   })
   if (settings.marketData === 'publish' && session.bus !== undefined) {

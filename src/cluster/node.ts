@@ -16,7 +16,8 @@
  *   while the holder's lease is fresh. The nodes' stores are apart by design, so the lease lives in the one store
  *   they all share.
  * Every change of a node's kill switch is also published as a typed message on `sofia.cluster.<node>.kill_switch`
- * (with the delay from the trip, when it applies another node's), for monitors and the halt-latency bench.
+ * (with the delay from the trip, when it applies another node's), for monitors and the halt-latency bench; its
+ * order events, fills and state changes go out beside it (cluster/events, stream `SOFIA_EVENTS`).
  *
  * Fail closed: a node that has no NATS connection for `failClosedMs` (default 10 s; 0 turns it off) halts itself
  * (trigger `cluster`) and so cancels its orders. That halt is the node's own: it is not put in `halt` (the rest of
@@ -32,9 +33,11 @@ import { KvWatchInclude, Kvm } from '@nats-io/kv'
 import type { KV } from '@nats-io/kv'
 import { InputError } from '../model/index.js'
 import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../risk/index.js'
-import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage } from './types.js'
+import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage } from './types.js'
+import { ensureEventsStream, eventSubject, publishNodeEvents } from './events.js'
+import type { NodeBus } from './events.js'
 
-export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage } from './types.js'
+export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeOrderMessage, NodeFillMessage, NodeStateMessage, ClusterEvent } from './types.js'
 
 // cluster/types spells the kill switch's triggers out (it imports nothing); this fails to compile when they differ.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
@@ -64,7 +67,7 @@ const CONNECT_TIMEOUT_MS = 5_000
 
 /** The subject a node's kill switch changes go out on (`*` for every node). */
 export function killSwitchSubject(node: string): string {
-  return `sofia.cluster.${node}.kill_switch`
+  return eventSubject(node, 'kill_switch')
 }
 
 /** An exchange account and symbol one node trades. `key` names it without the API key (a hash of it). */
@@ -95,6 +98,8 @@ export interface ClusterSafety {
   activate(trigger: KillSwitchTrigger, reason: string, actor: string): boolean
   deactivate(reason: string, actor: string): { ok: boolean; blockers: readonly string[] }
   onKillSwitchEvent(listener: (event: KillSwitchEvent) => void): () => void
+  /** Changes of trading state and stale-data pauses (published on `sofia.cluster.<node>.state`). */
+  onStateChange?(listener: (change: Omit<NodeStateMessage, 'node'>) => void): () => void
 }
 
 export interface ClusterNodeOptions {
@@ -105,6 +110,8 @@ export interface ClusterNodeOptions {
   readonly mode: () => string
   readonly strategies: readonly string[]
   readonly api?: () => string | undefined
+  /** The session's bus: its order events, fills and component changes are published to the cluster. */
+  readonly bus?: NodeBus
   /** The exchange accounts and symbols this node trades (none for a session on the synthetic market). */
   readonly leases?: readonly AccountLease[]
   /** Appends to the session's audit chain (`cluster.joined`, `cluster.left`): each chain says which node wrote it, when. */
@@ -271,6 +278,7 @@ export class ClusterNode {
           `--node-id ${o.nodeId}: in use by pid ${other.pid} on ${other.host} (heartbeat ${((Date.now() - other.at) / 1000).toFixed(1)} s ago); give this node another id`,
         )
       }
+      await ensureEventsStream(nc)
       const node = new ClusterNode(o, nc, cluster, nodes, leases)
       await node.takeLeases()
       await node.start()
@@ -297,7 +305,11 @@ export class ClusterNode {
   private async start(): Promise<void> {
     // Listening and watching before reading: a change made while this node reads the cluster's state is seen
     // (applying one twice changes nothing).
-    this.unlisten = this.o.safety.onKillSwitchEvent((event) => this.onEvent(event))
+    const offs = [this.o.safety.onKillSwitchEvent((event) => this.onEvent(event))]
+    if (this.o.bus !== undefined) offs.push(publishNodeEvents(this.nc, this.o.nodeId, this.o.bus))
+    const onState = this.o.safety.onStateChange?.((change) => this.publishState(change))
+    if (onState !== undefined) offs.push(onState)
+    this.unlisten = () => offs.forEach((off) => off())
     const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
     this.apply(await readHalt(this.cluster), true)
     void (async () => {
@@ -389,6 +401,12 @@ export class ClusterNode {
       at: event.at,
     }
     void this.flushUnsent()
+  }
+
+  private publishState(change: Omit<NodeStateMessage, 'node'>): void {
+    if (this.nc.isClosed()) return
+    const message: NodeStateMessage = { node: this.o.nodeId, ...change }
+    this.nc.publish(eventSubject(this.o.nodeId, 'state'), JSON.stringify(message))
   }
 
   private async flushUnsent(): Promise<void> {

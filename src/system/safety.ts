@@ -137,6 +137,18 @@ export interface StateChange {
   readonly cause: string
 }
 
+/** A change of trading state or a stale-data pause, as told to `onStateChange` listeners (the cluster link). */
+export interface SafetyStateChange {
+  readonly what: 'trading_state' | 'stale_data'
+  /** `account` or a strategy id. */
+  readonly subject: string
+  /** ACTIVE, REDUCING or HALTED; `paused` or `resumed` for stale data. */
+  readonly state: string
+  readonly reason: string | null
+  readonly actor: string
+  readonly at: number
+}
+
 export interface FlattenOrder {
   readonly strategyId: string
   readonly venue: string
@@ -219,6 +231,7 @@ export class Safety implements Component {
   private rollbackHandler: RollbackHandler | undefined
   private readonly listeners: SafetyListener[] = []
   private readonly switchListeners: ((event: KillSwitchEvent) => void)[] = []
+  private readonly stateListeners: ((change: SafetyStateChange) => void)[] = []
   private readonly pendingNotices = new Set<Promise<unknown>>()
 
   constructor(private readonly o: SafetyOptions) {
@@ -399,6 +412,26 @@ export class Safety implements Component {
     }
   }
 
+  /** Adds a listener of changes of trading state and of stale-data pauses; returns its removal. */
+  onStateChange(listener: (change: SafetyStateChange) => void): () => void {
+    this.stateListeners.push(listener)
+    return () => {
+      const i = this.stateListeners.indexOf(listener)
+      if (i >= 0) this.stateListeners.splice(i, 1)
+    }
+  }
+
+  /** Tells each listener on its own: one that fails is logged and keeps no other from hearing. */
+  private tellEach<E>(listeners: readonly ((e: E) => void)[], e: E, what: string): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(e)
+      } catch (error) {
+        this.o.log?.(`${what} listener failed: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
+  }
+
   /** Adds a listener of trips and shutdowns (notifiers, incident records); returns its removal. */
   onNotice(listener: SafetyListener): () => void {
     this.listeners.push(listener)
@@ -521,6 +554,7 @@ export class Safety implements Component {
     if (changed) {
       this.o.persistence?.setState(TRADING_STATES_KEY, this.o.tradingStates.snapshot(), actor, why)
       this.logStateChange(`${strategyId === undefined ? 'account' : `strategy ${strategyId}`} → ${state}`, `${why !== undefined ? `${why} ` : ''}(by ${actor})`)
+      this.tellEach(this.stateListeners, { what: 'trading_state', subject: strategyId ?? 'account', state, reason: why ?? null, actor, at: this.o.clock.now() }, 'state change')
     }
     return changed
   }
@@ -854,9 +888,11 @@ export class Safety implements Component {
         this.pausedByStale.set(id, stale)
         this.o.persistence?.audit('strategy.paused', 'system', { strategyId: id, feeds: stale, reason: 'data_staleness' })
         this.o.log?.(`strategy ${id} paused (reducing only): stale feed ${stale.join(', ')}`)
+        this.tellEach(this.stateListeners, { what: 'stale_data', subject: id, state: 'paused', reason: `stale feed ${stale.join(', ')}`, actor: 'system', at: this.o.clock.now() }, 'state change')
       } else if (stale.length === 0 && was !== undefined) {
         this.pausedByStale.delete(id)
         this.o.persistence?.audit('strategy.resumed', 'system', { strategyId: id, feeds: was, reason: 'data fresh again' })
+        this.tellEach(this.stateListeners, { what: 'stale_data', subject: id, state: 'resumed', reason: 'data fresh again', actor: 'system', at: this.o.clock.now() }, 'state change')
       }
     }
   }
@@ -1011,13 +1047,7 @@ export class Safety implements Component {
   private record(event: KillSwitchEvent, extra: Record<string, unknown>): void {
     this.logStateChange(`kill switch ${event.action}`, `${event.trigger !== null ? `${event.trigger}: ` : ''}${event.reason} (by ${event.actor})`)
     // A listener that fails (a cluster link that is closing) must not keep the change from its record.
-    for (const listener of [...this.switchListeners]) {
-      try {
-        listener(event)
-      } catch (error) {
-        this.o.log?.(`kill switch listener failed: ${error instanceof Error ? error.message : String(error)}`)
-      }
-    }
+    this.tellEach(this.switchListeners, event, 'kill switch')
     const p = this.o.persistence
     if (p === undefined) return
     p.audit(`kill_switch.${event.action}`, event.actor, { ...event, ...extra })
