@@ -12,7 +12,9 @@
  * - market data fan-out: node e quotes on node a's feed; node a stopped (SIGSTOP), node e's data goes stale and
  *   its strategy is paused; node a resumed, node e quotes again;
  * - every node publishes its order events, fills and state changes: `sofia cluster events` gives, for each order
- *   the exchange has of nodes a, b (killed and restarted) and e, its final state, and exactly the exchange's fills.
+ *   the exchange has of nodes a, b (killed and restarted) and e, its final state, and exactly the exchange's fills;
+ * - `sofia audit verify --cluster` checks every node's chain, each in its own store (nodes killed and stopped
+ *   included), and names the node whose chain was rewritten.
  */
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -396,5 +398,37 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     console.log(`cluster events checked against the exchange: ${JSON.stringify(counts)}`)
     const resume = await cli(['cluster', 'resume', '--nats', natsUrl, '--reason', 'events test done'])
     expect(resume.code, resume.stderr).toBe(0)
+  }, 60_000)
+
+  it("sofia audit verify --cluster checks every node's chain in its own store, and names the node whose chain was rewritten", async () => {
+    type Report = { ok: boolean; nodes: { node: string; kind: string; checked: boolean; ok: boolean; count?: number; firstBad?: { seq: number } }[] }
+    const all = await cli(['audit', 'verify', '--cluster', '--nats', natsUrl, '--json'], PG !== undefined ? { DATABASE_URL: PG } : {})
+    expect(all.code, all.stderr).toBe(0)
+    const report = JSON.parse(all.stdout) as Report
+    // Node b was killed with SIGKILL and restarted, node c stopped cut off from NATS: their chains are whole.
+    expect(report.nodes.map((n) => [n.node, n.kind, n.checked, n.ok])).toEqual(
+      (['a', 'b', 'c', 'e'] as const).map((x) => [`node-${x}`, storeEnv(x)['DATABASE_URL'] !== undefined ? 'postgres' : 'sqlite', true, true]),
+    )
+    for (const n of report.nodes) expect(n.count, n.node).toBeGreaterThan(10)
+    // Rewrite one record of node c's chain (stopped) in its own store: the cluster check fails and names it.
+    const seq = 5
+    if (storeEnv('c')['DATABASE_URL'] !== undefined) {
+      const { default: pg } = await import('pg')
+      const client = new pg.Client({ connectionString: PG })
+      await client.connect()
+      await client.query(`UPDATE "${RUN}_c".audit SET payload = '{"rewritten":true}' WHERE seq = $1`, [seq])
+      await client.end()
+    } else {
+      const { default: Database } = await import('better-sqlite3')
+      const db = new Database(join(dir, 'c', 'var', 'sofia.db'))
+      db.prepare(`UPDATE audit SET payload = '{"rewritten":true}' WHERE seq = ?`).run(seq)
+      db.close()
+    }
+    const broken = await cli(['audit', 'verify', '--cluster', '--nats', natsUrl], PG !== undefined ? { DATABASE_URL: PG } : {})
+    expect(broken.code).toBe(1)
+    expect(broken.stdout).toMatch(new RegExp(`^node-c .*: chain BROKEN at seq ${seq}:`, 'm'))
+    expect(broken.stdout).toMatch(/^cluster audit: 4 nodes, 3 chains intact$/m)
+    const usage = await cli(['audit', 'verify', '--cluster'])
+    expect([usage.code, usage.stderr.trim()]).toEqual([2, 'sofia: --cluster and --nats go together: sofia audit verify --cluster --nats URL'])
   }, 60_000)
 })

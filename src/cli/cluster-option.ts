@@ -5,9 +5,13 @@
  */
 import { createHash } from 'node:crypto'
 import { hostname } from 'node:os'
+import { resolve } from 'node:path'
+import type { Store } from '../store/index.js'
+import { headsFileOf } from './store-option.js'
+import type { StoreFlags } from './store-option.js'
 import type { Command } from 'commander'
 import { ClusterNode, checkNodeId } from '../cluster/node.js'
-import type { AccountLease, ClusterSafety } from '../cluster/node.js'
+import type { AccountLease, ClusterNodeOptions, ClusterSafety } from '../cluster/node.js'
 import type { CcxtExchangeSpec } from '../venues/index.js'
 import { NatsFeed, ensureMarketStream, publishMarketData } from '../cluster/market-data.js'
 import type { ExchangeSessionOptions } from '../system/index.js'
@@ -67,6 +71,11 @@ export function accountLeases(spec: CcxtExchangeSpec, symbols: readonly string[]
   return symbols.map((symbol) => ({ key: `${account}.${symbol.replace(/[^A-Za-z0-9_-]/g, '_')}`, exchange: spec.exchangeId, symbol }))
 }
 
+/** Where a node's store and signed heads are, for `sofia audit verify --cluster` (absolute paths; no password). */
+export function nodeStore(store: Store, flags: StoreFlags): NonNullable<ClusterNodeOptions['store']> {
+  return { kind: store.kind, location: store.kind === 'sqlite' ? resolve(store.location) : store.location, headsFile: resolve(headsFileOf(flags)) }
+}
+
 /** The session's feed from the cluster (`--market-data nats`), or undefined for the exchange's own. */
 export function clusterMarketData(settings: ClusterSettings | undefined): ExchangeSessionOptions['marketData'] {
   if (settings?.marketData !== 'nats') return undefined
@@ -87,6 +96,7 @@ export async function joinCluster(
     leases?: readonly AccountLease[]
     bus?: NodeBus
     audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
+    store?: NonNullable<ClusterNodeOptions['store']>
   },
   log: (line: string) => void,
 ): Promise<ClusterNode> {
@@ -101,6 +111,7 @@ export async function joinCluster(
     ...(session.leases !== undefined ? { leases: session.leases } : {}),
     ...(session.audit !== undefined ? { audit: session.audit } : {}),
     ...(session.bus !== undefined ? { bus: session.bus } : {}),
+    ...(session.store !== undefined ? { store: session.store } : {}),
     log,
   })
   if (settings.marketData === 'publish' && session.bus !== undefined) {

@@ -33,11 +33,11 @@ import { KvWatchInclude, Kvm } from '@nats-io/kv'
 import type { KV } from '@nats-io/kv'
 import { InputError } from '../model/index.js'
 import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../risk/index.js'
-import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage } from './types.js'
+import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage, NodeStoreRecord } from './types.js'
 import { ensureEventsStream, eventSubject, publishNodeEvents } from './events.js'
 import type { NodeBus } from './events.js'
 
-export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeOrderMessage, NodeFillMessage, NodeStateMessage, ClusterEvent } from './types.js'
+export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeOrderMessage, NodeFillMessage, NodeStateMessage, NodeStoreRecord, ClusterEvent } from './types.js'
 
 // cluster/types spells the kill switch's triggers out (it imports nothing); this fails to compile when they differ.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
@@ -48,6 +48,8 @@ export const CLUSTER_BUCKET = 'sofia_cluster'
 export const NODES_BUCKET = 'sofia_nodes'
 export const LEASES_BUCKET = 'sofia_leases'
 export const HALT_KEY = 'halt'
+/** The key of a node's store record in the cluster's bucket. */
+export const storeKey = (node: string): string => `store.${node}`
 /** How often a node puts its heartbeat. */
 export const HEARTBEAT_MS = 1_000
 /** A heartbeat older than this is stale: the node is gone or cut off (and a new node may take its id). */
@@ -110,6 +112,8 @@ export interface ClusterNodeOptions {
   readonly mode: () => string
   readonly strategies: readonly string[]
   readonly api?: () => string | undefined
+  /** The node's store: put in the cluster's bucket so that `sofia audit verify --cluster` finds its chain. */
+  readonly store?: { readonly kind: string; readonly location: string; readonly headsFile?: string }
   /** The session's bus: its order events, fills and component changes are published to the cluster. */
   readonly bus?: NodeBus
   /** The exchange accounts and symbols this node trades (none for a session on the synthetic market). */
@@ -208,6 +212,17 @@ export async function clusterStatus(cluster: KV, nodes: KV, now = Date.now()): P
 }
 
 /** Puts a change of the global kill switch (`sofia cluster halt|resume`, and each node's own changes). */
+/** Every node's store record, by node id (nodes that are gone included). */
+export async function nodeStores(cluster: KV): Promise<NodeStoreRecord[]> {
+  const out: NodeStoreRecord[] = []
+  for await (const key of await cluster.keys('store.>')) {
+    const entry = await cluster.get(key)
+    const record = entry === null || entry.operation !== 'PUT' ? null : parse<NodeStoreRecord>(entry)
+    if (record !== null) out.push(record)
+  }
+  return out.sort((a, b) => a.node.localeCompare(b.node))
+}
+
 export async function putHalt(cluster: KV, halt: ClusterHalt): Promise<void> {
   await cluster.put(HALT_KEY, JSON.stringify(halt))
 }
@@ -318,6 +333,10 @@ export class ClusterNode {
       }
     })()
     void this.watchConnection()
+    if (this.o.store !== undefined) {
+      const record: NodeStoreRecord = { node: this.o.nodeId, host: hostname(), ...this.o.store, at: Date.now() }
+      await this.cluster.put(storeKey(this.o.nodeId), JSON.stringify(record))
+    }
     await this.beat()
     this.beatTimer = setInterval(() => void this.beat(), HEARTBEAT_MS)
     this.beatTimer.unref()

@@ -121,3 +121,19 @@ export type ClusterEvent =
   | { readonly kind: 'fill'; readonly seq: number; readonly message: NodeFillMessage }
   | { readonly kind: 'state'; readonly seq: number; readonly message: NodeStateMessage }
   | { readonly kind: 'kill_switch'; readonly seq: number; readonly message: NodeKillSwitchMessage }
+
+/**
+ * Where a node's store (and so its audit chain) is, put in the cluster's bucket at every join (key
+ * `store.<node>`, kept after the node is gone): `sofia audit verify --cluster` finds every node's chain by it.
+ */
+export interface NodeStoreRecord {
+  readonly node: string
+  readonly host: string
+  /** `sqlite` or `postgres`. */
+  readonly kind: string
+  /** The SQLite file, or the PostgreSQL server and schema (no password). */
+  readonly location: string
+  /** The node's signed-heads file (on its host). */
+  readonly headsFile?: string
+  readonly at: number
+}

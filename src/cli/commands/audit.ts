@@ -14,9 +14,12 @@ import { parseNonNegativeInt, parseTime } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, openStoreFromFlags, verifierKeys } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
+import { describeClusterChains, verifyClusterChains } from './audit-cluster.js'
 
 interface VerifyFlags extends StoreFlags {
   file?: string
+  cluster?: boolean
+  nats?: string
   quick?: boolean
   head?: string[]
   publicKey?: string[]
@@ -61,8 +64,24 @@ export function registerAudit(program: Command): void {
     .option('--head <file>', 'also check the chain still holds the signed heads in this file (from `sofia audit head`)', collect)
     .option('--quick', 'check the SQLite database\'s structure only (PRAGMA quick_check), not every index against its table')
     .option('--public-key <file>', 'check signatures against this public key too (PEM; default: the audit key)', collect)
+    .option('--cluster', "verify every node's chain the cluster knows of (with --nats), each in its own store")
+    .option('--nats <url>', 'the cluster\'s NATS server (with --cluster)')
     .option('--json', 'print {ok, count, head | firstBad, anchors} as JSON')
     .action(async (flags: VerifyFlags) => {
+      if (flags.cluster === true || flags.nats !== undefined) {
+        if (flags.cluster !== true || flags.nats === undefined) throw new InputError('--cluster and --nats go together: sofia audit verify --cluster --nats URL')
+        if (flags.file !== undefined) throw new InputError('--cluster verifies the nodes\' stores, not a --file')
+        const reports = await verifyClusterChains(flags.nats, {
+          integrity: flags.quick === true ? 'quick' : 'full',
+          extraHeads: (flags.head ?? []).flatMap((file) => operatorHeads(file)),
+          keys: verifierKeys(flags.publicKey ?? []),
+          verify: verifyStoreChain,
+        })
+        const ok = reports.length > 0 && reports.every((r) => r.ok)
+        process.stdout.write(flags.json === true ? `${JSON.stringify({ ok, nodes: reports })}\n` : describeClusterChains(reports))
+        if (!ok) process.exitCode = EXIT_PROBLEM
+        return
+      }
       let result: VerifyResult
       let anchors: AnchorReport | undefined
       if (flags.file !== undefined) {
@@ -81,13 +100,7 @@ export function registerAudit(program: Command): void {
         const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
         // A SQLite file is read directly, in parallel parts (the store stays open: it has checked and migrated
         // the file); other stores are read through the port.
-        ;({ result, anchors } = await withStore(flags, false, async (store) => {
-          const chain =
-            store.kind === 'sqlite' ? await verifySqliteAudit(store.location) : await verifyChain(store.iterateAudit(undefined, 5000), { fromGenesis: true })
-          if (!chain.ok) return { result: chain, anchors: undefined }
-          const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), headsFile: headsFileOf(flags), extraHeads, keys })
-          return { result: chain, anchors: report }
-        }, flags.quick === true ? 'quick' : 'full'))
+        ;({ result, anchors } = await withStore(flags, false, (store) => verifyStoreChain(store, { headsFile: headsFileOf(flags), extraHeads, keys }), flags.quick === true ? 'quick' : 'full'))
       }
       const ok = result.ok && (anchors?.ok ?? true)
       if (flags.json === true) {
@@ -252,6 +265,20 @@ export function registerAudit(program: Command): void {
 }
 
 /** Opens the store the flags select, runs `use`, and closes it whatever happens. */
+/**
+ * Verifies a store's chain (a SQLite file read directly, in parallel parts; other stores through the port), then
+ * its signed heads against `keys`, the heads file and `extraHeads`. No anchor report when the chain is broken.
+ */
+export async function verifyStoreChain(
+  store: Store,
+  o: { headsFile?: string; extraHeads: readonly HeadLine[]; keys: readonly AuditKey[] },
+): Promise<{ result: VerifyResult; anchors: AnchorReport | undefined }> {
+  const chain = store.kind === 'sqlite' ? await verifySqliteAudit(store.location) : await verifyChain(store.iterateAudit(undefined, 5000), { fromGenesis: true })
+  if (!chain.ok) return { result: chain, anchors: undefined }
+  const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), ...(o.headsFile !== undefined ? { headsFile: o.headsFile } : {}), extraHeads: o.extraHeads, keys: o.keys })
+  return { result: chain, anchors: report }
+}
+
 async function withStore<T>(flags: StoreFlags, create: boolean, use: (store: Store) => Promise<T>, integrity: 'quick' | 'full' = 'quick'): Promise<T> {
   const store = await openStoreFromFlags(flags, { create, integrity })
   try {

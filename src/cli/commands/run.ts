@@ -16,7 +16,7 @@ import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveS
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
-import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster, nodeStore } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
 import type { ClusterNode } from '../../cluster/node.js'
 
@@ -109,7 +109,7 @@ export function registerRun(program: Command): void {
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
             const leases = accountLeases(spec, symbols)
-            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus, audit: (type, payload) => s.trader.persistence?.audit(type, 'system', payload) }, log)
+            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus, audit: (type, payload) => s.trader.persistence?.audit(type, 'system', payload), store: nodeStore(store, flags) }, log)
           }
         },
         onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),

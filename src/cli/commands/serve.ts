@@ -40,7 +40,7 @@ import { printStatus } from './paper.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import type { PositionOverrideWatch } from '../../risk/index.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster } from '../cluster-option.js'
+import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster, nodeStore } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
 import type { AccountLease, ClusterNode } from '../../cluster/node.js'
 
@@ -337,7 +337,7 @@ export function registerServe(program: Command): void {
       if (clusterAt !== undefined) {
         cluster = await joinCluster(
           clusterAt,
-          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, bus: trader.engine.bus, audit: (type, payload) => trader.persistence?.audit(type, 'system', payload), ...(leases !== undefined ? { leases } : {}) },
+          { safety: trader.safety, mode: () => hosted.mode(), strategies: trader.runners.map((r) => r.strategy.id), api: () => url, bus: trader.engine.bus, audit: (type, payload) => trader.persistence?.audit(type, 'system', payload), store: nodeStore(store, flags), ...(leases !== undefined ? { leases } : {}) },
           common.onAlert,
         )
       }
