@@ -19,16 +19,14 @@
 import { execFile, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, connect as netConnect } from 'node:net'
-import type { AddressInfo, Server, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, cliEnv } from './helpers.js'
-import { startNats } from './nats.js'
-import type { OwnNats } from './nats.js'
+import { startNats, startProxy } from './nats.js'
+import type { CutProxy, OwnNats } from './nats.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -77,23 +75,7 @@ const nodes = new Map<NodeName, ChildProcess>()
 const apiOf = new Map<NodeName, string>()
 const storeOf = new Map<NodeName, string>()
 let tokenA = ''
-let proxy: { server: Server; sockets: Set<Socket>; url: string } | undefined
-
-/** A TCP proxy to NATS that the test can cut (closing it refuses new connections and drops the open ones). */
-async function startProxy(target: number): Promise<{ server: Server; sockets: Set<Socket>; url: string }> {
-  const sockets = new Set<Socket>()
-  const server = createServer((client) => {
-    const upstream = netConnect(target, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      sockets.add(s)
-      s.on('close', () => sockets.delete(s))
-      s.on('error', () => undefined)
-    }
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
-  return { server, sockets, url: `nats://127.0.0.1:${(server.address() as AddressInfo).port}` }
-}
+let proxy: CutProxy | undefined
 
 /**
  * The CLI, run without blocking this process: node c's link to NATS goes through this process's proxy, which a
@@ -188,8 +170,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...nodes.keys()].map((n) => stopNode(n)))
-  proxy?.server.close()
-  for (const s of proxy?.sockets ?? []) s.destroy()
+  await proxy?.close()
   await stopSim(sim)
   await nats?.stop()
   if (PG !== undefined && PG !== '') {
@@ -318,8 +299,7 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
   it('a node cut off from NATS halts itself and cancels its orders; the others keep trading', async () => {
     expect(await waitFor(async () => working(await exchangeOrders('c')).length > 0, 15_000, 200)).toBe(true)
     const cutAt = Date.now()
-    proxy!.server.close()
-    for (const s of proxy!.sockets) s.destroy()
+    await proxy!.cut()
     // Fail-closed after 2 s (its sofia.yaml); its orders are cancelled on the exchange.
     expect(await waitFor(async () => working(await exchangeOrders('c')).length === 0, 15_000, 200), 'node c has no working order').toBe(true)
     const haltedAfter = Date.now() - cutAt

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect as netConnect } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { waitFor } from './sim.js'
@@ -55,4 +55,40 @@ export async function startNats(): Promise<OwnNats> {
     throw new Error(`nats-server did not listen on ${port}`)
   }
   return { url: `nats://127.0.0.1:${port}`, port, proc, stop }
+}
+
+/** A TCP proxy to NATS that a test can cut (refusing new connections and dropping open ones) and open again. */
+export interface CutProxy {
+  readonly url: string
+  readonly port: number
+  cut(): Promise<void>
+  /** Listens again on the same port. */
+  reopen(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startProxy(target: number): Promise<CutProxy> {
+  const sockets = new Set<Socket>()
+  let server: Server | undefined
+  const listen = async (port: number): Promise<number> => {
+    server = createServer((client) => {
+      const upstream = netConnect(target, '127.0.0.1')
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('close', () => sockets.delete(s))
+        s.on('error', () => undefined)
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((r) => server!.listen(port, '127.0.0.1', () => r()))
+    return (server.address() as AddressInfo).port
+  }
+  const port = await listen(0)
+  const cut = async (): Promise<void> => {
+    const closed = server === undefined ? Promise.resolve() : new Promise<void>((r) => server!.close(() => r()))
+    server = undefined
+    for (const s of sockets) s.destroy()
+    await closed
+  }
+  return { url: `nats://127.0.0.1:${port}`, port, cut, reopen: async () => void (await listen(port)), close: cut }
 }

@@ -241,6 +241,12 @@ export class ClusterNode {
   private unlisten: (() => void) | undefined
   /** False from a disconnect until the reconnect. */
   private connected = true
+  /** This node's kill switch is its own fail-closed halt (until it is lifted). */
+  private failedClosed = false
+  /** The newest revision of the `halt` key applied (or seen) here. */
+  private seenRevision = 0
+  /** A newer revision a beat read and the watch had not brought yet: applied by the next beat if it still has not. */
+  private missed = 0
 
   private constructor(
     private readonly o: ClusterNodeOptions,
@@ -326,12 +332,8 @@ export class ClusterNode {
     if (onState !== undefined) offs.push(onState)
     this.unlisten = () => offs.forEach((off) => off())
     const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
-    this.apply(await readHalt(this.cluster), true)
-    void (async () => {
-      for await (const entry of watch) {
-        if (entry.operation === 'PUT') this.apply(parse<ClusterHalt>(entry), false)
-      }
-    })()
+    this.applyEntry(await this.cluster.get(HALT_KEY), 'start')
+    void this.watchHalt(watch)
     void this.watchConnection()
     if (this.o.store !== undefined) {
       const record: NodeStoreRecord = { node: this.o.nodeId, host: hostname(), ...this.o.store, at: Date.now() }
@@ -372,18 +374,49 @@ export class ClusterNode {
     if (!this.nc.isClosed()) await this.nc.close().catch(() => undefined)
   }
 
-  /** A change of another node (or of `sofia cluster`), or the cluster's state at start and after a reconnect. */
-  private apply(halt: ClusterHalt | null, atStart: boolean): void {
+  /**
+   * Watches the cluster's kill switch for as long as the node lives: a watch that ends (its stream lost, say) is
+   * opened again, and each beat reads the key too, so a change the watch missed is applied within about 2 s.
+   */
+  private async watchHalt(first: Awaited<ReturnType<KV['watch']>>): Promise<void> {
+    let watch: Awaited<ReturnType<KV['watch']>> | undefined = first
+    while (!this.stopped) {
+      try {
+        watch ??= await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
+        for await (const entry of watch) this.applyEntry(entry, 'live')
+      } catch (error) {
+        this.o.log(`cluster: watching the cluster's kill switch failed: ${error instanceof Error ? error.message : String(error)}`)
+      }
+      watch = undefined
+      if (this.stopped) return
+      this.o.log("cluster: the watch on the cluster's kill switch ended; watching again")
+      await new Promise((r) => setTimeout(r, 1_000).unref())
+    }
+  }
+
+  /** Applies a revision of the `halt` key once: the watch, the beat's read and a reconnect may each bring it. */
+  private applyEntry(entry: { revision: number; operation: string; string(): string } | null, how: 'start' | 'live' | 'catch-up'): void {
+    if (entry === null || entry.operation !== 'PUT' || entry.revision <= this.seenRevision) return
+    this.seenRevision = entry.revision
+    this.apply(parse<ClusterHalt>(entry), how)
+  }
+
+  /**
+   * A change of another node (or of `sofia cluster`): `live` as it happens, or found later (`start`, `catch-up`:
+   * at start, after a reconnect, or by a beat when the watch missed it).
+   */
+  private apply(halt: ClusterHalt | null, how: 'start' | 'live' | 'catch-up'): void {
     if (halt === null || halt.instance === this.instance || this.stopped) return
     const local = this.o.safety.killSwitch.state()
     this.applying = halt
     try {
       if (halt.active && !local.active) {
         const changed = this.o.safety.activate('cluster', `cluster halt from node ${halt.node}: ${halt.reason}`, halt.actor)
-        if (changed) this.applied = { count: this.applied.count + 1, lastDelayMs: atStart ? null : Math.max(0, Date.now() - halt.at) }
+        if (changed) this.applied = { count: this.applied.count + 1, lastDelayMs: how === 'start' ? null : Math.max(0, Date.now() - halt.at) }
       } else if (!halt.active && local.active) {
-        // At start, only a halt the cluster put here and lifted since (while this node was away) is lifted.
-        if (atStart && (local.trigger !== 'cluster' || (local.since ?? 0) > halt.at)) return
+        // Found later, a resume lifts only a halt the cluster put here before it: not this node's own halt (a
+        // fail-closed halt while it was cut off, an operator's), nor one newer than the resume.
+        if (how !== 'live' && (local.trigger !== 'cluster' || (local.since ?? 0) > halt.at || this.failedClosed)) return
         const r = this.o.safety.deactivate(`cluster resume from node ${halt.node}: ${halt.reason}`, halt.actor)
         if (!r.ok) this.o.log(`cluster: the resume from node ${halt.node} does not lift this node's halt: ${r.blockers.join('; ')}`)
       }
@@ -399,6 +432,7 @@ export class ClusterNode {
    */
   private onEvent(event: KillSwitchEvent): void {
     const from = this.applying
+    if (event.action === 'deactivated') this.failedClosed = false
     const message: NodeKillSwitchMessage = {
       node: this.o.nodeId,
       action: event.action,
@@ -458,7 +492,7 @@ export class ClusterNode {
         this.o.log('cluster: NATS is back')
         await this.flushUnsent()
         try {
-          this.apply(await readHalt(this.cluster), false)
+          this.applyEntry(await this.cluster.get(HALT_KEY), 'catch-up')
         } catch (error) {
           this.o.log(`cluster: could not read the cluster's kill switch after reconnecting: ${String(error)}`)
         }
@@ -472,7 +506,7 @@ export class ClusterNode {
     if (this.stopped) return
     this.applying = 'fail-closed'
     try {
-      this.o.safety.activate('cluster', `no connection to the cluster (NATS) for ${bound / 1000} s: this node halts itself (fail closed)`, 'system:cluster')
+      this.failedClosed = this.o.safety.activate('cluster', `no connection to the cluster (NATS) for ${bound / 1000} s: this node halts itself (fail closed)`, 'system:cluster')
     } finally {
       this.applying = undefined
     }
@@ -496,6 +530,12 @@ export class ClusterNode {
       haltsApplied: this.applied,
     }
     try {
+      // The watch brings a change within milliseconds; one it has not brought a beat later is applied here.
+      const halt = await this.cluster.get(HALT_KEY)
+      if (halt !== null && halt.revision > this.seenRevision) {
+        if (this.missed !== 0 && this.missed <= halt.revision) this.applyEntry(halt, 'catch-up')
+        else this.missed = halt.revision
+      } else this.missed = 0
       await this.nodes.put(this.o.nodeId, JSON.stringify(beat))
       for (const lease of this.o.leases ?? []) await this.leases.put(lease.key, JSON.stringify(this.holder(lease)))
     } catch {

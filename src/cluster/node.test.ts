@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startNats, startProxy } from '../../test/nats.js'
+import type { CutProxy, OwnNats } from '../../test/nats.js'
+import { waitFor } from '../../test/sim.js'
+import { openPaperSession } from '../api/session.js'
+import { MemoryStore } from '../store/index.js'
+import { ClusterNode, clusterBuckets, connectCluster, putHalt } from './node.js'
+import type { ClusterHalt } from './node.js'
+
+let nats: OwnNats
+let proxy: CutProxy
+let nc: NatsConnection
+
+beforeAll(async () => {
+  nats = await startNats()
+  proxy = await startProxy(nats.port)
+  nc = await connectCluster(nats.url, 'test')
+}, 20_000)
+
+afterAll(async () => {
+  await nc?.close()
+  await proxy?.close()
+  await nats?.stop()
+})
+
+const change = (active: boolean, reason: string, at = Date.now()): ClusterHalt => ({ active, trigger: active ? 'manual' : null, reason, actor: 'operator:test', node: 'cli', instance: randomUUID(), at })
+
+describe("a node's own fail-closed halt and the cluster's kill switch", () => {
+  it('stays halted after NATS comes back (an older resume does not lift it), until a resume made after the halt', async () => {
+    const { cluster } = await clusterBuckets(nc)
+    // A resume from long ago is the cluster's last change.
+    await putHalt(cluster, change(false, 'resumed an hour ago', Date.now() - 3_600_000))
+    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const lines: string[] = []
+    const node = await ClusterNode.join({ servers: proxy.url, nodeId: 'n1', safety: paper.trader.safety, mode: () => 'paper', strategies: [], failClosedMs: 500, log: (l) => lines.push(l) })
+    const ks = (): ReturnType<typeof paper.trader.safety.killSwitch.state> => paper.trader.safety.killSwitch.state()
+    try {
+      expect(ks().active).toBe(false)
+      await proxy.cut()
+      expect(await waitFor(() => ks().active, 10_000, 50), 'halted itself').toBe(true)
+      expect(ks().reason).toMatch(/fail closed/)
+      await proxy.reopen()
+      expect(await waitFor(() => lines.includes('cluster: NATS is back'), 15_000, 50), 'reconnected').toBe(true)
+      // Two beats later, the old resume has not lifted the node's own halt.
+      await new Promise((r) => setTimeout(r, 2_500))
+      expect([ks().active, ks().trigger]).toEqual([true, 'cluster'])
+      // A resume made now lifts it.
+      await putHalt(cluster, change(false, 'back, checked'))
+      expect(await waitFor(() => !ks().active, 5_000, 50), 'lifted by a new resume').toBe(true)
+
+    } finally {
+      await node.leave()
+      await paper.close()
+    }
+  }, 60_000)
+
+  it('a node without fail-closed applies, on its return, a halt made while it was cut off', async () => {
+    const { cluster } = await clusterBuckets(nc)
+    await putHalt(cluster, change(false, 'all clear'))
+    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const lines: string[] = []
+    const node = await ClusterNode.join({ servers: proxy.url, nodeId: 'n2', safety: paper.trader.safety, mode: () => 'paper', strategies: [], failClosedMs: 0, log: (l) => lines.push(l) })
+    try {
+      await proxy.cut()
+      expect(await waitFor(() => lines.some((l) => l.startsWith('cluster: lost NATS')), 10_000, 50)).toBe(true)
+      await putHalt(cluster, change(true, 'halted while n2 was away'))
+      await new Promise((r) => setTimeout(r, 1_000))
+      expect(paper.trader.safety.killSwitch.state().active).toBe(false)
+      await proxy.reopen()
+      expect(await waitFor(() => paper.trader.safety.killSwitch.state().active, 15_000, 50), 'halted on its return').toBe(true)
+      expect(paper.trader.safety.killSwitch.state()).toMatchObject({ trigger: 'cluster', reason: 'cluster halt from node cli: halted while n2 was away' })
+    } finally {
+      await node.leave()
+      await paper.close()
+    }
+  }, 60_000)
+})
