@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import pg from 'pg'
-import { GENESIS_HASH, chainHash, recordBody } from '../src/audit/record.js'
+import { GENESIS_HASH, chainHash, recordBody } from '../src/chain/record.js'
 import { PostgresStore, SqliteStore } from '../src/store/index.js'
 import type { Store, StoredAuditRecord } from '../src/store/index.js'
 

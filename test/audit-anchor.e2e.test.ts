@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { bodyText, chainHash, GENESIS_HASH, jsonText, recordBody } from '../src/audit/record.js'
+import { bodyText, chainHash, GENESIS_HASH, jsonText, recordBody } from '../src/chain/record.js'
 import { sofia } from './helpers.js'
 
 interface Verify {

@@ -5,10 +5,10 @@
  * file and the operator's own copies remember. What fails is named in one line each.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { AuditKey, CHECKPOINT, KEY_RECORD } from './anchor.js'
-import type { KeyRotation, SignedHead } from './anchor.js'
+import { AuditKey, CHECKPOINT, KEY_RECORD } from '../chain/anchor.js'
+import type { KeyRotation, SignedHead } from '../chain/anchor.js'
 import type { AuditHead } from './audit-log.js'
-import type { AuditRecord } from './record.js'
+import type { AuditRecord } from '../chain/record.js'
 
 /** A signed head read from a file, with where it was read. */
 export interface HeadLine {

@@ -5,14 +5,14 @@
 import { describe, expect, it } from 'vitest'
 import { Decimal, InvariantViolation } from '../model/index.js'
 import { AuditLog } from './audit-log.js'
-import { canonicalJson, chainHash, GENESIS_HASH, recordBody } from './record.js'
+import { canonicalJson, chainHash, GENESIS_HASH, recordBody } from '../chain/record.js'
 import { REDACTED, redactSecrets, sanitizePayload } from './redact.js'
 import { verifyChain } from './verify.js'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AuditKey, CHECKPOINT, HeadAnchor } from './anchor.js'
-import type { SignedHead } from './anchor.js'
+import { AuditKey, CHECKPOINT, HeadAnchor } from '../chain/anchor.js'
+import type { SignedHead } from '../chain/anchor.js'
 
 describe('AuditLog', () => {
   it('starts at genesis and links every record to the one before', () => {

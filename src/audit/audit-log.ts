@@ -8,11 +8,11 @@
  */
 import type { Store, StoredAuditRecord, WriteBatch } from '../store/index.js'
 import { InvariantViolation } from '../model/index.js'
-import type { AuditRecord } from './record.js'
-import { bodyText, canonicalJson, chainHash, GENESIS_HASH, jsonText } from './record.js'
+import type { AuditRecord } from '../chain/record.js'
+import { bodyText, canonicalJson, chainHash, GENESIS_HASH, jsonText } from '../chain/record.js'
 import { sanitizePayload } from './redact.js'
-import { CHECKPOINT } from './anchor.js'
-import type { HeadAnchor } from './anchor.js'
+import { CHECKPOINT } from '../chain/anchor.js'
+import type { HeadAnchor } from '../chain/anchor.js'
 
 export interface AuditHead {
   readonly seq: number

@@ -10,7 +10,7 @@ import { rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { InputError } from '../model/index.js'
 import type { Store, StoredAuditRecord } from '../store/index.js'
-import type { AuditRecord } from './record.js'
+import type { AuditRecord } from '../chain/record.js'
 import { verifyChain } from './verify.js'
 import type { VerifyOptions, VerifyResult } from './verify.js'
 

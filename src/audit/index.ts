@@ -2,13 +2,13 @@
  * @module audit
  * The audit chain: records, the in-process writer, verification, JSONL export/import and restore.
  */
-export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from './record.js'
-export type { AuditRecord } from './record.js'
+export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from '../chain/record.js'
+export type { AuditRecord } from '../chain/record.js'
 export { AUDIT_TYPES, isAuditType } from './types.js'
 export type { AuditType } from './types.js'
 export { AuditLog, writeAudited } from './audit-log.js'
-export { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, keyIdOf } from './anchor.js'
-export type { KeyRotation, SignedHead } from './anchor.js'
+export { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, keyIdOf } from '../chain/anchor.js'
+export type { KeyRotation, SignedHead } from '../chain/anchor.js'
 export type { AuditHead } from './audit-log.js'
 export { REDACTED, SECRET_KEY, redactSecrets, sanitizePayload } from './redact.js'
 export { BAD_RECORD_REASONS, verifyChain, bodyMatches } from './verify.js'

@@ -95,7 +95,7 @@ describe('verifySqliteAudit', () => {
             // Rewrite seq 20's payload and recompute its hash: only seq 21's link can tell.
             const db = new Database(file)
             const row = db.prepare('SELECT * FROM audit WHERE seq = 20').get() as Record<string, string | number>
-            const { recordBody, chainHash } = await import('./record.js')
+            const { recordBody, chainHash } = await import('../chain/record.js')
             const payload = JSON.parse(String(row['payload'])) as Record<string, unknown>
             const forged = { seq: 20, ts: Number(row['ts']), type: String(row['type']), actor: String(row['actor']), payload: { ...payload, price: '1' } }
             db.prepare('UPDATE audit SET payload = ?, hash = ? WHERE seq = 20').run(

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { AuditLog } from './audit-log.js'
-import { chainHash, GENESIS_HASH } from './record.js'
+import { chainHash, GENESIS_HASH } from '../chain/record.js'
 import { verifyChain } from './verify.js'
 import type { VerifiableRecord, VerifyResult } from './verify.js'
 

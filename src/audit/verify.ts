@@ -4,8 +4,8 @@
  * Sequence and link checks are sequential and cheap; the cost is one SHA-256 per record, so the loop does
  * nothing else per record that allocates more than a few short strings.
  */
-import { canonicalJson, chainHash, GENESIS_HASH, jsonText, recordBody } from './record.js'
-import type { AuditRecord } from './record.js'
+import { canonicalJson, chainHash, GENESIS_HASH, jsonText, recordBody } from '../chain/record.js'
+import type { AuditRecord } from '../chain/record.js'
 import type { AuditHead } from './audit-log.js'
 import { defaultHashWorkers, HashPool } from './hash-pool.js'
 import type { HashCheck } from './hash-pool.js'

@@ -4,8 +4,8 @@
  * table rows, the normalisation of a write batch (done before any I/O, so a batch that cannot be encoded
  * writes nothing), and the audit continuity check.
  */
-import { GENESIS_HASH, bodyText, jsonText, recordBody } from '../audit/record.js'
-import type { AuditRecord } from '../audit/record.js'
+import { GENESIS_HASH, bodyText, jsonText, recordBody } from '../chain/record.js'
+import type { AuditRecord } from '../chain/record.js'
 import { InvariantViolation, ORDER_STATES, TERMINAL_STATES } from '../model/index.js'
 import type { OrderSide, OrderState, OrderType } from '../model/index.js'
 import type {

@@ -4,9 +4,8 @@
  * atomicity, audit continuity, exact decimals, and — where the store persists — close and reopen.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { GENESIS_HASH, chainHash, recordBody } from '../audit/record.js'
-import type { AuditRecord } from '../audit/record.js'
-import { AuditLog } from '../audit/audit-log.js'
+import { GENESIS_HASH, chainHash, recordBody } from '../chain/record.js'
+import type { AuditRecord } from '../chain/record.js'
 import { DuplicateFill, InvariantViolation } from '../model/index.js'
 import { latestVersion } from './migrations.js'
 import type { Store, StoredAuditRecord, StoredFill, StoredOrder, WriteBatch } from './store.js'
@@ -66,6 +65,17 @@ export function makeAudit(count: number, after: { seq: number; hash: string } = 
     prev = hash
   }
   return out
+}
+
+/** Records (seq, ts, type, actor, payload) linked from the genesis hash. */
+function relink(records: readonly Pick<AuditRecord, 'seq' | 'ts' | 'type' | 'actor' | 'payload'>[]): AuditRecord[] {
+  let prev = GENESIS_HASH
+  return records.map((r) => {
+    const hash = chainHash(prev, recordBody(r))
+    const linked = { ...r, prevHash: prev, hash }
+    prev = hash
+    return linked
+  })
 }
 
 export async function collect<T>(it: AsyncIterable<T[]>): Promise<{ items: T[]; batches: number }> {
@@ -325,13 +335,16 @@ export function storeContract(
 
     it('finds the signed heads and key records among the others (auditAnchors), in seq order', async () => {
       const s = await fresh()
-      const log = new AuditLog()
-      for (let i = 0; i < 5; i++) log.append('order.submitted', 'system', { i }, 1000 + i)
-      log.append('audit.key', 'operator:ann', { keyId: 'k2' }, 1005)
-      log.append('audit.checkpoint', 'system', { seq: 6 }, 1006)
-      log.append('fill', 'system', { i: 7 }, 1007)
-      log.append('audit.checkpoint', 'system', { seq: 8 }, 1008)
-      await s.write({ audit: log.drain() })
+      const records = makeAudit(9).map((r, i) => {
+        const [type, actor, payload] = ((): [string, string, unknown] => {
+          if (i === 5) return ['audit.key', 'operator:ann', { keyId: 'k2' }]
+          if (i === 6) return ['audit.checkpoint', 'system', { seq: 6 }]
+          if (i === 8) return ['audit.checkpoint', 'system', { seq: 8 }]
+          return [r.type, r.actor, r.payload]
+        })()
+        return { seq: r.seq, ts: r.ts, type, actor, payload }
+      })
+      await s.write({ audit: relink(records) })
       const anchors = await s.auditAnchors()
       expect(anchors.map((r) => [r.seq, r.type])).toEqual([
         [6, 'audit.key'],

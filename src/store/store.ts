@@ -8,8 +8,8 @@
  * Writes come in batches applied atomically (one transaction): a batch is either wholly durable or absent.
  * Money and amounts are decimal strings, never floats.
  */
-import type { AuditRecord } from '../audit/record.js'
-import type { HeadAnchor } from '../audit/anchor.js'
+import type { AuditRecord } from '../chain/record.js'
+import type { HeadAnchor } from '../chain/anchor.js'
 import type { OrderSide, OrderState, OrderType } from '../model/index.js'
 
 export const STORE_KINDS = ['sqlite', 'postgres', 'memory'] as const
