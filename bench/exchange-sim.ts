@@ -4,7 +4,7 @@
  * marketable limit that fills at once) + fetchOrder, measured per pair. The simulator runs in-process with
  * a frozen market, so the figure is ccxt + HTTP + signing + matching, not market noise.
  */
-import { ccxtBinanceClient } from '../src/exchange-sim/client.js'
+import { ccxtBinanceClient } from '../src/venues/ccxt-client.js'
 import { ExchangeSimServer, FaultInjector, SimExchange } from '../src/exchange-sim/index.js'
 import { symbolSpec } from '../src/exchange-sim/symbols.js'
 

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import ccxt from 'ccxt'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { ccxtBinanceClient, type BinanceClient } from '../src/exchange-sim/client.js'
+import { ccxtBinanceClient, type BinanceClient } from '../src/venues/ccxt-client.js'
 import { Decimal } from '../src/model/index.js'
 import { CLI, REPO, cliEnv } from './helpers.js'
 

@@ -7,8 +7,8 @@
  */
 import { Decimal, ZERO, dec, makeInstrument, parseSymbol } from '../model/index.js'
 import type { Instrument, OrderSide } from '../model/index.js'
-import { OrderBook } from '../venues/index.js'
-import type { Match, SelfTradeMode } from '../venues/index.js'
+import { OrderBook } from '../book/index.js'
+import type { Match, SelfTradeMode } from '../book/index.js'
 import { Prng } from '../engine/index.js'
 import { Account, BINANCE_ORDER_TYPES, TIME_IN_FORCES } from './accounts.js'
 import type { BinanceOrderType, SelfTradePrevention, SimFill, SimOrder, TimeInForce } from './accounts.js'

@@ -14,5 +14,3 @@ export { FaultInjector, parseFaultConfig, loadFaultFile, SERVER_ERROR_STATUSES }
 export type { FaultConfig, FaultRule, FaultDecision, ServerErrorStatus } from './faults.js'
 export { BinanceError } from './binance-error.js'
 export { hmacHex, verifySignedRequest } from './signature.js'
-// `ccxtBinanceClient` is imported from './client.js' directly: it loads ccxt, which the server does not need.
-export type { BinanceClient } from './client.js'

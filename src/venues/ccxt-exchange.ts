@@ -6,7 +6,7 @@
  */
 import ccxt from 'ccxt'
 import type { Exchange } from 'ccxt'
-import { ccxtBinanceClient } from '../exchange-sim/client.js'
+import { ccxtBinanceClient } from './ccxt-client.js'
 import { InputError } from '../model/index.js'
 
 export type CcxtExchange = Exchange

@@ -1,10 +1,10 @@
 /**
  * @module venues
- * The Venue port, the matching engine and the simulated exchange.
+ * The Venue port, the simulated exchange and the CCXT adapter (the matching engine is in book/).
  */
 export type { OrderRequest, VenueOrder, VenueListener, Venue, VenueFeature, VenueFeatureOrder } from './venue.js'
-export { OrderBook, SELF_TRADE_MODES } from './order-book.js'
-export type { BookOrder, Match, OrderBookListener, OrderBookOptions, SelfTradeMode, DepthLevel } from './order-book.js'
+export { OrderBook, SELF_TRADE_MODES } from '../book/index.js'
+export type { BookOrder, Match, OrderBookListener, OrderBookOptions, SelfTradeMode, DepthLevel } from '../book/index.js'
 export { SimulatedVenue } from './simulated-venue.js'
 export type { SimulatedVenueOptions, LatencyModel, LatencyRequest, RestoredOrder } from './simulated-venue.js'
 export type { CcxtVenueOptions, RetryPolicy, ReconnectCounter } from './ccxt-venue.js'

@@ -73,8 +73,8 @@ import type {
   Trade,
   TradeTick,
 } from '../model/index.js'
-import { OrderBook } from './order-book.js'
-import type { Match, SelfTradeMode } from './order-book.js'
+import { OrderBook } from '../book/index.js'
+import type { Match, SelfTradeMode } from '../book/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueListener, VenueOrder } from './venue.js'
 
 /** What a latency model is asked about; `random` is the venue's seeded generator (uniform in [0, 1)). */

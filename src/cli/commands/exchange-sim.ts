@@ -48,7 +48,7 @@ export function registerExchangeSim(program: Command): void {
     .summary('run a local exchange speaking Binance SPOT REST + WebSocket, for ccxt clients and tests')
     .description(
       'Runs a local exchange that the unmodified ccxt `binance` class trades against (see\n' +
-        'src/exchange-sim/client.ts for the client settings): a seeded market per symbol on Sofia\'s matching\n' +
+        'src/venues/ccxt-client.ts for the client settings): a seeded market per symbol on Sofia\'s matching\n' +
         'engine, per-key balances, maker/taker fees, Binance error codes, and fault injection (--faults FILE,\n' +
         'or POST /sim/faults from loopback). Prints one JSON line {"event":"listening",url,ws,apiKey,apiSecret}.',
     )

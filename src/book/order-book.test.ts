@@ -1,5 +1,5 @@
 /**
- * @module venues/order-book.test
+ * @module book/order-book.test
  * The matching engine: priority, partial fills, cancels, market orders, depth, self-trade prevention, and a
  * seeded random flow checked against a deliberately naive reference book.
  */

@@ -1,5 +1,5 @@
 /**
- * @module exchange-sim/client
+ * @module venues/ccxt-client
  * The ccxt client for the local exchange: the real, unmodified `binance` class (its `pro` variant, so the
  * WebSocket methods work too) with every Binance URL pointed at the simulator. Sofia's CCXT adapter uses
  * this to trade against `sofia exchange-sim`.

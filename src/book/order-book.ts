@@ -1,5 +1,5 @@
 /**
- * @module venues/order-book
+ * @module book/order-book
  * A price-time-priority limit order book for one instrument, in integer price ticks and integer lots
  * (`number`, exact below 2^53; convert with `priceToTicks`/`amountToLots` at the boundary).
  *
