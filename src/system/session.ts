@@ -20,7 +20,8 @@ import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
 import { createStrategy, strategyParamNames } from '../strategy/index.js'
-import type { VenueSetup } from './trader.js'
+import type { StrategySpec, VenueSetup } from './trader.js'
+export type { StrategySpec } from './trader.js'
 
 /** The data argument that selects the built-in synthetic market instead of files. */
 export const SYNTHETIC = 'synthetic'
@@ -164,11 +165,6 @@ function validBalances(balances: Readonly<Record<string, string>> | undefined): 
     out[asset] = value.toString()
   }
   return out
-}
-
-export interface StrategySpec {
-  readonly name: string
-  readonly params: Readonly<Record<string, string>>
 }
 
 /** Creates strategies with unique ids (`name`, then `name-2`, …). */

@@ -30,7 +30,6 @@ import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
 import type { ControlRequest } from './control.js'
 import { assertNoLiveSession } from './control.js'
-import type { StrategySpec } from './session.js'
 import type { CommandResult } from './safety.js'
 import { MarketState } from './market-state.js'
 import { Persistence } from './persistence.js'
@@ -41,6 +40,12 @@ import type { RiskSettings } from './risk-setup.js'
 import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
 import type { DailyBaseline } from './safety.js'
 import { strategyLines } from './strategy-lines.js'
+
+/** A strategy to run: a registered name (or file) and its parameters. */
+export interface StrategySpec {
+  readonly name: string
+  readonly params: Readonly<Record<string, string>>
+}
 
 export interface VenueSetup {
   readonly id: string

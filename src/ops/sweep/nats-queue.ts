@@ -23,7 +23,7 @@ import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, jetst
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import { InputError } from '../../model/index.js'
 import { runSweepTask } from './run-task.js'
-import type { SweepReply, SweepTask, SweepWorkerData } from './sweep.js'
+import type { SweepReply, SweepTask, SweepWorkerData } from './types.js'
 
 export const DEFAULT_QUEUE = 'SOFIA_SWEEP'
 /** How long a sweep waits with no result and no progress from any worker before it gives up. */

@@ -6,7 +6,7 @@
  */
 import { resolveStrategy } from '../../strategy/index.js'
 import { runBacktest } from '../../system/index.js'
-import type { SweepReply, SweepTask, SweepWorkerData } from './sweep.js'
+import type { SweepReply, SweepTask, SweepWorkerData } from './types.js'
 
 /** Strategies resolved in this thread, by setup: a user's file is loaded once, not once per task. */
 const resolved = new Map<string, Promise<string>>()

@@ -39,43 +39,8 @@ export interface SweepOptions {
   readonly nats?: QueueOptions
 }
 
-export interface SweepResult {
-  readonly params: Readonly<Record<string, string>>
-  readonly netPnl: string
-  readonly fills: number
-  readonly orders: number
-  readonly sharpe: number | null
-  readonly maxDrawdown: string
-  readonly maxDrawdownPct: number
-  /** The `sofia worker` that ran it (sweeps over NATS only). */
-  readonly worker?: string
-}
-
-/** What a worker is given for one run. */
-export interface SweepTask {
-  readonly index: number
-  readonly params: Readonly<Record<string, string>>
-  /** Asks for the equity curve (sampled every `sampleMs`, over [from, to)) instead of the figures. */
-  readonly curve?: { readonly sampleMs: number; readonly from?: number; readonly to?: number }
-}
-
-export interface SweepWorkerData {
-  readonly strategy: string
-  readonly strategyDir?: string
-  readonly data: readonly string[]
-  readonly format?: DataFormat
-  readonly symbol?: string
-  readonly venue?: string
-  readonly from?: number
-  readonly to?: number
-  readonly balances?: Readonly<Record<string, string>>
-  /** Directory a relative strategy file or strategy directory is resolved from (default: the process's). */
-  readonly cwd?: string
-}
-
-export type SweepReply =
-  | { readonly index: number; readonly result?: SweepResult; readonly curve?: readonly (readonly [number, string])[]; readonly error?: undefined }
-  | { readonly index: number; readonly error: string }
+export type { SweepReply, SweepResult, SweepTask, SweepWorkerData } from './types.js'
+import type { SweepReply, SweepResult, SweepTask, SweepWorkerData } from './types.js'
 
 /** `key=v1,v2,…` values into a grid; InputError for a malformed one. */
 export function parseGrid(pairs: readonly string[]): Record<string, string[]> {
