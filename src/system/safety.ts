@@ -32,7 +32,7 @@ import type {
 import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
-import type { MarketState } from './market-state.js'
+import type { MarketState } from '../strategy/market-state.js'
 import { nonZeroPositions } from './positions.js'
 import type { Persistence } from './persistence.js'
 

@@ -1,5 +1,5 @@
 /**
- * @module system/market-state
+ * @module strategy/market-state
  * The latest price and top of book per venue and symbol, kept with plain numbers on the hot path
  * (nested maps: no key strings built per event).
  */

@@ -1,5 +1,5 @@
 /**
- * @module system/mode-router
+ * @module execution/mode-router
  * The mode router: one `Venue` in front of two legs — the shadow simulator (a SimulatedVenue fed by the
  * exchange's market data) and the exchange itself — that sends each order where the trading mode says and
  * maps the legs' updates back (DESIGN §2):

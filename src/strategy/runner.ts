@@ -1,5 +1,5 @@
 /**
- * @module system/strategy-runner
+ * @module strategy/runner
  * Hosts one strategy: implements its context over the order manager, the ledger and the market state,
  * dispatches market events by kind, builds bars from ticks when the data has none, and runs its timers on
  * the engine clock. Strategies see only this context.
@@ -9,7 +9,7 @@ import type { OrderManager } from '../execution/index.js'
 import type { Bar, Decimal, Instrument, MarketEvent, Order, OrderOptions, TradeTick } from '../model/index.js'
 import { dec, roundAmount, roundPrice, timeframeMs } from '../model/index.js'
 import { BarBuilder } from '../data/index.js'
-import type { Strategy, StrategyContext, SubmitRequest, TopOfBook } from '../strategy/index.js'
+import type { Strategy, StrategyContext, SubmitRequest, TopOfBook } from './strategy.js'
 import type { MarketState } from './market-state.js'
 
 /** The ledger figures a strategy may read. */
