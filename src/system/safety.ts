@@ -11,41 +11,19 @@
  * the working directory, or configuration.
  */
 import { existsSync, writeFileSync } from 'node:fs'
-import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
-import type { EmulatedOrder, OrderManager } from '../execution/index.js'
-import type { Ledger } from '../ledger/index.js'
+import type { Component } from '../engine/index.js'
 import type { Decimal } from '../model/index.js'
-import { InputError, ZERO, dec } from '../model/index.js'
-import type {
-  CircuitBreakers,
-  KillSwitch,
-  KillSwitchEvent,
-  KillSwitchState,
-  KillSwitchTrigger,
-  MonitorStatus,
-  OrderPurpose,
-  PositionOverride,
-  RiskMonitors,
-  TradingState,
-  TradingStates,
-} from '../risk/index.js'
-import { TRADING_STATES, isAutomaticTrigger, utcDayStart } from '../risk/index.js'
+import { InputError, dec } from '../model/index.js'
+import type { CircuitBreakers, KillSwitch, KillSwitchEvent, KillSwitchTrigger, MonitorStatus, PositionOverride, RiskMonitors, TradingState } from '../risk/index.js'
+import { TRADING_STATES, isAutomaticTrigger } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
-import type { MarketState } from '../strategy/market-state.js'
 import { nonZeroPositions } from './positions.js'
-import type { Persistence } from './persistence.js'
+import { DailyLoss } from './daily-loss.js'
+import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenOrder, FlattenResult, CommandResult } from './safety-types.js'
+import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, MANUAL_STRATEGY, POSITION_OVERRIDE_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
 
-/** The strategy id an operator's manual orders go under (its own book in the ledger, its own trading state). */
-export const MANUAL_STRATEGY = 'manual'
-
-export const KILL_SWITCH_KEY = 'kill_switch'
-export const KILL_SWITCH_HISTORY_KEY = 'kill_switch.history'
-export const TRADING_STATES_KEY = 'trading_states'
-export const DAILY_BASELINE_KEY = 'risk.daily_baseline'
-/** The exchange leg's P&L today (canary) as last seen, so a restart the same day carries it over. */
-export const EXCHANGE_LEG_TODAY_KEY = 'risk.exchange_leg_today'
-export const POSITION_OVERRIDE_KEY = 'position_override'
+export * from './safety-types.js'
 
 /** What a monitor at critical does. */
 const CRITICAL_TRIGGER: Partial<Record<MonitorStatus['name'], KillSwitchTrigger>> = {
@@ -58,171 +36,13 @@ const CRITICAL_TRIGGER: Partial<Record<MonitorStatus['name'], KillSwitchTrigger>
 /** Triggers that judge P&L: in shadow that P&L is the simulator's, so they alert instead of halting. */
 const PNL_TRIGGERS: ReadonlySet<KillSwitchTrigger> = new Set<KillSwitchTrigger>(['daily_loss', 'hourly_loss', 'drawdown'])
 
-/** A position as floats, for the per-event loss estimate only (never for money that is kept). */
-interface FloatPosition {
-  readonly qty: number
-  readonly avg: number
-  mark: number
-}
-
-export interface DailyBaseline {
-  /** UTC day start, ms. */
-  readonly day: number
-  /** Net P&L (realized + unrealized − fees) at the start of the day. */
-  readonly net: string
-}
-
-export interface SafetyOptions {
-  readonly bus: EventBus<EngineEvents>
-  readonly clock: Clock
-  readonly ledger: Ledger
-  readonly orders: OrderManager
-  readonly market: MarketState
-  readonly persistence: Persistence | undefined
-  readonly killSwitch: KillSwitch
-  readonly tradingStates: TradingStates
-  readonly monitors: RiskMonitors
-  readonly breakers: CircuitBreakers
-  /** The risk engine's size multipliers (set by operators and by rollback). */
-  readonly positionOverride: PositionOverride
-  /** Exact net P&L of the account now (marks everything). */
-  readonly netPnl: () => Decimal
-  /**
-   * The exchange leg of a session on an exchange: its net P&L this session (every mode), and whether it is
-   * the leg to judge now — true while the session's own ledger is the simulator's yet orders reach the
-   * exchange (canary). The daily-loss limit and the loss monitors then judge this leg: what the exchange did,
-   * not the full-size simulated twin.
-   */
-  readonly exchangeLeg?: { net(): Decimal; judged(): boolean }
-  /** Exact equity of the account now. */
-  readonly equity: () => Decimal
-  readonly maxDailyLoss?: Decimal
-  readonly maxDailyLossPct?: number
-  readonly baseline?: DailyBaseline
-  /** The exchange leg's P&L today as an earlier session of the same day left it (canary). */
-  readonly exchangeLegToday?: { readonly day: number; readonly pnl: string }
-  /** Path of the KILL_SWITCH file to watch (wall-clock sessions only). */
-  readonly killFile?: string
-  /** Wall-clock sessions: poll the file and the control inbox, hold the session lease. */
-  readonly wallClock: boolean
-  readonly mode: string
-  /** Ends the session (pilot-off). */
-  readonly stopSession: () => void
-  readonly log?: (line: string) => void
-  /**
-   * The feeds (`venue:symbol`) each strategy depends on, from its parameters. A strategy's orders add the
-   * feeds they trade. A strategy with none known depends on every feed (fail closed).
-   */
-  readonly strategyFeeds?: ReadonlyMap<string, readonly string[]>
-  /**
-   * Runs `submit` with its orders carrying a purpose (the risk engine's `withPurpose`): how an operator's
-   * flatten passes a halt. Without it, flatten is refused.
-   */
-  readonly withPurpose?: <T>(purpose: OrderPurpose, submit: () => T) => T
-  /**
-   * True while no order of this session can reach an exchange (a session on an exchange in shadow or paper
-   * mode). The kill switch and the daily-loss limit guard the exchange account, so they do not hold back the
-   * simulator leg then: recovery through shadow can run the same day while live stays blocked. Absent: every
-   * order counts (plain paper and backtest sessions halt like live ones).
-   */
-  readonly simulatorOnly?: () => boolean
-  /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
-  readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
-}
-
-/** A change of trading state, for reports: when, what changed, and why. */
-export interface StateChange {
-  readonly at: number
-  readonly what: string
-  readonly cause: string
-}
-
-/** A change of trading state or a stale-data pause, as told to `onStateChange` listeners (the cluster link). */
-export interface SafetyStateChange {
-  readonly what: 'trading_state' | 'stale_data'
-  /** `account` or a strategy id. */
-  readonly subject: string
-  /** ACTIVE, REDUCING or HALTED; `paused` or `resumed` for stale data. */
-  readonly state: string
-  readonly reason: string | null
-  readonly actor: string
-  readonly at: number
-}
-
-export interface FlattenOrder {
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: 'buy' | 'sell'
-  readonly amount: string
-  readonly clientOrderId: string | null
-  /** The order's state right after submission (`submitted` once sent; `denied` when refused). */
-  readonly state: string
-  /** Null when the order was sent. */
-  readonly code: string | null
-  readonly reason: string | null
-}
-
-export interface FlattenResult {
-  /** Positions found to close (after the filter). */
-  readonly positions: number
-  readonly orders: readonly FlattenOrder[]
-  readonly denied: number
-}
-
-/** What Safety tells its listeners (notifiers, incident records): a trip, or pilot-off ending the session. */
-export interface SafetyNotice {
-  readonly kind: 'kill_switch' | 'shutdown'
-  readonly at: number
-  readonly actor: string
-  readonly reason: string
-  readonly trigger: KillSwitchTrigger | null
-  /** What Sofia saw (positions, P&L, open orders) and what it did (orders cancelled). */
-  readonly detail: Readonly<Record<string, unknown>>
-}
-
-/** A listener may return a promise: pilot-off waits for it (bounded) before the session ends. */
-export type SafetyListener = (notice: SafetyNotice) => unknown
-
-/** How long pilot-off waits for notifications and records before ending the session. */
-export const SHUTDOWN_NOTIFY_MS = 5_000
-
-export interface CommandResult {
-  readonly ok: boolean
-  readonly result?: unknown
-  readonly error?: string
-}
-
 /** Commands a session on an exchange adds (handled by `SafetyOptions.commands`). */
 const SESSION_COMMANDS: ReadonlySet<string> = new Set(['mode.set', 'shadow.rollback', 'resync'])
 
-/** Runs the rollback procedure inside the session (installed by the session's wiring, see `attachSessionRollback`). */
-export type RollbackHandler = (request: Pick<ControlRequest, 'args' | 'actor'>) => Promise<CommandResult>
-
-export interface SafetyStatus {
-  readonly killSwitch: KillSwitchState & { readonly mode: string }
-  readonly tradingStates: ReturnType<TradingStates['snapshot']>
-  readonly dailyPnl: string
-  readonly monitors: readonly MonitorStatus[]
-  readonly breakers: ReturnType<CircuitBreakers['list']>
-  readonly openOrders: number
-  /** Trigger and trailing orders Sofia works itself (not on the exchange until they fire). */
-  readonly emulatedOrders: readonly EmulatedOrder[]
-  readonly positions: readonly { venue: string; symbol: string; amount: string }[]
-  /** Strategies held to reducing orders because a feed they depend on is stale, with those feeds. */
-  readonly stalePaused: Readonly<Record<string, readonly string[]>>
-}
-
 export class Safety implements Component {
   readonly name = 'safety'
-  private baseline: DailyBaseline | undefined
-  private dayEnd = Number.NEGATIVE_INFINITY
-  /** Per venue and symbol with a position: float quantity and average cost for the per-event loss estimate. */
-  private readonly exposure = new Map<string, Map<string, FloatPosition>>()
-  private realizedNetF = 0
-  private unrealizedF = 0
-  private baselineF = 0
-  private lossLimitF = Number.POSITIVE_INFINITY
+  /** The daily-loss limit, watched on every event. */
+  private readonly loss: DailyLoss
   private cancelMonitorTimer: (() => void) | undefined
   private poller: NodeJS.Timeout | undefined
   private lastHeartbeat = 0
@@ -235,19 +55,24 @@ export class Safety implements Component {
   private readonly pendingNotices = new Set<Promise<unknown>>()
 
   constructor(private readonly o: SafetyOptions) {
-    this.baseline = o.baseline
-    const legToday = o.exchangeLegToday
-    if (legToday !== undefined && legToday.day === utcDayStart(o.clock.now())) this.legCarried = dec(legToday.pnl)
+    this.loss = new DailyLoss({
+      ...o,
+      halted: () => o.killSwitch.active,
+      onBreach: (breach, simulated) => {
+        if (!simulated) this.activate('daily_loss', breach, 'system')
+        else this.alert('daily_loss', 'warning', `${breach} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
+      },
+    })
     for (const [id, feeds] of o.strategyFeeds ?? []) this.feedsOf.set(id, new Set(feeds))
     const watchesData = o.monitors.watchesData
     o.bus.on('market', (e) => {
       if (watchesData) o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
-      if (e.timestamp >= this.dayEnd) this.rollDay(e.timestamp)
-      if (e.kind === 'trade' || e.kind === 'bar') this.onPrice(e.venue, e.symbol, e.kind === 'trade' ? e.price : e.close)
+      if (e.timestamp >= this.loss.dayEnd) this.loss.rollDay(e.timestamp)
+      if (e.kind === 'trade' || e.kind === 'bar') this.loss.onPrice(e.venue, e.symbol, e.kind === 'trade' ? e.price : e.close)
     })
     o.bus.on('fill', ({ trade }) => {
-      this.refreshExposure(trade.venue, trade.symbol)
-      this.checkDailyLoss(true)
+      this.loss.refreshExposure(trade.venue, trade.symbol)
+      this.loss.check(true)
     })
     o.bus.on('order', ({ order, event, recovered }) => {
       if (event.type === 'submitted') {
@@ -296,38 +121,17 @@ export class Safety implements Component {
    * simulator (shadow), whose orders cannot add to the exchange account's loss.
    */
   riskDailyPnl(): Decimal {
-    return this.o.simulatorOnly?.() === true ? ZERO : this.dailyPnl()
+    return this.loss.riskDailyPnl()
   }
 
-  /** Today's net P&L, exact (in canary, the exchange leg's: see `exchangeLeg`). */
+  /** Today's net P&L, exact (in canary, the exchange leg's). */
   dailyPnl(): Decimal {
-    const leg = this.o.exchangeLeg
-    if (leg !== undefined && leg.judged()) return leg.net().sub(this.legBaseline ?? ZERO).add(this.legCarried)
-    const net = this.o.netPnl()
-    return this.baseline === undefined ? ZERO : net.sub(this.baseline.net)
-  }
-
-  /** The exchange leg's net P&L at the start of the day (or of this session, or at the last acknowledgement). */
-  private legBaseline: Decimal | undefined
-  /**
-   * The exchange leg's P&L today from earlier sessions of the day (the leg's ledger starts empty with each
-   * session): kept in the store at most every 250 ms and on every leg check, carried over by a restart.
-   */
-  private legCarried: Decimal = ZERO
-  private legSaved: string | undefined
-
-  /** Keeps the exchange leg's P&L today in the store while it is the judged leg (canary). */
-  private saveLegDay(now: number): void {
-    if (this.o.exchangeLeg?.judged() !== true || this.o.persistence === undefined) return
-    const pnl = this.dailyPnl().toString()
-    if (pnl === this.legSaved) return
-    this.legSaved = pnl
-    this.o.persistence.setStateQuiet(EXCHANGE_LEG_TODAY_KEY, { day: utcDayStart(now), pnl })
+    return this.loss.dailyPnl()
   }
 
   start(): void | Promise<void> {
     const now = this.o.clock.now()
-    this.rollDay(now)
+    this.loss.rollDay(now)
     for (const id of this.o.orders.venueIds()) this.o.breakers.get(`venue:${id}`)
     // Halted before the restart (or KILL_SWITCH=ON): nothing restored may stay working.
     if (this.o.killSwitch.active) this.o.orders.cancelAll()
@@ -508,7 +312,7 @@ export class Safety implements Component {
       .filter((b) => CRITICAL_TRIGGER[b.name] !== undefined && !(acknowledged && isLoss(b.name)))
       .map((b) => `${b.name}${b.feed !== undefined ? `:${b.feed}` : ''} (${b.detail})`)
     const hourly = standing.find((b) => b.name === 'hourly_loss')
-    const loss = this.dailyLossBreach()
+    const loss = this.loss.breach()
     if (loss !== undefined && !acknowledged && !breaches.some((b) => b.startsWith('daily_loss'))) {
       breaches.push(`${loss} (acknowledge it to resume today: --acknowledge-loss)`)
     }
@@ -519,34 +323,12 @@ export class Safety implements Component {
     })
     if (!result.ok) return { ok: false, blockers: result.blockers }
     const acknowledgedLoss = [loss, hourly === undefined ? undefined : `hourly_loss (${hourly.detail})`].filter((x) => x !== undefined).join('; ')
-    if (acknowledged && acknowledgedLoss !== '') this.acknowledgeLoss(actor, reason, acknowledgedLoss)
+    if (acknowledged && acknowledgedLoss !== '') this.loss.acknowledge(actor, reason, acknowledgedLoss)
     if (result.event !== undefined) {
       this.o.monitors.resetDrawdownPeak()
       this.record(result.event, acknowledged && acknowledgedLoss !== '' ? { acknowledgedLoss } : {})
     }
     return { ok: true, blockers: [] }
-  }
-
-  /**
-   * An operator accepts today's loss so far: the daily baseline moves to the current P&L (recorded with the
-   * old and new figures), the hourly loss window starts afresh, and MAX_DAILY_LOSS applies again to any further
-   * loss today. Without it a loss-limit
-   * halt could only end with the UTC day.
-   */
-  private acknowledgeLoss(actor: string, reason: string, breach: string): void {
-    const now = this.o.clock.now()
-    const before = this.baseline
-    const net = this.o.netPnl()
-    this.baseline = { day: utcDayStart(now), net: net.toString() }
-    this.baselineF = net.toNumber()
-    if (this.o.exchangeLeg !== undefined) this.legBaseline = this.o.exchangeLeg.net()
-    this.legCarried = ZERO
-    this.saveLegDay(now)
-    this.recomputeLossLimit()
-    this.o.monitors.restartHourlyWindow()
-    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
-    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
-    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
   }
 
   setTradingState(state: TradingState, actor: string, strategyId?: string, why?: string): boolean {
@@ -576,7 +358,7 @@ export class Safety implements Component {
     return {
       killSwitch: { ...this.o.killSwitch.state(), mode: this.o.killSwitch.configuredMode },
       tradingStates: this.o.tradingStates.snapshot(),
-      dailyPnl: this.dailyPnl().toString(),
+      dailyPnl: this.loss.dailyPnl().toString(),
       monitors: this.o.monitors.evaluate(now),
       breakers: this.o.breakers.list(now),
       openOrders: this.o.orders.openOrders().length,
@@ -829,8 +611,8 @@ export class Safety implements Component {
   private readonly pausedByStale = new Map<string, readonly string[]>()
 
   private evaluateMonitors(now: number): void {
-    this.saveLegDay(now)
-    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    this.loss.saveLegDay(now)
+    this.o.monitors.observePnl(now, { dailyPnl: this.loss.dailyPnl(), equity: this.o.equity() })
     let stale = false
     const staleNow: string[] = []
     for (const status of this.o.monitors.evaluate(now)) {
@@ -904,112 +686,6 @@ export class Safety implements Component {
 
   // ---- daily loss, on every event ------------------------------------------------------------------
 
-  private rollDay(now: number): void {
-    const day = utcDayStart(now)
-    this.dayEnd = day + 86_400_000
-    this.simulatedLossAlerted = false
-    this.legBaseline = this.o.exchangeLeg?.net()
-    if (this.baseline !== undefined && this.baseline.day === day) {
-      this.baselineF = Number(this.baseline.net)
-      this.recomputeLossLimit()
-      return
-    }
-    const net = this.o.netPnl()
-    // A new day: the exchange leg's P&L carried from earlier sessions belonged to the day that ended.
-    this.legCarried = ZERO
-    this.baseline = { day, net: net.toString() }
-    this.baselineF = net.toNumber()
-    this.recomputeLossLimit()
-    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
-  }
-
-  private recomputeLossLimit(): void {
-    let limit = this.o.maxDailyLoss?.toNumber() ?? Number.POSITIVE_INFINITY
-    if (this.o.maxDailyLossPct !== undefined) limit = Math.min(limit, this.o.equity().toNumber() * this.o.maxDailyLossPct)
-    this.lossLimitF = limit
-  }
-
-  private onPrice(venue: string, symbol: string, price: number): void {
-    const p = this.exposure.get(venue)?.get(symbol)
-    if (p === undefined) {
-      // Canary: the exchange leg is judged whatever the session's own ledger holds (a restart carries its loss).
-      if (this.lossLimitF !== Number.POSITIVE_INFINITY && this.o.exchangeLeg?.judged() === true) this.checkDailyLoss()
-      return
-    }
-    // Incremental: only this position's unrealized part changes.
-    this.unrealizedF += p.qty * (price - p.mark)
-    p.mark = price
-    if (this.lossLimitF !== Number.POSITIVE_INFINITY) this.checkDailyLoss()
-  }
-
-  private recomputeUnrealized(): void {
-    let u = 0
-    for (const symbols of this.exposure.values()) for (const p of symbols.values()) u += p.qty * (p.mark - p.avg)
-    this.unrealizedF = u
-  }
-
-  private refreshExposure(venue: string, symbol: string): void {
-    const pos = this.o.ledger.position(venue, symbol)
-    let symbols = this.exposure.get(venue)
-    if (pos.amount.isZero()) symbols?.delete(symbol)
-    else {
-      if (symbols === undefined) {
-        symbols = new Map()
-        this.exposure.set(venue, symbols)
-      }
-      const avg = pos.averagePrice?.toNumber() ?? 0
-      symbols.set(symbol, { qty: pos.amount.toNumber(), avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
-    }
-    const totals = this.o.ledger.totals({ quote: this.o.ledger.reportingCurrency })
-    this.realizedNetF = totals.realizedPnl.sub(totals.fees).toNumber()
-    this.recomputeUnrealized()
-  }
-
-  /** Estimated on every event; acted on only when the exact figure confirms the breach. */
-  private checkDailyLoss(onFill = false): void {
-    if (this.o.killSwitch.active || this.lossLimitF === Number.POSITIVE_INFINITY) return
-    // Canary: the exchange leg is small and its P&L is not in the float estimate; it is judged exactly, on every
-    // fill and at most every 250 ms of price moves (an exact valuation on every tick would be the hot path).
-    const canary = this.o.exchangeLeg?.judged() === true
-    if (canary) {
-      const now = this.o.clock.now()
-      if (!onFill && now - this.lastLegCheck < 250) return
-      this.lastLegCheck = now
-      this.saveLegDay(now)
-    }
-    const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
-    if (!canary && estimate > -this.lossLimitF * 0.98) return
-    const shadow = this.o.simulatorOnly?.() === true
-    if (shadow && this.simulatedLossAlerted) return
-    const breach = this.dailyLossBreach()
-    if (breach === undefined) return
-    if (!shadow) {
-      this.activate('daily_loss', breach, 'system')
-      return
-    }
-    // Shadow: the loss is the simulator's, and the kill switch guards the exchange account. Said once a day.
-    this.simulatedLossAlerted = true
-    this.alert('daily_loss', 'warning', `${breach} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
-  }
-
-  /** Whether today's simulated (shadow) loss past the limit was already reported. */
-  private simulatedLossAlerted = false
-  /** Engine time of the last exact check of the exchange leg's loss (canary). */
-  private lastLegCheck = Number.NEGATIVE_INFINITY
-
-  private dailyLossBreach(): string | undefined {
-    const daily = this.dailyPnl()
-    const loss = daily.neg()
-    if (this.o.maxDailyLoss !== undefined && loss.gte(this.o.maxDailyLoss)) {
-      return `daily loss ${loss.toFixed(2)} ≥ limit ${this.o.maxDailyLoss.toString()}`
-    }
-    if (this.o.maxDailyLossPct !== undefined) {
-      const limit = this.o.equity().mul(this.o.maxDailyLossPct)
-      if (loss.gt(0) && loss.gte(limit)) return `daily loss ${loss.toFixed(2)} ≥ ${this.o.maxDailyLossPct * 100}% of equity (${limit.toFixed(2)})`
-    }
-    return undefined
-  }
-
   // ---- operators' channels (wall clock) -------------------------------------------------------------
 
   private async poll(): Promise<void> {
@@ -1075,7 +751,7 @@ export class Safety implements Component {
 
   private snapshot(): Record<string, unknown> {
     return {
-      dailyPnl: this.dailyPnl().toString(),
+      dailyPnl: this.loss.dailyPnl().toString(),
       openOrders: this.o.orders.openOrders().length,
       positions: this.positions(),
       tradingStates: this.o.tradingStates.snapshot(),

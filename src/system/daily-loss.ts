@@ -1,0 +1,210 @@
+/**
+ * @module system/daily-loss
+ * The daily-loss limit, watched on every market event: a float estimate of today's net P&L (positions marked
+ * incrementally, realized P&L and fees refreshed on each fill) against the limit, confirmed exactly with the
+ * ledger's Decimal figures before anything is done. In canary the exchange leg is judged instead, exactly, on
+ * every fill and at most every 250 ms of price moves. The day's baseline (and the exchange leg's P&L today) are
+ * kept in the store, so a restart the same day judges the day, not the session.
+ */
+import type { Decimal } from '../model/index.js'
+import { ZERO, dec } from '../model/index.js'
+import { utcDayStart } from '../risk/index.js'
+import type { Persistence } from './persistence.js'
+import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY } from './safety-types.js'
+import type { DailyBaseline, SafetyOptions } from './safety-types.js'
+
+/** A position as floats, for the per-event loss estimate only (never for money that is kept). */
+interface FloatPosition {
+  readonly qty: number
+  readonly avg: number
+  mark: number
+}
+
+export interface DailyLossOptions
+  extends Pick<SafetyOptions, 'clock' | 'ledger' | 'market' | 'monitors' | 'netPnl' | 'equity' | 'exchangeLeg' | 'maxDailyLoss' | 'maxDailyLossPct' | 'baseline' | 'exchangeLegToday' | 'simulatorOnly'> {
+  readonly persistence: Persistence | undefined
+  /** While halted, nothing is checked. */
+  readonly halted: () => boolean
+  /** A breach confirmed exactly: `simulated` in shadow (once a day), where it is the simulator's loss. */
+  readonly onBreach: (breach: string, simulated: boolean) => void
+}
+
+export class DailyLoss {
+  private baseline: DailyBaseline | undefined
+  /** The end of the current UTC day, ms: the first event past it rolls the day. */
+  dayEnd = Number.NEGATIVE_INFINITY
+  /** Per venue and symbol with a position: float quantity and average cost for the per-event loss estimate. */
+  private readonly exposure = new Map<string, Map<string, FloatPosition>>()
+  private realizedNetF = 0
+  private unrealizedF = 0
+  private baselineF = 0
+  private lossLimitF = Number.POSITIVE_INFINITY
+
+  constructor(private readonly o: DailyLossOptions) {
+    this.baseline = o.baseline
+    const legToday = o.exchangeLegToday
+    if (legToday !== undefined && legToday.day === utcDayStart(o.clock.now())) this.legCarried = dec(legToday.pnl)
+  }
+
+  /**
+   * Today's P&L as the pre-trade daily-loss check sees it: zero while the session can only reach its
+   * simulator (shadow), whose orders cannot add to the exchange account's loss.
+   */
+  riskDailyPnl(): Decimal {
+    return this.o.simulatorOnly?.() === true ? ZERO : this.dailyPnl()
+  }
+
+  /** Today's net P&L, exact (in canary, the exchange leg's: see `exchangeLeg`). */
+  dailyPnl(): Decimal {
+    const leg = this.o.exchangeLeg
+    if (leg !== undefined && leg.judged()) return leg.net().sub(this.legBaseline ?? ZERO).add(this.legCarried)
+    const net = this.o.netPnl()
+    return this.baseline === undefined ? ZERO : net.sub(this.baseline.net)
+  }
+
+  /** The exchange leg's net P&L at the start of the day (or of this session, or at the last acknowledgement). */
+  private legBaseline: Decimal | undefined
+  /**
+   * The exchange leg's P&L today from earlier sessions of the day (the leg's ledger starts empty with each
+   * session): kept in the store at most every 250 ms and on every leg check, carried over by a restart.
+   */
+  private legCarried: Decimal = ZERO
+  private legSaved: string | undefined
+
+  /** Keeps the exchange leg's P&L today in the store while it is the judged leg (canary). */
+  saveLegDay(now: number): void {
+    if (this.o.exchangeLeg?.judged() !== true || this.o.persistence === undefined) return
+    const pnl = this.dailyPnl().toString()
+    if (pnl === this.legSaved) return
+    this.legSaved = pnl
+    this.o.persistence.setStateQuiet(EXCHANGE_LEG_TODAY_KEY, { day: utcDayStart(now), pnl })
+  }
+
+
+  /**
+   * An operator accepts today's loss so far: the daily baseline moves to the current P&L (recorded with the
+   * old and new figures), the hourly loss window starts afresh, and MAX_DAILY_LOSS applies again to any further
+   * loss today. Without it a loss-limit
+   * halt could only end with the UTC day.
+   */
+  acknowledge(actor: string, reason: string, breach: string): void {
+    const now = this.o.clock.now()
+    const before = this.baseline
+    const net = this.o.netPnl()
+    this.baseline = { day: utcDayStart(now), net: net.toString() }
+    this.baselineF = net.toNumber()
+    if (this.o.exchangeLeg !== undefined) this.legBaseline = this.o.exchangeLeg.net()
+    this.legCarried = ZERO
+    this.saveLegDay(now)
+    this.recomputeLossLimit()
+    this.o.monitors.restartHourlyWindow()
+    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
+  }
+
+
+  /** Starts a new UTC day (its baseline), or picks up today's from the store. */
+  rollDay(now: number): void {
+    const day = utcDayStart(now)
+    this.dayEnd = day + 86_400_000
+    this.simulatedLossAlerted = false
+    this.legBaseline = this.o.exchangeLeg?.net()
+    if (this.baseline !== undefined && this.baseline.day === day) {
+      this.baselineF = Number(this.baseline.net)
+      this.recomputeLossLimit()
+      return
+    }
+    const net = this.o.netPnl()
+    // A new day: the exchange leg's P&L carried from earlier sessions belonged to the day that ended.
+    this.legCarried = ZERO
+    this.baseline = { day, net: net.toString() }
+    this.baselineF = net.toNumber()
+    this.recomputeLossLimit()
+    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+  }
+
+  private recomputeLossLimit(): void {
+    let limit = this.o.maxDailyLoss?.toNumber() ?? Number.POSITIVE_INFINITY
+    if (this.o.maxDailyLossPct !== undefined) limit = Math.min(limit, this.o.equity().toNumber() * this.o.maxDailyLossPct)
+    this.lossLimitF = limit
+  }
+
+  onPrice(venue: string, symbol: string, price: number): void {
+    const p = this.exposure.get(venue)?.get(symbol)
+    if (p === undefined) {
+      // Canary: the exchange leg is judged whatever the session's own ledger holds (a restart carries its loss).
+      if (this.lossLimitF !== Number.POSITIVE_INFINITY && this.o.exchangeLeg?.judged() === true) this.check()
+      return
+    }
+    // Incremental: only this position's unrealized part changes.
+    this.unrealizedF += p.qty * (price - p.mark)
+    p.mark = price
+    if (this.lossLimitF !== Number.POSITIVE_INFINITY) this.check()
+  }
+
+  private recomputeUnrealized(): void {
+    let u = 0
+    for (const symbols of this.exposure.values()) for (const p of symbols.values()) u += p.qty * (p.mark - p.avg)
+    this.unrealizedF = u
+  }
+
+  refreshExposure(venue: string, symbol: string): void {
+    const pos = this.o.ledger.position(venue, symbol)
+    let symbols = this.exposure.get(venue)
+    if (pos.amount.isZero()) symbols?.delete(symbol)
+    else {
+      if (symbols === undefined) {
+        symbols = new Map()
+        this.exposure.set(venue, symbols)
+      }
+      const avg = pos.averagePrice?.toNumber() ?? 0
+      symbols.set(symbol, { qty: pos.amount.toNumber(), avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
+    }
+    const totals = this.o.ledger.totals({ quote: this.o.ledger.reportingCurrency })
+    this.realizedNetF = totals.realizedPnl.sub(totals.fees).toNumber()
+    this.recomputeUnrealized()
+  }
+
+  /** Estimated on every event; acted on only when the exact figure confirms the breach. */
+  check(onFill = false): void {
+    if (this.o.halted() || this.lossLimitF === Number.POSITIVE_INFINITY) return
+    // Canary: the exchange leg is small and its P&L is not in the float estimate; it is judged exactly, on every
+    // fill and at most every 250 ms of price moves (an exact valuation on every tick would be the hot path).
+    const canary = this.o.exchangeLeg?.judged() === true
+    if (canary) {
+      const now = this.o.clock.now()
+      if (!onFill && now - this.lastLegCheck < 250) return
+      this.lastLegCheck = now
+      this.saveLegDay(now)
+    }
+    const estimate = this.realizedNetF + this.unrealizedF - this.baselineF
+    if (!canary && estimate > -this.lossLimitF * 0.98) return
+    const shadow = this.o.simulatorOnly?.() === true
+    if (shadow && this.simulatedLossAlerted) return
+    const breach = this.breach()
+    if (breach === undefined) return
+    // Shadow: the loss is the simulator's, and the kill switch guards the exchange account. Said once a day.
+    if (shadow) this.simulatedLossAlerted = true
+    this.o.onBreach(breach, shadow)
+  }
+
+  /** Whether today's simulated (shadow) loss past the limit was already reported. */
+  private simulatedLossAlerted = false
+  /** Engine time of the last exact check of the exchange leg's loss (canary). */
+  private lastLegCheck = Number.NEGATIVE_INFINITY
+
+  /** The exact breach of the daily-loss limit now, in words, or undefined. */
+  breach(): string | undefined {
+    const daily = this.dailyPnl()
+    const loss = daily.neg()
+    if (this.o.maxDailyLoss !== undefined && loss.gte(this.o.maxDailyLoss)) {
+      return `daily loss ${loss.toFixed(2)} ≥ limit ${this.o.maxDailyLoss.toString()}`
+    }
+    if (this.o.maxDailyLossPct !== undefined) {
+      const limit = this.o.equity().mul(this.o.maxDailyLossPct)
+      if (loss.gt(0) && loss.gte(limit)) return `daily loss ${loss.toFixed(2)} ≥ ${this.o.maxDailyLossPct * 100}% of equity (${limit.toFixed(2)})`
+    }
+    return undefined
+  }
+}
