@@ -13,15 +13,16 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import type { Component } from '../engine/index.js'
 import type { Decimal } from '../model/index.js'
-import { InputError, dec } from '../model/index.js'
+import { InputError } from '../model/index.js'
 import type { CircuitBreakers, KillSwitch, KillSwitchEvent, KillSwitchTrigger, MonitorStatus, PositionOverride, RiskMonitors, TradingState } from '../risk/index.js'
 import { TRADING_STATES, isAutomaticTrigger } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import { nonZeroPositions } from './positions.js'
 import { DailyLoss } from './daily-loss.js'
-import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenOrder, FlattenResult, CommandResult } from './safety-types.js'
-import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, MANUAL_STRATEGY, POSITION_OVERRIDE_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
+import { flattenPositions, placeManualOrder } from './operator-orders.js'
+import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenResult, CommandResult } from './safety-types.js'
+import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
 
 export * from './safety-types.js'
 
@@ -495,97 +496,14 @@ export class Safety implements Component {
     return this.execute(request)
   }
 
-  /**
-   * An operator's order from the ticket (`POST /orders`): under strategy id `manual`, through every pre-trade
-   * check a strategy's order meets (a halt denies it), audited `operator.order` with the actor and reason.
-   */
-  private placeManual(args: Readonly<Record<string, unknown>>, reason: string, actor: string): { ok: boolean; result?: unknown; error?: string } {
-    if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
-    const text = (key: string): string | undefined => (typeof args[key] === 'string' && args[key] !== '' ? (args[key] as string) : typeof args[key] === 'number' ? String(args[key]) : undefined)
-    const [venue, symbol, side, type] = [text('venue'), text('symbol'), text('side'), text('type')]
-    if (venue === undefined || symbol === undefined) return { ok: false, error: 'venue and symbol are required' }
-    if (side !== 'buy' && side !== 'sell') return { ok: false, error: 'side must be buy or sell' }
-    if (type !== 'market' && type !== 'limit') return { ok: false, error: 'type must be market or limit' }
-    const number = (key: string): Decimal | undefined | string => {
-      const raw = text(key)
-      if (raw === undefined) return undefined
-      if (!/^\d+(\.\d+)?$/.test(raw) || !dec(raw).gt(0)) return `${key} must be a positive decimal, got '${raw}'`
-      return dec(raw)
-    }
-    const [amount, price, triggerPrice] = [number('amount'), number('price'), number('triggerPrice')]
-    for (const x of [amount, price, triggerPrice]) if (typeof x === 'string') return { ok: false, error: x }
-    if (amount === undefined) return { ok: false, error: 'amount is required' }
-    if (type === 'limit' && price === undefined) return { ok: false, error: 'a limit order needs a price' }
-    if (type === 'market' && price !== undefined) return { ok: false, error: 'a market order takes no price' }
-    const last = this.o.market.lastPrice(venue, symbol)
-    let order
-    try {
-      order = this.o.orders.submit({
-      strategyId: MANUAL_STRATEGY,
-      venue,
-      symbol,
-      side,
-      type,
-      amount: amount as Decimal,
-      ...(price !== undefined ? { price: price as Decimal } : {}),
-      ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
-        tag: 'manual',
-        ...(triggerPrice !== undefined ? { options: { triggerPrice: triggerPrice as Decimal } } : {}),
-      })
-    } catch (error) {
-      // Refused before it became an order (an unknown venue or symbol): nothing was sent.
-      const message = error instanceof Error ? error.message : String(error)
-      this.o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), refused: message })
-      return { ok: false, error: `order refused: ${message}` }
-    }
-    const denied = order.state === 'denied' || order.state === 'rejected'
-    const result = { clientOrderId: order.clientOrderId, state: order.state, ...(denied ? { denial: order.reason ?? null } : {}) }
-    this.o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), ...(price !== undefined ? { price: (price as Decimal).toString() } : {}), ...(triggerPrice !== undefined ? { triggerPrice: (triggerPrice as Decimal).toString() } : {}), ...result })
-    return denied ? { ok: false, result, error: `order ${order.state}: ${order.reason ?? 'refused'}` } : { ok: true, result }
+  /** An operator's order from the ticket (see `placeManualOrder`). */
+  private placeManual(args: Readonly<Record<string, unknown>>, reason: string, actor: string): CommandResult {
+    return placeManualOrder(this.o, args, reason, actor)
   }
 
-  /**
-   * Closes positions with market orders: an operator's explicit, audited action, allowed while halted (the
-   * orders carry the `flatten` purpose, which the trading-state check lets through only while they reduce).
-   * One order per strategy position, under that strategy, so the ledger attributes the close to it.
-   */
+  /** Closes positions with market orders, allowed while halted (see `flattenPositions`). */
   flatten(reason: string, actor: string, filter: { readonly strategyId?: string; readonly symbol?: string } = {}): FlattenResult {
-    const withPurpose = this.o.withPurpose
-    const targets = this.o.ledger
-      .strategyPositions(filter.strategyId)
-      .filter((p) => !p.amount.isZero() && (filter.symbol === undefined || p.symbol === filter.symbol))
-    const orders: FlattenOrder[] = []
-    for (const p of targets) {
-      const strategyId = p.strategyId ?? 'operator'
-      // Working orders on the market would race the close (and reserve what it sells).
-      this.o.orders.cancelAll({ strategyId, venue: p.venue, symbol: p.symbol })
-      const side = p.amount.isPositive() ? 'sell' : 'buy'
-      const amount = p.amount.abs()
-      const last = this.o.market.lastPrice(p.venue, p.symbol)
-      const base = { strategyId, venue: p.venue, symbol: p.symbol, side, amount: amount.toString() } as const
-      if (withPurpose === undefined) {
-        orders.push({ ...base, clientOrderId: null, state: 'denied', code: 'FLATTEN_UNSUPPORTED', reason: 'this session cannot send flatten orders' })
-        continue
-      }
-      const order = withPurpose('flatten', () =>
-        this.o.orders.submit({
-          strategyId,
-          venue: p.venue,
-          symbol: p.symbol,
-          side,
-          type: 'market',
-          amount,
-          tag: 'flatten',
-          ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
-        }),
-      )
-      const denied = order.state === 'denied' || order.state === 'rejected'
-      orders.push({ ...base, clientOrderId: order.clientOrderId, state: order.state, code: denied ? 'DENIED' : null, reason: denied ? (order.reason ?? null) : null })
-    }
-    const result: FlattenResult = { positions: targets.length, orders, denied: orders.filter((o) => o.code !== null).length }
-    this.o.persistence?.audit('operator.flatten', actor, { reason, ...filter, ...result, killSwitch: this.o.killSwitch.active })
-    this.o.log?.(`flatten by ${actor}: ${targets.length} positions, ${result.denied} denied (${reason})`)
-    return result
+    return flattenPositions(this.o, reason, actor, filter)
   }
 
   // ---- monitors ------------------------------------------------------------------------------------

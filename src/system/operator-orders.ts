@@ -1,0 +1,106 @@
+/**
+ * @module system/operator-orders
+ * Orders an operator places by hand: one from the order ticket (under strategy id `manual`, through every
+ * pre-trade check a strategy's order meets), and a flatten (reducing market orders, allowed while halted).
+ * Both are audited with the actor and reason.
+ */
+import type { Decimal } from '../model/index.js'
+import { dec } from '../model/index.js'
+import { MANUAL_STRATEGY } from './safety-types.js'
+import type { CommandResult, FlattenOrder, FlattenResult, SafetyOptions } from './safety-types.js'
+
+/** What placing and flattening use of the session. */
+export type OperatorOrderDeps = Pick<SafetyOptions, 'orders' | 'market' | 'ledger' | 'persistence' | 'killSwitch' | 'withPurpose' | 'log'>
+
+/**
+ * An operator's order from the ticket (`POST /orders`): under strategy id `manual`, through every pre-trade
+ * check a strategy's order meets (a halt denies it), audited `operator.order` with the actor and reason.
+ */
+export function placeManualOrder(o: OperatorOrderDeps, args: Readonly<Record<string, unknown>>, reason: string, actor: string): CommandResult {
+  if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
+  const text = (key: string): string | undefined => (typeof args[key] === 'string' && args[key] !== '' ? (args[key] as string) : typeof args[key] === 'number' ? String(args[key]) : undefined)
+  const [venue, symbol, side, type] = [text('venue'), text('symbol'), text('side'), text('type')]
+  if (venue === undefined || symbol === undefined) return { ok: false, error: 'venue and symbol are required' }
+  if (side !== 'buy' && side !== 'sell') return { ok: false, error: 'side must be buy or sell' }
+  if (type !== 'market' && type !== 'limit') return { ok: false, error: 'type must be market or limit' }
+  const number = (key: string): Decimal | undefined | string => {
+    const raw = text(key)
+    if (raw === undefined) return undefined
+    if (!/^\d+(\.\d+)?$/.test(raw) || !dec(raw).gt(0)) return `${key} must be a positive decimal, got '${raw}'`
+    return dec(raw)
+  }
+  const [amount, price, triggerPrice] = [number('amount'), number('price'), number('triggerPrice')]
+  for (const x of [amount, price, triggerPrice]) if (typeof x === 'string') return { ok: false, error: x }
+  if (amount === undefined) return { ok: false, error: 'amount is required' }
+  if (type === 'limit' && price === undefined) return { ok: false, error: 'a limit order needs a price' }
+  if (type === 'market' && price !== undefined) return { ok: false, error: 'a market order takes no price' }
+  const last = o.market.lastPrice(venue, symbol)
+  let order
+  try {
+    order = o.orders.submit({
+      strategyId: MANUAL_STRATEGY,
+      venue,
+      symbol,
+      side,
+      type,
+      amount: amount as Decimal,
+      ...(price !== undefined ? { price: price as Decimal } : {}),
+      ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
+      tag: 'manual',
+      ...(triggerPrice !== undefined ? { options: { triggerPrice: triggerPrice as Decimal } } : {}),
+    })
+  } catch (error) {
+    // Refused before it became an order (an unknown venue or symbol): nothing was sent.
+    const message = error instanceof Error ? error.message : String(error)
+    o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), refused: message })
+    return { ok: false, error: `order refused: ${message}` }
+  }
+  const denied = order.state === 'denied' || order.state === 'rejected'
+  const result = { clientOrderId: order.clientOrderId, state: order.state, ...(denied ? { denial: order.reason ?? null } : {}) }
+  o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), ...(price !== undefined ? { price: (price as Decimal).toString() } : {}), ...(triggerPrice !== undefined ? { triggerPrice: (triggerPrice as Decimal).toString() } : {}), ...result })
+  return denied ? { ok: false, result, error: `order ${order.state}: ${order.reason ?? 'refused'}` } : { ok: true, result }
+}
+
+/**
+ * Closes positions with market orders: an operator's explicit, audited action, allowed while halted (the
+ * orders carry the `flatten` purpose, which the trading-state check lets through only while they reduce).
+ * One order per strategy position, under that strategy, so the ledger attributes the close to it.
+ */
+export function flattenPositions(o: OperatorOrderDeps, reason: string, actor: string, filter: { readonly strategyId?: string; readonly symbol?: string } = {}): FlattenResult {
+  const withPurpose = o.withPurpose
+  const targets = o.ledger
+    .strategyPositions(filter.strategyId)
+    .filter((p) => !p.amount.isZero() && (filter.symbol === undefined || p.symbol === filter.symbol))
+  const orders: FlattenOrder[] = []
+  for (const p of targets) {
+    const strategyId = p.strategyId ?? 'operator'
+    // Working orders on the market would race the close (and reserve what it sells).
+    o.orders.cancelAll({ strategyId, venue: p.venue, symbol: p.symbol })
+    const side = p.amount.isPositive() ? 'sell' : 'buy'
+    const amount = p.amount.abs()
+    const last = o.market.lastPrice(p.venue, p.symbol)
+    const base = { strategyId, venue: p.venue, symbol: p.symbol, side, amount: amount.toString() } as const
+    if (withPurpose === undefined) {
+      orders.push({ ...base, clientOrderId: null, state: 'denied', code: 'FLATTEN_UNSUPPORTED', reason: 'this session cannot send flatten orders' })
+      continue
+    }
+    const order = withPurpose('flatten', () =>
+      o.orders.submit({
+        strategyId,
+        venue: p.venue,
+        symbol: p.symbol,
+        side,
+        type: 'market',
+        amount,
+        tag: 'flatten',
+        ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
+      }),
+    )
+    const denied = order.state === 'denied' || order.state === 'rejected'
+    orders.push({ ...base, clientOrderId: order.clientOrderId, state: order.state, code: denied ? 'DENIED' : null, reason: denied ? (order.reason ?? null) : null })
+  }
+  const result: FlattenResult = { positions: targets.length, orders, denied: orders.filter((o) => o.code !== null).length }
+  o.persistence?.audit('operator.flatten', actor, { reason, ...filter, ...result, killSwitch: o.killSwitch.active })
+  o.log?.(`flatten by ${actor}: ${targets.length} positions, ${result.denied} denied (${reason})`)
+  return result
+}
