@@ -6,7 +6,7 @@ import type { CutProxy, OwnNats } from '../../test/nats.js'
 import { waitFor } from '../../test/sim.js'
 import { openPaperSession } from '../api/session.js'
 import { MemoryStore } from '../store/index.js'
-import { ClusterNode, clusterBuckets, connectCluster, putHalt } from './node.js'
+import { ClusterNode, clusterBuckets, clusterStatus, connectCluster, putHalt } from './node.js'
 import type { ClusterHalt } from './node.js'
 
 let nats: OwnNats
@@ -76,4 +76,27 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
       await paper.close()
     }
   }, 60_000)
+})
+
+describe('sofia cluster status', () => {
+  it('lists each node once while the nodes keep beating (a key put again during the listing comes once)', async () => {
+    const { cluster, nodes } = await clusterBuckets(nc)
+    const ids = ['s1', 's2', 's3', 's4']
+    let beating = true
+    const beats = (async () => {
+      for (let i = 0; beating; i++) {
+        const id = ids[i % ids.length]!
+        await nodes.put(id, JSON.stringify({ id, instance: id, host: 'h', pid: 1, mode: 'paper', strategies: [], killSwitch: { active: false, trigger: null, reason: null }, startedAt: 0, at: Date.now(), haltsApplied: { count: 0, lastDelayMs: null } }))
+      }
+    })()
+    try {
+      for (let round = 0; round < 30; round++) {
+        const listed = (await clusterStatus(cluster, nodes)).nodes.map((n) => n.id).filter((id) => id.startsWith('s'))
+        expect(listed).toEqual([...new Set(listed)].sort())
+      }
+    } finally {
+      beating = false
+      await beats
+    }
+  }, 30_000)
 })

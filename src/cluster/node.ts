@@ -194,6 +194,16 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The keys of a bucket, each once: the listing is a consumer over the bucket's stream, so a key put again while
+ * it runs (a heartbeat, every second) can come twice.
+ */
+async function keysOf(kv: KV, filter?: string): Promise<string[]> {
+  const keys = new Set<string>()
+  for await (const key of await kv.keys(filter)) keys.add(key)
+  return [...keys]
+}
+
 export async function readHalt(cluster: KV): Promise<ClusterHalt | null> {
   const entry = await cluster.get(HALT_KEY)
   return entry === null || entry.operation !== 'PUT' ? null : parse<ClusterHalt>(entry)
@@ -202,7 +212,7 @@ export async function readHalt(cluster: KV): Promise<ClusterHalt | null> {
 /** Every node's last heartbeat, with its age. */
 export async function clusterStatus(cluster: KV, nodes: KV, now = Date.now()): Promise<ClusterStatus> {
   const list: (NodeHeartbeat & { ageMs: number; stale: boolean })[] = []
-  for await (const key of await nodes.keys()) {
+  for (const key of await keysOf(nodes)) {
     const entry = await nodes.get(key)
     const beat = entry === null || entry.operation !== 'PUT' ? null : parse<NodeHeartbeat>(entry)
     if (beat !== null) list.push({ ...beat, ageMs: Math.max(0, now - beat.at), stale: now - beat.at > STALE_MS })
@@ -215,7 +225,7 @@ export async function clusterStatus(cluster: KV, nodes: KV, now = Date.now()): P
 /** Every node's store record, by node id (nodes that are gone included). */
 export async function nodeStores(cluster: KV): Promise<NodeStoreRecord[]> {
   const out: NodeStoreRecord[] = []
-  for await (const key of await cluster.keys('store.>')) {
+  for (const key of await keysOf(cluster, 'store.>')) {
     const entry = await cluster.get(key)
     const record = entry === null || entry.operation !== 'PUT' ? null : parse<NodeStoreRecord>(entry)
     if (record !== null) out.push(record)
