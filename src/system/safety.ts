@@ -20,6 +20,8 @@ import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import { nonZeroPositions } from './positions.js'
 import { DailyLoss } from './daily-loss.js'
+import { StalePauses } from './stale-pauses.js'
+import type { StalePauseChange } from './stale-pauses.js'
 import { flattenPositions, placeManualOrder } from './operator-orders.js'
 import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenResult, CommandResult } from './safety-types.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
@@ -44,6 +46,8 @@ export class Safety implements Component {
   readonly name = 'safety'
   /** The daily-loss limit, watched on every event. */
   private readonly loss: DailyLoss
+  /** Strategies held to reducing orders while a feed they depend on is stale. */
+  private readonly stale: StalePauses
   private cancelMonitorTimer: (() => void) | undefined
   private poller: NodeJS.Timeout | undefined
   private lastHeartbeat = 0
@@ -64,7 +68,7 @@ export class Safety implements Component {
         else this.alert('daily_loss', 'warning', `${breach} (simulated leg: shadow sends nothing to the exchange, the kill switch stays as it is)`)
       },
     })
-    for (const [id, feeds] of o.strategyFeeds ?? []) this.feedsOf.set(id, new Set(feeds))
+    this.stale = new StalePauses(o.strategyFeeds, (c) => this.onStalePause(c))
     const watchesData = o.monitors.watchesData
     o.bus.on('market', (e) => {
       if (watchesData) o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
@@ -77,8 +81,7 @@ export class Safety implements Component {
     })
     o.bus.on('order', ({ order, event, recovered }) => {
       if (event.type === 'submitted') {
-        const feeds = this.feedsOf.get(order.strategyId)
-        if (feeds !== undefined) feeds.add(`${order.venue}:${order.symbol}`)
+        this.stale.traded(order.strategyId, `${order.venue}:${order.symbol}`)
       }
       if (recovered === true) return // an earlier run's order closed at start-up says nothing of the venue now
       const now = o.clock.now()
@@ -114,7 +117,7 @@ export class Safety implements Component {
     this.checkKillFile()
     const halted = this.o.killSwitch.active && this.o.simulatorOnly?.() !== true
     const state = this.o.tradingStates.effective(strategyId, halted)
-    return state === 'ACTIVE' && this.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
+    return state === 'ACTIVE' && this.stale.staleFeedsOf(strategyId).length > 0 ? 'REDUCING' : state
   }
 
   /**
@@ -365,7 +368,7 @@ export class Safety implements Component {
       openOrders: this.o.orders.openOrders().length,
       emulatedOrders: this.o.orders.emulator.list(),
       positions: this.positions(),
-      stalePaused: Object.fromEntries(this.pausedByStale),
+      stalePaused: Object.fromEntries(this.stale.pauses),
     }
   }
 
@@ -521,13 +524,6 @@ export class Safety implements Component {
     })
   }
 
-  /** Feeds critically stale at the last evaluation. */
-  private readonly staleFeeds = new Set<string>()
-  /** Feeds each strategy depends on (parameters and traded instruments). */
-  private readonly feedsOf = new Map<string, Set<string>>()
-  /** Strategies paused by stale data, with the stale feeds they depend on. */
-  private readonly pausedByStale = new Map<string, readonly string[]>()
-
   private evaluateMonitors(now: number): void {
     this.loss.saveLegDay(now)
     this.o.monitors.observePnl(now, { dailyPnl: this.loss.dailyPnl(), equity: this.o.equity() })
@@ -561,48 +557,26 @@ export class Safety implements Component {
         if (status.feed !== undefined) staleNow.push(status.feed)
       }
     }
-    this.staleFeeds.clear()
-    for (const feed of staleNow) this.staleFeeds.add(feed)
-    if (stale && staleNow.length === 0) this.staleFeeds.add('*') // stale without a named feed: every strategy
-    this.updateStalePauses()
-  }
-
-  // ---- stale feeds pause the strategies that depend on them -------------------------------------------
-
-  /** The stale feeds `strategyId` depends on (every stale feed when its feeds are unknown). */
-  private staleFeedsOf(strategyId: string): string[] {
-    if (this.staleFeeds.size === 0) return []
-    const feeds = this.feedsOf.get(strategyId)
-    if (feeds === undefined || feeds.size === 0) return [...this.staleFeeds]
-    if (this.staleFeeds.has('*')) return ['*']
-    return [...feeds].filter((f) => this.staleFeeds.has(f))
-  }
-
-  /** Trading blind is not allowed: a strategy whose data is critically stale may only reduce until it flows. */
-  private updateStalePauses(): void {
-    const ids = new Set([...this.feedsOf.keys(), ...this.pausedByStale.keys()])
-    for (const id of ids) {
-      const stale = this.staleFeedsOf(id)
-      const was = this.pausedByStale.get(id)
-      if (stale.length > 0 && was === undefined) {
-        this.pausedByStale.set(id, stale)
-        this.o.persistence?.audit('strategy.paused', 'system', { strategyId: id, feeds: stale, reason: 'data_staleness' })
-        this.o.log?.(`strategy ${id} paused (reducing only): stale feed ${stale.join(', ')}`)
-        this.tellEach(this.stateListeners, { what: 'stale_data', subject: id, state: 'paused', reason: `stale feed ${stale.join(', ')}`, actor: 'system', at: this.o.clock.now() }, 'state change')
-      } else if (stale.length === 0 && was !== undefined) {
-        this.pausedByStale.delete(id)
-        this.o.persistence?.audit('strategy.resumed', 'system', { strategyId: id, feeds: was, reason: 'data fresh again' })
-        this.tellEach(this.stateListeners, { what: 'stale_data', subject: id, state: 'resumed', reason: 'data fresh again', actor: 'system', at: this.o.clock.now() }, 'state change')
-      }
-    }
+    this.stale.update(staleNow, stale)
   }
 
   /** Strategies paused by stale data and the feeds that paused them. */
   stalePauses(): ReadonlyMap<string, readonly string[]> {
-    return this.pausedByStale
+    return this.stale.pauses
   }
 
-  // ---- daily loss, on every event ------------------------------------------------------------------
+  private onStalePause(c: StalePauseChange): void {
+    const at = this.o.clock.now()
+    if (c.state === 'paused') {
+      this.o.persistence?.audit('strategy.paused', 'system', { strategyId: c.strategyId, feeds: c.feeds, reason: 'data_staleness' })
+      this.o.log?.(`strategy ${c.strategyId} paused (reducing only): stale feed ${c.feeds.join(', ')}`)
+      this.tellEach(this.stateListeners, { what: 'stale_data', subject: c.strategyId, state: 'paused', reason: `stale feed ${c.feeds.join(', ')}`, actor: 'system', at }, 'state change')
+    } else {
+      this.o.persistence?.audit('strategy.resumed', 'system', { strategyId: c.strategyId, feeds: c.feeds, reason: 'data fresh again' })
+      this.tellEach(this.stateListeners, { what: 'stale_data', subject: c.strategyId, state: 'resumed', reason: 'data fresh again', actor: 'system', at }, 'state change')
+    }
+  }
+
 
   // ---- operators' channels (wall clock) -------------------------------------------------------------
 
