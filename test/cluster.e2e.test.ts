@@ -38,10 +38,9 @@ interface EventLine {
   kind: string
   node: string
   event?: string
-  clientOrderId?: string
+  order?: { clientOrderId: string; state: string }
+  fill?: { tradeId: string; side: string }
   state?: string
-  tradeId?: string
-  side?: string
   subject?: string
 }
 interface NodeStatus {
@@ -355,13 +354,13 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     for (const name of ['a', 'b', 'e'] as const) {
       const mine = lines.filter((l) => l.node === `node-${name}`)
       const last = new Map<string, string>()
-      for (const l of mine) if (l.kind === 'order') last.set(l.clientOrderId!, l.state!)
+      for (const l of mine) if (l.kind === 'order') last.set(l.order!.clientOrderId, l.order!.state)
       const orders = await exchangeOrders(name)
       expect(orders.length).toBeGreaterThan(0)
       for (const o of orders) expect([o.clientOrderId, last.get(o.clientOrderId)]).toEqual([o.clientOrderId, FINAL[o.status]])
       const trades = await control<SimTrade[]>(sim!, 'GET', `/sim/trades?apiKey=${ACCOUNTS[name][0]}`)
       const key = (id: string, side: string): string => `${id}:${side}`
-      const fills = mine.filter((l) => l.kind === 'fill').map((l) => key(l.tradeId!, l.side!))
+      const fills = mine.filter((l) => l.kind === 'fill').map((l) => key(l.fill!.tradeId, l.fill!.side))
       expect(new Set(fills).size).toBe(fills.length)
       expect(fills.sort()).toEqual(trades.map((t) => key(t.id, t.side)).sort())
       counts[name] = mine.length

@@ -7,7 +7,7 @@ import type { EngineEvents } from '../engine/index.js'
 import { Order, dec } from '../model/index.js'
 import { connectCluster } from './node.js'
 import { ensureEventsStream, publishNodeEvents, readClusterEvents } from './events.js'
-import type { ClusterEvent } from './types.js'
+import type { ClusterEvent } from './events.js'
 
 let nats: OwnNats
 let nc: NatsConnection
@@ -50,10 +50,19 @@ describe("a node's order events, fills and component changes on the cluster's st
       ['order', 'n2'],
       ['fill', 'n1'],
     ])
-    expect(all[0]!.message).toEqual({ node: 'n1', event: 'submitted', clientOrderId: 'mm-1', venueOrderId: null, strategyId: 'mm', venue: 'xsim', symbol: 'BTC/USDT', side: 'buy', type: 'limit', amount: '0.1', price: '100.5', filled: '0', state: 'created', at: 2 })
+    expect(all[0]!.message).toEqual({
+      node: 'n1',
+      event: 'submitted',
+      at: 2,
+      order: { clientOrderId: 'mm-1', strategyId: 'mm', venue: 'xsim', symbol: 'BTC/USDT', type: 'limit', side: 'buy', amount: '0.1', price: '100.5', decisionPrice: null, state: 'created', venueOrderId: null, filled: '0', cost: '0', reason: null, createdAt: 1, updatedAt: 1, options: null },
+    })
     expect(all[1]!.message).toEqual({ node: 'n1', what: 'component', subject: 'feed', state: 'degraded', reason: 'stale', actor: 'system', at: 5 })
     expect(all[2]!.message).toMatchObject({ node: 'n2', event: 'rejected', reason: 'no funds' })
-    expect(all[3]!.message).toEqual({ node: 'n1', tradeId: 't1', clientOrderId: 'mm-1', venueOrderId: 'v1', strategyId: 'mm', venue: 'xsim', symbol: 'BTC/USDT', side: 'buy', price: '100.5', amount: '0.1', cost: '10.05', fee: { cost: '0.01005', currency: 'USDT' }, takerOrMaker: 'maker', at: 4 })
+    expect(all[3]!.message).toEqual({
+      node: 'n1',
+      at: 4,
+      fill: { venue: 'xsim', tradeId: 't1', clientOrderId: 'mm-1', venueOrderId: 'v1', strategyId: 'mm', symbol: 'BTC/USDT', side: 'buy', price: '100.5', amount: '0.1', cost: '10.05', feeCost: '0.01005', feeCurrency: 'USDT', takerOrMaker: 'maker', timestamp: 4 },
+    })
     expect(all.map((e) => e.seq)).toEqual([...all.map((e) => e.seq)].sort((a, b) => a - b))
 
     expect((await read({ node: 'n1', kinds: ['order', 'fill'] })).map((e) => e.kind)).toEqual(['order', 'fill'])

@@ -16,7 +16,39 @@ import { nanos } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { JsMsg } from '@nats-io/jetstream'
 import type { EngineEvents, OrderFilled, OrderUpdated, ComponentStateChanged } from '../engine/index.js'
-import type { ClusterEvent, NodeFillMessage, NodeOrderMessage, NodeStateMessage } from './types.js'
+import { toStoredFill, toStoredOrder } from '../store/index.js'
+import type { StoredFill, StoredOrder } from '../store/index.js'
+import type { NodeKillSwitchMessage, NodeStateMessage } from './types.js'
+
+/**
+ * An order event of one node, published on `sofia.cluster.<node>.order`: the event, and the order after it as
+ * the node's store keeps it.
+ */
+export interface NodeOrderMessage {
+  readonly node: string
+  /** The order event: submitted, accepted, filled, canceled, rejected, … */
+  readonly event: string
+  /** Why, for a denial, rejection or refused cancel. */
+  readonly reason?: string
+  /** Settles an order of an earlier run at start-up (not an answer of the venue now). */
+  readonly recovered?: true
+  readonly at: number
+  readonly order: StoredOrder
+}
+
+/** A fill of one node, published on `sofia.cluster.<node>.fill`, as the node's store keeps it. */
+export interface NodeFillMessage {
+  readonly node: string
+  readonly at: number
+  readonly fill: StoredFill
+}
+
+/** What `sofia cluster events` reads: one message with its kind (from its subject) and its stream sequence. */
+export type ClusterEvent =
+  | { readonly kind: 'order'; readonly seq: number; readonly message: NodeOrderMessage }
+  | { readonly kind: 'fill'; readonly seq: number; readonly message: NodeFillMessage }
+  | { readonly kind: 'state'; readonly seq: number; readonly message: NodeStateMessage }
+  | { readonly kind: 'kill_switch'; readonly seq: number; readonly message: NodeKillSwitchMessage }
 
 export const EVENTS_STREAM = 'SOFIA_EVENTS'
 const KEEP_MS = 7 * 86_400_000
@@ -48,46 +80,19 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
 }
 
 export function orderMessage(node: string, u: OrderUpdated): NodeOrderMessage {
-  const o = u.order
   const e = u.event
   return {
     node,
     event: e.type,
     ...('reason' in e ? { reason: e.reason } : {}),
-    clientOrderId: o.clientOrderId,
-    venueOrderId: o.venueOrderId ?? null,
-    strategyId: o.strategyId,
-    venue: o.venue,
-    symbol: o.symbol,
-    side: o.side,
-    type: o.type,
-    amount: o.amount.toString(),
-    price: o.price?.toString() ?? null,
-    filled: o.filled.toString(),
-    state: o.state,
     ...(u.recovered === true ? { recovered: true as const } : {}),
     at: e.timestamp,
+    order: toStoredOrder(u.order),
   }
 }
 
 export function fillMessage(node: string, f: OrderFilled): NodeFillMessage {
-  const t = f.trade
-  return {
-    node,
-    tradeId: t.id,
-    clientOrderId: t.clientOrderId,
-    venueOrderId: t.order,
-    strategyId: f.order.strategyId,
-    venue: t.venue,
-    symbol: t.symbol,
-    side: t.side,
-    price: t.price.toString(),
-    amount: t.amount.toString(),
-    cost: t.cost.toString(),
-    fee: { cost: t.fee.cost.toString(), currency: t.fee.currency },
-    takerOrMaker: t.takerOrMaker,
-    at: t.timestamp,
-  }
+  return { node, at: f.trade.timestamp, fill: toStoredFill(f.trade, f.order.strategyId) }
 }
 
 export function componentMessage(node: string, c: ComponentStateChanged, at: number): NodeStateMessage {

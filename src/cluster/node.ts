@@ -37,7 +37,8 @@ import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, 
 import { ensureEventsStream, eventSubject, publishNodeEvents } from './events.js'
 import type { NodeBus } from './events.js'
 
-export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeOrderMessage, NodeFillMessage, NodeStateMessage, NodeStoreRecord, ClusterEvent } from './types.js'
+export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage, NodeStoreRecord } from './types.js'
+export type { ClusterEvent, NodeFillMessage, NodeOrderMessage } from './events.js'
 
 // cluster/types spells the kill switch's triggers out (it imports nothing); this fails to compile when they differ.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

@@ -55,50 +55,6 @@ export interface NodeKillSwitchMessage {
 }
 
 /**
- * An order event of one node, published on `sofia.cluster.<node>.order`: the order's state after the event.
- * Decimals are strings.
- */
-export interface NodeOrderMessage {
-  readonly node: string
-  /** The order event: submitted, accepted, filled, canceled, rejected, … */
-  readonly event: string
-  /** Why, for a denial, rejection or refused cancel. */
-  readonly reason?: string
-  readonly clientOrderId: string
-  readonly venueOrderId: string | null
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: 'buy' | 'sell'
-  readonly type: string
-  readonly amount: string
-  readonly price: string | null
-  readonly filled: string
-  readonly state: string
-  /** Settles an order of an earlier run at start-up (not an answer of the venue now). */
-  readonly recovered?: true
-  readonly at: number
-}
-
-/** A fill of one node, published on `sofia.cluster.<node>.fill`. Decimals are strings. */
-export interface NodeFillMessage {
-  readonly node: string
-  readonly tradeId: string
-  readonly clientOrderId: string
-  readonly venueOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: 'buy' | 'sell'
-  readonly price: string
-  readonly amount: string
-  readonly cost: string
-  readonly fee: { readonly cost: string; readonly currency: string }
-  readonly takerOrMaker: 'maker' | 'taker'
-  readonly at: number
-}
-
-/**
  * A change of state on one node, published on `sofia.cluster.<node>.state`: the trading state of the account or
  * a strategy (ACTIVE, REDUCING, HALTED), a strategy paused or resumed for stale data, or a component's lifecycle
  * (the kill switch has a subject of its own).
@@ -114,13 +70,6 @@ export interface NodeStateMessage {
   readonly actor: string
   readonly at: number
 }
-
-/** What `sofia cluster events` prints: one message with its kind (from its subject) and its stream sequence. */
-export type ClusterEvent =
-  | { readonly kind: 'order'; readonly seq: number; readonly message: NodeOrderMessage }
-  | { readonly kind: 'fill'; readonly seq: number; readonly message: NodeFillMessage }
-  | { readonly kind: 'state'; readonly seq: number; readonly message: NodeStateMessage }
-  | { readonly kind: 'kill_switch'; readonly seq: number; readonly message: NodeKillSwitchMessage }
 
 /**
  * Where a node's store (and so its audit chain) is, put in the cluster's bucket at every join (key

@@ -13,6 +13,8 @@ import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.j
 import type { Order, OrderEvent, Trade } from '../model/index.js'
 import { optionsToJson } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
+import { toStoredFill, toStoredOrder } from '../store/index.js'
+export { toStoredFill, toStoredOrder } from '../store/index.js'
 import type { AuditType } from '../audit/index.js'
 
 export interface PersistenceOptions {
@@ -29,56 +31,6 @@ export interface PersistenceOptions {
    * late venue updates must reach the store even when no order is sent). Off by default (backtests).
    */
   readonly flushIntervalMs?: number
-}
-
-export function toStoredOrder(o: Order): StoredOrder {
-  return {
-    clientOrderId: o.clientOrderId,
-    strategyId: o.strategyId,
-    venue: o.venue,
-    symbol: o.symbol,
-    type: o.type,
-    side: o.side,
-    amount: o.amount.toString(),
-    price: o.price?.toString() ?? null,
-    decisionPrice: o.decisionPrice?.toString() ?? null,
-    state: o.state,
-    venueOrderId: o.venueOrderId ?? null,
-    filled: o.filled.toString(),
-    cost: o.cost.toString(),
-    reason: o.reason ?? null,
-    createdAt: o.timestamp,
-    updatedAt: o.lastUpdate,
-    options: storedOptions(o),
-  }
-}
-
-/**
- * The order's options, tag and, once its trigger fired, when (`triggeredAt`): a stop-limit restored after a
- * restart then rests at its price instead of waiting for its trigger again.
- */
-function storedOptions(o: Order): string | null {
-  const options = o.tag === undefined ? o.options : { ...o.options, tag: o.tag }
-  return o.triggeredAt === undefined ? optionsToJson(options) : optionsToJson(options, { triggeredAt: o.triggeredAt })
-}
-
-export function toStoredFill(t: Trade, strategyId: string): StoredFill {
-  return {
-    venue: t.venue,
-    tradeId: t.id,
-    clientOrderId: t.clientOrderId,
-    venueOrderId: t.order,
-    strategyId,
-    symbol: t.symbol,
-    side: t.side,
-    price: t.price.toString(),
-    amount: t.amount.toString(),
-    cost: t.cost.toString(),
-    feeCost: t.fee.cost.toString(),
-    feeCurrency: t.fee.currency,
-    takerOrMaker: t.takerOrMaker,
-    timestamp: t.timestamp,
-  }
 }
 
 /** What the audit chain says about an order (no secrets, decimals as strings). */

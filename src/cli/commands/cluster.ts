@@ -13,7 +13,7 @@ import type { KV } from '@nats-io/kv'
 import { actorOf } from '../operator-command.js'
 import { EVENT_KINDS, readClusterEvents } from '../../cluster/events.js'
 import type { EventKind } from '../../cluster/events.js'
-import type { ClusterEvent } from '../../cluster/types.js'
+import type { ClusterEvent } from '../../cluster/events.js'
 import { parseDuration } from '../../config/duration.js'
 import { InputError } from '../../model/index.js'
 import { parseTime } from '../args.js'
@@ -94,12 +94,12 @@ export function describeEvent(e: ClusterEvent): string {
   const head = `${at}  ${e.message.node}  ${e.kind.padEnd(11)}`
   switch (e.kind) {
     case 'order': {
-      const m = e.message
-      return `${head}${m.event} ${m.clientOrderId} ${m.strategyId} ${m.side} ${m.amount} ${m.symbol} ${m.type}${m.price !== null ? ` @ ${m.price}` : ''} → ${m.state} (filled ${m.filled})${m.reason !== undefined ? `: ${m.reason}` : ''}`
+      const { event, reason, order: o } = e.message
+      return `${head}${event} ${o.clientOrderId} ${o.strategyId} ${o.side} ${o.amount} ${o.symbol} ${o.type}${o.price !== null ? ` @ ${o.price}` : ''} → ${o.state} (filled ${o.filled})${reason !== undefined ? `: ${reason}` : ''}`
     }
     case 'fill': {
-      const m = e.message
-      return `${head}${m.tradeId} ${m.clientOrderId} ${m.strategyId} ${m.side} ${m.amount} ${m.symbol} @ ${m.price} fee ${m.fee.cost} ${m.fee.currency}`
+      const f = e.message.fill
+      return `${head}${f.tradeId} ${f.clientOrderId} ${f.strategyId} ${f.side} ${f.amount} ${f.symbol} @ ${f.price} fee ${f.feeCost} ${f.feeCurrency}`
     }
     case 'state': {
       const m = e.message
