@@ -222,7 +222,6 @@ export async function clusterStatus(cluster: KV, nodes: KV, now = Date.now()): P
   return { halt: await readHalt(cluster), nodes: list }
 }
 
-/** Puts a change of the global kill switch (`sofia cluster halt|resume`, and each node's own changes). */
 /** Every node's store record, by node id (nodes that are gone included). */
 export async function nodeStores(cluster: KV): Promise<NodeStoreRecord[]> {
   const out: NodeStoreRecord[] = []
@@ -234,6 +233,7 @@ export async function nodeStores(cluster: KV): Promise<NodeStoreRecord[]> {
   return out.sort((a, b) => a.node.localeCompare(b.node))
 }
 
+/** Puts a change of the global kill switch (`sofia cluster halt|resume`, and each node's own changes). */
 export async function putHalt(cluster: KV, halt: ClusterHalt): Promise<void> {
   await cluster.put(HALT_KEY, JSON.stringify(halt))
 }

@@ -31,11 +31,17 @@ export interface NodeChainReport {
   readonly reason?: string
 }
 
-/** Opens a node's store read-only from here, or says why it cannot be reached. */
-async function openNodeStore(r: NodeStoreRecord, integrity: 'quick' | 'full'): Promise<Store | string> {
+/** Why a node's chain was not verified: out of reach from here (not checked), or refused (gone, damaged). */
+interface NotOpened {
+  readonly checked: boolean
+  readonly reason: string
+}
+
+/** Opens a node's store read-only from here, or says why it cannot. */
+async function openNodeStore(r: NodeStoreRecord, integrity: 'quick' | 'full'): Promise<Store | NotOpened> {
   if (r.kind === 'sqlite') {
-    if (r.host !== hostname()) return `a SQLite store on host ${r.host}: verify it there (sofia audit verify --db ${r.location})`
-    if (!existsSync(r.location)) return `its store ${r.location} is gone`
+    if (r.host !== hostname()) return { checked: false, reason: `a SQLite store on host ${r.host}: verify it there (sofia audit verify --db ${r.location})` }
+    if (!existsSync(r.location)) return { checked: true, reason: `its store ${r.location} is gone` }
     return openStore({ dataDir: dirname(r.location), file: r.location, create: false, integrity })
   }
   if (r.kind === 'postgres') {
@@ -47,7 +53,7 @@ async function openNodeStore(r: NodeStoreRecord, integrity: 'quick' | 'full'): P
     const sameServer = mine !== undefined && mine !== '' && safePostgresUrl(mine) === safePostgresUrl(r.location)
     return openStore({ dataDir: '.', databaseUrl: sameServer ? mine : url.toString(), schema, create: false })
   }
-  return `a store of kind '${r.kind}' this version cannot open`
+  return { checked: false, reason: `a store of kind '${r.kind}' this version cannot open` }
 }
 
 /** Verifies every node's chain the cluster knows of. */
@@ -70,7 +76,7 @@ export async function verifyClusterChains(
   const reports: NodeChainReport[] = []
   for (const r of records) {
     const base = { node: r.node, host: r.host, kind: r.kind, location: r.location }
-    let store: Store | string
+    let store: Store | NotOpened
     try {
       store = await openNodeStore(r, o.integrity)
     } catch (error) {
@@ -78,8 +84,8 @@ export async function verifyClusterChains(
       reports.push({ ...base, checked: true, ok: false, reason: error instanceof Error ? error.message : String(error) })
       continue
     }
-    if (typeof store === 'string') {
-      reports.push({ ...base, checked: !store.startsWith('a '), ok: false, reason: store })
+    if ('reason' in store) {
+      reports.push({ ...base, checked: store.checked, ok: false, reason: store.reason })
       continue
     }
     try {
