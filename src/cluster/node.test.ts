@@ -34,13 +34,22 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
     await putHalt(cluster, change(false, 'resumed an hour ago', Date.now() - 3_600_000))
     const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
     const lines: string[] = []
-    const node = await ClusterNode.join({ servers: proxy.url, nodeId: 'n1', safety: paper.trader.safety, mode: () => 'paper', strategies: [], failClosedMs: 500, log: (l) => lines.push(l) })
+    const lineTimes: number[] = []
+    const log = (l: string): void => {
+      lines.push(l)
+      lineTimes.push(Date.now())
+    }
+    const node = await ClusterNode.join({ servers: proxy.url, nodeId: 'n1', safety: paper.trader.safety, mode: () => 'paper', strategies: [], failClosedMs: 500, log })
     const ks = (): ReturnType<typeof paper.trader.safety.killSwitch.state> => paper.trader.safety.killSwitch.state()
     try {
       expect(ks().active).toBe(false)
+      const lost = lines.length
       await proxy.cut()
-      expect(await waitFor(() => ks().active, 10_000, 50), 'halted itself').toBe(true)
+      expect(await waitFor(() => ks().active, 10_000, 20), 'halted itself').toBe(true)
       expect(ks().reason).toMatch(/fail closed/)
+      // Not at once: the bound (500 ms here) from the moment the node saw the link go.
+      const lostAt = lineTimes[lines.findIndex((l, i) => i >= lost && l.startsWith('cluster: lost NATS'))]!
+      expect(ks().since! - lostAt).toBeGreaterThanOrEqual(500)
       await proxy.reopen()
       expect(await waitFor(() => lines.includes('cluster: NATS is back'), 15_000, 50), 'reconnected').toBe(true)
       // Two beats later, the old resume has not lifted the node's own halt.
