@@ -4,7 +4,8 @@
  */
 export { Trader, strategyParamsOf, instrumentRecord } from './trader.js'
 export type { TraderOptions, VenueSetup, RecoverySummary } from './trader.js'
-export { Persistence, toStoredOrder, toStoredFill } from './persistence.js'
+export { Persistence } from './persistence.js'
+export { toStoredOrder, toStoredFill } from '../store/index.js'
 export type { PersistenceOptions } from './persistence.js'
 export { MarketState } from '../strategy/market-state.js'
 export type { SymbolState } from '../strategy/market-state.js'

@@ -14,7 +14,6 @@ import type { Order, OrderEvent, Trade } from '../model/index.js'
 import { optionsToJson } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
 import { toStoredFill, toStoredOrder } from '../store/index.js'
-export { toStoredFill, toStoredOrder } from '../store/index.js'
 import type { AuditType } from '../audit/index.js'
 
 export interface PersistenceOptions {

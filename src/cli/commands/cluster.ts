@@ -77,8 +77,9 @@ function parseKinds(value: string): EventKind[] {
 }
 
 /** `--since 1h` (that long ago) or a time (ISO 8601 or epoch ms). */
-function parseSince(value: string, now = Date.now()): number {
-  if (/^\d+(\.\d+)?[a-z]+$/i.test(value) && !/^\d{4}/.test(value)) {
+export function parseSince(value: string, now = Date.now()): number {
+  // A duration (30m, 1h30m, 1500ms) has a unit after each number; a time is digits only or has '-' or ':'.
+  if (/^(\d+(\.\d+)?[a-z]+)+$/i.test(value)) {
     try {
       return now - parseDuration(value)
     } catch (error) {
