@@ -22,11 +22,13 @@
  */
 import type { Clock } from '../engine/index.js'
 import { Ledger } from '../ledger/index.js'
-import { InputError, InvalidOrder, NetworkError, ZERO, dec, roundAmount } from '../model/index.js'
+import { InputError, InvalidOrder, ZERO, dec, roundAmount } from '../model/index.js'
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from '../venues/index.js'
 import type { AuditType } from '../audit/index.js'
+import { Copies } from './copies.js'
+import type { CancelReport } from '../venues/index.js'
 
 export const ROUTER_MODES = ['paper', 'shadow', 'canary', 'live', 'testnet'] as const
 export type RouterMode = (typeof ROUTER_MODES)[number]
@@ -93,8 +95,8 @@ export class ModeRouter implements Venue {
   private readonly live: Venue | undefined
   private readonly listeners: VenueListener[] = []
   private readonly roles = new Map<string, Role>()
-  /** Open orders of the secondary leg: clientOrderId → (leg, symbol). */
-  private readonly secondaryOpen = new Map<string, { leg: Leg; symbol: string }>()
+  /** The secondary leg's copies, kept until their venue settles each one. */
+  private readonly copies: Copies<Leg>
   private readonly ledgers: Record<Leg, Ledger>
   private readonly counts: Record<Leg, { orders: number; fills: number; filled: Decimal }> = {
     sim: { orders: 0, fills: 0, filled: ZERO },
@@ -121,6 +123,9 @@ export class ModeRouter implements Venue {
     if (!(o.canaryPercentage > 0 && o.canaryPercentage <= 100)) throw new InputError(`canary percentage must be in (0, 100], got ${o.canaryPercentage}`)
     this.instrumentMap = new Map(o.instruments.map((i) => [i.symbol, i]))
     this.ledgers = { sim: new Ledger({ reportingCurrency: o.reportingCurrency }), live: new Ledger({ reportingCurrency: o.reportingCurrency }) }
+    this.copies = new Copies<Leg>({
+      onError: (clientOrderId, leg, error) => this.o.audit?.(`${leg === 'live' ? 'canary' : 'shadow'}.error`, 'system', { clientOrderId, error }),
+    })
     this.sim = this.newSim(o.balances)
     o.live?.subscribe(this.legListener('live'))
   }
@@ -263,7 +268,7 @@ export class ModeRouter implements Venue {
 
   cancelOrder(clientOrderId: string, symbol: string): Promise<VenueOrder> {
     const role = this.roles.get(clientOrderId)
-    void this.cancelSecondary(clientOrderId)
+    this.copies.cancel(clientOrderId)
     return this.leg(role?.primary ?? this.primary).cancelOrder(clientOrderId, symbol)
   }
 
@@ -309,47 +314,30 @@ export class ModeRouter implements Venue {
         return
       }
     }
-    const copy: OrderRequest = { ...req, amount }
-    this.secondaryOpen.set(req.clientOrderId, { leg, symbol: req.symbol })
     this.counts[leg].orders++
     if (leg === 'live') this.o.audit?.('canary.order', 'system', { clientOrderId: req.clientOrderId, symbol: req.symbol, side: req.side, type: req.type, amount: amount.toString(), intent: req.amount.toString(), ...(req.price !== undefined ? { price: req.price.toString() } : {}) })
-    void this.leg(leg)
-      .createOrder(copy)
-      .then(
-        (ack) => this.onSecondaryOrder(leg, ack),
-        async (error: unknown) => {
-          if (error instanceof NetworkError) {
-            // Lost answer: ask, never resend.
-            const found = await this.leg(leg).fetchOrder(copy.clientOrderId, copy.symbol).catch(() => undefined)
-            if (found !== undefined) return this.onSecondaryOrder(leg, found)
-          }
-          this.secondaryOpen.delete(req.clientOrderId)
-          this.o.audit?.(`${leg === 'live' ? 'canary' : 'shadow'}.error`, 'system', { clientOrderId: req.clientOrderId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) })
-        },
-      )
+    this.copies.send(leg, this.leg(leg), { ...req, amount })
   }
 
-  private cancelSecondary(clientOrderId: string): Promise<void> {
-    const s = this.secondaryOpen.get(clientOrderId)
-    if (s === undefined) return Promise.resolve()
-    return this.leg(s.leg)
-      .cancelOrder(clientOrderId, s.symbol)
-      .then(
-        (o) => this.onSecondaryOrder(s.leg, o),
-        () => undefined,
-      )
-  }
-
-  private onSecondaryOrder(leg: Leg, o: VenueOrder): void {
-    if (o.status !== 'open' && this.secondaryOpen.get(o.clientOrderId)?.leg === leg) this.secondaryOpen.delete(o.clientOrderId)
+  /**
+   * Cancels the copies this router sent beside the session's orders (the canary's share on the exchange, the
+   * simulator's twins) and waits up to `timeoutMs` for their venues to settle them. The order manager's
+   * cancel-all includes this, so a kill switch or a stop leaves no copy working unknown.
+   */
+  cancelOwnOrders(symbol: string | undefined, timeoutMs: number): Promise<CancelReport> {
+    return this.copies.settle(symbol !== undefined ? { symbol } : {}, timeoutMs)
   }
 
   private legListener(leg: Leg, sim?: SimulatedVenue): VenueListener {
     return {
       onOrder: (o) => {
         if (sim !== undefined && sim !== this.sim) return // a replaced simulator
-        if (this.isPrimary(leg, o.clientOrderId)) for (const l of this.listeners) l.onOrder(o)
-        else this.onSecondaryOrder(leg, o)
+        if (this.isPrimary(leg, o.clientOrderId)) {
+          for (const l of this.listeners) l.onOrder(o)
+          // The exchange holds no more of an order than the strategy knows of: once the session's order is
+          // done (filled, canceled, refused), its canary copy's remainder is cancelled too.
+          if (o.status !== 'open' && this.copies.tagOf(o.clientOrderId) === 'live') this.copies.cancel(o.clientOrderId)
+        } else if (this.copies.tagOf(o.clientOrderId) === leg) this.copies.update(o)
       },
       onTrade: (t) => {
         if (sim !== undefined && sim !== this.sim) return
@@ -389,7 +377,7 @@ export class ModeRouter implements Venue {
     const role = this.roles.get(clientOrderId)
     if (role !== undefined) return role.primary === leg
     // Not sent this session (restored from the store, or an order of the exchange account): the primary's.
-    return leg === this.primary && !this.secondaryOpen.has(clientOrderId)
+    return leg === this.primary && !this.copies.has(clientOrderId)
   }
 
   // ---- mode changes -------------------------------------------------------------------------------------
@@ -431,13 +419,13 @@ export class ModeRouter implements Venue {
     this.switching = `${from} → ${to}`
     try {
       const cancelled = await hooks.cancelPrimary()
-      const secondary = [...this.secondaryOpen.keys()]
-      await Promise.all(secondary.map((id) => this.cancelSecondary(id)))
+      const copies = await this.copies.settle({}, 15_000)
+      if (copies.pending.length > 0) throw new InputError(`${copies.pending.length} copies on the ${from === 'canary' ? 'exchange' : 'simulator'} did not confirm their cancel within 15 s; mode unchanged`)
       if (primaryLeg(from) === 'live' && primaryLeg(to) === 'sim') this.sim = this.newSim(hooks.balances())
       this.currentMode = to
-      this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: secondary.length })
+      this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: copies.requested })
       await hooks.ready?.(from, to)
-      return { from, to, cancelled, secondaryCancelled: secondary.length }
+      return { from, to, cancelled, secondaryCancelled: copies.requested }
     } finally {
       this.switching = undefined
     }

@@ -31,7 +31,7 @@ import {
 import type { OrderOptions } from '../model/index.js'
 import { applyPositionOverride } from '../risk/index.js'
 import type { OwnRestingOrders, PreTradeRisk, RiskContext } from '../risk/index.js'
-import type { OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
+import type { CancelReport, OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
 import { OrderEmulator, emulatedAsOrder } from './emulator.js'
 import type { EmulatedOrder, EmulatorChange } from './emulator.js'
@@ -77,20 +77,7 @@ export interface OrderManagerOptions {
 }
 
 /** What a cancel-all came to, by the venues' word. */
-export interface CancelReport {
-  /** Orders a cancel was asked for (open, pending-cancel and in-flight ones). */
-  readonly requested: number
-  /** Canceled (or expired), confirmed by the venue. */
-  readonly canceled: readonly string[]
-  /** Filled completely before the cancel took. */
-  readonly filled: readonly string[]
-  /** Never reached the venue (rejected once it could no longer accept them). */
-  readonly rejected: readonly string[]
-  /** Still working at the venue when the wait ended: their cancels go on being retried. */
-  readonly pending: readonly string[]
-  /** The last error of each cancel that failed at least once (client id → message). */
-  readonly errors: Readonly<Record<string, string>>
-}
+export type { CancelReport }
 
 interface CancelWatch {
   attempts: number
@@ -622,7 +609,19 @@ export class OrderManager implements Component {
     const emulated = this.emulator.cancelAll(filter, 'cancel-all')
     const targets = this.openOrders(filter)
     for (const o of targets) this.cancel(o.clientOrderId)
+    for (const p of this.ownOrdersOf(filter)) p.catch(() => undefined)
     return targets.length + emulated
+  }
+
+  /**
+   * The venues' own orders beside the session's (a mode router's canary copies), asked to be cancelled:
+   * part of every cancel-all that is not one strategy's (a strategy's copies go with its own orders).
+   */
+  private ownOrdersOf(filter: { strategyId?: string; venue?: string; symbol?: string } | undefined, timeoutMs = 0): Promise<CancelReport>[] {
+    if (filter?.strategyId !== undefined) return []
+    const out: Promise<CancelReport>[] = []
+    for (const [id, venue] of this.venues) if ((filter?.venue === undefined || filter.venue === id) && venue.cancelOwnOrders !== undefined) out.push(venue.cancelOwnOrders(filter?.symbol, timeoutMs))
+    return out
   }
 
   /**
@@ -636,6 +635,7 @@ export class OrderManager implements Component {
     const targets = this.openOrders(filter)
     for (const o of targets) this.cancel(o.clientOrderId)
     const deadline = Date.now() + timeoutMs
+    const own = Promise.all(this.ownOrdersOf(filter, timeoutMs))
     while (targets.some((o) => !o.isTerminal) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     const by = (pred: (o: Order) => boolean): string[] => targets.filter(pred).map((o) => o.clientOrderId)
     const errors: Record<string, string> = {}
@@ -643,13 +643,14 @@ export class OrderManager implements Component {
       const e = this.cancelErrors.get(o.clientOrderId)
       if (e !== undefined) errors[o.clientOrderId] = e
     }
+    const reports = await own
     return {
-      requested: targets.length + emulated.length,
-      canceled: [...emulated, ...by((o) => o.state === 'canceled' || o.state === 'expired')],
-      filled: by((o) => o.state === 'closed'),
-      rejected: by((o) => o.state === 'rejected'),
-      pending: by((o) => !o.isTerminal),
-      errors,
+      requested: targets.length + emulated.length + reports.reduce((n, r) => n + r.requested, 0),
+      canceled: [...emulated, ...by((o) => o.state === 'canceled' || o.state === 'expired'), ...reports.flatMap((r) => r.canceled)],
+      filled: [...by((o) => o.state === 'closed'), ...reports.flatMap((r) => r.filled)],
+      rejected: [...by((o) => o.state === 'rejected'), ...reports.flatMap((r) => r.rejected)],
+      pending: [...by((o) => !o.isTerminal), ...reports.flatMap((r) => r.pending)],
+      errors: Object.assign(errors, ...reports.map((r) => r.errors)) as Record<string, string>,
     }
   }
 

@@ -264,6 +264,10 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
               onError(`final resync failed: ${error instanceof Error ? error.message : String(error)}`),
             )
           }
+        } else if (router.mode === 'canary') {
+          // The session's orders are the simulator's; their canary copies are on the exchange.
+          const report = await router.cancelOwnOrders(undefined, 5_000)
+          if (report.pending.length > 0) onError(`stopping with ${report.pending.length} canary order(s) whose cancel the exchange has not confirmed: ${report.pending.join(', ')}`)
         }
         feedStop.abort()
       })()

@@ -2,7 +2,7 @@
  * @module venues
  * The Venue port, the simulated exchange and the CCXT adapter (the matching engine is in book/).
  */
-export type { OrderRequest, VenueOrder, VenueListener, Venue, VenueFeature, VenueFeatureOrder } from './venue.js'
+export type { CancelReport, OrderRequest, VenueOrder, VenueListener, Venue, VenueFeature, VenueFeatureOrder } from './venue.js'
 export { OrderBook, SELF_TRADE_MODES } from '../book/index.js'
 export type { BookOrder, Match, OrderBookListener, OrderBookOptions, SelfTradeMode, DepthLevel } from '../book/index.js'
 export { SimulatedVenue } from './simulated-venue.js'

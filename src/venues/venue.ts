@@ -61,6 +61,22 @@ export interface VenueListener {
   onTrade(trade: Trade): void
 }
 
+/** What a cancel of several orders came to, as their venues settled them. */
+export interface CancelReport {
+  /** Orders a cancel was asked for (open, pending-cancel and in-flight ones). */
+  readonly requested: number
+  /** Canceled (or expired), confirmed by the venue. */
+  readonly canceled: readonly string[]
+  /** Filled completely before the cancel took. */
+  readonly filled: readonly string[]
+  /** Never reached the venue (rejected once it could no longer accept them). */
+  readonly rejected: readonly string[]
+  /** Still working at the venue when the wait ended: their cancels go on being retried. */
+  readonly pending: readonly string[]
+  /** The last error of each cancel that failed at least once (client id → message). */
+  readonly errors: Readonly<Record<string, string>>
+}
+
 export interface Venue {
   readonly id: string
   /** Markets with precision and limits (CCXT `loadMarkets`). */
@@ -101,4 +117,10 @@ export interface Venue {
    * venue that always answers (the in-process simulator).
    */
   acceptWindowMs?(): number | undefined
+  /**
+   * Orders this venue sent on its own beside the session's (a mode router's canary copies on the exchange):
+   * cancels those on the symbol (all without one) and waits up to `timeoutMs` for them to be settled. The
+   * order manager's cancel-all includes them, so a kill switch leaves nothing of the session's working.
+   */
+  cancelOwnOrders?(symbol: string | undefined, timeoutMs: number): Promise<CancelReport>
 }
