@@ -10,7 +10,6 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { InputError } from '../model/index.js'
 import type { Store } from '../store/index.js'
-import { isAuditType } from '../audit/index.js'
 import type { AuditType } from '../audit/index.js'
 
 export const LEASE_KEY = 'session.lease'
@@ -152,19 +151,14 @@ export function pendingRequests(state: ReadonlyMap<string, unknown>): ControlReq
   return out.sort((a, b) => a.at - b.at)
 }
 
-/** A record type an operator's process may append through `audit.append`: `area.event`, lower case. */
-const RECORD_TYPE = /^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/
-
-/** Executes `audit.append` in the session: the record goes into its chain under the request's actor. */
+/** Executes `audit.append` in the session (its type checked by `parseCommand`): the record goes into its chain under the request's actor. */
 export function appendOperatorRecord(
   persistence: { audit(type: AuditType, actor: string, payload: unknown): void } | undefined,
-  request: Pick<ControlRequest, 'args' | 'actor'>,
+  type: AuditType,
+  payload: unknown,
+  actor: string,
 ): { ok: boolean; result?: unknown; error?: string } {
-  const type = request.args['type']
-  if (typeof type !== 'string' || !RECORD_TYPE.test(type) || !isAuditType(type)) {
-    return { ok: false, error: `audit.append: args.type must be a record type of the audit vocabulary (like registry.registered) or operator.*, got ${JSON.stringify(type)}` }
-  }
   if (persistence === undefined) return { ok: false, error: 'audit.append: this session has no store' }
-  persistence.audit(type, request.actor, request.args['payload'] ?? null)
+  persistence.audit(type, actor, payload ?? null)
   return { ok: true, result: { recorded: type } }
 }

@@ -16,6 +16,7 @@ import type { Strategy } from '../strategy/index.js'
 import type { CcxtExchange, CcxtExchangeSpec, LiveFeed } from '../venues/index.js'
 import type { CcxtVenue } from '../venues/ccxt.js'
 import { assertNoLiveSession } from './control.js'
+import { parseCommand } from './commands.js'
 import { attachMetrics } from './metrics-wiring.js'
 import { ModeRouter, ROUTER_MODES, primaryLeg } from '../execution/mode-router.js'
 import type { RouterMode, RouterStatus } from '../execution/mode-router.js'
@@ -163,34 +164,33 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     // Fills on the exchange of a canary's copies share the client order id of the simulator's order: not ours.
     const owns = (clientOrderId: string): boolean => router.primaryOf(clientOrderId) !== 'sim'
     const command = async (name: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult> => {
+      const parsed = parseCommand(name, args, actor)
+      if (!parsed.ok) return { ok: false, error: parsed.error }
+      const c = parsed.value
       const t = ref.trader!
-      if (name === 'resync') {
+      if (c.command === 'resync') {
         if (venue === undefined || router.primary !== 'live') return { ok: false, error: `resync: the session's orders are not on the exchange in mode ${router.mode}` }
-        const summary = await resync(t, venue, { actor, owns, adopt: args['adopt'] === true, onAlert: onError })
+        const summary = await resync(t, venue, { actor, owns, adopt: c.args.adopt === true, onAlert: onError })
         options.onResync?.(summary)
         return { ok: true, result: summary }
       }
-      const to = name === 'shadow.rollback' ? 'shadow' : args['mode']
-      if (typeof to !== 'string' || !(ROUTER_MODES as readonly string[]).includes(to)) return { ok: false, error: `mode must be one of ${ROUTER_MODES.join(', ')}` }
-      if (name === 'shadow.rollback' && router.mode !== 'canary' && router.mode !== 'live' && router.mode !== 'testnet') {
+      if (c.command !== 'mode.set' && c.command !== 'shadow.rollback') return { ok: false, error: `${c.command}: not a command of the session's modes` }
+      const to = c.command === 'shadow.rollback' ? 'shadow' : c.args.mode
+      if (c.command === 'shadow.rollback' && router.mode !== 'canary' && router.mode !== 'live' && router.mode !== 'testnet') {
         return { ok: false, error: `shadow rollback: the session is in ${router.mode}, not canary or live` }
       }
-      // The runbook's canary steps (10%, then 50%, then live): a percentage with a switch to canary, or a change
-      // of percentage while in canary (new orders' exchange copies take it; nothing is cancelled).
-      const pct = args['percentage']
-      if (pct !== undefined && pct !== null) {
-        const n = typeof pct === 'number' ? pct : Number(pct)
-        if (to !== 'canary') return { ok: false, error: `percentage: only with mode canary (got mode ${to})` }
-        if (!(n > 0 && n <= 100)) return { ok: false, error: `percentage must be in (0, 100], got ${String(pct)}` }
+      // A change of percentage while in canary: new orders' exchange copies take it; nothing is cancelled.
+      const pct = c.command === 'mode.set' ? c.args.percentage : undefined
+      if (pct !== undefined) {
         const before = router.canaryPercentage
-        router.setCanaryPercentage(n, actor)
+        router.setCanaryPercentage(pct, actor)
         if (router.mode === 'canary') {
           t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
-          return { ok: true, result: { from: 'canary', to: 'canary', percentageFrom: before, percentage: n, cancelled: 0, status: router.status() } }
+          return { ok: true, result: { from: 'canary', to: 'canary', percentageFrom: before, percentage: pct, cancelled: 0, status: router.status() } }
         }
       }
       try {
-        const r = await router.setMode(to as RouterMode, actor, {
+        const r = await router.setMode(to, actor, {
           cancelPrimary: async () => {
             // Up to 15 s: an order in flight is settled only once the exchange can no longer accept it (~13 s).
             const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 15_000)
@@ -211,7 +211,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
             options.onResync?.(summary)
           },
         })
-        if (name === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r, reason: typeof args['reason'] === 'string' ? args['reason'] : '' })
+        if (c.command === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r, reason: c.args.reason })
         t.persistence?.setState(SESSION_MODE_KEY, router.mode, actor)
         t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
         return { ok: true, result: { ...r, status: router.status() } }

@@ -4,8 +4,8 @@
  * pre-trade check a strategy's order meets), and a flatten (reducing market orders, allowed while halted).
  * Both are audited with the actor and reason.
  */
-import type { Decimal } from '../model/index.js'
 import { dec } from '../model/index.js'
+import type { ManualOrder } from './commands.js'
 import { MANUAL_STRATEGY } from './safety-types.js'
 import type { CommandResult, FlattenOrder, FlattenResult, SafetyOptions } from './safety-types.js'
 
@@ -16,24 +16,8 @@ export type OperatorOrderDeps = Pick<SafetyOptions, 'orders' | 'market' | 'ledge
  * An operator's order from the ticket (`POST /orders`): under strategy id `manual`, through every pre-trade
  * check a strategy's order meets (a halt denies it), audited `operator.order` with the actor and reason.
  */
-export function placeManualOrder(o: OperatorOrderDeps, args: Readonly<Record<string, unknown>>, reason: string, actor: string): CommandResult {
-  if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
-  const text = (key: string): string | undefined => (typeof args[key] === 'string' && args[key] !== '' ? (args[key] as string) : typeof args[key] === 'number' ? String(args[key]) : undefined)
-  const [venue, symbol, side, type] = [text('venue'), text('symbol'), text('side'), text('type')]
-  if (venue === undefined || symbol === undefined) return { ok: false, error: 'venue and symbol are required' }
-  if (side !== 'buy' && side !== 'sell') return { ok: false, error: 'side must be buy or sell' }
-  if (type !== 'market' && type !== 'limit') return { ok: false, error: 'type must be market or limit' }
-  const number = (key: string): Decimal | undefined | string => {
-    const raw = text(key)
-    if (raw === undefined) return undefined
-    if (!/^\d+(\.\d+)?$/.test(raw) || !dec(raw).gt(0)) return `${key} must be a positive decimal, got '${raw}'`
-    return dec(raw)
-  }
-  const [amount, price, triggerPrice] = [number('amount'), number('price'), number('triggerPrice')]
-  for (const x of [amount, price, triggerPrice]) if (typeof x === 'string') return { ok: false, error: x }
-  if (amount === undefined) return { ok: false, error: 'amount is required' }
-  if (type === 'limit' && price === undefined) return { ok: false, error: 'a limit order needs a price' }
-  if (type === 'market' && price !== undefined) return { ok: false, error: 'a market order takes no price' }
+export function placeManualOrder(o: OperatorOrderDeps, ticket: ManualOrder, actor: string): CommandResult {
+  const { reason, venue, symbol, side, type, amount, price, triggerPrice } = ticket
   const last = o.market.lastPrice(venue, symbol)
   let order
   try {
@@ -43,21 +27,21 @@ export function placeManualOrder(o: OperatorOrderDeps, args: Readonly<Record<str
       symbol,
       side,
       type,
-      amount: amount as Decimal,
-      ...(price !== undefined ? { price: price as Decimal } : {}),
+      amount,
+      ...(price !== undefined ? { price } : {}),
       ...(last !== undefined ? { decisionPrice: dec(last) } : {}),
       tag: 'manual',
-      ...(triggerPrice !== undefined ? { options: { triggerPrice: triggerPrice as Decimal } } : {}),
+      ...(triggerPrice !== undefined ? { options: { triggerPrice } } : {}),
     })
   } catch (error) {
     // Refused before it became an order (an unknown venue or symbol): nothing was sent.
     const message = error instanceof Error ? error.message : String(error)
-    o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), refused: message })
+    o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: amount.toString(), refused: message })
     return { ok: false, error: `order refused: ${message}` }
   }
   const denied = order.state === 'denied' || order.state === 'rejected'
   const result = { clientOrderId: order.clientOrderId, state: order.state, ...(denied ? { denial: order.reason ?? null } : {}) }
-  o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: (amount as Decimal).toString(), ...(price !== undefined ? { price: (price as Decimal).toString() } : {}), ...(triggerPrice !== undefined ? { triggerPrice: (triggerPrice as Decimal).toString() } : {}), ...result })
+  o.persistence?.audit('operator.order', actor, { reason, venue, symbol, side, type, amount: amount.toString(), ...(price !== undefined ? { price: price.toString() } : {}), ...(triggerPrice !== undefined ? { triggerPrice: triggerPrice.toString() } : {}), ...result })
   return denied ? { ok: false, result, error: `order ${order.state}: ${order.reason ?? 'refused'}` } : { ok: true, result }
 }
 

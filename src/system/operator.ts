@@ -6,16 +6,18 @@
  * audit chain with the operator as actor.
  */
 import { existsSync } from 'node:fs'
-import { AuditLog, isAuditType } from '../audit/index.js'
+import { AuditLog } from '../audit/index.js'
 import { dec } from '../model/index.js'
-import { INACTIVE, KillSwitch, PositionOverride, TRADING_STATES, TradingStates } from '../risk/index.js'
-import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingState, TradingStatesSnapshot } from '../risk/index.js'
+import { INACTIVE, KillSwitch, PositionOverride, TradingStates } from '../risk/index.js'
+import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingStatesSnapshot } from '../risk/index.js'
 import type { Store, StoredOrder, WriteBatch } from '../store/index.js'
 import { EMULATED_STATE_KEY } from '../execution/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
 import { liveSession, sendRequest } from './control.js'
+import { parseCommand } from './commands.js'
+import type { OperatorCommand } from './commands.js'
 import type { ControlCommand, ControlResponse, Lease } from './control.js'
-import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, setOverride, storedOr } from './safety.js'
+import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, storedOr } from './safety.js'
 
 export interface OperatorResult {
   readonly ok: boolean
@@ -109,9 +111,15 @@ export class OperatorConsole {
   }
 
   private async offline(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<Omit<OperatorResult, 'via'>> {
+    const parsed = parseCommand(command, args, actor)
+    return parsed.ok ? this.onStore(parsed.value) : { ok: false, error: parsed.error }
+  }
+
+  /** Carries a command out on the store (no session running: the CLI is the only writer). */
+  private async onStore(c: OperatorCommand): Promise<Omit<OperatorResult, 'via'>> {
+    const { actor } = c
     const state = await this.store.loadState()
     const now = this.now()
-    const reason = typeof args['reason'] === 'string' ? args['reason'] : ''
     const audit = new AuditLog(await this.store.auditHead(), this.store.anchor)
     const write = async (batch: Omit<WriteBatch, 'audit'>): Promise<void> => {
       audit.checkpoint()
@@ -119,13 +127,14 @@ export class OperatorConsole {
       await this.store.write({ ...batch, audit: records })
       audit.committed(records)
     }
-    switch (command) {
+    switch (c.command) {
       case 'kill_switch.activate':
       case 'shutdown':
       case 'reconciliation.failed': {
+        const reason = c.args.reason
         if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
         const ks = this.killSwitch(state)
-        const event = ks.trip(command === 'reconciliation.failed' ? 'reconciliation' : 'manual', reason, actor, now, { session: null })
+        const event = ks.trip(c.command === 'reconciliation.failed' ? 'reconciliation' : 'manual', reason, actor, now, { session: null })
         if (event === undefined) return { ok: true, result: { changed: false, state: ks.state() } }
         audit.append('kill_switch.activated', actor, { ...event, via: 'store' }, now)
         await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
@@ -134,9 +143,9 @@ export class OperatorConsole {
       case 'kill_switch.deactivate': {
         const ks = this.killSwitch(state)
         // Monitors need a running session to measure; a breach that still stands trips it again on start.
-        const r = ks.deactivate(reason, actor, now, [], {
+        const r = ks.deactivate(c.args.reason, actor, now, [], {
           ...(this.killFile !== undefined && existsSync(this.killFile) ? { killFilePresent: this.killFile } : {}),
-          clearsReconciliation: args['clearsReconciliation'] === true,
+          clearsReconciliation: c.args.clearsReconciliation === true,
         })
         if (!r.ok) return { ok: false, error: r.blockers.join('; ') }
         if (r.event !== undefined) {
@@ -146,13 +155,8 @@ export class OperatorConsole {
         return { ok: true, result: { changed: r.event !== undefined, state: ks.state() } }
       }
       case 'trading_state.set': {
-        const target = args['state']
-        if (typeof target !== 'string' || !(TRADING_STATES as readonly string[]).includes(target)) {
-          return { ok: false, error: `state must be one of ${TRADING_STATES.join(', ')}` }
-        }
         const states = new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY))
-        const strategyId = typeof args['strategyId'] === 'string' ? args['strategyId'] : undefined
-        const changed = states.set(target as TradingState, strategyId)
+        const changed = states.set(c.args.state, c.args.strategyId)
         if (changed) {
           audit.append('state.changed', actor, { key: TRADING_STATES_KEY, value: states.snapshot(), via: 'store' }, now)
           await write({ state: [{ key: TRADING_STATES_KEY, value: states.snapshot() }] })
@@ -174,29 +178,25 @@ export class OperatorConsole {
         return { ok: false, error: 'flatten needs a running session to send its orders (start one; it stays halted while the kill switch is active)' }
       case 'orders.cancel':
       case 'orders.place':
-        return { ok: false, error: `${command} needs a running session to reach the venue` }
+        return { ok: false, error: `${c.command} needs a running session to reach the venue` }
       case 'mode.set':
       case 'shadow.rollback':
       case 'resync':
-        return { ok: false, error: `${command} needs a running session on an exchange (start one with sofia run --mode …)` }
+        return { ok: false, error: `${c.command} needs a running session on an exchange (start one with sofia run --mode …)` }
       case 'rollback':
         return { ok: false, error: 'rollback with no session running is carried out by the CLI itself (executeRollback with storeSafety)' }
       case 'audit.append': {
-        const type = args['type']
-        if (typeof type !== 'string' || !isAuditType(type)) {
-          return { ok: false, error: `audit.append: args.type must be a record type of the audit vocabulary or operator.*, got ${JSON.stringify(type)}` }
-        }
-        audit.append(type, actor, { ...(args['payload'] as object | undefined), via: 'store' }, now)
+        const payload = c.args.payload
+        audit.append(c.args.type, actor, { ...(typeof payload === 'object' && payload !== null ? payload : {}), via: 'store' }, now)
         await write({})
-        return { ok: true, result: { recorded: type } }
+        return { ok: true, result: { recorded: c.args.type } }
       }
       case 'position_override.set': {
         const override = new PositionOverride()
         const stored = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)
         if (stored.account !== undefined) override.set('account', stored.account)
         for (const [strategyId, m] of Object.entries(stored.strategies ?? {})) override.set({ strategyId }, m)
-        const r = setOverride(override, args)
-        if (!r.ok) return r
+        override.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
         audit.append('state.changed', actor, { key: POSITION_OVERRIDE_KEY, value: override.snapshot(), via: 'store' }, now)
         await write({ state: [{ key: POSITION_OVERRIDE_KEY, value: override.snapshot() }] })
         return { ok: true, result: override.snapshot() }

@@ -14,8 +14,8 @@ import { existsSync, writeFileSync } from 'node:fs'
 import type { Component } from '../engine/index.js'
 import type { Decimal } from '../model/index.js'
 import { InputError } from '../model/index.js'
-import type { CircuitBreakers, KillSwitch, KillSwitchEvent, KillSwitchTrigger, MonitorStatus, PositionOverride, RiskMonitors, TradingState } from '../risk/index.js'
-import { TRADING_STATES, isAutomaticTrigger } from '../risk/index.js'
+import type { CircuitBreakers, KillSwitch, KillSwitchEvent, KillSwitchTrigger, MonitorStatus, RiskMonitors, TradingState } from '../risk/index.js'
+import { isAutomaticTrigger } from '../risk/index.js'
 import type { ControlRequest, ControlResponse } from './control.js'
 import { HEARTBEAT_MS, LEASE_KEY, RESPONSE_PREFIX, REQUEST_PREFIX, appendOperatorRecord, newLease, pendingRequests } from './control.js'
 import { nonZeroPositions } from './positions.js'
@@ -23,6 +23,8 @@ import { DailyLoss } from './daily-loss.js'
 import { StalePauses } from './stale-pauses.js'
 import type { StalePauseChange } from './stale-pauses.js'
 import { flattenPositions, placeManualOrder } from './operator-orders.js'
+import { parseCommand } from './commands.js'
+import type { OperatorCommand } from './commands.js'
 import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenResult, CommandResult } from './safety-types.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
 
@@ -382,78 +384,65 @@ export class Safety implements Component {
   }
 
   /** Runs an operator's request (from the control channel or the API). */
-  execute(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): { ok: boolean; result?: unknown; error?: string } {
-    const reason = typeof request.args['reason'] === 'string' ? request.args['reason'] : ''
-    switch (request.command) {
-      case 'kill_switch.activate': {
-        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
-        const changed = this.activate('manual', reason, request.actor)
-        return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
-      }
+  execute(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): CommandResult {
+    const parsed = parseCommand(request.command, request.args, request.actor)
+    return parsed.ok ? this.run(parsed.value, request) : { ok: false, error: parsed.error }
+  }
+
+  private run(c: OperatorCommand, request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): CommandResult {
+    switch (c.command) {
+      case 'kill_switch.activate':
       case 'reconciliation.failed': {
-        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
-        const changed = this.activate('reconciliation', reason, request.actor)
+        const changed = this.activate(c.command === 'reconciliation.failed' ? 'reconciliation' : 'manual', c.args.reason, c.actor)
         return { ok: true, result: { changed, state: this.o.killSwitch.state() } }
       }
       case 'kill_switch.deactivate': {
-        const r = this.deactivate(reason, request.actor, {
-          clearsReconciliation: request.args['clearsReconciliation'] === true,
-          acknowledgeLoss: request.args['acknowledgeLoss'] === true,
-        })
+        const r = this.deactivate(c.args.reason, c.actor, { clearsReconciliation: c.args.clearsReconciliation === true, acknowledgeLoss: c.args.acknowledgeLoss === true })
         return r.ok ? { ok: true, result: { state: this.o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
       }
       case 'trading_state.set': {
-        const state = request.args['state']
-        if (typeof state !== 'string' || !(TRADING_STATES as readonly string[]).includes(state)) {
-          return { ok: false, error: `state must be one of ${TRADING_STATES.join(', ')}` }
-        }
-        const strategyId = typeof request.args['strategyId'] === 'string' ? request.args['strategyId'] : undefined
-        const changed = this.setTradingState(state as TradingState, request.actor, strategyId, reason === '' ? undefined : reason)
+        const changed = this.setTradingState(c.args.state, c.actor, c.args.strategyId, c.args.reason === '' ? undefined : c.args.reason)
         return { ok: true, result: { changed, tradingStates: this.o.tradingStates.snapshot() } }
       }
       case 'orders.cancel_all': {
         // Cancels asked for; the venues' confirmations come later (`cancelAllConfirmed` waits for them).
         const requested = this.o.orders.cancelAll()
-        this.o.persistence?.audit('operator.cancel_all', request.actor, { requested, reason })
+        this.o.persistence?.audit('operator.cancel_all', c.actor, { requested, reason: c.args.reason })
         return { ok: true, result: { requested } }
       }
       case 'orders.cancel': {
-        const id = request.args['clientOrderId']
-        if (typeof id !== 'string' || id === '') return { ok: false, error: 'clientOrderId is required' }
+        const id = c.args.clientOrderId
         const order = this.o.orders.order(id)
         if (order === undefined) return { ok: false, error: `no order ${id} in this session` }
         if (order.isTerminal) return { ok: false, error: `order ${id} is already ${order.state}` }
         this.o.orders.cancel(id)
-        this.o.persistence?.audit('operator.cancel', request.actor, { clientOrderId: id, reason })
+        this.o.persistence?.audit('operator.cancel', c.actor, { clientOrderId: id, reason: c.args.reason })
         // Asked for: the venue's confirmation settles it (pending_cancel until then).
         return { ok: true, result: { clientOrderId: id, state: this.o.orders.order(id)?.state ?? 'canceled' } }
       }
       case 'orders.place':
-        return this.placeManual(request.args, reason, request.actor)
+        return placeManualOrder(this.o, c.args, c.actor)
       case 'position_override.set': {
-        const r = setOverride(this.o.positionOverride, request.args)
-        if (!r.ok) return r
-        this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), request.actor, reason)
+        this.o.positionOverride.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
+        this.o.persistence?.setState(POSITION_OVERRIDE_KEY, this.o.positionOverride.snapshot(), c.actor, c.args.reason)
         return { ok: true, result: this.o.positionOverride.snapshot() }
       }
       case 'positions.flatten': {
-        if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
-        const strategyId = typeof request.args['strategy'] === 'string' ? request.args['strategy'] : undefined
-        const symbol = typeof request.args['symbol'] === 'string' ? request.args['symbol'] : undefined
-        const r = this.flatten(reason, request.actor, { ...(strategyId !== undefined ? { strategyId } : {}), ...(symbol !== undefined ? { symbol } : {}) })
+        const { reason, strategy, symbol } = c.args
+        const r = this.flatten(reason, c.actor, { ...(strategy !== undefined ? { strategyId: strategy } : {}), ...(symbol !== undefined ? { symbol } : {}) })
         return r.denied === 0 ? { ok: true, result: r } : { ok: false, result: r, error: `${r.denied} of ${r.orders.length} flatten orders denied: ${r.orders.filter((o) => o.code !== null).map((o) => `${o.venue}:${o.symbol} ${o.code}: ${o.reason ?? ''}`).join('; ')}` }
       }
       case 'status':
         return { ok: true, result: this.status() }
       case 'audit.append':
-        return appendOperatorRecord(this.o.persistence, request)
+        return appendOperatorRecord(this.o.persistence, c.args.type, c.args.payload, c.actor)
       case 'shutdown': {
         // Halt first (from here no order of any kind passes; every open order is cancelled), then record,
         // then tell the listeners and end the session once they are done or SHUTDOWN_NOTIFY_MS has passed.
-        const why = reason || 'pilot-off: emergency stop'
-        this.activate('manual', why, request.actor)
-        this.o.persistence?.audit('operator.shutdown', request.actor, { reason })
-        this.tell({ kind: 'shutdown', at: this.o.clock.now(), actor: request.actor, reason: why, trigger: null, detail: this.snapshot() })
+        const why = c.args.reason || 'pilot-off: emergency stop'
+        this.activate('manual', why, c.actor)
+        this.o.persistence?.audit('operator.shutdown', c.actor, { reason: c.args.reason })
+        this.tell({ kind: 'shutdown', at: this.o.clock.now(), actor: c.actor, reason: why, trigger: null, detail: this.snapshot() })
         void this.settleNotices(SHUTDOWN_NOTIFY_MS).then((settled) => {
           if (!settled) this.o.log?.(`pilot-off: notifications still pending after ${SHUTDOWN_NOTIFY_MS} ms; stopping anyway`)
           this.o.stopSession()
@@ -464,11 +453,11 @@ export class Safety implements Component {
       case 'shadow.rollback':
       case 'resync': {
         const handler = this.o.commands
-        if (handler === undefined) return { ok: false, error: `${request.command}: this session (${this.o.mode}) has no exchange modes` }
+        if (handler === undefined) return { ok: false, error: `${c.command}: this session (${this.o.mode}) has no exchange modes` }
         const r = handler(request)
         if (!(r instanceof Promise)) return r
         // Synchronous callers (the API) get an acknowledgement; the outcome is audited by the handler.
-        r.catch((error: unknown) => this.o.log?.(`${request.command} failed: ${String(error)}`))
+        r.catch((error: unknown) => this.o.log?.(`${c.command} failed: ${String(error)}`))
         return { ok: true, result: { started: true } }
       }
       case 'rollback': {
@@ -499,10 +488,6 @@ export class Safety implements Component {
     return this.execute(request)
   }
 
-  /** An operator's order from the ticket (see `placeManualOrder`). */
-  private placeManual(args: Readonly<Record<string, unknown>>, reason: string, actor: string): CommandResult {
-    return placeManualOrder(this.o, args, reason, actor)
-  }
 
   /** Closes positions with market orders, allowed while halted (see `flattenPositions`). */
   flatten(reason: string, actor: string, filter: { readonly strategyId?: string; readonly symbol?: string } = {}): FlattenResult {
@@ -655,16 +640,6 @@ export class Safety implements Component {
   }
 }
 
-/** Applies `{multiplier, strategyId?}` to a position override; a bad value is refused with a reason. */
-export function setOverride(override: PositionOverride, args: Readonly<Record<string, unknown>>): { ok: true } | { ok: false; error: string } {
-  const m = args['multiplier']
-  if ((typeof m !== 'string' && typeof m !== 'number') || !Number.isFinite(Number(m)) || Number(m) < 0 || Number(m) > 1) {
-    return { ok: false, error: `multiplier must be a number from 0 to 1, got ${JSON.stringify(m)}` }
-  }
-  const strategyId = typeof args['strategyId'] === 'string' ? args['strategyId'] : undefined
-  override.set(strategyId === undefined ? 'account' : { strategyId }, String(m))
-  return { ok: true }
-}
 
 /** Parses a stored trading-state or kill-switch value defensively (a damaged value is an input error). */
 export function storedOr<T>(value: unknown, fallback: T, key: string): T {
