@@ -6,6 +6,7 @@ import type { Clock, EngineEvents, EventBus } from '../engine/index.js'
 import type { EmulatedOrder, OrderManager } from '../execution/index.js'
 import type { Ledger } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
+import { InputError } from '../model/index.js'
 import type { CircuitBreakers, KillSwitch, KillSwitchState, KillSwitchTrigger, MonitorStatus, OrderPurpose, PositionOverride, RiskMonitors, TradingStates } from '../risk/index.js'
 import type { MarketState } from '../strategy/market-state.js'
 import type { ControlRequest } from './control.js'
@@ -166,3 +167,11 @@ export interface SafetyStatus {
   /** Strategies held to reducing orders because a feed they depend on is stale, with those feeds. */
   readonly stalePaused: Readonly<Record<string, readonly string[]>>
 }
+
+/** Parses a stored trading-state or kill-switch value defensively (a damaged value is an input error). */
+export function storedOr<T>(value: unknown, fallback: T, key: string): T {
+  if (value === undefined || value === null) return fallback
+  if (typeof value !== 'object') throw new InputError(`stored state '${key}' is malformed`)
+  return value as T
+}
+
