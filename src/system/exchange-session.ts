@@ -29,7 +29,8 @@ import type { CommandResult } from './safety.js'
 import { Trader } from './trader.js'
 import { MarketRecorder } from './market-recorder.js'
 import type { StrategySpec } from './session.js'
-import type { RecoverySummary, TraderOptions } from './trader.js'
+import type { RecoverySummary } from './recovery.js'
+import type { TraderOptions } from './session-config.js'
 
 /** Store state key of the router's last status (read by `sofia shadow status`). */
 export const SHADOW_STATUS_KEY = 'shadow.status'

@@ -2,8 +2,10 @@
  * @module system
  * The composition root: sessions, the trader, backtests and their reports.
  */
-export { Trader, strategyParamsOf, instrumentRecord } from './trader.js'
-export type { TraderOptions, VenueSetup, RecoverySummary } from './trader.js'
+export { Trader } from './trader.js'
+export { strategyParamsOf, instrumentRecord } from './session-config.js'
+export type { TraderOptions, VenueSetup } from './session-config.js'
+export type { RecoverySummary } from './recovery.js'
 export { Persistence } from './persistence.js'
 export { toStoredOrder, toStoredFill } from '../store/index.js'
 export type { PersistenceOptions } from './persistence.js'
@@ -36,7 +38,7 @@ export type { ResyncSummary, ResyncOptions } from './resync.js'
 export { runExchangeSession, SHADOW_STATUS_KEY, SESSION_MODE_KEY } from './exchange-session.js'
 export type { ExchangeSession, ExchangeSessionOptions, ExchangeSessionResult } from './exchange-session.js'
 export type { CommandResult, RollbackHandler } from './safety.js'
-export type { ControlHandler } from './trader.js'
+export type { ControlHandler } from './session-config.js'
 export { runPreflight, PREFLIGHT_STATUSES } from './preflight.js'
 export type { PreflightCheck, PreflightStatus, PreflightOptions } from './preflight.js'
 export { notifierReportSender } from './report-sender.js'

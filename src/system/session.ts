@@ -20,8 +20,8 @@ import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
 import { createStrategy, strategyParamNames } from '../strategy/index.js'
-import type { StrategySpec, VenueSetup } from './trader.js'
-export type { StrategySpec } from './trader.js'
+import type { StrategySpec, VenueSetup } from './session-config.js'
+export type { StrategySpec } from './session-config.js'
 
 /** The data argument that selects the built-in synthetic market instead of files. */
 export const SYNTHETIC = 'synthetic'

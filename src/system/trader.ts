@@ -8,162 +8,37 @@
  * the venues (which match on the event), then the strategies; for fills, the ledger before persistence and
  * before the strategies.
  *
- * With a store, `Trader.create` first recovers: the ledger is rebuilt from the stored deposits and fills,
- * the (in-process) venues get the recovered balances and working orders back, the order manager its
- * sequences and orders, and the audit chain continues from the stored head.
+ * With a store, `Trader.create` first recovers (system/recovery): the ledger is rebuilt from the stored
+ * deposits and fills, the (in-process) venues get the recovered balances and working orders back, the order
+ * manager its sequences and orders, and the audit chain continues from the stored head. What a session is
+ * made of is `TraderOptions` (system/session-config).
  */
 import { AuditLog } from '../audit/index.js'
 import { BarBuilder } from '../data/index.js'
-import type { Clock, Component, MarketSource, RunStats } from '../engine/index.js'
+import type { MarketSource, RunStats } from '../engine/index.js'
 import { Engine, WallClock } from '../engine/index.js'
-import { EMULATED_STATE_KEY, OrderManager, storeTag } from '../execution/index.js'
+import { EMULATED_STATE_KEY, OrderManager } from '../execution/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
-import { Ledger } from '../ledger/index.js'
-import type { Decimal, DecimalLike, Instrument, MarketEvent, OrderEvent } from '../model/index.js'
-import { BadSymbol, Order, ZERO, dec, isTriggerOrder, optionsFromJson, roundPrice, triggeredAtFromJson } from '../model/index.js'
+import type { Ledger } from '../ledger/index.js'
+import type { Decimal, Instrument, MarketEvent } from '../model/index.js'
+import { BadSymbol, ZERO, dec, roundPrice } from '../model/index.js'
 import { INACTIVE, KillSwitch, RiskEngine, TradingStates, deny } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchState, PreTradeRisk, TradingStatesSnapshot } from '../risk/index.js'
-import { fillTrade, storeIdentity } from '../store/index.js'
-import type { Store, StoredOrder } from '../store/index.js'
-import type { Strategy } from '../strategy/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
-import type { ControlRequest } from './control.js'
-import { assertNoLiveSession } from './control.js'
-import type { CommandResult } from './safety.js'
 import { MarketState } from '../strategy/market-state.js'
-import { Persistence } from './persistence.js'
 import { StrategyRunner } from '../strategy/runner.js'
 import { ModeRouter } from '../execution/mode-router.js'
+import { Persistence } from './persistence.js'
+import { prepare, preparedInMemory, restoreOrders } from './recovery.js'
+import type { Prepared, RecoverySummary } from './recovery.js'
 import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './risk-setup.js'
-import type { RiskSettings } from './risk-setup.js'
 import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY, KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, Safety, TRADING_STATES_KEY, storedOr } from './safety.js'
 import type { DailyBaseline } from './safety.js'
+import { feedsOfParams } from './session-config.js'
+import type { TraderOptions } from './session-config.js'
+import { equitySampler, sessionRecorder } from './session-recorder.js'
 import { strategyLines } from './strategy-lines.js'
-
-/** A strategy to run: a registered name (or file) and its parameters. */
-export interface StrategySpec {
-  readonly name: string
-  readonly params: Readonly<Record<string, string>>
-}
-
-export interface VenueSetup {
-  readonly id: string
-  readonly instruments: readonly Instrument[]
-  readonly balances: Readonly<Record<string, DecimalLike>>
-  /**
-   * A ready-made venue (the CCXT adapter, a mode router) used instead of a simulated exchange. Its owner
-   * opens and closes it; market events reach it when it has an `onMarket` method.
-   */
-  readonly venue?: Venue
-}
-
-/** Runs the operator commands a session adds to the safety layer's (mode changes, resync). */
-export type ControlHandler = (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
-
-export interface TraderOptions {
-  readonly clock: Clock
-  readonly venues: readonly VenueSetup[]
-  readonly strategies: readonly Strategy[]
-  /** Currency equity and P&L are reported in. */
-  readonly reportingCurrency: string
-  /** How often (engine time) the equity curve is sampled. */
-  readonly equitySampleMs: number
-  readonly latencyMs?: number
-  readonly slippageBps?: number
-  readonly risk?: PreTradeRisk
-  /** Where the session is recorded; without it nothing is stored. */
-  readonly store?: Store
-  /** `backtest`, `paper`, …: recorded in the audit chain. */
-  readonly mode?: string
-  /** Wall-clock flush interval of the store (paper, live); backtests flush at barriers and at the end. */
-  readonly flushIntervalMs?: number
-  /** Limits, kill switch mode, monitor thresholds, breakers (default: DEFAULT_RISK). */
-  readonly riskSettings?: RiskSettings
-  /** Size multipliers from `config/position_override.json` (they replace the stored ones). */
-  readonly positionOverride?: { readonly account?: string; readonly strategies?: Readonly<Record<string, string>> }
-  /** The KILL_SWITCH file to watch (wall-clock sessions; default none). */
-  readonly killFile?: string
-  /** Where safety alerts go besides the audit chain (default: nowhere). */
-  readonly onAlert?: (line: string) => void
-  readonly onSignal?: (strategyId: string, name: string, detail: Record<string, unknown>) => void
-  readonly onLog?: (strategyId: string, message: string) => void
-  /** Handles `mode.set`, `shadow.rollback` and `resync` (sessions on an exchange); others refuse them. */
-  readonly controlHandler?: ControlHandler
-  /**
-   * Name and parameters of each strategy by id, as the user gave them: recorded in `session.started` so
-   * `sofia replay` can rebuild each strategy exactly (see `strategyParamsOf`).
-   */
-  readonly strategyParams?: Readonly<Record<string, StrategySpec>>
-  /**
-   * Client order ids carry the store's identity and restore epoch (unique per exchange account across stores
-   * and restores). On for sessions that send orders to an exchange; off elsewhere, so backtests stay
-   * byte-identical run to run.
-   */
-  readonly uniqueClientIds?: boolean
-  /** How the store is named in messages (its file or URL). */
-  readonly storeName?: string
-}
-
-/**
- * The feeds (`venue:symbol`) a strategy's parameters name: its venue(s) × its symbol. Empty when they do not
- * name both (the strategy then depends on every feed as far as the stale-data pause is concerned).
- */
-export function feedsOfParams(params: Readonly<Record<string, string>> | undefined): string[] {
-  if (params === undefined) return []
-  const symbol = params['symbol']
-  const venues = ['venue', 'venueA', 'venueB'].map((k) => params[k]).filter((v): v is string => typeof v === 'string' && v !== '')
-  return symbol === undefined || symbol === '' ? [] : venues.map((v) => `${v}:${symbol}`)
-}
-
-/** The `strategyParams` of strategies made by `createStrategies(specs)` (same ids, same order). */
-export function strategyParamsOf(strategies: readonly Strategy[], specs: readonly StrategySpec[]): Record<string, StrategySpec> {
-  const out: Record<string, StrategySpec> = {}
-  strategies.forEach((s, i) => {
-    const spec = specs[i]
-    if (spec !== undefined) out[s.id] = { name: spec.name, params: { ...spec.params } }
-  })
-  return out
-}
-
-/** An instrument as `session.started` records it (decimals as strings); `makeInstrument` reads it back. */
-export function instrumentRecord(i: Instrument): Record<string, string> {
-  return {
-    symbol: i.symbol,
-    tickSize: i.tickSize.toString(),
-    stepSize: i.stepSize.toString(),
-    minAmount: i.minAmount.toString(),
-    minCost: i.minCost.toString(),
-    makerFee: i.makerFee.toString(),
-    takerFee: i.takerFee.toString(),
-  }
-}
-
-/** What recovery found in the store, for the operator. */
-export interface RecoverySummary {
-  /** 1 for a fresh session, then one more per restart. */
-  readonly epoch: number
-  readonly fillsReplayed: number
-  readonly ordersRestored: number
-  /** Orders the store had as in flight that the restarted venue cannot have: closed as rejected/canceled. */
-  readonly ordersClosed: number
-}
-
-interface Prepared {
-  readonly ledger: Ledger
-  readonly state: ReadonlyMap<string, unknown>
-  readonly balances: ReadonlyMap<string, Record<string, string>>
-  readonly openOrders: readonly StoredOrder[]
-  readonly sequences: ReadonlyMap<string, number>
-  readonly auditHead: { seq: number; hash: string } | undefined
-  readonly fresh: boolean
-  readonly summary: RecoverySummary
-  /** The store's tag in client order ids (see `uniqueClientIds`). */
-  readonly idTag?: string
-}
-
-const EPOCH_KEY = 'session.epoch'
-/** Trigger and trailing orders Sofia works itself for a venue that cannot take them (execution/emulator). */
 
 export class Trader {
   readonly engine: Engine
@@ -185,26 +60,7 @@ export class Trader {
 
   /** A trader without a store (tests, quick runs). */
   static inMemory(options: Omit<TraderOptions, 'store'>): Trader {
-    const ledger = new Ledger({ reportingCurrency: options.reportingCurrency })
-    const balances = new Map<string, Record<string, string>>()
-    for (const v of options.venues) {
-      const b: Record<string, string> = {}
-      for (const [asset, amount] of Object.entries(v.balances)) {
-        ledger.deposit(v.id, asset, dec(amount))
-        b[asset] = dec(amount).toString()
-      }
-      balances.set(v.id, b)
-    }
-    return new Trader(options, {
-      ledger,
-      state: new Map(),
-      balances,
-      openOrders: [],
-      sequences: new Map(),
-      auditHead: undefined,
-      fresh: true,
-      summary: { epoch: 1, fillsReplayed: 0, ordersRestored: 0, ordersClosed: 0 },
-    })
+    return new Trader(options, preparedInMemory(options))
   }
 
   private constructor(
@@ -387,9 +243,9 @@ export class Trader {
     if (persistence !== undefined) engine.add(persistence)
     for (const v of venues) if (v instanceof SimulatedVenue) engine.add(v)
     engine.add(this.orders)
-    if (persistence !== undefined) engine.add(this.sessionRecorder(persistence, prepared))
+    if (persistence !== undefined) engine.add(sessionRecorder(persistence, prepared, options, this.orders))
     engine.add(this.safety)
-    engine.add(this.equitySampler())
+    engine.add(equitySampler(clock, options.equitySampleMs, () => this.sampleEquity()))
     const runners = this.runners
     engine.add({
       name: 'strategies',
@@ -397,7 +253,7 @@ export class Trader {
       stop: () => runners.forEach((r) => r.stop()),
     })
 
-    this.restoreOrders(prepared.openOrders)
+    restoreOrders({ venues, orders: this.orders, bus, clock }, prepared.openOrders)
   }
 
   instrument(venue: string, symbol: string): Instrument {
@@ -485,108 +341,6 @@ export class Trader {
     this.options.onAlert?.(`[critical] strategy ${strategyId} halted: ${handler} threw: ${message}${where !== undefined ? ` (${where})` : ''}; ${cancelled} open orders cancelled, the session goes on`)
   }
 
-  /**
-   * Working limit orders go back into their (in-process) venue and the order manager; orders that were in
-   * flight to a venue that no longer has them are closed, audited, and never re-sent.
-   */
-  private restoreOrders(stored: readonly StoredOrder[]): void {
-    const now = this.engine.clock.now()
-    for (const s of stored) {
-      let order = restoredOrder(s)
-      const found = this.venues.find((v) => v.id === s.venue)
-      if (found !== undefined && !(found instanceof SimulatedVenue)) {
-        // A real exchange still has its orders: adopt them as stored; resync settles them before trading.
-        this.orders.adopt(order)
-        continue
-      }
-      const venue = found
-      // Trigger orders go back waiting for their trigger, unless it had fired: a stop-limit then rests at its
-      // price (a fired stop-market was worked at once; one still open is not restored).
-      const waiting = isTriggerOrder(order.options) && order.triggeredAt === undefined
-      const working = (s.type === 'limit' || waiting) && s.venueOrderId !== null && (s.state === 'open' || s.state === 'pending_cancel')
-      if (working && venue !== undefined && (order.price !== undefined || waiting)) {
-        venue.restoreOrder({
-          clientOrderId: s.clientOrderId,
-          venueOrderId: s.venueOrderId!,
-          symbol: s.symbol,
-          side: s.side,
-          price: order.price ?? ZERO,
-          amount: order.amount,
-          filled: order.filled,
-          cost: order.cost,
-          timestamp: s.createdAt,
-          type: s.type,
-          options: order.options,
-          ...(order.triggeredAt !== undefined ? { triggered: true } : {}),
-        })
-        if (s.state === 'pending_cancel') order = restoredOrder({ ...s, state: 'open' }) // the cancel is sent again below
-        this.orders.adopt(order)
-        if (s.state === 'pending_cancel') this.orders.cancel(order.clientOrderId)
-        continue
-      }
-      const reason = 'lost in restart: the venue has no record of it'
-      const event: OrderEvent =
-        order.state === 'submitted' || order.state === 'created'
-          ? { type: 'rejected', timestamp: now, reason }
-          : { type: 'canceled', timestamp: now }
-      if (order.state === 'created') order.apply({ type: 'submitted', timestamp: now }) // recorded just before its send: never reached the venue
-      order.apply(event)
-      this.orders.adopt(order)
-      this.engine.bus.publish('order', { order, event, recovered: true })
-    }
-  }
-
-  private sessionRecorder(persistence: Persistence, prepared: Prepared): Component {
-    return {
-      name: 'session',
-      start: () => {
-        if (prepared.fresh) {
-          for (const setup of this.options.venues) {
-            for (const [asset, amount] of Object.entries(setup.balances)) {
-              persistence.recordDeposit(setup.id, asset, dec(amount).toString(), 'initial balance')
-            }
-          }
-        }
-        persistence.setState(EPOCH_KEY, prepared.summary.epoch, 'system')
-        persistence.audit('session.started', 'system', {
-          mode: this.options.mode ?? 'paper',
-          epoch: prepared.summary.epoch,
-          strategies: this.options.strategies.map((s) => s.id),
-          venues: this.options.venues.map((v) => v.id),
-          recovered: prepared.summary,
-          ...(this.options.strategyParams !== undefined ? { params: this.options.strategyParams } : {}),
-          instruments: Object.fromEntries(this.options.venues.map((v) => [v.id, v.instruments.map(instrumentRecord)])),
-          ...(this.options.latencyMs !== undefined ? { latencyMs: this.options.latencyMs } : {}),
-          ...(this.options.slippageBps !== undefined ? { slippageBps: this.options.slippageBps } : {}),
-        })
-        const r = persistence.barrier()
-        if (r !== undefined) return r
-      },
-      stop: () => {
-        persistence.audit('session.stopped', 'system', { fills: this.orders.counters.fills, orders: this.orders.counters.submitted })
-      },
-    }
-  }
-
-  private equitySampler(): Component {
-    const clock = this.options.clock
-    const every = this.options.equitySampleMs
-    let cancel: (() => void) | undefined
-    const schedule = (at: number): void => {
-      cancel = clock.setTimer(at, (now) => {
-        this.sampleEquity()
-        schedule(now + every)
-      })
-    }
-    return {
-      name: 'equity-sampler',
-      start: () => schedule(clock.now() + every),
-      stop: () => {
-        cancel?.()
-        this.sampleEquity()
-      },
-    }
-  }
 }
 
 /** The first stack frame outside Sofia and Node (the user's strategy file), as `file:line:column`. */
@@ -598,102 +352,6 @@ function firstUserFrame(stack: string | undefined): string | undefined {
     if (!at.includes('/node_modules/') && !at.includes('/dist/src/') && !at.includes('/src/system/') && !at.startsWith('node:')) return at
   }
   return undefined
-}
-
-/** Rebuilds an order from its stored row (its fills are in the ledger; the order keeps the totals). */
-function restoredOrder(s: StoredOrder): Order {
-  const options = optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`)
-  const { tag: _tag, ...rest } = options
-  return Order.restore(
-    {
-      clientOrderId: s.clientOrderId,
-      strategyId: s.strategyId,
-      venue: s.venue,
-      symbol: s.symbol,
-      type: s.type,
-      side: s.side,
-      amount: dec(s.amount),
-      timestamp: s.createdAt,
-      ...(s.price !== null ? { price: dec(s.price) } : {}),
-      ...(s.decisionPrice !== null ? { decisionPrice: dec(s.decisionPrice) } : {}),
-      ...(options.tag !== undefined ? { tag: options.tag } : {}),
-      options: rest,
-    },
-    {
-      state: s.state,
-      filled: dec(s.filled),
-      cost: dec(s.cost),
-      venueOrderId: s.venueOrderId ?? undefined,
-      reason: s.reason ?? undefined,
-      lastUpdate: s.updatedAt,
-      triggeredAt: triggeredAtFromJson(s.options),
-    },
-  )
-}
-
-async function prepare(options: TraderOptions): Promise<Prepared> {
-  const store = options.store
-  const ledger = new Ledger({ reportingCurrency: options.reportingCurrency })
-  const instruments = new Map<string, Instrument>()
-  for (const v of options.venues) for (const i of v.instruments) instruments.set(`${v.id}|${i.symbol}`, i)
-  // A live session (wall clock) is the store's only writer: a second one is refused before it touches anything.
-  if (store !== undefined && options.clock instanceof WallClock) await assertNoLiveSession(store, options.storeName ?? 'the store')
-  const deposits = store === undefined ? [] : await store.loadDeposits()
-  const fresh = deposits.length === 0
-  if (fresh) {
-    for (const v of options.venues) for (const [asset, amount] of Object.entries(v.balances)) ledger.deposit(v.id, asset, dec(amount))
-  } else {
-    for (const d of deposits) ledger.deposit(d.venue, d.asset, dec(d.amount))
-  }
-  let fillsReplayed = 0
-  if (store !== undefined && !fresh) {
-    for await (const batch of store.iterateFills()) {
-      for (const f of batch) {
-        const inst = instruments.get(`${f.venue}|${f.symbol}`)
-        if (inst === undefined) throw new BadSymbol(`stored fill ${f.tradeId} is on ${f.venue} ${f.symbol}, which this session does not list`)
-        ledger.applyFill(fillTrade(f), inst, f.strategyId)
-        fillsReplayed++
-      }
-    }
-  }
-  const balances = new Map<string, Record<string, string>>()
-  for (const b of ledger.balances()) {
-    const perVenue = balances.get(b.venue) ?? {}
-    perVenue[b.asset] = b.total.toString()
-    balances.set(b.venue, perVenue)
-  }
-  const openOrders = store === undefined || fresh ? [] : await store.loadOrders({ openOnly: true })
-  const sequences = store === undefined ? new Map<string, number>() : await store.loadSequences()
-  const auditHead = store === undefined ? undefined : await store.auditHead()
-  const state = store === undefined ? new Map<string, unknown>() : await store.loadState()
-  const lastEpoch = state.get(EPOCH_KEY) as number | undefined
-  let idTag: string | undefined
-  if (options.uniqueClientIds === true && store !== undefined) {
-    const id = await storeIdentity(store)
-    idTag = storeTag(id.identity, id.restoreEpoch)
-  }
-  const working = openOrders.filter(
-    (s) =>
-      (s.type === 'limit' || (isTriggerOrder(optionsFromJson(s.options ?? null, `order ${s.clientOrderId} in the store`)) && triggeredAtFromJson(s.options) === undefined)) &&
-      s.venueOrderId !== null &&
-      (s.state === 'open' || s.state === 'pending_cancel'),
-  )
-  return {
-    ledger,
-    state,
-    balances,
-    openOrders,
-    sequences,
-    auditHead,
-    fresh,
-    ...(idTag !== undefined ? { idTag } : {}),
-    summary: {
-      epoch: (lastEpoch ?? 0) + 1,
-      fillsReplayed,
-      ordersRestored: working.length,
-      ordersClosed: openOrders.length - working.length,
-    },
-  }
 }
 
 function hasOnMarket(v: Venue): v is Venue & { onMarket(e: MarketEvent): void } {
