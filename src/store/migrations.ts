@@ -32,187 +32,124 @@ export const SCHEMA_MIGRATIONS_SQL = {
 )`,
 } as const
 
+type Engine = 'sqlite' | 'postgres'
+
+/** Whole numbers (timestamps, sequences): 64-bit in both, spelled as each engine spells it. */
+const INT: Record<Engine, string> = { sqlite: 'INTEGER', postgres: 'BIGINT' }
+
+/**
+ * The fills table. `id` keeps insertion order for (timestamp, id) iteration: in SQLite it is assigned by the
+ * store under the write lock; several writers may share a PostgreSQL store, so there it is an identity column.
+ */
+function fillsTable(e: Engine, name: string, key: string): string {
+  const id = e === 'sqlite' ? 'id INTEGER NOT NULL UNIQUE' : 'id BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE'
+  return `CREATE TABLE ${name} (
+  venue TEXT NOT NULL,
+  trade_id TEXT NOT NULL,
+  ${id},
+  client_order_id TEXT NOT NULL,
+  venue_order_id TEXT NOT NULL,
+  strategy_id TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  side TEXT NOT NULL,
+  price TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  cost TEXT NOT NULL,
+  fee_cost TEXT NOT NULL,
+  fee_currency TEXT NOT NULL,
+  taker_or_maker TEXT NOT NULL,
+  timestamp ${INT[e]} NOT NULL,
+  PRIMARY KEY (${key})
+);`
+}
+
+/** The first schema, in one engine's SQL. */
+function initialSchema(e: Engine): string {
+  const int = INT[e]
+  const fillIdNote =
+    e === 'sqlite'
+      ? `-- id keeps insertion order for (timestamp, id) iteration; assigned by the store under the write lock
+-- (an explicit column, because VACUUM may renumber the implicit rowid of a table without INTEGER PRIMARY KEY).`
+      : `-- id keeps insertion order for (timestamp, id) iteration; several writers may share a PostgreSQL store,
+-- so it comes from an identity column rather than from the store.`
+  const depositId = e === 'sqlite' ? 'id INTEGER PRIMARY KEY AUTOINCREMENT' : 'id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY'
+  return `
+CREATE TABLE orders (
+  client_order_id TEXT PRIMARY KEY,
+  strategy_id TEXT NOT NULL,
+  venue TEXT NOT NULL,
+  symbol TEXT NOT NULL,
+  type TEXT NOT NULL,
+  side TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  price TEXT,
+  decision_price TEXT,
+  state TEXT NOT NULL,
+  venue_order_id TEXT,
+  filled TEXT NOT NULL,
+  cost TEXT NOT NULL,
+  reason TEXT,
+  created_at ${int} NOT NULL,
+  updated_at ${int} NOT NULL
+);
+CREATE INDEX orders_state ON orders (state);
+${fillIdNote}
+${fillsTable(e, 'fills', 'venue, trade_id')}
+CREATE INDEX fills_timestamp ON fills (timestamp, id);
+CREATE TABLE deposits (
+  ${depositId},
+  venue TEXT NOT NULL,
+  asset TEXT NOT NULL,
+  amount TEXT NOT NULL,
+  ts ${int} NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE TABLE state (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE sequences (
+  strategy_id TEXT PRIMARY KEY,
+  next ${int} NOT NULL
+);
+CREATE TABLE strategy_versions (
+  strategy TEXT NOT NULL,
+  version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  params TEXT NOT NULL,
+  code_hash TEXT NOT NULL,
+  artifact TEXT NOT NULL,
+  validation TEXT NOT NULL,
+  created_at ${int} NOT NULL,
+  PRIMARY KEY (strategy, version)
+);
+CREATE TABLE reports (
+  kind TEXT NOT NULL,
+  date TEXT NOT NULL,
+  path TEXT NOT NULL,
+  created_at ${int} NOT NULL,
+  summary TEXT NOT NULL,
+  PRIMARY KEY (kind, date, path)
+);
+CREATE TABLE audit (
+  seq ${int} PRIMARY KEY,
+  ts ${int} NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  body TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_ts ON audit (ts);
+`
+}
+
+/** A migration whose SQL is the same in both engines. */
+const both = (version: number, name: string, sql: string): Migration => ({ version, name, sqlite: sql, postgres: sql })
+
 export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'initial',
-    sqlite: `
-CREATE TABLE orders (
-  client_order_id TEXT PRIMARY KEY,
-  strategy_id TEXT NOT NULL,
-  venue TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  type TEXT NOT NULL,
-  side TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  price TEXT,
-  decision_price TEXT,
-  state TEXT NOT NULL,
-  venue_order_id TEXT,
-  filled TEXT NOT NULL,
-  cost TEXT NOT NULL,
-  reason TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE INDEX orders_state ON orders (state);
--- id keeps insertion order for (timestamp, id) iteration; assigned by the store under the write lock
--- (an explicit column, because VACUUM may renumber the implicit rowid of a table without INTEGER PRIMARY KEY).
-CREATE TABLE fills (
-  venue TEXT NOT NULL,
-  trade_id TEXT NOT NULL,
-  id INTEGER NOT NULL UNIQUE,
-  client_order_id TEXT NOT NULL,
-  venue_order_id TEXT NOT NULL,
-  strategy_id TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  side TEXT NOT NULL,
-  price TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  cost TEXT NOT NULL,
-  fee_cost TEXT NOT NULL,
-  fee_currency TEXT NOT NULL,
-  taker_or_maker TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  PRIMARY KEY (venue, trade_id)
-);
-CREATE INDEX fills_timestamp ON fills (timestamp, id);
-CREATE TABLE deposits (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  venue TEXT NOT NULL,
-  asset TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE TABLE state (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE sequences (
-  strategy_id TEXT PRIMARY KEY,
-  next INTEGER NOT NULL
-);
-CREATE TABLE strategy_versions (
-  strategy TEXT NOT NULL,
-  version TEXT NOT NULL,
-  status TEXT NOT NULL,
-  params TEXT NOT NULL,
-  code_hash TEXT NOT NULL,
-  artifact TEXT NOT NULL,
-  validation TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (strategy, version)
-);
-CREATE TABLE reports (
-  kind TEXT NOT NULL,
-  date TEXT NOT NULL,
-  path TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  summary TEXT NOT NULL,
-  PRIMARY KEY (kind, date, path)
-);
-CREATE TABLE audit (
-  seq INTEGER PRIMARY KEY,
-  ts INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  body TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE INDEX audit_ts ON audit (ts);
-`,
-    postgres: `
-CREATE TABLE orders (
-  client_order_id TEXT PRIMARY KEY,
-  strategy_id TEXT NOT NULL,
-  venue TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  type TEXT NOT NULL,
-  side TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  price TEXT,
-  decision_price TEXT,
-  state TEXT NOT NULL,
-  venue_order_id TEXT,
-  filled TEXT NOT NULL,
-  cost TEXT NOT NULL,
-  reason TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL
-);
-CREATE INDEX orders_state ON orders (state);
--- id keeps insertion order for (timestamp, id) iteration; several writers may share a PostgreSQL store,
--- so it comes from an identity column rather than from the store.
-CREATE TABLE fills (
-  venue TEXT NOT NULL,
-  trade_id TEXT NOT NULL,
-  id BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-  client_order_id TEXT NOT NULL,
-  venue_order_id TEXT NOT NULL,
-  strategy_id TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  side TEXT NOT NULL,
-  price TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  cost TEXT NOT NULL,
-  fee_cost TEXT NOT NULL,
-  fee_currency TEXT NOT NULL,
-  taker_or_maker TEXT NOT NULL,
-  timestamp BIGINT NOT NULL,
-  PRIMARY KEY (venue, trade_id)
-);
-CREATE INDEX fills_timestamp ON fills (timestamp, id);
-CREATE TABLE deposits (
-  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  venue TEXT NOT NULL,
-  asset TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  ts BIGINT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE TABLE state (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE sequences (
-  strategy_id TEXT PRIMARY KEY,
-  next BIGINT NOT NULL
-);
-CREATE TABLE strategy_versions (
-  strategy TEXT NOT NULL,
-  version TEXT NOT NULL,
-  status TEXT NOT NULL,
-  params TEXT NOT NULL,
-  code_hash TEXT NOT NULL,
-  artifact TEXT NOT NULL,
-  validation TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  PRIMARY KEY (strategy, version)
-);
-CREATE TABLE reports (
-  kind TEXT NOT NULL,
-  date TEXT NOT NULL,
-  path TEXT NOT NULL,
-  created_at BIGINT NOT NULL,
-  summary TEXT NOT NULL,
-  PRIMARY KEY (kind, date, path)
-);
-CREATE TABLE audit (
-  seq BIGINT PRIMARY KEY,
-  ts BIGINT NOT NULL,
-  type TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  payload TEXT NOT NULL,
-  body TEXT NOT NULL,
-  prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE INDEX audit_ts ON audit (ts);
-`,
-  },
+  { version: 1, name: 'initial', sqlite: initialSchema('sqlite'), postgres: initialSchema('postgres') },
   {
     // The body column repeats what the other columns say: verification rebuilds it from them byte for byte
     // (audit/record.ts bodyText), so it is kept only where they cannot rebuild it. Old bodies are copied; one
@@ -250,30 +187,16 @@ CREATE INDEX audit_ts ON audit (ts);
 ALTER TABLE audit ALTER COLUMN body DROP NOT NULL;
 `,
   },
-  {
-    // Signed heads and key records are few (one per thousand records or minute): a partial index finds them
-    // without scanning the chain, and costs nothing on the other records' inserts.
-    version: 3,
-    name: 'audit-anchor-index',
-    sqlite: `
+  // Signed heads and key records are few (one per thousand records or minute): a partial index finds them
+  // without scanning the chain, and costs nothing on the other records' inserts.
+  both(3, 'audit-anchor-index', `
 CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'audit.key');
-`,
-    postgres: `
-CREATE INDEX audit_anchors ON audit (seq) WHERE type IN ('audit.checkpoint', 'audit.key');
-`,
-  },
-  {
-    // What an order asks for beyond side, type, amount and price (time in force, reduce-only, trigger,
-    // trailing stop, bracket, the strategy's tag), as one JSON text; NULL for a plain order.
-    version: 4,
-    name: 'order-options',
-    sqlite: `
+`),
+  // What an order asks for beyond side, type, amount and price (time in force, reduce-only, trigger,
+  // trailing stop, bracket, the strategy's tag), as one JSON text; NULL for a plain order.
+  both(4, 'order-options', `
 ALTER TABLE orders ADD COLUMN options TEXT;
-`,
-    postgres: `
-ALTER TABLE orders ADD COLUMN options TEXT;
-`,
-  },
+`),
   {
     // A fill is named by (venue, trade id, side), not (venue, trade id): a self-trade on an exchange without
     // self-trade prevention is one trade id with two fills of ours, a buy and a sell. Every stored key stays
@@ -282,24 +205,7 @@ ALTER TABLE orders ADD COLUMN options TEXT;
     version: 5,
     name: 'fills-key-side',
     sqlite: `
-CREATE TABLE fills_v5 (
-  venue TEXT NOT NULL,
-  trade_id TEXT NOT NULL,
-  id INTEGER NOT NULL UNIQUE,
-  client_order_id TEXT NOT NULL,
-  venue_order_id TEXT NOT NULL,
-  strategy_id TEXT NOT NULL,
-  symbol TEXT NOT NULL,
-  side TEXT NOT NULL,
-  price TEXT NOT NULL,
-  amount TEXT NOT NULL,
-  cost TEXT NOT NULL,
-  fee_cost TEXT NOT NULL,
-  fee_currency TEXT NOT NULL,
-  taker_or_maker TEXT NOT NULL,
-  timestamp INTEGER NOT NULL,
-  PRIMARY KEY (venue, trade_id, side)
-);
+${fillsTable('sqlite', 'fills_v5', 'venue, trade_id, side')}
 INSERT INTO fills_v5 (venue, trade_id, id, client_order_id, venue_order_id, strategy_id, symbol, side, price, amount, cost, fee_cost, fee_currency, taker_or_maker, timestamp)
 SELECT venue, trade_id, id, client_order_id, venue_order_id, strategy_id, symbol, side, price, amount, cost, fee_cost, fee_currency, taker_or_maker, timestamp FROM fills ORDER BY id;
 DROP TABLE fills;
