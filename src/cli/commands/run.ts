@@ -7,16 +7,14 @@ import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
 import { join, resolve } from 'node:path'
-import { ROUTER_MODES, createStrategies, runExchangeSession, startAlerting, strategyParamsOf } from '../../system/index.js'
-import type { Alerting, RouterMode } from '../../system/index.js'
-import type { Alert } from '../../observability/index.js'
+import { ROUTER_MODES, createStrategies, runExchangeSession, strategyParamsOf } from '../../system/index.js'
+import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
-import type { LiveCanary } from '../../ops/canary/index.js'
 import { prepareSessionRollback } from './rollback.js'
 import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster, nodeStore } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
@@ -81,9 +79,7 @@ export function registerRun(program: Command): void {
     let stopCanary: (() => void) | undefined
     let overrideWatch: { stop(): void } | undefined
     let cluster: ClusterNode | undefined
-    let alerting: Alerting | undefined
     try {
-      const metrics = createMetrics({ processMetrics: false })
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
       const result = await runExchangeSession({
@@ -101,35 +97,15 @@ export function registerRun(program: Command): void {
         store,
         riskSettings: session.risk,
         killFile: session.killFile,
-        metrics,
+        metrics: createMetrics({ processMetrics: false }),
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
         onReady: async (s) => {
-          // As in `sofia serve`: the alert rules and notifiers of config/alerts.yaml, and every trip and
-          // pilot-off notified (pilot-off waits for the delivery, bounded) besides its incident record.
-          let canary: LiveCanary | undefined = undefined
-          const desk = await startAlerting({
-            trader: s.trader,
-            metrics,
-            dataDir: dataDirOf(flags),
-            onAlert: (alert) => {
-              if (alert.state === 'firing' && alert.severity === 'critical') canary?.reportAlert(alert.at, `${alert.rule}: ${alert.summary}`)
-            },
-          })
-          alerting = desk
-          for (const line of desk.config.inactive ?? []) log(`sofia: warning: ${line}`)
-          const notifier = async (alert: Alert): Promise<void> => {
-            desk.hub.notify(alert)
-            await desk.hub.drain()
-          }
-          attachSafetyRecords(s.trader.safety, { store, dataDir: dataDirOf(flags), flush: async () => void (await s.trader.persistence?.flush()), notifier, log })
+          attachSafetyRecords(s.trader.safety, { store, dataDir: dataDirOf(flags), flush: async () => void (await s.trader.persistence?.flush()), log })
           overrideWatch = watchSessionPositionOverride(s.trader, strategies.map((x) => x.id), log)
-          canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
-          if (canary !== undefined) {
-            const c = canary
-            stopCanary = () => c.stop()
-          }
+          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
+          if (canary !== undefined) stopCanary = () => canary.stop()
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
             const leases = accountLeases(spec, symbols)
@@ -151,7 +127,6 @@ export function registerRun(program: Command): void {
       await cluster?.leave()
       overrideWatch?.stop()
       stopCanary?.()
-      await alerting?.stop()
       await rollback.close()
       await store.close()
       if (timer !== undefined) clearTimeout(timer)
