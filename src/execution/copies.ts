@@ -12,12 +12,14 @@
  * `settle` cancels and waits, and reports like the order manager's `cancelAllConfirmed`: nothing unconfirmed
  * is counted as canceled. A kill switch and a session stop use it, so no copy is left working unknown.
  */
-import { NetworkError, OrderNotFound, RateLimitExceeded } from '../model/index.js'
+import { NetworkError, OrderNotFound } from '../model/index.js'
 import type { OrderRequest, Venue, VenueOrder } from '../venues/index.js'
 import type { CancelReport } from '../venues/index.js'
+import { cancelRetryDelay } from './retry.js'
 
-interface Copy {
+interface Copy<Tag extends string> {
   readonly id: string
+  readonly tag: Tag
   readonly symbol: string
   readonly venue: Venue
   /** `sending` until the venue answers (or a lookup finds it); `unknown` when neither did. */
@@ -37,7 +39,7 @@ export interface CopiesOptions {
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error))
 
 export class Copies<Tag extends string = string> {
-  private readonly open = new Map<string, Copy & { readonly tag: Tag }>()
+  private readonly open = new Map<string, Copy<Tag>>()
   /** How each copy ended: venue status, or `gone` for one the venue never had. Kept for reports. */
   private readonly ended = new Map<string, string>()
   private readonly errors = new Map<string, string>()
@@ -60,7 +62,7 @@ export class Copies<Tag extends string = string> {
 
   /** Sends a copy to its venue and keeps it until the venue settles it. */
   send(tag: Tag, venue: Venue, req: OrderRequest): void {
-    const c: Copy & { readonly tag: Tag } = { id: req.clientOrderId, symbol: req.symbol, venue, tag, state: 'sending', sentAt: Date.now(), cancelWanted: false, cancelInFlight: false, attempts: 0, timer: undefined }
+    const c: Copy<Tag> = { id: req.clientOrderId, symbol: req.symbol, venue, tag, state: 'sending', sentAt: Date.now(), cancelWanted: false, cancelInFlight: false, attempts: 0, timer: undefined }
     this.open.set(c.id, c)
     venue.createOrder(req).then(
       (ack) => this.update(ack),
@@ -137,7 +139,7 @@ export class Copies<Tag extends string = string> {
     for (const c of this.open.values()) if (c.timer !== undefined) clearTimeout(c.timer)
   }
 
-  private finish(c: Copy, status: string): void {
+  private finish(c: Copy<Tag>, status: string): void {
     if (this.open.get(c.id) !== c) return
     if (c.timer !== undefined) clearTimeout(c.timer)
     this.open.delete(c.id)
@@ -152,7 +154,7 @@ export class Copies<Tag extends string = string> {
     }
   }
 
-  private sendCancel(c: Copy): void {
+  private sendCancel(c: Copy<Tag>): void {
     if (this.disposed || this.open.get(c.id) !== c) return
     c.attempts++
     c.cancelInFlight = true
@@ -190,11 +192,10 @@ export class Copies<Tag extends string = string> {
     )
   }
 
-  private retry(c: Copy, reason: string, error?: unknown): void {
+  private retry(c: Copy<Tag>, reason: string, error?: unknown): void {
     if (this.disposed || this.open.get(c.id) !== c) return
     this.errors.set(c.id, reason)
-    const exp = Math.min(5_000, 250 * 2 ** Math.min(c.attempts - 1, 5))
-    const after = error instanceof RateLimitExceeded && error.retryAfterMs !== undefined ? Math.max(exp, error.retryAfterMs) : exp
+    const after = cancelRetryDelay(c.attempts, error)
     c.timer = setTimeout(() => {
       c.timer = undefined
       this.sendCancel(c)

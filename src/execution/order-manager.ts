@@ -21,7 +21,6 @@ import {
   NetworkError,
   Order,
   OrderNotFound,
-  RateLimitExceeded,
   ZERO,
   checkOptions,
   isTriggerOrder,
@@ -33,6 +32,7 @@ import { applyPositionOverride } from '../risk/index.js'
 import type { OwnRestingOrders, PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { CancelReport, OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
 import { clientOrderId } from './client-order-id.js'
+import { cancelRetryDelay } from './retry.js'
 import { OrderEmulator, emulatedAsOrder } from './emulator.js'
 import type { EmulatedOrder, EmulatorChange } from './emulator.js'
 
@@ -733,8 +733,7 @@ export class OrderManager implements Component {
   private retryCancel(order: Order, w: CancelWatch, reason: string, error?: unknown): void {
     if (this.disposed || order.isTerminal) return this.cancelDone(order)
     this.cancelErrors.set(order.clientOrderId, reason)
-    const exp = Math.min(5_000, 250 * 2 ** Math.min(w.attempts - 1, 5))
-    const after = error instanceof RateLimitExceeded && error.retryAfterMs !== undefined ? Math.max(exp, error.retryAfterMs) : exp
+    const after = cancelRetryDelay(w.attempts, error)
     w.timer = setTimeout(() => {
       w.timer = undefined
       this.sendCancel(order, w)

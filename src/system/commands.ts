@@ -145,7 +145,8 @@ export function parseCommand(command: ControlCommand, args: Readonly<Record<stri
   const r = schema.safeParse(args)
   if (r.success) return { ok: true, value: { command, args: r.data, actor } as OperatorCommand }
   const issue = r.error.issues[0]!
-  // Messages written here say what they are about; zod's own ones get the field.
-  const own = issue.code === 'custom' || issue.code === 'invalid_value' || /required|must be/.test(issue.message)
-  return { ok: false, error: own || issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}` }
+  // A message written here, or one that names its field, says what it is about; zod's own get the field.
+  const field = issue.path.join('.')
+  const named = issue.code === 'custom' || field === '' || issue.message.includes(field)
+  return { ok: false, error: named ? issue.message : `${field}: ${issue.message}` }
 }
