@@ -2,7 +2,9 @@
  * @module test/notify.e2e.test
  * `sofia notify --severity S "text"` (the runbook's notify_emergency) against a local webhook receiver:
  * delivered → exit 0; the receiver failing every attempt → exit 1; a severity below every notifier's
- * minimum → exit 1; bad usage → exit 2. Needs `npm run build`.
+ * minimum → exit 1; bad usage → exit 2. And a session of `sofia run` on the local exchange notifies the
+ * webhook when its kill switch trips, as `sofia serve` does (the notifiers only: a run session does not
+ * evaluate alert rules). Needs `npm run build`.
  */
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, cliEnv } from './helpers.js'
+import { startSim, stopSim, waitFor } from './sim.js'
 import type { CliResult } from './helpers.js'
 
 let server: Server
@@ -94,4 +97,36 @@ describe('sofia notify', () => {
     expect(bad.code).toBe(2)
     expect(bad.stderr).toBe("sofia: --severity: expected info, warning or critical, got 'urgent'\n")
   })
+})
+
+describe('sofia run', () => {
+  it('notifies the webhook of config/alerts.yaml when its kill switch trips', async () => {
+    status = 200
+    received.length = 0
+    const sim = await startSim(['--tick-ms', '50', '--seed', '3', '--symbols', 'BTC/USDT', '--api-key', 'NK', '--api-secret', 'NS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+    const dir = home('warning')
+    const env = cliEnv({ EXCHANGE: 'binance', API_KEY: 'NK', API_SECRET: 'NS', KILL_SWITCH: 'OFF' })
+    const session = spawn(process.execPath, [CLI, 'run', '--mode', 'live', '--url', sim.url, '--venue', 'xsim', '--strategy', 'market-maker', '--param', 'amount=0.001', '--param', 'spreadBps=50', '--data-dir', join(dir, 'var')], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    session.stderr.on('data', (d: Buffer) => (stderr += String(d)))
+    const exited = new Promise<number | null>((resolve) => session.once('exit', (code) => resolve(code)))
+    try {
+      // Trading, then halted from another process through the control channel.
+      expect(await waitFor(() => stderr.includes('resync'), 20_000, 100), stderr).toBe(true)
+      const halt = await run(dir, ['kill-switch', 'activate', '--reason', 'desk: halt for the notify test', '--data-dir', join(dir, 'var')])
+      expect(halt.code, halt.stderr).toBe(0)
+      expect(await waitFor(() => received.some((r) => r.body.includes('desk: halt for the notify test')), 15_000, 100), stderr).toBe(true)
+      const hook = received.find((r) => r.body.includes('desk: halt for the notify test'))!
+      expect(hook.path).toBe('/hook')
+      expect(hook.body).toContain('critical')
+    } finally {
+      session.kill('SIGINT')
+      await exited
+      await stopSim(sim)
+    }
+  }, 60_000)
 })

@@ -12,13 +12,16 @@ import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
-import { POSITION_OVERRIDE_FILE, addConfigOption, readPositionOverride, resolveStrategyFlags, sessionConfig, watchSessionPositionOverride } from '../session-config.js'
+import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { attachLiveCanary, attachSafetyRecords, loadCanaryConfig } from '../../ops/canary/index.js'
-import { prepareSessionRollback } from './rollback.js'
-import { accountLeases, addClusterOptions, clusterMarketData, clusterSettings, joinCluster, nodeStore } from '../cluster-option.js'
-import type { ClusterFlags } from '../cluster-option.js'
+import { loadCanaryConfig } from '../../ops/canary/index.js'
+import { notifierFromConfig } from './rollback.js'
+import { accountLeases, clusterMarketData, joinCluster } from '../../cluster/join.js'
 import type { ClusterNode } from '../../cluster/node.js'
+import { POSITION_OVERRIDE_FILE, attachOperations, readPositionOverride } from '../../desk/index.js'
+import type { Operations } from '../../desk/index.js'
+import { addClusterOptions, clusterSettings, nodeStore } from '../cluster-option.js'
+import type { ClusterFlags } from '../cluster-option.js'
 
 interface RunFlags extends ExchangeFlags, ClusterFlags {
   mode?: string
@@ -72,12 +75,9 @@ export function registerRun(program: Command): void {
     const canaryConfig = loadCanaryConfig()
     const store = await openStoreFromFlags(flags, { create: true })
     const log = (line: string): void => void process.stderr.write(`${line}\n`)
-    const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
-      await store.close()
-      throw error
-    })
-    let stopCanary: (() => void) | undefined
-    let overrideWatch: { stop(): void } | undefined
+    // Trips, pilot-off and rollbacks are notified through config/alerts.yaml's notifiers, as in `sofia serve`.
+    const notifier = await notifierFromConfig()
+    let ops: Operations | undefined
     let cluster: ClusterNode | undefined
     try {
       const spec = exchangeSpec(config, flags, mode)
@@ -102,10 +102,7 @@ export function registerRun(program: Command): void {
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
         onReady: async (s) => {
-          attachSafetyRecords(s.trader.safety, { store, dataDir: dataDirOf(flags), flush: async () => void (await s.trader.persistence?.flush()), log })
-          overrideWatch = watchSessionPositionOverride(s.trader, strategies.map((x) => x.id), log)
-          const canary = await attachLiveCanary({ session: s, store, config: canaryConfig, rollback: rollback.attach(s.trader), strategies: specs.map((x) => x.name), specs, log })
-          if (canary !== undefined) stopCanary = () => canary.stop()
+          ops = await attachOperations({ trader: s.trader, exchange: s, store, dataDir: dataDirOf(flags), specs, canary: canaryConfig, ...(notifier !== undefined ? { notify: notifier.notify } : {}), log })
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
             const leases = accountLeases(spec, symbols)
@@ -125,9 +122,8 @@ export function registerRun(program: Command): void {
       process.stdout.write(flags.json === true ? `${JSON.stringify(summary)}\n` : `session ended in mode ${summary.mode} (recorded in ${store.location}): ${summary.fills} fills, net P&L ${summary.pnl.net}\n`)
     } finally {
       await cluster?.leave()
-      overrideWatch?.stop()
-      stopCanary?.()
-      await rollback.close()
+      ops?.stop()
+      await notifier?.close()
       await store.close()
       if (timer !== undefined) clearTimeout(timer)
       process.off('SIGINT', stop)
