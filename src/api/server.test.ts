@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dec } from '../model/index.js'
 import { createMetrics } from '../observability/index.js'
 import { MemoryStore } from '../store/index.js'
-import { attachMetrics } from '../system/index.js'
+import { DEFAULT_RISK, attachMetrics } from '../system/index.js'
 import type { ApiDeps } from './deps.js'
 import { buildServer } from './server.js'
 import { openPaperSession } from './session.js'
@@ -515,6 +515,36 @@ describe('operator API: dashboard views', () => {
     const r = await get('/risk/status')
     expect(Array.isArray(r.json['usage'])).toBe(true)
   })
+
+  it("/risk/status's gross exposure is the figure the pre-trade check compares, and its daily limit the one in force", async () => {
+    const limited = new MemoryStore()
+    const viewer = (await createToken(limited, { name: 'v', role: 'viewer', createdBy: 'operator:test' })).token
+    const session = await openPaperSession({
+      store: limited,
+      stepMs: 20,
+      riskSettings: { ...DEFAULT_RISK, limits: { ...DEFAULT_RISK.limits, maxGrossExposure: dec('10000000'), maxDailyLoss: dec('1000000'), maxDailyLossPct: 0.5 } },
+    })
+    const tokens = new TokenRegistry(limited)
+    await tokens.start()
+    const server = (await buildServer({ ...deps, trader: session.trader, store: limited, tokens, running: () => session.running() })).app
+    const ran = session.run()
+    try {
+      await waitFor('a position', () => session.trader.ledger.positions().some((p) => !p.amount.isZero()), 15_000)
+      session.stop()
+      await ran
+      const r = await server.inject({ method: 'GET', url: '/risk/status', headers: { authorization: `Bearer ${viewer}` } })
+      const body = r.json() as { usage: { limit: string; current: string }[]; dailyPnl: { limit: string } }
+      const gross = body.usage.find((u) => u.limit === 'maxGrossExposure')
+      expect(gross?.current).toBe(session.trader.grossExposure().toString())
+      expect(Number(gross?.current)).toBeGreaterThan(0)
+      expect(body.dailyPnl.limit).toBe(session.trader.equity().mul(0.5).toString())
+    } finally {
+      session.stop()
+      await ran
+      await server.close()
+      await tokens.stop()
+    }
+  }, 30_000)
 
   it('serves the dashboard build at / (and says so when it was not built)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sofia-web-'))

@@ -8,7 +8,7 @@
  */
 import type { Decimal } from '../model/index.js'
 import { ZERO, dec } from '../model/index.js'
-import { utcDayStart } from '../risk/index.js'
+import { effectiveDailyLossLimit, utcDayStart } from '../risk/index.js'
 import type { Persistence } from './persistence.js'
 import { DAILY_BASELINE_KEY, EXCHANGE_LEG_TODAY_KEY } from './safety-types.js'
 import type { DailyBaseline, SafetyOptions } from './safety-types.js'
@@ -125,9 +125,7 @@ export class DailyLoss {
   }
 
   private recomputeLossLimit(): void {
-    let limit = this.o.maxDailyLoss?.toNumber() ?? Number.POSITIVE_INFINITY
-    if (this.o.maxDailyLossPct !== undefined) limit = Math.min(limit, this.o.equity().toNumber() * this.o.maxDailyLossPct)
-    this.lossLimitF = limit
+    this.lossLimitF = effectiveDailyLossLimit(this.o, () => this.o.equity())?.toNumber() ?? Number.POSITIVE_INFINITY
   }
 
   onPrice(venue: string, symbol: string, price: number): void {

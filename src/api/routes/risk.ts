@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Decimal } from '../../model/index.js'
-import { TRADING_STATES } from '../../risk/index.js'
+import { TRADING_STATES, effectiveDailyLossLimit } from '../../risk/index.js'
 import type { RiskLimits } from '../../risk/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { strategyOrigin } from '../../strategy/index.js'
@@ -94,14 +94,12 @@ function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | un
   const out: LimitUse[] = []
   const pct = (current: Decimal, max: Decimal): number | null => (max.isZero() ? null : Math.max(0, current.div(max).toNumber() * 100))
   const ledger = trader.ledger
-  let gross: Decimal | undefined
   let largest: { key: string; notional: Decimal } | undefined
   for (const p of ledger.positions()) {
     if (p.amount.isZero()) continue
     const mark = ledger.markDecimal(p.venue, p.symbol) ?? p.averagePrice
     if (mark === undefined || mark === null) continue
     const notional = p.amount.abs().mul(mark)
-    gross = gross === undefined ? notional : gross.add(notional)
     if (largest === undefined || notional.gt(largest.notional)) largest = { key: `${p.venue}:${p.symbol}`, notional }
   }
   const push = (limit: keyof RiskLimits, value: Decimal | number | undefined, current: Decimal | undefined, detail: string): void => {
@@ -115,7 +113,8 @@ function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | un
     out.push({ limit: 'maxDailyLossPct', value: String(limits.maxDailyLossPct), current: loss.toString(), usedPct: pct(loss, dailyLimit), detail: `loss today ${loss} of ${dailyLimit} (the tighter daily limit)` })
   }
   const zero = daily.mul(0)
-  push('maxGrossExposure', limits.maxGrossExposure, gross ?? zero, 'Σ |position| × mark')
+  // The figure the pre-trade check compares with the limit, not a second sum of its own.
+  push('maxGrossExposure', limits.maxGrossExposure, trader.grossExposure(), 'Σ |position| × last price')
   push('maxPositionNotional', limits.maxPositionNotional, largest?.notional ?? zero, largest === undefined ? 'flat' : `largest: ${largest.key}`)
   if (limits.maxOpenOrders !== undefined) {
     const counts = new Map<string, number>()
@@ -179,9 +178,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const s = safety.status()
       const limits = (trader.options.riskSettings ?? DEFAULT_RISK).limits
       const daily = safety.dailyPnl()
-      const maxLoss = limits.maxDailyLoss
-      const pctLimit = limits.maxDailyLossPct === undefined ? undefined : trader.equity().mul(limits.maxDailyLossPct)
-      const limit = maxLoss === undefined ? pctLimit : pctLimit === undefined ? maxLoss : maxLoss.lt(pctLimit) ? maxLoss : pctLimit
+      const limit = effectiveDailyLossLimit(limits, () => trader.equity())
       return {
         killSwitch: killSwitch(),
         tradingStates: s.tradingStates,

@@ -10,7 +10,7 @@ import type { TestOrderSpec } from '../testing.js'
 import type { RiskVerdict } from '../verdict.js'
 import { checkAllowedMarkets } from './allowed-markets.js'
 import { checkAvailableBalance } from './available-balance.js'
-import { checkDailyLoss } from './daily-loss.js'
+import { checkDailyLoss, effectiveDailyLossLimit } from './daily-loss.js'
 import { checkGrossExposure } from './gross-exposure.js'
 import { checkMaxNotional } from './max-notional.js'
 import { checkMaxPosition } from './max-position.js'
@@ -298,4 +298,23 @@ describe('checkAvailableBalance', () => {
 it('the test instrument is what the tables assume', () => {
   expect(TEST_BTC.stepSize.toString()).toBe('0.00001')
   expect(TEST_BTC.takerFee.toString()).toBe('0.001')
+})
+
+describe('effectiveDailyLossLimit', () => {
+  const equity = (): ReturnType<typeof dec> => dec('20000')
+  it('is the tighter of the absolute limit and the fraction of equity, or undefined without either', () => {
+    expect(effectiveDailyLossLimit({}, equity)).toBeUndefined()
+    expect(effectiveDailyLossLimit({ maxDailyLoss: dec('500') }, equity)?.toString()).toBe('500')
+    expect(effectiveDailyLossLimit({ maxDailyLossPct: 0.05 }, equity)?.toString()).toBe('1000')
+    expect(effectiveDailyLossLimit({ maxDailyLoss: dec('500'), maxDailyLossPct: 0.05 }, equity)?.toString()).toBe('500')
+    expect(effectiveDailyLossLimit({ maxDailyLoss: dec('1500'), maxDailyLossPct: 0.05 }, equity)?.toString()).toBe('1000')
+  })
+  it('asks for the equity only when a fraction is set', () => {
+    let asked = 0
+    const counted = (): ReturnType<typeof dec> => (asked++, dec('1'))
+    effectiveDailyLossLimit({ maxDailyLoss: dec('500') }, counted)
+    expect(asked).toBe(0)
+    effectiveDailyLossLimit({ maxDailyLossPct: 0.01 }, counted)
+    expect(asked).toBe(1)
+  })
 })

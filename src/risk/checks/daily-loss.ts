@@ -3,7 +3,7 @@
  * Max daily loss (MAX_DAILY_LOSS), absolute and as a fraction of equity. Unlike the other limits, a loss
  * limit is hit when it is *reached*: once today's P&L ≤ −limit only orders that reduce exposure pass.
  */
-import type { Order } from '../../model/index.js'
+import type { Decimal, Order } from '../../model/index.js'
 import type { RiskContext, RiskLimits } from '../context.js'
 import { APPROVED, deny } from '../verdict.js'
 import type { RiskVerdict } from '../verdict.js'
@@ -27,4 +27,18 @@ export function checkDailyLoss(order: Order, ctx: RiskContext, limits: RiskLimit
   return reducesExposure(order, ctx.position(order.venue, order.symbol))
     ? APPROVED
     : deny('DAILY_LOSS_LIMIT', `${reason}: only exposure-reducing orders pass`)
+}
+
+/**
+ * The daily loss limit in force: the tighter of MAX_DAILY_LOSS and MAX_DAILY_LOSS_PCT × equity, or undefined
+ * when neither is set. `equity` is asked for only when a fraction is set.
+ */
+export function effectiveDailyLossLimit(
+  limits: { readonly maxDailyLoss?: Decimal | undefined; readonly maxDailyLossPct?: number | undefined },
+  equity: () => Decimal,
+): Decimal | undefined {
+  const absolute = limits.maxDailyLoss
+  if (limits.maxDailyLossPct === undefined) return absolute
+  const ofEquity = equity().mul(limits.maxDailyLossPct)
+  return absolute === undefined || ofEquity.lt(absolute) ? ofEquity : absolute
 }
