@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/index.js'
 import { liveSession } from '../system/index.js'
-import type { ControlCommand, OperatorResult } from '../system/index.js'
+import type { ControlCommand, WireResult } from '../system/index.js'
 
 export const API_ENDPOINT_KEY = 'api.endpoint'
 
@@ -89,7 +89,7 @@ function route(command: ControlCommand, args: Record<string, unknown>): { path: 
  * Runs an operator command through the API. Undefined when the command has no route or the server cannot
  * be reached (the caller falls back to the control channel); a refusal by the server is a result.
  */
-export async function executeViaApi(client: ApiClient, command: ControlCommand, args: Record<string, unknown>): Promise<OperatorResult | undefined> {
+export async function executeViaApi(client: ApiClient, command: ControlCommand, args: Record<string, unknown>): Promise<WireResult | undefined> {
   const r = route(command, args)
   if (r === undefined) return undefined
   let res: ApiResponse

@@ -35,7 +35,7 @@ export interface SloSource {
 export interface DeploymentResult {
   readonly ok: boolean
   readonly result?: unknown
-  readonly error?: string
+  readonly error?: string | undefined
 }
 
 /**

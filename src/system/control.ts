@@ -79,7 +79,7 @@ export interface ControlResponse {
   readonly id: string
   readonly ok: boolean
   readonly result?: unknown
-  readonly error?: string
+  readonly error?: string | undefined
   readonly at: number
 }
 
@@ -157,7 +157,7 @@ export function appendOperatorRecord(
   type: AuditType,
   payload: unknown,
   actor: string,
-): { ok: boolean; result?: unknown; error?: string } {
+): { readonly ok: true; readonly result: { readonly recorded: AuditType } } | { readonly ok: false; readonly error: string } {
   if (persistence === undefined) return { ok: false, error: 'audit.append: this session has no store' }
   persistence.audit(type, actor, payload ?? null)
   return { ok: true, result: { recorded: type } }

@@ -4,11 +4,13 @@
  * by the operator console): the same bad argument is refused the same way by both, and each runs what only
  * its side can.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { openPaperSession } from '../api/session.js'
 import { MemoryStore } from '../store/index.js'
 import type { ControlCommand } from './control.js'
 import { OperatorConsole } from './operator.js'
+import { answer } from './command-results.js'
+import type { CommandResults } from './command-results.js'
 
 const BAD: [ControlCommand, Record<string, unknown>][] = [
   ['kill_switch.activate', {}],
@@ -55,5 +57,34 @@ describe('operator commands, live and on the store', () => {
     } finally {
       await paper.close()
     }
+  })
+})
+
+describe('typed answers', () => {
+  it("each command's result has its own type, live and on the store", async () => {
+    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const offline = new OperatorConsole(new MemoryStore(), 'AUTO')
+    try {
+      const live = paper.trader.safety.execute({ command: 'kill_switch.activate', args: { reason: 'typed' }, actor: 'operator:test' })
+      expect(live.ok).toBe(true)
+      if (live.ok) {
+        expectTypeOf(live.result.changed).toEqualTypeOf<boolean>()
+        expect(live.result.changed).toBe(true)
+        expect(live.result.state.active).toBe(true)
+      }
+      const stored = await offline.execute('trading_state.set', { state: 'REDUCING', reason: 'typed' }, 'operator:test')
+      if (!stored.ok) throw new Error(stored.error)
+      expectTypeOf(stored.result.tradingStates).toEqualTypeOf<CommandResults['trading_state.set']['tradingStates']>()
+      expect(stored.result.changed).toBe(true)
+    } finally {
+      await paper.close()
+    }
+  })
+
+  it('an answer of the wrong shape for its command does not compile', () => {
+    const c = { command: 'orders.cancel_all' } as const
+    expect(answer(c, { requested: 2 })).toEqual({ ok: true, result: { requested: 2 } })
+    // @ts-expect-error cancel_all answers with how many cancels were asked for, not a kill switch state
+    answer(c, { changed: true })
   })
 })

@@ -12,7 +12,10 @@ import type { OperatorCommand } from './commands.js'
 import { placeManualOrder } from './operator-orders.js'
 import type { OperatorOrderDeps } from './operator-orders.js'
 import { POSITION_OVERRIDE_KEY } from './safety-types.js'
-import type { CommandResult, FlattenResult, RollbackHandler, SafetyOptions, SafetyStatus } from './safety-types.js'
+import { answer } from './command-results.js'
+import type { CommandOutcome } from './command-results.js'
+import type { FlattenResult, RollbackHandler, SafetyStatus } from './command-results.js'
+import type { SafetyOptions } from './safety-types.js'
 
 /** What the safety layer does for a command. */
 export interface SafetyActions {
@@ -30,26 +33,26 @@ export type DispatchOptions = OperatorOrderDeps & Pick<SafetyOptions, 'positionO
 type Request = Pick<ControlRequest, 'command' | 'args' | 'actor'>
 
 /** Runs a command; the session's asynchronous ones (mode switches, rollback) are acknowledged as started. */
-export function dispatch(o: DispatchOptions, safety: SafetyActions, rollback: RollbackHandler | undefined, c: OperatorCommand, request: Request): CommandResult {
+export function dispatch(o: DispatchOptions, safety: SafetyActions, rollback: RollbackHandler | undefined, c: OperatorCommand, request: Request): CommandOutcome {
   switch (c.command) {
     case 'kill_switch.activate':
     case 'reconciliation.failed': {
       const changed = safety.activate(c.command === 'reconciliation.failed' ? 'reconciliation' : 'manual', c.args.reason, c.actor)
-      return { ok: true, result: { changed, state: o.killSwitch.state() } }
+      return answer(c, { changed, state: o.killSwitch.state() })
     }
     case 'kill_switch.deactivate': {
       const r = safety.deactivate(c.args.reason, c.actor, { clearsReconciliation: c.args.clearsReconciliation === true, acknowledgeLoss: c.args.acknowledgeLoss === true })
-      return r.ok ? { ok: true, result: { state: o.killSwitch.state() } } : { ok: false, error: r.blockers.join('; ') }
+      return r.ok ? answer(c, { state: o.killSwitch.state() }) : { ok: false, error: r.blockers.join('; ') }
     }
     case 'trading_state.set': {
       const changed = safety.setTradingState(c.args.state, c.actor, c.args.strategyId, c.args.reason === '' ? undefined : c.args.reason)
-      return { ok: true, result: { changed, tradingStates: o.tradingStates.snapshot() } }
+      return answer(c, { changed, tradingStates: o.tradingStates.snapshot() })
     }
     case 'orders.cancel_all': {
       // Cancels asked for; the venues' confirmations come later (`cancelAllConfirmed` waits for them).
       const requested = o.orders.cancelAll()
       o.persistence?.audit('operator.cancel_all', c.actor, { requested, reason: c.args.reason })
-      return { ok: true, result: { requested } }
+      return answer(c, { requested })
     }
     case 'orders.cancel': {
       const id = c.args.clientOrderId
@@ -59,29 +62,29 @@ export function dispatch(o: DispatchOptions, safety: SafetyActions, rollback: Ro
       o.orders.cancel(id)
       o.persistence?.audit('operator.cancel', c.actor, { clientOrderId: id, reason: c.args.reason })
       // Asked for: the venue's confirmation settles it (pending_cancel until then).
-      return { ok: true, result: { clientOrderId: id, state: o.orders.order(id)?.state ?? 'canceled' } }
+      return answer(c, { clientOrderId: id, state: o.orders.order(id)?.state ?? 'canceled' })
     }
     case 'orders.place':
       return placeManualOrder(o, c.args, c.actor)
     case 'position_override.set': {
       o.positionOverride.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
       o.persistence?.setState(POSITION_OVERRIDE_KEY, o.positionOverride.snapshot(), c.actor, c.args.reason)
-      return { ok: true, result: o.positionOverride.snapshot() }
+      return answer(c, o.positionOverride.snapshot())
     }
     case 'positions.flatten': {
       const { reason, strategy, symbol } = c.args
       const r = safety.flatten(reason, c.actor, { ...(strategy !== undefined ? { strategyId: strategy } : {}), ...(symbol !== undefined ? { symbol } : {}) })
-      if (r.denied === 0) return { ok: true, result: r }
+      if (r.denied === 0) return answer(c, r)
       const denials = r.orders.filter((x) => x.code !== null).map((x) => `${x.venue}:${x.symbol} ${x.code}: ${x.reason ?? ''}`)
       return { ok: false, result: r, error: `${r.denied} of ${r.orders.length} flatten orders denied: ${denials.join('; ')}` }
     }
     case 'status':
-      return { ok: true, result: safety.status() }
+      return answer(c, safety.status())
     case 'audit.append':
       return appendOperatorRecord(o.persistence, c.args.type, c.args.payload, c.actor)
     case 'shutdown':
       safety.shutdown(c.args.reason, c.actor)
-      return { ok: true, result: { stopping: true, state: o.killSwitch.state() } }
+      return answer(c, { stopping: true, state: o.killSwitch.state() })
     case 'mode.set':
     case 'shadow.rollback':
     case 'resync': {
@@ -91,18 +94,18 @@ export function dispatch(o: DispatchOptions, safety: SafetyActions, rollback: Ro
       if (!(r instanceof Promise)) return r
       // Synchronous callers (the API) get an acknowledgement; the outcome is audited by the handler.
       r.catch((error: unknown) => o.log?.(`${c.command} failed: ${String(error)}`))
-      return { ok: true, result: { started: true } }
+      return answer(c, { started: true })
     }
     case 'rollback': {
       if (rollback === undefined) return { ok: false, error: `rollback: this session (${o.mode}) has no rollback procedure installed` }
       rollback(request).catch((error: unknown) => o.log?.(`rollback failed: ${String(error)}`))
-      return { ok: true, result: { started: true } }
+      return answer(c, { started: true })
     }
   }
 }
 
 /** Like `dispatch`, waiting for the outcome of the session's asynchronous commands (the control channel). */
-export async function dispatchAsync(o: DispatchOptions, safety: SafetyActions, rollback: RollbackHandler | undefined, c: OperatorCommand, request: Request): Promise<CommandResult> {
+export async function dispatchAsync(o: DispatchOptions, safety: SafetyActions, rollback: RollbackHandler | undefined, c: OperatorCommand, request: Request): Promise<CommandOutcome> {
   const handler = c.command === 'rollback' ? rollback : c.command === 'mode.set' || c.command === 'shadow.rollback' || c.command === 'resync' ? o.commands : undefined
   if (handler === undefined) return dispatch(o, safety, rollback, c, request)
   try {

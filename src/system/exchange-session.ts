@@ -25,7 +25,8 @@ import { ContinuousReconciler, withStartupRetry } from './continuous-reconcile.j
 import type { ReconcilerOptions } from './continuous-reconcile.js'
 import type { ResyncSummary } from './resync.js'
 import type { RiskSettings } from './risk-setup.js'
-import type { CommandResult } from './safety.js'
+import { answer } from './command-results.js'
+import type { CommandOutcome } from './command-results.js'
 import { Trader } from './trader.js'
 import { MarketRecorder } from './market-recorder.js'
 import type { StrategySpec } from './session.js'
@@ -81,7 +82,7 @@ export interface ExchangeSession {
   readonly venue: CcxtVenue | undefined
   readonly feed: LiveFeed
   /** Runs an operator command the way the control channel does. */
-  command(command: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult>
+  command(command: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandOutcome<'mode.set' | 'shadow.rollback' | 'resync'>>
 }
 
 export interface ExchangeSessionResult {
@@ -164,7 +165,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     })
     // Fills on the exchange of a canary's copies share the client order id of the simulator's order: not ours.
     const owns = (clientOrderId: string): boolean => router.primaryOf(clientOrderId) !== 'sim'
-    const command = async (name: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandResult> => {
+    const command = async (name: 'mode.set' | 'shadow.rollback' | 'resync', args: Record<string, unknown>, actor: string): Promise<CommandOutcome<'mode.set' | 'shadow.rollback' | 'resync'>> => {
       const parsed = parseCommand(name, args, actor)
       if (!parsed.ok) return { ok: false, error: parsed.error }
       const c = parsed.value
@@ -173,7 +174,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
         if (venue === undefined || router.primary !== 'live') return { ok: false, error: `resync: the session's orders are not on the exchange in mode ${router.mode}` }
         const summary = await resync(t, venue, { actor, owns, adopt: c.args.adopt === true, onAlert: onError })
         options.onResync?.(summary)
-        return { ok: true, result: summary }
+        return answer(c, summary)
       }
       if (c.command !== 'mode.set' && c.command !== 'shadow.rollback') return { ok: false, error: `${c.command}: not a command of the session's modes` }
       const to = c.command === 'shadow.rollback' ? 'shadow' : c.args.mode
@@ -187,7 +188,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
         router.setCanaryPercentage(pct, actor)
         if (router.mode === 'canary') {
           t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
-          return { ok: true, result: { from: 'canary', to: 'canary', percentageFrom: before, percentage: pct, cancelled: 0, status: router.status() } }
+          return answer(c, { from: 'canary', to: 'canary', percentageFrom: before, percentage: pct, cancelled: 0, status: router.status() })
         }
       }
       try {
@@ -215,7 +216,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
         if (c.command === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r, reason: c.args.reason })
         t.persistence?.setState(SESSION_MODE_KEY, router.mode, actor)
         t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status())
-        return { ok: true, result: { ...r, status: router.status() } }
+        return answer(c, { ...r, status: router.status() })
       } catch (error) {
         return { ok: false, error: error instanceof Error ? error.message : String(error) }
       }

@@ -7,7 +7,8 @@
 import { dec } from '../model/index.js'
 import type { ManualOrder } from './commands.js'
 import { MANUAL_STRATEGY } from './safety-types.js'
-import type { CommandResult, FlattenOrder, FlattenResult, SafetyOptions } from './safety-types.js'
+import type { CommandOutcome, FlattenOrder, FlattenResult } from './command-results.js'
+import type { SafetyOptions } from './safety-types.js'
 
 /** What placing and flattening use of the session. */
 export type OperatorOrderDeps = Pick<SafetyOptions, 'orders' | 'market' | 'ledger' | 'persistence' | 'killSwitch' | 'withPurpose' | 'log'>
@@ -16,7 +17,7 @@ export type OperatorOrderDeps = Pick<SafetyOptions, 'orders' | 'market' | 'ledge
  * An operator's order from the ticket (`POST /orders`): under strategy id `manual`, through every pre-trade
  * check a strategy's order meets (a halt denies it), audited `operator.order` with the actor and reason.
  */
-export function placeManualOrder(o: OperatorOrderDeps, ticket: ManualOrder, actor: string): CommandResult {
+export function placeManualOrder(o: OperatorOrderDeps, ticket: ManualOrder, actor: string): CommandOutcome<'orders.place'> {
   const { reason, venue, symbol, side, type, amount, price, triggerPrice } = ticket
   const last = o.market.lastPrice(venue, symbol)
   let order

@@ -10,34 +10,29 @@ import { AuditLog } from '../audit/index.js'
 import { dec } from '../model/index.js'
 import { INACTIVE, KillSwitch, PositionOverride, TradingStates } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingStatesSnapshot } from '../risk/index.js'
-import type { Store, StoredOrder, WriteBatch } from '../store/index.js'
+import type { Store, WriteBatch } from '../store/index.js'
 import { EMULATED_STATE_KEY } from '../execution/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
 import { liveSession, sendRequest } from './control.js'
+import { answer, fromWire } from './command-results.js'
+import type { CommandOutcome, OfflineStatus } from './command-results.js'
 import { parseCommand } from './commands.js'
 import type { OperatorCommand } from './commands.js'
 import type { ControlCommand, ControlResponse, Lease } from './control.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, storedOr } from './safety.js'
 
-export interface OperatorResult {
-  readonly ok: boolean
-  readonly result?: unknown
-  readonly error?: string
-  /** Who carried it out: the running session (control channel), its HTTP API, or the store directly. */
-  readonly via: 'session' | 'api' | 'store'
-}
+/** The answer to command `C`, and who carried it out: the running session (control channel), its HTTP API, or the store directly. */
+export type OperatorResult<C extends ControlCommand = ControlCommand> = CommandOutcome<C> & { readonly via: 'session' | 'api' | 'store' }
 
 /** Another way to reach a live session (the HTTP API); undefined when it cannot take this command. */
-export type RemoteExecutor = (command: ControlCommand, args: Record<string, unknown>, actor: string) => Promise<OperatorResult | undefined>
+export type RemoteExecutor = (command: ControlCommand, args: Record<string, unknown>, actor: string) => Promise<WireResult | undefined>
 
-export interface OfflineStatus {
-  readonly session: Lease | null
-  readonly killSwitch: KillSwitchState & { readonly mode: KillSwitchMode }
-  readonly tradingStates: TradingStatesSnapshot
-  readonly openOrders: readonly StoredOrder[]
-  /** Trigger and trailing orders the last session was working itself (state `orders.emulated`). */
-  readonly emulatedOrders: readonly EmulatedOrder[]
-  readonly positions: readonly { venue: string; symbol: string; amount: string }[]
+/** An answer as read from JSON, before it is typed (`fromWire`). */
+export interface WireResult {
+  readonly ok: boolean
+  readonly result?: unknown
+  readonly error?: string | undefined
+  readonly via: 'session' | 'api' | 'store'
 }
 
 export class OperatorConsole {
@@ -55,14 +50,15 @@ export class OperatorConsole {
   }
 
   /** `timeoutMs`: how long to wait for a running session's answer (default 10 s). */
-  async execute(command: ControlCommand, args: Record<string, unknown>, actor: string, timeoutMs?: number): Promise<OperatorResult> {
+  async execute<C extends ControlCommand>(command: C, args: Record<string, unknown>, actor: string, timeoutMs?: number): Promise<OperatorResult<C>> {
     if ((await this.session()) !== undefined) {
       const viaApi = this.remote === undefined ? undefined : await this.remote(command, args, actor)
-      if (viaApi !== undefined) return viaApi
+      if (viaApi !== undefined) return carried(fromWire<C>(viaApi), viaApi.via)
       const r: ControlResponse = await sendRequest(this.store, command, args, actor, timeoutMs)
-      return { ok: r.ok, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error !== undefined ? { error: r.error } : {}), via: 'session' }
+      return carried(fromWire<C>(r), 'session')
     }
-    return { ...(await this.offline(command, args, actor)), via: 'store' }
+    // The store's dispatcher answers the command it was given.
+    return carried((await this.offline(command, args, actor)) as CommandOutcome<C>, 'store')
   }
 
   /** Everything the store says, without a session. */
@@ -110,13 +106,13 @@ export class OperatorConsole {
       })
   }
 
-  private async offline(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<Omit<OperatorResult, 'via'>> {
+  private async offline(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<CommandOutcome> {
     const parsed = parseCommand(command, args, actor)
     return parsed.ok ? this.onStore(parsed.value) : { ok: false, error: parsed.error }
   }
 
   /** Carries a command out on the store (no session running: the CLI is the only writer). */
-  private async onStore(c: OperatorCommand): Promise<Omit<OperatorResult, 'via'>> {
+  private async onStore(c: OperatorCommand): Promise<CommandOutcome> {
     const { actor } = c
     const state = await this.store.loadState()
     const now = this.now()
@@ -135,10 +131,10 @@ export class OperatorConsole {
         if (reason.trim() === '') return { ok: false, error: 'a reason is required' }
         const ks = this.killSwitch(state)
         const event = ks.trip(c.command === 'reconciliation.failed' ? 'reconciliation' : 'manual', reason, actor, now, { session: null })
-        if (event === undefined) return { ok: true, result: { changed: false, state: ks.state() } }
+        if (event === undefined) return answer(c, { changed: false, state: ks.state() })
         audit.append('kill_switch.activated', actor, { ...event, via: 'store' }, now)
         await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
-        return { ok: true, result: { changed: true, state: ks.state(), note: 'no running session: open orders are cancelled when a session starts' } }
+        return answer(c, { changed: true, state: ks.state(), note: 'no running session: open orders are cancelled when a session starts' })
       }
       case 'kill_switch.deactivate': {
         const ks = this.killSwitch(state)
@@ -152,7 +148,7 @@ export class OperatorConsole {
           audit.append('kill_switch.deactivated', actor, { ...r.event, via: 'store' }, now)
           await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
         }
-        return { ok: true, result: { changed: r.event !== undefined, state: ks.state() } }
+        return answer(c, { changed: r.event !== undefined, state: ks.state() })
       }
       case 'trading_state.set': {
         const states = new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY))
@@ -161,7 +157,7 @@ export class OperatorConsole {
           audit.append('state.changed', actor, { key: TRADING_STATES_KEY, value: states.snapshot(), via: 'store' }, now)
           await write({ state: [{ key: TRADING_STATES_KEY, value: states.snapshot() }] })
         }
-        return { ok: true, result: { changed, tradingStates: states.snapshot() } }
+        return answer(c, { changed, tradingStates: states.snapshot() })
       }
       case 'orders.cancel_all': {
         // An order is settled only by the venue's word: with no session there is no venue to ask, so nothing is
@@ -173,7 +169,7 @@ export class OperatorConsole {
         }
       }
       case 'status':
-        return { ok: true, result: await this.status() }
+        return answer(c, await this.status())
       case 'positions.flatten':
         return { ok: false, error: 'flatten needs a running session to send its orders (start one; it stays halted while the kill switch is active)' }
       case 'orders.cancel':
@@ -189,7 +185,7 @@ export class OperatorConsole {
         const payload = c.args.payload
         audit.append(c.args.type, actor, { ...(typeof payload === 'object' && payload !== null ? payload : {}), via: 'store' }, now)
         await write({})
-        return { ok: true, result: { recorded: c.args.type } }
+        return answer(c, { recorded: c.args.type })
       }
       case 'position_override.set': {
         const override = new PositionOverride()
@@ -199,9 +195,12 @@ export class OperatorConsole {
         override.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
         audit.append('state.changed', actor, { key: POSITION_OVERRIDE_KEY, value: override.snapshot(), via: 'store' }, now)
         await write({ state: [{ key: POSITION_OVERRIDE_KEY, value: override.snapshot() }] })
-        return { ok: true, result: override.snapshot() }
+        return answer(c, override.snapshot())
       }
     }
   }
 }
 
+function carried<C extends ControlCommand>(outcome: CommandOutcome<C>, via: OperatorResult['via']): OperatorResult<C> {
+  return { ...outcome, via } as OperatorResult<C>
+}

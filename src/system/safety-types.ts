@@ -3,14 +3,14 @@
  * The safety layer's keys in the store, its options and what it reports (types and constants only).
  */
 import type { Clock, EngineEvents, EventBus } from '../engine/index.js'
-import type { EmulatedOrder, OrderManager } from '../execution/index.js'
+import type { OrderManager } from '../execution/index.js'
 import type { Ledger } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
 import { InputError } from '../model/index.js'
-import type { CircuitBreakers, KillSwitch, KillSwitchState, KillSwitchTrigger, MonitorStatus, OrderPurpose, PositionOverride, RiskMonitors, TradingStates } from '../risk/index.js'
+import type { CircuitBreakers, KillSwitch, KillSwitchTrigger, OrderPurpose, PositionOverride, RiskMonitors, TradingStates } from '../risk/index.js'
 import type { MarketState } from '../strategy/market-state.js'
-import type { ControlRequest } from './control.js'
 import type { Persistence } from './persistence.js'
+import type { SessionCommands } from './command-results.js'
 
 /** The strategy id an operator's manual orders go under (its own book in the ledger, its own trading state). */
 export const MANUAL_STRATEGY = 'manual'
@@ -85,7 +85,7 @@ export interface SafetyOptions {
    */
   readonly simulatorOnly?: () => boolean
   /** The session's handler of `mode.set`, `shadow.rollback` and `resync`. */
-  readonly commands?: (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
+  readonly commands?: SessionCommands
 }
 
 /** A change of trading state, for reports: when, what changed, and why. */
@@ -107,27 +107,6 @@ export interface SafetyStateChange {
   readonly at: number
 }
 
-export interface FlattenOrder {
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: 'buy' | 'sell'
-  readonly amount: string
-  readonly clientOrderId: string | null
-  /** The order's state right after submission (`submitted` once sent; `denied` when refused). */
-  readonly state: string
-  /** Null when the order was sent. */
-  readonly code: string | null
-  readonly reason: string | null
-}
-
-export interface FlattenResult {
-  /** Positions found to close (after the filter). */
-  readonly positions: number
-  readonly orders: readonly FlattenOrder[]
-  readonly denied: number
-}
-
 /** What Safety tells its listeners (notifiers, incident records): a trip, or pilot-off ending the session. */
 export interface SafetyNotice {
   readonly kind: 'kill_switch' | 'shutdown'
@@ -145,27 +124,11 @@ export type SafetyListener = (notice: SafetyNotice) => unknown
 /** How long pilot-off waits for notifications and records before ending the session. */
 export const SHUTDOWN_NOTIFY_MS = 5_000
 
+/** An answer as it crosses the control channel (JSON); `CommandOutcome` is the typed one. */
 export interface CommandResult {
   readonly ok: boolean
   readonly result?: unknown
-  readonly error?: string
-}
-
-/** Runs the rollback procedure inside the session (installed by the session's wiring, see `attachSessionRollback`). */
-export type RollbackHandler = (request: Pick<ControlRequest, 'args' | 'actor'>) => Promise<CommandResult>
-
-export interface SafetyStatus {
-  readonly killSwitch: KillSwitchState & { readonly mode: string }
-  readonly tradingStates: ReturnType<TradingStates['snapshot']>
-  readonly dailyPnl: string
-  readonly monitors: readonly MonitorStatus[]
-  readonly breakers: ReturnType<CircuitBreakers['list']>
-  readonly openOrders: number
-  /** Trigger and trailing orders Sofia works itself (not on the exchange until they fire). */
-  readonly emulatedOrders: readonly EmulatedOrder[]
-  readonly positions: readonly { venue: string; symbol: string; amount: string }[]
-  /** Strategies held to reducing orders because a feed they depend on is stale, with those feeds. */
-  readonly stalePaused: Readonly<Record<string, readonly string[]>>
+  readonly error?: string | undefined
 }
 
 /** Parses a stored trading-state or kill-switch value defensively (a damaged value is an input error). */

@@ -15,7 +15,7 @@ import type { Component } from '../engine/index.js'
 import type { Decimal } from '../model/index.js'
 import type { CircuitBreakers, KillSwitch, KillSwitchEvent, KillSwitchTrigger, RiskMonitors, TradingState } from '../risk/index.js'
 import { isAutomaticTrigger } from '../risk/index.js'
-import type { ControlRequest } from './control.js'
+import type { ControlCommand, ControlRequest } from './control.js'
 import { nonZeroPositions } from './positions.js'
 import { DailyLoss } from './daily-loss.js'
 import { StalePauses } from './stale-pauses.js'
@@ -28,7 +28,8 @@ import type { SafetyAlert } from './listeners.js'
 import { dispatch, dispatchAsync } from './dispatch.js'
 import { Listeners } from './listeners.js'
 import { CRITICAL_TRIGGER, MonitorGuard } from './monitor-guard.js'
-import type { RollbackHandler, SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, SafetyStatus, StateChange, FlattenResult, CommandResult } from './safety-types.js'
+import type { SafetyListener, SafetyNotice, SafetyOptions, SafetyStateChange, StateChange } from './safety-types.js'
+import type { CommandOutcome, FlattenResult, RollbackHandler, SafetyStatus } from './command-results.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, SHUTDOWN_NOTIFY_MS, TRADING_STATES_KEY } from './safety-types.js'
 
 export * from './safety-types.js'
@@ -304,15 +305,16 @@ export class Safety implements Component {
   }
 
   /** Runs an operator's request (from the control channel or the API). */
-  execute(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): CommandResult {
+  execute<C extends ControlCommand>(request: Pick<ControlRequest, 'args' | 'actor'> & { readonly command: C }): CommandOutcome<C> {
     const parsed = parseCommand(request.command, request.args, request.actor)
-    return parsed.ok ? dispatch(this.o, this, this.rollbackHandler, parsed.value, request) : { ok: false, error: parsed.error }
+    // The dispatcher answers the command it was given (each answer is checked against that command's result type).
+    return (parsed.ok ? dispatch(this.o, this, this.rollbackHandler, parsed.value, request) : { ok: false, error: parsed.error }) as CommandOutcome<C>
   }
 
   /** Like `execute`, waiting for the outcome of the session's asynchronous commands (the control channel). */
-  async executeAsync(request: Pick<ControlRequest, 'command' | 'args' | 'actor'>): Promise<CommandResult> {
+  async executeAsync<C extends ControlCommand>(request: Pick<ControlRequest, 'args' | 'actor'> & { readonly command: C }): Promise<CommandOutcome<C>> {
     const parsed = parseCommand(request.command, request.args, request.actor)
-    return parsed.ok ? dispatchAsync(this.o, this, this.rollbackHandler, parsed.value, request) : { ok: false, error: parsed.error }
+    return (parsed.ok ? await dispatchAsync(this.o, this, this.rollbackHandler, parsed.value, request) : { ok: false, error: parsed.error }) as CommandOutcome<C>
   }
 
   /**

@@ -10,9 +10,8 @@ import type { PreTradeRisk } from '../risk/index.js'
 import type { Store } from '../store/index.js'
 import type { Strategy } from '../strategy/index.js'
 import type { Venue } from '../venues/index.js'
-import type { ControlRequest } from './control.js'
 import type { RiskSettings } from './risk-setup.js'
-import type { CommandResult } from './safety-types.js'
+import type { SessionCommands } from './command-results.js'
 
 /** A strategy to run: a registered name (or file) and its parameters. */
 export interface StrategySpec {
@@ -32,7 +31,8 @@ export interface VenueSetup {
 }
 
 /** Runs the operator commands a session adds to the safety layer's (mode changes, resync). */
-export type ControlHandler = (request: Pick<ControlRequest, 'command' | 'args' | 'actor'>) => CommandResult | Promise<CommandResult>
+/** The commands a session on an exchange carries out itself (its modes and resync). */
+export type ControlHandler = SessionCommands
 
 export interface TraderOptions {
   readonly clock: Clock

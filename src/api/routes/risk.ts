@@ -13,7 +13,7 @@ import type { RiskLimits } from '../../risk/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { strategyOrigin } from '../../strategy/index.js'
 import { DEFAULT_RISK } from '../../system/index.js'
-import type { ControlCommand, Trader } from '../../system/index.js'
+import type { CommandOutcome, ControlCommand, Trader } from '../../system/index.js'
 import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
@@ -139,7 +139,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { trader } = ctx.deps
   const safety = trader.safety
 
-  const execute = (request: FastifyRequest, command: ControlCommand, args: Record<string, unknown>) => {
+  const execute = <C extends ControlCommand>(request: FastifyRequest, command: C, args: Record<string, unknown>): CommandOutcome<C> => {
     const r = safety.execute({ command, args, actor: actorOf(request) })
     ctx.hub.checkChanges()
     return r
@@ -266,7 +266,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     (request) => {
       const r = execute(request, 'kill_switch.activate', { reason: request.body.reason })
       if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
-      const changed = (r.result as { changed: boolean }).changed
+      const changed = r.result.changed
       return { changed, state: killSwitch(), openOrders: trader.orders.openOrders().length }
     },
   )

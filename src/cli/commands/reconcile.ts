@@ -18,7 +18,6 @@ import { InputError } from '../../model/index.js'
 import { readJsonl } from '../../audit/index.js'
 import { ExchangeLegs, auditTrades, readTradeFile, reconcile, storeTrades, venueTrades } from '../../reconcile/index.js'
 import type { Discrepancy, LegSelection, ReconciliationReport, SerializedTrade, TradeRecord } from '../../reconcile/index.js'
-import type { KillSwitchState } from '../../risk/index.js'
 import type { Store } from '../../store/index.js'
 import { OperatorConsole } from '../../system/index.js'
 import type { CcxtVenue } from '../../venues/ccxt.js'
@@ -181,7 +180,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
     })
     const report = withLegs(reconciled, internal.legs?.selection())
     const reportFile = await writeReport(flags, report)
-    let halt: OperatorResult | undefined
+    let halt: OperatorResult<'reconciliation.failed'> | undefined
     let haltNote: string | undefined
     if (report.status !== 'ok' && flags.halt) {
       if (store === undefined) haltNote = 'no Sofia database here: nothing to halt'
@@ -309,7 +308,7 @@ function byTypeText(report: ReconciliationReport): string {
     .join(', ')
 }
 
-function haltLine(flags: ReconcileFlags, report: ReconciliationReport, halt: OperatorResult | undefined, note: string | undefined): string {
+function haltLine(flags: ReconcileFlags, report: ReconciliationReport, halt: OperatorResult<'reconciliation.failed'> | undefined, note: string | undefined): string {
   if (report.status === 'ok') return 'trading not affected'
   if (!flags.halt) return 'not halting (--no-halt)'
   if (note !== undefined) return note
@@ -318,7 +317,7 @@ function haltLine(flags: ReconcileFlags, report: ReconciliationReport, halt: Ope
     process.exitCode = EXIT_PROBLEM
     return `could not trip the kill switch: ${halt.error ?? 'unknown reason'}`
   }
-  const { changed, state } = halt.result as { changed: boolean; state: KillSwitchState }
+  const { changed, state } = halt.result
   if (changed) return `kill switch ACTIVE (trigger reconciliation): trading halted until 'sofia reconcile clear --reason ...'`
   if (state.active) return `kill switch already ACTIVE (trigger ${state.trigger ?? '?'})`
   return 'kill switch not tripped: KILL_SWITCH=OFF ignores automatic triggers'

@@ -251,7 +251,7 @@ export interface SessionSafety {
   readonly safety: {
     setTradingState(state: 'ACTIVE' | 'REDUCING' | 'HALTED', actor: string, strategyId?: string): boolean
     activate(trigger: 'rollback', reason: string, actor: string): boolean
-    execute(request: { command: 'position_override.set'; args: Record<string, unknown>; actor: string }): { ok: boolean; result?: unknown; error?: string }
+    execute(request: { command: 'position_override.set'; args: Record<string, unknown>; actor: string }): { ok: boolean; result?: unknown; error?: string | undefined }
     status(): { killSwitch: KillSwitchState; tradingStates: TradingStatesSnapshot }
   }
 }

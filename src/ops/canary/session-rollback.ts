@@ -8,7 +8,7 @@
  */
 import type { Alert } from '../../observability/index.js'
 import type { Store } from '../../store/index.js'
-import type { CommandResult, Trader } from '../../system/index.js'
+import type { CommandOutcome, Trader } from '../../system/index.js'
 import { ROLLBACK_TRIGGERS, RollbackHooks, executeRollback, sessionSafety } from './rollback.js'
 import type { RollbackOptions, RollbackReport, RollbackTrigger } from './rollback.js'
 import { sessionSink } from './sink.js'
@@ -83,7 +83,7 @@ export function attachSessionRollback(trader: Trader, o: SessionRollbackOptions)
     return running
   }
   const hooks = new RollbackHooks((trigger, reason, extra) => (running !== undefined ? running : run(trigger, reason, 'system', extra)))
-  trader.safety.setRollbackHandler(async (request): Promise<CommandResult> => {
+  trader.safety.setRollbackHandler(async (request): Promise<CommandOutcome<'rollback'>> => {
     const parsed = rollbackArgs(request.args)
     if ('error' in parsed) return { ok: false, error: parsed.error }
     if (running !== undefined) return { ok: false, error: 'rollback: a rollback is already running in this session' }
