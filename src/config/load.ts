@@ -8,13 +8,11 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { LineCounter, parseDocument } from 'yaml'
-import { yamlLineOf } from './yaml-lines.js'
-import type { Document } from 'yaml'
-import type { z } from 'zod'
 import { InputError } from '../model/index.js'
 import { formatDuration } from './duration.js'
-import { configSchema, objectShape, schemaAt } from './schema.js'
+import { getIn, problemLines, readYaml, render, zodProblems } from './problems.js'
+import type { Problem, ProblemFormat } from './problems.js'
+import { configSchema, schemaAt } from './schema.js'
 import type { ParsedConfig } from './schema.js'
 import { redactUrl } from './secret.js'
 import { suggestKey } from './suggest.js'
@@ -112,7 +110,7 @@ export interface ParseConfigOptions {
 export function parseConfig(text: string | undefined, options: ParseConfigOptions = {}): SofiaConfig {
   const name = options.name ?? DEFAULT_CONFIG_FILE
   const cwd = resolve(options.cwd ?? process.cwd())
-  const source = text === undefined ? undefined : readYaml(text, name)
+  const source = text === undefined ? undefined : readYaml(text, name, (problem, cause) => new ConfigError([problem], { cause }))
   const raw: unknown = source === undefined ? {} : dropNulls(source.value ?? {})
 
   const envProblems: string[] = []
@@ -124,7 +122,7 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
     if (value === undefined || value.trim() === '') continue
     const checked = schemaAt(override.path)?.safeParse(value)
     if (checked && !checked.success) {
-      const first = toProblems(checked.error, value)[0]
+      const first = zodProblems(checked.error, value, configSchema, { suggest: true })[0]
       const got = SECRET_KEYS.has(override.path.at(-1) ?? '') ? '' : `, got ${render(displayValue(override.path, value))}`
       envProblems.push(`environment ${from.get(override.name) ?? override.name}: ${first?.message ?? 'invalid value'}${got}`)
     } else {
@@ -133,10 +131,19 @@ export function parseConfig(text: string | undefined, options: ParseConfigOption
   }
   const applied = applyEnv(raw, envValues)
 
-  const context: Context = { name, ...(source === undefined ? {} : { source }), fromEnv: applied }
+  const format: ProblemFormat = {
+    name,
+    ...(source === undefined ? {} : { source }),
+    secret: (path) => SECRET_KEYS.has(path.at(-1) ?? ''),
+    display: displayValue,
+    origin: (path) => {
+      const env = envFor(path, applied)
+      return env === undefined ? undefined : `environment ${env.name}`
+    },
+  }
   const result = configSchema.safeParse(raw)
-  const problems = result.success ? crossChecks(result.data, raw) : toProblems(result.error, raw)
-  const all = [...envProblems, ...sortByLine(problems, context)]
+  const problems = result.success ? crossChecks(result.data, raw) : zodProblems(result.error, raw, configSchema, { suggest: true })
+  const all = [...envProblems, ...problemLines(problems, format)]
   if (all.length > 0 || !result.success) throw new ConfigError(nonEmpty(all))
 
   const fileDir = options.path === undefined ? cwd : dirname(resolve(cwd, options.path))
@@ -202,42 +209,6 @@ function envWarnings(env: NodeJS.ProcessEnv): string[] {
   return warnings
 }
 
-interface YamlSource {
-  readonly doc: Document
-  readonly lines: LineCounter
-  readonly value: unknown
-}
-
-interface Context {
-  readonly name: string
-  readonly source?: YamlSource
-  /** Dotted path → the environment variable that set it. */
-  readonly fromEnv: ReadonlyMap<string, EnvOverride>
-}
-
-interface Problem {
-  readonly path: readonly PropertyKey[]
-  readonly message: string
-  /** The offending value, echoed as `, got …`; absent when there is nothing useful (or safe) to show. */
-  readonly got?: unknown
-}
-
-function readYaml(text: string, name: string): YamlSource {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
-  const error = doc.errors[0]
-  if (error) {
-    const line = error.linePos?.[0].line
-    const what = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '')
-    throw new ConfigError([`${name}${line === undefined ? '' : `:${line}`}: invalid YAML: ${what}`], { cause: error })
-  }
-  try {
-    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }) }
-  } catch (err) {
-    throw new ConfigError([`${name}: invalid YAML: ${(err as Error).message}`], { cause: err })
-  }
-}
-
 /** Writes the environment's values into the raw tree; returns the overrides that took effect, by dotted path. */
 function applyEnv(
   raw: unknown,
@@ -252,32 +223,6 @@ function applyEnv(
     if (setIn(raw, override.path, value)) applied.set(key, override)
   }
   return applied
-}
-
-/** zod's issues as problems, with our wording for the structural ones and the offending value alongside. */
-function toProblems(error: z.ZodError, raw: unknown): Problem[] {
-  const problems: Problem[] = []
-  for (const issue of error.issues) {
-    const path = issue.path
-    if (issue.code === 'unrecognized_keys') {
-      const known = Object.keys(objectShape(schemaAt(path.filter((k): k is string => typeof k === 'string'))) ?? {})
-      for (const key of issue.keys) {
-        const suggestion = suggestKey(key, known)
-        const hint = suggestion === undefined ? `expected one of ${known.join(', ')}` : `did you mean ${suggestion}?`
-        problems.push({ path: [...path, key], message: `unknown key (${hint})` })
-      }
-      continue
-    }
-    const got = issue.message === 'required' ? undefined : getIn(raw, path)
-    let message = issue.message
-    if (issue.code === 'invalid_type') {
-      if (got === undefined) message = 'required'
-      else if (issue.expected === 'object') message = 'expected a mapping'
-      else if (issue.expected === 'array') message = 'expected a list'
-    }
-    problems.push({ path, message, ...(got === undefined ? {} : { got }) })
-  }
-  return problems
 }
 
 const MONITORS = ['dailyLoss', 'hourlyLoss', 'drawdownPct', 'errorRate', 'slippageRatio', 'staleData'] as const
@@ -306,23 +251,6 @@ function crossChecks(data: ParsedConfig, raw: unknown): Problem[] {
   return problems
 }
 
-function sortByLine(problems: readonly Problem[], context: Context): string[] {
-  return problems
-    .map((problem) => ({ problem, line: lineOf(problem.path, context.source) }))
-    .sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity))
-    .map(({ problem, line }) => formatProblem(problem, line, context))
-}
-
-function formatProblem(problem: Problem, line: number | undefined, context: Context): string {
-  const secret = SECRET_KEYS.has(problem.path.at(-1) ?? '')
-  const got = problem.got === undefined || secret ? '' : `, got ${render(displayValue(problem.path, problem.got))}`
-  const env = envFor(problem.path, context.fromEnv)
-  if (env !== undefined) return `environment ${env.name}: ${problem.message}${got}`
-  const where = line === undefined ? context.name : `${context.name}:${line}`
-  const key = pathText(problem.path)
-  return `${where}: ${key === '' ? '' : `${key}: `}${problem.message}${got}`
-}
-
 /** The override that set this path (or one of its parents), if any. */
 function envFor(path: readonly PropertyKey[], fromEnv: ReadonlyMap<string, EnvOverride>): EnvOverride | undefined {
   for (let n = path.length; n > 0; n--) {
@@ -332,26 +260,9 @@ function envFor(path: readonly PropertyKey[], fromEnv: ReadonlyMap<string, EnvOv
   return undefined
 }
 
-/** `risk.allowedSymbols[1]` */
-function pathText(path: readonly PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('')
-}
-
-/** Line of the key (or list item) at `path`, else of its nearest ancestor in the file. */
-function lineOf(path: readonly PropertyKey[], source: YamlSource | undefined): number | undefined {
-  return source === undefined ? undefined : yamlLineOf(source.doc, source.lines, path)
-}
-
 /** What an error message may show of a value: URLs lose their passwords. */
 function displayValue(path: readonly PropertyKey[], value: unknown): unknown {
   return path.at(-1) === 'url' && typeof value === 'string' ? redactUrl(value) : value
-}
-
-function render(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : 'a list'
-  if (value !== null && typeof value === 'object') return 'a mapping'
-  return String(value)
 }
 
 /** The typed config from the parsed tree, leaving out absent optional keys (exactOptionalPropertyTypes). */
@@ -413,16 +324,6 @@ function dropNulls(value: unknown): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
-}
-
-function getIn(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value
-  for (const key of path) {
-    if (Array.isArray(current) && typeof key === 'number') current = current[key]
-    else if (isPlainObject(current) && typeof key === 'string' && Object.hasOwn(current, key)) current = current[key]
-    else return undefined
-  }
-  return current
 }
 
 /** Sets `path` in a tree of plain objects, creating missing levels; false when a level is not a mapping. */

@@ -281,27 +281,30 @@ export const configSchema = z.strictObject({
 
 export type ParsedConfig = z.output<typeof configSchema>
 
-/** The schema of the value at `path` (object keys only), or undefined when the path leaves the schema. */
-export function schemaAt(path: readonly PropertyKey[]): z.ZodType | undefined {
-  let schema: z.ZodType | undefined = configSchema
+/** The schema of the value at `path` (object keys, list indices), or undefined when the path leaves the schema. */
+export function schemaAt(path: readonly PropertyKey[], root: z.ZodType = configSchema): z.ZodType | undefined {
+  let schema: z.ZodType | undefined = root
   for (const key of path) {
-    const shape = objectShape(schema)
-    schema = shape && typeof key === 'string' && Object.hasOwn(shape, key) ? shape[key] : undefined
+    const inner = container(schema)
+    if (inner instanceof z.ZodArray && typeof key === 'number') schema = inner.element as z.ZodType
+    else if (inner instanceof z.ZodObject && typeof key === 'string' && Object.hasOwn(inner.shape, key)) schema = inner.shape[key] as z.ZodType
+    else return undefined
   }
   return schema
 }
 
-/** The keys an object schema accepts, looking through optional/default wrappers. */
+/** The keys an object schema accepts, looking through optional/default wrappers and pipes. */
 export function objectShape(schema: z.ZodType | undefined): Record<string, z.ZodType> | undefined {
-  let s: unknown = schema
-  for (;;) {
-    if (s instanceof z.ZodObject) return s.shape as Record<string, z.ZodType>
-    if (s instanceof z.ZodOptional || s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodNullable) {
-      s = s.unwrap()
-    } else if (s instanceof z.ZodPipe) {
-      s = s.in
-    } else {
-      return undefined
-    }
+  const inner = container(schema)
+  return inner instanceof z.ZodObject ? (inner.shape as Record<string, z.ZodType>) : undefined
+}
+
+/** The object or list schema inside optional/default/nullable wrappers and either side of a pipe. */
+function container(schema: unknown): z.ZodObject | z.ZodArray | undefined {
+  if (schema instanceof z.ZodObject || schema instanceof z.ZodArray) return schema
+  if (schema instanceof z.ZodOptional || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault || schema instanceof z.ZodNullable) {
+    return container(schema.unwrap())
   }
+  if (schema instanceof z.ZodPipe) return container(schema.in) ?? container(schema.out)
+  return undefined
 }
