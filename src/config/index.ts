@@ -27,3 +27,6 @@ export type {
   ApiConfig,
 } from './types.js'
 export { yamlLineOf } from './yaml-lines.js'
+export { Invalid, field, duration, oneOf, text, secret, url, mapping } from './schema.js'
+export { readYaml, zodProblems, problemLines, fileLine, lineOf, dottedPath, getIn, render } from './problems.js'
+export type { Problem, ProblemFormat, YamlSource } from './problems.js'

@@ -12,17 +12,23 @@ import { Secret, redactUrl } from './secret.js'
 import { KILL_SWITCH_SETTINGS, MODES, SELF_TRADE_SETTINGS } from './types.js'
 import type { KillSwitchSetting, Mode, SelfTradeSetting } from './types.js'
 
-/** What a leaf check returns when the value is wrong. */
-class Invalid {
-  constructor(readonly message: string) {}
+/**
+ * What a leaf check returns when the value is wrong. The message gets the offending value appended (`, got …`)
+ * unless `shown` says what to show instead (`{ got: undefined }`: nothing).
+ */
+export class Invalid {
+  constructor(
+    readonly message: string,
+    readonly shown?: { readonly got: unknown },
+  ) {}
 }
 
 /** A leaf of the schema: `undefined` is "required" (wrap in `.optional()` or `.default()` otherwise). */
-function field<T>(check: (raw: unknown) => T | Invalid) {
+export function field<T>(check: (raw: unknown) => T | Invalid) {
   return z.unknown().transform((raw, ctx): T => {
     const result = raw === undefined ? new Invalid('required') : check(raw)
     if (result instanceof Invalid) {
-      ctx.addIssue({ code: 'custom', message: result.message })
+      ctx.addIssue({ code: 'custom', message: result.message, ...(result.shown === undefined ? {} : { params: result.shown }) })
       return z.NEVER
     }
     return result
@@ -86,14 +92,19 @@ export function port() {
   })
 }
 
-/** A positive duration string (`30s`, `5m`, `1h`) → milliseconds. */
-export function duration() {
+/**
+ * A positive duration string (`30s`, `5m`, `1h`) → milliseconds. With `orZero` (alert rules, where 0 means "at
+ * once" or "never") zero is accepted too, as `0s` or a bare 0; another bare number then gets the plain hint.
+ */
+export function duration(options: { readonly orZero?: boolean } = {}) {
+  const plain = 'expected a duration such as 30s, 5m or 1h'
   return field((raw): number | Invalid => {
-    if (typeof raw === 'number') return new Invalid(`expected a duration with a unit (ms, s, m, h or d), such as ${raw}s`)
-    if (typeof raw !== 'string') return new Invalid('expected a duration such as 30s, 5m or 1h')
+    if (options.orZero && raw === 0) return 0
+    if (typeof raw === 'number') return new Invalid(options.orZero ? plain : `expected a duration with a unit (ms, s, m, h or d), such as ${raw}s`)
+    if (typeof raw !== 'string') return new Invalid(plain)
     try {
       const ms = parseDuration(raw)
-      return ms > 0 ? ms : new Invalid('expected a duration above zero')
+      return ms > 0 || (options.orZero && ms === 0) ? ms : new Invalid('expected a duration above zero')
     } catch (err) {
       if (err instanceof InputError) return new Invalid(err.message)
       throw err
@@ -101,13 +112,20 @@ export function duration() {
   })
 }
 
-/** One of a fixed set of words, matched without regard to case. */
-export function oneOf<const T extends string>(values: readonly T[]) {
+/** One of a fixed set of words, matched without regard to case (exactly, with `matchCase`). */
+export function oneOf<const T extends string>(values: readonly T[], options: { readonly matchCase?: boolean } = {}) {
+  const fold = (text: string): string => (options.matchCase ? text : text.trim().toLowerCase())
   return field((raw): T | Invalid => {
-    const text = typeof raw === 'string' ? raw.trim().toLowerCase() : undefined
-    const found = values.find((v) => v.toLowerCase() === text)
+    const found = typeof raw === 'string' ? values.find((v) => fold(v) === fold(raw)) : undefined
     return found ?? new Invalid(`expected one of ${values.join(', ')}`)
   })
+}
+
+/** A mapping with these keys and no others; `expected` says what it should have been when it is not a mapping. */
+export function mapping<S extends z.core.$ZodLooseShape>(shape: S, expected = 'a mapping') {
+  return field((raw): Record<string, unknown> | Invalid =>
+    raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : new Invalid(`expected ${expected}`),
+  ).pipe(z.strictObject(shape))
 }
 
 export function text() {

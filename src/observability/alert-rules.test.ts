@@ -145,6 +145,23 @@ ${rule('A')}${rule('B')}${rule('C')}  - name: DailyLoss80
     expect(list.join('\n')).not.toContain('s3cr3t')
   })
 
+  it("says what the metric's kind forbids beside the rule's other problems", () => {
+    const text = `rules:\n  - name: R\n    metric: kill_switch_active\n    rate: 1x\n    op: '=>'\n    threshold: 1\n    severity: info\n    action: notify\n`
+    expect(problems(text)).toEqual([
+      'config/alerts.yaml:4: rules[0] (R): rate: unknown duration unit "x" (use ms, s, m, h or d), got "1x"',
+      'config/alerts.yaml:4: rules[0] (R): rate: only counters have a rate (kill_switch_active is a gauge)',
+      'config/alerts.yaml:5: rules[0] (R): op: expected one of > >= < <= == !=, got "=>"',
+    ])
+  })
+
+  it('lists the keys a notifier takes for an unknown one, and reads 0 as a duration', () => {
+    expect(problems(`notifiers:\n  email:\n    host: smtp.example\n    from: ops@example.com\n    to: ops@example.com\n    prot: 25\n`)).toEqual([
+      'config/alerts.yaml:6: notifiers.email.prot: unknown key (expected one of host, port, secure, from, to, user, password, ignoreTLS, minSeverity)',
+    ])
+    const config = parseAlertConfig(`repeatInterval: 0\nnotifiers:\n  delivery: { backoff: 0s }\n`, { registry: registry() })
+    expect([config.repeatIntervalMs, config.notifiers.delivery.backoffMs]).toEqual([0, 0])
+  })
+
   it('reports invalid YAML with its line', () => {
     expect(problems('rules:\n  - name: [unclosed\n')[0]).toMatch(/^config\/alerts\.yaml:\d+: invalid YAML: /)
   })

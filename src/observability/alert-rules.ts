@@ -3,19 +3,37 @@
  * Alert rules and notifier settings from `config/alerts.yaml`, validated at start against the metric
  * registry. Every problem is one line saying where —
  * `config/alerts.yaml:12: rules[3] (DailyLoss80): op: expected one of > >= < <= == !=, got "=>"` — and all
- * of them are thrown together as an AlertConfigError (an InputError: CLI exit code 2). The default rule set
- * (the runbook's alerts) is generated in code from the configured limits.
+ * of them are thrown together as an AlertConfigError (an InputError: CLI exit code 2). The file's shape is a
+ * zod schema built from the config's own leaf checks, and its problems are worded by the same code as
+ * sofia.yaml's. The default rule set (the runbook's alerts) is generated in code from the configured limits.
  */
 import { readFile } from 'node:fs/promises'
 import type { Registry } from 'prom-client'
-import { LineCounter, parseDocument } from 'yaml'
-import type { Document } from 'yaml'
-import { yamlLineOf } from '../config/index.js'
-import { Secret, formatDuration, parseDuration } from '../config/index.js'
+import { z } from 'zod'
+import {
+  Invalid,
+  Secret,
+  dottedPath,
+  duration,
+  field,
+  fileLine,
+  formatDuration,
+  getIn,
+  lineOf,
+  mapping,
+  oneOf,
+  problemLines,
+  readYaml,
+  secret,
+  text,
+  url,
+  zodProblems,
+} from '../config/index.js'
+import type { Problem } from '../config/index.js'
 import { InputError } from '../model/index.js'
 import { DISK_FREE_BYTES, RECONCILIATION_DISCREPANCIES } from './ops-metrics.js'
 import { metricKind } from './series.js'
-import type { Labels, MetricKind } from './series.js'
+import type { Labels } from './series.js'
 
 export const ALERT_OPS = ['>', '>=', '<', '<=', '==', '!='] as const
 export type AlertOp = (typeof ALERT_OPS)[number]
@@ -199,19 +217,29 @@ export async function loadAlertConfig(
 /** Validates alerts YAML already in hand. @throws AlertConfigError */
 export function parseAlertConfig(text: string, options: ParseAlertConfigOptions): AlertConfig {
   const name = options.name ?? DEFAULT_ALERTS_FILE
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true })
-  const yamlError = doc.errors[0]
-  if (yamlError) {
-    const line = yamlError.linePos?.[0].line
-    const what = (yamlError.message.split('\n')[0] ?? yamlError.message).replace(/ at line \d+, column \d+:?$/, '')
-    throw new AlertConfigError([`${name}${line === undefined ? '' : `:${line}`}: invalid YAML: ${what}`], { cause: yamlError })
+  const source = readYaml(text, name, (problem, cause) => new AlertConfigError([problem], { cause }))
+  const raw: unknown = source.value ?? {}
+  const vars = options.vars ?? {}
+  const schema = alertConfigSchema(options.registry, vars)
+  const result = schema.safeParse(raw)
+  const problems = [...(result.success ? [] : zodProblems(result.error, raw, schema, { suggest: false })), ...duplicateNames(raw)]
+  const secret = (path: readonly PropertyKey[]): boolean => path[0] === 'notifiers' && path.some((k) => typeof k === 'string' && SECRET_FIELDS.has(k))
+  const [first, ...rest] = problemLines(problems, { name, source, secret, pathText: (path) => alertPath(path, raw) })
+  if (first !== undefined || !result.success) throw new AlertConfigError([first ?? `${name}: invalid alerts file`, ...rest])
+
+  const rules: AlertRule[] = []
+  const inactive: string[] = []
+  const configured = Object.keys(vars).filter((k) => vars[k] !== undefined)
+  for (const [i, rule] of (result.data.rules ?? []).entries()) {
+    if (!('unset' in rule)) rules.push(rule)
+    else {
+      inactive.push(
+        `${fileLine(name, lineOf(['rules', i, 'threshold'], source))}: ${alertPath(['rules', i], raw)} is off: its threshold names ${rule.unset}, which is not configured (configured: ${configured.join(', ') || 'none'})`,
+      )
+    }
   }
-  const raw: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {}
-  const v = new Validator(name, doc, lines)
-  const config = v.config(raw, options)
-  v.throwIfAny()
-  return config
+  const notifiers = result.data.notifiers ?? { delivery: DEFAULT_DELIVERY }
+  return { rules, notifiers, repeatIntervalMs: result.data.repeatInterval ?? DEFAULT_REPEAT_INTERVAL_MS, inactive }
 }
 
 /** Validates rules given in code (the default set, a test) against the registry. @throws AlertConfigError */
@@ -387,422 +415,255 @@ export function defaultAlertRules(options: DefaultRuleOptions = {}): AlertRule[]
 
 // ---------------------------------------------------------------------------------------------------------
 
-const RULE_KEYS = ['name', 'metric', 'labels', 'rate', 'quantile', 'window', 'divideBy', 'by', 'op', 'threshold', 'for', 'severity', 'action', 'description'] as const
-const TOP_KEYS = ['rules', 'notifiers', 'repeatInterval'] as const
-const NOTIFIER_KEYS = {
-  webhook: ['url', 'headers', 'minSeverity'],
-  slack: ['url', 'minSeverity'],
-  pagerduty: ['routingKey', 'url', 'source', 'minSeverity'],
-  email: ['host', 'port', 'secure', 'from', 'to', 'user', 'password', 'ignoreTLS', 'minSeverity'],
-  delivery: ['attempts', 'timeout', 'backoff', 'maxBackoff', 'queueSize'],
-} as const
+/** Values of notifier fields under these keys are never echoed in a message. */
 const SECRET_FIELDS = new Set(['url', 'routingKey', 'password', 'headers'])
+const RULE_NAME = /^[A-Za-z][\w.-]*$/
+const LABEL_NAME = /^[A-Za-z_]\w*$/
+/** `-0.5 * maxDailyLoss`, `maxDailyLoss`, `2*x` */
+const REFERENCE = /^\s*(?:([-+]?\d+(?:\.\d+)?)\s*\*\s*)?(-)?\s*([A-Za-z_]\w*)\s*$/
+const ADDRESS = [/^[^\s@<>]+@[^\s@<>]+$/, /^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/]
+const HTTP = ['http:', 'https:']
+const DEFAULT_WINDOW_MS = 5 * 60_000
 
-type Path = readonly (string | number)[]
+/** A rule whose threshold names a value that is not configured: it is off. */
+interface UnsetThreshold {
+  readonly unset: string
+}
 
-/** Collects problems with their location; formats them as `file:line: where: message, got …`. */
-class Validator {
-  private readonly problems: { line: number | undefined; text: string }[] = []
-  private readonly inactive: string[] = []
-
-  constructor(
-    private readonly name: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  config(raw: unknown, options: ParseAlertConfigOptions): AlertConfig {
-    if (!isRecord(raw)) {
-      this.add([], 'expected a mapping with rules: and notifiers:')
-      return { rules: [], notifiers: { delivery: DEFAULT_DELIVERY }, repeatIntervalMs: DEFAULT_REPEAT_INTERVAL_MS }
-    }
-    this.unknownKeys(raw, [], TOP_KEYS)
-    const repeatIntervalMs = raw.repeatInterval === undefined ? DEFAULT_REPEAT_INTERVAL_MS : this.duration(raw.repeatInterval, ['repeatInterval'])
-    const rules: AlertRule[] = []
-    if (raw.rules !== undefined && raw.rules !== null) {
-      if (!Array.isArray(raw.rules)) this.add(['rules'], 'expected a list', raw.rules)
-      else {
-        const names = new Map<string, number>()
-        for (const [i, item] of (raw.rules as unknown[]).entries()) {
-          const rule = this.rule(item, i, options, names)
-          if (rule !== undefined) rules.push(rule)
-        }
+/** The alerts file's schema; rules are checked against `registry`, thresholds resolved from `vars`. */
+function alertConfigSchema(registry: Registry, vars: ThresholdVars) {
+  const rule = z
+    .strictObject({
+      name: field((raw) => (typeof raw === 'string' && RULE_NAME.test(raw) ? raw : new Invalid('expected a name of letters, digits, _ . or - starting with a letter'))),
+      metric: metricName(registry),
+      labels: labels().optional(),
+      rate: duration({ orZero: true }).optional(),
+      quantile: field((raw) => (typeof raw === 'number' && raw > 0 && raw < 1 ? raw : new Invalid('expected a number between 0 and 1'))).optional(),
+      window: duration({ orZero: true }).optional(),
+      divideBy: mapping(
+        {
+          metric: metricName(registry),
+          labels: labels().optional(),
+          minDenominator: field((raw) => (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : new Invalid('expected a number ≥ 0'))).optional(),
+        },
+        'a mapping with metric, labels? and minDenominator?',
+      ).optional(),
+      by: field((raw) => (Array.isArray(raw) && raw.every((l): l is string => typeof l === 'string' && LABEL_NAME.test(l)) ? raw : new Invalid('expected a list of label names'))).optional(),
+      op: field((raw) =>
+        (ALERT_OPS as readonly unknown[]).includes(raw)
+          ? (raw as AlertOp)
+          : new Invalid(`expected one of ${ALERT_OPS.join(' ')}${raw === '' || raw === null ? ` (quote it in YAML: op: '>')` : ''}`, { got: raw ?? '' }),
+      ),
+      threshold: threshold(vars),
+      for: duration({ orZero: true }).optional(),
+      severity: oneOf(ALERT_SEVERITIES, { matchCase: true }),
+      action: oneOf(ALERT_ACTIONS, { matchCase: true }),
+      description: field((raw) => (typeof raw === 'string' ? raw : new Invalid('expected text'))).optional(),
+    })
+    // Runs beside the field checks, not after them: a rate on a gauge is worth saying even when `op` is wrong too.
+    .superRefine((r, ctx) => kindChecks(r, ctx, registry), { when: (payload) => isRecord(payload.value) })
+    .transform((r): AlertRule | UnsetThreshold => {
+      if (typeof r.threshold !== 'number') return r.threshold
+      const d = r.divideBy
+      return {
+        name: r.name,
+        metric: r.metric,
+        labels: r.labels ?? {},
+        ...(r.rate === undefined ? {} : { rateMs: r.rate }),
+        ...(r.quantile === undefined ? {} : { quantile: r.quantile }),
+        ...(metricKind(registry, r.metric) === 'histogram' ? { windowMs: r.window ?? DEFAULT_WINDOW_MS } : {}),
+        ...(d === undefined ? {} : { divideBy: { metric: d.metric, labels: d.labels ?? {}, ...(d.minDenominator === undefined ? {} : { minDenominator: d.minDenominator }) } }),
+        ...(r.by === undefined ? {} : { by: r.by }),
+        op: r.op,
+        threshold: r.threshold,
+        forMs: r.for ?? 0,
+        severity: r.severity,
+        action: r.action,
+        ...(r.description === undefined ? {} : { description: r.description }),
       }
-    }
-    const notifiers = raw.notifiers === undefined || raw.notifiers === null ? { delivery: DEFAULT_DELIVERY } : this.notifiers(raw.notifiers)
-    return { rules, notifiers, repeatIntervalMs: repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS, inactive: this.inactive }
-  }
+    })
 
-  throwIfAny(): void {
-    const sorted = [...this.problems].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)).map((p) => p.text)
-    const [first, ...rest] = sorted
-    if (first !== undefined) throw new AlertConfigError([first, ...rest])
-  }
-
-  private rule(item: unknown, i: number, options: ParseAlertConfigOptions, names: Map<string, number>): AlertRule | undefined {
-    const base: Path = ['rules', i]
-    if (!isRecord(item)) {
-      this.add(base, 'expected a mapping', item)
-      return undefined
-    }
-    const ruleName = typeof item.name === 'string' && item.name.trim() !== '' ? item.name : undefined
-    const at = (field: string | readonly (string | number)[]): Path => [...base, ...(typeof field === 'string' ? [field] : field)]
-    const problem = (field: string | Path, message: string, got?: unknown): void => this.add(at(field), message, got, ruleName)
-    const before = this.problems.length
-
-    for (const key of Object.keys(item)) {
-      if (!(RULE_KEYS as readonly string[]).includes(key)) problem(key, `unknown key (expected one of ${RULE_KEYS.join(', ')})`)
-    }
-    if (item.name === undefined) problem('name', 'required')
-    else if (ruleName === undefined || !/^[A-Za-z][\w.-]*$/.test(ruleName)) {
-      problem('name', 'expected a name of letters, digits, _ . or - starting with a letter', item.name)
-    } else if (names.has(ruleName)) problem('name', `duplicate rule name (also rules[${names.get(ruleName)}])`, item.name)
-    else names.set(ruleName, i)
-
-    let kind: MetricKind | undefined
-    if (item.metric === undefined) problem('metric', 'required')
-    else if (typeof item.metric !== 'string') problem('metric', 'expected a metric name', item.metric)
-    else {
-      kind = metricKind(options.registry, item.metric)
-      if (kind === undefined) problem('metric', 'unknown metric (not in the registry)', item.metric)
-    }
-    const labels = this.labels(item.labels, at('labels'), ruleName)
-
-    const rateMs = item.rate === undefined ? undefined : this.duration(item.rate, at('rate'), ruleName)
-    const windowMs = item.window === undefined ? undefined : this.duration(item.window, at('window'), ruleName)
-    let quantile: number | undefined
-    if (item.quantile !== undefined) {
-      if (typeof item.quantile !== 'number' || !(item.quantile > 0 && item.quantile < 1)) problem('quantile', 'expected a number between 0 and 1', item.quantile)
-      else quantile = item.quantile
-    }
-    if (kind !== undefined) {
-      if (kind === 'summary') problem('metric', 'summaries are not supported (use a histogram)', item.metric)
-      if (item.rate !== undefined && kind !== 'counter') problem('rate', `only counters have a rate (${String(item.metric)} is a ${kind})`)
-      if (item.quantile !== undefined && kind !== 'histogram') problem('quantile', `only histograms have quantiles (${String(item.metric)} is a ${kind})`)
-      if (item.window !== undefined && kind !== 'histogram') problem('window', `only histograms take a window (for a counter use rate)`)
-      if (kind === 'histogram' && item.quantile === undefined) problem('quantile', `required for a histogram (${String(item.metric)}), such as 0.95`)
-    }
-
-    let divideBy: AlertRule['divideBy']
-    if (item.divideBy !== undefined) {
-      const d = item.divideBy
-      if (!isRecord(d)) problem('divideBy', 'expected a mapping with metric, labels? and minDenominator?', d)
-      else {
-        for (const key of Object.keys(d)) {
-          if (!['metric', 'labels', 'minDenominator'].includes(key)) problem(['divideBy', key], 'unknown key (expected one of metric, labels, minDenominator)')
-        }
-        const dKind = typeof d.metric === 'string' ? metricKind(options.registry, d.metric) : undefined
-        if (typeof d.metric !== 'string') problem(['divideBy', 'metric'], d.metric === undefined ? 'required' : 'expected a metric name', d.metric)
-        else if (dKind === undefined) problem(['divideBy', 'metric'], 'unknown metric (not in the registry)', d.metric)
-        else if (kind === 'histogram' || dKind === 'histogram' || dKind === 'summary') problem('divideBy', 'ratios of histograms are not supported')
-        else if (rateMs !== undefined && dKind !== 'counter') problem(['divideBy', 'metric'], `must be a counter when the rule has a rate (${d.metric} is a ${dKind})`)
-        const dLabels = this.labels(d.labels, at(['divideBy', 'labels']), ruleName)
-        let min: number | undefined
-        if (d.minDenominator !== undefined) {
-          if (typeof d.minDenominator !== 'number' || !Number.isFinite(d.minDenominator) || d.minDenominator < 0) {
-            problem(['divideBy', 'minDenominator'], 'expected a number ≥ 0', d.minDenominator)
-          } else min = d.minDenominator
-        }
-        if (typeof d.metric === 'string') divideBy = { metric: d.metric, labels: dLabels, ...(min === undefined ? {} : { minDenominator: min }) }
-      }
-    }
-
-    let by: string[] | undefined
-    if (item.by !== undefined) {
-      if (!Array.isArray(item.by) || !item.by.every((l): l is string => typeof l === 'string' && /^[A-Za-z_]\w*$/.test(l))) {
-        problem('by', 'expected a list of label names', item.by)
-      } else by = item.by
-    }
-
-    let op: AlertOp | undefined
-    if (item.op === undefined) problem('op', 'required')
-    else if (!(ALERT_OPS as readonly unknown[]).includes(item.op)) {
-      const hint = item.op === '' || item.op === null ? ` (quote it in YAML: op: '>')` : ''
-      problem('op', `expected one of ${ALERT_OPS.join(' ')}${hint}`, item.op ?? '')
-    } else op = item.op as AlertOp
-
-    const threshold = item.threshold === undefined ? (problem('threshold', 'required'), undefined) : this.threshold(item.threshold, at('threshold'), ruleName, options.vars ?? {})
-    const forMs = item.for === undefined ? 0 : this.duration(item.for, at('for'), ruleName)
-    const severity = this.oneOf(item.severity, ALERT_SEVERITIES, at('severity'), ruleName)
-    const action = this.oneOf(item.action, ALERT_ACTIONS, at('action'), ruleName)
-    let description: string | undefined
-    if (item.description !== undefined) {
-      if (typeof item.description !== 'string') problem('description', 'expected text', item.description)
-      else description = item.description
-    }
-
-    if (this.problems.length > before) return undefined
-    if (ruleName === undefined || typeof item.metric !== 'string' || op === undefined || threshold === undefined) return undefined
-    if (forMs === undefined || severity === undefined || action === undefined) return undefined
-    return {
-      name: ruleName,
-      metric: item.metric,
-      labels,
-      ...(rateMs === undefined ? {} : { rateMs }),
-      ...(quantile === undefined ? {} : { quantile }),
-      ...(kind === 'histogram' ? { windowMs: windowMs ?? 5 * 60_000 } : {}),
-      ...(divideBy === undefined ? {} : { divideBy }),
-      ...(by === undefined ? {} : { by }),
-      op,
-      threshold,
-      forMs,
-      severity,
-      action,
-      ...(description === undefined ? {} : { description }),
-    }
-  }
-
-  private notifiers(raw: unknown): NotifiersConfig {
-    const base: Path = ['notifiers']
-    if (!isRecord(raw)) {
-      this.add(base, 'expected a mapping', raw)
-      return { delivery: DEFAULT_DELIVERY }
-    }
-    this.unknownKeys(raw, base, Object.keys(NOTIFIER_KEYS))
-    const section = (key: keyof typeof NOTIFIER_KEYS): Record<string, unknown> | undefined => {
-      const value = raw[key]
-      if (value === undefined || value === null) return undefined
-      if (!isRecord(value)) {
-        this.add([...base, key], 'expected a mapping', value)
-        return undefined
-      }
-      this.unknownKeys(value, [...base, key], NOTIFIER_KEYS[key])
-      return value
-    }
-    const minSeverity = (s: Record<string, unknown>, key: string): { minSeverity?: AlertSeverity } => {
-      if (s.minSeverity === undefined) return {}
-      const value = this.oneOf(s.minSeverity, ALERT_SEVERITIES, [...base, key, 'minSeverity'])
-      return value === undefined ? {} : { minSeverity: value }
-    }
-    const out: { -readonly [K in keyof NotifiersConfig]: NotifiersConfig[K] } = { delivery: DEFAULT_DELIVERY }
-
-    const webhook = section('webhook')
-    if (webhook) {
-      const url = this.url(webhook.url, [...base, 'webhook', 'url'])
-      let headers: Record<string, Secret> | undefined
-      if (webhook.headers !== undefined) {
-        if (!isRecord(webhook.headers) || !Object.values(webhook.headers).every((h) => typeof h === 'string')) {
-          this.add([...base, 'webhook', 'headers'], 'expected a mapping of header names to text')
-        } else headers = Object.fromEntries(Object.entries(webhook.headers).map(([k, h]) => [k, new Secret(String(h))]))
-      }
-      if (url) out.webhook = { url: new Secret(url), ...(headers && { headers }), ...minSeverity(webhook, 'webhook') }
-    }
-    const slack = section('slack')
-    if (slack) {
-      const url = this.url(slack.url, [...base, 'slack', 'url'])
-      if (url) out.slack = { url: new Secret(url), ...minSeverity(slack, 'slack') }
-    }
-    const pd = section('pagerduty')
-    if (pd) {
-      const key = this.text(pd.routingKey, [...base, 'pagerduty', 'routingKey'])
-      const url = pd.url === undefined ? DEFAULT_PAGERDUTY_URL : this.url(pd.url, [...base, 'pagerduty', 'url'])
-      const source = pd.source === undefined ? 'sofia' : this.text(pd.source, [...base, 'pagerduty', 'source'])
-      if (key && url && source) out.pagerduty = { routingKey: new Secret(key), url, source, ...minSeverity(pd, 'pagerduty') }
-    }
-    const email = section('email')
-    if (email) {
-      const p = (k: string): Path => [...base, 'email', k]
-      const host = this.text(email.host, p('host'))
-      const secure = email.secure === undefined ? false : this.bool(email.secure, p('secure'))
-      let port: number | undefined = secure ? 465 : 587
-      if (email.port !== undefined) {
-        if (typeof email.port !== 'number' || !Number.isInteger(email.port) || email.port < 1 || email.port > 65535) {
-          this.add(p('port'), 'expected a port number (1-65535)', email.port)
-          port = undefined
-        } else port = email.port
-      }
-      const from = this.address(email.from, p('from'))
-      const toRaw = typeof email.to === 'string' ? [email.to] : email.to
-      let to: string[] | undefined
-      if (!Array.isArray(toRaw) || toRaw.length === 0) this.add(p('to'), email.to === undefined ? 'required' : 'expected an address or a list of addresses', email.to)
-      else {
-        const list = toRaw.map((a, j) => this.address(a, [...p('to'), ...(typeof email.to === 'string' ? [] : [j])]))
-        if (list.every((a): a is string => a !== undefined)) to = list
-      }
-      const user = email.user === undefined ? undefined : this.text(email.user, p('user'))
-      const password = email.password === undefined ? undefined : this.text(email.password, p('password'))
-      const ignoreTLS = email.ignoreTLS === undefined ? undefined : this.bool(email.ignoreTLS, p('ignoreTLS'))
-      if (host && port !== undefined && secure !== undefined && from && to) {
-        out.email = {
+  const minSeverity = oneOf(ALERT_SEVERITIES, { matchCase: true }).optional()
+  const secretUrl = url(HTTP, 'an http(s) URL').transform((value) => new Secret(value))
+  const flag = z.boolean({ error: 'expected true or false' })
+  const whole = (min: number, max: number) =>
+    field((raw) => (typeof raw === 'number' && Number.isInteger(raw) && raw >= min && raw <= max ? raw : new Invalid(`expected a whole number from ${min} to ${max}`)))
+  const notifiers = z
+    .strictObject({
+      webhook: z
+        .strictObject({
+          url: secretUrl,
+          headers: field((raw) =>
+            isRecord(raw) && Object.values(raw).every((h) => typeof h === 'string')
+              ? Object.fromEntries(Object.entries(raw).map(([k, h]) => [k, new Secret(String(h))]))
+              : new Invalid('expected a mapping of header names to text'),
+          ).optional(),
+          minSeverity,
+        })
+        .transform(({ url, headers, minSeverity }): WebhookNotifierConfig => ({ url, ...(headers && { headers }), ...(minSeverity && { minSeverity }) }))
+        .nullish(),
+      slack: z
+        .strictObject({ url: secretUrl, minSeverity })
+        .transform(({ url, minSeverity }): SlackNotifierConfig => ({ url, ...(minSeverity && { minSeverity }) }))
+        .nullish(),
+      pagerduty: z
+        .strictObject({ routingKey: secret(), url: url(HTTP, 'an http(s) URL').default(DEFAULT_PAGERDUTY_URL), source: text().default('sofia'), minSeverity })
+        .transform(({ minSeverity, ...pd }): PagerDutyNotifierConfig => ({ ...pd, ...(minSeverity && { minSeverity }) }))
+        .nullish(),
+      email: z
+        .strictObject({
+          host: text(),
+          port: field((raw) => (typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 && raw <= 65535 ? raw : new Invalid('expected a port number (1-65535)'))).optional(),
+          secure: flag.default(false),
+          from: field(address),
+          // One address, or a list of them.
+          to: field((raw) => {
+            if (typeof raw !== 'string') return Array.isArray(raw) && raw.length > 0 ? raw : new Invalid('expected an address or a list of addresses')
+            const one = address(raw)
+            return one instanceof Invalid ? one : [one]
+          }).pipe(z.array(field(address))),
+          user: text().optional(),
+          password: secret().optional(),
+          ignoreTLS: flag.optional(),
+          minSeverity,
+        })
+        .transform(({ host, port, secure, from, to, user, password, ignoreTLS, minSeverity }): EmailNotifierConfig => ({
           host,
-          port,
+          port: port ?? (secure ? 465 : 587),
           secure,
           from,
           to,
           ...(user === undefined ? {} : { user }),
-          ...(password === undefined ? {} : { password: new Secret(password) }),
+          ...(password === undefined ? {} : { password }),
           ...(ignoreTLS === undefined ? {} : { ignoreTLS }),
-          ...minSeverity(email, 'email'),
-        }
-      }
-    }
-    const delivery = section('delivery')
-    if (delivery) {
-      const p = (k: string): Path => [...base, 'delivery', k]
-      const int = (k: string, min: number, max: number): number | undefined => {
-        const value = delivery[k]
-        if (value === undefined) return undefined
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-          this.add(p(k), `expected a whole number from ${min} to ${max}`, value)
-          return undefined
-        }
-        return value
-      }
-      const dur = (k: string): number | undefined => (delivery[k] === undefined ? undefined : this.duration(delivery[k], p(k)))
-      out.delivery = {
-        attempts: int('attempts', 1, 20) ?? DEFAULT_DELIVERY.attempts,
-        queueSize: int('queueSize', 1, 100_000) ?? DEFAULT_DELIVERY.queueSize,
-        timeoutMs: dur('timeout') ?? DEFAULT_DELIVERY.timeoutMs,
-        backoffMs: dur('backoff') ?? DEFAULT_DELIVERY.backoffMs,
-        maxBackoffMs: dur('maxBackoff') ?? DEFAULT_DELIVERY.maxBackoffMs,
-      }
-    }
-    return out
-  }
+          ...(minSeverity && { minSeverity }),
+        }))
+        .nullish(),
+      delivery: z
+        .strictObject({
+          attempts: whole(1, 20).optional(),
+          timeout: duration({ orZero: true }).optional(),
+          backoff: duration({ orZero: true }).optional(),
+          maxBackoff: duration({ orZero: true }).optional(),
+          queueSize: whole(1, 100_000).optional(),
+        })
+        .transform(
+          (d): DeliveryOptions => ({
+            attempts: d.attempts ?? DEFAULT_DELIVERY.attempts,
+            queueSize: d.queueSize ?? DEFAULT_DELIVERY.queueSize,
+            timeoutMs: d.timeout ?? DEFAULT_DELIVERY.timeoutMs,
+            backoffMs: d.backoff ?? DEFAULT_DELIVERY.backoffMs,
+            maxBackoffMs: d.maxBackoff ?? DEFAULT_DELIVERY.maxBackoffMs,
+          }),
+        )
+        .nullish(),
+    })
+    .transform(
+      (n): NotifiersConfig => ({
+        delivery: n.delivery ?? DEFAULT_DELIVERY,
+        ...(n.webhook && { webhook: n.webhook }),
+        ...(n.slack && { slack: n.slack }),
+        ...(n.pagerduty && { pagerduty: n.pagerduty }),
+        ...(n.email && { email: n.email }),
+      }),
+    )
 
-  private labels(value: unknown, path: Path, rule?: string): Labels {
-    if (value === undefined || value === null) return {}
-    if (!isRecord(value)) {
-      this.add(path, 'expected a mapping of label names to values', value, rule)
-      return {}
-    }
-    const out: Record<string, string> = {}
-    for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') this.add([...path, k], 'expected a label value', v, rule)
-      else out[k] = String(v)
-    }
-    return out
-  }
-
-  private threshold(value: unknown, path: Path, rule: string | undefined, vars: ThresholdVars): number | undefined {
-    if (typeof value === 'number' && Number.isFinite(value)) return value
-    if (typeof value === 'string') {
-      const m = /^\s*(?:([-+]?\d+(?:\.\d+)?)\s*\*\s*)?(-)?\s*([A-Za-z_]\w*)\s*$/.exec(value)
-      if (m?.[3] !== undefined) {
-        const factor = (m[1] === undefined ? 1 : Number(m[1])) * (m[2] === undefined ? 1 : -1)
-        const known = Object.keys(vars).filter((k) => vars[k] !== undefined)
-        const ref = vars[m[3]]
-        if (!Object.hasOwn(vars, m[3])) {
-          this.add(path, `expected a number or a reference such as '-0.5 * maxDailyLoss' (unknown name ${m[3]}; known: ${Object.keys(vars).join(', ') || 'none'})`, value, rule)
-        } else if (ref === undefined) {
-          // Like the built-in daily-loss rules: inactive while the limit they are a fraction of is unset.
-          const line = this.lineOf(path)
-          this.inactive.push(
-            `${line === undefined ? this.name : `${this.name}:${line}`}: ${pathText(path.slice(0, 2), rule).replace(/: $/, '')} is off: its threshold names ${m[3]}, which is not configured (configured: ${known.join(', ') || 'none'})`,
-          )
-        } else return factor * ref
-        return undefined
-      }
-      if (value.trim() !== '' && Number.isFinite(Number(value))) return Number(value)
-    }
-    this.add(path, "expected a number or a reference such as '-0.5 * maxDailyLoss'", value, rule)
-    return undefined
-  }
-
-  private duration(value: unknown, path: Path, rule?: string): number | undefined {
-    if (value === 0) return 0
-    if (typeof value !== 'string') {
-      this.add(path, 'expected a duration such as 30s, 5m or 1h', value, rule)
-      return undefined
-    }
-    try {
-      return parseDuration(value)
-    } catch (err) {
-      this.add(path, (err as Error).message, value, rule)
-      return undefined
-    }
-  }
-
-  private oneOf<T extends string>(value: unknown, allowed: readonly T[], path: Path, rule?: string): T | undefined {
-    if (value === undefined) {
-      this.add(path, 'required', undefined, rule)
-      return undefined
-    }
-    if ((allowed as readonly unknown[]).includes(value)) return value as T
-    this.add(path, `expected one of ${allowed.join(', ')}`, value, rule)
-    return undefined
-  }
-
-  private text(value: unknown, path: Path): string | undefined {
-    if (typeof value === 'string' && value.trim() !== '') return value
-    this.add(path, value === undefined ? 'required' : 'expected text', value)
-    return undefined
-  }
-
-  private bool(value: unknown, path: Path): boolean | undefined {
-    if (typeof value === 'boolean') return value
-    this.add(path, 'expected true or false', value)
-    return undefined
-  }
-
-  private url(value: unknown, path: Path): string | undefined {
-    const text = this.text(value, path)
-    if (text === undefined) return undefined
-    try {
-      const u = new URL(text)
-      if (u.protocol === 'http:' || u.protocol === 'https:') return text
-    } catch {
-      // reported below
-    }
-    this.add(path, 'expected an http(s) URL', value)
-    return undefined
-  }
-
-  private address(value: unknown, path: Path): string | undefined {
-    const text = this.text(value, path)
-    if (text === undefined) return undefined
-    if (/^[^\s@<>]+@[^\s@<>]+$/.test(text) || /^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/.test(text)) return text
-    this.add(path, 'expected an e-mail address', value)
-    return undefined
-  }
-
-  private unknownKeys(value: Record<string, unknown>, path: Path, known: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!known.includes(key)) this.add([...path, key], `unknown key (expected one of ${known.join(', ')})`)
-    }
-  }
-
-  private add(path: Path, message: string, got?: unknown, rule?: string): void {
-    const line = this.lineOf(path)
-    const where = line === undefined ? this.name : `${this.name}:${line}`
-    const secret = path.some((k) => typeof k === 'string' && SECRET_FIELDS.has(k)) && path[0] === 'notifiers'
-    const shown = got === undefined || secret ? '' : `, got ${render(got)}`
-    this.problems.push({ line, text: `${where}: ${pathText(path, rule)}${message}${shown}` })
-  }
-
-  /** Line of the key (or list item) at `path`, else of its nearest ancestor. */
-  private lineOf(path: Path): number | undefined {
-    return yamlLineOf(this.doc, this.lines, path)
-  }
+  return mapping({ rules: z.array(rule).nullish(), notifiers: notifiers.nullish(), repeatInterval: duration({ orZero: true }).optional() }, 'a mapping with rules: and notifiers:')
 }
 
-/** `rules[3] (DailyLoss80): op: ` / `notifiers.slack.url: ` */
-function pathText(path: Path, rule: string | undefined): string {
-  if (path.length === 0) return ''
-  if (path[0] === 'rules' && typeof path[1] === 'number') {
-    const head = `rules[${path[1]}]${rule === undefined ? '' : ` (${rule})`}`
-    const rest = path.slice(2)
-    return `${head}: ${rest.length === 0 ? '' : `${dotted(rest)}: `}`
+/** A metric the registry has. */
+function metricName(registry: Registry) {
+  return field((raw) =>
+    typeof raw !== 'string'
+      ? new Invalid('expected a metric name')
+      : metricKind(registry, raw) === undefined
+        ? new Invalid('unknown metric (not in the registry)')
+        : raw,
+  )
+}
+
+/** Label matchers: label names to values (scalars, as text); empty when left blank. */
+function labels() {
+  return field((raw) => (raw === null ? {} : isRecord(raw) ? raw : new Invalid('expected a mapping of label names to values'))).pipe(
+    z.record(z.string(), field((raw) => (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : new Invalid('expected a label value')))),
+  )
+}
+
+/** A number, or a configured value times a factor (`'-0.5 * maxDailyLoss'`); a value that is not configured turns the rule off. */
+function threshold(vars: ThresholdVars) {
+  const expected = "expected a number or a reference such as '-0.5 * maxDailyLoss'"
+  return field((raw): number | UnsetThreshold | Invalid => {
+    if (typeof raw === 'number' && Number.isFinite(raw)) return raw
+    if (typeof raw !== 'string') return new Invalid(expected)
+    const m = REFERENCE.exec(raw)
+    const name = m?.[3]
+    if (name === undefined) return raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : new Invalid(expected)
+    if (!Object.hasOwn(vars, name)) return new Invalid(`${expected} (unknown name ${name}; known: ${Object.keys(vars).join(', ') || 'none'})`)
+    const value = vars[name]
+    // Like the built-in daily-loss rules: off while the limit it is a fraction of is unset.
+    if (value === undefined) return { unset: name }
+    return (m?.[1] === undefined ? 1 : Number(m[1])) * (m?.[2] === undefined ? 1 : -1) * value
+  })
+}
+
+/** An e-mail address, bare or as `Name <address>`. */
+function address(raw: unknown): string | Invalid {
+  if (typeof raw !== 'string' || raw.trim() === '') return new Invalid('expected text')
+  return ADDRESS.some((re) => re.test(raw)) ? raw : new Invalid('expected an e-mail address')
+}
+
+/**
+ * What the kind of a rule's metric allows (a rate for counters, quantiles for histograms …). The rule's fields
+ * are as parsed so far: a field that failed its own check is neither undefined nor of its type.
+ */
+function kindChecks(r: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx, registry: Registry): void {
+  const problem = (path: PropertyKey[], message: string, got?: unknown): void => {
+    ctx.addIssue({ code: 'custom', path, message, params: { got } })
   }
-  return `${dotted(path)}: `
+  const kind = typeof r.metric === 'string' ? metricKind(registry, r.metric) : undefined
+  const metric = String(r.metric)
+  if (kind !== undefined) {
+    if (kind === 'summary') problem(['metric'], 'summaries are not supported (use a histogram)', r.metric)
+    if (r.rate !== undefined && kind !== 'counter') problem(['rate'], `only counters have a rate (${metric} is a ${kind})`)
+    if (r.quantile !== undefined && kind !== 'histogram') problem(['quantile'], `only histograms have quantiles (${metric} is a ${kind})`)
+    if (r.window !== undefined && kind !== 'histogram') problem(['window'], `only histograms take a window (for a counter use rate)`)
+    if (kind === 'histogram' && r.quantile === undefined) problem(['quantile'], `required for a histogram (${metric}), such as 0.95`)
+  }
+  const divisor = isRecord(r.divideBy) && typeof r.divideBy.metric === 'string' ? r.divideBy.metric : undefined
+  const divisorKind = divisor === undefined ? undefined : metricKind(registry, divisor)
+  if (divisorKind === undefined) return
+  if (kind === 'histogram' || divisorKind === 'histogram' || divisorKind === 'summary') problem(['divideBy'], 'ratios of histograms are not supported')
+  else if (typeof r.rate === 'number' && divisorKind !== 'counter') problem(['divideBy', 'metric'], `must be a counter when the rule has a rate (${divisor} is a ${divisorKind})`)
 }
 
-function dotted(path: Path): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('')
+/** Rule names used before in the file (each rule's name is checked, whatever else is wrong with it). */
+function duplicateNames(raw: unknown): Problem[] {
+  const rules = getIn(raw, ['rules'])
+  const first = new Map<string, number>()
+  const problems: Problem[] = []
+  for (const [i, rule] of (Array.isArray(rules) ? rules : []).entries()) {
+    const name = getIn(rule, ['name'])
+    if (typeof name !== 'string' || !RULE_NAME.test(name)) continue
+    const j = first.get(name)
+    if (j === undefined) first.set(name, i)
+    else problems.push({ path: ['rules', i, 'name'], message: `duplicate rule name (also rules[${j}])`, got: name })
+  }
+  return problems
 }
 
-function render(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
-  if (Array.isArray(value)) return value.length === 0 ? '[]' : 'a list'
-  if (value !== null && typeof value === 'object') return 'a mapping'
-  return String(value)
+/** `rules[3] (DailyLoss80): op` / `notifiers.slack.url` */
+function alertPath(path: readonly PropertyKey[], raw: unknown): string {
+  if (path[0] !== 'rules' || typeof path[1] !== 'number') return dottedPath(path)
+  const name = getIn(raw, ['rules', path[1], 'name'])
+  const rule = `rules[${path[1]}]${typeof name === 'string' && name.trim() !== '' ? ` (${name})` : ''}`
+  return path.length > 2 ? `${rule}: ${dottedPath(path.slice(2))}` : rule
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
-/** Problems of a rule built in code against the registry (the file path does these inline). */
+/** Problems of a rule built in code against the registry (for the file, the schema's metricName and kindChecks). */
 function metricProblems(rule: AlertRule, registry: Registry): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = []
   const kind = metricKind(registry, rule.metric)
