@@ -222,9 +222,10 @@ export function parseAlertConfig(text: string, options: ParseAlertConfigOptions)
   const vars = options.vars ?? {}
   const schema = alertConfigSchema(options.registry, vars)
   const result = schema.safeParse(raw)
+  // An unknown key lists the keys taken there, without a guess at the one meant (as this file always has).
   const problems = [...(result.success ? [] : zodProblems(result.error, raw, schema, { suggest: false })), ...duplicateNames(raw)]
-  const secret = (path: readonly PropertyKey[]): boolean => path[0] === 'notifiers' && path.some((k) => typeof k === 'string' && SECRET_FIELDS.has(k))
-  const [first, ...rest] = problemLines(problems, { name, source, secret, pathText: (path) => alertPath(path, raw) })
+  const isSecret = (path: readonly PropertyKey[]): boolean => path[0] === 'notifiers' && path.some((k) => typeof k === 'string' && SECRET_FIELDS.has(k))
+  const [first, ...rest] = problemLines(problems, { name, source, secret: isSecret, pathText: (path) => alertPath(path, raw) })
   if (first !== undefined || !result.success) throw new AlertConfigError([first ?? `${name}: invalid alerts file`, ...rest])
 
   const rules: AlertRule[] = []
