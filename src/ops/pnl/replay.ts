@@ -13,9 +13,10 @@
  * currency still move the ledger but are left out of the sums and counted in `excludedFills`.
  */
 import { Decimal, InputError, InvariantViolation, ZERO, fillKey, makeInstrument, parseSymbol } from '../../model/index.js'
-import type { Instrument, OrderState, Trade } from '../../model/index.js'
+import type { Instrument, OrderState } from '../../model/index.js'
 import { Ledger } from '../../ledger/index.js'
 import type { ClosedTrade } from '../../ledger/index.js'
+import { fillTrade } from '../../store/index.js'
 import type { Store, StoredDeposit, StoredFill } from '../../store/index.js'
 import type { CostRecord } from './costs.js'
 import { reportSource } from './source.js'
@@ -372,21 +373,7 @@ export class Replay {
     const feeCost = parseDecimal(f.feeCost, `fee of fill ${f.tradeId}`)
     const feeOther = f.feeCurrency !== inst.quote && f.feeCurrency !== inst.base && !feeCost.isZero()
     if (feeOther) this.markFeeCurrency(f.venue, f.feeCurrency, inst.quote)
-    const trade: Trade = {
-      id: f.tradeId,
-      order: f.venueOrderId,
-      clientOrderId: f.clientOrderId,
-      venue: f.venue,
-      symbol: f.symbol,
-      timestamp: f.timestamp,
-      side: f.side,
-      price,
-      amount,
-      cost,
-      fee: { cost: feeCost, currency: f.feeCurrency },
-      takerOrMaker: f.takerOrMaker,
-    }
-    this.ledger.applyFill(trade, inst, f.strategyId)
+    this.ledger.applyFill(fillTrade(f, { price, amount, cost, feeCost }), inst, f.strategyId)
     this.setLastPrice(f.venue, f.symbol, price)
     if (measured) this.measure(f, inst, price, amount, cost, feeCost, feeOther)
     if (++this.sinceDrain >= DRAIN_EVERY) this.drain()
