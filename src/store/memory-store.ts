@@ -4,8 +4,7 @@
  * stores, down to the JSON round trip of values (rows are kept encoded, exactly as a database would hold
  * them), so code tested against it behaves the same on SQLite and PostgreSQL.
  */
-import { DuplicateFill, fillKey } from '../model/index.js'
-import type { OrderSide } from '../model/index.js'
+import { fillKey } from '../model/index.js'
 import {
   ANCHOR_RECORD_TYPES,
   AUDIT,
@@ -15,17 +14,23 @@ import {
   ORDERS,
   REPORTS,
   STRATEGY_VERSIONS,
+  auditConditions,
   auditFromRow,
+  auditHeadFromRow,
   checkAuditContinuity,
   depositFromRow,
-  duplicateFillMessage,
+  duplicateFill,
   encodeBatch,
+  fillConditions,
   fillFromRow,
+  fillRowKey,
+  fromJson,
   orderFromRow,
   reportFromRow,
+  settle,
   strategyVersionFromRow,
 } from './rows.js'
-import type { DbRow, Row, TableSpec } from './rows.js'
+import type { Condition, DbRow, Row, TableSpec } from './rows.js'
 import { latestVersion } from './migrations.js'
 import type {
   AuditRange,
@@ -46,28 +51,26 @@ function toDbRow(spec: TableSpec, row: Row): DbRow {
   return out
 }
 
-const fillKeyOf = (row: Row): string => fillKey(String(row[0]), String(row[1]), String(row[6]) as OrderSide)
-
-function matchesFill(r: DbRow, f: FillFilter): boolean {
-  const ts = r['timestamp'] as number
-  return (
-    (f.venue === undefined || r['venue'] === f.venue) &&
-    (f.strategyId === undefined || r['strategy_id'] === f.strategyId) &&
-    (f.symbol === undefined || r['symbol'] === f.symbol) &&
-    (f.since === undefined || ts >= f.since) &&
-    (f.until === undefined || ts < f.until)
-  )
+function fillKeyOf(row: Row): string {
+  const { venue, tradeId, side } = fillRowKey(row)
+  return fillKey(venue, tradeId, side)
 }
 
-function matchesAudit(r: DbRow, a: AuditRange): boolean {
-  const seq = r['seq'] as number
-  const ts = r['ts'] as number
-  return (
-    (a.fromSeq === undefined || seq >= a.fromSeq) &&
-    (a.toSeq === undefined || seq <= a.toSeq) &&
-    (a.fromTs === undefined || ts >= a.fromTs) &&
-    (a.toTs === undefined || ts < a.toTs)
-  )
+/** A row a filter's conditions select (compared as the SQL stores compare them). */
+function matches(r: DbRow, conditions: readonly Condition[]): boolean {
+  return conditions.every(({ column, op, value }) => {
+    const v = r[column]
+    switch (op) {
+      case '=':
+        return v === value
+      case '>=':
+        return (v as number) >= (value as number)
+      case '<':
+        return (v as number) < (value as number)
+      case '<=':
+        return (v as number) <= (value as number)
+    }
+  })
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -89,12 +92,7 @@ export class MemoryStore implements Store {
   private closed = false
 
   write(batch: WriteBatch): Promise<void> {
-    try {
-      this.writeSync(batch)
-      return Promise.resolve()
-    } catch (error) {
-      return Promise.reject(error as Error)
-    }
+    return settle(() => this.writeSync(batch))
   }
 
   /** Validates everything first, then applies: a refused batch leaves no trace. */
@@ -106,7 +104,7 @@ export class MemoryStore implements Store {
     for (const row of e.fills) {
       const key = fillKeyOf(row)
       if (this.fillKeys.has(key) || seen.has(key)) {
-        throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1]), String(row[6])))
+        throw duplicateFill(fillRowKey(row))
       }
       seen.add(key)
     }
@@ -151,14 +149,16 @@ export class MemoryStore implements Store {
   async *iterateFills(filter: FillFilter = {}, batchSize = 1000): AsyncIterable<StoredFill[]> {
     this.assertOpen()
     // Array order is id (insertion) order and the sort is stable: (timestamp, id) order.
-    const rows = this.fills.filter((r) => matchesFill(r, filter))
+    const conditions = fillConditions(filter)
+    const rows = this.fills.filter((r) => matches(r, conditions))
     rows.sort((a, b) => (a['timestamp'] as number) - (b['timestamp'] as number))
     for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize).map(fillFromRow)
   }
 
   countFills(filter: FillFilter = {}): Promise<number> {
     this.assertOpen()
-    return Promise.resolve(this.fills.filter((r) => matchesFill(r, filter)).length)
+    const conditions = fillConditions(filter)
+    return Promise.resolve(this.fills.filter((r) => matches(r, conditions)).length)
   }
 
   loadDeposits(): Promise<StoredDeposit[]> {
@@ -169,13 +169,13 @@ export class MemoryStore implements Store {
   getState<T = unknown>(key: string): Promise<T | undefined> {
     this.assertOpen()
     const text = this.state.get(key)
-    return Promise.resolve(text === undefined ? undefined : (JSON.parse(text) as T))
+    return Promise.resolve(text === undefined ? undefined : (fromJson(text) as T))
   }
 
   loadState(): Promise<Map<string, unknown>> {
     this.assertOpen()
     const keys = [...this.state.keys()].sort(cmp)
-    return Promise.resolve(new Map(keys.map((k) => [k, JSON.parse(this.state.get(k) as string) as unknown])))
+    return Promise.resolve(new Map(keys.map((k) => [k, fromJson(this.state.get(k))])))
   }
 
   loadSequences(): Promise<Map<string, number>> {
@@ -219,7 +219,9 @@ export class MemoryStore implements Store {
 
   async *iterateAudit(range: AuditRange = {}, batchSize = 1000): AsyncIterable<StoredAuditRecord[]> {
     this.assertOpen()
-    const rows = this.audit.filter((r) => matchesAudit(r, range))
+    const conditions = auditConditions(range)
+    if (range.fromSeq !== undefined) conditions.push({ column: 'seq', op: '>=', value: range.fromSeq })
+    const rows = this.audit.filter((r) => matches(r, conditions))
     for (let i = 0; i < rows.length; i += batchSize) yield rows.slice(i, i + batchSize).map(auditFromRow)
   }
 
@@ -246,8 +248,7 @@ export class MemoryStore implements Store {
   }
 
   private head(): { readonly seq: number; readonly hash: string } | undefined {
-    const last = this.audit[this.audit.length - 1]
-    return last === undefined ? undefined : { seq: last['seq'] as number, hash: String(last['hash']) }
+    return auditHeadFromRow(this.audit[this.audit.length - 1])
   }
 
   private assertOpen(): void {

@@ -9,7 +9,8 @@
  * schema from its first statement (a `SET` after connect could race the first query).
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg'
-import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js'
+import { InputError, InvariantViolation } from '../model/index.js'
+import type { OrderSide } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
@@ -22,17 +23,23 @@ import {
   REPORTS,
   STATE,
   STRATEGY_VERSIONS,
+  auditConditions,
   auditFromRow,
+  auditHeadFromRow,
   checkAuditContinuity,
   depositFromRow,
-  duplicateFillMessage,
+  duplicateFill,
   encodeBatch,
+  fillConditions,
   fillFromRow,
+  fillRowKey,
+  fromJson,
   orderFromRow,
   reportFromRow,
+  stateFromRow,
   strategyVersionFromRow,
 } from './rows.js'
-import type { Cell, DbRow, EncodedBatch, Row, TableSpec } from './rows.js'
+import type { Cell, Condition, DbRow, EncodedBatch, Row, TableSpec } from './rows.js'
 import type {
   AuditRange,
   FillFilter,
@@ -127,15 +134,9 @@ function rowsJson(spec: TableSpec, rows: readonly Row[]): [string] {
   return [JSON.stringify(objects)]
 }
 
-function fillWhere(f: FillFilter, params: Cell[]): string[] {
-  const sql: string[] = []
-  const p = (v: Cell): string => `$${params.push(v)}`
-  if (f.venue !== undefined) sql.push(`venue = ${p(f.venue)}`)
-  if (f.strategyId !== undefined) sql.push(`strategy_id = ${p(f.strategyId)}`)
-  if (f.symbol !== undefined) sql.push(`symbol = ${p(f.symbol)}`)
-  if (f.since !== undefined) sql.push(`timestamp >= ${p(f.since)}`)
-  if (f.until !== undefined) sql.push(`timestamp < ${p(f.until)}`)
-  return sql
+/** A filter's conditions as WHERE clauses, their values appended to `params` as `$n` (cast when `cast` is given). */
+function whereClauses(conditions: readonly Condition[], params: Cell[], cast = ''): string[] {
+  return conditions.map((c) => `${c.column} ${c.op} $${params.push(c.value)}${cast}`)
 }
 
 export class PostgresStore implements Store {
@@ -333,8 +334,7 @@ export class PostgresStore implements Store {
     if (e.audit.length > 0) {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sofia.audit.${this.schema}`])
       const head = await client.query<DbRow>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')
-      const row = head.rows[0]
-      checkAuditContinuity(row === undefined ? undefined : { seq: Number(row['seq']), hash: String(row['hash']) }, e.auditRecords)
+      checkAuditContinuity(auditHeadFromRow(head.rows[0]), e.auditRecords)
       try {
         await client.query(insertSql(AUDIT), rowsJson(AUDIT, e.audit))
       } catch (error) {
@@ -354,10 +354,8 @@ export class PostgresStore implements Store {
           // detail: `Key (venue, trade_id, side)=(binance, 42, buy) already exists.`
           const detail = String((error as { detail?: unknown }).detail ?? '')
           const m = /=\((.*), (.*), (buy|sell)\) already exists/.exec(detail)
-          const first = e.fills[0] as Row
-          throw new DuplicateFill(duplicateFillMessage(m?.[1] ?? String(first[0]), m?.[2] ?? String(first[1]), m?.[3] ?? String(first[6])), {
-            cause: error,
-          })
+          const key = m === null ? fillRowKey(e.fills[0] as Row) : { venue: m[1] as string, tradeId: m[2] as string, side: m[3] as OrderSide }
+          throw duplicateFill(key, { cause: error })
         }
         throw error
       }
@@ -391,7 +389,7 @@ export class PostgresStore implements Store {
   /** Keyset pages on (timestamp, id), one short query each: no cursor or connection held between pages. */
   async *iterateFills(filter: FillFilter = {}, batchSize = 1000): AsyncIterable<StoredFill[]> {
     const params: Cell[] = []
-    const where = fillWhere(filter, params)
+    const where = whereClauses(fillConditions(filter), params)
     const at = params.length
     where.push(`(timestamp, id) > ($${at + 1}::bigint, $${at + 2}::bigint)`)
     const sql = `SELECT * FROM fills WHERE ${where.join(' AND ')} ORDER BY timestamp, id LIMIT $${at + 3}`
@@ -408,7 +406,7 @@ export class PostgresStore implements Store {
 
   async countFills(filter: FillFilter = {}): Promise<number> {
     const params: Cell[] = []
-    const where = fillWhere(filter, params)
+    const where = whereClauses(fillConditions(filter), params)
     const rows = await this.query(
       `SELECT COUNT(*) AS n FROM fills ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
       params,
@@ -422,12 +420,12 @@ export class PostgresStore implements Store {
 
   async getState<T = unknown>(key: string): Promise<T | undefined> {
     const row = (await this.query('SELECT value FROM state WHERE key = $1', [key]))[0]
-    return row === undefined ? undefined : (JSON.parse(String(row['value'])) as T)
+    return row === undefined ? undefined : (fromJson(row['value']) as T)
   }
 
   async loadState(): Promise<Map<string, unknown>> {
     const rows = await this.query('SELECT key, value FROM state ORDER BY key COLLATE "C"')
-    return new Map(rows.map((r) => [String(r['key']), JSON.parse(String(r['value'])) as unknown]))
+    return new Map(rows.map(stateFromRow))
   }
 
   async loadSequences(): Promise<Map<string, number>> {
@@ -454,8 +452,7 @@ export class PostgresStore implements Store {
   }
 
   async auditHead(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
-    const row = (await this.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'))[0]
-    return row === undefined ? undefined : { seq: Number(row['seq']), hash: String(row['hash']) }
+    return auditHeadFromRow((await this.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'))[0])
   }
 
   async countAudit(): Promise<number> {
@@ -466,10 +463,7 @@ export class PostgresStore implements Store {
   async *iterateAudit(range: AuditRange = {}, batchSize = 1000): AsyncIterable<StoredAuditRecord[]> {
     const params: Cell[] = [0]
     const where = ['seq > $1::bigint']
-    const p = (v: Cell): string => `$${params.push(v)}::bigint`
-    if (range.toSeq !== undefined) where.push(`seq <= ${p(range.toSeq)}`)
-    if (range.fromTs !== undefined) where.push(`ts >= ${p(range.fromTs)}`)
-    if (range.toTs !== undefined) where.push(`ts < ${p(range.toTs)}`)
+    where.push(...whereClauses(auditConditions(range), params, '::bigint'))
     const sql = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length + 1}`
     let cursor = (range.fromSeq ?? 1) - 1
     for (;;) {

@@ -2,13 +2,15 @@
  * @module store/rows
  * What every store implementation shares: the column lists and the conversions between port objects and
  * table rows, the normalisation of a write batch (done before any I/O, so a batch that cannot be encoded
- * writes nothing), and the audit continuity check.
+ * writes nothing), the audit continuity check, the duplicate-fill error, and what the read filters select.
  */
 import { GENESIS_HASH, bodyText, jsonText, recordBody } from '../chain/record.js'
 import type { AuditRecord } from '../chain/record.js'
-import { InvariantViolation, ORDER_STATES, TERMINAL_STATES } from '../model/index.js'
+import { DuplicateFill, InvariantViolation, ORDER_STATES, TERMINAL_STATES } from '../model/index.js'
 import type { OrderSide, OrderState, OrderType } from '../model/index.js'
 import type {
+  AuditRange,
+  FillFilter,
   StoredAuditRecord,
   StoredDeposit,
   StoredFill,
@@ -119,6 +121,11 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
+/** A value back from the JSON text of its column. */
+export function fromJson(text: unknown): unknown {
+  return JSON.parse(String(text)) as unknown
+}
+
 const str = (v: unknown): string => String(v)
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
@@ -224,10 +231,10 @@ export function strategyVersionFromRow(r: DbRow): StoredStrategyVersion {
     strategy: str(r['strategy']),
     version: str(r['version']),
     status: str(r['status']),
-    params: JSON.parse(str(r['params'])) as unknown,
+    params: fromJson(r['params']),
     codeHash: str(r['code_hash']),
-    artifact: JSON.parse(str(r['artifact'])) as unknown,
-    validation: JSON.parse(str(r['validation'])) as unknown,
+    artifact: fromJson(r['artifact']),
+    validation: fromJson(r['validation']),
     createdAt: Number(r['created_at']),
   }
 }
@@ -241,7 +248,7 @@ export function reportFromRow(r: DbRow): StoredReport {
     date: str(r['date']),
     path: str(r['path']),
     createdAt: Number(r['created_at']),
-    summary: JSON.parse(str(r['summary'])) as unknown,
+    summary: fromJson(r['summary']),
   }
 }
 
@@ -413,7 +420,73 @@ export function checkAuditContinuity(
   }
 }
 
-/** Message of a DuplicateFill. */
-export function duplicateFillMessage(venue: string, tradeId: string, side: string): string {
-  return `fill ${venue} trade ${tradeId} ${side} is already stored (duplicate venue trade id and side); batch not written`
+/** What makes a fill unique (the fills table's primary key): its venue, venue trade id and side. */
+export interface FillRowKey {
+  readonly venue: string
+  readonly tradeId: string
+  readonly side: OrderSide
+}
+
+/** The unique key of a fill as `fillRow` encodes it (venue, trade id and side are FILLS columns 0, 1 and 6). */
+export function fillRowKey(row: Row): FillRowKey {
+  return { venue: String(row[0]), tradeId: String(row[1]), side: String(row[6]) as OrderSide }
+}
+
+/** The error every store throws for a fill already stored (or twice in one batch): the batch is not written. */
+export function duplicateFill(key: FillRowKey, options?: { readonly cause?: unknown }): DuplicateFill {
+  return new DuplicateFill(
+    `fill ${key.venue} trade ${key.tradeId} ${key.side} is already stored (duplicate venue trade id and side); batch not written`,
+    options,
+  )
+}
+
+/** A synchronous store operation as a promise: what it throws (mapped when asked) becomes the rejection. */
+export function settle<T>(fn: () => T, mapError: (error: unknown) => unknown = (error) => error): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (error) {
+    return Promise.reject(mapError(error) as Error)
+  }
+}
+
+/** The audit chain's head as a store reads it from the record with the highest seq (none: an empty chain). */
+export function auditHeadFromRow(r: DbRow | undefined): { seq: number; hash: string } | undefined {
+  return r === undefined ? undefined : { seq: Number(r['seq']), hash: String(r['hash']) }
+}
+
+/** A state key and its value, from a `state` row. */
+export function stateFromRow(r: DbRow): [string, unknown] {
+  return [str(r['key']), fromJson(r['value'])]
+}
+
+/** One condition of a read filter, `column op value`: what a filter means, stated once for every store. */
+export interface Condition {
+  readonly column: string
+  readonly op: '=' | '>=' | '<' | '<='
+  readonly value: Cell
+}
+
+function conditions(...candidates: [string, Condition['op'], Cell | undefined][]): Condition[] {
+  const out: Condition[] = []
+  for (const [column, op, value] of candidates) if (value !== undefined) out.push({ column, op, value })
+  return out
+}
+
+/** The fills a FillFilter selects (`since` inclusive, `until` exclusive). */
+export function fillConditions(f: FillFilter): Condition[] {
+  return conditions(
+    ['venue', '=', f.venue],
+    ['strategy_id', '=', f.strategyId],
+    ['symbol', '=', f.symbol],
+    ['timestamp', '>=', f.since],
+    ['timestamp', '<', f.until],
+  )
+}
+
+/**
+ * The audit records an AuditRange selects, but for `fromSeq`: the SQL stores start their seq cursor there
+ * instead. `toSeq` is inclusive, `toTs` exclusive.
+ */
+export function auditConditions(a: AuditRange): Condition[] {
+  return conditions(['seq', '<=', a.toSeq], ['ts', '>=', a.fromTs], ['ts', '<', a.toTs])
 }

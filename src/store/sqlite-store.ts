@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { DuplicateFill, InputError } from '../model/index.js'
+import { InputError } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
@@ -23,17 +23,24 @@ import {
   REPORTS,
   STATE,
   STRATEGY_VERSIONS,
+  auditConditions,
   auditFromRow,
+  auditHeadFromRow,
   checkAuditContinuity,
   depositFromRow,
-  duplicateFillMessage,
+  duplicateFill,
   encodeBatch,
+  fillConditions,
   fillFromRow,
+  fillRowKey,
+  fromJson,
   orderFromRow,
   reportFromRow,
+  settle,
+  stateFromRow,
   strategyVersionFromRow,
 } from './rows.js'
-import type { Cell, DbRow, EncodedBatch, TableSpec } from './rows.js'
+import type { Cell, Condition, DbRow, EncodedBatch, TableSpec } from './rows.js'
 import type {
   AuditRange,
   FillFilter,
@@ -124,21 +131,9 @@ function insertSql(spec: TableSpec, prefix: readonly string[] = [], rows = 1): s
   return `${base} ON CONFLICT (${spec.conflictKeys.join(', ')}) DO UPDATE SET ${set.join(', ')}`
 }
 
-/** WHERE clause and parameters of a fill filter (shared by count and iterate). */
-function fillWhere(f: FillFilter): { sql: string[]; params: Cell[] } {
-  const sql: string[] = []
-  const params: Cell[] = []
-  const add = (clause: string, value: Cell | undefined): void => {
-    if (value === undefined) return
-    sql.push(clause)
-    params.push(value)
-  }
-  add('venue = ?', f.venue)
-  add('strategy_id = ?', f.strategyId)
-  add('symbol = ?', f.symbol)
-  add('timestamp >= ?', f.since)
-  add('timestamp < ?', f.until)
-  return { sql, params }
+/** A filter's conditions as WHERE clauses with `?` parameters, and the parameters. */
+function whereClauses(conditions: readonly Condition[]): { sql: string[]; params: Cell[] } {
+  return { sql: conditions.map((c) => `${c.column} ${c.op} ?`), params: conditions.map((c) => c.value) }
 }
 
 export class SqliteStore implements Store {
@@ -297,12 +292,7 @@ export class SqliteStore implements Store {
   }
 
   write(batch: WriteBatch): Promise<void> {
-    try {
-      this.writeSync(batch)
-      return Promise.resolve()
-    } catch (error) {
-      return Promise.reject(error as Error)
-    }
+    return settle(() => this.writeSync(batch))
   }
 
   /** One IMMEDIATE transaction: the write lock is taken first, so the audit head read inside stays the head. */
@@ -331,7 +321,7 @@ export class SqliteStore implements Store {
           s.insertFill.run(++id, ...row)
         } catch (error) {
           if (errorCode(error) === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-            throw new DuplicateFill(duplicateFillMessage(String(row[0]), String(row[1]), String(row[6])), { cause: error })
+            throw duplicateFill(fillRowKey(row), { cause: error })
           }
           throw error
         }
@@ -347,16 +337,11 @@ export class SqliteStore implements Store {
   }
 
   private head(): { seq: number; hash: string } | undefined {
-    const row = this.stmts.auditHead.get()
-    return row === undefined ? undefined : { seq: Number(row['seq']), hash: String(row['hash']) }
+    return auditHeadFromRow(this.stmts.auditHead.get())
   }
 
   private read<T>(fn: () => T): Promise<T> {
-    try {
-      return Promise.resolve(fn())
-    } catch (error) {
-      return Promise.reject(sqliteInputError(this.location, error) as Error)
-    }
+    return settle(fn, (error) => sqliteInputError(this.location, error))
   }
 
   loadOrders(filter?: { readonly openOnly?: boolean }): Promise<StoredOrder[]> {
@@ -372,7 +357,7 @@ export class SqliteStore implements Store {
 
   /** Keyset pages on (timestamp, id): each page is one short query, so writes may interleave with the iteration. */
   async *iterateFills(filter: FillFilter = {}, batchSize = 1000): AsyncIterable<StoredFill[]> {
-    const { sql, params } = fillWhere(filter)
+    const { sql, params } = whereClauses(fillConditions(filter))
     const where = [...sql, '(timestamp, id) > (?, ?)'].join(' AND ')
     const stmt = this.db.prepare<unknown[], DbRow>(
       `SELECT * FROM fills WHERE ${where} ORDER BY timestamp, id LIMIT ?`,
@@ -390,7 +375,7 @@ export class SqliteStore implements Store {
 
   countFills(filter: FillFilter = {}): Promise<number> {
     return this.read(() => {
-      const { sql, params } = fillWhere(filter)
+      const { sql, params } = whereClauses(fillConditions(filter))
       const where = sql.length > 0 ? `WHERE ${sql.join(' AND ')}` : ''
       const row = this.db.prepare<unknown[], DbRow>(`SELECT COUNT(*) AS n FROM fills ${where}`).get(...params)
       return Number(row?.['n'] ?? 0)
@@ -404,14 +389,14 @@ export class SqliteStore implements Store {
   getState<T = unknown>(key: string): Promise<T | undefined> {
     return this.read(() => {
       const row = this.db.prepare<[string], DbRow>('SELECT value FROM state WHERE key = ?').get(key)
-      return row === undefined ? undefined : (JSON.parse(String(row['value'])) as T)
+      return row === undefined ? undefined : (fromJson(row['value']) as T)
     })
   }
 
   loadState(): Promise<Map<string, unknown>> {
     return this.read(() => {
       const rows = this.db.prepare<[], DbRow>('SELECT key, value FROM state ORDER BY key').all()
-      return new Map(rows.map((r) => [String(r['key']), JSON.parse(String(r['value'])) as unknown]))
+      return new Map(rows.map(stateFromRow))
     })
   }
 
@@ -452,16 +437,9 @@ export class SqliteStore implements Store {
 
   /** Keyset pages on seq (the primary key). `toSeq` is inclusive, `toTs` exclusive. */
   async *iterateAudit(range: AuditRange = {}, batchSize = 1000): AsyncIterable<StoredAuditRecord[]> {
-    const sql = ['seq > ?']
-    const params: Cell[] = []
-    const add = (clause: string, value: number | undefined): void => {
-      if (value === undefined) return
-      sql.push(clause)
-      params.push(value)
-    }
-    add('seq <= ?', range.toSeq)
-    add('ts >= ?', range.fromTs)
-    add('ts < ?', range.toTs)
+    const conditions = whereClauses(auditConditions(range))
+    const sql = ['seq > ?', ...conditions.sql]
+    const params = conditions.params
     const stmt = this.db.prepare<unknown[], DbRow>(`SELECT * FROM audit WHERE ${sql.join(' AND ')} ORDER BY seq LIMIT ?`)
     let cursor = (range.fromSeq ?? 1) - 1
     for (;;) {
