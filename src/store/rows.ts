@@ -427,9 +427,12 @@ export interface FillRowKey {
   readonly side: OrderSide
 }
 
-/** The unique key of a fill as `fillRow` encodes it (venue, trade id and side are FILLS columns 0, 1 and 6). */
+const fillColumn = (name: string): number => FILLS.columns.findIndex((c) => c.name === name)
+const [VENUE_AT, TRADE_ID_AT, SIDE_AT] = ['venue', 'trade_id', 'side'].map(fillColumn) as [number, number, number]
+
+/** The unique key of a fill as `fillRow` encodes it, found by its FILLS column names. */
 export function fillRowKey(row: Row): FillRowKey {
-  return { venue: String(row[0]), tradeId: String(row[1]), side: String(row[6]) as OrderSide }
+  return { venue: String(row[VENUE_AT]), tradeId: String(row[TRADE_ID_AT]), side: String(row[SIDE_AT]) as OrderSide }
 }
 
 /** The error every store throws for a fill already stored (or twice in one batch): the batch is not written. */
