@@ -7,23 +7,12 @@
  */
 import * as crypto from 'node:crypto'
 import { InvariantViolation } from '../model/index.js'
+import type { AuditRecord } from './audit-record.js'
+
+export type { AuditRecord } from './audit-record.js'
 
 /** prevHash of the first record. */
 export const GENESIS_HASH = '0'.repeat(64)
-
-export interface AuditRecord {
-  /** 1, 2, 3, … without gaps. */
-  readonly seq: number
-  /** ms since the Unix epoch (engine time). */
-  readonly ts: number
-  /** What happened, e.g. `order.submitted`, `risk.denied`, `fill`, `kill_switch.activated`. */
-  readonly type: string
-  /** `system`, `strategy:<id>` or `operator:<name>`. */
-  readonly actor: string
-  readonly payload: unknown
-  readonly prevHash: string
-  readonly hash: string
-}
 
 /**
  * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped, Decimal-like objects

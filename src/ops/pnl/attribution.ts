@@ -25,6 +25,7 @@
 import { Decimal, InvariantViolation, ZERO } from '../../model/index.js'
 import type { Store } from '../../store/index.js'
 import type { CostRecord } from './costs.js'
+import type { AttributionJson, AttributionRowJson } from './json-types.js'
 import type { MarkTable } from './marks.js'
 import { markKey } from './marks.js'
 import { dayPeriod, periodJson } from './period.js'
@@ -247,7 +248,7 @@ export async function computeAttribution(store: Store, options: AttributionOptio
   return attribute(replay, period)
 }
 
-function rowJson(r: AttributionRow): Record<string, string> {
+function rowJson(r: AttributionRow): AttributionRowJson {
   return {
     key: r.key,
     netPnl: r.netPnl.toString(),
@@ -261,7 +262,7 @@ function rowJson(r: AttributionRow): Record<string, string> {
   }
 }
 
-export function attributionJson(a: Attribution): Record<string, unknown> {
+export function attributionJson(a: Attribution): AttributionJson {
   const start: Record<string, string> = {}
   for (const [k, v] of Object.entries(a.startMarks)) start[k] = v.toString()
   const end: Record<string, { price: string; source: string }> = {}

@@ -15,11 +15,12 @@ import { UNTAGGED, replayPnl } from './replay.js'
 import type { ReplayOptions } from './replay.js'
 import { summarizePnl } from './pnl.js'
 import type { PnlSummary } from './pnl.js'
+import type { PnlLeg, PnlLegJson } from './json-types.js'
 import type { Period } from './period.js'
 import { reportSource } from './source.js'
 import type { ReportFill, ReportSource } from './source.js'
 
-export type PnlLeg = 'live' | 'simulated'
+export type { PnlLeg } from './json-types.js'
 export const PNL_LEGS: readonly PnlLeg[] = ['live', 'simulated']
 
 /** One pass over the audit chain: which fills are the simulator's. */
@@ -114,8 +115,8 @@ export async function pnlByLeg(
 }
 
 /** What every P&L answer says of the legs: fills and net (realized − fees − costs; unrealized not included). */
-export function legsJson(legs: Readonly<Record<PnlLeg, PnlSummary>>): Record<PnlLeg, { fills: number; net: string; netIncludesUnrealized: false }> {
-  const out = {} as Record<PnlLeg, { fills: number; net: string; netIncludesUnrealized: false }>
+export function legsJson(legs: Readonly<Record<PnlLeg, PnlSummary>>): Record<PnlLeg, PnlLegJson> {
+  const out = {} as Record<PnlLeg, PnlLegJson>
   for (const leg of PNL_LEGS) out[leg] = { fills: legs[leg].totals.fills, net: legs[leg].totals.netPnl.toString(), netIncludesUnrealized: false }
   return out
 }

@@ -4,6 +4,7 @@
  * included), `all`, or one day `YYYY-MM-DD`. A period is a half-open range [from, to) of epoch ms.
  */
 import { InputError } from '../../model/index.js'
+import type { PeriodJson } from './json-types.js'
 
 export const DAY_MS = 86_400_000
 
@@ -60,7 +61,7 @@ export function parsePeriod(option: string, value: string, now: number): Period 
 }
 
 /** `[from, to)` as ISO text for people and JSON; `null` ends for an open period. */
-export function periodJson(p: Period): { label: string; from: string | null; to: string | null } {
+export function periodJson(p: Period): PeriodJson {
   return {
     label: p.label,
     from: p.from === undefined ? null : new Date(p.from).toISOString(),

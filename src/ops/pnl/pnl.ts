@@ -14,6 +14,7 @@
 import { Decimal, InvariantViolation, ZERO } from '../../model/index.js'
 import type { Store } from '../../store/index.js'
 import type { CostRecord } from './costs.js'
+import type { PnlJson, PnlRowJson } from './json-types.js'
 import type { MarkTable } from './marks.js'
 import { markKey } from './marks.js'
 import type { Period } from './period.js'
@@ -260,7 +261,7 @@ export function roundText(x: Decimal | undefined, places = 8): string {
   return x === undefined ? '-' : x.toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN).toString()
 }
 
-export function pnlRowJson(r: PnlRow): Record<string, unknown> {
+export function pnlRowJson(r: PnlRow): PnlRowJson {
   return {
     key: r.key,
     fills: r.fills,
@@ -283,7 +284,7 @@ export function pnlRowJson(r: PnlRow): Record<string, unknown> {
   }
 }
 
-export function pnlJson(s: PnlSummary): Record<string, unknown> {
+export function pnlJson(s: PnlSummary): PnlJson {
   const prices: Record<string, string> = {}
   for (const [k, v] of Object.entries(s.marks.prices)) prices[k] = v.toString()
   const unvaluedFees: Record<string, string> = {}

@@ -19,6 +19,7 @@ import type { ClosedTrade } from '../../ledger/index.js'
 import { fillTrade } from '../../store/index.js'
 import type { Store, StoredDeposit, StoredFill } from '../../store/index.js'
 import type { CostRecord } from './costs.js'
+import type { OrderCounts, OrderOutcome } from './json-types.js'
 import { reportSource } from './source.js'
 import type { OrderGroup, ReportFill, ReportSource } from './source.js'
 import { lookupMark, markKey } from './marks.js'
@@ -32,9 +33,8 @@ export const UNTAGGED = '-'
 const DRAIN_EVERY = 4096
 const MAX_CLOSED = 10_000
 
-export const ORDER_OUTCOMES = ['closed', 'canceled', 'expired', 'rejected', 'denied', 'open'] as const
-export type OrderOutcome = (typeof ORDER_OUTCOMES)[number]
-export type OrderCounts = Record<OrderOutcome, number>
+export { ORDER_OUTCOMES } from './json-types.js'
+export type { OrderCounts, OrderOutcome } from './json-types.js'
 
 export function emptyOrderCounts(): OrderCounts {
   return { closed: 0, canceled: 0, expired: 0, rejected: 0, denied: 0, open: 0 }
