@@ -9,15 +9,10 @@ import type { Store } from '../store/index.js'
 import type { CandleBook } from '../system/index.js'
 import type { Trader } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
+import type { ApiAlert } from './wire.js'
 import type { ClusterStatus } from '../cluster/types.js'
 
-/** An alert as the API lists it. */
-export interface ApiAlert {
-  readonly at: number
-  readonly name: string
-  readonly level: string
-  readonly detail: string
-}
+export type { ApiAlert } from './wire.js'
 
 /** The alert engine's view (rules firing, recent notifications); default: Safety's recent alerts. */
 export interface AlertSource {

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http'
 import type { Trader } from '../system/index.js'
 import type { AlertSource } from './deps.js'
+import type { SseData } from './wire.js'
 
 /** `load`: synthetic events of a load test (`sofia serve --sse-load N`), never sent otherwise. */
 export const SSE_EVENTS = ['hello', 'order', 'fill', 'kill_switch', 'alert', 'status', 'load'] as const
@@ -112,7 +113,7 @@ export class EventHub {
   }
 
   /** Takes over a response as an event stream. */
-  attach(res: ServerResponse, status: unknown): void {
+  attach(res: ServerResponse, status: SseData['hello']): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -162,17 +163,17 @@ export class EventHub {
     })
   }
 
-  private broadcast(event: SseEvent, data: unknown): void {
+  private broadcast<E extends SseEvent>(event: E, data: SseData[E]): void {
     if (this.clients.size === 0) return
     const frame = this.frame(event, data)
     for (const c of this.clients) this.write(c, frame)
   }
 
-  private send(res: ServerResponse, event: SseEvent, data: unknown): void {
+  private send<E extends SseEvent>(res: ServerResponse, event: E, data: SseData[E]): void {
     this.write(res, this.frame(event, data))
   }
 
-  private frame(event: SseEvent, data: unknown): string {
+  private frame<E extends SseEvent>(event: E, data: SseData[E]): string {
     return `id: ${++this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`
   }
 

@@ -1,50 +1,11 @@
 // The live feed (GET /events, server-sent events). Events are buffered and folded into one snapshot at most
 // every LIVE_INTERVAL_MS, so a burst of hundreds of events a second costs a few renders, not hundreds.
 import { useEffect, useState } from 'preact/hooks'
+import type { ApiAlert, FillEvent, HelloEvent, KillSwitchState, StatusTick } from '../../src/api/wire'
 import { serverAnswered, serverUnreachable } from './api'
 
 const LIVE_INTERVAL_MS = 250
 const KEEP = 50
-
-export interface StatusTick {
-  readonly at: number
-  readonly killSwitch: boolean
-  readonly tradingState: string
-  readonly openOrders: number
-  readonly fills: number
-  readonly netPnl: string
-  readonly equity?: string
-  readonly dailyPnl: string
-  readonly currency: string
-}
-
-export interface LiveFill {
-  readonly id: string
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: string
-  readonly price: string
-  readonly amount: string
-  readonly fee: { readonly cost: string; readonly currency: string }
-  readonly timestamp: number
-}
-
-export interface LiveAlert {
-  readonly at: number
-  readonly name: string
-  readonly level: string
-  readonly detail: string
-}
-
-export interface KillSwitchEvent {
-  readonly active: boolean
-  readonly trigger: string | null
-  readonly reason: string | null
-  readonly actor: string | null
-  readonly since: number | null
-}
 
 export interface LiveState {
   readonly connected: boolean
@@ -55,9 +16,10 @@ export interface LiveState {
   readonly status: StatusTick | undefined
   /** (time, equity) of the status ticks, for the equity curve. */
   readonly equity: readonly (readonly [number, number])[]
-  readonly fills: readonly LiveFill[]
-  readonly alerts: readonly LiveAlert[]
-  readonly killSwitch: KillSwitchEvent | undefined
+  readonly fills: readonly FillEvent[]
+  readonly alerts: readonly ApiAlert[]
+  /** From the `kill_switch` event, or the `hello` event's (without the configured mode). */
+  readonly killSwitch: KillSwitchState | undefined
   /** Bumped on every kill switch change, order or fill: views refetch what they list. */
   readonly version: number
 }
@@ -101,18 +63,18 @@ function fold(): void {
         version++
         break
       case 'fill':
-        fills = [e.data as LiveFill, ...fills].slice(0, KEEP)
+        fills = [e.data as FillEvent, ...fills].slice(0, KEEP)
         version++
         break
       case 'alert':
-        alerts = [e.data as LiveAlert, ...alerts].slice(0, KEEP)
+        alerts = [e.data as ApiAlert, ...alerts].slice(0, KEEP)
         break
       case 'kill_switch':
-        killSwitch = e.data as KillSwitchEvent
+        killSwitch = e.data as KillSwitchState
         version++
         break
       case 'hello': {
-        const hello = e.data as { killSwitch?: KillSwitchEvent }
+        const hello = e.data as Partial<HelloEvent>
         if (hello.killSwitch !== undefined) killSwitch = hello.killSwitch
         break
       }

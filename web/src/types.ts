@@ -1,13 +1,23 @@
-// The shapes of the API answers the dashboard reads (decimals are strings).
+// The shapes of the API answers the dashboard reads (decimals are strings). Those the server declares (src/api/wire.ts)
+// are imported from there; the rest are declared here.
+import type { KillSwitchView } from '../../src/api/wire'
 
-export interface KillSwitchState {
-  readonly active: boolean
-  readonly mode?: string
-  readonly trigger: string | null
-  readonly reason: string | null
-  readonly actor: string | null
-  readonly since: number | null
-}
+export type {
+  AttributionJson as Attribution,
+  AttributionRowJson as AttributionRow,
+  AuditPage,
+  AuditRecord,
+  EmulatedOrderView as EmulatedOrder,
+  Fill,
+  KillSwitchStatus,
+  KillSwitchView,
+  OrderView as Order,
+  OrdersList,
+  PnlBreakdown,
+  PnlRowJson as PnlRow,
+  PositionView as Position,
+  PositionsList,
+} from '../../src/api/wire'
 
 export interface StatusView {
   readonly mode: string
@@ -18,7 +28,7 @@ export interface StatusView {
   readonly currency: string
   readonly equity: string
   readonly pnl: { readonly realized: string; readonly unrealized: string; readonly fees: string; readonly net: string; readonly daily: string }
-  readonly killSwitch: KillSwitchState
+  readonly killSwitch: KillSwitchView
   readonly tradingStates: { readonly account: string; readonly strategies: Readonly<Record<string, string>> }
   readonly orders: Readonly<Record<string, number>>
   readonly alerts: number
@@ -51,7 +61,7 @@ export interface LimitUse {
 }
 
 export interface RiskStatus {
-  readonly killSwitch: KillSwitchState
+  readonly killSwitch: KillSwitchView
   readonly tradingStates: { readonly account: string; readonly strategies: Readonly<Record<string, string>> }
   readonly limits: Readonly<Record<string, unknown>>
   readonly usage?: readonly LimitUse[]
@@ -59,83 +69,6 @@ export interface RiskStatus {
   readonly monitors: readonly Monitor[]
   readonly breakers: readonly Breaker[]
   readonly positionOverride: { readonly account: string; readonly strategies: Readonly<Record<string, string>> }
-}
-
-export interface Position {
-  readonly venue: string
-  readonly symbol: string
-  readonly strategyId?: string | null
-  readonly amount: string
-  readonly averagePrice: string | null
-  readonly markPrice: string | null
-  readonly unrealizedPnl: string | null
-  readonly realizedPnl: string
-  readonly fees: string
-  readonly quote: string
-}
-
-export interface Order {
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly type: string
-  readonly side: string
-  readonly amount: string
-  readonly price: string | null
-  readonly filled: string
-  readonly state: string
-  readonly timestamp: number
-}
-
-/** A trigger or trailing order Sofia works itself (GET /orders `emulated`): not on the exchange until it fires. */
-export interface EmulatedOrder {
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: string
-  readonly amount: string
-  readonly description: string
-  readonly timestamp: number
-}
-
-export interface Fill {
-  readonly id: string
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: string
-  readonly price: string
-  readonly amount: string
-  readonly fee: { readonly cost: string; readonly currency: string }
-  readonly timestamp: number
-}
-
-export interface AuditRecord {
-  readonly seq: number
-  readonly ts: number
-  readonly type: string
-  readonly actor: string
-  readonly payload: unknown
-  readonly prevHash: string
-  readonly hash: string
-}
-
-export interface AuditPage {
-  readonly head: number | null
-  readonly records: readonly AuditRecord[]
-  readonly nextBefore?: number | null
-  readonly scanned?: number
-}
-
-export interface KillSwitchHistoryEntry {
-  readonly at: number
-  readonly action: string
-  readonly trigger: string | null
-  readonly reason: string | null
-  readonly actor: string | null
 }
 
 export interface ReconciliationRun {
@@ -147,52 +80,6 @@ export interface ReconciliationRun {
   readonly to: number | null
   readonly counts: { readonly matched?: number; readonly discrepancies?: number; readonly byType?: Readonly<Record<string, number>> }
   readonly discrepancies: readonly Record<string, unknown>[]
-}
-
-export interface PnlRow {
-  readonly key: string
-  readonly fills: number
-  readonly volume: string
-  readonly realizedPnl: string
-  readonly fees: string
-  readonly costs: string
-  readonly netPnl: string
-  readonly unrealizedPnl: string | null
-  readonly slippageCost: string
-  readonly slippageBps: string | null
-  readonly winRate: number | null
-}
-
-export interface PnlBreakdown {
-  readonly period: { readonly label: string; readonly from: string | null; readonly to: string | null }
-  readonly currency: string
-  readonly totals: PnlRow
-  readonly byStrategy: readonly PnlRow[]
-  readonly byVenue: readonly PnlRow[]
-  readonly bySymbol: readonly PnlRow[]
-  readonly byDay: readonly PnlRow[]
-  /** live: what the exchange did; simulated: the simulator's fills (paper, shadow). Nets without unrealized. */
-  readonly legs: Readonly<Record<'live' | 'simulated', { readonly fills: number; readonly net: string; readonly netIncludesUnrealized: boolean }>>
-}
-
-export interface AttributionRow {
-  readonly key: string
-  readonly netPnl: string
-  readonly alpha: string
-  readonly slippage: string
-  readonly inventory: string
-  readonly fees: string
-  readonly costs: string
-}
-
-export interface Attribution {
-  readonly date: string
-  readonly currency: string
-  readonly formula: string
-  readonly totals: AttributionRow
-  readonly byStrategy: readonly AttributionRow[]
-  readonly byVenue: readonly AttributionRow[]
-  readonly bySymbol: readonly AttributionRow[]
 }
 
 /** `GET /strategies`. */

@@ -18,6 +18,7 @@ import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { anyObject, errorResponses, errorSchema, killSwitchState, reasonBody } from '../schemas.js'
+import type { AuditPage, KillSwitchStatus, KillSwitchView } from '../wire.js'
 
 const withConflict = { ...errorResponses, 409: errorSchema } as const
 
@@ -47,7 +48,7 @@ function auditFilter(query: AuditQuery): ((r: AuditRow) => boolean) | undefined 
  * The latest `limit` records below `before` that pass the filter, read backwards in chunks. `nextBefore` is
  * the `before` of the next page (null when nothing older is left to read).
  */
-async function auditPage(store: Store, headSeq: number, limit: number, query: AuditQuery): Promise<{ records: AuditRow[]; nextBefore: number | null; scanned: number }> {
+async function auditPage(store: Store, headSeq: number, limit: number, query: AuditQuery): Promise<Omit<AuditPage, 'head'>> {
   const filter = auditFilter(query)
   let end = query.before === undefined ? headSeq : Math.min(headSeq, Number(query.before) - 1)
   let records: AuditRow[] = []
@@ -145,7 +146,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return r
   }
 
-  const killSwitch = () => ({ ...safety.killSwitch.state(), active: safety.killSwitch.active, mode: safety.killSwitch.configuredMode })
+  const killSwitch = (): KillSwitchView => ({ ...safety.killSwitch.state(), active: safety.killSwitch.active, mode: safety.killSwitch.configuredMode })
 
   app.get('/status', { config: { access: 'viewer' }, schema: { summary: 'The session at a glance', tags: ['status'], response: { 200: anyObject, ...errorResponses } } }, () => {
     const pnl = trader.pnl()
@@ -227,7 +228,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
         },
       },
     },
-    async (request) => {
+    async (request): Promise<AuditPage> => {
       const limit = Number(request.query.limit ?? 50)
       if (limit < 1 || limit > 1000) throw new ApiError(400, 'VALIDATION_FAILED', `querystring/limit must be from 1 to 1000, got ${limit}`)
       await trader.persistence?.flush()
@@ -247,7 +248,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: { type: 'object', properties: { state: killSwitchState, history: { type: 'array', items: anyObject } } }, ...errorResponses },
       },
     },
-    () => ({ state: killSwitch(), history: safety.killSwitch.history() }),
+    (): KillSwitchStatus => ({ state: killSwitch(), history: safety.killSwitch.history() }),
   )
 
   const ksResponse = { type: 'object', properties: { changed: { type: 'boolean' }, state: killSwitchState, openOrders: { type: 'integer' } } } as const

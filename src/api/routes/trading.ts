@@ -14,8 +14,9 @@ import { ApiError } from '../errors.js'
 import { PNL_PERIODS, periodPnl } from '../pnl.js'
 import type { PnlPeriod } from '../pnl.js'
 import { anyObject, emulatedOrderSchema, errorResponses, optionalReasonBody, orderSchema } from '../schemas.js'
+import type { EmulatedOrderView, OrderView, OrdersList, PositionView, PositionsList } from '../wire.js'
 
-export function orderView(o: Order): Record<string, unknown> {
+export function orderView(o: Order): OrderView {
   return {
     clientOrderId: o.clientOrderId,
     strategyId: o.strategyId,
@@ -36,7 +37,7 @@ export function orderView(o: Order): Record<string, unknown> {
 }
 
 /** An order Sofia works itself (a trigger or trailing order the venue cannot take): not on the exchange yet. */
-export function emulatedView(e: EmulatedOrder): Record<string, unknown> {
+export function emulatedView(e: EmulatedOrder): EmulatedOrderView {
   return {
     clientOrderId: e.id,
     strategyId: e.strategyId,
@@ -82,7 +83,7 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
         },
       },
     },
-    () => {
+    (): OrdersList => {
       const orders = trader.orders.openOrders().map(orderView)
       return { count: orders.length, orders, emulated: trader.orders.emulator.list().map(emulatedView) }
     },
@@ -183,10 +184,10 @@ export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     '/positions',
     { config: { access: 'viewer' }, schema: { summary: 'Positions per venue and symbol, and per strategy', tags: ['positions'], response: { 200: anyObject, ...errorResponses } } },
-    () => {
+    (): PositionsList => {
       trader.markAll()
       const ledger = trader.ledger
-      const view = (strategy: boolean) =>
+      const view = (strategy: boolean): PositionView[] =>
         (strategy ? ledger.strategyPositions() : ledger.positions())
           .filter((p) => !p.amount.isZero() || p.fills > 0)
           .map((p) => ({

@@ -20,6 +20,7 @@ import { attributionJson, computeAttribution, legsJson, loadStoredCosts, parsePe
 import type { StoredFill } from '../../store/index.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
+import type { FillView, PnlBreakdown } from '../wire.js'
 import { anyObject, errorResponses, errorSchema } from '../schemas.js'
 
 const HOUR = 3_600_000
@@ -67,7 +68,7 @@ function tradeCsv(t: RoundTrip): string {
     .join(',')
 }
 
-function fillView(f: StoredFill): Record<string, unknown> {
+function fillView(f: StoredFill): FillView {
   return {
     id: f.tradeId,
     clientOrderId: f.clientOrderId,
@@ -312,7 +313,7 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<PnlBreakdown> => {
       const period = parsePeriod('querystring/period', request.query.period ?? 'today', Date.now())
       await trader.persistence?.flush()
       const options = { from: period.from, to: period.to, currency: trader.ledger.reportingCurrency, costs: await loadStoredCosts(store) }

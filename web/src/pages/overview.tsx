@@ -6,7 +6,7 @@ import { LineChart } from '../chart'
 import { KillSwitchControl } from '../kill-switch'
 import { useLive } from '../live'
 import { CancelAll, CancelOrderButton, OrderTicket } from '../orders'
-import type { EmulatedOrder, Fill, Order, Position, ReconciliationRun, RiskStatus, StatusView } from '../types'
+import type { Fill, Order, OrdersList, PositionsList, ReconciliationRun, RiskStatus, StatusView } from '../types'
 import { Badge, Bar, ErrorBanner, Loaded, Num, Panel, Table, Time, levelOf } from '../ui'
 
 /** The first paint of the P&L numbers after navigation: the dashboard's "first meaningful paint". */
@@ -16,8 +16,8 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
   const live = useLive()
   const status = useResource<StatusView>('/status', 2_000)
   const risk = useResource<RiskStatus>('/risk/status', 2_000)
-  const positions = useResource<{ currency: string; positions: Position[] }>('/positions', 3_000)
-  const orders = useResource<{ count: number; orders: Order[]; emulated?: EmulatedOrder[] }>('/orders', 2_000)
+  const positions = useResource<PositionsList>('/positions', 3_000)
+  const orders = useResource<OrdersList>('/orders', 2_000)
   const fills = useResource<{ fills: Fill[] }>('/fills?limit=20', 5_000)
   const alerts = useResource<{ recent: { at: number; name: string; level: string; detail: string }[]; firing: unknown[] }>('/alerts', 5_000)
   const recon = useResource<{ runs: ReconciliationRun[] }>('/reconciliation/runs?limit=1', 10_000)

@@ -3,7 +3,7 @@ import type { JSX } from 'preact'
 import { useEffect } from 'preact/hooks'
 import { useResource } from '../api'
 import { useLive } from '../live'
-import type { AuditPage, KillSwitchHistoryEntry, KillSwitchState, RiskStatus } from '../types'
+import type { AuditPage, KillSwitchStatus, RiskStatus } from '../types'
 import { Badge, Bar, Loaded, Num, Panel, Table, Time, brief, levelOf } from '../ui'
 
 function reasonOf(payload: unknown): string {
@@ -18,7 +18,7 @@ export function Risk(): JSX.Element {
   const live = useLive()
   const risk = useResource<RiskStatus>('/risk/status', 3_000)
   const denied = useResource<AuditPage>('/risk/audit?type=risk.denied&limit=50', 10_000)
-  const ks = useResource<{ state: KillSwitchState; history: KillSwitchHistoryEntry[] }>('/kill-switch', 10_000)
+  const ks = useResource<KillSwitchStatus>('/kill-switch', 10_000)
   const { reload } = ks
   useEffect(() => reload(), [live.killSwitch, reload])
 

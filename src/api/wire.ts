@@ -1,0 +1,201 @@
+/**
+ * @module api/wire
+ * The shapes of the API's answers that the dashboard reads, declared once: the routes and the event feed that
+ * build them are typed with them, and web/ imports them with `import type`, so the compiler ties both ends.
+ * Types only, importing nothing but files that import nothing: the dashboard is type-checked without Node's
+ * types (web/tsconfig.json), so nothing here may reach a Node module, even for a type.
+ */
+import type { AuditRecord } from '../chain/audit-record.js'
+import type { PnlJson, PnlLeg, PnlLegJson } from '../ops/pnl/json-types.js'
+import type { KillSwitchEvent, KillSwitchMode, KillSwitchState } from '../risk/kill-switch.js'
+
+export type { AuditRecord } from '../chain/audit-record.js'
+export type { AttributionJson, AttributionRowJson, PnlJson, PnlLegJson, PnlRowJson } from '../ops/pnl/json-types.js'
+export type { KillSwitchEvent, KillSwitchState } from '../risk/kill-switch.js'
+
+/** An alert as the API lists it (`GET /alerts`, the `alert` event). */
+export interface ApiAlert {
+  readonly at: number
+  readonly name: string
+  readonly level: string
+  readonly detail: string
+}
+
+/** The kill switch with its configured mode (`GET /status`, `GET /risk/status`, `GET /kill-switch`, the `kill_switch` event). */
+export interface KillSwitchView extends KillSwitchState {
+  readonly mode: KillSwitchMode
+}
+
+/** `GET /kill-switch`: the state and the last changes, oldest first. */
+export interface KillSwitchStatus {
+  readonly state: KillSwitchView
+  readonly history: readonly KillSwitchEvent[]
+}
+
+/** A fill as every answer carries it (`GET /fills`, the `fill` event): decimals as strings. */
+export interface Fill {
+  /** The venue's trade id. */
+  readonly id: string
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: string
+  readonly price: string
+  readonly amount: string
+  readonly cost: string
+  readonly fee: { readonly cost: string; readonly currency: string }
+  readonly timestamp: number
+}
+
+/** A fill of `GET /fills`. */
+export interface FillView extends Fill {
+  readonly takerOrMaker: string
+  readonly datetime: string
+}
+
+/** The `fill` event. */
+export interface FillEvent extends Fill {
+  /** The venue's order id. */
+  readonly order: string
+}
+
+/** An order as the API lists it (`GET /orders`): CCXT's names, decimals as strings. */
+export interface OrderView {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly type: string
+  readonly side: string
+  readonly amount: string
+  readonly price: string | null
+  readonly filled: string
+  readonly remaining: string
+  /** CCXT's status: open, closed, canceled, expired, rejected. */
+  readonly status: string
+  /** Sofia's state machine's state. */
+  readonly state: string
+  readonly venueOrderId: string | null
+  readonly timestamp: number
+  readonly datetime: string
+}
+
+/** A trigger or trailing order Sofia works itself (`GET /orders` `emulated`): not on the exchange until it fires. */
+export interface EmulatedOrderView {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly type: string
+  readonly side: string
+  readonly amount: string
+  readonly price: string | null
+  readonly state: 'emulated'
+  /** Null for a trailing stop. */
+  readonly triggerPrice: string | null
+  readonly triggerDirection: string
+  readonly trailingPercent: string | null
+  readonly reduceOnly: boolean
+  readonly tag: string | null
+  /** In words, e.g. what fires it. */
+  readonly description: string
+  readonly timestamp: number
+  readonly datetime: string
+}
+
+/** `GET /orders`. */
+export interface OrdersList {
+  readonly count: number
+  readonly orders: readonly OrderView[]
+  readonly emulated: readonly EmulatedOrderView[]
+}
+
+/** A position per venue and symbol, or per strategy too (`GET /positions`). */
+export interface PositionView {
+  readonly venue: string
+  readonly symbol: string
+  /** In the per-strategy list only. */
+  readonly strategyId?: string | null
+  readonly amount: string
+  readonly averagePrice: string | null
+  readonly markPrice: string | null
+  readonly unrealizedPnl: string | null
+  readonly realizedPnl: string
+  readonly fees: string
+  readonly quote: string
+}
+
+/** `GET /positions`. */
+export interface PositionsList {
+  readonly currency: string
+  readonly positions: readonly PositionView[]
+  readonly strategies: readonly PositionView[]
+}
+
+/** The `order` event: an order changed. */
+export interface OrderEvent {
+  readonly clientOrderId: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: string
+  readonly type: string
+  readonly amount: string
+  readonly price: string | null
+  readonly filled: string
+  readonly state: string
+  /** The order event's type, e.g. `accepted`, `cancel_requested`. */
+  readonly event: string
+  readonly timestamp: number
+}
+
+/** The `status` event, every second. */
+export interface StatusTick {
+  readonly at: number
+  readonly killSwitch: boolean
+  readonly tradingState: string
+  readonly openOrders: number
+  readonly fills: number
+  readonly netPnl: string
+  readonly equity: string
+  readonly dailyPnl: string
+  readonly currency: string
+}
+
+/** The `hello` event, first on every stream. */
+export interface HelloEvent {
+  readonly mode: string
+  readonly user: string | null
+  readonly killSwitch: KillSwitchState
+  readonly openOrders: number
+  readonly events: readonly string[]
+}
+
+/** The data of each event of `GET /events` (server-sent events). */
+export interface SseData {
+  readonly hello: HelloEvent
+  readonly order: OrderEvent
+  readonly fill: FillEvent
+  readonly kill_switch: KillSwitchView
+  readonly alert: ApiAlert
+  readonly status: StatusTick
+  /** A load test's synthetic event (`sofia serve --sse-load N`). */
+  readonly load: { readonly n: number; readonly at: number }
+}
+
+/** `GET /risk/audit`: a page of the audit chain, oldest first. */
+export interface AuditPage {
+  /** The chain's last seq; null while it is empty. */
+  readonly head: number | null
+  readonly records: readonly AuditRecord[]
+  /** The `before` of the next (older) page; null when nothing older is left. */
+  readonly nextBefore: number | null
+  /** Records read to fill this page. */
+  readonly scanned: number
+}
+
+/** `GET /pnl/breakdown`: the period's P&L, and each leg's net. */
+export interface PnlBreakdown extends PnlJson {
+  readonly legs: Readonly<Record<PnlLeg, PnlLegJson>>
+}
