@@ -184,6 +184,17 @@ export interface SseData {
   readonly load: { readonly n: number; readonly at: number }
 }
 
+/** A risk limit with what uses it now (`GET /risk/status` `usage`; null where the limit is per order or per second and has no standing use). */
+export interface LimitUse {
+  /** The limit's name in the risk settings, e.g. `maxDailyLoss`. */
+  readonly limit: string
+  readonly value: string
+  readonly current: string | null
+  /** current / value × 100, for a bar; the decimals above are exact. */
+  readonly usedPct: number | null
+  readonly detail: string
+}
+
 /** `GET /risk/audit`: a page of the audit chain, oldest first. */
 export interface AuditPage {
   /** The chain's last seq; null while it is empty. */

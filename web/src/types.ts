@@ -1,6 +1,6 @@
 // The shapes of the API answers the dashboard reads (decimals are strings). Those the server declares (src/api/wire.ts)
 // are imported from there; the rest are declared here.
-import type { KillSwitchView } from '../../src/api/wire'
+import type { KillSwitchView, LimitUse } from '../../src/api/wire'
 
 export type {
   AttributionJson as Attribution,
@@ -11,6 +11,7 @@ export type {
   Fill,
   KillSwitchStatus,
   KillSwitchView,
+  LimitUse,
   OrderView as Order,
   OrdersList,
   PnlBreakdown,
@@ -52,13 +53,6 @@ export interface Breaker {
   readonly errorRate: number
 }
 
-export interface LimitUse {
-  readonly limit: string
-  readonly value: string
-  readonly current: string | null
-  readonly usedPct: number | null
-  readonly detail: string
-}
 
 export interface RiskStatus {
   readonly killSwitch: KillSwitchView

@@ -18,7 +18,7 @@ import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { anyObject, errorResponses, errorSchema, killSwitchState, reasonBody } from '../schemas.js'
-import type { AuditPage, KillSwitchStatus, KillSwitchView } from '../wire.js'
+import type { AuditPage, KillSwitchStatus, KillSwitchView, LimitUse } from '../wire.js'
 
 const withConflict = { ...errorResponses, 409: errorSchema } as const
 
@@ -79,16 +79,6 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain)
   if (typeof (value as { toFixed?: unknown }).toFixed === 'function' && typeof (value as { isZero?: unknown }).isZero === 'function') return String(value)
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
-}
-
-/** A limit with what uses it now (null where the limit is per order or per second and has no standing use). */
-export interface LimitUse {
-  readonly limit: keyof RiskLimits
-  readonly value: string
-  readonly current: string | null
-  /** current / value × 100, for a bar; the decimals above are exact. */
-  readonly usedPct: number | null
-  readonly detail: string
 }
 
 function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | undefined, daily: Decimal): LimitUse[] {
