@@ -60,8 +60,8 @@ export interface FillEvent extends Fill {
   readonly order: string
 }
 
-/** An order as the API lists it (`GET /orders`): CCXT's names, decimals as strings. */
-export interface OrderView {
+/** What every answer about an order says of it: CCXT's names, decimals as strings. */
+export interface OrderFields {
   readonly clientOrderId: string
   readonly strategyId: string
   readonly venue: string
@@ -70,6 +70,10 @@ export interface OrderView {
   readonly side: string
   readonly amount: string
   readonly price: string | null
+}
+
+/** An order as the API lists it (`GET /orders`). */
+export interface OrderView extends OrderFields {
   readonly filled: string
   readonly remaining: string
   /** CCXT's status: open, closed, canceled, expired, rejected. */
@@ -82,15 +86,7 @@ export interface OrderView {
 }
 
 /** A trigger or trailing order Sofia works itself (`GET /orders` `emulated`): not on the exchange until it fires. */
-export interface EmulatedOrderView {
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly type: string
-  readonly side: string
-  readonly amount: string
-  readonly price: string | null
+export interface EmulatedOrderView extends OrderFields {
   readonly state: 'emulated'
   /** Null for a trailing stop. */
   readonly triggerPrice: string | null
@@ -134,15 +130,7 @@ export interface PositionsList {
 }
 
 /** The `order` event: an order changed. */
-export interface OrderEvent {
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: string
-  readonly type: string
-  readonly amount: string
-  readonly price: string | null
+export interface OrderEvent extends OrderFields {
   readonly filled: string
   readonly state: string
   /** The order event's type, e.g. `accepted`, `cancel_requested`. */
