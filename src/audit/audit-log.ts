@@ -13,6 +13,7 @@ import { bodyText, canonicalJson, chainHash, GENESIS_HASH, jsonText } from '../c
 import { sanitizePayload } from './redact.js'
 import { CHECKPOINT } from '../chain/anchor.js'
 import type { HeadAnchor } from '../chain/anchor.js'
+import type { AuditPayload, AuditType } from './types.js'
 
 export interface AuditHead {
   readonly seq: number
@@ -78,6 +79,14 @@ export class AuditLog {
   }
 
   /**
+   * Appends a record of the vocabulary with its type's payload: what Sofia's writers call (`append` takes any
+   * type and payload, for the chain's own records, imports and tests).
+   */
+  record<T extends AuditType>(type: T, actor: string, payload: AuditPayload<T>, ts: number): StoredAuditRecord {
+    return this.append(type, actor, payload, ts)
+  }
+
+  /**
    * Signs the head (when an anchor is set and records came since the last signature) and appends the signed
    * head as an `audit.checkpoint` record. Called at a session's stop and by operator tools after their records.
    */
@@ -86,7 +95,7 @@ export class AuditLog {
     const signed = this.anchor.key.signHead({ seq: this.#seq, hash: this.#hash }, Date.now())
     this.#unsigned = 0
     this.#lastSigned = signed.signedAt
-    return this.append(CHECKPOINT, 'system', signed, this.#ts)
+    return this.record(CHECKPOINT, 'system', signed, this.#ts)
   }
 
   /** Signs the head when the anchor's interval has passed with new records; call it before each store write. */

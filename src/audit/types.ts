@@ -1,10 +1,15 @@
 /**
  * @module audit/types
- * The audit vocabulary: every record type Sofia writes, in one list. Sofia's writers (the session's
- * persistence, the sinks of the CLI and the registry, the API) take only these, so a misspelt type does not
- * compile; `audit.append` on the control channel checks the same list at run time. `operator.*` is left to an
- * operator's own records. Readers of the chain still take any type: a chain may hold older ones.
+ * The audit vocabulary: every record type Sofia writes, in one list, and the payload each carries
+ * (`AuditPayloads`). Sofia's writers (the session's persistence, the sinks of the CLI and the registry, the API,
+ * the cluster) take a type of this list and its payload, so a misspelt type or a payload of the wrong shape
+ * does not compile; `audit.append` on the control channel checks the type at run time. `operator.*` is left to
+ * an operator's own records (any JSON object). Readers of the chain still take any type: a chain may hold older
+ * ones, so `isRecordOf` narrows by the type string only.
  */
+import type { KeyRotation, SignedHead } from '../chain/anchor.js'
+import type { OrderSide, OrderState, OrderType, TriggerDirection } from '../model/index.js'
+
 export const AUDIT_TYPES = [
   'alert',
   'alert.firing',
@@ -85,12 +90,397 @@ export const AUDIT_TYPES = [
   'strategy.version_applied',
 ] as const
 
+/** A record type Sofia writes. */
+export type KnownAuditType = (typeof AUDIT_TYPES)[number]
+
+/** An operator's own record type: `operator.note`, `operator.incident.opened`. */
+export type OperatorAuditType = `operator.${string}`
+
 /** A record type Sofia writes, or an operator's own `operator.*` record. */
-export type AuditType = (typeof AUDIT_TYPES)[number] | `operator.${string}`
+export type AuditType = KnownAuditType | OperatorAuditType
 
 const KNOWN: ReadonlySet<string> = new Set(AUDIT_TYPES)
 
 /** Whether `type` is in the vocabulary (a record type Sofia writes, or `operator.*`). */
 export function isAuditType(type: string): type is AuditType {
   return KNOWN.has(type) || /^operator\.[a-z][a-z_]*(\.[a-z][a-z_]*)*$/.test(type)
+}
+
+// ---- payloads ------------------------------------------------------------------------------------------
+
+/** A decimal as the chain records it: its string form (`Decimal.toString()`), never a number. */
+type DecimalText = string
+
+/** Set when a record was written without a running session (`store`) or asked of one by another process (`control`). */
+interface Via {
+  readonly via?: 'store' | 'control'
+}
+
+/** A JSON object whose members the vocabulary does not fix (an operator's record, a type no writer has now). */
+export type JsonObject = Readonly<Record<string, unknown>>
+
+/** What the chain says about an order when it is decided (`order.intent`; no secrets, decimals as strings). */
+export interface OrderIntentPayload {
+  readonly clientOrderId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly type: OrderType
+  readonly amount: DecimalText
+  readonly price: DecimalText | null
+  readonly decisionPrice: DecimalText | null
+  readonly tag?: string
+  /** The order's options as `optionsToJson` writes them; only when it has any. */
+  readonly options?: unknown
+}
+
+/** A kill switch event (`KillSwitchEvent` of risk) as recorded, with what the writer adds. */
+interface KillSwitchPayload extends Via {
+  readonly at: number
+  readonly action: 'activated' | 'deactivated'
+  readonly trigger: string | null
+  readonly reason: string
+  readonly actor: string
+  readonly snapshot?: unknown
+  /** Activated in a session: the orders whose cancel it asked for. */
+  readonly cancelled?: number
+  /** Activated by the KILL_SWITCH file: its path. */
+  readonly killFile?: string
+  /** Deactivated with the day's loss acknowledged: the breach acknowledged. */
+  readonly acknowledgedLoss?: string
+}
+
+/** An alert rule's instance changing state (`alert.pending`, `alert.firing`, `alert.resolved`). */
+interface AlertStatePayload {
+  readonly rule: string
+  readonly labels: Readonly<Record<string, string>>
+  readonly severity: string
+  /** What the session did about it (the rule's action, or that it only notified). */
+  readonly action: string
+  readonly summary: string
+}
+
+interface ClientOrderPayload {
+  readonly clientOrderId: string
+}
+
+/** An emulated trigger order as the store keeps it (`EmulatedOrder` of execution; decimals as strings). */
+interface EmulatedOrderPayload {
+  readonly id: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly type: 'market' | 'limit'
+  readonly amount: DecimalText
+  readonly price: DecimalText | null
+  readonly direction: TriggerDirection
+  readonly triggerPrice: DecimalText | null
+  readonly trailingPercent: DecimalText | null
+  readonly extreme: number | null
+  readonly reduceOnly: boolean
+  readonly parentId: string | null
+  readonly tag: string | null
+  readonly createdAt: number
+}
+
+interface CanaryCriterionPayload {
+  readonly name: string
+  readonly status: string
+  readonly measured: unknown
+}
+
+/** The fields every `resync.*` record has: the venue resynchronized. */
+interface ResyncPayload {
+  readonly venue: string
+}
+
+/**
+ * The payload of each record type Sofia writes, typed from its writers. Decimals are strings; `via` marks a
+ * record written outside a running session. Types no writer uses now (kept for older chains and operators'
+ * tools) take any JSON object.
+ */
+export interface AuditPayloads {
+  /** A safety alert raised by the session (listeners). */
+  'alert': { readonly name: string; readonly level: string; readonly detail: string }
+  'alert.firing': AlertStatePayload
+  'alert.pending': AlertStatePayload
+  'alert.resolved': AlertStatePayload
+  'api.request': { readonly method: string; readonly route: string; readonly status: number }
+  'api.token.created': Via & { readonly name: string; readonly role: string; readonly expiresAt: number | null }
+  'api.token.revoked': Via & { readonly name: string; readonly role: string }
+  'audit.checkpoint': SignedHead
+  'audit.key': KeyRotation
+  'balance.deposit': { readonly venue: string; readonly asset: string; readonly amount: DecimalText; readonly reason: string }
+  /** No writer now. */
+  'canary.error': JsonObject
+  /** The orchestrator's verdict (with the criteria), or an operator's `sofia canary fail` (failed: ['operator']). */
+  'canary.failed':
+    | {
+        readonly strategy: string
+        readonly version: string
+        readonly stage: string
+        readonly reason: string
+        readonly failed: readonly string[]
+        readonly criteria: readonly (CanaryCriterionPayload & { readonly threshold: unknown })[]
+      }
+    | { readonly strategy: string; readonly version: string; readonly stage: string; readonly reason: string; readonly failed: readonly string[] }
+  /** A fill of the canary's copy on the exchange (the exchange's trade; fee as cost and currency). */
+  'canary.fill': {
+    readonly id: string
+    readonly order: string
+    readonly clientOrderId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly price: DecimalText
+    readonly amount: DecimalText
+    readonly fee: DecimalText
+    readonly feeCurrency: string
+    readonly timestamp: number
+  }
+  'canary.order': {
+    readonly clientOrderId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly type: OrderType
+    readonly amount: DecimalText
+    readonly intent: DecimalText
+    readonly price?: DecimalText
+  }
+  'canary.percentage_changed': { readonly venue: string; readonly from: number; readonly to: number }
+  'canary.progressed': {
+    readonly strategy: string
+    readonly version: string
+    readonly from: string
+    readonly to: string
+    readonly capitalPct: number
+    readonly criteria: readonly CanaryCriterionPayload[]
+  }
+  'canary.resumed': {
+    readonly strategy: string
+    readonly version: string
+    readonly stage: string
+    readonly capitalPct: number
+    readonly stageStartedAt: number
+    readonly metricsFrom: number
+  }
+  'canary.skipped': { readonly clientOrderId: string; readonly symbol: string; readonly amount: DecimalText; readonly intent: DecimalText; readonly reason: string }
+  /** The orchestrator's start of a stage (with its capital), or an operator's `sofia canary progress` (with a reason). */
+  'canary.stage_started':
+    | { readonly strategy: string; readonly version: string; readonly stage: string; readonly capitalPct: number; readonly from: string | null }
+    | { readonly strategy: string; readonly version: string; readonly stage: string; readonly from: string | null; readonly reason: string }
+  'circuit_breaker.changed': { readonly key: string; readonly from: string; readonly to: string; readonly reason: string; readonly at: number }
+  'cluster.joined': {
+    readonly node: string
+    readonly instance: string
+    readonly host: string
+    readonly pid: number
+    readonly leases: readonly string[]
+    readonly halt: boolean
+  }
+  'cluster.left': { readonly node: string; readonly instance: string }
+  /** No writer now. */
+  'config.changed': JsonObject
+  'feed.restarted': { readonly venue: string; readonly restarted: boolean; readonly streams: number; readonly reconnects: number }
+  'fill': {
+    readonly clientOrderId: string
+    readonly venue: string
+    readonly tradeId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly price: DecimalText
+    readonly amount: DecimalText
+    readonly cost: DecimalText
+    readonly fee: { readonly cost: DecimalText; readonly currency: string }
+    readonly takerOrMaker: 'maker' | 'taker'
+    /** The order's state after the fill. */
+    readonly orderState: OrderState
+  }
+  'kill_switch.activated': KillSwitchPayload
+  /** A round of waiting for the venues to settle the cancels of a trip. */
+  'kill_switch.cancels': {
+    readonly round: number
+    readonly requested: number
+    readonly canceled: number
+    readonly filled: number
+    readonly rejected: number
+    readonly pending: readonly string[]
+    readonly errors: unknown
+  }
+  'kill_switch.deactivated': KillSwitchPayload
+  'ledger.balance_synced': { readonly venue: string; readonly asset: string; readonly from: DecimalText; readonly to: DecimalText; readonly reason: string }
+  'mode.changed': { readonly venue: string; readonly from: string; readonly to: string; readonly cancelled: number; readonly secondaryCancelled: number }
+  'order.accepted': ClientOrderPayload & { readonly venueOrderId: string }
+  'order.cancel_rejected': ClientOrderPayload & { readonly reason: string }
+  'order.cancel_requested': ClientOrderPayload & { readonly filled: DecimalText }
+  'order.canceled': ClientOrderPayload & { readonly filled: DecimalText }
+  /** Cancelled by the session or by its one-cancels-other sibling's trigger. */
+  'order.emulated.canceled': EmulatedOrderPayload & { readonly reason?: string }
+  'order.emulated.created': EmulatedOrderPayload
+  /** Its trigger level reached; `sent` is the order sent for it (null: none could be). */
+  'order.emulated.triggered': EmulatedOrderPayload & { readonly level?: number; readonly sent?: string | null }
+  'order.expired': ClientOrderPayload & { readonly filled: DecimalText }
+  'order.intent': OrderIntentPayload
+  'order.rejected': ClientOrderPayload & { readonly reason: string }
+  /** No writer now (older chains). */
+  'order.submitted': JsonObject
+  'order.triggered': ClientOrderPayload & { readonly triggerPrice: DecimalText | null }
+  'reconcile.balance_drift': { readonly venue: string; readonly drifts: readonly { readonly asset: string; readonly ledger: DecimalText; readonly exchange: DecimalText }[] }
+  'reconciliation.balances': { readonly status: 'ok' | 'discrepancies'; readonly venues: readonly string[] }
+  'reconciliation.run': {
+    readonly status: 'ok' | 'discrepancies'
+    readonly from: number
+    readonly to: number
+    readonly venues: readonly string[]
+    /** The report files written. */
+    readonly files: readonly unknown[]
+  }
+  'registry.promoted': { readonly strategy: string; readonly version: string; readonly from: string | null; readonly lastGood: string | null; readonly reason: string }
+  'registry.registered': {
+    readonly strategy: string
+    readonly version: string
+    readonly params: unknown
+    readonly codeHash: string | null
+    readonly artifact: unknown
+    readonly validationPassed: boolean | null
+    readonly reason: string
+  }
+  'registry.rolled_back': { readonly strategy: string; readonly from: string | null; readonly to: string; readonly lastGood: string | null; readonly reason: string }
+  'registry.validation_skipped': { readonly strategy: string; readonly version: string; readonly reason: string; readonly validationPassed: boolean | null }
+  /** The resync's summary (`ResyncSummary` of system). */
+  'resync.completed': ResyncPayload & {
+    readonly at: number
+    readonly fillsApplied: number
+    readonly ordersUpdated: number
+    readonly ordersClosed: number
+    readonly unknownOpen: readonly string[]
+    readonly cancelledUnknown: readonly string[]
+    readonly foreignFills: number
+    readonly fillsAdopted: number
+    readonly otherLegFills: number
+  }
+  'resync.fill_adopted': ResyncPayload & {
+    readonly tradeId: string
+    readonly clientOrderId: string
+    /** The order it was adopted as. */
+    readonly as: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly price: DecimalText
+    readonly amount: DecimalText
+  }
+  'resync.fill_applied': ResyncPayload & {
+    readonly tradeId: string
+    readonly clientOrderId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly price: DecimalText
+    readonly amount: DecimalText
+  }
+  'resync.fill_not_applied': ResyncPayload & { readonly tradeId: string; readonly clientOrderId: string; readonly reason: string }
+  'resync.order_closed': ResyncPayload & { readonly clientOrderId: string; readonly from: OrderState; readonly to: OrderState }
+  'resync.order_updated': ResyncPayload & { readonly clientOrderId: string; readonly from: OrderState; readonly to: OrderState; readonly filled: DecimalText }
+  'resync.unknown_open_order': ResyncPayload & {
+    readonly clientOrderId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly amount: DecimalText
+    /** Whether the id carries Sofia's scheme. */
+    readonly sofiaId: boolean
+  }
+  'resync.unknown_order_cancel_failed': ResyncPayload & { readonly clientOrderId: string; readonly symbol: string; readonly error: string }
+  'resync.unknown_order_cancelled': ResyncPayload & { readonly clientOrderId: string; readonly symbol: string }
+  'resync.waiting_in_flight': ResyncPayload & { readonly clientOrderIds: readonly string[]; readonly until: number }
+  'risk.approved': ClientOrderPayload
+  'risk.daily_loss_acknowledged': { readonly reason: string; readonly breach: string; readonly baselineBefore: DecimalText | null; readonly baselineAfter: DecimalText }
+  'risk.denied': ClientOrderPayload & { readonly code: string; readonly reason: string }
+  'risk.override_changed': { readonly file: string; readonly from: unknown; readonly to: unknown }
+  'risk.override_refused': { readonly file: string; readonly error: string; readonly kept: unknown }
+  'rollback.completed': { readonly ok: boolean; readonly trigger: string; readonly incident: string | null; readonly failed: readonly string[] }
+  'rollback.started': { readonly trigger: string; readonly reason: string; readonly targetVersion: string | null }
+  'rollback.step': { readonly step: string; readonly ok: boolean; readonly detail: string; readonly trigger: string }
+  'session.started': {
+    readonly mode: string
+    readonly epoch: number
+    readonly strategies: readonly string[]
+    readonly venues: readonly string[]
+    /** What recovery found in the store (`RecoverySummary` of system). */
+    readonly recovered: unknown
+    readonly params?: unknown
+    /** Per venue, its instruments as recorded. */
+    readonly instruments: Readonly<Record<string, unknown>>
+    readonly latencyMs?: number
+    readonly slippageBps?: number
+  }
+  'session.stopped': { readonly fills: number; readonly orders: number }
+  /** No writer now. */
+  'shadow.error': JsonObject
+  /** An order whose primary leg is the simulator (shadow, canary): its fills are not the exchange's. */
+  'shadow.order': {
+    readonly mode: string
+    readonly venue: string
+    readonly clientOrderId: string
+    readonly symbol: string
+    readonly side: OrderSide
+    readonly type: OrderType
+    readonly amount: DecimalText
+    readonly price?: DecimalText
+  }
+  'shadow.rollback': { readonly from: string; readonly to: string; readonly cancelled: number; readonly secondaryCancelled: number; readonly reason: string }
+  'state.changed': Via & { readonly key: string; readonly value: unknown; readonly reason?: string }
+  'strategy.error': {
+    readonly strategyId: string
+    readonly handler: string
+    readonly error: string
+    /** Where in the strategy's code, when known. */
+    readonly at?: string
+    readonly cancelled: number
+  }
+  'strategy.paused': { readonly strategyId: string; readonly feeds: readonly string[]; readonly reason: string }
+  'strategy.resumed': { readonly strategyId: string; readonly feeds: readonly string[]; readonly reason: string }
+  'strategy.version_applied': {
+    readonly strategy: string
+    readonly version: string | null
+    readonly params: unknown
+    readonly codeHash?: string
+    /** The strategy instances that now run it. */
+    readonly instances: readonly string[]
+    readonly reason: string
+  }
+}
+
+/** The payload of a record of type `T`; an operator's `operator.*` record carries any JSON object. */
+export type AuditPayload<T extends AuditType> = T extends keyof AuditPayloads ? AuditPayloads[T] : JsonObject
+
+/**
+ * Both ways, naming the type: a type added to AUDIT_TYPES without a payload, or a payload of a type not in
+ * AUDIT_TYPES, does not compile here.
+ */
+type _None<T extends never> = T
+type _TypesWithoutPayload = _None<Exclude<KnownAuditType, keyof AuditPayloads>>
+type _PayloadsWithoutType = _None<Exclude<keyof AuditPayloads, KnownAuditType>>
+
+/** A record to append: a type of the vocabulary with its payload (the union over every type, so `type` narrows `payload`). */
+export type AuditEntryOf<T extends AuditType> = { readonly type: T; readonly actor: string; readonly payload: AuditPayload<T> }
+export type AuditEntry = { [T in KnownAuditType]: AuditEntryOf<T> }[KnownAuditType] | AuditEntryOf<OperatorAuditType>
+
+/** A record read from the chain, narrowed to type `T`. */
+export type AuditRecordOf<T extends AuditType, R extends { readonly type: string; readonly payload: unknown } = { readonly type: string; readonly payload: unknown }> = R & {
+  readonly type: T
+  readonly payload: AuditPayload<T>
+}
+
+/**
+ * Whether `record` is of type `type`, narrowing its payload to that type's. This looks at the type string
+ * only: the payload is not validated at run time, so a record of an older shape, or one written by hand,
+ * narrows all the same; a reader of old chains reads optional members with care. Records of other or
+ * unknown types are simply not matched (a reader skips what it does not know).
+ */
+export function isRecordOf<R extends { readonly type: string; readonly payload: unknown }, T extends AuditType>(record: R, type: T): record is AuditRecordOf<T, R> {
+  return record.type === type
+}
+
+/** What appends typed records to a session's chain (the session's persistence, or a part of it). */
+export interface AuditWriter<T extends AuditType = AuditType> {
+  audit<U extends T>(type: U, actor: string, payload: AuditPayload<U>): void
 }
