@@ -52,7 +52,7 @@ async function prepare(startRollout = true, v2Params: Record<string, string> | u
   }
   const now = Date.now()
   const rollout: CanaryState = { strategy: 'market-maker', version: 'v2', status: 'running', stage: 'shadow', stageStartedAt: now, startedAt: now, history: [] }
-  if (startRollout) await sink.commit({ state: [{ key: CANARY_STATE_KEY, value: rollout }] }, [{ type: 'canary.stage_started', actor: 'operator:test', payload: { strategy: 'market-maker', version: 'v2', stage: 'shadow' } }])
+  if (startRollout) await sink.commit({ state: [{ key: CANARY_STATE_KEY, value: rollout }] }, [{ type: 'canary.stage_started', actor: 'operator:test', payload: { strategy: 'market-maker', version: 'v2', stage: 'shadow', from: null, reason: 'test' } }])
   return { store, dir, rollout }
 }
 

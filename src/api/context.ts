@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify'
 import { actorOf } from './auth.js'
 import type { ApiAlert, ApiDeps } from './deps.js'
 import type { EventHub } from './event-stream.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload, AuditType } from '../audit/index.js'
 
 export interface RouteContext {
   readonly deps: ApiDeps
@@ -14,7 +14,7 @@ export interface RouteContext {
   /** Recent alerts: the alert engine's when plugged in, else the safety layer's. */
   readonly alerts: () => readonly ApiAlert[]
   /** Appends an audit record with the caller's token as actor. */
-  audit(request: FastifyRequest, type: AuditType, payload: Record<string, unknown>): void
+  audit<T extends AuditType>(request: FastifyRequest, type: T, payload: AuditPayload<T>): void
 }
 
 export function routeContext(deps: ApiDeps, hub: EventHub): RouteContext {

@@ -10,7 +10,7 @@ import { writeAudited } from '../audit/index.js'
 import { InputError } from '../model/index.js'
 import type { Store, WriteBatch } from '../store/index.js'
 import { liveSession } from '../system/index.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload } from '../audit/index.js'
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
@@ -117,9 +117,16 @@ export function isUsable(t: StoredToken, now: number): boolean {
  * The audit record of a token change made from the CLI. With a session running, its server records the
  * change instead when it sees it (the running session alone appends to the chain).
  */
-async function writeTokenChange(store: Store, batch: Omit<WriteBatch, 'audit'>, type: AuditType, actor: string, payload: unknown, now: number): Promise<void> {
+async function writeTokenChange<T extends 'api.token.created' | 'api.token.revoked'>(
+  store: Store,
+  batch: Omit<WriteBatch, 'audit'>,
+  type: T,
+  actor: string,
+  payload: AuditPayload<T>,
+  now: number,
+): Promise<void> {
   if ((await liveSession(store, now)) !== undefined) return store.write(batch)
-  await writeAudited(store, batch, (log) => log.append(type, actor, payload, now))
+  await writeAudited(store, batch, (log) => log.record(type, actor, payload, now))
 }
 
 export async function createToken(

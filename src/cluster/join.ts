@@ -4,6 +4,7 @@
  * on an exchange, the market data it may take from the cluster, and the join itself (before it trades).
  */
 import { createHash } from 'node:crypto'
+import type { AuditPayload } from '../audit/index.js'
 import type { ExchangeSessionOptions } from '../system/index.js'
 import type { CcxtExchangeSpec } from '../venues/index.js'
 import type { NodeBus } from './events.js'
@@ -29,7 +30,7 @@ export interface ClusterMember {
   readonly api?: () => string | undefined
   readonly leases?: readonly AccountLease[]
   readonly bus?: NodeBus
-  readonly audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
+  readonly audit?: <T extends 'cluster.joined' | 'cluster.left'>(type: T, payload: AuditPayload<T>) => void
   readonly store?: NonNullable<ClusterNodeOptions['store']>
 }
 

@@ -36,6 +36,7 @@ import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../ris
 import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage, NodeStoreRecord } from './types.js'
 import { ensureEventsStream, eventSubject, publishNodeEvents } from './events.js'
 import type { NodeBus } from './events.js'
+import type { AuditPayload } from '../audit/index.js'
 
 export type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage, NodeStoreRecord } from './types.js'
 export type { ClusterEvent, NodeFillMessage, NodeOrderMessage } from './events.js'
@@ -120,7 +121,7 @@ export interface ClusterNodeOptions {
   /** The exchange accounts and symbols this node trades (none for a session on the synthetic market). */
   readonly leases?: readonly AccountLease[]
   /** Appends to the session's audit chain (`cluster.joined`, `cluster.left`): each chain says which node wrote it, when. */
-  readonly audit?: (type: 'cluster.joined' | 'cluster.left', payload: Record<string, unknown>) => void
+  readonly audit?: <T extends 'cluster.joined' | 'cluster.left'>(type: T, payload: AuditPayload<T>) => void
   /** 0: never halt for a lost connection. */
   readonly failClosedMs?: number
   readonly log: (line: string) => void

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import type { AuditType } from '../audit/index.js'
+import type { AuditWriter } from '../audit/index.js'
 import { parsePositionOverride, watchPositionOverrideFile } from '../risk/index.js'
 import type { PositionOverride, PositionOverrideFile, PositionOverrideWatch } from '../risk/index.js'
 
@@ -24,7 +24,7 @@ export function readPositionOverride(path: string, strategies?: readonly string[
  * force stays. Call once the session is built; returns the watch to stop.
  */
 export function watchSessionPositionOverride(
-  trader: { readonly risk: { readonly positionOverride: PositionOverride }; readonly persistence?: { audit(type: AuditType, actor: string, payload: unknown): void } | undefined },
+  trader: { readonly risk: { readonly positionOverride: PositionOverride }; readonly persistence?: AuditWriter<'risk.override_changed' | 'risk.override_refused'> | undefined },
   strategies: readonly string[],
   alert: (line: string) => void,
   path: string = resolve(POSITION_OVERRIDE_FILE),

@@ -71,7 +71,7 @@ function canary() {
   const started = Date.now()
   tickers.push(setInterval(() => clock.advanceTo(Math.max(clock.now(), T0 + Date.now() - started)), 5))
   const exchange = gatedExchange(clock)
-  const audit: { type: string; payload: Record<string, unknown> }[] = []
+  const audit: { type: string; payload: unknown }[] = []
   const router = new ModeRouter({
     id: 'x',
     mode: 'canary',

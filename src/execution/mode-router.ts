@@ -26,7 +26,7 @@ import { InputError, InvalidOrder, ZERO, dec, roundAmount } from '../model/index
 import type { Balances, Decimal, Instrument, MarketEvent, Trade } from '../model/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { OrderRequest, Venue, VenueFeature, VenueFeatureOrder, VenueListener, VenueOrder } from '../venues/index.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload, AuditType } from '../audit/index.js'
 import { Copies } from './copies.js'
 import type { CancelReport } from '../venues/index.js'
 
@@ -59,7 +59,7 @@ export interface ModeRouterOptions {
   readonly latencyMs?: number
   readonly slippageBps?: number
   /** Records an audit entry (the session's persistence). */
-  readonly audit?: (type: AuditType, actor: string, payload: Record<string, unknown>) => void
+  readonly audit?: <T extends AuditType>(type: T, actor: string, payload: AuditPayload<T>) => void
   readonly log?: (line: string) => void
 }
 

@@ -10,7 +10,7 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import { InputError } from '../model/index.js'
 import type { Store } from '../store/index.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload, AuditType, AuditWriter } from '../audit/index.js'
 
 export const LEASE_KEY = 'session.lease'
 export const REQUEST_PREFIX = 'control.request.'
@@ -151,14 +151,18 @@ export function pendingRequests(state: ReadonlyMap<string, unknown>): ControlReq
   return out.sort((a, b) => a.at - b.at)
 }
 
-/** Executes `audit.append` in the session (its type checked by `parseCommand`): the record goes into its chain under the request's actor. */
-export function appendOperatorRecord(
-  persistence: { audit(type: AuditType, actor: string, payload: unknown): void } | undefined,
-  type: AuditType,
+/**
+ * Executes `audit.append` in the session (its type checked by `parseCommand`): the record goes into its chain
+ * under the request's actor. The payload comes from another process and is recorded as it came: its sender
+ * (`controlSink`, `sofia tokens`) typed it, nothing here checks its shape.
+ */
+export function appendOperatorRecord<T extends AuditType>(
+  persistence: AuditWriter | undefined,
+  type: T,
   payload: unknown,
   actor: string,
 ): { readonly ok: true; readonly result: { readonly recorded: AuditType } } | { readonly ok: false; readonly error: string } {
   if (persistence === undefined) return { ok: false, error: 'audit.append: this session has no store' }
-  persistence.audit(type, actor, payload ?? null)
+  persistence.audit(type, actor, (payload ?? null) as AuditPayload<T>)
   return { ok: true, result: { recorded: type } }
 }

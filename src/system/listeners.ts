@@ -5,6 +5,8 @@
  * the event never depends on them. Work a listener returns (a notifier's delivery) is tracked, so a shutdown
  * can wait for it. The safety layer's alerts are raised here too, without repeating a standing one.
  */
+import type { AuditWriter } from '../audit/index.js'
+
 export class Listeners<E> {
   private readonly list: ((e: E) => unknown)[] = []
   private readonly pending = new Set<Promise<unknown>>()
@@ -74,7 +76,7 @@ export class SafetyAlerts {
 
   constructor(
     private readonly clock: { now(): number },
-    private readonly persistence: { audit(type: 'alert', actor: string, payload: unknown): void } | undefined,
+    private readonly persistence: AuditWriter<'alert'> | undefined,
   ) {}
 
   get recent(): readonly SafetyAlert[] {

@@ -132,7 +132,7 @@ export class OperatorConsole {
         const ks = this.killSwitch(state)
         const event = ks.trip(c.command === 'reconciliation.failed' ? 'reconciliation' : 'manual', reason, actor, now, { session: null })
         if (event === undefined) return answer(c, { changed: false, state: ks.state() })
-        audit.append('kill_switch.activated', actor, { ...event, via: 'store' }, now)
+        audit.record('kill_switch.activated', actor, { ...event, via: 'store' }, now)
         await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
         return answer(c, { changed: true, state: ks.state(), note: 'no running session: open orders are cancelled when a session starts' })
       }
@@ -145,7 +145,7 @@ export class OperatorConsole {
         })
         if (!r.ok) return { ok: false, error: r.blockers.join('; ') }
         if (r.event !== undefined) {
-          audit.append('kill_switch.deactivated', actor, { ...r.event, via: 'store' }, now)
+          audit.record('kill_switch.deactivated', actor, { ...r.event, via: 'store' }, now)
           await write({ state: [{ key: KILL_SWITCH_KEY, value: ks.state() }, { key: KILL_SWITCH_HISTORY_KEY, value: ks.history() }] })
         }
         return answer(c, { changed: r.event !== undefined, state: ks.state() })
@@ -154,7 +154,7 @@ export class OperatorConsole {
         const states = new TradingStates(storedOr<TradingStatesSnapshot | undefined>(state.get(TRADING_STATES_KEY), undefined, TRADING_STATES_KEY))
         const changed = states.set(c.args.state, c.args.strategyId)
         if (changed) {
-          audit.append('state.changed', actor, { key: TRADING_STATES_KEY, value: states.snapshot(), via: 'store' }, now)
+          audit.record('state.changed', actor, { key: TRADING_STATES_KEY, value: states.snapshot(), via: 'store' }, now)
           await write({ state: [{ key: TRADING_STATES_KEY, value: states.snapshot() }] })
         }
         return answer(c, { changed, tradingStates: states.snapshot() })
@@ -183,6 +183,7 @@ export class OperatorConsole {
         return { ok: false, error: 'rollback with no session running is carried out by the CLI itself (executeRollback with storeSafety)' }
       case 'audit.append': {
         const payload = c.args.payload
+        // The payload is the requester's, as it came over the control channel: recorded as is, its shape unchecked.
         audit.append(c.args.type, actor, { ...(typeof payload === 'object' && payload !== null ? payload : {}), via: 'store' }, now)
         await write({})
         return answer(c, { recorded: c.args.type })
@@ -193,7 +194,7 @@ export class OperatorConsole {
         if (stored.account !== undefined) override.set('account', stored.account)
         for (const [strategyId, m] of Object.entries(stored.strategies ?? {})) override.set({ strategyId }, m)
         override.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
-        audit.append('state.changed', actor, { key: POSITION_OVERRIDE_KEY, value: override.snapshot(), via: 'store' }, now)
+        audit.record('state.changed', actor, { key: POSITION_OVERRIDE_KEY, value: override.snapshot(), via: 'store' }, now)
         await write({ state: [{ key: POSITION_OVERRIDE_KEY, value: override.snapshot() }] })
         return answer(c, override.snapshot())
       }

@@ -14,7 +14,7 @@ import type { Order, OrderEvent, Trade } from '../model/index.js'
 import { optionsToJson } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
 import { toStoredFill, toStoredOrder } from '../store/index.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload, AuditType, OrderIntentPayload } from '../audit/index.js'
 
 export interface PersistenceOptions {
   readonly store: Store
@@ -33,7 +33,7 @@ export interface PersistenceOptions {
 }
 
 /** What the audit chain says about an order (no secrets, decimals as strings). */
-function orderPayload(o: Order): Record<string, unknown> {
+function orderPayload(o: Order): OrderIntentPayload {
   return {
     clientOrderId: o.clientOrderId,
     venue: o.venue,
@@ -73,8 +73,8 @@ export class Persistence implements Component {
     return this.options.store
   }
 
-  /** Appends an audit record (engine time) to be written with the next batch. */
-  audit(type: AuditType, actor: string, payload: unknown): void {
+  /** Appends an audit record (engine time) to be written with the next batch; the payload is the one of its type. */
+  audit<T extends AuditType>(type: T, actor: string, payload: AuditPayload<T>): void {
     this.options.audit.append(type, actor, payload, this.options.clock.now())
     this.bump(1)
   }

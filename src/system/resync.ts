@@ -13,7 +13,7 @@ import { InvalidStateTransition, OrderNotFound, fillKey } from '../model/index.j
 import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
-import type { AuditType } from '../audit/index.js'
+import type { AuditPayload, AuditPayloads } from '../audit/index.js'
 
 export interface ResyncSummary {
   readonly venue: string
@@ -36,6 +36,8 @@ export interface ResyncSummary {
    * session had already finished: not applied (left to reconciliation). */
   readonly otherLegFills: number
 }
+
+type ResyncRecordType = Extract<keyof AuditPayloads, `resync.${string}`>
 
 export interface ResyncOptions {
   readonly actor: string
@@ -64,7 +66,9 @@ export interface ResyncOptions {
 export async function resync(trader: Trader, venue: Venue, options: ResyncOptions): Promise<ResyncSummary> {
   const om = trader.orders
   const actor = options.actor
-  const audit = (type: AuditType, payload: Record<string, unknown>): void => trader.persistence?.audit(type, actor, { venue: venue.id, ...payload })
+  // Every resync record names its venue; the rest is the record's own (checked against its type by the caller).
+  const audit = <T extends ResyncRecordType>(type: T, payload: Omit<AuditPayloads[T], 'venue'>): void =>
+    trader.persistence?.audit(type, actor, { venue: venue.id, ...payload } as AuditPayload<T>)
   const now = Date.now()
   const working = om.openOrders({ venue: venue.id })
   const startState = new Map(working.map((o) => [o.clientOrderId, o.state]))

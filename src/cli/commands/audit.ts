@@ -170,7 +170,7 @@ export function registerAudit(program: Command): void {
     await withStore(flags, false, async (store) => {
       // The rotation is endorsed by the old key; the head after it is signed by the new one.
       if (store.anchor !== undefined) store.anchor = new HeadAnchor(next, store.anchor.headsFile)
-      await writeAudited(store, {}, (log) => log.append(KEY_RECORD, `operator:${operatorName()}`, old.endorse(next), Date.now()))
+      await writeAudited(store, {}, (log) => log.record(KEY_RECORD, `operator:${operatorName()}`, old.endorse(next), Date.now()))
     })
     if (flags.json === true) process.stdout.write(`${JSON.stringify({ previousKeyId: old.keyId, keyId: next.keyId, keyFile: file, retired })}\n`)
     else process.stdout.write(`audit key rotated: ${old.keyId} → ${next.keyId} (${file}; the old key kept as ${retired})\n`)

@@ -14,7 +14,7 @@ import { liveSession, sendRequest } from '../../system/control.js'
 import { actorOf } from '../operator-command.js'
 import { addStoreOptions, openStoreFromFlags } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
-import type { AuditType } from '../../audit/index.js'
+import type { AuditPayload } from '../../audit/index.js'
 
 interface TokenFlags extends StoreFlags {
   name?: string
@@ -30,7 +30,7 @@ const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toI
  * With no session, the token change carries its own audit record; `sofia serve` records the changes it sees.
  * Any other running session (`sofia run`, `sofia paper`) is asked to append the record to its chain.
  */
-async function auditInSession(store: Store, type: AuditType, actor: string, payload: Record<string, unknown>): Promise<void> {
+async function auditInSession<T extends 'api.token.created' | 'api.token.revoked'>(store: Store, type: T, actor: string, payload: Omit<AuditPayload<T>, 'via'>): Promise<void> {
   if ((await liveSession(store)) === undefined || (await runningApi(store)) !== undefined) return
   const r = await sendRequest(store, 'audit.append', { type, payload: { ...payload, via: 'control' } }, actor)
   if (!r.ok) throw new Error(`the running session did not record ${type}: ${r.error ?? 'refused'}`)

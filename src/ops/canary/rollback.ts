@@ -29,7 +29,7 @@ import type { IncidentRecord } from './incident.js'
 import { StrategyRegistry } from './registry.js'
 import type { AuditSink } from './sink.js'
 import { join } from 'node:path'
-import type { AuditType } from '../../audit/index.js'
+import type { AuditPayload } from '../../audit/index.js'
 
 export const ROLLBACK_STEPS = ['stop_trading', 'kill_switch', 'switch_version', 'freeze_learning', 'position_override', 'notify', 'incident'] as const
 export type RollbackStep = (typeof ROLLBACK_STEPS)[number]
@@ -284,8 +284,8 @@ export function sessionSafety(t: SessionSafety): SafetyActions {
 
 /** No session running: the store is changed directly (what a restarted session recovers), audited. */
 export function storeSafety(store: Store, killSwitchMode: KillSwitchMode, now: () => number = Date.now): SafetyActions {
-  const write = async (key: string, value: unknown, type: AuditType, actor: string, payload: unknown, extra: { key: string; value: unknown }[] = []): Promise<void> => {
-    await writeAudited(store, { state: [{ key, value }, ...extra] }, (log) => log.append(type, actor, payload, now()))
+  const write = async <T extends 'state.changed' | 'kill_switch.activated'>(key: string, value: unknown, type: T, actor: string, payload: AuditPayload<T>, extra: { key: string; value: unknown }[] = []): Promise<void> => {
+    await writeAudited(store, { state: [{ key, value }, ...extra] }, (log) => log.record(type, actor, payload, now()))
   }
   const states = async (): Promise<TradingStates> => new TradingStates((await store.getState<TradingStatesSnapshot>(TRADING_STATES_KEY)) ?? undefined)
   const killSwitch = async (): Promise<KillSwitch> =>

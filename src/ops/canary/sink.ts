@@ -11,13 +11,10 @@ import { writeAudited } from '../../audit/index.js'
 import type { Store, WriteBatch } from '../../store/index.js'
 import type { Persistence } from '../../system/index.js'
 import { sendRequest } from '../../system/control.js'
-import type { AuditType } from '../../audit/index.js'
+import type { AuditEntry } from '../../audit/index.js'
 
-export interface AuditEntry {
-  readonly type: AuditType
-  readonly actor: string
-  readonly payload: unknown
-}
+/** A record to append: a type of the audit vocabulary with its payload (so a wrong shape does not compile). */
+export type { AuditEntry }
 
 export interface AuditSink {
   readonly store: Store
@@ -47,7 +44,7 @@ export function storeSink(store: Store, now: () => number = Date.now): AuditSink
     if (all.length === 0 && !hasRows(batch)) return
     const ts = now()
     await writeAudited(store, batch, (log) => {
-      for (const r of all) log.append(r.type, r.actor, r.payload, ts)
+      for (const r of all) log.record(r.type, r.actor, r.payload, ts)
     })
   }
   return {
