@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { AuditLog } from './audit-log.js'
-import { AUDIT_TYPES, isAuditType, isRecordOf } from './types.js'
+import { AUDIT_TYPES, isAuditType, isRecordOf, payloadOf } from './types.js'
 import type { AuditEntry, AuditPayload, AuditPayloads, JsonObject } from './types.js'
 
 describe('the audit vocabulary', () => {
@@ -43,5 +43,15 @@ describe('the payload of each record type', () => {
     expect(denied.map((r) => r.payload.code)).toEqual(['MAX_POSITION'])
     // Not validated: a record of the type with another shape narrows all the same.
     expect(records.filter((r) => isRecordOf(r, 'fill')).map((r) => r.payload.tradeId)).toEqual([undefined])
+  })
+
+  it('reads a payload leniently: undefined for another type, every member optional, a non-object as no members', () => {
+    const denied = { type: 'risk.denied', payload: { clientOrderId: 'c1', code: 'MAX_POSITION' } }
+    expect(payloadOf(denied, 'alert')).toBeUndefined()
+    const p = payloadOf(denied, 'risk.denied')
+    expectTypeOf(p).toEqualTypeOf<Partial<AuditPayloads['risk.denied']> | undefined>()
+    expect([p?.code, p?.reason]).toEqual(['MAX_POSITION', undefined])
+    expect(payloadOf({ type: 'alert', payload: null }, 'alert')).toEqual({})
+    expect(payloadOf({ type: 'alert', payload: ['x'] }, 'alert')).toEqual({})
   })
 })

@@ -406,9 +406,10 @@ export interface AuditPayloads {
     readonly venues: readonly string[]
     /** What recovery found in the store (`RecoverySummary` of system). */
     readonly recovered: unknown
-    readonly params?: unknown
-    /** Per venue, its instruments as recorded. */
-    readonly instruments: Readonly<Record<string, unknown>>
+    /** Per strategy id, the strategy and its parameters (`StrategySpec` of system): what replay rebuilds it from. */
+    readonly params?: Readonly<Record<string, { readonly name: string; readonly params: Readonly<Record<string, string>> }>>
+    /** Per venue, its instruments (`instrumentRecord` of system: symbol, tickSize, stepSize, minAmount, … as text). */
+    readonly instruments: Readonly<Record<string, readonly Readonly<Record<string, string>>[]>>
     readonly latencyMs?: number
     readonly slippageBps?: number
   }
@@ -483,4 +484,16 @@ export function isRecordOf<R extends { readonly type: string; readonly payload: 
 /** What appends typed records to a session's chain (the session's persistence, or a part of it). */
 export interface AuditWriter<T extends AuditType = AuditType> {
   audit<U extends T>(type: U, actor: string, payload: AuditPayload<U>): void
+}
+
+/**
+ * A record's payload when the record is of type `type` (undefined for any other type, so a reader skips what it
+ * does not know), for reading chains leniently: every member is optional, as an older record may lack some,
+ * and a payload that is not an object reads as one with no members. Only the type string is checked: the
+ * members' values are not validated at run time, so a reader that cannot trust the writer still checks them.
+ */
+export function payloadOf<T extends AuditType>(record: { readonly type: string; readonly payload: unknown }, type: T): Partial<AuditPayload<T>> | undefined {
+  if (record.type !== type) return undefined
+  const p = record.payload
+  return (typeof p === 'object' && p !== null && !Array.isArray(p) ? p : {}) as Partial<AuditPayload<T>>
 }

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { payloadOf } from '../../audit/index.js'
 import type { Alert } from '../../observability/index.js'
 import type { Store } from '../../store/index.js'
 import type { SafetyNotice } from '../../system/index.js'
@@ -54,8 +55,8 @@ export async function auditTimeline(store: Store, from: number, limit = 300): Pr
   const activity: Record<string, number> = {}
   for await (const batch of store.iterateAudit({ fromTs: from })) {
     for (const r of batch) {
-      const level = r.type === 'alert' && r.payload !== null && typeof r.payload === 'object' ? (r.payload as { level?: unknown }).level : undefined
-      if (NOISE.test(r.type) || (r.type === 'alert' && level !== 'critical')) {
+      const alert = payloadOf(r, 'alert')
+      if (NOISE.test(r.type) || (alert !== undefined && alert.level !== 'critical')) {
         activity[r.type] = (activity[r.type] ?? 0) + 1
         continue
       }

@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { payloadOf } from '../../audit/index.js'
 import type { Decimal } from '../../model/index.js'
 import { ZERO } from '../../model/index.js'
 import type { Store } from '../../store/index.js'
@@ -131,17 +132,21 @@ export async function readRiskEvents(source: ReportSource, from: number, to: num
   const killSwitch: RiskEvents['killSwitch'][number][] = []
   const alerts: RiskEvents['alerts'][number][] = []
   let alertsNotListed = 0
+  // Records of older chains may hold other shapes: a member that is not text reads as ''.
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '')
   for (const r of await source.riskAudit(from, to)) {
-    const p = (typeof r.payload === 'object' && r.payload !== null ? r.payload : {}) as Record<string, unknown>
-    const text = (k: string): string => (typeof p[k] === 'string' ? (p[k] as string) : '')
-    if (r.type === 'risk.denied') {
-      const code = text('code') || 'UNKNOWN'
+    const denied = payloadOf(r, 'risk.denied')
+    const alert = payloadOf(r, 'alert')
+    if (denied !== undefined) {
+      const code = text(denied.code) || 'UNKNOWN'
       deniedByCode[code] = (deniedByCode[code] ?? 0) + 1
       deniedTotal++
     } else if (r.type.startsWith('kill_switch.')) {
-      killSwitch.push({ ts: new Date(r.ts).toISOString(), type: r.type, actor: r.actor, reason: text('reason'), trigger: text('trigger') || null })
-    } else if (r.type === 'alert') {
-      if (alerts.length < 200) alerts.push({ ts: new Date(r.ts).toISOString(), name: text('name'), level: text('level'), detail: text('detail') })
+      // Any kill_switch.* record an older chain holds is listed, so this one reads by prefix.
+      const p = (typeof r.payload === 'object' && r.payload !== null ? r.payload : {}) as { reason?: unknown; trigger?: unknown }
+      killSwitch.push({ ts: new Date(r.ts).toISOString(), type: r.type, actor: r.actor, reason: text(p.reason), trigger: text(p.trigger) || null })
+    } else if (alert !== undefined) {
+      if (alerts.length < 200) alerts.push({ ts: new Date(r.ts).toISOString(), name: text(alert.name), level: text(alert.level), detail: text(alert.detail) })
       else alertsNotListed++
     }
   }

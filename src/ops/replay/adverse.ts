@@ -6,6 +6,8 @@
  * threshold, or when it opened one at a price worse than the decision price (slippage > 0 bps). The P&L is
  * the ledger replay's (`replayPnl`, average cost), so it agrees with `sofia pnl` to the digit.
  */
+import { payloadOf } from '../../audit/index.js'
+import type { AuditPayload } from '../../audit/index.js'
 import { Decimal } from '../../model/index.js'
 import type { Store, StoredFill } from '../../store/index.js'
 import { fillSlippageBps, replayPnl } from '../pnl/index.js'
@@ -55,18 +57,18 @@ export async function selectAdverseTrades(store: Store, options: AdverseOptions 
 /** What the audit chain recorded about one order. */
 export interface OrderTrail {
   readonly clientOrderId: string
-  /** The `order.intent` record: engine time of the decision, the strategy, the order as decided. */
-  intent?: { readonly ts: number; readonly strategyId: string; readonly payload: Record<string, unknown> }
+  /** The `order.intent` record: engine time of the decision, the strategy, the order as decided (an older record may lack members). */
+  intent?: { readonly ts: number; readonly strategyId: string; readonly payload: Partial<AuditPayload<'order.intent'>> }
   /** `risk.approved` / `risk.denied` verdicts, in order. */
   readonly risk: { ts: number; type: string; code?: string; reason?: string }[]
   acceptedTs?: number
   firstFillTs?: number
 }
 
-/** A `session.started` record. */
+/** A `session.started` record (an older record may lack members). */
 export interface SessionRecord {
   readonly ts: number
-  readonly payload: Record<string, unknown>
+  readonly payload: Partial<AuditPayload<'session.started'>>
 }
 
 /** Reads the audit chain once for the trails of `clientOrderIds` and every session start. */
@@ -80,16 +82,19 @@ export async function loadTrails(store: Store, clientOrderIds: ReadonlySet<strin
   }
   for await (const batch of store.iterateAudit()) {
     for (const r of batch) {
-      const payload = (r.payload ?? {}) as Record<string, unknown>
-      if (r.type === 'session.started') {
-        sessions.push({ ts: r.ts, payload })
+      const session = payloadOf(r, 'session.started')
+      if (session !== undefined) {
+        sessions.push({ ts: r.ts, payload: session })
         continue
       }
+      // Any record naming one of the orders (risk.* of older chains too) is read for its trail.
+      const payload = (r.payload ?? {}) as Record<string, unknown>
       const id = payload['clientOrderId']
       if (typeof id !== 'string' || !clientOrderIds.has(id)) continue
       const t = trail(id)
-      if (r.type === 'order.intent') {
-        t.intent ??= { ts: r.ts, strategyId: r.actor.startsWith('strategy:') ? r.actor.slice('strategy:'.length) : r.actor, payload }
+      const intent = payloadOf(r, 'order.intent')
+      if (intent !== undefined) {
+        t.intent ??= { ts: r.ts, strategyId: r.actor.startsWith('strategy:') ? r.actor.slice('strategy:'.length) : r.actor, payload: intent }
       } else if (r.type.startsWith('risk.')) {
         t.risk.push({
           ts: r.ts,

@@ -76,8 +76,8 @@ export function marketFiles(dir: string, from: number, to: number): string[] {
 }
 
 function specOf(session: SessionRecord, strategyId: string): Spec | undefined {
-  const params = session.payload['params'] as Record<string, unknown> | undefined
-  const spec = params?.[strategyId] as { name?: unknown; params?: unknown } | undefined
+  const spec = session.payload.params?.[strategyId]
+  // The record is read as it was written, by whatever version wrote it: its shape is checked here.
   if (spec === undefined || typeof spec.name !== 'string' || typeof spec.params !== 'object' || spec.params === null) return undefined
   const raw: Record<string, string> = {}
   for (const [k, v] of Object.entries(spec.params)) raw[k] = String(v)
@@ -85,7 +85,7 @@ function specOf(session: SessionRecord, strategyId: string): Spec | undefined {
 }
 
 function instrumentsOf(session: SessionRecord): Map<string, Instrument[]> | undefined {
-  const recorded = session.payload['instruments'] as Record<string, unknown> | undefined
+  const recorded = session.payload.instruments
   if (recorded === undefined || typeof recorded !== 'object') return undefined
   const out = new Map<string, Instrument[]>()
   for (const [venue, list] of Object.entries(recorded)) {
@@ -127,8 +127,8 @@ export async function replayDecision(options: DecisionReplayOptions): Promise<De
   if (spec === undefined) return no(`no decision: the session did not record the parameters of strategy ${intent.strategyId}`)
   const instruments = instrumentsOf(session)
   if (instruments === undefined || instruments.size === 0) return no('no decision: the session did not record its instruments')
-  const venue = String(intent.payload['venue'])
-  const symbol = String(intent.payload['symbol'])
+  const venue = String(intent.payload.venue)
+  const symbol = String(intent.payload.symbol)
   const from = Math.max(session.ts, intent.ts - options.windowMs)
   const to = intent.ts + options.toleranceMs + 1
   const window = { from, to }
@@ -141,8 +141,8 @@ export async function replayDecision(options: DecisionReplayOptions): Promise<De
   const memory = await seedStore(options.store, new Set(instruments.keys()), from)
   const strategy = createStrategy(spec.name, intent.strategyId, spec.params)
   const firstQuote = [...instruments.values()].flat()[0]?.quote ?? 'USDT'
-  const latency = session.payload['latencyMs']
-  const slippage = session.payload['slippageBps']
+  const latency = session.payload.latencyMs
+  const slippage = session.payload.slippageBps
   const trader = await Trader.create({
     clock: new SimulatedClock(from),
     venues: [...instruments].map(([id, list]) => ({ id, instruments: list, balances: {} })),
@@ -183,10 +183,10 @@ export async function replayDecision(options: DecisionReplayOptions): Promise<De
   }
   const base = { window, events: stats.events }
   if (best === undefined) return { ...base, sameDecision: false, reason: `no decision: today's code made no ${venue} ${symbol} intent within ${options.toleranceMs} ms of the original`, replayed: undefined }
-  const side = String(intent.payload['side'])
-  const type = String(intent.payload['type'])
-  const amount = String(intent.payload['amount'])
-  const price = intent.payload['price']
+  const side = String(intent.payload.side)
+  const type = String(intent.payload.type)
+  const amount = String(intent.payload.amount)
+  const price = intent.payload.price
   let reason = 'same side, type and amount'
   if (best.side !== side) reason = `different side: ${best.side} instead of ${side}`
   else if (best.type !== type) reason = `different type: ${best.type} instead of ${type}`
