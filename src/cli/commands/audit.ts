@@ -6,8 +6,8 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
-import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, readHeadsFile, readJsonl, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
-import type { AnchorReport, AuditRecord, HeadLine, SignedHead, VerifyResult } from '../../audit/index.js'
+import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, isRecordOf, readHeadsFile, readJsonl, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
+import type { AnchorReport, AuditRecord, HeadLine, VerifyResult } from '../../audit/index.js'
 import { InputError } from '../../model/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { parseNonNegativeInt, parseTime } from '../args.js'
@@ -138,7 +138,10 @@ export function registerAudit(program: Command): void {
   ).action(async (flags: StoreFlags) => {
     const head = await withStore(flags, false, async (store) => {
       const anchors = await store.auditAnchors()
-      for (let i = anchors.length - 1; i >= 0; i--) if (anchors[i]!.type === CHECKPOINT) return anchors[i]!.payload as SignedHead
+      for (let i = anchors.length - 1; i >= 0; i--) {
+        const r = anchors[i]!
+        if (isRecordOf(r, CHECKPOINT)) return r.payload
+      }
       return undefined
     })
     if (head === undefined) {

@@ -6,7 +6,7 @@
  * threshold, or when it opened one at a price worse than the decision price (slippage > 0 bps). The P&L is
  * the ledger replay's (`replayPnl`, average cost), so it agrees with `sofia pnl` to the digit.
  */
-import { payloadOf } from '../../audit/index.js'
+import { isRecordOf, payloadOf } from '../../audit/index.js'
 import type { AuditPayload } from '../../audit/index.js'
 import { Decimal } from '../../model/index.js'
 import type { Store, StoredFill } from '../../store/index.js'
@@ -102,9 +102,9 @@ export async function loadTrails(store: Store, clientOrderIds: ReadonlySet<strin
           ...(typeof payload['code'] === 'string' ? { code: payload['code'] } : {}),
           ...(typeof payload['reason'] === 'string' ? { reason: payload['reason'] } : {}),
         })
-      } else if (r.type === 'order.accepted') {
+      } else if (isRecordOf(r, 'order.accepted')) {
         t.acceptedTs ??= r.ts
-      } else if (r.type === 'fill') {
+      } else if (isRecordOf(r, 'fill')) {
         t.firstFillTs ??= r.ts
       }
     }
