@@ -5,7 +5,7 @@
  * the cluster) take a type of this list and its payload, so a misspelt type or a payload of the wrong shape
  * does not compile; `audit.append` on the control channel checks the type at run time. `operator.*` is left to
  * an operator's own records (any JSON object). Readers of the chain still take any type: a chain may hold older
- * ones, so `isRecordOf` narrows by the type string only.
+ * types and shapes, so `isRecordOf` and `payloadOf` go by the type string only and validate nothing at run time.
  */
 import type { KeyRotation, SignedHead } from '../chain/anchor.js'
 import type { OrderSide, OrderState, OrderType, TriggerDirection } from '../model/index.js'
