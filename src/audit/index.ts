@@ -5,7 +5,7 @@
 export { GENESIS_HASH, bodyText, canonicalJson, recordBody, chainHash } from '../chain/record.js'
 export type { AuditRecord } from '../chain/record.js'
 export { AUDIT_TYPES, isAuditType, isRecordOf, payloadOf } from './types.js'
-export type { AuditEntry, AuditEntryOf, AuditPayload, AuditPayloads, AuditRecordOf, AuditType, AuditWriter, JsonObject, KnownAuditType, OperatorAuditType, OrderIntentPayload } from './types.js'
+export type { AuditEntry, AuditEntryOf, AuditPayload, AuditPayloads, AuditRecordOf, AuditType, AuditWriter, JsonObject, KnownAuditType, OperatorAuditType, OrderIntentPayload, ResyncSummary } from './types.js'
 export { AuditLog, writeAudited } from './audit-log.js'
 export { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, keyIdOf } from '../chain/anchor.js'
 export type { KeyRotation, SignedHead } from '../chain/anchor.js'

@@ -8,7 +8,7 @@
  * types and shapes, so `isRecordOf` and `payloadOf` go by the type string only and validate nothing at run time.
  */
 import type { KeyRotation, SignedHead } from '../chain/anchor.js'
-import type { OrderSide, OrderState, OrderType, TriggerDirection } from '../model/index.js'
+import type { EmulatedOrder, OrderSide, OrderState, OrderType } from '../model/index.js'
 
 export const AUDIT_TYPES = [
   'alert',
@@ -164,25 +164,8 @@ interface ClientOrderPayload {
   readonly clientOrderId: string
 }
 
-/** An emulated trigger order as the store keeps it (`EmulatedOrder` of execution; decimals as strings). */
-interface EmulatedOrderPayload {
-  readonly id: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: OrderSide
-  readonly type: 'market' | 'limit'
-  readonly amount: DecimalText
-  readonly price: DecimalText | null
-  readonly direction: TriggerDirection
-  readonly triggerPrice: DecimalText | null
-  readonly trailingPercent: DecimalText | null
-  readonly extreme: number | null
-  readonly reduceOnly: boolean
-  readonly parentId: string | null
-  readonly tag: string | null
-  readonly createdAt: number
-}
+/** An emulated trigger order as the store keeps it. */
+type EmulatedOrderPayload = EmulatedOrder
 
 interface CanaryCriterionPayload {
   readonly name: string
@@ -193,6 +176,29 @@ interface CanaryCriterionPayload {
 /** The fields every `resync.*` record has: the venue resynchronized. */
 interface ResyncPayload {
   readonly venue: string
+}
+
+/** What a resync with the exchange found and did (`resync.completed`, and the answer to the `resync` command). */
+export interface ResyncSummary {
+  readonly venue: string
+  readonly at: number
+  /** Fills of our orders the session had not seen, now applied. */
+  readonly fillsApplied: number
+  /** Working orders whose state the exchange changed (filled, cancelled, expired, acknowledged). */
+  readonly ordersUpdated: number
+  /** Working orders the exchange does not know: closed. */
+  readonly ordersClosed: number
+  /** Orders open on the exchange that this store does not know (client ids; reported and alerted). */
+  readonly unknownOpen: readonly string[]
+  /** Of those, the ones carrying Sofia's id scheme, cancelled (unless `cancelUnknown` is false). */
+  readonly cancelledUnknown: readonly string[]
+  /** Fills on the exchange of orders that are not Sofia's (left to reconciliation, unless adopted). */
+  readonly foreignFills: number
+  /** Of those, taken in as external fills (`adopt`). */
+  readonly fillsAdopted: number
+  /** Fills of the exchange copies of orders whose primary leg was another (canary copies), or of orders the
+   * session had already finished: not applied (left to reconciliation). */
+  readonly otherLegFills: number
 }
 
 /**
@@ -347,18 +353,7 @@ export interface AuditPayloads {
   }
   'registry.rolled_back': { readonly strategy: string; readonly from: string | null; readonly to: string; readonly lastGood: string | null; readonly reason: string }
   'registry.validation_skipped': { readonly strategy: string; readonly version: string; readonly reason: string; readonly validationPassed: boolean | null }
-  /** The resync's summary (`ResyncSummary` of system). */
-  'resync.completed': ResyncPayload & {
-    readonly at: number
-    readonly fillsApplied: number
-    readonly ordersUpdated: number
-    readonly ordersClosed: number
-    readonly unknownOpen: readonly string[]
-    readonly cancelledUnknown: readonly string[]
-    readonly foreignFills: number
-    readonly fillsAdopted: number
-    readonly otherLegFills: number
-  }
+  'resync.completed': ResyncSummary
   'resync.fill_adopted': ResyncPayload & {
     readonly tradeId: string
     readonly clientOrderId: string

@@ -13,31 +13,12 @@
  *   in its store, and audited there; a restart hands the list back. The kill switch cancels them with every
  *   other order (`cancelAll`).
  */
-import type { MarketEvent, OrderSide, TriggerDirection } from '../model/index.js'
+import type { EmulatedOrder, MarketEvent, OrderSide } from '../model/index.js'
 import { Decimal, Order } from '../model/index.js'
 import type { OrderOptions } from '../model/index.js'
 
-/** One emulated order as kept in the store (decimals as strings). */
-export interface EmulatedOrder {
-  readonly id: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: OrderSide
-  readonly type: 'market' | 'limit'
-  readonly amount: string
-  readonly price: string | null
-  readonly direction: TriggerDirection
-  /** Fixed trigger; null for a trailing stop. */
-  readonly triggerPrice: string | null
-  readonly trailingPercent: string | null
-  /** A trailing stop's best price so far (NaN-free: null until the first price). */
-  readonly extreme: number | null
-  readonly reduceOnly: boolean
-  readonly parentId: string | null
-  readonly tag: string | null
-  readonly createdAt: number
-}
+export type { EmulatedOrder }
+
 
 /** `trailed`: a trailing stop's best price moved (kept in the store, at most once a second; not audited). */
 export type EmulatorChange = 'created' | 'triggered' | 'canceled' | 'trailed'

@@ -48,7 +48,7 @@ export {
   TRIGGER_DIRECTIONS,
   oppositeSide,
 } from './order-types.js'
-export type { OrderSide, OrderType, OrderStatus, OrderState, TimeInForce, TriggerDirection } from './order-types.js'
+export type { EmulatedOrder, OrderSide, OrderType, OrderStatus, OrderState, TimeInForce, TriggerDirection } from './order-types.js'
 export { isTriggerOrder, optionsToJson, optionsFromJson, triggeredAtFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'

@@ -46,3 +46,25 @@ export type TimeInForce = (typeof TIME_IN_FORCES)[number]
 /** Which way a trigger fires: when the price rises to it (`above`) or falls to it (`below`). */
 export const TRIGGER_DIRECTIONS = ['above', 'below'] as const
 export type TriggerDirection = (typeof TRIGGER_DIRECTIONS)[number]
+
+/** One emulated order as kept in the store (decimals as strings). */
+export interface EmulatedOrder {
+  readonly id: string
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: OrderSide
+  readonly type: 'market' | 'limit'
+  readonly amount: string
+  readonly price: string | null
+  readonly direction: TriggerDirection
+  /** Fixed trigger; null for a trailing stop. */
+  readonly triggerPrice: string | null
+  readonly trailingPercent: string | null
+  /** A trailing stop's best price so far (NaN-free: null until the first price). */
+  readonly extreme: number | null
+  readonly reduceOnly: boolean
+  readonly parentId: string | null
+  readonly tag: string | null
+  readonly createdAt: number
+}

@@ -13,29 +13,9 @@ import { InvalidStateTransition, OrderNotFound, fillKey } from '../model/index.j
 import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
 import type { Trader } from './trader.js'
-import type { AuditPayload, AuditPayloads } from '../audit/index.js'
+import type { AuditPayload, AuditPayloads, ResyncSummary } from '../audit/index.js'
 
-export interface ResyncSummary {
-  readonly venue: string
-  readonly at: number
-  /** Fills of our orders the session had not seen, now applied. */
-  readonly fillsApplied: number
-  /** Working orders whose state the exchange changed (filled, cancelled, expired, acknowledged). */
-  readonly ordersUpdated: number
-  /** Working orders the exchange does not know: closed. */
-  readonly ordersClosed: number
-  /** Orders open on the exchange that this store does not know (client ids; reported and alerted). */
-  readonly unknownOpen: readonly string[]
-  /** Of those, the ones carrying Sofia's id scheme, cancelled (unless `cancelUnknown` is false). */
-  readonly cancelledUnknown: readonly string[]
-  /** Fills on the exchange of orders that are not Sofia's (left to reconciliation, unless adopted). */
-  readonly foreignFills: number
-  /** Of those, taken in as external fills (`adopt`). */
-  readonly fillsAdopted: number
-  /** Fills of the exchange copies of orders whose primary leg was another (canary copies), or of orders the
-   * session had already finished: not applied (left to reconciliation). */
-  readonly otherLegFills: number
-}
+export type { ResyncSummary }
 
 type ResyncRecordType = Extract<keyof AuditPayloads, `resync.${string}`>
 
