@@ -107,14 +107,19 @@ async function ensureQueue(jsm: JetStreamManager, names: QueueNames, ackWaitMs?:
   await ensureStream(jsm, { name: names.stream, subjects: [`${prefix}.jobs.>`], retention: RetentionPolicy.Workqueue, max_age: MAX_AGE_NS })
   await ensureStream(jsm, { name: names.results, subjects: [`${prefix}.results.>`], max_age: MAX_AGE_NS, duplicate_window: DUPLICATE_WINDOW_NS })
   const ackWait = (ackWaitMs ?? DEFAULT_ACK_WAIT_MS) * 1e6
+  let info
   try {
-    const info = await jsm.consumers.info(names.stream, CONSUMER)
-    // Only a worker sets the ack wait: the consumer is shared, so the last worker started decides.
-    if (ackWaitMs !== undefined && info.config.ack_wait !== ackWait) await jsm.consumers.update(names.stream, CONSUMER, { ack_wait: ackWait })
+    info = await jsm.consumers.info(names.stream, CONSUMER)
   } catch (error) {
     if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
-    await jsm.consumers.add(names.stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: MAX_DELIVER })
+    await created(
+      () => jsm.consumers.add(names.stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: MAX_DELIVER }),
+      () => jsm.consumers.info(names.stream, CONSUMER),
+    )
+    return
   }
+  // Only a worker sets the ack wait: the consumer is shared, so the last worker started decides.
+  if (ackWaitMs !== undefined && info.config.ack_wait !== ackWait) await jsm.consumers.update(names.stream, CONSUMER, { ack_wait: ackWait })
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
@@ -122,8 +127,27 @@ async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamM
     await jsm.streams.info(config.name)
   } catch (error) {
     if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
-    // Two processes creating it at once: the same configuration twice is not an error.
-    await jsm.streams.add(config)
+    await created(
+      () => jsm.streams.add(config),
+      () => jsm.streams.info(config.name),
+    )
+  }
+}
+
+/**
+ * Creates what another process may be creating at the same moment (two workers starting together). The server
+ * may then refuse the second create ("subjects overlap with an existing stream", "consumer already exists")
+ * although the first one made exactly what was asked: when it now exists, that is not an error.
+ */
+async function created(create: () => Promise<unknown>, exists: () => Promise<unknown>): Promise<void> {
+  try {
+    await create()
+  } catch (error) {
+    const there = await exists().then(
+      () => true,
+      () => false,
+    )
+    if (!there) throw error
   }
 }
 
