@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { AuditPayload } from '../audit/index.js'
-import type { ExchangeSessionOptions } from '../system/index.js'
+import type { ExchangeSessionOptions, Trader } from '../system/index.js'
 import type { CcxtExchangeSpec } from '../venues/index.js'
 import type { NodeBus } from './events.js'
 import { NatsFeed, ensureMarketStream, publishMarketData } from './market-data.js'
@@ -32,6 +32,24 @@ export interface ClusterMember {
   readonly bus?: NodeBus
   readonly audit?: <T extends 'cluster.joined' | 'cluster.left'>(type: T, payload: AuditPayload<T>) => void
   readonly store?: NonNullable<ClusterNodeOptions['store']>
+}
+
+/** What a trading session tells the cluster of itself: its safety layer, strategies, market data and audit chain. */
+export function sessionMember(
+  trader: Trader,
+  mode: () => string,
+  o: { readonly store: NonNullable<ClusterNodeOptions['store']>; readonly leases?: readonly AccountLease[] | undefined; readonly api?: () => string },
+): ClusterMember {
+  return {
+    safety: trader.safety,
+    mode,
+    strategies: trader.runners.map((r) => r.strategy.id),
+    bus: trader.engine.bus,
+    audit: (type, payload) => trader.persistence?.audit(type, 'system', payload),
+    store: o.store,
+    ...(o.leases !== undefined ? { leases: o.leases } : {}),
+    ...(o.api !== undefined ? { api: o.api } : {}),
+  }
 }
 
 /**

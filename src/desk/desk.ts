@@ -16,7 +16,7 @@ import type { ExchangeHostOptions, HostedSession, PaperSessionOptions } from '..
 import { TokenRegistry } from '../api/tokens.js'
 import type { TokenChange } from '../api/tokens.js'
 import type { ApiDeps, ApiServer } from '../api/index.js'
-import { accountLeases, joinCluster } from '../cluster/join.js'
+import { accountLeases, joinCluster, sessionMember } from '../cluster/join.js'
 import type { ClusterSettings } from '../cluster/join.js'
 import type { AccountLease, ClusterNode, ClusterNodeOptions } from '../cluster/node.js'
 import type { RunStats } from '../engine/index.js'
@@ -26,7 +26,7 @@ import type { CanaryConfig } from '../ops/canary/index.js'
 import { generateDailyReport } from '../ops/pnl/index.js'
 import { utcDayStart } from '../risk/index.js'
 import type { Store } from '../store/index.js'
-import { CandleBook, attachMetrics, startAlerting } from '../system/index.js'
+import { CandleBook, attachMetrics, describeResync, startAlerting } from '../system/index.js'
 import type { Alerting, StrategySpec, Trader } from '../system/index.js'
 import { attachOperations } from './operations.js'
 import type { Operations } from './operations.js'
@@ -137,7 +137,7 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
         ...x,
         ...common,
         metrics,
-        onResync: (r) => onAlert(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
+        onResync: (r) => onAlert(describeResync(r)),
       })
     } else {
       hosted = await openPaperSession({ ...o.session.options, ...common })
@@ -264,20 +264,7 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
 
     // A cluster node joins before it trades: a halted cluster halts it first.
     if (o.cluster !== undefined) {
-      cluster = await joinCluster(
-        o.cluster.settings,
-        {
-          safety: trader.safety,
-          mode: () => session.mode(),
-          strategies: trader.runners.map((r) => r.strategy.id),
-          api: () => url,
-          bus: trader.engine.bus,
-          audit: (type, payload) => trader.persistence?.audit(type, 'system', payload),
-          store: o.cluster.store,
-          ...(leases !== undefined ? { leases } : {}),
-        },
-        onAlert,
-      )
+      cluster = await joinCluster(o.cluster.settings, sessionMember(trader, () => session.mode(), { store: o.cluster.store, leases, api: () => url }), onAlert)
     }
     return {
       url,

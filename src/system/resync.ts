@@ -17,6 +17,11 @@ import type { AuditPayload, AuditPayloads, ResyncSummary } from '../audit/index.
 
 export type { ResyncSummary }
 
+/** A resync's summary as one log line. */
+export function describeResync(r: ResyncSummary): string {
+  return `resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`
+}
+
 type ResyncRecordType = Extract<keyof AuditPayloads, `resync.${string}`>
 
 export interface ResyncOptions {

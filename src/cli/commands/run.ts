@@ -7,7 +7,7 @@ import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
 import { join, resolve } from 'node:path'
-import { ROUTER_MODES, createStrategies, runExchangeSession, strategyParamsOf } from '../../system/index.js'
+import { ROUTER_MODES, createStrategies, describeResync, runExchangeSession, strategyParamsOf } from '../../system/index.js'
 import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
@@ -16,7 +16,7 @@ import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { loadCanaryConfig } from '../../ops/canary/index.js'
 import { notifierFromConfig } from './rollback.js'
-import { accountLeases, clusterMarketData, joinCluster } from '../../cluster/join.js'
+import { accountLeases, clusterMarketData, joinCluster, sessionMember } from '../../cluster/join.js'
 import type { ClusterNode } from '../../cluster/node.js'
 import { POSITION_OVERRIDE_FILE, attachOperations, readPositionOverride } from '../../desk/index.js'
 import type { Operations } from '../../desk/index.js'
@@ -105,11 +105,11 @@ export function registerRun(program: Command): void {
           ops = await attachOperations({ trader: s.trader, exchange: s, store, dataDir: dataDirOf(flags), specs, canary: canaryConfig, ...(notifier !== undefined ? { notify: notifier.notify } : {}), log })
           // A cluster node joins before it trades: a halted cluster halts it first.
           if (clusterAt !== undefined) {
-            const leases = accountLeases(spec, symbols)
-            cluster = await joinCluster(clusterAt, { safety: s.trader.safety, mode: () => s.router.mode, strategies: strategies.map((x) => x.id), leases, bus: s.trader.engine.bus, audit: (type, payload) => s.trader.persistence?.audit(type, 'system', payload), store: nodeStore(store, flags) }, log)
+            const member = sessionMember(s.trader, () => s.router.mode, { store: nodeStore(store, flags), leases: accountLeases(spec, symbols) })
+            cluster = await joinCluster(clusterAt, member, log)
           }
         },
-        onResync: (r) => log(`resync ${r.venue}: ${r.fillsApplied} fills applied, ${r.ordersUpdated} orders updated, ${r.ordersClosed} closed, ${r.unknownOpen.length} unknown open`),
+        onResync: (r) => log(describeResync(r)),
       })
       const summary = {
         mode: result.status.mode,
