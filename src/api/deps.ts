@@ -6,11 +6,13 @@
  */
 import type { LogBuffer, SofiaMetrics } from '../observability/index.js'
 import type { Store } from '../store/index.js'
-import type { CandleBook } from '../system/index.js'
+import type { CandleBook, DeploymentControl } from '../system/index.js'
 import type { Trader } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
 import type { ApiAlert } from './wire.js'
 import type { ClusterStatus } from '../cluster/types.js'
+
+export type { DeploymentControl }
 
 export type { ApiAlert } from './wire.js'
 
@@ -37,14 +39,6 @@ export interface DeploymentResult {
  * The deployment of a session on an exchange (shadow, canary, live behind the mode router) and its feed:
  * `/shadow/status`, `POST /shadow/rollback` and `POST /ws/restart` use it. Absent for the synthetic market.
  */
-export interface DeploymentControl {
-  /** The mode router's status: mode, canaryPercentage, shadowOrders, canarySkipped, legs with their P&L. */
-  status(): Record<string, unknown>
-  /** Back to shadow from canary or live (open orders cancelled, positions kept); refused otherwise. */
-  rollback(reason: string, actor: string): Promise<DeploymentResult>
-  /** Drops and reconnects the exchange feed's websocket connections (audited `feed.restarted`). */
-  restartFeed(actor: string): Promise<Record<string, unknown>>
-}
 
 /** An operator procedure the API runs on request (reconciliation, reports). */
 export type Procedure = (args: Readonly<Record<string, unknown>>, actor: string) => Promise<unknown>

@@ -10,8 +10,8 @@ import { MemoryStore } from '../store/index.js'
 import { DEFAULT_RISK, attachMetrics } from '../system/index.js'
 import type { ApiDeps } from './deps.js'
 import { buildServer } from './server.js'
-import { openPaperSession } from './session.js'
-import type { PaperSession } from './session.js'
+import { buildSession } from '../system/index.js'
+import type { Session } from '../system/index.js'
 import { TokenRegistry, createToken, revokeToken } from './tokens.js'
 
 interface Family {
@@ -22,7 +22,7 @@ interface Family {
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[]
 
 let store: MemoryStore
-let paper: PaperSession
+let paper: Session
 let running: Promise<unknown>
 let app: FastifyInstance
 let deps: ApiDeps
@@ -42,14 +42,14 @@ beforeAll(async () => {
   token.expired = (await createToken(store, { name: 't-expired', role: 'admin', createdBy: 'operator:test', expiresInMs: 1_000, now: Date.now() - 10_000 })).token
   token.revoked = (await createToken(store, { name: 't-revoked', role: 'admin', createdBy: 'operator:test' })).token
   await revokeToken(store, 't-revoked', 'operator:test')
-  paper = await openPaperSession({ store, stepMs: 20 })
+  paper = await buildSession({ kind: 'paper', store, stepMs: 20 })
   const tokens = new TokenRegistry(store)
   await tokens.start()
   const metrics = createMetrics({ processMetrics: false })
   attachMetrics(paper.trader, metrics)
   deps = { trader: paper.trader, store, tokens, metrics, mode: 'paper', startedAt: paper.startedAt, running: () => paper.running() }
   app = (await buildServer(deps)).app
-  running = paper.run()
+  running = paper.start()
   await waitFor('open orders', () => paper.trader.orders.openOrders().length > 0)
 })
 
@@ -519,7 +519,7 @@ describe('operator API: dashboard views', () => {
   it("/risk/status's gross exposure is the figure the pre-trade check compares, and its daily limit the one in force", async () => {
     const limited = new MemoryStore()
     const viewer = (await createToken(limited, { name: 'v', role: 'viewer', createdBy: 'operator:test' })).token
-    const session = await openPaperSession({
+    const session = await buildSession({ kind: 'paper',
       store: limited,
       stepMs: 20,
       riskSettings: { ...DEFAULT_RISK, limits: { ...DEFAULT_RISK.limits, maxGrossExposure: dec('10000000'), maxDailyLoss: dec('1000000'), maxDailyLossPct: 0.5 } },
@@ -527,7 +527,7 @@ describe('operator API: dashboard views', () => {
     const tokens = new TokenRegistry(limited)
     await tokens.start()
     const server = (await buildServer({ ...deps, trader: session.trader, store: limited, tokens, running: () => session.running() })).app
-    const ran = session.run()
+    const ran = session.start()
     try {
       await waitFor('a position', () => session.trader.ledger.positions().some((p) => !p.amount.isZero()), 15_000)
       session.stop()

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startNats, startProxy } from '../../test/nats.js'
 import type { CutProxy, OwnNats } from '../../test/nats.js'
 import { waitFor } from '../../test/sim.js'
-import { openPaperSession } from '../api/session.js'
+import { buildSession } from '../system/index.js'
 import { MemoryStore } from '../store/index.js'
 import { ClusterNode, clusterBuckets, clusterStatus, connectCluster, putHalt } from './node.js'
 import type { ClusterHalt } from './node.js'
@@ -32,7 +32,7 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
     const { cluster } = await clusterBuckets(nc)
     // A resume from long ago is the cluster's last change.
     await putHalt(cluster, change(false, 'resumed an hour ago', Date.now() - 3_600_000))
-    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
     const lines: string[] = []
     const lineTimes: number[] = []
     const log = (l: string): void => {
@@ -68,7 +68,7 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
   it('a node without fail-closed applies, on its return, a halt made while it was cut off', async () => {
     const { cluster } = await clusterBuckets(nc)
     await putHalt(cluster, change(false, 'all clear'))
-    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
     const lines: string[] = []
     const node = await ClusterNode.join({ servers: proxy.url, nodeId: 'n2', safety: paper.trader.safety, mode: () => 'paper', strategies: [], failClosedMs: 0, log: (l) => lines.push(l) })
     try {

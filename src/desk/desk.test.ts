@@ -29,7 +29,7 @@ function options(store: Store, dir: string, host = '127.0.0.1', port = 0): DeskO
   return {
     store,
     dataDir: dir,
-    session: { kind: 'paper', options: { seed: 7, stepMs: 10, strategies: [{ name: 'market-maker', params: { amount: '0.001' } }] } },
+    session: { kind: 'paper', seed: 7, stepMs: 10, strategies: [{ name: 'market-maker', params: { amount: '0.001' } }] },
     specs: [{ name: 'market-maker', params: { amount: '0.001' } }],
     server: { host, port, rateLimitPerMinute: 0, metricsAuth: false },
     shipHeads: false,

@@ -11,8 +11,6 @@
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { API_ENDPOINT_KEY } from '../api/client.js'
-import { openExchangeSession, openPaperSession } from '../api/session.js'
-import type { ExchangeHostOptions, HostedSession, PaperSessionOptions } from '../api/session.js'
 import { TokenRegistry } from '../api/tokens.js'
 import type { TokenChange } from '../api/tokens.js'
 import type { ApiDeps, ApiServer } from '../api/index.js'
@@ -26,8 +24,8 @@ import type { CanaryConfig } from '../ops/canary/index.js'
 import { generateDailyReport } from '../ops/pnl/index.js'
 import { utcDayStart } from '../risk/index.js'
 import type { Store } from '../store/index.js'
-import { CandleBook, attachMetrics, describeResync, startAlerting } from '../system/index.js'
-import type { Alerting, StrategySpec, Trader } from '../system/index.js'
+import { CandleBook, attachMetrics, buildSession, describeResync, startAlerting } from '../system/index.js'
+import type { Alerting, ExchangeConfig, PaperConfig, Session, StrategySpec, Trader } from '../system/index.js'
 import { attachOperations } from './operations.js'
 import type { Operations } from './operations.js'
 import { reconcileBalances, reconcileSession } from './reconcile.js'
@@ -36,9 +34,8 @@ import { reconcileBalances, reconcileSession } from './reconcile.js'
 type DeskProvided = 'store' | 'marketDir' | 'onAlert'
 type ExchangeProvided = DeskProvided | 'metrics' | 'onResync'
 
-export type DeskSession =
-  | { readonly kind: 'paper'; readonly options: Omit<PaperSessionOptions, DeskProvided> }
-  | { readonly kind: 'exchange'; readonly options: Omit<ExchangeHostOptions, ExchangeProvided> }
+/** The session the desk builds (`buildSession`), but what the desk gives it. */
+export type DeskSession = Omit<PaperConfig, DeskProvided> | Omit<ExchangeConfig, ExchangeProvided>
 
 export interface DeskServer {
   readonly host: string
@@ -71,7 +68,7 @@ export interface Desk {
   /** Where the API listens, e.g. http://127.0.0.1:8023. */
   readonly url: string
   readonly address: AddressInfo
-  readonly session: HostedSession
+  readonly session: Session
   readonly trader: Trader
   /** Starts trading; resolves with the session's figures once it has stopped (`stop()`, or a pilot-off). */
   run(): Promise<RunStats>
@@ -105,7 +102,7 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
     logs.push(levelOfLine(line), 'session', line)
   }
   const common = { store, marketDir: join(dataDir, 'market'), onAlert }
-  let hosted: HostedSession | undefined
+  let hosted: Session | undefined
   let ops: Operations | undefined
   let alerting: Alerting | undefined
   let server: ApiServer | undefined
@@ -130,17 +127,11 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
   try {
     let leases: AccountLease[] | undefined
     if (o.session.kind === 'exchange') {
-      const x = o.session.options
-      leases = accountLeases(x.exchange, x.symbols)
+      leases = accountLeases(o.session.exchange, o.session.symbols)
       // The metrics and the market recording are attached by the exchange session itself.
-      hosted = await openExchangeSession({
-        ...x,
-        ...common,
-        metrics,
-        onResync: (r) => onAlert(describeResync(r)),
-      })
+      hosted = await buildSession({ ...o.session, ...common, metrics, onResync: (r) => onAlert(describeResync(r)) })
     } else {
-      hosted = await openPaperSession({ ...o.session.options, ...common })
+      hosted = await buildSession({ ...o.session, ...common })
     }
     const session = hosted
     const trader = session.trader
@@ -272,9 +263,9 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
       session,
       trader,
       run: async () => {
-        const running = session.run()
+        const running = session.start()
         trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: session.startedAt })
-        const stats = await running
+        const { stats } = await running
         ran = true
         return stats
       },

@@ -1,34 +1,18 @@
 /**
  * @module system/backtest
- * A backtest: recorded or synthetic data through the same trader as paper and live, on a simulated clock.
+ * A backtest: recorded or synthetic data through the same trader as paper and live, on a simulated clock
+ * (built by `buildSession`), and the report of a finished run.
  */
-import { SimulatedClock } from '../engine/index.js'
+import type { RunStats } from '../engine/index.js'
 import type { ReadStats } from '../data/index.js'
-import { openMarket } from './session.js'
-import type { MarketOptions, StrategySpec } from './session.js'
-import { createStrategies, dataTimeframe, withDataTimeframe } from './session.js'
+import { backtestRisk, buildSession } from './build-session.js'
+import type { BacktestConfig, Session } from './build-session.js'
 import { buildReport, runPerformance } from './report.js'
 import type { BacktestReport, RunPerformance } from './report.js'
-import { Trader } from './trader.js'
-import { strategyParamsOf } from './session-config.js'
-import type { TraderOptions } from './session-config.js'
-import { DEFAULT_RISK, withoutMonitors } from './risk-setup.js'
-import type { RiskSettings } from './risk-setup.js'
-import type { Store } from '../store/index.js'
+import { SYNTHETIC } from './session.js'
+import type { Trader } from './trader.js'
 
-export interface BacktestOptions extends MarketOptions {
-  readonly strategies: readonly StrategySpec[]
-  readonly latencyMs?: number
-  readonly slippageBps?: number
-  readonly equitySampleMs?: number
-  /** Records the run (orders, fills, audit chain); without it nothing is stored. */
-  readonly store?: Store
-  /** Strategies' `ctx.log` lines and alerts (a strategy halted by an error), with the simulated time. */
-  readonly onLog?: (line: string) => void
-  /** Default: no limits, and no runtime monitors (see `withoutMonitors`). */
-  readonly riskSettings?: RiskSettings
-  readonly positionOverride?: TraderOptions['positionOverride']
-}
+export type BacktestOptions = Omit<BacktestConfig, 'kind'>
 
 export interface BacktestResult {
   readonly report: BacktestReport
@@ -39,43 +23,25 @@ export interface BacktestResult {
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  createStrategies(options.strategies) // bad parameters are refused before any data is read
-  const market = await openMarket(options)
-  const specs = withDataTimeframe(options.strategies, dataTimeframe(market))
-  const strategies = createStrategies(specs)
-  const riskSettings = options.riskSettings ?? withoutMonitors(DEFAULT_RISK)
-  const clock = new SimulatedClock(0)
-  const trader = await Trader.create({
-    clock,
-    venues: market.venues,
-    strategies,
-    reportingCurrency: market.reportingCurrency,
-    equitySampleMs: options.equitySampleMs ?? 60_000,
-    latencyMs: options.latencyMs ?? 0,
-    mode: 'backtest',
-    strategyParams: strategyParamsOf(strategies, specs),
-    riskSettings,
-    ...(options.onLog !== undefined
-      ? {
-          onLog: (id: string, message: string) => options.onLog!(`${new Date(clock.now()).toISOString()} ${id}: ${message}`),
-          onAlert: (line: string) => options.onLog!(`${new Date(clock.now()).toISOString()} ${line}`),
-        }
-      : {}),
-    ...(options.positionOverride !== undefined ? { positionOverride: options.positionOverride } : {}),
-    ...(options.store !== undefined ? { store: options.store } : {}),
-    ...(options.slippageBps !== undefined ? { slippageBps: options.slippageBps } : {}),
-  })
-  const stats = await trader.run(market.source)
+  const session = await buildSession({ kind: 'backtest', ...options })
+  const { stats } = await session.start()
+  return resultOf(session, stats, { seed: options.seed, monitors: Object.keys(backtestRisk(options).monitors) })
+}
+
+/** The report of a finished backtest or paper session: what ran, on what data, and how it did. */
+export function resultOf(session: Session, stats: RunStats, o: { readonly seed: number | undefined; readonly monitors: readonly string[] }): BacktestResult {
+  const { trader, specs } = session
+  const files = session.market?.files ?? []
   const report = buildReport(trader, stats, {
-    strategies: strategies.map((s, i) => ({ id: s.id, name: specs[i]!.name, params: { ...specs[i]!.params } })),
-    data: market.files.length > 0 ? market.files.map((f) => f.info.path) : ['synthetic'],
-    seed: options.seed,
-    monitors: Object.keys(riskSettings.monitors).sort(),
+    strategies: trader.runners.map((r, i) => ({ id: r.strategy.id, name: specs[i]!.name, params: { ...specs[i]!.params } })),
+    data: files.length > 0 ? files.map((f) => f.info.path) : [SYNTHETIC],
+    seed: o.seed,
+    monitors: [...o.monitors].sort(),
   })
   return {
     report,
     performance: runPerformance(stats),
-    dataStats: market.files.map((f) => ({ path: f.info.path, stats: f.stats })),
+    dataStats: files.map((f) => ({ path: f.info.path, stats: f.stats })),
     trader,
   }
 }

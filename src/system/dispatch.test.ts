@@ -5,7 +5,7 @@
  * its side can.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { openPaperSession } from '../api/session.js'
+import { buildSession } from './build-session.js'
 import { MemoryStore } from '../store/index.js'
 import type { ControlCommand } from './control.js'
 import { OperatorConsole } from './operator.js'
@@ -24,7 +24,7 @@ const BAD: [ControlCommand, Record<string, unknown>][] = [
 
 describe('operator commands, live and on the store', () => {
   it('refuse the same bad arguments with the same line, and run what each side can', async () => {
-    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
     const offline = new OperatorConsole(new MemoryStore(), 'AUTO')
     try {
       const s = paper.trader.safety
@@ -62,7 +62,7 @@ describe('operator commands, live and on the store', () => {
 
 describe('typed answers', () => {
   it("each command's result has its own type, live and on the store", async () => {
-    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
     const offline = new OperatorConsole(new MemoryStore(), 'AUTO')
     try {
       const live = paper.trader.safety.execute({ command: 'kill_switch.activate', args: { reason: 'typed' }, actor: 'operator:test' })

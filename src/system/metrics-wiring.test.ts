@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openPaperSession } from '../api/session.js'
-import type { PaperSession } from '../api/session.js'
+import { buildSession } from './build-session.js'
+import type { Session } from './build-session.js'
 import { createMetrics } from '../observability/index.js'
 import { MemoryStore } from '../store/index.js'
 import { attachMetrics } from './metrics-wiring.js'
 
-let paper: PaperSession
+let paper: Session
 let running: Promise<unknown>
 const metrics = createMetrics({ processMetrics: false })
 
 beforeAll(async () => {
-  paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+  paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
   attachMetrics(paper.trader, metrics)
-  running = paper.run()
+  running = paper.start()
   const deadline = Date.now() + 10_000
   while (paper.trader.orders.openOrders().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
 })

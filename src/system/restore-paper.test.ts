@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { openPaperSession } from '../api/session.js'
+import { buildSession } from './build-session.js'
 import { dec } from '../model/index.js'
 import { MemoryStore } from '../store/index.js'
 
 describe('a paper session started on a store holding an order of an earlier run that was in flight', () => {
   it('closes it as rejected, audited, and leaves it out of the error-rate monitor and the venue breaker', async () => {
     const store = new MemoryStore()
-    const first = await openPaperSession({ store, stepMs: 20 })
-    const ran = first.run()
+    const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
+    const ran = first.start()
     await new Promise((r) => setTimeout(r, 300))
     first.stop()
     await ran
@@ -36,7 +36,7 @@ describe('a paper session started on a store holding an order of an earlier run 
         },
       ],
     })
-    const paper = await openPaperSession({ store, stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store, stepMs: 20 })
     try {
       const order = paper.trader.orders.order('sma-cross-earlier-1')
       expect(order?.state).toBe('rejected')
@@ -44,7 +44,7 @@ describe('a paper session started on a store holding an order of an earlier run 
       const errorRate = paper.trader.safety.monitors.evaluate(now).find((m) => m.name === 'error_rate')
       expect(errorRate?.detail).toMatch(/^0\/0 failed/)
       expect(paper.trader.safety.breakers.get('venue:alpha').snapshot(now).consecutiveFailures).toBe(0)
-      const running = paper.run()
+      const running = paper.start()
       await new Promise((r) => setTimeout(r, 200))
       paper.stop()
       await running
@@ -60,8 +60,8 @@ describe('a paper session started on a store holding an order of an earlier run 
 describe('a paper session started on a store holding a waiting stop order of an earlier run', () => {
   it('puts it back at the venue still waiting for its trigger, with its options, and the kill switch cancels it', async () => {
     const store = new MemoryStore()
-    const first = await openPaperSession({ store, stepMs: 20 })
-    const ran = first.run()
+    const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
+    const ran = first.start()
     await new Promise((r) => setTimeout(r, 200))
     first.stop()
     await ran
@@ -91,7 +91,7 @@ describe('a paper session started on a store holding a waiting stop order of an 
         },
       ],
     })
-    const paper = await openPaperSession({ store, stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store, stepMs: 20 })
     try {
       expect(paper.trader.recovery.ordersRestored).toBeGreaterThanOrEqual(1)
       const order = paper.trader.orders.order('sma-cross-stop-1')
@@ -100,7 +100,7 @@ describe('a paper session started on a store holding a waiting stop order of an 
       const atVenue = (await venue.fetchOpenOrders('BTC/USDT')).find((o) => o.clientOrderId === 'sma-cross-stop-1')
       expect(atVenue?.triggerPrice?.toString()).toBe('1000')
       paper.trader.safety.activate('manual', 'test: halt', 'operator:test')
-      const running = paper.run()
+      const running = paper.start()
       const report = await paper.trader.orders.cancelAllConfirmed(undefined, 2_000)
       paper.stop()
       await running
@@ -118,8 +118,8 @@ describe('a paper session started on a store holding a waiting stop order of an 
 describe('a paper session restarted after a stop-limit of its own fired', () => {
   it('records the trigger (audited, kept in the store) and puts the order back resting at its price, not waiting again', async () => {
     const store = new MemoryStore()
-    const first = await openPaperSession({ store, stepMs: 20 })
-    const ran = first.run()
+    const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
+    const ran = first.start()
     let id = ''
     try {
       const trader = first.trader
@@ -158,7 +158,7 @@ describe('a paper session restarted after a stop-limit of its own fired', () => 
     for await (const batch of store.iterateAudit()) for (const r of batch) if (r.type === 'order.triggered') triggered.push(r.payload)
     expect(triggered).toEqual([expect.objectContaining({ clientOrderId: id })])
 
-    const second = await openPaperSession({ store, stepMs: 20 })
+    const second = await buildSession({ kind: 'paper', store, stepMs: 20 })
     try {
       const venue = second.trader.venues.find((v) => v.id === 'alpha')!
       const atVenue = (await venue.fetchOpenOrders('BTC/USDT')).find((o) => o.clientOrderId === id)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { openPaperSession } from '../api/session.js'
+import { buildSession } from './build-session.js'
 import { MemoryStore } from '../store/index.js'
 import type { KillSwitchEvent } from '../risk/index.js'
 import type { SafetyStateChange } from './safety.js'
@@ -7,7 +7,7 @@ import type { SafetyStateChange } from './safety.js'
 describe("Safety's listeners (the cluster link)", () => {
   it('a kill-switch listener that throws keeps neither the change, its audit record, nor the next listener from happening', async () => {
     const store = new MemoryStore()
-    const paper = await openPaperSession({ store, stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store, stepMs: 20 })
     try {
       const heard: KillSwitchEvent[] = []
       paper.trader.safety.onKillSwitchEvent(() => {
@@ -27,7 +27,7 @@ describe("Safety's listeners (the cluster link)", () => {
   })
 
   it('tells state listeners of each change of trading state, once, and not of a change to the same state', async () => {
-    const paper = await openPaperSession({ store: new MemoryStore(), stepMs: 20 })
+    const paper = await buildSession({ kind: 'paper', store: new MemoryStore(), stepMs: 20 })
     try {
       const changes: SafetyStateChange[] = []
       const off = paper.trader.safety.onStateChange((c) => changes.push(c))

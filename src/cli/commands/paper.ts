@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander'
 import { DEMO_STRATEGIES, runPaper } from '../../system/index.js'
-import type { PaperStatus, RecoverySummary } from '../../system/index.js'
+import type { RecoverySummary, SessionStatus } from '../../system/index.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
@@ -82,7 +82,7 @@ export function registerPaper(program: Command): void {
           ...(names.length > 0 ? { strategies: names.map((name) => ({ name, params })) } : {}),
           ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
           ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
-          ...(live ? { onStatus: (s: PaperStatus) => printStatus(s, tty) } : {}),
+          ...(live ? { onStatus: (s: SessionStatus) => printStatus(s, tty) } : {}),
         })
         if (live && tty) process.stdout.write('\n')
         process.stdout.write(
@@ -101,7 +101,7 @@ export function registerPaper(program: Command): void {
 }
 
 /** The live one-line status of `sofia paper` (and `sofia serve --demo`). */
-export function printStatus(s: PaperStatus, tty: boolean): void {
+export function printStatus(s: SessionStatus, tty: boolean): void {
   const positions = s.positions.map((p) => `${p.venue}:${p.symbol} ${p.amount}`).join(', ') || 'flat'
   const line =
     `[${(s.elapsedMs / 1000).toFixed(0).padStart(4)}s] P&L ${s.netPnl.toFixed(2)} ${s.currency}` +

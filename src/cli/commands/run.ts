@@ -7,8 +7,8 @@ import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
 import { createMetrics } from '../../observability/index.js'
 import { join, resolve } from 'node:path'
-import { ROUTER_MODES, createStrategies, describeResync, runExchangeSession, strategyParamsOf } from '../../system/index.js'
-import type { RouterMode } from '../../system/index.js'
+import { ROUTER_MODES, buildSession, createStrategies, describeResync, strategyParamsOf } from '../../system/index.js'
+import type { RouterMode, Session } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
@@ -77,12 +77,14 @@ export function registerRun(program: Command): void {
     const log = (line: string): void => void process.stderr.write(`${line}\n`)
     // Trips, pilot-off and rollbacks are notified through config/alerts.yaml's notifiers, as in `sofia serve`.
     const notifier = await notifierFromConfig()
+    let hosted: Session | undefined
     let ops: Operations | undefined
     let cluster: ClusterNode | undefined
     try {
       const spec = exchangeSpec(config, flags, mode)
       const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
-      const result = await runExchangeSession({
+      const built = await buildSession({
+        kind: 'exchange',
         mode,
         exchange: spec,
         ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
@@ -90,7 +92,6 @@ export function registerRun(program: Command): void {
         strategies,
         strategyParams: strategyParamsOf(strategies, specs),
         marketDir: join(dataDirOf(flags), 'market'),
-        signal: controller.signal,
         ...(marketData !== undefined ? { marketData } : {}),
         canaryPercentage: config.canary.percentage,
         reconcile: { ordersEveryMs: config.reconcile.ordersEveryMs, balancesEveryMs: config.reconcile.balancesEveryMs, haltOnDiscrepancy: config.reconcile.haltOnDiscrepancy },
@@ -101,21 +102,25 @@ export function registerRun(program: Command): void {
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(balances !== undefined ? { shadowBalances: balances } : {}),
         onAlert: log,
-        onReady: async (s) => {
-          ops = await attachOperations({ trader: s.trader, exchange: s, store, dataDir: dataDirOf(flags), specs, canary: canaryConfig, ...(notifier !== undefined ? { notify: notifier.notify } : {}), log })
-          // A cluster node joins before it trades: a halted cluster halts it first.
-          if (clusterAt !== undefined) {
-            const member = sessionMember(s.trader, () => s.router.mode, { store: nodeStore(store, flags), leases: accountLeases(spec, symbols) })
-            cluster = await joinCluster(clusterAt, member, log)
-          }
-        },
         onResync: (r) => log(describeResync(r)),
       })
+      hosted = built
+      // Ctrl-C, SIGTERM or --duration: the session cancels what it has on the exchange, then ends.
+      if (controller.signal.aborted) built.stop()
+      else controller.signal.addEventListener('abort', () => built.stop(), { once: true })
+      const exchange = built.exchange!
+      ops = await attachOperations({ trader: built.trader, exchange, store, dataDir: dataDirOf(flags), specs, canary: canaryConfig, ...(notifier !== undefined ? { notify: notifier.notify } : {}), log })
+      // A cluster node joins before it trades: a halted cluster halts it first.
+      if (clusterAt !== undefined) {
+        const member = sessionMember(built.trader, () => built.mode(), { store: nodeStore(store, flags), leases: accountLeases(spec, symbols) })
+        cluster = await joinCluster(clusterAt, member, log)
+      }
+      const result = (await built.start()).exchange!
       const summary = {
         mode: result.status.mode,
         store: store.location,
         pnl: { realized: result.pnl.realized.toString(), unrealized: result.pnl.unrealized.toString(), fees: result.pnl.fees.toString(), net: result.pnl.net.toString() },
-        fills: result.session.trader.orders.counters.fills,
+        fills: built.trader.orders.counters.fills,
         shadow: result.status,
         resync: result.resync ?? null,
       }
@@ -123,6 +128,7 @@ export function registerRun(program: Command): void {
     } finally {
       await cluster?.leave()
       ops?.stop()
+      await hosted?.close()
       await notifier?.close()
       await store.close()
       if (timer !== undefined) clearTimeout(timer)

@@ -20,7 +20,7 @@ import type { Desk, DeskSession } from '../../desk/index.js'
 import { InputError } from '../../model/index.js'
 import { loadCanaryConfig } from '../../ops/canary/index.js'
 import type { Store } from '../../store/index.js'
-import { ROUTER_MODES, createStrategies, paperStatus, strategyParamsOf } from '../../system/index.js'
+import { ROUTER_MODES, createStrategies, strategyParamsOf } from '../../system/index.js'
 import type { RouterMode } from '../../system/index.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { clusterMarketData } from '../../cluster/join.js'
@@ -142,29 +142,25 @@ export function registerServe(program: Command): void {
         const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
         deskSession = {
           kind: 'exchange',
-          options: {
-            ...common,
-            mode: mode as RouterMode,
-            exchange: exchangeSpec(session.config, flags, mode),
-            ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
-            symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
-            strategies,
-            strategyParams: strategyParamsOf(strategies, specs),
-            ...(marketData !== undefined ? { marketData } : {}),
-            canaryPercentage: session.config.canary.percentage,
-            reconcile: { ordersEveryMs: session.config.reconcile.ordersEveryMs, balancesEveryMs: session.config.reconcile.balancesEveryMs, haltOnDiscrepancy: session.config.reconcile.haltOnDiscrepancy },
-            ...(balances !== undefined ? { shadowBalances: balances } : {}),
-          },
+          ...common,
+          mode: mode as RouterMode,
+          exchange: exchangeSpec(session.config, flags, mode),
+          ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
+          symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
+          strategies,
+          strategyParams: strategyParamsOf(strategies, specs),
+          ...(marketData !== undefined ? { marketData } : {}),
+          canaryPercentage: session.config.canary.percentage,
+          reconcile: { ordersEveryMs: session.config.reconcile.ordersEveryMs, balancesEveryMs: session.config.reconcile.balancesEveryMs, haltOnDiscrepancy: session.config.reconcile.haltOnDiscrepancy },
+          ...(balances !== undefined ? { shadowBalances: balances } : {}),
         }
       } else {
         deskSession = {
           kind: 'paper',
-          options: {
-            ...common,
-            ...(specs.length > 0 ? { strategies: specs } : {}),
-            ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
-            ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
-          },
+          ...common,
+          ...(specs.length > 0 ? { strategies: specs } : {}),
+          ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
+          ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
         }
       }
       desk = await openDesk({
@@ -195,11 +191,7 @@ export function registerServe(program: Command): void {
       const tty = process.stdout.isTTY === true
       if (demoToken !== undefined) {
         process.stdout.write(`Dashboard: ${url}/#token=${demoToken}\n(operator token '${DEMO_TOKEN_NAME}', kept in ${join(dataDirOf(flags), DEMO_TOKEN_FILE)}; Ctrl-C stops)\n`)
-        let events = 0
-        trader.engine.bus.on('market', () => {
-          events++
-        })
-        statusTimer = setInterval(() => printStatus(paperStatus(trader, hosted.startedAt, events), tty), 1_000)
+        statusTimer = setInterval(() => printStatus(hosted.status(), tty), 1_000)
         statusTimer.unref()
       }
 
