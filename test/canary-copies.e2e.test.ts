@@ -10,7 +10,7 @@ import { dec } from '../src/model/index.js'
 import { MemoryStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import type { Strategy, StrategyContext } from '../src/strategy/index.js'
-import { runExchangeSession } from '../src/system/index.js'
+import { buildSession } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { control, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
@@ -51,25 +51,20 @@ async function auditOf(store: Store, type: string): Promise<Record<string, unkno
   return out
 }
 
-async function canarySession(store: Store, count: number): Promise<{ session: () => ExchangeSession | undefined; stop: AbortController; running: Promise<unknown>; lines: string[] }> {
-  const stop = new AbortController()
+async function canarySession(store: Store, count: number): Promise<{ session: () => ExchangeSession | undefined; stop: { abort(): void }; running: Promise<unknown>; lines: string[] }> {
   const lines: string[] = []
-  let session: ExchangeSession | undefined
-  const running = runExchangeSession({
+  const built = await buildSession({
+    kind: 'exchange',
     mode: 'canary',
     exchange: { exchangeId: 'binance', apiKey: 'CK', secret: 'CS', url: sim!.url },
     venueId: 'xsim',
     symbols: [SYMBOL],
     strategies: [new Ladder(count, 150)],
-    signal: stop.signal,
     canaryPercentage: 50,
     store,
     onAlert: (line) => lines.push(line),
-    onReady: (s) => {
-      session = s
-    },
   })
-  return { session: () => session, stop, running, lines }
+  return { session: () => built.exchange, stop: { abort: () => built.stop() }, running: built.start(), lines }
 }
 
 describe('canary copies on the local exchange under faults', () => {

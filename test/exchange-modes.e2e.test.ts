@@ -9,8 +9,7 @@ import type { Decimal, Order, Trade } from '../src/model/index.js'
 import { createMetrics } from '../src/observability/index.js'
 import { MemoryStore } from '../src/store/index.js'
 import type { Strategy, StrategyContext } from '../src/strategy/index.js'
-import { DEFAULT_RISK, runExchangeSession } from '../src/system/index.js'
-import type { ExchangeSession } from '../src/system/index.js'
+import { DEFAULT_RISK, buildSession } from '../src/system/index.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -43,24 +42,21 @@ type SimOrder = { clientOrderId: string; status: string; origQty: string }
 describe('modes on the local exchange', () => {
   it('paper → shadow → canary → live: nothing reaches the exchange until canary, canary fills are CANARY_PERCENTAGE of the shadow fills, switches cancel open orders and are audited', async () => {
     const store = new MemoryStore()
-    const stop = new AbortController()
-    let session!: ExchangeSession
     const fills: Array<{ mode: string; order: Order; trade: Trade }> = []
     let mode = 'paper'
-    const running = runExchangeSession({
+    const built = await buildSession({
+      kind: 'exchange',
       mode: 'paper',
       exchange: { exchangeId: 'binance', apiKey: 'MK', secret: 'MS', url: sim!.url },
       venueId: 'xsim',
       symbols: [SYMBOL],
       strategies: [new Metronome('0.01', 300)],
-      signal: stop.signal,
       canaryPercentage: 10,
       store,
-      onReady: (s) => {
-        session = s
-        s.trader.engine.bus.on('fill', ({ order, trade }) => fills.push({ mode, order, trade }))
-      },
     })
+    const session = built.exchange!
+    built.subscribe('fill', ({ order, trade }) => fills.push({ mode, order, trade }))
+    const running = built.start().then((o) => o.exchange!)
     const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', '/sim/orders?apiKey=MK')
     const exchangeTrades = () => control<SimTrade[]>(sim!, 'GET', '/sim/trades?apiKey=MK')
     const step = async (to: string) => {
@@ -75,7 +71,7 @@ describe('modes on the local exchange', () => {
       mode = to
     }
     try {
-      expect(await waitFor(() => session !== undefined && fills.length >= 2, 10_000)).toBe(true)
+      expect(await waitFor(() => fills.length >= 2, 10_000)).toBe(true)
       expect(session.router.status().shadowOrders).toBe(0)
       await step('shadow')
       expect(await waitFor(() => fills.filter((f) => f.mode === 'shadow').length >= 2, 10_000)).toBe(true)
@@ -90,7 +86,7 @@ describe('modes on the local exchange', () => {
       expect(rollback.ok, rollback.error).toBe(true)
       expect(session.router.mode).toBe('shadow')
     } finally {
-      stop.abort()
+      built.stop()
     }
     const result = await running
     // Canary: every exchange fill is 10% of the shadow fill of the same intent (same client order id).
@@ -129,25 +125,22 @@ describe('modes on the local exchange', () => {
   }, 60_000)
 
   it('a stale feed pauses risk-adding orders until data flows again; a dropped stream reconnects and is counted', async () => {
-    const stop = new AbortController()
     const metrics = createMetrics({ processMetrics: false })
-    let session!: ExchangeSession
-    const running = runExchangeSession({
+    const built = await buildSession({
+      kind: 'exchange',
       mode: 'shadow',
       exchange: { exchangeId: 'binance', url: sim!.url },
       venueId: 'xsim',
       symbols: [SYMBOL],
       strategies: [],
-      signal: stop.signal,
       canaryPercentage: 10,
       metrics,
       riskSettings: { ...DEFAULT_RISK, monitors: { ...DEFAULT_RISK.monitors, dataStalenessSec: { warning: 0.4, critical: 0.8 } } },
-      onReady: (s) => {
-        session = s
-      },
     })
+    const session = built.exchange!
+    const running = built.start()
     try {
-      expect(await waitFor(() => session !== undefined && session.feed.events > 5, 10_000)).toBe(true)
+      expect(await waitFor(() => session.feed.events > 5, 10_000)).toBe(true)
       expect(session.trader.safety.tradingState('any')).toBe('ACTIVE')
       await control(sim!, 'POST', '/sim/ws-disconnect')
       expect(await waitFor(() => session.feed.reconnectCount > 0, 5_000)).toBe(true)
@@ -162,7 +155,7 @@ describe('modes on the local exchange', () => {
       expect(await waitFor(() => session.trader.safety.tradingState('any') === 'ACTIVE', 8_000)).toBe(true)
     } finally {
       await control(sim!, 'POST', '/sim/faults', {})
-      stop.abort()
+      built.stop()
     }
     await running
   }, 40_000)

@@ -21,7 +21,7 @@ import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
 import { MemoryStore, openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
-import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader, runExchangeSession } from '../src/system/index.js'
+import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader, buildSession } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { CLI, cliEnv } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
@@ -71,50 +71,47 @@ async function liveMaker(
 ): Promise<Running> {
   const store = options.store ?? new MemoryStore()
   const maker = options.maker ?? true
-  const abort = new AbortController()
   const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
   const submittedAt = new Map<string, number>()
-  let session: ExchangeSession | undefined
-  const running = runExchangeSession({
+  const built = await buildSession({
+    kind: 'exchange',
     mode: options.mode ?? 'live',
     exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
     venueId: 'xsim',
     symbols: [SYMBOL],
     // Quotes 20 bps from the mid: outside trades near the mid rarely reach them, so the inventory holds.
     strategies: maker ? [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 40, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })] : [],
-    signal: abort.signal,
     canaryPercentage: 10,
     store,
     killFile,
     riskSettings: { ...DEFAULT_RISK, limits: { maxDailyLoss: dec(maxDailyLoss) } },
-    onReady: (s) => {
-      session = s
-      s.trader.engine.bus.on('order', ({ order, event }) => {
-        if (event.type === 'submitted') submittedAt.set(order.clientOrderId, Date.now())
-      })
-    },
   })
+  const session = built.exchange!
+  built.subscribe('order', ({ order, event }) => {
+    if (event.type === 'submitted') submittedAt.set(order.clientOrderId, Date.now())
+  })
+  const running = built.start()
   const ended = running.then(
     () => Date.now(),
     () => Date.now(),
   )
   const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
-  expect(await waitFor(() => session !== undefined && session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && (!maker || session.trader.orders.openOrders().some((o) => o.state === 'open')), 15_000)).toBe(true)
+  expect(await waitFor(() => session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && (!maker || session.trader.orders.openOrders().some((o) => o.state === 'open')), 15_000)).toBe(true)
   // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
-  const position = () => session!.trader.ledger.position('xsim', SYMBOL).amount
-  const buy = session!.trader.orders.submit({ strategyId: 'mm', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec(inventory) })
+  const position = () => session.trader.ledger.position('xsim', SYMBOL).amount
+  const buy = session.trader.orders.submit({ strategyId: 'mm', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec(inventory) })
   expect(buy.state, buy.reason).not.toBe('denied')
   expect(await waitFor(() => position().gte(inventory), 10_000)).toBe(true)
   expect(position().gte(inventory)).toBe(true)
   return {
-    session: session!,
+    session,
     store,
     submittedAt,
     killFile,
     exchangeOrders,
     ended,
     stop: async () => {
-      abort.abort()
+      built.stop()
       await running.catch(() => undefined)
     },
   }
@@ -368,7 +365,8 @@ describe('the kill switch halts on the local exchange', () => {
       const s = wide.session
       const netBefore = s.trader.pnl().net
       const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
-      expect(s.router.status().legs.live.filledAmount).not.toBe('0')
+      // The exchange's copy of the inventory buy fills there a moment after the simulator's order (its own round trip).
+      expect(await waitFor(() => s.router.status().legs.live.filledAmount !== '0', 10_000)).toBe(true)
       await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => s.trader.pnl().net.sub(netBefore).lt(-20), 10_000)).toBe(true)
       await sleep(2_000) // the monitors run every second
@@ -411,24 +409,21 @@ describe('the kill switch halts on the local exchange', () => {
     // A new session of the same day on the same store, with a limit below the loss already taken: nothing new
     // is lost in it, yet the first exact check trips the switch (before the fix it started at 0).
     const limit = carried.neg().mul('0.9').toDecimalPlaces(2)
-    const abort = new AbortController()
-    let session: ExchangeSession | undefined
     const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
-    const running = runExchangeSession({
+    const built = await buildSession({
+      kind: 'exchange',
       mode: 'canary',
       exchange: { exchangeId: 'binance', apiKey: ACCOUNTS[6][0], secret: ACCOUNTS[6][1], url: sim!.url },
       venueId: 'xsim',
       symbols: [SYMBOL],
       strategies: [],
-      signal: abort.signal,
       canaryPercentage: 10,
       store,
       killFile,
       riskSettings: { ...DEFAULT_RISK, limits: { maxDailyLoss: limit } },
-      onReady: (x) => {
-        session = x
-      },
     })
+    const session = built.exchange
+    const running = built.start()
     try {
       expect(await waitFor(() => session !== undefined, 15_000)).toBe(true)
       expect(session!.trader.safety.dailyPnl().toString()).toBe(carried.toString())
@@ -436,7 +431,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(session!.trader.safety.killSwitch.state()).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
     } finally {
       if (existsSync(killFile)) rmSync(killFile)
-      abort.abort()
+      built.stop()
       await running.catch(() => undefined)
     }
   }, 60_000)

@@ -13,7 +13,7 @@ import { CANARY_STATE_KEY, StrategyRegistry, attachLiveCanary, attachSessionRoll
 import type { CanaryState, LiveCanary } from '../src/ops/canary/index.js'
 import { openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
-import { createStrategies, runExchangeSession } from '../src/system/index.js'
+import { buildSession, createStrategies } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { control, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
@@ -64,33 +64,33 @@ async function session(
   onReady?: () => Promise<void>,
   pollMs: number | undefined = 200,
 ): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
-  const stop = new AbortController()
   const lines: string[] = []
-  let s!: ExchangeSession
-  let canary: LiveCanary | undefined
-  const running = runExchangeSession({
+  const built = await buildSession({
+    kind: 'exchange',
     mode: 'shadow',
     exchange: { exchangeId: 'binance', apiKey: 'LK', secret: 'LS', url: sim!.url },
     venueId: 'xsim',
     symbols: [SYMBOL],
     strategies: createStrategies([{ name: 'market-maker', params: PARAMS }]),
-    signal: stop.signal,
     canaryPercentage: 1,
     store,
     onAlert: (line) => lines.push(line),
-    onReady: async (ready) => {
-      s = ready
-      const rollback = attachSessionRollback(ready.trader, { store, dataDir: dir, freezeFile: join(dir, 'config', 'online_learning_freeze.json') })
-      canary = await attachLiveCanary({ session: ready, store, config: parseCanaryConfig(stages, 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line), ...(pollMs !== undefined ? { pollMs } : {}) })
-      await onReady?.()
-    },
   })
+  const s = built.exchange!
+  let canary: LiveCanary | undefined
+  let running: Promise<unknown> | undefined
   try {
-    expect(await waitFor(() => canary !== undefined && until(s, canary), 30_000, 100), lines.join('\n')).toBe(true)
+    const rollback = attachSessionRollback(s.trader, { store, dataDir: dir, freezeFile: join(dir, 'config', 'online_learning_freeze.json') })
+    canary = await attachLiveCanary({ session: s, store, config: parseCanaryConfig(stages, 'test canary.yaml'), rollback, strategies: ['market-maker'], log: (line) => lines.push(line), ...(pollMs !== undefined ? { pollMs } : {}) })
+    await onReady?.()
+    running = built.start()
+    const c = canary
+    expect(await waitFor(() => c !== undefined && until(s, c), 30_000, 100), lines.join('\n')).toBe(true)
   } finally {
     canary?.stop()
-    stop.abort()
+    built.stop()
     await running
+    await built.close()
   }
   return { s, canary: canary!, lines }
 }

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Trade } from '../src/model/index.js'
 import { openStore } from '../src/store/index.js'
 import type { Strategy, StrategyContext } from '../src/strategy/index.js'
-import { runExchangeSession } from '../src/system/index.js'
-import type { ExchangeSession } from '../src/system/index.js'
+import { buildSession } from '../src/system/index.js'
 import { sofia } from './helpers.js'
 import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
 import type { Sim } from './sim.js'
@@ -77,26 +76,23 @@ describe('sofia reconcile after a shadow → canary → live session', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sofia-legs-'))
     const store = await openStore({ dataDir, create: true })
     const strategy = new Metronome('0.01', 250)
-    const stop = new AbortController()
-    let session!: ExchangeSession
     let mode = 'shadow'
     const fills: Array<{ mode: string; trade: Trade }> = []
     const exchangeTrades = () => control<SimTrade[]>(sim!, 'GET', `/sim/trades?apiKey=${KEY}`)
     const t0 = Date.now()
-    const running = runExchangeSession({
+    const built = await buildSession({
+      kind: 'exchange',
       mode: 'shadow',
       exchange: { exchangeId: 'binance', apiKey: KEY, secret: SECRET, url: sim!.url },
       venueId: 'xsim',
       symbols: [SYMBOL],
       strategies: [strategy],
-      signal: stop.signal,
       canaryPercentage: 10,
       store,
-      onReady: (s) => {
-        session = s
-        s.trader.engine.bus.on('fill', ({ trade }) => fills.push({ mode, trade }))
-      },
     })
+    const session = built.exchange!
+    built.subscribe('fill', ({ trade }) => fills.push({ mode, trade }))
+    const running = built.start().then((o) => o.exchange!)
     const switchTo = async (to: string) => {
       const r = await session.command('mode.set', { mode: to }, 'operator:test')
       expect(r.ok, r.error).toBe(true)
@@ -104,7 +100,7 @@ describe('sofia reconcile after a shadow → canary → live session', () => {
     }
     const count = (m: string) => fills.filter((f) => f.mode === m).length
     try {
-      expect(await waitFor(() => session !== undefined && count('shadow') >= 3, 15_000)).toBe(true)
+      expect(await waitFor(() => count('shadow') >= 3, 15_000)).toBe(true)
       expect(await exchangeTrades()).toHaveLength(0) // shadow sends nothing
       await switchTo('canary')
       expect(await waitFor(() => count('canary') >= 4 && session.router.status().legs.live.fills >= 4, 15_000)).toBe(true)
@@ -115,7 +111,7 @@ describe('sofia reconcile after a shadow → canary → live session', () => {
       expect(await waitFor(async () => session.trader.orders.openOrders().length === 0 && (await exchangeTrades()).length === session.router.status().legs.live.fills, 10_000)).toBe(true)
       await sleep(300)
     } finally {
-      stop.abort()
+      built.stop()
     }
     const result = await running
     // What the session saw, and the audit records the selection reads.

@@ -31,7 +31,8 @@ describe('buildSession', () => {
     await expect(session.start()).rejects.toThrow('already been started')
     const mine = resultOf(session, stats, { seed: 11, monitors: [] })
     const theirs = await runBacktest(config)
-    expect(mine.report.summary).toEqual(theirs.report.summary)
+    expect(mine.report.fills).toBe(fills)
+    expect(mine.report).toEqual(theirs.report)
     expect(mine.trader.pnl().net.toString()).toBe(theirs.trader.pnl().net.toString())
   })
 
