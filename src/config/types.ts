@@ -3,7 +3,7 @@
  * The validated configuration every part of Sofia reads. Money is Decimal, fractions are numbers
  * (0.05 = 5%), durations are integer milliseconds (keys end in `Ms`), credentials are `Secret`s.
  */
-import type { Decimal } from '../model/index.js'
+import type { RiskLimits } from '../risk/context.js'
 import type { Secret } from './secret.js'
 
 export const MODES = ['paper', 'backtest', 'shadow', 'canary', 'live', 'testnet'] as const
@@ -92,21 +92,11 @@ export interface ExchangeUrls {
 }
 
 /**
- * Mirrors `RiskLimits` in risk/context.ts field for field (an absent limit is not checked), so
- * `config.risk` can be handed to the risk gateway as is; plus the kill switch, monitors and breakers.
+ * The limits are `RiskLimits` from risk/context.ts (an absent limit is not checked), so `config.risk` can be
+ * handed to the risk gateway as is; plus the self-trade setting (which sessions turn into `preventSelfTrade`),
+ * the kill switch, monitors and breakers.
  */
-export interface RiskConfig {
-  readonly maxOrderNotional?: Decimal
-  readonly maxPositionNotional?: Decimal
-  readonly maxGrossExposure?: Decimal
-  readonly maxDailyLoss?: Decimal
-  readonly maxDailyLossPct?: number
-  readonly priceBandPct?: number
-  readonly maxOpenOrders?: number
-  readonly maxOrdersPerSecond?: number
-  readonly maxOrdersPerMinute?: number
-  readonly allowedSymbols?: readonly string[]
-  readonly allowedVenues?: readonly string[]
+export interface RiskConfig extends Omit<RiskLimits, 'preventSelfTrade'> {
   readonly selfTrade: SelfTradeSetting
   readonly killSwitch: KillSwitchSetting
   readonly monitors: MonitorThresholds
