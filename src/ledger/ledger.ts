@@ -36,8 +36,23 @@ export interface LedgerOptions {
   readonly duplicateWindow?: number
 }
 
+/** The P&L and activity counts of one book, or summed over several (`Totals`). */
+export interface BookSums {
+  readonly realizedPnl: Decimal
+  readonly fees: Decimal
+  /** realizedPnl − fees. */
+  readonly netPnl: Decimal
+  readonly fills: number
+  readonly volume: Decimal
+  readonly closingFills: number
+  readonly wins: number
+  readonly losses: number
+  readonly grossProfit: Decimal
+  readonly grossLoss: Decimal
+}
+
 /** A position book as seen from outside: a snapshot, not a live view. */
-export interface PositionSnapshot {
+export interface PositionSnapshot extends BookSums {
   readonly venue: string
   readonly symbol: string
   readonly base: string
@@ -50,35 +65,14 @@ export interface PositionSnapshot {
   readonly costBasis: Decimal
   /** |cost basis| / |amount|, rounded to 40 digits; undefined when flat. */
   readonly averagePrice: Decimal | undefined
-  readonly realizedPnl: Decimal
-  readonly fees: Decimal
-  /** realizedPnl − fees. */
-  readonly netPnl: Decimal
-  readonly fills: number
-  readonly volume: Decimal
-  readonly closingFills: number
-  readonly wins: number
-  readonly losses: number
-  readonly grossProfit: Decimal
-  readonly grossLoss: Decimal
   /** Fees that could not be valued in the quote at fill time (no mark), per currency. */
   readonly unvaluedFees: Readonly<Record<string, Decimal>>
 }
 
 /** Sums over a selection of books, in one quote currency. */
-export interface Totals {
+export interface Totals extends BookSums {
   /** The quote currency of the money fields; undefined when nothing matched. */
   readonly quote: string | undefined
-  readonly realizedPnl: Decimal
-  readonly fees: Decimal
-  readonly netPnl: Decimal
-  readonly fills: number
-  readonly volume: Decimal
-  readonly closingFills: number
-  readonly wins: number
-  readonly losses: number
-  readonly grossProfit: Decimal
-  readonly grossLoss: Decimal
 }
 
 export interface TotalsFilter {
