@@ -8,28 +8,18 @@
  * repeats within one event keeps its last size (levels are set absolutely, so applying rows in order means
  * the last one wins; real files do repeat levels).
  */
-import { InputError, type BookLevel, type BookUpdate } from '../model/index.js'
+import { InputError, type BookUpdate } from '../model/index.js'
 import { csvLineArrays } from './csv-lines.js'
 import { headerColumns } from './data-format.js'
 import { normalizeSymbol } from './file-name.js'
+import { levelGroupUpdate, type LevelGroup } from './level-group.js'
 import { RowError, checkPositive, fieldError, missingField, textNumber, textTimestamp, type ReaderContext } from './reader-context.js'
 
 const COLUMNS = ['symbol', 'timestamp', 'last_update_id', 'side', 'update_type', 'price', 'qty'] as const
 
-interface Group {
+/** The rows of one exchange event: the same `key` (raw symbol, timestamp, last_update_id, update_type). */
+interface Group extends LevelGroup {
   key: string
-  line: number
-  symbol: string
-  timestamp: number
-  snapshot: boolean
-  bids: Map<number, number>
-  asks: Map<number, number>
-}
-
-function toEvent(venue: string, g: Group): BookUpdate {
-  const bids: BookLevel[] = [...g.bids].sort((x, y) => y[0] - x[0])
-  const asks: BookLevel[] = [...g.asks].sort((x, y) => x[0] - y[0])
-  return { kind: 'book', venue, symbol: g.symbol, timestamp: g.timestamp, snapshot: g.snapshot, bids, asks }
 }
 
 export async function* readBinanceDepthCsv(ctx: ReaderContext): AsyncGenerator<BookUpdate[], void, undefined> {
@@ -38,8 +28,8 @@ export async function* readBinanceDepthCsv(ctx: ReaderContext): AsyncGenerator<B
   let idx: number[] | undefined
   let group: Group | undefined
   const symbols = new Map<string, string>()
-  /** Pushes the finished group; false when past `to`. */
-  const close = (g: Group): boolean => b.push(toEvent(ctx.venue, g), g.line)
+  /** Pushes the finished group, every level as the file gives it; false when past `to`. */
+  const close = (g: Group): boolean => b.push(levelGroupUpdate(g, false), g.line)
 
   for await (const lines of csvLineArrays(ctx.path, ctx.gzip)) {
     for (const line of lines) {
@@ -85,7 +75,7 @@ export async function* readBinanceDepthCsv(ctx: ReaderContext): AsyncGenerator<B
           if (b.batch.length > 0) yield b.take() as BookUpdate[]
           return
         }
-        group = { key: row.key, line: lineNo, symbol: row.symbol, timestamp: row.ts, snapshot: row.snapshot, bids: new Map(), asks: new Map() }
+        group = { key: row.key, line: lineNo, venue: ctx.venue, symbol: row.symbol, timestamp: row.ts, snapshot: row.snapshot, bids: new Map(), asks: new Map() }
       }
       ;(row.bid ? group.bids : group.asks).set(row.price, row.qty)
       if (b.full) yield b.take() as BookUpdate[]

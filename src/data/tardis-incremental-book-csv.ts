@@ -7,22 +7,13 @@
  * `local_timestamp` are one delta. Levels are sorted into the model's order, a repeated price keeps its last
  * size, and a snapshot leaves out zero levels. Times, venue and symbol as in tardis-csv.ts.
  */
-import { InputError, type BookLevel, type BookUpdate } from '../model/index.js'
+import { InputError, type BookUpdate } from '../model/index.js'
 import { csvLineArrays } from './csv-lines.js'
 import { RowError, checkPositive, fieldError, missingField, textNumber, type ReaderContext } from './reader-context.js'
 import { TARDIS_KEY_COLUMNS, TardisMarket, tardisHeader, tardisTime } from './tardis-csv.js'
+import { levelGroupUpdate, type LevelGroup } from './level-group.js'
 
 const COLUMNS = [...TARDIS_KEY_COLUMNS, 'is_snapshot', 'side', 'price', 'amount'] as const
-
-interface Group {
-  venue: string
-  symbol: string
-  snapshot: boolean
-  timestamp: number
-  line: number
-  bids: Map<number, number>
-  asks: Map<number, number>
-}
 
 interface Row {
   venue: string
@@ -34,15 +25,13 @@ interface Row {
   amount: number
 }
 
-function toEvent(g: Group): BookUpdate {
-  const levels = (side: Map<number, number>): BookLevel[] => (g.snapshot ? [...side].filter(([, a]) => a > 0) : [...side])
-  const bids = levels(g.bids).sort((x, y) => y[0] - x[0])
-  const asks = levels(g.asks).sort((x, y) => x[0] - y[0])
-  return { kind: 'book', venue: g.venue, symbol: g.symbol, timestamp: g.timestamp, snapshot: g.snapshot, bids, asks }
+/** A snapshot leaves out zero levels; in a delta they remove the level. */
+function toEvent(g: LevelGroup): BookUpdate {
+  return levelGroupUpdate(g, g.snapshot)
 }
 
 /** Whether `row` continues `g`: the same market and kind, and for a delta the same arrival time. */
-function continues(g: Group, row: Row): boolean {
+function continues(g: LevelGroup, row: Row): boolean {
   return g.symbol === row.symbol && g.venue === row.venue && g.snapshot === row.snapshot && (g.snapshot || g.timestamp === row.timestamp)
 }
 
@@ -53,7 +42,7 @@ export async function* readTardisIncrementalBookCsv(ctx: ReaderContext): AsyncGe
   const header = tardisHeader(ctx, COLUMNS, at)
   let lineNo = 0
   let headerSeen = false
-  let group: Group | undefined
+  let group: LevelGroup | undefined
   /** Time of the last good row: checked per row, so an early row is named by its own line, not its event's first. */
   let lastTimestamp = Number.NEGATIVE_INFINITY
 
