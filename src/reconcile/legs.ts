@@ -24,9 +24,9 @@
 import type { AuditRecord } from '../audit/index.js'
 import { InputError } from '../model/index.js'
 import type { FillFilter, Store, StoredFill } from '../store/index.js'
-import { FieldProblem, decimalField, sideField, stringField } from './ccxt-trade.js'
+import { FieldProblem, decimalField, stringField } from './ccxt-trade.js'
 import type { LegSelection } from './report.js'
-import { auditFillTrade, storedFillTrade } from './sources.js'
+import { auditFillTrade, payloadFee, payloadTradeFields, storedFillTrade } from './sources.js'
 import type { TradeRecord } from './trade-record.js'
 
 /** The audit records of a chain in seq order, in batches: a store's (`iterateAudit`) or an export's (`readJsonl`). */
@@ -64,27 +64,20 @@ export function canaryFillTrade(payload: unknown, ts: number, venue: string | un
   if (fee !== undefined && fee !== null) {
     if (typeof fee === 'object' && !Array.isArray(fee)) {
       // {cost, currency}, like a `fill` record's.
-      const f = fee as Record<string, unknown>
-      feeOut = { cost: decimalField(f['cost'], 'payload.fee.cost'), currency: typeof f['currency'] === 'string' ? f['currency'] : '' }
+      feeOut = payloadFee(fee as Record<string, unknown>)
     } else {
       const currency = p['feeCurrency']
       feeOut = { cost: decimalField(fee, 'payload.fee'), currency: typeof currency === 'string' ? currency : '' }
     }
   }
   const order = p['order']
-  const clientOrderId = p['clientOrderId']
   const named = p['venue']
   const v = typeof named === 'string' && named !== '' ? named : venue
   return {
     ...(v !== undefined ? { venue: v } : {}),
     id: stringField(typeof p['id'] === 'number' ? String(p['id']) : p['id'], 'payload.id'),
     order: typeof order === 'string' && order !== '' ? order : typeof order === 'number' ? String(order) : null,
-    clientOrderId: typeof clientOrderId === 'string' ? clientOrderId : null,
-    timestamp: typeof p['timestamp'] === 'number' ? p['timestamp'] : ts,
-    symbol: stringField(p['symbol'], 'payload.symbol'),
-    side: sideField(p['side'], 'payload.side'),
-    price: decimalField(p['price'], 'payload.price'),
-    amount: decimalField(p['amount'], 'payload.amount'),
+    ...payloadTradeFields(p, ts),
     cost: null,
     fee: feeOut,
   }

@@ -36,6 +36,30 @@ export async function* storeTrades(store: Pick<Store, 'iterateFills'>, filter: F
   }
 }
 
+/** A payload's fee object `{cost, currency}` (a `fill` record's, or a `canary.fill` record's of that form). */
+export function payloadFee(f: Record<string, unknown>): { cost: string; currency: string } {
+  return { cost: decimalField(f['cost'], 'payload.fee.cost'), currency: typeof f['currency'] === 'string' ? f['currency'] : '' }
+}
+
+/**
+ * The fields a `fill` and a `canary.fill` payload record alike: client order id, time (the record's `ts` when the
+ * payload names none), symbol, side, price and amount.
+ */
+export function payloadTradeFields(
+  p: Record<string, unknown>,
+  ts: number,
+): Pick<TradeRecord, 'clientOrderId' | 'timestamp' | 'symbol' | 'side' | 'price' | 'amount'> {
+  const clientOrderId = p['clientOrderId']
+  return {
+    clientOrderId: typeof clientOrderId === 'string' ? clientOrderId : null,
+    timestamp: typeof p['timestamp'] === 'number' ? p['timestamp'] : ts,
+    symbol: stringField(p['symbol'], 'payload.symbol'),
+    side: sideField(p['side'], 'payload.side'),
+    price: decimalField(p['price'], 'payload.price'),
+    amount: decimalField(p['amount'], 'payload.amount'),
+  }
+}
+
 /** A `fill` audit record's payload as a TradeRecord, timed by the record's `ts` when it names no timestamp. */
 export function auditFillTrade(payload: unknown, ts: number): TradeRecord {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) throw new FieldProblem('field \'payload\': expected an object')
@@ -44,22 +68,15 @@ export function auditFillTrade(payload: unknown, ts: number): TradeRecord {
   let feeOut: { cost: string; currency: string } | null = null
   if (fee !== undefined && fee !== null) {
     if (typeof fee !== 'object' || Array.isArray(fee)) throw new FieldProblem(`field 'payload.fee': expected an object {cost, currency}`)
-    const f = fee as Record<string, unknown>
-    feeOut = { cost: decimalField(f['cost'], 'payload.fee.cost'), currency: typeof f['currency'] === 'string' ? f['currency'] : '' }
+    feeOut = payloadFee(fee as Record<string, unknown>)
   }
-  const clientOrderId = p['clientOrderId']
   const venueOrderId = p['venueOrderId']
   return {
     venue: stringField(p['venue'], 'payload.venue'),
     id: stringField(p['tradeId'], 'payload.tradeId'),
     // Fill records before venueOrderId was recorded carry none: those match by trade id only.
     order: typeof venueOrderId === 'string' ? venueOrderId : null,
-    clientOrderId: typeof clientOrderId === 'string' ? clientOrderId : null,
-    timestamp: typeof p['timestamp'] === 'number' ? p['timestamp'] : ts,
-    symbol: stringField(p['symbol'], 'payload.symbol'),
-    side: sideField(p['side'], 'payload.side'),
-    price: decimalField(p['price'], 'payload.price'),
-    amount: decimalField(p['amount'], 'payload.amount'),
+    ...payloadTradeFields(p, ts),
     cost: p['cost'] === undefined || p['cost'] === null ? null : decimalField(p['cost'], 'payload.cost'),
     fee: feeOut,
   }
