@@ -17,6 +17,17 @@ interface Case {
   check?: (events: MarketEvent[]) => void
 }
 
+/** The same Binance XRP/ETH trades, stored both as Binance's JSON and as CCXT trade dicts. */
+const XRP_ETH_TRADES = {
+  venue: 'binance',
+  symbol: 'XRP/ETH',
+  gzip: true,
+  rows: 12477,
+  events: 12477,
+  first: 1570752011620,
+  last: 1570965568844,
+}
+
 // Row counts and spans from /work/shared/data/SOURCES.md.
 const CASES: Case[] = [
   {
@@ -141,13 +152,7 @@ const CASES: Case[] = [
   {
     file: 'trades/binance_XRP-ETH_trades_2019-10-11_2019-10-13.json.gz',
     format: 'trades-json',
-    venue: 'binance',
-    symbol: 'XRP/ETH',
-    gzip: true,
-    rows: 12477,
-    events: 12477,
-    first: 1570752011620,
-    last: 1570965568844,
+    ...XRP_ETH_TRADES,
     check: (ev) => {
       expect(ev[0]).toEqual({
         kind: 'trade',
@@ -167,13 +172,7 @@ const CASES: Case[] = [
   {
     file: 'trades/binance_XRP-ETH_trades-ccxt-dicts_2019-10-11_2019-10-13.json.gz',
     format: 'ccxt-trades-json',
-    venue: 'binance',
-    symbol: 'XRP/ETH',
-    gzip: true,
-    rows: 12477,
-    events: 12477,
-    first: 1570752011620,
-    last: 1570965568844,
+    ...XRP_ETH_TRADES,
     check: (ev) => {
       expect(ev[1]).toMatchObject({ id: '13519808', price: 0.00141266, amount: 54, side: 'sell', symbol: 'XRP/ETH' })
     },
