@@ -412,14 +412,7 @@ export class RiskMonitors {
     const counts = attempts >= this.opts.minAttempts
     const rate = counts && attempts > 0 ? errors / attempts : 0
     const window = `${errors}/${attempts} failed in the last ${this.opts.errorWindowMs / 1000}s`
-    return {
-      name: 'error_rate',
-      level: counts ? levelOf((x) => rate >= x, levels) : 'ok',
-      value: rate,
-      ...numericLevels(levels, (x) => x),
-      unit: 'fraction',
-      detail: counts ? window : `${window} (fewer than ${this.opts.minAttempts} attempts, not judged)`,
-    }
+    return sampledRatio('error_rate', 'fraction', rate, levels, window, counts, this.opts.minAttempts, 'attempts')
   }
 
   private slippageRatio(now: number, levels: Levels<number>): MonitorStatus {
@@ -428,14 +421,7 @@ export class RiskMonitors {
     const counts = fills >= this.opts.minFills && simulated > 0
     const ratio = counts ? realized / simulated : 0
     const window = `Σ|realized| ${round2(realized)} bps / Σ|simulated| ${round2(simulated)} bps over ${fills} fills`
-    return {
-      name: 'slippage_ratio',
-      level: counts ? levelOf((x) => ratio >= x, levels) : 'ok',
-      value: ratio,
-      ...numericLevels(levels, (x) => x),
-      unit: 'ratio',
-      detail: counts ? window : `${window} (fewer than ${this.opts.minFills} fills, not judged)`,
-    }
+    return sampledRatio('slippage_ratio', 'ratio', ratio, levels, window, counts, this.opts.minFills, 'fills')
   }
 
   private staleness(now: number, levels: Levels<number>): MonitorStatus[] {
@@ -459,6 +445,30 @@ function levelOf<T>(reached: (level: T) => boolean, levels: Levels<T>): MonitorL
   if (levels.critical !== undefined && reached(levels.critical)) return 'critical'
   if (levels.warning !== undefined && reached(levels.warning)) return 'warning'
   return 'ok'
+}
+
+/**
+ * A ratio over a rolling window, judged against its levels only when the window holds enough samples
+ * (`counts`); with fewer it is 'ok' and its detail says how many it needs.
+ */
+function sampledRatio(
+  name: 'error_rate' | 'slippage_ratio',
+  unit: MonitorUnit,
+  value: number,
+  levels: Levels<number>,
+  window: string,
+  counts: boolean,
+  minimum: number,
+  samples: 'attempts' | 'fills',
+): MonitorStatus {
+  return {
+    name,
+    level: counts ? levelOf((x) => value >= x, levels) : 'ok',
+    value,
+    ...numericLevels(levels, (x) => x),
+    unit,
+    detail: counts ? window : `${window} (fewer than ${minimum} ${samples}, not judged)`,
+  }
 }
 
 function rank(level: MonitorLevel): number {
