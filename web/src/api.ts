@@ -1,5 +1,6 @@
 // The dashboard's only way out: the operator API on its own origin, with the session's bearer token.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import { SharedValue, useSharedValue } from './shared-value'
 import { reportError } from './toasts'
 
 const TOKEN_KEY = 'sofia.token'
@@ -47,32 +48,19 @@ export function handleUnauthorized(fn: (failure: ApiFailure) => void): void {
  * Whether the server answers: down since the first request (or stream) that could not reach it, up again at
  * the first answer of any kind. One state for the whole page, so a dead server is said once, not per poll.
  */
-let downSince: number | undefined
-const serverListeners = new Set<(since: number | undefined) => void>()
+const downSince = new SharedValue<number | undefined>(undefined)
 
 export function serverUnreachable(): void {
-  if (downSince !== undefined) return
-  downSince = Date.now()
-  for (const l of serverListeners) l(downSince)
+  if (downSince.get() === undefined) downSince.set(Date.now())
 }
 
 export function serverAnswered(): void {
-  if (downSince === undefined) return
-  downSince = undefined
-  for (const l of serverListeners) l(undefined)
+  if (downSince.get() !== undefined) downSince.set(undefined)
 }
 
 /** When the server stopped answering (ms), or undefined while it answers. */
 export function useServerDownSince(): number | undefined {
-  const [since, setSince] = useState(downSince)
-  useEffect(() => {
-    serverListeners.add(setSince)
-    setSince(downSince)
-    return () => {
-      serverListeners.delete(setSince)
-    }
-  }, [])
-  return since
+  return useSharedValue(downSince)
 }
 
 export async function api<T>(path: string, init: { method?: 'GET' | 'POST'; body?: unknown; token?: string } = {}): Promise<T> {

@@ -1,8 +1,8 @@
 // The live feed (GET /events, server-sent events). Events are buffered and folded into one snapshot at most
 // every LIVE_INTERVAL_MS, so a burst of hundreds of events a second costs a few renders, not hundreds.
-import { useEffect, useState } from 'preact/hooks'
 import type { ApiAlert, FillEvent, HelloEvent, KillSwitchState, StatusTick } from '../../src/api/wire'
 import { serverAnswered, serverUnreachable } from './api'
+import { SharedValue, useSharedValue } from './shared-value'
 
 const LIVE_INTERVAL_MS = 250
 const KEEP = 50
@@ -27,7 +27,7 @@ export interface LiveState {
 const EMPTY: LiveState = { connected: false, events: 0, orderEvents: 0, loadEvents: 0, status: undefined, equity: [], fills: [], alerts: [], killSwitch: undefined, version: 0 }
 const MAX_POINTS = 3_600
 
-let state: LiveState = EMPTY
+const live = new SharedValue<LiveState>(EMPTY)
 let source: EventSource | undefined
 /** Bumped by every connect and disconnect: a stale reconnect sees it changed and gives up. */
 let connection = 0
@@ -35,13 +35,12 @@ let retry: ReturnType<typeof setTimeout> | undefined
 const RECONNECT_MS = 2_000
 let pending: { type: string; data: unknown }[] = []
 let timer: ReturnType<typeof setTimeout> | undefined
-const listeners = new Set<(s: LiveState) => void>()
 
 function fold(): void {
   timer = undefined
   const batch = pending
   pending = []
-  let s = state
+  let s = live.get()
   let fills = s.fills
   let alerts = s.alerts
   let equity = s.equity
@@ -81,8 +80,7 @@ function fold(): void {
     }
   }
   s = { ...s, events, orderEvents, loadEvents, version, status, killSwitch, fills, alerts, equity }
-  state = s
-  for (const l of listeners) l(s)
+  live.set(s)
 }
 
 function enqueue(type: string, data: unknown): void {
@@ -91,9 +89,7 @@ function enqueue(type: string, data: unknown): void {
 }
 
 function setConnected(connected: boolean): void {
-  if (state.connected === connected) return
-  state = { ...state, connected }
-  for (const l of listeners) l(state)
+  if (live.get().connected !== connected) live.set({ ...live.get(), connected })
 }
 
 /**
@@ -103,7 +99,6 @@ function setConnected(connected: boolean): void {
  */
 export function connectLive(token: string): void {
   disconnectLive()
-  state = EMPTY
   const generation = ++connection
   const open = async (): Promise<void> => {
     let ticket: string
@@ -126,7 +121,7 @@ export function connectLive(token: string): void {
     }
     es.onerror = () => {
       // The stream dropped: the server is gone until the next answer (a new ticket, or any request).
-      if (state.connected) serverUnreachable()
+      if (live.get().connected) serverUnreachable()
       setConnected(false)
       es.close()
       if (generation === connection) retry = setTimeout(() => void open(), RECONNECT_MS)
@@ -159,18 +154,9 @@ export function disconnectLive(): void {
   if (timer !== undefined) clearTimeout(timer)
   timer = undefined
   pending = []
-  state = EMPTY
-  for (const l of listeners) l(state)
+  live.set(EMPTY)
 }
 
 export function useLive(): LiveState {
-  const [s, set] = useState(state)
-  useEffect(() => {
-    listeners.add(set)
-    set(state)
-    return () => {
-      listeners.delete(set)
-    }
-  }, [])
-  return s
+  return useSharedValue(live)
 }

@@ -1,5 +1,5 @@
 // Errors and notices the operator must see: a small store the toast list renders.
-import { useEffect, useState } from 'preact/hooks'
+import { SharedValue, useSharedValue } from './shared-value'
 
 export interface Toast {
   readonly id: number
@@ -8,24 +8,17 @@ export interface Toast {
   readonly message: string
 }
 
-let toasts: Toast[] = []
+const toasts = new SharedValue<readonly Toast[]>([])
 let next = 1
-const listeners = new Set<(t: readonly Toast[]) => void>()
-
-function emit(): void {
-  for (const l of listeners) l(toasts)
-}
 
 export function pushToast(kind: Toast['kind'], title: string, message: string, ttlMs = kind === 'error' ? 12_000 : 5_000): void {
   const toast = { id: next++, kind, title, message }
-  toasts = [...toasts.slice(-4), toast]
-  emit()
+  toasts.set([...toasts.get().slice(-4), toast])
   setTimeout(() => dismissToast(toast.id), ttlMs)
 }
 
 export function dismissToast(id: number): void {
-  toasts = toasts.filter((t) => t.id !== id)
-  emit()
+  toasts.set(toasts.get().filter((t) => t.id !== id))
 }
 
 /** An API failure (or anything thrown) as an error toast with its code and message. */
@@ -38,12 +31,5 @@ export function reportError(error: unknown): void {
 }
 
 export function useToasts(): readonly Toast[] {
-  const [list, setList] = useState<readonly Toast[]>(toasts)
-  useEffect(() => {
-    listeners.add(setList)
-    return () => {
-      listeners.delete(setList)
-    }
-  }, [])
-  return list
+  return useSharedValue(toasts)
 }
