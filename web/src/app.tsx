@@ -19,21 +19,27 @@ import { Strategies } from './pages/strategies'
 import { Trades } from './pages/trades'
 import { dismissToast, pushToast, reportError, useToasts } from './toasts'
 
+/** What every page is drawn with: whether the signed-in role may act, and the theme (for the charts). */
+interface PageProps {
+  readonly canOperate: boolean
+  readonly theme: Theme
+}
+
 const PAGES = [
-  { id: 'overview', title: 'Overview' },
-  { id: 'chart', title: 'Chart' },
-  { id: 'strategies', title: 'Strategies' },
-  { id: 'trades', title: 'Trades' },
-  { id: 'risk', title: 'Risk' },
-  { id: 'pnl', title: 'P&L' },
-  { id: 'account', title: 'Account' },
-  { id: 'reconciliation', title: 'Reconciliation' },
-  { id: 'audit', title: 'Audit' },
-  { id: 'canary', title: 'Canary' },
-  { id: 'backtests', title: 'Backtests' },
-  { id: 'logs', title: 'Logs' },
-  { id: 'cluster', title: 'Cluster' },
-] as const
+  { id: 'overview', title: 'Overview', view: (p: PageProps) => <Overview canOperate={p.canOperate} theme={p.theme} /> },
+  { id: 'chart', title: 'Chart', view: (p: PageProps) => <Chart theme={p.theme} /> },
+  { id: 'strategies', title: 'Strategies', view: (p: PageProps) => <Strategies canOperate={p.canOperate} /> },
+  { id: 'trades', title: 'Trades', view: () => <Trades /> },
+  { id: 'risk', title: 'Risk', view: () => <Risk /> },
+  { id: 'pnl', title: 'P&L', view: (p: PageProps) => <Pnl theme={p.theme} /> },
+  { id: 'account', title: 'Account', view: () => <Account /> },
+  { id: 'reconciliation', title: 'Reconciliation', view: (p: PageProps) => <Reconciliation canOperate={p.canOperate} /> },
+  { id: 'audit', title: 'Audit', view: () => <Audit /> },
+  { id: 'canary', title: 'Canary', view: () => <Canary /> },
+  { id: 'backtests', title: 'Backtests', view: (p: PageProps) => <Backtests canOperate={p.canOperate} /> },
+  { id: 'logs', title: 'Logs', view: () => <Logs /> },
+  { id: 'cluster', title: 'Cluster', view: () => <Cluster /> },
+] as const satisfies readonly { id: string; title: string; view: (p: PageProps) => JSX.Element }[]
 type PageId = (typeof PAGES)[number]['id']
 
 function pageFromHash(): PageId {
@@ -176,9 +182,9 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
     document.documentElement.dataset['theme'] = theme
   }, [theme])
 
+  const current = PAGES.find((p) => p.id === page) ?? PAGES[0]
   useEffect(() => {
-    const title = PAGES.find((p) => p.id === page)?.title ?? ''
-    document.title = `${title} · Sofia`
+    document.title = `${current.title} · Sofia`
   }, [page])
 
   if (checking) return <p class="muted center">Connecting…</p>
@@ -243,19 +249,7 @@ export function App({ initialToken }: { initialToken: string | undefined }): JSX
         </div>
       ) : null}
       <main id="main" class={downSince !== undefined ? 'stale' : undefined} inert={downSince !== undefined} aria-busy={downSince !== undefined}>
-        {page === 'overview' ? <Overview canOperate={canOperate} theme={theme} /> : null}
-        {page === 'chart' ? <Chart theme={theme} /> : null}
-        {page === 'strategies' ? <Strategies canOperate={canOperate} /> : null}
-        {page === 'trades' ? <Trades /> : null}
-        {page === 'risk' ? <Risk /> : null}
-        {page === 'pnl' ? <Pnl theme={theme} /> : null}
-        {page === 'account' ? <Account /> : null}
-        {page === 'reconciliation' ? <Reconciliation canOperate={canOperate} /> : null}
-        {page === 'audit' ? <Audit /> : null}
-        {page === 'canary' ? <Canary /> : null}
-        {page === 'backtests' ? <Backtests canOperate={canOperate} /> : null}
-        {page === 'logs' ? <Logs /> : null}
-        {page === 'cluster' ? <Cluster /> : null}
+        {current.view({ canOperate, theme })}
       </main>
       <Toasts />
     </>
