@@ -18,6 +18,7 @@ import { Risk } from './pages/risk'
 import { Strategies } from './pages/strategies'
 import { Trades } from './pages/trades'
 import { dismissToast, pushToast, reportError, useToasts } from './toasts'
+import { onSubmitDo } from './ui'
 
 /** What every page is drawn with: whether the signed-in role may act, and the theme (for the charts). */
 interface PageProps {
@@ -91,15 +92,14 @@ function Login({ onLogin, notice }: { onLogin: (token: string) => Promise<void>;
     <main class="login" id="main">
       <form
         class="login-card"
-        onSubmit={(e) => {
-          e.preventDefault()
+        onSubmit={onSubmitDo(() => {
           setBusy(true)
           setError('')
           onLogin(value.trim()).catch((err: unknown) => {
             setError(err instanceof ApiFailure ? `${err.status} ${err.code}: ${err.message}` : String(err))
             setBusy(false)
           })
-        }}
+        })}
       >
         <h1>Sofia</h1>
         <p class="muted">Operator dashboard. Sign in with an API token (sofia tokens create --name NAME --role viewer|operator).</p>

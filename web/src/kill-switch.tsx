@@ -3,7 +3,7 @@ import type { JSX } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiFailure, api } from './api'
 import { reportError } from './toasts'
-import { Time } from './ui'
+import { Time, onSubmitDo } from './ui'
 
 interface KsState {
   readonly active: boolean
@@ -97,10 +97,9 @@ export function KillSwitchControl({ state, canOperate, onChanged }: { state: KsS
           <form
             class="ks-form"
             onKeyDown={onKeyDown}
-            onSubmit={(e) => {
-              e.preventDefault()
+            onSubmit={onSubmitDo(() => {
               if (reason.trim() !== '') setStep({ kind: 'confirm', reason: reason.trim() })
-            }}
+            })}
           >
             <label for="ks-reason">Reason ({action === 'activate' ? 'why halt trading' : 'why resume'}; recorded in the audit chain)</label>
             <textarea id="ks-reason" ref={input} required maxLength={500} rows={2} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} />

@@ -4,6 +4,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { ApiFailure, api } from './api'
 import { pushToast, reportError } from './toasts'
+import { onSubmitDo } from './ui'
 
 /** Cancels one order: asked for here, settled by the venue's confirmation. */
 export function CancelOrderButton({ id, onDone }: { id: string; onDone: () => void }): JSX.Element {
@@ -49,8 +50,7 @@ export function CancelAll({ onDone }: { onDone: () => void }): JSX.Element {
   return (
     <form
       class="row"
-      onSubmit={(e) => {
-        e.preventDefault()
+      onSubmit={onSubmitDo(() => {
         setBusy(true)
         api<{ requested: number; cancelled: number; filled: number; pending: string[] }>('/orders/cancel-all', { method: 'POST', body: { reason: reason.trim() } }).then(
           (r) => {
@@ -65,7 +65,7 @@ export function CancelAll({ onDone }: { onDone: () => void }): JSX.Element {
             setBusy(false)
           },
         )
-      }}
+      })}
       onKeyDown={(e) => {
         if (e.key === 'Escape') setAsking(false)
       }}
@@ -127,10 +127,7 @@ export function OrderTicket({ venues, onPlaced }: { venues: readonly string[]; o
     <form
       class="ticket"
       data-testid="order-ticket"
-      onSubmit={(e) => {
-        e.preventDefault()
-        void submit()
-      }}
+      onSubmit={onSubmitDo(submit)}
     >
       <label>
         Venue{' '}

@@ -1,4 +1,4 @@
-// Small shared pieces: numbers (decimal strings as sent, right-aligned), UTC times, tables, bars, panels.
+// Small shared pieces: numbers (decimal strings as sent, right-aligned), UTC times, tables, bars, panels, forms.
 import type { ComponentChildren, JSX } from 'preact'
 import type { ApiFailure, Resource } from './api'
 import { groupThousands, roundDecimal } from './decimal'
@@ -148,6 +148,17 @@ export function levelOf(text: string): 'ok' | 'warn' | 'crit' | 'info' {
   if (['warning', 'half_open', 'half-open', 'reducing', 'degraded'].includes(t)) return 'warn'
   if (['critical', 'open', 'halted', 'discrepancies', 'failed', 'unreadable', 'error'].includes(t)) return 'crit'
   return 'info'
+}
+
+/**
+ * A form's onSubmit: the page does the work (Enter or the submit button never makes the browser navigate),
+ * with `action` if the form has one; a toolbar of filters has none, its fields act as they change.
+ */
+export function onSubmitDo(action: () => void | Promise<void> = () => undefined): (e: Event) => void {
+  return (e) => {
+    e.preventDefault()
+    void action()
+  }
 }
 
 /** Short JSON for a table cell. */

@@ -3,7 +3,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { useResource } from '../api'
 import type { AuditPage } from '../types'
-import { Badge, Loaded, Panel, Table, Time, brief } from '../ui'
+import { Badge, Loaded, Panel, Table, Time, brief, onSubmitDo } from '../ui'
 
 interface VerifyAnswer {
   readonly ok: boolean
@@ -54,11 +54,10 @@ export function Audit(): JSX.Element {
       <Panel title="Records">
         <form
           class="search"
-          onSubmit={(e) => {
-            e.preventDefault()
+          onSubmit={onSubmitDo(() => {
             setBefores([])
             setQuery({ ...form })
-          }}
+          })}
         >
           <label>
             Type <input name="type" placeholder="risk.denied, kill_switch.*" value={form.type} onInput={(e) => setForm({ ...form, type: (e.target as HTMLInputElement).value })} />

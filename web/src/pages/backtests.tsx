@@ -4,7 +4,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { api, useResource } from '../api'
 import { pushToast, reportError } from '../toasts'
-import { Badge, Loaded, Num, Panel, Table, Time } from '../ui'
+import { Badge, Loaded, Num, Panel, Table, Time, onSubmitDo } from '../ui'
 // The server's own types of these answers (type-only files with no runtime imports).
 import type { BacktestList, BacktestRun } from '../../../src/api/backtest-types'
 
@@ -43,10 +43,7 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
     <form
       class="toolbar"
       data-testid="backtest-form"
-      onSubmit={(e) => {
-        e.preventDefault()
-        void submit()
-      }}
+      onSubmit={onSubmitDo(submit)}
     >
       <label>
         Strategy{' '}

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { IChartApi, IPriceLine, ISeriesApi, ISeriesMarkersPluginApi, SeriesMarker, Time, UTCTimestamp } from 'lightweight-charts'
 import { useResource } from '../api'
 import type { Fill, Order } from '../types'
-import { ErrorBanner, Panel } from '../ui'
+import { ErrorBanner, Panel, onSubmitDo } from '../ui'
 
 interface Candle {
   readonly time: number
@@ -113,7 +113,7 @@ export function Chart({ theme }: { theme: string }): JSX.Element {
     <div class="page">
       <h1>Chart</h1>
       <Panel title="Price">
-        <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
+        <form class="toolbar" onSubmit={onSubmitDo()}>
           <label>
             Market{' '}
             <select name="market" value={chosen === undefined ? '' : `${chosen.venue}:${chosen.symbol}`} onChange={(e) => setMarket(e.currentTarget.value)}>

@@ -3,7 +3,7 @@
 import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { useResource } from '../api'
-import { Badge, Loaded, Panel, Table, Time } from '../ui'
+import { Badge, Loaded, Panel, Table, Time, onSubmitDo } from '../ui'
 
 interface LogLine {
   readonly seq: number
@@ -24,7 +24,7 @@ export function Logs(): JSX.Element {
     <div class="page">
       <h1>Logs</h1>
       <Panel title="Recent log lines">
-        <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
+        <form class="toolbar" onSubmit={onSubmitDo()}>
           <label>
             Level at least{' '}
             <select name="level" value={level} onChange={(e) => setLevel(e.currentTarget.value)}>

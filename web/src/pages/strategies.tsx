@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks'
 import { api, useResource } from '../api'
 import { pushToast, reportError } from '../toasts'
 import type { StrategiesView, StrategyView } from '../types'
-import { Badge, Loaded, Num, Panel, Table, Time, brief, levelOf } from '../ui'
+import { Badge, Loaded, Num, Panel, Table, Time, brief, levelOf, onSubmitDo } from '../ui'
 
 type Action = 'pause' | 'resume' | 'flatten' | 'size'
 
@@ -46,10 +46,7 @@ function ActionForm({ strategy, action, done }: { strategy: StrategyView; action
     <form
       class="action-form"
       data-testid="strategy-action-form"
-      onSubmit={(e) => {
-        e.preventDefault()
-        void submit()
-      }}
+      onSubmit={onSubmitDo(submit)}
       onKeyDown={(e) => {
         if (e.key === 'Escape') done(false)
       }}

@@ -4,7 +4,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { currentToken, useResource } from '../api'
 import { reportError } from '../toasts'
-import { Badge, Loaded, Num, Panel, Table, Time } from '../ui'
+import { Badge, Loaded, Num, Panel, Table, Time, onSubmitDo } from '../ui'
 
 interface Trade {
   readonly strategyId: string
@@ -75,7 +75,7 @@ export function Trades(): JSX.Element {
     <div class="page">
       <h1>Trades</h1>
       <Panel title="Round trips" actions={<button type="button" class="btn small" data-testid="export-trades" onClick={() => void exportCsv()}>Export CSV</button>}>
-        <form class="toolbar" onSubmit={(e) => e.preventDefault()}>
+        <form class="toolbar" onSubmit={onSubmitDo()}>
           <label>
             Strategy{' '}
             <select name="strategy" value={strategy} onChange={(e) => filter(setStrategy)(e.currentTarget.value)}>
