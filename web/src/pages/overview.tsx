@@ -8,9 +8,22 @@ import { useLive } from '../live'
 import { CancelAll, CancelOrderButton, OrderTicket } from '../orders'
 import type { Fill, Order, OrdersList, PositionsList, ReconciliationRun, RiskStatus, StatusView } from '../types'
 import { Badge, Bar, ErrorBanner, Loaded, Num, Panel, Table, Time, levelOf } from '../ui'
+import type { Column } from '../ui'
 
 /** The first paint of the P&L numbers after navigation: the dashboard's "first meaningful paint". */
 export const PNL_PAINT_MARK = 'sofia:pnl-painted'
+
+/** The columns an open order and a fill share: when, whose, on which market, which way, how much, at what price. */
+function dealColumns<T extends Pick<Order, 'timestamp' | 'strategyId' | 'venue' | 'symbol' | 'side' | 'amount' | 'price'>>(): Column<T>[] {
+  return [
+    { key: 'time', label: 'Time', render: (d) => <Time ms={d.timestamp} /> },
+    { key: 'strategy', label: 'Strategy', render: (d) => d.strategyId },
+    { key: 'pos', label: 'Venue:symbol', render: (d) => `${d.venue}:${d.symbol}` },
+    { key: 'side', label: 'Side', render: (d) => d.side },
+    { key: 'amount', label: 'Amount', num: true, render: (d) => <Num value={d.amount} /> },
+    { key: 'price', label: 'Price', num: true, render: (d) => <Num value={d.price} /> },
+  ]
+}
 
 export function Overview({ canOperate, theme }: { canOperate: boolean; theme: string }): JSX.Element {
   const live = useLive()
@@ -173,12 +186,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
                 empty="No open orders."
                 caption="Open orders"
                 columns={[
-                  { key: 'time', label: 'Time', render: (o) => <Time ms={o.timestamp} /> },
-                  { key: 'strategy', label: 'Strategy', render: (o) => o.strategyId },
-                  { key: 'pos', label: 'Venue:symbol', render: (o) => `${o.venue}:${o.symbol}` },
-                  { key: 'side', label: 'Side', render: (o) => o.side },
-                  { key: 'amount', label: 'Amount', num: true, render: (o) => <Num value={o.amount} /> },
-                  { key: 'price', label: 'Price', num: true, render: (o) => <Num value={o.price} /> },
+                  ...dealColumns<Order>(),
                   { key: 'state', label: 'State', render: (o) => o.state },
                   ...(canOperate ? [{ key: 'cancel', label: 'Cancel', render: (o: Order) => (o.state === 'open' ? <CancelOrderButton id={o.clientOrderId} onDone={() => orders.reload()} /> : null) }] : []),
                 ]}
@@ -223,12 +231,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
             empty="No fills in the last 24 hours."
             caption="Recent fills"
             columns={[
-              { key: 'time', label: 'Time', render: (f) => <Time ms={f.timestamp} /> },
-              { key: 'strategy', label: 'Strategy', render: (f) => f.strategyId },
-              { key: 'pos', label: 'Venue:symbol', render: (f) => `${f.venue}:${f.symbol}` },
-              { key: 'side', label: 'Side', render: (f) => f.side },
-              { key: 'amount', label: 'Amount', num: true, render: (f) => <Num value={f.amount} /> },
-              { key: 'price', label: 'Price', num: true, render: (f) => <Num value={f.price} /> },
+              ...dealColumns<Fill>(),
               { key: 'fee', label: 'Fee', num: true, render: (f) => <Num value={f.fee.cost} unit={f.fee.currency} /> },
             ]}
           />
