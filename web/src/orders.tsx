@@ -124,11 +124,7 @@ export function OrderTicket({ venues, onPlaced }: { venues: readonly string[]; o
     setBusy(false)
   }
   return (
-    <form
-      class="ticket"
-      data-testid="order-ticket"
-      onSubmit={onSubmitDo(submit)}
-    >
+    <form class="ticket" data-testid="order-ticket" onSubmit={onSubmitDo(submit)}>
       <label>
         Venue{' '}
         <select name="venue" value={venue || venues[0]} onChange={(e) => setVenue(e.currentTarget.value)}>

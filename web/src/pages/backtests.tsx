@@ -40,11 +40,7 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
     }
   }
   return (
-    <form
-      class="toolbar"
-      data-testid="backtest-form"
-      onSubmit={onSubmitDo(submit)}
-    >
+    <form class="toolbar" data-testid="backtest-form" onSubmit={onSubmitDo(submit)}>
       <label>
         Strategy{' '}
         <select name="strategy" value={strategy} onChange={(e) => setStrategy(e.currentTarget.value)}>
