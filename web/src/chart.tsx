@@ -6,7 +6,8 @@ import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { TIME_STEPS, timeAxisLabels } from './time-axis'
 
-function cssVar(name: string, fallback: string): string {
+/** A theme colour (a CSS variable of the page's root) for a canvas chart, which cannot read var() itself. */
+export function cssVar(name: string, fallback: string): string {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim()
   return v === '' ? fallback : v
 }

@@ -5,6 +5,7 @@ import type { JSX } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { IChartApi, IPriceLine, ISeriesApi, ISeriesMarkersPluginApi, SeriesMarker, Time, UTCTimestamp } from 'lightweight-charts'
 import { useResource } from '../api'
+import { cssVar } from '../chart'
 import type { Fill, Order } from '../types'
 import { ErrorBanner, Panel, onSubmitDo } from '../ui'
 
@@ -27,11 +28,6 @@ interface MarketsView {
 }
 
 const STEP_S: Record<string, number> = { '1s': 1, '10s': 10, '1m': 60, '5m': 300, '15m': 900, '1h': 3_600 }
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim()
-  return v === '' ? fallback : v
-}
 
 export function Chart({ theme }: { theme: string }): JSX.Element {
   const markets = useResource<MarketsView>('/candles', 10_000)
