@@ -198,3 +198,132 @@ export interface AuditPage {
 export interface PnlBreakdown extends PnlJson {
   readonly legs: Readonly<Record<PnlLeg, PnlLegJson>>
 }
+
+/** The trading states: the account's and each strategy's that is not ACTIVE. */
+export interface TradingStatesView {
+  readonly account: string
+  readonly strategies: Readonly<Record<string, string>>
+}
+
+/** A position summed per venue and symbol (`GET /status`, `GET /risk/status`). */
+export interface NetPosition {
+  readonly venue: string
+  readonly symbol: string
+  readonly amount: string
+}
+
+/** `GET /status`: the session at a glance. */
+export interface StatusView {
+  readonly mode: string
+  readonly running: boolean
+  readonly pid: number
+  readonly startedAt: number
+  readonly uptimeMs: number
+  /** The store's location (file or URL, password hidden). */
+  readonly store: string
+  /** What the session recovered from its store at start. */
+  readonly recovery: object
+  readonly strategies: readonly string[]
+  readonly venues: readonly string[]
+  readonly currency: string
+  readonly equity: string
+  readonly pnl: { readonly realized: string; readonly unrealized: string; readonly fees: string; readonly net: string; readonly daily: string }
+  readonly killSwitch: KillSwitchView
+  readonly tradingStates: TradingStatesView
+  /** `open` and the order manager's counters (submitted, filled, canceled, rejected, denied, fills, …). */
+  readonly orders: Readonly<Record<string, number>>
+  readonly positions: readonly NetPosition[]
+  /** Alerts held by the server (`GET /alerts` lists them). */
+  readonly alerts: number
+}
+
+/** A runtime monitor's reading (`GET /risk/status`). */
+export interface MonitorView {
+  readonly name: string
+  /** ok, warning or critical. */
+  readonly level: string
+  readonly value: number
+  readonly warning?: number
+  readonly critical?: number
+  readonly unit: string
+  /** For `data_staleness`: the feed (`venue:symbol`) the reading is about. */
+  readonly feed?: string
+  readonly detail: string
+}
+
+/** A circuit breaker per venue or strategy (`GET /risk/status`). */
+export interface BreakerView {
+  readonly key: string
+  /** closed, open or half_open. */
+  readonly state: string
+  readonly consecutiveFailures: number
+  readonly errorRate: number
+  readonly openedAt: number | undefined
+  readonly reason: string | undefined
+  readonly nextProbeAt: number | undefined
+}
+
+/** `GET /risk/status`: limits and their use, monitors, breakers, trading states, kill switch, daily P&L against its limit. */
+export interface RiskStatus {
+  readonly killSwitch: KillSwitchView
+  readonly tradingStates: TradingStatesView
+  /** The risk limits as configured (decimals as strings). */
+  readonly limits: Readonly<Record<string, unknown>>
+  readonly dailyPnl: { readonly pnl: string; readonly limit: string | null; readonly remaining: string | null; readonly usedPct: number | null }
+  readonly usage: readonly LimitUse[]
+  readonly monitors: readonly MonitorView[]
+  readonly breakers: readonly BreakerView[]
+  readonly positionOverride: { readonly account: string; readonly strategies: Readonly<Record<string, string>>; readonly maxPositionPct?: number }
+  readonly openOrders: number
+  readonly positions: readonly NetPosition[]
+}
+
+/** A reconciliation report in `<data-dir>/reports/reconciliation` (`GET /reconciliation/runs`). */
+export interface ReconciliationRun {
+  readonly file: string
+  readonly generatedAt: string
+  /** ok, discrepancies, unknown (no status in the file) or unreadable. */
+  readonly status: string
+  readonly venue: string | null
+  readonly from: number | null
+  readonly to: number | null
+  readonly counts: { readonly matched?: number; readonly discrepancies?: number; readonly byType?: Readonly<Record<string, number>> }
+  /** The first 20. */
+  readonly discrepancies: readonly Readonly<Record<string, unknown>>[]
+}
+
+/** `GET /reconciliation/runs`: newest first. */
+export interface ReconciliationRuns {
+  readonly dir: string
+  readonly total: number
+  readonly runs: readonly ReconciliationRun[]
+}
+
+/** A strategy of the session (`GET /strategies`). */
+export interface StrategyView {
+  readonly id: string
+  readonly name: string
+  /** The registered version it runs; null for a built-in or an unregistered file. */
+  readonly version: string | null
+  readonly params: Readonly<Record<string, string>>
+  readonly state: string
+  /** Its size multiplier. */
+  readonly multiplier: string
+  readonly openOrders: number
+  readonly positions: readonly {
+    readonly venue: string
+    readonly symbol: string
+    readonly amount: string
+    readonly averagePrice: string | null
+    readonly realizedPnl: string
+    readonly fees: string
+    readonly netRealized: string
+  }[]
+  readonly lastSignal: { readonly name: string; readonly at: number; readonly detail: unknown } | null
+}
+
+/** `GET /strategies`. */
+export interface StrategiesView {
+  readonly account: { readonly state: string; readonly multiplier: string }
+  readonly strategies: readonly StrategyView[]
+}

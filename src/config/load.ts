@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { InputError } from '../model/index.js'
+import { InputError, isRecord } from '../model/index.js'
 import { formatDuration } from './duration.js'
 import { getIn, problemLines, readYaml, render, zodProblems } from './problems.js'
 import type { Problem, ProblemFormat } from './problems.js'
@@ -316,21 +316,17 @@ function definedOnly<T extends object>(value: T): { [K in keyof T]: Exclude<T[K]
 /** YAML `key:` with nothing after it is null; in a mapping that means "not set", so the default applies. */
 function dropNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(dropNulls)
-  if (isPlainObject(value)) {
+  if (isRecord(value)) {
     return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]))
   }
   return value
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 /** Sets `path` in a tree of plain objects, creating missing levels; false when a level is not a mapping. */
 function setIn(root: unknown, path: readonly string[], value: unknown): boolean {
   let current = root
   for (const [i, key] of path.entries()) {
-    if (!isPlainObject(current)) return false
+    if (!isRecord(current)) return false
     if (i === path.length - 1) {
       current[key] = value
       return true
@@ -343,7 +339,7 @@ function setIn(root: unknown, path: readonly string[], value: unknown): boolean 
 
 /** Freezes plain objects and arrays all the way down; class instances (Decimal, Secret) are left alone. */
 function deepFreeze<T>(value: T): T {
-  if (Array.isArray(value) || (isPlainObject(value) && Object.getPrototypeOf(value) === Object.prototype)) {
+  if (Array.isArray(value) || (isRecord(value) && Object.getPrototypeOf(value) === Object.prototype)) {
     for (const child of Object.values(value)) deepFreeze(child)
     Object.freeze(value)
   }

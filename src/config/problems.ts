@@ -9,6 +9,7 @@ import type { z } from 'zod'
 import { objectShape, schemaAt } from './schema.js'
 import { suggestKey } from './suggest.js'
 import { yamlLineOf } from './yaml-lines.js'
+import { isRecord } from '../model/index.js'
 
 /** A parsed YAML file with what is needed to find the line of a key. */
 export interface YamlSource {
@@ -139,8 +140,4 @@ export function getIn(value: unknown, path: readonly PropertyKey[]): unknown {
     else return undefined
   }
   return current
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }

@@ -3,6 +3,7 @@
  * Domain types: decimals, instruments, orders and their state machine, fills, balances, market events, errors.
  */
 export { Decimal, ZERO, ONE, dec, sum } from './decimal.js'
+export { isRecord } from './json.js'
 export type { DecimalLike } from './decimal.js'
 export {
   SofiaError,

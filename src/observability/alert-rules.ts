@@ -30,7 +30,7 @@ import {
   zodProblems,
 } from '../config/index.js'
 import type { Problem } from '../config/index.js'
-import { InputError } from '../model/index.js'
+import { InputError, isRecord } from '../model/index.js'
 import { DISK_FREE_BYTES, RECONCILIATION_DISCREPANCIES } from './ops-metrics.js'
 import { metricKind } from './series.js'
 import type { Labels } from './series.js'
@@ -658,10 +658,6 @@ function alertPath(path: readonly PropertyKey[], raw: unknown): string {
   const name = getIn(raw, ['rules', path[1], 'name'])
   const rule = `rules[${path[1]}]${typeof name === 'string' && name.trim() !== '' ? ` (${name})` : ''}`
   return path.length > 2 ? `${rule}: ${dottedPath(path.slice(2))}` : rule
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
 }
 
 /** Problems of a rule built in code against the registry (for the file, the schema's metricName and kindChecks). */

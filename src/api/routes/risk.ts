@@ -18,7 +18,7 @@ import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { anyObject, errorResponses, errorSchema, killSwitchState, reasonBody } from '../schemas.js'
-import type { AuditPage, KillSwitchStatus, KillSwitchView, LimitUse } from '../wire.js'
+import type { AuditPage, KillSwitchStatus, KillSwitchView, LimitUse, RiskStatus, StatusView, StrategiesView } from '../wire.js'
 
 const withConflict = { ...errorResponses, 409: errorSchema } as const
 
@@ -81,6 +81,11 @@ function plain(value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
 }
 
+/** The limits as JSON: every decimal as its string. */
+function plainLimits(limits: RiskLimits): Readonly<Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, plain(v)]))
+}
+
 function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | undefined, daily: Decimal): LimitUse[] {
   const out: LimitUse[] = []
   const pct = (current: Decimal, max: Decimal): number | null => (max.isZero() ? null : Math.max(0, current.div(max).toNumber() * 100))
@@ -138,7 +143,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   const killSwitch = (): KillSwitchView => ({ ...safety.killSwitch.state(), active: safety.killSwitch.active, mode: safety.killSwitch.configuredMode })
 
-  app.get('/status', { config: { access: 'viewer' }, schema: { summary: 'The session at a glance', tags: ['status'], response: { 200: anyObject, ...errorResponses } } }, () => {
+  app.get('/status', { config: { access: 'viewer' }, schema: { summary: 'The session at a glance', tags: ['status'], response: { 200: anyObject, ...errorResponses } } }, (): StatusView => {
     const pnl = trader.pnl()
     const s = safety.status()
     return {
@@ -165,7 +170,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(
     '/risk/status',
     { config: { access: 'viewer' }, schema: { summary: 'Limits, monitors, breakers, trading states, kill switch, daily P&L against its limit', tags: ['risk'], response: { 200: anyObject, ...errorResponses } } },
-    () => {
+    (): RiskStatus => {
       const s = safety.status()
       const limits = (trader.options.riskSettings ?? DEFAULT_RISK).limits
       const daily = safety.dailyPnl()
@@ -173,7 +178,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return {
         killSwitch: killSwitch(),
         tradingStates: s.tradingStates,
-        limits: plain(limits),
+        limits: plainLimits(limits),
         dailyPnl: {
           pnl: daily.toString(),
           limit: limit?.toString() ?? null,
@@ -324,7 +329,7 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    () => {
+    (): StrategiesView => {
       const states = safety.status().tradingStates
       const sizes = trader.risk.positionOverride.snapshot()
       return {

@@ -17,10 +17,11 @@ import type { LogBufferLevel } from '../../observability/index.js'
 import { roundTrips } from '../../ops/pnl/index.js'
 import type { RoundTrip } from '../../ops/pnl/index.js'
 import { attributionJson, computeAttribution, legsJson, loadStoredCosts, parsePeriod, parseUtcDate, pnlByLeg, pnlJson, replayPnl, summarizePnl, utcDayStart } from '../../ops/pnl/index.js'
+import { isRecord } from '../../model/index.js'
 import type { StoredFill } from '../../store/index.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
-import type { FillView, PnlBreakdown } from '../wire.js'
+import type { FillView, PnlBreakdown, ReconciliationRun, ReconciliationRuns } from '../wire.js'
 import { anyObject, errorResponses, errorSchema } from '../schemas.js'
 
 const HOUR = 3_600_000
@@ -87,14 +88,15 @@ function fillView(f: StoredFill): FillView {
 }
 
 /** One reconciliation report file, summarized (the whole report can be megabytes). */
-async function runSummary(dir: string, name: string): Promise<Record<string, unknown>> {
+async function runSummary(dir: string, name: string): Promise<ReconciliationRun> {
   const file = join(dir, name)
   const s = await stat(file)
   try {
     const doc = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
     const inputs = (doc['inputs'] ?? {}) as Record<string, unknown>
-    const counts = (doc['counts'] ?? {}) as Record<string, unknown>
-    const discrepancies = Array.isArray(doc['discrepancies']) ? (doc['discrepancies'] as unknown[]) : []
+    // Written by `sofia reconcile` or the API's reconciliation (its ReconciliationReport's counts).
+    const counts = (doc['counts'] ?? {}) as ReconciliationRun['counts']
+    const discrepancies = Array.isArray(doc['discrepancies']) ? (doc['discrepancies'] as unknown[]).filter(isRecord) : []
     return {
       file: name,
       generatedAt: typeof doc['generatedAt'] === 'string' ? doc['generatedAt'] : new Date(s.mtimeMs).toISOString(),
@@ -353,7 +355,7 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
         response: { 200: anyObject, ...errorResponses, 501: errorSchema },
       },
     },
-    async (request) => {
+    async (request): Promise<ReconciliationRuns> => {
       const limit = parseLimit(request.query.limit, 20, 200)
       if (deps.dataDir === undefined) throw new ApiError(501, 'NOT_AVAILABLE', 'this server has no data directory: reconciliation reports are not listed')
       const dir = join(deps.dataDir, 'reports', 'reconciliation')

@@ -6,7 +6,7 @@ import { LineChart } from '../chart'
 import { KillSwitchControl } from '../kill-switch'
 import { useLive } from '../live'
 import { CancelAll, CancelOrderButton, OrderTicket } from '../orders'
-import type { Fill, Order, OrdersList, PositionsList, ReconciliationRun, RiskStatus, StatusView } from '../types'
+import type { Fill, Order, OrdersList, PositionsList, ReconciliationRuns, RiskStatus, StatusView } from '../types'
 import { Badge, Bar, ErrorBanner, Loaded, Num, Panel, Table, Time, levelOf } from '../ui'
 import type { Column } from '../ui'
 
@@ -33,7 +33,7 @@ export function Overview({ canOperate, theme }: { canOperate: boolean; theme: st
   const orders = useResource<OrdersList>('/orders', 2_000)
   const fills = useResource<{ fills: Fill[] }>('/fills?limit=20', 5_000)
   const alerts = useResource<{ recent: { at: number; name: string; level: string; detail: string }[]; firing: unknown[] }>('/alerts', 5_000)
-  const recon = useResource<{ runs: ReconciliationRun[] }>('/reconciliation/runs?limit=1', 10_000)
+  const recon = useResource<ReconciliationRuns>('/reconciliation/runs?limit=1', 10_000)
 
   // A kill switch change refetches at once what it changes.
   const ksSeen = useRef(live.killSwitch)

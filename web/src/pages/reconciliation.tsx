@@ -3,11 +3,11 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { api, useResource } from '../api'
 import { reportError } from '../toasts'
-import type { ReconciliationRun } from '../types'
+import type { ReconciliationRuns } from '../types'
 import { Badge, Loaded, Panel, Table, Time, brief, levelOf } from '../ui'
 
 export function Reconciliation({ canOperate }: { canOperate: boolean }): JSX.Element {
-  const runs = useResource<{ dir: string; total: number; runs: ReconciliationRun[] }>('/reconciliation/runs?limit=50', 15_000)
+  const runs = useResource<ReconciliationRuns>('/reconciliation/runs?limit=50', 15_000)
   const [busy, setBusy] = useState(false)
   const [result, setResult] = useState<string>('')
 

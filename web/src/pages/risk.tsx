@@ -60,7 +60,7 @@ export function Risk(): JSX.Element {
           columns={[
             { key: 'name', label: 'Monitor', render: (m) => m.name },
             { key: 'level', label: 'Level', render: (m) => <Badge level={levelOf(m.level)}>{m.level}</Badge> },
-            { key: 'use', label: 'Value vs critical', render: (m) => <Bar pct={m.critical === 0 ? null : (m.value / m.critical) * 100} label={`${m.name} against its critical level`} /> },
+            { key: 'use', label: 'Value vs critical', render: (m) => <Bar pct={m.critical === undefined || m.critical === 0 ? null : (m.value / m.critical) * 100} label={`${m.name} against its critical level`} /> },
             { key: 'detail', wrap: true, label: 'Detail', render: (m) => <span class="small muted">{m.detail}</span> },
           ]}
         />
