@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
+import { dec } from '../src/model/index.js'
 
 const CANDLES = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
 const dir = mkdtempSync(join(tmpdir(), 'sofia-backtests-api-'))
@@ -86,6 +87,20 @@ describe('backtests over the operator API', () => {
     const report = run['report'] as Record<string, unknown>
     for (const key of ['events', 'fills', 'netPnl', 'fees', 'finalEquity', 'orders', 'positions', 'balances']) expect(report[key], key).toEqual(expected[key])
     expect(report['fills']).toBeGreaterThan(0)
+
+    // Its equity curve and every fill, for the page's chart and table: the fills add up to the report's position
+    // and fee-less volume, the curve ends at the report's final equity.
+    const series = run['series'] as { currency: string; equity: { t: number; equity: string }[]; fills: { side: string; price: string; amount: string; symbol: string }[]; fillsLeftOut: number }
+    expect(series.fills).toHaveLength(report['fills'] as number)
+    expect(series.fillsLeftOut).toBe(0)
+    const net = series.fills.reduce((sum, f) => (f.side === 'buy' ? sum.add(f.amount) : sum.sub(f.amount)), dec(0))
+    const positions = report['positions'] as { amount: string }[]
+    expect(net.toString()).toBe(positions.reduce((sum, p) => sum.add(p.amount), dec(0)).toString())
+    const volume = series.fills.reduce((sum, f) => sum.add(dec(f.price).mul(f.amount)), dec(0))
+    expect(volume.toString()).toBe(dec(report['volume'] as string).toString())
+    expect(series.equity.length).toBeGreaterThan(1)
+    expect(series.equity.at(-1)!.equity).toBe(report['finalEquity'])
+    expect(series.currency).toBe(report['currency'])
 
     const after = (await call('GET', '/backtests', tokens['viewer']!)).json
     expect((after['runs'] as { id: string; status: string; summary: Record<string, unknown> }[])[0]).toMatchObject({ id, status: 'done', summary: { netPnl: expected['netPnl'], fills: expected['fills'] } })

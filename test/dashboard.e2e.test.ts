@@ -483,6 +483,9 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       const net = page.getByTestId('backtest-net')
       const full = (await net.getAttribute('title')) ?? ((await net.textContent()) ?? '').split(/\s/)[0]!.replaceAll(',', '')
       expect(full).toBe(run.report.netPnl)
+      // Its equity curve drawn, and its fills listed.
+      await page.getByTestId('backtest-equity').locator('canvas').first().waitFor({ timeout: 10_000 })
+      expect(await page.getByRole('table', { name: /^Fills, newest first/ }).locator('tbody tr').count()).toBe(Math.min(200, run.report.fills))
     } finally {
       await page.close()
     }

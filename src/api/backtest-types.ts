@@ -3,9 +3,9 @@
  * The answers of the backtest routes (`GET /backtests`, `GET /backtests/:id`). Types only, importing nothing but
  * the report's own types: the dashboard's Backtests page imports them as they are.
  */
-import type { BacktestReport } from '../system/report-types.js'
+import type { BacktestReport, BacktestSeries } from '../system/report-types.js'
 
-export type { BacktestReport } from '../system/report-types.js'
+export type { BacktestReport, BacktestSeries, SeriesFill } from '../system/report-types.js'
 
 /** One run as kept in `<data-dir>/backtests/<id>.json` (`GET /backtests/:id`). */
 export interface BacktestRun {
@@ -19,13 +19,15 @@ export interface BacktestRun {
   readonly finishedAt?: number
   readonly error?: string
   readonly report?: BacktestReport
+  /** Its equity curve and fills (`GET /backtests/:id` only; kept beside the run as `<id>.series.json`). */
+  readonly series?: BacktestSeries
 }
 
 /** The figures of a run's report that the list shows. */
 export type BacktestSummary = Pick<BacktestReport, 'currency' | 'from' | 'to' | 'events' | 'netPnl' | 'fees' | 'fills' | 'winRate' | 'sharpe' | 'maxDrawdownPct' | 'orders'>
 
 /** A run in the list: without its report, with its summary once done. */
-export type BacktestRunListed = Omit<BacktestRun, 'report'> & { readonly summary?: BacktestSummary }
+export type BacktestRunListed = Omit<BacktestRun, 'report' | 'series'> & { readonly summary?: BacktestSummary }
 
 /** `GET /backtests`. */
 export interface BacktestList {

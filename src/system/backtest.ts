@@ -9,10 +9,17 @@ import { backtestRisk, buildSession } from './build-session.js'
 import type { BacktestConfig, Session } from './build-session.js'
 import { buildReport, runPerformance } from './report.js'
 import type { BacktestReport, RunPerformance } from './report.js'
+import type { BacktestSeries, SeriesFill } from './report-types.js'
 import { SYNTHETIC } from './session.js'
 import type { Trader } from './trader.js'
 
-export type BacktestOptions = Omit<BacktestConfig, 'kind'>
+export interface BacktestOptions extends Omit<BacktestConfig, 'kind'> {
+  /** Also keep the equity curve and the fills for charts (`result.series`). */
+  readonly series?: boolean
+}
+
+/** How many fills a run's series lists at most (a chart's worth; the report counts them all). */
+export const MAX_SERIES_FILLS = 5_000
 
 export interface BacktestResult {
   readonly report: BacktestReport
@@ -20,12 +27,27 @@ export interface BacktestResult {
   /** Read counters per file (bad rows skipped with --skip-bad-rows are reported here). */
   readonly dataStats: readonly { readonly path: string; readonly stats: ReadStats }[]
   readonly trader: Trader
+  /** With `series`: the equity curve and the fills. */
+  readonly series?: BacktestSeries
 }
 
 export async function runBacktest(options: BacktestOptions): Promise<BacktestResult> {
-  const session = await buildSession({ kind: 'backtest', ...options })
+  const { series, ...config } = options
+  const session = await buildSession({ kind: 'backtest', ...config })
+  const fills: SeriesFill[] = []
+  let fillsLeftOut = 0
+  if (series === true) {
+    session.subscribe('fill', ({ order, trade }) => {
+      if (fills.length >= MAX_SERIES_FILLS) fillsLeftOut++
+      else fills.push({ t: trade.timestamp, strategyId: order.strategyId, venue: trade.venue, symbol: trade.symbol, side: trade.side, price: trade.price.toString(), amount: trade.amount.toString() })
+    })
+  }
   const { stats } = await session.start()
-  return resultOf(session, stats, { seed: options.seed, monitors: Object.keys(backtestRisk(options).monitors) })
+  const result = resultOf(session, stats, { seed: options.seed, monitors: Object.keys(backtestRisk(options).monitors) })
+  if (series !== true) return result
+  const ledger = session.trader.ledger
+  const equity = ledger.equityCurve().map((p) => ({ t: p.timestamp, equity: p.equity.toString(), drawdown: p.drawdown.toString() }))
+  return { ...result, series: { currency: ledger.reportingCurrency, equity, fills, fillsLeftOut } }
 }
 
 /** The report of a finished backtest or paper session: what ran, on what data, and how it did. */

@@ -47,3 +47,24 @@ export interface BacktestReport {
   /** The ledger identity was verified exactly at the end of the run. */
   readonly ledgerVerified: true
 }
+
+/** A backtest's equity curve and fills, for charts (`sofia backtest --series FILE`, a dashboard run). */
+export interface BacktestSeries {
+  readonly currency: string
+  /** Evenly thinned over a long run (as the ledger keeps it), oldest first. */
+  readonly equity: readonly { readonly t: number; readonly equity: string; readonly drawdown: string }[]
+  /** The first MAX_SERIES_FILLS fills, oldest first. */
+  readonly fills: readonly SeriesFill[]
+  /** Fills past MAX_SERIES_FILLS, counted but not listed. */
+  readonly fillsLeftOut: number
+}
+
+export interface SeriesFill {
+  readonly t: number
+  readonly strategyId: string
+  readonly venue: string
+  readonly symbol: string
+  readonly side: string
+  readonly price: string
+  readonly amount: string
+}

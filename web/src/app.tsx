@@ -37,7 +37,7 @@ const PAGES = [
   { id: 'reconciliation', title: 'Reconciliation', view: (p: PageProps) => <Reconciliation canOperate={p.canOperate} /> },
   { id: 'audit', title: 'Audit', view: () => <Audit /> },
   { id: 'canary', title: 'Canary', view: () => <Canary /> },
-  { id: 'backtests', title: 'Backtests', view: (p: PageProps) => <Backtests canOperate={p.canOperate} /> },
+  { id: 'backtests', title: 'Backtests', view: (p: PageProps) => <Backtests canOperate={p.canOperate} theme={p.theme} /> },
   { id: 'logs', title: 'Logs', view: () => <Logs /> },
   { id: 'cluster', title: 'Cluster', view: () => <Cluster /> },
 ] as const satisfies readonly { id: string; title: string; view: (p: PageProps) => JSX.Element }[]

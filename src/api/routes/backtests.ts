@@ -5,8 +5,8 @@
  * - `POST /backtests` (operator): a built-in strategy over the synthetic market or a data file in
  *   `<data-dir>/data/`, with parameters; answers 202 with the run's id, 409 while another run is going.
  * - `GET /backtests` (viewer): the runs, newest first, with their summaries; the data files and strategies there are.
- * - `GET /backtests/:id` (viewer): one run with its whole report.
- * Each run is kept as `<data-dir>/backtests/<id>.json`.
+ * - `GET /backtests/:id` (viewer): one run with its whole report, its equity curve and its fills.
+ * Each run is kept as `<data-dir>/backtests/<id>.json`, its equity curve and fills beside it as `<id>.series.json`.
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify'
 import { STRATEGIES, strategyParamNames } from '../../strategy/index.js'
 import { actorOf } from '../auth.js'
 import type { BacktestList, BacktestRun, BacktestRunListed } from '../backtest-types.js'
-import type { BacktestReport } from '../backtest-types.js'
+import type { BacktestReport, BacktestSeries } from '../backtest-types.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
 import { anyObject, errorResponses } from '../schemas.js'
@@ -56,6 +56,11 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const file = join(need().runs, `${id}.json`)
     return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as BacktestRun) : undefined
   }
+  const seriesFile = (id: string): string => join(need().runs, `${id}.series.json`)
+  const loadSeries = async (id: string): Promise<BacktestSeries | undefined> => {
+    const file = seriesFile(id)
+    return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as BacktestSeries) : undefined
+  }
   const dataFiles = async (): Promise<string[]> => {
     const { files } = need()
     return existsSync(files) ? (await readdir(files, { withFileTypes: true })).filter((d) => d.isFile() && FILE.test(d.name)).map((d) => d.name).sort() : []
@@ -73,7 +78,7 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async (): Promise<BacktestList> => {
       const { runs } = need()
-      const names = existsSync(runs) ? (await readdir(runs)).filter((f) => f.endsWith('.json')) : []
+      const names = existsSync(runs) ? (await readdir(runs)).filter((f) => f.endsWith('.json') && !f.endsWith('.series.json')) : []
       const all = (await Promise.all(names.map(async (f) => JSON.parse(await readFile(join(runs, f), 'utf8')) as BacktestRun)))
         // A run left 'running' by a server that has stopped since never finished.
         .map((r): BacktestRun => (r.status === 'running' && r.id !== running ? { ...r, status: 'failed', error: 'the server stopped during the run' } : r))
@@ -92,16 +97,17 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'One backtest run with its whole report (the JSON of `sofia backtest --json`)',
+        summary: 'One backtest run with its whole report (the JSON of `sofia backtest --json`), its equity curve and its fills (the first 5000)',
         tags: ['backtests'],
         params: { type: 'object', properties: { id: { type: 'string', pattern: ID.source } }, required: ['id'] },
         response: { 200: anyObject, ...errorResponses },
       },
     },
-    async (request) => {
+    async (request): Promise<BacktestRun> => {
       const run = await load(request.params.id)
       if (run === undefined) throw new ApiError(404, 'NOT_FOUND', `no backtest ${request.params.id}`)
-      return run
+      const series = run.status === 'done' ? await loadSeries(run.id) : undefined
+      return series === undefined ? run : { ...run, series }
     },
   )
 
@@ -140,7 +146,7 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const run: BacktestRun = { id: randomUUID(), strategy, data, params, actor: actorOf(request), startedAt: Date.now(), status: 'running' }
       running = run.id
       await save(run)
-      const args = [CLI, 'backtest', '--strategy', strategy, '--data', data === 'synthetic' ? 'synthetic' : join(files, data), '--store', 'none', '--json']
+      const args = [CLI, 'backtest', '--strategy', strategy, '--data', data === 'synthetic' ? 'synthetic' : join(files, data), '--store', 'none', '--json', '--series', seriesFile(run.id)]
       for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`)
       execFile(process.execPath, args, { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 26, cwd: dataDir }, (error, stdout, stderr) => {
         let done: BacktestRun

@@ -31,6 +31,7 @@ interface BacktestFlags {
   log?: boolean
   json?: boolean
   out?: string
+  series?: string
   store?: string
   dataDir?: string
   config?: string
@@ -61,6 +62,7 @@ export function registerBacktest(program: Command): void {
     .option('--log', "print the strategies' ctx.log lines and alerts to stderr, with the simulated time")
     .option('--json', 'print the report as one JSON object')
     .option('--out <file>', 'also write the report (without wall-clock figures) as JSON to this file')
+    .option('--series <file>', 'also write the equity curve and the fills (the first 5000) as JSON to this file, for charts')
     .option('--store <file|memory|none>', "record the run's orders, fills and audit chain in this SQLite file (replaced each run), 'memory', or 'none'")
     .option('--data-dir <dir>', 'data directory; the default --store is <dir>/backtest.db (default $SOFIA_HOME or ./var)')
     .option('--config <file>', 'configuration file with risk limits (default ./sofia.yaml when present)')
@@ -87,10 +89,12 @@ export function registerBacktest(program: Command): void {
         ...(flags.latencyMs !== undefined ? { latencyMs: parseNonNegativeNumber('--latency-ms', flags.latencyMs) } : {}),
         ...(flags.skipBadRows === true ? { skipBadRows: true } : {}),
         balances: keyValues('--balance', flags.balance),
+        ...(flags.series !== undefined ? { series: true } : {}),
         ...(flags.log === true ? { onLog: (line: string) => void process.stderr.write(`${line}\n`) } : {}),
       })
       await store?.close()
       if (flags.out !== undefined) await writeFile(flags.out, `${JSON.stringify(result.report, null, 2)}\n`)
+      if (flags.series !== undefined) await writeFile(flags.series, `${JSON.stringify(result.series)}\n`)
       process.stdout.write(flags.json === true ? `${JSON.stringify(reportJson(result))}\n` : formatReport(result))
     })
 }

@@ -1,12 +1,14 @@
 // Backtests: run a built-in strategy over the synthetic market or a data file of the server's data directory
-// (operators), follow the runs, and read a run's report: P&L, fills, Sharpe, drawdown, what was not traded and why.
+// (operators), follow the runs, and read a run's report: P&L, fills, Sharpe, drawdown, what was not traded and why,
+// its equity curve and its fills.
 import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { api, useResource } from '../api'
+import { LineChart } from '../chart'
 import { pushToast, reportError } from '../toasts'
 import { Badge, Loaded, Num, Panel, Table, Time, onSubmitDo } from '../ui'
 // The server's own types of these answers (type-only files with no runtime imports).
-import type { BacktestList, BacktestRun } from '../../../src/api/backtest-types'
+import type { BacktestList, BacktestRun, SeriesFill } from '../../../src/api/backtest-types'
 
 const STATUS_BADGE = { running: 'info', done: 'ok', failed: 'crit' } as const
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`)
@@ -71,7 +73,10 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
   )
 }
 
-function RunReport({ id }: { id: string }): JSX.Element {
+/** How many of a run's fills the table shows (the newest). */
+const FILLS_SHOWN = 200
+
+function RunReport({ id, theme }: { id: string; theme: string }): JSX.Element {
   const res = useResource<BacktestRun>(`/backtests/${id}`, 2_000)
   return (
     <Loaded res={res}>
@@ -126,6 +131,34 @@ function RunReport({ id }: { id: string }): JSX.Element {
                 { key: 'n', label: 'Orders', num: true, render: ([, n]) => n },
               ]}
             />
+            {run.series !== undefined ? (
+              <>
+                <h3>Equity ({run.series.currency})</h3>
+                <div data-testid="backtest-equity">
+                  <LineChart
+                    theme={theme}
+                    height={200}
+                    label={`equity (${run.series.currency})`}
+                    points={run.series.equity.map((p) => [p.t / 1000, Number(p.equity)] as const)}
+                    empty="The run sampled its equity fewer than two times."
+                  />
+                </div>
+                <Table
+                  rows={run.series.fills.slice(-FILLS_SHOWN).reverse()}
+                  rowKey={(f: SeriesFill, i: number) => `${f.t}-${i}`}
+                  empty="The run made no fill."
+                  caption={`Fills, newest first (${Math.min(FILLS_SHOWN, run.series.fills.length)} of ${r.fills}${run.series.fillsLeftOut > 0 ? `; the first ${run.series.fills.length} kept` : ''})`}
+                  columns={[
+                    { key: 't', label: 'Time', render: (f) => <Time ms={f.t} /> },
+                    { key: 'strategy', label: 'Strategy', render: (f) => f.strategyId },
+                    { key: 'market', label: 'Market', render: (f) => `${f.venue}:${f.symbol}` },
+                    { key: 'side', label: 'Side', render: (f) => f.side },
+                    { key: 'price', label: 'Price', num: true, render: (f) => <Num value={f.price} /> },
+                    { key: 'amount', label: 'Amount', num: true, render: (f) => <Num value={f.amount} /> },
+                  ]}
+                />
+              </>
+            ) : null}
           </div>
         )
       }}
@@ -133,7 +166,7 @@ function RunReport({ id }: { id: string }): JSX.Element {
   )
 }
 
-export function Backtests({ canOperate }: { canOperate: boolean }): JSX.Element {
+export function Backtests({ canOperate, theme }: { canOperate: boolean; theme: string }): JSX.Element {
   const res = useResource<BacktestList>('/backtests', 2_000)
   const [selected, setSelected] = useState<string | undefined>(undefined)
   return (
@@ -182,7 +215,7 @@ export function Backtests({ canOperate }: { canOperate: boolean }): JSX.Element 
             </Panel>
             {selected !== undefined ? (
               <Panel title="Report">
-                <RunReport id={selected} />
+                <RunReport id={selected} theme={theme} />
               </Panel>
             ) : null}
           </>
