@@ -8,50 +8,30 @@
  * `search_path` is set in the connection's startup options, so every pooled connection is in the right
  * schema from its first statement (a `SET` after connect could race the first query).
  */
-import type { Pool, PoolClient, QueryResultRow } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import { InputError, InvariantViolation } from '../model/index.js'
 import type { OrderSide } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
-  ANCHOR_TYPES,
   AUDIT,
   DEPOSITS,
   FILLS,
-  OPEN_STATES,
   ORDERS,
   REPORTS,
   STATE,
   STRATEGY_VERSIONS,
-  auditConditions,
   auditFromRow,
   auditHeadFromRow,
   checkAuditContinuity,
-  depositFromRow,
   duplicateFill,
   encodeBatch,
-  fillConditions,
-  fillFromRow,
   fillRowKey,
-  fromJson,
-  orderFromRow,
-  reportFromRow,
-  stateFromRow,
-  strategyVersionFromRow,
 } from './rows.js'
-import type { Cell, Condition, DbRow, EncodedBatch, Row, TableSpec } from './rows.js'
-import type {
-  AuditRange,
-  FillFilter,
-  Store,
-  StoredAuditRecord,
-  StoredDeposit,
-  StoredFill,
-  StoredOrder,
-  StoredReport,
-  StoredStrategyVersion,
-  WriteBatch,
-} from './store.js'
+import type { Cell, DbRow, EncodedBatch, Row, TableSpec } from './rows.js'
+import { SqlReads } from './sql-reads.js'
+import type { SqlDialect } from './sql-reads.js'
+import type { Store, StoredAuditRecord, WriteBatch } from './store.js'
 
 export interface PostgresStoreOptions {
   /** Schema holding Sofia's tables (lower-case identifier). Default `public`. */
@@ -134,12 +114,13 @@ function rowsJson(spec: TableSpec, rows: readonly Row[]): [string] {
   return [JSON.stringify(objects)]
 }
 
-/** A filter's conditions as WHERE clauses, their values appended to `params` as `$n` (cast when `cast` is given). */
-function whereClauses(conditions: readonly Condition[], params: Cell[], cast = ''): string[] {
-  return conditions.map((c) => `${c.column} ${c.op} $${params.push(c.value)}${cast}`)
+/** PostgreSQL's placeholders are numbered and untyped (a keyset tuple must be cast); text sorts by bytes only with COLLATE "C". */
+const POSTGRES: SqlDialect = {
+  param: (n, bigint = false) => `$${n}${bigint ? '::bigint' : ''}`,
+  text: (column) => `${column} COLLATE "C"`,
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore extends SqlReads implements Store {
   readonly kind = 'postgres' as const
   readonly location: string
   readonly schema: string
@@ -155,6 +136,7 @@ export class PostgresStore implements Store {
     schema: string,
     options: PostgresStoreOptions,
   ) {
+    super(POSTGRES)
     this.server = server
     this.schema = schema
     this.location = schema === 'public' ? server : `${server}?schema=${schema}`
@@ -210,10 +192,10 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async query<R extends QueryResultRow = DbRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  protected async rows(sql: string, params: readonly Cell[] = []): Promise<DbRow[]> {
     const client = await this.connect()
     try {
-      return (await client.query<R>(sql, params)).rows
+      return (await client.query<DbRow>(sql, [...params])).rows
     } finally {
       client.release()
     }
@@ -377,110 +359,6 @@ export class PostgresStore implements Store {
     if (e.reports.length > 0) await client.query(insertSql(REPORTS), rowsJson(REPORTS, e.reports))
   }
 
-  async loadOrders(filter?: { readonly openOnly?: boolean }): Promise<StoredOrder[]> {
-    const open = filter?.openOnly === true
-    const rows = await this.query(
-      `SELECT * FROM orders ${open ? 'WHERE state = ANY($1::text[])' : ''} ORDER BY created_at, client_order_id COLLATE "C"`,
-      open ? [OPEN_STATES] : [],
-    )
-    return rows.map(orderFromRow)
-  }
-
-  /** Keyset pages on (timestamp, id), one short query each: no cursor or connection held between pages. */
-  async *iterateFills(filter: FillFilter = {}, batchSize = 1000): AsyncIterable<StoredFill[]> {
-    const params: Cell[] = []
-    const where = whereClauses(fillConditions(filter), params)
-    const at = params.length
-    where.push(`(timestamp, id) > ($${at + 1}::bigint, $${at + 2}::bigint)`)
-    const sql = `SELECT * FROM fills WHERE ${where.join(' AND ')} ORDER BY timestamp, id LIMIT $${at + 3}`
-    let cursor: [number, string] = [Number.MIN_SAFE_INTEGER, '0']
-    for (;;) {
-      const rows = await this.query(sql, [...params, ...cursor, batchSize])
-      const last = rows[rows.length - 1]
-      if (last === undefined) return
-      cursor = [Number(last['timestamp']), String(last['id'])]
-      yield rows.map(fillFromRow)
-      if (rows.length < batchSize) return
-    }
-  }
-
-  async countFills(filter: FillFilter = {}): Promise<number> {
-    const params: Cell[] = []
-    const where = whereClauses(fillConditions(filter), params)
-    const rows = await this.query(
-      `SELECT COUNT(*) AS n FROM fills ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
-      params,
-    )
-    return Number(rows[0]?.['n'] ?? 0)
-  }
-
-  async loadDeposits(): Promise<StoredDeposit[]> {
-    return (await this.query('SELECT * FROM deposits ORDER BY id')).map(depositFromRow)
-  }
-
-  async getState<T = unknown>(key: string): Promise<T | undefined> {
-    const row = (await this.query('SELECT value FROM state WHERE key = $1', [key]))[0]
-    return row === undefined ? undefined : (fromJson(row['value']) as T)
-  }
-
-  async loadState(): Promise<Map<string, unknown>> {
-    const rows = await this.query('SELECT key, value FROM state ORDER BY key COLLATE "C"')
-    return new Map(rows.map(stateFromRow))
-  }
-
-  async loadSequences(): Promise<Map<string, number>> {
-    const rows = await this.query('SELECT strategy_id, next FROM sequences ORDER BY strategy_id COLLATE "C"')
-    return new Map(rows.map((r) => [String(r['strategy_id']), Number(r['next'])]))
-  }
-
-  async loadStrategyVersions(strategy?: string): Promise<StoredStrategyVersion[]> {
-    const rows = await this.query(
-      `SELECT * FROM strategy_versions ${strategy === undefined ? '' : 'WHERE strategy = $1'}
-       ORDER BY strategy COLLATE "C", created_at, version COLLATE "C"`,
-      strategy === undefined ? [] : [strategy],
-    )
-    return rows.map(strategyVersionFromRow)
-  }
-
-  async loadReports(kind?: string): Promise<StoredReport[]> {
-    const rows = await this.query(
-      `SELECT * FROM reports ${kind === undefined ? '' : 'WHERE kind = $1'}
-       ORDER BY kind COLLATE "C", date COLLATE "C", path COLLATE "C"`,
-      kind === undefined ? [] : [kind],
-    )
-    return rows.map(reportFromRow)
-  }
-
-  async auditHead(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
-    return auditHeadFromRow((await this.query('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'))[0])
-  }
-
-  async countAudit(): Promise<number> {
-    return Number((await this.query('SELECT COUNT(*) AS n FROM audit'))[0]?.['n'] ?? 0)
-  }
-
-  /** Keyset pages on seq. `toSeq` is inclusive, `toTs` exclusive. */
-  async *iterateAudit(range: AuditRange = {}, batchSize = 1000): AsyncIterable<StoredAuditRecord[]> {
-    const params: Cell[] = [0]
-    const where = ['seq > $1::bigint']
-    where.push(...whereClauses(auditConditions(range), params, '::bigint'))
-    const sql = `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${params.length + 1}`
-    let cursor = (range.fromSeq ?? 1) - 1
-    for (;;) {
-      params[0] = cursor
-      const rows = await this.query(sql, [...params, batchSize])
-      const last = rows[rows.length - 1]
-      if (last === undefined) return
-      cursor = Number(last['seq'])
-      yield rows.map(auditFromRow)
-      if (rows.length < batchSize) return
-    }
-  }
-
-  async auditAnchors(): Promise<StoredAuditRecord[]> {
-    return (await this.query(`SELECT * FROM audit WHERE ${ANCHOR_TYPES} ORDER BY seq`)).map(auditFromRow)
-  }
-
   async truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {
     const client = await this.connect()
     try {
@@ -497,10 +375,6 @@ export class PostgresStore implements Store {
     } finally {
       client.release()
     }
-  }
-
-  async schemaVersion(): Promise<number> {
-    return Number((await this.query('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations'))[0]?.['v'] ?? 0)
   }
 
   async close(): Promise<void> {

@@ -14,45 +14,25 @@ import { InputError } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
 import type { Migration } from './migrations.js'
 import {
-  ANCHOR_TYPES,
   AUDIT,
   DEPOSITS,
   FILLS,
-  OPEN_STATES,
   ORDERS,
   REPORTS,
   STATE,
   STRATEGY_VERSIONS,
-  auditConditions,
   auditFromRow,
   auditHeadFromRow,
   checkAuditContinuity,
-  depositFromRow,
   duplicateFill,
   encodeBatch,
-  fillConditions,
-  fillFromRow,
   fillRowKey,
-  fromJson,
-  orderFromRow,
-  reportFromRow,
   settle,
-  stateFromRow,
-  strategyVersionFromRow,
 } from './rows.js'
-import type { Cell, Condition, DbRow, EncodedBatch, TableSpec } from './rows.js'
-import type {
-  AuditRange,
-  FillFilter,
-  Store,
-  StoredAuditRecord,
-  StoredDeposit,
-  StoredFill,
-  StoredOrder,
-  StoredReport,
-  StoredStrategyVersion,
-  WriteBatch,
-} from './store.js'
+import type { Cell, DbRow, EncodedBatch, TableSpec } from './rows.js'
+import { SqlReads } from './sql-reads.js'
+import type { SqlDialect } from './sql-reads.js'
+import type { Store, StoredAuditRecord, WriteBatch } from './store.js'
 
 export interface SqliteStoreOptions {
   /** Create the file (and its directory) when missing. Default true. */
@@ -131,12 +111,10 @@ function insertSql(spec: TableSpec, prefix: readonly string[] = [], rows = 1): s
   return `${base} ON CONFLICT (${spec.conflictKeys.join(', ')}) DO UPDATE SET ${set.join(', ')}`
 }
 
-/** A filter's conditions as WHERE clauses with `?` parameters, and the parameters. */
-function whereClauses(conditions: readonly Condition[]): { sql: string[]; params: Cell[] } {
-  return { sql: conditions.map((c) => `${c.column} ${c.op} ?`), params: conditions.map((c) => c.value) }
-}
+/** SQLite's placeholders are positional and its text sorts by bytes by default. */
+const SQLITE: SqlDialect = { param: () => '?', text: (column) => column }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends SqlReads implements Store {
   readonly kind = 'sqlite' as const
   readonly location: string
   private readonly db: Database.Database
@@ -149,6 +127,7 @@ export class SqliteStore implements Store {
    * this code can use. Call `migrate()` before use (`openStore` does both).
    */
   constructor(file: string, options: SqliteStoreOptions = {}) {
+    super(SQLITE)
     this.location = file
     this.migrations = options.migrations ?? MIGRATIONS
     const create = options.create !== false
@@ -344,116 +323,8 @@ export class SqliteStore implements Store {
     return settle(fn, (error) => sqliteInputError(this.location, error))
   }
 
-  loadOrders(filter?: { readonly openOnly?: boolean }): Promise<StoredOrder[]> {
-    return this.read(() => {
-      const open = filter?.openOnly === true
-      const where = open ? `WHERE state IN (${OPEN_STATES.map(() => '?').join(', ')})` : ''
-      const rows = this.db
-        .prepare<unknown[], DbRow>(`SELECT * FROM orders ${where} ORDER BY created_at, client_order_id`)
-        .all(...(open ? OPEN_STATES : []))
-      return rows.map(orderFromRow)
-    })
-  }
-
-  /** Keyset pages on (timestamp, id): each page is one short query, so writes may interleave with the iteration. */
-  async *iterateFills(filter: FillFilter = {}, batchSize = 1000): AsyncIterable<StoredFill[]> {
-    const { sql, params } = whereClauses(fillConditions(filter))
-    const where = [...sql, '(timestamp, id) > (?, ?)'].join(' AND ')
-    const stmt = this.db.prepare<unknown[], DbRow>(
-      `SELECT * FROM fills WHERE ${where} ORDER BY timestamp, id LIMIT ?`,
-    )
-    let cursor: [number, number] = [Number.MIN_SAFE_INTEGER, 0]
-    for (;;) {
-      const rows = stmt.all(...params, ...cursor, batchSize)
-      const last = rows[rows.length - 1]
-      if (last === undefined) return
-      cursor = [Number(last['timestamp']), Number(last['id'])]
-      yield rows.map(fillFromRow)
-      if (rows.length < batchSize) return
-    }
-  }
-
-  countFills(filter: FillFilter = {}): Promise<number> {
-    return this.read(() => {
-      const { sql, params } = whereClauses(fillConditions(filter))
-      const where = sql.length > 0 ? `WHERE ${sql.join(' AND ')}` : ''
-      const row = this.db.prepare<unknown[], DbRow>(`SELECT COUNT(*) AS n FROM fills ${where}`).get(...params)
-      return Number(row?.['n'] ?? 0)
-    })
-  }
-
-  loadDeposits(): Promise<StoredDeposit[]> {
-    return this.read(() => this.db.prepare<[], DbRow>('SELECT * FROM deposits ORDER BY id').all().map(depositFromRow))
-  }
-
-  getState<T = unknown>(key: string): Promise<T | undefined> {
-    return this.read(() => {
-      const row = this.db.prepare<[string], DbRow>('SELECT value FROM state WHERE key = ?').get(key)
-      return row === undefined ? undefined : (fromJson(row['value']) as T)
-    })
-  }
-
-  loadState(): Promise<Map<string, unknown>> {
-    return this.read(() => {
-      const rows = this.db.prepare<[], DbRow>('SELECT key, value FROM state ORDER BY key').all()
-      return new Map(rows.map(stateFromRow))
-    })
-  }
-
-  loadSequences(): Promise<Map<string, number>> {
-    return this.read(() => {
-      const rows = this.db.prepare<[], DbRow>('SELECT strategy_id, next FROM sequences ORDER BY strategy_id').all()
-      return new Map(rows.map((r) => [String(r['strategy_id']), Number(r['next'])]))
-    })
-  }
-
-  loadStrategyVersions(strategy?: string): Promise<StoredStrategyVersion[]> {
-    return this.read(() => {
-      const where = strategy === undefined ? '' : 'WHERE strategy = ?'
-      return this.db
-        .prepare<unknown[], DbRow>(`SELECT * FROM strategy_versions ${where} ORDER BY strategy, created_at, version`)
-        .all(...(strategy === undefined ? [] : [strategy]))
-        .map(strategyVersionFromRow)
-    })
-  }
-
-  loadReports(kind?: string): Promise<StoredReport[]> {
-    return this.read(() => {
-      const where = kind === undefined ? '' : 'WHERE kind = ?'
-      return this.db
-        .prepare<unknown[], DbRow>(`SELECT * FROM reports ${where} ORDER BY kind, date, path`)
-        .all(...(kind === undefined ? [] : [kind]))
-        .map(reportFromRow)
-    })
-  }
-
-  auditHead(): Promise<{ readonly seq: number; readonly hash: string } | undefined> {
-    return this.read(() => this.head())
-  }
-
-  countAudit(): Promise<number> {
-    return this.read(() => Number(this.db.prepare<[], DbRow>('SELECT COUNT(*) AS n FROM audit').get()?.['n'] ?? 0))
-  }
-
-  /** Keyset pages on seq (the primary key). `toSeq` is inclusive, `toTs` exclusive. */
-  async *iterateAudit(range: AuditRange = {}, batchSize = 1000): AsyncIterable<StoredAuditRecord[]> {
-    const conditions = whereClauses(auditConditions(range))
-    const sql = ['seq > ?', ...conditions.sql]
-    const params = conditions.params
-    const stmt = this.db.prepare<unknown[], DbRow>(`SELECT * FROM audit WHERE ${sql.join(' AND ')} ORDER BY seq LIMIT ?`)
-    let cursor = (range.fromSeq ?? 1) - 1
-    for (;;) {
-      const rows = stmt.all(cursor, ...params, batchSize)
-      const last = rows[rows.length - 1]
-      if (last === undefined) return
-      cursor = Number(last['seq'])
-      yield rows.map(auditFromRow)
-      if (rows.length < batchSize) return
-    }
-  }
-
-  auditAnchors(): Promise<StoredAuditRecord[]> {
-    return this.read(() => this.db.prepare<[], DbRow>(`SELECT * FROM audit WHERE ${ANCHOR_TYPES} ORDER BY seq`).all().map(auditFromRow))
+  protected rows(sql: string, params: readonly Cell[] = []): Promise<DbRow[]> {
+    return this.read(() => this.db.prepare<unknown[], DbRow>(sql).all(...params))
   }
 
   truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {
@@ -465,12 +336,6 @@ export class SqliteStore implements Store {
           return rows.map(auditFromRow)
         })
         .immediate(),
-    )
-  }
-
-  schemaVersion(): Promise<number> {
-    return this.read(() =>
-      Number(this.db.prepare<[], DbRow>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get()?.['v'] ?? 0),
     )
   }
 
