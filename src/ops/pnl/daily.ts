@@ -23,8 +23,8 @@ import { htmlTable, renderHtml } from './html.js'
 import type { ChartData, HtmlSection } from './html.js'
 import type { MarkTable } from './marks.js'
 import { dayPeriod } from './period.js'
-import { fillRate, pnlJson, roundText, summarizePnl } from './pnl.js'
-import type { PnlRow, PnlSummary } from './pnl.js'
+import { fillRate, pnlJson, pnlTable, roundText, summarizePnl } from './pnl.js'
+import type { PnlSummary } from './pnl.js'
 import { replayPnl } from './replay.js'
 import { PNL_LEGS, legsJson, pnlByLeg } from './legs.js'
 import type { PnlLeg } from './legs.js'
@@ -303,21 +303,8 @@ export function dailyReportJson(r: DailyReport): Record<string, unknown> {
   }
 }
 
-const PNL_HEADER = ['', 'fills', 'realized', 'fees', 'costs', 'net', 'unrealized', 'win rate', 'slip bps']
-
-function pnlCells(r: PnlRow): string[] {
-  return [
-    r.key,
-    String(r.fills),
-    roundText(r.realizedPnl, 4),
-    roundText(r.fees, 4),
-    roundText(r.costs, 4),
-    roundText(r.netPnl, 4),
-    roundText(r.unrealizedPnl, 4),
-    r.winRate === undefined ? '-' : `${(r.winRate * 100).toFixed(1)}%`,
-    roundText(r.slippageBps, 2),
-  ]
-}
+/** The daily report's P&L tables: the columns of `sofia pnl` but volume and order outcomes, reported apart. */
+const DAILY_PNL_COLUMNS = ['', 'fills', 'realized', 'fees', 'costs', 'net', 'unrealized', 'win rate', 'slip bps']
 
 function pct(x: number | undefined): string {
   return x === undefined ? '-' : `${(x * 100).toFixed(1)}%`
@@ -355,9 +342,9 @@ function blocks(r: DailyReport): Block[] {
         `Marks for unrealized P&L: ${r.pnl.marks.source}`,
       ],
     },
-    { title: 'P&L by strategy', table: { header: PNL_HEADER, rows: [...r.pnl.byStrategy.map(pnlCells), pnlCells(t)] } },
-    { title: 'P&L by venue', table: { header: PNL_HEADER, rows: [...r.pnl.byVenue.map(pnlCells), pnlCells(t)] } },
-    { title: 'P&L by symbol', table: { header: PNL_HEADER, rows: [...r.pnl.bySymbol.map(pnlCells), pnlCells(t)] } },
+    { title: 'P&L by strategy', table: pnlTable(r.pnl.byStrategy, t, DAILY_PNL_COLUMNS) },
+    { title: 'P&L by venue', table: pnlTable(r.pnl.byVenue, t, DAILY_PNL_COLUMNS) },
+    { title: 'P&L by symbol', table: pnlTable(r.pnl.bySymbol, t, DAILY_PNL_COLUMNS) },
     {
       title: 'Attribution (net = alpha − slippage + inventory − fees − costs)',
       table: { header: ATTRIBUTION_HEADER, rows: [...r.attribution.byStrategy.map((x) => attributionRowCells(x)), attributionRowCells(a)] },

@@ -314,23 +314,35 @@ export function textTable(header: readonly string[], rows: readonly (readonly st
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n'
 }
 
-const ROW_HEADER = ['', 'fills', 'volume', 'realized', 'fees', 'costs', 'net', 'unrealized', 'win rate', 'slip bps', 'orders ok/fail']
+/** The columns of a P&L table, each with its heading and how a row fills it (amounts rounded for reading). */
+const PNL_COLUMNS: readonly (readonly [string, (r: PnlRow) => string])[] = [
+  ['', (r) => r.key],
+  ['fills', (r) => String(r.fills)],
+  ['volume', (r) => roundText(r.volume, 2)],
+  ['realized', (r) => roundText(r.realizedPnl, 4)],
+  ['fees', (r) => roundText(r.fees, 4)],
+  ['costs', (r) => roundText(r.costs, 4)],
+  ['net', (r) => roundText(r.netPnl, 4)],
+  ['unrealized', (r) => roundText(r.unrealizedPnl, 4)],
+  ['win rate', (r) => (r.winRate === undefined ? '-' : `${(r.winRate * 100).toFixed(1)}%`)],
+  ['slip bps', (r) => roundText(r.slippageBps, 2)],
+  ['orders ok/fail', (r) => `${r.orders.closed}/${r.orders.rejected + r.orders.denied}`],
+]
 
-function rowCells(r: PnlRow): string[] {
-  const failed = r.orders.rejected + r.orders.denied
-  return [
-    r.key,
-    String(r.fills),
-    roundText(r.volume, 2),
-    roundText(r.realizedPnl, 4),
-    roundText(r.fees, 4),
-    roundText(r.costs, 4),
-    roundText(r.netPnl, 4),
-    roundText(r.unrealizedPnl, 4),
-    r.winRate === undefined ? '-' : `${(r.winRate * 100).toFixed(1)}%`,
-    roundText(r.slippageBps, 2),
-    `${r.orders.closed}/${failed}`,
-  ]
+/**
+ * P&L rows as a table of the named columns (every column when none are named), one row per entry and the
+ * totals last: the header and the rows' cells, for text, Markdown and HTML alike.
+ */
+export function pnlTable(
+  rows: readonly PnlRow[],
+  totals: PnlRow,
+  names?: readonly string[],
+): { header: string[]; rows: string[][] } {
+  const columns = names === undefined ? PNL_COLUMNS : PNL_COLUMNS.filter(([name]) => names.includes(name))
+  return {
+    header: columns.map(([name]) => name),
+    rows: [...rows, totals].map((r) => columns.map(([, cell]) => cell(r))),
+  }
 }
 
 /** The P&L summary as text tables (amounts rounded for reading; --json keeps every digit). */
@@ -339,8 +351,10 @@ export function formatPnl(s: PnlSummary): string {
   let out = `P&L ${s.period.label} (UTC ${p.from ?? 'start'} → ${p.to ?? 'end'}) in ${s.currency}\n`
   out += `net ${s.totals.netPnl} = realized ${s.totals.realizedPnl} − fees ${s.totals.fees} − costs ${s.totals.costs}; unrealized ${s.totals.unrealizedPnl?.toString() ?? '0'}\n`
   out += `marks for unrealized P&L: ${s.marks.source}\n`
-  const section = (title: string, rows: readonly PnlRow[]): string =>
-    `\n${title}\n${textTable([title.replace(/^by /, ''), ...ROW_HEADER.slice(1)], [...rows.map(rowCells), rowCells(s.totals)])}`
+  const section = (title: string, rows: readonly PnlRow[]): string => {
+    const table = pnlTable(rows, s.totals)
+    return `\n${title}\n${textTable([title.replace(/^by /, ''), ...table.header.slice(1)], table.rows)}`
+  }
   out += section('by strategy', s.byStrategy)
   out += section('by venue', s.byVenue)
   out += section('by symbol', s.bySymbol)
