@@ -7,7 +7,10 @@ import type { Order, Trade } from '../model/index.js'
 import { optionsToJson } from '../model/index.js'
 import type { StoredFill, StoredOrder } from './store.js'
 
-export function toStoredOrder(o: Order): StoredOrder {
+/** Whose order it is, where, and its terms, decimals as strings: how the store and the API's views begin an order. */
+export type OrderTerms = Pick<StoredOrder, 'clientOrderId' | 'strategyId' | 'venue' | 'symbol' | 'type' | 'side' | 'amount' | 'price'>
+
+export function orderTerms(o: Order): OrderTerms {
   return {
     clientOrderId: o.clientOrderId,
     strategyId: o.strategyId,
@@ -17,6 +20,12 @@ export function toStoredOrder(o: Order): StoredOrder {
     side: o.side,
     amount: o.amount.toString(),
     price: o.price?.toString() ?? null,
+  }
+}
+
+export function toStoredOrder(o: Order): StoredOrder {
+  return {
+    ...orderTerms(o),
     decisionPrice: o.decisionPrice?.toString() ?? null,
     state: o.state,
     venueOrderId: o.venueOrderId ?? null,

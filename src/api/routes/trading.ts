@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { describeEmulated } from '../../execution/index.js'
 import type { EmulatedOrder } from '../../execution/index.js'
 import type { Order } from '../../model/index.js'
+import { orderTerms } from '../../store/index.js'
 import { actorOf } from '../auth.js'
 import type { RouteContext } from '../context.js'
 import { ApiError } from '../errors.js'
@@ -18,14 +19,7 @@ import type { EmulatedOrderView, OrderView, OrdersList, PositionView, PositionsL
 
 export function orderView(o: Order): OrderView {
   return {
-    clientOrderId: o.clientOrderId,
-    strategyId: o.strategyId,
-    venue: o.venue,
-    symbol: o.symbol,
-    type: o.type,
-    side: o.side,
-    amount: o.amount.toString(),
-    price: o.price?.toString() ?? null,
+    ...orderTerms(o),
     filled: o.filled.toString(),
     remaining: o.amount.sub(o.filled).toString(),
     status: o.status,
