@@ -60,39 +60,33 @@ export function storeSink(store: Store, now: () => number = Date.now): AuditSink
 
 /** Inside a session: rows straight to the store, records through the session's persistence. */
 export function sessionSink(store: Store, persistence: Persistence, now: () => number): AuditSink {
+  const audit = (entry: AuditEntry): void => persistence.audit(entry.type, entry.actor, entry.payload)
   const writeSync = store.writeSync?.bind(store)
-  if (writeSync !== undefined) {
-    // SQLite and memory: written at once, so records carry the engine time of the decision they describe.
-    return {
-      store,
-      now,
-      audited: true,
-      synchronous: true,
-      commit: (batch, records) => {
-        try {
-          if (hasRows(batch)) writeSync(batch)
-          for (const r of records) persistence.audit(r.type, r.actor, r.payload)
-          const b = persistence.barrier()
-          return b === undefined ? Promise.resolve() : b
-        } catch (error) {
-          return Promise.reject(error as Error)
+  const commit: AuditSink['commit'] =
+    writeSync === undefined
+      ? async (batch, records) => {
+          if (hasRows(batch)) await store.write(batch)
+          for (const r of records) audit(r)
+          await persistence.flush()
         }
-      },
-      audit: (entry) => persistence.audit(entry.type, entry.actor, entry.payload),
-      flush: () => persistence.flush(),
-    }
-  }
+      : // SQLite and memory: written at once, so records carry the engine time of the decision they describe.
+        (batch, records) => {
+          try {
+            if (hasRows(batch)) writeSync(batch)
+            for (const r of records) audit(r)
+            const b = persistence.barrier()
+            return b === undefined ? Promise.resolve() : b
+          } catch (error) {
+            return Promise.reject(error as Error)
+          }
+        }
   return {
     store,
     now,
     audited: true,
-    synchronous: false,
-    commit: async (batch, records) => {
-      if (hasRows(batch)) await store.write(batch)
-      for (const r of records) persistence.audit(r.type, r.actor, r.payload)
-      await persistence.flush()
-    },
-    audit: (entry) => persistence.audit(entry.type, entry.actor, entry.payload),
+    synchronous: writeSync !== undefined,
+    commit,
+    audit,
     flush: () => persistence.flush(),
   }
 }
