@@ -7,6 +7,23 @@
 
 const SQRT_2PI = Math.sqrt(2 * Math.PI)
 
+/** Hart's numerator and denominator coefficients, highest power first. */
+const HART_N = [
+  3.52624965998911e-2, 0.700383064443688, 6.37396220353165, 33.912866078383, 112.079291497871, 221.213596169931,
+  220.206867912376,
+] as const
+const HART_D = [
+  8.83883476483184e-2, 1.75566716318264, 16.064177579207, 86.7807322029461, 296.564248779674, 637.333633378831,
+  793.826512519948, 440.413735824752,
+] as const
+
+/** The polynomial with these coefficients (highest power first) at x, by Horner's rule. */
+function horner(x: number, coefficients: readonly number[]): number {
+  let y = coefficients[0] ?? 0
+  for (let i = 1; i < coefficients.length; i++) y = y * x + (coefficients[i] as number)
+  return y
+}
+
 /** Φ(z) = P(Z ≤ z) for a standard normal Z. */
 export function normCdf(z: number): number {
   if (Number.isNaN(z)) return Number.NaN
@@ -16,20 +33,7 @@ export function normCdf(z: number): number {
   else {
     const e = Math.exp((-x * x) / 2)
     if (x < 7.07106781186547) {
-      let n = 3.52624965998911e-2 * x + 0.700383064443688
-      n = n * x + 6.37396220353165
-      n = n * x + 33.912866078383
-      n = n * x + 112.079291497871
-      n = n * x + 221.213596169931
-      n = n * x + 220.206867912376
-      let d = 8.83883476483184e-2 * x + 1.75566716318264
-      d = d * x + 16.064177579207
-      d = d * x + 86.7807322029461
-      d = d * x + 296.564248779674
-      d = d * x + 637.333633378831
-      d = d * x + 793.826512519948
-      d = d * x + 440.413735824752
-      c = (e * n) / d
+      c = (e * horner(x, HART_N)) / horner(x, HART_D)
     } else {
       let b = x + 0.65
       b = x + 4 / b
