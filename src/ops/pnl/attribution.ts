@@ -79,15 +79,10 @@ function zeroParts(): Parts {
   return { netPnl: ZERO, alpha: ZERO, slippage: ZERO, inventory: ZERO, fees: ZERO, costs: ZERO, realizedPnl: ZERO, unrealizedChange: ZERO }
 }
 
+const PART_KEYS: readonly (keyof Parts)[] = ['netPnl', 'alpha', 'slippage', 'inventory', 'fees', 'costs', 'realizedPnl', 'unrealizedChange']
+
 function addParts(a: Parts, b: Parts): void {
-  a.netPnl = a.netPnl.add(b.netPnl)
-  a.alpha = a.alpha.add(b.alpha)
-  a.slippage = a.slippage.add(b.slippage)
-  a.inventory = a.inventory.add(b.inventory)
-  a.fees = a.fees.add(b.fees)
-  a.costs = a.costs.add(b.costs)
-  a.realizedPnl = a.realizedPnl.add(b.realizedPnl)
-  a.unrealizedChange = a.unrealizedChange.add(b.unrealizedChange)
+  for (const k of PART_KEYS) a[k] = a[k].add(b[k])
 }
 
 /** alpha − slippage + inventory − fees − costs. */

@@ -87,6 +87,12 @@ function quoteFee(f: StoredFill, part: Decimal): Decimal | undefined {
   return undefined
 }
 
+/** Adds a fill's fee to its trip; a fee in a third currency (undefined) is flagged, not added. */
+function addFee(t: Open, fee: Decimal | undefined): void {
+  if (fee === undefined) t.otherFees = true
+  else t.fees = t.fees.add(fee)
+}
+
 /**
  * Every round trip in `fills` (any order; sorted here by time, then trade id), closed ones and the ones still
  * open at the end, in the order they opened.
@@ -128,9 +134,7 @@ export function roundTrips(fills: readonly StoredFill[]): RoundTrip[] {
       t.position = t.position.add(amount)
       t.entryQty = t.entryQty.add(amount)
       t.entryValue = t.entryValue.add(amount.mul(price))
-      const fee = quoteFee(f, amount)
-      if (fee === undefined) t.otherFees = true
-      else t.fees = t.fees.add(fee)
+      addFee(t, quoteFee(f, amount))
       continue
     }
     // Closing: up to the open position; the rest (a flip) opens the next trip.
@@ -139,8 +143,7 @@ export function roundTrips(fills: readonly StoredFill[]): RoundTrip[] {
     t.exitQty = t.exitQty.add(closing)
     t.exitValue = t.exitValue.add(closing.mul(price))
     const fee = quoteFee(f, closing)
-    if (fee === undefined) t.otherFees = true
-    else t.fees = t.fees.add(fee)
+    addFee(t, fee)
     if (!t.position.isZero()) continue
     out.push({ trip: finish(t, f.timestamp), openedAt: t.openedAt, seq: order.get(t)! })
     open.delete(key)
