@@ -10,13 +10,13 @@ import { resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { InputError, dec } from '../../model/index.js'
 import type { EquitySample } from '../../ledger/index.js'
-import type { DataFormat } from '../../data/index.js'
 import { createStrategy } from '../../strategy/index.js'
 import { SYNTHETIC } from '../../system/index.js'
 import { runOnQueue } from './nats-queue.js'
 import type { QueueOptions } from './nats-queue.js'
 
-export interface SweepOptions {
+/** A sweep: what each worker is given for its runs (but `cwd`, set for queue workers), and the grid to run. */
+export interface SweepOptions extends Omit<SweepWorkerData, 'cwd'> {
   /** `--strategy` as given: a built-in name or a file (resolved again in each worker). */
   readonly strategy: string
   /** The name it resolved to in this thread (validates the grid before any worker starts). */
@@ -24,15 +24,6 @@ export interface SweepOptions {
   readonly grid: Readonly<Record<string, readonly string[]>>
   /** Parameters fixed for every run. */
   readonly params?: Readonly<Record<string, string>>
-  readonly data: readonly string[]
-  /** Format, symbol and venue of the data files, as `sofia backtest --format/--symbol/--venue` (default: detected). */
-  readonly format?: DataFormat
-  readonly symbol?: string
-  readonly venue?: string
-  readonly from?: number
-  readonly to?: number
-  readonly balances?: Readonly<Record<string, string>>
-  readonly strategyDir?: string
   /** Worker threads (default: the cores, at most the number of runs). */
   readonly workers?: number
   /** Run on `sofia worker` processes through this NATS work queue instead of local threads. */
@@ -113,7 +104,7 @@ function run(o: Omit<SweepOptions, 'strategyName' | 'grid'>, tasks: readonly Omi
   return runOnQueue({ ...workerData({ ...o, data }), cwd }, tasks, o.nats, describe)
 }
 
-function workerData(o: Pick<SweepOptions, 'strategy' | 'strategyDir' | 'data' | 'format' | 'symbol' | 'venue' | 'from' | 'to' | 'balances'>): SweepWorkerData {
+function workerData(o: Omit<SweepWorkerData, 'cwd'>): SweepWorkerData {
   return {
     strategy: o.strategy,
     data: o.data,

@@ -24,10 +24,12 @@ export interface SweepTask {
   readonly curve?: { readonly sampleMs: number; readonly from?: number; readonly to?: number }
 }
 
+/** What a worker is given for all its runs: the strategy and the data, as `sofia backtest` takes them. */
 export interface SweepWorkerData {
   readonly strategy: string
   readonly strategyDir?: string
   readonly data: readonly string[]
+  /** Format, symbol and venue of the data files, as `sofia backtest --format/--symbol/--venue` (default: detected). */
   readonly format?: DataFormat
   readonly symbol?: string
   readonly venue?: string
