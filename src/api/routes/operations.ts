@@ -66,27 +66,52 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
     },
   )
 
-  const procedure = (name: string, run: Procedure | undefined, what: string) => async (request: FastifyRequest) => {
-    if (run === undefined) throw new ApiError(501, 'NOT_AVAILABLE', `${name} is not available in this server yet (${what}); use the sofia CLI`)
-    await deps.trader.persistence?.flush()
-    return run((request.body ?? {}) as Record<string, unknown>, actorOf(request))
+  /** An operator procedure the server may not have wired (501, naming what is missing); the session is flushed first. */
+  const procedure = (route: {
+    readonly url: string
+    readonly summary: string
+    readonly tag: string
+    readonly name: string
+    readonly run: Procedure | undefined
+    readonly unwired: string
+  }): void => {
+    const { name, run, unwired } = route
+    app.post(
+      route.url,
+      { config: { access: 'operator' }, schema: { summary: route.summary, tags: [route.tag], body: procedureBody, response: procedureResponses } },
+      async (request: FastifyRequest) => {
+        if (run === undefined) throw new ApiError(501, 'NOT_AVAILABLE', `${name} is not available in this server yet (${unwired}); use the sofia CLI`)
+        await deps.trader.persistence?.flush()
+        return run((request.body ?? {}) as Record<string, unknown>, actorOf(request))
+      },
+    )
   }
 
-  app.post(
-    '/reconciliation/run',
-    { config: { access: 'operator' }, schema: { summary: 'Reconcile internal fills against the venue (operator)', tags: ['reconciliation'], body: procedureBody, response: procedureResponses } },
-    procedure('reconciliation', deps.reconcile?.run, 'src/reconcile is not wired to the API'),
-  )
-  app.post(
-    '/reconciliation/positions',
-    { config: { access: 'operator' }, schema: { summary: 'Reconcile positions and balances against the venue (operator)', tags: ['reconciliation'], body: procedureBody, response: procedureResponses } },
-    procedure('position reconciliation', deps.reconcile?.positions, 'src/reconcile is not wired to the API'),
-  )
-  app.post(
-    '/reports/eod',
-    { config: { access: 'operator' }, schema: { summary: 'Write the end-of-day report (operator)', tags: ['reports'], body: procedureBody, response: procedureResponses } },
-    procedure('the end-of-day report', deps.reports?.eod, 'src/ops reports are not wired to the API'),
-  )
+  const RECONCILE_UNWIRED = 'src/reconcile is not wired to the API'
+  procedure({
+    url: '/reconciliation/run',
+    summary: 'Reconcile internal fills against the venue (operator)',
+    tag: 'reconciliation',
+    name: 'reconciliation',
+    run: deps.reconcile?.run,
+    unwired: RECONCILE_UNWIRED,
+  })
+  procedure({
+    url: '/reconciliation/positions',
+    summary: 'Reconcile positions and balances against the venue (operator)',
+    tag: 'reconciliation',
+    name: 'position reconciliation',
+    run: deps.reconcile?.positions,
+    unwired: RECONCILE_UNWIRED,
+  })
+  procedure({
+    url: '/reports/eod',
+    summary: 'Write the end-of-day report (operator)',
+    tag: 'reports',
+    name: 'the end-of-day report',
+    run: deps.reports?.eod,
+    unwired: 'src/ops reports are not wired to the API',
+  })
 
   app.post(
     '/ws/restart',
