@@ -175,19 +175,25 @@ export function bookKey(strategyId: string, venue: string, symbol: string): stri
   return strategyId + SEP + venue + SEP + symbol
 }
 
-/** A cell while the replay fills it: buys and sells apart. */
-interface CellAcc {
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly day: string
-  fills: number
-  realizedPnl: Decimal
-  fees: Decimal
-  costs: Decimal
-  closingFills: number
-  wins: number
-  losses: number
+/** A cell while the replay fills it: the counts of a PnlCell, with buys and sells apart. */
+interface CellAcc
+  extends Pick<
+    PnlCell,
+    | 'strategyId'
+    | 'venue'
+    | 'symbol'
+    | 'day'
+    | 'fills'
+    | 'realizedPnl'
+    | 'fees'
+    | 'costs'
+    | 'closingFills'
+    | 'wins'
+    | 'losses'
+    | 'fillsWithDecision'
+    | 'adverseFills'
+    | 'orders'
+  > {
   buyCost: Decimal
   sellCost: Decimal
   buyAmount: Decimal
@@ -197,9 +203,6 @@ interface CellAcc {
   sellDecisionCost: Decimal
   buyCostWithDecision: Decimal
   sellCostWithDecision: Decimal
-  fillsWithDecision: number
-  adverseFills: number
-  orders: OrderCounts
 }
 
 function newCell(strategyId: string, venue: string, symbol: string, day: string): CellAcc {
