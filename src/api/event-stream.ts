@@ -5,6 +5,7 @@
  * cannot keep up (more than 1 MB unsent) is disconnected rather than buffered without bound.
  */
 import type { ServerResponse } from 'node:http'
+import { orderTerms } from '../store/index.js'
 import type { Trader } from '../system/index.js'
 import type { AlertSource } from './deps.js'
 import type { SseData } from './wire.js'
@@ -44,14 +45,7 @@ export class EventHub {
     bus.on('order', ({ order, event }) => {
       if (this.clients.size > 0) {
         this.broadcast('order', {
-          clientOrderId: order.clientOrderId,
-          strategyId: order.strategyId,
-          venue: order.venue,
-          symbol: order.symbol,
-          side: order.side,
-          type: order.type,
-          amount: order.amount.toString(),
-          price: order.price?.toString() ?? null,
+          ...orderTerms(order),
           filled: order.filled.toString(),
           state: order.state,
           event: event.type,
