@@ -12,9 +12,9 @@
  * negative when received (funding received). `venue`, `strategyId` and `symbol` are optional tags that place
  * the cost in the P&L breakdowns; untagged costs show under `-`.
  */
-import { readFile } from 'node:fs/promises'
 import type { Decimal } from '../../model/index.js'
 import { InputError, dec } from '../../model/index.js'
+import { readInputFile } from './input-file.js'
 import type { Store } from '../../store/index.js'
 
 export const COST_KINDS = ['network_fee', 'gas', 'withdrawal_fee', 'funding', 'borrow_interest', 'other'] as const
@@ -99,13 +99,7 @@ export function parseCostsJsonl(text: string, file: string): CostRecord[] {
 }
 
 export async function readCostsFile(file: string): Promise<CostRecord[]> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new InputError(`--costs: cannot read ${file}`, { cause: error })
-  }
-  return parseCostsJsonl(text, file)
+  return parseCostsJsonl(await readInputFile('--costs', file), file)
 }
 
 /** Costs recorded in the store state (none when the key is absent). */

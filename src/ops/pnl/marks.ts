@@ -4,8 +4,8 @@
  * at or before the period end; `--marks FILE` overrides them with a JSON object `{"venue:symbol": price}`
  * (price a decimal string or number; a key without a venue, `"BTC/USDT"`, marks that symbol on every venue).
  */
-import { readFile } from 'node:fs/promises'
 import { InputError, dec } from '../../model/index.js'
+import { readInputFile } from './input-file.js'
 import type { Decimal } from '../../model/index.js'
 
 /** "venue:symbol" → price; a bare "symbol" key applies to every venue. */
@@ -44,11 +44,5 @@ export function parseMarks(text: string, file: string): Map<string, Decimal> {
 }
 
 export async function readMarksFile(file: string): Promise<Map<string, Decimal>> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw new InputError(`--marks: cannot read ${file}`, { cause: error })
-  }
-  return parseMarks(text, file)
+  return parseMarks(await readInputFile('--marks', file), file)
 }
