@@ -75,6 +75,19 @@ function matches(r: DbRow, conditions: readonly Condition[]): boolean {
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
+/** Rows in the order `ORDER BY columns` gives on the SQL stores: numbers by value, text by `cmp`. */
+function orderBy(...columns: string[]): (a: DbRow, b: DbRow) => number {
+  return (a, b) => {
+    for (const column of columns) {
+      const x = a[column]
+      const y = b[column]
+      const d = typeof x === 'number' && typeof y === 'number' ? x - y : cmp(String(x), String(y))
+      if (d !== 0) return d
+    }
+    return 0
+  }
+}
+
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const
   readonly location = 'memory'
@@ -138,11 +151,7 @@ export class MemoryStore implements Store {
     this.assertOpen()
     const open = new Set<string>(OPEN_STATES)
     const rows = [...this.orders.values()].filter((r) => filter?.openOnly !== true || open.has(String(r['state'])))
-    rows.sort(
-      (a, b) =>
-        (a['created_at'] as number) - (b['created_at'] as number) ||
-        cmp(String(a['client_order_id']), String(b['client_order_id'])),
-    )
+    rows.sort(orderBy('created_at', 'client_order_id'))
     return Promise.resolve(rows.map(orderFromRow))
   }
 
@@ -186,24 +195,14 @@ export class MemoryStore implements Store {
   loadStrategyVersions(strategy?: string): Promise<StoredStrategyVersion[]> {
     this.assertOpen()
     const rows = [...this.strategyVersions.values()].filter((r) => strategy === undefined || r['strategy'] === strategy)
-    rows.sort(
-      (a, b) =>
-        cmp(String(a['strategy']), String(b['strategy'])) ||
-        (a['created_at'] as number) - (b['created_at'] as number) ||
-        cmp(String(a['version']), String(b['version'])),
-    )
+    rows.sort(orderBy('strategy', 'created_at', 'version'))
     return Promise.resolve(rows.map(strategyVersionFromRow))
   }
 
   loadReports(kind?: string): Promise<StoredReport[]> {
     this.assertOpen()
     const rows = [...this.reports.values()].filter((r) => kind === undefined || r['kind'] === kind)
-    rows.sort(
-      (a, b) =>
-        cmp(String(a['kind']), String(b['kind'])) ||
-        cmp(String(a['date']), String(b['date'])) ||
-        cmp(String(a['path']), String(b['path'])),
-    )
+    rows.sort(orderBy('kind', 'date', 'path'))
     return Promise.resolve(rows.map(reportFromRow))
   }
 
