@@ -2,7 +2,7 @@
  * @module test/helpers
  * Runs the built `sofia` CLI as a child process, the way users run it. `npm test` builds first.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,4 +50,17 @@ export function sofia(
   })
   if (r.error) throw r.error
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** `sofia` without blocking this process, for tests that must answer the CLI meanwhile (a webhook receiver, say). */
+export function sofiaAsync(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += String(d)))
+    child.stderr.on('data', (d: Buffer) => (stderr += String(d)))
+    child.on('error', reject)
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
+  })
 }

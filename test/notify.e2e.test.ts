@@ -13,7 +13,7 @@ import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, cliEnv } from './helpers.js'
+import { CLI, cliEnv, sofiaAsync } from './helpers.js'
 import { startSim, stopSim, waitFor } from './sim.js'
 import type { CliResult } from './helpers.js'
 
@@ -23,17 +23,7 @@ let status = 200
 const received: { path: string; body: string }[] = []
 
 /** The CLI without blocking this process: the receiver here must answer meanwhile. */
-function run(cwd: string, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += String(d)))
-    child.stderr.on('data', (d: Buffer) => (stderr += String(d)))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-  })
-}
+const run = (cwd: string, args: readonly string[]): Promise<CliResult> => sofiaAsync(args, { cwd })
 
 /** A working directory whose config/alerts.yaml has one webhook to the local receiver. */
 function home(minSeverity: string): string {

@@ -5,14 +5,13 @@
  * rules name maxDailyLoss; reports must resolve it from the configuration as `sofia serve` does. Needs
  * `npm run build`.
  */
-import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO, cliEnv } from './helpers.js'
+import { REPO, sofiaAsync } from './helpers.js'
 import type { CliResult } from './helpers.js'
 import { control, startSim, stopSim } from './sim.js'
 import type { Sim } from './sim.js'
@@ -22,17 +21,7 @@ let dir: string
 const env = (extra: Record<string, string> = {}): Record<string, string> => ({ EXCHANGE: 'binance', API_KEY: 'RK', API_SECRET: 'RS', MAX_DAILY_LOSS: '500', ...extra })
 
 /** The CLI as a child process without blocking this process (a webhook receiver here must answer meanwhile). */
-function run(args: readonly string[], extra: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env: cliEnv(env(extra)), stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += String(d)))
-    child.stderr.on('data', (d: Buffer) => (stderr += String(d)))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }))
-  })
-}
+const run = (args: readonly string[], extra: Record<string, string> = {}): Promise<CliResult> => sofiaAsync(args, { cwd: dir, env: env(extra) })
 
 beforeAll(async () => {
   sim = await startSim(['--tick-ms', '50', '--seed', '13', '--symbols', 'BTC/USDT', '--trade-probability', '1', '--api-key', 'RK', '--api-secret', 'RS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
