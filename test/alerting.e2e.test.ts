@@ -3,14 +3,14 @@
  * activated through the API, its notification reaches a local webhook receiver, GET /alerts lists it and
  * GET /slo/status reports the SLOs.
  */
-import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { CLI, cliEnv, sofia } from './helpers.js'
+import { sofia, sofiaAsync } from './helpers.js'
+import { createToken, startServe } from './serve.js'
 
 describe('alert rules in sofia serve', () => {
   const received: { rule?: string; state?: string; severity?: string }[] = []
@@ -45,17 +45,10 @@ describe('alert rules in sofia serve', () => {
       ].join('\n'),
     )
     const dataDir = join(cwd, 'var')
-    const token = sofia(['tokens', 'create', '--name', 'ops', '--role', 'operator', '--json', '--data-dir', dataDir], { cwd })
-    expect(token.code).toBe(0)
-    const bearer = (JSON.parse(token.stdout) as { token: string }).token
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--step-ms', '20'], { cwd, env: cliEnv() })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const bearer = createToken(dataDir, 'ops', 'operator', cwd)
+    const server = await startServe(['--port', '0', '--data-dir', dataDir, '--step-ms', '20'], { cwd })
     try {
-      const deadline = Date.now() + 30_000
-      while (!out.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25))
-      const url = (JSON.parse(out.split('\n')[0]!) as { url: string }).url
+      const url = server.url
       const auth = { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }
       const act = await fetch(`${url}/kill-switch/activate`, { method: 'POST', headers: auth, body: JSON.stringify({ reason: 'alert test' }) })
       expect(act.status).toBe(200)
@@ -74,22 +67,11 @@ describe('alert rules in sofia serve', () => {
       expect(cli.stdout).toMatch(/^order_success\s+\S+\s+objective 0\.99/m)
       expect(sofia(['slo', '--data-dir', dataDir], { cwd }).stderr).toMatch(/SOFIA_TOKEN is not set/)
     } finally {
-      child.kill('SIGTERM')
-      await exited
+      server.child.kill('SIGTERM')
+      await server.exited
     }
   }, 60_000)
 })
-
-function sofiaAsync(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: cliEnv() })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 describe('reports through the configured notifiers', () => {
   it('sends the daily report to the webhook of config/alerts.yaml (and not with --no-send)', async () => {
@@ -111,10 +93,10 @@ describe('reports through the configured notifiers', () => {
       const dataDir = join(cwd, 'var')
       expect(sofia(['paper', '--data-dir', dataDir, '--duration', '1', '--step-ms', '10', '--json'], { cwd }).code).toBe(0)
       // Asynchronous runs: the receiver lives in this process and must keep answering meanwhile.
-      const quiet = await sofiaAsync(['report', 'daily', '--no-send', '--data-dir', dataDir], cwd)
+      const quiet = await sofiaAsync(['report', 'daily', '--no-send', '--data-dir', dataDir], { cwd })
       expect(quiet.code).toBe(0)
       expect(received).toHaveLength(0)
-      const r = await sofiaAsync(['report', 'daily', '--data-dir', dataDir], cwd)
+      const r = await sofiaAsync(['report', 'daily', '--data-dir', dataDir], { cwd })
       expect(r.stderr).toBe('')
       expect(r.code).toBe(0)
       expect(received).toHaveLength(1)

@@ -1,75 +1,30 @@
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO, cliEnv, sofia } from './helpers.js'
+import { REPO, sofia } from './helpers.js'
+import { callApi, createToken, startServe, until } from './serve.js'
+import type { ApiAnswer, Served } from './serve.js'
 
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
   text: string,
 ) => { name: string; type: string; metrics: { labels?: Record<string, string>; value?: string }[] }[]
 
-interface Served {
-  readonly child: ChildProcessWithoutNullStreams
-  readonly url: string
-  readonly stdout: () => string
-  readonly stderr: () => string
-  readonly exited: Promise<number | null>
-}
-
-/** Starts `sofia serve --port 0` and waits for its listening line. */
-async function serve(dataDir: string, extra: readonly string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--step-ms', '20', ...extra], { cwd: dataDir, env: cliEnv() })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const deadline = Date.now() + 30_000
-  while (!out.includes('\n')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  const line = JSON.parse(out.split('\n')[0]!) as { event: string; url: string }
-  expect(line.event).toBe('listening')
-  return { child, url: line.url, stdout: () => out, stderr: () => err, exited }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'sofia-api-'))
 const tokens: Record<string, string> = {}
 let server: Served
 
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+const call = (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> => callApi(server.url, method, path, token, body)
 
 beforeAll(async () => {
   for (const role of ['viewer', 'operator', 'admin']) {
-    const r = sofia(['tokens', 'create', '--name', `e2e-${role}`, '--role', role, '--json', '--data-dir', dir])
-    expect(r.code).toBe(0)
-    tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
+    tokens[role] = createToken(dir, `e2e-${role}`, role)
   }
   // info: a log line per request, so the test can check no token or ticket reaches the log.
-  server = await serve(dir, ['--log-level', 'info'])
+  server = await startServe(['--port', '0', '--data-dir', dir, '--step-ms', '20', '--log-level', 'info'], { cwd: dir })
+  expect(server.line.event).toBe('listening')
 })
 
 afterAll(async () => {

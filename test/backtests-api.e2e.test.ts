@@ -4,23 +4,22 @@
  * by the server is the report `sofia backtest --json` gives for the same file, run on its own. A second run
  * while one is going answers 409; bad input answers 400 naming the field; a viewer may read but not start one.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
 import { dec } from '../src/model/index.js'
+import { SHARED_DATA, sofia } from './helpers.js'
+import { createToken, startServe } from './serve.js'
+import type { Served } from './serve.js'
 
 const CANDLES = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
 const dir = mkdtempSync(join(tmpdir(), 'sofia-backtests-api-'))
 const tokens: Record<string, string> = {}
-let child: ChildProcessWithoutNullStreams | undefined
-let url = ''
+let server: Served | undefined
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url + path, {
+  const res = await fetch(server!.url + path, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -31,30 +30,14 @@ async function call(method: string, path: string, token: string, body?: unknown)
 beforeAll(async () => {
   mkdirSync(join(dir, 'data'))
   copyFileSync(CANDLES, join(dir, 'data', basename(CANDLES)))
-  for (const [name, role] of [['op', 'operator'], ['view', 'viewer']] as const) {
-    const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dir])
-    expect(r.code, r.stderr).toBe(0)
-    tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
-  }
-  const proc = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dir, '--step-ms', '50'], { cwd: dir, env: cliEnv() })
-  child = proc
-  let out = ''
-  let err = ''
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const deadline = Date.now() + 30_000
-  while (!out.includes('\n')) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  url = (JSON.parse(out.split('\n')[0]!) as { url: string }).url
+  for (const [name, role] of [['op', 'operator'], ['view', 'viewer']] as const) tokens[role] = createToken(dir, name, role)
+  server = await startServe(['--port', '0', '--data-dir', dir, '--step-ms', '50'], { cwd: dir })
 })
 
 afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) {
-    const exited = new Promise((resolve) => child!.once('exit', resolve))
-    child.kill('SIGTERM')
-    await exited
+  if (server !== undefined && server.child.exitCode === null) {
+    server.child.kill('SIGTERM')
+    await server.exited
   }
 })
 

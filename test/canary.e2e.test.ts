@@ -14,6 +14,7 @@ import { CANARY_STATE_KEY, StrategyRegistry, parseCanaryConfig, runCanaryBacktes
 import type { CanaryState, IncidentRecord } from '../src/ops/canary/index.js'
 import { spawn } from 'node:child_process'
 import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
+import { startServe } from './serve.js'
 
 const ETH_BTC_5M = join(SHARED_DATA, 'candles/bittrex_ETH-BTC_5m_2018-01-10_2018-01-30.json')
 const XRP_ETH_5M = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
@@ -204,6 +205,22 @@ describe('sofia registry / rollback / canary / validate (CLI)', () => {
   }, 120_000)
 })
 
+/** A `sofia paper` session in another process, once it trades and has renewed its session lease; `stop` ends it. */
+async function paperSession(home: string, work: string): Promise<{ stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+  const deadline = Date.now() + 30_000
+  while (!/\[\s*\d+s\] P&L/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  await new Promise((r) => setTimeout(r, 1_200)) // a heartbeat of the session lease
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM')
+    await exited
+  }
+  return { stop }
+}
+
 describe('automatic rollback in a running sofia serve', () => {
   it('rolls a deployment back when the KILL_SWITCH file appears: every step, audited, incident written', async () => {
     const work = mkdtempSync(join(tmpdir(), 'sofia-autorollback-'))
@@ -214,13 +231,8 @@ describe('automatic rollback in a running sofia serve', () => {
       expect(run(['registry', 'register', '--strategy', 'market-maker', '--strategy-version', v, '--param', 'amount=5', '--skip-validation', '--reason', 'test']).code).toBe(0)
       expect(run(['registry', 'promote', '--strategy', 'market-maker', '--strategy-version', v]).code).toBe(0)
     }
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', home, '--step-ms', '20'], { cwd: work, env: cliEnv() })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const server = await startServe(['--port', '0', '--data-dir', home, '--step-ms', '20'], { cwd: work })
     try {
-      const deadline = Date.now() + 30_000
-      while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
       writeFileSync(join(work, 'KILL_SWITCH'), 'halt\n')
       const freeze = join(work, 'config', 'online_learning_freeze.json')
       const until = Date.now() + 15_000
@@ -228,8 +240,8 @@ describe('automatic rollback in a running sofia serve', () => {
       expect(existsSync(freeze)).toBe(true)
       await new Promise((r) => setTimeout(r, 1_000))
     } finally {
-      child.kill('SIGTERM')
-      await exited
+      server.child.kill('SIGTERM')
+      await server.exited
     }
     const list = JSON.parse(run(['registry', 'list', '--json']).stdout) as { version: string; status: string }[]
     expect(list.map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
@@ -259,21 +271,14 @@ describe('automatic rollback in a running sofia serve', () => {
       expect(run(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', v, '--param', 'fast=2', '--skip-validation', '--reason', 'test']).code).toBe(0)
       expect(run(['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', v]).code).toBe(0)
     }
-    const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const session = await paperSession(home, work)
     let report: { ok: boolean; trigger: string; steps: { step: string; ok: boolean; detail: string }[]; incident: { md: string } }
     try {
-      const deadline = Date.now() + 30_000
-      while (!/\[\s*\d+s\] P&L/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      await new Promise((r) => setTimeout(r, 1_200)) // a heartbeat of the session lease
       const r = run(['rollback', '--reason', 'live fills far from the shadow twin', '--json', '--actor', 'alice'])
       expect(r.code, r.stderr).toBe(0)
       report = JSON.parse(r.stdout) as typeof report
     } finally {
-      child.kill('SIGTERM')
-      await exited
+      await session.stop()
     }
     expect(report.ok).toBe(true)
     expect(report.trigger).toBe('operator')
@@ -307,14 +312,8 @@ describe('operator actions while a session runs are in its audit chain', () => {
     const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
     // No session: the CLI appends the records itself.
     expect(run(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--param', 'fast=2', '--skip-validation', '--reason', 'baseline', '--actor', 'carol']).code).toBe(0)
-    const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
-    let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
+    const session = await paperSession(home, work)
     try {
-      const deadline = Date.now() + 30_000
-      while (!/\[\s*\d+s\] P&L/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      await new Promise((r) => setTimeout(r, 1_200)) // a heartbeat of the session lease
       for (const args of [
         ['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v2', '--param', 'fast=3', '--skip-validation', '--reason', 'faster signal'],
         ['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--reason', 'baseline live'],
@@ -326,8 +325,7 @@ describe('operator actions while a session runs are in its audit chain', () => {
         expect(r.code, r.stderr).toBe(0)
       }
     } finally {
-      child.kill('SIGTERM')
-      await exited
+      await session.stop()
     }
     const store = await openStore({ dataDir: home, create: false })
     try {

@@ -5,8 +5,6 @@
  * against committed reference screenshots (UPDATE_SNAPSHOTS=1 rewrites them), the first paint of the P&L
  * numbers, and responsiveness while the event stream carries 200 events a second.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { get } from 'node:http'
@@ -21,7 +19,9 @@ import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, REPO, cliEnv, sofia } from './helpers.js'
+import { REPO } from './helpers.js'
+import { createToken, startServe } from './serve.js'
+import type { Served } from './serve.js'
 
 /** axe-core's browser build, injected into the pages under test. */
 const AXE_SOURCE = readFileSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
@@ -35,12 +35,6 @@ const MAX_DIFF_RATIO = 0.01
 // CI's .ci/run installs chromium and `npm test` builds first, so there it always runs.
 const haveBrowser = existsSync(CHROMIUM) && existsSync(join(REPO, 'web', 'dist', 'index.html'))
 
-interface Served {
-  readonly child: ChildProcessWithoutNullStreams
-  readonly url: string
-  readonly exited: Promise<number | null>
-}
-
 /** Limits for the Risk page's bars, generous enough never to deny or halt anything. */
 const CONFIG = `risk:
   killSwitch: AUTO
@@ -50,20 +44,8 @@ const CONFIG = `risk:
   maxOpenOrders: 50
 `
 
-async function serve(dataDir: string, extra: readonly string[] = [], port = 0): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--step-ms', '20', ...extra], { cwd: dataDir, env: cliEnv() })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const deadline = Date.now() + 30_000
-  while (!out.includes('\n')) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  const line = JSON.parse(out.split('\n')[0]!) as { event: string; url: string }
-  return { child, url: line.url, exited }
+function serve(dataDir: string, extra: readonly string[] = [], port = 0): Promise<Served> {
+  return startServe(['--port', String(port), '--data-dir', dataDir, '--step-ms', '20', ...extra], { cwd: dataDir })
 }
 
 /** A loopback port free now (for a server that must come back on the same one). */
@@ -82,12 +64,6 @@ async function stop(s: Served | undefined): Promise<void> {
   if (s === undefined || s.child.exitCode !== null) return
   s.child.kill('SIGKILL')
   await s.exited
-}
-
-function token(dataDir: string, name: string, role: string): string {
-  const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dataDir])
-  expect(r.code, r.stderr).toBe(0)
-  return (JSON.parse(r.stdout) as { token: string }).token
 }
 
 function session(): string {
@@ -155,9 +131,9 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
   const report: Record<string, unknown> = {}
 
   beforeAll(async () => {
-    tokens['operator'] = token(dir, 'dash-op', 'operator')
-    tokens['viewer'] = token(dir, 'dash-viewer', 'viewer')
-    tokens['load'] = token(loadDir, 'dash-load', 'operator')
+    tokens['operator'] = createToken(dir, 'dash-op', 'operator')
+    tokens['viewer'] = createToken(dir, 'dash-viewer', 'viewer')
+    tokens['load'] = createToken(loadDir, 'dash-load', 'operator')
     profile = mkdtempSync(join(tmpdir(), 'sofia-chromium-'))
     ;[server, loadServer, context] = await Promise.all([
       serve(dir),
@@ -543,7 +519,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
 
   it('says once that the server is gone, greys and disables everything, and comes back when it answers again', async () => {
     const downDir = session()
-    const downToken = token(downDir, 'dash-down', 'operator')
+    const downToken = createToken(downDir, 'dash-down', 'operator')
     const port = await freePort()
     let down: Served | undefined = await serve(downDir, [], port)
     const page = await context.newPage()

@@ -5,13 +5,13 @@
  * /shadow/rollback takes it back to shadow and POST /ws/restart reconnects the feed, both audited with the
  * operator's token — viewers may read but not act, and SIGTERM ends it with exit 0.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, cliEnv, sofia } from './helpers.js'
+import { sofia } from './helpers.js'
+import { callApi, createToken, startServe, until as untilDefined } from './serve.js'
+import type { ApiAnswer, Served } from './serve.js'
 import { startSim, stopSim } from './sim.js'
 import type { Sim } from './sim.js'
 
@@ -19,31 +19,11 @@ const KEYS = { EXCHANGE: 'binance', API_KEY: 'SVK', API_SECRET: 'SVS' }
 const dir = mkdtempSync(join(tmpdir(), 'sofia-serve-x-'))
 const tokens: Record<string, string> = {}
 let sim: Sim | undefined
-let child: ChildProcessWithoutNullStreams | undefined
-let exited: Promise<number | null>
-let url = ''
-let out = ''
-let err = ''
+let server: Served | undefined
 
-async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url + path, {
-    method,
-    headers: { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, json: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { text } }
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const v = await fn()
-    if (v !== undefined) return v
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; server stderr: ${err}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+const call = (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> => callApi(server!.url, method, path, token, body)
+const until = <T>(what: string, fn: () => Promise<T | undefined>): Promise<T> =>
+  untilDefined(what, fn, 10_000, { everyMs: 50, detail: () => `server stderr: ${server!.stderr()}` })
 
 /** When the server last saw a market event (from /health's feeds check), wall ms. */
 async function lastMarketEventAt(): Promise<number | undefined> {
@@ -55,7 +35,7 @@ async function lastMarketEventAt(): Promise<number | undefined> {
 
 /** The server's diagnostic report (SIGUSR2): its JavaScript stack and the active handles of its event loop. */
 async function whatKeepsItAlive(): Promise<string> {
-  child!.kill('SIGUSR2')
+  server!.child.kill('SIGUSR2')
   await new Promise((r) => setTimeout(r, 2_000))
   const file = readdirSync(dir).find((f) => f.startsWith('report.') && f.endsWith('.json'))
   if (file === undefined) return 'no diagnostic report was written'
@@ -66,33 +46,18 @@ async function whatKeepsItAlive(): Promise<string> {
 
 beforeAll(async () => {
   sim = await startSim(['--tick-ms', '50', '--seed', '11', '--symbols', 'BTC/USDT', '--trade-probability', '1', '--api-key', KEYS.API_KEY, '--api-secret', KEYS.API_SECRET, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
-  for (const [name, role] of [['t', 'operator'], ['v', 'viewer']] as const) {
-    const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dir])
-    expect(r.code, r.stderr).toBe(0)
-    tokens[role] = (JSON.parse(r.stdout) as { token: string }).token
-  }
-  const args = ['serve', '--mode', 'shadow', '--url', sim.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT']
+  for (const [name, role] of [['t', 'operator'], ['v', 'viewer']] as const) tokens[role] = createToken(dir, name, role)
+  const args = ['--mode', 'shadow', '--url', sim.url, '--symbols', 'BTC/USDT', '--strategy', 'market-maker', '--param', 'venue=xsim', '--param', 'symbol=BTC/USDT']
   args.push('--param', 'amount=0.002', '--param', 'spreadBps=1', '--venue', 'xsim', '--port', '0', '--data-dir', dir)
   // A diagnostic report on SIGUSR2: if the session ever fails to stop, the test says what kept it alive.
-  const proc = spawn(process.execPath, ['--report-on-signal', `--report-directory=${dir}`, CLI, ...args], { cwd: dir, env: cliEnv(KEYS) })
-  child = proc
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()))
-  exited = new Promise((resolve) => proc.on('exit', resolve))
-  const deadline = Date.now() + 20_000
-  while (!out.includes('\n')) {
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`sofia serve did not start: ${err}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  const line = JSON.parse(out.split('\n')[0]!) as { event: string; url: string; mode: string }
-  expect(line).toMatchObject({ event: 'listening', mode: 'shadow' })
-  url = line.url
+  server = await startServe(args, { cwd: dir, env: KEYS, node: ['--report-on-signal', `--report-directory=${dir}`], timeoutMs: 20_000 })
+  expect(server.line).toMatchObject({ event: 'listening', mode: 'shadow' })
 })
 
 afterAll(async () => {
-  if (child !== undefined && child.exitCode === null) {
-    child.kill('SIGKILL')
-    await exited
+  if (server !== undefined && server.child.exitCode === null) {
+    server.child.kill('SIGKILL')
+    await server.exited
   }
   await stopSim(sim)
 })
@@ -158,11 +123,11 @@ describe('sofia serve --mode shadow on the local exchange', () => {
   }, 30_000)
 
   it('stops on SIGTERM with exit 0; the audit chain has the mode changes and the feed restart with their actors', async () => {
-    child!.kill('SIGTERM')
-    const code = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))])
-    if (code === 'running') throw new Error(`still running 20 s after SIGTERM; ${await whatKeepsItAlive()}; server stderr: ${err}`)
-    expect(code, err).toBe(0)
-    const stopped = JSON.parse(out.trim().split('\n').at(-1)!) as { event: string; mode: string; events: number }
+    server!.child.kill('SIGTERM')
+    const code = await Promise.race([server!.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 20_000))])
+    if (code === 'running') throw new Error(`still running 20 s after SIGTERM; ${await whatKeepsItAlive()}; server stderr: ${server!.stderr()}`)
+    expect(code, server!.stderr()).toBe(0)
+    const stopped = JSON.parse(server!.stdout().trim().split('\n').at(-1)!) as { event: string; mode: string; events: number }
     expect(stopped).toMatchObject({ event: 'stopped', mode: 'shadow' })
     expect(stopped.events).toBeGreaterThan(0)
 
