@@ -32,6 +32,14 @@ function sql(statement: string, ...params: unknown[]): void {
   conn.close()
 }
 
+/** Edits seq 9's actor column; `sofia audit verify --json` then exits 1 with 8 good records and seq 9 bad for `reason`. */
+function expectEditedActorCaught(reason: string, detail: unknown): void {
+  sql(`UPDATE audit SET actor = 'operator:mallory' WHERE seq = 9`)
+  const r = sofia(['audit', 'verify', '--data-dir', dir, '--json'])
+  expect(r.code).toBe(1)
+  expect(JSON.parse(r.stdout)).toEqual({ ok: false, count: 8, firstBad: { seq: 9, reason, detail } })
+}
+
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sofia-audit-cli-'))
   db = join(dir, 'sofia.db')
@@ -54,28 +62,14 @@ describe('sofia audit verify', () => {
   })
 
   it('exits 1 on an edited column, and says so as JSON', () => {
-    sql(`UPDATE audit SET actor = 'operator:mallory' WHERE seq = 9`)
-    const r = sofia(['audit', 'verify', '--data-dir', dir, '--json'])
-    expect(r.code).toBe(1)
-    expect(JSON.parse(r.stdout)).toEqual({
-      ok: false,
-      count: 8,
-      firstBad: { seq: 9, reason: 'hash_mismatch', detail: expect.stringMatching(/^stored hash [0-9a-f]{12}… but the record hashes to [0-9a-f]{12}…$/) as unknown },
-    })
+    expectEditedActorCaught('hash_mismatch', expect.stringMatching(/^stored hash [0-9a-f]{12}… but the record hashes to [0-9a-f]{12}…$/) as unknown)
   })
 
   it('exits 1 on a column edited under a body stored before schema v2, naming the column', () => {
     // What a record written by schema v1 looks like: the body stored beside the columns.
     sql(`UPDATE audit SET body = '{"actor":"' || actor || '","payload":' || payload || ',"seq":' || seq || ',"ts":' || ts || ',"type":"' || type || '"}' WHERE seq >= 7`)
     expect(sofia(['audit', 'verify', '--data-dir', dir]).code).toBe(0)
-    sql(`UPDATE audit SET actor = 'operator:mallory' WHERE seq = 9`)
-    const r = sofia(['audit', 'verify', '--data-dir', dir, '--json'])
-    expect(r.code).toBe(1)
-    expect(JSON.parse(r.stdout)).toEqual({
-      ok: false,
-      count: 8,
-      firstBad: { seq: 9, reason: 'body_mismatch', detail: 'column actor differs from the hashed body' },
-    })
+    expectEditedActorCaught('body_mismatch', 'column actor differs from the hashed body')
   })
 
   it('exits 1 on a deleted record (gap)', () => {
