@@ -58,6 +58,16 @@ export async function openStoreFromFlags(flags: StoreFlags, options: { create: b
   return store
 }
 
+/** Opens the selected store (read-only unless `create`), runs `use` with it, and closes it. */
+export async function withStore<T>(flags: StoreFlags, use: (store: Store) => Promise<T>, options: { create: boolean; integrity?: 'quick' | 'full' } = { create: false }): Promise<T> {
+  const store = await openStoreFromFlags(flags, options)
+  try {
+    return await use(store)
+  } finally {
+    await store.close()
+  }
+}
+
 async function openSelectedStore(flags: StoreFlags, options: { create: boolean; integrity?: 'quick' | 'full' }): Promise<Store> {
   const databaseUrl = process.env['DATABASE_URL']
   if (flags.db === undefined && databaseUrl) {

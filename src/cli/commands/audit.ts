@@ -12,7 +12,7 @@ import { InputError } from '../../model/index.js'
 import type { Store, StoredAuditRecord } from '../../store/index.js'
 import { parseNonNegativeInt, parseTime } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
-import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, openStoreFromFlags, verifierKeys } from '../store-option.js'
+import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, verifierKeys, withStore } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
 import { describeClusterChains, verifyClusterChains } from './audit-cluster.js'
 
@@ -100,7 +100,7 @@ export function registerAudit(program: Command): void {
         const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
         // A SQLite file is read directly, in parallel parts (the store stays open: it has checked and migrated
         // the file); other stores are read through the port.
-        ;({ result, anchors } = await withStore(flags, false, (store) => verifyStoreChain(store, { headsFile: headsFileOf(flags), extraHeads, keys }), flags.quick === true ? 'quick' : 'full'))
+        ;({ result, anchors } = await withStore(flags, (store) => verifyStoreChain(store, { headsFile: headsFileOf(flags), extraHeads, keys }), { create: false, integrity: flags.quick === true ? 'quick' : 'full' }))
       }
       const ok = result.ok && (anchors?.ok ?? true)
       if (flags.json === true) {
@@ -136,7 +136,7 @@ export function registerAudit(program: Command): void {
           'still reaches it. Exit 1 when the chain has no signed head.',
       ),
   ).action(async (flags: StoreFlags) => {
-    const head = await withStore(flags, false, async (store) => {
+    const head = await withStore(flags, async (store) => {
       const anchors = await store.auditAnchors()
       for (let i = anchors.length - 1; i >= 0; i--) {
         const r = anchors[i]!
@@ -170,7 +170,7 @@ export function registerAudit(program: Command): void {
     renameSync(file, retired)
     rmSync(`${file}.pub`, { force: true })
     const next = AuditKey.create(file)
-    await withStore(flags, false, async (store) => {
+    await withStore(flags, async (store) => {
       // The rotation is endorsed by the old key; the head after it is signed by the new one.
       if (store.anchor !== undefined) store.anchor = new HeadAnchor(next, store.anchor.headsFile)
       await writeAudited(store, {}, (log) => log.record(KEY_RECORD, `operator:${operatorName()}`, old.endorse(next), Date.now()))
@@ -192,7 +192,7 @@ export function registerAudit(program: Command): void {
     const toTs = flags.to === undefined ? undefined : parseTime('--to', flags.to)
     if (fromTs !== undefined && toTs !== undefined && toTs <= fromTs) throw new InputError('--to must be after --from')
     if (!existsSync(dirname(flags.out))) throw new InputError(`--out: directory ${dirname(flags.out)} does not exist`)
-    const summary = await withStore(flags, false, (store) =>
+    const summary = await withStore(flags, (store) =>
       exportJsonl(store, flags.out, { ...(fromTs === undefined ? {} : { fromTs }), ...(toTs === undefined ? {} : { toTs }) }),
     )
     if (flags.json === true) {
@@ -211,7 +211,7 @@ export function registerAudit(program: Command): void {
       .option('--json', 'print the records as a JSON array'),
   ).action(async (flags: TailFlags) => {
     const n = flags.n === undefined ? 20 : parseNonNegativeInt('-n', flags.n)
-    const records = await withStore(flags, false, async (store) => {
+    const records = await withStore(flags, async (store) => {
       const head = await store.auditHead()
       const out: StoredAuditRecord[] = []
       if (head === undefined || n === 0) return out
@@ -250,7 +250,7 @@ export function registerAudit(program: Command): void {
   ).action(async (flags: RestoreFlags) => {
     const beforeTs = parseTime('--before', flags.before)
     const sideFile = flags.sideFile ?? defaultSideFile(flags)
-    const summary = await withStore(flags, false, (store) => restoreBefore(store, beforeTs, sideFile))
+    const summary = await withStore(flags, (store) => restoreBefore(store, beforeTs, sideFile))
     if (flags.json === true) {
       process.stdout.write(`${JSON.stringify(summary)}\n`)
       return
@@ -280,15 +280,6 @@ export async function verifyStoreChain(
   if (!chain.ok) return { result: chain, anchors: undefined }
   const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), ...(o.headsFile !== undefined ? { headsFile: o.headsFile } : {}), extraHeads: o.extraHeads, keys: o.keys })
   return { result: chain, anchors: report }
-}
-
-async function withStore<T>(flags: StoreFlags, create: boolean, use: (store: Store) => Promise<T>, integrity: 'quick' | 'full' = 'quick'): Promise<T> {
-  const store = await openStoreFromFlags(flags, { create, integrity })
-  try {
-    return await use(store)
-  } finally {
-    await store.close()
-  }
 }
 
 function defaultSideFile(flags: StoreFlags): string {

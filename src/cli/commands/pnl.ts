@@ -26,7 +26,7 @@ import {
 } from '../../ops/pnl/index.js'
 import type { CostRecord, MarkTable, PnlLeg } from '../../ops/pnl/index.js'
 import type { Store } from '../../store/index.js'
-import { addStoreOptions, openStoreFromFlags } from '../store-option.js'
+import { addStoreOptions, withStore } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
 
 export interface PnlInputFlags extends StoreFlags {
@@ -61,15 +61,6 @@ export async function readPnlInputs(flags: PnlInputFlags): Promise<{ marks: Mark
 
 export async function allCosts(store: Store, fileCosts: readonly CostRecord[]): Promise<CostRecord[]> {
   return [...(await loadStoredCosts(store)), ...fileCosts]
-}
-
-async function withStore<T>(flags: StoreFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStoreFromFlags(flags, { create: false })
-  try {
-    return await fn(store)
-  } finally {
-    await store.close()
-  }
 }
 
 /**

@@ -21,10 +21,9 @@ import {
   utcDayStart,
 } from '../../ops/pnl/index.js'
 import type { DailyReportResult, ReconciliationStatus } from '../../ops/pnl/index.js'
-import type { Store } from '../../store/index.js'
 import { notifierReportSender } from '../../system/index.js'
 import { EXIT_PROBLEM } from '../exit.js'
-import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { addStoreOptions, dataDirOf, withStore } from '../store-option.js'
 import { addPnlInputOptions, allCosts, readPnlInputs } from './pnl.js'
 import { runReconcile } from './reconcile.js'
 import { sessionConfig } from '../session-config.js'
@@ -41,15 +40,6 @@ interface ReportFlags extends PnlInputFlags {
 
 function dayOf(flags: ReportFlags): number {
   return flags.date === undefined ? utcDayStart(Date.now()) : parseUtcDate('--date', flags.date)
-}
-
-async function withStore<T>(flags: ReportFlags, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStoreFromFlags(flags, { create: false })
-  try {
-    return await fn(store)
-  } finally {
-    await store.close()
-  }
 }
 
 function dailyOptions(cmd: Command): Command {
