@@ -39,7 +39,15 @@ afterAll(async () => {
 
 const env = (key: string): Record<string, string> => ({ EXCHANGE: 'binance', API_KEY: key, API_SECRET: `S${key.slice(1)}`, KILL_SWITCH: 'OFF' })
 
-function run(dataDir: string, key: string, extra: Record<string, string> = {}): { proc: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+interface Session {
+  readonly proc: ChildProcess
+  readonly stderr: () => string
+  readonly exited: Promise<number | null>
+  /** SIGTERM, then its exit code. */
+  readonly stop: () => Promise<number | null>
+}
+
+function run(dataDir: string, key: string, extra: Record<string, string> = {}): Session {
   const proc = spawn(
     process.execPath,
     [CLI, 'run', '--mode', 'live', '--url', sim!.url, '--venue', 'xsim', '--symbols', SYMBOL, '--strategy', 'market-maker',
@@ -49,7 +57,12 @@ function run(dataDir: string, key: string, extra: Record<string, string> = {}): 
   children.push(proc)
   let err = ''
   proc.stderr!.on('data', (d: Buffer) => (err += String(d)))
-  return { proc, stderr: () => err, exited: new Promise((resolve) => proc.once('exit', (code) => resolve(code))) }
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  const stop = (): Promise<number | null> => {
+    proc.kill('SIGTERM')
+    return exited
+  }
+  return { proc, stderr: () => err, exited, stop }
 }
 
 const orders = (key: string): Promise<SimOrder[]> => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${key}`)
@@ -78,8 +91,7 @@ describe('one exchange account, several stores and starts', () => {
     const cancelled = (await orders('A1')).filter((o) => orphans.includes(o.clientOrderId) && o.status === 'CANCELED').length
     expect(await waitFor(() => new RegExp(`unknown to this store \\(.*\\); ${cancelled} cancelled`).test(b.stderr()), 5_000)).toBe(true)
     expect(await waitFor(async () => (await orders('A1')).length > orphans.length + 1, 20_000)).toBe(true)
-    b.proc.kill('SIGTERM')
-    expect(await b.exited).toBe(0)
+    expect(await b.stop()).toBe(0)
     expect(b.stderr()).toMatch(/unknown to this store/)
     const all = await orders('A1')
     expect(duplicates(all)).toEqual([])
@@ -93,25 +105,21 @@ describe('one exchange account, several stores and starts', () => {
   it('a backup restored and run again never re-sends an id the account has seen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sofia-acct-r-'))
     const backupDir = join(mkdtempSync(join(tmpdir(), 'sofia-acct-bk-')), 'b')
-    const s1 = run(dir, 'A2')
-    expect(await waitFor(async () => (await orders('A2')).length >= 2, 20_000)).toBe(true)
-    s1.proc.kill('SIGTERM')
-    expect(await s1.exited).toBe(0)
+    /** A session on the account until it has sent `more` orders, then stopped (exit 0). */
+    const session = async (more: number): Promise<void> => {
+      const s = run(dir, 'A2')
+      const before = (await orders('A2')).length
+      expect(await waitFor(async () => (await orders('A2')).length >= before + more, 20_000)).toBe(true)
+      expect(await s.stop()).toBe(0)
+    }
+    await session(2)
     const made = sofia(['backup', 'create', '--data-dir', dir, '--out', backupDir], { env: env('A2') })
     expect(made.code, made.stderr).toBe(0)
-    const s2 = run(dir, 'A2')
-    const before = (await orders('A2')).length
-    expect(await waitFor(async () => (await orders('A2')).length >= before + 4, 20_000)).toBe(true)
-    s2.proc.kill('SIGTERM')
-    expect(await s2.exited).toBe(0)
+    await session(4)
     const restored = sofia(['backup', 'restore', backupDir, '--data-dir', dir], { env: env('A2') })
     expect(restored.code, restored.stderr).toBe(0)
     // The restored store's sequences are behind the account's: without the restore epoch these ids repeat.
-    const s3 = run(dir, 'A2')
-    const mid = (await orders('A2')).length
-    expect(await waitFor(async () => (await orders('A2')).length >= mid + 4, 20_000)).toBe(true)
-    s3.proc.kill('SIGTERM')
-    expect(await s3.exited).toBe(0)
+    await session(4)
     expect(duplicates(await orders('A2'))).toEqual([])
     expect(await working('A2')).toEqual([])
   })
@@ -124,8 +132,7 @@ describe('one exchange account, several stores and starts', () => {
     expect(await waitFor(async () => (await orders('A3')).length >= 1, 20_000)).toBe(true)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000)
     await control(sim!, 'POST', '/sim/faults', {})
-    s.proc.kill('SIGTERM')
-    expect(await s.exited).toBe(0)
+    expect(await s.stop()).toBe(0)
   })
 
   it('halts on a balance difference that stands, with reconcile.haltOnDiscrepancy in sofia.yaml', async () => {
@@ -145,8 +152,7 @@ describe('one exchange account, several stores and starts', () => {
       (JSON.parse(sofia(['kill-switch', 'status', '--json', '--data-dir', dir], { cwd: dir }).stdout) as { killSwitch: { active: boolean; trigger: string } }).killSwitch
     expect(await waitFor(() => status().active, 10_000, 500)).toBe(true)
     expect(status()).toMatchObject({ active: true, trigger: 'reconciliation' })
-    s.proc.kill('SIGTERM')
-    expect(await s.exited).toBe(0)
+    expect(await s.stop()).toBe(0)
   })
 
   it('refuses a second session on a data directory in use, naming the holder', async () => {
@@ -163,7 +169,6 @@ describe('one exchange account, several stores and starts', () => {
     const lines = second.stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(new RegExp(`in use by a running Sofia session \\(pid ${s.proc.pid}`))
-    s.proc.kill('SIGTERM')
-    expect(await s.exited).toBe(0)
+    expect(await s.stop()).toBe(0)
   })
 })
