@@ -152,38 +152,33 @@ export function registerCluster(program: Command): void {
     }
   })
 
-  const change = (active: boolean) => async (flags: Flags) => {
-    const halt: ClusterHalt = {
-      active,
-      trigger: active ? 'manual' : null,
-      reason: flags.reason!,
-      actor: actorOf(flags),
-      node: 'cli',
-      instance: randomUUID(),
-      at: Date.now(),
-    }
-    const before = await withBuckets(flags, async (c) => {
-      const was = await readHalt(c)
-      await putHalt(c, halt)
-      return was
+  // `halt` and `resume`: one change of the global kill switch, with the reason and actor every node records.
+  const change = (name: string, summary: string, active: boolean): void => {
+    common(
+      cluster
+        .command(name)
+        .summary(summary)
+        .requiredOption('--reason <text>', 'why (recorded by every node with your name)')
+        .option('--actor <name>', 'who is acting (default: your user name)'),
+    ).action(async (flags: Flags) => {
+      const halt: ClusterHalt = {
+        active,
+        trigger: active ? 'manual' : null,
+        reason: flags.reason!,
+        actor: actorOf(flags),
+        node: 'cli',
+        instance: randomUUID(),
+        at: Date.now(),
+      }
+      const before = await withBuckets(flags, async (c) => {
+        const was = await readHalt(c)
+        await putHalt(c, halt)
+        return was
+      })
+      if (flags.json === true) process.stdout.write(`${JSON.stringify({ before, halt })}\n`)
+      else process.stdout.write(`${describeHalt(halt)}\n`)
     })
-    if (flags.json === true) process.stdout.write(`${JSON.stringify({ before, halt })}\n`)
-    else process.stdout.write(`${describeHalt(halt)}\n`)
   }
-
-  common(
-    cluster
-      .command('halt')
-      .summary('halt every node (each cancels its orders); nodes that start later start halted')
-      .requiredOption('--reason <text>', 'why (recorded by every node with your name)')
-      .option('--actor <name>', 'who is acting (default: your user name)'),
-  ).action(change(true))
-
-  common(
-    cluster
-      .command('resume')
-      .summary("lift the cluster's halt on every node whose own checks allow it (see sofia cluster status)")
-      .requiredOption('--reason <text>', 'why (recorded by every node with your name)')
-      .option('--actor <name>', 'who is acting (default: your user name)'),
-  ).action(change(false))
+  change('halt', 'halt every node (each cancels its orders); nodes that start later start halted', true)
+  change('resume', "lift the cluster's halt on every node whose own checks allow it (see sofia cluster status)", false)
 }
