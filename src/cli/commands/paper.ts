@@ -9,7 +9,8 @@ import type { RecoverySummary, SessionStatus } from '../../system/index.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
+import { collect, keyValues, parseNonNegativeInt } from '../args.js'
+import { sessionStop } from '../session-stop.js'
 import { formatReport, reportJson } from '../report-format.js'
 import { prepareSessionRollback } from './rollback.js'
 
@@ -42,12 +43,7 @@ export function registerPaper(program: Command): void {
     .option('--json', 'print the final summary as one JSON object (no live status)')
   addConfigOption(addStoreOptions(cmd)).action(async (flags: PaperFlags) => {
       const params = keyValues('--param', flags.param)
-      const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)
-      const controller = new AbortController()
-      const stop = (): void => controller.abort()
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-      const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+      const ending = sessionStop(flags.duration)
       const live = flags.json !== true
       const tty = process.stdout.isTTY === true
       const session = await sessionConfig(flags)
@@ -59,7 +55,7 @@ export function registerPaper(program: Command): void {
       })
       try {
         const result = await runPaper({
-          signal: controller.signal,
+          signal: ending.signal,
           store,
           onTrader: (trader) => void rollback.attach(trader),
           marketDir: join(dataDirOf(flags), 'market'),
@@ -93,9 +89,7 @@ export function registerPaper(program: Command): void {
       } finally {
         await rollback.close()
         await store.close()
-        if (timer !== undefined) clearTimeout(timer)
-        process.off('SIGINT', stop)
-        process.off('SIGTERM', stop)
+        ending.release()
       }
     })
 }

@@ -9,7 +9,8 @@ import { createMetrics } from '../../observability/index.js'
 import { join, resolve } from 'node:path'
 import { ROUTER_MODES, buildSession, createStrategies, describeResync, strategyParamsOf } from '../../system/index.js'
 import type { RouterMode, Session } from '../../system/index.js'
-import { collect, keyValues, parseNonNegativeNumber } from '../args.js'
+import { collect, keyValues } from '../args.js'
+import { sessionStop } from '../session-stop.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
@@ -66,12 +67,7 @@ export function registerRun(program: Command): void {
     const specs = (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
     const strategies = createStrategies(specs)
     readPositionOverride(resolve(POSITION_OVERRIDE_FILE), strategies.map((x) => x.id)) // an unknown strategy id: exit 2 before anything starts
-    const duration = flags.duration === undefined ? undefined : parseNonNegativeNumber('--duration', flags.duration)
-    const controller = new AbortController()
-    const stop = (): void => controller.abort()
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-    const timer = duration === undefined ? undefined : setTimeout(stop, duration * 1000)
+    const ending = sessionStop(flags.duration)
     const canaryConfig = loadCanaryConfig()
     const store = await openStoreFromFlags(flags, { create: true })
     const log = (line: string): void => void process.stderr.write(`${line}\n`)
@@ -106,8 +102,8 @@ export function registerRun(program: Command): void {
       })
       hosted = built
       // Ctrl-C, SIGTERM or --duration: the session cancels what it has on the exchange, then ends.
-      if (controller.signal.aborted) built.stop()
-      else controller.signal.addEventListener('abort', () => built.stop(), { once: true })
+      if (ending.signal.aborted) built.stop()
+      else ending.signal.addEventListener('abort', () => built.stop(), { once: true })
       const exchange = built.exchange!
       ops = await attachOperations({ trader: built.trader, exchange, store, dataDir: dataDirOf(flags), specs, canary: canaryConfig, ...(notifier !== undefined ? { notify: notifier.notify } : {}), log })
       // A cluster node joins before it trades: a halted cluster halts it first.
@@ -131,9 +127,7 @@ export function registerRun(program: Command): void {
       await hosted?.close()
       await notifier?.close()
       await store.close()
-      if (timer !== undefined) clearTimeout(timer)
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
+      ending.release()
     }
   })
 }
