@@ -31,6 +31,14 @@ function userDir(): string {
   return mkdtempSync(join(tmpdir(), 'sofia-user-strategy-'))
 }
 
+/** A strategy file `name` with `source` in a new user directory. */
+function userStrategy(name: string, source: string): { dir: string; file: string } {
+  const dir = userDir()
+  const file = join(dir, name)
+  writeFileSync(file, source)
+  return { dir, file }
+}
+
 /**
  * Trend filter over two timeframes: RSI(14) on 5m bars to time entries, taken only while the 1h close is above
  * the mean of the last 6 hourly closes (from ctx.bars). Exits on RSI > 65 or on a 3% stop. Every entry checks
@@ -94,9 +102,7 @@ function backtest(args: string[], cwd?: string): { code: number; stdout: string;
 }
 
 describe('a strategy file outside the repo', () => {
-  const dir = userDir()
-  const file = join(dir, 'trend-rsi.ts')
-  writeFileSync(file, TWO_TIMEFRAMES)
+  const { dir, file } = userStrategy('trend-rsi.ts', TWO_TIMEFRAMES)
 
   it('loads from TypeScript without a build, trades real candles on two timeframes, and its books balance', () => {
     const r = backtest(['--strategy', file, '--data', LTC_5M], dir)
@@ -172,9 +178,7 @@ export default defineStrategy({
 
 describe('order types from a strategy file: a reduce-only stop protects the entry', () => {
   it('enters, the stop waits at the venue, fires on real candles at its trigger or worse, and the strategy ends flat', () => {
-    const dir = userDir()
-    const file = join(dir, 'protected.ts')
-    writeFileSync(file, PROTECTED)
+    const { dir, file } = userStrategy('protected.ts', PROTECTED)
     const db = join(dir, 'bt.db')
     const r = sofia(['backtest', '--strategy', file, '--data', LTC_5M, '--store', db, '--json'], { cwd: dir })
     expect(r.stderr).toBe('')
@@ -205,10 +209,8 @@ describe('order types from a strategy file: a reduce-only stop protects the entr
 
 describe('a bar strategy that names no timeframe', () => {
   it('gets 1m bars built from trade ticks (and the data\'s own bars on candles)', () => {
-    const dir = userDir()
-    const file = join(dir, 'counter.ts')
-    writeFileSync(
-      file,
+    const { dir, file } = userStrategy(
+      'counter.ts',
       "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'counter', params: z.object({}), create: () => {\n  const seen = new Map()\n  return {\n    onBar(bar) { seen.set(bar.timeframe, (seen.get(bar.timeframe) ?? 0) + 1) },\n    onStop(ctx) { ctx.log('bars ' + JSON.stringify([...seen])) },\n  }\n} })\n",
     )
     const ticks = sofia(['backtest', '--strategy', file, '--data', join(SHARED_DATA, 'trades/kraken_BCH-EUR_trades_2023-01-01.csv'), '--store', 'none', '--log'], { cwd: dir })
@@ -223,10 +225,8 @@ describe('a bar strategy that names no timeframe', () => {
 
 describe('sofia validate on a user strategy file', () => {
   it("runs its backtests on sweep's worker threads, each of which loads the file: 2 workers give exactly what 1 gives", () => {
-    const dir = userDir()
-    const file = join(dir, 'ema.ts')
-    writeFileSync(
-      file,
+    const { dir, file } = userStrategy(
+      'ema.ts',
       "import { defineStrategy, indicators, z } from 'sofia'\nexport default defineStrategy({ name: 'ema-user', params: z.object({ fast: z.number().int().default(8), slow: z.number().int().default(21) }), create: (p) => {\n  const f = new indicators.EMA(p.fast); const s = new indicators.EMA(p.slow)\n  return { onBar(bar, ctx) {\n    f.add(bar.close); s.add(bar.close)\n    if (!s.isStable || ctx.openOrders().length > 0) return\n    const inst = ctx.instrument(bar.venue, bar.symbol); const pos = ctx.position(bar.venue, bar.symbol)\n    if (Number(f.getResult()) > Number(s.getResult()) && pos.isZero()) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount: ctx.balance(bar.venue, inst.quote).mul(0.5).div(bar.close * 1.02) })\n    else if (Number(f.getResult()) < Number(s.getResult()) && pos.gt(0)) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'sell', type: 'market', amount: pos })\n  } }\n} })\n",
     )
     const run = (workers: string): { code: number; report: { trials: { params: Record<string, string>; sharpe: number }[]; folds: unknown[] } } => {
@@ -275,10 +275,8 @@ describe('a file that does not load: one line naming file:line, exit 2', () => {
 
 describe('a handler that throws at run time', () => {
   it('halts that strategy, audits and reports the error with file:line; the session and the other strategy go on', () => {
-    const dir = userDir()
-    const file = join(dir, 'fragile.ts')
-    writeFileSync(
-      file,
+    const { dir, file } = userStrategy(
+      'fragile.ts',
       "import { defineStrategy, z } from 'sofia'\nexport default defineStrategy({ name: 'fragile', params: z.object({ timeframe: z.string().default('1m') }), create: () => {\n  let n = 0\n  return {\n    onBar(bar, ctx) {\n      if (n++ === 0) ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'limit', price: bar.close * 0.5, amount: 10 })\n      if (n === 100) throw new RangeError('index out of range in my signal')\n    },\n  }\n} })\n",
     )
     const db = join(dir, 'bt.db')
@@ -358,9 +356,7 @@ describe('sofia strategy new | list | check', () => {
 
 describe('the registry takes a user strategy', () => {
   it("records the file's SHA-256 as the version's code hash and keeps the code: an edited file still promotes v1 as registered; without the copy it is refused", () => {
-    const dir = userDir()
-    const file = join(dir, 'trend-rsi.ts')
-    writeFileSync(file, TWO_TIMEFRAMES)
+    const { dir, file } = userStrategy('trend-rsi.ts', TWO_TIMEFRAMES)
     const r = sofia(['registry', 'register', '--strategy', file, '--strategy-version', 'v1', '--param', 'period=21', '--skip-validation', '--reason', 'e2e', '--data-dir', join(dir, 'var'), '--json'], { cwd: dir })
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
