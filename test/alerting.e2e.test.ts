@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sofia, sofiaAsync } from './helpers.js'
-import { createToken, startServe } from './serve.js'
+import { createToken, startServe, stopServe } from './serve.js'
 
 describe('alert rules in sofia serve', () => {
   const received: { rule?: string; state?: string; severity?: string }[] = []
@@ -67,8 +67,7 @@ describe('alert rules in sofia serve', () => {
       expect(cli.stdout).toMatch(/^order_success\s+\S+\s+objective 0\.99/m)
       expect(sofia(['slo', '--data-dir', dataDir], { cwd }).stderr).toMatch(/SOFIA_TOKEN is not set/)
     } finally {
-      server.child.kill('SIGTERM')
-      await server.exited
+      await stopServe(server, 'SIGTERM')
     }
   }, 60_000)
 })

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO, sofia } from './helpers.js'
-import { callApi, createToken, startServe, until } from './serve.js'
+import { callApi, createToken, startServe, stopServe, until } from './serve.js'
 import type { ApiAnswer, Served } from './serve.js'
 
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
@@ -28,10 +28,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (server !== undefined && server.child.exitCode === null) {
-    server.child.kill('SIGKILL')
-    await server.exited
-  }
+  await stopServe(server)
 })
 
 describe('sofia serve (operator API end to end)', () => {

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { dec } from '../src/model/index.js'
 import { SHARED_DATA, sofia } from './helpers.js'
-import { createToken, startServe } from './serve.js'
+import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
 
 const CANDLES = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
@@ -35,10 +35,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (server !== undefined && server.child.exitCode === null) {
-    server.child.kill('SIGTERM')
-    await server.exited
-  }
+  await stopServe(server, 'SIGTERM')
 })
 
 describe('backtests over the operator API', () => {

@@ -20,7 +20,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REPO } from './helpers.js'
-import { createToken, startServe } from './serve.js'
+import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
 
 /** axe-core's browser build, injected into the pages under test. */
@@ -58,12 +58,6 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
-}
-
-async function stop(s: Served | undefined): Promise<void> {
-  if (s === undefined || s.child.exitCode !== null) return
-  s.child.kill('SIGKILL')
-  await s.exited
 }
 
 function session(): string {
@@ -152,7 +146,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
 
   afterAll(async () => {
     await context?.close()
-    await Promise.all([stop(server), stop(loadServer)])
+    await Promise.all([stopServe(server), stopServe(loadServer)])
     rmSync(profile, { recursive: true, force: true })
     console.log(`dashboard measurements: ${JSON.stringify(report)}`)
   })
@@ -527,7 +521,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.goto(`${down.url}/#token=${downToken}`)
       await page.getByTestId('activate-kill-switch').waitFor()
       expect(await page.getByTestId('offline-banner').count()).toBe(0)
-      await stop(down)
+      await stopServe(down)
       down = undefined
       await page.getByTestId('offline-banner').waitFor({ timeout: 15_000 })
       // Several polls and the stream fail meanwhile: still one banner, and no error toast per failure.
@@ -544,7 +538,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByTestId('activate-kill-switch').waitFor()
     } finally {
       await page.close()
-      await stop(down)
+      await stopServe(down)
     }
   }, 90_000)
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sofia } from './helpers.js'
-import { callApi, createToken, startServe, until as untilDefined } from './serve.js'
+import { callApi, createToken, startServe, stopServe, until as untilDefined } from './serve.js'
 import type { ApiAnswer, Served } from './serve.js'
 import { startSim, stopSim } from './sim.js'
 import type { Sim } from './sim.js'
@@ -55,10 +55,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  if (server !== undefined && server.child.exitCode === null) {
-    server.child.kill('SIGKILL')
-    await server.exited
-  }
+  await stopServe(server)
   await stopSim(sim)
 })
 

@@ -45,6 +45,13 @@ export async function startServe(args: readonly string[], options: ServeOptions)
   return { child, line, url: line.url, stdout: () => out, stderr: () => err, exited }
 }
 
+/** Stops a server still running (SIGKILL unless told otherwise) and waits for it to exit. */
+export async function stopServe(server: Served | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (server === undefined || server.child.exitCode !== null) return
+  server.child.kill(signal)
+  await server.exited
+}
+
 /** Creates an API token with `sofia tokens create` in `dataDir` (expecting exit 0) and returns its plaintext. */
 export function createToken(dataDir: string, name: string, role: string, cwd?: string): string {
   const r = sofia(['tokens', 'create', '--name', name, '--role', role, '--json', '--data-dir', dataDir], cwd === undefined ? {} : { cwd })
