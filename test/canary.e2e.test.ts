@@ -14,7 +14,7 @@ import { CANARY_STATE_KEY, StrategyRegistry, parseCanaryConfig, runCanaryBacktes
 import type { CanaryState, IncidentRecord } from '../src/ops/canary/index.js'
 import { spawn } from 'node:child_process'
 import { CLI, SHARED_DATA, cliEnv, sofia } from './helpers.js'
-import { startServe } from './serve.js'
+import { startServe, stopServe } from './serve.js'
 
 const ETH_BTC_5M = join(SHARED_DATA, 'candles/bittrex_ETH-BTC_5m_2018-01-10_2018-01-30.json')
 const XRP_ETH_5M = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
@@ -205,6 +205,22 @@ describe('sofia registry / rollback / canary / validate (CLI)', () => {
   }, 120_000)
 })
 
+/**
+ * A working directory (its store in ./var, an empty ./config) where v1 and then v2 of `strategy` (with `param`)
+ * were registered and promoted: v2 active, v1 its last_good. `run` runs the CLI there.
+ */
+function promotedTwice(prefix: string, strategy: string, param: string): { work: string; home: string; run: (args: string[]) => ReturnType<typeof sofia> } {
+  const work = mkdtempSync(join(tmpdir(), prefix))
+  const home = join(work, 'var')
+  mkdirSync(join(work, 'config'), { recursive: true })
+  const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
+  for (const v of ['v1', 'v2']) {
+    expect(run(['registry', 'register', '--strategy', strategy, '--strategy-version', v, '--param', param, '--skip-validation', '--reason', 'test']).code).toBe(0)
+    expect(run(['registry', 'promote', '--strategy', strategy, '--strategy-version', v]).code).toBe(0)
+  }
+  return { work, home, run }
+}
+
 /** A `sofia paper` session in another process, once it trades and has renewed its session lease; `stop` ends it. */
 async function paperSession(home: string, work: string): Promise<{ stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'paper', '--duration', '60', '--step-ms', '20', '--data-dir', home], { cwd: work, env: cliEnv() })
@@ -223,14 +239,7 @@ async function paperSession(home: string, work: string): Promise<{ stop: () => P
 
 describe('automatic rollback in a running sofia serve', () => {
   it('rolls a deployment back when the KILL_SWITCH file appears: every step, audited, incident written', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'sofia-autorollback-'))
-    const home = join(work, 'var')
-    mkdirSync(join(work, 'config'), { recursive: true })
-    const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
-    for (const v of ['v1', 'v2']) {
-      expect(run(['registry', 'register', '--strategy', 'market-maker', '--strategy-version', v, '--param', 'amount=5', '--skip-validation', '--reason', 'test']).code).toBe(0)
-      expect(run(['registry', 'promote', '--strategy', 'market-maker', '--strategy-version', v]).code).toBe(0)
-    }
+    const { work, home, run } = promotedTwice('sofia-autorollback-', 'market-maker', 'amount=5')
     const server = await startServe(['--port', '0', '--data-dir', home, '--step-ms', '20'], { cwd: work })
     try {
       writeFileSync(join(work, 'KILL_SWITCH'), 'halt\n')
@@ -240,8 +249,7 @@ describe('automatic rollback in a running sofia serve', () => {
       expect(existsSync(freeze)).toBe(true)
       await new Promise((r) => setTimeout(r, 1_000))
     } finally {
-      server.child.kill('SIGTERM')
-      await server.exited
+      await stopServe(server, 'SIGTERM')
     }
     const list = JSON.parse(run(['registry', 'list', '--json']).stdout) as { version: string; status: string }[]
     expect(list.map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
@@ -263,14 +271,7 @@ describe('automatic rollback in a running sofia serve', () => {
   }, 90_000)
 
   it('sofia rollback while a paper session runs in another process: the session carries out and audits every step', async () => {
-    const work = mkdtempSync(join(tmpdir(), 'sofia-liverollback-'))
-    const home = join(work, 'var')
-    mkdirSync(join(work, 'config'), { recursive: true })
-    const run = (args: string[]): ReturnType<typeof sofia> => sofia([...args, '--data-dir', home], { cwd: work })
-    for (const v of ['v1', 'v2']) {
-      expect(run(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', v, '--param', 'fast=2', '--skip-validation', '--reason', 'test']).code).toBe(0)
-      expect(run(['registry', 'promote', '--strategy', 'sma-cross', '--strategy-version', v]).code).toBe(0)
-    }
+    const { work, home, run } = promotedTwice('sofia-liverollback-', 'sma-cross', 'fast=2')
     const session = await paperSession(home, work)
     let report: { ok: boolean; trigger: string; steps: { step: string; ok: boolean; detail: string }[]; incident: { md: string } }
     try {
