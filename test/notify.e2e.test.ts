@@ -22,6 +22,12 @@ let port: number
 let status = 200
 const received: { path: string; body: string }[] = []
 
+/** From now on the receiver answers `code`, and has received nothing yet. */
+function receiverAnswers(code: number): void {
+  status = code
+  received.length = 0
+}
+
 /** The CLI without blocking this process: the receiver here must answer meanwhile. */
 const run = (cwd: string, args: readonly string[]): Promise<CliResult> => sofiaAsync(args, { cwd })
 
@@ -56,8 +62,7 @@ afterAll(async () => {
 
 describe('sofia notify', () => {
   it('delivers a critical message to the webhook and exits 0', async () => {
-    status = 200
-    received.length = 0
+    receiverAnswers(200)
     const r = await run(home('warning'), ['notify', '--severity', 'critical', 'EMERGENCY: trading halted by the operator'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toBe('critical message delivered by webhook\n')
@@ -68,8 +73,7 @@ describe('sofia notify', () => {
   })
 
   it('exits 1 naming the notifier when every attempt fails', async () => {
-    status = 503
-    received.length = 0
+    receiverAnswers(503)
     const r = await run(home('info'), ['notify', '--severity', 'warning', 'feed degraded'])
     expect(r.code).toBe(1)
     expect(r.stderr).toBe('sofia: not delivered by webhook\n')
@@ -77,8 +81,7 @@ describe('sofia notify', () => {
   })
 
   it('exits 1 when no notifier takes the severity, and 2 on bad usage', async () => {
-    status = 200
-    received.length = 0
+    receiverAnswers(200)
     const below = await run(home('critical'), ['notify', '--severity', 'info', 'fyi'])
     expect(below.code).toBe(1)
     expect(below.stderr).toBe('sofia: no notifier takes info messages (configured: webhook in config/alerts.yaml)\n')
@@ -91,8 +94,7 @@ describe('sofia notify', () => {
 
 describe('sofia run', () => {
   it('notifies the webhook of config/alerts.yaml when its kill switch trips', async () => {
-    status = 200
-    received.length = 0
+    receiverAnswers(200)
     const sim = await startSim(['--tick-ms', '50', '--seed', '3', '--symbols', 'BTC/USDT', '--api-key', 'NK', '--api-secret', 'NS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
     const dir = home('warning')
     const env = cliEnv({ EXCHANGE: 'binance', API_KEY: 'NK', API_SECRET: 'NS', KILL_SWITCH: 'OFF' })
