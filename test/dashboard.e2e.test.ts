@@ -151,6 +151,17 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     console.log(`dashboard measurements: ${JSON.stringify(report)}`)
   })
 
+  /** A new page of the dashboard at `server`, signed in with `role`'s token as a link with #token= does; closed after `use`. */
+  async function signedIn(role: string, use: (page: Page) => Promise<void>): Promise<void> {
+    const page = await context.newPage()
+    try {
+      await page.goto(`${server!.url}/#token=${tokens[role]!}`)
+      await use(page)
+    } finally {
+      await page.close()
+    }
+  }
+
   it('the login page matches its reference layout at 1280×800 and 390×844', async () => {
     const page = await context.newPage()
     try {
@@ -177,9 +188,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
   })
 
   it('shows the overview with live numbers that change, first painted within a second', async () => {
-    const page = await context.newPage()
-    try {
-      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+    await signedIn('operator', async (page) => {
       await page.getByTestId('net-pnl').waitFor()
       // The token left the address bar at once.
       expect(page.url()).not.toContain('token=')
@@ -204,9 +213,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.reload()
       await page.getByTestId('net-pnl').waitFor()
       await expect.poll(points, { timeout: 1_000 }).toBeGreaterThanOrEqual(4)
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('opens every page in both themes at desk and phone widths without a console error, a failed API call or a serious accessibility violation (axe-core)', async () => {
@@ -280,9 +287,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
   })
 
   it('sends a manual order from the ticket through the risk checks, cancels it from its row, and shows a denial in full', async () => {
-    const page = await context.newPage()
-    try {
-      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+    await signedIn('operator', async (page) => {
       type Orders = { orders: { clientOrderId: string; strategyId: string; venue: string; symbol: string; side: string; price: string; state: string }[] }
       const open = async () => ((await api(server!.url, '/orders', tokens['viewer']!)) as unknown as Orders).orders
       await expect.poll(async () => (await open()).some((o) => o.strategyId === 'market-maker' && o.side === 'buy')).toBe(true)
@@ -309,15 +314,11 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await ticket.getByLabel('Limit price').fill((Math.floor(Number(nowBid.price) * 0.9 * 100) / 100).toFixed(2))
       await ticket.getByRole('button', { name: 'Send sell' }).click()
       await expect.poll(() => text(page, 'ticket-result')).toContain('SELF_TRADE')
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('activates the kill switch from the UI: trading halts, audited with the token name, in the Risk history', async () => {
-    const page = await context.newPage()
-    try {
-      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+    await signedIn('operator', async (page) => {
       const focused = (): Promise<string | null> => page.evaluate(() => {
           const active = (globalThis as unknown as InPage).document.activeElement
           return active?.getAttribute('data-testid') ?? active?.id ?? null
@@ -373,9 +374,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByRole('link', { name: 'Logs' }).click()
       await page.getByLabel('Level at least').selectOption('warn')
       await expect.poll(async () => (await page.getByTestId('log-message').allTextContents()).join('\n')).toMatch(/kill switch/i)
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('sends its bundles compressed to a browser that accepts it (brotli, gzip), and plain otherwise', async () => {
@@ -402,9 +401,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
   })
 
   it('gives a viewer no mutating controls', async () => {
-    const page = await context.newPage()
-    try {
-      await page.goto(`${server!.url}/#token=${tokens['viewer']!}`)
+    await signedIn('viewer', async (page) => {
       await page.getByTestId('net-pnl').waitFor()
       expect(await text(page, 'whoami')).toContain('(viewer)')
       expect(await page.getByTestId('activate-kill-switch').count()).toBe(0)
@@ -429,15 +426,11 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       await page.getByText('Live (exchange) net').waitFor()
       expect(await page.getByText(/^0 exchange fills$/).count()).toBe(1)
       expect(await page.getByText(/^\d+ paper\/shadow fills$/).count()).toBe(1)
-    } finally {
-      await page.close()
-    }
+    })
   })
 
   it('runs a backtest from the Backtests page and shows its report, as GET /backtests/:id has it', async () => {
-    const page = await context.newPage()
-    try {
-      await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
+    await signedIn('operator', async (page) => {
       await page.getByRole('link', { name: 'Backtests', exact: true }).click()
       const form = page.getByTestId('backtest-form')
       await form.getByLabel('Strategy').selectOption('sma-cross')
@@ -456,9 +449,7 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       // Its equity curve drawn, and its fills listed.
       await page.getByTestId('backtest-equity').locator('canvas').first().waitFor({ timeout: 10_000 })
       expect(await page.getByRole('table', { name: /^Fills, newest first/ }).locator('tbody tr').count()).toBe(Math.min(200, run.report.fills))
-    } finally {
-      await page.close()
-    }
+    })
   }, 90_000)
 
   it('pauses, resumes and sizes a strategy from the Strategies page, each with a reason, as GET /status and the audit show', async () => {
