@@ -3,6 +3,7 @@
  * `--nats URL [--queue NAME] [--timeout D]` of `sofia sweep` and `sofia validate`: run the backtests on
  * `sofia worker` processes through a NATS JetStream work queue instead of local threads.
  */
+import type { Command } from 'commander'
 import { parseDuration } from '../config/index.js'
 import { InputError } from '../model/index.js'
 import { DEFAULT_QUEUE, DEFAULT_QUEUE_TIMEOUT_MS, queueNames } from '../ops/sweep/index.js'
@@ -14,9 +15,13 @@ export interface QueueFlags {
   timeout?: string
 }
 
-export const NATS_OPTION = ['--nats <url>', 'run the backtests on `sofia worker` processes through this NATS server (JetStream) instead of local threads'] as const
-export const QUEUE_OPTION = ['--queue <name>', `work queue (JetStream stream) of the workers (default ${DEFAULT_QUEUE}; with --nats)`] as const
-export const TIMEOUT_OPTION = ['--timeout <duration>', `give up when no worker answers for this long (default ${DEFAULT_QUEUE_TIMEOUT_MS / 1000}s; with --nats)`] as const
+/** Adds `--nats`, `--queue` and `--timeout` to a command. */
+export function addQueueOptions(cmd: Command): Command {
+  return cmd
+    .option('--nats <url>', 'run the backtests on `sofia worker` processes through this NATS server (JetStream) instead of local threads')
+    .option('--queue <name>', `work queue (JetStream stream) of the workers (default ${DEFAULT_QUEUE}; with --nats)`)
+    .option('--timeout <duration>', `give up when no worker answers for this long (default ${DEFAULT_QUEUE_TIMEOUT_MS / 1000}s; with --nats)`)
+}
 
 /** The queue to run on, or undefined for local threads; InputError for a queue flag without --nats. */
 export function queueFromFlags(flags: QueueFlags): QueueOptions | undefined {

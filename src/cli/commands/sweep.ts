@@ -11,7 +11,7 @@ import { InputError } from '../../model/index.js'
 import { Decimal } from '../../model/index.js'
 import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseTime } from '../args.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
-import { NATS_OPTION, QUEUE_OPTION, TIMEOUT_OPTION, queueFromFlags } from '../queue-option.js'
+import { addQueueOptions, queueFromFlags } from '../queue-option.js'
 import type { QueueFlags } from '../queue-option.js'
 
 interface Flags extends QueueFlags {
@@ -31,7 +31,7 @@ interface Flags extends QueueFlags {
 }
 
 export function registerSweep(program: Command): void {
-  program
+  const cmd = program
     .command('sweep')
     .summary('backtest every combination of a parameter grid, across worker threads or sofia worker processes')
     .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies')
@@ -47,41 +47,38 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'worker threads (default: the cores)')
     .option('--json', 'one JSON object: { results: [{ params, netPnl, fills, orders, sharpe, maxDrawdown, maxDrawdownPct, worker? }] } in grid order')
     .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
-    .option(...NATS_OPTION)
-    .option(...QUEUE_OPTION)
-    .option(...TIMEOUT_OPTION)
-    .action(async (flags: Flags) => {
-      const grid = parseGrid(flags.grid)
-      const nats = queueFromFlags(flags)
-      if (nats !== undefined && flags.workers !== undefined) throw new InputError('--workers: local threads only, not with --nats')
-      const session = await sessionConfig(flags)
-      const [name] = await resolveStrategyFlags([flags.strategy], flags, session.config)
-      const workers = flags.workers === undefined ? undefined : parseNonNegativeInt('--workers', flags.workers)
-      if (workers === 0) throw new InputError('--workers: at least 1')
-      const started = Date.now()
-      const results = await runSweep({
-        strategy: flags.strategy,
-        strategyName: name!,
-        strategyDir: session.config.strategyDir,
-        grid,
-        params: keyValues('--param', flags.param),
-        data: flags.data,
-        ...(flags.format !== undefined ? { format: parseDataFormat('--format', flags.format) } : {}),
-        ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
-        ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
-        balances: keyValues('--balance', flags.balance),
-        ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
-        ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
-        ...(workers !== undefined ? { workers } : {}),
-        ...(nats !== undefined ? { nats } : {}),
-      })
-      if (flags.json === true) {
-        process.stdout.write(`${JSON.stringify({ strategy: name, grid, results, elapsedMs: Date.now() - started })}\n`)
-        return
-      }
-      process.stdout.write(formatSweep(Object.keys(grid), results))
-      process.stdout.write(`${results.length} runs in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  addQueueOptions(cmd).action(async (flags: Flags) => {
+    const grid = parseGrid(flags.grid)
+    const nats = queueFromFlags(flags)
+    if (nats !== undefined && flags.workers !== undefined) throw new InputError('--workers: local threads only, not with --nats')
+    const session = await sessionConfig(flags)
+    const [name] = await resolveStrategyFlags([flags.strategy], flags, session.config)
+    const workers = flags.workers === undefined ? undefined : parseNonNegativeInt('--workers', flags.workers)
+    if (workers === 0) throw new InputError('--workers: at least 1')
+    const started = Date.now()
+    const results = await runSweep({
+      strategy: flags.strategy,
+      strategyName: name!,
+      strategyDir: session.config.strategyDir,
+      grid,
+      params: keyValues('--param', flags.param),
+      data: flags.data,
+      ...(flags.format !== undefined ? { format: parseDataFormat('--format', flags.format) } : {}),
+      ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
+      ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
+      balances: keyValues('--balance', flags.balance),
+      ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
+      ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...(nats !== undefined ? { nats } : {}),
     })
+    if (flags.json === true) {
+      process.stdout.write(`${JSON.stringify({ strategy: name, grid, results, elapsedMs: Date.now() - started })}\n`)
+      return
+    }
+    process.stdout.write(formatSweep(Object.keys(grid), results))
+    process.stdout.write(`${results.length} runs in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  })
 }
 
 function formatSweep(keys: readonly string[], results: readonly SweepResult[]): string {

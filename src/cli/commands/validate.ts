@@ -12,7 +12,7 @@ import { validateStrategy } from '../../ops/canary/index.js'
 import type { ValidationReport } from '../../ops/canary/index.js'
 import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
-import { NATS_OPTION, QUEUE_OPTION, TIMEOUT_OPTION, queueFromFlags } from '../queue-option.js'
+import { addQueueOptions, queueFromFlags } from '../queue-option.js'
 import type { QueueFlags } from '../queue-option.js'
 
 interface Flags extends QueueFlags {
@@ -65,7 +65,7 @@ export function formatValidation(r: ValidationReport): string {
 }
 
 export function registerValidate(program: Command): void {
-  program
+  const cmd = program
     .command('validate')
     .summary('walk-forward, Deflated Sharpe and PBO checks before a version may be promoted')
     .requiredOption('--strategy <name|file>', 'strategy to validate: a built-in name, a .ts/.js file, or NAME in ./strategies')
@@ -76,12 +76,9 @@ export function registerValidate(program: Command): void {
     .option('--trials <n>', 'parameter-grid trials for DSR and PBO, the candidate included (default 8)')
     .option('--workers <n>', "worker threads for the backtests (default: the cores; sofia sweep's)")
     .option('--json', 'print the report as JSON')
-    .option(...NATS_OPTION)
-    .option(...QUEUE_OPTION)
-    .option(...TIMEOUT_OPTION)
-    .action(async (flags: Flags) => {
-      const r = await validateFromFlags(flags.strategy, flags.data, keyValues('--param', flags.param), flags)
-      process.stdout.write(flags.json === true ? `${JSON.stringify(r)}\n` : `${formatValidation(r)}\n`)
-      if (!r.passed) process.exitCode = EXIT_PROBLEM
-    })
+  addQueueOptions(cmd).action(async (flags: Flags) => {
+    const r = await validateFromFlags(flags.strategy, flags.data, keyValues('--param', flags.param), flags)
+    process.stdout.write(flags.json === true ? `${JSON.stringify(r)}\n` : `${formatValidation(r)}\n`)
+    if (!r.passed) process.exitCode = EXIT_PROBLEM
+  })
 }
