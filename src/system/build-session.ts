@@ -18,7 +18,7 @@ import type { ExchangeSession, ExchangeSessionOptions, ExchangeSessionResult } f
 import { MarketRecorder } from './market-recorder.js'
 import { DEFAULT_RISK, withoutMonitors } from './risk-setup.js'
 import type { RiskSettings } from './risk-setup.js'
-import { strategyParamsOf } from './session-config.js'
+import { sessionGuards, strategyParamsOf } from './session-config.js'
 import type { TraderOptions } from './session-config.js'
 import { SYNTHETIC, createStrategies, dataTimeframe, openMarket, withDataTimeframe } from './session.js'
 import type { MarketOptions, MarketSetup, StrategySpec } from './session.js'
@@ -259,11 +259,7 @@ async function buildPaper(config: PaperConfig): Promise<Session> {
     latencyMs: config.latencyMs ?? 20,
     mode: 'paper',
     flushIntervalMs: 200,
-    ...(config.store !== undefined ? { store: config.store } : {}),
-    ...(config.riskSettings !== undefined ? { riskSettings: config.riskSettings } : {}),
-    ...(config.positionOverride !== undefined ? { positionOverride: config.positionOverride } : {}),
-    ...(config.killFile !== undefined ? { killFile: config.killFile } : {}),
-    ...(config.onAlert !== undefined ? { onAlert: config.onAlert } : {}),
+    ...sessionGuards(config),
   })
   if (config.marketDir !== undefined) MarketRecorder.attach(trader, config.marketDir, config.onAlert)
   let events = 0

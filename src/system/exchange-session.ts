@@ -31,6 +31,7 @@ import { Trader } from './trader.js'
 import { MarketRecorder } from './market-recorder.js'
 import type { StrategySpec } from './session.js'
 import type { RecoverySummary } from './recovery.js'
+import { sessionGuards } from './session-config.js'
 import type { TraderOptions } from './session-config.js'
 
 /** Store state key of the router's last status (read by `sofia shadow status`). */
@@ -231,11 +232,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       equitySampleMs: 1_000,
       mode,
       flushIntervalMs: 200,
-      ...(options.store !== undefined ? { store: options.store } : {}),
-      ...(options.riskSettings !== undefined ? { riskSettings: options.riskSettings } : {}),
-      ...(options.positionOverride !== undefined ? { positionOverride: options.positionOverride } : {}),
-      ...(options.killFile !== undefined ? { killFile: options.killFile } : {}),
-      ...(options.onAlert !== undefined ? { onAlert: options.onAlert } : {}),
+      ...sessionGuards(options),
       ...(options.strategyParams !== undefined ? { strategyParams: options.strategyParams } : {}),
       controlHandler: (request) => command(request.command as 'mode.set' | 'shadow.rollback' | 'resync', { ...request.args }, request.actor),
       uniqueClientIds: true,

@@ -82,6 +82,20 @@ export interface TraderOptions {
  * The feeds (`venue:symbol`) a strategy's parameters name: its venue(s) × its symbol. Empty when they do not
  * name both (the strategy then depends on every feed as far as the stale-data pause is concerned).
  */
+/** What a session on the wall clock is guarded and recorded by (paper and exchange sessions alike). */
+export type SessionGuards = Pick<TraderOptions, 'store' | 'riskSettings' | 'positionOverride' | 'killFile' | 'onAlert'>
+
+/** Those of `o`'s guards that are given (the trader's defaults stand for the others). */
+export function sessionGuards(o: { readonly [K in keyof SessionGuards]?: SessionGuards[K] | undefined }): SessionGuards {
+  return {
+    ...(o.store !== undefined ? { store: o.store } : {}),
+    ...(o.riskSettings !== undefined ? { riskSettings: o.riskSettings } : {}),
+    ...(o.positionOverride !== undefined ? { positionOverride: o.positionOverride } : {}),
+    ...(o.killFile !== undefined ? { killFile: o.killFile } : {}),
+    ...(o.onAlert !== undefined ? { onAlert: o.onAlert } : {}),
+  }
+}
+
 export function feedsOfParams(params: Readonly<Record<string, string>> | undefined): string[] {
   if (params === undefined) return []
   const symbol = params['symbol']
