@@ -6,14 +6,13 @@
  * processes as JSON (the control channel, the HTTP API): a reader of `OperatorResult<C>` trusts the session
  * that answered to be this code.
  */
-import type { AuditType } from '../audit/index.js'
+import type { AuditType, ResyncSummary } from '../audit/index.js'
 import type { RouterMode, RouterStatus } from '../execution/index.js'
 import type { OrderState } from '../model/index.js'
 import type { CircuitBreakers, KillSwitchMode, KillSwitchState, MonitorStatus, PositionOverride, TradingStates, TradingStatesSnapshot } from '../risk/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
 import type { ControlCommand, ControlRequest, Lease } from './control.js'
 import type { StoredOrder } from '../store/index.js'
-import type { ResyncSummary } from './resync.js'
 
 /** An asynchronous command of the session, acknowledged before its outcome (which is audited). */
 export interface Started {
