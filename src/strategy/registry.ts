@@ -73,8 +73,8 @@ function paramShape(definition: StrategyDefinition): Record<string, z.ZodType> {
 }
 
 /** The parameter names of the strategy named `name` (InputError for an unknown one). */
-export function strategyParamNames(name: string): string[] {
-  return Object.keys(paramShape(findStrategy(name)))
+export function strategyParamNames(strategy: string | StrategyDefinition): string[] {
+  return Object.keys(paramShape(typeof strategy === 'string' ? findStrategy(strategy) : strategy))
 }
 
 /**

@@ -55,7 +55,10 @@ export function resultOf(session: Session, stats: RunStats, o: { readonly seed: 
   const { trader, specs } = session
   const files = session.market?.files ?? []
   const report = buildReport(trader, stats, {
-    strategies: trader.runners.map((r, i) => ({ id: r.strategy.id, name: specs[i]!.name, params: { ...specs[i]!.params } })),
+    strategies: trader.runners.map((r, i) => {
+      const spec = specs[i]!
+      return { id: r.strategy.id, name: spec.name, params: { ...spec.params }, ...(spec.version !== undefined ? { version: spec.version } : {}) }
+    }),
     data: files.length > 0 ? files.map((f) => f.info.path) : [SYNTHETIC],
     seed: o.seed,
     monitors: [...o.monitors].sort(),

@@ -4,7 +4,8 @@
  * the dashboard imports them as they are, so the page and the server cannot disagree on a field.
  */
 export interface ReportMeta {
-  readonly strategies: readonly { readonly id: string; readonly name: string; readonly params: Record<string, unknown> }[]
+  /** What ran: `version` when a registered version's parameters and code ran. */
+  readonly strategies: readonly { readonly id: string; readonly name: string; readonly params: Record<string, unknown>; readonly version?: string }[]
   readonly data: readonly string[]
   readonly seed: number | undefined
   /** The runtime monitors the run had (threshold names); none unless configured. */

@@ -8,7 +8,7 @@ import type { Clock } from '../engine/index.js'
 import type { DecimalLike, Instrument } from '../model/index.js'
 import type { PreTradeRisk } from '../risk/index.js'
 import type { Store } from '../store/index.js'
-import type { Strategy } from '../strategy/index.js'
+import type { Strategy, StrategyDefinition } from '../strategy/index.js'
 import type { Venue } from '../venues/index.js'
 import type { RiskSettings } from './risk-setup.js'
 import type { SessionCommands } from './command-results.js'
@@ -17,6 +17,13 @@ import type { SessionCommands } from './command-results.js'
 export interface StrategySpec {
   readonly name: string
   readonly params: Readonly<Record<string, string>>
+  /**
+   * A registered version's code (`StrategyRegistry.definitionOf`), run instead of the strategy as it is now
+   * (a user's file may have been edited or removed since the version was registered).
+   */
+  readonly definition?: StrategyDefinition
+  /** The registered version this spec runs, shown in the report. */
+  readonly version?: string
 }
 
 export interface VenueSetup {

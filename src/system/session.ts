@@ -19,7 +19,7 @@ import type { DataFormat, MarketData } from '../data/index.js'
 import type { Instrument, MarketEvent } from '../model/index.js'
 import { InputError, dec } from '../model/index.js'
 import type { Strategy } from '../strategy/index.js'
-import { createStrategy, strategyParamNames } from '../strategy/index.js'
+import { createStrategy, instantiateStrategy, strategyParamNames } from '../strategy/index.js'
 import type { StrategySpec, VenueSetup } from './session-config.js'
 export type { StrategySpec } from './session-config.js'
 
@@ -186,7 +186,7 @@ export function dataTimeframe(market: MarketSetup): string | undefined {
 export function withDataTimeframe(specs: readonly StrategySpec[], timeframe: string | undefined): StrategySpec[] {
   if (timeframe === undefined) return [...specs]
   return specs.map((spec) =>
-    spec.params['timeframe'] === undefined && strategyParamNames(spec.name).includes('timeframe') ? { ...spec, params: { ...spec.params, timeframe } } : spec,
+    spec.params['timeframe'] === undefined && strategyParamNames(spec.definition ?? spec.name).includes('timeframe') ? { ...spec, params: { ...spec.params, timeframe } } : spec,
   )
 }
 
@@ -195,6 +195,7 @@ export function createStrategies(specs: readonly StrategySpec[]): Strategy[] {
   return specs.map((spec) => {
     const n = (seen.get(spec.name) ?? 0) + 1
     seen.set(spec.name, n)
-    return createStrategy(spec.name, n === 1 ? spec.name : `${spec.name}-${n}`, spec.params)
+    const id = n === 1 ? spec.name : `${spec.name}-${n}`
+    return spec.definition !== undefined ? instantiateStrategy(spec.definition, id, spec.params, spec.version) : createStrategy(spec.name, id, spec.params)
   })
 }

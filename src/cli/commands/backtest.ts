@@ -9,13 +9,17 @@ import { openStore } from '../../store/index.js'
 import type { Store } from '../../store/index.js'
 import { formatStrategies } from '../../strategy/index.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
-import { dataDirOf } from '../store-option.js'
+import { dataDirOf, withStore } from '../store-option.js'
+import { InputError } from '../../model/index.js'
+import { StrategyRegistry, storeSink } from '../../ops/canary/index.js'
+import type { StrategySpec } from '../../system/index.js'
 import { runBacktest, SYNTHETIC, withoutMonitors } from '../../system/index.js'
 import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
 import { formatReport, reportJson } from '../report-format.js'
 
 interface BacktestFlags {
   strategy: string[]
+  strategyVersion?: string
   data: string[]
   symbol?: string
   venue?: string
@@ -47,6 +51,7 @@ export function registerBacktest(program: Command): void {
         'The same data, parameters and seed always give the same report.',
     )
     .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies (repeat to run several side by side)', collect)
+    .option('--strategy-version <id>', "a version of the strategy in the registry (sofia registry list): run its parameters and its code as registered; read from the store of --data-dir or DATABASE_URL")
     .requiredOption('--data <path...>', `market data files, or '${SYNTHETIC}'`)
     .option('--symbol <symbol>', 'symbol of the data (default: from the file name)')
     .option('--venue <id>', 'venue name for the data (default: from the file name)')
@@ -70,14 +75,14 @@ export function registerBacktest(program: Command): void {
     .action(async (flags: BacktestFlags) => {
       const params = keyValues('--param', flags.param)
       const session = await sessionConfig(flags)
-      const names = await resolveStrategyFlags(flags.strategy, flags, session.config)
+      const strategies = flags.strategyVersion !== undefined ? [await registeredSpec(flags, flags.strategyVersion)] : (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
       const store = await openBacktestStore(flags)
       const result = await runBacktest({
         // Runtime monitors act in a backtest only when configured (a default drawdown halt ends a test run).
         riskSettings: session.config.source.monitorsConfigured ? session.risk : withoutMonitors(session.risk),
         ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
         ...(store !== undefined ? { store } : {}),
-        strategies: names.map((name) => ({ name, params })),
+        strategies,
         data: flags.data,
         ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
         ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
@@ -97,6 +102,25 @@ export function registerBacktest(program: Command): void {
       if (flags.series !== undefined) await writeFile(flags.series, `${JSON.stringify(result.series)}\n`)
       process.stdout.write(flags.json === true ? `${JSON.stringify(reportJson(result))}\n` : formatReport(result))
     })
+}
+
+/**
+ * The one strategy `--strategy NAME --strategy-version ID` names, as registered: its parameters and its code
+ * (a user's file as it was when registered, kept in the store). The registry is read from the session store,
+ * opened read-only; `--param` is refused beside it, since a version's parameters are part of what it is.
+ */
+async function registeredSpec(flags: BacktestFlags, version: string): Promise<StrategySpec> {
+  const [given, ...more] = flags.strategy
+  if (given === undefined || more.length > 0) throw new InputError('--strategy-version runs one strategy: give --strategy NAME once')
+  // A file path stands for the strategy it defines (the registry keys versions by strategy name).
+  const [name] = /\.(ts|mts|js|mjs)$/.test(given) ? await resolveStrategyFlags([given], flags) : [given]
+  if (name === undefined) throw new InputError(`--strategy ${given}: no strategy`)
+  if (flags.param.length > 0) throw new InputError(`--param: a registered version runs with its own parameters; leave out --strategy-version to try others`)
+  return withStore({ ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}) }, async (store) => {
+    const registry = new StrategyRegistry(storeSink(store))
+    const v = await registry.get(name, version)
+    return { name, params: v.params, definition: await registry.definitionOf(v), version }
+  })
 }
 
 /** A fresh store per run: a backtest's chain starts at genesis, so the same inputs give the same chain. */
