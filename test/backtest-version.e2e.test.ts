@@ -9,32 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SHARED_DATA, sofia } from './helpers.js'
-
-/** On bars: a market buy of an amount written in the code every `every` bars, sold back on the next bar. */
-const stepper = (amount: string): string => `import { defineStrategy, z } from 'sofia'
-
-export default defineStrategy({
-  name: 'stepper',
-  description: 'buys ${amount} now and then and sells it on the next bar',
-  params: z.object({ every: z.number().int().min(1).default(50), timeframe: z.string().default('5m') }),
-  create: (p) => {
-    let bars = 0
-    let held = false
-    return {
-      onBar(bar, ctx) {
-        bars++
-        if (held) {
-          ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'sell', type: 'market', amount: '${amount}' })
-          held = false
-        } else if (bars % p.every === 0) {
-          ctx.submit({ venue: bar.venue, symbol: bar.symbol, side: 'buy', type: 'market', amount: '${amount}' })
-          held = true
-        }
-      },
-    }
-  },
-})
-`
+import { stepper } from './strategies.js'
 
 const DATA = join(SHARED_DATA, 'candles', 'bittrex_ETH-BTC_5m_2018-01-10_2018-01-30.json')
 

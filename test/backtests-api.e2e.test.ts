@@ -3,8 +3,10 @@
  * these routes). A real candle file put in `<data-dir>/data/` is backtested with `sma-cross`; the report kept
  * by the server is the report `sofia backtest --json` gives for the same file, run on its own. A second run
  * while one is going answers 409; bad input answers 400 naming the field; a viewer may read but not start one.
+ * A user's strategy file in the strategies directory runs as it is now, and a registered version of it runs with
+ * its registered parameters and code (kept in the store) after the file was edited.
  */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -12,6 +14,7 @@ import { dec } from '../src/model/index.js'
 import { SHARED_DATA, sofia } from './helpers.js'
 import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
+import { stepper } from './strategies.js'
 
 const CANDLES = join(SHARED_DATA, 'candles/binance_XRP-ETH_5m_2019-10-11_2019-10-13.json')
 const dir = mkdtempSync(join(tmpdir(), 'sofia-backtests-api-'))
@@ -31,6 +34,12 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'data'))
   copyFileSync(CANDLES, join(dir, 'data', basename(CANDLES)))
   for (const [name, role] of [['op', 'operator'], ['view', 'viewer']] as const) tokens[role] = createToken(dir, name, role)
+  // A user's strategy (./strategies, the default strategyDir), registered as v1 and then edited.
+  mkdirSync(join(dir, 'strategies'))
+  writeFileSync(join(dir, 'strategies', 'stepper.ts'), stepper('50'))
+  const reg = sofia(['registry', 'register', '--strategy', 'stepper', '--strategy-version', 'v1', '--param', 'every=20', '--skip-validation', '--reason', 'e2e', '--data-dir', dir], { cwd: dir })
+  if (reg.code !== 0) throw new Error(reg.stderr)
+  writeFileSync(join(dir, 'strategies', 'stepper.ts'), stepper('25'))
   server = await startServe(['--port', '0', '--data-dir', dir, '--step-ms', '50'], { cwd: dir })
 })
 
@@ -85,6 +94,41 @@ describe('backtests over the operator API', () => {
     const after = (await call('GET', '/backtests', tokens['viewer']!)).json
     expect((after['runs'] as { id: string; status: string; summary: Record<string, unknown> }[])[0]).toMatchObject({ id, status: 'done', summary: { netPnl: expected['netPnl'], fills: expected['fills'] } })
   }, 90_000)
+
+  it("runs a user's strategy file as it is now, and a registered version of it as registered", async () => {
+    const op = tokens['operator']!
+    const list = (await call('GET', '/backtests', tokens['viewer']!)).json
+    expect(list['strategies']).toContainEqual({ name: 'stepper', description: 'strategy file stepper.ts', params: [], file: true })
+    expect(list['versions']).toEqual([{ strategy: 'stepper', version: 'v1', status: 'registered', params: { every: '20' } }])
+
+    const finish = async (body: unknown): Promise<{ run: Record<string, unknown>; amounts: string[] }> => {
+      const started = await call('POST', '/backtests', op, body)
+      expect(started.status, JSON.stringify(started.json)).toBe(202)
+      let run: Record<string, unknown> = {}
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        run = (await call('GET', `/backtests/${started.json['id'] as string}`, tokens['viewer']!)).json
+        if (run['status'] !== 'running') break
+      }
+      expect(run['status'], JSON.stringify(run) + server!.stderr().slice(-3000)).toBe('done')
+      const fills = (run['series'] as { fills: { amount: string }[] }).fills
+      return { run, amounts: [...new Set(fills.map((f) => f.amount))] }
+    }
+    const data = basename(CANDLES)
+    const version = await finish({ strategy: 'stepper', version: 'v1', data })
+    expect(version.run).toMatchObject({ strategy: 'stepper', version: 'v1', params: {} })
+    expect((version.run['report'] as { strategies: unknown[] }).strategies).toEqual([{ id: 'stepper', name: 'stepper', params: { every: '20', timeframe: '5m' }, version: 'v1' }])
+    expect(version.amounts).toEqual(['50']) // the registered code, not the edited file
+    const now = await finish({ strategy: 'stepper', data, params: { every: '20' } })
+    expect(now.amounts).toEqual(['25'])
+
+    const bad = async (body: unknown): Promise<string> => {
+      const r = await call('POST', '/backtests', op, body)
+      expect(r.status).toBe(400)
+      return r.json['error'] as string
+    }
+    expect(await bad({ strategy: 'stepper', version: 'v9', data })).toMatch(/^body\/version: strategy stepper has no registered version 'v9'/)
+    expect(await bad({ strategy: 'stepper', version: 'v1', data, params: { every: '3' } })).toMatch(/^body\/params: a registered version runs with its own parameters/)
+  }, 120_000)
 
   it('answers bad input with 400 naming the field, a viewer with 403, an unknown run with 404', async () => {
     const op = tokens['operator']!

@@ -19,7 +19,7 @@ import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REPO } from './helpers.js'
+import { REPO, sofia } from './helpers.js'
 import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
 
@@ -449,6 +449,30 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       // Its equity curve drawn, and its fills listed.
       await page.getByTestId('backtest-equity').locator('canvas').first().waitFor({ timeout: 10_000 })
       expect(await page.getByRole('table', { name: /^Fills, newest first/ }).locator('tbody tr').count()).toBe(Math.min(200, run.report.fills))
+    })
+  }, 90_000)
+
+  it('runs a registered version from the Backtests page, with its own parameters', async () => {
+    const reg = sofia(['registry', 'register', '--strategy', 'sma-cross', '--strategy-version', 'v1', '--param', 'fast=4', '--skip-validation', '--reason', 'e2e', '--data-dir', dir], { cwd: dir })
+    expect(reg.code, reg.stderr).toBe(0)
+    await signedIn('operator', async (page) => {
+      await page.getByRole('link', { name: 'Backtests', exact: true }).click()
+      const form = page.getByTestId('backtest-form')
+      await form.getByLabel('Strategy').selectOption('sma-cross')
+      await form.getByLabel('Version').selectOption('v1')
+      // The version's parameters, shown and not editable.
+      expect(await form.getByLabel('Parameters').inputValue()).toBe('fast=4')
+      expect(await form.getByLabel('Parameters').isDisabled()).toBe(true)
+      await form.getByLabel('Data').selectOption('synthetic')
+      await page.getByTestId('run-backtest').click()
+      await page.getByText('sma-cross v1').first().waitFor({ timeout: 10_000 })
+      await page.getByTestId('backtest-report').waitFor({ timeout: 60_000 })
+      const auth = { headers: { authorization: `Bearer ${tokens['operator']!}` } }
+      const runs = (await (await fetch(`${server!.url}/backtests`, auth)).json()) as { runs: { id: string }[] }
+      const run = (await (await fetch(`${server!.url}/backtests/${runs.runs[0]!.id}`, auth)).json()) as { version: string; report: { fills: number; strategies: { params: Record<string, string>; version: string }[] } }
+      expect(run.version).toBe('v1')
+      expect(run.report.strategies[0]).toMatchObject({ version: 'v1', params: { fast: '4' } })
+      expect(await text(page, 'backtest-fills')).toBe(String(run.report.fills))
     })
   }, 90_000)
 

@@ -13,6 +13,8 @@ export interface BacktestRun {
   readonly strategy: string
   readonly data: string
   readonly params: Readonly<Record<string, string>>
+  /** The registered version that ran (its parameters and code), when one was picked. */
+  readonly version?: string
   readonly actor: string
   readonly startedAt: number
   readonly status: 'running' | 'done' | 'failed'
@@ -35,5 +37,11 @@ export interface BacktestList {
   readonly runs: readonly BacktestRunListed[]
   /** `synthetic` and the files in `<data-dir>/data/`. */
   readonly data: readonly string[]
-  readonly strategies: readonly { readonly name: string; readonly description: string; readonly params: readonly string[] }[]
+  /**
+   * The built-in strategies (with their parameter names), then the user's strategy files in the server's
+   * strategies directory (`file: true`; their parameters are checked when the run starts).
+   */
+  readonly strategies: readonly { readonly name: string; readonly description: string; readonly params: readonly string[]; readonly file?: true }[]
+  /** The registry's versions, newest first: a run of one uses its parameters and its code as registered. */
+  readonly versions: readonly { readonly strategy: string; readonly version: string; readonly status: string; readonly params: Readonly<Record<string, string>> }[]
 }

@@ -68,6 +68,12 @@ export interface ApiDeps {
   readonly deployment?: DeploymentControl
   /** Where reports live (`<data-dir>/reports/…`); without it /reconciliation/runs answers 501. */
   readonly dataDir?: string
+  /**
+   * What a backtest started from the dashboard may run besides the built-ins: the user's strategy files (in
+   * `strategyDir`) and registered versions, read by the child `sofia backtest` from this server's store, which
+   * `storeArgs` selects (`--db FILE`; none for PostgreSQL, selected by DATABASE_URL in the environment).
+   */
+  readonly backtests?: { readonly strategyDir?: string; readonly storeArgs: readonly string[] }
   /** A feed with no event for this long fails /health (default 10 s). */
   readonly feedStaleMs?: number
   /** The cluster this node belongs to (`--nats`); without it `GET /cluster/status` says the node runs alone. */

@@ -49,6 +49,8 @@ export interface DeskServer {
 export interface DeskOptions {
   readonly store: Store
   readonly dataDir: string
+  /** What the dashboard's backtests may run besides the built-ins (`ApiDeps.backtests`). */
+  readonly backtests?: ApiDeps['backtests']
   readonly session: DeskSession
   /** The strategies as the operator named them, with their parameters (a roll-out of one of them is taken over). */
   readonly specs: readonly StrategySpec[]
@@ -213,6 +215,7 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
       startedAt: session.startedAt,
       running: () => session.running(),
       dataDir,
+      ...(o.backtests !== undefined ? { backtests: o.backtests } : {}),
       ...(session.deployment !== undefined ? { deployment: session.deployment } : {}),
       get cluster() {
         return cluster

@@ -5,7 +5,7 @@
  * is loaded without a build step through tsx; `import … from 'sofia'` resolves to Sofia's SDK wherever the
  * file lives. A file that does not load gives one line naming file:line (InputError, exit 2).
  */
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { register } from 'node:module'
 import { extname, isAbsolute, join, relative, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -18,6 +18,15 @@ const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const
 
 /** Where `--strategy NAME` looks for NAME.ts (and the others) when NAME is not a built-in. */
 export const DEFAULT_STRATEGY_DIR = 'strategies'
+
+/** The strategy files in `dir` (absolute paths, in name order): code files that are not tests or declarations. */
+export function strategyFiles(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .sort()
+    .filter((entry) => (EXTENSIONS as readonly string[]).includes(extname(entry)) && !/\.test\.|\.d\.ts$/.test(entry))
+    .map((entry) => join(dir, entry))
+}
 
 function looksLikePath(spec: string): boolean {
   return spec.includes('/') || spec.includes('\\') || (EXTENSIONS as readonly string[]).includes(extname(spec))

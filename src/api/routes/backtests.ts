@@ -2,20 +2,22 @@
  * @module api/routes/backtests
  * Backtests from the dashboard, run the way `sofia backtest` runs them (the same command, in a child process,
  * so a live session's event loop never waits for one):
- * - `POST /backtests` (operator): a built-in strategy over the synthetic market or a data file in
- *   `<data-dir>/data/`, with parameters; answers 202 with the run's id, 409 while another run is going.
- * - `GET /backtests` (viewer): the runs, newest first, with their summaries; the data files and strategies there are.
+ * - `POST /backtests` (operator): a built-in strategy, a user's strategy file in the strategies directory, or a
+ *   registered version of either (its parameters and code as registered), over the synthetic market or a data
+ *   file in `<data-dir>/data/`; answers 202 with the run's id, 409 while another run is going.
+ * - `GET /backtests` (viewer): the runs, newest first, with their summaries; the data files, strategies and
+ *   registered versions there are.
  * - `GET /backtests/:id` (viewer): one run with its whole report, its equity curve and its fills.
  * Each run is kept as `<data-dir>/backtests/<id>.json`, its equity curve and fills beside it as `<id>.series.json`.
  */
 import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync } from 'node:fs'
-import { readFile, readdir, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { readFile, readdir, rename, writeFile } from 'node:fs/promises'
+import { basename, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
-import { STRATEGIES, strategyParamNames } from '../../strategy/index.js'
+import { STRATEGIES, strategyFiles, strategyParamNames } from '../../strategy/index.js'
 import { actorOf } from '../auth.js'
 import type { BacktestList, BacktestRun, BacktestRunListed } from '../backtest-types.js'
 import type { BacktestReport, BacktestSeries } from '../backtest-types.js'
@@ -50,7 +52,10 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const save = async (run: BacktestRun): Promise<void> => {
     const { runs } = need()
     mkdirSync(runs, { recursive: true })
-    await writeFile(join(runs, `${run.id}.json`), `${JSON.stringify(run)}\n`)
+    // Whole or not at all: a reader (GET) never sees a half-written run.
+    const file = join(runs, `${run.id}.json`)
+    await writeFile(`${file}.tmp`, `${JSON.stringify(run)}\n`)
+    await rename(`${file}.tmp`, file)
   }
   const load = async (id: string): Promise<BacktestRun | undefined> => {
     const file = join(need().runs, `${id}.json`)
@@ -61,6 +66,17 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const file = seriesFile(id)
     return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as BacktestSeries) : undefined
   }
+  /** The user's strategy files by name (the file's name without its extension). */
+  const userFiles = (): Map<string, string> => {
+    const dir = ctx.deps.backtests?.strategyDir
+    const files = dir === undefined ? [] : strategyFiles(dir)
+    return new Map(files.map((f) => [basename(f, extname(f)), f] as const).filter(([name]) => FILE.test(name) && !STRATEGIES.some((s) => s.name === name)))
+  }
+  const versions = async (): Promise<BacktestList['versions']> =>
+    (await ctx.deps.store.loadStrategyVersions())
+      .sort((a, b) => b.createdAt - a.createdAt)
+      // The registry writes parameters as text (`RegisteredVersion.params`).
+      .map((v) => ({ strategy: v.strategy, version: v.version, status: v.status, params: v.params as Record<string, string> }))
   const dataFiles = async (): Promise<string[]> => {
     const { files } = need()
     return existsSync(files) ? (await readdir(files, { withFileTypes: true })).filter((d) => d.isFile() && FILE.test(d.name)).map((d) => d.name).sort() : []
@@ -87,7 +103,11 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
         running: running ?? null,
         runs: all.slice(0, 100).map(summaryOf),
         data: ['synthetic', ...(await dataFiles())],
-        strategies: STRATEGIES.map((s) => ({ name: s.name, description: s.description, params: strategyParamNames(s.name) })),
+        strategies: [
+          ...STRATEGIES.map((s) => ({ name: s.name, description: s.description, params: strategyParamNames(s.name) })),
+          ...[...userFiles()].map(([name, file]) => ({ name, description: `strategy file ${basename(file)}`, params: [], file: true as const })),
+        ],
+        versions: await versions(),
       }
     },
   )
@@ -111,12 +131,12 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { strategy: string; data: string; params?: Record<string, string>; reason?: string } }>(
+  app.post<{ Body: { strategy: string; data: string; params?: Record<string, string>; version?: string; reason?: string } }>(
     '/backtests',
     {
       config: { access: 'operator' },
       schema: {
-        summary: 'Starts a backtest of a built-in strategy on the synthetic market or a file in <data-dir>/data (202 with its id; 409 while one runs)',
+        summary: `Starts a backtest of a strategy (built-in, a file in the strategies directory, or a registered version with its parameters and code) on the synthetic market or a file in <data-dir>/data (202 with its id; 409 while one runs)`,
         tags: ['backtests'],
         body: {
           type: 'object',
@@ -126,6 +146,7 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
             strategy: { type: 'string', minLength: 1, maxLength: 100 },
             data: { type: 'string', minLength: 1, maxLength: 200 },
             params: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 100 } },
+            version: { type: 'string', minLength: 1, maxLength: 100 },
             reason: { type: 'string', maxLength: 500 },
           },
         },
@@ -134,19 +155,29 @@ export function backtestRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const { files } = need()
-      const { strategy, data } = request.body
+      const { strategy, data, version } = request.body
       const params = request.body.params ?? {}
-      if (!STRATEGIES.some((s) => s.name === strategy)) throw new ApiError(400, 'VALIDATION_FAILED', `body/strategy: unknown strategy '${strategy}' (one of ${STRATEGIES.map((s) => s.name).join(', ')})`)
-      const known = strategyParamNames(strategy)
-      for (const key of Object.keys(params)) {
-        if (!known.includes(key)) throw new ApiError(400, 'VALIDATION_FAILED', `body/params/${key}: ${strategy} has no parameter '${key}' (it has ${known.join(', ')})`)
+      const builtIn = STRATEGIES.some((s) => s.name === strategy)
+      const file = userFiles().get(strategy)
+      if (version !== undefined) {
+        if (!(await versions()).some((v) => v.strategy === strategy && v.version === version)) throw new ApiError(400, 'VALIDATION_FAILED', `body/version: strategy ${strategy} has no registered version '${version}'`)
+        if (Object.keys(params).length > 0) throw new ApiError(400, 'VALIDATION_FAILED', 'body/params: a registered version runs with its own parameters; leave out version to try others')
+      } else if (builtIn) {
+        const known = strategyParamNames(strategy)
+        for (const key of Object.keys(params)) {
+          if (!known.includes(key)) throw new ApiError(400, 'VALIDATION_FAILED', `body/params/${key}: ${strategy} has no parameter '${key}' (it has ${known.join(', ')})`)
+        }
+      } else if (file === undefined) {
+        throw new ApiError(400, 'VALIDATION_FAILED', `body/strategy: unknown strategy '${strategy}' (built-in: ${STRATEGIES.map((s) => s.name).join(', ')}; or a file in the strategies directory)`)
       }
       if (data !== 'synthetic' && !(await dataFiles()).includes(data)) throw new ApiError(400, 'VALIDATION_FAILED', `body/data: no file '${data}' in ${files}`)
       if (running !== undefined) throw new ApiError(409, 'CONFLICT', `backtest ${running} is still running`)
-      const run: BacktestRun = { id: randomUUID(), strategy, data, params, actor: actorOf(request), startedAt: Date.now(), status: 'running' }
+      const run: BacktestRun = { id: randomUUID(), strategy, data, params, ...(version !== undefined ? { version } : {}), actor: actorOf(request), startedAt: Date.now(), status: 'running' }
       running = run.id
       await save(run)
-      const args = [CLI, 'backtest', '--strategy', strategy, '--data', data === 'synthetic' ? 'synthetic' : join(files, data), '--store', 'none', '--json', '--series', seriesFile(run.id)]
+      // A version is read from this server's store; a user's file is given by its path.
+      const which = version !== undefined ? [strategy, '--strategy-version', version, ...(ctx.deps.backtests?.storeArgs ?? [])] : [file ?? strategy]
+      const args = [CLI, 'backtest', '--strategy', ...which, '--data', data === 'synthetic' ? 'synthetic' : join(files, data), '--store', 'none', '--json', '--series', seriesFile(run.id)]
       for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`)
       execFile(process.execPath, args, { timeout: RUN_TIMEOUT_MS, maxBuffer: 1 << 26, cwd: dataDir }, (error, stdout, stderr) => {
         let done: BacktestRun

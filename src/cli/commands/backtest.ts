@@ -38,6 +38,7 @@ interface BacktestFlags {
   series?: string
   store?: string
   dataDir?: string
+  db?: string
   config?: string
 }
 
@@ -70,6 +71,7 @@ export function registerBacktest(program: Command): void {
     .option('--series <file>', 'also write the equity curve and the fills (the first 5000) as JSON to this file, for charts')
     .option('--store <file|memory|none>', "record the run's orders, fills and audit chain in this SQLite file (replaced each run), 'memory', or 'none'")
     .option('--data-dir <dir>', 'data directory; the default --store is <dir>/backtest.db (default $SOFIA_HOME or ./var)')
+    .option('--db <file>', 'with --strategy-version: the SQLite database the registry is read from (instead of <data-dir>/sofia.db or $DATABASE_URL)')
     .option('--config <file>', 'configuration file with risk limits (default ./sofia.yaml when present)')
     .addHelpText('after', `\nStrategies and their parameters:\n${formatStrategies()}`)
     .action(async (flags: BacktestFlags) => {
@@ -116,7 +118,8 @@ async function registeredSpec(flags: BacktestFlags, version: string): Promise<St
   const [name] = /\.(ts|mts|js|mjs)$/.test(given) ? await resolveStrategyFlags([given], flags) : [given]
   if (name === undefined) throw new InputError(`--strategy ${given}: no strategy`)
   if (flags.param.length > 0) throw new InputError(`--param: a registered version runs with its own parameters; leave out --strategy-version to try others`)
-  return withStore({ ...(flags.dataDir !== undefined ? { dataDir: flags.dataDir } : {}) }, async (store) => {
+  const { dataDir, db } = flags
+  return withStore({ ...(dataDir !== undefined ? { dataDir } : {}), ...(db !== undefined ? { db } : {}) }, async (store) => {
     const registry = new StrategyRegistry(storeSink(store))
     const v = await registry.get(name, version)
     return { name, params: v.params, definition: await registry.definitionOf(v), version }

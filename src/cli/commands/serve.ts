@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { Option } from 'commander'
 import type { Command } from 'commander'
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../api/deps.js'
@@ -29,7 +29,7 @@ import type { ClusterFlags } from '../cluster-option.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
-import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { addStoreOptions, dataDirOf, openStoreFromFlags, sqliteFileOf } from '../store-option.js'
 import { printStatus } from './paper.js'
 
 interface ServeFlags extends ExchangeFlags, ClusterFlags {
@@ -166,6 +166,7 @@ export function registerServe(program: Command): void {
       desk = await openDesk({
         store,
         dataDir: dataDirOf(flags),
+        backtests: { strategyDir: session.config.strategyDir, storeArgs: storeArgs(flags) },
         session: deskSession,
         specs,
         ...(canaryConfig !== undefined ? { canary: canaryConfig } : {}),
@@ -260,4 +261,10 @@ async function ensureDemoToken(store: Store, dataDir: string): Promise<string> {
   await writeFile(file, `${token}\n`, { mode: 0o600 })
   await chmod(file, 0o600)
   return token
+}
+
+/** The flags a child `sofia` command needs to open this server's store (PostgreSQL: DATABASE_URL, inherited). */
+function storeArgs(flags: ServeFlags): string[] {
+  const file = sqliteFileOf(flags)
+  return file === undefined ? [] : ['--db', resolve(file)]
 }

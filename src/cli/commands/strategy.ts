@@ -5,12 +5,12 @@
  * check FILE` loads a file, creates it with its default parameters and runs it on the synthetic market:
  * exit 0 when it runs, 1 when a handler threw, 2 when it does not load.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { extname, join, relative, resolve } from 'node:path'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, relative, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { loadConfig } from '../../config/index.js'
 import { InputError } from '../../model/index.js'
-import { STRATEGY_NAME, listStrategies, resolveStrategy, strategyTemplate, strategyTestTemplate } from '../../strategy/index.js'
+import { STRATEGY_NAME, listStrategies, resolveStrategy, strategyFiles, strategyTemplate, strategyTestTemplate } from '../../strategy/index.js'
 import { SYNTHETIC, runBacktest } from '../../system/index.js'
 import { collect, keyValues } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
@@ -55,12 +55,7 @@ export function registerStrategy(program: Command): void {
     .option('--json', 'one JSON object')
     .action(async (flags: { dir?: string; config?: string; json?: boolean }) => {
       const dir = await strategyDir(flags)
-      if (existsSync(dir)) {
-        for (const entry of readdirSync(dir).sort()) {
-          if (!['.ts', '.mts', '.js', '.mjs'].includes(extname(entry)) || /\.test\.|\.d\.ts$/.test(entry)) continue
-          await resolveStrategy(join(dir, entry))
-        }
-      }
+      for (const file of strategyFiles(dir)) await resolveStrategy(file)
       const all = listStrategies()
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify({ strategies: all })}\n`)

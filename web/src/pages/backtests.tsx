@@ -1,5 +1,5 @@
-// Backtests: run a built-in strategy over the synthetic market or a data file of the server's data directory
-// (operators), follow the runs, and read a run's report: P&L, fills, Sharpe, drawdown, what was not traded and why,
+// Backtests: run a built-in strategy, a strategy file or a registered version over the synthetic market or a data
+// file of the server's data directory (operators), follow the runs, and read a run's report: P&L, fills, Sharpe, drawdown, what was not traded and why,
 // its equity curve and its fills.
 import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
@@ -18,9 +18,16 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
   const [strategy, setStrategy] = useState(list.strategies[0]?.name ?? '')
   const [data, setData] = useState(list.data[0] ?? 'synthetic')
   const [params, setParams] = useState('')
+  const [version, setVersion] = useState('')
   const [busy, setBusy] = useState(false)
   const known = list.strategies.find((s) => s.name === strategy)?.params ?? []
+  const versions = list.versions.filter((v) => v.strategy === strategy)
+  const picked = versions.find((v) => v.version === version)
   const submit = async (): Promise<void> => {
+    if (picked !== undefined) {
+      await start({ strategy, data, version: picked.version }, `${strategy} ${picked.version} on ${data}`)
+      return
+    }
     const pairs = params
       .split(/[\s,]+/)
       .filter((p) => p !== '')
@@ -30,10 +37,13 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
       pushToast('error', 'Parameters', `write key=value pairs, got '${bad.join('=')}'`)
       return
     }
+    await start({ strategy, data, params: Object.fromEntries(pairs) }, `${strategy} on ${data}`)
+  }
+  const start = async (body: Record<string, unknown>, what: string): Promise<void> => {
     setBusy(true)
     try {
-      const r = await api<{ id: string }>('/backtests', { method: 'POST', body: { strategy, data, params: Object.fromEntries(pairs) } })
-      pushToast('info', 'Backtest started', `${strategy} on ${data}`)
+      const r = await api<{ id: string }>('/backtests', { method: 'POST', body })
+      pushToast('info', 'Backtest started', what)
       started(r.id)
     } catch (error) {
       reportError(error)
@@ -45,10 +55,28 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
     <form class="toolbar" data-testid="backtest-form" onSubmit={onSubmitDo(submit)}>
       <label>
         Strategy{' '}
-        <select name="strategy" value={strategy} onChange={(e) => setStrategy(e.currentTarget.value)}>
+        <select
+          name="strategy"
+          value={strategy}
+          onChange={(e) => {
+            setStrategy(e.currentTarget.value)
+            setVersion('')
+          }}
+        >
           {list.strategies.map((s) => (
             <option key={s.name} value={s.name}>
-              {s.name}
+              {s.file === true ? `${s.name} (file)` : s.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Version{' '}
+        <select name="version" value={version} disabled={versions.length === 0} onChange={(e) => setVersion(e.currentTarget.value)}>
+          <option value="">as it is now</option>
+          {versions.map((v) => (
+            <option key={v.version} value={v.version}>
+              {v.version} ({v.status})
             </option>
           ))}
         </select>
@@ -64,7 +92,15 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
         </select>
       </label>
       <label>
-        Parameters <input name="params" value={params} placeholder={known.length > 0 ? `e.g. ${known[0]}=…` : 'key=value'} onInput={(e) => setParams(e.currentTarget.value)} />
+        Parameters{' '}
+        <input
+          name="params"
+          value={picked !== undefined ? Object.entries(picked.params).map(([k, v]) => `${k}=${v}`).join(' ') : params}
+          disabled={picked !== undefined}
+          title={picked !== undefined ? 'a registered version runs with its own parameters' : undefined}
+          placeholder={known.length > 0 ? `e.g. ${known[0]}=…` : 'key=value'}
+          onInput={(e) => setParams(e.currentTarget.value)}
+        />
       </label>
       <button type="submit" class="btn primary" disabled={busy || list.running !== null} data-testid="run-backtest">
         {list.running !== null ? 'A backtest is running…' : 'Run backtest'}
@@ -184,7 +220,10 @@ export function Backtests({ canOperate, theme }: { canOperate: boolean; theme: s
                     res.reload()
                   }}
                 />
-                <p class="small muted">Data files are those in the server's data directory, under data/.</p>
+                <p class="small muted">
+                  Data files are those in the server's data directory, under data/; strategy files those in its strategies directory. A registered version runs with its parameters and its
+                  code as registered.
+                </p>
               </Panel>
             ) : null}
             <Panel title="Runs">
@@ -195,7 +234,7 @@ export function Backtests({ canOperate, theme }: { canOperate: boolean; theme: s
                 caption="Backtest runs, newest first"
                 columns={[
                   { key: 'at', label: 'Started', render: (r) => <Time ms={r.startedAt} /> },
-                  { key: 'strategy', label: 'Strategy', render: (r) => r.strategy },
+                  { key: 'strategy', label: 'Strategy', render: (r) => (r.version !== undefined ? `${r.strategy} ${r.version}` : r.strategy) },
                   { key: 'data', label: 'Data', wrap: true, render: (r) => r.data },
                   { key: 'params', label: 'Parameters', wrap: true, render: (r) => Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(' ') || '—' },
                   { key: 'status', label: 'Status', render: (r) => <Badge level={STATUS_BADGE[r.status]}>{r.status}</Badge> },
