@@ -6,7 +6,7 @@
  * A user's strategy file in the strategies directory runs as it is now, and a registered version of it runs with
  * its registered parameters and code (kept in the store) after the file was edited.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -90,6 +90,16 @@ describe('backtests over the operator API', () => {
     expect(series.equity.length).toBeGreaterThan(1)
     expect(series.equity.at(-1)!.equity).toBe(report['finalEquity'])
     expect(series.currency).toBe(report['currency'])
+    // The file's candles for the price chart: the file's own bars, merged up to at most 1,500 candles.
+    const rows = JSON.parse(readFileSync(CANDLES, 'utf8')) as number[][]
+    const [market, ...others] = (series as unknown as { markets: { source: string; timeframe: string; candles: { time: number; open: number; high: number; low: number; close: number }[] }[] }).markets
+    expect(others).toHaveLength(0)
+    expect(market!.source).toBe('bars')
+    expect(market!.candles.length).toBeLessThanOrEqual(1_500)
+    expect(market!.candles[0]).toMatchObject({ time: rows[0]![0], open: rows[0]![1] })
+    expect(market!.candles.at(-1)!.close).toBe(rows.at(-1)![4])
+    expect(Math.max(...market!.candles.map((c) => c.high))).toBe(Math.max(...rows.map((r) => r[2]!)))
+    expect(Math.min(...market!.candles.map((c) => c.low))).toBe(Math.min(...rows.map((r) => r[3]!)))
 
     const after = (await call('GET', '/backtests', tokens['viewer']!)).json
     expect((after['runs'] as { id: string; status: string; summary: Record<string, unknown> }[])[0]).toMatchObject({ id, status: 'done', summary: { netPnl: expected['netPnl'], fills: expected['fills'] } })

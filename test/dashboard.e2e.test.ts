@@ -446,8 +446,15 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       const net = page.getByTestId('backtest-net')
       const full = (await net.getAttribute('title')) ?? ((await net.textContent()) ?? '').split(/\s/)[0]!.replaceAll(',', '')
       expect(full).toBe(run.report.netPnl)
-      // Its equity curve drawn, and its fills listed.
+      // Its equity curve drawn, its data as candles with its fills on them, and its fills listed.
       await page.getByTestId('backtest-equity').locator('canvas').first().waitFor({ timeout: 10_000 })
+      const prices = page.getByTestId('backtest-prices')
+      await prices.locator('canvas').first().waitFor({ timeout: 10_000 })
+      const series = (run as unknown as { series: { markets: { venue: string; symbol: string; candles: unknown[] }[]; fills: { venue: string; symbol: string }[] } }).series
+      const first = series.markets[0]!
+      expect(Number(await prices.getAttribute('data-candles'))).toBe(first.candles.length)
+      expect(Number(await prices.getAttribute('data-fills'))).toBe(series.fills.filter((f) => f.venue === first.venue && f.symbol === first.symbol).length)
+      expect(first.candles.length).toBeGreaterThan(0)
       expect(await page.getByRole('table', { name: /^Fills, newest first/ }).locator('tbody tr').count()).toBe(Math.min(200, run.report.fills))
     })
   }, 90_000)

@@ -11,6 +11,7 @@ import { buildReport, runPerformance } from './report.js'
 import type { BacktestReport, RunPerformance } from './report.js'
 import type { BacktestSeries, SeriesFill } from './report-types.js'
 import { SYNTHETIC } from './session.js'
+import { SeriesCandles } from './series-candles.js'
 import type { Trader } from './trader.js'
 
 export interface BacktestOptions extends Omit<BacktestConfig, 'kind'> {
@@ -36,7 +37,9 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const session = await buildSession({ kind: 'backtest', ...config })
   const fills: SeriesFill[] = []
   let fillsLeftOut = 0
+  const candles = new SeriesCandles()
   if (series === true) {
+    session.subscribe('market', (e) => candles.add(e))
     session.subscribe('fill', ({ order, trade }) => {
       if (fills.length >= MAX_SERIES_FILLS) fillsLeftOut++
       else fills.push({ t: trade.timestamp, strategyId: order.strategyId, venue: trade.venue, symbol: trade.symbol, side: trade.side, price: trade.price.toString(), amount: trade.amount.toString() })
@@ -47,7 +50,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   if (series !== true) return result
   const ledger = session.trader.ledger
   const equity = ledger.equityCurve().map((p) => ({ t: p.timestamp, equity: p.equity.toString(), drawdown: p.drawdown.toString() }))
-  return { ...result, series: { currency: ledger.reportingCurrency, equity, fills, fillsLeftOut } }
+  return { ...result, series: { currency: ledger.reportingCurrency, equity, fills, fillsLeftOut, markets: candles.list() } }
 }
 
 /** The report of a finished backtest or paper session: what ran, on what data, and how it did. */

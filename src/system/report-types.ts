@@ -58,6 +58,19 @@ export interface BacktestSeries {
   readonly fills: readonly SeriesFill[]
   /** Fills past MAX_SERIES_FILLS, counted but not listed. */
   readonly fillsLeftOut: number
+  /** Each market's price candles, for a price chart with the fills on it (`SeriesCandles`). */
+  readonly markets: readonly SeriesMarket[]
+}
+
+/** One market's candles in a backtest's series: at most MAX_SERIES_CANDLES, at the finest timeframe that fits. */
+export interface SeriesMarket {
+  readonly venue: string
+  readonly symbol: string
+  /** What the candles are made of: the data's bars, its trades, or the mid of its quotes. */
+  readonly source: 'bars' | 'trades' | 'quotes'
+  readonly timeframe: string
+  /** Oldest first; `time` is the candle's start (ms); prices as the data has them. */
+  readonly candles: readonly { readonly time: number; readonly open: number; readonly high: number; readonly low: number; readonly close: number; readonly volume: number }[]
 }
 
 export interface SeriesFill {

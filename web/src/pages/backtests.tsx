@@ -2,13 +2,14 @@
 // file of the server's data directory (operators), follow the runs, and read a run's report: P&L, fills, Sharpe, drawdown, what was not traded and why,
 // its equity curve and its fills.
 import type { JSX } from 'preact'
-import { useState } from 'preact/hooks'
+import { useMemo, useState } from 'preact/hooks'
 import { api, useResource } from '../api'
 import { LineChart } from '../chart'
+import { PriceChart } from '../price-chart'
 import { pushToast, reportError } from '../toasts'
 import { Badge, Loaded, Num, Panel, Table, Time, onSubmitDo } from '../ui'
 // The server's own types of these answers (type-only files with no runtime imports).
-import type { BacktestList, BacktestRun, SeriesFill } from '../../../src/api/backtest-types'
+import type { BacktestList, BacktestRun, BacktestSeries, SeriesFill } from '../../../src/api/backtest-types'
 
 const STATUS_BADGE = { running: 'info', done: 'ok', failed: 'crit' } as const
 const pct = (x: number | null | undefined): string => (x === null || x === undefined ? 'n/a' : `${(x * 100).toFixed(2)}%`)
@@ -109,6 +110,41 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
   )
 }
 
+const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 }
+/** A timeframe's length in seconds (`8h` → 28800). */
+const seconds = (tf: string): number => Number(tf.slice(0, -1)) * (UNIT_S[tf.slice(-1)] ?? 60)
+
+/** A run's data as candles, its fills marked on them; a picker when it traded several markets. */
+function RunPrices({ series, theme }: { series: BacktestSeries; theme: string }): JSX.Element | null {
+  const [which, setWhich] = useState(0)
+  const m = series.markets[which] ?? series.markets[0]
+  const marks = useMemo(() => (m === undefined ? [] : series.fills.filter((f) => f.venue === m.venue && f.symbol === m.symbol).map((f) => ({ timestamp: f.t, side: f.side }))), [series, m])
+  if (m === undefined) return null
+  const name = `${m.venue}:${m.symbol}`
+  return (
+    <div data-testid="backtest-prices" data-candles={m.candles.length} data-fills={marks.length}>
+      <h3>
+        Price{' '}
+        {series.markets.length > 1 ? (
+          <select aria-label="Market" value={which} onChange={(e) => setWhich(Number(e.currentTarget.value))}>
+            {series.markets.map((x, i) => (
+              <option key={`${x.venue}:${x.symbol}`} value={i}>
+                {x.venue}:{x.symbol}
+              </option>
+            ))}
+          </select>
+        ) : (
+          name
+        )}{' '}
+        <span class="small muted">
+          {m.candles.length} {m.timeframe} candles of its {m.source} · {marks.length} fills (times UTC)
+        </span>
+      </h3>
+      <PriceChart theme={theme} height={320} candles={m.candles} stepS={seconds(m.timeframe)} marks={marks} fitKey={`${name}:${m.timeframe}`} label={`price chart of ${name}, ${m.timeframe} candles, with the run's fills`} />
+    </div>
+  )
+}
+
 /** How many of a run's fills the table shows (the newest). */
 const FILLS_SHOWN = 200
 
@@ -169,6 +205,7 @@ function RunReport({ id, theme }: { id: string; theme: string }): JSX.Element {
             />
             {run.series !== undefined ? (
               <>
+                {run.series.markets !== undefined ? <RunPrices series={run.series} theme={theme} /> : null}
                 <h3>Equity ({run.series.currency})</h3>
                 <div data-testid="backtest-equity">
                   <LineChart
