@@ -5,20 +5,19 @@
  * against committed reference screenshots (UPDATE_SNAPSHOTS=1 rewrites them), the first paint of the P&L
  * numbers, and responsiveness while the event stream carries 200 events a second.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { get } from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { brotliDecompressSync, gunzipSync } from 'node:zlib'
 import Database from 'better-sqlite3'
-import pixelmatch from 'pixelmatch'
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
-import { PNG } from 'pngjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, haveBrowser, useTheme } from './browser.js'
+import type { InPage } from './browser.js'
 import { REPO, sofia } from './helpers.js'
 import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
@@ -26,14 +25,6 @@ import type { Served } from './serve.js'
 /** axe-core's browser build, injected into the pages under test. */
 const AXE_SOURCE = readFileSync(join(REPO, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
 
-const CHROMIUM = '/usr/bin/chromium'
-const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
-const UPDATE = process.env['UPDATE_SNAPSHOTS'] === '1'
-/** Differing pixels allowed against a reference screenshot. */
-const MAX_DIFF_RATIO = 0.01
-// Skipped, and saying so in its name, only where Debian's chromium is not installed or the dashboard is not built:
-// CI's .ci/run installs chromium and `npm test` builds first, so there it always runs.
-const haveBrowser = existsSync(CHROMIUM) && existsSync(join(REPO, 'web', 'dist', 'index.html'))
 
 /** Limits for the Risk page's bars, generous enough never to deny or halt anything. */
 const CONFIG = `risk:
@@ -66,50 +57,9 @@ function session(): string {
   return dir
 }
 
-/** Compares a screenshot with its reference (or writes the reference with UPDATE_SNAPSHOTS=1). */
-function compareSnapshot(name: string, shot: Buffer): { ratio: number; diffFile?: string } {
-  const file = join(FIXTURES, `dashboard-${name}.png`)
-  if (UPDATE || !existsSync(file)) {
-    if (!UPDATE) throw new Error(`no reference ${file}: run with UPDATE_SNAPSHOTS=1 to create it`)
-    mkdirSync(FIXTURES, { recursive: true })
-    writeFileSync(file, shot)
-    return { ratio: 0 }
-  }
-  const expected = PNG.sync.read(readFileSync(file))
-  const actual = PNG.sync.read(shot)
-  if (expected.width !== actual.width || expected.height !== actual.height) {
-    throw new Error(`${name}: size ${actual.width}×${actual.height}, reference ${expected.width}×${expected.height}`)
-  }
-  const diff = new PNG({ width: actual.width, height: actual.height })
-  const n = pixelmatch(expected.data, actual.data, diff.data, actual.width, actual.height, { threshold: 0.1 })
-  const ratio = n / (actual.width * actual.height)
-  if (ratio <= MAX_DIFF_RATIO) return { ratio }
-  const diffFile = join(tmpdir(), `dashboard-${name}-diff.png`)
-  writeFileSync(diffFile, PNG.sync.write(diff))
-  return { ratio, diffFile }
-}
-
 async function api(url: string, path: string, bearer: string): Promise<Record<string, unknown>> {
   const res = await fetch(url + path, { headers: { authorization: `Bearer ${bearer}` } })
   return (await res.json()) as Record<string, unknown>
-}
-
-/** The few browser globals the in-page measurements use (the test project has no DOM library). */
-interface InPage {
-  readonly document: {
-    readonly fonts: { readonly ready: Promise<unknown> }
-    querySelector(selector: string): { readonly textContent: string | null; click(): void } | null
-    readonly activeElement: { getAttribute(name: string): string | null; readonly id: string } | null
-  }
-  requestAnimationFrame(callback: (time: number) => void): number
-  getComputedStyle(element: unknown): { readonly color: string; readonly backgroundColor: string }
-}
-
-/** Switches the page to `scheme` with its own theme toggle (the page's choice wins over the system's). */
-async function useTheme(page: Page, scheme: 'light' | 'dark'): Promise<void> {
-  const current = (): Promise<string | undefined> => page.evaluate(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'])
-  if ((await current()) !== scheme) await page.getByTestId('theme-toggle').click()
-  await expect.poll(current).toBe(scheme)
 }
 
 const text = async (page: Page, testId: string): Promise<string> => (await page.getByTestId(testId).first().textContent()) ?? ''
@@ -133,13 +83,8 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
       serve(dir),
       serve(loadDir, ['--sse-load', '200']),
       chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        ...BROWSER,
         viewport: { width: 1280, height: 800 },
-        colorScheme: 'light',
-        timezoneId: 'UTC',
-        locale: 'en-US',
       }),
     ])
   })
