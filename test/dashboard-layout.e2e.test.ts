@@ -19,7 +19,7 @@ import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
 
 /** What changes from run to run on a still session: masked in every screenshot. */
-const VOLATILE = ['time', 'canvas', '[role="img"]', '.price-chart', '[data-testid="event-count"]', '.toasts']
+const VOLATILE = ['time', 'input[type="date"]', 'canvas', '[role="img"]', '.price-chart', '[data-testid="event-count"]', '.toasts']
 /** Pages whose lists grow while the session runs (the audit chain, the server's log): their rows are masked. */
 const GROWING: Record<string, readonly string[]> = { Audit: ['tbody', '[data-testid="audit-verify"]', 'p.small.muted'], Logs: ['tbody'] }
 
