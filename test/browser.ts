@@ -71,3 +71,33 @@ export async function useTheme(page: Page, scheme: 'light' | 'dark'): Promise<vo
   if ((await current()) !== scheme) await page.getByTestId('theme-toggle').click()
   await expect.poll(current).toBe(scheme)
 }
+
+/** A page of the dashboard as `forEveryPage` shows it. */
+export interface PageView {
+  readonly name: string
+  readonly width: number
+  readonly scheme: 'light' | 'dark'
+}
+
+/**
+ * Opens every page of the navigation at desk (1440×900) and phone (390×844) width, in both themes, through the
+ * navigation itself, and calls `visit` once each has loaded. Returns the pages' names, in the navigation's order.
+ */
+export async function forEveryPage(page: Page, visit: (view: PageView) => Promise<void>): Promise<string[]> {
+  const nav = page.getByRole('navigation', { name: 'Pages' })
+  const links = await nav.getByRole('link').allTextContents()
+  for (const [width, height] of [[1440, 900], [390, 844]] as const) {
+    await page.setViewportSize({ width, height })
+    for (const scheme of ['light', 'dark'] as const) {
+      await useTheme(page, scheme)
+      for (const name of links) {
+        // Every tab is reachable at phone width too.
+        await nav.getByRole('link', { name, exact: true }).click()
+        await page.getByRole('heading', { level: 1 }).first().waitFor()
+        await page.waitForLoadState('networkidle')
+        await visit({ name, width, scheme })
+      }
+    }
+  }
+  return links
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, haveBrowser, useTheme } from './browser.js'
+import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, forEveryPage, haveBrowser } from './browser.js'
 import type { InPage } from './browser.js'
 import { createToken, startServe, stopServe } from './serve.js'
 import type { Served } from './serve.js'
@@ -53,33 +53,23 @@ describe.skipIf(!haveBrowser)(`dashboard pages against their reference screensho
     try {
       await page.goto(`${server!.url}/#token=${token}`)
       await page.getByTestId('net-pnl').waitFor()
-      const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toHaveLength(13)
-      for (const [width, height] of [[1440, 900], [390, 844]] as const) {
-        await page.setViewportSize({ width, height })
-        for (const scheme of ['light', 'dark'] as const) {
-          await useTheme(page, scheme)
-          for (const name of links) {
-            await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click()
-            await page.getByRole('heading', { level: 1 }).first().waitFor()
-            await page.waitForLoadState('networkidle')
-            await page.evaluate(() => (globalThis as unknown as InPage).document.fonts.ready)
-            // A page is taken once it has settled: two screenshots in a row the same (charts draw after load).
-            const mask = [...VOLATILE, ...(GROWING[name] ?? [])].map((s) => page.locator(s))
-            let shot = await page.screenshot({ animations: 'disabled', caret: 'hide', mask })
-            for (let i = 0; i < 10; i++) {
-              await page.waitForTimeout(150)
-              const again = await page.screenshot({ animations: 'disabled', caret: 'hide', mask })
-              if (again.equals(shot)) break
-              shot = again
-            }
-            const key = `${name.toLowerCase().replace(/[^a-z]+/g, '')}-${scheme}-${width}`
-            const r = compareSnapshot(`page-${key}`, shot)
-            ratios[key] = Number((r.ratio * 100).toFixed(3))
-            if (r.ratio > MAX_DIFF_RATIO) failed.push(`${key}: ${(r.ratio * 100).toFixed(2)} % (diff: ${r.diffFile ?? '-'})`)
-          }
+      const links = await forEveryPage(page, async ({ name, width, scheme }) => {
+        await page.evaluate(() => (globalThis as unknown as InPage).document.fonts.ready)
+        // A page is taken once it has settled: two screenshots in a row the same (charts draw after load).
+        const mask = [...VOLATILE, ...(GROWING[name] ?? [])].map((s) => page.locator(s))
+        let shot = await page.screenshot({ animations: 'disabled', caret: 'hide', mask })
+        for (let i = 0; i < 10; i++) {
+          await page.waitForTimeout(150)
+          const again = await page.screenshot({ animations: 'disabled', caret: 'hide', mask })
+          if (again.equals(shot)) break
+          shot = again
         }
-      }
+        const key = `${name.toLowerCase().replace(/[^a-z]+/g, '')}-${scheme}-${width}`
+        const r = compareSnapshot(`page-${key}`, shot)
+        ratios[key] = Number((r.ratio * 100).toFixed(3))
+        if (r.ratio > MAX_DIFF_RATIO) failed.push(`${key}: ${(r.ratio * 100).toFixed(2)} % (diff: ${r.diffFile ?? '-'})`)
+      })
+      expect(links).toHaveLength(13)
       console.log(`dashboard layout diff %: ${JSON.stringify(ratios)}`)
       expect(Object.keys(ratios)).toHaveLength(52)
       expect(failed, 'pages that differ from their reference by more than 1 % of their pixels').toEqual([])

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3'
 import { chromium } from 'playwright-core'
 import type { BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, haveBrowser, useTheme } from './browser.js'
+import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, forEveryPage, haveBrowser, useTheme } from './browser.js'
 import type { InPage } from './browser.js'
 import { REPO, sofia } from './helpers.js'
 import { createToken, startServe, stopServe } from './serve.js'
@@ -173,31 +173,20 @@ describe.skipIf(!haveBrowser)(`operator dashboard in Chromium${haveBrowser ? '' 
     try {
       await page.goto(`${server!.url}/#token=${tokens['operator']!}`)
       await page.getByTestId('net-pnl').waitFor()
-      const links = await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()
-      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Backtests', 'Logs', 'Cluster'])
       const visited: string[] = []
-      for (const [width, height] of [[1440, 900], [390, 844]] as const) {
-        await page.setViewportSize({ width, height })
-        for (const scheme of ['light', 'dark'] as const) {
-          await useTheme(page, scheme)
-          for (const name of links) {
-            // Every tab is reachable at phone width too.
-            await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click()
-            await page.getByRole('heading', { level: 1 }).first().waitFor()
-            await page.waitForLoadState('networkidle')
-            visited.push(`${width} ${scheme} ${name}`)
-            // axe-core (WCAG 2 A and AA rules) on every page, both themes, both widths: no serious or critical violation.
-            // (Evaluated through the browser's debugging protocol: the dashboard's CSP rightly refuses inline scripts.)
-            if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE)
-            const violations = await page.evaluate(async () => {
-              const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe
-              const r = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
-              return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(' ')}`)
-            })
-            for (const v of violations) problems.push(`axe ${width} ${scheme} ${name}: ${v}`)
-          }
-        }
-      }
+      const links = await forEveryPage(page, async ({ name, width, scheme }) => {
+        visited.push(`${width} ${scheme} ${name}`)
+        // axe-core (WCAG 2 A and AA rules) on every page, both themes, both widths: no serious or critical violation.
+        // (Evaluated through the browser's debugging protocol: the dashboard's CSP rightly refuses inline scripts.)
+        if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(AXE_SOURCE)
+        const violations = await page.evaluate(async () => {
+          const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[] }[] }[] }> } }).axe
+          const r = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } })
+          return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(' ')}`)
+        })
+        for (const v of violations) problems.push(`axe ${width} ${scheme} ${name}: ${v}`)
+      })
+      expect(links).toEqual(['Overview', 'Chart', 'Strategies', 'Trades', 'Risk', 'P&L', 'Account', 'Reconciliation', 'Audit', 'Canary', 'Backtests', 'Logs', 'Cluster'])
       expect(visited).toHaveLength(links.length * 4)
       // The price chart: candles of the maker's market, its fills marked, its open orders as lines.
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Chart', exact: true }).click()
