@@ -41,81 +41,6 @@ export interface TableSpec {
 const t = (name: string): Column => ({ name, type: 'text' })
 const n = (name: string): Column => ({ name, type: 'bigint' })
 
-export const ORDERS: TableSpec = {
-  table: 'orders',
-  columns: [
-    t('client_order_id'),
-    t('strategy_id'),
-    t('venue'),
-    t('symbol'),
-    t('type'),
-    t('side'),
-    t('amount'),
-    t('price'),
-    t('decision_price'),
-    t('state'),
-    t('venue_order_id'),
-    t('filled'),
-    t('cost'),
-    t('reason'),
-    n('created_at'),
-    n('updated_at'),
-    t('options'),
-  ],
-  conflictKeys: ['client_order_id'],
-}
-/** Without `id`: SQLite prepends it, PostgreSQL generates it. */
-export const FILLS: TableSpec = {
-  table: 'fills',
-  columns: [
-    t('venue'),
-    t('trade_id'),
-    t('client_order_id'),
-    t('venue_order_id'),
-    t('strategy_id'),
-    t('symbol'),
-    t('side'),
-    t('price'),
-    t('amount'),
-    t('cost'),
-    t('fee_cost'),
-    t('fee_currency'),
-    t('taker_or_maker'),
-    n('timestamp'),
-  ],
-}
-export const DEPOSITS: TableSpec = {
-  table: 'deposits',
-  columns: [t('venue'), t('asset'), t('amount'), n('ts'), t('reason')],
-}
-export const STRATEGY_VERSIONS: TableSpec = {
-  table: 'strategy_versions',
-  columns: [
-    t('strategy'),
-    t('version'),
-    t('status'),
-    t('params'),
-    t('code_hash'),
-    t('artifact'),
-    t('validation'),
-    n('created_at'),
-  ],
-  conflictKeys: ['strategy', 'version'],
-}
-export const REPORTS: TableSpec = {
-  table: 'reports',
-  columns: [t('kind'), t('date'), t('path'), n('created_at'), t('summary')],
-  conflictKeys: ['kind', 'date', 'path'],
-}
-export const AUDIT: TableSpec = {
-  table: 'audit',
-  columns: [n('seq'), n('ts'), t('type'), t('actor'), t('payload'), t('body'), t('prev_hash'), t('hash')],
-}
-export const STATE: TableSpec = { table: 'state', columns: [t('key'), t('value')], conflictKeys: ['key'] }
-
-/** Order states that are not terminal: what `loadOrders({ openOnly: true })` returns. */
-export const OPEN_STATES: readonly OrderState[] = ORDER_STATES.filter((s) => !TERMINAL_STATES.has(s))
-
 /** JSON text of a value; `undefined` is stored as `null` so every row holds valid JSON. */
 export function toJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
@@ -129,128 +54,145 @@ export function fromJson(text: unknown): unknown {
 const str = (v: unknown): string => String(v)
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
-export function orderRow(o: StoredOrder): Row {
-  return [
-    o.clientOrderId,
-    o.strategyId,
-    o.venue,
-    o.symbol,
-    o.type,
-    o.side,
-    o.amount,
-    o.price,
-    o.decisionPrice,
-    o.state,
-    o.venueOrderId,
-    o.filled,
-    o.cost,
-    o.reason,
-    o.createdAt,
-    o.updatedAt,
-    o.options ?? null,
-  ]
+/** One field of a port object as one column: how its value becomes a cell and comes back from one. */
+interface FieldCodec<V> {
+  readonly column: Column
+  encode(value: V): Cell
+  decode(cell: unknown): V
 }
-export function orderFromRow(r: DbRow): StoredOrder {
+
+/** A text column; `V` narrows the string to the field's union (an order's side, a fill's maker flag). */
+const text = <V extends string = string>(name: string): FieldCodec<V> => ({
+  column: t(name),
+  encode: (v) => v,
+  decode: (c) => str(c) as V,
+})
+/** A nullable text column; an absent value (an old row, an optional field) is stored as NULL. */
+const textOrNull = (name: string): FieldCodec<string | null> => ({
+  column: t(name),
+  encode: (v) => v ?? null,
+  decode: strOrNull,
+})
+/** A BIGINT column (PostgreSQL returns BIGINT as a string, hence the `Number()`). */
+const int = (name: string): FieldCodec<number> => ({ column: n(name), encode: (v) => v, decode: (c) => Number(c) })
+/** A text column holding a value's JSON. */
+const json = (name: string): FieldCodec<unknown> => ({ column: t(name), encode: toJson, decode: fromJson })
+
+/** Every field of `T`, in column order, with its codec. */
+type Fields<T> = { readonly [K in keyof T]-?: FieldCodec<T[K]> }
+
+/** A table whose rows are one port object each: its spec, and the two conversions written once from its fields. */
+export interface ObjectTable<T> extends TableSpec {
+  /** The object as a row, in column order. */
+  readonly row: (value: T) => Row
+  /** The object a row holds (a row as the drivers return it, keyed by column name). */
+  readonly fromRow: (r: DbRow) => T
+}
+
+function objectTable<T>(table: string, fields: Fields<T>, conflictKeys?: readonly string[]): ObjectTable<T> {
+  const entries = Object.entries(fields) as [keyof T & string, FieldCodec<unknown>][]
+  const codecs = entries.map(([key, codec]) => ({ key, codec, name: codec.column.name }))
   return {
-    clientOrderId: str(r['client_order_id']),
-    strategyId: str(r['strategy_id']),
-    venue: str(r['venue']),
-    symbol: str(r['symbol']),
-    type: str(r['type']) as OrderType,
-    side: str(r['side']) as OrderSide,
-    amount: str(r['amount']),
-    price: strOrNull(r['price']),
-    decisionPrice: strOrNull(r['decision_price']),
-    state: str(r['state']) as OrderState,
-    venueOrderId: strOrNull(r['venue_order_id']),
-    filled: str(r['filled']),
-    cost: str(r['cost']),
-    reason: strOrNull(r['reason']),
-    createdAt: Number(r['created_at']),
-    updatedAt: Number(r['updated_at']),
-    options: strOrNull(r['options']),
+    table,
+    columns: codecs.map((c) => c.codec.column),
+    ...(conflictKeys === undefined ? {} : { conflictKeys }),
+    row: (value) => codecs.map((c) => c.codec.encode(value[c.key])),
+    fromRow: (r) => {
+      const out: Partial<Record<keyof T, unknown>> = {}
+      for (const c of codecs) out[c.key] = c.codec.decode(r[c.name])
+      return out as T
+    },
   }
 }
 
-export function fillRow(f: StoredFill): Row {
-  return [
-    f.venue,
-    f.tradeId,
-    f.clientOrderId,
-    f.venueOrderId,
-    f.strategyId,
-    f.symbol,
-    f.side,
-    f.price,
-    f.amount,
-    f.cost,
-    f.feeCost,
-    f.feeCurrency,
-    f.takerOrMaker,
-    f.timestamp,
-  ]
+export const ORDERS = objectTable<StoredOrder>(
+  'orders',
+  {
+    clientOrderId: text('client_order_id'),
+    strategyId: text('strategy_id'),
+    venue: text('venue'),
+    symbol: text('symbol'),
+    type: text<OrderType>('type'),
+    side: text<OrderSide>('side'),
+    amount: text('amount'),
+    price: textOrNull('price'),
+    decisionPrice: textOrNull('decision_price'),
+    state: text<OrderState>('state'),
+    venueOrderId: textOrNull('venue_order_id'),
+    filled: text('filled'),
+    cost: text('cost'),
+    reason: textOrNull('reason'),
+    createdAt: int('created_at'),
+    updatedAt: int('updated_at'),
+    options: textOrNull('options'),
+  },
+  ['client_order_id'],
+)
+/** Without `id`: SQLite prepends it, PostgreSQL generates it. */
+export const FILLS = objectTable<StoredFill>('fills', {
+  venue: text('venue'),
+  tradeId: text('trade_id'),
+  clientOrderId: text('client_order_id'),
+  venueOrderId: text('venue_order_id'),
+  strategyId: text('strategy_id'),
+  symbol: text('symbol'),
+  side: text<OrderSide>('side'),
+  price: text('price'),
+  amount: text('amount'),
+  cost: text('cost'),
+  feeCost: text('fee_cost'),
+  feeCurrency: text('fee_currency'),
+  takerOrMaker: text<'maker' | 'taker'>('taker_or_maker'),
+  timestamp: int('timestamp'),
+})
+/** Without `id`, like FILLS; `depositFromRow` reads it back. */
+export const DEPOSITS = objectTable<Omit<StoredDeposit, 'id'>>('deposits', {
+  venue: text('venue'),
+  asset: text('asset'),
+  amount: text('amount'),
+  ts: int('ts'),
+  reason: text('reason'),
+})
+export const STRATEGY_VERSIONS = objectTable<StoredStrategyVersion>(
+  'strategy_versions',
+  {
+    strategy: text('strategy'),
+    version: text('version'),
+    status: text('status'),
+    params: json('params'),
+    codeHash: text('code_hash'),
+    artifact: json('artifact'),
+    validation: json('validation'),
+    createdAt: int('created_at'),
+  },
+  ['strategy', 'version'],
+)
+export const REPORTS = objectTable<StoredReport>(
+  'reports',
+  { kind: text('kind'), date: text('date'), path: text('path'), createdAt: int('created_at'), summary: json('summary') },
+  ['kind', 'date', 'path'],
+)
+export const AUDIT: TableSpec = {
+  table: 'audit',
+  columns: [n('seq'), n('ts'), t('type'), t('actor'), t('payload'), t('body'), t('prev_hash'), t('hash')],
 }
-export function fillFromRow(r: DbRow): StoredFill {
-  return {
-    venue: str(r['venue']),
-    tradeId: str(r['trade_id']),
-    clientOrderId: str(r['client_order_id']),
-    venueOrderId: str(r['venue_order_id']),
-    strategyId: str(r['strategy_id']),
-    symbol: str(r['symbol']),
-    side: str(r['side']) as OrderSide,
-    price: str(r['price']),
-    amount: str(r['amount']),
-    cost: str(r['cost']),
-    feeCost: str(r['fee_cost']),
-    feeCurrency: str(r['fee_currency']),
-    takerOrMaker: str(r['taker_or_maker']) as 'maker' | 'taker',
-    timestamp: Number(r['timestamp']),
-  }
-}
+export const STATE: TableSpec = { table: 'state', columns: [t('key'), t('value')], conflictKeys: ['key'] }
 
-export function depositRow(d: Omit<StoredDeposit, 'id'>): Row {
-  return [d.venue, d.asset, d.amount, d.ts, d.reason]
-}
+/** Order states that are not terminal: what `loadOrders({ openOnly: true })` returns. */
+export const OPEN_STATES: readonly OrderState[] = ORDER_STATES.filter((s) => !TERMINAL_STATES.has(s))
+
+export const orderRow = ORDERS.row
+export const orderFromRow = ORDERS.fromRow
+export const fillRow = FILLS.row
+export const fillFromRow = FILLS.fromRow
+export const depositRow = DEPOSITS.row
 export function depositFromRow(r: DbRow): StoredDeposit {
-  return {
-    id: Number(r['id']),
-    venue: str(r['venue']),
-    asset: str(r['asset']),
-    amount: str(r['amount']),
-    ts: Number(r['ts']),
-    reason: str(r['reason']),
-  }
+  return { id: Number(r['id']), ...DEPOSITS.fromRow(r) }
 }
-
-export function strategyVersionRow(v: StoredStrategyVersion): Row {
-  return [v.strategy, v.version, v.status, toJson(v.params), v.codeHash, toJson(v.artifact), toJson(v.validation), v.createdAt]
-}
-export function strategyVersionFromRow(r: DbRow): StoredStrategyVersion {
-  return {
-    strategy: str(r['strategy']),
-    version: str(r['version']),
-    status: str(r['status']),
-    params: fromJson(r['params']),
-    codeHash: str(r['code_hash']),
-    artifact: fromJson(r['artifact']),
-    validation: fromJson(r['validation']),
-    createdAt: Number(r['created_at']),
-  }
-}
-
-export function reportRow(r: StoredReport): Row {
-  return [r.kind, r.date, r.path, r.createdAt, toJson(r.summary)]
-}
-export function reportFromRow(r: DbRow): StoredReport {
-  return {
-    kind: str(r['kind']),
-    date: str(r['date']),
-    path: str(r['path']),
-    createdAt: Number(r['created_at']),
-    summary: fromJson(r['summary']),
-  }
-}
+export const strategyVersionRow = STRATEGY_VERSIONS.row
+export const strategyVersionFromRow = STRATEGY_VERSIONS.fromRow
+export const reportRow = REPORTS.row
+export const reportFromRow = REPORTS.fromRow
 
 /**
  * The payload column is the payload's canonical JSON text, cut out of the body the caller hashed rather than
