@@ -11,12 +11,12 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import Database from 'better-sqlite3'
 import { AuditKey, AuditLog, HeadAnchor, chainHash, checkAnchors, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
 import type { VerifiableRecord } from '../src/audit/index.js'
 import { PLUCK_SQL } from '../src/audit/verify-sqlite.js'
 import { openStore } from '../src/store/index.js'
+import { runAsScript } from './script.js'
 
 // A type alias, not an interface: bench/run.ts needs it assignable to Record<string, number | string>.
 export type AuditBenchResult = {
@@ -252,7 +252,4 @@ async function benchSqlite(records: readonly VerifiableRecord[]): Promise<Partia
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const n = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  process.stdout.write(`${JSON.stringify(await benchAudit(n), null, 2)}\n`)
-}
+runAsScript(import.meta.url, (n) => benchAudit(n), 2)

@@ -7,10 +7,10 @@
  *
  * Run alone: `npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/matching.js [ops]`.
  */
-import { pathToFileURL } from 'node:url'
 import { OrderBook as TheirBook, Side } from 'nodejs-order-book'
 import { Prng } from '../src/engine/index.js'
 import { OrderBook } from '../src/venues/index.js'
+import { runAsScript } from './script.js'
 
 // A type alias, not an interface: bench/run.ts needs it assignable to Record<string, number | string>.
 export type MatchingBenchResult = {
@@ -178,13 +178,4 @@ export async function benchMatching(opts: { ops?: number; seed?: number } = {}):
   return { ops_per_s, ops, nodejs_order_book_ops_per_s, ratio: Number((ops_per_s / nodejs_order_book_ops_per_s).toFixed(2)) }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const ops = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  benchMatching(ops === undefined ? {} : { ops }).then(
-    (r) => console.log(JSON.stringify(r)),
-    (err: unknown) => {
-      console.error(err)
-      process.exitCode = 1
-    },
-  )
-}
+runAsScript(import.meta.url, (ops) => benchMatching(ops === undefined ? {} : { ops }))

@@ -7,10 +7,10 @@
  *
  * Run alone: `npx tsc -p tsconfig.build.json && node dist/bench/reconcile.js [fills]`.
  */
-import { pathToFileURL } from 'node:url'
 import { Prng } from '../src/engine/index.js'
 import { reconcile } from '../src/reconcile/index.js'
 import type { TradeRecord } from '../src/reconcile/index.js'
+import { runAsScript } from './script.js'
 
 export interface ReconcileBench {
   readonly fills: number
@@ -151,7 +151,4 @@ export async function benchReconcile(fills = 1_000_000): Promise<ReconcileBench>
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const fills = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  process.stdout.write(`${JSON.stringify(await benchReconcile(fills))}\n`)
-}
+runAsScript(import.meta.url, (fills) => benchReconcile(fills))

@@ -11,13 +11,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { AuditLog } from '../src/audit/index.js'
 import { Prng } from '../src/engine/index.js'
 import { Decimal } from '../src/model/index.js'
 import { generateDailyReport } from '../src/ops/pnl/index.js'
 import { openStore } from '../src/store/index.js'
 import type { StoredFill, StoredOrder } from '../src/store/index.js'
+import { runAsScript } from './script.js'
 
 const DAY = Date.parse('2024-03-01T00:00:00Z')
 const SYMBOLS = [
@@ -114,7 +114,4 @@ export async function benchReports(fills = 100_000): Promise<Record<string, numb
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const n = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  process.stdout.write(`${JSON.stringify(await benchReports(n))}\n`)
-}
+runAsScript(import.meta.url, (n) => benchReports(n))

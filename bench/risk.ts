@@ -11,13 +11,13 @@
  *
  * Run alone: `npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/risk.js [checks]`.
  */
-import { pathToFileURL } from 'node:url'
 import { Prng } from '../src/engine/index.js'
 import { Order, dec, makeInstrument } from '../src/model/index.js'
 import type { Instrument } from '../src/model/index.js'
 import type { RiskLimits } from '../src/risk/index.js'
 import { RiskEngine } from '../src/risk/index.js'
 import { FakeRiskContext } from '../src/risk/testing.js'
+import { runAsScript } from './script.js'
 
 // A type alias, not an interface: bench/run.ts needs it assignable to Record<string, number | string>.
 export type RiskBenchResult = {
@@ -165,13 +165,4 @@ export async function benchRisk(opts: { checks?: number; seed?: number } = {}): 
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const checks = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  benchRisk(checks === undefined ? {} : { checks }).then(
-    (r) => console.log(JSON.stringify(r)),
-    (err: unknown) => {
-      console.error(err)
-      process.exitCode = 1
-    },
-  )
-}
+runAsScript(import.meta.url, (checks) => benchRisk(checks === undefined ? {} : { checks }))

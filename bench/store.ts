@@ -10,11 +10,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import pg from 'pg'
 import { GENESIS_HASH, chainHash, recordBody } from '../src/chain/record.js'
 import { PostgresStore, SqliteStore } from '../src/store/index.js'
 import type { Store, StoredAuditRecord } from '../src/store/index.js'
+import { runAsScript } from './script.js'
 
 export interface StoreBenchOptions {
   /** Records appended per engine. Default 200,000. */
@@ -137,13 +137,4 @@ export async function benchStore(options: StoreBenchOptions = {}): Promise<Recor
   return out
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const records = process.argv[2] === undefined ? undefined : Number(process.argv[2])
-  benchStore(records === undefined ? {} : { records }).then(
-    (r) => console.log(JSON.stringify(r)),
-    (err: unknown) => {
-      console.error(err)
-      process.exitCode = 1
-    },
-  )
-}
+runAsScript(import.meta.url, (records) => benchStore(records === undefined ? {} : { records }))
