@@ -124,15 +124,18 @@ export async function benchCluster(opts: { rounds?: number } = {}): Promise<Reco
       api_to_both_halted_p99_ms: r1(quantile(roundTrips, 0.99)),
     }
   } finally {
-    for (const p of procs.reverse()) {
-      const exited = new Promise((r) => p.once('exit', r))
-      p.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL')
-    }
+    for (const p of procs.reverse()) await stopChild(p)
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Stops a child the bench started: SIGTERM, then SIGKILL when it has not exited within `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r))
+  child.kill('SIGTERM')
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))])
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 }
 
 /** A nats-server of the bench's own on a free port with a temporary store; returns its URL and how to stop it. */

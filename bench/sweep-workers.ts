@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { candleJson } from './backtest-candles.js'
-import { ownNats } from './cluster.js'
+import { ownNats, stopChild } from './cluster.js'
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
 const run = promisify(execFile)
@@ -64,12 +64,7 @@ export async function benchSweepWorkers(opts: { bars?: number } = {}): Promise<R
     }
     return out
   } finally {
-    for (const w of workers) {
-      const exited = new Promise((r) => w.once('exit', r))
-      w.kill('SIGTERM')
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
-      if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL')
-    }
+    for (const w of workers) await stopChild(w)
     await server.stop()
     rmSync(dir, { recursive: true, force: true })
   }
