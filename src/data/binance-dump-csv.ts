@@ -90,39 +90,38 @@ export async function* readBinanceKlinesCsv(ctx: ReaderContext): AsyncGenerator<
   })
 }
 
-export async function* readBinanceTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
-  const symbol = requireSymbol(ctx)
-  const venue = ctx.venue
-  const columns = BINANCE_TRADE_COLUMNS
-  yield* readCsvRows<TradeTick>(ctx, {
-    header: optionalHeader(ctx, columns, columns.length - 1),
-    row: (f) => {
-      if (f.length > columns.length) throw tooMany(f, columns)
-      const id = f[0]
-      if (id === undefined || id === '') throw missingField('id')
-      const price = checkPositive(textNumber(f[1], 'price'), 'price', f[1])
-      const amount = checkPositive(textNumber(f[2], 'qty'), 'qty', f[2])
-      const timestamp = binanceTime(f[4], 'time')
-      const side = takerSide(f[5], 'is_buyer_maker')
-      return { kind: 'trade', venue, symbol, timestamp, price, amount, side, id }
-    },
-  })
+export function readBinanceTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
+  return readBinanceTicks(ctx, BINANCE_TRADE_COLUMNS, 'time')
 }
 
-export async function* readBinanceAggTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
+export function readBinanceAggTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
+  return readBinanceTicks(ctx, BINANCE_AGG_TRADE_COLUMNS, 'transact_time')
+}
+
+/**
+ * A trades or an aggTrades file: both start id, price, quantity and differ only in their columns' names and
+ * where the time stands (the maker flag is found by its name), so one reader serves both.
+ */
+async function* readBinanceTicks(
+  ctx: ReaderContext,
+  columns: readonly string[],
+  timeColumn: string,
+): AsyncGenerator<TradeTick[], void, undefined> {
   const symbol = requireSymbol(ctx)
   const venue = ctx.venue
-  const columns = BINANCE_AGG_TRADE_COLUMNS
+  const [idColumn, priceColumn, amountColumn] = columns as readonly [string, string, string]
+  const timeAt = columns.indexOf(timeColumn)
+  const sideAt = columns.indexOf('is_buyer_maker')
   yield* readCsvRows<TradeTick>(ctx, {
     header: optionalHeader(ctx, columns, columns.length - 1),
     row: (f) => {
       if (f.length > columns.length) throw tooMany(f, columns)
       const id = f[0]
-      if (id === undefined || id === '') throw missingField('agg_trade_id')
-      const price = checkPositive(textNumber(f[1], 'price'), 'price', f[1])
-      const amount = checkPositive(textNumber(f[2], 'quantity'), 'quantity', f[2])
-      const timestamp = binanceTime(f[5], 'transact_time')
-      const side = takerSide(f[6], 'is_buyer_maker')
+      if (id === undefined || id === '') throw missingField(idColumn)
+      const price = checkPositive(textNumber(f[1], priceColumn), priceColumn, f[1])
+      const amount = checkPositive(textNumber(f[2], amountColumn), amountColumn, f[2])
+      const timestamp = binanceTime(f[timeAt], timeColumn)
+      const side = takerSide(f[sideAt], 'is_buyer_maker')
       return { kind: 'trade', venue, symbol, timestamp, price, amount, side, id }
     },
   })
