@@ -19,6 +19,12 @@ function exchange(over: Partial<SimExchangeOptions> = {}): SimExchange {
   })
 }
 
+/** The exchange, account K and its BTCUSDT market: where most cases start. */
+function market(over: Partial<SimExchangeOptions> = {}) {
+  const ex = exchange(over)
+  return { ex, a: ex.account('K')!, s: ex.symbol('BTCUSDT') }
+}
+
 describe('SimExchange', () => {
   it('locks a resting buy (with the largest fee) and releases it on cancel', () => {
     const ex = exchange()
@@ -32,9 +38,7 @@ describe('SimExchange', () => {
   })
 
   it('charges maker and taker commissions in the quote asset, exactly', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const bestAsk = s.book.bestAsk()!
     const ask = s.inst.tickSize.mul(bestAsk - 1)
     const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask.toFixed(2) })
@@ -70,9 +74,7 @@ describe('SimExchange', () => {
   })
 
   it("prevents self-trades like Binance's default (EXPIRE_MAKER): the account's resting order expires, no trade", () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const ask = s.inst.tickSize.mul(s.book.bestAsk()! - 1).toFixed(2)
     const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask })
     const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: ask })
@@ -84,9 +86,7 @@ describe('SimExchange', () => {
   })
 
   it('with self-trade prevention NONE, trades an account with itself: two fills, a buy and a sell, under one trade id', () => {
-    const ex = exchange({ selfTradePrevention: 'NONE' })
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market({ selfTradePrevention: 'NONE' })
     const ask = s.inst.tickSize.mul(s.book.bestAsk()! - 1).toFixed(2)
     const sell = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: ask })
     const buy = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: ask })
@@ -101,9 +101,7 @@ describe('SimExchange', () => {
   })
 
   it('works STOP_LOSS and STOP_LOSS_LIMIT orders off the book until the last trade reaches the stop, as Binance does', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const tick = s.inst.tickSize
     const bid = tick.mul(s.book.bestBid()!)
     const stop = bid.sub(tick.mul(20)).toFixed(2)
@@ -130,9 +128,7 @@ describe('SimExchange', () => {
   })
 
   it('trails a STOP_LOSS with trailingDelta (Binance basis points) from the high since it arrived, and fires when the price comes back that far', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     ex.outsideTrade('BTCUSDT', 'buy', '0.001')
     const start = s.tape.at(-1)!.price
     const trail = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', trailingDelta: '100' })
@@ -158,9 +154,7 @@ describe('SimExchange', () => {
   })
 
   it('a trailing buy follows the low; a TAKE_PROFIT with a stopPrice starts trailing only once the price falls to it', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     ex.outsideTrade('BTCUSDT', 'sell', '0.001')
     const start = s.tape.at(-1)!.price
     const tick = s.inst.tickSize
@@ -181,9 +175,7 @@ describe('SimExchange', () => {
   })
 
   it('an OCO list holds the quantity once; the leg that fires expires the other, and canceling one cancels both', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     ex.outsideTrade('BTCUSDT', 'buy', '0.001')
     const last = s.tape.at(-1)!.price
     const tick = s.inst.tickSize
@@ -220,9 +212,7 @@ describe('SimExchange', () => {
   })
 
   it('an OCO whose LIMIT_MAKER leg trades on the book expires its stop', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const tick = s.inst.tickSize
     const ask = tick.mul(s.book.bestAsk()!)
     const list = ex.placeOrderList(a, {
@@ -241,9 +231,7 @@ describe('SimExchange', () => {
   })
 
   it('cancels a waiting take-profit, releasing what it held; a narrower orderTypes refuses stops', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const high = s.inst.tickSize.mul(s.book.bestAsk()! + 50).toFixed(2)
     const tp = ex.placeOrder(a, { symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: high })
     expect(a.balance('BTC').locked.toString()).toBe('0.01')
@@ -256,9 +244,7 @@ describe('SimExchange', () => {
   })
 
   it('expires a FOK that cannot fill completely and refuses a crossing LIMIT_MAKER', () => {
-    const ex = exchange()
-    const a = ex.account('K')!
-    const s = ex.symbol('BTCUSDT')
+    const { ex, a, s } = market()
     const ask = s.inst.tickSize.mul(s.book.bestAsk()!).toFixed(2)
     const askLots = s.book.lotsAt('sell', s.book.bestAsk()!)
     const tooMuch = s.inst.stepSize.mul(askLots + 1).toString()
