@@ -93,6 +93,20 @@ export interface StoreContractOptions {
   readonly reopen?: (store: Store) => Promise<Store>
 }
 
+/** Everything a store holds, read through each of its loads: what must survive a close and a reopen. */
+async function contents(s: Store) {
+  return {
+    orders: await s.loadOrders(),
+    fills: (await collect(s.iterateFills())).items,
+    deposits: await s.loadDeposits(),
+    state: await s.loadState(),
+    sequences: await s.loadSequences(),
+    audit: (await collect(s.iterateAudit())).items,
+    versions: await s.loadStrategyVersions(),
+    reports: await s.loadReports(),
+  }
+}
+
 /**
  * Registers the suite. `open` returns a fresh, empty, migrated store each call; `cleanup` runs once after all
  * tests (drop schemas, remove directories).
@@ -531,31 +545,13 @@ export function storeContract(
           reports: [{ kind: 'eod', date: '2024-01-01', path: 'p', createdAt: 1, summary: null }],
         } satisfies WriteBatch
         await s.write(batch)
-        const before = {
-          orders: await s.loadOrders(),
-          fills: (await collect(s.iterateFills())).items,
-          deposits: await s.loadDeposits(),
-          state: await s.loadState(),
-          sequences: await s.loadSequences(),
-          audit: (await collect(s.iterateAudit())).items,
-          versions: await s.loadStrategyVersions(),
-          reports: await s.loadReports(),
-        }
+        const before = await contents(s)
         await s.close()
         const r = await reopen(s)
         opened.push(r)
         expect(r.location).toBe(s.location)
         expect(await r.schemaVersion()).toBe(latestVersion())
-        expect({
-          orders: await r.loadOrders(),
-          fills: (await collect(r.iterateFills())).items,
-          deposits: await r.loadDeposits(),
-          state: await r.loadState(),
-          sequences: await r.loadSequences(),
-          audit: (await collect(r.iterateAudit())).items,
-          versions: await r.loadStrategyVersions(),
-          reports: await r.loadReports(),
-        }).toEqual(before)
+        expect(await contents(r)).toEqual(before)
         expect(before.orders).toHaveLength(2)
         expect(before.audit).toHaveLength(3)
         // Appending continues from the persisted head; a stale batch is refused.
