@@ -14,6 +14,7 @@ import type { ConsumerMessages } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { MarketEvent } from '../model/index.js'
+import { EventQueue } from '../venues/index.js'
 import type { LiveFeed } from '../venues/index.js'
 import { connectCluster } from './node.js'
 
@@ -54,12 +55,14 @@ export interface NatsFeedOptions {
 
 /** A session's market data from the cluster instead of the exchange. */
 export class NatsFeed implements LiveFeed {
-  private readonly queue: MarketEvent[] = []
-  private wake: (() => void) | undefined
+  private readonly queue = new EventQueue()
   private done = false
   private nc: NatsConnection | undefined
   private readonly consumers: ConsumerMessages[] = []
-  events = 0
+  /** Events delivered so far. */
+  get events(): number {
+    return this.queue.delivered
+  }
   /** Reconnects to NATS so far (the ordered consumers resume by themselves). */
   reconnectCount = 0
 
@@ -72,7 +75,7 @@ export class NatsFeed implements LiveFeed {
     this.done = true
     for (const c of this.consumers) void c.close()
     void this.nc?.close()
-    this.wake?.()
+    this.queue.close()
   }
 
   /** The cluster's feed has no connection of its own to drop: the publisher's is the exchange's. */
@@ -97,7 +100,6 @@ export class NatsFeed implements LiveFeed {
         for await (const m of messages) {
           if (this.done) return
           this.queue.push(m.json<MarketEvent>())
-          this.wake?.()
         }
       })().catch((error: unknown) => this.o.onError?.(`market data from the cluster (${symbol}): ${error instanceof Error ? error.message : String(error)}`))
     }
@@ -105,15 +107,6 @@ export class NatsFeed implements LiveFeed {
 
   async *[Symbol.asyncIterator](): AsyncIterator<readonly MarketEvent[]> {
     await this.start()
-    while (!this.done) {
-      if (this.queue.length === 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve))
-        this.wake = undefined
-        continue
-      }
-      const batch = this.queue.splice(0)
-      this.events += batch.length
-      yield batch
-    }
+    yield* this.queue.batches()
   }
 }

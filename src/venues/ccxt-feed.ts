@@ -12,6 +12,7 @@ import type { MarketSource } from '../engine/index.js'
 import type { MarketEvent } from '../model/index.js'
 import { closeCcxtExchange } from './ccxt-exchange.js'
 import type { ReconnectCounter } from './ccxt-venue.js'
+import { EventQueue } from './event-queue.js'
 
 export interface CcxtFeedOptions {
   /** Venue id the events carry. */
@@ -51,8 +52,7 @@ export interface LiveFeed extends MarketSource {
 }
 
 export class CcxtFeed implements LiveFeed {
-  private readonly queue: MarketEvent[] = []
-  private wake: (() => void) | undefined
+  private readonly queue = new EventQueue()
   private started = false
   private done = false
   /** Stream reconnects so far. */
@@ -60,7 +60,9 @@ export class CcxtFeed implements LiveFeed {
   /** `restart()` calls so far. */
   private restarts = 0
   /** Events delivered so far. */
-  events = 0
+  get events(): number {
+    return this.queue.delivered
+  }
   /** Wall time of the last event received. */
   lastEventAt = 0
   /** Streams running (one per symbol and kind). */
@@ -72,7 +74,7 @@ export class CcxtFeed implements LiveFeed {
 
   close(): void {
     this.done = true
-    this.wake?.()
+    this.queue.close()
   }
 
   /**
@@ -96,7 +98,6 @@ export class CcxtFeed implements LiveFeed {
     if (events.length === 0 || this.done) return
     this.lastEventAt = Date.now()
     for (const e of events) this.queue.push(e)
-    this.wake?.()
   }
 
   private start(): void {
@@ -164,15 +165,6 @@ export class CcxtFeed implements LiveFeed {
 
   async *[Symbol.asyncIterator](): AsyncIterator<readonly MarketEvent[]> {
     this.start()
-    while (!this.done) {
-      if (this.queue.length === 0) {
-        await new Promise<void>((resolve) => (this.wake = resolve))
-        this.wake = undefined
-        continue
-      }
-      const batch = this.queue.splice(0)
-      this.events += batch.length
-      yield batch
-    }
+    yield* this.queue.batches()
   }
 }
