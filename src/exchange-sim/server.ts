@@ -26,7 +26,7 @@ import {
   unifiedTrade,
 } from './binance-format.js'
 import { BinanceError, errors, illegalChars, mandatory } from './binance-error.js'
-import { symbolId, type OrderListLegParams, type SimExchange } from './exchange.js'
+import { symbolId, type SimExchange } from './exchange.js'
 import { parseFaultConfig, type FaultInjector } from './faults.js'
 import { verifySignedRequest } from './signature.js'
 import { WsStreams } from './ws-streams.js'
@@ -52,6 +52,19 @@ interface Ctx {
 }
 
 type Handler = (ctx: Ctx) => unknown
+
+/** The request parameters each call passes on, by the name of the exchange's params field. */
+const ORDER_PARAMS = ['symbol', 'side', 'type', 'timeInForce', 'quantity', 'quoteOrderQty', 'price', 'stopPrice', 'trailingDelta', 'newClientOrderId'] as const
+const ORDER_LIST_PARAMS = ['symbol', 'side', 'quantity', 'listClientOrderId'] as const
+/** A leg's, each sent with its leg's prefix (`aboveType`, `belowStopPrice`). */
+const ORDER_LIST_LEG_PARAMS = ['type', 'price', 'stopPrice', 'trailingDelta', 'timeInForce', 'clientOrderId'] as const
+
+/** The named parameters of a request (absent: undefined), read as `prefix` + the name capitalized when a prefix is given. */
+function pick<K extends string>(params: Readonly<Record<string, string | undefined>>, names: readonly K[], prefix?: string): Record<K, string | undefined> {
+  const out = {} as Record<K, string | undefined>
+  for (const name of names) out[name] = params[prefix === undefined ? name : `${prefix}${name[0]!.toUpperCase()}${name.slice(1)}`]
+  return out
+}
 
 const HTML_STATUS: Record<number, string> = {
   500: 'Internal Server Error',
@@ -282,18 +295,7 @@ export class ExchangeSimServer {
     r('POST /api/v3/order', (ctx) => {
       const account = this.signed(ctx)
       const p = ctx.params
-      const order = ex.placeOrder(account, {
-        symbol: p['symbol'],
-        side: p['side'],
-        type: p['type'],
-        timeInForce: p['timeInForce'],
-        quantity: p['quantity'],
-        quoteOrderQty: p['quoteOrderQty'],
-        price: p['price'],
-        stopPrice: p['stopPrice'],
-        trailingDelta: p['trailingDelta'],
-        newClientOrderId: p['newClientOrderId'],
-      })
+      const order = ex.placeOrder(account, pick(p, ORDER_PARAMS))
       return newOrderJson(order, p['newOrderRespType'] ?? (order.type === 'MARKET' || order.type === 'LIMIT' ? 'FULL' : 'ACK'))
     })
     r('DELETE /api/v3/order', (ctx) => {
@@ -316,24 +318,13 @@ export class ExchangeSimServer {
       const open = (o: SimOrder): boolean => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED'
       return account.openOrders(s.id).map((o) => cancelJson(open(o) ? ex.cancelOrder(account, s.id, String(o.id), undefined) : o))
     })
-    const listLeg = (p: Record<string, string | undefined>, where: 'above' | 'below'): OrderListLegParams => ({
-      type: p[`${where}Type`],
-      price: p[`${where}Price`],
-      stopPrice: p[`${where}StopPrice`],
-      trailingDelta: p[`${where}TrailingDelta`],
-      timeInForce: p[`${where}TimeInForce`],
-      clientOrderId: p[`${where}ClientOrderId`],
-    })
     r('POST /api/v3/orderList/oco', (ctx) => {
       const account = this.signed(ctx)
       const p = ctx.params
       const list = ex.placeOrderList(account, {
-        symbol: p['symbol'],
-        side: p['side'],
-        quantity: p['quantity'],
-        listClientOrderId: p['listClientOrderId'],
-        above: listLeg(p, 'above'),
-        below: listLeg(p, 'below'),
+        ...pick(p, ORDER_LIST_PARAMS),
+        above: pick(p, ORDER_LIST_LEG_PARAMS, 'above'),
+        below: pick(p, ORDER_LIST_LEG_PARAMS, 'below'),
       })
       const respType = p['newOrderRespType'] ?? 'FULL'
       return orderListJson(list, (o) => newOrderJson(o, respType === 'ACK' ? 'RESULT' : respType))
