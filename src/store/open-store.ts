@@ -37,13 +37,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       create,
       ...(options.schema === undefined ? {} : { schema: options.schema }),
     })
-    try {
-      await store.migrate()
-    } catch (error) {
-      await store.close()
-      throw error
-    }
-    return store
+    return migrated(store)
   }
   if (options.file === undefined) {
     if (!existsSync(options.dataDir)) {
@@ -53,9 +47,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   const file = options.file ?? join(options.dataDir, 'sofia.db')
   if (create && !existsSync(file)) createWhole(file)
-  const store = new SqliteStore(file, { create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }) })
+  return migrated(new SqliteStore(file, { create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }) }))
+}
+
+/** The store, migrated; one whose migration fails is closed, so no connection or file lock outlives the error. */
+async function migrated(store: PostgresStore | SqliteStore): Promise<Store> {
   try {
-    store.migrate()
+    await store.migrate()
   } catch (error) {
     await store.close()
     throw error
