@@ -53,7 +53,23 @@ export class TardisMarket {
   private rawSymbol: string | undefined
   private symbol = ''
 
+  /** The last row's key, reused: a new object per row would be garbage for every event read. */
+  private readonly key = { venue: '', symbol: '', timestamp: 0 }
+
   constructor(private readonly ctx: ReaderContext) {}
+
+  /**
+   * A row's key columns (TARDIS_KEY_COLUMNS, at `at[0..3]`), checked in column order; the event time is
+   * `local_timestamp`, the exchange's `timestamp` is only checked. The object is reused by the next row.
+   */
+  rowKey(f: readonly string[], at: readonly number[], lineNo: number): { readonly venue: string; readonly symbol: string; readonly timestamp: number } {
+    const key = this.key
+    key.venue = this.venueOf(f[at[0]!])
+    key.symbol = this.symbolOf(f[at[1]!], lineNo)
+    tardisTime(f[at[2]!], 'timestamp')
+    key.timestamp = tardisTime(f[at[3]!], 'local_timestamp')
+    return key
+  }
 
   venueOf(raw: string | undefined): string {
     if (this.ctx.venueFixed) return this.ctx.venue
@@ -99,10 +115,7 @@ export async function* readTardisTradesCsv(ctx: ReaderContext): AsyncGenerator<T
   yield* readCsvRows<TradeTick>(ctx, {
     header: tardisHeader(ctx, TRADE_COLUMNS, at),
     row: (f, lineNo) => {
-      const venue = market.venueOf(f[at[0]!])
-      const symbol = market.symbolOf(f[at[1]!], lineNo)
-      tardisTime(f[at[2]!], 'timestamp')
-      const timestamp = tardisTime(f[at[3]!], 'local_timestamp')
+      const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
       const id = f[at[4]!]
       const side = takerSide(f[at[5]!])
       const price = checkPositive(textNumber(f[at[6]!], 'price'), 'price', f[at[6]!])
@@ -122,10 +135,7 @@ export async function* readTardisQuotesCsv(ctx: ReaderContext): AsyncGenerator<Q
   yield* readCsvRows<QuoteTick>(ctx, {
     header: tardisHeader(ctx, QUOTE_COLUMNS, at),
     row: (f, lineNo) => {
-      const venue = market.venueOf(f[at[0]!])
-      const symbol = market.symbolOf(f[at[1]!], lineNo)
-      tardisTime(f[at[2]!], 'timestamp')
-      const timestamp = tardisTime(f[at[3]!], 'local_timestamp')
+      const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
       // An empty side (a one-sided book) is missing: a QuoteTick has both.
       const askSize = textNumber(f[at[4]!], 'ask_amount')
       if (askSize < 0) throw fieldError('ask_amount', 'a number >= 0', f[at[4]!])
@@ -185,10 +195,7 @@ export async function* readTardisBookSnapshotCsv(ctx: ReaderContext): AsyncGener
   yield* readCsvRows<BookUpdate>(ctx, {
     header: snapshotHeader(ctx, at, depth),
     row: (f, lineNo) => {
-      const venue = market.venueOf(f[at[0]!])
-      const symbol = market.symbolOf(f[at[1]!], lineNo)
-      tardisTime(f[at[2]!], 'timestamp')
-      const timestamp = tardisTime(f[at[3]!], 'local_timestamp')
+      const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
       const asks = snapshotSide(f, at, depth.levels, 'asks')
       const bids = snapshotSide(f, at, depth.levels, 'bids')
       return { kind: 'book', venue, symbol, timestamp, snapshot: true, bids, asks }

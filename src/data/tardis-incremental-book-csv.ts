@@ -10,7 +10,7 @@
 import { InputError, type BookUpdate } from '../model/index.js'
 import { csvLineArrays } from './csv-lines.js'
 import { RowError, checkPositive, fieldError, missingField, textNumber, type ReaderContext } from './reader-context.js'
-import { TARDIS_KEY_COLUMNS, TardisMarket, tardisHeader, tardisTime } from './tardis-csv.js'
+import { TARDIS_KEY_COLUMNS, TardisMarket, tardisHeader } from './tardis-csv.js'
 import { levelGroupUpdate, type LevelGroup } from './level-group.js'
 
 const COLUMNS = [...TARDIS_KEY_COLUMNS, 'is_snapshot', 'side', 'price', 'amount'] as const
@@ -47,10 +47,7 @@ export async function* readTardisIncrementalBookCsv(ctx: ReaderContext): AsyncGe
   let lastTimestamp = Number.NEGATIVE_INFINITY
 
   const parse = (f: readonly string[]): Row => {
-    const venue = market.venueOf(f[at[0]!])
-    const symbol = market.symbolOf(f[at[1]!], lineNo)
-    tardisTime(f[at[2]!], 'timestamp')
-    const timestamp = tardisTime(f[at[3]!], 'local_timestamp')
+    const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
     const flag = f[at[4]!]
     if (flag !== 'true' && flag !== 'false') throw flag === undefined || flag === '' ? missingField('is_snapshot') : fieldError('is_snapshot', 'true or false', flag)
     const side = f[at[5]!]
