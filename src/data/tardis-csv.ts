@@ -14,7 +14,7 @@
  * anything else (`BTC-PERPETUAL`, `BTC-USDT-SWAP`, options) needs `symbol` from the caller. The split says
  * nothing of the market type: binance-futures' `BTCUSDT` reads as `BTC/USDT`, not `BTC/USDT:USDT`.
  */
-import { InputError, type BookLevel, type BookUpdate, type QuoteTick, type TradeTick } from '../model/index.js'
+import { InputError, type BookLevel, type BookUpdate, type MarketEvent, type QuoteTick, type TradeTick } from '../model/index.js'
 import { readCsvRows, type CsvHeaderCheck } from './csv-rows.js'
 import { headerColumns } from './data-format.js'
 import { ccxtSymbolOf } from './file-name.js'
@@ -45,6 +45,13 @@ export function tardisHeader(ctx: ReaderContext, wanted: readonly string[], into
   }
 }
 
+/** A row's venue, symbol and event time (`local_timestamp`, in ms). */
+export interface TardisRowKey {
+  readonly venue: string
+  readonly symbol: string
+  readonly timestamp: number
+}
+
 /**
  * The venue and symbol of each row: the row's `exchange` unless the caller fixed the venue, the row's symbol
  * in CCXT form unless the caller fixed it. The last raw → CCXT pair is kept, since rows repeat it.
@@ -62,7 +69,7 @@ export class TardisMarket {
    * A row's key columns (TARDIS_KEY_COLUMNS, at `at[0..3]`), checked in column order; the event time is
    * `local_timestamp`, the exchange's `timestamp` is only checked. The object is reused by the next row.
    */
-  rowKey(f: readonly string[], at: readonly number[], lineNo: number): { readonly venue: string; readonly symbol: string; readonly timestamp: number } {
+  rowKey(f: readonly string[], at: readonly number[], lineNo: number): TardisRowKey {
     const key = this.key
     key.venue = this.venueOf(f[at[0]!])
     key.symbol = this.symbolOf(f[at[1]!], lineNo)
@@ -109,43 +116,48 @@ function takerSide(text: string | undefined): 'buy' | 'sell' | undefined {
   throw fieldError('side', '"buy", "sell" or "unknown"', text)
 }
 
-export async function* readTardisTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
+/**
+ * A Tardis file of fixed columns (`columns`, found by name): each row's key read and checked, the rest of the
+ * row read by `row`, which finds the wanted columns at `at` (`at[4]` is the first after the key).
+ */
+async function* readTardisRows<E extends MarketEvent>(
+  ctx: ReaderContext,
+  columns: readonly string[],
+  row: (f: readonly string[], at: readonly number[], key: TardisRowKey) => E,
+): AsyncGenerator<E[], void, undefined> {
   const market = new TardisMarket(ctx)
   const at: number[] = []
-  yield* readCsvRows<TradeTick>(ctx, {
-    header: tardisHeader(ctx, TRADE_COLUMNS, at),
-    row: (f, lineNo) => {
-      const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
-      const id = f[at[4]!]
-      const side = takerSide(f[at[5]!])
-      const price = checkPositive(textNumber(f[at[6]!], 'price'), 'price', f[at[6]!])
-      const amount = checkPositive(textNumber(f[at[7]!], 'amount'), 'amount', f[at[7]!])
-      // Literal objects, not spreads (with spreads the reader ran about 3× slower); exactOptionalPropertyTypes: no `side: undefined`.
-      if (side !== undefined && id) return { kind: 'trade', venue, symbol, timestamp, price, amount, side, id }
-      if (side !== undefined) return { kind: 'trade', venue, symbol, timestamp, price, amount, side }
-      if (id) return { kind: 'trade', venue, symbol, timestamp, price, amount, id }
-      return { kind: 'trade', venue, symbol, timestamp, price, amount }
-    },
+  yield* readCsvRows<E>(ctx, {
+    header: tardisHeader(ctx, columns, at),
+    row: (f, lineNo) => row(f, at, market.rowKey(f, at, lineNo)),
+  })
+}
+
+export async function* readTardisTradesCsv(ctx: ReaderContext): AsyncGenerator<TradeTick[], void, undefined> {
+  yield* readTardisRows<TradeTick>(ctx, TRADE_COLUMNS, (f, at, { venue, symbol, timestamp }) => {
+    const id = f[at[4]!]
+    const side = takerSide(f[at[5]!])
+    const price = checkPositive(textNumber(f[at[6]!], 'price'), 'price', f[at[6]!])
+    const amount = checkPositive(textNumber(f[at[7]!], 'amount'), 'amount', f[at[7]!])
+    // Literal objects, not spreads (with spreads the reader ran about 3× slower); exactOptionalPropertyTypes: no `side: undefined`.
+    if (side !== undefined && id) return { kind: 'trade', venue, symbol, timestamp, price, amount, side, id }
+    if (side !== undefined) return { kind: 'trade', venue, symbol, timestamp, price, amount, side }
+    if (id) return { kind: 'trade', venue, symbol, timestamp, price, amount, id }
+    return { kind: 'trade', venue, symbol, timestamp, price, amount }
   })
 }
 
 export async function* readTardisQuotesCsv(ctx: ReaderContext): AsyncGenerator<QuoteTick[], void, undefined> {
-  const market = new TardisMarket(ctx)
-  const at: number[] = []
-  yield* readCsvRows<QuoteTick>(ctx, {
-    header: tardisHeader(ctx, QUOTE_COLUMNS, at),
-    row: (f, lineNo) => {
-      const { venue, symbol, timestamp } = market.rowKey(f, at, lineNo)
-      // An empty side (a one-sided book) is missing: a QuoteTick has both.
-      const askSize = textNumber(f[at[4]!], 'ask_amount')
-      if (askSize < 0) throw fieldError('ask_amount', 'a number >= 0', f[at[4]!])
-      const ask = checkPositive(textNumber(f[at[5]!], 'ask_price'), 'ask_price', f[at[5]!])
-      const bid = checkPositive(textNumber(f[at[6]!], 'bid_price'), 'bid_price', f[at[6]!])
-      const bidSize = textNumber(f[at[7]!], 'bid_amount')
-      if (bidSize < 0) throw fieldError('bid_amount', 'a number >= 0', f[at[7]!])
-      if (ask < bid) throw new RowError(`field 'ask_price': ${ask} is below bid_price ${bid} (crossed quote)`)
-      return { kind: 'quote', venue, symbol, timestamp, bid, bidSize, ask, askSize }
-    },
+  yield* readTardisRows<QuoteTick>(ctx, QUOTE_COLUMNS, (f, at, { venue, symbol, timestamp }) => {
+    // An empty side (a one-sided book) is missing: a QuoteTick has both.
+    const askSize = textNumber(f[at[4]!], 'ask_amount')
+    if (askSize < 0) throw fieldError('ask_amount', 'a number >= 0', f[at[4]!])
+    const ask = checkPositive(textNumber(f[at[5]!], 'ask_price'), 'ask_price', f[at[5]!])
+    const bid = checkPositive(textNumber(f[at[6]!], 'bid_price'), 'bid_price', f[at[6]!])
+    const bidSize = textNumber(f[at[7]!], 'bid_amount')
+    if (bidSize < 0) throw fieldError('bid_amount', 'a number >= 0', f[at[7]!])
+    if (ask < bid) throw new RowError(`field 'ask_price': ${ask} is below bid_price ${bid} (crossed quote)`)
+    return { kind: 'quote', venue, symbol, timestamp, bid, bidSize, ask, askSize }
   })
 }
 
