@@ -7,21 +7,16 @@ import type { Order } from '../../model/index.js'
 import type { RiskContext, RiskLimits } from '../context.js'
 import { APPROVED, deny } from '../verdict.js'
 import type { RiskVerdict } from '../verdict.js'
-import { positionAfter, product, reducesExposure, valuationPrice } from './order-facts.js'
+import { growthUnder, positionAfter, product } from './order-facts.js'
 
 /**
  * exposure + (|position after| − |position|) × max(order price, last trade) ≤ max passes (at the limit is
  * allowed). Valuing the change at the higher price keeps the bound true at the last-trade marks.
  */
 export function checkGrossExposure(order: Order, ctx: RiskContext, limits: RiskLimits): RiskVerdict {
-  const max = limits.maxGrossExposure
-  if (max === undefined) return APPROVED
-  const position = ctx.position(order.venue, order.symbol)
-  if (reducesExposure(order, position)) return APPROVED
-  const price = valuationPrice(order, ctx)
-  if (price === undefined) {
-    return deny('NO_REFERENCE_PRICE', `no price to value exposure on ${order.venue}:${order.symbol}`)
-  }
+  const growth = growthUnder(limits.maxGrossExposure, order, ctx, 'exposure')
+  if ('approved' in growth) return growth
+  const { max, position, price } = growth
   // Not reducing means the position grows in the order's direction, or crosses zero; only a crossing needs
   // the general formula, the common case adds amount × price (shared with the position check's product).
   const growing = position.isZero() || position.isPositive() === (order.side === 'buy')

@@ -8,18 +8,13 @@ import type { Order } from '../../model/index.js'
 import type { RiskContext, RiskLimits } from '../context.js'
 import { APPROVED, deny } from '../verdict.js'
 import type { RiskVerdict } from '../verdict.js'
-import { positionAfter, product, reducesExposure, valuationPrice } from './order-facts.js'
+import { growthUnder, positionAfter, product } from './order-facts.js'
 
 /** |position after| × max(order price, last trade) ≤ max passes: exactly at the limit is allowed. */
 export function checkMaxPosition(order: Order, ctx: RiskContext, limits: RiskLimits): RiskVerdict {
-  const max = limits.maxPositionNotional
-  if (max === undefined) return APPROVED
-  const position = ctx.position(order.venue, order.symbol)
-  if (reducesExposure(order, position)) return APPROVED
-  const price = valuationPrice(order, ctx)
-  if (price === undefined) {
-    return deny('NO_REFERENCE_PRICE', `no price to value the position on ${order.venue}:${order.symbol}`)
-  }
+  const growth = growthUnder(limits.maxPositionNotional, order, ctx, 'the position')
+  if ('approved' in growth) return growth
+  const { max, position, price } = growth
   const after = positionAfter(order, position)
   const value = product(after.abs(), price)
   return value.gt(max)

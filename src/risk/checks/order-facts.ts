@@ -11,6 +11,8 @@
 import { Decimal } from '../../model/index.js'
 import type { Instrument, Order } from '../../model/index.js'
 import type { RiskContext, RiskLimits } from '../context.js'
+import { APPROVED, deny } from '../verdict.js'
+import type { RiskVerdict } from '../verdict.js'
 
 // ---------------------------------------------------------------------------------------------------------
 // Single-entry identity memos: within one engine pass every check asks about the same order.
@@ -88,6 +90,27 @@ export function reducesExposure(order: Order, position: Decimal): boolean {
 /** Signed position after the order fills completely. */
 export function positionAfter(order: Order, position: Decimal): Decimal {
   return order.side === 'buy' ? position.add(order.amount) : position.sub(order.amount)
+}
+
+/** What a position or exposure check goes on with: its limit, the position before the order, and the price its growth is worth. */
+export interface Growth {
+  readonly max: Decimal
+  readonly position: Decimal
+  readonly price: Decimal
+}
+
+/**
+ * The first steps of every check that bounds a position's value: with its limit `max` unset, or for an order
+ * that reduces exposure, it passes (APPROVED); an order that grows exposure needs a valuation price (else
+ * NO_REFERENCE_PRICE, saying it could not value `what`).
+ */
+export function growthUnder(max: Decimal | undefined, order: Order, ctx: RiskContext, what: string): Growth | RiskVerdict {
+  if (max === undefined) return APPROVED
+  const position = ctx.position(order.venue, order.symbol)
+  if (reducesExposure(order, position)) return APPROVED
+  const price = valuationPrice(order, ctx)
+  if (price === undefined) return deny('NO_REFERENCE_PRICE', `no price to value ${what} on ${order.venue}:${order.symbol}`)
+  return { max, position, price }
 }
 
 // ---------------------------------------------------------------------------------------------------------
