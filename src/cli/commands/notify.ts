@@ -6,8 +6,8 @@
  */
 import type { Command } from 'commander'
 import { InputError } from '../../model/index.js'
-import { createMetrics, createNotifierHub, loadAlertConfig, registerOpsMetrics } from '../../observability/index.js'
-import type { Alert, AlertSeverity } from '../../observability/index.js'
+import { configuredNotifiers, messageAlert } from '../../observability/index.js'
+import type { AlertSeverity } from '../../observability/index.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { sessionConfig } from '../session-config.js'
 import { dataDirOf } from '../store-option.js'
@@ -43,28 +43,9 @@ export function registerNotify(program: Command): void {
       const severity = flags.severity as AlertSeverity
       // The alerts file is read as `sofia serve` reads it: its rules may name risk.maxDailyLoss.
       const maxDailyLoss = (await sessionConfig(flags)).risk.limits.maxDailyLoss?.toNumber()
-      const metrics = createMetrics({ processMetrics: false })
-      registerOpsMetrics(metrics.registry, { dataDir: dataDirOf(flags), ...(maxDailyLoss !== undefined ? { maxDailyLoss } : {}) })
-      const config = await loadAlertConfig({ registry: metrics.registry, cwd: process.cwd(), vars: { maxDailyLoss } })
-      const hub = createNotifierHub(config.notifiers, { counter: metrics.notificationsTotal })
+      const { hub, metrics } = await configuredNotifiers({ cwd: process.cwd(), dataDir: dataDirOf(flags), maxDailyLoss })
       const now = Date.now()
-      const alert: Alert = {
-        rule: 'Notify',
-        labels: {},
-        key: `Notify:${now}`,
-        state: 'firing',
-        severity,
-        action: 'notify',
-        value: 0,
-        op: '==',
-        threshold: 0,
-        summary: text,
-        description: text,
-        activeSince: now,
-        firedAt: now,
-        at: now,
-      }
-      const took = hub.notify(alert)
+      const took = hub.notify(messageAlert({ rule: 'Notify', key: `Notify:${now}`, severity, summary: text, description: text, at: now }))
       await hub.close(timeoutS * 1000)
       if (took === 0) {
         process.stderr.write(`sofia: no notifier takes ${severity} messages (configured: ${hub.names.join(', ') || 'none'} in config/alerts.yaml)\n`)
