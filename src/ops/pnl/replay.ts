@@ -175,6 +175,19 @@ export function bookKey(strategyId: string, venue: string, symbol: string): stri
   return strategyId + SEP + venue + SEP + symbol
 }
 
+/** The sums of one side (buys or sells) of a cell. */
+interface SideSums {
+  cost: Decimal
+  amount: Decimal
+  /** Σ a·d and Σ a·p over the fills that have a decision price. */
+  decisionCost: Decimal
+  costWithDecision: Decimal
+}
+
+function newSideSums(): SideSums {
+  return { cost: ZERO, amount: ZERO, decisionCost: ZERO, costWithDecision: ZERO }
+}
+
 /** A cell while the replay fills it: the counts of a PnlCell, with buys and sells apart. */
 interface CellAcc
   extends Pick<
@@ -194,15 +207,8 @@ interface CellAcc
     | 'adverseFills'
     | 'orders'
   > {
-  buyCost: Decimal
-  sellCost: Decimal
-  buyAmount: Decimal
-  sellAmount: Decimal
-  /** Σ a·d and Σ a·p over the fills that have a decision price. */
-  buyDecisionCost: Decimal
-  sellDecisionCost: Decimal
-  buyCostWithDecision: Decimal
-  sellCostWithDecision: Decimal
+  readonly buy: SideSums
+  readonly sell: SideSums
 }
 
 function newCell(strategyId: string, venue: string, symbol: string, day: string): CellAcc {
@@ -218,14 +224,8 @@ function newCell(strategyId: string, venue: string, symbol: string, day: string)
     closingFills: 0,
     wins: 0,
     losses: 0,
-    buyCost: ZERO,
-    sellCost: ZERO,
-    buyAmount: ZERO,
-    sellAmount: ZERO,
-    buyDecisionCost: ZERO,
-    sellDecisionCost: ZERO,
-    buyCostWithDecision: ZERO,
-    sellCostWithDecision: ZERO,
+    buy: newSideSums(),
+    sell: newSideSums(),
     fillsWithDecision: 0,
     adverseFills: 0,
     orders: emptyOrderCounts(),
@@ -233,27 +233,28 @@ function newCell(strategyId: string, venue: string, symbol: string, day: string)
 }
 
 function toCell(c: CellAcc): PnlCell {
-  const signedCost = c.buyCost.sub(c.sellCost)
-  const signedDecisionWith = c.buyDecisionCost.sub(c.sellDecisionCost)
-  const signedCostWith = c.buyCostWithDecision.sub(c.sellCostWithDecision)
+  const { buy, sell } = c
+  const signedCost = buy.cost.sub(sell.cost)
+  const signedDecisionWith = buy.decisionCost.sub(sell.decisionCost)
+  const signedCostWith = buy.costWithDecision.sub(sell.costWithDecision)
   return {
     strategyId: c.strategyId,
     venue: c.venue,
     symbol: c.symbol,
     day: c.day,
     fills: c.fills,
-    volume: c.buyCost.add(c.sellCost),
+    volume: buy.cost.add(sell.cost),
     realizedPnl: c.realizedPnl,
     fees: c.fees,
     costs: c.costs,
     closingFills: c.closingFills,
     wins: c.wins,
     losses: c.losses,
-    signedAmount: c.buyAmount.sub(c.sellAmount),
+    signedAmount: buy.amount.sub(sell.amount),
     signedCost,
     // Fills without a decision price count at their own price: zero slippage.
     signedDecisionCost: signedDecisionWith.add(signedCost.sub(signedCostWith)),
-    decisionNotional: c.buyDecisionCost.add(c.sellDecisionCost),
+    decisionNotional: buy.decisionCost.add(sell.decisionCost),
     slippageCost: signedCostWith.sub(signedDecisionWith),
     fillsWithDecision: c.fillsWithDecision,
     adverseFills: c.adverseFills,
@@ -397,13 +398,9 @@ export class Replay {
     // Buys and sells are summed apart and combined once at the end: fewer Decimal operations per fill.
     cell.fills++
     if (fee !== undefined) cell.fees = cell.fees.add(fee)
-    if (buy) {
-      cell.buyCost = cell.buyCost.add(cost)
-      cell.buyAmount = cell.buyAmount.add(amount)
-    } else {
-      cell.sellCost = cell.sellCost.add(cost)
-      cell.sellAmount = cell.sellAmount.add(amount)
-    }
+    const sums = buy ? cell.buy : cell.sell
+    sums.cost = sums.cost.add(cost)
+    sums.amount = sums.amount.add(amount)
     const rawDecision = f.decisionPrice
     let decisionPrice: Decimal | undefined
     if (rawDecision !== null) {
@@ -413,13 +410,8 @@ export class Replay {
     if (decisionPrice === undefined) this.withoutDecision++
     else {
       const decisionCost = decisionPrice.mul(amount)
-      if (buy) {
-        cell.buyDecisionCost = cell.buyDecisionCost.add(decisionCost)
-        cell.buyCostWithDecision = cell.buyCostWithDecision.add(cost)
-      } else {
-        cell.sellDecisionCost = cell.sellDecisionCost.add(decisionCost)
-        cell.sellCostWithDecision = cell.sellCostWithDecision.add(cost)
-      }
+      sums.decisionCost = sums.decisionCost.add(decisionCost)
+      sums.costWithDecision = sums.costWithDecision.add(cost)
       cell.fillsWithDecision++
       if (buy ? cost.gt(decisionCost) : cost.lt(decisionCost)) cell.adverseFills++
     }
