@@ -11,6 +11,7 @@
 import { Decimal, InputError, dec } from '../model/index.js'
 import type { DecimalLike } from '../model/index.js'
 import { BEYOND, EQUAL, ExactSum, WITHIN, closeness, difference, relativeDifference } from './exact-compare.js'
+import type { Closeness } from './exact-compare.js'
 import { DISCREPANCY_TYPES } from './report.js'
 import type { Discrepancy, DiscrepancyType, MatchedBy, MatchedDifference, PositionLine, ReconciliationReport } from './report.js'
 import { moneyText, serializeTrade } from './trade-record.js'
@@ -100,14 +101,26 @@ async function feed(source: TradeSource, r: Reconciler, internal: boolean): Prom
   }
 }
 
+/** How far a matched pair's price, amount or fee may differ, and what a discrepancy beyond it says. */
+interface FieldTolerance {
+  readonly field: 'price' | 'amount' | 'fee'
+  readonly dec: Decimal
+  /** The same as a float, for closeness's fast path. */
+  readonly n: number
+  readonly beyond: string
+}
+
+/** `whenZero` says what differs when no difference is tolerated; without it the tolerance (0) is named. */
+function fieldTolerance(field: FieldTolerance['field'], dec: Decimal, whenZero?: string): FieldTolerance {
+  const n = dec.toNumber()
+  return { field, dec, n, beyond: n === 0 && whenZero !== undefined ? whenZero : `${field} beyond the tolerance of ${dec.toString()}` }
+}
+
 /** The state of one reconciliation; `take` is the per-record hot path. */
 class Reconciler {
-  private readonly priceTol: Decimal
-  private readonly amountTol: Decimal
-  private readonly feeTol: Decimal
-  private readonly priceTolN: number
-  private readonly amountTolN: number
-  private readonly feeTolN: number
+  private readonly priceTol: FieldTolerance
+  private readonly amountTol: FieldTolerance
+  private readonly feeTol: FieldTolerance
   private readonly window: number
   private readonly defaultVenue: string
   private readonly from: number
@@ -144,12 +157,9 @@ class Reconciler {
   private matchedWithDifference = 0
 
   constructor(private readonly options: ReconcileOptions) {
-    this.priceTol = tolerance('priceTolerance', options.priceTolerance, '0.001')
-    this.amountTol = tolerance('amountTolerance', options.amountTolerance, '0')
-    this.feeTol = tolerance('feeTolerance', options.feeTolerance, '0')
-    this.priceTolN = this.priceTol.toNumber()
-    this.amountTolN = this.amountTol.toNumber()
-    this.feeTolN = this.feeTol.toNumber()
+    this.priceTol = fieldTolerance('price', tolerance('priceTolerance', options.priceTolerance, '0.001'))
+    this.amountTol = fieldTolerance('amount', tolerance('amountTolerance', options.amountTolerance, '0'), 'amounts differ')
+    this.feeTol = fieldTolerance('fee', tolerance('feeTolerance', options.feeTolerance, '0'), 'fees differ')
     this.window = options.timeWindowMs ?? 1000
     this.defaultVenue = options.venue ?? ''
     this.from = options.from ?? -Infinity
@@ -257,36 +267,17 @@ class Reconciler {
       this.push('symbol_mismatch', venue, i, e, { matchedBy: by, internalValue: i.symbol, exchangeValue: e.symbol, detail: `symbol ${i.symbol} ≠ ${e.symbol} on the exchange` })
       bad = true
     }
-    const ip = moneyText(i.price)
-    const ep = moneyText(e.price)
-    if (ip !== ep) {
-      const c = closeness(ip, ep, this.priceTolN, this.priceTol)
-      if (c === BEYOND) {
-        this.pushValues('price_mismatch', venue, i, e, by, ip, ep, `price beyond the tolerance of ${this.priceTol.toString()}`)
-        bad = true
-      } else if (c === WITHIN) {
-        this.difference('price', venue, i, e, by, ip, ep)
-        differs = true
-      }
-    }
-    const ia = moneyText(i.amount)
-    const ea = moneyText(e.amount)
-    if (ia !== ea) {
-      const c = closeness(ia, ea, this.amountTolN, this.amountTol)
-      if (c === BEYOND) {
-        this.pushValues('amount_mismatch', venue, i, e, by, ia, ea, this.amountTolN === 0 ? 'amounts differ' : `amount beyond the tolerance of ${this.amountTol.toString()}`)
-        bad = true
-      } else if (c === WITHIN) {
-        this.difference('amount', venue, i, e, by, ia, ea)
-        differs = true
-      }
-    }
+    // The furthest field decides (EQUAL < WITHIN < BEYOND): one beyond its tolerance makes the pair a
+    // discrepancy, one within it a match with a difference.
+    let furthest = Math.max(
+      this.judge(this.priceTol, venue, i, e, by, moneyText(i.price), moneyText(e.price)),
+      this.judge(this.amountTol, venue, i, e, by, moneyText(i.amount), moneyText(e.amount)),
+    )
     const iFee = i.fee
     const eFee = e.fee
     if (iFee !== undefined && iFee !== null && eFee !== undefined && eFee !== null) {
       const ic = moneyText(iFee.cost)
       const ec = moneyText(eFee.cost)
-      const c = ic === ec ? EQUAL : closeness(ic, ec, this.feeTolN, this.feeTol)
       if (iFee.currency !== eFee.currency && !(dec(ic).isZero() && dec(ec).isZero())) {
         this.push('fee_mismatch', venue, i, e, {
           matchedBy: by,
@@ -295,18 +286,27 @@ class Reconciler {
           detail: 'fee currencies differ',
         })
         bad = true
-      } else if (c === BEYOND) {
-        this.pushValues('fee_mismatch', venue, i, e, by, ic, ec, this.feeTolN === 0 ? 'fees differ' : `fee beyond the tolerance of ${this.feeTol.toString()}`)
-        bad = true
-      } else if (c === WITHIN) {
-        this.difference('fee', venue, i, e, by, ic, ec)
-        differs = true
+      } else {
+        furthest = Math.max(furthest, this.judge(this.feeTol, venue, i, e, by, ic, ec))
       }
     }
+    if (furthest === BEYOND) bad = true
+    else if (furthest === WITHIN) differs = true
     if (!bad) {
       this.matched++
       if (differs) this.matchedWithDifference++
     }
+  }
+
+  /**
+   * One value of a matched pair against its tolerance: beyond it a `<field>_mismatch` discrepancy, within it
+   * a difference the report lists. Returns how close the two were, for the pair's verdict.
+   */
+  private judge(tol: FieldTolerance, venue: string, i: TradeRecord, e: TradeRecord, by: MatchedBy, a: string, b: string): Closeness {
+    const c = closeness(a, b, tol.n, tol.dec)
+    if (c === BEYOND) this.pushValues(`${tol.field}_mismatch`, venue, i, e, by, a, b, tol.beyond)
+    else if (c === WITHIN) this.difference(tol.field, venue, i, e, by, a, b)
+    return c
   }
 
   private difference(field: MatchedDifference['field'], venue: string, i: TradeRecord, e: TradeRecord, by: MatchedBy, a: string, b: string): void {
@@ -395,9 +395,9 @@ class Reconciler {
         venue: o.venue ?? null,
         from: o.from ?? null,
         to: o.to ?? null,
-        priceTolerance: this.priceTol.toString(),
-        amountTolerance: this.amountTol.toString(),
-        feeTolerance: this.feeTol.toString(),
+        priceTolerance: this.priceTol.dec.toString(),
+        amountTolerance: this.amountTol.dec.toString(),
+        feeTolerance: this.feeTol.dec.toString(),
         timeWindowMs: this.window,
       },
       counts: {
