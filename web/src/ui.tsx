@@ -138,6 +138,24 @@ export function Loaded<T>({ res, children }: { res: Resource<T>; children: (data
   )
 }
 
+/**
+ * Newer / older buttons under a list shown newest first, a page at a time; a missing handler disables its button.
+ * `children` say where the page stands (e.g. `26–50 of 120`).
+ */
+export function Pager({ onNewer, onOlder, children }: { onNewer: (() => void) | undefined; onOlder: (() => void) | undefined; children?: ComponentChildren }): JSX.Element {
+  return (
+    <div class="toolbar">
+      <button type="button" class="btn small" disabled={onNewer === undefined} onClick={onNewer}>
+        ← Newer
+      </button>
+      {children}
+      <button type="button" class="btn small" disabled={onOlder === undefined} onClick={onOlder}>
+        Older →
+      </button>
+    </div>
+  )
+}
+
 export function Badge({ level, children }: { level: 'ok' | 'warn' | 'crit' | 'info'; children: ComponentChildren }): JSX.Element {
   return <span class={`badge ${level}`}>{children}</span>
 }

@@ -3,7 +3,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { useResource } from '../api'
 import type { AuditPage } from '../types'
-import { Badge, Loaded, Panel, Table, Time, brief, onSubmitDo } from '../ui'
+import { Badge, Loaded, Pager, Panel, Table, Time, brief, onSubmitDo } from '../ui'
 
 interface VerifyAnswer {
   readonly ok: boolean
@@ -100,14 +100,10 @@ export function Audit(): JSX.Element {
                   { key: 'hash', label: 'Hash', render: (r) => <code title={r.hash}>{r.hash.slice(0, 10)}</code> },
                 ]}
               />
-              <div class="toolbar">
-                <button type="button" class="btn" disabled={befores.length === 0} onClick={() => setBefores(befores.slice(0, -1))}>
-                  ← Newer
-                </button>
-                <button type="button" class="btn" disabled={p.nextBefore === null || p.nextBefore === undefined} onClick={() => p.nextBefore != null && setBefores([...befores, p.nextBefore])}>
-                  Older →
-                </button>
-              </div>
+              <Pager
+                onNewer={befores.length === 0 ? undefined : () => setBefores(befores.slice(0, -1))}
+                onOlder={p.nextBefore === null || p.nextBefore === undefined ? undefined : () => p.nextBefore != null && setBefores([...befores, p.nextBefore])}
+              />
             </>
           )}
         </Loaded>

@@ -4,7 +4,7 @@ import type { JSX } from 'preact'
 import { useState } from 'preact/hooks'
 import { currentToken, useResource } from '../api'
 import { reportError } from '../toasts'
-import { Badge, Loaded, Num, Panel, Table, Time, onSubmitDo } from '../ui'
+import { Badge, Loaded, Num, Pager, Panel, Table, Time, onSubmitDo } from '../ui'
 
 interface Trade {
   readonly strategyId: string
@@ -125,17 +125,11 @@ export function Trades(): JSX.Element {
                   { key: 'status', label: 'Status', render: (t) => <Badge level={t.status === 'open' ? 'info' : 'ok'}>{t.status}</Badge> },
                 ]}
               />
-              <div class="toolbar">
-                <button type="button" class="btn small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-                  Newer
-                </button>
+              <Pager onNewer={offset === 0 ? undefined : () => setOffset(Math.max(0, offset - PAGE))} onOlder={offset + PAGE >= v.total ? undefined : () => setOffset(offset + PAGE)}>
                 <span class="small" data-testid="trades-page">
                   {v.total === 0 ? 0 : offset + 1}–{Math.min(offset + PAGE, v.total)} of {v.total}
                 </span>
-                <button type="button" class="btn small" disabled={offset + PAGE >= v.total} onClick={() => setOffset(offset + PAGE)}>
-                  Older
-                </button>
-              </div>
+              </Pager>
             </>
           )}
         </Loaded>
