@@ -14,6 +14,8 @@ import { parseNonNegativeInt, parseTime } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, verifierKeys, withStore } from '../store-option.js'
 import type { StoreFlags } from '../store-option.js'
+import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
+import type { TimeRangeFlags } from '../time-range-option.js'
 import { describeClusterChains, verifyClusterChains } from './audit-cluster.js'
 
 interface VerifyFlags extends StoreFlags {
@@ -25,10 +27,8 @@ interface VerifyFlags extends StoreFlags {
   publicKey?: string[]
   json?: boolean
 }
-interface ExportFlags extends StoreFlags {
+interface ExportFlags extends StoreFlags, TimeRangeFlags {
   out: string
-  from?: string
-  to?: string
   json?: boolean
 }
 interface TailFlags extends StoreFlags {
@@ -180,16 +180,15 @@ export function registerAudit(program: Command): void {
   })
 
   addStoreOptions(
-    audit
-      .command('export')
-      .summary('write the chain (or a time range of it) as JSONL that verifies on its own')
-      .requiredOption('--out <file.jsonl>', 'file to write')
-      .option('--from <time>', 'first record time, inclusive (ISO 8601 or epoch ms)')
-      .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
-      .option('--json', 'print {count, firstSeq, lastSeq, file} as JSON'),
+    addTimeRangeOptions(
+      audit
+        .command('export')
+        .summary('write the chain (or a time range of it) as JSONL that verifies on its own')
+        .requiredOption('--out <file.jsonl>', 'file to write'),
+      'first record time, inclusive',
+    ).option('--json', 'print {count, firstSeq, lastSeq, file} as JSON'),
   ).action(async (flags: ExportFlags) => {
-    const fromTs = flags.from === undefined ? undefined : parseTime('--from', flags.from)
-    const toTs = flags.to === undefined ? undefined : parseTime('--to', flags.to)
+    const { from: fromTs, to: toTs } = timeRangeOf(flags)
     if (fromTs !== undefined && toTs !== undefined && toTs <= fromTs) throw new InputError('--to must be after --from')
     if (!existsSync(dirname(flags.out))) throw new InputError(`--out: directory ${dirname(flags.out)} does not exist`)
     const summary = await withStore(flags, (store) =>

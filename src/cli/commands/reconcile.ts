@@ -22,7 +22,7 @@ import type { Store } from '../../store/index.js'
 import { OperatorConsole } from '../../system/index.js'
 import type { CcxtVenue } from '../../venues/ccxt.js'
 import type { OperatorResult } from '../../system/index.js'
-import { parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
+import { parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { EXIT_OK, EXIT_PROBLEM } from '../exit.js'
 import { actorOf, addOperatorOptions, printResult, withConsole } from '../operator-command.js'
 import type { OperatorFlags } from '../operator-command.js'
@@ -30,14 +30,14 @@ import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
 import { sessionConfig } from '../session-config.js'
 import { dataDirOf, openStoreFromFlags } from '../store-option.js'
+import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
+import type { TimeRangeFlags } from '../time-range-option.js'
 
-interface ReconcileFlags extends OperatorFlags, ExchangeFlags {
+interface ReconcileFlags extends OperatorFlags, ExchangeFlags, TimeRangeFlags {
   exchangeFile?: string
   live?: boolean
   internalFile?: string
   venue?: string
-  from?: string
-  to?: string
   priceTolerance: string
   amountTolerance: string
   feeTolerance: string
@@ -57,23 +57,24 @@ const SHOWN = 5
 
 export function registerReconcile(program: Command): void {
   const cmd = addOperatorOptions(
-    program
-      .command('reconcile')
-      .summary("check Sofia's fills against the exchange's trades; halt trading on a discrepancy")
-      .description(
-        "Matches Sofia's fills (the store, or --internal-file) with the exchange's own trade records " +
-          '(--exchange-file: CCXT unified trades as a JSON array or JSONL) by trade id, then by (order id, time, ' +
-          'amount). From the store or an audit export, Sofia\'s side is what the account did on the exchange: fills the ' +
-          'simulator made in shadow/canary mode are left out, the canary\'s exchange fills added (--all-fills: every fill as ' +
-          'recorded). Reports missing, duplicate and mismatched trades and differing positions, writes the JSON ' +
-          'report to <data-dir>/reports/reconciliation/, and exits 1 when anything differs, tripping the kill ' +
-          "switch (trigger 'reconciliation') unless --no-halt. Clear it with 'sofia reconcile clear --reason ...'.",
-      )
-      .option('--exchange-file <file>', "the exchange's trades: CCXT unified trades, JSON array or JSONL")
-      .option('--internal-file <file>', "Sofia's fills from a file (CCXT trades, or an audit export) instead of the store")
-      .option('--venue <id>', 'only this venue; also the venue of exchange trades that name none')
-      .option('--from <time>', 'first trade time (ISO 8601 or epoch ms)')
-      .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
+    addTimeRangeOptions(
+      program
+        .command('reconcile')
+        .summary("check Sofia's fills against the exchange's trades; halt trading on a discrepancy")
+        .description(
+          "Matches Sofia's fills (the store, or --internal-file) with the exchange's own trade records " +
+            '(--exchange-file: CCXT unified trades as a JSON array or JSONL) by trade id, then by (order id, time, ' +
+            'amount). From the store or an audit export, Sofia\'s side is what the account did on the exchange: fills the ' +
+            'simulator made in shadow/canary mode are left out, the canary\'s exchange fills added (--all-fills: every fill as ' +
+            'recorded). Reports missing, duplicate and mismatched trades and differing positions, writes the JSON ' +
+            'report to <data-dir>/reports/reconciliation/, and exits 1 when anything differs, tripping the kill ' +
+            "switch (trigger 'reconciliation') unless --no-halt. Clear it with 'sofia reconcile clear --reason ...'.",
+        )
+        .option('--exchange-file <file>', "the exchange's trades: CCXT unified trades, JSON array or JSONL")
+        .option('--internal-file <file>', "Sofia's fills from a file (CCXT trades, or an audit export) instead of the store")
+        .option('--venue <id>', 'only this venue; also the venue of exchange trades that name none'),
+      'first trade time',
+    )
       .option('--price-tolerance <ratio>', 'relative price difference still accepted', '0.001')
       .option('--amount-tolerance <ratio>', 'relative amount difference still accepted', '0')
       .option('--fee-tolerance <ratio>', 'relative fee difference still accepted', '0')
@@ -127,8 +128,7 @@ export async function runReconcile(flags: ReconcileFlags): Promise<string | unde
   }
   if (flags.exchangeFile !== undefined && flags.live === true) throw new InputError('give either --exchange-file or --live, not both')
   const exchangeFile = flags.exchangeFile
-  const from = flags.from === undefined ? undefined : parseTime('--from', flags.from)
-  const to = flags.to === undefined ? undefined : parseTime('--to', flags.to)
+  const { from, to } = timeRangeOf(flags)
   for (const [name, value] of [['--price-tolerance', flags.priceTolerance], ['--amount-tolerance', flags.amountTolerance], ['--fee-tolerance', flags.feeTolerance]] as const) {
     parseNonNegativeNumber(name, value)
   }

@@ -9,12 +9,14 @@ import { runSweep, parseGrid } from '../../ops/sweep/index.js'
 import type { SweepResult } from '../../ops/sweep/index.js'
 import { InputError } from '../../model/index.js'
 import { Decimal } from '../../model/index.js'
-import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseTime } from '../args.js'
+import { collect, keyValues, parseDataFormat, parseNonNegativeInt } from '../args.js'
 import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { addQueueOptions, queueFromFlags } from '../queue-option.js'
 import type { QueueFlags } from '../queue-option.js'
+import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
+import type { TimeRangeFlags } from '../time-range-option.js'
 
-interface Flags extends QueueFlags {
+interface Flags extends QueueFlags, TimeRangeFlags {
   strategy: string
   grid: string[]
   data: string[]
@@ -23,27 +25,26 @@ interface Flags extends QueueFlags {
   venue?: string
   param: string[]
   balance: string[]
-  from?: string
-  to?: string
   workers?: string
   json?: boolean
   config?: string
 }
 
 export function registerSweep(program: Command): void {
-  const cmd = program
-    .command('sweep')
-    .summary('backtest every combination of a parameter grid, across worker threads or sofia worker processes')
-    .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies')
-    .requiredOption('--grid <key=v1,v2,...>', 'values of one parameter to try (repeat for more parameters)', collect, [])
-    .requiredOption('--data <path...>', "market data files, or 'synthetic'")
-    .option('--format <name>', 'format of the data files (default: detected from the name and first line; see README)')
-    .option('--symbol <symbol>', 'CCXT symbol of the data (default: from the file name)')
-    .option('--venue <id>', 'venue of the data (default: from the file name)')
-    .option('--param <key=value>', 'parameter fixed for every run (repeatable)', collect, [])
-    .option('--balance <asset=amount>', 'starting balance on every venue (repeatable)', collect, [])
-    .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
-    .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
+  const cmd = addTimeRangeOptions(
+    program
+      .command('sweep')
+      .summary('backtest every combination of a parameter grid, across worker threads or sofia worker processes')
+      .requiredOption('--strategy <name|file>', 'strategy: a built-in name, a .ts/.js file, or NAME in ./strategies')
+      .requiredOption('--grid <key=v1,v2,...>', 'values of one parameter to try (repeat for more parameters)', collect, [])
+      .requiredOption('--data <path...>', "market data files, or 'synthetic'")
+      .option('--format <name>', 'format of the data files (default: detected from the name and first line; see README)')
+      .option('--symbol <symbol>', 'CCXT symbol of the data (default: from the file name)')
+      .option('--venue <id>', 'venue of the data (default: from the file name)')
+      .option('--param <key=value>', 'parameter fixed for every run (repeatable)', collect, [])
+      .option('--balance <asset=amount>', 'starting balance on every venue (repeatable)', collect, []),
+    'first event time',
+  )
     .option('--workers <n>', 'worker threads (default: the cores)')
     .option('--json', 'one JSON object: { results: [{ params, netPnl, fills, orders, sharpe, maxDrawdown, maxDrawdownPct, worker? }] } in grid order')
     .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
@@ -67,8 +68,7 @@ export function registerSweep(program: Command): void {
       ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
       ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
       balances: keyValues('--balance', flags.balance),
-      ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
-      ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
+      ...timeRangeOf(flags),
       ...(workers !== undefined ? { workers } : {}),
       ...(nats !== undefined ? { nats } : {}),
     })
