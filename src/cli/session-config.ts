@@ -11,6 +11,7 @@ import { STRATEGIES, resolveStrategies } from '../strategy/index.js'
 import { riskSettings } from '../system/index.js'
 import type { RiskSettings } from '../system/index.js'
 import { POSITION_OVERRIDE_FILE, readPositionOverride } from '../desk/index.js'
+import { keyValues } from './args.js'
 
 export const KILL_SWITCH_FILE = 'KILL_SWITCH'
 
@@ -33,6 +34,15 @@ export async function resolveStrategyFlags(values: readonly string[], flags: { c
   if (values.every((v) => STRATEGIES.some((s) => s.name === v))) return [...values]
   const c = config ?? (await loadConfig({ cwd: process.cwd(), env: process.env, ...(flags.config !== undefined ? { file: flags.config } : {}) }))
   return resolveStrategies(values, { dir: c.strategyDir })
+}
+
+/** What the `--strategy` and `--param` flags of a session ask for: each named strategy, with every `--param`. */
+export async function strategySpecsOf(
+  flags: { strategy: readonly string[]; param: readonly string[]; config?: string },
+  config: SofiaConfig,
+): Promise<{ name: string; params: Record<string, string> }[]> {
+  const params = keyValues('--param', flags.param)
+  return (await resolveStrategyFlags(flags.strategy, flags, config)).map((name) => ({ name, params }))
 }
 
 export async function sessionConfig(flags: { config?: string }): Promise<SessionConfig> {

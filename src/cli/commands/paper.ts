@@ -6,10 +6,10 @@
 import type { Command } from 'commander'
 import { DEMO_STRATEGIES, runPaper } from '../../system/index.js'
 import type { RecoverySummary, SessionStatus } from '../../system/index.js'
-import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { addConfigOption, sessionConfig, strategySpecsOf } from '../session-config.js'
 import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
-import { collect, keyValues, parseNonNegativeInt } from '../args.js'
+import { collect, parseNonNegativeInt } from '../args.js'
 import { sessionStop } from '../session-stop.js'
 import { formatReport, reportJson } from '../report-format.js'
 import { prepareSessionRollback } from './rollback.js'
@@ -42,12 +42,11 @@ export function registerPaper(program: Command): void {
     .option('--step-ms <ms>', 'synthetic market step (default 100)')
     .option('--json', 'print the final summary as one JSON object (no live status)')
   addConfigOption(addStoreOptions(cmd)).action(async (flags: PaperFlags) => {
-      const params = keyValues('--param', flags.param)
       const ending = sessionStop(flags.duration)
       const live = flags.json !== true
       const tty = process.stdout.isTTY === true
       const session = await sessionConfig(flags)
-      const names = await resolveStrategyFlags(flags.strategy, flags, session.config)
+      const specs = await strategySpecsOf(flags, session.config)
       const store = await openStoreFromFlags(flags, { create: true })
       const rollback = await prepareSessionRollback(flags, store).catch(async (error: unknown) => {
         await store.close()
@@ -75,7 +74,7 @@ export function registerPaper(program: Command): void {
                 },
               }
             : {}),
-          ...(names.length > 0 ? { strategies: names.map((name) => ({ name, params })) } : {}),
+          ...(specs.length > 0 ? { strategies: specs } : {}),
           ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
           ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
           ...(live ? { onStatus: (s: SessionStatus) => printStatus(s, tty) } : {}),

@@ -13,7 +13,7 @@ import { collect, keyValues } from '../args.js'
 import { sessionStop } from '../session-stop.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
-import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { addConfigOption, sessionConfig, strategySpecsOf } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { loadCanaryConfig } from '../../ops/canary/index.js'
 import { notifierFromConfig } from './rollback.js'
@@ -63,8 +63,7 @@ export function registerRun(program: Command): void {
     const mode = (flags.mode ?? config.mode) as RouterMode
     if (!(ROUTER_MODES as readonly string[]).includes(mode)) throw new InputError(`--mode: expected one of ${ROUTER_MODES.join(', ')}, got '${mode}'`)
     const symbols = flags.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '')
-    const params = keyValues('--param', flags.param)
-    const specs = (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
+    const specs = await strategySpecsOf(flags, session.config)
     const strategies = createStrategies(specs)
     readPositionOverride(resolve(POSITION_OVERRIDE_FILE), strategies.map((x) => x.id)) // an unknown strategy id: exit 2 before anything starts
     const ending = sessionStop(flags.duration)

@@ -28,7 +28,7 @@ import { addClusterOptions, clusterSettings, nodeStore } from '../cluster-option
 import type { ClusterFlags } from '../cluster-option.js'
 import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
 import type { ExchangeFlags } from '../exchange-option.js'
-import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { addConfigOption, sessionConfig, strategySpecsOf } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags, sqliteFileOf } from '../store-option.js'
 import { printStatus } from './paper.js'
 
@@ -110,8 +110,7 @@ export function registerServe(program: Command): void {
           : `${misplaced}: only with an exchange (--exchange/--url, or --mode shadow|canary|live|testnet)`,
       )
     }
-    const params = keyValues('--param', flags.param)
-    const specs = (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
+    const specs = await strategySpecsOf(flags, session.config)
     const canaryConfig = onExchange ? loadCanaryConfig() : undefined
     const host = flags.host ?? session.config.api.host
     const port = flags.port === undefined ? session.config.api.port : parseNonNegativeInt('--port', flags.port)
