@@ -14,6 +14,7 @@ import { STRATEGY_NAME, listStrategies, resolveStrategy, strategyFiles, strategy
 import { SYNTHETIC, runBacktest } from '../../system/index.js'
 import { collect, keyValues } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
+import { addConfigOption } from '../session-config.js'
 
 async function strategyDir(flags: { dir?: string; config?: string }): Promise<string> {
   if (flags.dir !== undefined) return resolve(flags.dir)
@@ -24,34 +25,35 @@ async function strategyDir(flags: { dir?: string; config?: string }): Promise<st
 export function registerStrategy(program: Command): void {
   const cmd = program.command('strategy').summary('write, list and check your own strategies')
 
-  cmd
-    .command('new')
-    .summary('scaffold a strategy file and its test (it backtests and trades as it is)')
-    .argument('<name>', 'strategy name: lower-case letters, digits and dashes')
-    .option('--dir <dir>', 'where to write it (default: strategyDir from sofia.yaml, ./strategies)')
-    .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
-    .action(async (name: string, flags: { dir?: string; config?: string }) => {
-      if (!STRATEGY_NAME.test(name)) throw new InputError(`strategy name '${name}': use lower-case letters, digits and dashes (e.g. ema-trend)`)
-      const dir = await strategyDir(flags)
-      const file = join(dir, `${name}.ts`)
-      const test = join(dir, `${name}.test.mjs`)
-      for (const f of [file, test]) if (existsSync(f)) throw new InputError(`${f}: already exists; nothing written`)
-      mkdirSync(dir, { recursive: true })
-      const shown = relative(process.cwd(), dir) || '.'
-      writeFileSync(file, strategyTemplate(name))
-      writeFileSync(test, strategyTestTemplate(name, shown))
-      process.stdout.write(
-        `wrote ${join(shown, `${name}.ts`)} and ${join(shown, `${name}.test.mjs`)}\n` +
-          `  npx sofia backtest --strategy ${join(shown, `${name}.ts`)} --data synthetic\n` +
-          `  node --test ${join(shown, `${name}.test.mjs`)}\n`,
-      )
-    })
+  addConfigOption(
+    cmd
+      .command('new')
+      .summary('scaffold a strategy file and its test (it backtests and trades as it is)')
+      .argument('<name>', 'strategy name: lower-case letters, digits and dashes')
+      .option('--dir <dir>', 'where to write it (default: strategyDir from sofia.yaml, ./strategies)'),
+  ).action(async (name: string, flags: { dir?: string; config?: string }) => {
+    if (!STRATEGY_NAME.test(name)) throw new InputError(`strategy name '${name}': use lower-case letters, digits and dashes (e.g. ema-trend)`)
+    const dir = await strategyDir(flags)
+    const file = join(dir, `${name}.ts`)
+    const test = join(dir, `${name}.test.mjs`)
+    for (const f of [file, test]) if (existsSync(f)) throw new InputError(`${f}: already exists; nothing written`)
+    mkdirSync(dir, { recursive: true })
+    const shown = relative(process.cwd(), dir) || '.'
+    writeFileSync(file, strategyTemplate(name))
+    writeFileSync(test, strategyTestTemplate(name, shown))
+    process.stdout.write(
+      `wrote ${join(shown, `${name}.ts`)} and ${join(shown, `${name}.test.mjs`)}\n` +
+        `  npx sofia backtest --strategy ${join(shown, `${name}.ts`)} --data synthetic\n` +
+        `  node --test ${join(shown, `${name}.test.mjs`)}\n`,
+    )
+  })
 
-  cmd
-    .command('list')
-    .summary('built-in strategies and the files in the strategies directory, with their parameters')
-    .option('--dir <dir>', 'strategies directory (default: strategyDir from sofia.yaml, ./strategies)')
-    .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
+  addConfigOption(
+    cmd
+      .command('list')
+      .summary('built-in strategies and the files in the strategies directory, with their parameters')
+      .option('--dir <dir>', 'strategies directory (default: strategyDir from sofia.yaml, ./strategies)'),
+  )
     .option('--json', 'one JSON object')
     .action(async (flags: { dir?: string; config?: string; json?: boolean }) => {
       const dir = await strategyDir(flags)

@@ -10,7 +10,7 @@ import type { SweepResult } from '../../ops/sweep/index.js'
 import { InputError } from '../../model/index.js'
 import { Decimal } from '../../model/index.js'
 import { collect, keyValues, parseDataFormat, parseNonNegativeInt } from '../args.js'
-import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { addConfigOption, resolveStrategyFlags, sessionConfig } from '../session-config.js'
 import { addQueueOptions, queueFromFlags } from '../queue-option.js'
 import type { QueueFlags } from '../queue-option.js'
 import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
@@ -47,8 +47,7 @@ export function registerSweep(program: Command): void {
   )
     .option('--workers <n>', 'worker threads (default: the cores)')
     .option('--json', 'one JSON object: { results: [{ params, netPnl, fills, orders, sharpe, maxDrawdown, maxDrawdownPct, worker? }] } in grid order')
-    .option('--config <file>', 'configuration file (default ./sofia.yaml when present)')
-  addQueueOptions(cmd).action(async (flags: Flags) => {
+  addQueueOptions(addConfigOption(cmd)).action(async (flags: Flags) => {
     const grid = parseGrid(flags.grid)
     const nats = queueFromFlags(flags)
     if (nats !== undefined && flags.workers !== undefined) throw new InputError('--workers: local threads only, not with --nats')
