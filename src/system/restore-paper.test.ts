@@ -3,15 +3,20 @@ import { buildSession } from './build-session.js'
 import { dec } from '../model/index.js'
 import { MemoryStore } from '../store/index.js'
 
+/** An earlier run on `store`: a paper session that trades for `ms`, then stops and closes. */
+async function earlierRun(store: MemoryStore, ms: number): Promise<void> {
+  const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
+  const ran = first.start()
+  await new Promise((r) => setTimeout(r, ms))
+  first.stop()
+  await ran
+  await first.close()
+}
+
 describe('a paper session started on a store holding an order of an earlier run that was in flight', () => {
   it('closes it as rejected, audited, and leaves it out of the error-rate monitor and the venue breaker', async () => {
     const store = new MemoryStore()
-    const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
-    const ran = first.start()
-    await new Promise((r) => setTimeout(r, 300))
-    first.stop()
-    await ran
-    await first.close()
+    await earlierRun(store, 300)
     // What a crash leaves behind: an order recorded as sent whose answer never came back.
     const t = Date.now() - 1_000
     await store.write({
@@ -60,12 +65,7 @@ describe('a paper session started on a store holding an order of an earlier run 
 describe('a paper session started on a store holding a waiting stop order of an earlier run', () => {
   it('puts it back at the venue still waiting for its trigger, with its options, and the kill switch cancels it', async () => {
     const store = new MemoryStore()
-    const first = await buildSession({ kind: 'paper', store, stepMs: 20 })
-    const ran = first.start()
-    await new Promise((r) => setTimeout(r, 200))
-    first.stop()
-    await ran
-    await first.close()
+    await earlierRun(store, 200)
     const t = Date.now() - 1_000
     const options = '{"reduceOnly":true,"tag":"stop","triggerDirection":"below","triggerPrice":"1000"}'
     await store.write({
