@@ -48,11 +48,12 @@ export function makeBar(
 ): Bar {
   // Funding-rate files reuse the shape with open = rate (which may be negative) and zeros elsewhere; every
   // other row is a price bar, and a price is positive.
-  const funding = high === 0 && low === 0 && close === 0
-  if (!funding) {
-    for (const [name, v] of [['open', open], ['high', high], ['low', low], ['close', close]] as const) {
-      if (!(v > 0)) throw fieldError(name, 'a price > 0', v)
-    }
+  // Four plain tests, not a loop over [name, value] pairs: that loop allocated five arrays per bar.
+  if (!(open > 0 && high > 0 && low > 0 && close > 0) && !(high === 0 && low === 0 && close === 0)) {
+    if (!(open > 0)) throw fieldError('open', 'a price > 0', open)
+    if (!(high > 0)) throw fieldError('high', 'a price > 0', high)
+    if (!(low > 0)) throw fieldError('low', 'a price > 0', low)
+    throw fieldError('close', 'a price > 0', close)
   }
   if (low > high) throw new RowError(`field 'low': ${low} is above high ${high}`)
   if (volume < 0) throw fieldError('volume', 'a number >= 0', volume)
