@@ -10,6 +10,7 @@ import { InputError, timeframeMs, type Bar } from '../model/index.js'
 import { csvLineArrays } from './csv-lines.js'
 import { OHLCV_TIME_COLUMNS, headerColumns } from './data-format.js'
 import { readJsonRecords } from './json-records.js'
+import { readNumberRow } from './json-number-row.js'
 import {
   RowError,
   checkTimestamp,
@@ -62,6 +63,14 @@ export function makeBar(
 
 export async function* readOhlcvJson(ctx: ReaderContext): AsyncGenerator<Bar[], void, undefined> {
   const { symbol, timeframe } = requireMarket(ctx)
+  const fields = new Float64Array(6)
+  // A row of six plain numbers is read without JSON.parse; any other row (null volume, strings, a field
+  // missing or extra) takes the general path below, which gives the same bar or reports the same error.
+  const fast = (text: string): Bar | undefined => {
+    if (!readNumberRow(text, fields)) return undefined
+    const ts = checkTimestamp(fields[0]!, 'timestamp', fields[0])
+    return makeBar(ctx, symbol, timeframe, ts, fields[1]!, fields[2]!, fields[3]!, fields[4]!, fields[5]!)
+  }
   yield* readJsonRecords(ctx, (row) => {
     if (!Array.isArray(row)) throw new RowError(`expected a row [timestamp, open, high, low, close, volume], got ${shown(row)}`)
     const r = row as unknown[]
@@ -74,7 +83,7 @@ export async function* readOhlcvJson(ctx: ReaderContext): AsyncGenerator<Bar[], 
     const v = r[5]
     const volume = v === null ? 0 : jsonNumber(v, 'volume')
     return makeBar(ctx, symbol, timeframe, ts, open, high, low, close, volume)
-  }) as AsyncGenerator<Bar[], void, undefined>
+  }, fast) as AsyncGenerator<Bar[], void, undefined>
 }
 
 export async function* readOhlcvCsv(ctx: ReaderContext): AsyncGenerator<Bar[], void, undefined> {
