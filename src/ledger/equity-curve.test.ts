@@ -38,6 +38,20 @@ describe('EquityCurve', () => {
     expect(c.peak?.toString()).toBe('110')
   })
 
+  it('never changes points it has handed out, though it overwrites its last point in place', () => {
+    const c = new EquityCurve(8)
+    for (let i = 0; i < 100; i++) c.add(i * 1000, dec(100 + i))
+    const before = c.points()
+    const seen = before.map((p) => `${p.timestamp} ${p.equity.toString()} ${p.drawdown.toString()}`)
+    // Same bucket as the last kept point: it is replaced, twice; the copy read before must not move.
+    c.add(99_100, dec(50))
+    c.add(99_200, dec(60))
+    expect(before.map((p) => `${p.timestamp} ${p.equity.toString()} ${p.drawdown.toString()}`)).toEqual(seen)
+    const after = c.points()
+    expect(after).toHaveLength(before.length)
+    expect(after[after.length - 1]).toEqual({ timestamp: 99_200, equity: dec(60), drawdown: dec(139), grossExposure: dec(0) })
+  })
+
   it('refuses time going backwards', () => {
     const c = new EquityCurve()
     c.add(1000, dec(1))

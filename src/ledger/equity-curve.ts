@@ -23,8 +23,21 @@ export interface EquityPoint {
 
 export const DEFAULT_MAX_EQUITY_POINTS = 10_000
 
+/** A kept point as the curve holds it: the last one is overwritten in place while nobody outside has seen it. */
+interface KeptPoint {
+  timestamp: number
+  equity: Decimal
+  drawdown: Decimal
+  grossExposure: Decimal
+}
+
 export class EquityCurve {
-  private kept: EquityPoint[] = []
+  private kept: KeptPoint[] = []
+  /**
+   * The last kept point has been handed out (by `points()`): the next sample in its bucket replaces it with a
+   * new object instead of overwriting it, so a copy once returned never changes.
+   */
+  private lastShared = false
   private bucket = 0
   private count = 0
   private peakEquity: Decimal | undefined = undefined
@@ -46,8 +59,11 @@ export class EquityCurve {
     if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
   }
 
-  /** Appends a sample; timestamps must not go backwards. Returns the point as recorded. */
-  add(timestamp: number, equity: Decimal, grossExposure: Decimal = ZERO): EquityPoint {
+  /**
+   * Appends a sample; timestamps must not go backwards. A sample in the bucket of the last kept point takes
+   * its place, in place: a year of 1m samples allocates no point per sample once the curve is downsampled.
+   */
+  add(timestamp: number, equity: Decimal, grossExposure: Decimal = ZERO): void {
     const last = this.kept[this.kept.length - 1]
     if (last !== undefined && timestamp < last.timestamp) {
       throw new InvariantViolation(`equity curve: sample at ${timestamp} is before the last one at ${last.timestamp}`)
@@ -58,19 +74,26 @@ export class EquityCurve {
     const drawdown = equity === this.lastEquity ? this.lastDrawdown : this.observe(equity)
     this.lastEquity = equity
     this.lastDrawdown = drawdown
-    const point: EquityPoint = { timestamp, equity, drawdown, grossExposure }
     if (
       last !== undefined &&
       this.bucket > 0 &&
       this.kept.length > 1 &&
       Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
     ) {
-      this.kept[this.kept.length - 1] = point
+      if (this.lastShared) {
+        this.kept[this.kept.length - 1] = { timestamp, equity, drawdown, grossExposure }
+        this.lastShared = false
+      } else {
+        last.timestamp = timestamp
+        last.equity = equity
+        last.drawdown = drawdown
+        last.grossExposure = grossExposure
+      }
     } else {
-      this.kept.push(point)
+      this.kept.push({ timestamp, equity, drawdown, grossExposure })
+      this.lastShared = false
       if (this.kept.length > this.maxPoints) this.compact()
     }
-    return point
   }
 
   /** Tracks the peak, the largest fall and the fraction candidates; returns the fall from the peak. */
@@ -107,7 +130,7 @@ export class EquityCurve {
     const lastTs = this.kept[this.kept.length - 1]!.timestamp
     this.bucket =
       this.bucket === 0 ? Math.max(1, Math.ceil((lastTs - first.timestamp) / Math.floor(this.maxPoints / 2))) : this.bucket * 2
-    const out: EquityPoint[] = [first]
+    const out: KeptPoint[] = [first]
     for (let i = 1; i < this.kept.length; i++) {
       const p = this.kept[i]!
       const prev = out[out.length - 1]!
@@ -121,8 +144,9 @@ export class EquityCurve {
     if (this.kept.length > this.maxPoints) this.compact()
   }
 
-  /** The kept points, oldest first (a copy). */
+  /** The kept points, oldest first (a copy, whose points never change afterwards). */
   points(): readonly EquityPoint[] {
+    this.lastShared = true
     return this.kept.slice()
   }
 

@@ -593,8 +593,8 @@ export class Ledger {
    * Appends an equity point in the reporting currency (unvalued balances left out, see `equity`). Call it at
    * the sampling interval you want statistics for; memory stays bounded by time-bucket downsampling.
    */
-  sampleEquity(timestamp: number): EquityPoint {
-    return this.curve.add(timestamp, this.equityTotal(this.reportingCurrency), this.grossExposure())
+  sampleEquity(timestamp: number): void {
+    this.curve.add(timestamp, this.equityTotal(this.reportingCurrency), this.grossExposure())
   }
 
   /** `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal operations. */
