@@ -253,6 +253,14 @@ export class Ledger {
   private readonly accounts = new Map<string, AssetAccount>()
   private readonly accountBooks = new Map<string, PositionBook>()
   private readonly strategyBooks = new Map<string, PositionBook>()
+  /**
+   * The same accounts and account books as the maps, as arrays: an equity sample (every engine minute) walks
+   * them without a Map iterator object each time.
+   */
+  private readonly accountList: AssetAccount[] = []
+  private readonly accountBookList: PositionBook[] = []
+  /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
+  private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
   private readonly marks = new Map<string, Map<string, MarkSlot>>()
   private readonly curve: EquityCurve
@@ -306,6 +314,7 @@ export class Ledger {
     if (acc === undefined) {
       acc = { venue, asset, total: ZERO, initial: ZERO, flows: ZERO, fees: ZERO }
       this.accounts.set(key, acc)
+      this.accountList.push(acc)
     }
     return acc
   }
@@ -400,6 +409,7 @@ export class Ledger {
     if (book === undefined) {
       book = new PositionBook(venue, instrument.symbol, instrument.base, instrument.quote, strategyId)
       books.set(key, book)
+      if (books === this.accountBooks) this.accountBookList.push(book)
     }
     return book
   }
@@ -537,8 +547,23 @@ export class Ledger {
    */
   private unitValue(venue: string, asset: string, currency: string): Decimal | undefined {
     if (asset === currency) return ONE
-    const pair = asset + '/' + currency
-    return this.markDecimal(venue, pair) ?? this.markDecimal(venue, pair + ':' + currency)
+    const [spot, linear] = this.pairs(asset, currency)
+    return this.markDecimal(venue, spot) ?? this.markDecimal(venue, linear)
+  }
+
+  private pairs(asset: string, currency: string): readonly [spot: string, linear: string] {
+    let byAsset = this.pairNames.get(currency)
+    if (byAsset === undefined) {
+      byAsset = new Map()
+      this.pairNames.set(currency, byAsset)
+    }
+    let names = byAsset.get(asset)
+    if (names === undefined) {
+      const spot = asset + '/' + currency
+      names = [spot, spot + ':' + currency]
+      byAsset.set(asset, names)
+    }
+    return names
   }
 
   /**
@@ -579,10 +604,15 @@ export class Ledger {
   /** Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). */
   grossExposure(currency: string = this.reportingCurrency): Decimal {
     let total = ZERO
-    for (const b of this.accountBooks.values()) {
+    const books = this.accountBookList
+    for (let i = 0; i < books.length; i++) {
+      const b = books[i]!
       if (b.amount.isZero()) continue
       const v = this.unitValue(b.venue, b.base, currency)
-      if (v !== undefined) total = total.add(b.amount.abs().mul(v))
+      if (v === undefined) continue
+      const value = b.amount.abs().mul(v)
+      // One position (the common case) is its own total: no addition to zero.
+      total = total === ZERO ? value : total.add(value)
     }
     return total
   }
@@ -600,7 +630,9 @@ export class Ledger {
   /** `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal operations. */
   private equityTotal(currency: string): Decimal {
     let total = ZERO
-    for (const a of this.accounts.values()) {
+    const accounts = this.accountList
+    for (let i = 0; i < accounts.length; i++) {
+      const a = accounts[i]!
       if (a.total.isZero()) continue
       const v = this.unitValue(a.venue, a.asset, currency)
       if (v === undefined) continue
