@@ -28,58 +28,57 @@ const MAX_DIGITS = 15
 
 const POW10: readonly number[] = Array.from({ length: MAX_DIGITS + 1 }, (_, i) => 10 ** i)
 
-function skipSpace(text: string, i: number): number {
-  for (;;) {
-    const c = text.charCodeAt(i)
-    if (c !== SPACE && c !== LF && c !== CR && c !== TAB) return i
-    i++
-  }
+function isSpace(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB
 }
 
 /**
  * Fills `out` from `text` when it is a JSON array of exactly `out.length` numbers in plain notation; false
  * otherwise (then `out` holds nothing meaningful and the caller parses the text the general way).
+ * Every read is bounds-checked (-1 past the end): a `charCodeAt` past the end returns NaN, which makes V8 take
+ * a slower, generic path for every read.
  */
 export function readNumberRow(text: string, out: Float64Array): boolean {
   const n = text.length
-  let i = skipSpace(text, 0)
-  if (text.charCodeAt(i) !== OPEN_BRACKET) return false
+  let i = 0
+  let c = n > 0 ? text.charCodeAt(0) : -1
+  while (isSpace(c)) c = ++i < n ? text.charCodeAt(i) : -1
+  if (c !== OPEN_BRACKET) return false
   const want = out.length
   for (let k = 0; k < want; k++) {
-    i = skipSpace(text, i + 1) // past '[' or ','
-    let c = text.charCodeAt(i)
+    c = ++i < n ? text.charCodeAt(i) : -1 // past '[' or ','
+    while (isSpace(c)) c = ++i < n ? text.charCodeAt(i) : -1
     const negative = c === MINUS
-    if (negative) c = text.charCodeAt(++i)
+    if (negative) c = ++i < n ? text.charCodeAt(i) : -1
     if (c < ZERO || c > NINE) return false
-    // JSON allows no leading zero: "0" alone, or "0." then digits.
-    if (c === ZERO) {
-      const next = text.charCodeAt(i + 1)
-      if (next >= ZERO && next <= NINE) return false
-    }
+    const first = c
     let mantissa = 0
     let digits = 0
     let fraction = 0
     while (c >= ZERO && c <= NINE) {
       mantissa = mantissa * 10 + (c - ZERO)
       digits++
-      c = text.charCodeAt(++i)
+      c = ++i < n ? text.charCodeAt(i) : -1
     }
+    // JSON allows no leading zero: "0" alone, or "0." then digits.
+    if (first === ZERO && digits > 1) return false
     if (c === DOT) {
-      c = text.charCodeAt(++i)
+      c = ++i < n ? text.charCodeAt(i) : -1
       if (c < ZERO || c > NINE) return false
       while (c >= ZERO && c <= NINE) {
         mantissa = mantissa * 10 + (c - ZERO)
         digits++
         fraction++
-        c = text.charCodeAt(++i)
+        c = ++i < n ? text.charCodeAt(i) : -1
       }
     }
     if (digits > MAX_DIGITS) return false
     const value = fraction === 0 ? mantissa : mantissa / POW10[fraction]!
     out[k] = negative ? -value : value
-    i = skipSpace(text, i)
-    c = text.charCodeAt(i)
+    while (isSpace(c)) c = ++i < n ? text.charCodeAt(i) : -1
     if (c !== (k + 1 < want ? COMMA : CLOSE_BRACKET)) return false // also an exponent, or a value too many or too few
   }
-  return skipSpace(text, i + 1) === n
+  c = ++i < n ? text.charCodeAt(i) : -1
+  while (isSpace(c)) c = ++i < n ? text.charCodeAt(i) : -1
+  return i >= n
 }
