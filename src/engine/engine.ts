@@ -5,7 +5,7 @@
  * the bus. Batches keep the async cost off the per-event hot path.
  */
 import type { MarketEvent } from '../model/index.js'
-import { barCloseTime } from '../model/index.js'
+import { timeframeMs } from '../model/index.js'
 import { EventBus } from './bus.js'
 import type { Clock } from './clock.js'
 import { SimulatedClock } from './clock.js'
@@ -77,13 +77,25 @@ export class Engine {
     let events = 0
     let first: number | undefined
     let last: number | undefined
+    // The bar close time is barCloseTime(bar), with the timeframe's length remembered from the bar before:
+    // parsing '1m' with a regex per bar allocated a match array per bar.
+    let timeframe: string | undefined
+    let timeframeLength = 0
     try {
       while (next.done !== true) {
         const batch = next.value
         for (let i = 0; i < batch.length; i++) {
           const event = batch[i]!
           // A bar is stamped with its open time but is only known at its close: no look-ahead.
-          if (sim !== undefined) sim.advanceTo(event.kind === 'bar' ? barCloseTime(event) : event.timestamp)
+          if (sim !== undefined) {
+            if (event.kind === 'bar') {
+              if (event.timeframe !== timeframe) {
+                timeframe = event.timeframe
+                timeframeLength = timeframeMs(timeframe) ?? 0
+              }
+              sim.advanceTo(event.timestamp + timeframeLength)
+            } else sim.advanceTo(event.timestamp)
+          }
           bus.publish('market', event)
         }
         events += batch.length
