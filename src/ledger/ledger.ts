@@ -259,6 +259,10 @@ export class Ledger {
    */
   private readonly accountList: AssetAccount[] = []
   private readonly accountBookList: PositionBook[] = []
+  /** The last product `times` computed, with its factors. */
+  private lastFactor: Decimal | undefined = undefined
+  private lastUnit: Decimal | undefined = undefined
+  private lastProduct: Decimal = ZERO
   /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
   private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
@@ -610,7 +614,7 @@ export class Ledger {
       if (b.amount.isZero()) continue
       const v = this.unitValue(b.venue, b.base, currency)
       if (v === undefined) continue
-      const value = b.amount.abs().mul(v)
+      const value = this.times(b.amount.isNegative() ? b.amount.neg() : b.amount, v)
       // One position (the common case) is its own total: no addition to zero.
       total = total === ZERO ? value : total.add(value)
     }
@@ -636,10 +640,24 @@ export class Ledger {
       if (a.total.isZero()) continue
       const v = this.unitValue(a.venue, a.asset, currency)
       if (v === undefined) continue
-      const value = v === ONE ? a.total : a.total.mul(v)
+      const value = v === ONE ? a.total : this.times(a.total, v)
       total = total === ZERO ? value : total.add(value)
     }
     return total
+  }
+
+  /**
+   * amount × unit value, remembering the last product: an equity sample values the base balance at the mark,
+   * then the position (the same amount when the account holds just what it bought) at the same mark Decimal,
+   * and the second is then the first's digits without a second multiplication. Equal factors, equal product.
+   */
+  private times(amount: Decimal, unit: Decimal): Decimal {
+    if (unit === this.lastUnit && this.lastFactor !== undefined && (amount === this.lastFactor || amount.eq(this.lastFactor))) return this.lastProduct
+    const product = amount.mul(unit)
+    this.lastFactor = amount
+    this.lastUnit = unit
+    this.lastProduct = product
+    return product
   }
 
   /** The kept equity curve, oldest first. */
