@@ -8,13 +8,14 @@ import type { Command } from 'commander'
 import { openStore } from '../../store/index.js'
 import type { Store } from '../../store/index.js'
 import { formatStrategies } from '../../strategy/index.js'
-import { resolveStrategyFlags, sessionConfig } from '../session-config.js'
+import { resolveStrategyFlags, sessionConfig, strategySpecsOf } from '../session-config.js'
+import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
 import { dataDirOf, withStore } from '../store-option.js'
 import { InputError } from '../../model/index.js'
 import { StrategyRegistry, storeSink } from '../../ops/canary/index.js'
 import type { StrategySpec } from '../../system/index.js'
 import { runBacktest, SYNTHETIC, withoutMonitors } from '../../system/index.js'
-import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseNonNegativeNumber, parseTime } from '../args.js'
+import { collect, keyValues, parseDataFormat, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { formatReport, reportJson } from '../report-format.js'
 
 interface BacktestFlags {
@@ -43,7 +44,7 @@ interface BacktestFlags {
 }
 
 export function registerBacktest(program: Command): void {
-  program
+  const cmd = program
     .command('backtest')
     .summary('run a strategy over recorded or synthetic market data and print its report')
     .description(
@@ -57,8 +58,7 @@ export function registerBacktest(program: Command): void {
     .option('--symbol <symbol>', 'symbol of the data (default: from the file name)')
     .option('--venue <id>', 'venue name for the data (default: from the file name)')
     .option('--format <name>', 'format of the data files (default: detected from the name and first line; see README)')
-    .option('--from <time>', 'first event time (ISO 8601 or epoch ms)')
-    .option('--to <time>', 'end time, exclusive (ISO 8601 or epoch ms)')
+  addTimeRangeOptions(cmd, 'first event time')
     .option('--param <key=value>', 'strategy parameter (repeatable)', collect, [])
     .option('--balance <asset=amount>', 'starting balance on every venue (repeatable; default 1 BTC, 10 ETH or 50 BNB as quote, else 10000 of the quote)', collect, [])
     .option('--seed <n>', 'seed of the synthetic market (default 1)')
@@ -75,9 +75,8 @@ export function registerBacktest(program: Command): void {
     .option('--config <file>', 'configuration file with risk limits (default ./sofia.yaml when present)')
     .addHelpText('after', `\nStrategies and their parameters:\n${formatStrategies()}`)
     .action(async (flags: BacktestFlags) => {
-      const params = keyValues('--param', flags.param)
       const session = await sessionConfig(flags)
-      const strategies = flags.strategyVersion !== undefined ? [await registeredSpec(flags, flags.strategyVersion)] : (await resolveStrategyFlags(flags.strategy, flags, session.config)).map((name) => ({ name, params }))
+      const strategies = flags.strategyVersion !== undefined ? [await registeredSpec(flags, flags.strategyVersion)] : await strategySpecsOf(flags, session.config)
       const store = await openBacktestStore(flags)
       const result = await runBacktest({
         // Runtime monitors act in a backtest only when configured (a default drawdown halt ends a test run).
@@ -89,8 +88,7 @@ export function registerBacktest(program: Command): void {
         ...(flags.symbol !== undefined ? { symbol: flags.symbol } : {}),
         ...(flags.venue !== undefined ? { venue: flags.venue } : {}),
         ...(flags.format !== undefined ? { format: parseDataFormat('--format', flags.format) } : {}),
-        ...(flags.from !== undefined ? { from: parseTime('--from', flags.from) } : {}),
-        ...(flags.to !== undefined ? { to: parseTime('--to', flags.to) } : {}),
+        ...timeRangeOf(flags),
         ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
         ...(flags.events !== undefined ? { syntheticEvents: parseNonNegativeInt('--events', flags.events) } : {}),
         ...(flags.latencyMs !== undefined ? { latencyMs: parseNonNegativeNumber('--latency-ms', flags.latencyMs) } : {}),
