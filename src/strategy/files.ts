@@ -28,7 +28,8 @@ export function strategyFiles(dir: string): string[] {
     .map((entry) => join(dir, entry))
 }
 
-function looksLikePath(spec: string): boolean {
+/** Whether a `--strategy` value names a file (a path, or a name with a code extension) rather than a strategy. */
+export function looksLikePath(spec: string): boolean {
   return spec.includes('/') || spec.includes('\\') || (EXTENSIONS as readonly string[]).includes(extname(spec))
 }
 

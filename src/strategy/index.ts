@@ -16,5 +16,5 @@ export { instantiateStrategy, registerStrategy, strategyFile, strategyOrigin } f
 export type { StrategyOrigin } from './registry.js'
 export { defineStrategy, isUserStrategy } from './define.js'
 export type { StrategyHandlers, StrategySpecification, UserStrategyDefinition } from './define.js'
-export { DEFAULT_STRATEGY_DIR, loadStrategyFile, resolveStrategies, resolveStrategy, strategyFiles } from './files.js'
+export { DEFAULT_STRATEGY_DIR, loadStrategyFile, looksLikePath, resolveStrategies, resolveStrategy, strategyFiles } from './files.js'
 export { STRATEGY_NAME, strategyTemplate, strategyTestTemplate } from './scaffold.js'

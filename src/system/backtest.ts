@@ -37,8 +37,8 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   const session = await buildSession({ kind: 'backtest', ...config })
   const fills: SeriesFill[] = []
   let fillsLeftOut = 0
-  const candles = new SeriesCandles()
-  if (series === true) {
+  const candles = series === true ? new SeriesCandles() : undefined
+  if (candles !== undefined) {
     session.subscribe('market', (e) => candles.add(e))
     session.subscribe('fill', ({ order, trade }) => {
       if (fills.length >= MAX_SERIES_FILLS) fillsLeftOut++
@@ -47,7 +47,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
   }
   const { stats } = await session.start()
   const result = resultOf(session, stats, { seed: options.seed, monitors: Object.keys(backtestRisk(options).monitors) })
-  if (series !== true) return result
+  if (candles === undefined) return result
   const ledger = session.trader.ledger
   const equity = ledger.equityCurve().map((p) => ({ t: p.timestamp, equity: p.equity.toString(), drawdown: p.drawdown.toString() }))
   return { ...result, series: { currency: ledger.reportingCurrency, equity, fills, fillsLeftOut, markets: candles.list() } }

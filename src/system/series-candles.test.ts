@@ -49,5 +49,8 @@ describe('SeriesCandles', () => {
     book.add({ ...bar(0, 100), symbol: 'ETH/USDT' })
     expect(book.list()).toHaveLength(1)
     expect(book.list()[0]).toMatchObject({ source: 'bars', timeframe: '1m', candles: [{ open: 99, high: 102, low: 97, close: 100 }] })
+    // Bars coarser than the ladder's top (monthly) are drawn at its top, never finer than they are.
+    book.add({ ...bar(0, 100), symbol: 'SOL/USDT', timeframe: '30d' })
+    expect(book.list()[1]).toMatchObject({ symbol: 'SOL/USDT', timeframe: '1w' })
   })
 })

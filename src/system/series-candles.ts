@@ -43,6 +43,7 @@ const STEPS = SERIES_TIMEFRAMES.map((tf) => timeframeMs(tf)!)
 
 export class SeriesCandles {
   private readonly markets = new Map<string, Market>()
+  private last: Market | undefined
 
   constructor(private readonly max = MAX_SERIES_CANDLES) {}
 
@@ -66,15 +67,16 @@ export class SeriesCandles {
       source = 'quotes'
       open = high = low = close = (e.bid + e.ask) / 2
     } else return
-    const key = `${e.venue}\u0000${e.symbol}`
-    let m = this.markets.get(key)
+    // One market is the common case: its events find it without building a key.
+    let m = this.last !== undefined && this.last.venue === e.venue && this.last.symbol === e.symbol ? this.last : this.markets.get(`${e.venue}\u0000${e.symbol}`)
     if (m === undefined || RANK[source] < RANK[m.source]) {
-      // Bars are drawn no finer than their own timeframe.
+      // Bars are drawn no finer than their own timeframe (a timeframe past the ladder's top takes the top).
       const own = e.kind === 'bar' ? (timeframeMs(e.timeframe) ?? 0) : 0
-      const step = Math.max(0, STEPS.findIndex((ms) => ms >= own))
-      m = { venue: e.venue, symbol: e.symbol, source, step, candles: [] }
-      this.markets.set(key, m)
+      const at = STEPS.findIndex((ms) => ms >= own)
+      m = { venue: e.venue, symbol: e.symbol, source, step: at < 0 ? STEPS.length - 1 : at, candles: [] }
+      this.markets.set(`${e.venue}\u0000${e.symbol}`, m)
     } else if (RANK[source] > RANK[m.source]) return
+    this.last = m
     const start = Math.floor(e.timestamp / STEPS[m.step]!) * STEPS[m.step]!
     const last = m.candles[m.candles.length - 1]
     if (last !== undefined && start <= last.time) {

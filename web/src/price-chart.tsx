@@ -31,8 +31,8 @@ export interface PriceLevel {
 export interface PriceChartProps {
   readonly theme: string
   readonly candles: readonly PriceCandle[]
-  /** The candles' timeframe in seconds (where a fill's arrow goes; how times are written). */
-  readonly stepS: number
+  /** The candles' timeframe, e.g. `5m` or `8h` (where a fill's arrow goes; how times are written). */
+  readonly timeframe: string
   readonly marks: readonly PriceMark[]
   readonly levels?: readonly PriceLevel[]
   /** The whole history is fitted in view when this changes (another market or timeframe), else the user's zoom stays. */
@@ -43,13 +43,18 @@ export interface PriceChartProps {
   readonly onDrawn?: (drawn: { candles: number; fills: number; orders: number }) => void
 }
 
+const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 }
+/** A timeframe's length in seconds (`8h` → 28800; 60 for one it cannot read). */
+const secondsOf = (tf: string): number => Number(tf.slice(0, -1)) * (UNIT_S[tf.slice(-1)] ?? 0) || 60
+
 const UP = '#16a34a'
 const DOWN = '#dc2626'
 
-export function PriceChart({ theme, candles, stepS, marks, levels = [], fitKey, label, height = 420, onDrawn }: PriceChartProps): JSX.Element {
+export function PriceChart({ theme, candles, timeframe, marks, levels = [], fitKey, label, height = 420, onDrawn }: PriceChartProps): JSX.Element {
   const box = useRef<HTMLDivElement>(null)
   const chart = useRef<{ api: IChartApi; series: ISeriesApi<'Candlestick'>; markers: ISeriesMarkersPluginApi<Time>; lines: IPriceLine[] } | null>(null)
   const fitted = useRef('')
+  const stepS = secondsOf(timeframe)
   const props = useRef({ candles, stepS, marks, levels, fitKey, onDrawn })
   props.current = { candles, stepS, marks, levels, fitKey, onDrawn }
 

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { openStore } from '../../store/index.js'
 import type { Store } from '../../store/index.js'
-import { formatStrategies } from '../../strategy/index.js'
+import { formatStrategies, looksLikePath } from '../../strategy/index.js'
 import { resolveStrategyFlags, sessionConfig, strategySpecsOf } from '../session-config.js'
 import { addTimeRangeOptions, timeRangeOf } from '../time-range-option.js'
 import { dataDirOf, withStore } from '../store-option.js'
@@ -113,7 +113,7 @@ async function registeredSpec(flags: BacktestFlags, version: string): Promise<St
   const [given, ...more] = flags.strategy
   if (given === undefined || more.length > 0) throw new InputError('--strategy-version runs one strategy: give --strategy NAME once')
   // A file path stands for the strategy it defines (the registry keys versions by strategy name).
-  const [name] = /\.(ts|mts|js|mjs)$/.test(given) ? await resolveStrategyFlags([given], flags) : [given]
+  const [name] = looksLikePath(given) ? await resolveStrategyFlags([given], flags) : [given]
   if (name === undefined) throw new InputError(`--strategy ${given}: no strategy`)
   if (flags.param.length > 0) throw new InputError(`--param: a registered version runs with its own parameters; leave out --strategy-version to try others`)
   const { dataDir, db } = flags

@@ -110,10 +110,6 @@ function RunForm({ list, started }: { list: BacktestList; started: (id: string) 
   )
 }
 
-const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 }
-/** A timeframe's length in seconds (`8h` → 28800). */
-const seconds = (tf: string): number => Number(tf.slice(0, -1)) * (UNIT_S[tf.slice(-1)] ?? 60)
-
 /** A run's data as candles, its fills marked on them; a picker when it traded several markets. */
 function RunPrices({ series, theme }: { series: BacktestSeries; theme: string }): JSX.Element | null {
   const [which, setWhich] = useState(0)
@@ -140,7 +136,7 @@ function RunPrices({ series, theme }: { series: BacktestSeries; theme: string })
           {m.candles.length} {m.timeframe} candles of its {m.source} · {marks.length} fills (times UTC)
         </span>
       </h3>
-      <PriceChart theme={theme} height={320} candles={m.candles} stepS={seconds(m.timeframe)} marks={marks} fitKey={`${name}:${m.timeframe}`} label={`price chart of ${name}, ${m.timeframe} candles, with the run's fills`} />
+      <PriceChart theme={theme} height={320} candles={m.candles} timeframe={m.timeframe} marks={marks} fitKey={`${name}:${m.timeframe}`} label={`price chart of ${name}, ${m.timeframe} candles, with the run's fills`} />
     </div>
   )
 }

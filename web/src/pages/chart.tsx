@@ -25,7 +25,6 @@ interface MarketsView {
   readonly markets: readonly { venue: string; symbol: string; source: string }[]
 }
 
-const STEP_S: Record<string, number> = { '1s': 1, '10s': 10, '1m': 60, '5m': 300, '15m': 900, '1h': 3_600 }
 const NONE: readonly Candle[] = []
 
 export function Chart({ theme }: { theme: string }): JSX.Element {
@@ -88,7 +87,7 @@ export function Chart({ theme }: { theme: string }): JSX.Element {
         <PriceChart
           theme={theme}
           candles={chosen === undefined ? NONE : (data?.candles ?? NONE)}
-          stepS={STEP_S[data?.timeframe ?? timeframe] ?? 60}
+          timeframe={data?.timeframe ?? timeframe}
           marks={mine}
           levels={open}
           fitKey={`${chosen?.venue}:${chosen?.symbol}:${data?.timeframe}`}
