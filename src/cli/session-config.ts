@@ -11,7 +11,12 @@ import { STRATEGIES, resolveStrategies } from '../strategy/index.js'
 import { riskSettings } from '../system/index.js'
 import type { RiskSettings } from '../system/index.js'
 import { POSITION_OVERRIDE_FILE, readPositionOverride } from '../desk/index.js'
+import type { DeskSession } from '../desk/index.js'
+import type { ExchangeConfig, RouterMode, StrategySpec } from '../system/index.js'
+import { createStrategies, strategyParamsOf } from '../system/index.js'
 import { keyValues } from './args.js'
+import { exchangeSpec } from './exchange-option.js'
+import type { ExchangeFlags } from './exchange-option.js'
 
 export const KILL_SWITCH_FILE = 'KILL_SWITCH'
 
@@ -52,5 +57,51 @@ export async function sessionConfig(flags: { config?: string }): Promise<Session
     risk: riskSettings(config.risk),
     positionOverride: readPositionOverride(resolve(POSITION_OVERRIDE_FILE)),
     killFile: resolve(KILL_SWITCH_FILE),
+  }
+}
+
+/** What `sofia run` and `sofia serve` say of a session on an exchange. */
+export interface ExchangeSessionFlags extends ExchangeFlags {
+  /** Comma-separated (default BTC/USDT). */
+  symbols?: string
+  balance: readonly string[]
+  venue?: string
+}
+
+/**
+ * The session on an exchange that `sofia run` and `sofia serve` open (on the desk), from the configuration and
+ * their flags: the exchange and its keys, the strategies, the roll-out share, the reconciliation cadence and the
+ * guard rails of `sessionConfig`.
+ */
+export function exchangeSessionOf(
+  session: SessionConfig,
+  flags: ExchangeSessionFlags,
+  o: { readonly mode: RouterMode; readonly specs: readonly StrategySpec[]; readonly marketData?: ExchangeConfig['marketData'] | undefined },
+): Extract<DeskSession, { kind: 'exchange' }> {
+  const { config } = session
+  const strategies = createStrategies(o.specs)
+  const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
+  return {
+    kind: 'exchange',
+    mode: o.mode,
+    exchange: exchangeSpec(config, flags, o.mode),
+    ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
+    symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
+    strategies,
+    strategyParams: strategyParamsOf(strategies, o.specs),
+    ...(o.marketData !== undefined ? { marketData: o.marketData } : {}),
+    canaryPercentage: config.canary.percentage,
+    reconcile: { ordersEveryMs: config.reconcile.ordersEveryMs, balancesEveryMs: config.reconcile.balancesEveryMs, haltOnDiscrepancy: config.reconcile.haltOnDiscrepancy },
+    ...(balances !== undefined ? { shadowBalances: balances } : {}),
+    ...guardRailsOf(session),
+  }
+}
+
+/** The guard rails every trading session is given from the configuration: risk settings, kill file, position override. */
+export function guardRailsOf(session: SessionConfig): Pick<ExchangeConfig, 'riskSettings' | 'killFile' | 'positionOverride'> {
+  return {
+    riskSettings: session.risk,
+    killFile: session.killFile,
+    ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
   }
 }

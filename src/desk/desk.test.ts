@@ -8,7 +8,7 @@ import { InputError } from '../model/index.js'
 import { openStore } from '../store/index.js'
 import type { Store } from '../store/index.js'
 import { openDesk } from './desk.js'
-import type { DeskOptions } from './desk.js'
+import type { DeskOptions, DeskServer } from './desk.js'
 
 const dirs: string[] = []
 const stores: Store[] = []
@@ -25,7 +25,7 @@ async function sqlite(): Promise<{ store: Store; dir: string }> {
   return { store, dir }
 }
 
-function options(store: Store, dir: string, host = '127.0.0.1', port = 0): DeskOptions {
+function options(store: Store, dir: string, host = '127.0.0.1', port = 0): DeskOptions & { readonly server: DeskServer } {
   return {
     store,
     dataDir: dir,
@@ -42,19 +42,19 @@ describe('openDesk', () => {
   it('serves a paper session: open routes answer, run() ends on stop(), the endpoint is withdrawn', async () => {
     const { store, dir } = await sqlite()
     const desk = await openDesk(options(store, dir))
-    expect(desk.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    expect(desk.api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const running = desk.run()
-    expect((await fetch(`${desk.url}/health`)).status).toBe(200)
+    expect((await fetch(`${desk.api.url}/health`)).status).toBe(200)
     // Other routes need a token.
-    expect((await fetch(`${desk.url}/positions`)).status).toBe(401)
-    expect(await store.getState<{ url: string }>(API_ENDPOINT_KEY)).toMatchObject({ url: desk.url })
+    expect((await fetch(`${desk.api.url}/positions`)).status).toBe(401)
+    expect(await store.getState<{ url: string }>(API_ENDPOINT_KEY)).toMatchObject({ url: desk.api.url })
     await new Promise((r) => setTimeout(r, 300))
     await desk.stop()
-    const stats = await running
+    const { stats } = await running
     expect(stats.events).toBeGreaterThan(0)
     await desk.close()
     await desk.close() // again: nothing left to let go
-    await expect(fetch(`${desk.url}/health`)).rejects.toThrow()
+    await expect(fetch(`${desk.api.url}/health`)).rejects.toThrow()
     await desk.session.trader.persistence?.flush()
     expect(await runningApi(store)).toBeUndefined()
   }, 30_000)
@@ -66,7 +66,7 @@ describe('openDesk', () => {
     const { token } = await createToken(store, { name: 'desk', role: 'viewer', createdBy: 'operator:test' })
     const desk = await openDesk(options(store, dir, '0.0.0.0'))
     try {
-      const health = await fetch(`http://127.0.0.1:${desk.address.port}/positions`, { headers: { authorization: `Bearer ${token}` } })
+      const health = await fetch(`http://127.0.0.1:${desk.api.address.port}/positions`, { headers: { authorization: `Bearer ${token}` } })
       expect(health.status).toBe(200)
     } finally {
       await desk.close()
@@ -79,13 +79,13 @@ describe('openDesk', () => {
     const running = first.run()
     try {
       const second = await sqlite()
-      await expect(openDesk(options(second.store, second.dir, '127.0.0.1', first.address.port))).rejects.toThrow(
-        `cannot listen on 127.0.0.1:${first.address.port}: EADDRINUSE`,
+      await expect(openDesk(options(second.store, second.dir, '127.0.0.1', first.api.address.port))).rejects.toThrow(
+        `cannot listen on 127.0.0.1:${first.api.address.port}: EADDRINUSE`,
       )
       // The failed desk's session let go of its store: it closes cleanly and nothing was left running on it.
       await second.store.close()
       stores.splice(stores.indexOf(second.store), 1)
-      expect((await fetch(`${first.url}/health`)).status).toBe(200)
+      expect((await fetch(`${first.api.url}/health`)).status).toBe(200)
     } finally {
       await first.stop()
       await running

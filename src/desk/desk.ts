@@ -1,11 +1,11 @@
 /**
  * @module desk/desk
- * An operator's desk around one trading session, as `sofia serve` runs it: the session (the synthetic market,
+ * An operator's desk around one trading session, as `sofia serve` and `sofia run` run it: the session (the synthetic market,
  * or an exchange's feed behind the mode router), the operations around it (incident records, the position
  * override watch, rollback, a running roll-out taken over), the alert rules and notifiers, the API tokens, the
- * operator HTTP API with its reconciliation and report routes, and the cluster it may join.
+ * operator HTTP API with its reconciliation and report routes (`sofia serve` only), and the cluster it may join.
  *
- * `openDesk` builds all of it and listens; `run()` starts trading; `stop()` stops serving and trading;
+ * `openDesk` builds all of it and listens (given `server`); `run()` starts trading; `stop()` stops serving and trading;
  * `close()` lets go of what is left. The store is the caller's: opened before, closed after.
  */
 import type { AddressInfo } from 'node:net'
@@ -17,7 +17,6 @@ import type { ApiDeps, ApiServer } from '../api/index.js'
 import { accountLeases, joinCluster, sessionMember } from '../cluster/join.js'
 import type { ClusterSettings } from '../cluster/join.js'
 import type { AccountLease, ClusterNode, ClusterNodeOptions } from '../cluster/node.js'
-import type { RunStats } from '../engine/index.js'
 import { InputError } from '../model/index.js'
 import { LogBuffer, createMetrics, levelOfLine } from '../observability/index.js'
 import type { CanaryConfig } from '../ops/canary/index.js'
@@ -25,7 +24,7 @@ import { generateDailyReport } from '../ops/pnl/index.js'
 import { utcDayStart } from '../risk/index.js'
 import type { Store } from '../store/index.js'
 import { CandleBook, attachMetrics, buildSession, describeResync, startAlerting } from '../system/index.js'
-import type { Alerting, ExchangeConfig, PaperConfig, Session, StrategySpec, Trader } from '../system/index.js'
+import type { Alerting, ExchangeConfig, PaperConfig, Session, SessionOutcome, StrategySpec, Trader } from '../system/index.js'
 import { attachOperations } from './operations.js'
 import type { Operations } from './operations.js'
 import { reconcileBalances, reconcileSession } from './reconcile.js'
@@ -56,8 +55,8 @@ export interface DeskOptions {
   readonly specs: readonly StrategySpec[]
   /** The roll-out stages (config/canary.yaml); only a session on an exchange takes a roll-out over. */
   readonly canary?: CanaryConfig
-  /** Where the API listens; beyond loopback only once a token exists. */
-  readonly server: DeskServer
+  /** Where the API listens; beyond loopback only once a token exists. Without it the desk serves no API (`sofia run`). */
+  readonly server?: DeskServer
   readonly cluster?: { readonly settings: ClusterSettings; readonly store: NonNullable<ClusterNodeOptions['store']> }
   /** `audit.shipHeads`: every signed audit head also goes to the webhook notifier. */
   readonly shipHeads: boolean
@@ -66,14 +65,20 @@ export interface DeskOptions {
   readonly warn: (line: string) => void
 }
 
-export interface Desk {
-  /** Where the API listens, e.g. http://127.0.0.1:8023. */
+/** Where a desk's API listens. */
+export interface DeskApi {
+  /** e.g. http://127.0.0.1:8023 */
   readonly url: string
   readonly address: AddressInfo
+}
+
+export interface Desk {
+  /** The operator API, when the desk serves one. */
+  readonly api: DeskApi | undefined
   readonly session: Session
   readonly trader: Trader
-  /** Starts trading; resolves with the session's figures once it has stopped (`stop()`, or a pilot-off). */
-  run(): Promise<RunStats>
+  /** Starts trading; resolves with the session's outcome once it has stopped (`stop()`, or a pilot-off). */
+  run(): Promise<SessionOutcome>
   /** Stops serving and trading: the API server closes, the session's feed ends, the node leaves its cluster. */
   stop(): Promise<void>
   /** Lets go of everything the desk holds, the session too when it never ran to its end. Safe to call again. */
@@ -86,13 +91,20 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
 }
 
+/** A desk that serves the operator API. */
+export interface ServedDesk extends Desk {
+  readonly api: DeskApi
+}
+
+export async function openDesk(o: DeskOptions & { readonly server: DeskServer }): Promise<ServedDesk>
+export async function openDesk(o: DeskOptions): Promise<Desk>
 export async function openDesk(o: DeskOptions): Promise<Desk> {
   const { store, dataDir } = o
   // Token changes made with `sofia tokens` while the session runs are audited by it (the session alone appends).
   let audit: ((c: TokenChange) => void) | undefined
   const tokens = new TokenRegistry(store, { onChange: (c) => audit?.(c) })
   await tokens.start()
-  if (!isLoopback(o.server.host) && tokens.usableCount() === 0) {
+  if (o.server !== undefined && !isLoopback(o.server.host) && tokens.usableCount() === 0) {
     await tokens.stop()
     throw new InputError(`refusing to serve on ${o.server.host} (beyond loopback) with no API token: create one with 'sofia tokens create --name NAME --role operator' or bind 127.0.0.1`)
   }
@@ -233,47 +245,32 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
         },
       },
     }
-    // The HTTP server (Fastify and its plugins) is loaded here: other commands never pay for it.
-    const { buildServer, defaultDashboardDir } = await import('../api/index.js')
-    const { host, port } = o.server
-    const api = await buildServer(deps, {
-      rateLimitPerMinute: o.server.rateLimitPerMinute,
-      metricsAuth: o.server.metricsAuth,
-      dashboardDir: defaultDashboardDir(),
-      ...(o.server.sseLoadPerSecond !== undefined ? { sseLoadPerSecond: o.server.sseLoadPerSecond } : {}),
-      ...(o.server.logLevel !== undefined ? { logLevel: o.server.logLevel } : {}),
-    })
-    server = api
-    try {
-      await api.app.listen({ host, port })
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'ENOTFOUND') {
-        throw new InputError(`cannot listen on ${host}:${port}: ${code}`, { cause: error })
-      }
-      throw error
+    let api: DeskApi | undefined
+    if (o.server !== undefined) {
+      const served = await listen(deps, o.server)
+      server = served.server
+      api = served.api
     }
-    const address = api.app.server.address() as AddressInfo
-    const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+    const url = api?.url
 
     // A cluster node joins before it trades: a halted cluster halts it first.
     if (o.cluster !== undefined) {
-      cluster = await joinCluster(o.cluster.settings, sessionMember(trader, () => session.mode(), { store: o.cluster.store, leases, api: () => url }), onAlert)
+      const member = sessionMember(trader, () => session.mode(), { store: o.cluster.store, leases, ...(url !== undefined ? { api: () => url } : {}) })
+      cluster = await joinCluster(o.cluster.settings, member, onAlert)
     }
     return {
-      url,
-      address,
+      api,
       session,
       trader,
       run: async () => {
         const running = session.start()
-        trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: session.startedAt })
-        const { stats } = await running
+        if (url !== undefined) trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, { url, pid: process.pid, startedAt: session.startedAt })
+        const outcome = await running
         ran = true
-        return stats
+        return outcome
       },
       stop: async () => {
-        trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, null)
+        if (url !== undefined) trader.persistence?.setStateQuiet(API_ENDPOINT_KEY, null)
         const s = server
         server = undefined
         await s?.app.close()
@@ -288,4 +285,30 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
     await close()
     throw error
   }
+}
+
+/** Builds the operator API over `deps` and listens where `at` says (a port taken or an address not ours: one line, exit 2). */
+async function listen(deps: ApiDeps, at: DeskServer): Promise<{ server: ApiServer; api: DeskApi }> {
+  // The HTTP server (Fastify and its plugins) is loaded here: other commands never pay for it.
+  const { buildServer, defaultDashboardDir } = await import('../api/index.js')
+  const server = await buildServer(deps, {
+    rateLimitPerMinute: at.rateLimitPerMinute,
+    metricsAuth: at.metricsAuth,
+    dashboardDir: defaultDashboardDir(),
+    ...(at.sseLoadPerSecond !== undefined ? { sseLoadPerSecond: at.sseLoadPerSecond } : {}),
+    ...(at.logLevel !== undefined ? { logLevel: at.logLevel } : {}),
+  })
+  try {
+    await server.app.listen({ host: at.host, port: at.port })
+  } catch (error) {
+    await server.app.close()
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'ENOTFOUND') {
+      throw new InputError(`cannot listen on ${at.host}:${at.port}: ${code}`, { cause: error })
+    }
+    throw error
+  }
+  const address = server.app.server.address() as AddressInfo
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+  return { server, api: { url, address } }
 }

@@ -5,7 +5,7 @@
  * watch, rollback, a roll-out taken over). Above system, api, ops and cluster; only the CLI is above it.
  */
 export { isLoopback, openDesk } from './desk.js'
-export type { Desk, DeskOptions, DeskServer, DeskSession } from './desk.js'
+export type { Desk, DeskApi, DeskOptions, DeskServer, DeskSession, ServedDesk } from './desk.js'
 export { attachOperations } from './operations.js'
 export type { Operations, OperationsOptions } from './operations.js'
 export { POSITION_OVERRIDE_FILE, readPositionOverride, watchSessionPositionOverride } from './position-override.js'

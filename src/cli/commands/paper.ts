@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { DEMO_STRATEGIES, runPaper } from '../../system/index.js'
 import type { RecoverySummary, SessionStatus } from '../../system/index.js'
-import { addConfigOption, sessionConfig, strategySpecsOf } from '../session-config.js'
+import { addConfigOption, guardRailsOf, sessionConfig, strategySpecsOf } from '../session-config.js'
 import { join } from 'node:path'
 import { addStoreOptions, dataDirOf, openStoreFromFlags } from '../store-option.js'
 import { collect, parseNonNegativeInt } from '../args.js'
@@ -58,9 +58,7 @@ export function registerPaper(program: Command): void {
           store,
           onTrader: (trader) => void rollback.attach(trader),
           marketDir: join(dataDirOf(flags), 'market'),
-          riskSettings: session.risk,
-          killFile: session.killFile,
-          ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
+          ...guardRailsOf(session),
           onAlert: (line: string) => process.stderr.write(`${tty ? '\n' : ''}${line}\n`),
           ...(live
             ? {

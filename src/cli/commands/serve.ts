@@ -16,29 +16,27 @@ import type { Command } from 'commander'
 import { DEFAULT_RATE_LIMIT_PER_MINUTE } from '../../api/deps.js'
 import { TokenRegistry, createToken, revokeToken } from '../../api/tokens.js'
 import { isLoopback, openDesk } from '../../desk/index.js'
-import type { Desk, DeskSession } from '../../desk/index.js'
+import type { DeskSession, ServedDesk } from '../../desk/index.js'
 import { InputError } from '../../model/index.js'
 import { loadCanaryConfig } from '../../ops/canary/index.js'
 import type { Store } from '../../store/index.js'
-import { ROUTER_MODES, createStrategies, strategyParamsOf } from '../../system/index.js'
+import { ROUTER_MODES } from '../../system/index.js'
 import type { RouterMode } from '../../system/index.js'
-import { collect, keyValues, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
+import { collect, parseNonNegativeInt, parseNonNegativeNumber } from '../args.js'
 import { clusterMarketData } from '../../cluster/join.js'
 import { addClusterOptions, clusterSettings, nodeStore } from '../cluster-option.js'
 import type { ClusterFlags } from '../cluster-option.js'
-import { addExchangeOptions, exchangeSpec } from '../exchange-option.js'
-import type { ExchangeFlags } from '../exchange-option.js'
-import { addConfigOption, sessionConfig, strategySpecsOf } from '../session-config.js'
+import { addExchangeOptions } from '../exchange-option.js'
+import { addConfigOption, exchangeSessionOf, guardRailsOf, sessionConfig, strategySpecsOf } from '../session-config.js'
+import type { ExchangeSessionFlags } from '../session-config.js'
 import { addStoreOptions, dataDirOf, openStoreFromFlags, sqliteFileOf } from '../store-option.js'
 import { printStatus } from './paper.js'
 
-interface ServeFlags extends ExchangeFlags, ClusterFlags {
+interface ServeFlags extends ExchangeSessionFlags, ClusterFlags {
   mode?: string
-  symbols?: string
   strategy: string[]
   param: string[]
   balance: string[]
-  venue?: string
   port?: string
   host?: string
   seed?: string
@@ -126,42 +124,19 @@ export function registerServe(program: Command): void {
     if (demo && !isLoopback(host)) throw new InputError(`--demo: binds loopback only (the link carries an operator token), got --host ${host}`)
 
     const store = await openStoreFromFlags(flags, { create: true })
-    let desk: Desk | undefined
+    let desk: ServedDesk | undefined
     try {
       const demoToken = demo ? await ensureDemoToken(store, dataDirOf(flags)) : undefined
       const log = (line: string): void => void process.stderr.write(`${line}\n`)
-      const common = {
-        riskSettings: session.risk,
-        killFile: session.killFile,
-        ...(session.positionOverride !== undefined ? { positionOverride: session.positionOverride } : {}),
-      }
-      let deskSession: DeskSession
-      if (onExchange) {
-        const strategies = createStrategies(specs)
-        const balances = flags.balance.length > 0 ? keyValues('--balance', flags.balance) : undefined
-        deskSession = {
-          kind: 'exchange',
-          ...common,
-          mode: mode as RouterMode,
-          exchange: exchangeSpec(session.config, flags, mode),
-          ...(flags.venue !== undefined ? { venueId: flags.venue } : {}),
-          symbols: (flags.symbols ?? 'BTC/USDT').split(',').map((x) => x.trim()).filter((x) => x !== ''),
-          strategies,
-          strategyParams: strategyParamsOf(strategies, specs),
-          ...(marketData !== undefined ? { marketData } : {}),
-          canaryPercentage: session.config.canary.percentage,
-          reconcile: { ordersEveryMs: session.config.reconcile.ordersEveryMs, balancesEveryMs: session.config.reconcile.balancesEveryMs, haltOnDiscrepancy: session.config.reconcile.haltOnDiscrepancy },
-          ...(balances !== undefined ? { shadowBalances: balances } : {}),
-        }
-      } else {
-        deskSession = {
-          kind: 'paper',
-          ...common,
-          ...(specs.length > 0 ? { strategies: specs } : {}),
-          ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
-          ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
-        }
-      }
+      const deskSession: DeskSession = onExchange
+        ? exchangeSessionOf(session, flags, { mode: mode as RouterMode, specs, marketData })
+        : {
+            kind: 'paper',
+            ...guardRailsOf(session),
+            ...(specs.length > 0 ? { strategies: specs } : {}),
+            ...(flags.seed !== undefined ? { seed: parseNonNegativeInt('--seed', flags.seed) } : {}),
+            ...(flags.stepMs !== undefined ? { stepMs: parseNonNegativeInt('--step-ms', flags.stepMs) } : {}),
+          }
       desk = await openDesk({
         store,
         dataDir: dataDirOf(flags),
@@ -182,7 +157,8 @@ export function registerServe(program: Command): void {
         log,
         warn: (line) => log(`sofia: warning: ${line}`),
       })
-      const { url, address, trader, session: hosted } = desk
+      const { api, trader, session: hosted } = desk
+      const { url, address } = api
       const running = desk.run()
       process.stdout.write(
         `${JSON.stringify({ event: 'listening', url, host: address.address, port: address.port, pid: process.pid, store: store.location, ...(onExchange ? { mode: hosted.mode() } : {}) })}\n`,
@@ -213,7 +189,7 @@ export function registerServe(program: Command): void {
         if (statusTimer !== undefined) clearInterval(statusTimer)
         await desk.stop()
       }
-      const stats = await running
+      const { stats } = await running
       await desk.close()
       if (demoToken !== undefined) {
         const pnl = trader.pnl()
