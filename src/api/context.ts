@@ -21,7 +21,7 @@ export function routeContext(deps: ApiDeps, hub: EventHub): RouteContext {
   return {
     deps,
     hub,
-    alerts: () => deps.alerts?.recent() ?? deps.trader.safety.recentAlerts(),
-    audit: (request, type, payload) => deps.trader.persistence?.audit(type, actorOf(request), payload),
+    alerts: () => deps.alerts?.recent() ?? deps.session.trader.safety.recentAlerts(),
+    audit: (request, type, payload) => deps.session.trader.persistence?.audit(type, actorOf(request), payload),
   }
 }

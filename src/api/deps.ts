@@ -6,8 +6,7 @@
  */
 import type { LogBuffer, SofiaMetrics } from '../observability/index.js'
 import type { Store } from '../store/index.js'
-import type { CandleBook, DeploymentControl } from '../system/index.js'
-import type { Trader } from '../system/index.js'
+import type { CandleBook, DeploymentControl, Session } from '../system/index.js'
 import type { TokenRegistry } from './tokens.js'
 import type { ApiAlert } from './wire.js'
 import type { ClusterStatus } from '../cluster/types.js'
@@ -36,26 +35,21 @@ export interface DeploymentResult {
 }
 
 /**
- * The deployment of a session on an exchange (shadow, canary, live behind the mode router) and its feed:
- * `/shadow/status`, `POST /shadow/rollback` and `POST /ws/restart` use it. Absent for the synthetic market.
+ * What the API reads of the session it operates: the façade `buildSession` returns. Its mode is read on every
+ * request (it follows `sofia shadow promote|rollback`); its deployment (shadow, canary, live behind the mode
+ * router, and the exchange feed) serves `/shadow/status`, `POST /shadow/rollback` and `POST /ws/restart`, and
+ * is absent for the synthetic market.
  */
+export type ApiSession = Pick<Session, 'trader' | 'mode' | 'running' | 'startedAt' | 'deployment' | 'subscribe'>
 
 /** An operator procedure the API runs on request (reconciliation, reports). */
 export type Procedure = (args: Readonly<Record<string, unknown>>, actor: string) => Promise<unknown>
 
 export interface ApiDeps {
-  readonly trader: Trader
+  readonly session: ApiSession
   readonly store: Store
   readonly tokens: TokenRegistry
   readonly metrics: SofiaMetrics
-  /**
-   * paper, shadow, canary, live, testnet. Read on every request: a getter lets it follow a session whose mode
-   * changes while it runs (`sofia shadow promote|rollback`).
-   */
-  readonly mode: string
-  readonly startedAt: number
-  /** Whether the session is running (false before it starts and once it stops). */
-  readonly running: () => boolean
   readonly alerts?: AlertSource
   /** Candles of the session's market data for the price chart (`GET /candles`). */
   readonly candles?: CandleBook
@@ -64,8 +58,6 @@ export interface ApiDeps {
   readonly slo?: SloSource
   readonly reconcile?: { readonly run?: Procedure; readonly positions?: Procedure }
   readonly reports?: { readonly eod?: Procedure }
-  /** The exchange session's deployment and feed; without it the deployment routes answer 409. */
-  readonly deployment?: DeploymentControl
   /** Where reports live (`<data-dir>/reports/…`); without it /reconciliation/runs answers 501. */
   readonly dataDir?: string
   /**

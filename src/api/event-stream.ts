@@ -5,9 +5,10 @@
  * cannot keep up (more than 1 MB unsent) is disconnected rather than buffered without bound.
  */
 import type { ServerResponse } from 'node:http'
+import { tradeFigures } from '../model/index.js'
 import { orderTerms } from '../store/index.js'
 import type { Trader } from '../system/index.js'
-import type { AlertSource } from './deps.js'
+import type { AlertSource, ApiSession } from './deps.js'
 import type { SseData } from './wire.js'
 
 /** `load`: synthetic events of a load test (`sofia serve --sse-load N`), never sent otherwise. */
@@ -28,21 +29,24 @@ export class EventHub {
   /** Wall time of the last market event (for /health). */
   lastMarketAt = 0
 
+  private readonly trader: Trader
+
   constructor(
-    private readonly trader: Trader,
+    session: ApiSession,
     private readonly alerts: AlertSource,
   ) {
+    const trader = session.trader
+    this.trader = trader
     const ks = trader.safety.killSwitch
     this.killActive = ks.active
     this.killSince = ks.state().since
     const recent = alerts.recent()
     this.alertCount = recent.length
     this.lastAlertAt = recent[recent.length - 1]?.at ?? 0
-    const bus = trader.engine.bus
-    bus.on('market', () => {
+    session.subscribe('market', () => {
       this.lastMarketAt = Date.now()
     })
-    bus.on('order', ({ order, event }) => {
+    session.subscribe('order', ({ order, event }) => {
       if (this.clients.size > 0) {
         this.broadcast('order', {
           ...orderTerms(order),
@@ -55,7 +59,7 @@ export class EventHub {
       // A trip cancels orders in the same event: the kill switch change goes out before their cancellations land.
       if (event.type === 'cancel_requested') this.checkChanges()
     })
-    bus.on('fill', ({ order, trade }) => {
+    session.subscribe('fill', ({ order, trade }) => {
       if (this.clients.size === 0) return
       this.broadcast('fill', {
         id: trade.id,
@@ -65,10 +69,7 @@ export class EventHub {
         venue: trade.venue,
         symbol: trade.symbol,
         side: trade.side,
-        price: trade.price.toString(),
-        amount: trade.amount.toString(),
-        cost: trade.cost.toString(),
-        fee: { cost: trade.fee.cost.toString(), currency: trade.fee.currency },
+        ...tradeFigures(trade),
         timestamp: trade.timestamp,
       })
     })

@@ -47,7 +47,7 @@ beforeAll(async () => {
   await tokens.start()
   const metrics = createMetrics({ processMetrics: false })
   attachMetrics(paper.trader, metrics)
-  deps = { trader: paper.trader, store, tokens, metrics, mode: 'paper', startedAt: paper.startedAt, running: () => paper.running() }
+  deps = { session: paper, store, tokens, metrics }
   app = (await buildServer(deps)).app
   running = paper.start()
   await waitFor('open orders', () => paper.trader.orders.openOrders().length > 0)
@@ -526,7 +526,7 @@ describe('operator API: dashboard views', () => {
     })
     const tokens = new TokenRegistry(limited)
     await tokens.start()
-    const server = (await buildServer({ ...deps, trader: session.trader, store: limited, tokens, running: () => session.running() })).app
+    const server = (await buildServer({ ...deps, session, store: limited, tokens })).app
     const ran = session.start()
     try {
       await waitFor('a position', () => session.trader.ledger.positions().some((p) => !p.amount.isZero()), 15_000)

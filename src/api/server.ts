@@ -100,7 +100,7 @@ export async function buildServer(deps: ApiDeps, options: ServerOptions = {}): P
   const tickets = new TicketBook()
   installAuth(app, deps.tokens, tickets, { metricsAuth: options.metricsAuth ?? false })
 
-  const hub = new EventHub(deps.trader, deps.alerts ?? { recent: () => deps.trader.safety.recentAlerts() })
+  const hub = new EventHub(deps.session, deps.alerts ?? { recent: () => deps.session.trader.safety.recentAlerts() })
   const ctx = routeContext(deps, hub)
 
   // An empty POST is an empty object: `{}` is what the schema checks (and names a missing field in).

@@ -217,18 +217,12 @@ export async function openDesk(o: DeskOptions): Promise<Desk> {
       slo: { status: () => slo.status(Date.now()) },
       logs,
       candles: new CandleBook().attach(trader.engine.bus),
-      trader,
+      session,
       store,
       tokens,
       metrics,
-      get mode() {
-        return session.mode()
-      },
-      startedAt: session.startedAt,
-      running: () => session.running(),
       dataDir,
       ...(o.backtests !== undefined ? { backtests: o.backtests } : {}),
-      ...(session.deployment !== undefined ? { deployment: session.deployment } : {}),
       get cluster() {
         return cluster
       },

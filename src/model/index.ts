@@ -54,6 +54,6 @@ export { isTriggerOrder, optionsToJson, optionsFromJson, triggeredAtFromJson, ch
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
 export type { OrderEvent, OrderEventType, OrderInit, RecordedOrderState } from './order.js'
-export { fillKey } from './trade.js'
-export type { Trade, Fee } from './trade.js'
+export { fillKey, tradeFigures } from './trade.js'
+export type { Trade, TradeFigures, Fee } from './trade.js'
 export type { Balance, Balances } from './balance.js'

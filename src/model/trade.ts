@@ -39,3 +39,15 @@ export interface Trade {
 export function fillKey(venue: string, tradeId: string, side: OrderSide): string {
   return `${venue}\u0000${tradeId}\u0000${side}`
 }
+
+/** A fill's figures as exact decimal strings, the way records and the wire carry them. */
+export interface TradeFigures {
+  readonly price: string
+  readonly amount: string
+  readonly cost: string
+  readonly fee: { readonly cost: string; readonly currency: string }
+}
+
+export function tradeFigures(t: Trade): TradeFigures {
+  return { price: t.price.toString(), amount: t.amount.toString(), cost: t.cost.toString(), fee: { cost: t.fee.cost.toString(), currency: t.fee.currency } }
+}

@@ -11,7 +11,7 @@
 import type { AuditLog } from '../audit/index.js'
 import type { Clock, Component, EngineEvents, EventBus } from '../engine/index.js'
 import type { Order, OrderEvent, Trade } from '../model/index.js'
-import { optionsToJson } from '../model/index.js'
+import { optionsToJson, tradeFigures } from '../model/index.js'
 import type { Store, StoredFill, StoredOrder, WriteBatch } from '../store/index.js'
 import { toStoredFill, toStoredOrder } from '../store/index.js'
 import type { AuditPayload, AuditType, OrderIntentPayload } from '../audit/index.js'
@@ -205,10 +205,7 @@ export class Persistence implements Component {
       tradeId: trade.id,
       symbol: trade.symbol,
       side: trade.side,
-      price: trade.price.toString(),
-      amount: trade.amount.toString(),
-      cost: trade.cost.toString(),
-      fee: { cost: trade.fee.cost.toString(), currency: trade.fee.currency },
+      ...tradeFigures(trade),
       takerOrMaker: trade.takerOrMaker,
       orderState: order.state,
     })

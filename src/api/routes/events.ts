@@ -37,9 +37,9 @@ export function eventRoutes(app: FastifyInstance, ctx: RouteContext, tickets: Ti
     },
     (request, reply) => {
       reply.hijack()
-      const t = ctx.deps.trader
+      const t = ctx.deps.session.trader
       ctx.hub.attach(reply.raw, {
-        mode: ctx.deps.mode,
+        mode: ctx.deps.session.mode(),
         user: request.principal?.name ?? null,
         killSwitch: { ...t.safety.killSwitch.state(), active: t.safety.killSwitch.active },
         openOrders: t.orders.openOrders().length,

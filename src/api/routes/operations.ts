@@ -23,18 +23,18 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
     '/shadow/status',
     { config: { access: 'viewer' }, schema: { summary: 'Shadow/canary deployment status (mode, percentage, shadow orders, shadow vs live P&L)', tags: ['deployment'], response: { 200: anyObject, ...errorResponses } } },
     () => {
-      const positionOverride = deps.trader.risk.positionOverride.snapshot()
-      if (deps.deployment === undefined) {
+      const positionOverride = deps.session.trader.risk.positionOverride.snapshot()
+      if (deps.session.deployment === undefined) {
         return {
-          mode: deps.mode,
+          mode: deps.session.mode(),
           deployment: null,
           canaryPercentage: null,
-          detail: `${deps.mode} mode: orders go to the simulated exchange; there is no shadow or canary deployment`,
+          detail: `${deps.session.mode()} mode: orders go to the simulated exchange; there is no shadow or canary deployment`,
           positionOverride,
         }
       }
-      const status = deps.deployment.status()
-      const mode = typeof status['mode'] === 'string' ? status['mode'] : deps.mode
+      const status = deps.session.deployment.status()
+      const mode = typeof status['mode'] === 'string' ? status['mode'] : deps.session.mode()
       const deployment = deploymentOf(mode)
       return {
         ...status,
@@ -58,11 +58,11 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
       },
     },
     async (request) => {
-      if (deps.deployment === undefined) throw new ApiError(409, 'CONFLICT', `not in canary or live mode (mode is ${deps.mode}): nothing to roll back`)
-      const r = await deps.deployment.rollback(request.body?.reason ?? '', actorOf(request))
+      if (deps.session.deployment === undefined) throw new ApiError(409, 'CONFLICT', `not in canary or live mode (mode is ${deps.session.mode()}): nothing to roll back`)
+      const r = await deps.session.deployment.rollback(request.body?.reason ?? '', actorOf(request))
       ctx.hub.checkChanges()
       if (!r.ok) throw new ApiError(409, 'CONFLICT', r.error ?? 'refused')
-      return { ...(r.result as Record<string, unknown> | undefined), mode: deps.mode }
+      return { ...(r.result as Record<string, unknown> | undefined), mode: deps.session.mode() }
     },
   )
 
@@ -81,7 +81,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
       { config: { access: 'operator' }, schema: { summary: route.summary, tags: [route.tag], body: procedureBody, response: procedureResponses } },
       async (request: FastifyRequest) => {
         if (run === undefined) throw new ApiError(501, 'NOT_AVAILABLE', `${name} is not available in this server yet (${unwired}); use the sofia CLI`)
-        await deps.trader.persistence?.flush()
+        await deps.session.trader.persistence?.flush()
         return run((request.body ?? {}) as Record<string, unknown>, actorOf(request))
       },
     )
@@ -117,8 +117,8 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
     '/ws/restart',
     { config: { access: 'operator' }, schema: { summary: 'Reconnect the exchange WebSocket feed (operator); 409 without an exchange feed', tags: ['exchange'], body: procedureBody, response: procedureResponses } },
     async (request) => {
-      if (deps.deployment === undefined) throw new ApiError(409, 'CONFLICT', `no exchange feed to restart in ${deps.mode} mode (the market is simulated in-process)`)
-      const r = await deps.deployment.restartFeed(actorOf(request))
+      if (deps.session.deployment === undefined) throw new ApiError(409, 'CONFLICT', `no exchange feed to restart in ${deps.session.mode()} mode (the market is simulated in-process)`)
+      const r = await deps.session.deployment.restartFeed(actorOf(request))
       if (r['restarted'] !== true) throw new ApiError(409, 'CONFLICT', 'the exchange feed has ended (the session is stopping): nothing to restart')
       return r
     },
@@ -129,7 +129,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
     { config: { access: 'viewer' }, schema: { summary: 'Service level objectives and their error budgets', tags: ['observability'], response: { 200: anyObject, ...errorResponses } } },
     () => {
       if (deps.slo !== undefined) return { tracked: true, slo: deps.slo.status() }
-      const s = deps.trader.safety.status()
+      const s = deps.session.trader.safety.status()
       // Without the SLO tracker: the raw indicators the SLOs are built on.
       return {
         tracked: false,
@@ -137,7 +137,7 @@ export function operationsRoutes(app: FastifyInstance, ctx: RouteContext): void 
         indicators: {
           monitors: s.monitors,
           breakers: s.breakers,
-          orders: deps.trader.orders.counters,
+          orders: deps.session.trader.orders.counters,
         },
       }
     },

@@ -46,11 +46,11 @@ function storeProbe(ctx: RouteContext): () => Promise<HealthCheck> {
 }
 
 export async function healthChecks(ctx: RouteContext, probe: () => Promise<HealthCheck>): Promise<HealthCheck[]> {
-  const { trader } = ctx.deps
+  const { trader } = ctx.deps.session
   const now = Date.now()
   const engineNow = trader.engine.clock.now()
-  const running = ctx.deps.running()
-  const checks: HealthCheck[] = [{ name: 'session', ok: running, detail: running ? `${ctx.deps.mode} session running` : 'session not running' }, await probe()]
+  const running = ctx.deps.session.running()
+  const checks: HealthCheck[] = [{ name: 'session', ok: running, detail: running ? `${ctx.deps.session.mode()} session running` : 'session not running' }, await probe()]
 
   const breakers = trader.safety.breakers.list(engineNow).filter((b) => b.key.startsWith('venue:'))
   const open = breakers.filter((b) => b.state !== 'closed')
@@ -61,7 +61,7 @@ export async function healthChecks(ctx: RouteContext, probe: () => Promise<Healt
   })
 
   const staleAfter = ctx.deps.feedStaleMs ?? 10_000
-  const age = ctx.hub.lastMarketAt === 0 ? now - ctx.deps.startedAt : now - ctx.hub.lastMarketAt
+  const age = ctx.hub.lastMarketAt === 0 ? now - ctx.deps.session.startedAt : now - ctx.hub.lastMarketAt
   const criticalFeeds = trader.safety.monitors
     .evaluate(engineNow)
     .filter((m) => m.name === 'data_staleness' && m.level === 'critical')
@@ -104,7 +104,7 @@ export function probeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (_request, reply) => {
       const checks = await healthChecks(ctx, probe)
       const ok = checks.every((c) => c.ok)
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'failing', mode: ctx.deps.mode, uptimeMs: Date.now() - ctx.deps.startedAt, checks })
+      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'failing', mode: ctx.deps.session.mode(), uptimeMs: Date.now() - ctx.deps.session.startedAt, checks })
     },
   )
 
@@ -120,9 +120,9 @@ export function probeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
     async (_request, reply) => {
       const store = await probe()
-      const running = ctx.deps.running()
+      const running = ctx.deps.session.running()
       const ready = running && store.ok
-      const trading = ctx.deps.trader.safety.killSwitch.active ? 'halted' : 'active'
+      const trading = ctx.deps.session.trader.safety.killSwitch.active ? 'halted' : 'active'
       return reply.status(ready ? 200 : 503).send({ ready, detail: !running ? 'session not running' : store.detail, trading })
     },
   )
@@ -131,7 +131,7 @@ export function probeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     '/metrics',
     { config: { access: 'open' }, schema: { summary: 'Prometheus metrics (text format 0.0.4)', tags: ['probes'], produces: ['text/plain'] } },
     async (_request, reply) => {
-      refreshGauges(ctx.deps.trader, ctx.deps.metrics)
+      refreshGauges(ctx.deps.session.trader, ctx.deps.metrics)
       const text = await ctx.deps.metrics.registry.metrics()
       return reply.type(ctx.deps.metrics.registry.contentType).send(text)
     },

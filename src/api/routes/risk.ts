@@ -132,7 +132,7 @@ function limitUsage(trader: Trader, limits: RiskLimits, dailyLimit: Decimal | un
 }
 
 export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { trader } = ctx.deps
+  const { trader } = ctx.deps.session
   const safety = trader.safety
 
   const execute = <C extends ControlCommand>(request: FastifyRequest, command: C, args: Record<string, unknown>): CommandOutcome<C> => {
@@ -147,11 +147,11 @@ export function riskRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const pnl = trader.pnl()
     const s = safety.status()
     return {
-      mode: ctx.deps.mode,
-      running: ctx.deps.running(),
+      mode: ctx.deps.session.mode(),
+      running: ctx.deps.session.running(),
       pid: process.pid,
-      startedAt: ctx.deps.startedAt,
-      uptimeMs: Date.now() - ctx.deps.startedAt,
+      startedAt: ctx.deps.session.startedAt,
+      uptimeMs: Date.now() - ctx.deps.session.startedAt,
       store: ctx.deps.store.location,
       recovery: trader.recovery,
       strategies: trader.runners.map((r) => r.strategy.id),

@@ -54,7 +54,7 @@ export function emulatedView(e: EmulatedOrder): EmulatedOrderView {
 }
 
 export function tradingRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { trader } = ctx.deps
+  const { trader } = ctx.deps.session
 
   app.get(
     '/orders',

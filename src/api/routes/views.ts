@@ -114,7 +114,8 @@ async function runSummary(dir: string, name: string): Promise<ReconciliationRun>
 
 export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { deps } = ctx
-  const { trader, store } = deps
+  const { store } = deps
+  const { trader } = deps.session
   const viewer = { access: 'viewer' } as const
 
   // Round trips per (strategy, symbol) filter, kept with the fill count they were built from: fills are only ever
@@ -274,7 +275,7 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
     },
     (request) => {
-      const ledger = ctx.deps.trader.ledger
+      const ledger = ctx.deps.session.trader.ledger
       const points = ledger.equityCurve().slice(-parseLimit(request.query.limit, 2_000, 10_000))
       return { currency: ledger.reportingCurrency, points: points.map((p) => ({ t: p.timestamp, equity: p.equity.toString(), drawdown: p.drawdown.toString() })) }
     },
