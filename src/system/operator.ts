@@ -7,9 +7,12 @@
  */
 import { existsSync } from 'node:fs'
 import { AuditLog } from '../audit/index.js'
-import { dec } from '../model/index.js'
+import { Ledger } from '../ledger/index.js'
+import { makeInstrument } from '../model/index.js'
+import type { Instrument } from '../model/index.js'
 import { INACTIVE, KillSwitch, PositionOverride, TradingStates } from '../risk/index.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState, TradingStatesSnapshot } from '../risk/index.js'
+import { fillTrade } from '../store/index.js'
 import type { Store, WriteBatch } from '../store/index.js'
 import { EMULATED_STATE_KEY } from '../execution/index.js'
 import type { EmulatedOrder } from '../execution/index.js'
@@ -88,22 +91,24 @@ export class OperatorConsole {
     )
   }
 
-  /** Positions rebuilt from the stored deposits and fills (exact). */
+  /**
+   * Each venue's positions, as the ledger books the stored fills (exact). Of an instrument the ledger reads only
+   * the symbol, base and quote, which the symbol gives; the store's key already refuses a fill recorded twice.
+   */
   private async positions(): Promise<{ venue: string; symbol: string; amount: string }[]> {
-    const amounts = new Map<string, ReturnType<typeof dec>>()
+    const ledger = new Ledger({ maxClosedTrades: 1, duplicateWindow: 16 })
+    const instruments = new Map<string, Instrument>()
     for await (const batch of this.store.iterateFills()) {
       for (const f of batch) {
-        const key = `${f.venue}|${f.symbol}`
-        const signed = f.side === 'buy' ? dec(f.amount) : dec(f.amount).neg()
-        amounts.set(key, (amounts.get(key) ?? dec(0)).add(signed))
+        let instrument = instruments.get(f.symbol)
+        if (instrument === undefined) instruments.set(f.symbol, (instrument = makeInstrument({ symbol: f.symbol, tickSize: '1e-8', stepSize: '1e-8' })))
+        ledger.applyFill(fillTrade(f), instrument, f.strategyId)
       }
     }
-    return [...amounts]
-      .filter(([, a]) => !a.isZero())
-      .map(([key, a]) => {
-        const [venue, symbol] = key.split('|') as [string, string]
-        return { venue, symbol, amount: a.toString() }
-      })
+    return ledger
+      .positions()
+      .filter((p) => !p.amount.isZero())
+      .map((p) => ({ venue: p.venue, symbol: p.symbol, amount: p.amount.toString() }))
   }
 
   private async offline(command: ControlCommand, args: Record<string, unknown>, actor: string): Promise<CommandOutcome> {
