@@ -7,6 +7,7 @@ import { benchApi } from './api.js'
 import { benchAudit } from './audit.js'
 import { benchBacktestCandles, benchBacktestTenSymbols } from './backtest-candles.js'
 import { benchBacktest } from './backtest-e2e.js'
+import { benchBacktestTradingHeavy } from './backtest-trading-heavy.js'
 import { benchCcxtVenue } from './ccxt-venue.js'
 import { benchCluster, benchClusterMarketData } from './cluster.js'
 import { benchKillSwitch } from './kill-switch.js'
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   backtest_e2e: () => benchBacktest(),
   backtest_candles: () => benchBacktestCandles(),
   backtest_ten_symbols: () => benchBacktestTenSymbols(),
+  backtest_trading_heavy: () => benchBacktestTradingHeavy(),
   matching: () => benchMatching(),
   store: () => benchStore(),
   audit: () => benchAudit(),
