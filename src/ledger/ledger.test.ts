@@ -42,6 +42,19 @@ function funded(): Ledger {
 }
 
 describe('Ledger average cost', () => {
+  it('positionAmount and strategyPositionAmount read what the snapshots hold, zero when never traded', () => {
+    const l = funded()
+    expect(l.positionAmount('binance', 'BTC/USDT').toString()).toBe('0')
+    expect(l.strategyPositionAmount('s1', 'binance', 'BTC/USDT').toString()).toBe('0')
+    l.applyFill(fill('buy', '2', '100'), BTC, 's1')
+    l.applyFill(fill('sell', '0.5', '110'), BTC, 's2')
+    expect(l.positionAmount('binance', 'BTC/USDT').toString()).toBe(l.position('binance', 'BTC/USDT').amount.toString())
+    expect(l.positionAmount('binance', 'BTC/USDT').toString()).toBe('1.5')
+    expect(l.strategyPositionAmount('s1', 'binance', 'BTC/USDT').toString()).toBe('2')
+    expect(l.strategyPositionAmount('s2', 'binance', 'BTC/USDT').toString()).toBe('-0.5')
+    expect(l.strategyPositionAmount('s3', 'binance', 'BTC/USDT').toString()).toBe('0')
+  })
+
   it('buy 2 @ 100, buy 1 @ 130, sell 1.5 @ 150 realizes 60 at an average cost of 110', () => {
     const l = funded()
     l.applyFill(fill('buy', '2', '100', { fee: '0.2' }), BTC, 's1')

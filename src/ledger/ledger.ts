@@ -432,6 +432,19 @@ export class Ledger {
     return snapshot(book ?? this.flatBook(venue, symbol, strategyId))
   }
 
+  /**
+   * The account's signed amount on (venue, symbol), zero when never traded: `position(...).amount` without
+   * building a snapshot (whose average price is a decimal division), for callers that ask on every event.
+   */
+  positionAmount(venue: string, symbol: string): Decimal {
+    return this.accountBooks.get(venue + SEP + symbol)?.amount ?? ZERO
+  }
+
+  /** A strategy's signed amount on (venue, symbol), zero when never traded: `strategyPosition(...).amount`, cheaply. */
+  strategyPositionAmount(strategyId: string, venue: string, symbol: string): Decimal {
+    return this.strategyBooks.get(strategyId + SEP + venue + SEP + symbol)?.amount ?? ZERO
+  }
+
   private flatBook(venue: string, symbol: string, strategyId: string | undefined): PositionBook {
     const { base, quote } = parseSymbol(symbol)
     return new PositionBook(venue, symbol, base, quote, strategyId)
