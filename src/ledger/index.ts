@@ -26,6 +26,7 @@ export {
   totalReturn,
   sharpeRatio,
   sortinoRatio,
+  returnRatios,
   maxDrawdown,
   exposure,
   tradeOutcomes,

@@ -72,7 +72,9 @@ export function sampleReturns(curve: readonly EquitySample[]): number[] {
   for (let i = 1; i < curve.length; i++) {
     const prev = curve[i - 1]!.equity
     if (!prev.gt(0)) continue
-    out.push(curve[i]!.equity.div(prev).sub(1).toNumber())
+    const equity = curve[i]!.equity
+    // A flat account keeps the very same Decimal from sample to sample: its return is 0 without a division.
+    out.push(equity === prev ? 0 : equity.div(prev).sub(1).toNumber())
   }
   return out
 }
@@ -102,7 +104,23 @@ export function totalReturn(curve: readonly EquitySample[]): number {
 }
 
 export function sharpeRatio(curve: readonly EquitySample[], periodMs: number = meanPeriodMs(curve)): number {
+  return sharpeOfReturns(sampleReturns(curve), periodMs)
+}
+
+export function sortinoRatio(curve: readonly EquitySample[], periodMs: number = meanPeriodMs(curve)): number {
+  return sortinoOfReturns(sampleReturns(curve), periodMs)
+}
+
+/**
+ * Sharpe and Sortino of one curve from one pass of returns: each return is a decimal division, and a report
+ * that asked for both ratios separately divided every sample twice.
+ */
+export function returnRatios(curve: readonly EquitySample[], periodMs: number = meanPeriodMs(curve)): { readonly sharpe: number; readonly sortino: number } {
   const r = sampleReturns(curve)
+  return { sharpe: sharpeOfReturns(r, periodMs), sortino: sortinoOfReturns(r, periodMs) }
+}
+
+function sharpeOfReturns(r: readonly number[], periodMs: number): number {
   if (r.length < 2) return 0
   const m = mean(r)
   let ss = 0
@@ -111,8 +129,7 @@ export function sharpeRatio(curve: readonly EquitySample[], periodMs: number = m
   return sd > 0 ? (m / sd) * annualization(periodMs) : 0
 }
 
-export function sortinoRatio(curve: readonly EquitySample[], periodMs: number = meanPeriodMs(curve)): number {
-  const r = sampleReturns(curve)
+function sortinoOfReturns(r: readonly number[], periodMs: number): number {
   if (r.length < 2) return 0
   let ss = 0
   for (const x of r) if (x < 0) ss += x * x
@@ -131,6 +148,8 @@ export function maxDrawdown(curve: readonly EquitySample[]): DrawdownStats {
       peak = p
       continue
     }
+    // The peak's own Decimal again (a flat account): a fall of 0 changes neither figure.
+    if (p.equity === peak.equity) continue
     const dd = peak.equity.sub(p.equity)
     if (dd.gt(amount)) {
       amount = dd
@@ -197,12 +216,13 @@ export function summarizePerformance(
   periodMs: number = meanPeriodMs(curve),
 ): PerformanceSummary {
   const dd = maxDrawdown(curve)
+  const ratios = returnRatios(curve, periodMs)
   return {
     startEquity: curve[0]?.equity ?? ZERO,
     endEquity: curve[curve.length - 1]?.equity ?? ZERO,
     totalReturn: totalReturn(curve),
-    sharpe: sharpeRatio(curve, periodMs),
-    sortino: sortinoRatio(curve, periodMs),
+    sharpe: ratios.sharpe,
+    sortino: ratios.sortino,
     maxDrawdown: dd.amount,
     maxDrawdownFraction: dd.fraction,
     closingFills: outcomes.closingFills,

@@ -4,7 +4,7 @@
  * data, parameters and seed (byte-identical across runs); `performance` holds wall-clock figures.
  */
 import type { RunStats } from '../engine/index.js'
-import { exposure, maxDrawdown, sharpeRatio, sortinoRatio } from '../ledger/index.js'
+import { exposure, maxDrawdown, returnRatios } from '../ledger/index.js'
 
 import { ZERO } from '../model/index.js'
 import type { Trader } from './trader.js'
@@ -37,6 +37,7 @@ export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): 
   const first = curve[0]
   const last = curve[curve.length - 1]
   const dd = maxDrawdown(curve)
+  const ratios = curve.length > MIN_RATIO_SAMPLES ? returnRatios(curve) : undefined
   const c = trader.orders.counters
   return {
     strategies: meta.strategies,
@@ -60,8 +61,8 @@ export function buildReport(trader: Trader, stats: RunStats, meta: ReportMeta): 
     fills: c.fills,
     closingFills: totals.closingFills,
     winRate: totals.closingFills === 0 ? 0 : round(totals.wins / totals.closingFills),
-    sharpe: curve.length > MIN_RATIO_SAMPLES ? round(sharpeRatio(curve)) : null,
-    sortino: curve.length > MIN_RATIO_SAMPLES ? round(sortinoRatio(curve)) : null,
+    sharpe: ratios === undefined ? null : round(ratios.sharpe),
+    sortino: ratios === undefined ? null : round(ratios.sortino),
     maxDrawdown: dd.amount.toString(),
     maxDrawdownPct: round(dd.fraction * 100, 4),
     exposure: round(exposure(curve)),
