@@ -79,4 +79,33 @@ describe('EquityCurve', () => {
       expect(c.maxDrawdownFraction).toBe(best)
     }
   })
+
+  it('gives the exact peak, largest fall and per-point drawdown on walks with ties below the resolution of a double', () => {
+    const rng = new Prng(23)
+    for (let run = 0; run < 40; run++) {
+      const c = new EquityCurve(40)
+      let peak: Decimal | undefined
+      let maxDd = dec(0)
+      const drawdownAt = new Map<number, string>()
+      // 18 significant digits: steps of 1e-12 on 1e6 are below a double's resolution, so floats tie where
+      // the Decimals do not, and only the exact comparisons can tell.
+      let equity = dec('1000000.000000000000').add(run)
+      for (let i = 0; i < 3_000; i++) {
+        const r = rng.next()
+        if (r < 0.25) equity = equity.sub('0.000000000001')
+        else if (r < 0.4) equity = equity.add('0.000000000001')
+        else if (r < 0.5) equity = peak ?? equity
+        else if (r > 0.6) equity = equity.add(dec(Math.round(rng.normal() * 1e6)).div(1e4))
+        c.add(i, equity)
+        if (peak === undefined || equity.gt(peak)) peak = equity
+        const dd = peak.sub(equity)
+        if (dd.gt(maxDd)) maxDd = dd
+        drawdownAt.set(i, dd.toString())
+        if (i % 700 === 699) expect(c.points().map((p) => p.drawdown.toString())).toEqual(c.points().map((p) => drawdownAt.get(p.timestamp)))
+      }
+      expect(c.peak?.toString()).toBe(peak?.toString())
+      expect(c.maxDrawdown.toString()).toBe(maxDd.toString())
+      for (const p of c.points()) expect(p.drawdown.toString()).toBe(drawdownAt.get(p.timestamp))
+    }
+  })
 })

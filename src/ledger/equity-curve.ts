@@ -23,11 +23,16 @@ export interface EquityPoint {
 
 export const DEFAULT_MAX_EQUITY_POINTS = 10_000
 
-/** A kept point as the curve holds it: the last one is overwritten in place while nobody outside has seen it. */
+/**
+ * A kept point as the curve holds it: the last one is overwritten in place while nobody outside has seen it.
+ * It keeps the peak of its time and takes its drawdown (peak − equity) only when the point is handed out: most
+ * samples of a long run are overwritten before anyone reads them, and the subtraction was one Decimal per sample.
+ */
 interface KeptPoint {
   timestamp: number
   equity: Decimal
-  drawdown: Decimal
+  peak: Decimal
+  drawdown: Decimal | undefined
   grossExposure: Decimal
 }
 
@@ -41,8 +46,15 @@ export class EquityCurve {
   private bucket = 0
   private count = 0
   private peakEquity: Decimal | undefined = undefined
+  /** `peakEquity.toNumber()`. */
   private peakFloat = 0
   private maxDd: Decimal = ZERO
+  /**
+   * `(peakEquity − maxDd).toNumber()`: a sample whose float is above it cannot fall further than `maxDd`.
+   * Rounding to the nearest double never reverses an order (x ≤ y ⇒ round(x) ≤ round(y)), so a strict
+   * float comparison settles it and only samples at or below it need the exact one.
+   */
+  private deepestFloat = Number.NEGATIVE_INFINITY
   /** The largest drawdown fraction computed exactly so far. */
   private maxDdFraction = 0
   /** The largest float estimate of a drawdown fraction over every sample. */
@@ -53,7 +65,6 @@ export class EquityCurve {
    */
   private ddCandidates: { readonly estimate: number; readonly drawdown: Decimal; readonly peak: Decimal }[] = []
   private lastEquity: Decimal | undefined
-  private lastDrawdown: Decimal = ZERO
 
   constructor(readonly maxPoints: number = DEFAULT_MAX_EQUITY_POINTS) {
     if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
@@ -71,9 +82,9 @@ export class EquityCurve {
     this.count++
     // The same equity as the last sample (a flat account between fills): nothing about the peak or the falls
     // can have changed.
-    const drawdown = equity === this.lastEquity ? this.lastDrawdown : this.observe(equity)
+    if (equity !== this.lastEquity) this.observe(equity)
     this.lastEquity = equity
-    this.lastDrawdown = drawdown
+    const peak = this.peakEquity!
     if (
       last !== undefined &&
       this.bucket > 0 &&
@@ -81,33 +92,47 @@ export class EquityCurve {
       Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
     ) {
       if (this.lastShared) {
-        this.kept[this.kept.length - 1] = { timestamp, equity, drawdown, grossExposure }
+        this.kept[this.kept.length - 1] = { timestamp, equity, peak, drawdown: undefined, grossExposure }
         this.lastShared = false
       } else {
         last.timestamp = timestamp
         last.equity = equity
-        last.drawdown = drawdown
+        last.peak = peak
+        last.drawdown = undefined
         last.grossExposure = grossExposure
       }
     } else {
-      this.kept.push({ timestamp, equity, drawdown, grossExposure })
+      this.kept.push({ timestamp, equity, peak, drawdown: undefined, grossExposure })
       this.lastShared = false
       if (this.kept.length > this.maxPoints) this.compact()
     }
   }
 
-  /** Tracks the peak, the largest fall and the fraction candidates; returns the fall from the peak. */
-  private observe(equity: Decimal): Decimal {
-    if (this.peakEquity === undefined || equity.gt(this.peakEquity)) {
+  /**
+   * Tracks the peak, the largest fall and the fraction candidates. Floats only rule out (a sample below the
+   * peak's float is not above the peak, one above the deepest float is no deeper); every change is decided
+   * by an exact comparison.
+   */
+  private observe(equity: Decimal): void {
+    const equityFloat = equity.toNumber()
+    if (this.peakEquity === undefined || (equityFloat >= this.peakFloat && equity.gt(this.peakEquity))) {
       this.peakEquity = equity
-      this.peakFloat = equity.toNumber()
+      this.peakFloat = equityFloat
+      this.deepestFloat = equity.sub(this.maxDd).toNumber()
     }
-    const drawdown = this.peakEquity.sub(equity)
-    if (drawdown.gt(this.maxDd)) this.maxDd = drawdown
-    if (this.peakFloat > 0 && !drawdown.isZero()) {
+    const peak = this.peakEquity
+    let drawdown: Decimal | undefined
+    if (equityFloat <= this.deepestFloat) {
+      drawdown = peak.sub(equity)
+      if (drawdown.gt(this.maxDd)) {
+        this.maxDd = drawdown
+        this.deepestFloat = equityFloat
+      }
+    }
+    if (this.peakFloat > 0 && (equityFloat !== this.peakFloat || !equity.eq(peak))) {
       // The float quotient is within a few units in the last place of the exact one (and the subtraction
       // within one of the peak): anything beyond the tolerance below cannot be the largest.
-      const estimate = (this.peakFloat - equity.toNumber()) / this.peakFloat
+      const estimate = (this.peakFloat - equityFloat) / this.peakFloat
       const floor = this.maxDdEstimate - this.maxDdEstimate * 1e-9 - 1e-12
       if (estimate >= floor) {
         if (estimate > this.maxDdEstimate) {
@@ -115,14 +140,14 @@ export class EquityCurve {
           const keep = estimate - estimate * 1e-9 - 1e-12
           this.ddCandidates = this.ddCandidates.filter((c) => c.estimate >= keep)
         }
+        drawdown ??= peak.sub(equity)
         const prev = this.ddCandidates[this.ddCandidates.length - 1]
-        if (prev === undefined || prev.peak !== this.peakEquity || !prev.drawdown.eq(drawdown)) {
-          this.ddCandidates.push({ estimate, drawdown, peak: this.peakEquity })
+        if (prev === undefined || prev.peak !== peak || !prev.drawdown.eq(drawdown)) {
+          this.ddCandidates.push({ estimate, drawdown, peak })
           if (this.ddCandidates.length > 64) this.resolveCandidates()
         }
       }
     }
-    return drawdown
   }
 
   private compact(): void {
@@ -147,7 +172,13 @@ export class EquityCurve {
   /** The kept points, oldest first (a copy, whose points never change afterwards). */
   points(): readonly EquityPoint[] {
     this.lastShared = true
-    return this.kept.slice()
+    const out: EquityPoint[] = new Array(this.kept.length)
+    for (let i = 0; i < this.kept.length; i++) {
+      const p = this.kept[i]!
+      p.drawdown ??= p.peak.sub(p.equity)
+      out[i] = { timestamp: p.timestamp, equity: p.equity, drawdown: p.drawdown, grossExposure: p.grossExposure }
+    }
+    return out
   }
 
   /** Width of a downsampling bucket in ms; 0 while every sample is still kept. */
