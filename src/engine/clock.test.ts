@@ -53,4 +53,42 @@ describe('SimulatedClock', () => {
     expect(fired).toHaveLength(2000)
     expect(fired).toEqual([...fired].sort((a, b) => a - b))
   })
+
+  it('fires a repeating timer exactly as a timer that sets the next one on its return would', () => {
+    // Both clocks run the same script: other timers due at the same times, some set from inside the repeating
+    // callback, and a stop from inside it; the order of everything fired must be the same.
+    const script = (clock: SimulatedClock, repeat: (first: number, every: number, cb: (now: number) => void) => () => void): string[] => {
+      const seen: string[] = []
+      let n = 0
+      let cancel: () => void = () => {}
+      cancel = repeat(1100, 100, (now) => {
+        seen.push(`r@${now}`)
+        if (++n % 3 === 0) clock.setTimer(now + 100, (t) => seen.push(`x@${t}`))
+        if (n === 12) cancel()
+      })
+      for (let t = 1000; t <= 2600; t += 50) clock.setTimer(t, (at) => seen.push(`o@${at}`))
+      for (let t = 1000; t <= 3000; t += 70) clock.advanceTo(t)
+      return seen
+    }
+    const manual = new SimulatedClock(1000)
+    const once = (first: number, every: number, cb: (now: number) => void): (() => void) => {
+      let cancelNext: () => void = () => {}
+      let stopped = false
+      const schedule = (at: number): void => {
+        cancelNext = manual.setTimer(at, (now) => {
+          cb(now)
+          if (!stopped) schedule(now + every)
+        })
+      }
+      schedule(first)
+      return () => {
+        stopped = true
+        cancelNext()
+      }
+    }
+    const repeating = new SimulatedClock(1000)
+    const expected = script(manual, once)
+    expect(expected.filter((e) => e.startsWith('r@'))).toHaveLength(12)
+    expect(script(repeating, (first, every, cb) => repeating.setRepeatingTimer(first, every, cb))).toEqual(expected)
+  })
 })

@@ -18,6 +18,8 @@ interface Timer {
   seq: number
   callback: TimerCallback
   cancelled: boolean
+  /** > 0: after firing, the timer comes due again this many ms after the time it fired at. */
+  every: number
 }
 
 /**
@@ -38,7 +40,21 @@ export class SimulatedClock implements Clock {
   }
 
   setTimer(at: number, callback: TimerCallback): () => void {
-    const timer: Timer = { at: Math.max(at, this.current), seq: this.seq++, callback, cancelled: false }
+    return this.schedule(at, callback, 0)
+  }
+
+  /**
+   * Runs `callback` at `first`, then every `every` ms after the time it last fired: exactly what a callback
+   * that sets its next timer as it returns does (same times, same order among timers due together), with one
+   * timer for the whole run instead of a timer, a callback and a cancel function per firing.
+   */
+  setRepeatingTimer(first: number, every: number, callback: TimerCallback): () => void {
+    if (!(every > 0)) throw new RangeError(`repeating timer: every must be > 0, got ${every}`)
+    return this.schedule(first, callback, every)
+  }
+
+  private schedule(at: number, callback: TimerCallback, every: number): () => void {
+    const timer: Timer = { at: Math.max(at, this.current), seq: this.seq++, callback, cancelled: false, every }
     this.push(timer)
     return () => {
       timer.cancelled = true
@@ -63,6 +79,12 @@ export class SimulatedClock implements Clock {
       if (timer.cancelled) continue
       if (timer.at > this.current) this.current = timer.at
       timer.callback(this.current)
+      if (timer.every > 0 && !timer.cancelled) {
+        // Numbered after whatever the callback scheduled, as a timer set on its return would be.
+        timer.at = this.current + timer.every
+        timer.seq = this.seq++
+        this.push(timer)
+      }
     }
     if (ts > this.current) this.current = ts
   }
