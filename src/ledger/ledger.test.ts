@@ -401,4 +401,30 @@ describe('Ledger equity curve', () => {
     expect(l.maxDrawdown().amount.toString()).toBe('150')
     expect(l.maxDrawdown().fraction).toBeCloseTo(150 / 10100, 15)
   })
+
+  it('gives the very same equity while nothing moved, and the new one as soon as a balance or a mark does', () => {
+    const l = funded()
+    l.applyFill(fill('buy', '10', '100'), BTC, 's1')
+    const steps: [string, () => void][] = [
+      ['mark 101', () => l.mark('binance', 'BTC/USDT', 101)],
+      ['nothing', () => {}],
+      ['same mark again', () => l.mark('binance', 'BTC/USDT', 101)],
+      ['a fill', () => l.applyFill(fill('sell', '4', '101', { fee: '0.5' }), BTC, 's1')],
+      ['nothing', () => {}],
+      ['mark 99.5', () => l.mark('binance', 'BTC/USDT', 99.5)],
+      ['an ETH balance with no mark', () => l.deposit('binance', 'ETH', dec(3))],
+      ['its mark', () => l.mark('binance', 'ETH/USDT', 2000)],
+      ['a withdrawal', () => l.withdraw('binance', 'USDT', dec(1))],
+    ]
+    steps.forEach(([, change], i) => {
+      change()
+      l.sampleEquity(i * 60_000)
+    })
+    const curve = l.equityCurve()
+    expect(curve.map((c) => c.equity.toString())).toEqual(['10010', '10010', '10010', '10009.5', '10009.5', '10000.5', '10000.5', '16000.5', '15999.5'])
+    expect(curve[1]!.equity).toBe(curve[0]!.equity)
+    expect(curve[2]!.equity).toBe(curve[0]!.equity)
+    expect(curve[4]!.equity).toBe(curve[3]!.equity)
+    expect(curve.at(-1)!.equity.toString()).toBe(l.equity().total.toString())
+  })
 })

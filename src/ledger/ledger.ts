@@ -263,6 +263,14 @@ export class Ledger {
   private lastFactor: Decimal | undefined = undefined
   private lastUnit: Decimal | undefined = undefined
   private lastProduct: Decimal = ZERO
+  /**
+   * What the last equity total was summed from: per account its balance and its unit value (undefined: left
+   * out), by identity, in `accountList` order; and the total itself. Decimals never change, so the same
+   * objects give the same sum.
+   */
+  private readonly equityInputs: (Decimal | undefined)[] = []
+  private equityInputsCurrency: string | undefined = undefined
+  private lastEquityTotal: Decimal | undefined = undefined
   /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
   private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
@@ -644,18 +652,35 @@ export class Ledger {
     this.curve.add(timestamp, this.equityTotal(this.reportingCurrency), this.grossExposure())
   }
 
-  /** `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal operations. */
+  /**
+   * `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal
+   * operations. When no balance and no mark moved since the last call (samples between bars: a 1m sampler
+   * over 5m candles, or a quiet market) it returns the last total itself, so the equity curve sees the very
+   * same Decimal and skips it; the sum it would redo is of the same objects and so the same digits.
+   */
   private equityTotal(currency: string): Decimal {
-    let total = ZERO
     const accounts = this.accountList
+    const inputs = this.equityInputs
+    let same = this.lastEquityTotal !== undefined && currency === this.equityInputsCurrency && inputs.length === 2 * accounts.length
     for (let i = 0; i < accounts.length; i++) {
       const a = accounts[i]!
-      if (a.total.isZero()) continue
-      const v = this.unitValue(a.venue, a.asset, currency)
+      const v = a.total.isZero() ? undefined : this.unitValue(a.venue, a.asset, currency)
+      if (same && (inputs[2 * i] !== a.total || inputs[2 * i + 1] !== v)) same = false
+      inputs[2 * i] = a.total
+      inputs[2 * i + 1] = v
+    }
+    if (same) return this.lastEquityTotal!
+    inputs.length = 2 * accounts.length
+    this.equityInputsCurrency = currency
+    let total = ZERO
+    for (let i = 0; i < accounts.length; i++) {
+      const v = inputs[2 * i + 1]
       if (v === undefined) continue
-      const value = v === ONE ? a.total : this.times(a.total, v)
+      const balance = inputs[2 * i]!
+      const value = v === ONE ? balance : this.times(balance, v)
       total = total === ZERO ? value : total.add(value)
     }
+    this.lastEquityTotal = total
     return total
   }
 
