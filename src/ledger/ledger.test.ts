@@ -402,7 +402,7 @@ describe('Ledger equity curve', () => {
     expect(l.maxDrawdown().fraction).toBeCloseTo(150 / 10100, 15)
   })
 
-  it('gives the very same equity while nothing moved, and the new one as soon as a balance or a mark does', () => {
+  it('gives the very same equity and exposure while nothing moved, and the new ones as soon as a balance, a position or a mark does', () => {
     const l = funded()
     l.applyFill(fill('buy', '10', '100'), BTC, 's1')
     const steps: [string, () => void][] = [
@@ -425,6 +425,8 @@ describe('Ledger equity curve', () => {
     expect(curve[1]!.equity).toBe(curve[0]!.equity)
     expect(curve[2]!.equity).toBe(curve[0]!.equity)
     expect(curve[4]!.equity).toBe(curve[3]!.equity)
+    expect(curve.map((c) => c.grossExposure.toString())).toEqual(['1010', '1010', '1010', '606', '606', '597', '597', '597', '597'])
+    expect(curve[1]!.grossExposure).toBe(curve[0]!.grossExposure)
     expect(curve.at(-1)!.equity.toString()).toBe(l.equity().total.toString())
   })
 })

@@ -271,6 +271,10 @@ export class Ledger {
   private readonly equityInputs: (Decimal | undefined)[] = []
   private equityInputsCurrency: string | undefined = undefined
   private lastEquityTotal: Decimal | undefined = undefined
+  /** The same for the gross exposure: per account book its amount and unit value, and the total. */
+  private readonly exposureInputs: (Decimal | undefined)[] = []
+  private exposureInputsCurrency: string | undefined = undefined
+  private lastExposure: Decimal | undefined = undefined
   /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
   private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
@@ -626,19 +630,34 @@ export class Ledger {
     return { currency, total, byVenue, unvalued }
   }
 
-  /** Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). */
+  /**
+   * Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). Like
+   * `equityTotal`, it returns the last total itself when no position and no mark moved since the last call.
+   */
   grossExposure(currency: string = this.reportingCurrency): Decimal {
-    let total = ZERO
     const books = this.accountBookList
+    const inputs = this.exposureInputs
+    let same = this.lastExposure !== undefined && currency === this.exposureInputsCurrency && inputs.length === 2 * books.length
     for (let i = 0; i < books.length; i++) {
       const b = books[i]!
-      if (b.amount.isZero()) continue
-      const v = this.unitValue(b.venue, b.base, currency)
+      const v = b.amount.isZero() ? undefined : this.unitValue(b.venue, b.base, currency)
+      if (same && (inputs[2 * i] !== b.amount || inputs[2 * i + 1] !== v)) same = false
+      inputs[2 * i] = b.amount
+      inputs[2 * i + 1] = v
+    }
+    if (same) return this.lastExposure!
+    inputs.length = 2 * books.length
+    this.exposureInputsCurrency = currency
+    let total = ZERO
+    for (let i = 0; i < books.length; i++) {
+      const v = inputs[2 * i + 1]
       if (v === undefined) continue
-      const value = this.times(b.amount.isNegative() ? b.amount.neg() : b.amount, v)
+      const amount = inputs[2 * i]!
+      const value = this.times(amount.isNegative() ? amount.neg() : amount, v)
       // One position (the common case) is its own total: no addition to zero.
       total = total === ZERO ? value : total.add(value)
     }
+    this.lastExposure = total
     return total
   }
 
