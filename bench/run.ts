@@ -13,7 +13,7 @@ import { benchCluster, benchClusterMarketData } from './cluster.js'
 import { benchKillSwitch } from './kill-switch.js'
 import { benchMatching } from './matching.js'
 import { benchExchangeSim } from './exchange-sim.js'
-import { benchReconcileIsolated } from './reconcile.js'
+import { benchReconcileSection } from './reconcile.js'
 import { benchReports } from './reports.js'
 import { benchRisk } from './risk.js'
 import { benchStore } from './store.js'
@@ -32,7 +32,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   kill_switch: () => benchKillSwitch(),
   exchange_sim: () => benchExchangeSim(),
   ccxt_venue: async () => ({ ...(await benchCcxtVenue()) }),
-  reconcile: async () => ({ ...(await benchReconcileIsolated()) }),
+  reconcile: () => benchReconcileSection(),
   reports: () => benchReports(),
   api: () => benchApi(),
   cluster_halt: () => benchCluster(),
