@@ -248,6 +248,57 @@ function narrow(x: Decimal): Decimal {
   return new Decimal(x)
 }
 
+/**
+ * What a sum of amounts × unit values was last made from, row by row, by identity (a unit value undefined: the
+ * row left out), with its currency and its total. Decimals never change, so the same objects give the same sum:
+ * when no row changed since, the last total is the answer, the very same Decimal.
+ */
+class SumInputs {
+  private readonly values: (Decimal | undefined)[] = []
+  private currency: string | undefined = undefined
+  private total: Decimal | undefined = undefined
+  /** Whether every row set since `begin` is the one of the last sum. */
+  private unchanged = false
+  /** Whether the last round ended with a total (a round cut short leaves rows of two sums). */
+  private complete = false
+
+  /** Starts a round of `rows` rows in `currency`. */
+  begin(currency: string, rows: number): void {
+    this.unchanged = this.complete && currency === this.currency && this.values.length === 2 * rows
+    this.complete = false
+    this.currency = currency
+    this.values.length = 2 * rows
+  }
+
+  /** The last total when no row changed since it was made; else undefined, and the caller sums and `finish`es. */
+  kept(): Decimal | undefined {
+    if (!this.unchanged) return undefined
+    this.complete = true
+    return this.total
+  }
+
+  finish(total: Decimal): Decimal {
+    this.total = total
+    this.complete = true
+    return total
+  }
+
+  set(row: number, amount: Decimal, unit: Decimal | undefined): void {
+    const at = 2 * row
+    if (this.unchanged && (this.values[at] !== amount || this.values[at + 1] !== unit)) this.unchanged = false
+    this.values[at] = amount
+    this.values[at + 1] = unit
+  }
+
+  amount(row: number): Decimal {
+    return this.values[2 * row]!
+  }
+
+  unit(row: number): Decimal | undefined {
+    return this.values[2 * row + 1]
+  }
+}
+
 export class Ledger {
   readonly reportingCurrency: string
   private readonly accounts = new Map<string, AssetAccount>()
@@ -263,18 +314,10 @@ export class Ledger {
   private lastFactor: Decimal | undefined = undefined
   private lastUnit: Decimal | undefined = undefined
   private lastProduct: Decimal = ZERO
-  /**
-   * What the last equity total was summed from: per account its balance and its unit value (undefined: left
-   * out), by identity, in `accountList` order; and the total itself. Decimals never change, so the same
-   * objects give the same sum.
-   */
-  private readonly equityInputs: (Decimal | undefined)[] = []
-  private equityInputsCurrency: string | undefined = undefined
-  private lastEquityTotal: Decimal | undefined = undefined
-  /** The same for the gross exposure: per account book its amount and unit value, and the total. */
-  private readonly exposureInputs: (Decimal | undefined)[] = []
-  private exposureInputsCurrency: string | undefined = undefined
-  private lastExposure: Decimal | undefined = undefined
+  /** What the last equity total was summed from: per account its balance and its unit value. */
+  private readonly equityInputs = new SumInputs()
+  /** What the last gross exposure was summed from: per account book its amount and its unit value. */
+  private readonly exposureInputs = new SumInputs()
   /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
   private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
@@ -637,28 +680,23 @@ export class Ledger {
   grossExposure(currency: string = this.reportingCurrency): Decimal {
     const books = this.accountBookList
     const inputs = this.exposureInputs
-    let same = this.lastExposure !== undefined && currency === this.exposureInputsCurrency && inputs.length === 2 * books.length
+    inputs.begin(currency, books.length)
     for (let i = 0; i < books.length; i++) {
       const b = books[i]!
-      const v = b.amount.isZero() ? undefined : this.unitValue(b.venue, b.base, currency)
-      if (same && (inputs[2 * i] !== b.amount || inputs[2 * i + 1] !== v)) same = false
-      inputs[2 * i] = b.amount
-      inputs[2 * i + 1] = v
+      inputs.set(i, b.amount, b.amount.isZero() ? undefined : this.unitValue(b.venue, b.base, currency))
     }
-    if (same) return this.lastExposure!
-    inputs.length = 2 * books.length
-    this.exposureInputsCurrency = currency
+    const kept = inputs.kept()
+    if (kept !== undefined) return kept
     let total = ZERO
     for (let i = 0; i < books.length; i++) {
-      const v = inputs[2 * i + 1]
+      const v = inputs.unit(i)
       if (v === undefined) continue
-      const amount = inputs[2 * i]!
+      const amount = inputs.amount(i)
       const value = this.times(amount.isNegative() ? amount.neg() : amount, v)
       // One position (the common case) is its own total: no addition to zero.
       total = total === ZERO ? value : total.add(value)
     }
-    this.lastExposure = total
-    return total
+    return inputs.finish(total)
   }
 
   // ---- equity curve --------------------------------------------------------------------------------------
@@ -680,27 +718,22 @@ export class Ledger {
   private equityTotal(currency: string): Decimal {
     const accounts = this.accountList
     const inputs = this.equityInputs
-    let same = this.lastEquityTotal !== undefined && currency === this.equityInputsCurrency && inputs.length === 2 * accounts.length
+    inputs.begin(currency, accounts.length)
     for (let i = 0; i < accounts.length; i++) {
       const a = accounts[i]!
-      const v = a.total.isZero() ? undefined : this.unitValue(a.venue, a.asset, currency)
-      if (same && (inputs[2 * i] !== a.total || inputs[2 * i + 1] !== v)) same = false
-      inputs[2 * i] = a.total
-      inputs[2 * i + 1] = v
+      inputs.set(i, a.total, a.total.isZero() ? undefined : this.unitValue(a.venue, a.asset, currency))
     }
-    if (same) return this.lastEquityTotal!
-    inputs.length = 2 * accounts.length
-    this.equityInputsCurrency = currency
+    const kept = inputs.kept()
+    if (kept !== undefined) return kept
     let total = ZERO
     for (let i = 0; i < accounts.length; i++) {
-      const v = inputs[2 * i + 1]
+      const v = inputs.unit(i)
       if (v === undefined) continue
-      const balance = inputs[2 * i]!
+      const balance = inputs.amount(i)
       const value = v === ONE ? balance : this.times(balance, v)
       total = total === ZERO ? value : total.add(value)
     }
-    this.lastEquityTotal = total
-    return total
+    return inputs.finish(total)
   }
 
   /**
