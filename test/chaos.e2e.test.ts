@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -144,6 +144,12 @@ describe('chaos: SIGKILL and exchange faults against the local exchange', () => 
     await control(sim!, 'POST', '/sim/faults', {})
     const rng = new Prng(SEED)
     const dataDir = mkdtempSync(join(tmpdir(), 'sofia-chaos-'))
+    // The drill measures the order path under injected faults, so it turns the alert rules off. With the default
+    // rules, the first burst of venue errors fires OrderErrorRateHigh, whose pause_strategy leaves the account
+    // REDUCING until an operator resumes it: on a desk that is the point, but here every later life would only be
+    // denied its orders (the sessions run in dataDir, where sofia run reads config/alerts.yaml).
+    mkdirSync(join(dataDir, 'config'))
+    writeFileSync(join(dataDir, 'config', 'alerts.yaml'), 'rules: []\n')
 
     const deadline = Date.now() + MAX_MINUTES * 60_000
     const starts: { code: number | null; signal: string | null }[] = []
@@ -241,7 +247,8 @@ describe('chaos: SIGKILL and exchange faults against the local exchange', () => 
       }
       console.log(`chaos: ${JSON.stringify(counts)}`)
       expect(kills).toBeGreaterThanOrEqual(Math.min(KILLS, 3))
-      expect(trades.length).toBeGreaterThan(0)
+      // A drill that stopped trading measured nothing: it must reach its count of fills.
+      expect(trades.length).toBeGreaterThanOrEqual(MIN_FILLS)
       expect(lost).toEqual([])
       expect(extra).toEqual([])
       // One stored fill per exchange fill (two fills sharing a trade id would hide behind the id checks).
