@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SimulatedClock } from './clock.js'
+import { SimulatedClock, WallClock } from './clock.js'
 
 describe('SimulatedClock', () => {
   it('fires due timers in time then creation order, each at its own time', () => {
@@ -90,5 +90,23 @@ describe('SimulatedClock', () => {
     const expected = script(manual, once)
     expect(expected.filter((e) => e.startsWith('r@'))).toHaveLength(12)
     expect(script(repeating, (first, every, cb) => repeating.setRepeatingTimer(first, every, cb))).toEqual(expected)
+  })
+})
+
+describe('WallClock', () => {
+  it('a repeating timer fires again every interval after it last fired, until cancelled', async () => {
+    const clock = new WallClock()
+    const fired: number[] = []
+    const start = Date.now()
+    const cancel = clock.setRepeatingTimer(start + 5, 5, (now) => fired.push(now))
+    while (fired.length < 3) await new Promise((r) => setTimeout(r, 2))
+    cancel()
+    const count = fired.length
+    await new Promise((r) => setTimeout(r, 30))
+    expect(fired.length).toBe(count)
+    // Node's timers run on a monotonic clock and Date.now() may read up to 1 ms short of the delay.
+    expect(fired[0]!).toBeGreaterThanOrEqual(start + 4)
+    for (let i = 1; i < fired.length; i++) expect(fired[i]! - fired[i - 1]!).toBeGreaterThanOrEqual(4)
+    expect(() => clock.setRepeatingTimer(start, 0, () => undefined)).toThrow(RangeError)
   })
 })

@@ -11,6 +11,15 @@ export interface Clock {
   now(): number
   /** Runs `callback` once at `at` (or as soon as possible after). Returns a cancel function. */
   setTimer(at: number, callback: TimerCallback): () => void
+  /**
+   * Runs `callback` at `first`, then every `every` ms (> 0) after the time it last fired, as a callback that sets
+   * its next timer as it returns would. Returns a cancel function.
+   */
+  setRepeatingTimer(first: number, every: number, callback: TimerCallback): () => void
+}
+
+function checkEvery(every: number): void {
+  if (!(every > 0)) throw new RangeError(`repeating timer: every must be > 0, got ${every}`)
 }
 
 interface Timer {
@@ -44,12 +53,12 @@ export class SimulatedClock implements Clock {
   }
 
   /**
-   * Runs `callback` at `first`, then every `every` ms after the time it last fired: exactly what a callback
-   * that sets its next timer as it returns does (same times, same order among timers due together), with one
-   * timer for the whole run instead of a timer, a callback and a cancel function per firing.
+   * Exactly what a callback that sets its next timer as it returns does (same times, same order among timers
+   * due together), with one timer for the whole run instead of a timer, a callback and a cancel function per
+   * firing (a year of 1m equity samples made half a million of them).
    */
   setRepeatingTimer(first: number, every: number, callback: TimerCallback): () => void {
-    if (!(every > 0)) throw new RangeError(`repeating timer: every must be > 0, got ${every}`)
+    checkEvery(every)
     return this.schedule(first, callback, every)
   }
 
@@ -144,5 +153,18 @@ export class WallClock implements Clock {
     const handle = setTimeout(() => callback(Date.now()), delay)
     handle.unref()
     return () => clearTimeout(handle)
+  }
+
+  setRepeatingTimer(first: number, every: number, callback: TimerCallback): () => void {
+    checkEvery(every)
+    let cancel = (): void => undefined
+    const arm = (at: number): void => {
+      cancel = this.setTimer(at, (now) => {
+        callback(now)
+        arm(now + every)
+      })
+    }
+    arm(first)
+    return () => cancel()
   }
 }

@@ -3,7 +3,6 @@
  * The session's own records: `session.started` (mode, epoch, strategies with their parameters, instruments:
  * what `sofia replay` needs to rebuild it) and `session.stopped`, and the equity curve sampled on a timer.
  */
-import { SimulatedClock } from '../engine/index.js'
 import type { Clock, Component } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
 import { dec } from '../model/index.js'
@@ -46,25 +45,14 @@ export function sessionRecorder(persistence: Persistence, prepared: Pick<Prepare
   }
 }
 
-/**
- * Samples equity every `every` ms of engine time, and once more at stop. On a simulated clock one repeating
- * timer serves the whole run (a year of 1m samples made half a million timers otherwise).
- */
+/** Samples equity every `every` ms of engine time, and once more at stop. */
 export function equitySampler(clock: Clock, every: number, sample: () => void): Component {
   let cancel: (() => void) | undefined
-  const schedule = (at: number): void => {
-    if (clock instanceof SimulatedClock && every > 0) {
-      cancel = clock.setRepeatingTimer(at, every, () => sample())
-      return
-    }
-    cancel = clock.setTimer(at, (now) => {
-      sample()
-      schedule(now + every)
-    })
-  }
   return {
     name: 'equity-sampler',
-    start: () => schedule(clock.now() + every),
+    start: () => {
+      cancel = clock.setRepeatingTimer(clock.now() + every, every, () => sample())
+    },
     stop: () => {
       cancel?.()
       sample()
