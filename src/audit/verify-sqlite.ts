@@ -54,16 +54,16 @@ type Scan = (db: Database.Database, hash: (text: string) => string, from: number
  * row costs one string and no array: a page of n rows in a seq range of n has no gap (seq is the rowid), and
  * each row's seq is its place. A page with a gap is read again by ROWS_SQL, with the seq of each row.
  */
-const TEXT = `prev_hash || '{"actor":' || json_quote(actor) || ',"payload":' || payload || ',"seq":' || seq || ',"ts":' || ts
-    || ',"type":' || json_quote(type) || '}'`
+const TEXT = `prev_hash, '{"actor":', json_quote(actor), ',"payload":', payload, ',"seq":', seq, ',"ts":', ts,
+    ',"type":', json_quote(type), '}'`
 const FAST_ROW = `body IS NULL AND typeof(ts) IN ('integer', 'real') AND typeof(type) = 'text' AND typeof(actor) = 'text'
     AND typeof(payload) = 'text' AND typeof(prev_hash) = 'text' AND typeof(hash) = 'text'`
 
 /** Exported for the benchmark's floor: the row text the fast path reads (`hash ‖ prevHash ‖ body`). */
-export const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN hash || ${TEXT} END
+export const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN concat(hash, ${TEXT}) END
 FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
 
-const ROWS_SQL = `SELECT seq, prev_hash, hash, CASE WHEN ${FAST_ROW} THEN ${TEXT} END
+const ROWS_SQL = `SELECT seq, prev_hash, hash, CASE WHEN ${FAST_ROW} THEN concat(${TEXT}) END
 FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
 
 const ROW_SQL = 'SELECT seq, ts, type, actor, payload, prev_hash, hash, body FROM audit WHERE seq = ?'
