@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { AuditKey, AuditLog, HeadAnchor, chainHash, checkAnchors, verifyChain, verifySqliteAudit } from '../src/audit/index.js'
+import { AuditKey, AuditLog, HeadAnchor, chainHash, verifyChain, verifyStore } from '../src/audit/index.js'
 import type { VerifiableRecord } from '../src/audit/index.js'
 import { PLUCK_SQL } from '../src/audit/verify-sqlite.js'
 import { openStore } from '../src/store/index.js'
@@ -39,9 +39,12 @@ export type AuditBenchResult = {
   durable_append_signed_per_s?: number
   /** How much slower signing every 1,000th head makes durable appends, in percent (goal ≤ 5). */
   checkpoint_overhead_pct?: number
-  /** `sofia audit verify`'s work on a signed chain: open (quick check), verify the links, check every signature and the heads file. */
+  /**
+   * `sofia audit verify --quick`'s work on a signed chain: open, the structural check (PRAGMA quick_check, in
+   * a worker beside the scan), the links, every signature and the heads file.
+   */
   verify_sqlite_signed_per_s?: number
-  /** The same with the full integrity check a session runs at start (PRAGMA integrity_check). */
+  /** The same with the full integrity check (PRAGMA integrity_check): `sofia audit verify` without --quick. */
   verify_sqlite_signed_full_check_per_s?: number
 }
 
@@ -178,11 +181,10 @@ async function benchSigned(inputs: readonly { type: string; actor: string; paylo
     log.committed(rest)
     await store.close()
     const verify = (integrity: 'quick' | 'full') => async (): Promise<void> => {
-      const opened = await openStore({ dataDir: d, file, create: false, integrity })
+      const opened = await openStore({ dataDir: d, file, create: false, integrity, backgroundIntegrity: true })
       try {
-        const chain = await verifySqliteAudit(opened.location)
-        if (!chain.ok) throw new Error('bench signed chain does not verify')
-        const report = checkAnchors({ chainHead: chain.head, anchors: await opened.auditAnchors(), headsFile, keys: [key] })
+        const { result: chain, anchors: report } = await verifyStore(opened, { headsFile, extraHeads: [], keys: [key] })
+        if (!chain.ok || report === undefined) throw new Error('bench signed chain does not verify')
         if (!report.ok || report.signedHeads < inputs.length / 1_001) throw new Error(`bench signed chain: ${report.problems[0] ?? 'too few signed heads'}`)
       } finally {
         await opened.close()
@@ -202,8 +204,9 @@ async function benchSigned(inputs: readonly { type: string; actor: string; paylo
 }
 
 /**
- * End to end from a SQLite store file, the way `sofia audit verify` does it: the store is opened (checked,
- * migrated) and the file verified with verifySqliteAudit (parallel parts). The page cache is warm (warm-up run).
+ * End to end from a SQLite store file, the way `sofia audit verify --quick` does it: the store is opened, its
+ * quick check run in a worker beside the chain scan (verifyStore: parallel parts). The page cache is warm (warm-up
+ * run). The floor below has no structural check.
  */
 async function benchSqlite(records: readonly VerifiableRecord[]): Promise<Partial<AuditBenchResult>> {
   const dir = mkdtempSync(join(tmpdir(), 'sofia-bench-audit-'))
@@ -217,9 +220,9 @@ async function benchSqlite(records: readonly VerifiableRecord[]): Promise<Partia
     }
     const n = records.length
     const verify = await bestOf(n, async () => {
-      const opened = await openStore({ dataDir: dir, file, create: false })
+      const opened = await openStore({ dataDir: dir, file, create: false, backgroundIntegrity: true })
       try {
-        const result = await verifySqliteAudit(opened.location)
+        const { result } = await verifyStore(opened, { extraHeads: [], keys: [] })
         if (!result.ok || result.count !== n) throw new Error(`bench store does not verify: ${JSON.stringify(result)}`)
       } finally {
         await opened.close()

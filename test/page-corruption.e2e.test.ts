@@ -2,8 +2,8 @@
  * A page-corruption sweep: a real store of at least 1,500 audit records (paper sessions through the CLI), then,
  * one page at a time, 64 bytes flipped at a seeded random place in that page. For every damaged copy:
  * - SQLite's own `PRAGMA integrity_check` says whether the database is broken;
- * - Sofia opens it as a session does (the full check) and as `audit verify` does, then verifies the chain
- *   and its signed heads.
+ * - Sofia opens it as a session does (the full check on open) and as `audit verify` does (the full check in
+ *   a worker beside the chain scan), then verifies the chain and its signed heads; both refuse the same copies.
  * Every broken database is refused; no copy verifies as intact with fewer records, or with another head.
  */
 import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, existsSync } from 'node:fs'
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { AuditKey, checkAnchors, verifySqliteAudit } from '../src/audit/index.js'
+import { AuditKey, verifySqliteAudit, verifyStore } from '../src/audit/index.js'
 import { Prng } from '../src/engine/index.js'
 import { openStore } from '../src/store/index.js'
 import { sofia } from './helpers.js'
@@ -40,6 +40,8 @@ describe('page-corruption sweep', () => {
     const rng = new Prng(64)
     const tally = { pages, broken: 0, refused: 0, chainBroken: 0, anchorsBroken: 0, intact: 0 }
     const cliChecked: string[] = []
+    // Refusals by the check running beside the scan (the file opened, and was found damaged meanwhile).
+    let refusedBeside = 0
 
     for (let page = 0; page < pages; page++) {
       const dir = mkdtempSync(join(tmpdir(), 'sofia-page-'))
@@ -61,28 +63,41 @@ describe('page-corruption sweep', () => {
       }
       writeFileSync(file, damaged) // exactly the damaged bytes, whatever the probe did
 
+      // As a session opens it: the full check on open, before anything is read.
+      let sessionRefused = false
+      try {
+        await (await openStore({ dataDir: dir, file, create: false, integrity: 'full' })).close()
+      } catch (error) {
+        expect((error as Error).message).toMatch(new RegExp(`^database ${file} `))
+        sessionRefused = true
+      }
+      // As `sofia audit verify` does: the full check beside the chain scan, then the signed heads.
       let verdict: 'refused' | 'chainBroken' | 'anchorsBroken' | 'intact'
       let store
       try {
-        store = await openStore({ dataDir: dir, file, create: false, integrity: 'full' })
+        store = await openStore({ dataDir: dir, file, create: false, integrity: 'full', backgroundIntegrity: true })
       } catch (error) {
         expect((error as Error).message).toMatch(new RegExp(`^database ${file} `))
         verdict = 'refused'
       }
       if (store !== undefined) {
         try {
-          const chain = await verifySqliteAudit(file)
+          const { result: chain, anchors } = await verifyStore(store, { headsFile: join(dir, 'audit-heads.jsonl'), extraHeads: [], keys: [key] })
           if (!chain.ok) verdict = 'chainBroken'
           else {
-            const anchors = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), headsFile: join(dir, 'audit-heads.jsonl'), keys: [key] })
-            verdict = anchors.ok ? 'intact' : 'anchorsBroken'
+            verdict = anchors?.ok === true ? 'intact' : 'anchorsBroken'
             // Intact means all of it: the same count and the same head.
             if (verdict === 'intact') expect({ count: chain.count, head: chain.head }).toEqual({ count: original.count, head: original.head })
           }
+        } catch (error) {
+          expect((error as Error).message).toMatch(new RegExp(`^database ${file} `))
+          verdict = 'refused'
+          refusedBeside++
         } finally {
           await store.close()
         }
       }
+      expect(sessionRefused, `page ${page}: a session and audit verify disagree on the damage`).toBe(verdict! === 'refused')
       tally[verdict!]++
       if (broken) {
         tally.broken++
@@ -102,6 +117,7 @@ describe('page-corruption sweep', () => {
     expect(tally.chainBroken).toBeGreaterThan(10)
     expect(tally.intact).toBeGreaterThan(0)
     expect(cliChecked.length).toBe(3)
-    console.log(`page-corruption sweep: ${JSON.stringify(tally)}; e.g. ${cliChecked[0]}`)
+    expect(refusedBeside).toBeGreaterThan(10)
+    console.log(`page-corruption sweep: ${JSON.stringify({ ...tally, refusedBeside })}; e.g. ${cliChecked[0]}`)
   }, 240_000)
 })

@@ -37,11 +37,18 @@ export function sqliteFileOf(flags: StoreFlags): string | undefined {
   return join(dataDirOf(flags), 'sofia.db')
 }
 
+export interface StoreOpenOptions {
+  readonly create: boolean
+  readonly integrity?: 'quick' | 'full'
+  /** SQLite: the structural check runs beside the caller's reading, which must await `store.integrityChecked`. */
+  readonly backgroundIntegrity?: boolean
+}
+
 /**
  * Opens the selected store. With `create: false` a missing SQLite database is an InputError (exit 2) naming
  * the file, instead of a new empty one.
  */
-export async function openStoreFromFlags(flags: StoreFlags, options: { create: boolean; integrity?: 'quick' | 'full' }): Promise<Store> {
+export async function openStoreFromFlags(flags: StoreFlags, options: StoreOpenOptions): Promise<Store> {
   // A session (or any writer) checks every page and index before it trusts the store with orders: a damaged
   // index would hide working orders. Readers check the structure only (a quarter to half the time).
   const store = await openSelectedStore(flags, { ...options, integrity: options.integrity ?? (options.create ? 'full' : 'quick') })
@@ -59,7 +66,7 @@ export async function openStoreFromFlags(flags: StoreFlags, options: { create: b
 }
 
 /** Opens the selected store (read-only unless `create`), runs `use` with it, and closes it. */
-export async function withStore<T>(flags: StoreFlags, use: (store: Store) => Promise<T>, options: { create: boolean; integrity?: 'quick' | 'full' } = { create: false }): Promise<T> {
+export async function withStore<T>(flags: StoreFlags, use: (store: Store) => Promise<T>, options: StoreOpenOptions = { create: false }): Promise<T> {
   const store = await openStoreFromFlags(flags, options)
   try {
     return await use(store)
@@ -68,7 +75,7 @@ export async function withStore<T>(flags: StoreFlags, use: (store: Store) => Pro
   }
 }
 
-async function openSelectedStore(flags: StoreFlags, options: { create: boolean; integrity?: 'quick' | 'full' }): Promise<Store> {
+async function openSelectedStore(flags: StoreFlags, options: StoreOpenOptions): Promise<Store> {
   const databaseUrl = process.env['DATABASE_URL']
   if (flags.db === undefined && databaseUrl) {
     return openStore({ dataDir: dataDirOf(flags), databaseUrl, create: options.create })
@@ -78,7 +85,7 @@ async function openSelectedStore(flags: StoreFlags, options: { create: boolean; 
     const hint = flags.db === undefined ? 'nothing recorded yet, or wrong --data-dir' : 'check --db'
     throw new InputError(`no Sofia database at ${file} (${hint})`)
   }
-  return openStore({ dataDir: flags.db === undefined ? dataDirOf(flags) : dirname(file), file, create: options.create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }) })
+  return openStore({ dataDir: flags.db === undefined ? dataDirOf(flags) : dirname(file), file, create: options.create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }), ...(options.backgroundIntegrity === true ? { backgroundIntegrity: true } : {}) })
 }
 
 /**

@@ -26,6 +26,8 @@ export interface OpenStoreOptions {
   readonly create?: boolean
   /** SQLite: the structural check on open (see SqliteStoreOptions.integrity). Default 'quick'. */
   readonly integrity?: 'quick' | 'full'
+  /** SQLite: run that check beside the caller's reading (see SqliteStoreOptions.backgroundIntegrity). */
+  readonly backgroundIntegrity?: boolean
 }
 
 /** Opens (and migrates) the configured store. Bad locations and foreign or newer databases throw InputError. */
@@ -47,7 +49,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   const file = options.file ?? join(options.dataDir, 'sofia.db')
   if (create && !existsSync(file)) createWhole(file)
-  return migrated(new SqliteStore(file, { create, ...(options.integrity === undefined ? {} : { integrity: options.integrity }) }))
+  return migrated(
+    new SqliteStore(file, {
+      create,
+      ...(options.integrity === undefined ? {} : { integrity: options.integrity }),
+      ...(options.backgroundIntegrity === undefined ? {} : { backgroundIntegrity: options.backgroundIntegrity }),
+    }),
+  )
 }
 
 /** The store, migrated; one whose migration fails is closed, so no connection or file lock outlives the error. */

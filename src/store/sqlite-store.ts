@@ -12,6 +12,8 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { InputError } from '../model/index.js'
 import { MIGRATIONS, SCHEMA_MIGRATIONS_SQL, pendingMigrations } from './migrations.js'
+import { checkIntegrity, checkIntegrityInBackground } from './sqlite-integrity.js'
+import type { BackgroundCheck, IntegrityLevel } from './sqlite-integrity.js'
 import type { Migration } from './migrations.js'
 import {
   AUDIT,
@@ -50,7 +52,13 @@ export interface SqliteStoreOptions {
    * checks every index against its table): a damaged database is refused before anything reads or trades on
    * it. Default 'quick'.
    */
-  readonly integrity?: 'quick' | 'full' | 'none'
+  readonly integrity?: IntegrityLevel | 'none'
+  /**
+   * Run that check in a worker thread, beside the caller's own reading, when opening changes nothing (no
+   * migration is pending; otherwise it runs on open, before the migration writes). The caller must await
+   * `integrityChecked` before it acts on what it read. For readers such as `sofia audit verify`.
+   */
+  readonly backgroundIntegrity?: boolean
 }
 
 type Stmt = Database.Statement<unknown[], DbRow>
@@ -121,6 +129,7 @@ export class SqliteStore extends SqlReads implements Store {
   private readonly migrations: readonly Migration[]
   private statements: Statements | undefined
   private readonly applyBatch: Database.Transaction<(e: EncodedBatch) => void>
+  private background: BackgroundCheck | undefined
 
   /**
    * Opens and inspects the file; throws InputError (having changed nothing) when it is not a Sofia database
@@ -153,37 +162,34 @@ export class SqliteStore extends SqlReads implements Store {
     } catch (error) {
       throw sqliteInputError(file, error)
     }
+    const level = options.integrity ?? 'quick'
     try {
-      this.inspect()
-      if ((options.integrity ?? 'quick') !== 'none') this.checkIntegrity(options.integrity === 'full')
+      const pending = this.inspect()
+      if (level !== 'none') {
+        // In the background only when opening writes nothing: nothing to migrate, and already in WAL mode.
+        const writesNothing = pending === 0 && this.db.pragma('journal_mode', { simple: true }) === 'wal'
+        if (options.backgroundIntegrity === true && writesNothing) this.background = checkIntegrityInBackground(file, level)
+        else checkIntegrity(this.db, file, level)
+      }
       // Only now that the file is known to be ours (or empty) may it be changed.
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`)
     } catch (error) {
+      this.background?.stop()
       this.db.close()
       throw sqliteInputError(file, error)
     }
     this.applyBatch = this.db.transaction((e: EncodedBatch) => this.apply(e))
   }
 
-  /** Refuses a database whose pages do not hold together (SQLite's own check), naming the first fault. */
-  private checkIntegrity(full: boolean): void {
-    const pragma = full ? 'integrity_check' : 'quick_check'
-    const faults = (this.db.pragma(`${pragma}(3)`) as Record<string, string>[]).map((r) => Object.values(r)[0] ?? '')
-    if (faults.length === 1 && faults[0] === 'ok') return
-    throw new InputError(
-      `database ${this.location} is damaged (PRAGMA ${pragma}: ${faults[0]?.replace(/\s+/g, ' ')}); nothing was read from it — restore it from a backup (sofia backup restore)`,
-    )
-  }
-
   /** Refuses a file that is not SQLite, holds someone else's tables, or has migrations this code does not know. */
-  private inspect(): void {
+  private inspect(): number {
     const tables = (
       this.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as {
         name: string
       }[]
     ).map((r) => r.name)
-    if (tables.length === 0) return
+    if (tables.length === 0) return this.migrations.length
     const columns = tables.includes('schema_migrations')
       ? (this.db.prepare(`SELECT name FROM pragma_table_info('schema_migrations')`).all() as { name: string }[]).map(
           (r) => r.name,
@@ -195,7 +201,7 @@ export class SqliteStore extends SqlReads implements Store {
         `database ${this.location} is not a Sofia database (it holds tables ${shown} and no Sofia schema_migrations); refusing to use it`,
       )
     }
-    pendingMigrations(this.location, this.appliedMigrations(), this.migrations)
+    return pendingMigrations(this.location, this.appliedMigrations(), this.migrations).length
   }
 
   private appliedMigrations(): { version: number; name: string }[] {
@@ -339,7 +345,20 @@ export class SqliteStore extends SqlReads implements Store {
     )
   }
 
+  /**
+   * Settles when the structural check opened with `backgroundIntegrity` is done: rejects with the one-line
+   * InputError of a damaged file. Already settled when the check ran on open (or was not asked for).
+   */
+  get integrityChecked(): Promise<void> {
+    const check = this.background
+    if (check === undefined) return Promise.resolve()
+    return check.done.catch((error: unknown) => {
+      throw error instanceof InputError ? error : sqliteInputError(this.location, error)
+    })
+  }
+
   close(): Promise<void> {
+    this.background?.stop()
     if (this.db.open) this.db.close()
     return Promise.resolve()
   }

@@ -134,6 +134,11 @@ export interface Store {
    * written without it are chained but not signed.
    */
   anchor?: HeadAnchor
+  /**
+   * Settles when a structural check running beside the caller's reads is done, rejecting with the one-line
+   * error of a damaged file (SQLite opened with `backgroundIntegrity`); already settled otherwise.
+   */
+  readonly integrityChecked?: Promise<void>
   /** Applies a batch atomically. */
   write(batch: WriteBatch): Promise<void>
   /** The same, synchronously, where the driver allows it (SQLite, memory): lets backtests stay deterministic. */

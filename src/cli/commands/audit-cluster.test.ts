@@ -9,7 +9,7 @@ import { AuditLog } from '../../audit/index.js'
 import { clusterBuckets, connectCluster, storeKey } from '../../cluster/node.js'
 import type { NodeStoreRecord } from '../../cluster/node.js'
 import { openStore } from '../../store/index.js'
-import { verifyStoreChain } from './audit.js'
+import { verifyStore } from '../../audit/index.js'
 import { describeClusterChains, verifyClusterChains } from './audit-cluster.js'
 
 let nats: OwnNats
@@ -43,7 +43,7 @@ describe('sofia audit verify --cluster', () => {
     await chain(join(dir, 'a.db'), 30)
     await put({ node: 'a', host: hostname(), kind: 'sqlite', location: join(dir, 'a.db'), at: 1 })
     const run = (): Promise<Awaited<ReturnType<typeof verifyClusterChains>>> =>
-      verifyClusterChains(nats.url, { integrity: 'quick', extraHeads: [], keys: [], verify: verifyStoreChain })
+      verifyClusterChains(nats.url, { integrity: 'quick', extraHeads: [], keys: [], verify: verifyStore })
 
     const one = await run()
     expect(one.map((r) => [r.node, r.checked, r.ok, r.count])).toEqual([['a', true, true, 30]])

@@ -6,10 +6,10 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import type { Command } from 'commander'
-import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, isRecordOf, readHeadsFile, readJsonl, restoreBefore, verifyChain, verifyJsonl, verifySqliteAudit, writeAudited } from '../../audit/index.js'
+import { AuditKey, CHECKPOINT, HeadAnchor, KEY_RECORD, checkAnchors, exportJsonl, isRecordOf, readHeadsFile, readJsonl, restoreBefore, verifyJsonl, verifyStore, writeAudited } from '../../audit/index.js'
 import type { AnchorReport, AuditRecord, HeadLine, VerifyResult } from '../../audit/index.js'
 import { InputError } from '../../model/index.js'
-import type { Store, StoredAuditRecord } from '../../store/index.js'
+import type { StoredAuditRecord } from '../../store/index.js'
 import { parseNonNegativeInt, parseTime } from '../args.js'
 import { EXIT_PROBLEM } from '../exit.js'
 import { addStoreOptions, auditKeyFile, dataDirOf, headsFileOf, verifierKeys, withStore } from '../store-option.js'
@@ -75,7 +75,7 @@ export function registerAudit(program: Command): void {
           integrity: flags.quick === true ? 'quick' : 'full',
           extraHeads: (flags.head ?? []).flatMap((file) => operatorHeads(file)),
           keys: verifierKeys(flags.publicKey ?? []),
-          verify: verifyStoreChain,
+          verify: verifyStore,
         })
         const ok = reports.length > 0 && reports.every((r) => r.ok)
         process.stdout.write(flags.json === true ? `${JSON.stringify({ ok, nodes: reports })}\n` : describeClusterChains(reports))
@@ -100,7 +100,7 @@ export function registerAudit(program: Command): void {
         const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
         // A SQLite file is read directly, in parallel parts (the store stays open: it has checked and migrated
         // the file); other stores are read through the port.
-        ;({ result, anchors } = await withStore(flags, (store) => verifyStoreChain(store, { headsFile: headsFileOf(flags), extraHeads, keys }), { create: false, integrity: flags.quick === true ? 'quick' : 'full' }))
+        ;({ result, anchors } = await withStore(flags, (store) => verifyStore(store, { headsFile: headsFileOf(flags), extraHeads, keys }), { create: false, integrity: flags.quick === true ? 'quick' : 'full', backgroundIntegrity: true }))
       }
       const ok = result.ok && (anchors?.ok ?? true)
       if (flags.json === true) {
@@ -264,21 +264,6 @@ export function registerAudit(program: Command): void {
         : `kept ${summary.kept} records (seq 1–${summary.kept}); removed ${summary.removed} records, saved to ${summary.sideFile}\n`,
     )
   })
-}
-
-/** Opens the store the flags select, runs `use`, and closes it whatever happens. */
-/**
- * Verifies a store's chain (a SQLite file read directly, in parallel parts; other stores through the port), then
- * its signed heads against `keys`, the heads file and `extraHeads`. No anchor report when the chain is broken.
- */
-export async function verifyStoreChain(
-  store: Store,
-  o: { headsFile?: string; extraHeads: readonly HeadLine[]; keys: readonly AuditKey[] },
-): Promise<{ result: VerifyResult; anchors: AnchorReport | undefined }> {
-  const chain = store.kind === 'sqlite' ? await verifySqliteAudit(store.location) : await verifyChain(store.iterateAudit(undefined, 5000), { fromGenesis: true })
-  if (!chain.ok) return { result: chain, anchors: undefined }
-  const report = checkAnchors({ chainHead: chain.head, anchors: await store.auditAnchors(), ...(o.headsFile !== undefined ? { headsFile: o.headsFile } : {}), extraHeads: o.extraHeads, keys: o.keys })
-  return { result: chain, anchors: report }
 }
 
 function defaultSideFile(flags: StoreFlags): string {
