@@ -16,6 +16,7 @@ import { AuditKey, AuditLog, HeadAnchor, chainHash, verifyChain, verifyStore } f
 import type { VerifiableRecord } from '../src/audit/index.js'
 import { PLUCK_SQL } from '../src/audit/verify-sqlite.js'
 import { openStore } from '../src/store/index.js'
+import type { Store } from '../src/store/index.js'
 import { runAsScript } from './script.js'
 
 // A type alias, not an interface: bench/run.ts needs it assignable to Record<string, number | string>.
@@ -46,6 +47,11 @@ export type AuditBenchResult = {
   verify_sqlite_signed_per_s?: number
   /** The same with the full integrity check (PRAGMA integrity_check): `sofia audit verify` without --quick. */
   verify_sqlite_signed_full_check_per_s?: number
+  /**
+   * The chain's links and hashes and every signature, without opening the store or its structural check:
+   * the work the ≥ 1 M records/s goal was set on, before the structural check was added to `audit verify`.
+   */
+  verify_sqlite_signed_chain_only_per_s?: number
 }
 
 const T0 = 1_700_000_000_000
@@ -182,18 +188,30 @@ async function benchSigned(inputs: readonly { type: string; actor: string; paylo
     await store.write({ audit: rest })
     log.committed(rest)
     await store.close()
+    const check = async (opened: Store): Promise<void> => {
+      const { result: chain, anchors: report } = await verifyStore(opened, { headsFile, extraHeads: [], keys: [key] })
+      if (!chain.ok || report === undefined) throw new Error('bench signed chain does not verify')
+      if (!report.ok || report.signedHeads < inputs.length / 1_001) throw new Error(`bench signed chain: ${report.problems[0] ?? 'too few signed heads'}`)
+    }
     const verify = (integrity: 'quick' | 'full') => async (): Promise<void> => {
       const opened = await openStore({ dataDir: d, file, create: false, integrity, backgroundIntegrity: true })
       try {
-        const { result: chain, anchors: report } = await verifyStore(opened, { headsFile, extraHeads: [], keys: [key] })
-        if (!chain.ok || report === undefined) throw new Error('bench signed chain does not verify')
-        if (!report.ok || report.signedHeads < inputs.length / 1_001) throw new Error(`bench signed chain: ${report.problems[0] ?? 'too few signed heads'}`)
+        await check(opened)
       } finally {
         await opened.close()
       }
     }
     const records = inputs.length + Math.floor(inputs.length / 1_000)
+    // The chain and its signatures alone, on a store opened (and checked) once, outside the timing.
+    const open = await openStore({ dataDir: d, file, create: false })
+    let chainOnly: number
+    try {
+      chainOnly = await bestOf(records, () => check(open))
+    } finally {
+      await open.close()
+    }
     return {
+      verify_sqlite_signed_chain_only_per_s: chainOnly,
       durable_append_per_s: plain,
       durable_append_signed_per_s: signed,
       checkpoint_overhead_pct: Math.round((plain / signed - 1) * 1000) / 10,
