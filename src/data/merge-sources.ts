@@ -4,6 +4,7 @@
  * kinds) as one time-ordered stream. Ties keep argument order (stable), which keeps replays deterministic.
  */
 import type { MarketEvent } from '../model/index.js'
+import { BinaryHeap } from '../engine/index.js'
 import type { MarketSource } from '../engine/index.js'
 import { DEFAULT_BATCH_SIZE } from './open-market-data.js'
 
@@ -41,41 +42,13 @@ export function mergeSources(sources: readonly MarketSource[], batchSize = DEFAU
   return {
     async *[Symbol.asyncIterator]() {
       const cursors: Cursor[] = sources.map((s, order) => ({ order, it: s[Symbol.asyncIterator](), batch: [], i: 0 }))
-      const heap: Cursor[] = []
-      const push = (c: Cursor): void => {
-        heap.push(c)
-        let i = heap.length - 1
-        while (i > 0) {
-          const p = (i - 1) >> 1
-          if (!before(heap[i]!, heap[p]!)) break
-          ;[heap[i], heap[p]] = [heap[p]!, heap[i]!]
-          i = p
-        }
-      }
-      const popTop = (): void => {
-        const last = heap.pop()!
-        if (heap.length === 0) return
-        heap[0] = last
-        let i = 0
-        for (;;) {
-          const l = 2 * i + 1
-          const r = l + 1
-          let m = i
-          if (l < heap.length && before(heap[l]!, heap[m]!)) m = l
-          if (r < heap.length && before(heap[r]!, heap[m]!)) m = r
-          if (m === i) return
-          ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
-          i = m
-        }
-      }
+      const heap = new BinaryHeap<Cursor>(before)
       try {
-        for (const c of cursors) if (await fill(c)) push(c)
+        for (const c of cursors) if (await fill(c)) heap.push(c)
         let out: MarketEvent[] = []
-        while (heap.length > 0) {
-          const top = heap[0]!
-          popTop()
+        for (let top = heap.pop(); top !== undefined; top = heap.pop()) {
           // The next due head among the others bounds how far `top` may run.
-          const next = heap[0]
+          const next = heap.peek()
           const limit = next === undefined ? Number.POSITIVE_INFINITY : next.batch[next.i]!.timestamp
           const topWinsTies = next === undefined || top.order < next.order
           for (;;) {
@@ -96,7 +69,7 @@ export function mergeSources(sources: readonly MarketSource[], batchSize = DEFAU
             if (i < batch.length) break
             if (!(await fill(top))) break
           }
-          if (top.i < top.batch.length) push(top)
+          if (top.i < top.batch.length) heap.push(top)
         }
         if (out.length > 0) yield out
       } finally {

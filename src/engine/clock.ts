@@ -3,6 +3,7 @@
  * Clocks: the only difference in time between a backtest (simulated, advanced by events) and paper or live
  * trading (the wall clock). Timers run through the clock so the same code schedules in both.
  */
+import { BinaryHeap } from './binary-heap.js'
 
 export type TimerCallback = (now: number) => void
 
@@ -38,7 +39,7 @@ interface Timer {
 export class SimulatedClock implements Clock {
   private current: number
   private seq = 0
-  private readonly heap: Timer[] = []
+  private readonly heap = new BinaryHeap<Timer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq))
 
   constructor(start = 0) {
     this.current = start
@@ -64,7 +65,7 @@ export class SimulatedClock implements Clock {
 
   private schedule(at: number, callback: TimerCallback, every: number): () => void {
     const timer: Timer = { at: Math.max(at, this.current), seq: this.seq++, callback, cancelled: false, every }
-    this.push(timer)
+    this.heap.push(timer)
     return () => {
       timer.cancelled = true
     }
@@ -72,19 +73,19 @@ export class SimulatedClock implements Clock {
 
   /** Number of timers still scheduled (cancelled ones included until they come due). */
   get pendingTimers(): number {
-    return this.heap.length
+    return this.heap.size
   }
 
   /** Time of the earliest pending timer, or undefined. */
   nextTimerAt(): number | undefined {
-    return this.heap[0]?.at
+    return this.heap.peek()?.at
   }
 
   /** Fires every timer due at or before `ts`, then sets the time to `ts` (time never goes backwards). */
   advanceTo(ts: number): void {
     const heap = this.heap
-    while (heap.length > 0 && heap[0]!.at <= ts) {
-      const timer = this.pop()
+    for (let next = heap.peek(); next !== undefined && next.at <= ts; next = heap.peek()) {
+      const timer = heap.pop()!
       if (timer.cancelled) continue
       if (timer.at > this.current) this.current = timer.at
       timer.callback(this.current)
@@ -92,47 +93,10 @@ export class SimulatedClock implements Clock {
         // Numbered after whatever the callback scheduled, as a timer set on its return would be.
         timer.at = this.current + timer.every
         timer.seq = this.seq++
-        this.push(timer)
+        heap.push(timer)
       }
     }
     if (ts > this.current) this.current = ts
-  }
-
-  private less(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-  }
-
-  private push(t: Timer): void {
-    const heap = this.heap
-    heap.push(t)
-    let i = heap.length - 1
-    while (i > 0) {
-      const parent = (i - 1) >> 1
-      if (!this.less(heap[i]!, heap[parent]!)) break
-      ;[heap[i], heap[parent]] = [heap[parent]!, heap[i]!]
-      i = parent
-    }
-  }
-
-  private pop(): Timer {
-    const heap = this.heap
-    const top = heap[0]!
-    const last = heap.pop()!
-    if (heap.length > 0) {
-      heap[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < heap.length && this.less(heap[l]!, heap[m]!)) m = l
-        if (r < heap.length && this.less(heap[r]!, heap[m]!)) m = r
-        if (m === i) break
-        ;[heap[i], heap[m]] = [heap[m]!, heap[i]!]
-        i = m
-      }
-    }
-    return top
   }
 }
 

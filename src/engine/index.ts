@@ -5,6 +5,7 @@
 export { EventBus } from './bus.js'
 export type { Handler } from './bus.js'
 export { SimulatedClock, WallClock } from './clock.js'
+export { BinaryHeap } from './binary-heap.js'
 export type { Clock, TimerCallback } from './clock.js'
 export { Engine } from './engine.js'
 export type { Component, MarketSource, RunStats } from './engine.js'
