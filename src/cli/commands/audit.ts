@@ -98,8 +98,9 @@ export function registerAudit(program: Command): void {
       } else {
         const keys = verifierKeys(flags.publicKey ?? [])
         const extraHeads = (flags.head ?? []).flatMap((file) => operatorHeads(file))
-        // A SQLite file is read directly, in parallel parts (the store stays open: it has checked and migrated
-        // the file); other stores are read through the port.
+        // A SQLite file is read directly, in parallel parts, while its structural check runs in a worker beside
+        // them (the store stays open: it has inspected and, where needed, migrated the file); other stores are
+        // read through the port.
         ;({ result, anchors } = await withStore(flags, (store) => verifyStore(store, { headsFile: headsFileOf(flags), extraHeads, keys }), { create: false, integrity: flags.quick === true ? 'quick' : 'full', backgroundIntegrity: true }))
       }
       const ok = result.ok && (anchors?.ok ?? true)
