@@ -73,6 +73,11 @@ const DAMAGE: [string, string[]][] = [
     `UPDATE audit SET body = '{"actor":' || json_quote(actor) || ',"payload":' || payload || ',"seq":' || seq || ',"ts":' || ts || ',"type":' || json_quote(type) || '}'`,
     "UPDATE audit SET actor = 'operator:mallory' WHERE seq = 25",
   ]],
+  // The fast path reads the hashes' sizes in bytes: a 64-byte hash of fewer characters, or a short one, must fail
+  // exactly as verifyChain says.
+  ['a hash of 64 bytes but 63 characters', ["UPDATE audit SET hash = 'é' || substr(hash, 3) WHERE seq = 15"]],
+  ['a prev_hash of 64 bytes but 63 characters at a part start', ["UPDATE audit SET prev_hash = 'é' || substr(prev_hash, 3) WHERE seq = 18"]],
+  ['a prev_hash one character short', ['UPDATE audit SET prev_hash = substr(prev_hash, 2) WHERE seq = 23']],
   ['a stored body that is not the canonical one', ["UPDATE audit SET body = '{\"actor\":\"x\"}' WHERE seq = 31"]],
 ]
 

@@ -50,9 +50,12 @@ type Scan = (db: Database.Database, hash: (text: string) => string, from: number
  * It cannot pass a tampered row: with ts a number and type/actor JSON string literals, the concatenation can
  * be split back into its columns in only one way, so a matching hash means the columns are the ones hashed.
  *
- * PLUCK_SQL gives one string per row, `hash ‖ prevHash ‖ body` (both hashes 64 characters, checked here), so a
- * row costs one string and no array: a page of n rows in a seq range of n has no gap (seq is the rowid), and
- * each row's seq is its place. A page with a gap is read again by ROWS_SQL, with the seq of each row.
+ * PLUCK_SQL gives one string per row, `hash ‖ prevHash ‖ body` (both hashes 64 bytes, checked here), so a
+ * row costs one string and no array. The sizes are read with octet_length, which SQLite knows without counting
+ * characters as length() does; what passes is the same, as a row passes only when its first 64 characters equal
+ * a hex digest and the next 64 the previous hash (or, first in a part, a hash the join checks): all ASCII, so
+ * each 64-byte column is exactly those characters. A page of n rows in a seq range of n has no gap (seq is the
+ * rowid), and each row's seq is its place. A page with a gap is read again by ROWS_SQL, with the seq of each row.
  */
 const TEXT = `prev_hash, '{"actor":', json_quote(actor), ',"payload":', payload, ',"seq":', seq, ',"ts":', ts,
     ',"type":', json_quote(type), '}'`
@@ -60,7 +63,7 @@ const FAST_ROW = `body IS NULL AND typeof(ts) IN ('integer', 'real') AND typeof(
     AND typeof(payload) = 'text' AND typeof(prev_hash) = 'text' AND typeof(hash) = 'text'`
 
 /** Exported for the benchmark's floor: the row text the fast path reads (`hash ‖ prevHash ‖ body`). */
-export const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND length(hash) = 64 AND length(prev_hash) = 64 THEN concat(hash, ${TEXT}) END
+export const PLUCK_SQL = `SELECT CASE WHEN ${FAST_ROW} AND octet_length(hash) = 64 AND octet_length(prev_hash) = 64 THEN concat(hash, ${TEXT}) END
 FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq`
 
 const ROWS_SQL = `SELECT seq, prev_hash, hash, CASE WHEN ${FAST_ROW} THEN concat(${TEXT}) END
@@ -141,13 +144,10 @@ const SCAN_SOURCE = `(function scan(db, hash, from, to) {
             continue
           }
         }
-        let ok
-        if (s !== null) ok = one(seq, s.slice(64, 128), s.slice(0, 64), s.slice(64))
-        else {
-          const r = row(seq)
-          ok = one(seq, r[5], r[6], null)
-        }
-        if (!ok) return result()
+        // Otherwise (a part's first row, a row the fast path did not pass, or one without text) the row is
+        // checked from its own columns, the slow way: the text's slices are the columns only when it passed.
+        const r = row(seq)
+        if (!one(seq, r[5], r[6], null)) return result()
       }
     } else {
       rows ??= db.prepare(${JSON.stringify(ROWS_SQL)}).raw()
