@@ -9,10 +9,9 @@
  * the reasons and messages of verifyChain.
  */
 import { availableParallelism } from 'node:os'
-import { createRequire } from 'node:module'
 import { runInThisContext } from 'node:vm'
-import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
+import { sqliteWorker } from '../store/index.js'
 import type { AuditHead } from './audit-log.js'
 import { chainHash, GENESIS_HASH } from '../chain/record.js'
 import type { AuditRecord } from '../chain/record.js'
@@ -183,8 +182,6 @@ try {
 `
 
 let inThreadScan: Scan | undefined
-// The driver the workers load: the same module this one imports, wherever Sofia is installed.
-const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3')
 
 /**
  * Verifies the audit chain in the SQLite store file `file` (schema v1 or later) from genesis, with the
@@ -226,18 +223,7 @@ function scanInThread(db: Database.Database, from: number, to: number): PartResu
 }
 
 function scanInWorker(file: string, from: number, to: number): Promise<PartResult> {
-  return new Promise<PartResult>((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: DRIVER, file, from, to } })
-    let result: PartResult | undefined
-    worker.once('message', (m: PartResult) => {
-      result = m
-    })
-    worker.once('error', reject)
-    worker.once('exit', (code) => {
-      if (result !== undefined) resolve(result)
-      else reject(new Error(`audit verification worker for seq ${from + 1}–${to} exited with code ${code}`))
-    })
-  })
+  return sqliteWorker<PartResult>(WORKER_SOURCE, { file, from, to }, `audit verification worker for seq ${from + 1}–${to}`).result
 }
 
 /** Puts the parts together in seq order: checks each join, and returns the first bad record overall. */

@@ -4,10 +4,9 @@
  * every index against its table), on the calling connection or beside it in a worker thread with its own
  * read-only connection. Either way a damaged file gives the same one-line InputError.
  */
-import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import type Database from 'better-sqlite3'
 import { InputError } from '../model/index.js'
+import { sqliteWorker } from './sqlite-worker.js'
 
 export type IntegrityLevel = 'quick' | 'full'
 
@@ -42,7 +41,6 @@ try {
   db?.close()
 }
 `
-const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3')
 
 /** A check running in a worker thread; `done` settles as `checkIntegrity` returns or throws. */
 export interface BackgroundCheck {
@@ -62,28 +60,13 @@ type WorkerAnswer = { readonly faults: string[] } | { readonly code?: string; re
  * the file meanwhile on the other cores. Whoever starts it must await `done` before acting on what it read.
  */
 export function checkIntegrityInBackground(file: string, level: IntegrityLevel): BackgroundCheck {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: DRIVER, file, pragma: pragmaOf(level) } })
-  const done = new Promise<void>((resolve, reject) => {
-    let answer: WorkerAnswer | undefined
-    worker.once('message', (m: WorkerAnswer) => {
-      answer = m
-    })
-    worker.once('error', reject)
-    worker.once('exit', () => {
-      if (answer === undefined) reject(new Error(`the integrity check of ${file} did not finish`))
-      else if ('faults' in answer) {
-        const error = damage(file, level, answer.faults)
-        if (error === undefined) resolve()
-        else reject(error)
-      } else reject(Object.assign(new Error(answer.message), { code: answer.code }))
-    })
+  const job = sqliteWorker<WorkerAnswer>(WORKER_SOURCE, { file, pragma: pragmaOf(level) }, `the integrity check of ${file}`)
+  const done = job.result.then((answer) => {
+    if (!('faults' in answer)) throw Object.assign(new Error(answer.message), { code: answer.code })
+    const error = damage(file, level, answer.faults)
+    if (error !== undefined) throw error
   })
   // Rejections are for whoever awaits `done`; one nobody awaits (the opener failed first) is not unhandled.
   done.catch(() => undefined)
-  return {
-    done,
-    stop: () => {
-      void worker.terminate()
-    },
-  }
+  return { done, stop: job.stop }
 }
