@@ -162,6 +162,7 @@ export async function benchReconcile(fills = 1_000_000): Promise<ReconcileBench>
 }
 
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url))
+const FLOOR = fileURLToPath(new URL('./floor-reconcile.js', import.meta.url))
 const USAGE = fileURLToPath(new URL('./child-usage.js', import.meta.url))
 
 /** Writes records as JSON lines, in slices so the text of a million never exists at once. */
@@ -195,6 +196,13 @@ export interface ReconcileFilesBench {
   readonly injected: number
   /** How many runs the best of was taken (each a fresh process). */
   readonly runs: number
+  /**
+   * The floor, in the same run: both files read and every line `JSON.parse`d in a bare loop, spawn to exit
+   * (bench/floor-reconcile.ts, one core), best of as many runs. `vs_floor` is Sofia's wall time over it.
+   */
+  readonly floor_seconds: number
+  readonly floor_fills_per_s: number
+  readonly vs_floor: number
 }
 
 interface CommandRun {
@@ -243,6 +251,16 @@ export async function benchReconcileFiles(fills = 1_000_000, runs = 2): Promise<
       const run = await reconcileCommand(dir, internalFile, exchangeFile, reportFile)
       if (best === undefined || run.wallMs < best.wallMs) best = run
     }
+    let floorMs = Infinity
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now()
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [FLOOR, internalFile, exchangeFile], { maxBuffer: 1 << 20 }, (error, stdout) => (error !== null ? reject(error) : resolve(stdout)))
+      })
+      floorMs = Math.min(floorMs, performance.now() - t0)
+      const { records } = JSON.parse(out) as { records: number }
+      if (records !== fills + exchangeTrades) throw new Error(`floor read ${records} records, expected ${fills + exchangeTrades}`)
+    }
     const report = JSON.parse(await readFile(reportFile, 'utf8')) as { counts: { discrepancies: number }; inputs: { internal: { records: number } } }
     if (report.inputs.internal.records !== fills) throw new Error(`reconcile read ${report.inputs.internal.records} fills, expected ${fills}`)
     const mb = async (file: string): Promise<number> => Math.round((await stat(file)).size / 1_048_576)
@@ -258,6 +276,9 @@ export async function benchReconcileFiles(fills = 1_000_000, runs = 2): Promise<
       discrepancies: report.counts.discrepancies,
       injected,
       runs,
+      floor_seconds: Math.round(floorMs) / 1000,
+      floor_fills_per_s: Math.round((fills / floorMs) * 1000),
+      vs_floor: Math.round((best!.wallMs / floorMs) * 100) / 100,
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
