@@ -1,43 +1,17 @@
 #!/usr/bin/env node
 /**
  * @module cli/main
- * The `sofia` command. Each subcommand lives in its own file under `commands/` and registers itself here.
+ * The `sofia` command. Each subcommand lives in its own file under `commands/`; cli/command-table says which,
+ * and `sofia X` loads only the file of X.
  */
 import { Command, CommanderError } from 'commander'
 import { existsSync } from 'node:fs'
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js'
-import { registerAudit } from './commands/audit.js'
-import { registerBacktest } from './commands/backtest.js'
-import { registerBackup } from './commands/backup.js'
-import { registerFlatten } from './commands/flatten.js'
-import { registerNotify } from './commands/notify.js'
-import { registerKillSwitch } from './commands/kill-switch.js'
-import { registerPaper } from './commands/paper.js'
-import { registerServe } from './commands/serve.js'
-import { registerTokens } from './commands/tokens.js'
-import { registerTradingControl } from './commands/trading-control.js'
-import { registerSlo } from './commands/slo.js'
+import { registerCommands } from './command-table.js'
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js'
-import { registerReconcile } from './commands/reconcile.js'
-import { registerExchangeSim } from './commands/exchange-sim.js'
-import { registerPnl } from './commands/pnl.js'
-import { registerReport } from './commands/report.js'
-import { registerRun } from './commands/run.js'
-import { registerShadow } from './commands/shadow.js'
-import { registerResync } from './commands/resync.js'
-import { registerPreflight } from './commands/preflight.js'
-import { registerData } from './commands/data.js'
-import { registerRegistry } from './commands/registry.js'
-import { registerCanary } from './commands/canary.js'
-import { registerRollback } from './commands/rollback.js'
-import { registerValidate } from './commands/validate.js'
-import { registerReplay } from './commands/replay.js'
-import { registerStrategy } from './commands/strategy.js'
-import { registerSweep } from './commands/sweep.js'
-import { registerWorker } from './commands/worker.js'
-import { registerCluster } from './commands/cluster.js'
 
-export function buildProgram(): Command {
+/** The program with the commands `argv` needs (see command-table: `sofia X` loads X's module alone). */
+export async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command()
     .name('sofia')
     .description('Sofia: backtest, paper, shadow, canary and live crypto trading on one code path')
@@ -45,35 +19,7 @@ export function buildProgram(): Command {
     // Commander's own usage errors (unknown flag, missing option) as one line, like every other input error.
     .configureOutput({ outputError: (str, write) => write(`sofia: ${str.trim().replace(/^error: /, '')} (run with --help for usage)\n`) })
     .exitOverride()
-  registerBacktest(program)
-  registerPaper(program)
-  registerServe(program)
-  registerTokens(program)
-  registerBackup(program)
-  registerAudit(program)
-  registerKillSwitch(program)
-  registerCluster(program)
-  registerTradingControl(program)
-  registerFlatten(program)
-  registerSlo(program)
-  registerReconcile(program)
-  registerExchangeSim(program)
-  registerPnl(program)
-  registerReport(program)
-  registerNotify(program)
-  registerRun(program)
-  registerShadow(program)
-  registerResync(program)
-  registerPreflight(program)
-  registerData(program)
-  registerRegistry(program)
-  registerCanary(program)
-  registerRollback(program)
-  registerValidate(program)
-  registerReplay(program)
-  registerStrategy(program)
-  registerSweep(program)
-  registerWorker(program)
+  await registerCommands(program, argv)
   for (const cmd of program.commands) cmd.exitOverride()
   program.hook('preAction', async (_program, action) => storeFromConfig(action.opts()['config'] as string | undefined))
   return program
@@ -94,8 +40,8 @@ async function storeFromConfig(file: string | undefined): Promise<void> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram()
   try {
+    const program = await buildProgram(argv)
     await program.parseAsync(argv as string[], { from: 'user' })
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT_OK
   } catch (error) {
