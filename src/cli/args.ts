@@ -2,7 +2,7 @@
  * @module cli/args
  * Parsers for option values. Each throws InputError naming the option, so a typo exits 2 with one line.
  */
-import { DATA_FORMATS, isDataFormat, type DataFormat } from '../data/index.js'
+import { DATA_FORMATS, isDataFormat, type DataFormat } from '../data/data-format.js'
 import { InputError } from '../model/index.js'
 
 /** Collects a repeatable option into a list. */

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { existsSync } from 'node:fs'
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/index.js'
+import { DEFAULT_CONFIG_FILE } from '../config/default-file.js'
 import { registerCommands } from './command-table.js'
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js'
 
@@ -32,6 +32,8 @@ export async function buildProgram(argv: readonly string[]): Promise<Command> {
  */
 async function storeFromConfig(file: string | undefined): Promise<void> {
   if (file === undefined && !existsSync(DEFAULT_CONFIG_FILE)) return
+  // Loaded here, not at start-up: the schema (zod) is most of what a command that reads no config would load.
+  const { loadConfig } = await import('../config/index.js')
   const config = await loadConfig({ ...(file !== undefined ? { file } : {}), env: process.env })
   if (!process.env['SOFIA_HOME'] && config.source.file !== undefined) process.env['SOFIA_HOME'] = config.dataDir
   if (!process.env['DATABASE_URL'] && config.database?.url !== undefined) process.env['DATABASE_URL'] = config.database.url.reveal()

@@ -12,6 +12,7 @@ import { InputError, isRecord } from '../model/index.js'
 import { formatDuration } from './duration.js'
 import { getIn, problemLines, readYaml, render, zodProblems } from './problems.js'
 import type { Problem, ProblemFormat } from './problems.js'
+import { DEFAULT_CONFIG_FILE } from './default-file.js'
 import { configSchema, schemaAt } from './schema.js'
 import type { ParsedConfig } from './schema.js'
 import { redactUrl } from './secret.js'
@@ -19,8 +20,7 @@ import { suggestKey } from './suggest.js'
 import { EXCHANGE_MODES } from './types.js'
 import type { ExchangeConfig, Levels, MonitorThresholds, RiskConfig, SofiaConfig } from './types.js'
 
-/** The file looked for in the working directory when none is named. */
-export const DEFAULT_CONFIG_FILE = 'sofia.yaml'
+export { DEFAULT_CONFIG_FILE }
 
 /** The runbook's environment variables and the key each overrides. The environment wins over the file. */
 export const ENV_OVERRIDES = [
