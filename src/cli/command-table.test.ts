@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 import { Command } from 'commander'
 import { describe, expect, it } from 'vitest'
 import { COMMAND_MODULES, modulesFor, registerCommands } from './command-table.js'
@@ -12,6 +13,18 @@ describe('command table', () => {
       seen.push(...m.names)
     }
     expect(new Set(seen).size).toBe(seen.length)
+  })
+
+  it('holds every register function of cli/commands, so no command goes missing from sofia', async () => {
+    const dir = new URL('./commands/', import.meta.url)
+    const found = new Set<unknown>()
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+      const module = (await import(new URL(file, dir).href)) as Record<string, unknown>
+      for (const [name, value] of Object.entries(module)) if (name.startsWith('register') && typeof value === 'function') found.add(value)
+    }
+    const listed = new Set(await Promise.all(COMMAND_MODULES.map((m) => m.load())))
+    expect(found.size).toBeGreaterThan(20)
+    expect([...found].filter((f) => !listed.has(f as never)).map((f) => (f as { name: string }).name)).toEqual([])
   })
 
   it('loads only the module of the command named first, and all of them otherwise', () => {
