@@ -62,7 +62,7 @@ export interface CutProxy {
   readonly url: string
   readonly port: number
   cut(): Promise<void>
-  /** Listens again on the same port. */
+  /** Listens again on the same port (nothing to do if it is listening). */
   reopen(): Promise<void>
   close(): Promise<void>
 }
@@ -90,5 +90,5 @@ export async function startProxy(target: number): Promise<CutProxy> {
     for (const s of sockets) s.destroy()
     await closed
   }
-  return { url: `nats://127.0.0.1:${port}`, port, cut, reopen: async () => void (await listen(port)), close: cut }
+  return { url: `nats://127.0.0.1:${port}`, port, cut, reopen: async () => void (server === undefined && (await listen(port))), close: cut }
 }

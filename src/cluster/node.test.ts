@@ -47,9 +47,12 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
       await proxy.cut()
       expect(await waitFor(() => ks().active, 10_000, 20), 'halted itself').toBe(true)
       expect(ks().reason).toMatch(/fail closed/)
-      // Not at once: the bound (500 ms here) from the moment the node saw the link go.
+      // Not at once: the bound (500 ms here) from the moment the node saw the link go. Node's timers count from the
+      // event loop's cached clock, which lags Date.now() at the log line by however long that turn of the loop has
+      // run, so on a busy machine the halt lands a little short of 500 on the wall clock (CI saw 499). A halt at once
+      // would be ~0; 450 leaves the loop 50 ms.
       const lostAt = lineTimes[lines.findIndex((l, i) => i >= lost && l.startsWith('cluster: lost NATS'))]!
-      expect(ks().since! - lostAt).toBeGreaterThanOrEqual(500)
+      expect(ks().since! - lostAt).toBeGreaterThanOrEqual(450)
       await proxy.reopen()
       expect(await waitFor(() => lines.includes('cluster: NATS is back'), 15_000, 50), 'reconnected').toBe(true)
       // Two beats later, the old resume has not lifted the node's own halt.
@@ -58,10 +61,10 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
       // A resume made now lifts it.
       await putHalt(cluster, change(false, 'back, checked'))
       expect(await waitFor(() => !ks().active, 5_000, 50), 'lifted by a new resume').toBe(true)
-
     } finally {
       await node.leave()
       await paper.close()
+      await proxy.reopen() // a failure above must not leave the next test cut off
     }
   }, 60_000)
 
@@ -83,6 +86,7 @@ describe("a node's own fail-closed halt and the cluster's kill switch", () => {
     } finally {
       await node.leave()
       await paper.close()
+      await proxy.reopen() // a failure above must not leave the next test cut off
     }
   }, 60_000)
 })
