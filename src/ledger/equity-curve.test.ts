@@ -4,6 +4,7 @@ import { Prng } from '../engine/index.js'
 import { InvariantViolation, dec } from '../model/index.js'
 import type { Decimal } from '../model/index.js'
 import { EquityCurve } from './equity-curve.js'
+import type { EquitySample } from './equity-curve.js'
 
 describe('EquityCurve', () => {
   it('keeps every sample while it fits', () => {
@@ -107,5 +108,56 @@ describe('EquityCurve', () => {
       expect(c.maxDrawdown.toString()).toBe(maxDd.toString())
       for (const p of c.points()) expect(p.drawdown.toString()).toBe(drawdownAt.get(p.timestamp))
     }
+  })
+
+  it('gives the same points, peak, largest fall and fraction from floats off by up to their stated error as from the Decimals, making few exact sums', () => {
+    const rng = new Prng(31)
+    let exactSums = 0
+    let samples = 0
+    for (let run = 0; run < 30; run++) {
+      const exact = new EquityCurve(40)
+      const lazy = new EquityCurve(40)
+      let equity = dec('1000000.000000000000').add(run)
+      let last: EquitySample | undefined
+      for (let i = 0; i < 3_000; i++) {
+        const r = rng.next()
+        // Near-ties below a double's resolution, returns to an earlier value, and random steps.
+        if (r < 0.25) equity = equity.sub('0.000000000001')
+        else if (r < 0.4) equity = equity.add('0.000000000001')
+        else if (r < 0.45) equity = exact.peak ?? equity
+        else if (r > 0.6) equity = equity.add(dec(Math.round(rng.normal() * 1e6)).div(1e4))
+        const exposure = dec(i % 13)
+        exact.add(i, equity, exposure)
+        // The lazy sample's float is off by up to its error, either way (the extremes included), and the same
+        // sample is given again now and then, as the ledger does when nothing moved.
+        if (last === undefined || rng.next() > 0.1 || !last.equity().eq(equity) || !last.grossExposure().eq(exposure)) {
+          const error = equity.abs().toNumber() * 1e-15
+          const u = rng.next()
+          const off = u < 0.2 ? error : u < 0.4 ? -error : (2 * rng.next() - 1) * error
+          const value = equity
+          let made = false
+          last = {
+            estimate: value.toNumber() + off,
+            error: error * 1.0000001,
+            equity: () => {
+              if (!made) exactSums++
+              made = true
+              return value
+            },
+            grossExposure: () => exposure,
+          }
+          samples++
+        }
+        lazy.add(i, last)
+        if (i % 700 === 699) expect(lazy.points()).toEqual(exact.points())
+      }
+      expect(lazy.peak?.toString()).toBe(exact.peak?.toString())
+      expect(lazy.maxDrawdown.toString()).toBe(exact.maxDrawdown.toString())
+      expect(lazy.maxDrawdownFraction).toBe(exact.maxDrawdownFraction)
+      expect(lazy.points()).toEqual(exact.points())
+    }
+    // Most samples are settled by their float (this walk has many near-ties, so more need the exact sum than a
+    // market's would).
+    expect(exactSums).toBeLessThan(samples * 0.6)
   })
 })

@@ -8,6 +8,11 @@
  *
  * Peak and maximum drawdown are tracked over every sample, not only the kept ones, so they stay exact even when
  * a trough is later downsampled away.
+ *
+ * A sample may come as an `EquitySample`: a float within a stated error of the equity, and the exact Decimals made
+ * only when asked for. The float settles most samples (far below the peak, above the deepest fall); the exact
+ * equity is made for a sample that may be a new peak, a deeper fall or the largest fraction, and for the points
+ * handed out. A year of 1m bars then makes a few thousand exact sums, not one a bar.
  */
 import { InvariantViolation, ZERO } from '../model/index.js'
 import type { Decimal } from '../model/index.js'
@@ -23,6 +28,38 @@ export interface EquityPoint {
 
 export const DEFAULT_MAX_EQUITY_POINTS = 10_000
 
+/** An equity sample whose exact values are made when they are needed (and then kept). */
+export interface EquitySample {
+  /** A float within `error` of the exact equity. */
+  readonly estimate: number
+  /** A bound of |estimate − equity|, ≥ 0. */
+  readonly error: number
+  equity(): Decimal
+  grossExposure(): Decimal
+}
+
+/** Two units in the last place of a double, relative: covers one rounding of each side of a comparison. */
+const ULP2 = 2 ** -52
+
+/** A sample given as Decimals: its float is the nearest double, within half a unit in the last place. */
+class ExactSample implements EquitySample {
+  readonly estimate: number
+  readonly error: number
+  constructor(
+    private readonly exact: Decimal,
+    private readonly exposure: Decimal,
+  ) {
+    this.estimate = exact.toNumber()
+    this.error = Math.abs(this.estimate) * 2 ** -53
+  }
+  equity(): Decimal {
+    return this.exact
+  }
+  grossExposure(): Decimal {
+    return this.exposure
+  }
+}
+
 /**
  * A kept point as the curve holds it: the last one is overwritten in place while nobody outside has seen it.
  * It keeps the peak of its time and takes its drawdown (peak − equity) only when the point is handed out: most
@@ -30,10 +67,9 @@ export const DEFAULT_MAX_EQUITY_POINTS = 10_000
  */
 interface KeptPoint {
   timestamp: number
-  equity: Decimal
+  sample: EquitySample
   peak: Decimal
   drawdown: Decimal | undefined
-  grossExposure: Decimal
 }
 
 export class EquityCurve {
@@ -64,7 +100,8 @@ export class EquityCurve {
    * Their exact quotients are taken when the fraction is read (a decimal division costs microseconds).
    */
   private ddCandidates: { readonly estimate: number; readonly drawdown: Decimal; readonly peak: Decimal }[] = []
-  private lastEquity: Decimal | undefined
+  /** What the last sample was given as (its Decimal, or the sample itself): the same again changes nothing. */
+  private lastGiven: Decimal | EquitySample | undefined
 
   constructor(readonly maxPoints: number = DEFAULT_MAX_EQUITY_POINTS) {
     if (!Number.isInteger(maxPoints) || maxPoints < 4) throw new RangeError(`equity curve: maxPoints must be an integer ≥ 4, got ${maxPoints}`)
@@ -74,7 +111,7 @@ export class EquityCurve {
    * Appends a sample; timestamps must not go backwards. A sample in the bucket of the last kept point takes
    * its place, in place: a year of 1m samples allocates no point per sample once the curve is downsampled.
    */
-  add(timestamp: number, equity: Decimal, grossExposure: Decimal = ZERO): void {
+  add(timestamp: number, given: Decimal | EquitySample, grossExposure: Decimal = ZERO): void {
     const last = this.kept[this.kept.length - 1]
     if (last !== undefined && timestamp < last.timestamp) {
       throw new InvariantViolation(`equity curve: sample at ${timestamp} is before the last one at ${last.timestamp}`)
@@ -82,8 +119,13 @@ export class EquityCurve {
     this.count++
     // The same equity as the last sample (a flat account between fills): nothing about the peak or the falls
     // can have changed.
-    if (equity !== this.lastEquity) this.observe(equity)
-    this.lastEquity = equity
+    const sample = isSample(given)
+      ? given
+      : given === this.lastGiven && last !== undefined && grossExposure === last.sample.grossExposure()
+        ? last.sample
+        : new ExactSample(given, grossExposure)
+    if (given !== this.lastGiven) this.observe(sample)
+    this.lastGiven = given
     const peak = this.peakEquity!
     if (
       last !== undefined &&
@@ -92,46 +134,58 @@ export class EquityCurve {
       Math.floor(timestamp / this.bucket) === Math.floor(last.timestamp / this.bucket)
     ) {
       if (this.lastShared) {
-        this.kept[this.kept.length - 1] = { timestamp, equity, peak, drawdown: undefined, grossExposure }
+        this.kept[this.kept.length - 1] = { timestamp, sample, peak, drawdown: undefined }
         this.lastShared = false
       } else {
         last.timestamp = timestamp
-        last.equity = equity
+        last.sample = sample
         last.peak = peak
         last.drawdown = undefined
-        last.grossExposure = grossExposure
       }
     } else {
-      this.kept.push({ timestamp, equity, peak, drawdown: undefined, grossExposure })
+      this.kept.push({ timestamp, sample, peak, drawdown: undefined })
       this.lastShared = false
       if (this.kept.length > this.maxPoints) this.compact()
     }
   }
 
   /**
-   * Tracks the peak, the largest fall and the fraction candidates. Floats only rule out (a sample below the
-   * peak's float is not above the peak, one above the deepest float is no deeper); every change is decided
-   * by an exact comparison.
+   * Tracks the peak, the largest fall and the fraction candidates. Floats only rule out (a sample whose float is
+   * below the peak's by more than both errors is not above the peak; one above the deepest float by more is no
+   * deeper); every change is decided by an exact comparison.
    */
-  private observe(equity: Decimal): void {
-    const equityFloat = equity.toNumber()
-    if (this.peakEquity === undefined || (equityFloat >= this.peakFloat && equity.gt(this.peakEquity))) {
-      this.peakEquity = equity
-      this.peakFloat = equityFloat
-      this.deepestFloat = equity.sub(this.maxDd).toNumber()
+  private observe(sample: EquitySample): void {
+    let exact: Decimal | undefined
+    let equityFloat = sample.estimate
+    let error = sample.error
+    // A float whose error is not small against the peak (balances that nearly cancel out) cannot rule anything
+    // out within the fraction's tolerance below: this sample is then taken exactly.
+    if (this.peakEquity === undefined || !(error <= Math.abs(this.peakFloat) * 1e-13)) {
+      exact = sample.equity()
+      equityFloat = exact.toNumber()
+      error = Math.abs(equityFloat) * 2 ** -53
+    }
+    if (this.peakEquity === undefined || (equityFloat + error + Math.abs(this.peakFloat) * ULP2 >= this.peakFloat && (exact ??= sample.equity()).gt(this.peakEquity))) {
+      exact ??= sample.equity()
+      this.peakEquity = exact
+      this.peakFloat = exact.toNumber()
+      this.deepestFloat = exact.sub(this.maxDd).toNumber()
     }
     const peak = this.peakEquity
     let drawdown: Decimal | undefined
-    if (equityFloat <= this.deepestFloat) {
-      drawdown = peak.sub(equity)
+    if (equityFloat - error - Math.abs(this.deepestFloat) * ULP2 <= this.deepestFloat) {
+      exact ??= sample.equity()
+      drawdown = peak.sub(exact)
       if (drawdown.gt(this.maxDd)) {
         this.maxDd = drawdown
-        this.deepestFloat = equityFloat
+        this.deepestFloat = exact.toNumber()
       }
     }
-    if (this.peakFloat > 0 && (equityFloat !== this.peakFloat || !equity.eq(peak))) {
+    const nearPeak = Math.abs(equityFloat - this.peakFloat) <= error + Math.abs(this.peakFloat) * ULP2
+    if (this.peakFloat > 0 && (!nearPeak || !(exact ??= sample.equity()).eq(peak))) {
       // The float quotient is within a few units in the last place of the exact one (and the subtraction
-      // within one of the peak): anything beyond the tolerance below cannot be the largest.
+      // within one of the peak, the estimate within 1e-13 of it): anything beyond the tolerance below cannot
+      // be the largest.
       const estimate = (this.peakFloat - equityFloat) / this.peakFloat
       const floor = this.maxDdEstimate - this.maxDdEstimate * 1e-9 - 1e-12
       if (estimate >= floor) {
@@ -140,7 +194,7 @@ export class EquityCurve {
           const keep = estimate - estimate * 1e-9 - 1e-12
           this.ddCandidates = this.ddCandidates.filter((c) => c.estimate >= keep)
         }
-        drawdown ??= peak.sub(equity)
+        drawdown ??= peak.sub((exact ??= sample.equity()))
         const prev = this.ddCandidates[this.ddCandidates.length - 1]
         if (prev === undefined || prev.peak !== peak || !prev.drawdown.eq(drawdown)) {
           this.ddCandidates.push({ estimate, drawdown, peak })
@@ -175,8 +229,9 @@ export class EquityCurve {
     const out: EquityPoint[] = new Array(this.kept.length)
     for (let i = 0; i < this.kept.length; i++) {
       const p = this.kept[i]!
-      p.drawdown ??= p.peak.sub(p.equity)
-      out[i] = { timestamp: p.timestamp, equity: p.equity, drawdown: p.drawdown, grossExposure: p.grossExposure }
+      const equity = p.sample.equity()
+      p.drawdown ??= p.peak.sub(equity)
+      out[i] = { timestamp: p.timestamp, equity, drawdown: p.drawdown, grossExposure: p.sample.grossExposure() }
     }
     return out
   }
@@ -213,4 +268,8 @@ export class EquityCurve {
     }
     this.ddCandidates = []
   }
+}
+
+function isSample(x: Decimal | EquitySample): x is EquitySample {
+  return typeof (x as EquitySample).estimate === 'number'
 }

@@ -271,6 +271,41 @@ describe('Ledger under random fills', () => {
     }
     expect(checked).toBeGreaterThan(500)
   })
+
+  it('gives every equity sample the exact equity and exposure an eager valuation gives at its time, drawdown included', () => {
+    const r = randomRun(7, 1500, anyStrategy)
+    const replay = new Ledger({ maxEquityPoints: 1_000_000 })
+    for (const [key, amount] of r.deposits) {
+      const [v, a] = key.split(' ') as [string, string]
+      replay.deposit(v, a, amount)
+    }
+    replay.mark('binance', 'BNB/USDT', 500)
+    const prng = new Prng(5)
+    const eager: { equity: string; exposure: string }[] = []
+    let peak: Decimal | undefined
+    let maxDd = ZERO
+    let t = 0
+    const sample = (): void => {
+      replay.sampleEquity(t++)
+      const equity = replay.equity().total
+      eager.push({ equity: equity.toString(), exposure: replay.grossExposure().toString() })
+      if (peak === undefined || equity.gt(peak)) peak = equity
+      if (peak.sub(equity).gt(maxDd)) maxDd = peak.sub(equity)
+    }
+    for (const { trade, inst, strategy } of r.trades) {
+      replay.applyFill(trade, inst, strategy)
+      // Marks of varied length on every venue, some samples with nothing moved since the last.
+      for (let k = 0; k < 5; k++) {
+        const u = prng.next()
+        if (u < 0.8) replay.mark(VENUES[k % 3]!, trade.symbol, Number((trade.price.toNumber() * (1 + (prng.next() - 0.5) * 0.01)).toPrecision(3 + (k % 9))))
+        sample()
+      }
+    }
+    const points = replay.equityCurve()
+    expect(points).toHaveLength(eager.length)
+    expect(points.map((p) => ({ equity: p.equity.toString(), exposure: p.grossExposure.toString() }))).toEqual(eager)
+    expect(replay.maxDrawdown().amount.toString()).toBe(maxDd.toString())
+  })
 })
 
 describe('Ledger under random fills, one strategy per market', () => {

@@ -18,6 +18,8 @@ import { DuplicateFill, InputError, InvariantViolation } from '../model/index.js
 import type { Instrument, Trade } from '../model/index.js'
 import { EquityCurve, DEFAULT_MAX_EQUITY_POINTS } from './equity-curve.js'
 import type { EquityPoint } from './equity-curve.js'
+import { LedgerSample, estimateEquity } from './equity-sample.js'
+import type { SampleUnit } from './equity-sample.js'
 import { PositionBook } from './position-book.js'
 
 /** Wide precision for the checks, so that verifying can never round where the books did not. */
@@ -310,12 +312,12 @@ export class Ledger {
    */
   private readonly accountList: AssetAccount[] = []
   private readonly accountBookList: PositionBook[] = []
-  /** The last product `times` computed, with its factors. */
-  private lastFactor: Decimal | undefined = undefined
-  private lastUnit: Decimal | undefined = undefined
-  private lastProduct: Decimal = ZERO
-  /** What the last equity total was summed from: per account its balance and its unit value. */
-  private readonly equityInputs = new SumInputs()
+  /** The last equity sample, and the rows the next one is gathered in (then compared with the last's). */
+  private lastSample: LedgerSample | undefined = undefined
+  private readonly sampleRows: (Decimal | SampleUnit)[] = []
+  /** Per balance row of a sample: the Decimal whose float is kept, and that float. */
+  private readonly floatOf: (Decimal | undefined)[] = []
+  private readonly floats: number[] = []
   /** What the last gross exposure was summed from: per account book its amount and its unit value. */
   private readonly exposureInputs = new SumInputs()
   /** `ASSET/CURRENCY` and `ASSET/CURRENCY:CURRENCY` by currency, then asset: a valuation builds no strings. */
@@ -598,18 +600,19 @@ export class Ledger {
 
   /** The mark of `symbol` on `venue`, else on the venue that marked it first; undefined when none. */
   markDecimal(venue: string, symbol: string): Decimal | undefined {
-    const byVenue = this.marks.get(symbol)
-    if (byVenue === undefined) return undefined
-    let slot = byVenue.get(venue)
-    if (slot === undefined) {
-      for (const s of byVenue.values()) {
-        slot = s
-        break
-      }
-      if (slot === undefined) return undefined
-    }
+    const slot = this.markSlot(venue, symbol)
+    if (slot === undefined) return undefined
     slot.decimal ??= dec(slot.price)
     return slot.decimal
+  }
+
+  private markSlot(venue: string, symbol: string): MarkSlot | undefined {
+    const byVenue = this.marks.get(symbol)
+    if (byVenue === undefined) return undefined
+    const slot = byVenue.get(venue)
+    if (slot !== undefined) return slot
+    for (const s of byVenue.values()) return s
+    return undefined
   }
 
   /** Value of one unit of `asset` in `currency` on `venue`: 1 for the currency itself, else the ASSET/CURRENCY mark. */
@@ -621,6 +624,13 @@ export class Ledger {
     if (asset === currency) return ONE
     const [spot, linear] = this.pairs(asset, currency)
     return this.markDecimal(venue, spot) ?? this.markDecimal(venue, linear)
+  }
+
+  /** `unitValue` as a sample keeps it: ONE, or the mark's number (converted when the sample is summed). */
+  private unitMark(venue: string, asset: string, currency: string): SampleUnit {
+    if (asset === currency) return ONE
+    const [spot, linear] = this.pairs(asset, currency)
+    return (this.markSlot(venue, spot) ?? this.markSlot(venue, linear))?.price
   }
 
   private pairs(asset: string, currency: string): readonly [spot: string, linear: string] {
@@ -674,8 +684,9 @@ export class Ledger {
   }
 
   /**
-   * Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). Like
-   * `equityTotal`, it returns the last total itself when no position and no mark moved since the last call.
+   * Σ |amount| × value of the base in `currency` over the account's positions (unvalued ones left out). It
+   * returns the last total itself when no position and no mark moved since the last call (risk checks ask for
+   * it at every order).
    */
   grossExposure(currency: string = this.reportingCurrency): Decimal {
     const books = this.accountBookList
@@ -692,7 +703,7 @@ export class Ledger {
       const v = inputs.unit(i)
       if (v === undefined) continue
       const amount = inputs.amount(i)
-      const value = this.times(amount.isNegative() ? amount.neg() : amount, v)
+      const value = (amount.isNegative() ? amount.neg() : amount).mul(v)
       // One position (the common case) is its own total: no addition to zero.
       total = total === ZERO ? value : total.add(value)
     }
@@ -704,50 +715,43 @@ export class Ledger {
   /**
    * Appends an equity point in the reporting currency (unvalued balances left out, see `equity`). Call it at
    * the sampling interval you want statistics for; memory stays bounded by time-bucket downsampling.
+   *
+   * The sample keeps its rows (balances, amounts, marks) and a float estimate; the curve makes its exact equity
+   * only when the float cannot settle it (a possible new peak or deeper fall) or hands the point out. When no
+   * balance and no mark moved since the last sample (samples between bars: a 1m sampler over 5m candles, or a
+   * quiet market) it is the last sample itself, which the curve skips.
    */
   sampleEquity(timestamp: number): void {
-    this.curve.add(timestamp, this.equityTotal(this.reportingCurrency), this.grossExposure())
+    this.curve.add(timestamp, this.takeSample(this.reportingCurrency))
   }
 
-  /**
-   * `equity(currency).total` without the per-venue split: what an equity sample needs, with fewer decimal
-   * operations. When no balance and no mark moved since the last call (samples between bars: a 1m sampler
-   * over 5m candles, or a quiet market) it returns the last total itself, so the equity curve sees the very
-   * same Decimal and skips it; the sum it would redo is of the same objects and so the same digits.
-   */
-  private equityTotal(currency: string): Decimal {
+  private takeSample(currency: string): LedgerSample {
     const accounts = this.accountList
-    const inputs = this.equityInputs
-    inputs.begin(currency, accounts.length)
-    for (let i = 0; i < accounts.length; i++) {
-      const a = accounts[i]!
-      inputs.set(i, a.total, a.total.isZero() ? undefined : this.unitValue(a.venue, a.asset, currency))
+    const books = this.accountBookList
+    const rows = this.sampleRows
+    rows.length = 2 * (accounts.length + books.length)
+    let r = 0
+    for (const a of accounts) {
+      rows[r++] = a.total
+      rows[r++] = a.total.isZero() ? undefined : this.unitMark(a.venue, a.asset, currency)
     }
-    const kept = inputs.kept()
-    if (kept !== undefined) return kept
-    let total = ZERO
-    for (let i = 0; i < accounts.length; i++) {
-      const v = inputs.unit(i)
-      if (v === undefined) continue
-      const balance = inputs.amount(i)
-      const value = v === ONE ? balance : this.times(balance, v)
-      total = total === ZERO ? value : total.add(value)
+    for (const b of books) {
+      rows[r++] = b.amount
+      rows[r++] = b.amount.isZero() ? undefined : this.unitMark(b.venue, b.base, currency)
     }
-    return inputs.finish(total)
+    const last = this.lastSample
+    if (last?.same(currency, accounts.length, rows)) return last
+    const { estimate, error } = estimateEquity(accounts.length, rows, this.balanceFloat)
+    return (this.lastSample = new LedgerSample(currency, accounts.length, rows.slice(), estimate, error))
   }
 
-  /**
-   * amount × unit value, remembering the last product: an equity sample values the base balance at the mark,
-   * then the position (the same amount when the account holds just what it bought) at the same mark Decimal,
-   * and the second is then the first's digits without a second multiplication. Equal factors, equal product.
-   */
-  private times(amount: Decimal, unit: Decimal): Decimal {
-    if (unit === this.lastUnit && this.lastFactor !== undefined && (amount === this.lastFactor || amount.eq(this.lastFactor))) return this.lastProduct
-    const product = amount.mul(unit)
-    this.lastFactor = amount
-    this.lastUnit = unit
-    this.lastProduct = product
-    return product
+  /** A balance's float by row, kept while the row holds the same Decimal (balances change only on fills). */
+  private readonly balanceFloat = (row: number, d: Decimal): number => {
+    if (this.floatOf[row] !== d) {
+      this.floatOf[row] = d
+      this.floats[row] = d.toNumber()
+    }
+    return this.floats[row]!
   }
 
   /** The kept equity curve, oldest first. */
