@@ -6,6 +6,9 @@
  * prices, orders, balances and P&L stay as its first events left them. What differs from one run to the next
  * (clock times, ages, ids and hashes, drawn charts whose axes carry the time of day, the server's own log) is
  * masked: a masked element is painted as a box where it stands, so the layout around it is still compared.
+ * Pages are taken once the session is past its first moments (its first status tick drawn, and its log holding the
+ * stale-feed warning a still market gives after 10 s), so every reference shows the same state whatever the
+ * machine's speed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +18,7 @@ import type { BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { BROWSER, MAX_DIFF_RATIO, compareSnapshot, forEveryPage, haveBrowser } from './browser.js'
 import type { InPage } from './browser.js'
-import { createToken, startServe, stopServe } from './serve.js'
+import { callApi, createToken, startServe, stopServe, until } from './serve.js'
 import type { Served } from './serve.js'
 
 /** What changes from run to run on a still session: masked in every screenshot. */
@@ -53,6 +56,14 @@ describe.skipIf(!haveBrowser)(`dashboard pages against their reference screensho
     try {
       await page.goto(`${server!.url}/#token=${token}`)
       await page.getByTestId('net-pnl').waitFor()
+      // The references show a session past its first moments: the equity chart has its first status tick, and the
+      // server's log has lines. On a loaded machine neither is there yet when the page first loads (CI once took
+      // the overview still waiting for ticks, and the logs page with no line).
+      await page.getByText('waiting for status ticks', { exact: false }).waitFor({ state: 'hidden', timeout: 30_000 })
+      await until('a line in the server log', async () => {
+        const r = await callApi(server!.url, 'GET', '/logs?limit=1', token)
+        return Array.isArray(r.json['lines']) && r.json['lines'].length > 0 ? true : undefined
+      }, 30_000, { everyMs: 100 })
       const links = await forEveryPage(page, async ({ name, width, scheme }) => {
         await page.evaluate(() => (globalThis as unknown as InPage).document.fonts.ready)
         // A page is taken once it has settled: two screenshots in a row the same (charts draw after load).
