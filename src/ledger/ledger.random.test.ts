@@ -327,5 +327,6 @@ describe('Ledger under random fills, one strategy per market', () => {
     expect(net.eq(account.netPnl)).toBe(true)
     expect(closing).toBe(account.closingFills)
     expect(account.realizedPnl.isZero()).toBe(false)
+    expect(ledger.realizedNet('USDT').toString()).toBe(account.realizedPnl.sub(account.fees).toString())
   })
 })

@@ -315,6 +315,12 @@ export class Ledger {
   /** The last equity sample, and the rows the next one is gathered in (then compared with the last's). */
   private lastSample: LedgerSample | undefined = undefined
   private readonly sampleRows: (Decimal | SampleUnit)[] = []
+  /** Where each sample row's unit value is read (see `rowUnitSources`), for which currency and count of slots. */
+  private readonly rowUnits: (Decimal | MarkSlot | undefined)[] = []
+  private rowUnitsCurrency: string | undefined = undefined
+  private rowUnitsSlots = -1
+  /** How many mark slots (venue, symbol) exist: a new one can change which slot a valuation reads. */
+  private markSlots = 0
   /** Per balance row of a sample: the Decimal whose float is kept, and that float. */
   private readonly floatOf: (Decimal | undefined)[] = []
   private readonly floats: number[] = []
@@ -565,6 +571,21 @@ export class Ledger {
     return t
   }
 
+  /**
+   * Σ realized P&L − Σ fees over the account's books quoted in `quote`: `totals({ quote })`'s realizedPnl − fees,
+   * the same sums, without the rest of the totals (the daily-loss guard asks for it on every fill).
+   */
+  realizedNet(quote: string): Decimal {
+    let realized = ZERO
+    let fees = ZERO
+    for (const b of this.accountBookList) {
+      if (b.quote !== quote) continue
+      realized = realized.add(b.realizedPnl)
+      fees = fees.add(b.fees)
+    }
+    return realized.sub(fees)
+  }
+
   /** The most recent closing fills of strategies (at most `maxClosedTrades`), oldest first. */
   closedTrades(): readonly ClosedTrade[] {
     return this.closed.length <= this.maxClosedTrades ? this.closed.slice() : this.closed.slice(-this.maxClosedTrades)
@@ -586,7 +607,10 @@ export class Ledger {
       this.marks.set(symbol, byVenue)
     }
     const slot = byVenue.get(venue)
-    if (slot === undefined) byVenue.set(venue, { price, decimal: undefined })
+    if (slot === undefined) {
+      byVenue.set(venue, { price, decimal: undefined })
+      this.markSlots++
+    }
     else if (slot.price !== price) {
       slot.price = price
       slot.decimal = undefined
@@ -626,11 +650,11 @@ export class Ledger {
     return this.markDecimal(venue, spot) ?? this.markDecimal(venue, linear)
   }
 
-  /** `unitValue` as a sample keeps it: ONE, or the mark's number (converted when the sample is summed). */
-  private unitMark(venue: string, asset: string, currency: string): SampleUnit {
+  /** Where `unitValue` reads its value: ONE, or the mark slot (whose price a sample keeps as a number). */
+  private unitSource(venue: string, asset: string, currency: string): Decimal | MarkSlot | undefined {
     if (asset === currency) return ONE
     const [spot, linear] = this.pairs(asset, currency)
-    return (this.markSlot(venue, spot) ?? this.markSlot(venue, linear))?.price
+    return this.markSlot(venue, spot) ?? this.markSlot(venue, linear)
   }
 
   private pairs(asset: string, currency: string): readonly [spot: string, linear: string] {
@@ -728,21 +752,44 @@ export class Ledger {
   private takeSample(currency: string): LedgerSample {
     const accounts = this.accountList
     const books = this.accountBookList
+    const units = this.rowUnitSources(currency)
     const rows = this.sampleRows
-    rows.length = 2 * (accounts.length + books.length)
+    if (rows.length !== 2 * units.length) rows.length = 2 * units.length
     let r = 0
-    for (const a of accounts) {
-      rows[r++] = a.total
-      rows[r++] = a.total.isZero() ? undefined : this.unitMark(a.venue, a.asset, currency)
+    for (let i = 0; i < accounts.length; i++) {
+      const total = accounts[i]!.total
+      const u = units[i]
+      rows[r++] = total
+      rows[r++] = total.isZero() || u === undefined ? undefined : u === ONE ? ONE : (u as MarkSlot).price
     }
-    for (const b of books) {
-      rows[r++] = b.amount
-      rows[r++] = b.amount.isZero() ? undefined : this.unitMark(b.venue, b.base, currency)
+    for (let i = 0; i < books.length; i++) {
+      const amount = books[i]!.amount
+      const u = units[accounts.length + i]
+      rows[r++] = amount
+      rows[r++] = amount.isZero() || u === undefined ? undefined : u === ONE ? ONE : (u as MarkSlot).price
     }
     const last = this.lastSample
     if (last?.same(currency, accounts.length, rows)) return last
     const { estimate, error } = estimateEquity(accounts.length, rows, this.balanceFloat)
     return (this.lastSample = new LedgerSample(currency, accounts.length, rows.slice(), estimate, error))
+  }
+
+  /**
+   * Per row of a sample (accounts, then account books), where its unit value is read: ONE, the mark slot that
+   * `unitValue` would read, or none. Slots are kept and their prices change in place, so this is made again only
+   * when a row, a slot or the currency is new (which slot `unitValue` picks depends on which slots exist).
+   */
+  private rowUnitSources(currency: string): readonly (Decimal | MarkSlot | undefined)[] {
+    const accounts = this.accountList
+    const books = this.accountBookList
+    const units = this.rowUnits
+    if (currency === this.rowUnitsCurrency && this.rowUnitsSlots === this.markSlots && units.length === accounts.length + books.length) return units
+    units.length = 0
+    for (const a of accounts) units.push(this.unitSource(a.venue, a.asset, currency))
+    for (const b of books) units.push(this.unitSource(b.venue, b.base, currency))
+    this.rowUnitsCurrency = currency
+    this.rowUnitsSlots = this.markSlots
+    return units
   }
 
   /** A balance's float by row, kept while the row holds the same Decimal (balances change only on fills). */

@@ -102,6 +102,8 @@ export class SmaCross implements Strategy {
   /** A crossing not yet acted on (deferred while an order is working). */
   private pending: Target | undefined
   private warnedTimeframe = false
+  /** 1 + the instrument's taker fee + MARKET_BUY_ROOM (the instrument is fixed once the first bar is seen). */
+  private buyFactor: Decimal | undefined
 
   constructor(
     readonly id: string,
@@ -150,6 +152,7 @@ export class SmaCross implements Strategy {
   private moveTo(target: Target, bar: Bar, inst: Instrument, ctx: StrategyContext): void {
     const position = ctx.position(bar.venue, bar.symbol)
     const price = new Decimal(ctx.lastPrice(bar.venue, bar.symbol) ?? bar.close)
+    const funds = new QuoteFunds(ctx, bar.venue, inst, price, (this.buyFactor ??= ONE.add(inst.takerFee).add(MARKET_BUY_ROOM)))
     const dust = inst.minAmount
     let side: 'buy' | 'sell'
     let wanted: Decimal
@@ -157,7 +160,7 @@ export class SmaCross implements Strategy {
       case 'long':
         if (position.gte(dust)) return
         side = 'buy'
-        wanted = Decimal.max(position.neg(), ZERO).add(this.entrySize(bar.venue, price, inst, ctx))
+        wanted = Decimal.max(position.neg(), ZERO).add(this.entrySize(funds))
         break
       case 'flat':
         if (position.abs().lt(dust)) return
@@ -167,10 +170,10 @@ export class SmaCross implements Strategy {
       case 'short':
         if (position.lte(dust.neg())) return
         side = 'sell'
-        wanted = Decimal.max(position, ZERO).add(this.entrySize(bar.venue, price, inst, ctx))
+        wanted = Decimal.max(position, ZERO).add(this.entrySize(funds))
         break
     }
-    const amount = roundAmount(inst, Decimal.min(wanted, this.affordable(bar.venue, side, price, inst, ctx)))
+    const amount = roundAmount(inst, Decimal.min(wanted, this.affordable(bar.venue, side, inst, ctx, funds)))
     if (amount.lt(inst.minAmount) || amount.mul(price).lt(inst.minCost)) {
       ctx.log(`${target} signal at ${bar.close} skipped: ${side} size ${amount} below the instrument minimum`)
       return
@@ -179,17 +182,42 @@ export class SmaCross implements Strategy {
   }
 
   /** Base amount of one entry: `amount`, else `fraction` of what the free quote buys. */
-  private entrySize(venue: string, price: Decimal, inst: Instrument, ctx: StrategyContext): Decimal {
+  private entrySize(funds: QuoteFunds): Decimal {
     if (this.params.amount !== undefined) return this.params.amount
-    const free = Decimal.max(ctx.balance(venue, inst.quote), ZERO)
-    return free.mul(this.params.fraction).div(price.mul(ONE.add(inst.takerFee).add(MARKET_BUY_ROOM)))
+    return funds.free.mul(this.params.fraction).div(funds.unitCost)
   }
 
   /** The most the free balance allows: quote for a buy (fees included); for a spot sell, the free base. */
-  private affordable(venue: string, side: 'buy' | 'sell', price: Decimal, inst: Instrument, ctx: StrategyContext): Decimal {
-    if (side === 'buy') return Decimal.max(ctx.balance(venue, inst.quote), ZERO).div(price.mul(ONE.add(inst.takerFee).add(MARKET_BUY_ROOM)))
+  private affordable(venue: string, side: 'buy' | 'sell', inst: Instrument, ctx: StrategyContext, funds: QuoteFunds): Decimal {
+    if (side === 'buy') return funds.free.div(funds.unitCost)
     if (this.params.allowShort) return new Decimal(Infinity)
     return Decimal.max(ctx.balance(venue, inst.base), ZERO)
+  }
+}
+
+/**
+ * The free quote balance (not below zero) and what one unit bought at `price` may cost (taker fee and room
+ * included), each read or made once for one decision: the entry's size and what is affordable both use them.
+ */
+class QuoteFunds {
+  #free: Decimal | undefined
+  #unitCost: Decimal | undefined
+
+  constructor(
+    private readonly ctx: StrategyContext,
+    private readonly venue: string,
+    private readonly inst: Instrument,
+    private readonly price: Decimal,
+    /** 1 + taker fee + room. */
+    private readonly buyFactor: Decimal,
+  ) {}
+
+  get free(): Decimal {
+    return (this.#free ??= Decimal.max(this.ctx.balance(this.venue, this.inst.quote), ZERO))
+  }
+
+  get unitCost(): Decimal {
+    return (this.#unitCost ??= this.price.mul(this.buyFactor))
   }
 }
 

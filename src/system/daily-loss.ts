@@ -159,8 +159,7 @@ export class DailyLoss {
       const avg = pos.averagePrice?.toNumber() ?? 0
       symbols.set(symbol, { qty: pos.amount.toNumber(), avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
     }
-    const totals = this.o.ledger.totals({ quote: this.o.ledger.reportingCurrency })
-    this.realizedNetF = totals.realizedPnl.sub(totals.fees).toNumber()
+    this.realizedNetF = this.o.ledger.realizedNet(this.o.ledger.reportingCurrency).toNumber()
     this.recomputeUnrealized()
   }
 
