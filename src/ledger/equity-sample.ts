@@ -43,7 +43,7 @@ export class LedgerSample implements EquitySample {
         const unit = this.rows[i + 1]
         if (unit === undefined) continue
         const balance = this.rows[i] as Decimal
-        const value = unit === ONE ? balance : balance.mul(toDecimal(unit))
+        const value = unit === ONE ? balance : balance.mul(dec(unit))
         total = total === ZERO ? value : total.add(value)
       }
       this.#equity = total
@@ -59,7 +59,7 @@ export class LedgerSample implements EquitySample {
         const unit = this.rows[i + 1]
         if (unit === undefined) continue
         const amount = this.rows[i] as Decimal
-        const value = (amount.isNegative() ? amount.neg() : amount).mul(toDecimal(unit))
+        const value = (amount.isNegative() ? amount.neg() : amount).mul(dec(unit))
         total = total === ZERO ? value : total.add(value)
       }
       this.#exposure = total
@@ -73,10 +73,6 @@ export class LedgerSample implements EquitySample {
     for (let i = 0; i < rows.length; i++) if (rows[i] !== this.rows[i]) return false
     return true
   }
-}
-
-function toDecimal(unit: Decimal | number): Decimal {
-  return typeof unit === 'number' ? dec(unit) : unit
 }
 
 /**
