@@ -184,24 +184,28 @@ export class SmaCross implements Strategy {
   /** Base amount of one entry: `amount`, else `fraction` of what the free quote buys. */
   private entrySize(funds: QuoteFunds): Decimal {
     if (this.params.amount !== undefined) return this.params.amount
+    // All of the free quote (the default) is the quotient a buy can afford: the same digits, divided once.
+    if (this.params.fraction === 1) return funds.units
     return funds.free.mul(this.params.fraction).div(funds.unitCost)
   }
 
   /** The most the free balance allows: quote for a buy (fees included); for a spot sell, the free base. */
   private affordable(venue: string, side: 'buy' | 'sell', inst: Instrument, ctx: StrategyContext, funds: QuoteFunds): Decimal {
-    if (side === 'buy') return funds.free.div(funds.unitCost)
+    if (side === 'buy') return funds.units
     if (this.params.allowShort) return new Decimal(Infinity)
     return Decimal.max(ctx.balance(venue, inst.base), ZERO)
   }
 }
 
 /**
- * The free quote balance (not below zero) and what one unit bought at `price` may cost (taker fee and room
- * included), each read or made once for one decision: the entry's size and what is affordable both use them.
+ * The free quote balance (not below zero), what one unit bought at `price` may cost (taker fee and room
+ * included) and how many units that buys, each read or made once for one decision: the entry's size and what
+ * is affordable both use them.
  */
 class QuoteFunds {
   #free: Decimal | undefined
   #unitCost: Decimal | undefined
+  #units: Decimal | undefined
 
   constructor(
     private readonly ctx: StrategyContext,
@@ -218,6 +222,11 @@ class QuoteFunds {
 
   get unitCost(): Decimal {
     return (this.#unitCost ??= this.price.mul(this.buyFactor))
+  }
+
+  /** How many units the free quote buys (not rounded to the step). */
+  get units(): Decimal {
+    return (this.#units ??= this.free.div(this.unitCost))
   }
 }
 
