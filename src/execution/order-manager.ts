@@ -27,7 +27,7 @@ import {
   triggerDirectionOf,
   dec,
 } from '../model/index.js'
-import type { OrderOptions } from '../model/index.js'
+import type { Instrument, OrderOptions } from '../model/index.js'
 import { applyPositionOverride } from '../risk/index.js'
 import type { OwnRestingOrders, PreTradeRisk, RiskContext } from '../risk/index.js'
 import type { CancelReport, OrderRequest, Venue, VenueOrder } from '../venues/venue.js'
@@ -98,6 +98,8 @@ export class OrderManager implements Component {
   readonly name = 'execution'
   private readonly rejections = new Map<string, number>()
   private readonly denials = new Map<string, number>()
+  /** What each working buy holds (see quoteHeld), by the remaining and instrument it was made from. */
+  private readonly held = new WeakMap<Order, { remaining: Decimal; inst: Instrument; value: Decimal }>()
   readonly counters: OrderCounters = { submitted: 0, denied: 0, rejected: 0, canceled: 0, filled: 0, fills: 0 }
   private readonly bus: EventBus<EngineEvents>
   private readonly clock: Clock
@@ -828,10 +830,23 @@ export class OrderManager implements Component {
       if (o.side === 'sell' && inst.base === asset) total = total.add(o.remaining)
       if (o.side === 'buy' && inst.quote === asset) {
         const price = o.price ?? o.decisionPrice
-        if (price !== undefined) total = total.add(o.remaining.mul(price).mul(inst.takerFee.add(1)))
+        if (price !== undefined) total = total.add(this.quoteHeld(o, inst, price))
       }
     }
     return total
+  }
+
+  /**
+   * The quote a working buy holds, remaining × price × (1 + taker fee): made again only when its remaining (a new
+   * Decimal after each fill) or its instrument is another; the price of an order does not change.
+   */
+  private quoteHeld(o: Order, inst: Instrument, price: Decimal): Decimal {
+    const remaining = o.remaining
+    const kept = this.held.get(o)
+    if (kept !== undefined && kept.remaining === remaining && kept.inst === inst) return kept.value
+    const value = remaining.mul(price).mul(inst.takerFee.add(1))
+    this.held.set(o, { remaining, inst, value })
+    return value
   }
 
   private onSendFailed(order: Order, error: unknown): void {

@@ -124,6 +124,8 @@ export class Order {
   private _venueOrderId: string | undefined
   private _state: OrderState = 'created'
   private _filled: Decimal = ZERO
+  /** amount − filled, made when first asked after a fill (read on every free-balance question). */
+  private _remaining: Decimal | undefined
   private _cost: Decimal = ZERO
   private _lastUpdate: number
   private _reason: string | undefined
@@ -138,6 +140,7 @@ export class Order {
     const o = new Order(init)
     o._state = recorded.state
     o._filled = recorded.filled
+    o._remaining = undefined
     o._cost = recorded.cost
     o._venueOrderId = recorded.venueOrderId
     o._reason = recorded.reason
@@ -186,8 +189,9 @@ export class Order {
     this._lastUpdate = init.timestamp
   }
 
+  /** What is left to fill. The same Decimal object until the next fill, so a reader may keep what it derived. */
   get remaining(): Decimal {
-    return this.amount.sub(this.filled)
+    return (this._remaining ??= this.amount.sub(this._filled))
   }
 
   /** Volume-weighted average fill price, or undefined before the first fill. */
@@ -278,6 +282,7 @@ export class Order {
     this.tradeIds.add(trade.id)
     if (this.venueOrderId === undefined) this._venueOrderId = trade.order
     this._filled = filled
+    this._remaining = undefined
     this._cost = this.cost.add(trade.cost)
     const fee = this.fees.get(trade.fee.currency)
     this.fees.set(trade.fee.currency, fee === undefined ? trade.fee.cost : fee.add(trade.fee.cost))

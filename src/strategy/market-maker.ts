@@ -161,7 +161,7 @@ export class MarketMaker implements Strategy {
     for (const side of ['buy', 'sell'] as const) {
       const ticks = this.priceTicks(side, quote, inst)
       this.lastWanted[side] = ticks
-      this.quoteSide(side, this.wanted(side, ticks, position, quote.venue, inst, ctx), quote.venue, inst, ctx)
+      this.quoteSide(side, ticks, position, quote.venue, inst, ctx)
     }
   }
 
@@ -182,6 +182,12 @@ export class MarketMaker implements Strategy {
     return { ticks, amount }
   }
 
+  /** Whether a quote resting `remaining` is more than may be quoted on its side now (or nothing may be). */
+  private oversized(remaining: Decimal, side: OrderSide, ticks: number, position: Decimal, venue: string, inst: Instrument, ctx: StrategyContext): boolean {
+    const wanted = this.wanted(side, ticks, position, venue, inst, ctx)
+    return wanted === undefined || remaining.gt(wanted.amount)
+  }
+
   /** `roundAmount(inst, amount)`, kept for the quote size itself (asked on nearly every quote). */
   private rounded(amount: Decimal, inst: Instrument): Decimal {
     if (amount !== this.params.amount) return roundAmount(inst, amount)
@@ -189,17 +195,19 @@ export class MarketMaker implements Strategy {
     return this.roundedAmount.amount
   }
 
-  private quoteSide(side: OrderSide, wanted: Wanted | undefined, venue: string, inst: Instrument, ctx: StrategyContext): void {
+  private quoteSide(side: OrderSide, ticks: number, position: Decimal, venue: string, inst: Instrument, ctx: StrategyContext): void {
     const working = this.working[side]
     if (working !== undefined) {
       if (working.cancelling) return
-      const stale = wanted === undefined || this.moved(working.ticks, wanted.ticks) || working.remaining.gt(wanted.amount)
-      if (stale) {
+      // Stale when the side must not be quoted, its price moved, or it rests more than is wanted now. The size
+      // (exact arithmetic) is worked out only when the price alone does not already decide.
+      if (ticks <= 0 || this.moved(working.ticks, ticks) || this.oversized(working.remaining, side, ticks, position, venue, inst, ctx)) {
         working.cancelling = true
         ctx.cancel(working.id)
       }
       return
     }
+    const wanted = this.wanted(side, ticks, position, venue, inst, ctx)
     if (wanted === undefined) return
     // Not into our own other side still resting (being replaced, or left from before a restart): the self-trade
     // check would refuse it. A stop waiting for its trigger is not on the book, as for that check.
@@ -234,10 +242,21 @@ export const marketMaker: StrategyDefinition<typeof marketMakerParams> = {
  * one part in 10^9 leaves the close cases (and only those) to the exact comparison. A cap ≤ 0 is below any funds.
  */
 export function fundsCover(side: OrderSide, cap: Decimal, balance: Decimal, resting: Decimal, ticks: number, inst: Instrument): boolean {
-  const capF = cap.toNumber()
+  const capF = floatOf(cap)
   if (capF <= 0) return true
   const balanceF = balance.toNumber()
-  const fundsF = (side === 'buy' ? balanceF / (ticks * inst.tickSizeNum * (1 + inst.makerFee.toNumber())) : balanceF) + resting.toNumber()
+  const fundsF = (side === 'buy' ? balanceF / (ticks * inst.tickSizeNum * (1 + floatOf(inst.makerFee))) : balanceF) + floatOf(resting)
   return fundsF > capF * (1 + 1e-9)
+}
+
+/**
+ * `d.toNumber()`, kept for the Decimals a quote asks of again and again (the fee, the quote size, a resting
+ * order's remaining: each the same object until it changes). Decimal's own conversion goes through a string.
+ */
+const floats = new WeakMap<Decimal, number>()
+function floatOf(d: Decimal): number {
+  let f = floats.get(d)
+  if (f === undefined) floats.set(d, (f = d.toNumber()))
+  return f
 }
 
