@@ -247,6 +247,21 @@ describe('OrderManager with the simulated venue', () => {
     expect(second.state).toBe('denied')
   })
 
+  it('holds back only what is left of a partly filled buy, after each fill', async () => {
+    const { oms, intent, clock, feed, ledger } = setup()
+    const order = oms.submit(intent({ amount: dec('30'), price: dec('100.00') }))
+    clock.advanceTo(1_001)
+    await settle()
+    expect(oms.freeBalance('sim', 'USDT').toString()).toBe('6994') // 10000 − 30 × 100 × 1.002
+    for (const [ts, left] of [[1_002, '20'], [1_003, '10']] as const) {
+      feed({ kind: 'trade', venue: 'sim', symbol: 'BTC/USDT', timestamp: ts, price: 99.5, amount: 10 })
+      await settle()
+      expect(order.remaining.toString()).toBe(left)
+      // What the ledger holds, less remaining × price × (1 + taker fee) for the rest of the order.
+      expect(oms.freeBalance('sim', 'USDT').toString()).toBe(ledger.balance('sim', 'USDT').sub(dec(left).mul(100).mul('1.002')).toString())
+    }
+  })
+
   it('cancels an open order and frees its reservation', async () => {
     const { oms, intent, clock } = setup()
     const order = oms.submit(intent())
