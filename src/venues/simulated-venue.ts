@@ -755,34 +755,40 @@ export class SimulatedVenue implements Venue, Component {
   /** Structural checks against the instrument; undefined when the order is well-formed. */
   private validate(m: MarketState, req: OrderRequest): InvalidOrder | undefined {
     const inst = m.inst
-    const what = `${this.id}: ${req.side} ${req.type} ${req.amount.toString()} ${req.symbol}`
-    if (!req.amount.gt(0)) return new InvalidOrder(`${what}: amount must be positive`)
-    if (!req.amount.mod(inst.stepSize).isZero()) return new InvalidOrder(`${what}: amount is not a multiple of the step ${inst.stepSize.toString()}`)
-    if (req.amount.lt(inst.minAmount)) return new InvalidOrder(`${what}: amount below the minimum ${inst.minAmount.toString()}`)
-    if (!req.amount.div(inst.stepSize).lte(Number.MAX_SAFE_INTEGER)) return new InvalidOrder(`${what}: amount too large`)
+    // Made only for a refusal: most orders pass.
+    const invalid = (why: string): InvalidOrder => new InvalidOrder(`${this.id}: ${req.side} ${req.type} ${req.amount.toString()} ${req.symbol}: ${why}`)
+    if (!req.amount.gt(0)) return invalid('amount must be positive')
+    // Whole steps by an integer division: below 2^53 steps, exact, and the amount is on the step when they give it
+    // back (one division where a remainder and a quotient took two).
+    const lots = req.amount.divToInt(inst.stepSize)
+    const fits = lots.lte(Number.MAX_SAFE_INTEGER)
+    const onStep = fits ? lots.mul(inst.stepSize).eq(req.amount) : req.amount.mod(inst.stepSize).isZero()
+    if (!onStep) return invalid(`amount is not a multiple of the step ${inst.stepSize.toString()}`)
+    if (req.amount.lt(inst.minAmount)) return invalid(`amount below the minimum ${inst.minAmount.toString()}`)
+    if (!fits) return invalid('amount too large')
     const o = req.options
     if (o !== undefined) {
       if (o.timeInForce !== undefined && o.timeInForce !== 'GTC' && o.timeInForce !== 'IOC' && req.type !== 'limit') {
-        return new InvalidOrder(`${what}: timeInForce ${o.timeInForce} needs a limit order`)
+        return invalid(`timeInForce ${o.timeInForce} needs a limit order`)
       }
-      if (o.triggerPrice !== undefined && !o.triggerPrice.gt(0)) return new InvalidOrder(`${what}: triggerPrice must be positive`)
+      if (o.triggerPrice !== undefined && !o.triggerPrice.gt(0)) return invalid('triggerPrice must be positive')
       if (o.trailingPercent !== undefined && !(o.trailingPercent.gt(0) && o.trailingPercent.lt(100))) {
-        return new InvalidOrder(`${what}: trailingPercent must be between 0 and 100`)
+        return invalid('trailingPercent must be between 0 and 100')
       }
     }
     let reference: Decimal | undefined
     if (req.type === 'limit') {
       const price = req.price
-      if (price === undefined) return new InvalidOrder(`${what}: a limit order needs a price`)
-      if (!price.gt(0)) return new InvalidOrder(`${what}: price must be positive`)
-      if (!price.mod(inst.tickSize).isZero()) return new InvalidOrder(`${what}: price ${price.toString()} is not on the tick ${inst.tickSize.toString()}`)
+      if (price === undefined) return invalid('a limit order needs a price')
+      if (!price.gt(0)) return invalid('price must be positive')
+      if (!price.mod(inst.tickSize).isZero()) return invalid(`price ${price.toString()} is not on the tick ${inst.tickSize.toString()}`)
       reference = price
     } else {
       const ref = this.referencePrice(m, req.side)
       reference = ref === undefined ? undefined : dec(ref)
     }
     if (reference !== undefined && req.amount.mul(reference).lt(inst.minCost)) {
-      return new InvalidOrder(`${what}: cost below the minimum ${inst.minCost.toString()}`)
+      return invalid(`cost below the minimum ${inst.minCost.toString()}`)
     }
     return undefined
   }
