@@ -17,10 +17,7 @@ import {
   AUDIT,
   DEPOSITS,
   FILLS,
-  ORDERS,
-  REPORTS,
-  STATE,
-  STRATEGY_VERSIONS,
+  PLAIN_WRITES,
   auditFromRow,
   auditHeadFromRow,
   checkAuditContinuity,
@@ -342,10 +339,11 @@ export class PostgresStore extends SqlReads implements Store {
         throw error
       }
     }
-    if (e.orders.length > 0) await client.query(insertSql(ORDERS), rowsJson(ORDERS, e.orders))
-    if (e.deposits.length > 0) await client.query(insertSql(DEPOSITS), rowsJson(DEPOSITS, e.deposits))
     if (e.stateDeletes.length > 0) await client.query('DELETE FROM state WHERE key = ANY($1::text[])', [e.stateDeletes])
-    if (e.stateUpserts.length > 0) await client.query(insertSql(STATE), rowsJson(STATE, e.stateUpserts))
+    for (const [field, spec] of PLAIN_WRITES) {
+      const rows = e[field]
+      if (rows.length > 0) await client.query(insertSql(spec), rowsJson(spec, rows))
+    }
     if (e.sequences.length > 0) {
       await client.query(
         `INSERT INTO sequences (strategy_id, next) SELECT * FROM unnest($1::text[], $2::bigint[])
@@ -353,10 +351,6 @@ export class PostgresStore extends SqlReads implements Store {
         [e.sequences.map((s) => s[0]), e.sequences.map((s) => s[1])],
       )
     }
-    if (e.strategyVersions.length > 0) {
-      await client.query(insertSql(STRATEGY_VERSIONS), rowsJson(STRATEGY_VERSIONS, e.strategyVersions))
-    }
-    if (e.reports.length > 0) await client.query(insertSql(REPORTS), rowsJson(REPORTS, e.reports))
   }
 
   async truncateAuditAfter(seq: number): Promise<StoredAuditRecord[]> {

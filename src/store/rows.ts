@@ -258,6 +258,21 @@ export interface EncodedBatch {
   readonly empty: boolean
 }
 
+/** The fields of an encoded batch written row for row, with no check of their own (plain insert or upsert). */
+export type PlainWriteField = 'orders' | 'deposits' | 'stateUpserts' | 'strategyVersions' | 'reports'
+
+/**
+ * Which table each plain field of a batch goes to, in the order the SQL stores write them (after the audit
+ * records, the fills and the state deletes, before the sequences).
+ */
+export const PLAIN_WRITES: readonly (readonly [PlainWriteField, TableSpec])[] = [
+  ['orders', ORDERS],
+  ['deposits', DEPOSITS],
+  ['stateUpserts', STATE],
+  ['strategyVersions', STRATEGY_VERSIONS],
+  ['reports', REPORTS],
+]
+
 function lastByKey<T>(items: readonly T[] | undefined, key: (item: T) => string): T[] {
   if (items === undefined || items.length === 0) return []
   const map = new Map<string, T>()

@@ -17,12 +17,8 @@ import type { BackgroundCheck, IntegrityLevel } from './sqlite-integrity.js'
 import type { Migration } from './migrations.js'
 import {
   AUDIT,
-  DEPOSITS,
   FILLS,
-  ORDERS,
-  REPORTS,
-  STATE,
-  STRATEGY_VERSIONS,
+  PLAIN_WRITES,
   auditFromRow,
   auditHeadFromRow,
   checkAuditContinuity,
@@ -31,7 +27,7 @@ import {
   fillRowKey,
   settle,
 } from './rows.js'
-import type { Cell, DbRow, EncodedBatch, TableSpec } from './rows.js'
+import type { Cell, DbRow, EncodedBatch, PlainWriteField, TableSpec } from './rows.js'
 import { SqlReads } from './sql-reads.js'
 import type { SqlDialect } from './sql-reads.js'
 import type { Store, StoredAuditRecord, WriteBatch } from './store.js'
@@ -64,19 +60,16 @@ export interface SqliteStoreOptions {
 type Stmt = Database.Statement<unknown[], DbRow>
 
 interface Statements {
-  readonly upsertOrder: Stmt
+  /** The insert (or upsert) of each plain field of a batch, in PLAIN_WRITES order. */
+  readonly plain: readonly (readonly [PlainWriteField, Stmt])[]
   readonly insertFill: Stmt
   readonly maxFillId: Stmt
-  readonly insertDeposit: Stmt
-  readonly upsertState: Stmt
   readonly deleteState: Stmt
   readonly raiseSequence: Stmt
   readonly insertAudit: Stmt
   /** AUDIT_CHUNK rows per statement: one call into SQLite per chunk instead of per record. */
   readonly insertAuditChunk: Stmt
   readonly auditHead: Stmt
-  readonly upsertStrategyVersion: Stmt
-  readonly upsertReport: Stmt
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -257,11 +250,9 @@ export class SqliteStore extends SqlReads implements Store {
     if (this.statements === undefined) {
       const p = (sql: string): Stmt => this.db.prepare<unknown[], DbRow>(sql)
       this.statements = {
-        upsertOrder: p(insertSql(ORDERS)),
+        plain: PLAIN_WRITES.map(([field, spec]) => [field, p(insertSql(spec))] as const),
         insertFill: p(insertSql(FILLS, ['id'])),
         maxFillId: p('SELECT COALESCE(MAX(id), 0) AS id FROM fills'),
-        insertDeposit: p(insertSql(DEPOSITS)),
-        upsertState: p(insertSql(STATE)),
         deleteState: p('DELETE FROM state WHERE key = ?'),
         raiseSequence: p(
           'INSERT INTO sequences (strategy_id, next) VALUES (?, ?) ON CONFLICT (strategy_id) DO UPDATE SET next = MAX(next, excluded.next)',
@@ -269,8 +260,6 @@ export class SqliteStore extends SqlReads implements Store {
         insertAudit: p(insertSql(AUDIT)),
         insertAuditChunk: p(insertSql(AUDIT, [], AUDIT_CHUNK)),
         auditHead: p('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
-        upsertStrategyVersion: p(insertSql(STRATEGY_VERSIONS)),
-        upsertReport: p(insertSql(REPORTS)),
       }
     }
     return this.statements
@@ -312,13 +301,9 @@ export class SqliteStore extends SqlReads implements Store {
         }
       }
     }
-    for (const row of e.orders) s.upsertOrder.run(row)
-    for (const row of e.deposits) s.insertDeposit.run(row)
     for (const key of e.stateDeletes) s.deleteState.run(key)
-    for (const row of e.stateUpserts) s.upsertState.run(row)
+    for (const [field, stmt] of s.plain) for (const row of e[field]) stmt.run(row)
     for (const [id, next] of e.sequences) s.raiseSequence.run(id, next)
-    for (const row of e.strategyVersions) s.upsertStrategyVersion.run(row)
-    for (const row of e.reports) s.upsertReport.run(row)
   }
 
   private head(): { seq: number; hash: string } | undefined {
