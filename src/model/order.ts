@@ -73,13 +73,17 @@ export const TRANSITIONS: Readonly<Record<OrderState, Partial<Record<OrderEventT
   rejected: {},
 }
 
-export interface OrderInit {
+/** What names an order and what it asks for, alike in the model and in what a store keeps (StoredOrder). */
+export interface OrderIdentity {
   readonly clientOrderId: string
   readonly strategyId: string
   readonly venue: string
   readonly symbol: string
   readonly type: OrderType
   readonly side: OrderSide
+}
+
+export interface OrderInit extends OrderIdentity {
   readonly amount: Decimal
   readonly price?: Decimal
   readonly timestamp: number
@@ -104,7 +108,7 @@ export interface RecordedOrderState {
   readonly triggeredAt: number | undefined
 }
 
-export class Order {
+export class Order implements OrderIdentity {
   readonly clientOrderId: string
   readonly strategyId: string
   readonly venue: string

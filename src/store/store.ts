@@ -10,18 +10,13 @@
  */
 import type { AuditRecord } from '../chain/record.js'
 import type { HeadAnchor } from '../chain/anchor.js'
-import type { OrderSide, OrderState, OrderType } from '../model/index.js'
+import type { OrderSide, OrderState } from '../model/index.js'
+import type { OrderIdentity } from '../model/order.js'
 
 export const STORE_KINDS = ['sqlite', 'postgres', 'memory'] as const
 export type StoreKind = (typeof STORE_KINDS)[number]
 
-export interface StoredOrder {
-  readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly type: OrderType
-  readonly side: OrderSide
+export interface StoredOrder extends OrderIdentity {
   readonly amount: string
   readonly price: string | null
   readonly decisionPrice: string | null
