@@ -32,10 +32,12 @@ export interface PersistenceOptions {
   readonly flushIntervalMs?: number
 }
 
-/** What the audit chain says about an order (no secrets, decimals as strings). */
-function orderPayload(o: Order): OrderIntentPayload {
+/** What an order asks for, as the audit chain's `order.intent` records it (decimals as strings). */
+export type OrderTerms = Pick<OrderIntentPayload, 'venue' | 'symbol' | 'side' | 'type' | 'amount' | 'price' | 'decisionPrice'>
+
+/** An order's terms, in the key order of its `order.intent` record (a decision replay compares against them). */
+export function orderTerms(o: Order): OrderTerms {
   return {
-    clientOrderId: o.clientOrderId,
     venue: o.venue,
     symbol: o.symbol,
     side: o.side,
@@ -43,6 +45,14 @@ function orderPayload(o: Order): OrderIntentPayload {
     amount: o.amount.toString(),
     price: o.price?.toString() ?? null,
     decisionPrice: o.decisionPrice?.toString() ?? null,
+  }
+}
+
+/** What the audit chain says about an order (no secrets, decimals as strings). */
+function orderPayload(o: Order): OrderIntentPayload {
+  return {
+    clientOrderId: o.clientOrderId,
+    ...orderTerms(o),
     ...(o.tag !== undefined ? { tag: o.tag } : {}),
     ...(Object.keys(o.options).length > 0 ? { options: JSON.parse(optionsToJson(o.options)!) as unknown } : {}),
   }

@@ -12,25 +12,20 @@ import { mergeSources, openMarketData } from '../../data/index.js'
 import { SimulatedClock } from '../../engine/index.js'
 import type { MarketSource } from '../../engine/index.js'
 import { dec, makeInstrument } from '../../model/index.js'
-import type { Instrument, OrderSide, OrderType } from '../../model/index.js'
+import type { Instrument } from '../../model/index.js'
 import type { Store } from '../../store/index.js'
 import { MemoryStore } from '../../store/index.js'
 import { createStrategy } from '../../strategy/index.js'
 import { MarketRecorder } from '../../system/market-recorder.js'
+import { orderTerms } from '../../system/persistence.js'
+import type { OrderTerms } from '../../system/persistence.js'
 import { Trader } from '../../system/trader.js'
 import type { OrderTrail, SessionRecord } from './adverse.js'
 
 const DAY_MS = 86_400_000
 
-export interface ReplayedIntent {
+export interface ReplayedIntent extends OrderTerms {
   readonly timestamp: number
-  readonly venue: string
-  readonly symbol: string
-  readonly side: OrderSide
-  readonly type: OrderType
-  readonly amount: string
-  readonly price: string | null
-  readonly decisionPrice: string | null
   readonly denied: boolean
 }
 
@@ -159,13 +154,7 @@ export async function replayDecision(options: DecisionReplayOptions): Promise<De
     if (order.strategyId !== strategy.id || (event.type !== 'submitted' && event.type !== 'denied')) return
     intents.push({
       timestamp: order.timestamp,
-      venue: order.venue,
-      symbol: order.symbol,
-      side: order.side,
-      type: order.type,
-      amount: order.amount.toString(),
-      price: order.price?.toString() ?? null,
-      decisionPrice: order.decisionPrice?.toString() ?? null,
+      ...orderTerms(order),
       denied: event.type === 'denied',
     })
   })
