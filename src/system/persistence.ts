@@ -33,10 +33,10 @@ export interface PersistenceOptions {
 }
 
 /** What an order asks for, as the audit chain's `order.intent` records it (decimals as strings). */
-export type OrderTerms = Pick<OrderIntentPayload, 'venue' | 'symbol' | 'side' | 'type' | 'amount' | 'price' | 'decisionPrice'>
+export type IntentTerms = Pick<OrderIntentPayload, 'venue' | 'symbol' | 'side' | 'type' | 'amount' | 'price' | 'decisionPrice'>
 
-/** An order's terms, in the key order of its `order.intent` record (a decision replay compares against them). */
-export function orderTerms(o: Order): OrderTerms {
+/** An order's terms as an intent, in the key order of its `order.intent` record (a decision replay compares against them). */
+export function intentTerms(o: Order): IntentTerms {
   return {
     venue: o.venue,
     symbol: o.symbol,
@@ -52,7 +52,7 @@ export function orderTerms(o: Order): OrderTerms {
 function orderPayload(o: Order): OrderIntentPayload {
   return {
     clientOrderId: o.clientOrderId,
-    ...orderTerms(o),
+    ...intentTerms(o),
     ...(o.tag !== undefined ? { tag: o.tag } : {}),
     ...(Object.keys(o.options).length > 0 ? { options: JSON.parse(optionsToJson(o.options)!) as unknown } : {}),
   }

@@ -17,14 +17,14 @@ import type { Store } from '../../store/index.js'
 import { MemoryStore } from '../../store/index.js'
 import { createStrategy } from '../../strategy/index.js'
 import { MarketRecorder } from '../../system/market-recorder.js'
-import { orderTerms } from '../../system/persistence.js'
-import type { OrderTerms } from '../../system/persistence.js'
+import { intentTerms } from '../../system/persistence.js'
+import type { IntentTerms } from '../../system/persistence.js'
 import { Trader } from '../../system/trader.js'
 import type { OrderTrail, SessionRecord } from './adverse.js'
 
 const DAY_MS = 86_400_000
 
-export interface ReplayedIntent extends OrderTerms {
+export interface ReplayedIntent extends IntentTerms {
   readonly timestamp: number
   readonly denied: boolean
 }
@@ -154,7 +154,7 @@ export async function replayDecision(options: DecisionReplayOptions): Promise<De
     if (order.strategyId !== strategy.id || (event.type !== 'submitted' && event.type !== 'denied')) return
     intents.push({
       timestamp: order.timestamp,
-      ...orderTerms(order),
+      ...intentTerms(order),
       denied: event.type === 'denied',
     })
   })
