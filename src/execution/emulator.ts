@@ -16,6 +16,7 @@
 import type { EmulatedOrder, MarketEvent, OrderSide } from '../model/index.js'
 import { Decimal, Order } from '../model/index.js'
 import type { OrderOptions } from '../model/index.js'
+import type { OrderIdentity } from '../model/order.js'
 
 export type { EmulatedOrder }
 
@@ -207,6 +208,11 @@ export class OrderEmulator {
   }
 }
 
+/** What names an emulated order and what it asks for, as an order's (its id is the client order id). */
+export function emulatedIdentity(e: EmulatedOrder): OrderIdentity {
+  return { clientOrderId: e.id, strategyId: e.strategyId, venue: e.venue, symbol: e.symbol, type: e.type, side: e.side }
+}
+
 /**
  * An emulated order as its strategy sees it among its open orders: an `Order` in state `created` (nothing sent
  * yet; CCXT status `open`) with its trigger, trailing distance, reduce-only flag, bracket group and tag in
@@ -214,12 +220,7 @@ export class OrderEmulator {
  */
 export function emulatedAsOrder(e: EmulatedOrder): Order {
   return new Order({
-    clientOrderId: e.id,
-    strategyId: e.strategyId,
-    venue: e.venue,
-    symbol: e.symbol,
-    type: e.type,
-    side: e.side,
+    ...emulatedIdentity(e),
     amount: new Decimal(e.amount),
     ...(e.price !== null ? { price: new Decimal(e.price) } : {}),
     timestamp: e.createdAt,

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import { describeEmulated } from '../../execution/index.js'
 import type { EmulatedOrder } from '../../execution/index.js'
+import { emulatedIdentity } from '../../execution/emulator.js'
 import type { Order } from '../../model/index.js'
 import { orderTerms } from '../../store/index.js'
 import { actorOf } from '../auth.js'
@@ -33,12 +34,7 @@ export function orderView(o: Order): OrderView {
 /** An order Sofia works itself (a trigger or trailing order the venue cannot take): not on the exchange yet. */
 export function emulatedView(e: EmulatedOrder): EmulatedOrderView {
   return {
-    clientOrderId: e.id,
-    strategyId: e.strategyId,
-    venue: e.venue,
-    symbol: e.symbol,
-    type: e.type,
-    side: e.side,
+    ...emulatedIdentity(e),
     amount: e.amount,
     price: e.price,
     state: 'emulated',
