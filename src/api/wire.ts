@@ -6,6 +6,7 @@
  * types (web/tsconfig.json), so nothing here may reach a Node module, even for a type.
  */
 import type { AuditRecord } from '../chain/audit-record.js'
+import type { FillTerms } from '../system/report-types.js'
 import type { PnlJson, PnlLeg, PnlLegJson } from '../ops/pnl/json-types.js'
 import type { KillSwitchEvent, KillSwitchMode, KillSwitchState } from '../risk/kill-switch.js'
 
@@ -33,16 +34,10 @@ export interface KillSwitchStatus {
 }
 
 /** A fill as every answer carries it (`GET /fills`, the `fill` event): decimals as strings. */
-export interface Fill {
+export interface Fill extends FillTerms {
   /** The venue's trade id. */
   readonly id: string
   readonly clientOrderId: string
-  readonly strategyId: string
-  readonly venue: string
-  readonly symbol: string
-  readonly side: string
-  readonly price: string
-  readonly amount: string
   readonly cost: string
   readonly fee: { readonly cost: string; readonly currency: string }
   readonly timestamp: number

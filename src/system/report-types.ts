@@ -73,12 +73,16 @@ export interface SeriesMarket {
   readonly candles: readonly { readonly time: number; readonly open: number; readonly high: number; readonly low: number; readonly close: number; readonly volume: number }[]
 }
 
-export interface SeriesFill {
-  readonly t: number
+/** Who traded what at which price: the fields every fill the dashboard reads carries (decimals as strings). */
+export interface FillTerms {
   readonly strategyId: string
   readonly venue: string
   readonly symbol: string
   readonly side: string
   readonly price: string
   readonly amount: string
+}
+
+export interface SeriesFill extends FillTerms {
+  readonly t: number
 }
