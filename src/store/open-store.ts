@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { InputError } from '../model/index.js'
 import { MemoryStore } from './memory-store.js'
 import { PostgresStore } from './postgres-store.js'
+import { closeOnError } from './rows.js'
 import { SqliteStore } from './sqlite-store.js'
 import type { Store } from './store.js'
 
@@ -60,12 +61,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
 
 /** The store, migrated; one whose migration fails is closed, so no connection or file lock outlives the error. */
 async function migrated(store: PostgresStore | SqliteStore): Promise<Store> {
-  try {
-    await store.migrate()
-  } catch (error) {
-    await store.close()
-    throw error
-  }
+  await closeOnError(() => store.migrate(), () => store.close())
   return store
 }
 

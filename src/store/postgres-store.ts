@@ -21,6 +21,7 @@ import {
   auditFromRow,
   auditHeadFromRow,
   checkAuditContinuity,
+  closeOnError,
   duplicateFill,
   encodeBatch,
   fillRowKey,
@@ -170,12 +171,7 @@ export class PostgresStore extends SqlReads implements Store {
     // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
     pool.on('error', () => undefined)
     const store = new PostgresStore(pool, server, schema, options)
-    try {
-      await store.inspect()
-    } catch (error) {
-      await pool.end()
-      throw error
-    }
+    await closeOnError(() => store.inspect(), () => pool.end())
     return store
   }
 

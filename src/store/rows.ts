@@ -409,6 +409,16 @@ export function settle<T>(fn: () => T, mapError: (error: unknown) => unknown = (
   }
 }
 
+/** Runs `step`; when it throws, `close`s first (no connection or file lock outlives the error) and rethrows. */
+export async function closeOnError(step: () => unknown, close: () => Promise<void>): Promise<void> {
+  try {
+    await step()
+  } catch (error) {
+    await close()
+    throw error
+  }
+}
+
 /** The audit chain's head as a store reads it from the record with the highest seq (none: an empty chain). */
 export function auditHeadFromRow(r: DbRow | undefined): { seq: number; hash: string } | undefined {
   return r === undefined ? undefined : { seq: Number(r['seq']), hash: String(r['hash']) }
