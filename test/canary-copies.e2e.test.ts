@@ -5,45 +5,32 @@
  * a session stop must leave none of them working, and the kill switch's cancel report must say so only
  * once the exchange agrees. Checked against the exchange's own records (`/sim/orders`), not Sofia's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { dec } from '../src/model/index.js'
 import { MemoryStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
-import type { Strategy, StrategyContext } from '../src/strategy/index.js'
-import { buildSession } from '../src/system/index.js'
+import type { Strategy } from '../src/strategy/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
-import { control, startSim, stopSim, waitFor } from './sim.js'
-import type { Sim } from './sim.js'
+import { buildSimSession, timerStrategy } from './session-helpers.js'
+import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
-let sim: Sim | undefined
-
-beforeAll(async () => {
-  sim = await startSim(['--tick-ms', '50', '--seed', '9', '--symbols', SYMBOL, '--api-key', 'CK', '--api-secret', 'CS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
-})
-afterAll(async () => {
-  await stopSim(sim)
-})
+const sim = useSim(['--tick-ms', '50', '--seed', '9', '--symbols', SYMBOL, '--api-key', 'CK', '--api-secret', 'CS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 
 /** Rests `count` limit buys 5–8% under the market, one every `everyMs`: they stay working on both legs. */
-class Ladder implements Strategy {
-  readonly id = 'ladder'
-  private n = 0
-  constructor(private readonly count: number, private readonly everyMs: number) {}
-  onStart(ctx: StrategyContext): void {
-    ctx.setTimer('rung', this.everyMs)
-  }
-  onTimer(_name: string, ctx: StrategyContext): void {
+function ladder(count: number, everyMs: number): Strategy {
+  let n = 0
+  return timerStrategy('ladder', 'rung', everyMs, (ctx) => {
     const last = ctx.lastPrice('xsim', SYMBOL)
-    if (last === undefined || this.n >= this.count) return
-    const price = dec(Math.floor(last * (0.95 - 0.01 * (this.n++ % 4))))
+    if (last === undefined || n >= count) return
+    const price = dec(Math.floor(last * (0.95 - 0.01 * (n++ % 4))))
     ctx.submit({ venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'limit', amount: '0.002', price })
-  }
+  })
 }
 
 type SimOrder = { clientOrderId: string; status: string; origQty: string }
-const working = async (): Promise<SimOrder[]> => (await control<SimOrder[]>(sim!, 'GET', '/sim/orders?apiKey=CK')).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
-const faults = (f: object): Promise<unknown> => control(sim!, 'POST', '/sim/faults', f)
+const working = async (): Promise<SimOrder[]> => (await control<SimOrder[]>(sim(), 'GET', '/sim/orders?apiKey=CK')).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
+const faults = (f: object): Promise<unknown> => control(sim(), 'POST', '/sim/faults', f)
 
 async function auditOf(store: Store, type: string): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = []
@@ -53,13 +40,11 @@ async function auditOf(store: Store, type: string): Promise<Record<string, unkno
 
 async function canarySession(store: Store, count: number): Promise<{ session: () => ExchangeSession | undefined; stop: { abort(): void }; running: Promise<unknown>; lines: string[] }> {
   const lines: string[] = []
-  const built = await buildSession({
-    kind: 'exchange',
+  const built = await buildSimSession(sim(), {
     mode: 'canary',
-    exchange: { exchangeId: 'binance', apiKey: 'CK', secret: 'CS', url: sim!.url },
-    venueId: 'xsim',
+    keys: { apiKey: 'CK', secret: 'CS' },
     symbols: [SYMBOL],
-    strategies: [new Ladder(count, 150)],
+    strategies: [ladder(count, 150)],
     canaryPercentage: 50,
     store,
     onAlert: (line) => lines.push(line),

@@ -3,37 +3,25 @@
  * the mode router — paper → shadow → canary → live switched in one running session, with a deterministic
  * strategy (one market order per timer tick) — plus a stale feed pausing risk-adding orders.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { dec } from '../src/model/index.js'
 import type { Decimal, Order, Trade } from '../src/model/index.js'
 import { createMetrics } from '../src/observability/index.js'
 import { MemoryStore } from '../src/store/index.js'
-import type { Strategy, StrategyContext } from '../src/strategy/index.js'
-import { DEFAULT_RISK, buildSession } from '../src/system/index.js'
-import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
-import type { Sim } from './sim.js'
+import type { Strategy } from '../src/strategy/index.js'
+import { DEFAULT_RISK } from '../src/system/index.js'
+import { buildSimSession, timerStrategy } from './session-helpers.js'
+import { control, sleep, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
-let sim: Sim | undefined
-
-beforeAll(async () => {
-  sim = await startSim(['--tick-ms', '50', '--seed', '4', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'ST:SS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
-})
-afterAll(async () => {
-  await stopSim(sim)
-})
+const sim = useSim(['--tick-ms', '50', '--seed', '4', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'ST:SS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 
 /** One market order of `amount` every `everyMs`, alternating buy and sell. */
-class Metronome implements Strategy {
-  readonly id = 'metronome'
-  private n = 0
-  constructor(private readonly amount: string, private readonly everyMs: number) {}
-  onStart(ctx: StrategyContext): void {
-    ctx.setTimer('tick', this.everyMs)
-  }
-  onTimer(_name: string, ctx: StrategyContext): void {
-    ctx.submit({ venue: 'xsim', symbol: SYMBOL, side: this.n++ % 2 === 0 ? 'buy' : 'sell', type: 'market', amount: this.amount })
-  }
+function metronome(amount: string, everyMs: number): Strategy {
+  let n = 0
+  return timerStrategy('metronome', 'tick', everyMs, (ctx) => {
+    ctx.submit({ venue: 'xsim', symbol: SYMBOL, side: n++ % 2 === 0 ? 'buy' : 'sell', type: 'market', amount })
+  })
 }
 
 type SimTrade = { clientOrderId: string; amount: number; info: { qty: string } }
@@ -44,21 +32,19 @@ describe('modes on the local exchange', () => {
     const store = new MemoryStore()
     const fills: Array<{ mode: string; order: Order; trade: Trade }> = []
     let mode = 'paper'
-    const built = await buildSession({
-      kind: 'exchange',
+    const built = await buildSimSession(sim(), {
       mode: 'paper',
-      exchange: { exchangeId: 'binance', apiKey: 'MK', secret: 'MS', url: sim!.url },
-      venueId: 'xsim',
+      keys: { apiKey: 'MK', secret: 'MS' },
       symbols: [SYMBOL],
-      strategies: [new Metronome('0.01', 300)],
+      strategies: [metronome('0.01', 300)],
       canaryPercentage: 10,
       store,
     })
     const session = built.exchange!
     built.subscribe('fill', ({ order, trade }) => fills.push({ mode, order, trade }))
     const running = built.start().then((o) => o.exchange!)
-    const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', '/sim/orders?apiKey=MK')
-    const exchangeTrades = () => control<SimTrade[]>(sim!, 'GET', '/sim/trades?apiKey=MK')
+    const exchangeOrders = () => control<SimOrder[]>(sim(), 'GET', '/sim/orders?apiKey=MK')
+    const exchangeTrades = () => control<SimTrade[]>(sim(), 'GET', '/sim/trades?apiKey=MK')
     const step = async (to: string) => {
       // A resting order far from the market: the switch must cancel it (and nothing may be left behind).
       const bid = session.trader.market.lastPrice('xsim', SYMBOL)!
@@ -126,11 +112,8 @@ describe('modes on the local exchange', () => {
 
   it('a stale feed pauses risk-adding orders until data flows again; a dropped stream reconnects and is counted', async () => {
     const metrics = createMetrics({ processMetrics: false })
-    const built = await buildSession({
-      kind: 'exchange',
+    const built = await buildSimSession(sim(), {
       mode: 'shadow',
-      exchange: { exchangeId: 'binance', url: sim!.url },
-      venueId: 'xsim',
       symbols: [SYMBOL],
       strategies: [],
       canaryPercentage: 10,
@@ -142,19 +125,19 @@ describe('modes on the local exchange', () => {
     try {
       expect(await waitFor(() => session.feed.events > 5, 10_000)).toBe(true)
       expect(session.trader.safety.tradingState('any')).toBe('ACTIVE')
-      await control(sim!, 'POST', '/sim/ws-disconnect')
+      await control(sim(), 'POST', '/sim/ws-disconnect')
       expect(await waitFor(() => session.feed.reconnectCount > 0, 5_000)).toBe(true)
       expect((await metrics.wsReconnects.get()).values.some((v) => v.labels['venue'] === 'xsim' && v.value > 0)).toBe(true)
       const before = session.feed.events
       expect(await waitFor(() => session.feed.events > before, 5_000)).toBe(true)
 
-      await control(sim!, 'POST', '/sim/faults', { staleForMs: 3_500 })
+      await control(sim(), 'POST', '/sim/faults', { staleForMs: 3_500 })
       expect(await waitFor(() => session.trader.safety.tradingState('any') === 'REDUCING', 5_000)).toBe(true)
       const denied = session.trader.orders.submit({ strategyId: 'probe', venue: 'xsim', symbol: SYMBOL, side: 'buy', type: 'market', amount: dec('0.001') })
       expect(denied.state).toBe('denied')
       expect(await waitFor(() => session.trader.safety.tradingState('any') === 'ACTIVE', 8_000)).toBe(true)
     } finally {
-      await control(sim!, 'POST', '/sim/faults', {})
+      await control(sim(), 'POST', '/sim/faults', {})
       built.stop()
     }
     await running

@@ -8,25 +8,18 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CANARY_STATE_KEY, StrategyRegistry, attachLiveCanary, attachSessionRollback, parseCanaryConfig, storeSink } from '../src/ops/canary/index.js'
 import type { CanaryState, LiveCanary } from '../src/ops/canary/index.js'
 import { openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
-import { buildSession, createStrategies } from '../src/system/index.js'
+import { createStrategies } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
-import { control, startSim, stopSim, waitFor } from './sim.js'
-import type { Sim } from './sim.js'
+import { buildSimSession } from './session-helpers.js'
+import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
-let sim: Sim | undefined
-
-beforeAll(async () => {
-  sim = await startSim(['--tick-ms', '50', '--seed', '5', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'LK', '--api-secret', 'LS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
-})
-afterAll(async () => {
-  await stopSim(sim)
-})
+const sim = useSim(['--tick-ms', '50', '--seed', '5', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'LK', '--api-secret', 'LS', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 
 const PARAMS = { venue: 'xsim', symbol: SYMBOL, amount: '0.002', spreadBps: '1' }
 
@@ -65,11 +58,9 @@ async function session(
   pollMs: number | undefined = 200,
 ): Promise<{ s: ExchangeSession; canary: LiveCanary; lines: string[] }> {
   const lines: string[] = []
-  const built = await buildSession({
-    kind: 'exchange',
+  const built = await buildSimSession(sim(), {
     mode: 'shadow',
-    exchange: { exchangeId: 'binance', apiKey: 'LK', secret: 'LS', url: sim!.url },
-    venueId: 'xsim',
+    keys: { apiKey: 'LK', secret: 'LS' },
     symbols: [SYMBOL],
     strategies: createStrategies([{ name: 'market-maker', params: PARAMS }]),
     canaryPercentage: 1,
@@ -155,7 +146,7 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'strategy.version_applied' && a.payload['version'] === 'v1'), 10_000)
       expect((await auditOf(store)).filter((a) => a.type === 'strategy.version_applied').map((a) => a.payload['version'])).toEqual(['v2', 'v1'])
       // The kill switch cancelled the canary's copies too: nothing of ours is left working on the exchange.
-      const orders = await control<{ clientOrderId: string; status: string }[]>(sim!, 'GET', '/sim/orders?apiKey=LK')
+      const orders = await control<{ clientOrderId: string; status: string }[]>(sim(), 'GET', '/sim/orders?apiKey=LK')
       expect(orders.length).toBeGreaterThan(0)
       expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toEqual([])
     } finally {
@@ -197,7 +188,7 @@ stages:
       const latency = inEffectAt! - jumpedAt!
       console.log(`stage jump in effect after ${latency} ms`)
       expect(latency, lines.join('\n')).toBeLessThan(10_000) // the 5 s poll, with room for a loaded machine
-      const orders = (await control<{ origQty: string; price: string; side: string; time: number }[]>(sim!, 'GET', '/sim/orders?apiKey=LK')).filter((o) => o.time >= jumpedAt!)
+      const orders = (await control<{ origQty: string; price: string; side: string; time: number }[]>(sim(), 'GET', '/sim/orders?apiKey=LK')).filter((o) => o.time >= jumpedAt!)
       expect(orders.length, lines.join('\n')).toBeGreaterThan(0)
       expect(new Set(orders.map((o) => Number(o.origQty)))).toEqual(new Set([0.004]))
       const audit = await auditOf(store)

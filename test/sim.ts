@@ -4,6 +4,7 @@
  * control API. Every test file that trades against the local exchange uses these.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { afterAll, beforeAll } from 'vitest'
 import { CLI, REPO, cliEnv } from './helpers.js'
 
 export interface Sim {
@@ -47,6 +48,24 @@ export async function stopSim(sim: Sim | undefined): Promise<void> {
   const exited = new Promise<void>((resolve) => sim.proc.once('exit', () => resolve()))
   sim.proc.kill('SIGTERM')
   await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))])
+}
+
+/**
+ * Starts the local exchange with `args` before the tests of the calling file and stops it after them. Returns
+ * the running simulator's getter (it throws outside the file's tests).
+ */
+export function useSim(args: readonly string[]): () => Sim {
+  let sim: Sim | undefined
+  beforeAll(async () => {
+    sim = await startSim(args)
+  })
+  afterAll(async () => {
+    await stopSim(sim)
+  })
+  return () => {
+    if (sim === undefined) throw new Error('the local exchange is not running (useSim: outside the tests of its file)')
+    return sim
+  }
 }
 
 /** Calls a `/sim/*` control endpoint; throws unless it answers 200. */
