@@ -44,33 +44,26 @@ describe('record body and hash', () => {
   })
 })
 
-/** canonicalJson as it was written before the loop version: the reference for byte-for-byte equality. */
+/**
+ * Canonical JSON by another road, the reference for byte-for-byte equality: leaves are the platform's own
+ * JSON.stringify (bigints as their decimal string; what JSON cannot hold is refused), containers map and join.
+ */
 function referenceCanonicalJson(value: unknown): string {
-  if (value === null) return 'null'
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      if (!Number.isFinite(value)) throw new InvariantViolation(`non-finite (${value})`)
-      return JSON.stringify(value)
-    case 'boolean':
-      return value ? 'true' : 'false'
-    case 'bigint':
-      return JSON.stringify(value.toString())
-    case 'object': {
-      const withToJson = value as { toJSON?: () => unknown }
-      if (typeof withToJson.toJSON === 'function') return referenceCanonicalJson(withToJson.toJSON())
-      if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : referenceCanonicalJson(v))).join(',')}]`
-      const obj = value as Record<string, unknown>
-      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort()
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${referenceCanonicalJson(obj[k])}`).join(',')}}`
-    }
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      break
-  }
-  throw new InvariantViolation(`holds a ${typeof value}`)
+  if (typeof value === 'bigint') return JSON.stringify(String(value))
+  if (typeof value === 'object' && value !== null) return referenceContainerJson(value)
+  const leaf = typeof value === 'number' && !Number.isFinite(value) ? undefined : (JSON.stringify(value) as string | undefined)
+  if (leaf === undefined) throw new InvariantViolation(`holds ${String(value)}`)
+  return leaf
+}
+
+/** An object through its toJSON, an array in order (undefined as null), a plain object by sorted keys. */
+function referenceContainerJson(value: object): string {
+  const withToJson = value as { toJSON?: () => unknown }
+  if (typeof withToJson.toJSON === 'function') return referenceCanonicalJson(withToJson.toJSON())
+  if (Array.isArray(value)) return `[${value.map((v: unknown) => (v === undefined ? 'null' : referenceCanonicalJson(v))).join(',')}]`
+  const obj = value as Record<string, unknown>
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${referenceCanonicalJson(obj[k])}`).join(',')}}`
 }
 
 /** A seeded generator of nested payloads: every JSON type, awkward strings and keys, toJSON leaves, bigint. */
