@@ -28,6 +28,21 @@ const XRP_ETH_TRADES = {
   last: 1570965568844,
 }
 
+/** The two Binance USD-M BTC/USDT depth files of 2022-11-01: 100 rows, one book event each. */
+const BTC_USDT_DEPTH = {
+  format: 'binance-depth-csv',
+  venue: 'binance-usdm',
+  symbol: 'BTC/USDT',
+  rows: 100,
+  events: 1,
+}
+
+/** Every side of the book in its order: bids strictly down, asks strictly up. */
+function expectLevelsOrdered(book: BookUpdate): void {
+  for (let i = 1; i < book.bids.length; i++) expect(book.bids[i]![0]).toBeLessThan(book.bids[i - 1]![0])
+  for (let i = 1; i < book.asks.length; i++) expect(book.asks[i]![0]).toBeGreaterThan(book.asks[i - 1]![0])
+}
+
 // Row counts and spans from /work/shared/data/SOURCES.md.
 const CASES: Case[] = [
   {
@@ -200,11 +215,7 @@ const CASES: Case[] = [
   },
   {
     file: 'orderbook/binance-usdm_BTCUSDT_depth-snapshot_2022-11-01.csv',
-    format: 'binance-depth-csv',
-    venue: 'binance-usdm',
-    symbol: 'BTC/USDT',
-    rows: 100,
-    events: 1,
+    ...BTC_USDT_DEPTH,
     first: 1667346579146,
     last: 1667346579146,
     check: (ev) => {
@@ -213,16 +224,12 @@ const CASES: Case[] = [
       expect(book.bids).toHaveLength(100)
       expect(book.asks).toHaveLength(0)
       expect(book.bids[0]).toEqual([20377, 1.77])
-      for (let i = 1; i < book.bids.length; i++) expect(book.bids[i]![0]).toBeLessThan(book.bids[i - 1]![0])
+      expectLevelsOrdered(book)
     },
   },
   {
     file: 'orderbook/binance-usdm_BTCUSDT_depth-update_2022-11-01.csv',
-    format: 'binance-depth-csv',
-    venue: 'binance-usdm',
-    symbol: 'BTC/USDT',
-    rows: 100,
-    events: 1,
+    ...BTC_USDT_DEPTH,
     first: 1667347199939,
     last: 1667347199939,
     check: (ev) => {
@@ -233,8 +240,7 @@ const CASES: Case[] = [
       expect(book.asks).toHaveLength(40) // 77 ask rows, 40 distinct prices
       expect(book.asks).toContainEqual([20821.4, 44.921])
       expect(book.asks).toContainEqual([20472.8, 0]) // qty 0: delete the level
-      for (let i = 1; i < book.asks.length; i++) expect(book.asks[i]![0]).toBeGreaterThan(book.asks[i - 1]![0])
-      for (let i = 1; i < book.bids.length; i++) expect(book.bids[i]![0]).toBeLessThan(book.bids[i - 1]![0])
+      expectLevelsOrdered(book)
     },
   },
 ]
