@@ -37,10 +37,18 @@ const BTC_USDT_DEPTH = {
   events: 1,
 }
 
-/** Every side of the book in its order: bids strictly down, asks strictly up. */
-function expectLevelsOrdered(book: BookUpdate): void {
+/**
+ * The first book event of a depth file, checked: snapshot or update, the number of levels on each side, and
+ * each side in its order (bids strictly down, asks strictly up).
+ */
+function checkedBook(events: MarketEvent[], want: { snapshot: boolean; bids: number; asks: number }): BookUpdate {
+  const book = events[0] as BookUpdate
+  expect(book.snapshot).toBe(want.snapshot)
+  expect(book.bids).toHaveLength(want.bids)
+  expect(book.asks).toHaveLength(want.asks)
   for (let i = 1; i < book.bids.length; i++) expect(book.bids[i]![0]).toBeLessThan(book.bids[i - 1]![0])
   for (let i = 1; i < book.asks.length; i++) expect(book.asks[i]![0]).toBeGreaterThan(book.asks[i - 1]![0])
+  return book
 }
 
 // Row counts and spans from /work/shared/data/SOURCES.md.
@@ -219,12 +227,8 @@ const CASES: Case[] = [
     first: 1667346579146,
     last: 1667346579146,
     check: (ev) => {
-      const book = ev[0] as BookUpdate
-      expect(book.snapshot).toBe(true)
-      expect(book.bids).toHaveLength(100)
-      expect(book.asks).toHaveLength(0)
+      const book = checkedBook(ev, { snapshot: true, bids: 100, asks: 0 })
       expect(book.bids[0]).toEqual([20377, 1.77])
-      expectLevelsOrdered(book)
     },
   },
   {
@@ -233,14 +237,11 @@ const CASES: Case[] = [
     first: 1667347199939,
     last: 1667347199939,
     check: (ev) => {
-      const book = ev[0] as BookUpdate
-      expect(book.snapshot).toBe(false)
-      // 100 rows, but the file repeats levels within the event: the last size for a price wins.
-      expect(book.bids).toHaveLength(23)
-      expect(book.asks).toHaveLength(40) // 77 ask rows, 40 distinct prices
+      // 100 rows, but the file repeats levels within the event: the last size for a price wins (77 ask rows,
+      // 40 distinct prices).
+      const book = checkedBook(ev, { snapshot: false, bids: 23, asks: 40 })
       expect(book.asks).toContainEqual([20821.4, 44.921])
       expect(book.asks).toContainEqual([20472.8, 0]) // qty 0: delete the level
-      expectLevelsOrdered(book)
     },
   },
 ]
