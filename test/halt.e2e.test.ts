@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WallClock } from '../src/engine/index.js'
 import { dec, makeInstrument } from '../src/model/index.js'
 import type { Decimal } from '../src/model/index.js'
@@ -21,11 +21,11 @@ import { attachSafetyRecords, lastIncident } from '../src/ops/canary/index.js'
 import { MemoryStore, openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import { MarketMaker } from '../src/strategy/index.js'
-import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader, buildSession } from '../src/system/index.js'
+import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { CLI, cliEnv } from './helpers.js'
-import { control, sleep, startSim, stopSim, waitFor } from './sim.js'
-import type { Sim } from './sim.js'
+import { buildSimSession } from './session-helpers.js'
+import { control, sleep, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
 const ACCOUNTS = [
@@ -38,15 +38,8 @@ const ACCOUNTS = [
   ['K7', 'S7'],
   ['K8', 'S8'],
 ] as const
-let sim: Sim | undefined
-
-beforeAll(async () => {
-  const accounts = ACCOUNTS.slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
-  sim = await startSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
-})
-afterAll(async () => {
-  await stopSim(sim)
-})
+const accounts = ACCOUNTS.slice(1).flatMap(([k, s]) => ['--account', `${k}:${s}`])
+const sim = useSim(['--tick-ms', '100', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', ACCOUNTS[0][0], '--api-secret', ACCOUNTS[0][1], ...accounts, '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 
 type SimOrder = { clientOrderId: string; status: string; side: string; type: string; time: number; origQty: string; executedQty: string }
 
@@ -59,6 +52,7 @@ interface Running {
   readonly exchangeOrders: () => Promise<SimOrder[]>
   /** Resolves with the wall time at which the session ended. */
   readonly ended: Promise<number>
+  /** Stops the session and takes its kill file away (written by a trip or by the test) when there is one. */
   readonly stop: () => Promise<void>
 }
 
@@ -73,11 +67,9 @@ async function liveMaker(
   const maker = options.maker ?? true
   const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
   const submittedAt = new Map<string, number>()
-  const built = await buildSession({
-    kind: 'exchange',
+  const built = await buildSimSession(sim(), {
     mode: options.mode ?? 'live',
-    exchange: { exchangeId: 'binance', apiKey: account[0], secret: account[1], url: sim!.url },
-    venueId: 'xsim',
+    keys: { apiKey: account[0], secret: account[1] },
     symbols: [SYMBOL],
     // Quotes 20 bps from the mid: outside trades near the mid rarely reach them, so the inventory holds.
     strategies: maker ? [new MarketMaker('mm', { symbol: SYMBOL, spreadBps: 40, amount: dec('0.01'), maxInventory: dec('0.1'), skewBps: 0, refreshMs: 200, requoteBps: 1 })] : [],
@@ -95,7 +87,7 @@ async function liveMaker(
     () => Date.now(),
     () => Date.now(),
   )
-  const exchangeOrders = () => control<SimOrder[]>(sim!, 'GET', `/sim/orders?apiKey=${account[0]}`)
+  const exchangeOrders = () => control<SimOrder[]>(sim(), 'GET', `/sim/orders?apiKey=${account[0]}`)
   expect(await waitFor(() => session.trader.market.lastPrice('xsim', SYMBOL) !== undefined && (!maker || session.trader.orders.openOrders().some((o) => o.state === 'open')), 15_000)).toBe(true)
   // The maker's inventory: a market buy in its name (what its bid filling against sellers would give it).
   const position = () => session.trader.ledger.position('xsim', SYMBOL).amount
@@ -111,6 +103,7 @@ async function liveMaker(
     exchangeOrders,
     ended,
     stop: async () => {
+      if (existsSync(killFile)) rmSync(killFile)
       built.stop()
       await running.catch(() => undefined)
     },
@@ -150,7 +143,7 @@ describe('the kill switch halts on the local exchange', () => {
     attachSafetyRecords(session.trader.safety, { store: r.store, dataDir, flush: async () => void (await session.trader.persistence?.flush()) })
     try {
       const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
       const state = session.trader.safety.killSwitch.state()
       expect(state).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
@@ -200,9 +193,9 @@ describe('the kill switch halts on the local exchange', () => {
     const working = async (): Promise<SimOrder[]> => (await r.exchangeOrders()).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
     try {
       expect(await waitFor(async () => (await working()).length > 0, 10_000)).toBe(true)
-      await control(sim!, 'POST', '/sim/faults', { serverError: { probability: 1, status: 503, endpoints: ['DELETE /api/v3/order', 'DELETE /api/v3/openOrders'] } })
+      await control(sim(), 'POST', '/sim/faults', { serverError: { probability: 1, status: 503, endpoints: ['DELETE /api/v3/order', 'DELETE /api/v3/openOrders'] } })
       const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
       const tripAt = session.trader.safety.killSwitch.state().since!
       await sleep(2_000)
@@ -213,7 +206,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(unconfirmed.sort()).toEqual([...stillWorking].sort())
       for (const id of stillWorking) expect(session.trader.orders.order(id)?.state).not.toBe('canceled')
       await sleep(Math.max(0, tripAt + 5_000 - Date.now()))
-      await control(sim!, 'POST', '/sim/faults', {})
+      await control(sim(), 'POST', '/sim/faults', {})
       const recoveredAt = Date.now()
       expect(await waitFor(async () => (await working()).length === 0, 15_000)).toBe(true)
       const settledIn = Date.now() - recoveredAt
@@ -228,8 +221,7 @@ describe('the kill switch halts on the local exchange', () => {
       }, 10_000)).toBe(true)
       console.log(`halt-503: ${stillWorking.length} orders working through the 5 s outage; all settled ${settledIn} ms after it ended; 0 created after the trip`)
     } finally {
-      await control(sim!, 'POST', '/sim/faults', {})
-      if (existsSync(r.killFile)) rmSync(r.killFile)
+      await control(sim(), 'POST', '/sim/faults', {})
       await r.stop()
     }
   }, 60_000)
@@ -276,7 +268,6 @@ describe('the kill switch halts on the local exchange', () => {
       await sleep(1_500)
       expect(await createdAfter(r, record!.ts)).toEqual([])
     } finally {
-      if (existsSync(r.killFile)) rmSync(r.killFile)
       await r.stop()
     }
   }, 60_000)
@@ -286,7 +277,7 @@ describe('the kill switch halts on the local exchange', () => {
     const { session } = r
     try {
       const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => session.trader.safety.killSwitch.active, 10_000)).toBe(true)
       const tripAt = session.trader.safety.killSwitch.state().since!
       // The operator brings the orders in line with the exchange (settles any cancel still in flight).
@@ -329,7 +320,6 @@ describe('the kill switch halts on the local exchange', () => {
       expect(ack?.actor).toBe('operator:test')
       expect(ack?.payload['breach']).toMatch(/daily loss/)
     } finally {
-      if (existsSync(r.killFile)) rmSync(r.killFile)
       await r.stop()
     }
   }, 60_000)
@@ -342,7 +332,7 @@ describe('the kill switch halts on the local exchange', () => {
     try {
       const startedAt = Date.now()
       const mid = session.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       // The simulated inventory loses more than the limit (0.04 × 3% of the mid ≫ 20)…
       expect(await waitFor(() => session.trader.safety.dailyPnl().lt(-20), 10_000)).toBe(true)
       // …and the monitors (evaluated every second) see it: a warning, no trip.
@@ -367,7 +357,7 @@ describe('the kill switch halts on the local exchange', () => {
       const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
       // The exchange's copy of the inventory buy fills there a moment after the simulator's order (its own round trip).
       expect(await waitFor(() => s.router.status().legs.live.filledAmount !== '0', 10_000)).toBe(true)
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => s.trader.pnl().net.sub(netBefore).lt(-20), 10_000)).toBe(true)
       await sleep(2_000) // the monitors run every second
       const legLoss = s.trader.safety.dailyPnl()
@@ -381,12 +371,11 @@ describe('the kill switch halts on the local exchange', () => {
     try {
       const s = tight.session
       const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => s.trader.safety.killSwitch.active, 10_000)).toBe(true)
       expect(s.trader.safety.killSwitch.state()).toMatchObject({ trigger: 'daily_loss', actor: 'system' })
       expect(s.trader.safety.dailyPnl().lte(-2)).toBe(true)
     } finally {
-      if (existsSync(tight.killFile)) rmSync(tight.killFile)
       await tight.stop()
     }
   }, 60_000)
@@ -397,7 +386,7 @@ describe('the kill switch halts on the local exchange', () => {
     try {
       const s = first.session
       const mid = s.trader.market.lastPrice('xsim', SYMBOL)!
-      await control(sim!, 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
+      await control(sim(), 'POST', '/sim/market', { symbol: SYMBOL, price: Math.round(mid * 0.97) })
       expect(await waitFor(() => s.trader.safety.dailyPnl().lt(-1), 10_000)).toBe(true)
       await sleep(1_500) // kept at most every second while judged
     } finally {
@@ -410,11 +399,9 @@ describe('the kill switch halts on the local exchange', () => {
     // is lost in it, yet the first exact check trips the switch (before the fix it started at 0).
     const limit = carried.neg().mul('0.9').toDecimalPlaces(2)
     const killFile = join(mkdtempSync(join(tmpdir(), 'sofia-halt-e2e-')), 'KILL_SWITCH')
-    const built = await buildSession({
-      kind: 'exchange',
+    const built = await buildSimSession(sim(), {
       mode: 'canary',
-      exchange: { exchangeId: 'binance', apiKey: ACCOUNTS[6][0], secret: ACCOUNTS[6][1], url: sim!.url },
-      venueId: 'xsim',
+      keys: { apiKey: ACCOUNTS[6][0], secret: ACCOUNTS[6][1] },
       symbols: [SYMBOL],
       strategies: [],
       canaryPercentage: 10,
