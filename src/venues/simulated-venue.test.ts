@@ -47,7 +47,13 @@ function simulated(options: Partial<SimulatedVenueOptions> = {}) {
       ? { clientOrderId: `c${++n}`, symbol: SYMBOL, type: 'market', side, amount: dec(amount) }
       : { clientOrderId: `c${++n}`, symbol: SYMBOL, type: 'limit', side, amount: dec(amount), price: dec(price) }
   const total = async (ccy: string): Promise<Decimal> => (await venue.fetchBalance())[ccy]!.total
-  return { clock, venue, orders, trades, feed, at, advance, trade, quote, book, order, total }
+  /** Sends `req` and lets `waitMs` pass (by default the default latency, 5 ms: the order has reached the venue). */
+  const send = async (req: OrderRequest, waitMs = 5): Promise<VenueOrder> => {
+    const sent = await venue.createOrder(req)
+    advance(waitMs)
+    return sent
+  }
+  return { clock, venue, orders, trades, feed, at, advance, trade, quote, book, order, total, send }
 }
 
 venueContract('simulated', async () => {
@@ -123,18 +129,15 @@ describe('SimulatedVenue', () => {
   it('consumes the liquidity it takes until the next book update', async () => {
     const s = simulated()
     s.book([[99.99, 1]], [[100.01, 0.3]])
-    await s.venue.createOrder(s.order('buy', '0.2'))
-    s.advance(5)
+    await s.send(s.order('buy', '0.2'))
     const second = s.order('buy', '0.2')
-    await s.venue.createOrder(second)
-    s.advance(5)
+    await s.send(second)
     expect(s.trades.map((t) => t.amount.toString())).toEqual(['0.2', '0.1'])
     const o = await s.venue.fetchOrder(second.clientOrderId, SYMBOL)
     expect(o.status).toBe('canceled')
     expect(o.filled.toString()).toBe('0.1')
     s.book([[99.99, 1]], [[100.01, 0.3]])
-    await s.venue.createOrder(s.order('buy', '0.3'))
-    s.advance(5)
+    await s.send(s.order('buy', '0.3'))
     expect(s.trades.map((t) => t.amount.toString())).toEqual(['0.2', '0.1', '0.3'])
   })
 
@@ -155,8 +158,7 @@ describe('SimulatedVenue', () => {
   it('charges the taker fee on the part that takes and the maker fee on the part that rests', async () => {
     const s = simulated()
     s.quote(99.99, 100.01, 0.4)
-    await s.venue.createOrder(s.order('buy', '1', '100.05'))
-    s.advance(5)
+    await s.send(s.order('buy', '1', '100.05'))
     s.trade(100.0, 5)
     expect(s.trades.map((t) => [t.takerOrMaker, t.price.toString(), t.amount.toString(), t.fee.cost.toString()])).toEqual([
       ['taker', '100.01', '0.4', '0.080008'],
@@ -169,8 +171,7 @@ describe('SimulatedVenue', () => {
   it('fills a resting order when the top of book crosses it, up to the displayed size, at its own price', async () => {
     const s = simulated()
     s.quote(99.99, 100.01, 1)
-    await s.venue.createOrder(s.order('buy', '1', '99.95'))
-    s.advance(5)
+    await s.send(s.order('buy', '1', '99.95'))
     s.quote(99.9, 99.94, 0.25)
     expect(s.trades.map((t) => [t.price.toString(), t.amount.toString(), t.takerOrMaker])).toEqual([['99.95', '0.25', 'maker']])
     s.quote(99.9, 99.94, 0.25) // a new quote: new liquidity
@@ -180,8 +181,7 @@ describe('SimulatedVenue', () => {
   it('fills a resting order when a depth level crosses it, consuming the level', async () => {
     const s = simulated()
     s.quote(99.99, 100.01, 1)
-    await s.venue.createOrder(s.order('sell', '1', '100.05'))
-    s.advance(5)
+    await s.send(s.order('sell', '1', '100.05'))
     s.book(
       [
         [100.1, 0.2],
@@ -193,8 +193,7 @@ describe('SimulatedVenue', () => {
     expect(s.trades.map((t) => t.amount.toString())).toEqual(['0.2', '0.3'])
     expect(s.trades.every((t) => t.price.eq(dec('100.05')))).toBe(true)
     const taker = s.order('sell', '0.25')
-    await s.venue.createOrder(taker)
-    s.advance(5)
+    await s.send(taker)
     // The two crossed levels are used up; the market sell takes from the 100.00 level.
     expect(s.trades.at(-1)!.price.toString()).toBe('100')
   })
@@ -202,8 +201,7 @@ describe('SimulatedVenue', () => {
   it('fills the rest of a resting order on a bar that trades through it', async () => {
     const s = simulated()
     s.trade(100, 0.1)
-    await s.venue.createOrder(s.order('buy', '2', '99.50'))
-    s.advance(5)
+    await s.send(s.order('buy', '2', '99.50'))
     s.feed({ kind: 'bar', venue: 'sim', symbol: SYMBOL, timestamp: s.clock.now(), timeframe: '1m', open: 100, high: 100.5, low: 99.5, close: 100, volume: 1 })
     expect(s.trades).toHaveLength(0)
     s.feed({ kind: 'bar', venue: 'sim', symbol: SYMBOL, timestamp: s.clock.now(), timeframe: '1m', open: 100, high: 100.5, low: 99.4, close: 99.8, volume: 1 })
@@ -214,8 +212,7 @@ describe('SimulatedVenue', () => {
     const s = simulated({ slippageBps: 10 })
     s.trade(100, 0.1)
     await s.venue.createOrder(s.order('buy', '1'))
-    await s.venue.createOrder(s.order('sell', '1'))
-    s.advance(5)
+    await s.send(s.order('sell', '1'))
     expect(s.trades.map((t) => [t.side, t.price.toString()])).toEqual([
       ['buy', '100.1'],
       ['sell', '99.9'],
@@ -239,8 +236,7 @@ describe('SimulatedVenue', () => {
       ],
     )
     const req = s.order('buy', '9.5')
-    await s.venue.createOrder(req)
-    s.advance(5)
+    await s.send(req)
     const o = await s.venue.fetchOrder(req.clientOrderId, SYMBOL)
     expect(o.status).toBe('canceled')
     expect(o.filled.lt(dec('9.5'))).toBe(true)
@@ -253,11 +249,9 @@ describe('SimulatedVenue', () => {
     const s = simulated()
     s.book([[90, 1]], [[110, 1]])
     const sell = s.order('sell', '0.5', '100.00')
-    await s.venue.createOrder(sell)
-    s.advance(5)
+    await s.send(sell)
     const buy = s.order('buy', '0.5', '101.00')
-    await s.venue.createOrder(buy)
-    s.advance(5)
+    await s.send(buy)
     expect(s.trades.map((t) => [t.clientOrderId, t.takerOrMaker, t.price.toString()])).toEqual([
       [sell.clientOrderId, 'maker', '100'],
       [buy.clientOrderId, 'taker', '100'],
@@ -268,11 +262,9 @@ describe('SimulatedVenue', () => {
   it('expires the taker under self-trade prevention when asked to', async () => {
     const s = simulated({ selfTrade: 'expire-taker' })
     s.book([[90, 1]], [[110, 1]])
-    await s.venue.createOrder(s.order('sell', '0.5', '100.00'))
-    s.advance(5)
+    await s.send(s.order('sell', '0.5', '100.00'))
     const buy = s.order('buy', '0.5', '101.00')
-    await s.venue.createOrder(buy)
-    s.advance(5)
+    await s.send(buy)
     expect(s.trades).toHaveLength(0)
     expect((await s.venue.fetchOrder(buy.clientOrderId, SYMBOL)).status).toBe('expired')
     expect((await s.venue.fetchBalance())['USDT']!.used.isZero()).toBe(true)
@@ -281,8 +273,7 @@ describe('SimulatedVenue', () => {
   it('ignores events of other venues and unlisted symbols', async () => {
     const s = simulated()
     s.quote(99.99, 100.01, 1)
-    await s.venue.createOrder(s.order('buy', '1', '99.50'))
-    s.advance(5)
+    await s.send(s.order('buy', '1', '99.50'))
     s.feed({ kind: 'trade', venue: 'other', symbol: SYMBOL, timestamp: s.clock.now(), price: 90, amount: 10 })
     s.feed({ kind: 'trade', venue: 'sim', symbol: 'XRP/USDT', timestamp: s.clock.now(), price: 90, amount: 10 })
     expect(s.trades).toHaveLength(0)
@@ -291,8 +282,7 @@ describe('SimulatedVenue', () => {
   it('numbers orders and trades deterministically', async () => {
     const s = simulated()
     s.trade(100, 1)
-    const o = await s.venue.createOrder(s.order('buy', '0.1'))
-    s.advance(5)
+    const o = await s.send(s.order('buy', '0.1'))
     expect(o.id).toBe('sim-O1')
     expect(s.trades.map((t) => [t.id, t.order])).toEqual([['sim-T1', 'sim-O1']])
     expect(await s.venue.fetchTime()).toBe(s.clock.now())
@@ -309,8 +299,7 @@ describe('SimulatedVenue', () => {
         void s.venue.createOrder({ clientOrderId: `re-${t.id}`, symbol: SYMBOL, type: 'limit', side: 'sell', amount: dec('0.1'), price: dec('105') })
       },
     })
-    await s.venue.createOrder(s.order('buy', '0.2'))
-    s.advance(5)
+    await s.send(s.order('buy', '0.2'))
     s.advance(5)
     expect((await s.venue.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toEqual(['re-sim-T1'])
   })
@@ -357,26 +346,22 @@ describe('SimulatedVenue order types', () => {
     const s = simulated({ latencyMs: 0 })
     s.book([[99, 1]], [[100, 0.3]])
     const ioc = { ...s.order('buy', '0.5', '100.00'), options: { timeInForce: 'IOC' as const } }
-    await s.venue.createOrder(ioc)
-    s.advance(1)
+    await s.send(ioc, 1)
     expect(last(s, ioc.clientOrderId)).toMatchObject({ status: 'expired', reason: 'immediate-or-cancel: the rest expired' })
     expect(last(s, ioc.clientOrderId)!.filled.toString()).toBe('0.3')
     s.book([[99, 1]], [[100, 0.3]])
     const fokTooBig = { ...s.order('buy', '0.5', '100.00'), options: { timeInForce: 'FOK' as const } }
-    await s.venue.createOrder(fokTooBig)
-    s.advance(1)
+    await s.send(fokTooBig, 1)
     expect(last(s, fokTooBig.clientOrderId)).toMatchObject({ status: 'expired', reason: 'fill-or-kill: it cannot fill completely now' })
     expect(last(s, fokTooBig.clientOrderId)!.filled.toString()).toBe('0')
     const fok = { ...s.order('buy', '0.3', '100.00'), options: { timeInForce: 'FOK' as const } }
-    await s.venue.createOrder(fok)
-    s.advance(1)
+    await s.send(fok, 1)
     expect(last(s, fok.clientOrderId)!.status).toBe('closed')
     s.book([[99, 1]], [[100, 1]])
     const po = { ...s.order('buy', '0.1', '100.00'), options: { timeInForce: 'PO' as const } }
     const poRest = { ...s.order('buy', '0.1', '99.50'), options: { timeInForce: 'PO' as const } }
     await s.venue.createOrder(po)
-    await s.venue.createOrder(poRest)
-    s.advance(1)
+    await s.send(poRest, 1)
     expect(last(s, po.clientOrderId)).toMatchObject({ status: 'expired', reason: 'post-only: it would take liquidity' })
     expect(last(s, poRest.clientOrderId)!.status).toBe('open')
     expect(s.trades.filter((t) => t.clientOrderId === po.clientOrderId)).toHaveLength(0)
@@ -386,8 +371,7 @@ describe('SimulatedVenue order types', () => {
     const s = simulated({ latencyMs: 0, balances: { USDT: '0', BTC: '1' } })
     s.trade(100, 1)
     const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
-    await s.venue.createOrder(stop)
-    s.advance(1)
+    await s.send(stop, 1)
     expect(last(s, stop.clientOrderId)).toMatchObject({ status: 'open', triggerPrice: dec('95') })
     expect((await s.venue.fetchBalance())['BTC']!.free.toString()).toBe('1')
     s.trade(96, 1)
@@ -402,11 +386,9 @@ describe('SimulatedVenue order types', () => {
     bar(s, 0, 100, 101, 99, 100)
     const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
     const gapped = { ...s.order('sell', '1'), options: { triggerPrice: dec('97'), triggerDirection: 'below' as const } }
-    await s.venue.createOrder(stop)
-    s.advance(1)
+    await s.send(stop, 1)
     bar(s, 60_000, 100, 100.5, 96, 99) // neither reached
-    await s.venue.createOrder(gapped)
-    s.advance(1)
+    await s.send(gapped, 1)
     expect(s.trades).toHaveLength(0)
     bar(s, 120_000, 94, 99, 93, 98) // opens below both: each fills at the open, 94 × 0.999
     expect(s.trades.map((t) => [t.clientOrderId, t.price.toString()])).toEqual([
@@ -428,8 +410,7 @@ describe('SimulatedVenue order types', () => {
     const sl = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const, parentId: 'entry-1' } }
     const tp = { ...s.order('sell', '1'), options: { triggerPrice: dec('110'), triggerDirection: 'above' as const, parentId: 'entry-1' } }
     await s.venue.createOrder(tp)
-    await s.venue.createOrder(sl)
-    s.advance(1)
+    await s.send(sl, 1)
     bar(s, 60_000, 100, 111, 94, 105)
     expect(s.trades.map((t) => [t.clientOrderId, t.price.toString()])).toEqual([[sl.clientOrderId, '95']])
     expect(last(s, tp.clientOrderId)).toMatchObject({ status: 'canceled', reason: 'one-cancels-other' })
@@ -439,8 +420,7 @@ describe('SimulatedVenue order types', () => {
     const s = simulated({ latencyMs: 0, slippageBps: 0 })
     bar(s, 0, 100, 100, 100, 100)
     const trail = { ...s.order('sell', '1'), options: { trailingPercent: dec('5') } }
-    await s.venue.createOrder(trail)
-    s.advance(1)
+    await s.send(trail, 1)
     bar(s, 60_000, 100, 120, 115, 118) // trail rises to 114
     expect(s.trades).toHaveLength(0)
     bar(s, 120_000, 118, 119, 113, 116) // reaches 114
@@ -453,8 +433,7 @@ describe('SimulatedVenue order types', () => {
     const stop = { ...s.order('sell', '1'), options: { triggerPrice: dec('95'), triggerDirection: 'below' as const } }
     const other = { ...s.order('sell', '0.5'), options: { triggerPrice: dec('90'), triggerDirection: 'below' as const } }
     await s.venue.createOrder(stop)
-    await s.venue.createOrder(other)
-    s.advance(1)
+    await s.send(other, 1)
     await s.venue.cancelOrder(other.clientOrderId, SYMBOL)
     s.advance(1)
     expect(last(s, other.clientOrderId)!.status).toBe('canceled')
