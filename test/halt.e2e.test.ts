@@ -135,6 +135,12 @@ async function auditOf(store: Store): Promise<{ type: string; actor: string; ts:
   return out
 }
 
+/** The audit of a running maker's store once the session has written all it holds. */
+async function flushedAudit(r: Running): Promise<Awaited<ReturnType<typeof auditOf>>> {
+  await r.session.trader.persistence?.flush()
+  return auditOf(r.store)
+}
+
 describe('the kill switch halts on the local exchange', () => {
   it('a crash trips the daily-loss limit: no order after the trip, the file is written, deactivation refused, flatten closes the position', async () => {
     const r = await liveMaker(ACCOUNTS[0], '20', '0.04')
@@ -177,8 +183,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(session.trader.safety.tradingState('mm')).toBe('HALTED')
       await sleep(1_000)
       expect((await createdAfter(r, tripAt)).length).toBe(1)
-      await session.trader.persistence?.flush()
-      const audit = await auditOf(r.store)
+      const audit = await flushedAudit(r)
       const record = audit.find((a) => a.type === 'operator.flatten')
       expect(record?.actor).toBe('operator:test')
       expect(record?.payload).toMatchObject({ reason: 'close after the crash', positions: 1, denied: 0, killSwitch: true })
@@ -215,8 +220,7 @@ describe('the kill switch halts on the local exchange', () => {
       for (const id of stillWorking) expect(['canceled', 'closed']).toContain(session.trader.orders.order(id)?.state)
       // The audit says what the venue confirmed, round by round: pending during the outage, none at the end.
       expect(await waitFor(async () => {
-        await session.trader.persistence?.flush()
-        const rounds = (await auditOf(r.store)).filter((a) => a.type === 'kill_switch.cancels').map((a) => a.payload)
+        const rounds = (await flushedAudit(r)).filter((a) => a.type === 'kill_switch.cancels').map((a) => a.payload)
         return rounds.length >= 2 && (rounds[0]!['pending'] as string[]).length > 0 && (rounds.at(-1)!['pending'] as string[]).length === 0
       }, 10_000)).toBe(true)
       console.log(`halt-503: ${stillWorking.length} orders working through the 5 s outage; all settled ${settledIn} ms after it ended; 0 created after the trip`)
@@ -262,8 +266,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(notices).toEqual(['kill_switch', 'shutdown'])
       expect(delivered).toBeDefined()
       expect(endedAt).toBeGreaterThanOrEqual(delivered!)
-      await session.trader.persistence?.flush()
-      const record = (await auditOf(r.store)).find((a) => a.type === 'operator.shutdown')
+      const record = (await flushedAudit(r)).find((a) => a.type === 'operator.shutdown')
       expect(record).toBeDefined()
       await sleep(1_500)
       expect(await createdAfter(r, record!.ts)).toEqual([])
@@ -315,8 +318,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(toLive.ok, toLive.error).toBe(true)
       const liveAt = Date.now()
       expect(await waitFor(async () => (await createdAfter(r, liveAt)).some((o) => o.origQty === '0.01000000'), 10_000)).toBe(true)
-      await session.trader.persistence?.flush()
-      const ack = (await auditOf(r.store)).find((a) => a.type === 'risk.daily_loss_acknowledged')
+      const ack = (await flushedAudit(r)).find((a) => a.type === 'risk.daily_loss_acknowledged')
       expect(ack?.actor).toBe('operator:test')
       expect(ack?.payload['breach']).toMatch(/daily loss/)
     } finally {
@@ -443,8 +445,7 @@ describe('the kill switch halts on the local exchange', () => {
       expect(flat.stdout).toMatch(/^flatten: 1 of 1 closing orders sent\n {2}mm xsim:BTC\/USDT sell 0\.03 market: sent \(mm-/)
       expect(await waitFor(() => session.trader.ledger.position('xsim', SYMBOL).amount.isZero(), 10_000)).toBe(true)
       expect(session.trader.safety.killSwitch.active).toBe(true)
-      await session.trader.persistence?.flush()
-      const record = (await auditOf(store)).find((a) => a.type === 'operator.flatten')
+      const record = (await flushedAudit(r)).find((a) => a.type === 'operator.flatten')
       expect(record).toMatchObject({ actor: 'operator:ann', payload: { reason: 'close the book', strategyId: 'mm', denied: 0 } })
     } finally {
       await r.stop()
