@@ -11,7 +11,7 @@ import { MemoryStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import type { Strategy } from '../src/strategy/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
-import { buildSimSession, timerStrategy } from './session-helpers.js'
+import { buildSimSession, readAudit, timerStrategy } from './session-helpers.js'
 import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
@@ -32,10 +32,9 @@ type SimOrder = { clientOrderId: string; status: string; origQty: string }
 const working = async (): Promise<SimOrder[]> => (await control<SimOrder[]>(sim(), 'GET', '/sim/orders?apiKey=CK')).filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')
 const faults = (f: object): Promise<unknown> => control(sim(), 'POST', '/sim/faults', f)
 
+/** The payloads of the audit records of `type`, oldest first. */
 async function auditOf(store: Store, type: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = []
-  for await (const b of store.iterateAudit()) for (const r of b) if (r.type === type) out.push(r.payload as Record<string, unknown>)
-  return out
+  return (await readAudit(store)).filter((r) => r.type === type).map((r) => r.payload)
 }
 
 async function canarySession(store: Store, count: number): Promise<{ session: () => ExchangeSession | undefined; stop: { abort(): void }; running: Promise<unknown>; lines: string[] }> {

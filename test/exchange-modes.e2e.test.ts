@@ -10,7 +10,7 @@ import { createMetrics } from '../src/observability/index.js'
 import { MemoryStore } from '../src/store/index.js'
 import type { Strategy } from '../src/strategy/index.js'
 import { DEFAULT_RISK } from '../src/system/index.js'
-import { buildSimSession, timerStrategy } from './session-helpers.js'
+import { buildSimSession, readAudit, timerStrategy } from './session-helpers.js'
 import { control, sleep, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
@@ -96,8 +96,7 @@ describe('modes on the local exchange', () => {
     for (const f of fills.filter((x) => x.mode === 'paper' || x.mode === 'shadow')) expect(ids).not.toContain(f.order.clientOrderId)
     expect(orders.filter((o) => o.status === 'NEW' || o.status === 'PARTIALLY_FILLED')).toHaveLength(0)
     // Audited: each switch with its actor, the shadow order log, the canary's exchange fills.
-    const audit: Array<{ type: string; actor: string; payload: Record<string, unknown> }> = []
-    for await (const batch of store.iterateAudit()) for (const r of batch) audit.push({ type: r.type, actor: r.actor, payload: (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown> })
+    const audit = await readAudit(store)
     const changes = audit.filter((r) => r.type === 'mode.changed')
     expect(changes.map((r) => [r.payload['from'], r.payload['to'], r.actor])).toEqual([
       ['paper', 'shadow', 'operator:test'],

@@ -24,7 +24,8 @@ import { MarketMaker } from '../src/strategy/index.js'
 import { DEFAULT_RISK, EXCHANGE_LEG_TODAY_KEY, Trader } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { CLI, cliEnv } from './helpers.js'
-import { buildSimSession } from './session-helpers.js'
+import { buildSimSession, readAudit } from './session-helpers.js'
+import type { AuditEntry } from './session-helpers.js'
 import { control, sleep, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
@@ -127,18 +128,10 @@ async function createdAfter(r: Running, at: number): Promise<SimOrder[]> {
   return orders.filter((o) => (r.submittedAt.get(o.clientOrderId) ?? Number.POSITIVE_INFINITY) > at)
 }
 
-async function auditOf(store: Store): Promise<{ type: string; actor: string; ts: number; payload: Record<string, unknown> }[]> {
-  const out: { type: string; actor: string; ts: number; payload: Record<string, unknown> }[] = []
-  for await (const batch of store.iterateAudit()) {
-    for (const rec of batch) out.push({ type: rec.type, actor: rec.actor, ts: rec.ts, payload: (typeof rec.payload === 'string' ? JSON.parse(rec.payload) : rec.payload) as Record<string, unknown> })
-  }
-  return out
-}
-
 /** The audit of a running maker's store once the session has written all it holds. */
-async function flushedAudit(r: Running): Promise<Awaited<ReturnType<typeof auditOf>>> {
+async function flushedAudit(r: Running): Promise<AuditEntry[]> {
   await r.session.trader.persistence?.flush()
-  return auditOf(r.store)
+  return readAudit(r.store)
 }
 
 describe('the kill switch halts on the local exchange', () => {

@@ -15,7 +15,7 @@ import { openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import { createStrategies } from '../src/system/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
-import { buildSimSession } from './session-helpers.js'
+import { buildSimSession, readAudit } from './session-helpers.js'
 import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
@@ -86,12 +86,6 @@ async function session(
   return { s, canary: canary!, lines }
 }
 
-async function auditOf(store: Store): Promise<{ type: string; actor: string; payload: Record<string, unknown> }[]> {
-  const out: { type: string; actor: string; payload: Record<string, unknown> }[] = []
-  for await (const b of store.iterateAudit()) for (const r of b) out.push({ type: r.type, actor: r.actor, payload: r.payload as Record<string, unknown> })
-  return out
-}
-
 describe('the canary orchestrator in a session on the local exchange', () => {
   it('takes over the roll-out and progresses shadow → canary-1 → production on the wall clock', async () => {
     const { store, dir } = await prepare()
@@ -99,7 +93,7 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       const { s, canary, lines } = await session(store, dir, stagesYaml(90), (x, c) => c.orchestrator?.state?.stage === 'production' && x.router.mode === 'live' && x.router.pausedReason() === undefined)
       expect(canary.orchestrator!.state, JSON.stringify({ state: canary.orchestrator!.state, lines })).toMatchObject({ status: 'running', stage: 'production' })
       expect(canary.orchestrator!.state!.history.map((h) => [h.stage, h.outcome])).toEqual([['shadow', 'progressed'], ['canary-1', 'progressed']])
-      const audit = await auditOf(store)
+      const audit = await readAudit(store)
       const types = audit.map((a) => a.type)
       expect(types).toContain('canary.resumed')
       expect(audit.filter((a) => a.type === 'canary.progressed').map((a) => [a.payload['from'], a.payload['to']])).toEqual([['shadow', 'canary-1'], ['canary-1', 'production']])
@@ -134,8 +128,8 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       expect(canary.orchestrator!.state).toMatchObject({ status: 'rolled_back', stage: 'canary-1' })
       expect(canary.orchestrator!.state!.history.at(-1)?.failed).toContain('drawdown')
       expect(s.trader.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'rollback' })
-      await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'rollback.completed'), 10_000)
-      const audit = await auditOf(store)
+      await waitFor(async () => (await readAudit(store)).some((a) => a.type === 'rollback.completed'), 10_000)
+      const audit = await readAudit(store)
       expect(audit.filter((a) => a.type === 'rollback.step').map((a) => a.payload['step'])).toEqual(['stop_trading', 'kill_switch', 'switch_version', 'freeze_learning', 'position_override', 'notify', 'incident'])
       expect(new Set(audit.filter((a) => a.type === 'rollback.step').map((a) => a.payload['trigger']))).toEqual(new Set(['canary']))
       expect(audit.find((a) => a.type === 'canary.failed')?.payload).toMatchObject({ stage: 'canary-1', version: 'v2' })
@@ -143,8 +137,8 @@ describe('the canary orchestrator in a session on the local exchange', () => {
       expect(versions.filter((v) => v.strategy === 'market-maker').map((v) => [v.version, v.status])).toEqual([['v1', 'active'], ['v2', 'rolled_back']])
       expect((await store.getState<CanaryState>(CANARY_STATE_KEY))?.status).toBe('rolled_back')
       // The strategy went back to the registry's active version (last_good before the rollback).
-      await waitFor(async () => (await auditOf(store)).some((a) => a.type === 'strategy.version_applied' && a.payload['version'] === 'v1'), 10_000)
-      expect((await auditOf(store)).filter((a) => a.type === 'strategy.version_applied').map((a) => a.payload['version'])).toEqual(['v2', 'v1'])
+      await waitFor(async () => (await readAudit(store)).some((a) => a.type === 'strategy.version_applied' && a.payload['version'] === 'v1'), 10_000)
+      expect((await readAudit(store)).filter((a) => a.type === 'strategy.version_applied').map((a) => a.payload['version'])).toEqual(['v2', 'v1'])
       // The kill switch cancelled the canary's copies too: nothing of ours is left working on the exchange.
       const orders = await control<{ clientOrderId: string; status: string }[]>(sim(), 'GET', '/sim/orders?apiKey=LK')
       expect(orders.length).toBeGreaterThan(0)
@@ -191,7 +185,7 @@ stages:
       const orders = (await control<{ origQty: string; price: string; side: string; time: number }[]>(sim(), 'GET', '/sim/orders?apiKey=LK')).filter((o) => o.time >= jumpedAt!)
       expect(orders.length, lines.join('\n')).toBeGreaterThan(0)
       expect(new Set(orders.map((o) => Number(o.origQty)))).toEqual(new Set([0.004]))
-      const audit = await auditOf(store)
+      const audit = await readAudit(store)
       expect(audit.find((a) => a.type === 'strategy.version_applied')?.payload).toMatchObject({ strategy: 'market-maker', version: 'v2', params: { amount: '0.008', spreadBps: '60' } })
     } finally {
       await store.close()
