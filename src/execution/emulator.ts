@@ -15,8 +15,7 @@
  */
 import type { EmulatedOrder, MarketEvent, OrderSide } from '../model/index.js'
 import { Decimal, Order } from '../model/index.js'
-import type { OrderOptions } from '../model/index.js'
-import type { OrderIdentity } from '../model/order.js'
+import type { OrderIdentity, OrderOptions } from '../model/index.js'
 
 export type { EmulatedOrder }
 

@@ -53,7 +53,7 @@ export type { EmulatedOrder, OrderSide, OrderType, OrderStatus, OrderState, Time
 export { isTriggerOrder, optionsToJson, optionsFromJson, triggeredAtFromJson, checkOptions, triggerDirectionOf } from './order-options.js'
 export type { OrderOptions } from './order-options.js'
 export { Order, ORDER_EVENT_TYPES, TRANSITIONS, ccxtStatus } from './order.js'
-export type { OrderEvent, OrderEventType, OrderInit, RecordedOrderState } from './order.js'
+export type { OrderEvent, OrderEventType, OrderIdentity, OrderInit, RecordedOrderState } from './order.js'
 export { fillKey, tradeFigures } from './trade.js'
 export type { Trade, TradeFigures, Fee } from './trade.js'
 export type { Balance, Balances } from './balance.js'

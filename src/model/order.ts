@@ -144,7 +144,6 @@ export class Order implements OrderIdentity {
     const o = new Order(init)
     o._state = recorded.state
     o._filled = recorded.filled
-    o._remaining = undefined
     o._cost = recorded.cost
     o._venueOrderId = recorded.venueOrderId
     o._reason = recorded.reason

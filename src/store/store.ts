@@ -10,8 +10,7 @@
  */
 import type { AuditRecord } from '../chain/record.js'
 import type { HeadAnchor } from '../chain/anchor.js'
-import type { OrderSide, OrderState } from '../model/index.js'
-import type { OrderIdentity } from '../model/order.js'
+import type { OrderIdentity, OrderSide, OrderState } from '../model/index.js'
 
 export const STORE_KINDS = ['sqlite', 'postgres', 'memory'] as const
 export type StoreKind = (typeof STORE_KINDS)[number]

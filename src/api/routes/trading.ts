@@ -5,9 +5,8 @@
  * `GET /exchange/balance`, `GET /pnl?period=`. CCXT field names; decimals as strings.
  */
 import type { FastifyInstance } from 'fastify'
-import { describeEmulated } from '../../execution/index.js'
+import { describeEmulated, emulatedIdentity } from '../../execution/index.js'
 import type { EmulatedOrder } from '../../execution/index.js'
-import { emulatedIdentity } from '../../execution/emulator.js'
 import type { Order } from '../../model/index.js'
 import { orderTerms } from '../../store/index.js'
 import { actorOf } from '../auth.js'
