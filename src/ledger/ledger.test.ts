@@ -417,17 +417,19 @@ describe('Ledger equity curve', () => {
       ['an ETH balance with no mark', () => l.deposit('binance', 'ETH', dec(3))],
       ['its mark', () => l.mark('binance', 'ETH/USDT', 2000)],
       ['a withdrawal', () => l.withdraw('binance', 'USDT', dec(1))],
+      ['nothing', () => {}],
+      ['a deposit', () => l.deposit('binance', 'USDT', dec(2))],
     ]
     steps.forEach(([, change], i) => {
       change()
       l.sampleEquity(i * 60_000)
     })
     const curve = l.equityCurve()
-    expect(curve.map((c) => c.equity.toString())).toEqual(['10010', '10010', '10010', '10009.5', '10009.5', '10000.5', '10000.5', '16000.5', '15999.5'])
+    expect(curve.map((c) => c.equity.toString())).toEqual(['10010', '10010', '10010', '10009.5', '10009.5', '10000.5', '10000.5', '16000.5', '15999.5', '15999.5', '16001.5'])
     expect(curve[1]!.equity).toBe(curve[0]!.equity)
     expect(curve[2]!.equity).toBe(curve[0]!.equity)
     expect(curve[4]!.equity).toBe(curve[3]!.equity)
-    expect(curve.map((c) => c.grossExposure.toString())).toEqual(['1010', '1010', '1010', '606', '606', '597', '597', '597', '597'])
+    expect(curve.map((c) => c.grossExposure.toString())).toEqual(['1010', '1010', '1010', '606', '606', '597', '597', '597', '597', '597', '597'])
     expect(curve[1]!.grossExposure).toBe(curve[0]!.grossExposure)
     expect(curve.at(-1)!.equity.toString()).toBe(l.equity().total.toString())
   })

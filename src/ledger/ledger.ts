@@ -314,6 +314,10 @@ export class Ledger {
   private readonly accountBookList: PositionBook[] = []
   /** The last equity sample, and the rows the next one is gathered in (then compared with the last's). */
   private lastSample: LedgerSample | undefined = undefined
+  /** Bumped by every change a sample reads (balances, positions, marks): see `sampleEquity`. */
+  private changes = 0
+  /** `changes` when `lastSample` was taken. */
+  private sampledChanges = -1
   private readonly sampleRows: (Decimal | SampleUnit)[] = []
   /** Where each sample row's unit value is read (see `rowUnitSources`), for which currency and count of slots. */
   private readonly rowUnits: (Decimal | MarkSlot | undefined)[] = []
@@ -348,6 +352,7 @@ export class Ledger {
   deposit(venue: string, asset: string, amount: Decimal): void {
     if (!amount.isFinite() || !amount.gt(0)) throw new InvariantViolation(`ledger: deposit of ${asset} on ${venue} must be > 0, got ${amount}`)
     const acc = this.account(venue, asset)
+    this.changes++
     acc.total = acc.total.add(amount)
     acc.initial = acc.initial.add(amount)
   }
@@ -356,6 +361,7 @@ export class Ledger {
   withdraw(venue: string, asset: string, amount: Decimal): void {
     if (!amount.isFinite() || !amount.gt(0)) throw new InvariantViolation(`ledger: withdrawal of ${asset} on ${venue} must be > 0, got ${amount}`)
     const acc = this.account(venue, asset)
+    this.changes++
     acc.total = acc.total.sub(amount)
     acc.initial = acc.initial.sub(amount)
   }
@@ -411,6 +417,7 @@ export class Ledger {
     if (!fee.cost.isFinite()) throw new InvariantViolation(`${where}: fee ${fee.cost} is not a number`)
     if (fee.currency === '') throw new InvariantViolation(`${where}: fee without a currency`)
     if (!this.seen.add(fillKey(venue, trade.id, side))) throw new DuplicateFill(`${where}: applied twice`)
+    this.changes++
 
     const buy = side === 'buy'
     const { base, quote } = instrument
@@ -610,10 +617,12 @@ export class Ledger {
     if (slot === undefined) {
       byVenue.set(venue, { price, decimal: undefined })
       this.markSlots++
+      this.changes++
     }
     else if (slot.price !== price) {
       slot.price = price
       slot.decimal = undefined
+      this.changes++
     }
   }
 
@@ -746,7 +755,15 @@ export class Ledger {
    * quiet market) it is the last sample itself, which the curve skips.
    */
   sampleEquity(timestamp: number): void {
+    // Nothing booked or marked since the last sample (a timer that fires again between two events): the
+    // same sample again, without reading every account and book to find that out.
+    const last = this.lastSample
+    if (last !== undefined && this.sampledChanges === this.changes) {
+      this.curve.add(timestamp, last)
+      return
+    }
     this.curve.add(timestamp, this.takeSample(this.reportingCurrency))
+    this.sampledChanges = this.changes
   }
 
   private takeSample(currency: string): LedgerSample {

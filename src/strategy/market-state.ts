@@ -21,14 +21,20 @@ export interface SymbolState {
 export interface MarketEntry {
   readonly venue: string
   readonly symbol: string
-  readonly state: SymbolState
+  readonly state: Readonly<SymbolState>
 }
 
 export class MarketState {
   private readonly venues = new Map<string, Map<string, SymbolState>>()
   private readonly list: MarketEntry[] = []
+  private updates = 0
 
-  get(venue: string, symbol: string): SymbolState | undefined {
+  /** Counts the events taken: the same count means every state is as it was (states change only in `update`). */
+  get changes(): number {
+    return this.updates
+  }
+
+  get(venue: string, symbol: string): Readonly<SymbolState> | undefined {
     return this.venues.get(venue)?.get(symbol)
   }
 
@@ -38,6 +44,7 @@ export class MarketState {
   }
 
   update(event: MarketEvent): void {
+    this.updates++
     let symbols = this.venues.get(event.venue)
     if (symbols === undefined) {
       symbols = new Map()

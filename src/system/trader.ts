@@ -273,9 +273,17 @@ export class Trader {
     this.sampleListeners.push(listener)
   }
 
-  /** Marks every known market and appends an equity sample. */
+  /** `market.changes` at the last sample's marking. */
+  private sampledMarket = -1
+
+  /** Marks every known market (unless no market event came since the last sample) and appends an equity sample. */
   sampleEquity(): void {
-    this.markAll()
+    // Marks are made from the market state alone: with no event since, they would be the same again.
+    const changes = this.market.changes
+    if (changes !== this.sampledMarket) {
+      this.markAll()
+      this.sampledMarket = changes
+    }
     this.ledger.sampleEquity(this.engine.clock.now())
     for (const listener of this.sampleListeners) listener()
   }
