@@ -26,8 +26,15 @@ export type { StrategySpec } from './session-config.js'
 /** The data argument that selects the built-in synthetic market instead of files. */
 export const SYNTHETIC = 'synthetic'
 
-/** Events inferred instruments are sized from. */
+/** Events inferred instruments are sized from: the first this many of each file, whatever its batches. */
 const SAMPLE_EVENTS = 5_000
+
+/**
+ * Events a batch of one file holds when several files are merged. Smaller than a lone file's batches: each
+ * file's batch waits while the others' events are merged in, and ten files of 2,048-event batches kept
+ * enough alive to double the garbage collector's work (ten symbols × a year of 5m bars: 18% faster at 256).
+ */
+const MERGED_FILE_BATCH = 256
 
 /** Default quote balance per venue for recorded data in a dollar-like or fiat quote (`--balance ASSET=AMOUNT`). */
 export const DEFAULT_QUOTE_BALANCE = '10000'
@@ -87,6 +94,7 @@ export async function openMarket(options: MarketOptions): Promise<MarketSetup> {
       ...(options.from !== undefined ? { from: options.from } : {}),
       ...(options.to !== undefined ? { to: options.to } : {}),
       ...(options.skipBadRows !== undefined ? { skipBadRows: options.skipBadRows } : {}),
+      ...(options.data.length > 1 ? { batchSize: MERGED_FILE_BATCH } : {}),
     })
     files.push(md)
     const sample = await sampleEvents(md.source)
@@ -146,8 +154,10 @@ function syntheticMarket(options: MarketOptions): MarketSetup {
 async function sampleEvents(source: MarketSource): Promise<MarketEvent[]> {
   const out: MarketEvent[] = []
   for await (const batch of source) {
-    for (const e of batch) out.push(e)
-    if (out.length >= SAMPLE_EVENTS) break
+    for (const e of batch) {
+      out.push(e)
+      if (out.length === SAMPLE_EVENTS) return out
+    }
   }
   return out
 }
