@@ -22,6 +22,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import Database from 'better-sqlite3'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLI, REPO, cliEnv } from './helpers.js'
@@ -232,6 +233,15 @@ describe('a cluster of three nodes over NATS JetStream, each trading its own acc
     )
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^sofia: binance BTC\/USDT on this account is traded by node node-a \(pid \d+ on .+\); one account and symbol is traded by one node at a time$/m)
+    // Refused before it touches the exchange: no resync, which would cancel node a's open orders (unknown to its
+    // store), and nothing else said or recorded of the account's orders.
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1)
+    const db = new Database(join(home, 'var', 'sofia.db'), { readonly: true })
+    try {
+      expect(db.prepare("select type from audit where type like 'resync.%' or type like 'order.%'").all()).toEqual([])
+    } finally {
+      db.close()
+    }
     expect((await status()).nodes.map((n) => n.id)).toEqual(['node-a', 'node-b', 'node-c', 'node-e'])
   }, 60_000)
 

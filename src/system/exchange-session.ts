@@ -245,12 +245,20 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     trader.onSample(() => t.persistence?.setStateQuiet(SHADOW_STATUS_KEY, router.status()))
     // On stop, a session trading on the exchange leaves nothing working there: cancel, wait, then end the feed.
     const feedStop = new AbortController()
+    // Set once the session goes ahead after `onReady`: from then on it may act on the exchange (resync, orders).
+    let began = false
     const onStop = (): void => {
       void (async () => {
         // No new order from here on: a quoting strategy would otherwise re-quote while the cancels are confirmed,
         // and an order placed then could fill after the last look at the exchange.
         router.stop()
         reconciler.stop()
+        // Stopped before it began (a node the cluster refused, a desk that failed to open): it has sent nothing,
+        // and the account's orders are another session's to settle, so nothing is cancelled or resynced.
+        if (!began) {
+          feedStop.abort()
+          return
+        }
         if (router.primary === 'live') {
           const report = await t.orders.cancelAllConfirmed({ venue: venueId }, 5_000)
           if (report.pending.length > 0) {
@@ -297,6 +305,13 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       ...(options.reconcile !== undefined ? options.reconcile : {}),
     })
     await options.onReady?.(session)
+    // Closed while it waited to start: nothing reaches the exchange. A resync here would cancel the open orders
+    // on the account that this store does not know, and those are the orders of the session that holds it.
+    if (options.signal.aborted) {
+      await trader.persistence?.barrier()
+      return { session, status: router.status(), resync: undefined, pnl: trader.pnl() }
+    }
+    began = true
     // Before any new order: the exchange's view of our orders and fills wins.
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
