@@ -303,6 +303,44 @@ describe('SimulatedVenue', () => {
     s.advance(5)
     expect((await s.venue.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId)).toEqual(['re-sim-T1'])
   })
+
+  it('keeps every working order but only the most recent finished orders and fills', async () => {
+    const s = simulated({ keepFinished: 4, keepTrades: 3 })
+    s.trade(100, 1_000)
+    const resting = await s.send(s.order('buy', '0.1', '90'))
+    const rejected = s.order('buy', '0.1', '0.001')
+    await expect(s.venue.createOrder(rejected)).rejects.toBeInstanceOf(InvalidOrder)
+    const filled: OrderRequest[] = []
+    for (let i = 0; i < 9; i++) {
+      const req = s.order(i % 2 === 0 ? 'buy' : 'sell', '0.1')
+      filled.push(req)
+      await s.send(req)
+      s.trade(100, 1_000)
+    }
+    const cancelled = await s.send(s.order('sell', '0.1', '200'))
+    await s.venue.cancelOrder(cancelled.clientOrderId, SYMBOL)
+    s.advance(5)
+    expect(s.trades).toHaveLength(9)
+
+    // The order resting since before all of them is still known, open, and the only open one.
+    expect((await s.venue.fetchOrder(resting.clientOrderId, SYMBOL)).status).toBe('open')
+    expect((await s.venue.fetchOpenOrders()).map((o) => o.clientOrderId)).toEqual([resting.clientOrderId])
+    // Finished: the rejected one, 9 filled and 1 cancelled. The 4 most recent are kept (up to twice as many
+    // while the list is trimmed lazily), the oldest are forgotten as an exchange archives them.
+    expect((await s.venue.fetchOrder(cancelled.clientOrderId, SYMBOL)).status).toBe('canceled')
+    for (const req of filled.slice(-3)) expect((await s.venue.fetchOrder(req.clientOrderId, SYMBOL)).status).toBe('closed')
+    await expect(s.venue.fetchOrder(rejected.clientOrderId, SYMBOL)).rejects.toThrow(/no order/)
+    await expect(s.venue.fetchOrder(filled[0]!.clientOrderId, SYMBOL)).rejects.toThrow(/no order/)
+    // A kept finished order's client id is still refused; the open one's too.
+    await expect(s.venue.createOrder({ ...filled.at(-1)!, clientOrderId: filled.at(-1)!.clientOrderId })).rejects.toThrow(/duplicate clientOrderId/)
+    await expect(s.venue.createOrder(s.order('buy', '0.1', '90'))).resolves.toBeDefined()
+    await expect(s.venue.createOrder({ ...s.order('buy', '0.1', '90'), clientOrderId: resting.clientOrderId })).rejects.toThrow(/duplicate clientOrderId/)
+    // Fills: at most twice keepTrades, the most recent last.
+    const fills = await s.venue.fetchMyTrades(SYMBOL)
+    expect(fills.length).toBeGreaterThanOrEqual(3)
+    expect(fills.length).toBeLessThan(6)
+    expect(fills.map((t) => t.id)).toEqual(s.trades.slice(-fills.length).map((t) => t.id))
+  })
 })
 
 describe('restoring a venue after a restart', () => {

@@ -107,7 +107,18 @@ export interface SimulatedVenueOptions {
    * prefix so its ids never collide with those the store already holds.
    */
   readonly idPrefix?: string
+  /**
+   * Finished orders (closed, canceled, expired, rejected) kept for `fetchOrder` and for refusing a client id
+   * again, most recent first out; default 10,000. Older ones are forgotten, as an exchange archives them: a
+   * paper session that runs for weeks holds a bounded history, not every order it ever sent.
+   */
+  readonly keepFinished?: number
+  /** Fills kept for `fetchMyTrades`, the most recent; default 10,000 (older ones are forgotten likewise). */
+  readonly keepTrades?: number
 }
+
+/** Finished orders and fills a venue keeps by default (see `keepFinished`, `keepTrades`). */
+const SIM_VENUE_HISTORY = 10_000
 
 /** A working order handed back to a restarted venue (see `restoreOrder`). */
 export interface RestoredOrder {
@@ -290,9 +301,17 @@ export class SimulatedVenue implements Venue, Component {
   private readonly instrumentList: readonly Instrument[]
   private readonly markets = new Map<string, MarketState>()
   private readonly accounts = new Map<string, Account>()
+  /** Every order still working and the most recent finished ones (`keepFinished`), by client id. */
   private readonly byClientId = new Map<string, SimOrder>()
+  /** Orders that can still trade, by number (the book's ids), in the order they were placed. */
   private readonly byNum = new Map<number, SimOrder>()
-  private readonly trades: Trade[] = []
+  /** Client ids of finished orders, oldest first from `finishedHead`. */
+  private finished: string[] = []
+  private finishedHead = 0
+  private readonly keepFinished: number
+  /** The most recent fills (`keepTrades` to twice as many), oldest first. */
+  private trades: Trade[] = []
+  private readonly keepTrades: number
   private readonly listeners: VenueListener[] = []
   private readonly outbox: Outgoing[] = []
   private readonly latency: LatencyModel
@@ -316,6 +335,8 @@ export class SimulatedVenue implements Venue, Component {
     this.reserveBuffer = dec(options.reserveBufferBps ?? 100).div(10_000)
     const prng = new Prng(options.seed ?? 1)
     this.random = () => prng.next()
+    this.keepFinished = options.keepFinished ?? SIM_VENUE_HISTORY
+    this.keepTrades = options.keepTrades ?? SIM_VENUE_HISTORY
     const latency = options.latencyMs ?? 0
     this.latency = typeof latency === 'number' ? () => latency : latency
     const listener = {
@@ -430,7 +451,7 @@ export class SimulatedVenue implements Venue, Component {
 
   fetchOpenOrders(symbol?: string): Promise<VenueOrder[]> {
     const out: VenueOrder[] = []
-    for (const o of this.byClientId.values()) {
+    for (const o of this.byNum.values()) {
       if (o.status === 'open' && (symbol === undefined || o.symbol === symbol)) out.push(o.view())
     }
     return Promise.resolve(out)
@@ -736,6 +757,7 @@ export class SimulatedVenue implements Venue, Component {
       req.options ?? {},
     )
     this.byClientId.set(req.clientOrderId, order)
+    this.byNum.set(num, order)
     if (error !== undefined || reserve === undefined) {
       order.status = 'rejected'
       order.reason = error?.message
@@ -746,7 +768,6 @@ export class SimulatedVenue implements Venue, Component {
     order.reserved = reserve.amount
     order.reserveCurrency = reserve.currency
     this.account(reserve.currency).used = this.account(reserve.currency).used.add(reserve.amount)
-    this.byNum.set(num, order)
     const delay = this.latency({ kind: 'create', symbol: req.symbol, random: this.random })
     this.clock.setTimer(now + delay, () => this.arrive(order))
     return order.view()
@@ -1074,6 +1095,8 @@ export class SimulatedVenue implements Venue, Component {
       takerOrMaker: role,
     }
     this.trades.push(trade)
+    // Trimmed in halves: amortized O(1), memory bounded by twice the limit.
+    if (this.trades.length >= 2 * this.keepTrades) this.trades = this.trades.slice(-this.keepTrades)
     this.send({ trade })
     this.send({ order: order.view() })
   }
@@ -1099,6 +1122,27 @@ export class SimulatedVenue implements Venue, Component {
 
   private send(item: Outgoing): void {
     this.outbox.push(item)
+    if (item.order !== undefined && item.order.status !== 'open') this.retire(item.order.clientOrderId)
+  }
+
+  /**
+   * An order that can no longer trade (every such change is sent) leaves the working orders and joins the
+   * finished ones; the oldest finished ones beyond `keepFinished` are forgotten.
+   */
+  private retire(clientOrderId: string): void {
+    const order = this.byClientId.get(clientOrderId)
+    // Sent as finished before: listed once.
+    if (order === undefined || !this.byNum.delete(order.num)) return
+    this.finished.push(clientOrderId)
+    if (this.finished.length - this.finishedHead > this.keepFinished) {
+      const forget = this.finished[this.finishedHead++]!
+      const old = this.byClientId.get(forget)
+      if (old !== undefined && old.status !== 'open') this.byClientId.delete(forget)
+      if (this.finishedHead >= this.keepFinished) {
+        this.finished = this.finished.slice(this.finishedHead)
+        this.finishedHead = 0
+      }
+    }
   }
 
   /**
