@@ -7,6 +7,7 @@ export { Ledger } from './ledger.js'
 export type {
   LedgerOptions,
   PositionSnapshot,
+  BookEstimate,
   Totals,
   TotalsFilter,
   BalanceEntry,

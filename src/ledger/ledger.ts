@@ -71,6 +71,19 @@ export interface PositionSnapshot extends BookSums {
   readonly unvaluedFees: Readonly<Record<string, Decimal>>
 }
 
+/** An account book in doubles (`Ledger.bookEstimate`): for per-event estimates, never for money. */
+export interface BookEstimate {
+  readonly venue: string
+  readonly symbol: string
+  readonly quote: string
+  /** Signed base amount. */
+  readonly amount: number
+  /** |cost basis| / |amount|; 0 when flat. */
+  readonly averagePrice: number
+  /** Realized P&L − fees, in the quote. */
+  readonly realizedNet: number
+}
+
 /** Sums over a selection of books, in one quote currency. */
 export interface Totals extends BookSums {
   /** The quote currency of the money fields; undefined when nothing matched. */
@@ -238,6 +251,18 @@ function snapshot(book: PositionBook): PositionSnapshot {
     grossProfit: book.grossProfit,
     grossLoss: book.grossLoss,
     unvaluedFees,
+  }
+}
+
+function estimateOf(book: PositionBook): BookEstimate {
+  const amount = book.amount.toNumber()
+  return {
+    venue: book.venue,
+    symbol: book.symbol,
+    quote: book.quote,
+    amount,
+    averagePrice: amount === 0 ? 0 : Math.abs(book.costBasis.toNumber() / amount),
+    realizedNet: book.realizedPnl.sub(book.fees).toNumber(),
   }
 }
 
@@ -513,6 +538,20 @@ export class Ledger {
   /** A strategy's signed amount on (venue, symbol), zero when never traded: `strategyPosition(...).amount`, cheaply. */
   strategyPositionAmount(strategyId: string, venue: string, symbol: string): Decimal {
     return this.strategyBooks.get(strategyId + SEP + venue + SEP + symbol)?.amount ?? ZERO
+  }
+
+  /**
+   * The account's book on (venue, symbol) in doubles, for estimates made on every event and fill (the daily-loss
+   * guard); undefined when never traded. Never money: the exact figures are `position(...)`'s.
+   */
+  bookEstimate(venue: string, symbol: string): BookEstimate | undefined {
+    const book = this.accountBooks.get(venue + SEP + symbol)
+    return book === undefined ? undefined : estimateOf(book)
+  }
+
+  /** Every account book in doubles (see `bookEstimate`), in the order first traded. */
+  bookEstimates(): BookEstimate[] {
+    return this.accountBookList.map(estimateOf)
   }
 
   private flatBook(venue: string, symbol: string, strategyId: string | undefined): PositionBook {

@@ -6,6 +6,7 @@
  * every fill and at most every 250 ms of price moves. The day's baseline (and the exchange leg's P&L today) are
  * kept in the store, so a restart the same day judges the day, not the session.
  */
+import type { BookEstimate } from '../ledger/index.js'
 import type { Decimal } from '../model/index.js'
 import { ZERO, dec } from '../model/index.js'
 import { effectiveDailyLossLimit, utcDayStart } from '../risk/index.js'
@@ -35,6 +36,8 @@ export class DailyLoss {
   dayEnd = Number.NEGATIVE_INFINITY
   /** Per venue and symbol with a position: float quantity and average cost for the per-event loss estimate. */
   private readonly exposure = new Map<string, Map<string, FloatPosition>>()
+  /** Realized P&L − fees per book quoted in the reporting currency (venue and symbol), and their sum. */
+  private readonly realizedByBook = new Map<string, number>()
   private realizedNetF = 0
   private unrealizedF = 0
   private baselineF = 0
@@ -147,20 +150,45 @@ export class DailyLoss {
     this.unrealizedF = u
   }
 
+  /** After a fill on (venue, symbol): its position and realized P&L in the estimate. */
   refreshExposure(venue: string, symbol: string): void {
-    const pos = this.o.ledger.position(venue, symbol)
+    const book = this.o.ledger.bookEstimate(venue, symbol)
+    if (book !== undefined) this.take(book)
+    this.sumRealized()
+    this.recomputeUnrealized()
+  }
+
+  /**
+   * Every book the ledger holds in the estimate: at start, the positions and today's realized P&L restored from
+   * the store are watched from the first price on, not from this session's first fill.
+   */
+  refreshAll(): void {
+    this.exposure.clear()
+    this.realizedByBook.clear()
+    for (const book of this.o.ledger.bookEstimates()) this.take(book)
+    this.sumRealized()
+    this.recomputeUnrealized()
+  }
+
+  private take(book: BookEstimate): void {
+    const { venue, symbol } = book
     let symbols = this.exposure.get(venue)
-    if (pos.amount.isZero()) symbols?.delete(symbol)
+    if (book.amount === 0) symbols?.delete(symbol)
     else {
       if (symbols === undefined) {
         symbols = new Map()
         this.exposure.set(venue, symbols)
       }
-      const avg = pos.averagePrice?.toNumber() ?? 0
-      symbols.set(symbol, { qty: pos.amount.toNumber(), avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
+      const avg = book.averagePrice
+      symbols.set(symbol, { qty: book.amount, avg, mark: this.o.market.lastPrice(venue, symbol) ?? avg })
     }
-    this.realizedNetF = this.o.ledger.realizedNet(this.o.ledger.reportingCurrency).toNumber()
-    this.recomputeUnrealized()
+    if (book.quote === this.o.ledger.reportingCurrency) this.realizedByBook.set(`${venue} ${symbol}`, book.realizedNet)
+  }
+
+  private sumRealized(): void {
+    let r = 0
+    for (const x of this.realizedByBook.values()) r += x
+    this.realizedNetF = r
   }
 
   /** Estimated on every event; acted on only when the exact figure confirms the breach. */

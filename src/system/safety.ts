@@ -133,6 +133,7 @@ export class Safety implements Component {
   start(): void | Promise<void> {
     const now = this.o.clock.now()
     this.loss.rollDay(now)
+    this.loss.refreshAll()
     for (const id of this.o.orders.venueIds()) this.o.breakers.get(`venue:${id}`)
     // Halted before the restart (or KILL_SWITCH=ON): nothing restored may stay working.
     if (this.o.killSwitch.active) this.o.orders.cancelAll()
