@@ -2,6 +2,8 @@
  * @module system/daily-loss.test
  * The daily-loss limit watches every price, also for a position the session did not open itself: one restored
  * from the store after a restart is valued from the first price on, and so is the realized P&L of the day so far.
+ * On a later day, a position opened days ago enters today's baseline at its first price: today's P&L is today's
+ * move, not its gain or loss since it was opened.
  */
 import { describe, expect, it } from 'vitest'
 import { SimulatedClock } from '../engine/index.js'
@@ -51,9 +53,8 @@ async function firstRun(store: MemoryStore, steps: (t: Trader) => readonly (numb
   return first
 }
 
-/** A restart the same day, two hours in: these prices, one a second, and no order of its own. */
-async function restart(store: MemoryStore, prices: readonly number[]): Promise<Trader> {
-  const start = DAY + 7_200_000
+/** A restart (by default the same day, two hours in): these prices, one a second, and no order of its own. */
+async function restart(store: MemoryStore, prices: readonly number[], start = DAY + 7_200_000): Promise<Trader> {
   const second = await trader(store, new SimulatedClock(start), '1000')
   await second.run(source(prices.map((p, i) => [trade(start + i * 1_000, p)])))
   return second
@@ -78,6 +79,40 @@ describe('the daily-loss limit after a restart the same day', () => {
     const second = await restart(store, [49_300, 49_000, 48_950])
     expect(second.ledger.position('sim', SYMBOL).amount.toString()).toBe('1')
     expect(second.safety.dailyPnl().lt(-1000)).toBe(true)
+    expect(second.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'daily_loss' })
+  })
+})
+
+describe('the daily-loss limit after a restart on a later day', () => {
+  const NEXT = DAY + 86_400_000 + 7_200_000
+
+  it("judges today's fall of a position opened days ago, not its gain since it was opened", async () => {
+    const store = new MemoryStore()
+    // Bought at 50,000 yesterday; 52,000 at yesterday's last price.
+    await firstRun(store, (t) => [50_000, buy(t, '1'), 52_000, 52_000])
+    // Today: 52,000, then a fall of 1,200.
+    const second = await restart(store, [52_000, 51_500, 50_800], NEXT)
+    expect(second.safety.dailyPnl().toString()).toBe('-1200')
+    expect(second.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'daily_loss' })
+  })
+
+  it("does not trip on a loss made before today: today's P&L starts at the position's first price", async () => {
+    const store = new MemoryStore()
+    await firstRun(store, (t) => [50_000, buy(t, '1'), 49_100, 49_100])
+    const second = await restart(store, [49_000, 49_000, 48_900], NEXT)
+    expect(second.safety.dailyPnl().toString()).toBe('-100')
+    expect(second.safety.killSwitch.state().active).toBe(false)
+  })
+
+  it('keeps a position not yet valued across a second restart the same day', async () => {
+    const store = new MemoryStore()
+    await firstRun(store, (t) => [50_000, buy(t, '1'), 52_000, 52_000])
+    // Restarted today on a silent market (no price of BTC/USDT), stopped, restarted again: then the fall.
+    const silent = await trader(store, new SimulatedClock(NEXT), '1000')
+    await silent.run(source([]))
+    await silent.persistence?.flush()
+    const second = await restart(store, [52_000, 51_500, 50_800], NEXT + 60_000)
+    expect(second.safety.dailyPnl().toString()).toBe('-1200')
     expect(second.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'daily_loss' })
   })
 })

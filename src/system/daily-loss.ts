@@ -39,6 +39,8 @@ export class DailyLoss {
   /** Realized P&L − fees per book quoted in the reporting currency (venue and symbol), and their sum. */
   private readonly realizedByBook = new Map<string, number>()
   private realizedNetF = 0
+  /** Positions the baseline left out for want of a price (see `setBaseline`), as "venue symbol". */
+  private readonly unvalued = new Set<string>()
   private unrealizedF = 0
   private baselineF = 0
   private lossLimitF = Number.POSITIVE_INFINITY
@@ -93,17 +95,14 @@ export class DailyLoss {
   acknowledge(actor: string, reason: string, breach: string): void {
     const now = this.o.clock.now()
     const before = this.baseline
-    const net = this.o.netPnl()
-    this.baseline = { day: utcDayStart(now), net: net.toString() }
-    this.baselineF = net.toNumber()
+    this.setBaseline(utcDayStart(now))
     if (this.o.exchangeLeg !== undefined) this.legBaseline = this.o.exchangeLeg.net()
     this.legCarried = ZERO
     this.saveLegDay(now)
     this.recomputeLossLimit()
     this.o.monitors.restartHourlyWindow()
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
-    this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
-    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline.net })
+    this.o.persistence?.audit('risk.daily_loss_acknowledged', actor, { reason, breach, baselineBefore: before?.net ?? null, baselineAfter: this.baseline!.net })
   }
 
 
@@ -115,16 +114,59 @@ export class DailyLoss {
     this.legBaseline = this.o.exchangeLeg?.net()
     if (this.baseline !== undefined && this.baseline.day === day) {
       this.baselineF = Number(this.baseline.net)
+      this.unvalued.clear()
+      for (const key of this.baseline.unvalued ?? []) this.unvalued.add(key)
       this.recomputeLossLimit()
       return
     }
-    const net = this.o.netPnl()
     // A new day: the exchange leg's P&L carried from earlier sessions belonged to the day that ended.
     this.legCarried = ZERO
+    this.setBaseline(day)
+    this.recomputeLossLimit()
+  }
+
+  /**
+   * The baseline is the net P&L now, kept in the store. A position with no price yet (restored at a start, or on a
+   * market silent since) is not in that figure: its unrealized P&L is added to the baseline when it is first valued
+   * (`valueIfPriced`). Without that, today's P&L would count its whole gain or loss since it was opened, which can
+   * hide a loss past the limit or trip on one made days ago.
+   */
+  private setBaseline(day: number): void {
+    const net = this.o.netPnl()
     this.baseline = { day, net: net.toString() }
     this.baselineF = net.toNumber()
-    this.recomputeLossLimit()
+    this.unvalued.clear()
+    const ledger = this.o.ledger
+    for (const b of ledger.bookEstimates()) {
+      if (b.amount !== 0 && b.quote === ledger.reportingCurrency && ledger.markPrice(b.venue, b.symbol) === undefined) this.unvalued.add(`${b.venue} ${b.symbol}`)
+    }
+    this.saveBaseline()
+  }
+
+  private saveBaseline(): void {
+    const b = this.baseline!
+    this.baseline = { day: b.day, net: b.net, ...(this.unvalued.size > 0 ? { unvalued: [...this.unvalued] } : {}) }
     this.o.persistence?.setStateQuiet(DAILY_BASELINE_KEY, this.baseline)
+  }
+
+  /** Whether a position still waits for a price to enter the baseline. */
+  get waitsForPrices(): boolean {
+    return this.unvalued.size > 0
+  }
+
+  /** A market event on (venue, symbol): a position the baseline left out enters it at its first value. */
+  valueIfPriced(venue: string, symbol: string): void {
+    const key = `${venue} ${symbol}`
+    if (!this.unvalued.has(key) || this.baseline === undefined) return
+    this.o.netPnl() // marks every market, as the P&L this baseline is compared with does
+    const unrealized = this.o.ledger.unrealizedPnl(venue, symbol)
+    if (unrealized === undefined) return
+    this.unvalued.delete(key)
+    const net = dec(this.baseline.net).add(unrealized)
+    this.baseline = { day: this.baseline.day, net: net.toString() }
+    this.baselineF = net.toNumber()
+    this.saveBaseline()
+    if (this.unvalued.size === 0) this.recomputeLossLimit()
   }
 
   private recomputeLossLimit(): void {

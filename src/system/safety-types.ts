@@ -28,6 +28,8 @@ export interface DailyBaseline {
   readonly day: number
   /** Net P&L (realized + unrealized − fees) at the start of the day. */
   readonly net: string
+  /** Positions not in `net` yet, for want of a price ("venue symbol"): each enters it at its first value. */
+  readonly unvalued?: readonly string[]
 }
 
 export interface SafetyOptions {

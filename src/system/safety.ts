@@ -70,6 +70,7 @@ export class Safety implements Component {
     o.bus.on('market', (e) => {
       if (watchesData) o.monitors.observeData(e.timestamp, `${e.venue}:${e.symbol}`)
       if (e.timestamp >= this.loss.dayEnd) this.loss.rollDay(e.timestamp)
+      if (this.loss.waitsForPrices) this.loss.valueIfPriced(e.venue, e.symbol)
       if (e.kind === 'trade' || e.kind === 'bar') this.loss.onPrice(e.venue, e.symbol, e.kind === 'trade' ? e.price : e.close)
     })
     o.bus.on('fill', ({ trade }) => {
