@@ -75,6 +75,11 @@ export interface SafetyOptions {
    */
   readonly strategyFeeds?: ReadonlyMap<string, readonly string[]>
   /**
+   * The markets the session listens to (`venue:symbol`): watched for staleness from the start, so one that never
+   * delivers (a subscription that failed, a market silent since a restart) goes stale instead of staying unseen.
+   */
+  readonly feeds?: readonly string[]
+  /**
    * Runs `submit` with its orders carrying a purpose (the risk engine's `withPurpose`): how an operator's
    * flatten passes a halt. Without it, flatten is refused.
    */

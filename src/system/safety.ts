@@ -135,6 +135,7 @@ export class Safety implements Component {
     const now = this.o.clock.now()
     this.loss.rollDay(now)
     this.loss.refreshAll()
+    if (this.o.monitors.watchesData) for (const feed of this.o.feeds ?? []) this.o.monitors.expectFeed(now, feed)
     for (const id of this.o.orders.venueIds()) this.o.breakers.get(`venue:${id}`)
     // Halted before the restart (or KILL_SWITCH=ON): nothing restored may stay working.
     if (this.o.killSwitch.active) this.o.orders.cancelAll()

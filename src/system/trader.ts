@@ -216,6 +216,7 @@ export class Trader {
       ...(options.onAlert !== undefined ? { log: options.onAlert } : {}),
       ...(options.controlHandler !== undefined ? { commands: options.controlHandler } : {}),
       strategyFeeds: new Map(options.strategies.map((st) => [st.id, feedsOfParams(options.strategyParams?.[st.id]?.params)])),
+      feeds: options.venues.flatMap((v) => v.instruments.map((i) => `${v.id}:${i.symbol}`)),
     })
 
     const venueIds = venues.map((v) => v.id)
