@@ -60,7 +60,7 @@ export interface TraderOptions {
   readonly flushIntervalMs?: number
   /** Limits, kill switch mode, monitor thresholds, breakers (default: DEFAULT_RISK). */
   readonly riskSettings?: RiskSettings
-  /** Size multipliers from `config/position_override.json` (they replace the stored ones). */
+  /** Size multipliers from `config/position_override.json` (with the stored ones, the tighter wins per scope). */
   readonly positionOverride?: { readonly account?: string; readonly strategies?: Readonly<Record<string, string>> }
   /** The KILL_SWITCH file to watch (wall-clock sessions; default none). */
   readonly killFile?: string

@@ -106,9 +106,16 @@ export class Trader {
     this.risk = new RiskEngine(settings.limits)
     const override = this.risk.positionOverride
     const storedOverride = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)
-    const overrides = options.positionOverride ?? storedOverride
-    if (overrides.account !== undefined) override.set('account', overrides.account)
-    for (const [strategyId, m] of Object.entries(overrides.strategies ?? {})) override.set({ strategyId }, m)
+    // The file's override and the last one set by an operator or a rollback (kept in the store): the tighter wins
+    // in each scope, so a restart with config/position_override.json present never lifts a rollback's reduction.
+    const file = options.positionOverride ?? {}
+    const tighter = (a: string | undefined, b: string | undefined): string | undefined =>
+      a === undefined ? b : b === undefined || dec(a).lte(b) ? a : b
+    const account = tighter(file.account, storedOverride.account)
+    if (account !== undefined) override.set('account', account)
+    for (const strategyId of new Set([...Object.keys(file.strategies ?? {}), ...Object.keys(storedOverride.strategies ?? {})])) {
+      override.set({ strategyId }, tighter(file.strategies?.[strategyId], storedOverride.strategies?.[strategyId])!)
+    }
     const paused = new Map(venues.filter((v) => v.pausedReason !== undefined).map((v) => [v.id, v]))
     const breakerGate: PreTradeRisk = {
       check: (order, ctx) => {
