@@ -11,8 +11,6 @@
  * waiting for the server's ack: nothing here slows or blocks the order path, and a lost message loses nothing of
  * the node's own (its store and audit chain are the record; these messages are for watching).
  */
-import { DeliverPolicy, DiscardPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { nanos } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { JsMsg } from '@nats-io/jetstream'
 import type { EngineEvents, OrderFilled, OrderUpdated, ComponentStateChanged } from '../engine/index.js'
@@ -64,6 +62,8 @@ export function eventSubject(node: string, kind: EventKind | '*'): string {
 
 /** Creates the stream when it is missing. */
 export async function ensureEventsStream(nc: NatsConnection): Promise<void> {
+  // The NATS client is loaded where it is first used: commands that never reach NATS do not load it.
+  const [{ DiscardPolicy, StorageType, jetstreamManager }, { nanos }] = await Promise.all([import('@nats-io/jetstream'), import('@nats-io/transport-node')])
   const jsm = await jetstreamManager(nc)
   try {
     await jsm.streams.info(EVENTS_STREAM)
@@ -145,6 +145,7 @@ export interface ReadEventsOptions {
  */
 export async function readClusterEvents(nc: NatsConnection, o: ReadEventsOptions, onEvent: (e: ClusterEvent) => void): Promise<number> {
   await ensureEventsStream(nc)
+  const { DeliverPolicy, jetstream } = await import('@nats-io/jetstream')
   const js = jetstream(nc)
   const node = o.node ?? '*'
   const kinds = o.kinds ?? EVENT_KINDS

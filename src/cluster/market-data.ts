@@ -9,9 +9,7 @@
  *   publisher that stops, or a lost NATS connection, leaves the feed silent: the session's staleness monitor then
  *   sees it exactly as it sees a silent exchange feed, and holds the strategies that depend on it to reducing orders.
  */
-import { DeliverPolicy, DiscardPolicy, StorageType, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { ConsumerMessages } from '@nats-io/jetstream'
-import { nanos } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { MarketEvent } from '../model/index.js'
 import { EventQueue } from '../venues/index.js'
@@ -30,6 +28,8 @@ export function marketSubject(venue: string, symbol: string): string {
 
 /** Creates the stream when it is missing. */
 export async function ensureMarketStream(nc: NatsConnection): Promise<void> {
+  // The NATS client is loaded where it is first used: commands that never reach NATS do not load it.
+  const [{ DiscardPolicy, StorageType, jetstreamManager }, { nanos }] = await Promise.all([import('@nats-io/jetstream'), import('@nats-io/transport-node')])
   const jsm = await jetstreamManager(nc)
   try {
     await jsm.streams.info(MARKET_STREAM)
@@ -91,6 +91,7 @@ export class NatsFeed implements LiveFeed {
       for await (const s of nc.status()) if (s.type === 'reconnect') this.reconnectCount++
     })()
     await ensureMarketStream(nc)
+    const { DeliverPolicy, jetstream } = await import('@nats-io/jetstream')
     const js = jetstream(nc)
     for (const symbol of this.o.symbols) {
       const consumer = await js.consumers.get(MARKET_STREAM, { filter_subjects: marketSubject(this.o.venue, symbol), deliver_policy: DeliverPolicy.New })

@@ -27,10 +27,8 @@
  */
 import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
-import { connect } from '@nats-io/transport-node'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { KvWatchInclude, Kvm } from '@nats-io/kv'
-import type { KV } from '@nats-io/kv'
+import type { KV, KvWatchInclude } from '@nats-io/kv'
 import { InputError } from '../model/index.js'
 import type { KillSwitchEvent, KillSwitchState, KillSwitchTrigger } from '../risk/index.js'
 import type { ClusterHalt, ClusterStatus, NodeHeartbeat, NodeKillSwitchMessage, NodeStateMessage, NodeStoreRecord } from './types.js'
@@ -50,6 +48,8 @@ export const CLUSTER_BUCKET = 'sofia_cluster'
 export const NODES_BUCKET = 'sofia_nodes'
 export const LEASES_BUCKET = 'sofia_leases'
 export const HALT_KEY = 'halt'
+/** `KvWatchInclude.UpdatesOnly` (the value itself: the NATS client is loaded only once a node connects). */
+const UPDATES_ONLY: KvWatchInclude = 'updates'
 /** The key of a node's store record in the cluster's bucket. */
 export const storeKey = (node: string): string => `store.${node}`
 /** How often a node puts its heartbeat. */
@@ -143,6 +143,8 @@ export function checkNodeId(id: string, what = '--node-id'): string {
 export async function connectCluster(servers: string, name: string, options: { pingIntervalMs?: number } = {}): Promise<NatsConnection> {
   const list = servers.split(',').map((s) => s.trim()).filter((s) => s !== '')
   if (list.length === 0) throw new InputError('--nats: no server given')
+  // The NATS client is loaded where it is first used: commands that never reach NATS do not load it.
+  const { connect } = await import('@nats-io/transport-node')
   try {
     return await connect({
       servers: list,
@@ -163,6 +165,7 @@ export async function connectCluster(servers: string, name: string, options: { p
 
 /** The two buckets (created when missing). */
 export async function clusterBuckets(nc: NatsConnection): Promise<{ cluster: KV; nodes: KV; leases: KV }> {
+  const { Kvm } = await import('@nats-io/kv')
   const kvm = new Kvm(nc)
   const cluster = await kvm.create(CLUSTER_BUCKET, { history: 64 })
   const nodes = await kvm.create(NODES_BUCKET, { history: 1, ttl: NODE_EXPIRY_MS })
@@ -343,7 +346,7 @@ export class ClusterNode {
     const onState = this.o.safety.onStateChange?.((change) => this.publishState(change))
     if (onState !== undefined) offs.push(onState)
     this.unlisten = () => offs.forEach((off) => off())
-    const watch = await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
+    const watch = await this.cluster.watch({ key: HALT_KEY, include: UPDATES_ONLY })
     this.applyEntry(await this.cluster.get(HALT_KEY), 'start')
     void this.watchHalt(watch)
     void this.watchConnection()
@@ -394,7 +397,7 @@ export class ClusterNode {
     let watch: Awaited<ReturnType<KV['watch']>> | undefined = first
     while (!this.stopped) {
       try {
-        watch ??= await this.cluster.watch({ key: HALT_KEY, include: KvWatchInclude.UpdatesOnly })
+        watch ??= await this.cluster.watch({ key: HALT_KEY, include: UPDATES_ONLY })
         for await (const entry of watch) this.applyEntry(entry, 'live')
       } catch (error) {
         this.o.log(`cluster: watching the cluster's kill switch failed: ${error instanceof Error ? error.message : String(error)}`)

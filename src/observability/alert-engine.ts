@@ -6,7 +6,8 @@
  * action (pause_strategy, reduce_size, kill_switch) is taken once per firing. `alerts_firing` follows.
  * Windows (counter rates, histogram quantiles) are computed from samples the engine keeps of what it read.
  */
-import { Gauge } from 'prom-client'
+import type { Gauge } from 'prom-client'
+import { promClient } from './prom.js'
 import type { Registry } from 'prom-client'
 import { DEFAULT_REPEAT_INTERVAL_MS, checkRules } from './alert-rules.js'
 import type { Alert, AlertAction, AlertRule, AlertSeverity, AlertState } from './alert-rules.js'
@@ -106,7 +107,7 @@ export class AlertEngine {
     this.historySize = o.historySize ?? 1000
     this.repeatIntervalMs = o.repeatIntervalMs ?? DEFAULT_REPEAT_INTERVAL_MS
     const g = o.alertsFiring ?? o.registry.getSingleMetric('alerts_firing')
-    this.gauge = g instanceof Gauge ? (g as Gauge<'rule' | 'severity'>) : undefined
+    this.gauge = g instanceof promClient().Gauge ? (g as Gauge<'rule' | 'severity'>) : undefined
     this.runtimes = o.rules.map((rule) => {
       const kind = metricKind(o.registry, rule.metric) ?? 'gauge'
       const windowMs = rule.rateMs ?? (kind === 'histogram' ? (rule.windowMs ?? 5 * 60_000) : 0)

@@ -2,6 +2,7 @@
  * @module observability
  * Prometheus metrics (and, with the operator API, health, SLOs, alert rules and notifiers).
  */
+export { promClient } from './prom.js'
 export { createMetrics } from './metrics.js'
 export type { SofiaMetrics } from './metrics.js'
 export { registerOpsMetrics, diskFree, OPS_METRIC_NAMES, RECONCILIATION_DISCREPANCIES, DISK_FREE_BYTES, RISK_MAX_DAILY_LOSS_USD } from './ops-metrics.js'

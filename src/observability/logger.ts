@@ -6,7 +6,8 @@
  * wherever they sit, and for URL passwords. Rotation is left to the platform (logrotate with copytruncate, or
  * pino-roll as a transport): see the operations README.
  */
-import { pino } from 'pino'
+import { createRequire } from 'node:module'
+import type * as Pino from 'pino'
 import type { DestinationStream, Level, Logger, LoggerOptions } from 'pino'
 import { REDACTED, redactUrl } from '../config/index.js'
 
@@ -54,7 +55,11 @@ export interface CreateLoggerOptions {
   readonly sync?: boolean
 }
 
+/** pino, loaded on first use: a command that logs nothing through it does not load it. */
+const load = createRequire(import.meta.url)
+
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const { pino } = load('pino') as typeof Pino
   const level = options.level ?? parseLevel(process.env.LOG_LEVEL) ?? 'info'
   const config: LoggerOptions = {
     name: options.name ?? 'sofia',

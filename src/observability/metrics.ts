@@ -3,7 +3,8 @@
  * Sofia's Prometheus metrics, named as operators already query them (DESIGN.md §8). One registry per
  * process, created here; labels are bounded (status, reason code, venue, symbol — never an order id).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { promClient } from './prom.js'
 
 export interface SofiaMetrics {
   readonly registry: Registry
@@ -26,6 +27,7 @@ export interface SofiaMetrics {
 }
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): SofiaMetrics {
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = promClient()
   const registry = new Registry()
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry })
   const r = [registry]

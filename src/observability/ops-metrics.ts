@@ -6,7 +6,8 @@
  * Registering is idempotent: a second call returns the gauges already in the registry.
  */
 import { statfs } from 'node:fs/promises'
-import { Gauge } from 'prom-client'
+import type { Gauge } from 'prom-client'
+import { promClient } from './prom.js'
 import type { Registry } from 'prom-client'
 
 export const RECONCILIATION_DISCREPANCIES = 'reconciliation_discrepancies'
@@ -35,6 +36,7 @@ export interface OpsMetricsOptions {
 }
 
 export function registerOpsMetrics(registry: Registry, options: OpsMetricsOptions = {}): OpsMetrics {
+  const { Gauge } = promClient()
   const reconciliationDiscrepancies = existing<'venue' | 'kind'>(registry, RECONCILIATION_DISCREPANCIES) ??
     new Gauge({
       name: RECONCILIATION_DISCREPANCIES,
@@ -74,6 +76,6 @@ export async function diskFree(dir: string): Promise<number> {
 function existing<L extends string>(registry: Registry, name: string): Gauge<L> | undefined {
   const metric = registry.getSingleMetric(name)
   if (metric === undefined) return undefined
-  if (!(metric instanceof Gauge)) throw new TypeError(`metric ${name} exists but is not a gauge`)
+  if (!(metric instanceof promClient().Gauge)) throw new TypeError(`metric ${name} exists but is not a gauge`)
   return metric as Gauge<L>
 }

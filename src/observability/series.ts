@@ -4,7 +4,7 @@
  * histogram buckets, label matching and `sum by`, counter increase over a window of samples (with resets)
  * and `histogram_quantile`. Shared by the alert engine and the SLO tracker; no state here.
  */
-import { Counter, Gauge, Histogram, Summary } from 'prom-client'
+import { promClient } from './prom.js'
 import type { Registry } from 'prom-client'
 
 export const METRIC_KINDS = ['counter', 'gauge', 'histogram', 'summary'] as const
@@ -34,6 +34,7 @@ export interface Buckets {
 /** What kind of metric `name` is in the registry, or undefined when there is no such metric. */
 export function metricKind(registry: Registry, name: string): MetricKind | undefined {
   const metric = registry.getSingleMetric(name)
+  const { Counter, Gauge, Histogram, Summary } = promClient()
   if (metric instanceof Counter) return 'counter'
   if (metric instanceof Gauge) return 'gauge'
   if (metric instanceof Histogram) return 'histogram'
@@ -49,6 +50,7 @@ export function metricNames(registry: Registry): string[] {
 /** Current series of a counter or gauge (a histogram or unknown name gives none). */
 export async function readScalar(registry: Registry, name: string): Promise<ScalarSeries[]> {
   const metric = registry.getSingleMetric(name)
+  const { Counter, Gauge } = promClient()
   if (!(metric instanceof Counter || metric instanceof Gauge)) return []
   const data = await metric.get()
   return data.values.map((v) => ({ labels: stringLabels(v.labels), value: v.value }))
@@ -57,7 +59,7 @@ export async function readScalar(registry: Registry, name: string): Promise<Scal
 /** Current series of a histogram, bucket counts cumulative as exposed. */
 export async function readHistogram(registry: Registry, name: string): Promise<HistogramSeries[]> {
   const metric = registry.getSingleMetric(name)
-  if (!(metric instanceof Histogram)) return []
+  if (!(metric instanceof promClient().Histogram)) return []
   const data = await metric.get()
   const bySeries = new Map<string, { labels: Labels; points: [number, number][] }>()
   for (const v of data.values) {

@@ -10,8 +10,8 @@
  *   KS  D = sup_x |F_train(x) − F_recent(x)|; p ≈ Q_KS((√n_e + 0.12 + 0.11/√n_e)·D), n_e = n·m/(n+m),
  *         Q_KS(λ) = 2 Σ_{j≥1} (−1)^{j−1} e^{−2j²λ²}  (asymptotic distribution, Stephens' correction)
  */
-import { Gauge } from 'prom-client'
-import type { Registry } from 'prom-client'
+import type { Gauge, Registry } from 'prom-client'
+import { promClient } from '../../observability/index.js'
 import type { AlertRule } from '../../observability/index.js'
 import { isFrozen } from './freeze.js'
 
@@ -110,6 +110,7 @@ export interface DriftGauges {
 
 /** Registers the drift gauges on a registry (once; a second call returns the registered ones). */
 export function registerDriftMetrics(registry: Registry): DriftGauges {
+  const { Gauge } = promClient()
   const get = (name: string, help: string): Gauge<'strategy' | 'feature'> =>
     (registry.getSingleMetric(name) as Gauge<'strategy' | 'feature'> | undefined) ??
     new Gauge({ name, help, labelNames: ['strategy', 'feature'], registers: [registry] })

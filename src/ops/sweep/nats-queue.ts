@@ -19,7 +19,6 @@
 import { randomUUID } from 'node:crypto'
 import { connectCluster } from '../../cluster/node.js'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { AckPolicy, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream'
 import { InputError } from '../../model/index.js'
 import { runSweepTask } from './run-task.js'
@@ -103,6 +102,7 @@ export function connectQueue(servers: string, name: string): Promise<NatsConnect
 
 /** Creates the queue's two streams and the workers' consumer when they are missing (both sides call it). */
 async function ensureQueue(jsm: JetStreamManager, names: QueueNames, ackWaitMs?: number): Promise<void> {
+  const { AckPolicy, JetStreamApiCodes, RetentionPolicy } = await import('@nats-io/jetstream')
   const prefix = names.stream.toLowerCase()
   await ensureStream(jsm, { name: names.stream, subjects: [`${prefix}.jobs.>`], retention: RetentionPolicy.Workqueue, max_age: MAX_AGE_NS })
   await ensureStream(jsm, { name: names.results, subjects: [`${prefix}.results.>`], max_age: MAX_AGE_NS, duplicate_window: DUPLICATE_WINDOW_NS })
@@ -111,7 +111,7 @@ async function ensureQueue(jsm: JetStreamManager, names: QueueNames, ackWaitMs?:
   try {
     info = await jsm.consumers.info(names.stream, CONSUMER)
   } catch (error) {
-    if (!isApiError(error, JetStreamApiCodes.ConsumerNotFound)) throw error
+    if (!(await isApiError(error, JetStreamApiCodes.ConsumerNotFound))) throw error
     await created(
       () => jsm.consumers.add(names.stream, { durable_name: CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: ackWait, max_deliver: MAX_DELIVER }),
       () => jsm.consumers.info(names.stream, CONSUMER),
@@ -123,10 +123,11 @@ async function ensureQueue(jsm: JetStreamManager, names: QueueNames, ackWaitMs?:
 }
 
 async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  const { JetStreamApiCodes } = await import('@nats-io/jetstream')
   try {
     await jsm.streams.info(config.name)
   } catch (error) {
-    if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error
+    if (!(await isApiError(error, JetStreamApiCodes.StreamNotFound))) throw error
     await created(
       () => jsm.streams.add(config),
       () => jsm.streams.info(config.name),
@@ -151,7 +152,10 @@ async function created(create: () => Promise<unknown>, exists: () => Promise<unk
   }
 }
 
-const isApiError = (error: unknown, code: number): boolean => error instanceof JetStreamApiError && error.code === code
+async function isApiError(error: unknown, code: number): Promise<boolean> {
+  const { JetStreamApiError } = await import('@nats-io/jetstream')
+  return error instanceof JetStreamApiError && error.code === code
+}
 
 /**
  * Runs the tasks on whatever `sofia worker` processes serve the queue and answers in task order, each reply
@@ -167,6 +171,7 @@ export async function runOnQueue(
   const names = queueNames(o.queue)
   const timeoutMs = o.timeoutMs ?? DEFAULT_QUEUE_TIMEOUT_MS
   const nc = await connectQueue(o.servers, 'sofia sweep')
+  const { jetstream, jetstreamManager } = await import('@nats-io/jetstream')
   const sweep = randomUUID()
   const jsm = await jetstreamManager(nc)
   const js = jetstream(nc)
@@ -257,6 +262,8 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   const names = queueNames(o.queue)
   const ackWaitMs = o.ackWaitMs ?? DEFAULT_ACK_WAIT_MS
   const nc = await connectQueue(o.servers, `sofia worker ${o.workerId}`)
+  // The NATS client is loaded where it is first used (connectCluster): commands that never reach NATS do not load it.
+  const { jetstream, jetstreamManager } = await import('@nats-io/jetstream')
   const js = jetstream(nc)
   try {
     await ensureQueue(await jetstreamManager(nc), names, ackWaitMs)
