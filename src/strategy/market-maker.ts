@@ -157,7 +157,7 @@ export class MarketMaker implements Strategy {
     const inst = this.instrument
     if (quote === undefined || inst === undefined || !(quote.bid > 0 && quote.ask > quote.bid)) return
     const position = ctx.position(quote.venue, quote.symbol)
-    this.inventory = position.toNumber()
+    this.inventory = floatOf(position)
     for (const side of ['buy', 'sell'] as const) {
       const ticks = this.priceTicks(side, quote, inst)
       this.lastWanted[side] = ticks
@@ -168,18 +168,29 @@ export class MarketMaker implements Strategy {
   /** Size for one side, or undefined when that side must not be quoted. */
   private wanted(side: OrderSide, ticks: number, position: Decimal, venue: string, inst: Instrument, ctx: StrategyContext): Wanted | undefined {
     if (ticks <= 0) return undefined
-    const price = inst.tickSize.mul(ticks)
-    // A fill of the whole quote must leave |inventory| ≤ maxInventory.
-    const room = side === 'buy' ? this.maxInventory.sub(position) : this.maxInventory.add(position)
-    const cap = this.params.amount.lte(room) ? this.params.amount : room
+    const cap = this.cap(side, position)
     // Our own resting order's funds come back when it is replaced, so count them as available.
     const resting = this.working[side]?.remaining ?? ZERO
     const balance = Decimal.max(ctx.balance(venue, side === 'buy' ? inst.quote : inst.base), ZERO)
     const amount = fundsCover(side, cap, balance, resting, ticks, inst)
       ? this.rounded(cap, inst)
-      : roundAmount(inst, Decimal.min(cap, side === 'buy' ? balance.div(price.mul(ONE.add(inst.makerFee))).add(resting) : balance.add(resting)))
-    if (amount.lt(inst.minAmount) || amount.mul(price).lt(inst.minCost)) return undefined
-    return { ticks, amount }
+      : roundAmount(inst, Decimal.min(cap, side === 'buy' ? balance.div(inst.tickSize.mul(ticks).mul(ONE.add(inst.makerFee))).add(resting) : balance.add(resting)))
+    return meetsMinimums(amount, ticks, inst) ? { ticks, amount } : undefined
+  }
+
+  /**
+   * The quote size, or less when a fill of the whole quote would leave |inventory| > maxInventory: the room left.
+   * Decided on doubles (within parts in 10^16 of the exact figures) unless the two are within a part in 10^9.
+   */
+  private cap(side: OrderSide, position: Decimal): Decimal {
+    const amount = this.params.amount
+    const maxF = floatOf(this.maxInventory)
+    const posF = floatOf(position)
+    const amountF = floatOf(amount)
+    const roomF = side === 'buy' ? maxF - posF : maxF + posF
+    if (amountF < roomF - 1e-9 * (maxF + Math.abs(posF) + amountF)) return amount
+    const room = side === 'buy' ? this.maxInventory.sub(position) : this.maxInventory.add(position)
+    return amount.lte(room) ? amount : room
   }
 
   /** Whether a quote resting `remaining` is more than may be quoted on its side now (or nothing may be). */
@@ -250,8 +261,18 @@ export function fundsCover(side: OrderSide, cap: Decimal, balance: Decimal, rest
 }
 
 /**
+ * Whether `amount` at `ticks` meets the instrument's minimum amount and cost. Decided on doubles when they clear
+ * the minimums by more than a part in 10^9 (the usual quote), else exactly.
+ */
+function meetsMinimums(amount: Decimal, ticks: number, inst: Instrument): boolean {
+  const amountF = floatOf(amount)
+  if (amountF > floatOf(inst.minAmount) * (1 + 1e-9) && amountF * ticks * inst.tickSizeNum > floatOf(inst.minCost) * (1 + 1e-9)) return true
+  return !(amount.lt(inst.minAmount) || amount.mul(inst.tickSize.mul(ticks)).lt(inst.minCost))
+}
+
+/**
  * `d.toNumber()`, kept for the Decimals a quote asks of again and again (the fee, the quote size, a resting
- * order's remaining: each the same object until it changes). Decimal's own conversion goes through a string.
+ * order's remaining, the position: each the same object until it changes). Decimal's own conversion goes through a string.
  */
 const floats = new WeakMap<Decimal, number>()
 function floatOf(d: Decimal): number {
