@@ -109,7 +109,7 @@ export interface SimulatedVenueOptions {
   readonly idPrefix?: string
   /**
    * Finished orders (closed, canceled, expired, rejected) kept for `fetchOrder` and for refusing a client id
-   * again, most recent first out; default 10,000. Older ones are forgotten, as an exchange archives them: a
+   * again; default 10,000. Older ones are forgotten, the oldest first, as an exchange archives them: a
    * paper session that runs for weeks holds a bounded history, not every order it ever sent.
    */
   readonly keepFinished?: number
