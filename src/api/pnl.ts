@@ -11,6 +11,7 @@ import { dec } from '../model/index.js'
 import type { Decimal } from '../model/index.js'
 import { utcDayStart } from '../risk/index.js'
 import { fillTrade } from '../store/index.js'
+import { applyDeposit, storedSimulatedOrders } from '../system/index.js'
 import type { Trader } from '../system/index.js'
 
 export const PNL_PERIODS = ['today', 'yesterday', '7d'] as const
@@ -53,11 +54,14 @@ export async function periodPnl(trader: Trader, period: PnlPeriod, now: number =
   if (store !== undefined) {
     await trader.persistence!.flush()
     const ledger = new Ledger({ reportingCurrency: currency })
-    for (const d of await store.loadDeposits()) ledger.deposit(d.venue, d.asset, dec(d.amount))
+    for (const d of await store.loadDeposits()) applyDeposit(ledger, d.venue, d.asset, d.amount)
     let atFrom = ledger.totals({ quote: currency })
     let crossed = false
+    // The simulator's fills from before the session's account became the exchange's are not its P&L.
+    const simulated = await storedSimulatedOrders(store)
     for await (const batch of store.iterateFills({ until: to })) {
       for (const f of batch) {
+        if (simulated.has(f.clientOrderId)) continue
         if (!crossed && f.timestamp >= from) {
           atFrom = ledger.totals({ quote: currency })
           crossed = true

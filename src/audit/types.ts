@@ -11,6 +11,7 @@ import type { KeyRotation, SignedHead } from '../chain/anchor.js'
 import type { EmulatedOrder, OrderSide, OrderState, OrderType } from '../model/index.js'
 
 export const AUDIT_TYPES = [
+  'account.rebased',
   'alert',
   'alert.firing',
   'alert.pending',
@@ -207,6 +208,11 @@ export interface ResyncSummary {
  * tools) take any JSON object.
  */
 export interface AuditPayloads {
+  /**
+   * The session's ledger became the exchange account's (system/exchange-account): rebuilt from `fills` stored
+   * fills, `simulatedFillsLeftOut` of the simulator's left out, `balancesSynced` balances set to the exchange's.
+   */
+  'account.rebased': { readonly venue: string; readonly fills: number; readonly simulatedFillsLeftOut: number; readonly balancesSynced: number }
   /** A safety alert raised by the session (listeners). */
   'alert': { readonly name: string; readonly level: string; readonly detail: string }
   'alert.firing': AlertStatePayload

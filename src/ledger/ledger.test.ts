@@ -434,3 +434,43 @@ describe('Ledger equity curve', () => {
     expect(curve.at(-1)!.equity.toString()).toBe(l.equity().total.toString())
   })
 })
+
+describe('Ledger.resetVenue', () => {
+  it("forgets one venue's balances, books, closed trades and applied fills; rebuilt from the same records it equals a fresh ledger, and other venues are untouched", () => {
+    const keep = [fill('buy', '1', '100', { venue: 'kraken' })]
+    const real = [fill('buy', '2', '100', { fee: '0.2' }), fill('sell', '0.5', '120', { fee: '0.06' })]
+    const simulated = [fill('buy', '3', '90'), fill('sell', '1', '95')]
+    const build = (fills: Trade[]): Ledger => {
+      const l = new Ledger()
+      l.deposit('binance', 'USDT', dec(10_000))
+      l.deposit('kraken', 'USDT', dec(500))
+      for (const f of [...keep, ...fills]) l.applyFill(f, BTC, 's1')
+      l.mark('binance', 'BTC/USDT', 110)
+      l.mark('kraken', 'BTC/USDT', 110)
+      return l
+    }
+    const l = build([...real, ...simulated])
+    l.sampleEquity(1)
+    const before = l.grossExposure().toString()
+    l.resetVenue('binance')
+    expect(l.balance('binance', 'USDT').toString()).toBe('0')
+    expect(l.positionAmount('binance', 'BTC/USDT').toString()).toBe('0')
+    expect(l.closedTrades().filter((t) => t.venue === 'binance')).toHaveLength(0)
+    expect(figures(l.position('kraken', 'BTC/USDT'))).toEqual(figures(build([]).position('kraken', 'BTC/USDT')))
+    // Rebuilt: the same fills may be applied again (they were forgotten), and the marks stayed.
+    l.deposit('binance', 'USDT', dec(10_000))
+    for (const f of real) l.applyFill(f, BTC, 's1')
+    const fresh = build(real)
+    expect(figures(l.position('binance', 'BTC/USDT'))).toEqual(figures(fresh.position('binance', 'BTC/USDT')))
+    expect(figures(l.strategyPosition('s1', 'binance', 'BTC/USDT'))).toEqual(figures(fresh.strategyPosition('s1', 'binance', 'BTC/USDT')))
+    expect(l.balances().map((b) => [b.venue, b.asset, b.total.toString()]).sort()).toEqual(fresh.balances().map((b) => [b.venue, b.asset, b.total.toString()]).sort())
+    expect(l.equity().total.toString()).toBe(fresh.equity().total.toString())
+    expect(l.grossExposure().toString()).toBe(fresh.grossExposure().toString())
+    expect(l.grossExposure().toString()).not.toBe(before)
+    l.sampleEquity(2)
+    expect(l.equityCurve().at(-1)!.equity.toString()).toBe(fresh.equity().total.toString())
+    l.verify()
+    // A fill still applied once is refused a second time.
+    expect(() => l.applyFill(real[0]!, BTC, 's1')).toThrow(DuplicateFill)
+  })
+})

@@ -210,6 +210,15 @@ class RecentKeys {
     }
     return true
   }
+
+  /** Forgets the keys that `drop` picks (the window then holds the others, in their order). */
+  forget(drop: (key: string) => boolean): void {
+    const kept = this.order.slice(this.head).filter((key) => !drop(key))
+    for (const key of this.set) if (drop(key)) this.set.delete(key)
+    this.order.length = 0
+    this.order.push(...kept)
+    this.head = 0
+  }
 }
 
 function emptyTotals(quote: string | undefined): Totals {
@@ -302,6 +311,12 @@ class SumInputs {
     if (!this.unchanged) return undefined
     this.complete = true
     return this.total
+  }
+
+  /** The next round is summed afresh. */
+  reset(): void {
+    this.complete = false
+    this.values.length = 0
   }
 
   finish(total: Decimal): Decimal {
@@ -404,6 +419,37 @@ export class Ledger {
       out.push({ venue: a.venue, asset: a.asset, total: a.total, initial: a.initial, fees: a.fees })
     }
     return out
+  }
+
+  /**
+   * Forgets every balance, book and closed trade of `venue`, and which of its fills were applied (its marks and
+   * the equity curve stay): the ledger is then rebuilt from the venue's deposits and fills. For a session whose
+   * account on the venue changes from the simulator's to the exchange's (system/account-periods).
+   */
+  resetVenue(venue: string): void {
+    const ofOthers = <T extends { readonly venue: string }>(list: T[]): void => {
+      const kept = list.filter((x) => x.venue !== venue)
+      list.length = 0
+      list.push(...kept)
+    }
+    for (const map of [this.accounts, this.accountBooks, this.strategyBooks] as Map<string, { readonly venue: string }>[]) {
+      for (const [key, value] of map) if (value.venue === venue) map.delete(key)
+    }
+    ofOthers(this.accountList)
+    ofOthers(this.accountBookList)
+    this.closed = this.closed.filter((c) => c.venue !== venue)
+    const prefix = venue + '\u0000'
+    this.seen.forget((key) => key.startsWith(prefix))
+    // Every cache of a sample or a sum is by row: the rows are others now.
+    this.lastSample = undefined
+    this.sampledChanges = -1
+    this.sampleRows.length = 0
+    this.rowUnits.length = 0
+    this.rowUnitsCurrency = undefined
+    this.floatOf.length = 0
+    this.floats.length = 0
+    this.exposureInputs.reset()
+    this.changes++
   }
 
   private account(venue: string, asset: string): AssetAccount {

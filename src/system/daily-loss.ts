@@ -106,6 +106,22 @@ export class DailyLoss {
   }
 
 
+  /**
+   * The ledger now holds another account (the exchange's after the simulator's: system/account-periods): today's
+   * P&L, the hourly loss window and the drawdown peak start again from that account now, as for a session
+   * starting on it, and the estimate takes its books.
+   */
+  rebase(now: number): void {
+    const day = utcDayStart(now)
+    this.dayEnd = day + 86_400_000
+    this.refreshAll()
+    this.setBaseline(day)
+    this.recomputeLossLimit()
+    this.o.monitors.restartHourlyWindow()
+    this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })
+    this.o.monitors.resetDrawdownPeak()
+  }
+
   /** Starts a new UTC day (its baseline), or picks up today's from the store. */
   rollDay(now: number): void {
     const day = utcDayStart(now)

@@ -15,7 +15,10 @@ import type { Store } from '../store/index.js'
 import type { Strategy } from '../strategy/index.js'
 import type { CcxtExchange, CcxtExchangeSpec, LiveFeed } from '../venues/index.js'
 import type { CcxtVenue } from '../venues/ccxt.js'
+import { ACCOUNT_KEY, SESSION_MODE_KEY, nextPeriods } from './account-periods.js'
+import type { AccountPeriods } from './account-periods.js'
 import { assertNoLiveSession } from './control.js'
+import { takeExchangeAccount } from './exchange-account.js'
 import { parseCommand } from './commands.js'
 import { attachMetrics } from './metrics-wiring.js'
 import { ModeRouter, ROUTER_MODES, primaryLeg } from '../execution/mode-router.js'
@@ -36,7 +39,7 @@ import type { TraderOptions } from './session-config.js'
 
 /** Store state key of the router's last status (read by `sofia shadow status`). */
 export const SHADOW_STATUS_KEY = 'shadow.status'
-export const SESSION_MODE_KEY = 'session.mode'
+export { SESSION_MODE_KEY }
 /** How far back the final resync of a stopping session looks: fills made while its cancels were on their way. */
 const STOP_LOOKBACK_MS = 5 * 60_000
 
@@ -207,9 +210,13 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
             return out
           },
           ready: async (from, now) => {
+            // No order is taken until this is done: the orders before this moment were the old leg's.
+            periods = nextPeriods(periods, primaryLeg(now), clock.now())
+            t.persistence?.setStateQuiet(ACCOUNT_KEY, periods)
             if (primaryLeg(from) !== 'sim' || primaryLeg(now) !== 'live' || venue === undefined) return
-            // From here on the session's ledger is the exchange account: its balances, then its orders and fills.
-            await syncBalances(t, venue, venueId, assets, actor)
+            // From here on the session's ledger is the exchange account: without the simulator's fills, its
+            // balances, then its orders and fills.
+            await takeExchangeAccount(t, venue, venueId, assets, periods, actor)
             const summary = await resync(t, venue, { actor, owns })
             options.onResync?.(summary)
           },
@@ -236,8 +243,10 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
       ...(options.strategyParams !== undefined ? { strategyParams: options.strategyParams } : {}),
       controlHandler: (request) => command(request.command as 'mode.set' | 'shadow.rollback' | 'resync', { ...request.args }, request.actor),
       uniqueClientIds: true,
+      account: primaryLeg(mode),
     })
     ref.trader = trader
+    let periods: AccountPeriods = trader.account!.periods
     if (options.marketDir !== undefined) MarketRecorder.attach(trader, options.marketDir, options.onAlert)
     options.onRecovered?.(trader.recovery)
     if (options.metrics !== undefined) attachMetrics(trader, options.metrics)
@@ -315,6 +324,8 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     // Before any new order: the exchange's view of our orders and fills wins.
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
+      // A start on a store last used in shadow: the simulator's fills are not this account's.
+      if (trader.account?.rebased === true) await takeExchangeAccount(trader, venue, venueId, assets, periods, 'system')
       resynced = await resync(trader, venue, { actor: 'system', onAlert: onError })
       options.onResync?.(resynced)
     }
@@ -330,27 +341,6 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     await venue?.close()
     await Promise.all(exchanges.map((e) => closeCcxtExchange(e)))
   }
-}
-
-/**
- * Sets the session ledger's balances of `assets` on `venueId` to the exchange's (deposits and withdrawals,
- * each audited as `ledger.balance_synced`): when the primary leg changes from the simulator to the exchange
- * mid-session, the account the session trades is the exchange's, not the simulator's.
- */
-export async function syncBalances(trader: Trader, venue: CcxtVenue, venueId: string, assets: ReadonlySet<string>, actor: string): Promise<number> {
-  const exchange = await venue.fetchBalance()
-  let changed = 0
-  for (const asset of [...assets].sort()) {
-    const want = exchange[asset]?.total ?? dec(0)
-    const have = trader.ledger.balance(venueId, asset)
-    const diff = want.sub(have)
-    if (diff.isZero()) continue
-    if (diff.gt(0)) trader.ledger.deposit(venueId, asset, diff)
-    else trader.ledger.withdraw(venueId, asset, diff.neg())
-    changed++
-    trader.persistence?.audit('ledger.balance_synced', actor, { venue: venueId, asset, from: have.toString(), to: want.toString(), reason: 'the exchange is now the primary leg' })
-  }
-  return changed
 }
 
 /** Parses a `--balance ASSET=AMOUNT` map strictly. */

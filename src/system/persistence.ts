@@ -89,10 +89,11 @@ export class Persistence implements Component {
     this.bump(1)
   }
 
-  recordDeposit(venue: string, asset: string, amount: string, reason: string): void {
+  /** A deposit (a negative amount takes funds out), audited as `balance.deposit` unless the caller audits it otherwise. */
+  recordDeposit(venue: string, asset: string, amount: string, reason: string, audited = true): void {
     const ts = this.options.clock.now()
     this.deposits.push({ venue, asset, amount, ts, reason })
-    this.audit('balance.deposit', 'system', { venue, asset, amount, reason })
+    if (audited) this.audit('balance.deposit', 'system', { venue, asset, amount, reason })
   }
 
   setState(key: string, value: unknown, actor: string, reason?: string): void {

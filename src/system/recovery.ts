@@ -16,6 +16,8 @@ import { fillTrade, storeIdentity } from '../store/index.js'
 import type { StoredOrder } from '../store/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
+import { ACCOUNT_KEY, SESSION_MODE_KEY, applyDeposit, simulatedOrders, startingPeriods } from './account-periods.js'
+import type { StartingPeriods } from './account-periods.js'
 import { assertNoLiveSession } from './control.js'
 import type { TraderOptions } from './session-config.js'
 
@@ -27,6 +29,8 @@ export interface RecoverySummary {
   readonly ordersRestored: number
   /** Orders the store had as in flight that the restarted venue cannot have: closed as rejected/canceled. */
   readonly ordersClosed: number
+  /** Stored fills of the simulator's orders left out because the ledger holds the exchange's account (system/account-periods). */
+  readonly simulatedFillsLeftOut?: number
 }
 
 export interface Prepared {
@@ -40,6 +44,8 @@ export interface Prepared {
   readonly summary: RecoverySummary
   /** The store's tag in client order ids (see `uniqueClientIds`). */
   readonly idTag?: string
+  /** With `options.account`: whose account the ledger holds, over time (recorded at the start). */
+  readonly account?: StartingPeriods
 }
 
 export const EPOCH_KEY = 'session.epoch'
@@ -171,12 +177,25 @@ export async function prepare(options: TraderOptions): Promise<Prepared> {
   if (fresh) {
     for (const v of options.venues) for (const [asset, amount] of Object.entries(v.balances)) ledger.deposit(v.id, asset, dec(amount))
   } else {
-    for (const d of deposits) ledger.deposit(d.venue, d.asset, dec(d.amount))
+    for (const d of deposits) applyDeposit(ledger, d.venue, d.asset, d.amount)
+  }
+  // A session on an exchange: the fills of the simulator's orders from ended periods are not its account's.
+  let account: StartingPeriods | undefined
+  let simulated: ReadonlySet<string> = new Set()
+  if (options.account !== undefined) {
+    const [stored, storedMode] = store === undefined ? [] : await Promise.all([store.getState(ACCOUNT_KEY), store.getState(SESSION_MODE_KEY)])
+    account = startingPeriods(stored, storedMode, options.account, options.clock.now())
+    if (store !== undefined && !fresh) simulated = await simulatedOrders(store, account.periods)
   }
   let fillsReplayed = 0
+  let simulatedFillsLeftOut = 0
   if (store !== undefined && !fresh) {
     for await (const batch of store.iterateFills()) {
       for (const f of batch) {
+        if (simulated.has(f.clientOrderId)) {
+          simulatedFillsLeftOut++
+          continue
+        }
         const inst = instruments.get(`${f.venue}|${f.symbol}`)
         if (inst === undefined) throw new BadSymbol(`stored fill ${f.tradeId} is on ${f.venue} ${f.symbol}, which this session does not list`)
         ledger.applyFill(fillTrade(f), inst, f.strategyId)
@@ -215,11 +234,13 @@ export async function prepare(options: TraderOptions): Promise<Prepared> {
     auditHead,
     fresh,
     ...(idTag !== undefined ? { idTag } : {}),
+    ...(account !== undefined ? { account } : {}),
     summary: {
       epoch: (lastEpoch ?? 0) + 1,
       fillsReplayed,
       ordersRestored: working.length,
       ordersClosed: openOrders.length - working.length,
+      ...(simulatedFillsLeftOut > 0 ? { simulatedFillsLeftOut } : {}),
     },
   }
 }

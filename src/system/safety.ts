@@ -131,6 +131,11 @@ export class Safety implements Component {
     return this.loss.dailyPnl()
   }
 
+  /** The ledger was rebuilt as another account's (system/account-periods): see `DailyLoss.rebase`. */
+  accountRebased(): void {
+    this.loss.rebase(this.o.clock.now())
+  }
+
   start(): void | Promise<void> {
     const now = this.o.clock.now()
     this.loss.rollDay(now)

@@ -10,6 +10,7 @@ import type { PreTradeRisk } from '../risk/index.js'
 import type { Store } from '../store/index.js'
 import type { Strategy, StrategyDefinition } from '../strategy/index.js'
 import type { Venue } from '../venues/index.js'
+import type { AccountLeg } from './account-periods.js'
 import type { RiskSettings } from './risk-setup.js'
 import type { SessionCommands } from './command-results.js'
 
@@ -81,6 +82,12 @@ export interface TraderOptions {
    * byte-identical run to run.
    */
   readonly uniqueClientIds?: boolean
+  /**
+   * Whose account the ledger holds at the start, for a session on an exchange behind the mode router: `live`
+   * (the exchange is the primary leg) or `sim`. A start in `live` on a store last used in a simulated mode
+   * leaves the simulator's fills out of the ledger (system/account-periods). Unset elsewhere.
+   */
+  readonly account?: AccountLeg
   /** How the store is named in messages (its file or URL). */
   readonly storeName?: string
 }

@@ -7,13 +7,14 @@ import type { Clock, Component } from '../engine/index.js'
 import type { OrderManager } from '../execution/index.js'
 import { dec } from '../model/index.js'
 import type { Persistence } from './persistence.js'
+import { ACCOUNT_KEY } from './account-periods.js'
 import { EPOCH_KEY } from './recovery.js'
 import type { Prepared } from './recovery.js'
 import { instrumentRecord } from './session-config.js'
 import type { TraderOptions } from './session-config.js'
 
 /** Records the session's start (initial deposits when fresh, epoch, `session.started` with what replay needs) and stop. */
-export function sessionRecorder(persistence: Persistence, prepared: Pick<Prepared, 'fresh' | 'summary'>, options: TraderOptions, orders: Pick<OrderManager, 'counters'>): Component {
+export function sessionRecorder(persistence: Persistence, prepared: Pick<Prepared, 'fresh' | 'summary' | 'account'>, options: TraderOptions, orders: Pick<OrderManager, 'counters'>): Component {
   return {
     name: 'session',
     start: () => {
@@ -25,6 +26,7 @@ export function sessionRecorder(persistence: Persistence, prepared: Pick<Prepare
         }
       }
       persistence.setState(EPOCH_KEY, prepared.summary.epoch, 'system')
+      if (prepared.account !== undefined) persistence.setStateQuiet(ACCOUNT_KEY, prepared.account.periods)
       persistence.audit('session.started', 'system', {
         mode: options.mode ?? 'paper',
         epoch: prepared.summary.epoch,

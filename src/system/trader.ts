@@ -30,6 +30,7 @@ import { MarketState } from '../strategy/market-state.js'
 import { StrategyRunner } from '../strategy/runner.js'
 import { ModeRouter } from '../execution/mode-router.js'
 import { Persistence } from './persistence.js'
+import type { StartingPeriods } from './account-periods.js'
 import { prepare, preparedInMemory, restoreOrders } from './recovery.js'
 import type { Prepared, RecoverySummary } from './recovery.js'
 import { DEFAULT_RISK, buildBreakers, buildMonitors, withoutStaleness } from './risk-setup.js'
@@ -49,6 +50,8 @@ export class Trader {
   readonly runners: readonly StrategyRunner[]
   readonly persistence: Persistence | undefined
   readonly recovery: RecoverySummary
+  /** With `options.account`: whose account the ledger holds, over time, as the session started (system/account-periods). */
+  readonly account: StartingPeriods | undefined
   readonly risk: RiskEngine
   readonly safety: Safety
   private readonly instrumentsByVenue = new Map<string, Map<string, Instrument>>()
@@ -177,6 +180,7 @@ export class Trader {
     }
     this.persistence = persistence
     this.recovery = prepared.summary
+    this.account = prepared.account
 
     // Sessions on an exchange: what their routers can reach decides whether the kill switch holds back orders.
     const routers = options.venues.flatMap((v) => (v.venue instanceof ModeRouter ? [v.venue] : []))
