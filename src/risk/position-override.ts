@@ -42,12 +42,34 @@ export class PositionOverride {
     this.maxPct = pct
   }
 
-  /** Replaces every override with `file`'s (what is not in it is removed). */
+  /** The override in force after the last command, per scope (see `pin`). */
+  private pinned: { readonly account?: Decimal; readonly strategies: ReadonlyMap<string, Decimal> } | undefined
+
+  /**
+   * Keeps `values` — the override in force after a command (an operator's or a rollback's), as the store holds it —
+   * as the loosest a reload of the file may make each scope: editing the file never lifts a rollback's or an
+   * operator's reduction; a command (`sofia risk override`) does.
+   */
+  pin(values: { readonly account?: DecimalLike; readonly strategies?: Readonly<Record<string, DecimalLike>> }): void {
+    const account = values.account === undefined ? undefined : new Decimal(values.account)
+    this.pinned = {
+      ...(account !== undefined ? { account } : {}),
+      strategies: new Map(Object.entries(values.strategies ?? {}).map(([id, m]) => [id, new Decimal(m)])),
+    }
+  }
+
+  /** Replaces every override with `file`'s (what is not in it is removed), each scope no looser than its pinned value. */
   replace(file: PositionOverrideFile): void {
+    const pinned = this.pinned
+    const tighter = (a: DecimalLike | undefined, b: Decimal | undefined): DecimalLike | undefined =>
+      a === undefined ? b : b === undefined || b.gte(a instanceof Decimal ? a : new Decimal(a)) ? a : b
     this.account = ONE
     this.strategies.clear()
-    if (file.account !== undefined) this.set('account', file.account)
-    for (const [id, m] of Object.entries(file.strategies ?? {})) this.set({ strategyId: id }, m)
+    const account = tighter(file.account, pinned?.account)
+    if (account !== undefined) this.set('account', account)
+    for (const id of new Set([...Object.keys(file.strategies ?? {}), ...(pinned?.strategies.keys() ?? [])])) {
+      this.set({ strategyId: id }, tighter(file.strategies?.[id], pinned?.strategies.get(id))!)
+    }
     this.setMaxPositionPct(file.maxPositionPct)
   }
 

@@ -16,7 +16,7 @@ function order(clientOrderId: string, createdAt: number): StoredOrder {
     amount: '1',
     price: null,
     decisionPrice: null,
-    state: 'filled',
+    state: 'closed',
     venueOrderId: clientOrderId,
     filled: '1',
     cost: '100',

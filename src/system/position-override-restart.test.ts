@@ -41,4 +41,22 @@ describe('the position override at a restart', () => {
     expect((await restarted({ account: '0.3' }, undefined)).risk.positionOverride.get('s').toString()).toBe('0.3')
     expect((await restarted(null, { account: '0.4' })).risk.positionOverride.get('s').toString()).toBe('0.4')
   })
+
+  it("a live edit of the file after a rollback tightens but does not lift the rollback's reduction; the operator's command does", async () => {
+    const t = await restarted(null, { account: '0.5' })
+    const o = t.risk.positionOverride
+    const set = (multiplier: string): void => {
+      const r = t.safety.execute({ command: 'position_override.set', args: { multiplier, reason: 'test' }, actor: 'operator:test' })
+      expect(r.ok, r.error).toBe(true)
+    }
+    set('0.1')
+    // What the file watcher does on a change (desk/position-override).
+    o.replace({ account: '1' })
+    expect(o.get('s').toString()).toBe('0.1')
+    o.replace({ account: '0.05' })
+    expect(o.get('s').toString()).toBe('0.05')
+    set('1')
+    o.replace({ account: '0.8' })
+    expect(o.get('s').toString()).toBe('0.8')
+  })
 })

@@ -111,14 +111,10 @@ export class Trader {
     const storedOverride = storedOr<{ account?: string; strategies?: Record<string, string> }>(state.get(POSITION_OVERRIDE_KEY), {}, POSITION_OVERRIDE_KEY)
     // The file's override and the last one set by an operator or a rollback (kept in the store): the tighter wins
     // in each scope, so a restart with config/position_override.json present never lifts a rollback's reduction.
+    // A live edit of the file later is held to the same rule (`pin`).
+    override.pin(storedOverride)
     const file = options.positionOverride ?? {}
-    const tighter = (a: string | undefined, b: string | undefined): string | undefined =>
-      a === undefined ? b : b === undefined || dec(a).lte(b) ? a : b
-    const account = tighter(file.account, storedOverride.account)
-    if (account !== undefined) override.set('account', account)
-    for (const strategyId of new Set([...Object.keys(file.strategies ?? {}), ...Object.keys(storedOverride.strategies ?? {})])) {
-      override.set({ strategyId }, tighter(file.strategies?.[strategyId], storedOverride.strategies?.[strategyId])!)
-    }
+    override.replace({ ...(file.account !== undefined ? { account: file.account } : {}), ...(file.strategies !== undefined ? { strategies: file.strategies } : {}) })
     const paused = new Map(venues.filter((v) => v.pausedReason !== undefined).map((v) => [v.id, v]))
     const breakerGate: PreTradeRisk = {
       check: (order, ctx) => {
