@@ -179,4 +179,18 @@ describe('ExchangeLegs: paper and backtest sessions', () => {
     expect((await all(recon.storeTrades(store))).map((t) => t.id)).toEqual(['a', 'b', 'c', 'd'])
     expect(legs.selection()).toMatchObject({ kept: 2, excludedSimulated: 2 })
   })
+
+  it('a paper session switched to live: its fills from the switch on are the exchange’s, and simulated again after a switch back to paper', async () => {
+    const store = new MemoryStore()
+    const log = new AuditLog()
+    log.append('session.started', 'system', { mode: 'paper' }, 100)
+    log.append('mode.changed', 'operator:test', { venue: 'x', from: 'paper', to: 'live', cancelled: 0, secondaryCancelled: 0 }, 200)
+    log.append('mode.changed', 'operator:test', { venue: 'x', from: 'live', to: 'paper', cancelled: 0, secondaryCancelled: 0 }, 300)
+    log.append('mode.changed', 'operator:test', { venue: 'x', from: 'paper', to: 'shadow', cancelled: 0, secondaryCancelled: 0 }, 400)
+    const fills = [storedFill('a', 'c-a', { timestamp: 150 }), storedFill('b', 'c-b', { timestamp: 250 }), storedFill('c', 'c-c', { timestamp: 350 }), storedFill('d', 'c-d', { timestamp: 450 })]
+    await store.write({ fills, audit: log.drain() })
+    const legs = await ExchangeLegs.scan(() => store.iterateAudit(), { paperSessions: true })
+    // d is a shadow order's fill only with its `shadow.order` record (none here): kept.
+    expect((await all(legs.storeTrades(store))).map((t) => t.id)).toEqual(['b', 'd'])
+  })
 })

@@ -14,7 +14,8 @@
  *
  * So the internal side of a reconciliation against the exchange is: the recorded fills except those of
  * orders with a `shadow.order` record (and, with `paperSessions`, the fills of paper and backtest sessions, from
- * their `session.started` record to the next session's), plus the `canary.fill` records. Any other fill counts
+ * their `session.started` record to the next session's or to a `mode.changed` away from paper), plus the
+ * `canary.fill` records. Any other fill counts
  * as the exchange's: live and testnet, and fills of other venues.
  *
  * Memory: one pass over the audit chain collects the client order ids of the shadow orders (a Set per venue)
@@ -50,6 +51,7 @@ export interface ExchangeLegsOptions {
 const SHADOW_ORDER = 'shadow.order'
 const SESSION_STARTED = 'session.started'
 const CANARY_FILL = 'canary.fill'
+const MODE_CHANGED = 'mode.changed'
 
 function objectPayload(payload: unknown): Record<string, unknown> | undefined {
   return payload !== null && typeof payload === 'object' && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined
@@ -268,6 +270,16 @@ export class ExchangeLegs {
           const mode = objectPayload(r.payload)?.['mode']
           open = this.options.paperSessions === true && (mode === 'paper' || mode === 'backtest') ? { from: r.ts, to: Infinity } : undefined
           if (open !== undefined) this.simulatedSpans.push(open)
+        } else if (r.type === MODE_CHANGED && this.options.paperSessions === true) {
+          // A session on an exchange switched from paper (its account the simulator's) to another mode, or back.
+          const to = objectPayload(r.payload)?.['to']
+          if (to === 'paper' && open === undefined) {
+            open = { from: r.ts, to: Infinity }
+            this.simulatedSpans.push(open)
+          } else if (to !== 'paper' && open !== undefined) {
+            open.to = r.ts
+            open = undefined
+          }
         } else if (r.type === SHADOW_ORDER) {
           // Every venue's: a canary fill (which names no venue) is placed by its shadow order's.
           const p = objectPayload(r.payload)
