@@ -14,11 +14,12 @@ import { openStore } from '../src/store/index.js'
 import type { Store } from '../src/store/index.js'
 import type { Strategy } from '../src/strategy/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
+import { sofia } from './helpers.js'
 import { buildSimSession, readAudit, timerStrategy } from './session-helpers.js'
 import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
-const sim = useSim(['--tick-ms', '50', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'K2:S2', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+const sim = useSim(['--tick-ms', '50', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'K2:S2', '--account', 'K3:S3', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
@@ -79,6 +80,7 @@ describe("the ledger holds the exchange's account once the exchange is the prima
       expect(await waitFor(() => fillsOf(s) >= 3, 10_000)).toBe(true)
       const r = await s.command('mode.set', { mode: 'live' }, 'operator:test')
       expect(r.ok, r.error).toBe(true)
+      await s.trader.persistence!.barrier()
       shadowFills = (await readAudit(store)).filter((a) => a.type === 'account.rebased').map((a) => a.payload['simulatedFillsLeftOut'] as number)[0] ?? 0
       // Right after the switch, before any live fill: the simulator's position is gone, the balances are the exchange's.
       expect(s.trader.ledger.strategyPositionAmount('buyer', 'xsim', SYMBOL).toString()).toBe((await exchangeAccount('MK')).position.toString())
@@ -122,6 +124,11 @@ describe("the ledger holds the exchange's account once the exchange is the prima
     const rebased = (await readAudit(store)).filter((a) => a.type === 'account.rebased')
     expect(rebased.map((a) => a.payload['simulatedFillsLeftOut'])).toEqual([shadowFills])
     await store.close()
+    // `sofia status` with no session running shows the same position, from the store.
+    const status = sofia(['status', '--json', '--data-dir', dir])
+    expect(status.code, status.stderr).toBe(0)
+    const positions = (JSON.parse(status.stdout) as { positions: { venue: string; symbol: string; amount: string }[] }).positions
+    expect(positions).toEqual([{ venue: 'xsim', symbol: SYMBOL, amount: exchange.position.toString() }])
 
     store = await openStore({ dataDir: dir, create: false })
     const again = await runSession(store, keys, 'live', async (s) => {
@@ -132,5 +139,38 @@ describe("the ledger holds the exchange's account once the exchange is the prima
     // No second rebase: the account was already the exchange's.
     expect((await readAudit(store)).filter((a) => a.type === 'account.rebased')).toHaveLength(1)
     await store.close()
+  }, 90_000)
+
+  it('a switch to live the exchange does not answer leaves the session in shadow with nothing sent and its ledger as it was; the next one goes through', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-rebase-'))
+    dirs.push(dir)
+    const store = await openStore({ dataDir: dir })
+    try {
+      const session = await runSession(store, { apiKey: 'K3', secret: 'S3' }, 'shadow', async (s) => {
+        expect(await waitFor(() => fillsOf(s) >= 2, 10_000)).toBe(true)
+        await control(sim(), 'POST', '/sim/faults', { serverError: { endpoints: ['GET /api/v3/account'], probability: 1, status: 503 } })
+        let failed: { ok: boolean; error?: string | undefined }
+        try {
+          failed = await s.command('mode.set', { mode: 'live' }, 'operator:test')
+        } finally {
+          await control(sim(), 'POST', '/sim/faults', {})
+        }
+        expect(failed.ok).toBe(false)
+        expect(s.router.mode).toBe('shadow')
+        // The simulator trades on; nothing reached the exchange, and the ledger still holds the simulator's account.
+        expect(await waitFor(() => fillsOf(s) >= 4, 10_000)).toBe(true)
+        expect((await exchangeAccount('K3')).trades).toBe(0)
+        expect((await control<unknown[]>(sim(), 'GET', '/sim/orders?apiKey=K3')).length).toBe(0)
+        expect(s.trader.ledger.strategyPositionAmount('buyer', 'xsim', SYMBOL).gt(0)).toBe(true)
+        const ok = await s.command('mode.set', { mode: 'live' }, 'operator:test')
+        expect(ok.ok, ok.error).toBe(true)
+        expect(await waitFor(async () => (await exchangeAccount('K3')).trades >= 2, 10_000)).toBe(true)
+      })
+      expect(same(ledgerAccount(session))).toEqual(same(await exchangeAccount('K3')))
+      const changes = (await readAudit(store)).filter((a) => a.type === 'mode.changed').map((a) => [a.payload['from'], a.payload['to']])
+      expect(changes).toEqual([['shadow', 'live']])
+    } finally {
+      await store.close()
+    }
   }, 90_000)
 })

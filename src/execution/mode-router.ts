@@ -405,7 +405,11 @@ export class ModeRouter implements Venue {
     hooks: {
       cancelPrimary: () => Promise<number>
       balances: () => Record<string, string>
-      /** Runs after the switch, before new orders are taken (e.g. taking the exchange's balances and fills). */
+      /**
+       * Runs after the switch, before new orders are taken (e.g. taking the exchange's balances and fills). If it
+       * throws, the router goes back to the old mode and the switch fails: it must change nothing before it can
+       * no longer fail.
+       */
       ready?: (from: RouterMode, to: RouterMode) => Promise<void>
     },
   ): Promise<{ from: RouterMode; to: RouterMode; cancelled: number; secondaryCancelled: number }> {
@@ -423,8 +427,14 @@ export class ModeRouter implements Venue {
       if (copies.pending.length > 0) throw new InputError(`${copies.pending.length} copies on the ${from === 'canary' ? 'exchange' : 'simulator'} did not confirm their cancel within 15 s; mode unchanged`)
       if (primaryLeg(from) === 'live' && primaryLeg(to) === 'sim') this.sim = this.newSim(hooks.balances())
       this.currentMode = to
+      try {
+        await hooks.ready?.(from, to)
+      } catch (error) {
+        // Not ready (the exchange did not answer): the session stays in its old mode, which took no order meanwhile.
+        this.currentMode = from
+        throw error
+      }
       this.o.audit?.('mode.changed', actor, { venue: this.id, from, to, cancelled, secondaryCancelled: copies.requested })
-      await hooks.ready?.(from, to)
       return { from, to, cancelled, secondaryCancelled: copies.requested }
     } finally {
       this.switching = undefined

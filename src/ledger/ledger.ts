@@ -374,14 +374,16 @@ export class Ledger {
   private readonly pairNames = new Map<string, Map<string, readonly [spot: string, linear: string]>>()
   /** symbol → venue → mark. Symbol first so that "this symbol on any venue" is one lookup. */
   private readonly marks = new Map<string, Map<string, MarkSlot>>()
-  private readonly curve: EquityCurve
+  private curve: EquityCurve
+  private readonly maxEquityPoints: number
   private readonly maxClosedTrades: number
   private closed: ClosedTrade[] = []
   private readonly seen: RecentKeys
 
   constructor(options: LedgerOptions = {}) {
     this.reportingCurrency = options.reportingCurrency ?? 'USDT'
-    this.curve = new EquityCurve(options.maxEquityPoints ?? DEFAULT_MAX_EQUITY_POINTS)
+    this.maxEquityPoints = options.maxEquityPoints ?? DEFAULT_MAX_EQUITY_POINTS
+    this.curve = new EquityCurve(this.maxEquityPoints)
     this.maxClosedTrades = options.maxClosedTrades ?? 10_000
     this.seen = new RecentKeys(options.duplicateWindow ?? 100_000)
   }
@@ -901,6 +903,16 @@ export class Ledger {
       this.floats[row] = d.toNumber()
     }
     return this.floats[row]!
+  }
+
+  /**
+   * Starts the equity curve (and its drawdown) afresh from the next sample: for a ledger that now holds another
+   * account (system/account-periods), whose history is not the old one's.
+   */
+  restartEquityCurve(): void {
+    this.curve = new EquityCurve(this.maxEquityPoints)
+    this.lastSample = undefined
+    this.sampledChanges = -1
   }
 
   /** The kept equity curve, oldest first. */

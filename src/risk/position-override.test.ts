@@ -117,22 +117,31 @@ describe('config/position_override.json', () => {
 })
 
 describe('PositionOverride.pin', () => {
-  it('a reload of the file tightens but never loosens past the override in force after the last command', () => {
+  it('a reload of the file tightens but never loosens a scope past what a command set; what the file alone set goes with it', () => {
     const o = new PositionOverride()
     o.replace({ account: '0.5', strategies: { mm: '0.8' } })
-    // A rollback cuts the account to 0.1; the store keeps what is then in force.
+    // A rollback cuts the account to 0.1.
     o.set('account', '0.1')
-    o.pin(o.snapshot())
-    o.replace({ account: '1' })
+    o.pinScope('account', '0.1')
+    o.replace({ account: '1', strategies: { mm: '0.8' } })
     expect(o.snapshot()).toEqual({ account: '0.1', strategies: { mm: '0.8' } })
     o.replace({ account: '0.05', strategies: { mm: '0.02', other: '0.5' } })
     expect(o.snapshot()).toEqual({ account: '0.05', strategies: { mm: '0.02', other: '0.5' } })
     expect(o.get('mm').toString()).toBe('0.02')
-    // A command lifts it: from then on the file governs up to what is in force after that command.
+    // The file's own values go when it drops them.
+    o.replace({})
+    expect(o.snapshot()).toEqual({ account: '0.1', strategies: {} })
+    // A command lifts the account: from then on the file governs it up to 1.
     o.set('account', '1')
-    o.set({ strategyId: 'mm' }, '1')
-    o.pin(o.snapshot())
+    o.pinScope('account', '1')
     o.replace({ account: '0.7' })
-    expect(o.snapshot()).toEqual({ account: '0.7', strategies: { other: '0.5' } })
+    expect(o.snapshot()).toEqual({ account: '0.7', strategies: {} })
+  })
+
+  it('at a start, every scope in force after the last command (the stored override) is pinned', () => {
+    const o = new PositionOverride()
+    o.pin({ account: '0.1', strategies: { mm: '0.5' } })
+    o.replace({ account: '0.3' })
+    expect(o.snapshot()).toEqual({ account: '0.1', strategies: { mm: '0.5' } })
   })
 })

@@ -46,9 +46,9 @@ export class PositionOverride {
   private pinned: { readonly account?: Decimal; readonly strategies: ReadonlyMap<string, Decimal> } | undefined
 
   /**
-   * Keeps `values` — the override in force after a command (an operator's or a rollback's), as the store holds it —
-   * as the loosest a reload of the file may make each scope: editing the file never lifts a rollback's or an
-   * operator's reduction; a command (`sofia risk override`) does.
+   * Keeps `values` as the loosest a reload of the file may make each scope: what commands (an operator's, a
+   * rollback's) set. Editing the file never lifts their reduction; a command (`sofia risk override`) does. At a
+   * start, `values` is the override in force after the last command, as the store holds it.
    */
   pin(values: { readonly account?: DecimalLike; readonly strategies?: Readonly<Record<string, DecimalLike>> }): void {
     const account = values.account === undefined ? undefined : new Decimal(values.account)
@@ -56,6 +56,15 @@ export class PositionOverride {
       ...(account !== undefined ? { account } : {}),
       strategies: new Map(Object.entries(values.strategies ?? {}).map(([id, m]) => [id, new Decimal(m)])),
     }
+  }
+
+  /** Pins one scope at `multiplier`, as a command just set it (the other pinned scopes stay): see `pin`. */
+  pinScope(scope: PositionOverrideScope, multiplier: DecimalLike): void {
+    const strategies = new Map(this.pinned?.strategies ?? [])
+    let account = this.pinned?.account
+    if (scope === 'account') account = new Decimal(multiplier)
+    else strategies.set(scope.strategyId, new Decimal(multiplier))
+    this.pinned = { ...(account !== undefined ? { account } : {}), strategies }
   }
 
   /** Replaces every override with `file`'s (what is not in it is removed), each scope no looser than its pinned value. */

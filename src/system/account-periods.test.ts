@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { InputError } from '../model/index.js'
 import { MemoryStore } from '../store/index.js'
 import type { StoredOrder } from '../store/index.js'
-import { ACCOUNT_KEY, nextPeriods, simulatedOrders, startingPeriods, storedSimulatedOrders } from './account-periods.js'
+import { AuditLog } from '../audit/index.js'
+import { ACCOUNT_KEY, nextPeriods, periodsFromAudit, simulatedOrders, startingPeriods, storedSimulatedOrders } from './account-periods.js'
 
 function order(clientOrderId: string, createdAt: number): StoredOrder {
   return {
@@ -37,20 +38,35 @@ describe('account periods', () => {
     expect(p).toEqual({ simulatedSince: null, closed: [[10, 20], [30, 40]] })
   })
 
-  it('at a start: a fresh store, a live store, a shadow store started live (rebased), a store from before the periods were kept', () => {
-    expect(startingPeriods(undefined, undefined, 'sim', 100)).toEqual({ periods: { simulatedSince: 100, closed: [] }, rebased: false })
-    expect(startingPeriods(undefined, undefined, 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [] }, rebased: false })
-    expect(startingPeriods({ simulatedSince: 50, closed: [] }, 'shadow', 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [[50, 100]] }, rebased: true })
-    expect(startingPeriods({ simulatedSince: null, closed: [[1, 2]] }, 'live', 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [[1, 2]] }, rebased: false })
-    // Kept before: its last mode tells, from the store's beginning.
-    expect(startingPeriods(undefined, 'canary', 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [[0, 100]] }, rebased: true })
-    expect(startingPeriods(undefined, 'live', 'live', 100).rebased).toBe(false)
+  it('at a start: a fresh store, a live store, a shadow store started live (rebased)', () => {
+    expect(startingPeriods(undefined, 'sim', 100)).toEqual({ periods: { simulatedSince: 100, closed: [] }, rebased: false })
+    expect(startingPeriods(undefined, 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [] }, rebased: false })
+    expect(startingPeriods({ simulatedSince: 50, closed: [] }, 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [[50, 100]] }, rebased: true })
+    expect(startingPeriods({ simulatedSince: null, closed: [[1, 2]] }, 'live', 100)).toEqual({ periods: { simulatedSince: null, closed: [[1, 2]] }, rebased: false })
+  })
+
+  it('a store kept before the periods were: read from the sessions and switches in its audit chain', async () => {
+    const store = new MemoryStore()
+    const log = new AuditLog()
+    log.append('session.started', 'system', { mode: 'live' }, 10)
+    log.append('mode.changed', 'operator:a', { venue: 'x', from: 'live', to: 'shadow', cancelled: 0, secondaryCancelled: 0 }, 20)
+    log.append('mode.changed', 'operator:a', { venue: 'x', from: 'shadow', to: 'canary', cancelled: 0, secondaryCancelled: 0 }, 25)
+    log.append('session.started', 'system', { mode: 'canary' }, 30)
+    log.append('mode.changed', 'operator:a', { venue: 'x', from: 'canary', to: 'live', cancelled: 0, secondaryCancelled: 0 }, 40)
+    log.append('session.started', 'system', { mode: 'shadow' }, 50)
+    await store.write({ audit: log.drain() })
+    expect(await periodsFromAudit(store)).toEqual({ simulatedSince: 50, closed: [[20, 40]] })
+    // Real orders of the first live period stay the exchange's; an adopted one is the exchange's whatever its time.
+    await store.write({ orders: [order('live-1', 15), order('sim-1', 22), order('sim-2', 51), { ...order('ext-1', 30), strategyId: 'external' }] })
+    const start = startingPeriods(await periodsFromAudit(store), 'live', 60)
+    expect(start).toEqual({ periods: { simulatedSince: null, closed: [[20, 40], [50, 60]] }, rebased: true })
+    expect([...(await simulatedOrders(store, start.periods))].sort()).toEqual(['sim-1', 'sim-2'])
   })
 
   it('a damaged record is refused with one line naming the key and the field', () => {
-    expect(() => startingPeriods({ simulatedSince: 'x', closed: [] }, undefined, 'live', 1)).toThrow(InputError)
-    expect(() => startingPeriods({ simulatedSince: null, closed: [[5, 1]] }, undefined, 'live', 1)).toThrow(/state 'session\.account' in the store: field 'closed\[0\]'/)
-    expect(() => startingPeriods([], undefined, 'live', 1)).toThrow(/expected an object/)
+    expect(() => startingPeriods({ simulatedSince: 'x', closed: [] }, 'live', 1)).toThrow(InputError)
+    expect(() => startingPeriods({ simulatedSince: null, closed: [[5, 1]] }, 'live', 1)).toThrow(/state 'session\.account' in the store: field 'closed\[0\]'/)
+    expect(() => startingPeriods([], 'live', 1)).toThrow(/expected an object/)
   })
 
   it("the simulator's orders are those created in an ended period [from, to)", async () => {

@@ -14,7 +14,8 @@
  * Which orders were the simulator's is told by when they were created (the session's clock): the store keeps
  * the periods the account was the simulator's (state `session.account`). No order is created while a switch
  * is in progress (the router refuses them), so an order created in an ended period [from, to) was the
- * simulator's and every other order went to the exchange. An open period (the ledger is the simulator's now)
+ * simulator's and every other order went to the exchange (an order adopted from the exchange's trade list is
+ * the exchange's, whatever its time). An open period (the ledger is the simulator's now)
  * keeps its fills: the simulator trades on from them.
  */
 import type { Ledger } from '../ledger/index.js'
@@ -44,7 +45,8 @@ export interface StartingPeriods {
   readonly rebased: boolean
 }
 
-const SIMULATED_MODES: ReadonlySet<unknown> = new Set(['paper', 'shadow', 'canary'])
+/** The strategy id of the orders adopted from the exchange's trade list (execution/order-manager `adoptExternalFill`). */
+const EXTERNAL_STRATEGY = 'external'
 
 function storedPeriods(value: unknown): AccountPeriods {
   const bad = (what: string): InputError => new InputError(`state '${ACCOUNT_KEY}' in the store: ${what}; the store is damaged or was written by another program`)
@@ -72,15 +74,33 @@ export function nextPeriods(periods: AccountPeriods, to: AccountLeg, now: number
 }
 
 /**
- * The periods of a session starting at `now` with `primary` as its primary leg, from the store's state (`stored`
- * the periods, `storedMode` the last mode). A store kept before the periods were: its last mode tells whether the
- * account was the simulator's, since the store began.
+ * The periods of a session starting at `now` with `primary` as its primary leg, from what the store holds
+ * (`stored`: its state, or what `periodsFromAudit` read; undefined for a fresh store).
  */
-export function startingPeriods(stored: unknown, storedMode: unknown, primary: AccountLeg, now: number): StartingPeriods {
-  const before: AccountPeriods =
-    stored !== undefined ? storedPeriods(stored) : { simulatedSince: SIMULATED_MODES.has(storedMode) ? 0 : null, closed: [] }
+export function startingPeriods(stored: unknown, primary: AccountLeg, now: number): StartingPeriods {
+  const before: AccountPeriods = stored !== undefined ? storedPeriods(stored) : { simulatedSince: null, closed: [] }
   const periods = nextPeriods(before, primary, now)
   return { periods, rebased: primary === 'live' && before.simulatedSince !== null }
+}
+
+const PRIMARY_LEG: Readonly<Record<string, AccountLeg>> = { paper: 'sim', shadow: 'sim', canary: 'sim', live: 'live', testnet: 'live' }
+
+/**
+ * The periods of a store kept before they were (no `session.account`), from its audit chain: each session's
+ * mode (`session.started`) and each switch (`mode.changed`), on the session's clock like the orders' times.
+ */
+export async function periodsFromAudit(store: Store): Promise<AccountPeriods> {
+  let periods: AccountPeriods = { simulatedSince: null, closed: [] }
+  for await (const batch of store.iterateAudit({}, 5000)) {
+    for (const r of batch) {
+      if (r.type !== 'session.started' && r.type !== 'mode.changed') continue
+      const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown> | null
+      const mode = payload?.[r.type === 'session.started' ? 'mode' : 'to']
+      const leg = typeof mode === 'string' ? PRIMARY_LEG[mode] : undefined
+      if (leg !== undefined) periods = nextPeriods(periods, leg, r.ts)
+    }
+  }
+  return periods
 }
 
 /** The client order ids of the orders created in an ended period: the simulator's (nothing is read when there is none). */
@@ -88,6 +108,8 @@ export async function simulatedOrders(store: Store, periods: AccountPeriods): Pr
   const ids = new Set<string>()
   if (periods.closed.length === 0) return ids
   for (const o of await store.loadOrders()) {
+    // Adopted from the exchange's trade list (`resync --adopt`): the exchange's, dated by the exchange.
+    if (o.strategyId === EXTERNAL_STRATEGY) continue
     for (const [from, to] of periods.closed) {
       if (o.createdAt >= from && o.createdAt < to) {
         ids.add(o.clientOrderId)
@@ -98,10 +120,15 @@ export async function simulatedOrders(store: Store, periods: AccountPeriods): Pr
   return ids
 }
 
-/** The simulator's orders of ended periods, as the store's state records the periods (none without it). */
-export async function storedSimulatedOrders(store: Store): Promise<ReadonlySet<string>> {
+/**
+ * The simulator's orders of the periods that ended by `until` (default: all), as the store's state records the
+ * periods (none without it): the fills a ledger of the session's account leaves out.
+ */
+export async function storedSimulatedOrders(store: Store, until = Number.POSITIVE_INFINITY): Promise<ReadonlySet<string>> {
   const stored = await store.getState(ACCOUNT_KEY)
-  return stored === undefined ? new Set() : simulatedOrders(store, storedPeriods(stored))
+  if (stored === undefined) return new Set()
+  const periods = storedPeriods(stored)
+  return simulatedOrders(store, { simulatedSince: null, closed: periods.closed.filter(([, to]) => to <= until) })
 }
 
 /** Books a stored deposit: a negative amount is a withdrawal (a balance set to the exchange's). */

@@ -116,3 +116,16 @@ describe('the daily-loss limit after a restart on a later day', () => {
     expect(second.safety.killSwitch.state()).toMatchObject({ active: true, trigger: 'daily_loss' })
   })
 })
+
+describe("the daily-loss baseline when the ledger becomes the exchange account's (system/account-periods)", () => {
+  it('stands when the simulated period began today (the baseline was the exchange account’s), and is taken again when it began before today', async () => {
+    for (const [simulatedFrom, kept] of [[DAY + 1_800_000, true], [DAY - 3_600_000, false]] as const) {
+      const store = new MemoryStore()
+      const t = await firstRun(store, (x) => [50_000, buy(x, '1'), 50_000, 49_500])
+      const before = t.safety.dailyPnl()
+      expect(before.lt(-400)).toBe(true)
+      t.safety.accountRebased(simulatedFrom)
+      expect(t.safety.dailyPnl().toString(), `simulated from ${simulatedFrom}`).toBe(kept ? before.toString() : '0')
+    }
+  })
+})

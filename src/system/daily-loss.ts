@@ -107,15 +107,28 @@ export class DailyLoss {
 
 
   /**
-   * The ledger now holds another account (the exchange's after the simulator's: system/account-periods): today's
-   * P&L, the hourly loss window and the drawdown peak start again from that account now, as for a session
-   * starting on it, and the estimate takes its books.
+   * The ledger now holds another account: the exchange's after the simulator's since `simulatedFrom`
+   * (system/account-periods). Today's P&L is that account's: the baseline taken on it earlier today stands when
+   * the simulated period began today, else it is taken again now; either way the exchange leg's P&L today (the
+   * canary's fills, which reach the ledger only as balances) is kept in it. The hourly loss window and the
+   * drawdown peak start again from the account now, and the estimate takes its books.
    */
-  rebase(now: number): void {
+  rebase(now: number, simulatedFrom: number | undefined): void {
     const day = utcDayStart(now)
+    const leg = this.o.exchangeLeg
+    const legToday = leg === undefined ? ZERO : leg.net().sub(this.legBaseline ?? ZERO).add(this.legCarried)
     this.dayEnd = day + 86_400_000
     this.refreshAll()
-    this.setBaseline(day)
+    const kept = this.baseline !== undefined && this.baseline.day === day && simulatedFrom !== undefined && simulatedFrom >= day
+    if (!kept) this.setBaseline(day)
+    if (!legToday.isZero()) {
+      const net = dec(this.baseline!.net).sub(legToday)
+      this.baseline = { day, net: net.toString() }
+      this.baselineF = net.toNumber()
+      this.saveBaseline()
+    }
+    this.legBaseline = leg?.net()
+    this.legCarried = ZERO
     this.recomputeLossLimit()
     this.o.monitors.restartHourlyWindow()
     this.o.monitors.observePnl(now, { dailyPnl: this.dailyPnl(), equity: this.o.equity() })

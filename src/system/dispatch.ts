@@ -67,8 +67,9 @@ export function dispatch(o: DispatchOptions, safety: SafetyActions, rollback: Ro
     case 'orders.place':
       return placeManualOrder(o, c.args, c.actor)
     case 'position_override.set': {
-      o.positionOverride.set(c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }, c.args.multiplier)
-      o.positionOverride.pin(o.positionOverride.snapshot())
+      const scope = c.args.strategyId === undefined ? 'account' : { strategyId: c.args.strategyId }
+      o.positionOverride.set(scope, c.args.multiplier)
+      o.positionOverride.pinScope(scope, c.args.multiplier)
       o.persistence?.setState(POSITION_OVERRIDE_KEY, o.positionOverride.snapshot(), c.actor, c.args.reason)
       return answer(c, o.positionOverride.snapshot())
     }

@@ -5,18 +5,18 @@
  * the simulator's fills of the period that ended, its balances are set to the exchange's, and today's loss and
  * the drawdown start again from that account (system/account-periods).
  */
-import type { CcxtVenue } from '../venues/ccxt.js'
 import { dec } from '../model/index.js'
+import type { Balances } from '../model/index.js'
 import { rebuildVenue, simulatedOrders } from './account-periods.js'
 import type { AccountPeriods } from './account-periods.js'
 import type { Trader } from './trader.js'
 
 /**
  * Makes the session's ledger the exchange account's: rebuilt from the store (its deposits and the fills of the
- * orders that reached the exchange: `periods` tells the simulator's), then its balances set to the exchange's.
+ * orders that reached the exchange: `periods` tells the simulator's), then its balances set to `exchange`'s.
  * Audited as `account.rebased`. Without a store the venue's books start empty from the exchange's balances.
  */
-export async function takeExchangeAccount(trader: Trader, venue: CcxtVenue, venueId: string, assets: ReadonlySet<string>, periods: AccountPeriods, actor: string): Promise<void> {
+export async function takeExchangeAccount(trader: Trader, exchange: Balances, venueId: string, assets: ReadonlySet<string>, periods: AccountPeriods, actor: string): Promise<void> {
   const persistence = trader.persistence
   let rebuilt = { fills: 0, leftOut: 0 }
   if (persistence !== undefined) {
@@ -27,8 +27,10 @@ export async function takeExchangeAccount(trader: Trader, venue: CcxtVenue, venu
   } else {
     trader.ledger.resetVenue(venueId)
   }
-  const synced = await syncBalances(trader, venue, venueId, assets, actor)
-  trader.safety.accountRebased()
+  const synced = syncBalances(trader, exchange, venueId, assets, actor)
+  // The equity curve so far was the simulator's account: the session's curve starts again from the exchange's.
+  trader.ledger.restartEquityCurve()
+  trader.safety.accountRebased(periods.closed.at(-1)?.[0])
   persistence?.audit('account.rebased', actor, { venue: venueId, fills: rebuilt.fills, simulatedFillsLeftOut: rebuilt.leftOut, balancesSynced: synced })
 }
 
@@ -36,8 +38,7 @@ export async function takeExchangeAccount(trader: Trader, venue: CcxtVenue, venu
  * Sets the session ledger's balances of `assets` on `venueId` to the exchange's: each difference is recorded as a
  * deposit (negative: taken out), so a restart rebuilds the same balances, and audited as `ledger.balance_synced`.
  */
-export async function syncBalances(trader: Trader, venue: CcxtVenue, venueId: string, assets: ReadonlySet<string>, actor: string): Promise<number> {
-  const exchange = await venue.fetchBalance()
+export function syncBalances(trader: Trader, exchange: Balances, venueId: string, assets: ReadonlySet<string>, actor: string): number {
   let changed = 0
   for (const asset of [...assets].sort()) {
     const want = exchange[asset]?.total ?? dec(0)

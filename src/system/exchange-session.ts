@@ -211,14 +211,18 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
           },
           ready: async (from, now) => {
             // No order is taken until this is done: the orders before this moment were the old leg's.
-            periods = nextPeriods(periods, primaryLeg(now), clock.now())
+            const next = nextPeriods(periods, primaryLeg(now), clock.now())
+            if (primaryLeg(from) === 'sim' && primaryLeg(now) === 'live' && venue !== undefined) {
+              // From here on the session's ledger is the exchange account: its orders and fills, then the ledger
+              // without the simulator's fills and with the exchange's balances. The exchange answers first: if it
+              // does not, nothing has changed and the session stays in its old mode.
+              const balances = await venue.fetchBalance()
+              const summary = await resync(t, venue, { actor, owns })
+              await takeExchangeAccount(t, balances, venueId, assets, next, actor)
+              options.onResync?.(summary)
+            }
+            periods = next
             t.persistence?.setStateQuiet(ACCOUNT_KEY, periods)
-            if (primaryLeg(from) !== 'sim' || primaryLeg(now) !== 'live' || venue === undefined) return
-            // From here on the session's ledger is the exchange account: without the simulator's fills, its
-            // balances, then its orders and fills.
-            await takeExchangeAccount(t, venue, venueId, assets, periods, actor)
-            const summary = await resync(t, venue, { actor, owns })
-            options.onResync?.(summary)
           },
         })
         if (c.command === 'shadow.rollback') t.persistence?.audit('shadow.rollback', actor, { ...r, reason: c.args.reason })
@@ -325,7 +329,7 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
       // A start on a store last used in shadow: the simulator's fills are not this account's.
-      if (trader.account?.rebased === true) await takeExchangeAccount(trader, venue, venueId, assets, periods, 'system')
+      if (trader.account?.rebased === true) await takeExchangeAccount(trader, await venue.fetchBalance(), venueId, assets, periods, 'system')
       resynced = await resync(trader, venue, { actor: 'system', onAlert: onError })
       options.onResync?.(resynced)
     }

@@ -23,6 +23,7 @@ import { parseCommand } from './commands.js'
 import type { OperatorCommand } from './commands.js'
 import type { ControlCommand, ControlResponse, Lease } from './control.js'
 import { KILL_SWITCH_HISTORY_KEY, KILL_SWITCH_KEY, POSITION_OVERRIDE_KEY, TRADING_STATES_KEY, storedOr } from './safety.js'
+import { storedSimulatedOrders } from './account-periods.js'
 
 /** The answer to command `C`, and who carried it out: the running session (control channel), its HTTP API, or the store directly. */
 export type OperatorResult<C extends ControlCommand = ControlCommand> = CommandOutcome<C> & { readonly via: 'session' | 'api' | 'store' }
@@ -98,8 +99,11 @@ export class OperatorConsole {
   private async positions(): Promise<{ venue: string; symbol: string; amount: string }[]> {
     const ledger = new Ledger({ maxClosedTrades: 1, duplicateWindow: 16 })
     const instruments = new Map<string, Instrument>()
+    // As the session's ledger: without the simulator's fills from before its account became the exchange's.
+    const simulated = await storedSimulatedOrders(this.store)
     for await (const batch of this.store.iterateFills()) {
       for (const f of batch) {
+        if (simulated.has(f.clientOrderId)) continue
         let instrument = instruments.get(f.symbol)
         if (instrument === undefined) instruments.set(f.symbol, (instrument = makeInstrument({ symbol: f.symbol, tickSize: '1e-8', stepSize: '1e-8' })))
         ledger.applyFill(fillTrade(f), instrument, f.strategyId)

@@ -16,7 +16,7 @@ import { fillTrade, storeIdentity } from '../store/index.js'
 import type { StoredOrder } from '../store/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
-import { ACCOUNT_KEY, SESSION_MODE_KEY, applyDeposit, simulatedOrders, startingPeriods } from './account-periods.js'
+import { ACCOUNT_KEY, applyDeposit, periodsFromAudit, simulatedOrders, startingPeriods } from './account-periods.js'
 import type { StartingPeriods } from './account-periods.js'
 import { assertNoLiveSession } from './control.js'
 import type { TraderOptions } from './session-config.js'
@@ -183,8 +183,9 @@ export async function prepare(options: TraderOptions): Promise<Prepared> {
   let account: StartingPeriods | undefined
   let simulated: ReadonlySet<string> = new Set()
   if (options.account !== undefined) {
-    const [stored, storedMode] = store === undefined ? [] : await Promise.all([store.getState(ACCOUNT_KEY), store.getState(SESSION_MODE_KEY)])
-    account = startingPeriods(stored, storedMode, options.account, options.clock.now())
+    // A store kept before the periods were: read from its audit chain, once.
+    const stored = store === undefined ? undefined : ((await store.getState(ACCOUNT_KEY)) ?? (fresh ? undefined : await periodsFromAudit(store)))
+    account = startingPeriods(stored, options.account, options.clock.now())
     if (store !== undefined && !fresh) simulated = await simulatedOrders(store, account.periods)
   }
   let fillsReplayed = 0

@@ -131,9 +131,9 @@ export class Safety implements Component {
     return this.loss.dailyPnl()
   }
 
-  /** The ledger was rebuilt as another account's (system/account-periods): see `DailyLoss.rebase`. */
-  accountRebased(): void {
-    this.loss.rebase(this.o.clock.now())
+  /** The ledger was rebuilt as the exchange account's after the simulator's since `simulatedFrom`: see `DailyLoss.rebase`. */
+  accountRebased(simulatedFrom: number | undefined): void {
+    this.loss.rebase(this.o.clock.now(), simulatedFrom)
   }
 
   start(): void | Promise<void> {

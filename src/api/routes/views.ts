@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { verifyChain, verifySqliteAudit } from '../../audit/index.js'
 import { LOG_BUFFER_LEVELS } from '../../observability/index.js'
-import { CANDLE_TIMEFRAMES } from '../../system/index.js'
+import { CANDLE_TIMEFRAMES, storedSimulatedOrders } from '../../system/index.js'
 import type { CandleTimeframe } from '../../system/index.js'
 import type { LogBufferLevel } from '../../observability/index.js'
 import { roundTrips } from '../../ops/pnl/index.js'
@@ -129,7 +129,9 @@ export function viewRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (kept !== undefined && kept.count === count) return kept.trips
     // A trip's first fill may be older than `from`: every fill of the strategy (and symbol) is read.
     const fills: StoredFill[] = []
-    for await (const batch of store.iterateFills(filter)) fills.push(...batch)
+    // The session's account's trips: the simulator's fills from before it became the exchange's are not in them.
+    const simulated = await storedSimulatedOrders(store)
+    for await (const batch of store.iterateFills(filter)) for (const f of batch) if (!simulated.has(f.clientOrderId)) fills.push(f)
     const trips = roundTrips(fills)
     if (tripCache.size >= 32) tripCache.clear()
     tripCache.set(key, { count: fills.length, trips })

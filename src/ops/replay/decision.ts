@@ -16,6 +16,7 @@ import type { Instrument } from '../../model/index.js'
 import type { Store } from '../../store/index.js'
 import { MemoryStore } from '../../store/index.js'
 import { createStrategy } from '../../strategy/index.js'
+import { storedSimulatedOrders } from '../../system/account-periods.js'
 import { MarketRecorder } from '../../system/market-recorder.js'
 import { intentTerms } from '../../system/persistence.js'
 import type { IntentTerms } from '../../system/persistence.js'
@@ -108,7 +109,9 @@ async function seedStore(store: Store, venues: ReadonlySet<string>, before: numb
   const seeded = new MemoryStore()
   const deposits = (await store.loadDeposits()).filter((d) => venues.has(d.venue)).map(({ venue, asset, amount, ts, reason }) => ({ venue, asset, amount, ts, reason }))
   const fills = []
-  for await (const batch of store.iterateFills({ until: before })) for (const f of batch) if (venues.has(f.venue)) fills.push(f)
+  // The ledger then held no fill of the simulator from a period that had ended (system/account-periods).
+  const simulated = await storedSimulatedOrders(store, before)
+  for await (const batch of store.iterateFills({ until: before })) for (const f of batch) if (venues.has(f.venue) && !simulated.has(f.clientOrderId)) fills.push(f)
   if (deposits.length > 0 || fills.length > 0) await seeded.write({ deposits, fills })
   return seeded
 }
