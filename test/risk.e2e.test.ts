@@ -172,19 +172,21 @@ describe('across processes', () => {
     const created = Date.now()
     writeFileSync(join(cwd, 'KILL_SWITCH'), 'halt\n')
     let trippedAfter: number | undefined
-    while (Date.now() - created < 3_000) {
+    while (Date.now() - created < 5_000) {
       const s = sofia(['kill-switch', 'status', '--json', '--data-dir', dataDir], { cwd: REPO })
-      const st = JSON.parse(s.stdout) as { killSwitch: { active: boolean; trigger: string } }
+      const st = JSON.parse(s.stdout) as { killSwitch: { active: boolean; trigger: string; since: number } }
       if (st.killSwitch.active) {
         expect(st.killSwitch.trigger).toBe('file')
-        trippedAfter = Date.now() - created
+        // When the session tripped, by its own record (a status poll costs a process start, which a loaded
+        // machine can stretch past a second on its own).
+        trippedAfter = st.killSwitch.since - created
         break
       }
     }
     await new Promise<void>((resolve) => child.on('exit', () => resolve()))
     expect(out).toMatch(/kill switch activated by operator:file \(file\)/)
     expect(trippedAfter).toBeDefined()
-    // Polling status costs a process start each time, so the first "active" seen is an upper bound.
-    expect(trippedAfter!).toBeLessThan(1_500)
+    expect(trippedAfter!).toBeGreaterThanOrEqual(0)
+    expect(trippedAfter!).toBeLessThan(1_000)
   }, 20_000)
 })
