@@ -15,11 +15,12 @@ import type { Store } from '../src/store/index.js'
 import type { Strategy } from '../src/strategy/index.js'
 import type { ExchangeSession } from '../src/system/index.js'
 import { sofia } from './helpers.js'
+import { createCcxtExchange } from '../src/venues/ccxt-exchange.js'
 import { buildSimSession, readAudit, timerStrategy } from './session-helpers.js'
 import { control, useSim, waitFor } from './sim.js'
 
 const SYMBOL = 'BTC/USDT'
-const sim = useSim(['--tick-ms', '50', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'K2:S2', '--account', 'K3:S3', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
+const sim = useSim(['--tick-ms', '50', '--seed', '7', '--symbols', SYMBOL, '--trade-probability', '1', '--api-key', 'MK', '--api-secret', 'MS', '--account', 'K2:S2', '--account', 'K3:S3', '--account', 'K4:S4', '--balance', 'USDT=100000', '--balance', 'BTC=10'])
 const dirs: string[] = []
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
@@ -172,5 +173,34 @@ describe("the ledger holds the exchange's account once the exchange is the prima
     } finally {
       await store.close()
     }
+  }, 90_000)
+
+  it('a foreign trade already in the balances the switch took is adopted once: the ledger still equals the exchange, and after a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sofia-rebase-'))
+    dirs.push(dir)
+    const keys = { apiKey: 'K4', secret: 'S4' }
+    const foreign = createCcxtExchange({ exchangeId: 'binance', apiKey: 'K4', secret: 'S4', url: sim().url })
+    await foreign.loadMarkets()
+    // The whole account: every strategy's position, the external one included.
+    const account = (s: ExchangeSession) => ({ ...ledgerAccount(s), position: s.trader.ledger.positionAmount('xsim', SYMBOL) })
+    let store = await openStore({ dataDir: dir })
+    const first = await runSession(store, keys, 'shadow', async (s) => {
+      expect(await waitFor(() => fillsOf(s) >= 2, 10_000)).toBe(true)
+      await foreign.createOrder(SYMBOL, 'market', 'sell', 0.5)
+      const r = await s.command('mode.set', { mode: 'live' }, 'operator:test')
+      expect(r.ok, r.error).toBe(true)
+      const adopted = await s.command('resync', { adopt: true }, 'operator:test')
+      expect(adopted.ok, adopted.error).toBe(true)
+      expect(s.trader.ledger.strategyPositionAmount('external', 'xsim', SYMBOL).toString()).toBe('-0.5')
+      expect(s.trader.ledger.balance('xsim', 'BTC').toString()).toBe((await exchangeAccount('K4')).btc.toString())
+    })
+    expect(same(account(first))).toEqual(same(await exchangeAccount('K4')))
+    await store.close()
+    store = await openStore({ dataDir: dir, create: false })
+    const again = await runSession(store, keys, 'live', async (s) => {
+      expect(s.trader.ledger.strategyPositionAmount('external', 'xsim', SYMBOL).toString()).toBe('-0.5')
+    })
+    expect(same(account(again))).toEqual(same(await exchangeAccount('K4')))
+    await store.close()
   }, 90_000)
 })

@@ -27,7 +27,7 @@ export async function takeExchangeAccount(trader: Trader, exchange: Balances, ve
   } else {
     trader.ledger.resetVenue(venueId)
   }
-  const synced = syncBalances(trader, exchange, venueId, assets, actor)
+  const synced = syncBalances(trader, exchange, venueId, assets, actor, 'the exchange account is now the primary leg')
   // The equity curve so far was the simulator's account: the session's curve starts again from the exchange's.
   trader.ledger.restartEquityCurve()
   trader.safety.accountRebased(periods.closed.at(-1)?.[0])
@@ -38,7 +38,7 @@ export async function takeExchangeAccount(trader: Trader, exchange: Balances, ve
  * Sets the session ledger's balances of `assets` on `venueId` to the exchange's: each difference is recorded as a
  * deposit (negative: taken out), so a restart rebuilds the same balances, and audited as `ledger.balance_synced`.
  */
-export function syncBalances(trader: Trader, exchange: Balances, venueId: string, assets: ReadonlySet<string>, actor: string): number {
+export function syncBalances(trader: Trader, exchange: Balances, venueId: string, assets: ReadonlySet<string>, actor: string, reason: string): number {
   let changed = 0
   for (const asset of [...assets].sort()) {
     const want = exchange[asset]?.total ?? dec(0)
@@ -49,7 +49,7 @@ export function syncBalances(trader: Trader, exchange: Balances, venueId: string
     else trader.ledger.withdraw(venueId, asset, diff.neg())
     changed++
     trader.persistence?.recordDeposit(venueId, asset, diff.toString(), 'set to the exchange balance', false)
-    trader.persistence?.audit('ledger.balance_synced', actor, { venue: venueId, asset, from: have.toString(), to: want.toString(), reason: 'the exchange account is now the primary leg' })
+    trader.persistence?.audit('ledger.balance_synced', actor, { venue: venueId, asset, from: have.toString(), to: want.toString(), reason })
   }
   return changed
 }

@@ -12,6 +12,7 @@ import { isSofiaClientOrderId } from '../execution/index.js'
 import { InvalidStateTransition, OrderNotFound, fillKey } from '../model/index.js'
 import type { Order } from '../model/index.js'
 import type { Venue } from '../venues/index.js'
+import { syncBalances } from './exchange-account.js'
 import type { Trader } from './trader.js'
 import type { AuditPayload, AuditPayloads, ResyncSummary } from '../audit/index.js'
 
@@ -188,6 +189,14 @@ export async function resync(trader: Trader, venue: Venue, options: ResyncOption
     options.onAlert?.(
       `resync on ${venue.id}: ${unknownOpen.length} open order(s) on the account unknown to this store (${unknownOpen.join(', ')}); ${cancelledUnknown.length} cancelled`,
     )
+  }
+  if (fillsAdopted > 0) {
+    // Adopting takes the exchange's account as it is. A foreign trade may already be in the balances the session
+    // took from the exchange (at a start, or at a switch to live): the balances are set to the exchange's again
+    // (each difference a deposit, audited), so no adopted trade counts twice.
+    const setup = trader.options.venues.find((v) => v.id === venue.id)
+    const assets = new Set((setup?.instruments ?? []).flatMap((i) => [i.base, i.quote]))
+    syncBalances(trader, await venue.fetchBalance(), venue.id, assets, actor, 'fills adopted from the exchange')
   }
   const summary: ResyncSummary = { venue: venue.id, at: now, fillsApplied, ordersUpdated, ordersClosed, unknownOpen, cancelledUnknown, foreignFills, fillsAdopted, otherLegFills }
   const corrected = fillsApplied + fillsAdopted + ordersUpdated + ordersClosed + fresh.length + cancelledUnknown.length > 0
