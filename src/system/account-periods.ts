@@ -139,6 +139,34 @@ export function applyDeposit(ledger: Ledger, venue: string, asset: string, amoun
 }
 
 /**
+ * Books the store's fills (of `venue`, or all) into `ledger`, except those of the `simulated` orders: recovery's
+ * replay and `rebuildVenue`'s. `instrument` names a fill's instrument (venue, symbol).
+ */
+export async function replayFills(
+  ledger: Ledger,
+  store: Store,
+  instrument: (venue: string, symbol: string) => Instrument | undefined,
+  simulated: ReadonlySet<string>,
+  venue?: string,
+): Promise<{ readonly fills: number; readonly leftOut: number }> {
+  let fills = 0
+  let leftOut = 0
+  for await (const batch of store.iterateFills(venue !== undefined ? { venue } : {})) {
+    for (const f of batch) {
+      if (simulated.has(f.clientOrderId)) {
+        leftOut++
+        continue
+      }
+      const inst = instrument(f.venue, f.symbol)
+      if (inst === undefined) throw new BadSymbol(`stored fill ${f.tradeId} is on ${f.venue} ${f.symbol}, which this session does not list`)
+      ledger.applyFill(fillTrade(f), inst, f.strategyId)
+      fills++
+    }
+  }
+  return { fills, leftOut }
+}
+
+/**
  * Rebuilds `venue`'s account in `ledger` from the store: its deposits, then its fills except those of the
  * `simulated` orders. Everything the ledger held of the venue is forgotten first (its marks stay).
  */
@@ -146,24 +174,10 @@ export async function rebuildVenue(
   ledger: Ledger,
   store: Store,
   venue: string,
-  instrument: (symbol: string) => Instrument | undefined,
+  instrument: (venue: string, symbol: string) => Instrument | undefined,
   simulated: ReadonlySet<string>,
 ): Promise<{ readonly fills: number; readonly leftOut: number }> {
   ledger.resetVenue(venue)
   for (const d of await store.loadDeposits()) if (d.venue === venue) applyDeposit(ledger, d.venue, d.asset, d.amount)
-  let fills = 0
-  let leftOut = 0
-  for await (const batch of store.iterateFills({ venue })) {
-    for (const f of batch) {
-      if (simulated.has(f.clientOrderId)) {
-        leftOut++
-        continue
-      }
-      const inst = instrument(f.symbol)
-      if (inst === undefined) throw new BadSymbol(`stored fill ${f.tradeId} is on ${f.venue} ${f.symbol}, which this session does not list`)
-      ledger.applyFill(fillTrade(f), inst, f.strategyId)
-      fills++
-    }
-  }
-  return { fills, leftOut }
+  return replayFills(ledger, store, instrument, simulated, venue)
 }

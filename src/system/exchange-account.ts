@@ -16,14 +16,25 @@ import type { Trader } from './trader.js'
  * orders that reached the exchange: `periods` tells the simulator's), then its balances set to `exchange`'s.
  * Audited as `account.rebased`. Without a store the venue's books start empty from the exchange's balances.
  */
-export async function takeExchangeAccount(trader: Trader, exchange: Balances, venueId: string, assets: ReadonlySet<string>, periods: AccountPeriods, actor: string): Promise<void> {
+export async function takeExchangeAccount(
+  trader: Trader,
+  exchange: Balances,
+  venueId: string,
+  assets: ReadonlySet<string>,
+  periods: AccountPeriods,
+  actor: string,
+  /** What recovery already rebuilt at this start (then not rebuilt again). */
+  recovered?: { readonly fills: number; readonly leftOut: number },
+): Promise<void> {
   const persistence = trader.persistence
-  let rebuilt = { fills: 0, leftOut: 0 }
-  if (persistence !== undefined) {
+  let rebuilt = recovered ?? { fills: 0, leftOut: 0 }
+  if (recovered !== undefined) {
+    // Recovery replayed the store without the simulator's fills: the ledger is already the account's books.
+  } else if (persistence !== undefined) {
     // Every order and fill of the period that ended is in the store before it is read.
     await persistence.barrier()
     const store = persistence.store
-    rebuilt = await rebuildVenue(trader.ledger, store, venueId, (symbol) => trader.instrument(venueId, symbol), await simulatedOrders(store, periods))
+    rebuilt = await rebuildVenue(trader.ledger, store, venueId, (venue, symbol) => trader.instrument(venue, symbol), await simulatedOrders(store, periods))
   } else {
     trader.ledger.resetVenue(venueId)
   }

@@ -329,7 +329,10 @@ export async function runExchangeSession(options: ExchangeSessionOptions): Promi
     let resynced: ResyncSummary | undefined
     if (venue !== undefined && router.primary === 'live') {
       // A start on a store last used in shadow: the simulator's fills are not this account's.
-      if (trader.account?.rebased === true) await takeExchangeAccount(trader, await venue.fetchBalance(), venueId, assets, periods, 'system')
+      if (trader.account?.rebased === true) {
+        const { fillsReplayed, simulatedFillsLeftOut } = trader.recovery
+        await takeExchangeAccount(trader, await venue.fetchBalance(), venueId, assets, periods, 'system', { fills: fillsReplayed, leftOut: simulatedFillsLeftOut ?? 0 })
+      }
       resynced = await resync(trader, venue, { actor: 'system', onAlert: onError })
       options.onResync?.(resynced)
     }

@@ -11,12 +11,12 @@ import { storeTag } from '../execution/index.js'
 import type { OrderManager } from '../execution/index.js'
 import { Ledger } from '../ledger/index.js'
 import type { Instrument, OrderEvent } from '../model/index.js'
-import { BadSymbol, Order, ZERO, dec, isTriggerOrder, optionsFromJson, triggeredAtFromJson } from '../model/index.js'
-import { fillTrade, storeIdentity } from '../store/index.js'
+import { Order, ZERO, dec, isTriggerOrder, optionsFromJson, triggeredAtFromJson } from '../model/index.js'
+import { storeIdentity } from '../store/index.js'
 import type { StoredOrder } from '../store/index.js'
 import { SimulatedVenue } from '../venues/index.js'
 import type { Venue } from '../venues/index.js'
-import { ACCOUNT_KEY, applyDeposit, periodsFromAudit, simulatedOrders, startingPeriods } from './account-periods.js'
+import { ACCOUNT_KEY, applyDeposit, periodsFromAudit, replayFills, simulatedOrders, startingPeriods } from './account-periods.js'
 import type { StartingPeriods } from './account-periods.js'
 import { assertNoLiveSession } from './control.js'
 import type { TraderOptions } from './session-config.js'
@@ -188,22 +188,9 @@ export async function prepare(options: TraderOptions): Promise<Prepared> {
     account = startingPeriods(stored, options.account, options.clock.now())
     if (store !== undefined && !fresh) simulated = await simulatedOrders(store, account.periods)
   }
-  let fillsReplayed = 0
-  let simulatedFillsLeftOut = 0
-  if (store !== undefined && !fresh) {
-    for await (const batch of store.iterateFills()) {
-      for (const f of batch) {
-        if (simulated.has(f.clientOrderId)) {
-          simulatedFillsLeftOut++
-          continue
-        }
-        const inst = instruments.get(`${f.venue}|${f.symbol}`)
-        if (inst === undefined) throw new BadSymbol(`stored fill ${f.tradeId} is on ${f.venue} ${f.symbol}, which this session does not list`)
-        ledger.applyFill(fillTrade(f), inst, f.strategyId)
-        fillsReplayed++
-      }
-    }
-  }
+  const replayed = store !== undefined && !fresh ? await replayFills(ledger, store, (venue, symbol) => instruments.get(`${venue}|${symbol}`), simulated) : { fills: 0, leftOut: 0 }
+  const fillsReplayed = replayed.fills
+  const simulatedFillsLeftOut = replayed.leftOut
   const balances = new Map<string, Record<string, string>>()
   for (const b of ledger.balances()) {
     const perVenue = balances.get(b.venue) ?? {}
